@@ -1,0 +1,53 @@
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace parley::parleyd {
+
+struct IntegerRule
+{
+    long long min;
+    long long max;
+};
+struct ChoiceRule
+{
+    std::vector<std::string> choices;
+};
+struct TextRule
+{
+    bool allowEmpty;
+};
+struct AddressRule
+{
+};
+using ValueRule = std::variant<IntegerRule, ChoiceRule, TextRule, AddressRule>;
+
+/// One key parleyd accepts, documented in docs/configuration.md.
+struct ConfigKey
+{
+    std::string name; ///< "section.key"
+    std::string defaultValue;
+    ValueRule rule;
+    std::string description;
+};
+
+/// Every configuration key, in documentation order.
+std::span<const ConfigKey> configKeys();
+
+/// The key with this exact name, or nullptr.
+const ConfigKey* findConfigKey(std::string_view name);
+
+/// The known key closest to a mistyped one (edit distance at most 3), or "".
+std::string suggestConfigKey(std::string_view name);
+
+/// Whether `value` satisfies `rule`.
+bool acceptsValue(const ValueRule& rule, const std::string& value);
+
+/// The accepted form in words, for error messages: "an integer from 1 to 65535".
+std::string expectedForm(const ValueRule& rule);
+
+} // namespace parley::parleyd

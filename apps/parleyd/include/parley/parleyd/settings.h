@@ -1,0 +1,41 @@
+#pragma once
+
+#include <parley/portal/https_settings.h>
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace parley::parleyd {
+
+/// parleyd's validated configuration.
+struct Settings
+{
+    std::filesystem::path dataDir; ///< absolute
+    std::filesystem::path databaseFile;
+    std::chrono::milliseconds databaseBusyTimeout{5000};
+    /// The HTTPS listener. When `generateCertificate` is true its certificate and key paths
+    /// are empty and parleyd fills them with the self-signed pair under `<dataDir>/tls`.
+    portal::HttpsSettings https;
+    bool generateCertificate = true;
+    std::chrono::seconds shutdownGrace{10};
+    std::string logLevel = "information";
+    std::filesystem::path logFile; ///< empty: console only
+    /// Every key with its effective value, for the start-up log.
+    std::map<std::string, std::string> effective;
+};
+
+/// Builds the settings from the defaults, then the INI file (if given), then each override
+/// in order ("section.key=value", as given to `--set`; later ones win).
+///
+/// Throws ConfigError when the file cannot be read or parsed, a key is unknown (naming the
+/// closest known key), a value has the wrong form (naming the expected form), an override
+/// is not `section.key=value`, `tls.certificate` and `tls.private_key` are not given
+/// together, or a named certificate or key file does not exist.
+Settings loadSettings(const std::optional<std::filesystem::path>& iniFile,
+                      const std::vector<std::string>& overrides);
+
+} // namespace parley::parleyd

@@ -1,0 +1,155 @@
+#include <parley/parleyd/config_keys.h>
+
+#include <Poco/Net/IPAddress.h>
+#include <Poco/NumberParser.h>
+
+#include <algorithm>
+
+namespace parley::parleyd {
+namespace {
+
+const std::vector<ConfigKey>& table()
+{
+    static const std::vector<ConfigKey> keys{
+        {"server.listen_address", "127.0.0.1", AddressRule{},
+         "IP address the HTTPS port listens on; 0.0.0.0 or :: for all interfaces."},
+        {"server.port", "8443", IntegerRule{0, 65535},
+         "TCP port of the portal (HTTPS and WSS). 0 picks a free port (tests)."},
+        {"server.data_dir", "./parley-data", TextRule{false},
+         "Directory for the database, the generated certificate and other state. Created with "
+         "mode 0700 if missing. A relative path is taken from the working directory."},
+        {"server.max_body_bytes", "1048576", IntegerRule{1024, 1073741824},
+         "Largest request body accepted; larger requests are answered 413."},
+        {"server.max_threads", "16", IntegerRule{2, 1024},
+         "Most requests handled at the same time."},
+        {"server.max_queued_connections", "64", IntegerRule{1, 100000},
+         "Connections waiting for a free thread before new ones are refused."},
+        {"server.request_timeout_seconds", "30", IntegerRule{1, 3600},
+         "Longest wait for a single read or write on a connection."},
+        {"server.keep_alive_timeout_seconds", "10", IntegerRule{1, 3600},
+         "How long an idle keep-alive connection is kept open."},
+        {"server.shutdown_grace_seconds", "10", IntegerRule{0, 600},
+         "On SIGTERM or SIGINT, how long requests in progress may take to finish."},
+        {"tls.certificate", "", TextRule{true},
+         "PEM file with the server certificate chain, leaf first. Empty: a self-signed ECDSA "
+         "P-256 certificate is generated under <data_dir>/tls on first start and reused."},
+        {"tls.private_key", "", TextRule{true},
+         "PEM file with the private key of tls.certificate. Required with it."},
+        {"tls.hsts_max_age_seconds", "31536000", IntegerRule{0, 63072000},
+         "max-age of the Strict-Transport-Security header."},
+        {"database.file", "", TextRule{true},
+         "SQLite database file. Empty: <data_dir>/parley.db."},
+        {"database.busy_timeout_ms", "5000", IntegerRule{0, 600000},
+         "How long a query waits for a lock held by another connection."},
+        {"log.level", "information",
+         ChoiceRule{{"fatal", "critical", "error", "warning", "notice", "information", "debug",
+                     "trace"}},
+         "Least severe message written."},
+        {"log.file", "", TextRule{true},
+         "Also write the log to this file (appended). Empty: console only."},
+    };
+    return keys;
+}
+
+std::size_t editDistance(std::string_view a, std::string_view b)
+{
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j)
+        row[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diagonal = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t up = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
+            diagonal = up;
+        }
+    }
+    return row[b.size()];
+}
+
+} // namespace
+
+std::span<const ConfigKey> configKeys()
+{
+    return table();
+}
+
+const ConfigKey* findConfigKey(std::string_view name)
+{
+    const auto& keys = table();
+    const auto found =
+        std::find_if(keys.begin(), keys.end(), [&](const ConfigKey& key) { return key.name == name; });
+    return found == keys.end() ? nullptr : &*found;
+}
+
+std::string suggestConfigKey(std::string_view name)
+{
+    if (name.size() > 200)
+        return {};
+    std::string best;
+    std::size_t bestDistance = 4;
+    for (const auto& key : table()) {
+        const auto distance = editDistance(name, key.name);
+        if (distance < bestDistance) {
+            bestDistance = distance;
+            best = key.name;
+        }
+    }
+    return best;
+}
+
+bool acceptsValue(const ValueRule& rule, const std::string& value)
+{
+    struct Visitor
+    {
+        const std::string& value;
+        bool operator()(const IntegerRule& r) const
+        {
+            Poco::Int64 number = 0;
+            return !value.empty() && value.find_first_not_of("-0123456789") == std::string::npos &&
+                   Poco::NumberParser::tryParse64(value, number) && number >= r.min &&
+                   number <= r.max;
+        }
+        bool operator()(const ChoiceRule& r) const
+        {
+            return std::find(r.choices.begin(), r.choices.end(), value) != r.choices.end();
+        }
+        bool operator()(const TextRule& r) const { return r.allowEmpty || !value.empty(); }
+        bool operator()(const AddressRule&) const
+        {
+            Poco::Net::IPAddress address;
+            return Poco::Net::IPAddress::tryParse(value, address);
+        }
+    };
+    return std::visit(Visitor{value}, rule);
+}
+
+std::string expectedForm(const ValueRule& rule)
+{
+    struct Visitor
+    {
+        std::string operator()(const IntegerRule& r) const
+        {
+            return "an integer from " + std::to_string(r.min) + " to " + std::to_string(r.max);
+        }
+        std::string operator()(const ChoiceRule& r) const
+        {
+            std::string text = "one of ";
+            for (std::size_t i = 0; i < r.choices.size(); ++i)
+                text += (i ? ", " : "") + r.choices[i];
+            return text;
+        }
+        std::string operator()(const TextRule& r) const
+        {
+            return r.allowEmpty ? "a path or nothing" : "a non-empty path";
+        }
+        std::string operator()(const AddressRule&) const
+        {
+            return "an IPv4 or IPv6 address such as 127.0.0.1 or ::";
+        }
+    };
+    return std::visit(Visitor{}, rule);
+}
+
+} // namespace parley::parleyd

@@ -1,0 +1,217 @@
+#include "parleyd_application.h"
+
+#include "logging_setup.h"
+
+#include <parley/parleyd/config_error.h>
+#include <parley/parleyd/settings.h>
+#include <parley/portal/https_server.h>
+#include <parley/portal/server_certificate.h>
+#include <parley/portal/tls_context.h>
+#include <parley/storage/database.h>
+#include <parley/storage/migrator.h>
+
+#include <Poco/Logger.h>
+#include <Poco/Net/NetSSL.h>
+#include <Poco/Util/HelpFormatter.h>
+#include <Poco/Util/Option.h>
+#include <Poco/Util/OptionSet.h>
+
+#include <iostream>
+
+namespace parley::parleyd {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Not logger(): inside the application that name is Poco's Application::logger().
+Poco::Logger& serverLog()
+{
+    return Poco::Logger::get("parleyd");
+}
+
+/// Initialises OpenSSL for Poco for the lifetime of the server.
+struct SslLibrary
+{
+    SslLibrary() { Poco::Net::initializeSSL(); }
+    ~SslLibrary() { Poco::Net::uninitializeSSL(); }
+    SslLibrary(const SslLibrary&) = delete;
+    SslLibrary& operator=(const SslLibrary&) = delete;
+};
+
+void prepareDataDirectory(const fs::path& dir)
+{
+    fs::create_directories(dir);
+    // State here includes the TLS key and the database: owner only.
+    fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace);
+}
+
+std::string browserHost(const std::string& listenAddress)
+{
+    if (listenAddress == "0.0.0.0")
+        return "127.0.0.1";
+    if (listenAddress == "::")
+        return "[::1]";
+    if (listenAddress.find(':') != std::string::npos)
+        return "[" + listenAddress + "]";
+    return listenAddress;
+}
+
+void printBanner(const Settings& settings, std::uint16_t port, const std::string& fingerprint)
+{
+    std::cout << "\nParley is running at https://" << browserHost(settings.https.listenAddress)
+              << ":" << port << "/\n"
+              << "  TLS certificate: "
+              << (settings.generateCertificate ? "self-signed, generated in " +
+                                                     settings.https.certificateFile.string()
+                                               : settings.https.certificateFile.string())
+              << "\n  SHA-256 fingerprint: " << fingerprint << "\n";
+    if (settings.generateCertificate)
+        std::cout << "  Browsers warn about a self-signed certificate: check that the\n"
+                     "  fingerprint they show matches the one above, then continue.\n";
+    std::cout << "  Health: /healthz (process up) and /readyz (database ready).\n"
+                 "  No login exists yet in this release: user accounts are the next "
+                 "milestone.\n"
+                 "  Stop with Ctrl+C (or SIGTERM); requests in progress are completed.\n"
+              << std::endl;
+}
+
+} // namespace
+
+void ParleydApplication::defineOptions(Poco::Util::OptionSet& options)
+{
+    ServerApplication::defineOptions(options);
+    using Poco::Util::Option;
+    options.addOption(Option("help", "h", "Show this help and exit.").required(false).repeatable(false));
+    options.addOption(Option("version", "", "Print the version and exit.").required(false));
+    options.addOption(Option("config", "c", "Read configuration from this INI file.")
+                          .required(false)
+                          .repeatable(false)
+                          .argument("FILE"));
+    options.addOption(Option("set", "s",
+                             "Override one configuration key, e.g. --set server.port=9443. "
+                             "Repeatable; later ones win over earlier ones and the file.")
+                          .required(false)
+                          .repeatable(true)
+                          .argument("SECTION.KEY=VALUE"));
+    options.addOption(Option("check-config", "",
+                             "Validate the configuration, print the effective values and exit.")
+                          .required(false));
+}
+
+void ParleydApplication::handleOption(const std::string& name, const std::string& value)
+{
+    ServerApplication::handleOption(name, value);
+    if (name == "help") {
+        helpRequested_ = true;
+        stopOptionsProcessing();
+    }
+    else if (name == "version") {
+        versionRequested_ = true;
+    }
+    else if (name == "config") {
+        configFile_ = fs::path(value);
+    }
+    else if (name == "set") {
+        overrides_.push_back(value);
+    }
+    else if (name == "check-config") {
+        checkOnly_ = true;
+    }
+}
+
+int ParleydApplication::main(const std::vector<std::string>& arguments)
+{
+    if (helpRequested_) {
+        Poco::Util::HelpFormatter help(options());
+        help.setCommand(commandName());
+        help.setUsage("[--config FILE] [--set SECTION.KEY=VALUE ...]");
+        help.setHeader("Parley all-in-one conferencing server. Every configuration key is listed "
+                       "in docs/configuration.md.");
+        help.format(std::cout);
+        return EXIT_OK;
+    }
+    if (versionRequested_) {
+        std::cout << "parleyd " << PARLEY_VERSION << std::endl;
+        return EXIT_OK;
+    }
+    if (!arguments.empty()) {
+        std::cerr << "parleyd: unexpected argument '" << arguments.front()
+                  << "'; configuration keys are given as --set section.key=value" << std::endl;
+        return EXIT_USAGE;
+    }
+    try {
+        return serve();
+    }
+    catch (const ConfigError& e) {
+        std::cerr << "parleyd: configuration error: " << e.what() << std::endl;
+        return EXIT_CONFIG;
+    }
+    catch (const portal::TlsSetupError& e) {
+        std::cerr << "parleyd: configuration error: tls.certificate/tls.private_key: " << e.what()
+                  << std::endl;
+        return EXIT_CONFIG;
+    }
+    catch (const storage::DatabaseError& e) {
+        std::cerr << "parleyd: database error: " << e.what() << std::endl;
+        return EXIT_DATAERR;
+    }
+    catch (const storage::MigrationError& e) {
+        std::cerr << "parleyd: database error: " << e.what() << std::endl;
+        return EXIT_DATAERR;
+    }
+    catch (const portal::ListenError& e) {
+        std::cerr << "parleyd: " << e.what()
+                  << " (check server.listen_address and server.port)" << std::endl;
+        return EXIT_OSERR;
+    }
+    catch (const fs::filesystem_error& e) {
+        std::cerr << "parleyd: " << e.what() << std::endl;
+        return EXIT_CANTCREAT;
+    }
+}
+
+int ParleydApplication::serve()
+{
+    auto settings = loadSettings(configFile_, overrides_);
+    if (checkOnly_) {
+        for (const auto& [key, value] : settings.effective)
+            std::cout << key << " = " << value << "\n";
+        std::cout << "configuration OK" << std::endl;
+        return EXIT_OK;
+    }
+    configureLogging(settings.logLevel, settings.logFile);
+    serverLog().information("parleyd %s starting", std::string(PARLEY_VERSION));
+    for (const auto& [key, value] : settings.effective)
+        serverLog().debug("configuration %s = %s", key, value);
+
+    prepareDataDirectory(settings.dataDir);
+    SslLibrary ssl;
+    if (settings.generateCertificate) {
+        const auto files = portal::ensureSelfSignedCertificate(settings.dataDir / "tls",
+                                                               {settings.https.listenAddress});
+        settings.https.certificateFile = files.certificate;
+        settings.https.privateKeyFile = files.privateKey;
+        if (files.created)
+            serverLog().information("generated a self-signed certificate in %s",
+                                 files.certificate.string());
+    }
+    const auto fingerprint = portal::certificateFingerprint(settings.https.certificateFile);
+
+    storage::Database database(
+        {settings.databaseFile, settings.databaseBusyTimeout, settings.https.maxThreads});
+    serverLog().information("database %s ready at schema version %d", settings.databaseFile.string(),
+                         database.readiness().schemaVersion);
+
+    portal::HttpsServer server(settings.https, database);
+    server.start();
+    printBanner(settings, server.port(), fingerprint);
+
+    waitForTerminationRequest();
+    serverLog().information("termination requested; finishing requests in progress (at most %d s)",
+                         static_cast<int>(settings.shutdownGrace.count()));
+    server.stop(settings.shutdownGrace);
+    serverLog().information("parleyd stopped");
+    return EXIT_OK;
+}
+
+} // namespace parley::parleyd

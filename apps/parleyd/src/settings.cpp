@@ -1,0 +1,124 @@
+#include <parley/parleyd/config_error.h>
+#include <parley/parleyd/config_keys.h>
+#include <parley/parleyd/ini_file.h>
+#include <parley/parleyd/settings.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace parley::parleyd {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::size_t kMaxConfigFileBytes = 1024 * 1024;
+
+std::string readConfigFile(const fs::path& file)
+{
+    std::error_code error;
+    if (!fs::is_regular_file(file, error))
+        throw ConfigError("configuration file " + file.string() + " does not exist or is not a "
+                          "regular file");
+    if (fs::file_size(file, error) > kMaxConfigFileBytes)
+        throw ConfigError("configuration file " + file.string() + " is larger than 1 MiB");
+    std::ifstream in(file, std::ios::binary);
+    if (!in)
+        throw ConfigError("cannot read configuration file " + file.string());
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+void assign(std::map<std::string, std::string>& values, const std::string& key,
+            const std::string& value, const std::string& where)
+{
+    const auto* spec = findConfigKey(key);
+    if (!spec) {
+        const auto suggestion = suggestConfigKey(key);
+        throw ConfigError("unknown configuration key '" + key + "' (" + where + ")" +
+                          (suggestion.empty() ? "" : "; did you mean '" + suggestion + "'?") +
+                          " See docs/configuration.md for every key.");
+    }
+    if (!acceptsValue(spec->rule, value))
+        throw ConfigError("configuration key '" + key + "' has invalid value '" + value + "' (" +
+                          where + "): expected " + expectedForm(spec->rule));
+    values[key] = value;
+}
+
+long long integer(const std::map<std::string, std::string>& values, const std::string& key)
+{
+    return std::stoll(values.at(key)); // already validated by acceptsValue
+}
+
+void requireFile(const std::map<std::string, std::string>& values, const std::string& key)
+{
+    std::error_code error;
+    const auto& path = values.at(key);
+    if (!fs::is_regular_file(path, error))
+        throw ConfigError("configuration key '" + key + "' names " + path +
+                          ", which does not exist or is not a regular file");
+}
+
+} // namespace
+
+Settings loadSettings(const std::optional<fs::path>& iniFile,
+                      const std::vector<std::string>& overrides)
+{
+    std::map<std::string, std::string> values;
+    for (const auto& key : configKeys())
+        values[key.name] = key.defaultValue;
+
+    if (iniFile) {
+        const auto source = iniFile->string();
+        for (const auto& entry : parseIni(readConfigFile(*iniFile), source))
+            assign(values, entry.key, entry.value, source + ":" + std::to_string(entry.line));
+    }
+    for (const auto& override : overrides) {
+        const auto equals = override.find('=');
+        if (equals == std::string::npos || equals == 0)
+            throw ConfigError("--set expects section.key=value, got '" + override + "'");
+        assign(values, override.substr(0, equals), override.substr(equals + 1), "--set");
+    }
+
+    Settings settings;
+    settings.dataDir = fs::absolute(values.at("server.data_dir")).lexically_normal();
+    settings.databaseFile = values.at("database.file").empty()
+                                ? settings.dataDir / "parley.db"
+                                : fs::absolute(values.at("database.file"));
+    settings.databaseBusyTimeout = std::chrono::milliseconds(integer(values, "database.busy_timeout_ms"));
+
+    auto& https = settings.https;
+    https.listenAddress = values.at("server.listen_address");
+    https.port = static_cast<std::uint16_t>(integer(values, "server.port"));
+    https.maxBodyBytes = static_cast<std::size_t>(integer(values, "server.max_body_bytes"));
+    https.maxThreads = static_cast<int>(integer(values, "server.max_threads"));
+    https.maxQueuedConnections = static_cast<int>(integer(values, "server.max_queued_connections"));
+    https.requestTimeout = std::chrono::seconds(integer(values, "server.request_timeout_seconds"));
+    https.keepAliveTimeout =
+        std::chrono::seconds(integer(values, "server.keep_alive_timeout_seconds"));
+    https.hstsMaxAge = std::chrono::seconds(integer(values, "tls.hsts_max_age_seconds"));
+
+    const bool hasCertificate = !values.at("tls.certificate").empty();
+    const bool hasKey = !values.at("tls.private_key").empty();
+    if (hasCertificate != hasKey)
+        throw ConfigError(std::string("configuration key '") +
+                          (hasCertificate ? "tls.private_key" : "tls.certificate") +
+                          "' must be set together with '" +
+                          (hasCertificate ? "tls.certificate" : "tls.private_key") +
+                          "': give both PEM files, or neither to use a generated certificate");
+    settings.generateCertificate = !hasCertificate;
+    if (hasCertificate) {
+        requireFile(values, "tls.certificate");
+        requireFile(values, "tls.private_key");
+        https.certificateFile = fs::absolute(values.at("tls.certificate"));
+        https.privateKeyFile = fs::absolute(values.at("tls.private_key"));
+    }
+
+    settings.shutdownGrace = std::chrono::seconds(integer(values, "server.shutdown_grace_seconds"));
+    settings.logLevel = values.at("log.level");
+    settings.logFile = values.at("log.file");
+    settings.effective = std::move(values);
+    return settings;
+}
+
+} // namespace parley::parleyd

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Makes a Debian 12 machine ready to build, run and test Parley.
+#
+# Idempotent: packages already installed are not touched, and libsrtp2 is rebuilt only when
+# its cached build is missing or was made from another Debian source version. A second run
+# finishes in a few seconds.
+#
+# Prints, as its last line, the libsrtp2 prefix that CMake needs (PARLEY_LIBSRTP2_ROOT).
+set -euo pipefail
+
+CACHE_DIR="${PARLEY_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/parley}"
+
+# Everything the build, the server and the test suite need, in one place.
+PACKAGES=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config git ca-certificates dpkg-dev
+  # libraries named in DESIGN.md
+  libpoco-dev libssl-dev libldap-dev libcryptsetup-dev libfuse3-dev
+  libavformat-dev libavcodec-dev libavutil-dev libavfilter-dev libswscale-dev libswresample-dev
+  # tests: unit framework, real peers and tools the tests drive
+  catch2 openssl curl slapd ldap-utils ffmpeg fuse3 cryptsetup-bin e2fsprogs
+  chromium nodejs
+)
+
+log() { printf 'bootstrap: %s\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+missing_packages() {
+  local p status
+  for p in "${PACKAGES[@]}"; do
+    status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+    [ "$status" = "installed" ] || printf '%s\n' "$p"
+  done
+}
+
+install_packages() {
+  local missing
+  mapfile -t missing < <(missing_packages)
+  if [ "${#missing[@]}" -eq 0 ]; then
+    log "Debian packages: all ${#PACKAGES[@]} present"
+    return
+  fi
+  log "installing ${#missing[@]} Debian packages: ${missing[*]}"
+  as_root apt-get update -qq
+  # slapd asks debconf questions; the tests run their own slapd, so defaults are fine.
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
+}
+
+# apt-get source needs a deb-src entry; fresh Debian 12 images ship without one.
+ensure_deb_src() {
+  if grep -rqsE '^(Types:.*deb-src|deb-src )' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+    return
+  fi
+  log "adding deb-src entries mirroring the configured Debian sources"
+  if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+    sed -E 's/^Types:.*/Types: deb-src/' /etc/apt/sources.list.d/debian.sources |
+      as_root tee /etc/apt/sources.list.d/parley-deb-src.sources >/dev/null
+  elif grep -qsE '^deb ' /etc/apt/sources.list; then
+    grep -E '^deb ' /etc/apt/sources.list | sed -E 's/^deb /deb-src /' |
+      as_root tee /etc/apt/sources.list.d/parley-deb-src.list >/dev/null
+  else
+    log "no Debian apt source found to mirror as deb-src; add one and run again"
+    exit 1
+  fi
+  as_root apt-get update -qq
+}
+
+# Debian's binary libsrtp2 uses NSS (about 4x slower per packet, ~200x per session setup),
+# so we build Debian's own source package against OpenSSL and keep it in a cache prefix.
+build_libsrtp2() {
+  local version prefix work
+  version=$(apt-cache policy libsrtp2-1 | awk '/Candidate:/ {print $2}')
+  if [ -z "$version" ] || [ "$version" = "(none)" ]; then
+    as_root apt-get update -qq
+    version=$(apt-cache policy libsrtp2-1 | awk '/Candidate:/ {print $2}')
+  fi
+  prefix="$CACHE_DIR/libsrtp2-$version-openssl"
+  if [ -f "$prefix/.complete" ]; then
+    log "libsrtp2 $version (OpenSSL) cached in $prefix"
+    ln -sfn "$prefix" "$CACHE_DIR/libsrtp2"
+    return
+  fi
+  ensure_deb_src
+  work=$(mktemp -d)
+  log "building libsrtp2 $version from Debian source with --enable-openssl"
+  (
+    cd "$work"
+    apt-get source -qq "libsrtp2=$version" >/dev/null 2>&1
+    cd libsrtp2-*/
+    ./configure --enable-openssl --prefix="$prefix" CFLAGS="-O2 -fPIC" >/dev/null
+    make -j"$(nproc)" libsrtp2.a >/dev/null
+    rm -rf "$prefix"
+    make install >/dev/null
+  )
+  rm -rf "$work"
+  # Refuse a build that silently fell back to the built-in cipher code.
+  # (grep without -q: under pipefail an early exit of grep would fail nm with SIGPIPE)
+  if ! nm "$prefix/lib/libsrtp2.a" 2>/dev/null | grep 'U EVP_CIPHER_CTX_new' >/dev/null; then
+    log "libsrtp2 in $prefix does not use OpenSSL; refusing it"
+    exit 1
+  fi
+  touch "$prefix/.complete"
+  ln -sfn "$prefix" "$CACHE_DIR/libsrtp2"
+}
+
+main() {
+  mkdir -p "$CACHE_DIR"
+  install_packages
+  build_libsrtp2
+  printf '%s\n' "$CACHE_DIR/libsrtp2"
+}
+
+main "$@"

@@ -1,0 +1,57 @@
+#pragma once
+
+#include <parley/portal/https_settings.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+
+namespace parley::storage {
+class Database;
+}
+
+namespace parley::portal {
+
+/// Thrown when the listening socket cannot be opened; the message names address and port.
+class ListenError : public std::runtime_error
+{
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// The portal's HTTPS endpoint: REST API, health endpoints and (later) WebSocket signaling.
+///
+/// Every response carries HSTS and defensive headers; every error is a JSON body
+/// `{"error":{"code":...,"message":...}}`. A client that does not speak TLS is disconnected
+/// during the handshake.
+class HttpsServer
+{
+public:
+    /// Loads the TLS context and binds the listening socket (not yet accepting).
+    /// Throws TlsSetupError for certificate problems and ListenError if the address cannot
+    /// be bound. `database` must outlive the server.
+    HttpsServer(const HttpsSettings& settings, storage::Database& database);
+    ~HttpsServer();
+
+    HttpsServer(const HttpsServer&) = delete;
+    HttpsServer& operator=(const HttpsServer&) = delete;
+
+    /// Starts accepting connections on the server's worker threads.
+    void start();
+
+    /// Graceful stop: from the moment it is called new connections are refused and idle
+    /// keep-alive connections are closed; requests already being received or handled are
+    /// completed and answered, for at most `grace`, after which remaining connections are
+    /// cut. Returns when no connection is left (or the grace period is over). Idempotent.
+    void stop(std::chrono::seconds grace);
+
+    /// The bound port (useful when the settings asked for port 0).
+    std::uint16_t port() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+} // namespace parley::portal

@@ -1,0 +1,30 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+namespace parley::portal {
+
+/// How the portal's HTTPS listener behaves. parleyd fills it from the `[server]` and `[tls]`
+/// configuration sections (docs/configuration.md).
+struct HttpsSettings
+{
+    std::string listenAddress = "127.0.0.1";
+    std::uint16_t port = 8443;
+    /// PEM certificate chain (leaf first) and its private key.
+    std::filesystem::path certificateFile;
+    std::filesystem::path privateKeyFile;
+    /// Largest request body accepted; larger ones get 413.
+    std::size_t maxBodyBytes = 1024 * 1024;
+    int maxThreads = 16;
+    int maxQueuedConnections = 64;
+    /// Longest wait for any single read or write on a connection.
+    std::chrono::seconds requestTimeout{30};
+    std::chrono::seconds keepAliveTimeout{10};
+    std::chrono::seconds hstsMaxAge{31536000};
+};
+
+} // namespace parley::portal

@@ -1,0 +1,41 @@
+#include "connection_error_log.h"
+
+#include <Poco/Exception.h>
+#include <Poco/Logger.h>
+
+namespace parley::portal {
+namespace {
+
+Poco::Logger& logger()
+{
+    return Poco::Logger::get("portal.connection");
+}
+
+} // namespace
+
+ConnectionErrorLog::ConnectionErrorLog() : previous_(Poco::ErrorHandler::set(this)) {}
+
+ConnectionErrorLog::~ConnectionErrorLog()
+{
+    Poco::ErrorHandler::set(previous_);
+}
+
+void ConnectionErrorLog::exception(const Poco::Exception& e)
+{
+    count_.fetch_add(1, std::memory_order_relaxed);
+    logger().notice("connection closed after error: %s", e.displayText());
+}
+
+void ConnectionErrorLog::exception(const std::exception& e)
+{
+    count_.fetch_add(1, std::memory_order_relaxed);
+    logger().error("connection closed after unexpected error: %s", std::string(e.what()));
+}
+
+void ConnectionErrorLog::exception()
+{
+    count_.fetch_add(1, std::memory_order_relaxed);
+    logger().error("connection closed after an unknown error");
+}
+
+} // namespace parley::portal

@@ -1,0 +1,140 @@
+#include <parley/portal/https_server.h>
+#include <parley/portal/tls_context.h>
+
+#include "connection_error_log.h"
+#include "health_handlers.h"
+#include "request_router.h"
+
+#include <parley/storage/database.h>
+
+#include <Poco/Exception.h>
+#include <Poco/Logger.h>
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/SecureServerSocket.h>
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/ThreadPool.h>
+
+#include <future>
+#include <thread>
+
+namespace parley::portal {
+namespace {
+
+Poco::Logger& logger()
+{
+    return Poco::Logger::get("portal.https");
+}
+
+Poco::Net::SecureServerSocket bindSocket(const HttpsSettings& settings,
+                                         Poco::Net::Context::Ptr context)
+{
+    try {
+        const Poco::Net::SocketAddress address(settings.listenAddress, settings.port);
+        Poco::Net::SecureServerSocket socket(context);
+        // SO_REUSEADDR for quick restarts, but never SO_REUSEPORT: a second server on the same
+        // port must fail, not silently share the traffic.
+        socket.bind(address, true, false);
+        socket.listen(std::max(64, settings.maxQueuedConnections));
+        return socket;
+    }
+    catch (const Poco::Exception& e) {
+        throw ListenError("cannot listen on " + settings.listenAddress + " port " +
+                          std::to_string(settings.port) + ": " + e.displayText());
+    }
+}
+
+std::unique_ptr<RequestRouter> makeRouter(const HandlerContext& context,
+                                          storage::Database& database)
+{
+    auto router = std::make_unique<RequestRouter>(context);
+    router->add("/healthz", {"GET"}, [context] { return std::make_unique<HealthHandler>(context); });
+    router->add("/readyz", {"GET"}, [context, &database] {
+        return std::make_unique<ReadinessHandler>(context, database);
+    });
+    return router;
+}
+
+} // namespace
+
+struct HttpsServer::Impl
+{
+    ConnectionErrorLog errorLog;
+    Poco::Net::Context::Ptr tls;
+    Poco::Net::SecureServerSocket socket;
+    Poco::ThreadPool threads;
+    std::unique_ptr<Poco::Net::HTTPServer> server;
+    bool started = false;
+    bool stopped = false;
+
+    Impl(const HttpsSettings& settings, storage::Database& database)
+        : tls(makeServerTlsContext(settings.certificateFile, settings.privateKeyFile)),
+          socket(bindSocket(settings, tls)),
+          threads("https", 2, settings.maxThreads)
+    {
+        Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
+        params->setMaxThreads(settings.maxThreads);
+        params->setMaxQueued(settings.maxQueuedConnections);
+        params->setTimeout(Poco::Timespan(settings.requestTimeout.count(), 0));
+        params->setKeepAlive(true);
+        params->setKeepAliveTimeout(Poco::Timespan(settings.keepAliveTimeout.count(), 0));
+        params->setMaxKeepAliveRequests(1000);
+        params->setSoftwareVersion(""); // no version banner
+        const HandlerContext context{settings.maxBodyBytes, settings.hstsMaxAge};
+        server = std::make_unique<Poco::Net::HTTPServer>(makeRouter(context, database).release(),
+                                                         threads, socket, params);
+    }
+};
+
+HttpsServer::HttpsServer(const HttpsSettings& settings, storage::Database& database)
+    : impl_(std::make_unique<Impl>(settings, database))
+{}
+
+HttpsServer::~HttpsServer()
+{
+    stop(std::chrono::seconds(0));
+}
+
+void HttpsServer::start()
+{
+    impl_->server->start();
+    impl_->started = true;
+    logger().information("listening on %s", impl_->socket.address().toString());
+}
+
+void HttpsServer::stop(std::chrono::seconds grace)
+{
+    if (!impl_->started || impl_->stopped)
+        return;
+    impl_->stopped = true;
+    auto& server = *impl_->server;
+
+    // Stop the acceptor and close the listening socket first, so new clients are refused
+    // rather than left waiting in the backlog.
+    server.stop();
+    impl_->socket.close();
+
+    // stopAll(false) closes idle keep-alive connections and waits for each request in
+    // progress to be answered. It has no deadline of its own, so it runs aside while we
+    // keep the clock.
+    auto graceful = std::async(std::launch::async, [&server] { server.stopAll(false); });
+    const auto deadline = std::chrono::steady_clock::now() + grace;
+    while (graceful.wait_for(std::chrono::milliseconds(20)) != std::future_status::ready ||
+           server.currentThreads() > 0) {
+        if (std::chrono::steady_clock::now() >= deadline) {
+            logger().warning("shutdown grace period over; closing %d remaining connection(s)",
+                             server.currentConnections());
+            server.stopAll(true);
+            break;
+        }
+    }
+    graceful.wait();
+    logger().information("stopped");
+}
+
+std::uint16_t HttpsServer::port() const
+{
+    return impl_->socket.address().port();
+}
+
+} // namespace parley::portal

@@ -1,0 +1,31 @@
+#include "json_response.h"
+
+#include <sstream>
+
+namespace parley::portal {
+
+void sendJson(Poco::Net::HTTPServerResponse& response, Poco::Net::HTTPResponse::HTTPStatus status,
+              const Poco::JSON::Object& body)
+{
+    std::ostringstream text;
+    body.stringify(text);
+    const std::string payload = text.str();
+    response.setStatusAndReason(status);
+    response.setContentType("application/json; charset=utf-8");
+    response.setContentLength64(static_cast<Poco::Int64>(payload.size()));
+    response.send().write(payload.data(), static_cast<std::streamsize>(payload.size()));
+}
+
+void sendJsonError(Poco::Net::HTTPServerResponse& response,
+                   Poco::Net::HTTPResponse::HTTPStatus status, const std::string& code,
+                   const std::string& message)
+{
+    Poco::JSON::Object::Ptr error = new Poco::JSON::Object;
+    error->set("code", code);
+    error->set("message", message);
+    Poco::JSON::Object body;
+    body.set("error", error);
+    sendJson(response, status, body);
+}
+
+} // namespace parley::portal

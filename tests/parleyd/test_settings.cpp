@@ -1,0 +1,109 @@
+#include <parley/parleyd/config_error.h>
+#include <parley/parleyd/settings.h>
+
+#include "temp_dir.h"
+
+#include <catch2/catch.hpp>
+
+using Catch::Contains;
+using parley::parleyd::ConfigError;
+using parley::parleyd::loadSettings;
+using parley::test::TempDir;
+
+TEST_CASE("Without a file or overrides the embedded defaults apply")
+{
+    const auto settings = loadSettings(std::nullopt, {});
+    CHECK(settings.https.listenAddress == "127.0.0.1");
+    CHECK(settings.https.port == 8443);
+    CHECK(settings.dataDir.is_absolute());
+    CHECK(settings.dataDir.filename() == "parley-data");
+    CHECK(settings.databaseFile == settings.dataDir / "parley.db");
+    CHECK(settings.generateCertificate);
+    CHECK(settings.https.maxBodyBytes == 1048576);
+    CHECK(settings.logLevel == "information");
+}
+
+TEST_CASE("The file overrides defaults and --set overrides the file, last one winning")
+{
+    TempDir dir;
+    parley::test::writeFile(dir / "parley.ini",
+                            "[server]\nport = 9000\nmax_body_bytes = 2048\n[log]\nlevel = debug\n");
+    const auto settings = loadSettings(dir / "parley.ini",
+                                       {"server.port=9100", "server.port=9200", "log.file="});
+    CHECK(settings.https.port == 9200);
+    CHECK(settings.https.maxBodyBytes == 2048);
+    CHECK(settings.logLevel == "debug");
+    CHECK(settings.effective.at("server.port") == "9200");
+}
+
+TEST_CASE("An unknown key is named, with the closest known key")
+{
+    TempDir dir;
+    parley::test::writeFile(dir / "parley.ini", "[server]\nprot = 9000\n");
+    CHECK_THROWS_WITH(loadSettings(dir / "parley.ini", {}),
+                      Contains("unknown configuration key 'server.prot'") &&
+                          Contains("parley.ini:2") && Contains("did you mean 'server.port'"));
+    CHECK_THROWS_WITH(loadSettings(std::nullopt, {"database.fiel=/x"}),
+                      Contains("'database.fiel'") && Contains("--set") &&
+                          Contains("'database.file'"));
+    CHECK_THROWS_WITH(loadSettings(std::nullopt, {"nonsense.entirely=1"}),
+                      Contains("'nonsense.entirely'") && !Contains("did you mean"));
+}
+
+TEST_CASE("An invalid value is named with the expected form")
+{
+    const std::vector<std::pair<std::string, std::string>> cases{
+        {"server.port=https", "an integer from 0 to 65535"},
+        {"server.port=70000", "an integer from 0 to 65535"},
+        {"server.port=-1", "an integer from 0 to 65535"},
+        {"server.port=8443abc", "an integer from 0 to 65535"},
+        {"server.port=99999999999999999999999", "an integer from 0 to 65535"},
+        {"server.max_body_bytes=12", "an integer from 1024"},
+        {"server.listen_address=localhost", "an IPv4 or IPv6 address"},
+        {"server.listen_address=300.1.1.1", "an IPv4 or IPv6 address"},
+        {"server.data_dir=", "a non-empty path"},
+        {"log.level=verbose", "one of fatal, critical, error"},
+    };
+    for (const auto& [override, expected] : cases) {
+        INFO(override);
+        const auto key = override.substr(0, override.find('='));
+        CHECK_THROWS_WITH(loadSettings(std::nullopt, {override}),
+                          Contains("'" + key + "' has invalid value") && Contains(expected));
+    }
+}
+
+TEST_CASE("Overrides must look like section.key=value")
+{
+    CHECK_THROWS_WITH(loadSettings(std::nullopt, {"server.port"}),
+                      Contains("--set expects section.key=value"));
+    CHECK_THROWS_WITH(loadSettings(std::nullopt, {"=8443"}), Contains("--set expects"));
+}
+
+TEST_CASE("A missing or oversized configuration file is reported by name")
+{
+    TempDir dir;
+    CHECK_THROWS_WITH(loadSettings(dir / "absent.ini", {}),
+                      Contains("absent.ini") && Contains("does not exist"));
+    parley::test::writeFile(dir / "huge.ini", std::string(2 * 1024 * 1024, ';'));
+    CHECK_THROWS_WITH(loadSettings(dir / "huge.ini", {}), Contains("larger than 1 MiB"));
+    CHECK_THROWS_WITH(loadSettings(dir.path(), {}), Contains("not a regular file"));
+}
+
+TEST_CASE("Certificate and key are configured together, and must exist")
+{
+    TempDir dir;
+    CHECK_THROWS_WITH(loadSettings(std::nullopt, {"tls.certificate=/etc/hostname"}),
+                      Contains("'tls.private_key' must be set together with 'tls.certificate'"));
+    CHECK_THROWS_WITH(loadSettings(std::nullopt, {"tls.private_key=/etc/hostname"}),
+                      Contains("'tls.certificate' must be set together with 'tls.private_key'"));
+    parley::test::writeFile(dir / "cert.pem", "x");
+    CHECK_THROWS_WITH(loadSettings(std::nullopt, {"tls.certificate=" + (dir / "cert.pem").string(),
+                                                  "tls.private_key=" + (dir / "nokey.pem").string()}),
+                      Contains("'tls.private_key' names") && Contains("nokey.pem"));
+    parley::test::writeFile(dir / "key.pem", "x");
+    const auto settings = loadSettings(
+        std::nullopt, {"tls.certificate=" + (dir / "cert.pem").string(),
+                       "tls.private_key=" + (dir / "key.pem").string()});
+    CHECK_FALSE(settings.generateCertificate);
+    CHECK(settings.https.certificateFile == dir / "cert.pem");
+}

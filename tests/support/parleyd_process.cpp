@@ -1,0 +1,129 @@
+#include "parleyd_process.h"
+
+#include "tls_client.h"
+
+#include <csignal>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdexcept>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace parley::test {
+
+ParleydProcess::ParleydProcess(const std::vector<std::string>& args,
+                               const std::filesystem::path& workDir)
+    : outputFile_(workDir / ("parleyd-" + std::to_string(::getpid()) + "-" +
+                             std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()) +
+                             ".out"))
+{
+    std::vector<std::string> argv{PARLEYD_PATH};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::vector<char*> pointers;
+    for (auto& arg : argv)
+        pointers.push_back(arg.data());
+    pointers.push_back(nullptr);
+
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, outputFile_.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    posix_spawn_file_actions_addchdir_np(&actions, workDir.c_str());
+    // The child starts with a clean signal mask (the test runner may block signals).
+    posix_spawnattr_t attributes;
+    posix_spawnattr_init(&attributes);
+    sigset_t none;
+    sigemptyset(&none);
+    posix_spawnattr_setsigmask(&attributes, &none);
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK);
+    const int error = posix_spawn(&pid_, PARLEYD_PATH, &actions, &attributes, pointers.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attributes);
+    if (error != 0)
+        throw std::runtime_error("cannot start " + std::string(PARLEYD_PATH));
+}
+
+ParleydProcess::~ParleydProcess()
+{
+    if (running()) {
+        ::kill(pid_, SIGKILL);
+        waitForExit(std::chrono::seconds(10));
+    }
+}
+
+bool ParleydProcess::running()
+{
+    if (exitCode_)
+        return false;
+    int status = 0;
+    const pid_t done = ::waitpid(pid_, &status, WNOHANG);
+    if (done == pid_) {
+        exitCode_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        return false;
+    }
+    return true;
+}
+
+std::optional<int> ParleydProcess::waitForExit(std::chrono::milliseconds timeout)
+{
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (running()) {
+        if (std::chrono::steady_clock::now() >= deadline)
+            return std::nullopt;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return exitCode_;
+}
+
+void ParleydProcess::signal(int signalNumber)
+{
+    if (running())
+        ::kill(pid_, signalNumber);
+}
+
+bool ParleydProcess::waitUntilServing(std::uint16_t port, std::chrono::milliseconds timeout)
+{
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline && running()) {
+        try {
+            if (httpsRequest(port, "GET", "/healthz").status == 200)
+                return true;
+        }
+        catch (const std::runtime_error&) {
+            // not listening yet
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    return false;
+}
+
+std::string ParleydProcess::output() const
+{
+    return readFile(outputFile_);
+}
+
+ParleydRun runParleyd(const std::vector<std::string>& args, const std::filesystem::path& workDir)
+{
+    ParleydProcess process(args, workDir);
+    const auto code = process.waitForExit(std::chrono::seconds(30));
+    if (!code)
+        throw std::runtime_error("parleyd did not exit; output:\n" + process.output());
+    return {*code, process.output()};
+}
+
+RunningServer::RunningServer(const std::vector<std::string>& extraArgs)
+    : dataDir_(dir_ / "data"), port_(freePort())
+{
+    std::vector<std::string> args{"--set", "server.data_dir=" + dataDir_.string(), "--set",
+                                  "server.port=" + std::to_string(port_)};
+    args.insert(args.end(), extraArgs.begin(), extraArgs.end());
+    process_ = std::make_unique<ParleydProcess>(args, dir_.path());
+    if (!process_->waitUntilServing(port_))
+        throw std::runtime_error("parleyd did not start serving; output:\n" + process_->output());
+}
+
+} // namespace parley::test

@@ -1,0 +1,71 @@
+#pragma once
+
+#include "temp_dir.h"
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+#include <sys/types.h>
+
+namespace parley::test {
+
+/// The parleyd binary built alongside the tests, run as a real child process with its
+/// standard output and error captured to a file.
+class ParleydProcess
+{
+public:
+    /// Starts `parleyd args...` in `workDir`.
+    ParleydProcess(const std::vector<std::string>& args, const std::filesystem::path& workDir);
+    /// Kills the process if it is still running.
+    ~ParleydProcess();
+    ParleydProcess(const ParleydProcess&) = delete;
+    ParleydProcess& operator=(const ParleydProcess&) = delete;
+
+    /// Polls GET /healthz over TLS until it answers 200, the process exits, or the timeout.
+    bool waitUntilServing(std::uint16_t port,
+                          std::chrono::milliseconds timeout = std::chrono::seconds(20));
+    /// Waits for the process to end; returns its exit code (128+signal if killed), or nullopt
+    /// if it is still running after the timeout.
+    std::optional<int> waitForExit(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+    void signal(int signalNumber);
+    bool running();
+    /// Everything the process wrote to stdout and stderr so far.
+    std::string output() const;
+
+private:
+    pid_t pid_ = -1;
+    std::optional<int> exitCode_;
+    std::filesystem::path outputFile_;
+};
+
+/// Runs parleyd to completion (for configuration errors) and returns exit code and output.
+struct ParleydRun
+{
+    int exitCode;
+    std::string output;
+};
+ParleydRun runParleyd(const std::vector<std::string>& args, const std::filesystem::path& workDir);
+
+/// A parleyd serving on a free port with its own data directory, for tests of the running
+/// server. Extra `--set` overrides may be given.
+class RunningServer
+{
+public:
+    explicit RunningServer(const std::vector<std::string>& extraArgs = {});
+    std::uint16_t port() const { return port_; }
+    const std::filesystem::path& dataDir() const { return dataDir_; }
+    ParleydProcess& process() { return *process_; }
+    TempDir& dir() { return dir_; }
+
+private:
+    TempDir dir_;
+    std::filesystem::path dataDir_;
+    std::uint16_t port_;
+    std::unique_ptr<ParleydProcess> process_;
+};
+
+} // namespace parley::test
