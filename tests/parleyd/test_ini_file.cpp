@@ -61,12 +61,13 @@ TEST_CASE("Hostile INI input never crashes the parser")
         std::string("\xff\xfe\x00\x01", 4),
         "[s]\nk=\xc3\x28\n",
     };
+    static constexpr char kAlphabet[] = "[]=;#\n\r ab.\t\x01\x7f\xff";
     std::uint32_t seed = 12345;
     for (int i = 0; i < 200; ++i) {
         std::string noise;
         for (int j = 0; j < 300; ++j) {
             seed = seed * 1664525u + 1013904223u;
-            noise += "[]=;#\n\r ab.\t\x01\x7f\xff"[(seed >> 16) % 17];
+            noise += kAlphabet[(seed >> 16) % (sizeof kAlphabet - 1)];
         }
         inputs.push_back(noise);
     }
