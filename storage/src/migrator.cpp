@@ -1,4 +1,5 @@
 #include <parley/storage/migrator.h>
+#include <parley/storage/transaction.h>
 
 #include <Poco/Data/SQLite/SQLiteException.h>
 #include <Poco/Data/Session.h>
@@ -15,19 +16,6 @@ namespace {
 void execute(Poco::Data::Session& session, const std::string& sql)
 {
     session << sql, now;
-}
-
-// SQLite rolls back by itself on some errors (disk full, I/O), after which ROLLBACK fails;
-// the database is unchanged either way, so the failure is reported, not thrown.
-std::string rollback(Poco::Data::Session& session)
-{
-    try {
-        execute(session, "ROLLBACK");
-        return {};
-    }
-    catch (const Poco::Exception& e) {
-        return " (ROLLBACK reported: " + e.displayText() + ")";
-    }
 }
 
 void requireContiguous(std::span<const Migration> migrations)
@@ -99,9 +87,8 @@ int applyMigrations(Poco::Data::Session& session, std::span<const Migration> mig
     requireContiguous(migrations);
     const int latest = static_cast<int>(migrations.size());
 
-    // IMMEDIATE takes the write lock up front, so two processes starting together cannot
-    // both decide the same migration is pending.
-    execute(session, "BEGIN IMMEDIATE");
+    // IMMEDIATE: two processes starting together cannot both decide a migration is pending.
+    Transaction transaction(session);
     int startVersion = 0;
     int applied = 0;
     try {
@@ -121,18 +108,20 @@ int applyMigrations(Poco::Data::Session& session, std::span<const Migration> mig
             applyOne(session, migration);
             ++applied;
         }
-        execute(session, "COMMIT");
+        transaction.commit();
     }
     catch (const MigrationError& e) {
-        const auto rollbackNote = rollback(session);
+        const auto note = transaction.rollback();
         throw MigrationError(std::string(e.what()) + ". The database was left unchanged at schema "
-                             "version " + std::to_string(startVersion) + "." + rollbackNote);
+                             "version " + std::to_string(startVersion) + "." +
+                             (note.empty() ? "" : " (ROLLBACK reported: " + note + ")"));
     }
     catch (const Poco::Exception& e) {
-        const auto rollbackNote = rollback(session);
+        const auto note = transaction.rollback();
         throw MigrationError("schema migration could not be recorded: " + e.displayText() +
                              ". The database was left unchanged at schema version " +
-                             std::to_string(startVersion) + "." + rollbackNote);
+                             std::to_string(startVersion) + "." +
+                             (note.empty() ? "" : " (ROLLBACK reported: " + note + ")"));
     }
     return applied;
 }

@@ -6,7 +6,7 @@ namespace parley::storage {
 namespace {
 
 // Append only: a released migration never changes (databases in the field have run it).
-const std::array<Migration, 1> kMigrations{{
+const std::array<Migration, 2> kMigrations{{
     {1,
      "installation",
      {
@@ -18,6 +18,74 @@ const std::array<Migration, 1> kMigrations{{
          "  created_at TEXT NOT NULL)",
          "INSERT INTO installation (id, installation_id, created_at) VALUES (1,"
          "  lower(hex(randomblob(16))), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+     }},
+    {2,
+     "accounts_sessions_audit",
+     {
+         "CREATE TABLE users ("
+         "  id INTEGER PRIMARY KEY,"
+         "  username TEXT NOT NULL UNIQUE,"
+         "  display_name TEXT NOT NULL,"
+         "  role TEXT NOT NULL CHECK (role IN ('admin', 'auditor', 'user')),"
+         "  source TEXT NOT NULL DEFAULT 'local' CHECK (source IN ('local', 'ldap')),"
+         "  password_hash TEXT NOT NULL DEFAULT '',"
+         "  disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),"
+         "  created_at TEXT NOT NULL,"
+         "  updated_at TEXT NOT NULL)",
+         // Only the SHA-256 of a session token is stored: a copy of the database does not
+         // let anyone take over a session.
+         "CREATE TABLE sessions ("
+         "  token_hash TEXT PRIMARY KEY,"
+         "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+         "  csrf_token TEXT NOT NULL,"
+         "  created_at INTEGER NOT NULL,"
+         "  last_seen_at INTEGER NOT NULL,"
+         "  expires_at INTEGER NOT NULL,"
+         "  source_address TEXT NOT NULL)",
+         "CREATE INDEX sessions_user ON sessions(user_id)",
+         // The audit log: append-only, each entry chained to the previous by SHA-256.
+         "CREATE TABLE audit_log ("
+         "  seq INTEGER PRIMARY KEY,"
+         "  time TEXT NOT NULL,"
+         "  actor TEXT NOT NULL,"
+         "  source_address TEXT NOT NULL,"
+         "  action TEXT NOT NULL,"
+         "  target TEXT NOT NULL,"
+         "  outcome TEXT NOT NULL,"
+         "  details TEXT NOT NULL,"
+         "  prev_hash TEXT NOT NULL,"
+         "  hash TEXT NOT NULL)",
+         "CREATE INDEX audit_log_time ON audit_log(time)",
+         "CREATE INDEX audit_log_actor ON audit_log(actor)",
+         "CREATE INDEX audit_log_action ON audit_log(action)",
+         // The newest entry, MACed with the installation's audit key: removing entries from
+         // the end of the chain is detected too.
+         "CREATE TABLE audit_anchor ("
+         "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+         "  head_seq INTEGER NOT NULL,"
+         "  head_hash TEXT NOT NULL,"
+         "  mac TEXT NOT NULL)",
+         // Retention: the last pruned entry, MACed, from which the remaining chain continues.
+         "CREATE TABLE audit_checkpoint ("
+         "  seq INTEGER PRIMARY KEY,"
+         "  hash TEXT NOT NULL,"
+         "  pruned INTEGER NOT NULL,"
+         "  created_at TEXT NOT NULL,"
+         "  mac TEXT NOT NULL)",
+         "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log "
+         "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+         "CREATE TRIGGER audit_log_prune_only BEFORE DELETE ON audit_log "
+         "WHEN OLD.seq > COALESCE((SELECT MAX(seq) FROM audit_checkpoint), 0) "
+         "BEGIN SELECT RAISE(ABORT, 'audit entries are removed only by retention pruning'); END",
+         "CREATE TRIGGER audit_checkpoint_no_update BEFORE UPDATE ON audit_checkpoint "
+         "BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END",
+         "CREATE TRIGGER audit_checkpoint_no_delete BEFORE DELETE ON audit_checkpoint "
+         "BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END",
+         // Settings the server remembers between starts (the last configuration, to audit
+         // changes to it).
+         "CREATE TABLE server_state ("
+         "  key TEXT PRIMARY KEY,"
+         "  value TEXT NOT NULL)",
      }},
 }};
 

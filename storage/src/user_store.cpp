@@ -1,0 +1,162 @@
+#include <parley/storage/database.h>
+#include <parley/storage/user_store.h>
+
+#include <Poco/Data/SQLite/SQLiteException.h>
+#include <Poco/Tuple.h>
+
+using namespace Poco::Data::Keywords;
+
+namespace parley::storage {
+namespace {
+
+using Row = Poco::Tuple<Poco::Int64, std::string, std::string, std::string, std::string, std::string,
+                        int, std::string, std::string>;
+
+constexpr const char* kColumns =
+    "id, username, display_name, role, source, password_hash, disabled, created_at, updated_at";
+
+User fromRow(const Row& row)
+{
+    User user;
+    user.id = row.get<0>();
+    user.username = row.get<1>();
+    user.displayName = row.get<2>();
+    user.role = parseRole(row.get<3>()).value_or(Role::User);
+    user.source = row.get<4>();
+    user.passwordHash = row.get<5>();
+    user.disabled = row.get<6>() != 0;
+    user.createdAt = row.get<7>();
+    user.updatedAt = row.get<8>();
+    return user;
+}
+
+constexpr const char* kNow = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+
+} // namespace
+
+std::string_view toString(Role role)
+{
+    switch (role) {
+    case Role::Admin:
+        return "admin";
+    case Role::Auditor:
+        return "auditor";
+    case Role::User:
+        return "user";
+    }
+    return "user";
+}
+
+std::optional<Role> parseRole(std::string_view text)
+{
+    if (text == "admin")
+        return Role::Admin;
+    if (text == "auditor")
+        return Role::Auditor;
+    if (text == "user")
+        return Role::User;
+    return std::nullopt;
+}
+
+User UserStore::create(User user)
+{
+    auto session = database_.session();
+    std::string role(toString(user.role));
+    int disabled = user.disabled ? 1 : 0;
+    try {
+        session << "INSERT INTO users (username, display_name, role, source, password_hash, "
+                   "disabled, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, " +
+                       std::string(kNow) + ", " + kNow + ")",
+            use(user.username), use(user.displayName), use(role), use(user.source),
+            use(user.passwordHash), use(disabled), now;
+    }
+    catch (const Poco::Data::SQLite::ConstraintViolationException&) {
+        throw DuplicateUserError("a user named '" + user.username + "' already exists");
+    }
+    Poco::Int64 id = 0;
+    session << "SELECT last_insert_rowid()", into(id), now;
+    return findById(id).value();
+}
+
+std::optional<User> UserStore::findById(std::int64_t id)
+{
+    auto session = database_.session();
+    std::vector<Row> rows;
+    Poco::Int64 key = id;
+    session << "SELECT " + std::string(kColumns) + " FROM users WHERE id = ?", use(key), into(rows),
+        now;
+    if (rows.empty())
+        return std::nullopt;
+    return fromRow(rows.front());
+}
+
+std::optional<User> UserStore::findByUsername(const std::string& username)
+{
+    auto session = database_.session();
+    std::vector<Row> rows;
+    std::string key = username;
+    session << "SELECT " + std::string(kColumns) + " FROM users WHERE username = ?", use(key),
+        into(rows), now;
+    if (rows.empty())
+        return std::nullopt;
+    return fromRow(rows.front());
+}
+
+std::vector<User> UserStore::list(std::int64_t offset, std::int64_t limit)
+{
+    auto session = database_.session();
+    std::vector<Row> rows;
+    Poco::Int64 from = offset;
+    Poco::Int64 count = limit;
+    session << "SELECT " + std::string(kColumns) + " FROM users ORDER BY username LIMIT ? OFFSET ?",
+        use(count), use(from), into(rows), now;
+    std::vector<User> users;
+    users.reserve(rows.size());
+    for (const auto& row : rows)
+        users.push_back(fromRow(row));
+    return users;
+}
+
+std::int64_t UserStore::count()
+{
+    auto session = database_.session();
+    Poco::Int64 total = 0;
+    session << "SELECT count(*) FROM users", into(total), now;
+    return total;
+}
+
+bool UserStore::update(const User& user)
+{
+    auto session = database_.session();
+    std::string displayName = user.displayName;
+    std::string role(toString(user.role));
+    std::string passwordHash = user.passwordHash;
+    int disabled = user.disabled ? 1 : 0;
+    Poco::Int64 id = user.id;
+    session << "UPDATE users SET display_name = ?, role = ?, password_hash = ?, disabled = ?, "
+               "updated_at = " + std::string(kNow) + " WHERE id = ?",
+        use(displayName), use(role), use(passwordHash), use(disabled), use(id), now;
+    int changed = 0;
+    session << "SELECT changes()", into(changed), now;
+    return changed == 1;
+}
+
+bool UserStore::remove(std::int64_t id)
+{
+    auto session = database_.session();
+    Poco::Int64 key = id;
+    session << "DELETE FROM users WHERE id = ?", use(key), now;
+    int changed = 0;
+    session << "SELECT changes()", into(changed), now;
+    return changed == 1;
+}
+
+std::int64_t UserStore::countEnabledAdmins()
+{
+    auto session = database_.session();
+    Poco::Int64 total = 0;
+    session << "SELECT count(*) FROM users WHERE role = 'admin' AND disabled = 0", into(total), now;
+    return total;
+}
+
+} // namespace parley::storage
