@@ -1,7 +1,20 @@
 #include "api_handler.h"
 
+#include "audit_details.h"
 #include "http_error.h"
 #include "json_response.h"
+#include "portal_services.h"
+
+#include <parley/storage/audit_log.h>
+
+#include <Poco/JSON/JSONException.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/Net/NameValueCollection.h>
+#include <Poco/NumberParser.h>
+#include <Poco/String.h>
+#include <Poco/URI.h>
+
+#include <openssl/crypto.h>
 
 #include <Poco/Logger.h>
 #include <Poco/Net/NetException.h>
@@ -83,6 +96,114 @@ std::string ApiHandler::readBody(Poco::Net::HTTPServerRequest& request,
     return body;
 }
 
+Access ApiHandler::access(const std::string&) const
+{
+    return Access::Public;
+}
+
+namespace {
+
+bool isSafeMethod(const std::string& method)
+{
+    return method == "GET" || method == "HEAD" || method == "OPTIONS";
+}
+
+bool equalConstantTime(const std::string& a, const std::string& b)
+{
+    return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+} // namespace
+
+void ApiHandler::authorize(ApiRequest& request) const
+{
+    auto& http = request.http;
+    const auto& method = http.getMethod();
+    if (context_.services) {
+        Poco::Net::NameValueCollection cookies;
+        http.getCookies(cookies);
+        const auto token = cookies.get(SessionManager::kCookieName, "");
+        if (!token.empty())
+            request.principal = context_.services->sessions.authenticate(token);
+    }
+
+    if (!isSafeMethod(method)) {
+        // Defence in depth beside SameSite=Strict: a browser always sends Origin on
+        // cross-origin requests, and a cross-site form cannot send JSON.
+        const auto origin = http.get("Origin", "");
+        if (!origin.empty() && origin != "https://" + http.getHost())
+            throw HttpError(Status::HTTP_FORBIDDEN, "csrf_failed",
+                            "the request comes from another origin");
+        if (!request.body.empty() &&
+            Poco::icompare(http.getContentType().substr(0, 16), "application/json") != 0)
+            throw HttpError(Status::HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
+                            "request bodies must be application/json");
+        if (request.principal &&
+            !equalConstantTime(http.get("X-CSRF-Token", ""), request.principal->session.csrfToken))
+            throw HttpError(Status::HTTP_FORBIDDEN, "csrf_failed",
+                            "missing or wrong X-CSRF-Token header");
+    }
+
+    const auto required = access(method);
+    if (required == Access::Public)
+        return;
+    if (!request.principal)
+        throw HttpError(Status::HTTP_UNAUTHORIZED, "unauthenticated", "log in first");
+    const auto role = request.principal->user.role;
+    const bool allowed = required == Access::SignedIn ||
+                         (required == Access::Admin && role == storage::Role::Admin) ||
+                         (required == Access::AuditReader &&
+                          (role == storage::Role::Admin || role == storage::Role::Auditor));
+    if (!allowed) {
+        context_.services->audit.append(
+            {request.principal->user.username, request.clientAddress, "access.denied",
+             method + " " + pathOf(http.getURI()), "failure",
+             AuditDetails().add("role", std::string(storage::toString(role))).text()});
+        throw HttpError(Status::HTTP_FORBIDDEN, "forbidden",
+                        "your role does not allow this");
+    }
+}
+
+Poco::JSON::Object::Ptr ApiRequest::jsonBody() const
+{
+    try {
+        Poco::JSON::Parser parser;
+        parser.setDepth(32);
+        const auto value = parser.parse(body);
+        if (value.type() == typeid(Poco::JSON::Object::Ptr))
+            return value.extract<Poco::JSON::Object::Ptr>();
+    }
+    catch (const Poco::Exception&) {
+        // reported below, without echoing parser internals
+    }
+    throw HttpError(Poco::Net::HTTPResponse::HTTP_BAD_REQUEST, "invalid_json",
+                    "the request body must be a JSON object");
+}
+
+std::string ApiRequest::query(const std::string& name) const
+{
+    try {
+        for (const auto& [key, value] : Poco::URI(http.getURI()).getQueryParameters())
+            if (key == name)
+                return value;
+    }
+    catch (const Poco::SyntaxException&) {
+        throw HttpError(Poco::Net::HTTPResponse::HTTP_BAD_REQUEST, "malformed_request",
+                        "the query string is not valid");
+    }
+    return {};
+}
+
+std::int64_t ApiRequest::idParam(const std::string& name) const
+{
+    const auto found = params.find(name);
+    Poco::Int64 id = 0;
+    if (found == params.end() || found->second.find_first_not_of("0123456789") != std::string::npos ||
+        !Poco::NumberParser::tryParse64(found->second, id) || id <= 0)
+        throw HttpError(Poco::Net::HTTPResponse::HTTP_NOT_FOUND, "not_found", "no such resource");
+    return id;
+}
+
 void ApiHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
                                Poco::Net::HTTPServerResponse& response)
 {
@@ -97,12 +218,17 @@ void ApiHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
         return;
     }
     try {
-        ApiRequest apiRequest{request, readBody(request, response)};
+        ApiRequest apiRequest{request, readBody(request, response),
+                              request.clientAddress().host().toString(), std::nullopt, params_};
+        authorize(apiRequest);
         handle(apiRequest, response);
     }
     catch (const HttpError& e) {
-        if (!response.sent())
+        if (!response.sent()) {
+            if (e.retryAfter().count() > 0)
+                response.set("Retry-After", std::to_string(e.retryAfter().count()));
             sendJsonError(response, e.status(), e.code(), e.what());
+        }
     }
     catch (const Poco::Net::MessageException& e) {
         // Broken chunked framing and the like: the client's fault, and the stream is unusable.

@@ -1,33 +1,66 @@
 #pragma once
 
+#include "session_manager.h"
+
+#include <Poco/JSON/Object.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
 
 #include <chrono>
 #include <cstddef>
+#include <map>
+#include <optional>
 #include <string>
 
 namespace parley::portal {
+
+struct PortalServices;
 
 /// What every handler is told about the server it runs in.
 struct HandlerContext
 {
     std::size_t maxBodyBytes;
     std::chrono::seconds hstsMaxAge;
+    PortalServices* services = nullptr;
 };
 
-/// A request whose body has already been read (and size-checked).
+/// Who may call a handler's method.
+enum class Access
+{
+    Public,      ///< anyone
+    SignedIn,    ///< any user with a valid session
+    Admin,       ///< role admin
+    AuditReader, ///< role admin or auditor
+};
+
+/// A request whose body has been read (and size-checked) and whose caller is known.
 struct ApiRequest
 {
     Poco::Net::HTTPServerRequest& http;
     std::string body;
+    std::string clientAddress;
+    std::optional<Principal> principal; ///< set when the request carried a valid session
+    std::map<std::string, std::string> params; ///< from the route pattern, e.g. {"id": "7"}
+
+    /// The body as a JSON object; HttpError 400 `invalid_json` if it is anything else.
+    Poco::JSON::Object::Ptr jsonBody() const;
+    /// A query-string parameter, or "" when absent.
+    std::string query(const std::string& name) const;
+    /// The route parameter `name` as a positive integer id; HttpError 404 otherwise.
+    std::int64_t idParam(const std::string& name) const;
+    /// Who is acting, for the audit log.
+    std::string actorName() const { return principal ? principal->user.username : ""; }
 };
 
-/// Base of every portal handler. It sets the security headers (HSTS and friends), reads the
-/// body within the size limit (413 beyond it, 400 if the framing is broken), and turns
-/// exceptions into JSON errors: HttpError keeps its status, anything else becomes a 500
-/// whose details go to the log, not to the client.
+/// Base of every portal handler. It
+/// - sets the security headers (HSTS and friends) on every response;
+/// - reads the body within the size limit (413 beyond it, 400 if the framing is broken);
+/// - authenticates the session cookie and enforces access() (401, 403; refusals audited);
+/// - refuses state-changing requests without a valid CSRF token (X-CSRF-Token header), or
+///   with a foreign Origin, or with a body that is not JSON (403, 415);
+/// - turns exceptions into JSON errors: HttpError keeps its status, anything else becomes a
+///   500 whose details go to the log, not to the client.
 class ApiHandler : public Poco::Net::HTTPRequestHandler
 {
 public:
@@ -36,15 +69,25 @@ public:
     void handleRequest(Poco::Net::HTTPServerRequest& request,
                        Poco::Net::HTTPServerResponse& response) final;
 
+    void setParams(std::map<std::string, std::string> params) { params_ = std::move(params); }
+
 protected:
+    /// Who may call `method` on this resource. Default: anyone.
+    virtual Access access(const std::string& method) const;
+
     /// Answers the request; may throw HttpError.
     virtual void handle(const ApiRequest& request, Poco::Net::HTTPServerResponse& response) = 0;
+
+    PortalServices& services() const { return *context_.services; }
+    const HandlerContext& context() const { return context_; }
 
 private:
     std::string readBody(Poco::Net::HTTPServerRequest& request,
                          Poco::Net::HTTPServerResponse& response) const;
+    void authorize(ApiRequest& request) const;
 
     HandlerContext context_;
+    std::map<std::string, std::string> params_;
 };
 
 } // namespace parley::portal

@@ -2,6 +2,7 @@
 
 #include <Poco/Net/HTTPResponse.h>
 
+#include <chrono>
 #include <stdexcept>
 #include <string>
 
@@ -19,7 +20,16 @@ public:
     Poco::Net::HTTPResponse::HTTPStatus status() const { return status_; }
     const std::string& code() const { return code_; }
 
+    /// For 429: how long the client should wait (sent as Retry-After).
+    HttpError& withRetryAfter(std::chrono::seconds seconds)
+    {
+        retryAfter_ = seconds;
+        return *this;
+    }
+    std::chrono::seconds retryAfter() const { return retryAfter_; }
+
 private:
+    std::chrono::seconds retryAfter_{0};
     Poco::Net::HTTPResponse::HTTPStatus status_;
     std::string code_;
 };

@@ -1,9 +1,16 @@
 #include <parley/portal/https_server.h>
 #include <parley/portal/tls_context.h>
 
+#include "audit_handlers.h"
+#include "auth_handlers.h"
 #include "connection_error_log.h"
 #include "health_handlers.h"
+#include "portal_services.h"
 #include "request_router.h"
+#include "session_manager.h"
+#include "user_handlers.h"
+
+#include <parley/portal/account_service.h>
 
 #include <parley/storage/database.h>
 
@@ -44,14 +51,30 @@ Poco::Net::SecureServerSocket bindSocket(const HttpsSettings& settings,
     }
 }
 
+template <typename Handler>
+RequestRouter::Factory make(const HandlerContext& context)
+{
+    return [context] { return std::make_unique<Handler>(context); };
+}
+
 std::unique_ptr<RequestRouter> makeRouter(const HandlerContext& context,
                                           storage::Database& database)
 {
     auto router = std::make_unique<RequestRouter>(context);
-    router->add("/healthz", {"GET"}, [context] { return std::make_unique<HealthHandler>(context); });
+    router->add("/healthz", {"GET"}, make<HealthHandler>(context));
     router->add("/readyz", {"GET"}, [context, &database] {
         return std::make_unique<ReadinessHandler>(context, database);
     });
+    router->add("/api/v1/auth/login", {"POST"}, make<LoginHandler>(context));
+    router->add("/api/v1/auth/logout", {"POST"}, make<LogoutHandler>(context));
+    router->add("/api/v1/auth/session", {"GET"}, make<SessionHandler>(context));
+    router->add("/api/v1/me/password", {"POST"}, make<OwnPasswordHandler>(context));
+    router->add("/api/v1/users", {"GET", "POST"}, make<UsersHandler>(context));
+    router->add("/api/v1/users/{id}", {"GET", "PATCH", "DELETE"}, make<UserHandler>(context));
+    router->add("/api/v1/users/{id}/password", {"POST"}, make<UserPasswordHandler>(context));
+    router->add("/api/v1/audit", {"GET"}, make<AuditQueryHandler>(context));
+    router->add("/api/v1/audit/export", {"GET"}, make<AuditExportHandler>(context));
+    router->add("/api/v1/audit/verify", {"GET"}, make<AuditVerifyHandler>(context));
     return router;
 }
 
@@ -59,6 +82,9 @@ std::unique_ptr<RequestRouter> makeRouter(const HandlerContext& context,
 
 struct HttpsServer::Impl
 {
+    AccountService accounts;
+    SessionManager sessions;
+    PortalServices services;
     ConnectionErrorLog errorLog;
     Poco::Net::Context::Ptr tls;
     Poco::Net::SecureServerSocket socket;
@@ -67,8 +93,12 @@ struct HttpsServer::Impl
     bool started = false;
     bool stopped = false;
 
-    Impl(const HttpsSettings& settings, storage::Database& database)
-        : tls(makeServerTlsContext(settings.certificateFile, settings.privateKeyFile)),
+    Impl(const HttpsSettings& settings, const AccountSettings& accountSettings,
+         storage::Database& database, storage::AuditLog& audit)
+        : accounts(database, audit, accountSettings),
+          sessions(database, audit, accountSettings),
+          services{database, audit, accounts, sessions},
+          tls(makeServerTlsContext(settings.certificateFile, settings.privateKeyFile)),
           socket(bindSocket(settings, tls)),
           threads("https", 2, settings.maxThreads)
     {
@@ -80,15 +110,21 @@ struct HttpsServer::Impl
         params->setKeepAliveTimeout(Poco::Timespan(settings.keepAliveTimeout.count(), 0));
         params->setMaxKeepAliveRequests(1000);
         params->setSoftwareVersion(""); // no version banner
-        const HandlerContext context{settings.maxBodyBytes, settings.hstsMaxAge};
+        const HandlerContext context{settings.maxBodyBytes, settings.hstsMaxAge, &services};
         server = std::make_unique<Poco::Net::HTTPServer>(makeRouter(context, database).release(),
                                                          threads, socket, params);
     }
 };
 
-HttpsServer::HttpsServer(const HttpsSettings& settings, storage::Database& database)
-    : impl_(std::make_unique<Impl>(settings, database))
+HttpsServer::HttpsServer(const HttpsSettings& settings, const AccountSettings& accounts,
+                         storage::Database& database, storage::AuditLog& audit)
+    : impl_(std::make_unique<Impl>(settings, accounts, database, audit))
 {}
+
+std::int64_t HttpsServer::removeExpiredSessions()
+{
+    return impl_->sessions.removeExpired();
+}
 
 HttpsServer::~HttpsServer()
 {

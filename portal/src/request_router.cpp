@@ -5,6 +5,8 @@
 #include <Poco/Exception.h>
 #include <Poco/URI.h>
 
+#include <map>
+
 namespace parley::portal {
 namespace {
 
@@ -40,13 +42,32 @@ std::string joined(const std::set<std::string>& methods)
     return text;
 }
 
+std::vector<std::string> segmentsOf(const std::string& path)
+{
+    std::vector<std::string> segments;
+    std::size_t start = 1;
+    while (start <= path.size()) {
+        const auto end = path.find('/', start);
+        segments.push_back(path.substr(start, end == std::string::npos ? std::string::npos : end - start));
+        if (end == std::string::npos)
+            break;
+        start = end + 1;
+    }
+    return segments;
+}
+
+bool isPlaceholder(const std::string& segment)
+{
+    return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
+}
+
 } // namespace
 
-void RequestRouter::add(const std::string& path, std::set<std::string> methods, Factory factory)
+void RequestRouter::add(const std::string& pattern, std::set<std::string> methods, Factory factory)
 {
     if (methods.contains("GET"))
         methods.insert("HEAD");
-    routes_[path] = Route{std::move(methods), std::move(factory)};
+    routes_.push_back(Route{segmentsOf(pattern), std::move(methods), std::move(factory)});
 }
 
 Poco::Net::HTTPRequestHandler* RequestRouter::createRequestHandler(
@@ -64,19 +85,34 @@ Poco::Net::HTTPRequestHandler* RequestRouter::createRequestHandler(
                                        "the request target is not a valid URI"))
             .release();
     }
-    const auto route = routes_.find(path);
-    if (route == routes_.end())
-        return std::make_unique<ErrorHandler>(
-                   context_, HttpError(Status::HTTP_NOT_FOUND, "not_found", "no such resource"))
-            .release();
-    if (!route->second.methods.contains(request.getMethod()))
-        return std::make_unique<ErrorHandler>(
-                   context_,
-                   HttpError(Status::HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
-                             "this resource accepts " + joined(route->second.methods)),
-                   joined(route->second.methods))
-            .release();
-    return route->second.factory().release();
+    const auto segments = segmentsOf(path);
+    for (const auto& route : routes_) {
+        if (route.segments.size() != segments.size())
+            continue;
+        std::map<std::string, std::string> params;
+        bool matches = true;
+        for (std::size_t i = 0; i < segments.size() && matches; ++i) {
+            if (isPlaceholder(route.segments[i]))
+                params[route.segments[i].substr(1, route.segments[i].size() - 2)] = segments[i];
+            else
+                matches = route.segments[i] == segments[i];
+        }
+        if (!matches)
+            continue;
+        if (!route.methods.contains(request.getMethod()))
+            return std::make_unique<ErrorHandler>(
+                       context_,
+                       HttpError(Status::HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
+                                 "this resource accepts " + joined(route.methods)),
+                       joined(route.methods))
+                .release();
+        auto handler = route.factory();
+        handler->setParams(std::move(params));
+        return handler.release();
+    }
+    return std::make_unique<ErrorHandler>(
+               context_, HttpError(Status::HTTP_NOT_FOUND, "not_found", "no such resource"))
+        .release();
 }
 
 } // namespace parley::portal

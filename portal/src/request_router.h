@@ -8,21 +8,23 @@
 #include <memory>
 #include <set>
 #include <string>
-#include <unordered_map>
+#include <vector>
 
 namespace parley::portal {
 
-/// Maps a request's path and method to one handler per resource. Unknown paths get a JSON
-/// 404, known paths with another method a JSON 405 with `Allow`, unparsable targets a 400.
+/// Maps a request's path and method to one handler per resource. Patterns are exact paths
+/// whose segments may be `{name}` placeholders (`/api/v1/users/{id}`); the handler receives
+/// the values. Unknown paths get a JSON 404, known paths with another method a JSON 405 with
+/// `Allow`, unparsable targets a 400.
 class RequestRouter : public Poco::Net::HTTPRequestHandlerFactory
 {
 public:
-    using Factory = std::function<std::unique_ptr<Poco::Net::HTTPRequestHandler>()>;
+    using Factory = std::function<std::unique_ptr<ApiHandler>()>;
 
     explicit RequestRouter(const HandlerContext& context) : context_(context) {}
 
-    /// Registers the handler for an exact path. HEAD is allowed wherever GET is.
-    void add(const std::string& path, std::set<std::string> methods, Factory factory);
+    /// Registers the handler for a path pattern. HEAD is allowed wherever GET is.
+    void add(const std::string& pattern, std::set<std::string> methods, Factory factory);
 
     Poco::Net::HTTPRequestHandler* createRequestHandler(
         const Poco::Net::HTTPServerRequest& request) override;
@@ -30,12 +32,13 @@ public:
 private:
     struct Route
     {
+        std::vector<std::string> segments;
         std::set<std::string> methods;
         Factory factory;
     };
 
     HandlerContext context_;
-    std::unordered_map<std::string, Route> routes_;
+    std::vector<Route> routes_;
 };
 
 } // namespace parley::portal

@@ -1,14 +1,19 @@
 #include "parleyd_application.h"
 
+#include "configuration_audit.h"
 #include "logging_setup.h"
+#include "maintenance_job.h"
 
 #include <parley/parleyd/config_error.h>
 #include <parley/parleyd/settings.h>
 #include <parley/portal/https_server.h>
 #include <parley/portal/server_certificate.h>
 #include <parley/portal/tls_context.h>
+#include <parley/storage/audit_log.h>
 #include <parley/storage/database.h>
+#include <parley/storage/key_file.h>
 #include <parley/storage/migrator.h>
+#include <parley/storage/user_store.h>
 
 #include <Poco/Logger.h>
 #include <Poco/Net/NetSSL.h>
@@ -56,7 +61,8 @@ std::string browserHost(const std::string& listenAddress)
     return listenAddress;
 }
 
-void printBanner(const Settings& settings, std::uint16_t port, const std::string& fingerprint)
+void printBanner(const Settings& settings, std::uint16_t port, const std::string& fingerprint,
+                 bool hasUsers)
 {
     std::cout << "\nParley is running at https://" << browserHost(settings.https.listenAddress)
               << ":" << port << "/\n"
@@ -68,10 +74,18 @@ void printBanner(const Settings& settings, std::uint16_t port, const std::string
     if (settings.generateCertificate)
         std::cout << "  Browsers warn about a self-signed certificate: check that the\n"
                      "  fingerprint they show matches the one above, then continue.\n";
-    std::cout << "  Health: /healthz (process up) and /readyz (database ready).\n"
-                 "  No login exists yet in this release: user accounts are the next "
-                 "milestone.\n"
-                 "  Stop with Ctrl+C (or SIGTERM); requests in progress are completed.\n"
+    std::cout << "  Health: /healthz (process up) and /readyz (database ready).\n";
+    if (!hasUsers)
+        std::cout << "  No account exists yet. Create the first administrator (it prints a\n"
+                     "  generated password once):\n"
+                     "    build/release/apps/parleyctl/parleyctl --set server.data_dir="
+                  << settings.dataDir.string()
+                  << " user create-admin admin --generate-password\n"
+                     "  then log in with POST /api/v1/auth/login (docs/api.md).\n";
+    else
+        std::cout << "  Log in with POST /api/v1/auth/login (docs/api.md); parleyctl user list\n"
+                     "  shows the accounts.\n";
+    std::cout << "  Stop with Ctrl+C (or SIGTERM); requests in progress are completed.\n"
               << std::endl;
 }
 
@@ -168,6 +182,11 @@ int ParleydApplication::main(const std::vector<std::string>& arguments)
         std::cerr << "parleyd: " << e.what() << std::endl;
         return EXIT_CANTCREAT;
     }
+    catch (const std::exception& e) {
+        // Anything else that stops start-up (an unreadable audit key file, say): say what.
+        std::cerr << "parleyd: cannot start: " << e.what() << std::endl;
+        return EXIT_SOFTWARE;
+    }
 }
 
 int ParleydApplication::serve()
@@ -202,14 +221,35 @@ int ParleydApplication::serve()
     serverLog().information("database %s ready at schema version %d", settings.databaseFile.string(),
                          database.readiness().schemaVersion);
 
-    portal::HttpsServer server(settings.https, database);
+    // The audit key lives beside the database, not in it: whoever copies or edits the
+    // database file alone cannot forge the signed head of the audit log.
+    storage::AuditLog audit(database, storage::loadOrCreateKeyFile(settings.dataDir / "audit.key"));
+    auditConfigurationChange(database, audit, settings.effective);
+    audit.append({"system", "local", "server.start", "parleyd", "success",
+                  "{\"version\":\"" PARLEY_VERSION "\"}"});
+
+    portal::HttpsServer server(settings.https, settings.accounts, database, audit);
+    const auto maintain = [&] {
+        try {
+            const auto pruned = audit.prune(settings.auditRetention);
+            if (pruned > 0)
+                serverLog().information("audit retention removed %d entries", static_cast<int>(pruned));
+            server.removeExpiredSessions();
+        }
+        catch (const std::exception& e) {
+            serverLog().error("maintenance failed (will retry): %s", std::string(e.what()));
+        }
+    };
+    maintain();
+    MaintenanceJob maintenance(std::chrono::hours(1), maintain);
     server.start();
-    printBanner(settings, server.port(), fingerprint);
+    printBanner(settings, server.port(), fingerprint, storage::UserStore(database).count() > 0);
 
     waitForTerminationRequest();
     serverLog().information("termination requested; finishing requests in progress (at most %d s)",
                          static_cast<int>(settings.shutdownGrace.count()));
     server.stop(settings.shutdownGrace);
+    audit.append({"system", "local", "server.stop", "parleyd", "success", "{}"});
     serverLog().information("parleyd stopped");
     return EXIT_OK;
 }

@@ -114,6 +114,20 @@ Settings loadSettings(const std::optional<fs::path>& iniFile,
         https.privateKeyFile = fs::absolute(values.at("tls.private_key"));
     }
 
+    auto& accounts = settings.accounts;
+    accounts.pbkdf2Iterations = static_cast<int>(integer(values, "accounts.pbkdf2_iterations"));
+    accounts.passwordPolicy.minLength =
+        static_cast<std::size_t>(integer(values, "accounts.password_min_length"));
+    accounts.sessionIdleTimeout = std::chrono::seconds(integer(values, "sessions.idle_timeout_seconds"));
+    accounts.sessionLifetime = std::chrono::seconds(integer(values, "sessions.lifetime_seconds"));
+    auto& throttle = accounts.throttle;
+    throttle.accountFreeAttempts = static_cast<int>(integer(values, "login.account_free_attempts"));
+    throttle.addressFreeAttempts = static_cast<int>(integer(values, "login.address_free_attempts"));
+    throttle.baseLockout = std::chrono::seconds(integer(values, "login.lockout_base_seconds"));
+    throttle.maxLockout = std::chrono::seconds(integer(values, "login.lockout_max_seconds"));
+    throttle.failureWindow = std::chrono::seconds(integer(values, "login.failure_window_seconds"));
+    settings.auditRetention = std::chrono::hours(24 * integer(values, "audit.retention_days"));
+
     settings.shutdownGrace = std::chrono::seconds(integer(values, "server.shutdown_grace_seconds"));
     settings.logLevel = values.at("log.level");
     settings.logFile = values.at("log.file");

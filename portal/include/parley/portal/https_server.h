@@ -1,5 +1,6 @@
 #pragma once
 
+#include <parley/portal/account_settings.h>
 #include <parley/portal/https_settings.h>
 
 #include <chrono>
@@ -8,8 +9,9 @@
 #include <stdexcept>
 
 namespace parley::storage {
+class AuditLog;
 class Database;
-}
+} // namespace parley::storage
 
 namespace parley::portal {
 
@@ -30,8 +32,9 @@ class HttpsServer
 public:
     /// Loads the TLS context and binds the listening socket (not yet accepting).
     /// Throws TlsSetupError for certificate problems and ListenError if the address cannot
-    /// be bound. `database` must outlive the server.
-    HttpsServer(const HttpsSettings& settings, storage::Database& database);
+    /// be bound. `database` and `audit` must outlive the server.
+    HttpsServer(const HttpsSettings& settings, const AccountSettings& accounts,
+                storage::Database& database, storage::AuditLog& audit);
     ~HttpsServer();
 
     HttpsServer(const HttpsServer&) = delete;
@@ -45,6 +48,9 @@ public:
     /// completed and answered, for at most `grace`, after which remaining connections are
     /// cut. Returns when no connection is left (or the grace period is over). Idempotent.
     void stop(std::chrono::seconds grace);
+
+    /// Deletes expired sessions; returns how many. For a periodic maintenance job.
+    std::int64_t removeExpiredSessions();
 
     /// The bound port (useful when the settings asked for port 0).
     std::uint16_t port() const;

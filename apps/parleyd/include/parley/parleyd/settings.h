@@ -1,5 +1,6 @@
 #pragma once
 
+#include <parley/portal/account_settings.h>
 #include <parley/portal/https_settings.h>
 
 #include <chrono>
@@ -21,6 +22,8 @@ struct Settings
     /// are empty and parleyd fills them with the self-signed pair under `<dataDir>/tls`.
     portal::HttpsSettings https;
     bool generateCertificate = true;
+    portal::AccountSettings accounts;
+    std::chrono::hours auditRetention{180 * 24};
     std::chrono::seconds shutdownGrace{10};
     std::string logLevel = "information";
     std::filesystem::path logFile; ///< empty: console only

@@ -1,0 +1,174 @@
+#include "session_manager.h"
+
+#include "audit_details.h"
+#include "text_validation.h"
+
+#include <parley/portal/account_service.h>
+#include <parley/portal/password_hash.h>
+#include <parley/storage/audit_log.h>
+
+#include <Poco/Base64Encoder.h>
+#include <Poco/Crypto/DigestEngine.h>
+#include <Poco/DigestEngine.h>
+
+#include <openssl/rand.h>
+
+#include <sstream>
+
+namespace parley::portal {
+namespace {
+
+constexpr std::size_t kMaxAuditedName = 128;
+
+std::int64_t unixNow()
+{
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// What the audit log records as the actor of an attempt with this name.
+std::string auditedName(const std::string& username)
+{
+    if (!isValidUtf8(username) || hasControlCharacters(username))
+        return "(unprintable name)";
+    return username.size() > kMaxAuditedName ? username.substr(0, kMaxAuditedName) + "..." : username;
+}
+
+} // namespace
+
+std::string randomToken()
+{
+    unsigned char bytes[32];
+    if (RAND_bytes(bytes, sizeof bytes) != 1)
+        throw std::runtime_error("the random generator failed");
+    std::ostringstream out;
+    Poco::Base64Encoder encoder(out, Poco::BASE64_URL_ENCODING | Poco::BASE64_NO_PADDING);
+    encoder.write(reinterpret_cast<const char*>(bytes), sizeof bytes);
+    encoder.close();
+    return out.str();
+}
+
+std::string tokenHash(const std::string& token)
+{
+    Poco::Crypto::DigestEngine sha256("SHA256");
+    sha256.update(token);
+    return Poco::DigestEngine::digestToHex(sha256.digest());
+}
+
+SessionManager::SessionManager(storage::Database& database, storage::AuditLog& audit,
+                               const AccountSettings& settings)
+    : database_(database), audit_(audit), settings_(settings), users_(database),
+      sessions_(database), throttle_(settings.throttle),
+      dummyHash_(hashPassword("timing-equaliser", settings.pbkdf2Iterations))
+{}
+
+LoginResult SessionManager::login(const std::string& username, const std::string& password,
+                                  const std::string& address)
+{
+    LoginResult result;
+    const auto normalized = AccountService::normalizeUsername(username);
+    const std::string throttleKey = normalized.value_or(auditedName(username));
+    const std::string actor = auditedName(normalized.value_or(username));
+
+    result.retryAfter = throttle_.lockedFor(throttleKey, address);
+    if (result.retryAfter.count() > 0) {
+        // Not audited per attempt: a client hammering a locked account must not be able to
+        // flood the audit log. The lockout itself was audited when it began.
+        result.status = LoginResult::Status::Throttled;
+        return result;
+    }
+
+    const auto user = normalized ? users_.findByUsername(*normalized) : std::nullopt;
+    std::string reason;
+    bool matches = false;
+    bool needsRehash = false;
+    if (!user || user->passwordHash.empty()) {
+        verifyPassword(password, dummyHash_, settings_.pbkdf2Iterations);
+        reason = user ? "no_local_password" : "unknown_user";
+    }
+    else {
+        const auto check = verifyPassword(password, user->passwordHash, settings_.pbkdf2Iterations);
+        matches = check.matches && !user->disabled;
+        needsRehash = check.needsRehash;
+        reason = !check.matches ? "wrong_password" : user->disabled ? "disabled" : "";
+    }
+
+    if (!matches) {
+        const bool lockoutStarted = throttle_.recordFailure(throttleKey, address);
+        audit_.append({actor, address, "login.failure", "user:" + actor, "failure",
+                       AuditDetails().add("reason", reason).text()});
+        if (lockoutStarted)
+            audit_.append({actor, address, "login.lockout", "user:" + actor, "success",
+                           AuditDetails()
+                               .add("lockedSeconds", throttle_.lockedFor(throttleKey, address).count())
+                               .text()});
+        result.status = LoginResult::Status::Invalid;
+        return result;
+    }
+
+    throttle_.recordSuccess(throttleKey);
+    if (needsRehash) {
+        auto upgraded = *user;
+        upgraded.passwordHash = hashPassword(password, settings_.pbkdf2Iterations);
+        users_.update(upgraded);
+    }
+    result = startSession(*user, address);
+    audit_.append({user->username, address, "login.success", "user:" + user->username, "success",
+                   AuditDetails().add("rehashed", needsRehash).text()});
+    return result;
+}
+
+LoginResult SessionManager::startSession(const storage::User& user, const std::string& address)
+{
+    LoginResult result;
+    result.status = LoginResult::Status::Ok;
+    result.token = randomToken();
+    const auto now = unixNow();
+    storage::SessionRecord record{tokenHash(result.token), user.id, randomToken(), now, now,
+                                  now + settings_.sessionLifetime.count(), address};
+    sessions_.create(record);
+    result.principal = Principal{user, record};
+    return result;
+}
+
+std::optional<Principal> SessionManager::authenticate(const std::string& token)
+{
+    if (token.size() != 43 ||
+        token.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") !=
+            std::string::npos)
+        return std::nullopt;
+    const auto hash = tokenHash(token);
+    auto session = sessions_.find(hash);
+    if (!session)
+        return std::nullopt;
+    const auto now = unixNow();
+    if (now >= session->expiresAt || now - session->lastSeenAt >= settings_.sessionIdleTimeout.count()) {
+        sessions_.remove(hash);
+        return std::nullopt;
+    }
+    auto user = users_.findById(session->userId);
+    if (!user || user->disabled) {
+        sessions_.remove(hash);
+        return std::nullopt;
+    }
+    if (session->lastSeenAt != now) {
+        sessions_.touch(hash, now);
+        session->lastSeenAt = now;
+    }
+    return Principal{*user, *session};
+}
+
+void SessionManager::logout(const Principal& principal, const std::string& address)
+{
+    sessions_.remove(principal.session.tokenHash);
+    audit_.append({principal.user.username, address, "logout", "user:" + principal.user.username,
+                   "success", "{}"});
+}
+
+std::int64_t SessionManager::removeExpired()
+{
+    return sessions_.removeExpired(unixNow(), settings_.sessionIdleTimeout.count());
+}
+
+} // namespace parley::portal
