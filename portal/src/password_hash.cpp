@@ -92,6 +92,8 @@ PasswordCheck verifyPassword(std::string_view password, std::string_view encoded
         expected.size() != kHashBytes)
         return {};
     const auto actual = derive(password, salt, iterations);
+    if (iterations < currentIterations)
+        derive(password, salt, currentIterations - iterations); // equal timing, see header
     PasswordCheck check;
     check.matches = CRYPTO_memcmp(actual.data(), expected.data(), kHashBytes) == 0;
     check.needsRehash = check.matches && iterations < currentIterations;

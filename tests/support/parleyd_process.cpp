@@ -115,9 +115,12 @@ ParleydRun runParleyd(const std::vector<std::string>& args, const std::filesyste
     return {*code, process.output()};
 }
 
-RunningServer::RunningServer(const std::vector<std::string>& extraArgs)
+RunningServer::RunningServer(const std::vector<std::string>& extraArgs,
+                             const std::function<void(const std::filesystem::path&)>& prepare)
     : dataDir_(dir_ / "data"), port_(freePort())
 {
+    if (prepare)
+        prepare(dataDir_);
     std::vector<std::string> args{"--set", "server.data_dir=" + dataDir_.string(), "--set",
                                   "server.port=" + std::to_string(port_)};
     args.insert(args.end(), extraArgs.begin(), extraArgs.end());

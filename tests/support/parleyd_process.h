@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -55,7 +56,10 @@ ParleydRun runParleyd(const std::vector<std::string>& args, const std::filesyste
 class RunningServer
 {
 public:
-    explicit RunningServer(const std::vector<std::string>& extraArgs = {});
+    /// `prepare` runs after the data directory is chosen and before parleyd starts (to seed
+    /// accounts with parleyctl, say).
+    explicit RunningServer(const std::vector<std::string>& extraArgs = {},
+                           const std::function<void(const std::filesystem::path& dataDir)>& prepare = {});
     std::uint16_t port() const { return port_; }
     const std::filesystem::path& dataDir() const { return dataDir_; }
     ParleydProcess& process() { return *process_; }

@@ -278,6 +278,21 @@ HttpResponse parseHttpResponse(const std::string& raw)
     }
     if (headerEnd != std::string::npos)
         response.body = raw.substr(headerEnd + 4);
+    if (lower(response.header("transfer-encoding")) == "chunked") {
+        std::string decoded;
+        std::size_t at = 0;
+        while (at < response.body.size()) {
+            const auto lineEnd = response.body.find("\r\n", at);
+            if (lineEnd == std::string::npos)
+                break;
+            const auto size = std::stoul(response.body.substr(at, lineEnd - at), nullptr, 16);
+            if (size == 0)
+                break;
+            decoded += response.body.substr(lineEnd + 2, size);
+            at = lineEnd + 2 + size + 2;
+        }
+        response.body = decoded;
+    }
     return response;
 }
 

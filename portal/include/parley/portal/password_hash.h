@@ -26,6 +26,8 @@ struct PasswordCheck
 
 /// Checks `password` against an encoded hash in constant time. A malformed or unsupported
 /// `encoded` value never matches (it is not an error: the database may hold anything).
+/// Always costs at least `currentIterations` rounds, even for a hash made with fewer: a
+/// login must take as long for an account with an old hash as for an unknown name.
 PasswordCheck verifyPassword(std::string_view password, std::string_view encoded,
                              int currentIterations);
 
