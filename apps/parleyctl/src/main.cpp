@@ -1,6 +1,10 @@
-// parleyctl: administration from a shell, working on the server's database directly.
+// parleyctl: administration from a shell, on the server's database directly or through the
+// running server's REST API.
+#include "api_session.h"
 #include "audit_commands.h"
 #include "offline_context.h"
+#include "online_commands.h"
+#include "password_input.h"
 #include "user_commands.h"
 
 #include <parley/parleyd/config_error.h>
@@ -8,6 +12,9 @@
 #include <parley/storage/database.h>
 #include <parley/storage/migrator.h>
 
+#include <Poco/Exception.h>
+
+#include <cstdlib>
 #include <iostream>
 #include <optional>
 #include <sys/stat.h>
@@ -22,8 +29,14 @@ void usage()
 {
     std::cerr <<
         "usage: parleyctl [--config FILE] [--set SECTION.KEY=VALUE ...] COMMAND\n"
+        "       parleyctl --server https://HOST:PORT --user ADMIN [--ca-file PEM] COMMAND\n"
         "\n"
-        "Works on the database named by the configuration (the same --config/--set as parleyd).\n"
+        "The first form works on the database named by the configuration (the same\n"
+        "--config/--set as parleyd; safe while the server runs). The second goes through the\n"
+        "running server's REST API as ADMIN, whose password is read from PARLEYCTL_PASSWORD,\n"
+        "asked for on the terminal, or taken from the first line of standard input; the\n"
+        "server's certificate is checked against PEM (e.g. <data_dir>/tls/selfsigned.crt) or\n"
+        "the system's CAs.\n"
         "\n"
         "commands:\n"
         "  user create-admin NAME [--display-name TEXT] [--generate-password]\n"
@@ -46,9 +59,18 @@ int main(int argc, char** argv)
     std::optional<std::filesystem::path> configFile;
     std::vector<std::string> overrides;
     std::vector<std::string> command;
+    std::string server;
+    std::string adminUser;
+    std::string caFile;
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
-        if (command.empty() && (arg == "--config" || arg == "-c") && i + 1 < argc)
+        if (command.empty() && arg == "--server" && i + 1 < argc)
+            server = argv[++i];
+        else if (command.empty() && arg == "--user" && i + 1 < argc)
+            adminUser = argv[++i];
+        else if (command.empty() && arg == "--ca-file" && i + 1 < argc)
+            caFile = argv[++i];
+        else if (command.empty() && (arg == "--config" || arg == "-c") && i + 1 < argc)
             configFile = argv[++i];
         else if (command.empty() && (arg == "--set" || arg == "-s") && i + 1 < argc)
             overrides.push_back(argv[++i]);
@@ -66,6 +88,32 @@ int main(int argc, char** argv)
         return kExitUsage;
     }
     const std::vector<std::string> rest(command.begin() + 2, command.end());
+    if (!server.empty()) {
+        if (adminUser.empty()) {
+            std::cerr << "parleyctl: --server needs --user ADMIN" << std::endl;
+            return kExitUsage;
+        }
+        try {
+            parley::parleyctl::ApiSession api(server, caFile);
+            const char* fromEnvironment = std::getenv("PARLEYCTL_PASSWORD");
+            api.login(adminUser, fromEnvironment ? fromEnvironment
+                                                 : parley::parleyctl::readPassword("Password for " + adminUser + ": "));
+            return parley::parleyctl::runOnline(api, command);
+        }
+        catch (const std::invalid_argument& e) {
+            std::cerr << "parleyctl: " << e.what() << std::endl;
+            usage();
+            return kExitUsage;
+        }
+        catch (const Poco::Exception& e) {
+            std::cerr << "parleyctl: cannot talk to " << server << ": " << e.displayText() << std::endl;
+            return 69; // EX_UNAVAILABLE
+        }
+        catch (const std::exception& e) {
+            std::cerr << "parleyctl: " << e.what() << std::endl;
+            return 1;
+        }
+    }
     try {
         auto context = parley::parleyctl::OfflineContext::open(
             parley::parleyd::loadSettings(configFile, overrides));

@@ -35,7 +35,7 @@ private:
     bool active_ = false;
 };
 
-std::string prompt(const char* text)
+std::string prompt(const std::string& text)
 {
     std::cerr << text << std::flush;
     std::string line;
@@ -62,6 +62,15 @@ std::string readNewPassword()
     }
     if (password.empty())
         throw std::runtime_error("no password given; nothing was changed");
+    return password;
+}
+
+std::string readPassword(const std::string& text)
+{
+    if (::isatty(STDIN_FILENO))
+        return prompt(text);
+    std::string password;
+    std::getline(std::cin, password);
     return password;
 }
 
