@@ -138,24 +138,30 @@ storage::User AccountService::updateUser(std::int64_t id, const UserChanges& cha
     return users_.findById(id).value_or(user);
 }
 
-void AccountService::resetPassword(std::int64_t id, const std::string& newPassword,
-                                   const Actor& actor)
+void AccountService::storePassword(storage::User user, const std::string& newPassword,
+                                   const std::string& action, const Actor& actor)
 {
-    auto user = requireUser(id);
-    if (user.source != "local")
-        throw AccountError(AccountError::Kind::Conflict, "directory_user",
-                           "this user logs in with the directory; change the password there");
     user.passwordHash = newPasswordHash(newPassword);
     users_.update(user);
     const auto ended = storage::SessionStore(database_).removeForUser(user.id);
-    audit_.append({actor.name, actor.address, "user.password_reset", target(user), "success",
+    audit_.append({actor.name, actor.address, action, target(user), "success",
                    AuditDetails().add("sessionsEnded", ended).text()});
+}
+
+void AccountService::resetPassword(std::int64_t id, const std::string& newPassword,
+                                   const Actor& actor)
+{
+    const auto user = requireUser(id);
+    if (user.source != "local")
+        throw AccountError(AccountError::Kind::Conflict, "directory_user",
+                           "this user logs in with the directory; change the password there");
+    storePassword(user, newPassword, "user.password_reset", actor);
 }
 
 void AccountService::changeOwnPassword(std::int64_t id, const std::string& currentPassword,
                                        const std::string& newPassword, const Actor& actor)
 {
-    auto user = requireUser(id);
+    const auto user = requireUser(id);
     if (user.source != "local")
         throw AccountError(AccountError::Kind::Conflict, "directory_user",
                            "you log in with the directory; change your password there");
@@ -165,11 +171,7 @@ void AccountService::changeOwnPassword(std::int64_t id, const std::string& curre
         throw AccountError(AccountError::Kind::Forbidden, "wrong_password",
                            "the current password is not correct");
     }
-    user.passwordHash = newPasswordHash(newPassword);
-    users_.update(user);
-    const auto ended = storage::SessionStore(database_).removeForUser(user.id);
-    audit_.append({actor.name, actor.address, "user.password_change", target(user), "success",
-                   AuditDetails().add("sessionsEnded", ended).text()});
+    storePassword(user, newPassword, "user.password_change", actor);
 }
 
 void AccountService::deleteUser(std::int64_t id, const Actor& actor)

@@ -1,10 +1,9 @@
 #include "online_commands.h"
 
-#include "password_input.h"
+#include "user_arguments.h"
 
 #include <Poco/JSON/Array.h>
 
-#include <iomanip>
 #include <iostream>
 #include <sstream>
 #include <stdexcept>
@@ -33,31 +32,6 @@ void forEachUser(ApiSession& api, Visit visit)
     }
 }
 
-struct Arguments
-{
-    std::string name;
-    std::string displayName;
-    bool generate = false;
-};
-
-Arguments parse(const std::vector<std::string>& args)
-{
-    Arguments parsed;
-    for (std::size_t i = 2; i < args.size(); ++i) {
-        if (args[i] == "--generate-password")
-            parsed.generate = true;
-        else if (args[i] == "--display-name" && i + 1 < args.size())
-            parsed.displayName = args[++i];
-        else if (!args[i].starts_with("--") && parsed.name.empty())
-            parsed.name = args[i];
-        else
-            throw std::invalid_argument("unexpected argument '" + args[i] + "'");
-    }
-    if (parsed.name.empty())
-        throw std::invalid_argument("a user name is required");
-    return parsed;
-}
-
 } // namespace
 
 int runOnline(ApiSession& api, const std::vector<std::string>& command)
@@ -65,22 +39,18 @@ int runOnline(ApiSession& api, const std::vector<std::string>& command)
     const auto& group = command[0];
     const auto& verb = command[1];
     if (group == "user" && verb == "list" && command.size() == 2) {
-        std::cout << std::left << std::setw(6) << "ID" << std::setw(24) << "USERNAME" << std::setw(9)
-                  << "ROLE" << std::setw(7) << "SOURCE" << std::setw(10) << "STATE" << "DISPLAY NAME\n";
+        printUserHeader();
         forEachUser(api, [](const Poco::JSON::Object& user) {
-            std::cout << std::setw(6) << user.getValue<int>("id") << std::setw(24)
-                      << user.getValue<std::string>("username") << std::setw(9)
-                      << user.getValue<std::string>("role") << std::setw(7)
-                      << user.getValue<std::string>("source") << std::setw(10)
-                      << (user.getValue<bool>("disabled") ? "disabled" : "enabled")
-                      << user.getValue<std::string>("displayName") << "\n";
+            printUserRow(user.getValue<int>("id"), user.getValue<std::string>("username"),
+                         user.getValue<std::string>("role"), user.getValue<std::string>("source"),
+                         user.getValue<bool>("disabled"), user.getValue<std::string>("displayName"));
         });
         std::cout << std::flush;
         return 0;
     }
     if (group == "user" && verb == "create-admin") {
-        const auto args = parse(command);
-        const auto password = args.generate ? generatePassword() : readNewPassword();
+        const auto args = parseUserArguments(command, 2);
+        const auto password = choosePassword(args);
         Poco::JSON::Object body;
         body.set("username", args.name);
         body.set("password", password);
@@ -91,11 +61,11 @@ int runOnline(ApiSession& api, const std::vector<std::string>& command)
         std::cout << "Created admin " << created->getValue<std::string>("username") << " (id "
                   << created->getValue<int>("id") << ")." << std::endl;
         if (args.generate)
-            std::cout << "Password for " << args.name << " (shown only now): " << password << std::endl;
+            announceGenerated(args.name, password);
         return 0;
     }
     if (group == "user" && verb == "reset-password") {
-        const auto args = parse(command);
+        const auto args = parseUserArguments(command, 2);
         int id = 0;
         forEachUser(api, [&](const Poco::JSON::Object& user) {
             if (user.getValue<std::string>("username") == args.name)
@@ -105,13 +75,13 @@ int runOnline(ApiSession& api, const std::vector<std::string>& command)
             std::cerr << "parleyctl: no user named '" << args.name << "'" << std::endl;
             return 1;
         }
-        const auto password = args.generate ? generatePassword() : readNewPassword();
+        const auto password = choosePassword(args);
         Poco::JSON::Object body;
         body.set("password", password);
         api.request("POST", "/api/v1/users/" + std::to_string(id) + "/password", json(body), 204);
         std::cout << "Password of " << args.name << " reset; their sessions were ended." << std::endl;
         if (args.generate)
-            std::cout << "Password for " << args.name << " (shown only now): " << password << std::endl;
+            announceGenerated(args.name, password);
         return 0;
     }
     if (group == "audit" && verb == "verify" && command.size() == 2) {

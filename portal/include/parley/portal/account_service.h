@@ -97,6 +97,9 @@ public:
 private:
     storage::User requireUser(std::int64_t id);
     std::string newPasswordHash(const std::string& password);
+    /// Hashes and stores a new password, ends the user's sessions, audits `action`.
+    void storePassword(storage::User user, const std::string& newPassword,
+                       const std::string& action, const Actor& actor);
 
     storage::UserStore users_;
     storage::Database& database_;
