@@ -210,7 +210,7 @@ TEST_CASE("A session ends at its absolute lifetime however active it is")
 TEST_CASE("Repeated failures lock an account with doubling back-off, answered 429 with Retry-After")
 {
     ServerWithAdmin server({"--set", "login.account_free_attempts=3", "--set",
-                            "login.lockout_base_seconds=1", "--set", "login.lockout_max_seconds=60"});
+                            "login.lockout_base_seconds=2", "--set", "login.lockout_max_seconds=60"});
     ApiClient client(server.port());
     for (int i = 0; i < 3; ++i)
         CHECK(client.login("admin", "wrong-password").status == 401);
@@ -219,15 +219,15 @@ TEST_CASE("Repeated failures lock an account with doubling back-off, answered 42
     auto locked = client.login("admin", kAdminPassword);
     CHECK(locked.status == 429);
     CHECK(errorCode(locked) == "too_many_attempts");
-    CHECK(locked.header("retry-after") == "1");
+    CHECK(locked.header("retry-after") == "2");
 
-    std::this_thread::sleep_for(1100ms);
+    std::this_thread::sleep_for(2100ms);
     CHECK(client.login("admin", "wrong-password").status == 401);
     locked = client.login("admin", kAdminPassword);
     CHECK(locked.status == 429);
-    CHECK(locked.header("retry-after") == "2"); // doubled
+    CHECK(locked.header("retry-after") == "4"); // doubled
 
-    std::this_thread::sleep_for(2100ms);
+    std::this_thread::sleep_for(4100ms);
     CHECK(client.login("admin", kAdminPassword).status == 200);
     // Success cleared the counter.
     CHECK(client.login("admin", "wrong-password").status == 401);
