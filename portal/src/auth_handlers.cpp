@@ -75,6 +75,10 @@ void LoginHandler::handle(const ApiRequest& request, Poco::Net::HTTPServerRespon
         throw HttpError(Status::HTTP_TOO_MANY_REQUESTS, "too_many_attempts",
                         "too many failed logins; try again later")
             .withRetryAfter(result.retryAfter);
+    case LoginResult::Status::DirectoryUnavailable:
+        throw HttpError(Status::HTTP_SERVICE_UNAVAILABLE, "directory_unavailable",
+                        "the directory cannot be reached; try again later, or tell your "
+                        "administrator");
     case LoginResult::Status::Invalid:
         throw HttpError(Status::HTTP_UNAUTHORIZED, "invalid_credentials",
                         "wrong username or password");

@@ -4,7 +4,9 @@
 #include "audit_handlers.h"
 #include "auth_handlers.h"
 #include "connection_error_log.h"
+#include "directory_holder.h"
 #include "health_handlers.h"
+#include "ldap_admin_handlers.h"
 #include "portal_services.h"
 #include "request_router.h"
 #include "session_manager.h"
@@ -72,6 +74,8 @@ std::unique_ptr<RequestRouter> makeRouter(const HandlerContext& context,
     router->add("/api/v1/users", {"GET", "POST"}, make<UsersHandler>(context));
     router->add("/api/v1/users/{id}", {"GET", "PATCH", "DELETE"}, make<UserHandler>(context));
     router->add("/api/v1/users/{id}/password", {"POST"}, make<UserPasswordHandler>(context));
+    router->add("/api/v1/admin/ldap", {"GET", "PUT", "DELETE"}, make<LdapSettingsHandler>(context));
+    router->add("/api/v1/admin/ldap/test", {"POST"}, make<LdapTestHandler>(context));
     router->add("/api/v1/audit", {"GET"}, make<AuditQueryHandler>(context));
     router->add("/api/v1/audit/export", {"GET"}, make<AuditExportHandler>(context));
     router->add("/api/v1/audit/verify", {"GET"}, make<AuditVerifyHandler>(context));
@@ -83,6 +87,7 @@ std::unique_ptr<RequestRouter> makeRouter(const HandlerContext& context,
 struct HttpsServer::Impl
 {
     AccountService accounts;
+    DirectoryHolder directory;
     SessionManager sessions;
     PortalServices services;
     ConnectionErrorLog errorLog;
@@ -96,8 +101,9 @@ struct HttpsServer::Impl
     Impl(const HttpsSettings& settings, const AccountSettings& accountSettings,
          storage::Database& database, storage::AuditLog& audit)
         : accounts(database, audit, accountSettings),
-          sessions(database, audit, accountSettings),
-          services{database, audit, accounts, sessions},
+          directory(database, accountSettings.directory),
+          sessions(database, audit, accountSettings, directory),
+          services{database, audit, accounts, sessions, directory},
           tls(makeServerTlsContext(settings.certificateFile, settings.privateKeyFile)),
           socket(bindSocket(settings, tls)),
           threads("https", 2, settings.maxThreads)

@@ -8,6 +8,7 @@ class Database;
 namespace parley::portal {
 
 class AccountService;
+class DirectoryHolder;
 class SessionManager;
 
 /// The services request handlers call; owned by HttpsServer.
@@ -17,6 +18,7 @@ struct PortalServices
     storage::AuditLog& audit;
     AccountService& accounts;
     SessionManager& sessions;
+    DirectoryHolder& directory;
 };
 
 } // namespace parley::portal

@@ -10,6 +10,7 @@
 #include <Poco/Base64Encoder.h>
 #include <Poco/Crypto/DigestEngine.h>
 #include <Poco/DigestEngine.h>
+#include <Poco/Logger.h>
 
 #include <openssl/rand.h>
 
@@ -57,10 +58,10 @@ std::string tokenHash(const std::string& token)
 }
 
 SessionManager::SessionManager(storage::Database& database, storage::AuditLog& audit,
-                               const AccountSettings& settings)
+                               const AccountSettings& settings, DirectoryHolder& directory)
     : database_(database), audit_(audit), settings_(settings), users_(database),
       sessions_(database), throttle_(settings.throttle),
-      dummyHash_(hashPassword("timing-equaliser", settings.pbkdf2Iterations))
+      dummyHash_(hashPassword("timing-equaliser", settings.pbkdf2Iterations)), directory_(directory)
 {}
 
 LoginResult SessionManager::login(const std::string& username, const std::string& password,
@@ -80,6 +81,34 @@ LoginResult SessionManager::login(const std::string& username, const std::string
     }
 
     const auto user = normalized ? users_.findByUsername(*normalized) : std::nullopt;
+    if (user && user->source == "local")
+        return localLogin(user, actor, throttleKey, password, address);
+    const auto directory = directory_.current();
+    if (directory && normalized)
+        return directoryLogin(*directory, user, *normalized, throttleKey, password, address);
+    return localLogin(user, actor, throttleKey, password, address);
+}
+
+LoginResult SessionManager::refuse(const std::string& actor, const std::string& throttleKey,
+                                   const std::string& address, std::string_view reason)
+{
+    const bool lockoutStarted = throttle_.recordFailure(throttleKey, address);
+    audit_.append({actor, address, "login.failure", "user:" + actor, "failure",
+                   AuditDetails().add("reason", std::string(reason)).text()});
+    if (lockoutStarted)
+        audit_.append({actor, address, "login.lockout", "user:" + actor, "success",
+                       AuditDetails()
+                           .add("lockedSeconds", throttle_.lockedFor(throttleKey, address).count())
+                           .text()});
+    LoginResult result;
+    result.status = LoginResult::Status::Invalid;
+    return result;
+}
+
+LoginResult SessionManager::localLogin(const std::optional<storage::User>& user, const std::string& actor,
+                                       const std::string& throttleKey, const std::string& password,
+                                       const std::string& address)
+{
     std::string reason;
     bool matches = false;
     bool needsRehash = false;
@@ -93,19 +122,8 @@ LoginResult SessionManager::login(const std::string& username, const std::string
         needsRehash = check.needsRehash;
         reason = !check.matches ? "wrong_password" : user->disabled ? "disabled" : "";
     }
-
-    if (!matches) {
-        const bool lockoutStarted = throttle_.recordFailure(throttleKey, address);
-        audit_.append({actor, address, "login.failure", "user:" + actor, "failure",
-                       AuditDetails().add("reason", reason).text()});
-        if (lockoutStarted)
-            audit_.append({actor, address, "login.lockout", "user:" + actor, "success",
-                           AuditDetails()
-                               .add("lockedSeconds", throttle_.lockedFor(throttleKey, address).count())
-                               .text()});
-        result.status = LoginResult::Status::Invalid;
-        return result;
-    }
+    if (!matches)
+        return refuse(actor, throttleKey, address, reason);
 
     throttle_.recordSuccess(throttleKey);
     if (needsRehash) {
@@ -113,9 +131,70 @@ LoginResult SessionManager::login(const std::string& username, const std::string
         upgraded.passwordHash = hashPassword(password, settings_.pbkdf2Iterations);
         users_.update(upgraded);
     }
-    result = startSession(*user, address);
+    auto result = startSession(*user, address);
     audit_.append({user->username, address, "login.success", "user:" + user->username, "success",
-                   AuditDetails().add("rehashed", needsRehash).text()});
+                   AuditDetails().add("source", "local").add("rehashed", needsRehash).text()});
+    return result;
+}
+
+LoginResult SessionManager::directoryLogin(ldap::Directory& directory,
+                                           const std::optional<storage::User>& shadow,
+                                           const std::string& login, const std::string& throttleKey,
+                                           const std::string& password, const std::string& address)
+{
+    const auto outcome = directory.authenticate(login, password);
+    Poco::Logger::get("portal.ldap").debug("directory login for %s: %s", login, outcome.detail);
+    if (outcome.failure == ldap::AuthFailure::DirectoryUnavailable) {
+        Poco::Logger::get("portal.ldap").warning("directory unavailable: %s", outcome.detail);
+        audit_.append({login, address, "login.failure", "user:" + login, "failure",
+                       AuditDetails().add("reason", std::string(ldap::reasonCode(outcome.failure))).text()});
+        LoginResult result;
+        result.status = LoginResult::Status::DirectoryUnavailable;
+        return result;
+    }
+    if (!outcome.user)
+        return refuse(login, throttleKey, address, ldap::reasonCode(outcome.failure));
+    if (shadow && shadow->disabled)
+        return refuse(login, throttleKey, address, "disabled");
+
+    // The shadow record: who this directory user is to Parley. No password is stored.
+    const auto role = storage::parseRole(outcome.user->role).value_or(storage::Role::User);
+    std::string displayName = outcome.user->displayName;
+    if (displayName.empty() || !isValidUtf8(displayName) || hasControlCharacters(displayName) ||
+        utf8Length(displayName) > 128)
+        displayName = login;
+    storage::User user;
+    if (!shadow) {
+        storage::User record;
+        record.username = login;
+        record.displayName = displayName;
+        record.role = role;
+        record.source = "ldap";
+        user = users_.create(record);
+        audit_.append({"system", address, "user.create", "user:" + login, "success",
+                       AuditDetails()
+                           .add("source", "ldap")
+                           .add("role", std::string(storage::toString(role)))
+                           .text()});
+    }
+    else {
+        user = *shadow;
+        const auto previousRole = user.role;
+        user.displayName = displayName;
+        user.role = role;
+        users_.update(user);
+        if (previousRole != role)
+            audit_.append({"system", address, "user.role_change", "user:" + login, "success",
+                           AuditDetails()
+                               .add("from", std::string(storage::toString(previousRole)))
+                               .add("to", std::string(storage::toString(role)))
+                               .add("source", "ldap groups")
+                               .text()});
+    }
+    throttle_.recordSuccess(throttleKey);
+    auto result = startSession(user, address);
+    audit_.append({login, address, "login.success", "user:" + login, "success",
+                   AuditDetails().add("source", "ldap").add("dn", outcome.user->dn).text()});
     return result;
 }
 

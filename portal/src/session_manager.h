@@ -1,5 +1,6 @@
 #pragma once
 
+#include "directory_holder.h"
 #include "login_throttle.h"
 
 #include <parley/portal/account_settings.h>
@@ -31,6 +32,7 @@ struct LoginResult
         Ok,
         Invalid,   ///< wrong name or password, or an account that may not log in
         Throttled, ///< too many failures; try again after retryAfter
+        DirectoryUnavailable, ///< a directory user, and no directory server answered
     };
     Status status = Status::Invalid;
     std::chrono::seconds retryAfter{0};
@@ -43,11 +45,13 @@ class SessionManager
 {
 public:
     SessionManager(storage::Database& database, storage::AuditLog& audit,
-                   const AccountSettings& settings);
+                   const AccountSettings& settings, DirectoryHolder& directory);
 
-    /// Checks the credentials. Unknown names, directory users without a local password and
-    /// disabled accounts take the same path and time as a wrong password and give the same
-    /// result; the audit log records which it was.
+    /// Checks the credentials: local accounts against their hash; other names, when directory
+    /// login is on, against the directory (creating or updating a shadow record with no
+    /// password, role from the groups). Local accounts keep working when the directory is
+    /// down. Unknown names and disabled accounts give the same result as a wrong password;
+    /// the audit log records which it was.
     LoginResult login(const std::string& username, const std::string& password,
                       const std::string& address);
 
@@ -66,6 +70,15 @@ public:
     static constexpr const char* kCookieName = "__Host-parley_session";
 
 private:
+    LoginResult localLogin(const std::optional<storage::User>& user, const std::string& actor,
+                           const std::string& throttleKey, const std::string& password,
+                           const std::string& address);
+    LoginResult directoryLogin(ldap::Directory& directory, const std::optional<storage::User>& shadow,
+                               const std::string& login, const std::string& throttleKey,
+                               const std::string& password, const std::string& address);
+    LoginResult refuse(const std::string& actor, const std::string& throttleKey,
+                       const std::string& address, std::string_view reason);
+
     storage::Database& database_;
     storage::AuditLog& audit_;
     AccountSettings settings_;
@@ -73,6 +86,7 @@ private:
     storage::SessionStore sessions_;
     LoginThrottle throttle_;
     std::string dummyHash_; ///< verified against when there is no real hash, for equal timing
+    DirectoryHolder& directory_;
 };
 
 /// 32 random bytes as unpadded base64url (43 characters).

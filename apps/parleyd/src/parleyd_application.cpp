@@ -228,6 +228,7 @@ int ParleydApplication::serve()
     audit.append({"system", "local", "server.start", "parleyd", "success",
                   "{\"version\":\"" PARLEY_VERSION "\"}"});
 
+    settings.accounts.directory = settings.directory;
     portal::HttpsServer server(settings.https, settings.accounts, database, audit);
     const auto maintain = [&] {
         try {

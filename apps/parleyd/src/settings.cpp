@@ -4,6 +4,7 @@
 #include <parley/parleyd/settings.h>
 
 #include <fstream>
+#include <istream>
 #include <sstream>
 
 namespace parley::parleyd {
@@ -57,6 +58,51 @@ void requireFile(const std::map<std::string, std::string>& values, const std::st
     if (!fs::is_regular_file(path, error))
         throw ConfigError("configuration key '" + key + "' names " + path +
                           ", which does not exist or is not a regular file");
+}
+
+std::vector<std::string> split(const std::string& text, char separator)
+{
+    std::vector<std::string> parts;
+    std::string part;
+    std::istringstream in(text);
+    while (std::getline(in, part, separator)) {
+        const auto start = part.find_first_not_of(' ');
+        if (start == std::string::npos)
+            continue;
+        parts.push_back(part.substr(start, part.find_last_not_of(' ') - start + 1));
+    }
+    return parts;
+}
+
+ldap::DirectorySettings directorySettings(const std::map<std::string, std::string>& values)
+{
+    ldap::DirectorySettings d;
+    d.enabled = values.at("ldap.enabled") == "true";
+    d.uris = split(values.at("ldap.uris"), ' ');
+    d.allowPlain = values.at("ldap.allow_plain") == "true";
+    d.caFile = values.at("ldap.ca_file");
+    d.verifyCertificate = values.at("ldap.verify_certificate") == "true";
+    d.bindDn = values.at("ldap.bind_dn");
+    d.bindPassword = values.at("ldap.bind_password");
+    d.userBase = values.at("ldap.user_base");
+    d.userFilter = values.at("ldap.user_filter");
+    d.loginAttribute = values.at("ldap.login_attribute");
+    d.displayNameAttribute = values.at("ldap.display_name_attribute");
+    d.mailAttribute = values.at("ldap.mail_attribute");
+    d.groupMode = values.at("ldap.group_mode");
+    d.groupBase = values.at("ldap.group_base");
+    d.groupFilter = values.at("ldap.group_filter");
+    d.adminGroups = split(values.at("ldap.admin_groups"), ';');
+    d.auditorGroups = split(values.at("ldap.auditor_groups"), ';');
+    d.userGroups = split(values.at("ldap.user_groups"), ';');
+    d.networkTimeout = std::chrono::seconds(std::stoll(values.at("ldap.network_timeout_seconds")));
+    d.operationTimeout = std::chrono::seconds(std::stoll(values.at("ldap.operation_timeout_seconds")));
+    if (d.enabled && d.uris.empty())
+        throw ConfigError("configuration key 'ldap.uris' must name at least one server when "
+                          "ldap.enabled is true, e.g. ldaps://dc1.example.org:636");
+    if (d.enabled && d.userFilter.find("{login}") == std::string::npos)
+        throw ConfigError("configuration key 'ldap.user_filter' must contain {login}");
+    return d;
 }
 
 } // namespace
@@ -131,6 +177,10 @@ Settings loadSettings(const std::optional<fs::path>& iniFile,
     settings.shutdownGrace = std::chrono::seconds(integer(values, "server.shutdown_grace_seconds"));
     settings.logLevel = values.at("log.level");
     settings.logFile = values.at("log.file");
+    settings.directory = directorySettings(values);
+    for (const auto& key : configKeys())
+        if (key.secret && !values.at(key.name).empty())
+            values[key.name] = "(set)";
     settings.effective = std::move(values);
     return settings;
 }

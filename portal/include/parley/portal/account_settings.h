@@ -1,5 +1,6 @@
 #pragma once
 
+#include <parley/ldap/directory_settings.h>
 #include <parley/portal/password_hash.h>
 
 #include <chrono>
@@ -29,6 +30,8 @@ struct AccountSettings
     std::chrono::seconds sessionIdleTimeout{1800};
     std::chrono::seconds sessionLifetime{43200};
     ThrottleSettings throttle;
+    /// Directory login ([ldap]); an admin may replace it at run time through the API.
+    ldap::DirectorySettings directory;
 };
 
 } // namespace parley::portal

@@ -33,6 +33,8 @@ struct ConfigKey
     std::string defaultValue;
     ValueRule rule;
     std::string description;
+    /// Never printed, logged or audited: shown as "(set)" or "" instead.
+    bool secret = false;
 };
 
 /// Every configuration key, in documentation order.

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <parley/ldap/directory_settings.h>
 #include <parley/portal/account_settings.h>
 #include <parley/portal/https_settings.h>
 
@@ -24,10 +25,11 @@ struct Settings
     bool generateCertificate = true;
     portal::AccountSettings accounts;
     std::chrono::hours auditRetention{180 * 24};
+    ldap::DirectorySettings directory;
     std::chrono::seconds shutdownGrace{10};
     std::string logLevel = "information";
     std::filesystem::path logFile; ///< empty: console only
-    /// Every key with its effective value, for the start-up log.
+    /// Every key with its effective value, for the start-up log; secret keys show "(set)".
     std::map<std::string, std::string> effective;
 };
 

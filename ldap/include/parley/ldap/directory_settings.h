@@ -1,0 +1,45 @@
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace parley::ldap {
+
+/// How Parley reaches and reads the organisation's directory (OpenLDAP or Active Directory).
+/// docs/ldap.md explains each field with examples for both.
+struct DirectorySettings
+{
+    bool enabled = false;
+    /// Tried in order until one answers: `ldaps://host:636` or `ldap://host:389`.
+    std::vector<std::string> uris;
+    /// `ldap://` URIs use StartTLS unless this is true (a lab without TLS).
+    bool allowPlain = false;
+    /// PEM bundle of the CAs that may sign the directory's certificate ("" = system CAs).
+    std::string caFile;
+    /// Check the directory's certificate and host name (off only for a lab).
+    bool verifyCertificate = true;
+    /// The service account that searches for users.
+    std::string bindDn;
+    std::string bindPassword;
+    std::string userBase;
+    /// `{login}` is replaced by the RFC 4515-escaped login name.
+    std::string userFilter = "(&(objectClass=inetOrgPerson)(uid={login}))";
+    std::string loginAttribute = "uid"; ///< uid, sAMAccountName or userPrincipalName
+    std::string displayNameAttribute = "cn";
+    std::string mailAttribute = "mail";
+    /// "memberof": read the user's memberOf; "search": search groupBase with groupFilter.
+    std::string groupMode = "memberof";
+    std::string groupBase;
+    /// `{dn}` is replaced by the escaped user DN.
+    std::string groupFilter = "(|(member={dn})(uniqueMember={dn}))";
+    /// Group DNs whose members get each role; the first match of admin, auditor, user wins.
+    /// Empty userGroups: every directory user who is in no other group gets role user.
+    std::vector<std::string> adminGroups;
+    std::vector<std::string> auditorGroups;
+    std::vector<std::string> userGroups;
+    std::chrono::seconds networkTimeout{5};
+    std::chrono::seconds operationTimeout{10};
+};
+
+} // namespace parley::ldap

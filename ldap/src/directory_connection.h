@@ -1,0 +1,84 @@
+#pragma once
+
+#include <parley/ldap/directory_settings.h>
+
+#include <ldap.h>
+
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace parley::ldap {
+
+class HandshakeWatchdog;
+
+/// A failed directory operation. `serverDown` when the connection itself is gone (worth
+/// reconnecting or trying the next URI), `invalidCredentials` for a refused bind.
+class DirectoryError : public std::runtime_error
+{
+public:
+    DirectoryError(const std::string& what, int code)
+        : std::runtime_error(what), code_(code)
+    {}
+    int code() const { return code_; }
+    bool serverDown() const;
+    bool invalidCredentials() const;
+
+private:
+    int code_;
+};
+
+/// One search result entry; attribute names in lower case.
+struct Entry
+{
+    std::string dn;
+    std::map<std::string, std::vector<std::string>> attributes;
+    std::string first(const std::string& attribute) const;
+};
+
+/// One connection to one directory server, TLS set up as configured. Owns its LDAP handle.
+class DirectoryConnection
+{
+public:
+    /// Connects to `uri` (TLS handshake for ldaps://, StartTLS for ldap:// unless plain is
+    /// allowed). Throws DirectoryError saying which step failed.
+    static std::unique_ptr<DirectoryConnection> open(const DirectorySettings& settings,
+                                                     const std::string& uri);
+    /// Tries each URI in order; the error of the last one if none answers.
+    static std::unique_ptr<DirectoryConnection> openFirst(const DirectorySettings& settings);
+
+    ~DirectoryConnection();
+    DirectoryConnection(const DirectoryConnection&) = delete;
+    DirectoryConnection& operator=(const DirectoryConnection&) = delete;
+
+    /// Simple bind; throws DirectoryError (invalidCredentials() for a wrong password).
+    void bind(const std::string& dn, const std::string& password);
+
+    /// Subtree search returning at most `sizeLimit` entries; `truncated` tells whether there
+    /// were more. Throws DirectoryError.
+    std::vector<Entry> search(const std::string& base, const std::string& filter,
+                              const std::vector<std::string>& attributes, int sizeLimit,
+                              bool* truncated = nullptr);
+
+    const std::string& uri() const { return uri_; }
+    HandshakeWatchdog* watchdog() const { return watchdog_; }
+
+private:
+    DirectoryConnection(LDAP* handle, std::string uri, std::chrono::seconds operationTimeout);
+    std::string describe(int code, const std::string& action) const;
+
+    LDAP* handle_;
+    std::string uri_;
+    std::chrono::seconds operationTimeout_;
+    /// Registered with the handle, so it must live as long as the handle.
+    ldap_conncb connectCallback_{};
+    HandshakeWatchdog* watchdog_ = nullptr; ///< while connecting (see open())
+};
+
+/// Whether a TCP connection to the URI's host and port succeeds within `timeout`; on failure
+/// `error` says why.
+bool reachable(const std::string& uri, std::chrono::seconds timeout, std::string& error);
+
+} // namespace parley::ldap

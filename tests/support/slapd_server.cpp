@@ -1,0 +1,124 @@
+#include "slapd_server.h"
+
+#include "tls_client.h"
+
+#include <csignal>
+#include <fcntl.h>
+#include <cstdlib>
+#include <spawn.h>
+#include <stdexcept>
+#include <sys/wait.h>
+#include <thread>
+#include <vector>
+
+extern char** environ;
+
+namespace parley::test {
+namespace {
+
+const std::string kData = std::string(PARLEY_SOURCE_DIR) + "/tests/data/ldap";
+
+std::string slapdConf(const std::filesystem::path& dir)
+{
+    const auto d = dir.string();
+    return "include /etc/ldap/schema/core.schema\n"
+           "include /etc/ldap/schema/cosine.schema\n"
+           "include /etc/ldap/schema/inetorgperson.schema\n"
+           "include " + kData + "/ad_shaped.schema\n"
+           "modulepath /usr/lib/ldap\n"
+           "moduleload back_mdb\n"
+           "moduleload memberof\n"
+           "pidfile " + d + "/slapd.pid\n"
+           "TLSCACertificateFile " + d + "/ca.crt\n"
+           "TLSCertificateFile " + d + "/server.crt\n"
+           "TLSCertificateKeyFile " + d + "/server.key\n"
+           "database mdb\n"
+           "maxsize 10485760\n"
+           "suffix \"dc=example,dc=org\"\n"
+           "rootdn \"cn=admin,dc=example,dc=org\"\n"
+           "rootpw admin-secret\n"
+           "directory " + d + "/db\n"
+           "access to attrs=userPassword by anonymous auth by self read by * none\n"
+           "access to * by users read by * none\n"
+           "overlay memberof\n"
+           "memberof-refint TRUE\n";
+}
+
+} // namespace
+
+void SlapdServer::run(const std::string& command) const
+{
+    const auto full = "cd " + dir_.path().string() + " && (" + command + ") >> setup.log 2>&1";
+    if (std::system(full.c_str()) != 0)
+        throw std::runtime_error("slapd test setup failed: " + command + "\n" +
+                                 readFile(dir_ / "setup.log"));
+}
+
+SlapdServer::SlapdServer(Certificate certificate)
+    : ldapPort_(freePort()), ldapsPort_(freePort())
+{
+    while (ldapsPort_ == ldapPort_)
+        ldapsPort_ = freePort();
+    std::filesystem::create_directories(dir_ / "db");
+
+    const std::string names = certificate == Certificate::ForLocalhost
+                                  ? "subjectAltName=DNS:localhost,IP:127.0.0.1"
+                                  : "subjectAltName=DNS:wrong.example";
+    const std::string commonName = certificate == Certificate::ForLocalhost ? "localhost" : "wrong.example";
+    run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 "
+        "-subj '/CN=Parley Test CA' -keyout ca.key -out ca.crt");
+    run("openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj '/CN=" + commonName +
+        "' -keyout server.key -out server.csr");
+    writeFile(dir_ / "server.ext", names + "\n");
+    run("openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 "
+        "-extfile server.ext -out server.crt");
+    writeFile(dir_ / "slapd.conf", slapdConf(dir_.path()));
+    run("slapadd -f slapd.conf -l " + kData + "/base.ldif");
+
+    start();
+    run("ldapadd -x -H " + ldapUri() + " -D cn=admin,dc=example,dc=org -w admin-secret -f " + kData +
+        "/entries.ldif");
+}
+
+void SlapdServer::start()
+{
+    if (pid_ > 0)
+        return;
+    const std::string urls = ldapUri() + "/ " + ldapsUri() + "/";
+    std::vector<std::string> args{"/usr/sbin/slapd", "-d", "0", "-f", (dir_ / "slapd.conf").string(),
+                                  "-h", urls};
+    std::vector<char*> argv;
+    for (auto& arg : args)
+        argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    const auto log = (dir_ / "slapd.log").string();
+    posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    const int error = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (error != 0)
+        throw std::runtime_error("cannot start slapd");
+    for (int i = 0; i < 200 && !portAcceptsConnections(ldapPort_); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    if (!portAcceptsConnections(ldapPort_))
+        throw std::runtime_error("slapd did not start:\n" + readFile(dir_ / "slapd.log"));
+}
+
+SlapdServer::~SlapdServer()
+{
+    stop();
+}
+
+void SlapdServer::stop()
+{
+    if (pid_ <= 0)
+        return;
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+}
+
+} // namespace parley::test
