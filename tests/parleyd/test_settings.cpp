@@ -107,3 +107,29 @@ TEST_CASE("Certificate and key are configured together, and must exist")
     CHECK_FALSE(settings.generateCertificate);
     CHECK(settings.https.certificateFile == dir / "cert.pem");
 }
+
+TEST_CASE("Secret keys are kept for use but never shown in the effective configuration")
+{
+    const auto settings = loadSettings(std::nullopt, {"ldap.bind_password=hunter2-service",
+                                                      "ldap.bind_dn=cn=svc,dc=example,dc=org"});
+    CHECK(settings.directory.bindPassword == "hunter2-service");
+    CHECK(settings.effective.at("ldap.bind_password") == "(set)");
+    CHECK(settings.effective.at("ldap.bind_dn") == "cn=svc,dc=example,dc=org");
+    CHECK(loadSettings(std::nullopt, {}).effective.at("ldap.bind_password").empty());
+}
+
+TEST_CASE("Directory settings are read from [ldap] and checked for coherence")
+{
+    const auto settings = loadSettings(
+        std::nullopt, {"ldap.enabled=true", "ldap.uris=ldaps://dc1:636  ldaps://dc2:636",
+                       "ldap.admin_groups=cn=a,dc=x; cn=b,dc=x", "ldap.group_mode=search"});
+    CHECK(settings.directory.enabled);
+    CHECK(settings.directory.uris == std::vector<std::string>{"ldaps://dc1:636", "ldaps://dc2:636"});
+    CHECK(settings.directory.adminGroups == std::vector<std::string>{"cn=a,dc=x", "cn=b,dc=x"});
+    CHECK(settings.directory.groupMode == "search");
+    CHECK_THROWS_WITH(loadSettings(std::nullopt, {"ldap.enabled=true"}), Contains("'ldap.uris'"));
+    CHECK_THROWS_WITH(loadSettings(std::nullopt, {"ldap.enabled=true", "ldap.uris=ldap://x",
+                                                  "ldap.user_filter=(uid=alice)"}),
+                      Contains("{login}"));
+    CHECK_THROWS_WITH(loadSettings(std::nullopt, {"ldap.group_mode=nested"}), Contains("memberof, search"));
+}
