@@ -1,16 +1,13 @@
 #include "parleyd_process.h"
 
+#include "child_process.h"
 #include "tls_client.h"
 
 #include <csignal>
-#include <fcntl.h>
-#include <spawn.h>
 #include <stdexcept>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
-
-extern char** environ;
 
 namespace parley::test {
 
@@ -22,29 +19,7 @@ ParleydProcess::ParleydProcess(const std::vector<std::string>& args,
 {
     std::vector<std::string> argv{PARLEYD_PATH};
     argv.insert(argv.end(), args.begin(), args.end());
-    std::vector<char*> pointers;
-    for (auto& arg : argv)
-        pointers.push_back(arg.data());
-    pointers.push_back(nullptr);
-
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, outputFile_.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    posix_spawn_file_actions_addchdir_np(&actions, workDir.c_str());
-    // The child starts with a clean signal mask (the test runner may block signals).
-    posix_spawnattr_t attributes;
-    posix_spawnattr_init(&attributes);
-    sigset_t none;
-    sigemptyset(&none);
-    posix_spawnattr_setsigmask(&attributes, &none);
-    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK);
-    const int error = posix_spawn(&pid_, PARLEYD_PATH, &actions, &attributes, pointers.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attributes);
-    if (error != 0)
-        throw std::runtime_error("cannot start " + std::string(PARLEYD_PATH));
+    pid_ = spawnProcess(argv, outputFile_, workDir);
 }
 
 ParleydProcess::~ParleydProcess()

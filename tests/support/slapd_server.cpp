@@ -1,17 +1,14 @@
 #include "slapd_server.h"
 
+#include "child_process.h"
 #include "tls_client.h"
 
 #include <csignal>
-#include <fcntl.h>
 #include <cstdlib>
-#include <spawn.h>
 #include <stdexcept>
 #include <sys/wait.h>
 #include <thread>
 #include <vector>
-
-extern char** environ;
 
 namespace parley::test {
 namespace {
@@ -85,21 +82,8 @@ void SlapdServer::start()
     if (pid_ > 0)
         return;
     const std::string urls = ldapUri() + "/ " + ldapsUri() + "/";
-    std::vector<std::string> args{"/usr/sbin/slapd", "-d", "0", "-f", (dir_ / "slapd.conf").string(),
-                                  "-h", urls};
-    std::vector<char*> argv;
-    for (auto& arg : args)
-        argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    const auto log = (dir_ / "slapd.log").string();
-    posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    const int error = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (error != 0)
-        throw std::runtime_error("cannot start slapd");
+    pid_ = spawnProcess({"/usr/sbin/slapd", "-d", "0", "-f", (dir_ / "slapd.conf").string(), "-h", urls},
+                        dir_ / "slapd.log");
     for (int i = 0; i < 200 && !portAcceptsConnections(ldapPort_); ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(25));
     if (!portAcceptsConnections(ldapPort_))
