@@ -48,11 +48,11 @@ struct StoppedServerWithHistory
     StoppedServerWithHistory()
     {
         REQUIRE(runParleyctl(ctlArgs(dataDir) + " user create-admin admin", kAdminPassword).exitCode == 0);
-        const auto port = freePort();
         auto args = fastAccounts({"--set", "server.data_dir=" + dataDir.string(), "--set",
-                                  "server.port=" + std::to_string(port)});
+                                  "server.port=0"});
         ParleydProcess process(args, dir.path());
-        REQUIRE(process.waitUntilServing(port));
+        const auto port = process.servingPort();
+    REQUIRE(port != 0);
         ApiClient admin(port);
         REQUIRE(admin.login("admin", kAdminPassword).status == 200);
         admin.login("admin", "wrong-password");
@@ -224,18 +224,19 @@ TEST_CASE("A configuration change between starts is audited with old and new val
     TempDir dir;
     const auto dataDir = dir / "data";
     REQUIRE(runParleyctl(ctlArgs(dataDir) + " user create-admin admin", kAdminPassword).exitCode == 0);
-    const auto port = freePort();
     auto args = fastAccounts({"--set", "server.data_dir=" + dataDir.string(), "--set",
-                              "server.port=" + std::to_string(port)});
+                              "server.port=0"});
     {
         ParleydProcess first(args, dir.path());
-        REQUIRE(first.waitUntilServing(port));
+        const auto port = first.servingPort();
+    REQUIRE(port != 0);
         first.signal(SIGTERM);
         REQUIRE(first.waitForExit() == 0);
     }
     args.insert(args.end(), {"--set", "sessions.idle_timeout_seconds=600"});
     ParleydProcess second(args, dir.path());
-    REQUIRE(second.waitUntilServing(port));
+    const auto port = second.servingPort();
+    REQUIRE(port != 0);
     ApiClient admin(port);
     REQUIRE(admin.login("admin", kAdminPassword).status == 200);
     const auto changes = entries(admin, "action=config.change");

@@ -21,6 +21,7 @@ constexpr int kExitConfig = 78;
 constexpr int kExitDataError = 65;
 constexpr int kExitOsError = 71;
 
+/// Arguments for a parleyd on `port` (0: a free port it picks itself, see servingPort()).
 std::vector<std::string> serverArgs(const TempDir& dir, std::uint16_t port)
 {
     return {"--set", "server.data_dir=" + (dir / "data").string(), "--set",
@@ -84,7 +85,7 @@ TEST_CASE("A certificate with someone else's key stops start-up, naming the file
     };
     make("a");
     make("b");
-    const auto run = runParleyd({"--set", "server.port=" + std::to_string(parley::test::freePort()),
+    const auto run = runParleyd({"--set", "server.port=0",
                                  "--set", "tls.certificate=" + (keys / "a.crt").string(), "--set",
                                  "tls.private_key=" + (keys / "b.key").string()},
                                 dir.path());
@@ -105,11 +106,11 @@ TEST_CASE("A port already in use stops start-up with a clear message")
 TEST_CASE("The generated certificate is kept and reused across restarts")
 {
     TempDir dir;
-    const auto port = parley::test::freePort();
     std::string firstFingerprint;
     {
-        ParleydProcess process(serverArgs(dir, port), dir.path());
-        REQUIRE(process.waitUntilServing(port));
+        ParleydProcess process(serverArgs(dir, 0), dir.path());
+        const auto port = process.servingPort();
+    REQUIRE(port != 0);
         firstFingerprint = parley::test::TlsClient(port).peerFingerprint();
         CHECK_THAT(process.output(), Contains(firstFingerprint)); // the banner shows it
         process.signal(SIGTERM);
@@ -117,8 +118,9 @@ TEST_CASE("The generated certificate is kept and reused across restarts")
     }
     const auto certificate = dir / "data" / "tls" / "selfsigned.crt";
     const auto written = std::filesystem::last_write_time(certificate);
-    ParleydProcess again(serverArgs(dir, port), dir.path());
-    REQUIRE(again.waitUntilServing(port));
+    ParleydProcess again(serverArgs(dir, 0), dir.path());
+    const auto port = again.servingPort();
+    REQUIRE(port != 0);
     CHECK(parley::test::TlsClient(port).peerFingerprint() == firstFingerprint);
     CHECK(std::filesystem::last_write_time(certificate) == written);
 }
@@ -126,9 +128,9 @@ TEST_CASE("The generated certificate is kept and reused across restarts")
 TEST_CASE("SIGTERM refuses new connections but answers the request in progress, then exits 0")
 {
     TempDir dir;
-    const auto port = parley::test::freePort();
-    ParleydProcess process(serverArgs(dir, port), dir.path());
-    REQUIRE(process.waitUntilServing(port));
+    ParleydProcess process(serverArgs(dir, 0), dir.path());
+    const auto port = process.servingPort();
+    REQUIRE(port != 0);
 
     parley::test::TlsClient inFlight(port);
     inFlight.write("GET /healthz HTTP/1.1\r\nHost: localhost\r\n"); // headers not finished
@@ -154,9 +156,9 @@ TEST_CASE("SIGTERM refuses new connections but answers the request in progress, 
 TEST_CASE("SIGINT shuts down cleanly too, closing idle keep-alive connections")
 {
     TempDir dir;
-    const auto port = parley::test::freePort();
-    ParleydProcess process(serverArgs(dir, port), dir.path());
-    REQUIRE(process.waitUntilServing(port));
+    ParleydProcess process(serverArgs(dir, 0), dir.path());
+    const auto port = process.servingPort();
+    REQUIRE(port != 0);
     parley::test::TlsClient idle(port);
     idle.write("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n");
     REQUIRE(parley::test::parseHttpResponse(idle.readResponse()).status == 200);
@@ -174,7 +176,7 @@ TEST_CASE("A database file that is not SQLite stops start-up and is left untouch
     std::filesystem::create_directories(dir / "data");
     const std::string content = "not a database, but somebody's data\n" + std::string(5000, '#');
     parley::test::writeFile(dir / "data" / "parley.db", content);
-    const auto run = runParleyd(serverArgs(dir, parley::test::freePort()), dir.path());
+    const auto run = runParleyd(serverArgs(dir, 0), dir.path());
     CHECK(run.exitCode == kExitDataError);
     CHECK_THAT(run.output, Contains("parley.db"));
     CHECK(parley::test::readFile(dir / "data" / "parley.db") == content);
@@ -183,10 +185,10 @@ TEST_CASE("A database file that is not SQLite stops start-up and is left untouch
 TEST_CASE("A database from a newer Parley stops start-up unchanged")
 {
     TempDir dir;
-    const auto port = parley::test::freePort();
     {
-        ParleydProcess process(serverArgs(dir, port), dir.path());
-        REQUIRE(process.waitUntilServing(port));
+        ParleydProcess process(serverArgs(dir, 0), dir.path());
+        const auto port = process.servingPort();
+    REQUIRE(port != 0);
         process.signal(SIGTERM);
         REQUIRE(process.waitForExit() == 0);
     }
@@ -196,7 +198,7 @@ TEST_CASE("A database from a newer Parley stops start-up unchanged")
         session << "INSERT INTO schema_migrations VALUES (999, 'future', 'x')",
             Poco::Data::Keywords::now;
     }
-    const auto run = runParleyd(serverArgs(dir, port), dir.path());
+    const auto run = runParleyd(serverArgs(dir, 0), dir.path());
     CHECK(run.exitCode == kExitDataError);
     CHECK_THAT(run.output, Contains("schema version 999 is newer than this build"));
     Poco::Data::Session session("SQLite", (dir / "data" / "parley.db").string());
@@ -209,12 +211,12 @@ TEST_CASE("A database from a newer Parley stops start-up unchanged")
 TEST_CASE("Logs at the most verbose level hold no key material")
 {
     TempDir dir;
-    const auto port = parley::test::freePort();
-    auto args = serverArgs(dir, port);
+    auto args = serverArgs(dir, 0);
     args.insert(args.end(), {"--set", "log.level=trace", "--set",
                              "log.file=" + (dir / "parleyd.log").string()});
     ParleydProcess process(args, dir.path());
-    REQUIRE(process.waitUntilServing(port));
+    const auto port = process.servingPort();
+    REQUIRE(port != 0);
     parley::test::httpsRequest(port, "GET", "/readyz");
     parley::test::httpsRequest(port, "GET", "/missing");
     process.signal(SIGTERM);

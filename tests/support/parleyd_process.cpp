@@ -76,6 +76,28 @@ bool ParleydProcess::waitUntilServing(std::uint16_t port, std::chrono::milliseco
     return false;
 }
 
+std::uint16_t ParleydProcess::servingPort(std::chrono::milliseconds timeout)
+{
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    const std::string marker = "portal.https: listening on ";
+    while (std::chrono::steady_clock::now() < deadline && running()) {
+        const auto text = output();
+        const auto at = text.find(marker);
+        if (at != std::string::npos) {
+            const auto lineEnd = text.find('\n', at);
+            if (lineEnd != std::string::npos) {
+                const auto line = text.substr(at, lineEnd - at);
+                const auto port = static_cast<std::uint16_t>(std::stoi(line.substr(line.rfind(':') + 1)));
+                const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    deadline - std::chrono::steady_clock::now());
+                return waitUntilServing(port, left) ? port : 0;
+            }
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return 0;
+}
+
 std::string ParleydProcess::output() const
 {
     return readFile(outputFile_);
@@ -92,15 +114,16 @@ ParleydRun runParleyd(const std::vector<std::string>& args, const std::filesyste
 
 RunningServer::RunningServer(const std::vector<std::string>& extraArgs,
                              const std::function<void(const std::filesystem::path&)>& prepare)
-    : dataDir_(dir_ / "data"), port_(freePort())
+    : dataDir_(dir_ / "data"), port_(0)
 {
     if (prepare)
         prepare(dataDir_);
     std::vector<std::string> args{"--set", "server.data_dir=" + dataDir_.string(), "--set",
-                                  "server.port=" + std::to_string(port_)};
+                                  "server.port=0"};
     args.insert(args.end(), extraArgs.begin(), extraArgs.end());
     process_ = std::make_unique<ParleydProcess>(args, dir_.path());
-    if (!process_->waitUntilServing(port_))
+    port_ = process_->servingPort();
+    if (port_ == 0)
         throw std::runtime_error("parleyd did not start serving; output:\n" + process_->output());
 }
 

@@ -26,6 +26,11 @@ public:
     ParleydProcess(const ParleydProcess&) = delete;
     ParleydProcess& operator=(const ParleydProcess&) = delete;
 
+    /// For a server started with server.port=0: waits for the port it logged ("listening on
+    /// host:port") and for /healthz to answer there. Returns 0 if it never did. An
+    /// ephemeral port bound by this very process cannot collide with a parallel test.
+    std::uint16_t servingPort(std::chrono::milliseconds timeout = std::chrono::seconds(20));
+
     /// Polls GET /healthz over TLS until it answers 200, the process exits, or the timeout.
     bool waitUntilServing(std::uint16_t port,
                           std::chrono::milliseconds timeout = std::chrono::seconds(20));

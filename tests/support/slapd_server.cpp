@@ -72,7 +72,20 @@ SlapdServer::SlapdServer(Certificate certificate)
     writeFile(dir_ / "slapd.conf", slapdConf(dir_.path()));
     run("slapadd -f slapd.conf -l " + kData + "/base.ldif");
 
-    start();
+    // The ports were free a moment ago; a parallel test may have taken one since.
+    for (int attempt = 1;; ++attempt) {
+        try {
+            start();
+            break;
+        }
+        catch (const std::runtime_error&) {
+            stop();
+            if (attempt == 3)
+                throw;
+            ldapPort_ = freePort();
+            ldapsPort_ = freePort();
+        }
+    }
     run("ldapadd -x -H " + ldapUri() + " -D cn=admin,dc=example,dc=org -w admin-secret -f " + kData +
         "/entries.ldif");
 }
@@ -86,6 +99,12 @@ void SlapdServer::start()
                         dir_ / "slapd.log");
     for (int i = 0; i < 200 && !portAcceptsConnections(ldapPort_); ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    // A port another test took in the meantime answers too, but our slapd has then exited.
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        throw std::runtime_error("slapd exited at start:\n" + readFile(dir_ / "slapd.log"));
+    }
     if (!portAcceptsConnections(ldapPort_))
         throw std::runtime_error("slapd did not start:\n" + readFile(dir_ / "slapd.log"));
 }
