@@ -170,12 +170,18 @@ LoginResult SessionManager::directoryLogin(ldap::Directory& directory,
         record.displayName = displayName;
         record.role = role;
         record.source = "ldap";
-        user = users_.create(record);
-        audit_.append({"system", address, "user.create", "user:" + login, "success",
-                       AuditDetails()
-                           .add("source", "ldap")
-                           .add("role", std::string(storage::toString(role)))
-                           .text()});
+        try {
+            user = users_.create(record);
+            audit_.append({"system", address, "user.create", "user:" + login, "success",
+                           AuditDetails()
+                               .add("source", "ldap")
+                               .add("role", std::string(storage::toString(role)))
+                               .text()});
+        }
+        catch (const storage::DuplicateUserError&) {
+            // The same person's first login, twice at once: the other request made the record.
+            user = users_.findByUsername(login).value();
+        }
     }
     else {
         user = *shadow;
