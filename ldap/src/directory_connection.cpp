@@ -171,13 +171,19 @@ std::unique_ptr<DirectoryConnection> DirectoryConnection::open(const DirectorySe
 
     const bool ldaps = uri.rfind("ldaps://", 0) == 0;
     rc = ldap_connect(raw);
-    if (rc != LDAP_SUCCESS)
+    if (rc != LDAP_SUCCESS) {
+        // libldap has closed the socket; its number may be reused by anyone from now on.
+        watchdog.watch(-1);
         throw DirectoryError(connection->describe(rc, ldaps ? "connecting with TLS" : "connecting"), rc);
+    }
     if (!ldaps && !settings.allowPlain) {
         rc = ldap_start_tls_s(raw, nullptr, nullptr);
-        if (rc != LDAP_SUCCESS)
+        if (rc != LDAP_SUCCESS) {
+            watchdog.watch(-1);
             throw DirectoryError(connection->describe(rc, "StartTLS"), rc);
+        }
     }
+    watchdog.watch(-1); // set up: from here on the operation timeout applies
     return connection;
 }
 

@@ -104,6 +104,8 @@ storage::User AccountService::createUser(const NewUser& request, const Actor& ac
 storage::User AccountService::updateUser(std::int64_t id, const UserChanges& changes,
                                          const Actor& actor)
 {
+    // Count-then-write of the last-admin rule must not interleave with another change.
+    std::lock_guard lock(adminChanges_);
     auto user = requireUser(id);
     const auto before = user;
     if (changes.displayName)
@@ -141,8 +143,7 @@ storage::User AccountService::updateUser(std::int64_t id, const UserChanges& cha
 void AccountService::storePassword(storage::User user, const std::string& newPassword,
                                    const std::string& action, const Actor& actor)
 {
-    user.passwordHash = newPasswordHash(newPassword);
-    users_.update(user);
+    users_.setPasswordHash(user.id, newPasswordHash(newPassword));
     const auto ended = storage::SessionStore(database_).removeForUser(user.id);
     audit_.append({actor.name, actor.address, action, target(user), "success",
                    AuditDetails().add("sessionsEnded", ended).text()});
@@ -176,6 +177,7 @@ void AccountService::changeOwnPassword(std::int64_t id, const std::string& curre
 
 void AccountService::deleteUser(std::int64_t id, const Actor& actor)
 {
+    std::lock_guard lock(adminChanges_);
     const auto user = requireUser(id);
     if (user.username == actor.name)
         throw AccountError(AccountError::Kind::Conflict, "cannot_delete_self",

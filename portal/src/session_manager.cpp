@@ -126,11 +126,8 @@ LoginResult SessionManager::localLogin(const std::optional<storage::User>& user,
         return refuse(actor, throttleKey, address, reason);
 
     throttle_.recordSuccess(throttleKey);
-    if (needsRehash) {
-        auto upgraded = *user;
-        upgraded.passwordHash = hashPassword(password, settings_.pbkdf2Iterations);
-        users_.update(upgraded);
-    }
+    if (needsRehash)
+        users_.setPasswordHash(user->id, hashPassword(password, settings_.pbkdf2Iterations));
     auto result = startSession(*user, address);
     audit_.append({user->username, address, "login.success", "user:" + user->username, "success",
                    AuditDetails().add("source", "local").add("rehashed", needsRehash).text()});
@@ -143,6 +140,11 @@ LoginResult SessionManager::directoryLogin(ldap::Directory& directory,
                                            const std::string& password, const std::string& address)
 {
     const auto outcome = directory.authenticate(login, password);
+    if (!outcome.user) {
+        // A name that is no local account must not answer faster than one that is: local
+        // logins always pay for a full PBKDF2.
+        verifyPassword(password, dummyHash_, settings_.pbkdf2Iterations);
+    }
     Poco::Logger::get("portal.ldap").debug("directory login for %s: %s", login, outcome.detail);
     if (outcome.failure == ldap::AuthFailure::DirectoryUnavailable) {
         Poco::Logger::get("portal.ldap").warning("directory unavailable: %s", outcome.detail);
@@ -179,16 +181,26 @@ LoginResult SessionManager::directoryLogin(ldap::Directory& directory,
                                .text()});
         }
         catch (const storage::DuplicateUserError&) {
-            // The same person's first login, twice at once: the other request made the record.
-            user = users_.findByUsername(login).value();
+            // Someone made a record with this name meanwhile: only the same person's directory
+            // record, still enabled, may be used (never a local account of that name).
+            const auto existing = users_.findByUsername(login);
+            if (!existing || existing->source != "ldap" ||
+                !users_.refreshDirectoryUser(existing->id, displayName, role))
+                return refuse(login, throttleKey, address, "disabled");
+            user = *existing;
+            user.displayName = displayName;
+            user.role = role;
         }
     }
     else {
         user = *shadow;
         const auto previousRole = user.role;
+        // Conditional on the record still being an enabled directory user: an admin may
+        // have disabled it while the directory was being asked.
+        if (!users_.refreshDirectoryUser(user.id, displayName, role))
+            return refuse(login, throttleKey, address, "disabled");
         user.displayName = displayName;
         user.role = role;
-        users_.update(user);
         if (previousRole != role)
             audit_.append({"system", address, "user.role_change", "user:" + login, "success",
                            AuditDetails()

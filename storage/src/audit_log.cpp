@@ -6,6 +6,7 @@
 #include <Poco/DateTimeFormat.h>
 #include <Poco/DateTimeFormatter.h>
 #include <Poco/DigestEngine.h>
+#include <Poco/Logger.h>
 #include <Poco/Timestamp.h>
 #include <Poco/Tuple.h>
 
@@ -239,8 +240,30 @@ void AuditLog::forEach(const AuditFilter& filter,
 
 AuditVerification AuditLog::verify()
 {
-    AuditVerification result;
+    // One read transaction: the checkpoint, every batch of entries and the anchor come from
+    // the same WAL snapshot, so appends or pruning meanwhile cannot look like tampering.
     auto session = database_.session();
+    session << "BEGIN", now;
+    struct EndRead
+    {
+        Poco::Data::Session& session;
+        ~EndRead()
+        {
+            try {
+                session << "COMMIT", now;
+            }
+            catch (const Poco::Exception& e) {
+                Poco::Logger::get("storage.audit").warning("ending the verification read: %s",
+                                                           e.displayText());
+            }
+        }
+    } endRead{session};
+    return verifyIn(session);
+}
+
+AuditVerification AuditLog::verifyIn(Poco::Data::Session& session)
+{
+    AuditVerification result;
     const auto fail = [&result](std::int64_t seq, std::string problem) {
         result.ok = false;
         result.firstBadSeq = seq;

@@ -73,9 +73,12 @@ User UserStore::create(User user)
     catch (const Poco::Data::SQLite::ConstraintViolationException&) {
         throw DuplicateUserError("a user named '" + user.username + "' already exists");
     }
-    Poco::Int64 id = 0;
-    session << "SELECT last_insert_rowid()", into(id), now;
-    return findById(id).value();
+    // Read back on the same connection: a second pooled one is not needed, and
+    // last_insert_rowid() is per connection anyway.
+    std::vector<Row> rows;
+    session << "SELECT " + std::string(kColumns) + " FROM users WHERE id = last_insert_rowid()",
+        into(rows), now;
+    return fromRow(rows.at(0));
 }
 
 std::optional<User> UserStore::findById(std::int64_t id)
@@ -130,12 +133,38 @@ bool UserStore::update(const User& user)
     auto session = database_.session();
     std::string displayName = user.displayName;
     std::string role(toString(user.role));
-    std::string passwordHash = user.passwordHash;
     int disabled = user.disabled ? 1 : 0;
     Poco::Int64 id = user.id;
-    session << "UPDATE users SET display_name = ?, role = ?, password_hash = ?, disabled = ?, "
+    session << "UPDATE users SET display_name = ?, role = ?, disabled = ?, "
                "updated_at = " + std::string(kNow) + " WHERE id = ?",
-        use(displayName), use(role), use(passwordHash), use(disabled), use(id), now;
+        use(displayName), use(role), use(disabled), use(id), now;
+    int changed = 0;
+    session << "SELECT changes()", into(changed), now;
+    return changed == 1;
+}
+
+bool UserStore::setPasswordHash(std::int64_t id, const std::string& passwordHash)
+{
+    auto session = database_.session();
+    std::string hash = passwordHash;
+    Poco::Int64 key = id;
+    session << "UPDATE users SET password_hash = ?, updated_at = " + std::string(kNow) +
+                   " WHERE id = ? AND source = 'local'",
+        use(hash), use(key), now;
+    int changed = 0;
+    session << "SELECT changes()", into(changed), now;
+    return changed == 1;
+}
+
+bool UserStore::refreshDirectoryUser(std::int64_t id, const std::string& displayName, Role role)
+{
+    auto session = database_.session();
+    std::string name = displayName;
+    std::string roleName(toString(role));
+    Poco::Int64 key = id;
+    session << "UPDATE users SET display_name = ?, role = ?, updated_at = " + std::string(kNow) +
+                   " WHERE id = ? AND source = 'ldap' AND disabled = 0",
+        use(name), use(roleName), use(key), now;
     int changed = 0;
     session << "SELECT changes()", into(changed), now;
     return changed == 1;

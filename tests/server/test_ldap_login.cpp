@@ -6,6 +6,8 @@
 #include <Poco/Data/Session.h>
 #include <Poco/JSON/Array.h>
 
+#include <algorithm>
+
 using namespace parley::test;
 using Catch::Contains;
 
@@ -99,6 +101,32 @@ TEST_CASE("Directory login failures look like local ones and are audited with re
         CHECK(std::find(codes.begin(), codes.end(), code) != codes.end());
     }
     CHECK(admin.call("GET", "/api/v1/audit/export").body.find("wrong-password") == std::string::npos);
+}
+
+TEST_CASE("With directory login on, an unknown name costs as much as a local account's password check")
+{
+    // Unknown names go to the directory; local accounts pay for PBKDF2. Without care the
+    // difference would tell an attacker which names are local (admin) accounts.
+    SlapdServer slapd;
+    auto args = ldapArgs(slapd);
+    args.insert(args.end(), {"--set", "accounts.pbkdf2_iterations=300000", "--set",
+                             "login.account_free_attempts=1000", "--set", "login.address_free_attempts=1000"});
+    ServerWithAdmin server(args);
+    ApiClient client(server.port());
+    std::vector<double> local;
+    std::vector<double> unknown;
+    for (int i = 0; i < 5; ++i) {
+        for (auto* samples : {&local, &unknown}) {
+            const auto name = samples == &local ? std::string("admin") : "ghost" + std::to_string(i);
+            const auto started = std::chrono::steady_clock::now();
+            REQUIRE(client.login(name, "wrong-password").status == 401);
+            samples->push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+        }
+    }
+    std::sort(local.begin(), local.end());
+    std::sort(unknown.begin(), unknown.end());
+    INFO("median local " << local[2] << " s, unknown via directory " << unknown[2] << " s");
+    CHECK(unknown[2] > 0.7 * local[2]);
 }
 
 TEST_CASE("Directory users cannot be given a local password")

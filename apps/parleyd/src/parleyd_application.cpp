@@ -216,8 +216,10 @@ int ParleydApplication::serve()
     }
     const auto fingerprint = portal::certificateFingerprint(settings.https.certificateFile);
 
+    // One connection per request thread, plus some for the maintenance job and for the few
+    // calls that hold two at once.
     storage::Database database(
-        {settings.databaseFile, settings.databaseBusyTimeout, settings.https.maxThreads});
+        {settings.databaseFile, settings.databaseBusyTimeout, settings.https.maxThreads + 8});
     serverLog().information("database %s ready at schema version %d", settings.databaseFile.string(),
                          database.readiness().schemaVersion);
 

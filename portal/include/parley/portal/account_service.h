@@ -4,6 +4,7 @@
 #include <parley/storage/user_store.h>
 
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -102,6 +103,7 @@ private:
                        const std::string& action, const Actor& actor);
 
     storage::UserStore users_;
+    std::mutex adminChanges_;
     storage::Database& database_;
     storage::AuditLog& audit_;
     AccountSettings settings_;

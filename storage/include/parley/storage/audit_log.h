@@ -1,5 +1,7 @@
 #pragma once
 
+#include <Poco/Data/Session.h>
+
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -103,6 +105,7 @@ private:
     std::string mac(const std::string& text) const;
     std::string timestamp() const;
     AuditEntry appendLocked(const AuditEvent& event);
+    AuditVerification verifyIn(Poco::Data::Session& session);
 
     Database& database_;
     std::string key_;

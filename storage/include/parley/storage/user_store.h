@@ -61,9 +61,19 @@ public:
     std::vector<User> list(std::int64_t offset, std::int64_t limit);
     std::int64_t count();
 
-    /// Writes display name, role, disabled flag and password hash of the stored user with
-    /// `user.id`; returns false if there is no such user.
+    /// Writes display name, role and disabled flag of the stored user with `user.id`;
+    /// returns false if there is no such user. The password hash is written only by
+    /// setPasswordHash, so a change made from an older copy of the row cannot undo a
+    /// password change made meanwhile.
     bool update(const User& user);
+
+    /// Sets a local user's password hash; false if there is no such local user.
+    bool setPasswordHash(std::int64_t id, const std::string& passwordHash);
+
+    /// Updates a directory user's name and role at login, only if the record is still a
+    /// directory user and not disabled (an admin may have disabled it while the directory
+    /// was being asked); false otherwise.
+    bool refreshDirectoryUser(std::int64_t id, const std::string& displayName, Role role);
 
     /// Deletes the user (and, by cascade, their sessions); false if there was none.
     bool remove(std::int64_t id);
