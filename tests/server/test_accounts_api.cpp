@@ -81,7 +81,7 @@ TEST_CASE("A wrong password and an unknown user get the same answer")
     CHECK(wrong.header("set-cookie").empty());
 }
 
-TEST_CASE("A wrong password and an unknown user take the same time")
+TEST_CASE("A wrong password and an unknown user take the same time", "[timing]")
 {
     // Hashing dominates the cost of a login; with a real iteration count an unknown name must
     // not come back measurably faster than a known one.
@@ -91,7 +91,7 @@ TEST_CASE("A wrong password and an unknown user take the same time")
     ApiClient client(server.port());
     std::vector<double> known;
     std::vector<double> unknown;
-    for (int i = 0; i < 7; ++i) {
+    for (int i = 0; i < 9; ++i) {
         for (auto* samples : {&known, &unknown}) {
             const auto name = samples == &known ? std::string("admin") : "ghost" + std::to_string(i);
             const auto started = std::chrono::steady_clock::now();
@@ -101,11 +101,13 @@ TEST_CASE("A wrong password and an unknown user take the same time")
     }
     std::sort(known.begin(), known.end());
     std::sort(unknown.begin(), unknown.end());
-    const double knownMedian = known[3];
-    const double unknownMedian = unknown[3];
+    const double knownMedian = known[4];
+    const double unknownMedian = unknown[4];
     INFO("median known " << knownMedian << " s, unknown " << unknownMedian << " s");
-    CHECK(unknownMedian > 0.7 * knownMedian);
-    CHECK(unknownMedian < 1.4 * knownMedian);
+    // Without the dummy hash an unknown name answers in a few milliseconds against tens for
+    // a known one; the bounds leave room for scheduling noise on a busy machine.
+    CHECK(unknownMedian > 0.6 * knownMedian);
+    CHECK(unknownMedian < 1.8 * knownMedian);
 }
 
 TEST_CASE("Empty, missing or non-string credentials are refused before any lookup")
