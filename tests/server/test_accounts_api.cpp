@@ -101,13 +101,16 @@ TEST_CASE("A wrong password and an unknown user take the same time", "[timing]")
     }
     std::sort(known.begin(), known.end());
     std::sort(unknown.begin(), unknown.end());
-    const double knownMedian = known[4];
-    const double unknownMedian = unknown[4];
-    INFO("median known " << knownMedian << " s, unknown " << unknownMedian << " s");
+    // The fastest of nine: disk flushes and scheduling only ever add time, so the minimum is
+    // the steadiest measure of the work a login does.
+    const double knownFastest = known.front();
+    const double unknownFastest = unknown.front();
+    INFO("fastest known " << knownFastest << " s, unknown " << unknownFastest << " s; medians "
+                          << known[4] << " s, " << unknown[4] << " s");
     // Without the dummy hash an unknown name answers in a few milliseconds against tens for
-    // a known one; the bounds leave room for scheduling noise on a busy machine.
-    CHECK(unknownMedian > 0.6 * knownMedian);
-    CHECK(unknownMedian < 1.8 * knownMedian);
+    // a known one.
+    CHECK(unknownFastest > 0.6 * knownFastest);
+    CHECK(unknownFastest < 1.8 * knownFastest);
 }
 
 TEST_CASE("Empty, missing or non-string credentials are refused before any lookup")

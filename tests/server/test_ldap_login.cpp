@@ -125,8 +125,8 @@ TEST_CASE("With directory login on, an unknown name costs as much as a local acc
     }
     std::sort(local.begin(), local.end());
     std::sort(unknown.begin(), unknown.end());
-    INFO("median local " << local[2] << " s, unknown via directory " << unknown[2] << " s");
-    CHECK(unknown[2] > 0.6 * local[2]);
+    INFO("fastest local " << local.front() << " s, unknown via directory " << unknown.front() << " s");
+    CHECK(unknown.front() > 0.6 * local.front());
 }
 
 TEST_CASE("Directory users cannot be given a local password")
