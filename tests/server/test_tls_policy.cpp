@@ -146,3 +146,15 @@ TEST_CASE("A configured RSA certificate is served as given, with ECDHE-RSA AEAD 
     CHECK(handshakeFailure(server.port(), {TLS1_2_VERSION, TLS1_2_VERSION, "DHE-RSA-AES128-GCM-SHA256", {}, -1}) ==
           SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE);
 }
+
+TEST_CASE("TLS 1.3 suites outside the server's list are refused")
+{
+    RunningServer server;
+    // CCM suites are AEAD too, but not among the three the server offers; a client that
+    // offers only them must not get a connection.
+    for (const char* suite : {"TLS_AES_128_CCM_SHA256", "TLS_AES_128_CCM_8_SHA256"}) {
+        INFO(suite);
+        CHECK(handshakeFailure(server.port(), {TLS1_3_VERSION, TLS1_3_VERSION, {}, suite, -1}) ==
+              SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE);
+    }
+}
