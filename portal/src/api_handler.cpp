@@ -96,11 +96,6 @@ std::string ApiHandler::readBody(Poco::Net::HTTPServerRequest& request,
     return body;
 }
 
-Access ApiHandler::access(const std::string&) const
-{
-    return Access::Public;
-}
-
 namespace {
 
 bool isSafeMethod(const std::string& method)
@@ -144,7 +139,7 @@ void ApiHandler::authorize(ApiRequest& request) const
                             "missing or wrong X-CSRF-Token header");
     }
 
-    const auto required = access(method);
+    const auto required = access_;
     if (required == Access::Public)
         return;
     if (!request.principal)

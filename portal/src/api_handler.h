@@ -56,7 +56,8 @@ struct ApiRequest
 /// Base of every portal handler. It
 /// - sets the security headers (HSTS and friends) on every response;
 /// - reads the body within the size limit (413 beyond it, 400 if the framing is broken);
-/// - authenticates the session cookie and enforces access() (401, 403; refusals audited);
+/// - authenticates the session cookie and enforces the route's Access (401, 403; refusals
+///   audited);
 /// - refuses state-changing requests without a valid CSRF token (X-CSRF-Token header), or
 ///   with a foreign Origin, or with a body that is not JSON (403, 415);
 /// - turns exceptions into JSON errors: HttpError keeps its status, anything else becomes a
@@ -69,12 +70,14 @@ public:
     void handleRequest(Poco::Net::HTTPServerRequest& request,
                        Poco::Net::HTTPServerResponse& response) final;
 
-    void setParams(std::map<std::string, std::string> params) { params_ = std::move(params); }
+    /// Set by the router: the route's placeholders and who may call it.
+    void setRoute(std::map<std::string, std::string> params, Access access)
+    {
+        params_ = std::move(params);
+        access_ = access;
+    }
 
 protected:
-    /// Who may call `method` on this resource. Default: anyone.
-    virtual Access access(const std::string& method) const;
-
     /// Answers the request; may throw HttpError.
     virtual void handle(const ApiRequest& request, Poco::Net::HTTPServerResponse& response) = 0;
 
@@ -88,6 +91,7 @@ private:
 
     HandlerContext context_;
     std::map<std::string, std::string> params_;
+    Access access_ = Access::Public;
 };
 
 } // namespace parley::portal

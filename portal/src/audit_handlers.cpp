@@ -80,11 +80,6 @@ std::string csvCell(const std::string& value)
 
 } // namespace
 
-Access AuditQueryHandler::access(const std::string&) const
-{
-    return Access::AuditReader;
-}
-
 void AuditQueryHandler::handle(const ApiRequest& request, Poco::Net::HTTPServerResponse& response)
 {
     const auto filter = filterOf(request);
@@ -99,11 +94,6 @@ void AuditQueryHandler::handle(const ApiRequest& request, Poco::Net::HTTPServerR
     body.set("perPage", page.perPage);
     body.set("total", audit.count(filter));
     sendJson(response, Status::HTTP_OK, body);
-}
-
-Access AuditExportHandler::access(const std::string&) const
-{
-    return Access::AuditReader;
 }
 
 void AuditExportHandler::handle(const ApiRequest& request, Poco::Net::HTTPServerResponse& response)
@@ -146,11 +136,6 @@ void AuditExportHandler::handle(const ApiRequest& request, Poco::Net::HTTPServer
             out << '\n';
         }
     });
-}
-
-Access AuditVerifyHandler::access(const std::string&) const
-{
-    return Access::AuditReader;
 }
 
 void AuditVerifyHandler::handle(const ApiRequest&, Poco::Net::HTTPServerResponse& response)

@@ -12,7 +12,6 @@ public:
     using ApiHandler::ApiHandler;
 
 protected:
-    Access access(const std::string& method) const override;
     void handle(const ApiRequest& request, Poco::Net::HTTPServerResponse& response) override;
 };
 
@@ -24,7 +23,6 @@ public:
     using ApiHandler::ApiHandler;
 
 protected:
-    Access access(const std::string& method) const override;
     void handle(const ApiRequest& request, Poco::Net::HTTPServerResponse& response) override;
 };
 
@@ -36,7 +34,6 @@ public:
     using ApiHandler::ApiHandler;
 
 protected:
-    Access access(const std::string& method) const override;
     void handle(const ApiRequest& request, Poco::Net::HTTPServerResponse& response) override;
 };
 

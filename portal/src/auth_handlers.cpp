@@ -89,11 +89,6 @@ void LoginHandler::handle(const ApiRequest& request, Poco::Net::HTTPServerRespon
     sendJson(response, Status::HTTP_OK, sessionBody(*result.principal));
 }
 
-Access LogoutHandler::access(const std::string&) const
-{
-    return Access::SignedIn;
-}
-
 void LogoutHandler::handle(const ApiRequest& request, Poco::Net::HTTPServerResponse& response)
 {
     services().sessions.logout(*request.principal, request.clientAddress);
@@ -103,19 +98,9 @@ void LogoutHandler::handle(const ApiRequest& request, Poco::Net::HTTPServerRespo
     response.send();
 }
 
-Access SessionHandler::access(const std::string&) const
-{
-    return Access::SignedIn;
-}
-
 void SessionHandler::handle(const ApiRequest& request, Poco::Net::HTTPServerResponse& response)
 {
     sendJson(response, Status::HTTP_OK, sessionBody(*request.principal));
-}
-
-Access OwnPasswordHandler::access(const std::string&) const
-{
-    return Access::SignedIn;
 }
 
 void OwnPasswordHandler::handle(const ApiRequest& request, Poco::Net::HTTPServerResponse& response)

@@ -23,7 +23,6 @@ public:
     using ApiHandler::ApiHandler;
 
 protected:
-    Access access(const std::string& method) const override;
     void handle(const ApiRequest& request, Poco::Net::HTTPServerResponse& response) override;
 };
 
@@ -34,7 +33,6 @@ public:
     using ApiHandler::ApiHandler;
 
 protected:
-    Access access(const std::string& method) const override;
     void handle(const ApiRequest& request, Poco::Net::HTTPServerResponse& response) override;
 };
 
@@ -46,7 +44,6 @@ public:
     using ApiHandler::ApiHandler;
 
 protected:
-    Access access(const std::string& method) const override;
     void handle(const ApiRequest& request, Poco::Net::HTTPServerResponse& response) override;
 };
 

@@ -63,22 +63,22 @@ std::unique_ptr<RequestRouter> makeRouter(const HandlerContext& context,
                                           storage::Database& database)
 {
     auto router = std::make_unique<RequestRouter>(context);
-    router->add("/healthz", {"GET"}, make<HealthHandler>(context));
-    router->add("/readyz", {"GET"}, [context, &database] {
+    router->add("/healthz", {"GET"}, Access::Public, make<HealthHandler>(context));
+    router->add("/readyz", {"GET"}, Access::Public, [context, &database] {
         return std::make_unique<ReadinessHandler>(context, database);
     });
-    router->add("/api/v1/auth/login", {"POST"}, make<LoginHandler>(context));
-    router->add("/api/v1/auth/logout", {"POST"}, make<LogoutHandler>(context));
-    router->add("/api/v1/auth/session", {"GET"}, make<SessionHandler>(context));
-    router->add("/api/v1/me/password", {"POST"}, make<OwnPasswordHandler>(context));
-    router->add("/api/v1/users", {"GET", "POST"}, make<UsersHandler>(context));
-    router->add("/api/v1/users/{id}", {"GET", "PATCH", "DELETE"}, make<UserHandler>(context));
-    router->add("/api/v1/users/{id}/password", {"POST"}, make<UserPasswordHandler>(context));
-    router->add("/api/v1/admin/ldap", {"GET", "PUT", "DELETE"}, make<LdapSettingsHandler>(context));
-    router->add("/api/v1/admin/ldap/test", {"POST"}, make<LdapTestHandler>(context));
-    router->add("/api/v1/audit", {"GET"}, make<AuditQueryHandler>(context));
-    router->add("/api/v1/audit/export", {"GET"}, make<AuditExportHandler>(context));
-    router->add("/api/v1/audit/verify", {"GET"}, make<AuditVerifyHandler>(context));
+    router->add("/api/v1/auth/login", {"POST"}, Access::Public, make<LoginHandler>(context));
+    router->add("/api/v1/auth/logout", {"POST"}, Access::SignedIn, make<LogoutHandler>(context));
+    router->add("/api/v1/auth/session", {"GET"}, Access::SignedIn, make<SessionHandler>(context));
+    router->add("/api/v1/me/password", {"POST"}, Access::SignedIn, make<OwnPasswordHandler>(context));
+    router->add("/api/v1/users", {"GET", "POST"}, Access::Admin, make<UsersHandler>(context));
+    router->add("/api/v1/users/{id}", {"GET", "PATCH", "DELETE"}, Access::Admin, make<UserHandler>(context));
+    router->add("/api/v1/users/{id}/password", {"POST"}, Access::Admin, make<UserPasswordHandler>(context));
+    router->add("/api/v1/admin/ldap", {"GET", "PUT", "DELETE"}, Access::Admin, make<LdapSettingsHandler>(context));
+    router->add("/api/v1/admin/ldap/test", {"POST"}, Access::Admin, make<LdapTestHandler>(context));
+    router->add("/api/v1/audit", {"GET"}, Access::AuditReader, make<AuditQueryHandler>(context));
+    router->add("/api/v1/audit/export", {"GET"}, Access::AuditReader, make<AuditExportHandler>(context));
+    router->add("/api/v1/audit/verify", {"GET"}, Access::AuditReader, make<AuditVerifyHandler>(context));
     return router;
 }
 

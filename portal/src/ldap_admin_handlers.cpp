@@ -48,11 +48,6 @@ std::string changes(const ldap::DirectorySettings& before, const ldap::Directory
 
 } // namespace
 
-Access LdapSettingsHandler::access(const std::string&) const
-{
-    return Access::Admin;
-}
-
 void LdapSettingsHandler::handle(const ApiRequest& request, Poco::Net::HTTPServerResponse& response)
 {
     auto& holder = services().directory;
@@ -67,11 +62,6 @@ void LdapSettingsHandler::handle(const ApiRequest& request, Poco::Net::HTTPServe
                                  "ldap", "success", changes(before, holder.settings())});
     }
     sendJson(response, Status::HTTP_OK, settingsBody(holder));
-}
-
-Access LdapTestHandler::access(const std::string&) const
-{
-    return Access::Admin;
 }
 
 void LdapTestHandler::handle(const ApiRequest& request, Poco::Net::HTTPServerResponse& response)

@@ -13,7 +13,6 @@ public:
     using ApiHandler::ApiHandler;
 
 protected:
-    Access access(const std::string& method) const override;
     void handle(const ApiRequest& request, Poco::Net::HTTPServerResponse& response) override;
 };
 
@@ -26,7 +25,6 @@ public:
     using ApiHandler::ApiHandler;
 
 protected:
-    Access access(const std::string& method) const override;
     void handle(const ApiRequest& request, Poco::Net::HTTPServerResponse& response) override;
 };
 

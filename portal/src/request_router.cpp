@@ -63,11 +63,12 @@ bool isPlaceholder(const std::string& segment)
 
 } // namespace
 
-void RequestRouter::add(const std::string& pattern, std::set<std::string> methods, Factory factory)
+void RequestRouter::add(const std::string& pattern, std::set<std::string> methods, Access access,
+                        Factory factory)
 {
     if (methods.contains("GET"))
         methods.insert("HEAD");
-    routes_.push_back(Route{segmentsOf(pattern), std::move(methods), std::move(factory)});
+    routes_.push_back(Route{segmentsOf(pattern), std::move(methods), access, std::move(factory)});
 }
 
 Poco::Net::HTTPRequestHandler* RequestRouter::createRequestHandler(
@@ -107,7 +108,7 @@ Poco::Net::HTTPRequestHandler* RequestRouter::createRequestHandler(
                        joined(route.methods))
                 .release();
         auto handler = route.factory();
-        handler->setParams(std::move(params));
+        handler->setRoute(std::move(params), route.access);
         return handler.release();
     }
     return std::make_unique<ErrorHandler>(

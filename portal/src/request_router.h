@@ -23,8 +23,11 @@ public:
 
     explicit RequestRouter(const HandlerContext& context) : context_(context) {}
 
-    /// Registers the handler for a path pattern. HEAD is allowed wherever GET is.
-    void add(const std::string& pattern, std::set<std::string> methods, Factory factory);
+    /// Registers the handler for a path pattern, and who may call it (the table in
+    /// https_server.cpp is the one place to read the API's access rules). HEAD is allowed
+    /// wherever GET is.
+    void add(const std::string& pattern, std::set<std::string> methods, Access access,
+             Factory factory);
 
     Poco::Net::HTTPRequestHandler* createRequestHandler(
         const Poco::Net::HTTPServerRequest& request) override;
@@ -34,6 +37,7 @@ private:
     {
         std::vector<std::string> segments;
         std::set<std::string> methods;
+        Access access;
         Factory factory;
     };
 

@@ -38,11 +38,6 @@ void sendNoContent(Poco::Net::HTTPServerResponse& response)
 
 } // namespace
 
-Access UsersHandler::access(const std::string&) const
-{
-    return Access::Admin;
-}
-
 void UsersHandler::handle(const ApiRequest& request, Poco::Net::HTTPServerResponse& response)
 {
     storage::UserStore users(services().database);
@@ -76,11 +71,6 @@ void UsersHandler::handle(const ApiRequest& request, Poco::Net::HTTPServerRespon
     sendJson(response, Status::HTTP_OK, body);
 }
 
-Access UserHandler::access(const std::string&) const
-{
-    return Access::Admin;
-}
-
 void UserHandler::handle(const ApiRequest& request, Poco::Net::HTTPServerResponse& response)
 {
     const auto id = request.idParam("id");
@@ -111,11 +101,6 @@ void UserHandler::handle(const ApiRequest& request, Poco::Net::HTTPServerRespons
     catch (const AccountError& e) {
         throw toHttpError(e);
     }
-}
-
-Access UserPasswordHandler::access(const std::string&) const
-{
-    return Access::Admin;
 }
 
 void UserPasswordHandler::handle(const ApiRequest& request, Poco::Net::HTTPServerResponse& response)

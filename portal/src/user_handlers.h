@@ -11,7 +11,6 @@ public:
     using ApiHandler::ApiHandler;
 
 protected:
-    Access access(const std::string& method) const override;
     void handle(const ApiRequest& request, Poco::Net::HTTPServerResponse& response) override;
 };
 
@@ -22,7 +21,6 @@ public:
     using ApiHandler::ApiHandler;
 
 protected:
-    Access access(const std::string& method) const override;
     void handle(const ApiRequest& request, Poco::Net::HTTPServerResponse& response) override;
 };
 
@@ -34,7 +32,6 @@ public:
     using ApiHandler::ApiHandler;
 
 protected:
-    Access access(const std::string& method) const override;
     void handle(const ApiRequest& request, Poco::Net::HTTPServerResponse& response) override;
 };
 
