@@ -81,10 +81,16 @@ Where whereClause(const AuditFilter& filter)
     return where;
 }
 
-void bindAll(Poco::Data::Statement& statement, std::vector<std::string>& values)
+/// `SELECT <what> FROM audit_log WHERE <filter><rest>` with the filter's values bound;
+/// the caller binds the placeholders of `rest`. `where` must outlive the statement.
+Poco::Data::Statement selectFiltered(Poco::Data::Session& session, const std::string& what,
+                                     Where& where, const std::string& rest)
 {
-    for (auto& value : values)
+    Poco::Data::Statement statement(session);
+    statement << "SELECT " + what + " FROM audit_log" + where.sql + rest;
+    for (auto& value : where.values)
         statement, use(value);
+    return statement;
 }
 
 bool equalConstantTime(const std::string& a, const std::string& b)
@@ -187,10 +193,7 @@ std::vector<AuditEntry> AuditLog::query(const AuditFilter& filter, std::int64_t 
     std::vector<Row> rows;
     Poco::Int64 count = limit;
     Poco::Int64 from = offset;
-    Poco::Data::Statement statement(session);
-    statement << "SELECT " + std::string(kColumns) + " FROM audit_log" + where.sql +
-                     " ORDER BY seq LIMIT ? OFFSET ?";
-    bindAll(statement, where.values);
+    auto statement = selectFiltered(session, kColumns, where, " ORDER BY seq LIMIT ? OFFSET ?");
     statement, use(count), use(from), into(rows);
     statement.execute();
     std::vector<AuditEntry> entries;
@@ -205,9 +208,7 @@ std::int64_t AuditLog::count(const AuditFilter& filter)
     auto session = database_.session();
     auto where = whereClause(filter);
     Poco::Int64 total = 0;
-    Poco::Data::Statement statement(session);
-    statement << "SELECT count(*) FROM audit_log" + where.sql;
-    bindAll(statement, where.values);
+    auto statement = selectFiltered(session, "count(*)", where, "");
     statement, into(total);
     statement.execute();
     return total;
@@ -224,10 +225,8 @@ void AuditLog::forEach(const AuditFilter& filter,
         std::vector<Row> rows;
         Poco::Int64 afterSeq = after;
         Poco::Int64 batch = kBatch;
-        Poco::Data::Statement statement(session);
-        statement << "SELECT " + std::string(kColumns) + " FROM audit_log" + where.sql +
-                         " AND seq > ? ORDER BY seq LIMIT ?";
-        bindAll(statement, where.values);
+        auto statement =
+            selectFiltered(session, kColumns, where, " AND seq > ? ORDER BY seq LIMIT ?");
         statement, use(afterSeq), use(batch), into(rows);
         statement.execute();
         for (const auto& row : rows)
