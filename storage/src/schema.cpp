@@ -6,7 +6,7 @@ namespace parley::storage {
 namespace {
 
 // Append only: a released migration never changes (databases in the field have run it).
-const std::array<Migration, 2> kMigrations{{
+const std::array<Migration, 3> kMigrations{{
     {1,
      "installation",
      {
@@ -86,6 +86,44 @@ const std::array<Migration, 2> kMigrations{{
          "CREATE TABLE server_state ("
          "  key TEXT PRIMARY KEY,"
          "  value TEXT NOT NULL)",
+     }},
+    {3,
+     "rooms_meetings_invitations",
+     {
+         // Personal rooms (one per user) and scheduled meetings share one table: both are
+         // joined the same way. The link secret and PIN are kept readable because the owner
+         // shows them to the people invited; they are compared in constant time.
+         "CREATE TABLE rooms ("
+         "  id INTEGER PRIMARY KEY,"
+         "  kind TEXT NOT NULL CHECK (kind IN ('personal', 'meeting')),"
+         "  owner_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+         "  meeting_id INTEGER NOT NULL UNIQUE CHECK (meeting_id BETWEEN 100000000 AND 999999999),"
+         "  title TEXT NOT NULL,"
+         "  link_secret TEXT NOT NULL UNIQUE,"
+         "  pin TEXT NOT NULL DEFAULT '',"
+         "  waiting_room INTEGER NOT NULL CHECK (waiting_room IN (0, 1)),"
+         "  guests_allowed INTEGER NOT NULL CHECK (guests_allowed IN (0, 1)),"
+         "  users_wait INTEGER NOT NULL CHECK (users_wait IN (0, 1)),"
+         "  locked INTEGER NOT NULL CHECK (locked IN (0, 1)),"
+         "  starts_at INTEGER,"
+         "  ends_at INTEGER,"
+         "  created_at INTEGER NOT NULL)",
+         "CREATE UNIQUE INDEX rooms_one_personal ON rooms(owner_id) WHERE kind = 'personal'",
+         "CREATE INDEX rooms_ends_at ON rooms(ends_at) WHERE kind = 'meeting'",
+         "CREATE TABLE room_moderators ("
+         "  room_id INTEGER NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,"
+         "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+         "  PRIMARY KEY (room_id, user_id))",
+         // Per-participant access keys: only the SHA-256 of a key is stored, as for sessions.
+         "CREATE TABLE room_invitations ("
+         "  id INTEGER PRIMARY KEY,"
+         "  room_id INTEGER NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,"
+         "  key_hash TEXT NOT NULL UNIQUE,"
+         "  name TEXT NOT NULL,"
+         "  created_by TEXT NOT NULL,"
+         "  created_at INTEGER NOT NULL,"
+         "  revoked_at INTEGER)",
+         "CREATE INDEX room_invitations_room ON room_invitations(room_id)",
      }},
 }};
 
