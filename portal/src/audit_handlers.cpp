@@ -34,7 +34,8 @@ storage::AuditFilter filterOf(const ApiRequest& request)
     filter.to = timeBound(request, "to");
     filter.actor = request.query("actor");
     filter.action = request.query("action");
-    if (filter.actor.size() > 256 || filter.action.size() > 128)
+    filter.outcome = request.query("outcome");
+    if (filter.actor.size() > 256 || filter.action.size() > 128 || filter.outcome.size() > 32)
         throw HttpError(Status::HTTP_BAD_REQUEST, "invalid_request", "filter value too long");
     return filter;
 }

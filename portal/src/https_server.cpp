@@ -8,8 +8,15 @@
 #include "health_handlers.h"
 #include "ldap_admin_handlers.h"
 #include "portal_services.h"
+#include "login_throttle.h"
 #include "request_router.h"
+#include "room_handlers.h"
+#include "room_registry.h"
+#include "room_service.h"
 #include "session_manager.h"
+#include "signaling_handler.h"
+#include "signaling_hub.h"
+#include "signaling_session.h"
 #include "user_handlers.h"
 
 #include <parley/portal/account_service.h>
@@ -60,9 +67,10 @@ RequestRouter::Factory make(const HandlerContext& context)
 }
 
 std::unique_ptr<RequestRouter> makeRouter(const HandlerContext& context,
-                                          storage::Database& database)
+                                          storage::Database& database,
+                                          const HttpsSettings& settings)
 {
-    auto router = std::make_unique<RequestRouter>(context);
+    auto router = std::make_unique<RequestRouter>(context, settings.portalAccess, settings.adminAccess);
     router->add("/healthz", {"GET"}, Access::Public, make<HealthHandler>(context));
     router->add("/readyz", {"GET"}, Access::Public, [context, &database] {
         return std::make_unique<ReadinessHandler>(context, database);
@@ -79,6 +87,13 @@ std::unique_ptr<RequestRouter> makeRouter(const HandlerContext& context,
     router->add("/api/v1/audit", {"GET"}, Access::AuditReader, make<AuditQueryHandler>(context));
     router->add("/api/v1/audit/export", {"GET"}, Access::AuditReader, make<AuditExportHandler>(context));
     router->add("/api/v1/audit/verify", {"GET"}, Access::AuditReader, make<AuditVerifyHandler>(context));
+    router->add("/api/v1/rooms", {"GET", "POST"}, Access::SignedIn, make<RoomsHandler>(context));
+    router->add("/api/v1/rooms/{id}", {"GET", "PATCH", "DELETE"}, Access::SignedIn, make<RoomHandler>(context));
+    router->add("/api/v1/rooms/{id}/link", {"POST"}, Access::SignedIn, make<RoomLinkHandler>(context));
+    router->add("/api/v1/rooms/{id}/invitations", {"GET", "POST"}, Access::SignedIn, make<InvitationsHandler>(context));
+    router->add("/api/v1/rooms/{id}/invitations/{invitation}", {"DELETE"}, Access::SignedIn, make<InvitationHandler>(context));
+    // Guests and users alike; the join message says who they are.
+    router->add("/ws", {"GET"}, Access::Public, make<SignalingHandler>(context));
     return router;
 }
 
@@ -89,6 +104,11 @@ struct HttpsServer::Impl
     AccountService accounts;
     DirectoryHolder directory;
     SessionManager sessions;
+    RoomService rooms;
+    RoomRegistry registry;
+    SignalingHub signalingHub;
+    LoginThrottle pinThrottle;
+    SignalingContext signaling;
     PortalServices services;
     ConnectionErrorLog errorLog;
     Poco::Net::Context::Ptr tls;
@@ -99,17 +119,24 @@ struct HttpsServer::Impl
     bool stopped = false;
 
     Impl(const HttpsSettings& settings, const AccountSettings& accountSettings,
-         storage::Database& database, storage::AuditLog& audit)
+         const MeetingSettings& meetingSettings, storage::Database& database,
+         storage::AuditLog& audit)
         : accounts(database, audit, accountSettings),
           directory(database, accountSettings.directory),
           sessions(database, audit, accountSettings, directory),
-          services{database, audit, accounts, sessions, directory},
+          rooms(database, audit, meetingSettings),
+          signalingHub(meetingSettings.signaling),
+          pinThrottle(meetingSettings.pinThrottle),
+          signaling{rooms, registry, audit, pinThrottle},
+          services{database, audit, accounts, sessions, directory, rooms, registry, signalingHub, signaling},
           tls(makeServerTlsContext(settings.certificateFile, settings.privateKeyFile)),
           socket(bindSocket(settings, tls)),
-          threads("https", 2, settings.maxThreads)
+          // Each signaling connection holds a thread for its lifetime; requests keep
+          // maxThreads of their own beside them.
+          threads("https", 2, settings.maxThreads + meetingSettings.signaling.maxConnections)
     {
         Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
-        params->setMaxThreads(settings.maxThreads);
+        params->setMaxThreads(settings.maxThreads + meetingSettings.signaling.maxConnections);
         params->setMaxQueued(settings.maxQueuedConnections);
         params->setTimeout(Poco::Timespan(settings.requestTimeout.count(), 0));
         params->setKeepAlive(true);
@@ -117,19 +144,25 @@ struct HttpsServer::Impl
         params->setMaxKeepAliveRequests(1000);
         params->setSoftwareVersion(""); // no version banner
         const HandlerContext context{settings.maxBodyBytes, settings.hstsMaxAge, &services};
-        server = std::make_unique<Poco::Net::HTTPServer>(makeRouter(context, database).release(),
+        server = std::make_unique<Poco::Net::HTTPServer>(makeRouter(context, database, settings).release(),
                                                          threads, socket, params);
     }
 };
 
 HttpsServer::HttpsServer(const HttpsSettings& settings, const AccountSettings& accounts,
-                         storage::Database& database, storage::AuditLog& audit)
-    : impl_(std::make_unique<Impl>(settings, accounts, database, audit))
+                         const MeetingSettings& meetings, storage::Database& database,
+                         storage::AuditLog& audit)
+    : impl_(std::make_unique<Impl>(settings, accounts, meetings, database, audit))
 {}
 
 std::int64_t HttpsServer::removeExpiredSessions()
 {
     return impl_->sessions.removeExpired();
+}
+
+std::size_t HttpsServer::removeExpiredMeetings()
+{
+    return impl_->rooms.removeExpiredMeetings();
 }
 
 HttpsServer::~HttpsServer()
@@ -155,6 +188,9 @@ void HttpsServer::stop(std::chrono::seconds grace)
     // rather than left waiting in the backlog.
     server.stop();
     impl_->socket.close();
+    // Signaling connections are requests that never finish on their own: tell each client
+    // the server is going away, which ends them.
+    impl_->signalingHub.closeAll(1001, "server shutting down");
 
     // stopAll(false) closes idle keep-alive connections and waits for each request in
     // progress to be answered. It has no deadline of its own, so it runs aside while we

@@ -28,4 +28,11 @@ void sendJsonError(Poco::Net::HTTPServerResponse& response,
     sendJson(response, status, body);
 }
 
+void sendNoContent(Poco::Net::HTTPServerResponse& response)
+{
+    response.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_NO_CONTENT);
+    response.setContentLength(0);
+    response.send();
+}
+
 } // namespace parley::portal

@@ -11,6 +11,9 @@ namespace parley::portal {
 void sendJson(Poco::Net::HTTPServerResponse& response, Poco::Net::HTTPResponse::HTTPStatus status,
               const Poco::JSON::Object& body);
 
+/// Sends an empty 204 response.
+void sendNoContent(Poco::Net::HTTPServerResponse& response);
+
 /// Sends the API's error shape: `{"error":{"code":code,"message":message}}`.
 void sendJsonError(Poco::Net::HTTPServerResponse& response,
                    Poco::Net::HTTPResponse::HTTPStatus status, const std::string& code,

@@ -9,7 +9,11 @@ namespace parley::portal {
 
 class AccountService;
 class DirectoryHolder;
+class RoomRegistry;
+class RoomService;
 class SessionManager;
+class SignalingHub;
+struct SignalingContext;
 
 /// The services request handlers call; owned by HttpsServer.
 struct PortalServices
@@ -19,6 +23,10 @@ struct PortalServices
     AccountService& accounts;
     SessionManager& sessions;
     DirectoryHolder& directory;
+    RoomService& rooms;
+    RoomRegistry& registry;
+    SignalingHub& signalingHub;
+    SignalingContext& signaling;
 };
 
 } // namespace parley::portal

@@ -76,6 +76,15 @@ Poco::Net::HTTPRequestHandler* RequestRouter::createRequestHandler(
 {
     // Poco's factory interface hands ownership over as a raw pointer; the connection
     // deletes the handler after the request.
+    const auto client = request.clientAddress().host();
+    const auto addressDenied = [this] {
+        return std::make_unique<ErrorHandler>(
+                   context_, HttpError(Status::HTTP_FORBIDDEN, "address_denied",
+                                       "requests from your address are not allowed here"))
+            .release();
+    };
+    if (!portal_.permits(client))
+        return addressDenied();
     std::string path;
     try {
         path = Poco::URI(request.getURI()).getPath();
@@ -107,6 +116,9 @@ Poco::Net::HTTPRequestHandler* RequestRouter::createRequestHandler(
                                  "this resource accepts " + joined(route.methods)),
                        joined(route.methods))
                 .release();
+        if ((route.access == Access::Admin || route.access == Access::AuditReader) &&
+            !admin_.permits(client))
+            return addressDenied();
         auto handler = route.factory();
         handler->setRoute(std::move(params), route.access);
         return handler.release();

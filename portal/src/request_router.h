@@ -2,6 +2,8 @@
 
 #include "api_handler.h"
 
+#include <parley/portal/address_list.h>
+
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 
 #include <functional>
@@ -21,7 +23,11 @@ class RequestRouter : public Poco::Net::HTTPRequestHandlerFactory
 public:
     using Factory = std::function<std::unique_ptr<ApiHandler>()>;
 
-    explicit RequestRouter(const HandlerContext& context) : context_(context) {}
+    /// `portal` is checked for every request, `admin` in addition for routes whose access
+    /// is Admin or AuditReader; refused addresses get 403 `address_denied`.
+    RequestRouter(const HandlerContext& context, AccessPolicy portal = {}, AccessPolicy admin = {})
+        : context_(context), portal_(std::move(portal)), admin_(std::move(admin))
+    {}
 
     /// Registers the handler for a path pattern, and who may call it (the table in
     /// https_server.cpp is the one place to read the API's access rules). HEAD is allowed
@@ -42,6 +48,8 @@ private:
     };
 
     HandlerContext context_;
+    AccessPolicy portal_;
+    AccessPolicy admin_;
     std::vector<Route> routes_;
 };
 

@@ -29,13 +29,6 @@ storage::Role roleField(const Poco::JSON::Object& body, const std::string& fallb
     return *role;
 }
 
-void sendNoContent(Poco::Net::HTTPServerResponse& response)
-{
-    response.setStatusAndReason(Status::HTTP_NO_CONTENT);
-    response.setContentLength(0);
-    response.send();
-}
-
 } // namespace
 
 void UsersHandler::handle(const ApiRequest& request, Poco::Net::HTTPServerResponse& response)

@@ -78,6 +78,10 @@ Where whereClause(const AuditFilter& filter)
         }
         where.values.push_back(filter.action);
     }
+    if (!filter.outcome.empty()) {
+        where.sql += " AND outcome = ?";
+        where.values.push_back(filter.outcome);
+    }
     return where;
 }
 

@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -247,6 +248,26 @@ std::string TlsClient::readResponse()
         }
         data.append(buffer, static_cast<std::size_t>(received));
     }
+}
+
+int TlsClient::readSome(char* buffer, int size, std::chrono::milliseconds timeout)
+{
+    SSL* ssl = state_->ssl.get();
+    if (SSL_pending(ssl) == 0) {
+        pollfd descriptor{state_->tcp->fd(), POLLIN, 0};
+        if (::poll(&descriptor, 1, static_cast<int>(timeout.count())) == 0)
+            return -1;
+    }
+    const int received = SSL_read(ssl, buffer, size);
+    if (received <= 0) {
+        const int error = SSL_get_error(ssl, received);
+        ERR_clear_error();
+        // A TLS record may arrive in pieces: readable socket, no whole record yet.
+        if (error == SSL_ERROR_WANT_READ)
+            return -1;
+        return 0;
+    }
+    return received;
 }
 
 std::string HttpResponse::header(const std::string& name) const

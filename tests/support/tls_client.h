@@ -72,6 +72,9 @@ public:
     void shutdownWrite();
     /// Reads one HTTP/1.1 response with Content-Length (keeps the connection usable).
     std::string readResponse();
+    /// Reads what is available, waiting at most `timeout`: the byte count, 0 when the peer
+    /// closed or the connection failed, -1 on timeout.
+    int readSome(char* buffer, int size, std::chrono::milliseconds timeout);
 
 private:
     struct State;

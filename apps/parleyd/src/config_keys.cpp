@@ -1,4 +1,5 @@
 #include <parley/parleyd/config_keys.h>
+#include <parley/portal/address_list.h>
 
 #include <Poco/Net/IPAddress.h>
 #include <Poco/NumberParser.h>
@@ -59,6 +60,43 @@ const std::vector<ConfigKey>& table()
         {"audit.retention_days", "180", IntegerRule{1, 36500},
          "Audit entries older than this are pruned (a signed checkpoint keeps the rest "
          "verifiable)."},
+        {"access.portal_allow", "", AddressListRule{},
+         "Addresses and CIDR blocks (IPv4 and IPv6, separated by commas) that may use the "
+         "portal at all. Empty: every address not denied."},
+        {"access.portal_deny", "", AddressListRule{},
+         "Addresses and CIDR blocks refused everywhere, even when also allowed."},
+        {"access.admin_allow", "", AddressListRule{},
+         "Addresses that may call the admin and audit endpoints (on top of the portal lists). "
+         "Empty: every address the portal lists let in."},
+        {"access.admin_deny", "", AddressListRule{},
+         "Addresses refused at the admin and audit endpoints, even when also allowed."},
+        {"rooms.pin_min_length", "4", IntegerRule{3, 12}, "Fewest digits a room PIN may have."},
+        {"rooms.pin_max_length", "8", IntegerRule{3, 12}, "Most digits a room PIN may have."},
+        {"rooms.pin_required", "false", ChoiceRule{{"true", "false"}},
+         "true: every room and meeting must have a PIN (new personal rooms get a random one), "
+         "and guests cannot join a room without one."},
+        {"rooms.meeting_retention_days", "30", IntegerRule{0, 36500},
+         "Scheduled meetings are deleted this many days after they end."},
+        {"rooms.max_participants", "100", IntegerRule{2, 10000},
+         "People in one room at once, the waiting room included."},
+        {"rooms.pin_room_free_attempts", "20", IntegerRule{1, 100000},
+         "Wrong PINs for one room (from anywhere) before it refuses PIN attempts for a while."},
+        {"rooms.pin_address_free_attempts", "5", IntegerRule{1, 100000},
+         "Wrong PINs from one source address before it is locked out for a while."},
+        {"signaling.max_message_bytes", "65536", IntegerRule{1024, 16777216},
+         "Largest signaling message; a larger one closes the connection with code 1009."},
+        {"signaling.messages_per_second", "20", IntegerRule{1, 10000},
+         "Messages per second one connection may send on average."},
+        {"signaling.message_burst", "40", IntegerRule{1, 100000},
+         "Messages one connection may send in a burst above that rate."},
+        {"signaling.max_connections", "500", IntegerRule{1, 100000},
+         "Signaling connections in total; each holds one server thread."},
+        {"signaling.max_connections_per_address", "20", IntegerRule{1, 100000},
+         "Signaling connections from one source address."},
+        {"signaling.join_timeout_seconds", "30", IntegerRule{1, 3600},
+         "A connection that has not sent join by then is closed."},
+        {"signaling.idle_timeout_seconds", "60", IntegerRule{5, 3600},
+         "A connection from which nothing (not even a pong) arrives for this long is closed."},
         {"ldap.enabled", "false", ChoiceRule{{"true", "false"}},
          "Let directory users log in (docs/ldap.md). A configuration saved through the admin "
          "API replaces this whole section until it is deleted there."},
@@ -181,7 +219,17 @@ bool acceptsValue(const ValueRule& rule, const std::string& value)
         bool operator()(const AddressRule&) const
         {
             Poco::Net::IPAddress address;
-            return Poco::Net::IPAddress::tryParse(value, address);
+            return value == "::" || Poco::Net::IPAddress::tryParse(value, address);
+        }
+        bool operator()(const AddressListRule&) const
+        {
+            try {
+                portal::AddressList::parse(value);
+                return true;
+            }
+            catch (const portal::AddressListError&) {
+                return false;
+            }
         }
     };
     return std::visit(Visitor{value}, rule);
@@ -209,6 +257,11 @@ std::string expectedForm(const ValueRule& rule)
         std::string operator()(const AddressRule&) const
         {
             return "an IPv4 or IPv6 address such as 127.0.0.1 or ::";
+        }
+        std::string operator()(const AddressListRule&) const
+        {
+            return "IP addresses or CIDR blocks separated by commas, such as "
+                   "10.0.0.0/8, 2001:db8::/32 (host bits after the prefix must be zero)";
         }
     };
     return std::visit(Visitor{}, rule);

@@ -216,10 +216,11 @@ int ParleydApplication::serve()
     }
     const auto fingerprint = portal::certificateFingerprint(settings.https.certificateFile);
 
-    // One connection per request thread, plus some for the maintenance job and for the few
-    // calls that hold two at once.
-    storage::Database database(
-        {settings.databaseFile, settings.databaseBusyTimeout, settings.https.maxThreads + 8});
+    // One connection per request and signaling thread (opened only when needed), plus some
+    // for the maintenance job and for the few calls that hold two at once.
+    storage::Database database({settings.databaseFile, settings.databaseBusyTimeout,
+                                settings.https.maxThreads +
+                                    settings.meetings.signaling.maxConnections + 8});
     serverLog().information("database %s ready at schema version %d", settings.databaseFile.string(),
                          database.readiness().schemaVersion);
 
@@ -231,13 +232,16 @@ int ParleydApplication::serve()
                   "{\"version\":\"" PARLEY_VERSION "\"}"});
 
     settings.accounts.directory = settings.directory;
-    portal::HttpsServer server(settings.https, settings.accounts, database, audit);
+    portal::HttpsServer server(settings.https, settings.accounts, settings.meetings, database, audit);
     const auto maintain = [&] {
         try {
             const auto pruned = audit.prune(settings.auditRetention);
             if (pruned > 0)
                 serverLog().information("audit retention removed %d entries", static_cast<int>(pruned));
             server.removeExpiredSessions();
+            const auto meetings = server.removeExpiredMeetings();
+            if (meetings > 0)
+                serverLog().information("meeting retention removed %d meeting(s)", static_cast<int>(meetings));
         }
         catch (const std::exception& e) {
             serverLog().error("maintenance failed (will retry): %s", std::string(e.what()));

@@ -3,6 +3,9 @@
 #include <parley/parleyd/ini_file.h>
 #include <parley/parleyd/settings.h>
 
+#include <parley/portal/address_list.h>
+
+#include <algorithm>
 #include <fstream>
 #include <istream>
 #include <sstream>
@@ -173,6 +176,37 @@ Settings loadSettings(const std::optional<fs::path>& iniFile,
     throttle.maxLockout = std::chrono::seconds(integer(values, "login.lockout_max_seconds"));
     throttle.failureWindow = std::chrono::seconds(integer(values, "login.failure_window_seconds"));
     settings.auditRetention = std::chrono::hours(24 * integer(values, "audit.retention_days"));
+
+    https.portalAccess = {portal::AddressList::parse(values.at("access.portal_allow")),
+                          portal::AddressList::parse(values.at("access.portal_deny"))};
+    https.adminAccess = {portal::AddressList::parse(values.at("access.admin_allow")),
+                         portal::AddressList::parse(values.at("access.admin_deny"))};
+    auto& meetings = settings.meetings;
+    meetings.pin.minLength = static_cast<int>(integer(values, "rooms.pin_min_length"));
+    meetings.pin.maxLength = static_cast<int>(integer(values, "rooms.pin_max_length"));
+    meetings.pin.required = values.at("rooms.pin_required") == "true";
+    if (meetings.pin.minLength > meetings.pin.maxLength)
+        throw ConfigError("configuration key 'rooms.pin_min_length' (" +
+                          values.at("rooms.pin_min_length") +
+                          ") must not be larger than 'rooms.pin_max_length' (" +
+                          values.at("rooms.pin_max_length") + ")");
+    meetings.meetingRetention = std::chrono::hours(24 * integer(values, "rooms.meeting_retention_days"));
+    meetings.maxParticipants = static_cast<int>(integer(values, "rooms.max_participants"));
+    meetings.pinThrottle = throttle;
+    meetings.pinThrottle.accountFreeAttempts =
+        static_cast<int>(integer(values, "rooms.pin_room_free_attempts"));
+    meetings.pinThrottle.addressFreeAttempts =
+        static_cast<int>(integer(values, "rooms.pin_address_free_attempts"));
+    auto& signaling = meetings.signaling;
+    signaling.maxMessageBytes = static_cast<std::size_t>(integer(values, "signaling.max_message_bytes"));
+    signaling.messagesPerSecond = static_cast<int>(integer(values, "signaling.messages_per_second"));
+    signaling.messageBurst = static_cast<int>(integer(values, "signaling.message_burst"));
+    signaling.maxConnections = static_cast<int>(integer(values, "signaling.max_connections"));
+    signaling.maxConnectionsPerAddress =
+        static_cast<int>(integer(values, "signaling.max_connections_per_address"));
+    signaling.joinTimeout = std::chrono::seconds(integer(values, "signaling.join_timeout_seconds"));
+    signaling.idleTimeout = std::chrono::seconds(integer(values, "signaling.idle_timeout_seconds"));
+    signaling.pingInterval = std::min(signaling.pingInterval, signaling.idleTimeout / 3);
 
     settings.shutdownGrace = std::chrono::seconds(integer(values, "server.shutdown_grace_seconds"));
     settings.logLevel = values.at("log.level");

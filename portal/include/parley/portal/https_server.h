@@ -2,6 +2,7 @@
 
 #include <parley/portal/account_settings.h>
 #include <parley/portal/https_settings.h>
+#include <parley/portal/meeting_settings.h>
 
 #include <chrono>
 #include <cstdint>
@@ -22,7 +23,7 @@ public:
     using std::runtime_error::runtime_error;
 };
 
-/// The portal's HTTPS endpoint: REST API, health endpoints and (later) WebSocket signaling.
+/// The portal's HTTPS endpoint: REST API, health endpoints and WebSocket signaling (`/ws`).
 ///
 /// Every response carries HSTS and defensive headers; every error is a JSON body
 /// `{"error":{"code":...,"message":...}}`. A client that does not speak TLS is disconnected
@@ -34,7 +35,8 @@ public:
     /// Throws TlsSetupError for certificate problems and ListenError if the address cannot
     /// be bound. `database` and `audit` must outlive the server.
     HttpsServer(const HttpsSettings& settings, const AccountSettings& accounts,
-                storage::Database& database, storage::AuditLog& audit);
+                const MeetingSettings& meetings, storage::Database& database,
+                storage::AuditLog& audit);
     ~HttpsServer();
 
     HttpsServer(const HttpsServer&) = delete;
@@ -51,6 +53,9 @@ public:
 
     /// Deletes expired sessions; returns how many. For a periodic maintenance job.
     std::int64_t removeExpiredSessions();
+
+    /// Deletes scheduled meetings past their retention (audited); returns how many.
+    std::size_t removeExpiredMeetings();
 
     /// The bound port (useful when the settings asked for port 0).
     std::uint16_t port() const;

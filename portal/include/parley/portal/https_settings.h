@@ -1,5 +1,7 @@
 #pragma once
 
+#include <parley/portal/address_list.h>
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -25,6 +27,10 @@ struct HttpsSettings
     std::chrono::seconds requestTimeout{30};
     std::chrono::seconds keepAliveTimeout{10};
     std::chrono::seconds hstsMaxAge{31536000};
+    /// Who may use the portal at all, and who may call its admin and audit endpoints
+    /// (checked on top of the portal list). Deny entries win over allow entries.
+    AccessPolicy portalAccess;
+    AccessPolicy adminAccess;
 };
 
 } // namespace parley::portal

@@ -42,6 +42,7 @@ struct AuditFilter
     std::string to;     ///< exclusive upper bound on time
     std::string actor;  ///< exact
     std::string action; ///< exact, or a prefix ending in '.' ("login." matches "login.failure")
+    std::string outcome; ///< exact ("success" or "failure")
 };
 
 /// The outcome of verifying the whole chain.

@@ -24,7 +24,11 @@ struct TextRule
 struct AddressRule
 {
 };
-using ValueRule = std::variant<IntegerRule, ChoiceRule, TextRule, AddressRule>;
+/// IP addresses and CIDR blocks separated by commas or spaces; may be empty.
+struct AddressListRule
+{
+};
+using ValueRule = std::variant<IntegerRule, ChoiceRule, TextRule, AddressRule, AddressListRule>;
 
 /// One key parleyd accepts, documented in docs/configuration.md.
 struct ConfigKey

@@ -3,6 +3,7 @@
 #include <parley/ldap/directory_settings.h>
 #include <parley/portal/account_settings.h>
 #include <parley/portal/https_settings.h>
+#include <parley/portal/meeting_settings.h>
 
 #include <chrono>
 #include <filesystem>
@@ -24,6 +25,7 @@ struct Settings
     portal::HttpsSettings https;
     bool generateCertificate = true;
     portal::AccountSettings accounts;
+    portal::MeetingSettings meetings;
     std::chrono::hours auditRetention{180 * 24};
     ldap::DirectorySettings directory;
     std::chrono::seconds shutdownGrace{10};

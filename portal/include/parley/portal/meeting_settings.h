@@ -1,0 +1,46 @@
+#pragma once
+
+#include <parley/portal/account_settings.h>
+
+#include <chrono>
+#include <cstddef>
+
+namespace parley::portal {
+
+/// PINs are digits only; their length and whether a room must have one is the admin's call.
+struct PinPolicy
+{
+    int minLength = 4; ///< 3 to 12
+    int maxLength = 8; ///< minLength to 12
+    bool required = false;
+};
+
+/// Limits on one WebSocket signaling connection and on connections in total.
+struct SignalingSettings
+{
+    std::size_t maxMessageBytes = 65536; ///< larger messages close the connection (1009)
+    int messagesPerSecond = 20;          ///< sustained rate per connection
+    int messageBurst = 40;               ///< short bursts allowed above the rate
+    int maxConnections = 500;            ///< signaling connections in total (503 beyond)
+    int maxConnectionsPerAddress = 20;   ///< per source address (429 beyond)
+    std::chrono::seconds joinTimeout{30};  ///< a connection must join within this
+    std::chrono::seconds idleTimeout{60};  ///< nothing received (not even a pong) for this long
+    std::chrono::seconds pingInterval{20}; ///< server pings a quiet connection this often
+};
+
+/// Rooms, meetings and the signaling that runs them (`[rooms]` and `[signaling]` sections).
+struct MeetingSettings
+{
+    PinPolicy pin;
+    /// Scheduled meetings are deleted this long after they end.
+    std::chrono::hours meetingRetention{30 * 24};
+    /// People in a room at once, waiting room included.
+    int maxParticipants = 100;
+    /// PIN guessing: accountFreeAttempts counts wrong PINs per room, addressFreeAttempts per
+    /// source address; lockouts double as for logins.
+    ThrottleSettings pinThrottle{20, 5, std::chrono::seconds(30), std::chrono::seconds(900),
+                                 std::chrono::seconds(900)};
+    SignalingSettings signaling;
+};
+
+} // namespace parley::portal

@@ -1,0 +1,445 @@
+#include "live_room.h"
+
+#include <Poco/JSON/Array.h>
+
+#include <algorithm>
+#include <sstream>
+
+namespace parley::portal {
+namespace {
+
+Poco::JSON::Object::Ptr message(const std::string& type)
+{
+    Poco::JSON::Object::Ptr object = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    object->set("type", type);
+    return object;
+}
+
+Poco::JSON::Array::Ptr tracksJson(const std::vector<MediaTrack>& tracks)
+{
+    Poco::JSON::Array::Ptr array = new Poco::JSON::Array;
+    for (const auto& track : tracks) {
+        Poco::JSON::Object::Ptr entry = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+        entry->set("id", track.id);
+        entry->set("kind", track.kind);
+        entry->set("publisherId", track.publisherId);
+        array->add(entry);
+    }
+    return array;
+}
+
+Poco::JSON::Object::Ptr lobbyEntryJson(const Participant& participant)
+{
+    Poco::JSON::Object::Ptr entry = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    entry->set("id", participant.id);
+    entry->set("name", participant.identity.displayName);
+    entry->set("guest", participant.identity.guest);
+    return entry;
+}
+
+} // namespace
+
+std::string messageText(const Poco::JSON::Object& object)
+{
+    std::ostringstream out;
+    object.stringify(out);
+    return out.str();
+}
+
+Poco::JSON::Object::Ptr participantJson(const Participant& participant)
+{
+    Poco::JSON::Object::Ptr object = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    object->set("id", participant.id);
+    object->set("name", participant.identity.displayName);
+    object->set("guest", participant.identity.guest);
+    object->set("role", participant.isModerator() ? "moderator" : "participant");
+    object->set("handRaised", participant.handRaised);
+    object->set("audioMuted", participant.audioMuted);
+    object->set("videoMuted", participant.videoMuted);
+    object->set("audioMutedByModerator", participant.audioMutedByModerator);
+    object->set("videoMutedByModerator", participant.videoMutedByModerator);
+    object->set("tracks", tracksJson(participant.published));
+    return object;
+}
+
+Participant* LiveRoom::findPresent(const std::string& id)
+{
+    const auto found = std::find_if(present_.begin(), present_.end(),
+                                    [&](const Participant& p) { return p.id == id; });
+    return found == present_.end() ? nullptr : &*found;
+}
+
+Participant* LiveRoom::findWaiting(const std::string& id)
+{
+    const auto found = std::find_if(waiting_.begin(), waiting_.end(),
+                                    [&](const Participant& p) { return p.id == id; });
+    return found == waiting_.end() ? nullptr : &*found;
+}
+
+std::string LiveRoom::requireModerator(const std::string& actor)
+{
+    const auto* participant = findPresent(actor);
+    return participant && participant->isModerator() ? "" : "not_moderator";
+}
+
+void LiveRoom::broadcast(const Poco::JSON::Object& object, const std::string& except)
+{
+    const auto text = messageText(object);
+    for (auto& participant : present_)
+        if (participant.id != except)
+            participant.sink->send(text);
+}
+
+void LiveRoom::sendToModerators(const Poco::JSON::Object& object)
+{
+    const auto text = messageText(object);
+    for (auto& participant : present_)
+        if (participant.isModerator())
+            participant.sink->send(text);
+}
+
+void LiveRoom::announceLobby()
+{
+    auto update = message("lobby.updated");
+    Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
+    for (const auto& participant : waiting_)
+        list->add(lobbyEntryJson(participant));
+    update->set("waiting", list);
+    sendToModerators(*update);
+}
+
+void LiveRoom::announceUpdated(const Participant& participant)
+{
+    auto update = message("participant.updated");
+    update->set("participant", participantJson(participant));
+    broadcast(*update);
+}
+
+void LiveRoom::sendJoined(Participant& participant)
+{
+    auto joined = message("joined");
+    joined->set("participantId", participant.id);
+    Poco::JSON::Object::Ptr room = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    room->set("id", facts_.roomId);
+    room->set("meetingId", facts_.meetingId);
+    room->set("title", facts_.title);
+    room->set("kind", facts_.kind);
+    room->set("locked", facts_.locked);
+    joined->set("room", room);
+    joined->set("role", participant.isModerator() ? "moderator" : "participant");
+    Poco::JSON::Array::Ptr roster = new Poco::JSON::Array;
+    for (const auto& other : present_)
+        roster->add(participantJson(other));
+    joined->set("roster", roster);
+    if (participant.isModerator()) {
+        Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
+        for (const auto& other : waiting_)
+            list->add(lobbyEntryJson(other));
+        joined->set("waiting", list);
+    }
+    participant.sink->send(messageText(*joined));
+}
+
+std::string LiveRoom::enter(Participant participant, bool wait, std::size_t capacity, Entry& entry)
+{
+    std::lock_guard lock(mutex_);
+    if (participant.identity.userId && kickedUsers_.contains(*participant.identity.userId))
+        return "removed";
+    if (present_.size() + waiting_.size() >= capacity)
+        return "room_full";
+    if (wait) {
+        entry = Entry::Waiting;
+        auto waiting = message("lobby.waiting");
+        waiting->set("participantId", participant.id);
+        waiting->set("title", facts_.title);
+        participant.sink->send(messageText(*waiting));
+        waiting_.push_back(std::move(participant));
+        announceLobby();
+        return {};
+    }
+    entry = Entry::Present;
+    auto joined = message("participant.joined");
+    joined->set("participant", participantJson(participant));
+    broadcast(*joined);
+    present_.push_back(std::move(participant));
+    sendJoined(present_.back());
+    return {};
+}
+
+void LiveRoom::removeAt(std::vector<Participant>& list, std::size_t index,
+                        const std::string& reason, bool wasPresent)
+{
+    const auto id = list[index].id;
+    list.erase(list.begin() + static_cast<std::ptrdiff_t>(index));
+    if (wasPresent) {
+        auto left = message("participant.left");
+        left->set("participantId", id);
+        left->set("reason", reason);
+        broadcast(*left);
+    }
+    else {
+        announceLobby();
+    }
+}
+
+bool LiveRoom::leave(const std::string& id, const std::string& reason)
+{
+    std::lock_guard lock(mutex_);
+    for (std::size_t i = 0; i < present_.size(); ++i)
+        if (present_[i].id == id) {
+            removeAt(present_, i, reason, true);
+            return true;
+        }
+    for (std::size_t i = 0; i < waiting_.size(); ++i)
+        if (waiting_[i].id == id) {
+            removeAt(waiting_, i, reason, false);
+            return true;
+        }
+    return false;
+}
+
+bool LiveRoom::empty() const
+{
+    std::lock_guard lock(mutex_);
+    return present_.empty() && waiting_.empty();
+}
+
+std::size_t LiveRoom::presentCount() const
+{
+    std::lock_guard lock(mutex_);
+    return present_.size();
+}
+
+std::size_t LiveRoom::waitingCount() const
+{
+    std::lock_guard lock(mutex_);
+    return waiting_.size();
+}
+
+bool LiveRoom::isPresentModerator(const std::string& id) const
+{
+    std::lock_guard lock(mutex_);
+    return std::any_of(present_.begin(), present_.end(),
+                       [&](const Participant& p) { return p.id == id && p.isModerator(); });
+}
+
+std::string LiveRoom::admit(const std::string& actor, const std::string& target)
+{
+    std::lock_guard lock(mutex_);
+    if (auto error = requireModerator(actor); !error.empty())
+        return error;
+    const auto found = std::find_if(waiting_.begin(), waiting_.end(),
+                                    [&](const Participant& p) { return p.id == target; });
+    if (found == waiting_.end())
+        return "not_waiting";
+    auto participant = std::move(*found);
+    waiting_.erase(found);
+    auto admitted = message("lobby.admitted");
+    participant.sink->send(messageText(*admitted));
+    auto joined = message("participant.joined");
+    joined->set("participant", participantJson(participant));
+    broadcast(*joined);
+    present_.push_back(std::move(participant));
+    sendJoined(present_.back());
+    announceLobby();
+    return {};
+}
+
+std::string LiveRoom::deny(const std::string& actor, const std::string& target)
+{
+    std::lock_guard lock(mutex_);
+    if (auto error = requireModerator(actor); !error.empty())
+        return error;
+    for (std::size_t i = 0; i < waiting_.size(); ++i)
+        if (waiting_[i].id == target) {
+            auto denied = message("lobby.denied");
+            denied->set("reason", "denied_by_moderator");
+            waiting_[i].sink->send(messageText(*denied));
+            waiting_[i].sink->close(4403, "denied");
+            removeAt(waiting_, i, "denied", false);
+            return {};
+        }
+    return "not_waiting";
+}
+
+std::string LiveRoom::muteByModerator(const std::string& actor, const std::string& target,
+                                      const std::string& kind, bool muted)
+{
+    std::lock_guard lock(mutex_);
+    if (auto error = requireModerator(actor); !error.empty())
+        return error;
+    auto apply = [&](Participant& participant) {
+        auto& flag = kind == "audio" ? participant.audioMutedByModerator
+                                     : participant.videoMutedByModerator;
+        if (flag == muted)
+            return;
+        flag = muted;
+        announceUpdated(participant);
+    };
+    if (target.empty()) {
+        for (auto& participant : present_)
+            if (participant.id != actor)
+                apply(participant);
+        return {};
+    }
+    auto* participant = findPresent(target);
+    if (!participant)
+        return "unknown_participant";
+    apply(*participant);
+    return {};
+}
+
+std::string LiveRoom::kick(const std::string& actor, const std::string& target,
+                           std::optional<Participant>& removed)
+{
+    std::lock_guard lock(mutex_);
+    if (auto error = requireModerator(actor); !error.empty())
+        return error;
+    if (actor == target)
+        return "cannot_target_self";
+    for (auto* list : {&present_, &waiting_})
+        for (std::size_t i = 0; i < list->size(); ++i) {
+            auto& participant = (*list)[i];
+            if (participant.id != target)
+                continue;
+            auto notice = message("removed");
+            notice->set("reason", "kicked");
+            participant.sink->send(messageText(*notice));
+            participant.sink->close(4403, "removed by a moderator");
+            if (participant.identity.userId)
+                kickedUsers_.insert(*participant.identity.userId);
+            removed = participant;
+            removed->sink.reset();
+            removeAt(*list, i, "kicked", list == &present_);
+            return {};
+        }
+    return "unknown_participant";
+}
+
+std::string LiveRoom::promote(const std::string& actor, const std::string& target)
+{
+    std::lock_guard lock(mutex_);
+    if (auto error = requireModerator(actor); !error.empty())
+        return error;
+    auto* participant = findPresent(target);
+    if (!participant)
+        return "unknown_participant";
+    if (participant->isModerator())
+        return {};
+    participant->role = ParticipantRole::Moderator;
+    announceUpdated(*participant);
+    // The new moderator now sees the lobby.
+    auto update = message("lobby.updated");
+    Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
+    for (const auto& other : waiting_)
+        list->add(lobbyEntryJson(other));
+    update->set("waiting", list);
+    participant->sink->send(messageText(*update));
+    return {};
+}
+
+void LiveRoom::announceLocked(bool locked)
+{
+    std::lock_guard lock(mutex_);
+    facts_.locked = locked;
+    auto update = message("room.updated");
+    update->set("locked", locked);
+    broadcast(*update);
+}
+
+void LiveRoom::endForAll(const std::string& reason)
+{
+    std::lock_guard lock(mutex_);
+    auto ended = message("room.ended");
+    ended->set("reason", reason);
+    const auto text = messageText(*ended);
+    for (auto* list : {&present_, &waiting_})
+        for (auto& participant : *list) {
+            participant.sink->send(text);
+            participant.sink->close(4404, "meeting ended");
+        }
+    present_.clear();
+    waiting_.clear();
+}
+
+void LiveRoom::removeInvitee(std::int64_t invitationId)
+{
+    std::lock_guard lock(mutex_);
+    for (auto* list : {&present_, &waiting_})
+        for (std::size_t i = 0; i < list->size();) {
+            auto& participant = (*list)[i];
+            if (participant.identity.invitationId != invitationId) {
+                ++i;
+                continue;
+            }
+            auto notice = message("removed");
+            notice->set("reason", "invitation_revoked");
+            participant.sink->send(messageText(*notice));
+            participant.sink->close(4403, "invitation revoked");
+            removeAt(*list, i, "invitation_revoked", list == &present_);
+        }
+}
+
+void LiveRoom::closeAll(int code, const std::string& reason)
+{
+    std::lock_guard lock(mutex_);
+    for (auto* list : {&present_, &waiting_})
+        for (auto& participant : *list)
+            participant.sink->close(code, reason);
+}
+
+std::string LiveRoom::setHand(const std::string& actor, bool raised)
+{
+    std::lock_guard lock(mutex_);
+    auto* participant = findPresent(actor);
+    if (!participant)
+        return "not_joined";
+    if (participant->handRaised != raised) {
+        participant->handRaised = raised;
+        announceUpdated(*participant);
+    }
+    return {};
+}
+
+std::string LiveRoom::setOwnMedia(const std::string& actor, std::optional<bool> audioMuted,
+                                  std::optional<bool> videoMuted)
+{
+    std::lock_guard lock(mutex_);
+    auto* participant = findPresent(actor);
+    if (!participant)
+        return "not_joined";
+    participant->audioMuted = audioMuted.value_or(participant->audioMuted);
+    participant->videoMuted = videoMuted.value_or(participant->videoMuted);
+    announceUpdated(*participant);
+    return {};
+}
+
+std::string LiveRoom::relay(const std::string& from, const std::string& to,
+                            Poco::JSON::Object::Ptr forwarded)
+{
+    std::lock_guard lock(mutex_);
+    if (!findPresent(from))
+        return "not_joined";
+    auto* target = findPresent(to);
+    if (!target || to == from)
+        return "unknown_participant";
+    forwarded->remove("to");
+    forwarded->set("from", from);
+    target->sink->send(messageText(*forwarded));
+    return {};
+}
+
+std::string LiveRoom::setTracks(const std::string& id, std::vector<MediaTrack> published,
+                                std::vector<MediaTrack> subscribed)
+{
+    std::lock_guard lock(mutex_);
+    auto* participant = findPresent(id);
+    if (!participant)
+        return "unknown_participant";
+    participant->published = std::move(published);
+    participant->subscribed = std::move(subscribed);
+    announceUpdated(*participant);
+    return {};
+}
+
+} // namespace parley::portal

@@ -1,0 +1,113 @@
+#pragma once
+
+#include "participant.h"
+
+#include <Poco/JSON/Object.h>
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace parley::portal {
+
+/// The facts about a stored room that the live meeting shows to participants.
+struct RoomFacts
+{
+    std::int64_t roomId = 0;
+    std::int64_t meetingId = 0;
+    std::string title;
+    std::string kind; ///< "personal" or "meeting"
+    bool locked = false;
+};
+
+/// A meeting in progress: who is present, who waits in the lobby, and what moderators
+/// changed. Every method is thread-safe; messages to participants are queued on their
+/// sinks while the room's lock is held, so every participant sees changes in one order.
+///
+/// Moderation methods take the acting participant's id and return "" on success or an
+/// error code (docs/signaling.md): `not_moderator`, `unknown_participant`, `not_waiting`.
+class LiveRoom
+{
+public:
+    explicit LiveRoom(RoomFacts facts) : facts_(std::move(facts)) {}
+
+    enum class Entry
+    {
+        Present,
+        Waiting,
+    };
+
+    /// Adds a participant, in the lobby when `wait`. Returns "" and tells everyone, or
+    /// `room_full` when `capacity` people are already in, or `removed` when this user was
+    /// kicked from this meeting.
+    std::string enter(Participant participant, bool wait, std::size_t capacity, Entry& entry);
+
+    /// Removes a present or waiting participant and tells the others; false if absent.
+    bool leave(const std::string& id, const std::string& reason);
+
+    bool empty() const;
+    std::size_t presentCount() const;
+    std::size_t waitingCount() const;
+    /// Whether `id` is present (not waiting) and a moderator.
+    bool isPresentModerator(const std::string& id) const;
+
+    std::string admit(const std::string& actor, const std::string& target);
+    std::string deny(const std::string& actor, const std::string& target);
+    /// Mutes (or lets unmute) `kind` ("audio" or "video") of one participant, or of everyone
+    /// but the actor when `target` is empty.
+    std::string muteByModerator(const std::string& actor, const std::string& target,
+                                const std::string& kind, bool muted);
+    /// Removes the target; fills `removed` with who it was (to revoke their key and audit).
+    std::string kick(const std::string& actor, const std::string& target,
+                     std::optional<Participant>& removed);
+    std::string promote(const std::string& actor, const std::string& target);
+    /// Tells everyone the room's lock changed (the caller stores it).
+    void announceLocked(bool locked);
+    /// Ends the meeting for everyone, lobby included; the room is empty afterwards.
+    void endForAll(const std::string& reason);
+    /// Removes whoever joined with this invitation (it was revoked).
+    void removeInvitee(std::int64_t invitationId);
+    /// Closes every connection (server shutdown).
+    void closeAll(int code, const std::string& reason);
+
+    std::string setHand(const std::string& actor, bool raised);
+    std::string setOwnMedia(const std::string& actor, std::optional<bool> audioMuted,
+                            std::optional<bool> videoMuted);
+    /// Forwards a media negotiation message from one present participant to another,
+    /// adding `from`.
+    std::string relay(const std::string& from, const std::string& to, Poco::JSON::Object::Ptr message);
+
+    /// A present participant's published and subscribed tracks (for the router).
+    std::string setTracks(const std::string& id, std::vector<MediaTrack> published,
+                          std::vector<MediaTrack> subscribed);
+
+    const RoomFacts& facts() const { return facts_; }
+
+private:
+    Participant* findPresent(const std::string& id);
+    Participant* findWaiting(const std::string& id);
+    std::string requireModerator(const std::string& actor);
+    void broadcast(const Poco::JSON::Object& message, const std::string& except = {});
+    void sendToModerators(const Poco::JSON::Object& message);
+    void announceLobby();
+    void announceUpdated(const Participant& participant);
+    void sendJoined(Participant& participant);
+    void removeAt(std::vector<Participant>& list, std::size_t index, const std::string& reason,
+                  bool wasPresent);
+
+    RoomFacts facts_;
+    mutable std::mutex mutex_;
+    std::vector<Participant> present_;
+    std::vector<Participant> waiting_;
+    std::set<std::int64_t> kickedUsers_;
+};
+
+/// A participant as the roster shows it.
+Poco::JSON::Object::Ptr participantJson(const Participant& participant);
+/// One JSON text message.
+std::string messageText(const Poco::JSON::Object& message);
+
+} // namespace parley::portal

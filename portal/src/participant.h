@@ -1,0 +1,68 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace parley::portal {
+
+/// Where a participant's messages go: the signaling connection it joined on. Both calls
+/// only queue and never block, so a room may call them while holding its lock.
+class ParticipantSink
+{
+public:
+    virtual ~ParticipantSink() = default;
+    /// Queues one JSON text message.
+    virtual void send(const std::string& text) = 0;
+    /// Sends what is queued, then closes the connection with `code` (RFC 6455 close codes,
+    /// 4000-4999 for ours; docs/signaling.md).
+    virtual void close(int code, const std::string& reason) = 0;
+};
+
+/// Who a participant is. Users are signed in; guests came with a link or an invitation.
+struct Identity
+{
+    std::optional<std::int64_t> userId; ///< set for users
+    std::string username;               ///< "" for guests
+    std::string displayName;
+    bool guest = true;
+    std::optional<std::int64_t> invitationId; ///< joined with this invitation key
+    std::string address;                      ///< source address, for the audit log
+};
+
+enum class ParticipantRole
+{
+    Moderator,
+    Participant,
+};
+
+/// A media track a participant sends (published) or receives (subscribed). The router
+/// fills these in when it attaches media; signaling only shows them in the roster.
+struct MediaTrack
+{
+    std::string id;   ///< stable within the meeting, e.g. the publisher's mid
+    std::string kind; ///< "audio", "video" or "screen"
+    std::string publisherId; ///< participant id of the sender
+};
+
+/// One person in a live room (present or waiting).
+struct Participant
+{
+    std::string id; ///< random, unguessable, unique in the room
+    Identity identity;
+    ParticipantRole role = ParticipantRole::Participant;
+    bool handRaised = false;
+    bool audioMuted = false;              ///< by themselves
+    bool videoMuted = false;              ///< by themselves
+    bool audioMutedByModerator = false;   ///< enforced: the router drops this audio
+    bool videoMutedByModerator = false;   ///< enforced: the router drops this video
+    std::vector<MediaTrack> published;
+    std::vector<MediaTrack> subscribed;
+    std::shared_ptr<ParticipantSink> sink;
+
+    bool isModerator() const { return role == ParticipantRole::Moderator; }
+};
+
+} // namespace parley::portal

@@ -1,0 +1,317 @@
+#include "room_service.h"
+
+#include "audit_details.h"
+#include "http_error.h"
+#include "text_validation.h"
+
+#include <parley/storage/audit_log.h>
+#include <parley/storage/user_store.h>
+
+#include <openssl/rand.h>
+
+#include <chrono>
+
+namespace parley::portal {
+namespace {
+
+using Status = Poco::Net::HTTPResponse::HTTPStatus;
+
+constexpr std::size_t kMaxTitleCharacters = 200;
+constexpr std::size_t kMaxModerators = 50;
+
+HttpError invalid(const std::string& message)
+{
+    return HttpError(Status::HTTP_BAD_REQUEST, "invalid_request", message);
+}
+
+HttpError notFound()
+{
+    return HttpError(Status::HTTP_NOT_FOUND, "not_found", "no such room");
+}
+
+std::string target(const storage::Room& room)
+{
+    return "room:" + std::to_string(room.id);
+}
+
+void checkTitle(const std::string& title)
+{
+    if (title.empty() || !isValidUtf8(title) || hasControlCharacters(title) ||
+        utf8Length(title) > kMaxTitleCharacters)
+        throw invalid("title must be 1 to 200 printable characters");
+}
+
+bool isAdmin(const Principal& who)
+{
+    return who.user.role == storage::Role::Admin;
+}
+
+} // namespace
+
+std::int64_t unixNow()
+{
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+RoomService::RoomService(storage::Database& database, storage::AuditLog& audit,
+                         const MeetingSettings& settings)
+    : database_(database), audit_(audit), settings_(settings), rooms_(database)
+{}
+
+void RoomService::checkPin(const std::string& pin) const
+{
+    const auto& policy = settings_.pin;
+    if (pin.empty()) {
+        if (policy.required)
+            throw HttpError(Status::HTTP_BAD_REQUEST, "pin_required",
+                            "the server's policy requires every room to have a PIN");
+        return;
+    }
+    if (pin.find_first_not_of("0123456789") != std::string::npos ||
+        pin.size() < static_cast<std::size_t>(policy.minLength) ||
+        pin.size() > static_cast<std::size_t>(policy.maxLength))
+        throw HttpError(Status::HTTP_BAD_REQUEST, "invalid_pin",
+                        "a PIN is " + std::to_string(policy.minLength) + " to " +
+                            std::to_string(policy.maxLength) + " digits");
+}
+
+std::string RoomService::randomPin() const
+{
+    std::string pin;
+    while (pin.size() < static_cast<std::size_t>(settings_.pin.minLength)) {
+        unsigned char byte = 0;
+        if (RAND_bytes(&byte, 1) != 1)
+            throw std::runtime_error("the random generator failed");
+        if (byte < 250) // 250 = 25 * 10: keeps the digits equally likely
+            pin += static_cast<char>('0' + byte % 10);
+    }
+    return pin;
+}
+
+storage::Room RoomService::personalRoom(const storage::User& owner, const std::string& address)
+{
+    if (auto room = rooms_.findPersonal(owner.id))
+        return *room;
+    storage::Room room;
+    room.kind = storage::RoomKind::Personal;
+    room.ownerId = owner.id;
+    room.title = (owner.displayName.empty() ? owner.username : owner.displayName) + "'s room";
+    if (utf8Length(room.title) > kMaxTitleCharacters)
+        room.title = owner.username + "'s room";
+    room.linkSecret = randomToken();
+    room.pin = settings_.pin.required ? randomPin() : "";
+    try {
+        room = rooms_.create(room);
+    }
+    catch (const storage::RoomStoreError&) {
+        // Another request created it a moment ago.
+        if (auto existing = rooms_.findPersonal(owner.id))
+            return *existing;
+        throw;
+    }
+    audit_.append({owner.username, address, "room.create", target(room), "success",
+                   AuditDetails().add("kind", "personal").add("meetingId", room.meetingId).text()});
+    return room;
+}
+
+std::vector<storage::Room> RoomService::roomsOf(const storage::User& user, const std::string& address)
+{
+    personalRoom(user, address);
+    return rooms_.listForUser(user.id);
+}
+
+storage::Room RoomService::createMeeting(const Principal& owner, const RoomChanges& draft,
+                                         const std::string& address)
+{
+    storage::Room room;
+    room.kind = storage::RoomKind::Meeting;
+    room.ownerId = owner.user.id;
+    room.title = draft.title.value_or("");
+    checkTitle(room.title);
+    room.pin = draft.pin.value_or(settings_.pin.required ? randomPin() : "");
+    checkPin(room.pin);
+    room.waitingRoom = draft.waitingRoom.value_or(true);
+    room.guestsAllowed = draft.guestsAllowed.value_or(true);
+    room.usersWait = draft.usersWait.value_or(false);
+    room.locked = draft.locked.value_or(false);
+    if (!draft.startsAt || !draft.endsAt)
+        throw invalid("a meeting needs startsAt and endsAt");
+    if (*draft.endsAt <= *draft.startsAt)
+        throw invalid("endsAt must be after startsAt");
+    if (*draft.endsAt <= unixNow())
+        throw invalid("endsAt is in the past");
+    room.startsAt = draft.startsAt;
+    room.endsAt = draft.endsAt;
+    room.linkSecret = randomToken();
+    room = rooms_.create(room);
+    if (draft.moderators) {
+        RoomChanges onlyModerators;
+        onlyModerators.moderators = draft.moderators;
+        update(room.id, owner, onlyModerators, address);
+    }
+    audit_.append({owner.user.username, address, "meeting.create", target(room), "success",
+                   AuditDetails()
+                       .add("meetingId", room.meetingId)
+                       .add("title", room.title)
+                       .add("startsAt", *room.startsAt)
+                       .add("endsAt", *room.endsAt)
+                       .text()});
+    return room;
+}
+
+bool RoomService::isModerator(const storage::Room& room, std::int64_t userId)
+{
+    return room.ownerId == userId || rooms_.isModerator(room.id, userId);
+}
+
+storage::Room RoomService::manageable(std::int64_t roomId, const Principal& who)
+{
+    auto room = rooms_.findById(roomId);
+    if (!room || !(isAdmin(who) || isModerator(*room, who.user.id)))
+        throw notFound();
+    return *room;
+}
+
+storage::Room RoomService::ownedBy(std::int64_t roomId, const Principal& who)
+{
+    auto room = manageable(roomId, who);
+    if (room.ownerId != who.user.id && !isAdmin(who))
+        throw HttpError(Status::HTTP_FORBIDDEN, "forbidden",
+                        "only the room's owner (or an admin) may do this");
+    return room;
+}
+
+storage::Room RoomService::update(std::int64_t roomId, const Principal& who,
+                                  const RoomChanges& changes, const std::string& address)
+{
+    auto room = changes.moderators ? ownedBy(roomId, who) : manageable(roomId, who);
+    AuditDetails details;
+    if (changes.title) {
+        checkTitle(*changes.title);
+        room.title = *changes.title;
+        details.add("title", room.title);
+    }
+    if (changes.pin) {
+        checkPin(*changes.pin);
+        room.pin = *changes.pin;
+        details.add("pin", room.pin.empty() ? "removed" : "changed");
+    }
+    auto flag = [&](const std::optional<bool>& value, bool& field, const char* name) {
+        if (value) {
+            field = *value;
+            details.add(name, field);
+        }
+    };
+    flag(changes.waitingRoom, room.waitingRoom, "waitingRoom");
+    flag(changes.guestsAllowed, room.guestsAllowed, "guestsAllowed");
+    flag(changes.usersWait, room.usersWait, "usersWait");
+    flag(changes.locked, room.locked, "locked");
+    if (changes.startsAt || changes.endsAt) {
+        if (room.kind != storage::RoomKind::Meeting)
+            throw invalid("a personal room has no start or end time");
+        room.startsAt = changes.startsAt.value_or(*room.startsAt);
+        room.endsAt = changes.endsAt.value_or(*room.endsAt);
+        if (*room.endsAt <= *room.startsAt)
+            throw invalid("endsAt must be after startsAt");
+        details.add("startsAt", *room.startsAt).add("endsAt", *room.endsAt);
+    }
+    std::vector<std::int64_t> moderatorIds;
+    if (changes.moderators) {
+        if (changes.moderators->size() > kMaxModerators)
+            throw invalid("at most 50 moderators may be named");
+        storage::UserStore users(database_);
+        for (const auto& name : *changes.moderators) {
+            const auto user = users.findByUsername(name);
+            if (!user)
+                throw invalid("no user named '" + name.substr(0, 64) + "'");
+            moderatorIds.push_back(user->id);
+        }
+        Poco::JSON::Array names;
+        for (const auto& name : *changes.moderators)
+            names.add(name);
+        details.add("moderators", names);
+    }
+    if (!rooms_.update(room))
+        throw notFound();
+    if (changes.moderators)
+        rooms_.setModerators(room.id, moderatorIds);
+    audit_.append({who.user.username, address, "room.update", target(room), "success", details.text()});
+    return room;
+}
+
+storage::Room RoomService::regenerateLink(std::int64_t roomId, const Principal& who,
+                                          const std::string& address)
+{
+    auto room = ownedBy(roomId, who);
+    room.linkSecret = randomToken();
+    if (!rooms_.setLinkSecret(room.id, room.linkSecret))
+        throw notFound();
+    audit_.append({who.user.username, address, "room.link_regenerate", target(room), "success", "{}"});
+    return room;
+}
+
+void RoomService::remove(std::int64_t roomId, const Principal& who, const std::string& address)
+{
+    const auto room = ownedBy(roomId, who);
+    if (room.kind == storage::RoomKind::Personal)
+        throw HttpError(Status::HTTP_CONFLICT, "personal_room",
+                        "a personal room lives as long as its owner; it cannot be deleted");
+    if (!rooms_.remove(room.id))
+        throw notFound();
+    audit_.append({who.user.username, address, "meeting.delete", target(room), "success",
+                   AuditDetails().add("meetingId", room.meetingId).text()});
+}
+
+IssuedInvitation RoomService::issueInvitation(std::int64_t roomId, const Principal& who,
+                                              const std::string& name, const std::string& address)
+{
+    const auto room = manageable(roomId, who);
+    if (name.empty() || !isValidUtf8(name) || hasControlCharacters(name) || utf8Length(name) > 64)
+        throw invalid("name must be 1 to 64 printable characters");
+    IssuedInvitation issued;
+    issued.key = randomToken();
+    issued.invitation =
+        rooms_.createInvitation(room.id, name, tokenHash(issued.key), who.user.username, unixNow());
+    audit_.append({who.user.username, address, "invitation.issue", target(room), "success",
+                   AuditDetails().add("invitation", issued.invitation.id).add("name", name).text()});
+    return issued;
+}
+
+std::vector<storage::Invitation> RoomService::invitations(std::int64_t roomId, const Principal& who)
+{
+    return rooms_.invitations(manageable(roomId, who).id);
+}
+
+void RoomService::revokeInvitation(std::int64_t roomId, std::int64_t invitationId,
+                                   const std::string& actor, const std::string& address)
+{
+    if (!rooms_.revokeInvitation(roomId, invitationId, unixNow()))
+        throw HttpError(Status::HTTP_NOT_FOUND, "not_found", "no such unrevoked invitation");
+    audit_.append({actor, address, "invitation.revoke", "room:" + std::to_string(roomId), "success",
+                   AuditDetails().add("invitation", invitationId).text()});
+}
+
+std::vector<std::string> RoomService::moderatorNames(std::int64_t roomId)
+{
+    storage::UserStore users(database_);
+    std::vector<std::string> names;
+    for (const auto id : rooms_.moderators(roomId))
+        if (const auto user = users.findById(id))
+            names.push_back(user->username);
+    return names;
+}
+
+std::size_t RoomService::removeExpiredMeetings()
+{
+    const auto cutoff = unixNow() - std::chrono::duration_cast<std::chrono::seconds>(
+                                        settings_.meetingRetention).count();
+    const auto removed = rooms_.removeMeetingsEndedBefore(cutoff);
+    for (const auto& room : removed)
+        audit_.append({"system", "local", "meeting.expire", target(room), "success",
+                       AuditDetails().add("meetingId", room.meetingId).add("endsAt", *room.endsAt).text()});
+    return removed.size();
+}
+
+} // namespace parley::portal

@@ -1,0 +1,96 @@
+#pragma once
+
+#include "session_manager.h"
+
+#include <parley/portal/meeting_settings.h>
+#include <parley/storage/room_store.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace parley::storage {
+class AuditLog;
+class Database;
+} // namespace parley::storage
+
+namespace parley::portal {
+
+/// What a PATCH (or a new meeting) may set; absent fields stay as they are.
+struct RoomChanges
+{
+    std::optional<std::string> title;
+    std::optional<std::string> pin; ///< "" removes the PIN
+    std::optional<bool> waitingRoom;
+    std::optional<bool> guestsAllowed;
+    std::optional<bool> usersWait;
+    std::optional<bool> locked;
+    std::optional<std::int64_t> startsAt;
+    std::optional<std::int64_t> endsAt;
+    std::optional<std::vector<std::string>> moderators; ///< usernames
+};
+
+/// A new invitation and its key, which is shown once and never stored.
+struct IssuedInvitation
+{
+    storage::Invitation invitation;
+    std::string key;
+};
+
+/// Rooms as the REST API and signaling see them: creation, settings under the admin's PIN
+/// policy, link secrets, invitations, and who may manage what. Every change is audited.
+/// Errors are HttpError with the API's codes (docs/api.md).
+class RoomService
+{
+public:
+    RoomService(storage::Database& database, storage::AuditLog& audit, const MeetingSettings& settings);
+
+    /// The user's personal room, created with default settings on first use.
+    storage::Room personalRoom(const storage::User& owner, const std::string& address);
+    /// Rooms the user owns or moderates (personal room included, created if missing).
+    std::vector<storage::Room> roomsOf(const storage::User& user, const std::string& address);
+
+    storage::Room createMeeting(const Principal& owner, const RoomChanges& draft,
+                                const std::string& address);
+    /// The room, if `who` may see and moderate it (owner, named moderator, admin); else 404.
+    storage::Room manageable(std::int64_t roomId, const Principal& who);
+    /// Owner or admin only (403 for a named moderator): moderators list, link, deletion.
+    storage::Room ownedBy(std::int64_t roomId, const Principal& who);
+
+    storage::Room update(std::int64_t roomId, const Principal& who, const RoomChanges& changes,
+                         const std::string& address);
+    storage::Room regenerateLink(std::int64_t roomId, const Principal& who, const std::string& address);
+    void remove(std::int64_t roomId, const Principal& who, const std::string& address);
+
+    IssuedInvitation issueInvitation(std::int64_t roomId, const Principal& who,
+                                     const std::string& name, const std::string& address);
+    std::vector<storage::Invitation> invitations(std::int64_t roomId, const Principal& who);
+    void revokeInvitation(std::int64_t roomId, std::int64_t invitationId, const std::string& actor,
+                          const std::string& address);
+
+    /// Usernames of the named moderators.
+    std::vector<std::string> moderatorNames(std::int64_t roomId);
+    /// Owner or named moderator (admins moderate only rooms they own or are named for).
+    bool isModerator(const storage::Room& room, std::int64_t userId);
+
+    /// Deletes meetings past retention; returns how many.
+    std::size_t removeExpiredMeetings();
+
+    const MeetingSettings& settings() const { return settings_; }
+    storage::RoomStore& store() { return rooms_; }
+
+private:
+    void checkPin(const std::string& pin) const;
+    std::string randomPin() const;
+
+    storage::Database& database_;
+    storage::AuditLog& audit_;
+    MeetingSettings settings_;
+    storage::RoomStore rooms_;
+};
+
+/// Unix seconds now.
+std::int64_t unixNow();
+
+} // namespace parley::portal

@@ -1,0 +1,20 @@
+#pragma once
+
+#include "api_handler.h"
+
+namespace parley::portal {
+
+/// GET /ws: upgrades to a WebSocket and runs the signaling protocol on it until it closes.
+/// Before the upgrade it refuses (as JSON errors) a request that is not a WebSocket
+/// handshake (426), one from a foreign Origin (403), and one beyond the connection limits
+/// (503 in total, 429 per address).
+class SignalingHandler : public ApiHandler
+{
+public:
+    using ApiHandler::ApiHandler;
+
+protected:
+    void handle(const ApiRequest& request, Poco::Net::HTTPServerResponse& response) override;
+};
+
+} // namespace parley::portal

@@ -1,0 +1,189 @@
+#include "signaling_fixture.h"
+
+#include <thread>
+
+using namespace parley::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// After abuse, the server still answers a fresh, well-behaved connection.
+void serverStillServes(std::uint16_t port)
+{
+    WsClient fresh(port);
+    fresh.sendText(R"({"type":"ping"})");
+    CHECK(fresh.receives("pong", 5s));
+}
+
+} // namespace
+
+TEST_CASE("Invalid JSON, non-objects and unknown types get an error and the connection stays usable")
+{
+    SignalingServer server;
+    WsClient ws(server.port());
+    const std::vector<std::pair<std::string, std::string>> cases{
+        {"{not json", "invalid_json"},
+        {"", "invalid_json"},
+        {"[1,2,3]", "invalid_message"},
+        {"42", "invalid_json"}, // Poco's parser wants an object or array at the top
+        {R"({"no":"type"})", "invalid_message"},
+        {R"({"type":17})", "invalid_message"},
+        {R"({"type":"launch.missiles"})", "unknown_type"},
+        {R"({"type":"kick","participantId":"x"})", "not_joined"},
+        {R"({"type":"join"})", "invalid_request"},
+        {R"({"type":"join","link":12})", "invalid_request"},
+        {R"({"type":"join","link":")" + std::string(5000, 'a') + "\"}", "invalid_request"},
+        {std::string(R"({"type":"join","x":)") + std::string(200, '[') + std::string(200, ']') + "}",
+         "invalid_json"},
+        {"{\"type\":\"join\",\"link\":\"\xff\xfe\"}", "invalid_json"},
+    };
+    for (const auto& [text, code] : cases) {
+        INFO(text.substr(0, 80));
+        ws.sendText(text);
+        const auto error = ws.expect("error");
+        REQUIRE(error);
+        CHECK(error->getValue<std::string>("code") == code);
+    }
+    ws.sendText(R"({"type":"ping"})");
+    CHECK(ws.receives("pong", 5s));
+}
+
+TEST_CASE("A frame larger than the message limit closes the connection with 1009")
+{
+    SignalingServer server;
+    WsClient ws(server.port());
+    // The header of a masked 10 MB text frame and its first kilobyte: the server must refuse
+    // on the announced length, not buffer 10 MB first.
+    std::string header{"\x81\xff", 2};
+    const std::uint64_t size = 10 * 1024 * 1024;
+    for (int shift = 56; shift >= 0; shift -= 8)
+        header += static_cast<char>((size >> shift) & 0xff);
+    header += std::string("\x01\x02\x03\x04", 4);
+    ws.sendRaw(header + std::string(1024, 'x'));
+    CHECK(ws.closeCode() == 1009);
+
+    // A message split into fragments that together exceed the limit is refused the same way.
+    WsClient fragments(server.port());
+    fragments.sendFrame(1, std::string(40000, ' '), false);
+    fragments.sendFrame(0, std::string(40000, ' '), true);
+    CHECK(fragments.closeCode() == 1009);
+
+    // Fragments within the limit are one message.
+    WsClient fine(server.port());
+    fine.sendFrame(1, R"({"type":)", false);
+    fine.sendFrame(9, "ping in between");
+    fine.sendFrame(0, R"("ping"})", true);
+    CHECK(fine.receives("pong", 5s));
+    serverStillServes(server.port());
+}
+
+TEST_CASE("A thousand messages a second are limited, then the connection is closed with 4429")
+{
+    SignalingServer server;
+    const auto room = personalRoom(server.owner, R"({"waitingRoom":false})");
+    auto owner = server.ownerJoins(room);
+    WsClient flooder(server.port());
+    REQUIRE(codeOf(flooder.join(guestJoin(room, "Flooder"))) == "joined");
+
+    std::string burst;
+    for (int i = 0; i < 1000; ++i)
+        burst += WsClient::frame(1, i % 2 ? R"({"type":"hand.raise"})" : R"({"type":"hand.lower"})");
+    flooder.sendRaw(burst); // all at once: far more than 1000 a second
+    bool rateLimited = false;
+    int code = 0;
+    for (;;) {
+        const auto frame = flooder.receive(5s);
+        if (frame.kind == WsClient::Frame::Kind::Text && frame.payload.find("rate_limited") != std::string::npos)
+            rateLimited = true;
+        if (frame.kind == WsClient::Frame::Kind::Close) {
+            code = frame.closeCode;
+            break;
+        }
+        if (frame.kind == WsClient::Frame::Kind::Timeout || frame.kind == WsClient::Frame::Kind::Closed)
+            break;
+    }
+    CHECK(rateLimited);
+    CHECK(code == 4429);
+    // The flooder is gone from the room; the others carry on.
+    const auto left = owner->expect("participant.left");
+    REQUIRE(left);
+    owner->sendText(R"({"type":"ping"})");
+    CHECK(owner->receives("pong", 5s));
+    serverStillServes(server.port());
+}
+
+TEST_CASE("Binary frames and broken framing close the connection; the server carries on")
+{
+    SignalingServer server;
+    {
+        WsClient ws(server.port());
+        ws.sendFrame(2, "\x01\x02\x03");
+        CHECK(ws.closeCode() == 1003);
+    }
+    {
+        WsClient ws(server.port());
+        ws.sendFrame(0, "continuation without a start");
+        CHECK(ws.closeCode() == 1002);
+    }
+    {
+        WsClient ws(server.port());
+        ws.sendRaw(std::string("\x83\x80\0\0\0\0", 6)); // reserved opcode
+        CHECK(ws.closeCode() == 1002);
+    }
+    for (int i = 0; i < 20; ++i) {
+        WsClient ws(server.port());
+        std::string junk(64, '\0');
+        for (auto& c : junk)
+            c = static_cast<char>(std::rand());
+        ws.sendRaw(junk);
+    }
+    serverStillServes(server.port());
+}
+
+TEST_CASE("Connections are limited per address, a connection must join in time, and a quiet one is closed")
+{
+    SignalingServer server({"--set", "signaling.max_connections_per_address=3", "--set",
+                            "signaling.join_timeout_seconds=2", "--set", "signaling.idle_timeout_seconds=5"});
+    {
+        WsClient a(server.port()), b(server.port()), c(server.port());
+        const auto refused = WsClient::refusedHandshake(server.port());
+        CHECK(refused.status == 429);
+        CHECK(errorCode(refused) == "too_many_connections");
+        CHECK_FALSE(refused.header("retry-after").empty());
+    }
+    // The three have closed; there is room again.
+    std::this_thread::sleep_for(300ms);
+    WsClient idle(server.port());
+    CHECK(idle.closeCode(6s) == 4408); // never joined
+
+    const auto room = personalRoom(server.owner, R"({"waitingRoom":false})");
+    WsClient quiet(server.port());
+    REQUIRE(codeOf(quiet.join(guestJoin(room, "Quiet"))) == "joined");
+    // The server pings; a client that answers pongs stays (receive() answers pings).
+    const auto start = std::chrono::steady_clock::now();
+    bool pinged = false;
+    while (std::chrono::steady_clock::now() - start < 7s) {
+        const auto frame = quiet.receive(1s);
+        pinged = pinged || frame.kind == WsClient::Frame::Kind::Ping;
+        REQUIRE(frame.kind != WsClient::Frame::Kind::Close);
+    }
+    CHECK(pinged);
+}
+
+TEST_CASE("The WebSocket endpoint refuses plain requests and foreign origins")
+{
+    SignalingServer server;
+    const auto plain = httpsRequest(server.port(), "GET", "/ws");
+    CHECK(plain.status == 426);
+    CHECK(errorCode(plain) == "upgrade_required");
+    const auto foreign = WsClient::refusedHandshake(server.port(), sessionCookie(server.owner),
+                                                    "Origin: https://evil.example\r\n");
+    CHECK(foreign.status == 403);
+    CHECK(errorCode(foreign) == "csrf_failed");
+    TlsClient noKey(server.port());
+    noKey.write("GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n");
+    const auto answer = parseHttpResponse(noKey.readResponse());
+    CHECK(answer.status == 400);
+    CHECK(errorCode(answer) == "bad_handshake");
+}
