@@ -65,7 +65,8 @@ bool ParleydProcess::waitUntilServing(std::uint16_t port, std::chrono::milliseco
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < deadline && running()) {
         try {
-            if (httpsRequest(port, "GET", "/healthz").status == 200)
+            // Any HTTP answer means serving (an address deny list answers 403).
+            if (httpsRequest(port, "GET", "/healthz").status > 0)
                 return true;
         }
         catch (const std::runtime_error&) {
