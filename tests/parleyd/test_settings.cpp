@@ -133,3 +133,23 @@ TEST_CASE("Directory settings are read from [ldap] and checked for coherence")
                       Contains("{login}"));
     CHECK_THROWS_WITH(loadSettings(std::nullopt, {"ldap.group_mode=nested"}), Contains("memberof, search"));
 }
+
+TEST_CASE("Address lists and PIN lengths are checked at start-up")
+{
+    const auto settings = loadSettings(std::nullopt, {"access.portal_allow=10.0.0.0/8, 2001:db8::/32",
+                                                      "access.admin_deny=10.6.0.0/16"});
+    CHECK(settings.https.portalAccess.permits(Poco::Net::IPAddress("10.1.2.3")));
+    CHECK_FALSE(settings.https.portalAccess.permits(Poco::Net::IPAddress("192.0.2.1")));
+    CHECK_FALSE(settings.https.adminAccess.permits(Poco::Net::IPAddress("10.6.1.1")));
+
+    CHECK_THROWS_WITH(loadSettings(std::nullopt, {"access.portal_deny=10.0.0.1/8"}),
+                      Contains("access.portal_deny") && Contains("CIDR"));
+    CHECK_THROWS_WITH(loadSettings(std::nullopt, {"access.admin_allow=intranet"}),
+                      Contains("access.admin_allow"));
+    CHECK_THROWS_WITH(loadSettings(std::nullopt, {"rooms.pin_min_length=9", "rooms.pin_max_length=6"}),
+                      Contains("rooms.pin_min_length"));
+    CHECK_THROWS_WITH(loadSettings(std::nullopt, {"rooms.pin_min_length=2"}), Contains("3 to 12"));
+    const auto meetings = loadSettings(std::nullopt, {"rooms.pin_required=true"}).meetings;
+    CHECK(meetings.pin.required);
+    CHECK(meetings.signaling.maxMessageBytes == 65536);
+}

@@ -345,6 +345,14 @@ TEST_CASE("Moderators mute one or all, promote, and media messages are relayed b
         videoMuted += next->getObject("participant")->getValue<bool>("videoMutedByModerator");
     CHECK(videoMuted == 2); // Alice and Bob, not the owner
 
+    bob.sendText(R"({"type":"media.state","audioMuted":true})");
+    Poco::JSON::Object::Ptr own;
+    do
+        own = alice.expect("participant.updated");
+    while (own && own->getObject("participant")->getValue<std::string>("id") != bobId);
+    REQUIRE(own);
+    CHECK(own->getObject("participant")->getValue<bool>("audioMuted"));
+
     owner->sendText(R"({"type":"promote","participantId":")" + bobId + "\"}");
     REQUIRE(bob.expect("lobby.updated")); // a moderator sees the lobby
     bob.sendText(R"({"type":"lock"})");

@@ -1,5 +1,6 @@
 #include "signaling_fixture.h"
 
+#include <csignal>
 #include <thread>
 
 using namespace parley::test;
@@ -168,6 +169,23 @@ TEST_CASE("Connections are limited per address, a connection must join in time, 
         REQUIRE(frame.kind != WsClient::Frame::Kind::Close);
     }
     CHECK(pinged);
+    // One that stops answering (we stop reading, so no pongs go back) is closed.
+    std::this_thread::sleep_for(6500ms);
+    CHECK(quiet.closeCode() == 4408);
+}
+
+TEST_CASE("Shutting the server down closes signaling connections with 1001")
+{
+    SignalingServer server;
+    const auto room = personalRoom(server.owner, R"({"waitingRoom":false})");
+    auto owner = server.ownerJoins(room);
+    WsClient waiting(server.port()); // connected, not joined
+    server.server().process().signal(SIGTERM);
+    CHECK(owner->closeCode(10s) == 1001);
+    CHECK(waiting.closeCode(10s) == 1001);
+    const auto exit = server.server().process().waitForExit(std::chrono::seconds(20));
+    REQUIRE(exit);
+    CHECK(*exit == 0);
 }
 
 TEST_CASE("The WebSocket endpoint refuses plain requests and foreign origins")
