@@ -147,7 +147,8 @@ WsClient::Frame WsClient::receive(std::chrono::milliseconds timeout)
                         return frame;
                     case 9:
                         frame.kind = Frame::Kind::Ping;
-                        sendFrame(10, frame.payload);
+                        if (answerPings_)
+                            sendFrame(10, frame.payload);
                         return frame;
                     case 10:
                         frame.kind = Frame::Kind::Pong;

@@ -52,7 +52,10 @@ public:
         std::string payload;
         int closeCode = 0;
     };
-    /// The next frame (pings are answered and returned too).
+    /// Whether receive() answers pings (a test of the server's idle timeout turns it off).
+    void answerPings(bool answer) { answerPings_ = answer; }
+
+    /// The next frame (pings are answered, unless turned off, and returned too).
     Frame receive(std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
     /// Reads until a text message of this `type` arrives; nullptr on timeout or close.
@@ -70,6 +73,7 @@ public:
     Poco::JSON::Object::Ptr join(const std::string& fields);
 
 private:
+    bool answerPings_ = true;
     std::unique_ptr<TlsClient> tls_;
     std::string buffer_;
     std::vector<Poco::JSON::Object::Ptr> kept_;
