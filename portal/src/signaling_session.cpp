@@ -286,9 +286,12 @@ void SignalingSession::refuseJoin(const std::string& code, const std::string& te
     if (retryAfter > 0)
         error.set("retryAfter", retryAfter);
     sink_->send(messageText(error));
-    context_.audit.append({actor(), address_, "room.join",
-                           roomId ? "room:" + std::to_string(roomId) : std::string("room:unknown"),
-                           "failure", AuditDetails().add("reason", code).text()});
+    // Refusals during a PIN lockout are not audited one by one (the lockout is, once), so
+    // a locked-out guesser cannot flood the audit log.
+    if (code != "too_many_attempts")
+        context_.audit.append({actor(), address_, "room.join",
+                               roomId ? "room:" + std::to_string(roomId) : std::string("room:unknown"),
+                               "failure", AuditDetails().add("reason", code).text()});
 }
 
 void SignalingSession::join(const Poco::JSON::Object& message)
@@ -384,8 +387,11 @@ void SignalingSession::join(const Poco::JSON::Object& message)
                 if (pin.empty())
                     return refuse("pin_required", room->id);
                 if (!equalConstantTime(pin, room->pin)) {
-                    context_.pinThrottle.recordFailure(subject, address_);
-                    return refuse("pin_incorrect", room->id);
+                    refuse("pin_incorrect", room->id);
+                    if (context_.pinThrottle.recordFailure(subject, address_))
+                        context_.audit.append({actor(), address_, "room.pin_lockout",
+                                               "room:" + std::to_string(room->id), "failure", "{}"});
+                    return;
                 }
                 context_.pinThrottle.recordSuccess(subject);
             }

@@ -138,43 +138,34 @@ Room RoomStore::create(Room room)
     return room;
 }
 
-std::optional<Room> RoomStore::findById(std::int64_t id)
+template <typename Key>
+std::optional<Room> RoomStore::findOne(const std::string& condition, Key key)
 {
     auto session = database_.session();
     std::vector<Row> rows;
-    Poco::Int64 key = id;
-    session << "SELECT " + std::string(kColumns) + " FROM rooms WHERE id = ?", use(key), into(rows), now;
+    session << "SELECT " + std::string(kColumns) + " FROM rooms WHERE " + condition, use(key),
+        into(rows), now;
     return first(rows);
+}
+
+std::optional<Room> RoomStore::findById(std::int64_t id)
+{
+    return findOne("id = ?", Poco::Int64{id});
 }
 
 std::optional<Room> RoomStore::findPersonal(std::int64_t ownerId)
 {
-    auto session = database_.session();
-    std::vector<Row> rows;
-    Poco::Int64 key = ownerId;
-    session << "SELECT " + std::string(kColumns) + " FROM rooms WHERE owner_id = ? AND kind = 'personal'",
-        use(key), into(rows), now;
-    return first(rows);
+    return findOne("owner_id = ? AND kind = 'personal'", Poco::Int64{ownerId});
 }
 
 std::optional<Room> RoomStore::findByLinkSecret(const std::string& linkSecret)
 {
-    auto session = database_.session();
-    std::vector<Row> rows;
-    std::string key = linkSecret;
-    session << "SELECT " + std::string(kColumns) + " FROM rooms WHERE link_secret = ?", use(key),
-        into(rows), now;
-    return first(rows);
+    return findOne("link_secret = ?", linkSecret);
 }
 
 std::optional<Room> RoomStore::findByMeetingId(std::int64_t meetingId)
 {
-    auto session = database_.session();
-    std::vector<Row> rows;
-    Poco::Int64 key = meetingId;
-    session << "SELECT " + std::string(kColumns) + " FROM rooms WHERE meeting_id = ?", use(key),
-        into(rows), now;
-    return first(rows);
+    return findOne("meeting_id = ?", Poco::Int64{meetingId});
 }
 
 std::vector<Room> RoomStore::listForUser(std::int64_t userId)

@@ -83,6 +83,14 @@ inline Poco::JSON::Object::Ptr rosterEntry(const Poco::JSON::Object::Ptr& joined
     return nullptr;
 }
 
+/// How many audit entries match the query string (e.g. "action=room.join&outcome=failure").
+inline int auditCount(ApiClient auditor, const std::string& query)
+{
+    const auto response = auditor.call("GET", "/api/v1/audit?" + query);
+    REQUIRE(response.status == 200);
+    return json(response.body)->getValue<int>("total");
+}
+
 inline std::string guestJoin(const RoomInfo& room, const std::string& name, const std::string& pin = {})
 {
     return R"("link":")" + room.link + R"(","name":")" + name + "\"" +

@@ -125,8 +125,7 @@ TEST_CASE("Only the owner, named moderators and admins see a room; only the owne
 
     const auto personal = personalRoom(server.owner);
     CHECK(errorCode(server.owner.call("DELETE", "/api/v1/rooms/" + std::to_string(personal.id))) == "personal_room");
-    const auto audit = server.admin().call("GET", "/api/v1/audit?action=room.update");
-    CHECK(json(audit.body)->getValue<int>("total") >= 2);
+    CHECK(auditCount(server.admin(), "action=room.update") >= 2);
 }
 
 TEST_CASE("Meetings are removed after their retention period")

@@ -105,6 +105,10 @@ public:
     bool revokeInvitation(std::int64_t roomId, std::int64_t invitationId, std::int64_t now);
 
 private:
+    /// The room matching `condition` (a WHERE clause with one `?`, bound to `key`).
+    template <typename Key>
+    std::optional<Room> findOne(const std::string& condition, Key key);
+
     Database& database_;
     MeetingIdSource meetingIds_;
 };
