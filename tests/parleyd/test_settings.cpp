@@ -149,6 +149,8 @@ TEST_CASE("Address lists and PIN lengths are checked at start-up")
     CHECK_THROWS_WITH(loadSettings(std::nullopt, {"rooms.pin_min_length=9", "rooms.pin_max_length=6"}),
                       Contains("rooms.pin_min_length"));
     CHECK_THROWS_WITH(loadSettings(std::nullopt, {"rooms.pin_min_length=2"}), Contains("3 to 12"));
+    // Poco 1.11 cannot parse "::" itself; the all-interfaces IPv6 address is still accepted.
+    CHECK(loadSettings(std::nullopt, {"server.listen_address=::"}).https.listenAddress == "::");
     const auto meetings = loadSettings(std::nullopt, {"rooms.pin_required=true"}).meetings;
     CHECK(meetings.pin.required);
     CHECK(meetings.signaling.maxMessageBytes == 65536);
