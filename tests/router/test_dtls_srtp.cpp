@@ -1,0 +1,213 @@
+#include <parley/router/dtls_transport.h>
+#include <parley/router/packet_kind.h>
+#include <parley/router/rtp_packet.h>
+
+#include <openssl/srtp.h>
+#include <openssl/ssl.h>
+
+#include <catch2/catch.hpp>
+
+#include <deque>
+#include <random>
+
+using namespace parley::router;
+using Bytes = std::vector<std::uint8_t>;
+
+namespace {
+
+/// A DTLS client as a browser is one: its own certificate, memory BIOs, the SRTP profiles
+/// it offers.
+class BrowserSide
+{
+public:
+    explicit BrowserSide(const std::string& profiles)
+        : certificate_(DtlsCertificate::generate()), context_(SSL_CTX_new(DTLS_client_method()), SSL_CTX_free)
+    {
+        SSL_CTX_use_certificate(context_.get(), certificate_.certificate());
+        SSL_CTX_use_PrivateKey(context_.get(), certificate_.key());
+        SSL_CTX_set_verify(context_.get(), SSL_VERIFY_NONE, nullptr);
+        REQUIRE(SSL_CTX_set_tlsext_use_srtp(context_.get(), profiles.c_str()) == 0);
+        ssl_.reset(SSL_new(context_.get()));
+        in_ = BIO_new(BIO_s_mem());
+        out_ = BIO_new(BIO_s_mem());
+        BIO_set_mem_eof_return(in_, -1);
+        BIO_set_mem_eof_return(out_, -1);
+        SSL_set_bio(ssl_.get(), in_, out_);
+        SSL_set_connect_state(ssl_.get());
+    }
+
+    /// Feeds what the router sent (or nothing, to start) and returns what we send back.
+    Bytes step(const Bytes& received)
+    {
+        if (!received.empty())
+            BIO_write(in_, received.data(), static_cast<int>(received.size()));
+        SSL_do_handshake(ssl_.get());
+        char* data = nullptr;
+        const long pending = BIO_get_mem_data(out_, &data);
+        Bytes sent(data, data + std::max(0L, pending));
+        (void)BIO_reset(out_);
+        return sent;
+    }
+
+    bool done() const { return SSL_is_init_finished(ssl_.get()); }
+    std::string fingerprint() const { return certificate_.fingerprint(); }
+    int profile() const { return SSL_get_selected_srtp_profile(ssl_.get())->id; }
+
+    /// The client's own key||salt and the server's, exported as a browser does.
+    std::pair<Bytes, Bytes> keys(std::size_t keyLength, std::size_t saltLength) const
+    {
+        Bytes material(2 * (keyLength + saltLength));
+        REQUIRE(SSL_export_keying_material(ssl_.get(), material.data(), material.size(),
+                                           "EXTRACTOR-dtls_srtp", 19, nullptr, 0, 0) == 1);
+        Bytes client(material.begin(), material.begin() + keyLength);
+        Bytes server(material.begin() + keyLength, material.begin() + 2 * keyLength);
+        const auto salts = material.begin() + 2 * keyLength;
+        client.insert(client.end(), salts, salts + saltLength);
+        server.insert(server.end(), salts + saltLength, salts + 2 * saltLength);
+        return {client, server};
+    }
+
+private:
+    DtlsCertificate certificate_;
+    std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> context_;
+    std::unique_ptr<SSL, decltype(&SSL_free)> ssl_{nullptr, SSL_free};
+    BIO* in_ = nullptr;
+    BIO* out_ = nullptr;
+};
+
+/// Runs the handshake to its end (or 20 rounds).
+void handshake(BrowserSide& browser, DtlsTransport& router, std::deque<Bytes>& fromRouter)
+{
+    auto toRouter = browser.step({});
+    for (int round = 0; round < 20 && !(browser.done() && router.state() != DtlsTransport::State::Handshaking); ++round) {
+        if (!toRouter.empty()) {
+            CHECK(classify(toRouter) == PacketKind::Dtls);
+            router.receive(toRouter);
+        }
+        Bytes joined;
+        while (!fromRouter.empty()) {
+            joined.insert(joined.end(), fromRouter.front().begin(), fromRouter.front().end());
+            fromRouter.pop_front();
+        }
+        toRouter = browser.step(joined);
+    }
+}
+
+Bytes rtpPacket(std::uint16_t sequence)
+{
+    Bytes packet{0x80, 96, static_cast<std::uint8_t>(sequence >> 8), static_cast<std::uint8_t>(sequence),
+                 0, 0, 0x10, 0, 0x11, 0x22, 0x33, 0x44};
+    for (int i = 0; i < 100; ++i)
+        packet.push_back(static_cast<std::uint8_t>(i));
+    return packet;
+}
+
+} // namespace
+
+TEST_CASE("DTLS-SRTP: a browser-like client negotiates AES-GCM and both sides derive the same keys")
+{
+    const auto certificate = DtlsCertificate::generate();
+    const DtlsContext context(certificate);
+    BrowserSide browser("SRTP_AEAD_AES_256_GCM:SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80:SRTP_AES128_CM_SHA1_32");
+    std::deque<Bytes> fromRouter;
+    std::size_t largest = 0;
+    DtlsTransport router(context, browser.fingerprint(), [&](std::span<const std::uint8_t> datagram) {
+        largest = std::max(largest, datagram.size());
+        fromRouter.emplace_back(datagram.begin(), datagram.end());
+    });
+    handshake(browser, router, fromRouter);
+    REQUIRE(router.state() == DtlsTransport::State::Connected);
+    REQUIRE(browser.done());
+    CHECK(largest <= 1200); // flights are cut into datagrams at record boundaries
+    CHECK(browser.profile() == SRTP_AEAD_AES_128_GCM);
+    const auto& keys = *router.keys();
+    CHECK(keys.profile == SrtpProfile::AeadAes128Gcm);
+    const auto [clientKeys, serverKeys] = browser.keys(16, 12);
+    CHECK(keys.remote == clientKeys);
+    CHECK(keys.local == serverKeys);
+    CHECK(keys.local != keys.remote);
+
+    // Media both ways through libsrtp with the exported keys.
+    SrtpSession browserOut(SrtpProfile::AeadAes128Gcm, SrtpSession::Direction::Outbound, clientKeys);
+    SrtpSession routerIn(SrtpProfile::AeadAes128Gcm, SrtpSession::Direction::Inbound, keys.remote);
+    auto plain = rtpPacket(1);
+    auto packet = plain;
+    packet.resize(plain.size() + kSrtpMaxTrailer);
+    const auto protectedLength = browserOut.protectRtp(packet.data(), plain.size(), packet.size());
+    REQUIRE(protectedLength == plain.size() + 16);
+    CHECK(Bytes(packet.begin() + 12, packet.begin() + 112) != Bytes(plain.begin() + 12, plain.end()));
+    auto copy = packet;
+    REQUIRE(routerIn.unprotectRtp(packet.data(), protectedLength) == plain.size());
+    CHECK(Bytes(packet.begin(), packet.begin() + static_cast<std::ptrdiff_t>(plain.size())) == plain);
+    // The same packet again is a replay; a flipped bit fails authentication.
+    CHECK(routerIn.unprotectRtp(copy.data(), protectedLength) == 0);
+    auto second = rtpPacket(2);
+    second.resize(second.size() + kSrtpMaxTrailer);
+    const auto length2 = browserOut.protectRtp(second.data(), 112, second.size());
+    second[20] ^= 1;
+    CHECK(routerIn.unprotectRtp(second.data(), length2) == 0);
+}
+
+TEST_CASE("DTLS-SRTP: a client offering only AES_CM_SHA1_80 gets it")
+{
+    const auto certificate = DtlsCertificate::generate();
+    const DtlsContext context(certificate);
+    BrowserSide browser("SRTP_AES128_CM_SHA1_80");
+    std::deque<Bytes> fromRouter;
+    DtlsTransport router(context, browser.fingerprint(),
+                         [&](std::span<const std::uint8_t> d) { fromRouter.emplace_back(d.begin(), d.end()); });
+    handshake(browser, router, fromRouter);
+    REQUIRE(router.state() == DtlsTransport::State::Connected);
+    CHECK(router.keys()->profile == SrtpProfile::Aes128CmHmacSha1_80);
+    const auto [clientKeys, serverKeys] = browser.keys(16, 14);
+    SrtpSession routerOut(SrtpProfile::Aes128CmHmacSha1_80, SrtpSession::Direction::Outbound, router.keys()->local);
+    SrtpSession browserIn(SrtpProfile::Aes128CmHmacSha1_80, SrtpSession::Direction::Inbound, serverKeys);
+    auto packet = rtpPacket(7);
+    const auto plainLength = packet.size();
+    packet.resize(plainLength + kSrtpMaxTrailer);
+    const auto length = routerOut.protectRtp(packet.data(), plainLength, packet.size());
+    REQUIRE(length == plainLength + 10);
+    CHECK(browserIn.unprotectRtp(packet.data(), length) == plainLength);
+}
+
+TEST_CASE("DTLS: a certificate that does not match the SDP fingerprint fails the transport")
+{
+    const auto certificate = DtlsCertificate::generate();
+    const DtlsContext context(certificate);
+    BrowserSide browser("SRTP_AEAD_AES_128_GCM");
+    const auto impostor = DtlsCertificate::generate();
+    std::deque<Bytes> fromRouter;
+    DtlsTransport router(context, impostor.fingerprint(),
+                         [&](std::span<const std::uint8_t> d) { fromRouter.emplace_back(d.begin(), d.end()); });
+    handshake(browser, router, fromRouter);
+    CHECK(router.state() == DtlsTransport::State::Failed);
+    CHECK_FALSE(router.keys());
+    CHECK(router.failure().find("fingerprint") != std::string::npos);
+}
+
+TEST_CASE("DTLS: garbage fails a transport without crashing, and never yields keys")
+{
+    const auto certificate = DtlsCertificate::generate();
+    const DtlsContext context(certificate);
+    std::mt19937 random(6347);
+    for (int i = 0; i < 300; ++i) {
+        DtlsTransport router(context, "sha-256 00", [](std::span<const std::uint8_t>) {});
+        for (int j = 0; j < 5; ++j) {
+            Bytes noise(random() % 300);
+            for (auto& byte : noise)
+                byte = static_cast<std::uint8_t>(random());
+            if (!noise.empty())
+                noise[0] = static_cast<std::uint8_t>(20 + random() % 44);
+            router.receive(noise);
+            router.onTimer();
+        }
+        CHECK(router.state() != DtlsTransport::State::Connected);
+        CHECK_FALSE(router.keys());
+    }
+}
+
+TEST_CASE("SRTP: key material of the wrong length is refused")
+{
+    CHECK_THROWS_AS(SrtpSession(SrtpProfile::AeadAes128Gcm, SrtpSession::Direction::Inbound, Bytes(30)), SrtpError);
+    CHECK_NOTHROW(SrtpSession(SrtpProfile::Aes128CmHmacSha1_80, SrtpSession::Direction::Inbound, Bytes(30)));
+}
