@@ -1,0 +1,62 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <span>
+
+namespace parley::router {
+
+/// RTCP packet types the router reads or writes (RFC 3550, RFC 4585, RFC 5104).
+enum RtcpType : std::uint8_t
+{
+    kRtcpSenderReport = 200,
+    kRtcpReceiverReport = 201,
+    kRtcpSourceDescription = 202,
+    kRtcpBye = 203,
+    kRtcpTransportFeedback = 205, ///< RTPFB: FMT 1 generic NACK
+    kRtcpPayloadFeedback = 206,   ///< PSFB: FMT 1 PLI, FMT 4 FIR
+};
+
+/// One packet of a compound RTCP packet, as a view.
+struct RtcpView
+{
+    std::uint8_t type = 0;
+    std::uint8_t count = 0; ///< report count, or FMT for feedback
+    std::span<const std::uint8_t> bytes; ///< the whole packet, header included
+    std::size_t offset = 0;              ///< where it starts in the compound packet
+
+    /// The SSRC of the sender (every packet type we read carries it at byte 4).
+    std::uint32_t senderSsrc() const;
+    /// For PLI, NACK and other feedback: the media source's SSRC (byte 8); 0 otherwise.
+    std::uint32_t mediaSsrc() const;
+};
+
+/// Walks a compound RTCP packet and calls `visit` for each packet in it. Returns false (and
+/// stops) at the first packet whose version is not 2, whose length runs past the buffer, or
+/// which is too short for its type; packets before it have been visited.
+bool forEachRtcp(std::span<const std::uint8_t> compound, const std::function<void(const RtcpView&)>& visit);
+
+/// Overwrites a 32-bit field at `offset` (for SSRC rewriting of feedback in place).
+void writeRtcp32(std::span<std::uint8_t> packet, std::size_t offset, std::uint32_t value);
+
+/// Writes a Picture Loss Indication (12 bytes); returns its length, 0 if `out` is too small.
+std::size_t writeRtcpPli(std::span<std::uint8_t> out, std::uint32_t senderSsrc, std::uint32_t mediaSsrc);
+
+/// What a receiver report says about one source.
+struct ReportBlock
+{
+    std::uint32_t ssrc = 0;
+    std::uint8_t fractionLost = 0;
+    std::uint32_t cumulativeLost = 0; ///< 24 bits
+    std::uint32_t highestSequence = 0; ///< extended
+    std::uint32_t jitter = 0;
+    std::uint32_t lastSenderReport = 0;       ///< middle 32 bits of the last SR's NTP time
+    std::uint32_t delaySinceSenderReport = 0; ///< 1/65536 s
+};
+
+/// Writes a receiver report with up to 31 blocks; returns its length, 0 if it does not fit.
+std::size_t writeRtcpReceiverReport(std::span<std::uint8_t> out, std::uint32_t senderSsrc,
+                                    std::span<const ReportBlock> blocks);
+
+} // namespace parley::router

@@ -1,0 +1,113 @@
+#include <parley/router/rtcp_packet.h>
+
+namespace parley::router {
+namespace {
+
+std::uint32_t read32(const std::uint8_t* p)
+{
+    return std::uint32_t(p[0]) << 24 | std::uint32_t(p[1]) << 16 | std::uint32_t(p[2]) << 8 | p[3];
+}
+
+void write32(std::uint8_t* p, std::uint32_t value)
+{
+    p[0] = static_cast<std::uint8_t>(value >> 24);
+    p[1] = static_cast<std::uint8_t>(value >> 16);
+    p[2] = static_cast<std::uint8_t>(value >> 8);
+    p[3] = static_cast<std::uint8_t>(value);
+}
+
+// The least size of each packet type we look into.
+std::size_t minimumSize(std::uint8_t type, std::uint8_t count)
+{
+    switch (type) {
+    case kRtcpSenderReport:
+        return 28 + 24u * count;
+    case kRtcpReceiverReport:
+        return 8 + 24u * count;
+    case kRtcpTransportFeedback:
+    case kRtcpPayloadFeedback:
+        return 12;
+    default:
+        return 4;
+    }
+}
+
+} // namespace
+
+std::uint32_t RtcpView::senderSsrc() const
+{
+    return bytes.size() >= 8 ? read32(&bytes[4]) : 0;
+}
+
+std::uint32_t RtcpView::mediaSsrc() const
+{
+    const bool feedback = type == kRtcpTransportFeedback || type == kRtcpPayloadFeedback;
+    return feedback && bytes.size() >= 12 ? read32(&bytes[8]) : 0;
+}
+
+bool forEachRtcp(std::span<const std::uint8_t> compound, const std::function<void(const RtcpView&)>& visit)
+{
+    std::size_t at = 0;
+    while (at < compound.size()) {
+        if (compound.size() - at < 4 || (compound[at] >> 6) != 2)
+            return false;
+        const std::size_t length = 4 * (1 + (std::size_t(compound[at + 2]) << 8 | compound[at + 3]));
+        if (at + length > compound.size())
+            return false;
+        RtcpView view;
+        view.type = compound[at + 1];
+        view.count = compound[at] & 0x1f;
+        view.bytes = compound.subspan(at, length);
+        view.offset = at;
+        if (length < minimumSize(view.type, view.count))
+            return false;
+        visit(view);
+        at += length;
+    }
+    return true;
+}
+
+void writeRtcp32(std::span<std::uint8_t> packet, std::size_t offset, std::uint32_t value)
+{
+    if (offset + 4 <= packet.size())
+        write32(&packet[offset], value);
+}
+
+std::size_t writeRtcpPli(std::span<std::uint8_t> out, std::uint32_t senderSsrc, std::uint32_t mediaSsrc)
+{
+    if (out.size() < 12)
+        return 0;
+    out[0] = 0x80 | 1; // V=2, FMT=1
+    out[1] = kRtcpPayloadFeedback;
+    out[2] = 0;
+    out[3] = 2; // length in words minus one
+    write32(&out[4], senderSsrc);
+    write32(&out[8], mediaSsrc);
+    return 12;
+}
+
+std::size_t writeRtcpReceiverReport(std::span<std::uint8_t> out, std::uint32_t senderSsrc,
+                                    std::span<const ReportBlock> blocks)
+{
+    const std::size_t length = 8 + 24 * blocks.size();
+    if (blocks.size() > 31 || out.size() < length)
+        return 0;
+    out[0] = static_cast<std::uint8_t>(0x80 | blocks.size());
+    out[1] = kRtcpReceiverReport;
+    out[2] = static_cast<std::uint8_t>((length / 4 - 1) >> 8);
+    out[3] = static_cast<std::uint8_t>(length / 4 - 1);
+    write32(&out[4], senderSsrc);
+    std::size_t at = 8;
+    for (const auto& block : blocks) {
+        write32(&out[at], block.ssrc);
+        write32(&out[at + 4], std::uint32_t(block.fractionLost) << 24 | (block.cumulativeLost & 0xffffff));
+        write32(&out[at + 8], block.highestSequence);
+        write32(&out[at + 12], block.jitter);
+        write32(&out[at + 16], block.lastSenderReport);
+        write32(&out[at + 20], block.delaySinceSenderReport);
+        at += 24;
+    }
+    return length;
+}
+
+} // namespace parley::router
