@@ -1,0 +1,108 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace parley::router {
+
+/// Thrown for an SDP the router will not negotiate; the message names the line.
+class SdpError : public std::runtime_error
+{
+public:
+    using std::runtime_error::runtime_error;
+};
+
+struct SdpCodec
+{
+    int payloadType = 0;
+    std::string name; ///< as written ("opus", "VP8", "H264")
+    int clockRate = 0;
+    int channels = 1;
+    std::string fmtp;                  ///< parameters, "" when none
+    std::vector<std::string> feedback; ///< rtcp-fb values ("nack", "nack pli", "ccm fir", ...)
+};
+
+struct SdpExtension
+{
+    int id = 0;
+    std::string uri;
+};
+
+/// One m= section of an offer.
+struct SdpMedia
+{
+    std::string kind; ///< "audio", "video", or anything else (refused in the answer)
+    int port = 9;
+    std::string protocol;
+    std::string mid;
+    std::string direction = "sendrecv";
+    std::vector<SdpCodec> codecs; ///< in the offer's order of preference
+    std::vector<SdpExtension> extensions;
+    std::vector<std::uint32_t> ssrcs; ///< every a=ssrc id, first seen first
+    std::uint32_t primarySsrc = 0;    ///< the media SSRC (first of an FID group, else first)
+    std::string iceUfrag;
+    std::string icePwd;
+    std::string fingerprint; ///< "sha-256 AB:CD..."
+    std::string setup;
+    bool rtcpMux = false;
+};
+
+/// A parsed offer. Session-level ICE and fingerprint attributes are copied into every
+/// media section that has none of its own.
+struct SdpOffer
+{
+    std::vector<SdpMedia> media;
+    std::vector<std::string> bundle; ///< mids of the first BUNDLE group
+};
+
+/// Parses an SDP offer (RFC 8866 syntax, the WebRTC subset). Throws SdpError for input that
+/// is larger than 128 KiB, has lines over 4 KiB, more than 64 media sections or 256 codecs
+/// in one, malformed m=, a=rtpmap, a=extmap or a=ssrc lines, or numbers out of range.
+SdpOffer parseSdpOffer(std::string_view text);
+
+/// How the router answers one media section.
+struct SdpAnswerMedia
+{
+    enum class Role
+    {
+        Receive,  ///< the peer publishes here; we answer recvonly
+        Send,     ///< we forward a track to the peer here; we answer sendonly
+        Inactive, ///< accepted but unused
+        Rejected, ///< port 0 (unsupported kind or codec)
+    };
+    Role role = Role::Rejected;
+    std::optional<SdpCodec> codec; ///< the one codec chosen from the offer (with its PT)
+    std::uint32_t sendSsrc = 0;    ///< Send only: the SSRC we will use
+    std::string streamId;          ///< Send only: msid stream (the publisher's participant id)
+    std::string trackId;           ///< Send only: msid track
+};
+
+/// What the answer says about the router's end of the transport.
+struct SdpAnswerTransport
+{
+    std::string iceUfrag;
+    std::string icePwd;
+    std::string fingerprint; ///< "sha-256 AB:CD..."
+    std::string address;     ///< announced IP
+    int port = 0;
+};
+
+/// The codec the router would pick from an offered section: Opus for audio; VP8, else H.264
+/// with packetization-mode=1, for video. Keeps only the feedback the router handles (nack,
+/// nack pli, ccm fir). nullopt when none is offered.
+std::optional<SdpCodec> chooseCodec(const SdpMedia& media);
+
+/// Header extensions the router negotiates on sections where the peer publishes (mid,
+/// abs-send-time, ssrc-audio-level), with the offer's ids; none where it sends.
+std::vector<SdpExtension> acceptedExtensions(const SdpMedia& media, SdpAnswerMedia::Role role);
+
+/// Builds the answer: ICE-lite, BUNDLE of every accepted section, rtcp-mux, setup:passive,
+/// one host candidate. `answers` has one entry per offered section, in order.
+std::string buildSdpAnswer(const SdpOffer& offer, const std::vector<SdpAnswerMedia>& answers,
+                           const SdpAnswerTransport& transport);
+
+} // namespace parley::router

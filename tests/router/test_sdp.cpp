@@ -1,0 +1,194 @@
+#include <parley/router/sdp.h>
+
+#include <catch2/catch.hpp>
+
+#include <random>
+
+using namespace parley::router;
+
+namespace {
+
+// Trimmed from a Chromium offer: camera and microphone published, one recvonly video
+// section for a subscription, a data channel.
+const std::string kChromeOffer =
+    "v=0\r\n"
+    "o=- 4611731400430051336 2 IN IP4 127.0.0.1\r\n"
+    "s=-\r\n"
+    "t=0 0\r\n"
+    "a=group:BUNDLE 0 1 2 3\r\n"
+    "a=extmap-allow-mixed\r\n"
+    "a=msid-semantic: WMS stream\r\n"
+    "m=audio 9 UDP/TLS/RTP/SAVPF 111 63 9 0 8 13 110 126\r\n"
+    "c=IN IP4 0.0.0.0\r\n"
+    "a=rtcp:9 IN IP4 0.0.0.0\r\n"
+    "a=ice-ufrag:Ab1c\r\n"
+    "a=ice-pwd:pwdpwdpwdpwdpwdpwdpwdpwd\r\n"
+    "a=ice-options:trickle\r\n"
+    "a=fingerprint:sha-256 01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF\r\n"
+    "a=setup:actpass\r\n"
+    "a=mid:0\r\n"
+    "a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n"
+    "a=extmap:2 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time\r\n"
+    "a=extmap:3 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01\r\n"
+    "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid\r\n"
+    "a=sendrecv\r\n"
+    "a=msid:stream mic\r\n"
+    "a=rtcp-mux\r\n"
+    "a=rtpmap:111 opus/48000/2\r\n"
+    "a=rtcp-fb:111 transport-cc\r\n"
+    "a=fmtp:111 minptime=10;useinbandfec=1\r\n"
+    "a=rtpmap:63 red/48000/2\r\n"
+    "a=rtpmap:9 G722/8000\r\n"
+    "a=rtpmap:0 PCMU/8000\r\n"
+    "a=rtpmap:8 PCMA/8000\r\n"
+    "a=rtpmap:13 CN/8000\r\n"
+    "a=rtpmap:110 telephone-event/48000\r\n"
+    "a=rtpmap:126 telephone-event/8000\r\n"
+    "a=ssrc:1111 cname:abc\r\n"
+    "a=ssrc:1111 msid:stream mic\r\n"
+    "m=video 9 UDP/TLS/RTP/SAVPF 96 97 102 103\r\n"
+    "c=IN IP4 0.0.0.0\r\n"
+    "a=mid:1\r\n"
+    "a=extmap:2 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time\r\n"
+    "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid\r\n"
+    "a=sendonly\r\n"
+    "a=rtcp-mux\r\n"
+    "a=rtcp-rsize\r\n"
+    "a=rtpmap:96 VP8/90000\r\n"
+    "a=rtcp-fb:96 goog-remb\r\n"
+    "a=rtcp-fb:96 transport-cc\r\n"
+    "a=rtcp-fb:96 ccm fir\r\n"
+    "a=rtcp-fb:96 nack\r\n"
+    "a=rtcp-fb:96 nack pli\r\n"
+    "a=rtpmap:97 rtx/90000\r\n"
+    "a=fmtp:97 apt=96\r\n"
+    "a=rtpmap:102 H264/90000\r\n"
+    "a=fmtp:102 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42001f\r\n"
+    "a=rtpmap:103 rtx/90000\r\n"
+    "a=fmtp:103 apt=102\r\n"
+    "a=ssrc-group:FID 2222 3333\r\n"
+    "a=ssrc:2222 cname:abc\r\n"
+    "a=ssrc:3333 cname:abc\r\n"
+    "m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\n"
+    "c=IN IP4 0.0.0.0\r\n"
+    "a=mid:2\r\n"
+    "a=recvonly\r\n"
+    "a=rtcp-mux\r\n"
+    "a=rtpmap:96 VP8/90000\r\n"
+    "a=rtcp-fb:96 nack pli\r\n"
+    "a=rtpmap:97 rtx/90000\r\n"
+    "a=fmtp:97 apt=96\r\n"
+    "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n"
+    "c=IN IP4 0.0.0.0\r\n"
+    "a=mid:3\r\n"
+    "a=sctp-port:5000\r\n";
+
+} // namespace
+
+TEST_CASE("SDP: a Chromium offer is read section by section")
+{
+    const auto offer = parseSdpOffer(kChromeOffer);
+    REQUIRE(offer.media.size() == 4);
+    CHECK(offer.bundle == std::vector<std::string>{"0", "1", "2", "3"});
+    const auto& audio = offer.media[0];
+    CHECK(audio.kind == "audio");
+    CHECK(audio.mid == "0");
+    CHECK(audio.direction == "sendrecv");
+    CHECK(audio.iceUfrag == "Ab1c");
+    CHECK(audio.fingerprint.rfind("sha-256 01:23", 0) == 0);
+    CHECK(audio.setup == "actpass");
+    CHECK(audio.rtcpMux);
+    CHECK(audio.codecs.size() == 8);
+    CHECK(audio.primarySsrc == 1111);
+    CHECK(audio.extensions.size() == 4);
+
+    const auto& camera = offer.media[1];
+    CHECK(camera.direction == "sendonly");
+    CHECK(camera.primarySsrc == 2222); // the media SSRC of the FID pair, not the RTX one
+    CHECK(camera.ssrcs.size() == 2);
+    CHECK(offer.media[3].kind == "application");
+    CHECK(offer.media[3].codecs.empty());
+}
+
+TEST_CASE("SDP: codecs are chosen as the router forwards them")
+{
+    const auto offer = parseSdpOffer(kChromeOffer);
+    const auto opus = chooseCodec(offer.media[0]);
+    REQUIRE(opus);
+    CHECK(opus->payloadType == 111);
+    CHECK(opus->channels == 2);
+    CHECK(opus->fmtp == "minptime=10;useinbandfec=1");
+    CHECK(opus->feedback.empty()); // transport-cc is not ours to answer
+    const auto vp8 = chooseCodec(offer.media[1]);
+    REQUIRE(vp8);
+    CHECK(vp8->name == "VP8");
+    CHECK(vp8->feedback == std::vector<std::string>{"ccm fir", "nack", "nack pli"});
+    CHECK_FALSE(chooseCodec(offer.media[3]));
+
+    // Without VP8, H.264 with packetization-mode=1.
+    auto h264Only = offer.media[1];
+    std::erase_if(h264Only.codecs, [](const SdpCodec& c) { return c.name == "VP8"; });
+    REQUIRE(chooseCodec(h264Only));
+    CHECK(chooseCodec(h264Only)->payloadType == 102);
+}
+
+TEST_CASE("SDP: the answer is ICE-lite, bundled, passive, with our SSRC where we send")
+{
+    const auto offer = parseSdpOffer(kChromeOffer);
+    std::vector<SdpAnswerMedia> answers(4);
+    answers[0] = {SdpAnswerMedia::Role::Receive, chooseCodec(offer.media[0]), 0, "", ""};
+    answers[1] = {SdpAnswerMedia::Role::Receive, chooseCodec(offer.media[1]), 0, "", ""};
+    answers[2] = {SdpAnswerMedia::Role::Send, chooseCodec(offer.media[2]), 424242, "alice", "alice-camera"};
+    answers[3] = {SdpAnswerMedia::Role::Rejected, std::nullopt, 0, "", ""};
+    const auto answer = buildSdpAnswer(offer, answers,
+                                       {"rUfr", "routerpassword0123456789", "sha-256 AA:BB", "192.0.2.10", 10000});
+    const auto has = [&](const std::string& line) { return answer.find(line + "\r\n") != std::string::npos; };
+    CHECK(has("a=ice-lite"));
+    CHECK(has("a=group:BUNDLE 0 1 2"));
+    CHECK(has("m=audio 10000 UDP/TLS/RTP/SAVPF 111"));
+    CHECK(has("a=rtpmap:111 opus/48000/2"));
+    CHECK(has("a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level"));
+    CHECK_FALSE(has("a=extmap:3 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"));
+    CHECK(has("a=setup:passive"));
+    CHECK(has("a=fingerprint:sha-256 AA:BB"));
+    CHECK(has("a=candidate:1 1 udp 2130706431 192.0.2.10 10000 typ host"));
+    CHECK(has("m=video 10000 UDP/TLS/RTP/SAVPF 96"));
+    CHECK(has("a=sendonly"));
+    CHECK(has("a=ssrc:424242 msid:alice alice-camera"));
+    CHECK(has("m=application 0 UDP/DTLS/SCTP 0"));
+    // Exactly one candidate for the bundle.
+    CHECK(answer.find("a=candidate") == answer.rfind("a=candidate"));
+}
+
+TEST_CASE("SDP: hostile offers are refused with the line named, never crash")
+{
+    CHECK_THROWS_WITH(parseSdpOffer("o=- 1 1 IN IP4 0.0.0.0\r\n"), Catch::Contains("v=0"));
+    CHECK_THROWS_WITH(parseSdpOffer("v=0\r\nm=audio 9\r\n"), Catch::Contains("line 2"));
+    CHECK_THROWS_AS(parseSdpOffer("v=0\r\nm=audio 99999 RTP/AVP 0\r\n"), SdpError);
+    CHECK_THROWS_AS(parseSdpOffer("v=0\r\nm=audio 9 RTP/AVP 300\r\n"), SdpError);
+    CHECK_THROWS_AS(parseSdpOffer("v=0\r\nm=audio 9 RTP/AVP 0\r\na=rtpmap:0 PCMU\r\n"), SdpError);
+    CHECK_THROWS_AS(parseSdpOffer("v=0\r\nm=audio 9 RTP/AVP 0\r\na=rtpmap:0 PCMU/-5\r\n"), SdpError);
+    CHECK_THROWS_AS(parseSdpOffer("v=0\r\nm=audio 9 RTP/AVP 0\r\na=ssrc:99999999999 cname:x\r\n"), SdpError);
+    CHECK_THROWS_AS(parseSdpOffer("v=0\r\nm=audio 9 RTP/AVP 0\r\na=extmap:0 urn:x\r\n"), SdpError);
+    CHECK_THROWS_AS(parseSdpOffer("v=0\r\n" + std::string(5000, 'a') + "\r\n"), SdpError);
+    CHECK_THROWS_AS(parseSdpOffer("v=0\r\nthis is not sdp\r\n"), SdpError);
+    std::string many = "v=0\r\n";
+    for (int i = 0; i < 65; ++i)
+        many += "m=audio 9 RTP/AVP 0\r\n";
+    CHECK_THROWS_WITH(parseSdpOffer(many), Catch::Contains("64"));
+    CHECK_THROWS_AS(parseSdpOffer(std::string(200 * 1024, 'v')), SdpError);
+
+    std::mt19937 random(8866);
+    for (int i = 0; i < 3000; ++i) {
+        auto mutated = kChromeOffer;
+        for (int flips = 0; flips < 8; ++flips)
+            mutated[random() % mutated.size()] = static_cast<char>(random() % 128);
+        try {
+            const auto offer = parseSdpOffer(mutated);
+            for (const auto& media : offer.media)
+                chooseCodec(media);
+        }
+        catch (const SdpError&) {
+        }
+    }
+}
