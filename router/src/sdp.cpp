@@ -284,9 +284,13 @@ std::string buildSdpAnswer(const SdpOffer& offer, const std::vector<SdpAnswerMed
     std::ostringstream out;
     out << "v=0\r\no=- 1 2 IN IP4 " << transport.address << "\r\ns=parley\r\nt=0 0\r\n";
     out << "a=ice-lite\r\n";
+    const auto accepted = [&](std::size_t i) {
+        return answers[i].role != SdpAnswerMedia::Role::Rejected && answers[i].codec &&
+               offer.media[i].port != 0;
+    };
     std::string bundle;
     for (std::size_t i = 0; i < answers.size(); ++i)
-        if (answers[i].role != SdpAnswerMedia::Role::Rejected)
+        if (accepted(i))
             bundle += " " + offer.media[i].mid;
     if (!bundle.empty())
         out << "a=group:BUNDLE" << bundle << "\r\n";
@@ -296,8 +300,7 @@ std::string buildSdpAnswer(const SdpOffer& offer, const std::vector<SdpAnswerMed
         const auto& offered = offer.media[i];
         const auto& answer = answers[i];
         // A section the peer stopped (port 0) stays rejected.
-        const bool rejected = answer.role == SdpAnswerMedia::Role::Rejected || !answer.codec ||
-                              offered.port == 0;
+        const bool rejected = !accepted(i);
         const auto protocol = offered.protocol.empty() ? "UDP/TLS/RTP/SAVPF" : offered.protocol;
         if (rejected) {
             // A rejected section keeps its kind and some format, with port 0.

@@ -1,0 +1,87 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace parley::router {
+
+/// Where the router listens and what it tells browsers to send to.
+struct RouterSettings
+{
+    std::string listenAddress = "0.0.0.0";
+    std::uint16_t port = 10000; ///< one UDP port for every participant; 0 picks a free one
+    /// The address put in SDP candidates. Empty: the host's primary address (the one its
+    /// default route leaves from), or 127.0.0.1 when it has none.
+    std::string announcedAddress;
+};
+
+/// A track a participant publishes, as the router knows it after negotiation.
+struct PublishedTrack
+{
+    std::string id;   ///< "<participant id>/<mid>", unique in the router
+    std::string kind; ///< "audio", "video" or "screen" (as the publisher labelled it)
+};
+
+/// The outcome of one offer/answer round.
+struct Negotiation
+{
+    std::string answer; ///< SDP answer
+    std::vector<PublishedTrack> published;
+};
+
+/// Counters since start, for /metrics and tests.
+struct RouterStats
+{
+    std::uint64_t packetsReceived = 0;
+    std::uint64_t packetsForwarded = 0; ///< packet copies sent to subscribers
+    std::uint64_t droppedUnknownAddress = 0;
+    std::uint64_t droppedMalformed = 0;
+    std::uint64_t droppedAuthentication = 0; ///< STUN integrity or SRTP authentication failures
+    std::uint64_t droppedMuted = 0;          ///< moderator mutes enforced
+    std::uint64_t stunAnswered = 0;
+    std::uint64_t keyframeRequests = 0;
+};
+
+/// The media router (SFU): one UDP port, ICE-lite, DTLS-SRTP, forwarding between the
+/// participants of a room. One worker thread does all packet work; the methods here are the
+/// control plane, thread-safe, and wait for the worker to apply them.
+class MediaRouter
+{
+public:
+    /// Binds the port and starts the worker. Throws std::runtime_error naming the address
+    /// when the port cannot be bound.
+    explicit MediaRouter(const RouterSettings& settings);
+    ~MediaRouter();
+    MediaRouter(const MediaRouter&) = delete;
+    MediaRouter& operator=(const MediaRouter&) = delete;
+
+    /// Negotiates a participant's offer: `tracks` labels the sections it publishes
+    /// (mid → "audio", "video" or "screen"), `subscriptions` names the track each receiving
+    /// section wants (mid → track id of another participant in the same room). The first
+    /// offer creates the participant's transport. Throws SdpError for an offer it cannot
+    /// answer (bad SDP, no ICE credentials or fingerprint, not bundled).
+    Negotiation negotiate(std::int64_t roomId, const std::string& participantId,
+                          const std::string& offer, const std::map<std::string, std::string>& tracks,
+                          const std::map<std::string, std::string>& subscriptions);
+
+    /// Releases everything the participant had: transport, keys, publications and the
+    /// forwards to and from it. Idempotent.
+    void removeParticipant(const std::string& participantId);
+
+    /// A moderator's mute: the router drops the participant's packets of that kind
+    /// ("audio", or "video" which includes screen share) until lifted.
+    void setMuted(const std::string& participantId, const std::string& kind, bool muted);
+
+    RouterStats stats() const;
+    std::uint16_t port() const;
+    const std::string& announcedAddress() const;
+
+private:
+    class Worker;
+    std::unique_ptr<Worker> worker_;
+};
+
+} // namespace parley::router

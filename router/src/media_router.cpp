@@ -1,0 +1,791 @@
+#include <parley/router/media_router.h>
+
+#include <parley/router/dtls_transport.h>
+#include <parley/router/packet_kind.h>
+#include <parley/router/rtcp_packet.h>
+#include <parley/router/rtp_packet.h>
+#include <parley/router/sdp.h>
+#include <parley/router/stun_message.h>
+
+#include "udp_socket.h"
+
+#include <Poco/Logger.h>
+
+#include <openssl/rand.h>
+
+#include <arpa/inet.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <future>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+namespace parley::router {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+Poco::Logger& logger()
+{
+    return Poco::Logger::get("router");
+}
+
+std::uint32_t randomSsrc()
+{
+    std::uint32_t value = 0;
+    while (value == 0)
+        RAND_bytes(reinterpret_cast<unsigned char*>(&value), sizeof value);
+    return value;
+}
+
+std::string randomIceToken(std::size_t length)
+{
+    static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    std::string token;
+    while (token.size() < length) {
+        unsigned char byte = 0;
+        RAND_bytes(&byte, 1);
+        if (byte < 248) // 248 = 4 * 62: keeps the characters equally likely
+            token += kAlphabet[byte % 62];
+    }
+    return token;
+}
+
+std::string primaryAddress()
+{
+    // Connecting a UDP socket sends nothing; it only makes the kernel pick the source
+    // address of the default route.
+    const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return "127.0.0.1";
+    sockaddr_in target{};
+    target.sin_family = AF_INET;
+    target.sin_port = htons(9);
+    inet_pton(AF_INET, "192.0.2.1", &target.sin_addr);
+    std::string result = "127.0.0.1";
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&target), sizeof target) == 0) {
+        sockaddr_in local{};
+        socklen_t length = sizeof local;
+        char text[INET_ADDRSTRLEN];
+        if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) == 0 &&
+            inet_ntop(AF_INET, &local.sin_addr, text, sizeof text))
+            result = text;
+    }
+    ::close(fd);
+    return result;
+}
+
+struct Participant;
+
+/// One subscriber's copy of a publication.
+struct Forward
+{
+    Participant* subscriber;
+    std::uint32_t ssrc;
+    std::uint8_t payloadType;
+};
+
+/// A track a participant sends us.
+struct Publication
+{
+    Participant* owner = nullptr;
+    std::string trackId;
+    std::string mid;
+    std::string label; ///< audio, video or screen
+    bool video = false;
+    std::uint32_t ssrc = 0;
+    std::uint8_t payloadType = 0;
+    std::vector<Forward> forwards;
+    // For receiver reports.
+    bool seen = false;
+    std::uint16_t maxSequence = 0;
+    std::uint32_t cycles = 0;
+    std::uint32_t lastSenderReport = 0;
+    Clock::time_point lastSenderReportAt{};
+    Clock::time_point lastKeyframeRequest{};
+};
+
+/// A track a participant receives from us.
+struct Subscription
+{
+    std::string mid;
+    std::uint32_t ssrc;
+    Publication* publication;
+};
+
+struct Participant
+{
+    std::string id;
+    std::int64_t roomId = 0;
+    std::string localUfrag;
+    std::string localPassword;
+    std::uint32_t rtcpSsrc = randomSsrc(); ///< sender SSRC of the RTCP we write to it
+    std::optional<Endpoint> selected;
+    Clock::time_point lastConsent{};
+    std::unique_ptr<DtlsTransport> dtls;
+    std::unique_ptr<SrtpSession> inbound;
+    std::unique_ptr<SrtpSession> outbound;
+    std::vector<std::unique_ptr<Publication>> publications;
+    std::vector<Subscription> subscriptions;
+    bool audioMuted = false;
+    bool videoMuted = false;
+    bool dtlsFailureLogged = false;
+};
+
+constexpr auto kConsentTimeout = std::chrono::seconds(30);
+constexpr auto kKeyframeInterval = std::chrono::milliseconds(300);
+
+} // namespace
+
+class MediaRouter::Worker
+{
+public:
+    explicit Worker(const RouterSettings& settings)
+        : socket_(settings.listenAddress, settings.port), certificate_(DtlsCertificate::generate()),
+          dtlsContext_(certificate_), send_(socket_.descriptor()),
+          wake_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC))
+    {
+        announced_ = settings.announcedAddress;
+        if (announced_.empty())
+            announced_ = settings.listenAddress != "0.0.0.0" && settings.listenAddress != "::"
+                             ? settings.listenAddress
+                             : primaryAddress();
+        if (wake_ < 0)
+            throw std::runtime_error("cannot create the router's wake-up descriptor");
+        thread_ = std::thread([this] { loop(); });
+        logger().information("media router on UDP port %hu, announcing %s", socket_.port(), announced_);
+    }
+
+    ~Worker()
+    {
+        stopping_ = true;
+        wakeUp();
+        thread_.join();
+        ::close(wake_);
+    }
+
+    /// Runs `task` on the worker thread and waits for it (exceptions are passed back).
+    template <typename Result>
+    Result run(std::function<Result()> task)
+    {
+        std::packaged_task<Result()> packaged(std::move(task));
+        auto future = packaged.get_future();
+        {
+            std::lock_guard lock(commandMutex_);
+            commands_.emplace_back([&packaged] { packaged(); });
+        }
+        wakeUp();
+        return future.get();
+    }
+
+    Negotiation negotiate(std::int64_t roomId, const std::string& participantId, const SdpOffer& offer,
+                          const std::map<std::string, std::string>& tracks,
+                          const std::map<std::string, std::string>& subscriptions);
+    void remove(const std::string& participantId);
+    void setMuted(const std::string& participantId, const std::string& kind, bool muted)
+    {
+        if (auto* p = find(participantId))
+            (kind == "audio" ? p->audioMuted : p->videoMuted) = muted;
+    }
+
+    RouterStats stats() const
+    {
+        RouterStats s;
+        s.packetsReceived = received_.load(std::memory_order_relaxed);
+        s.packetsForwarded = forwarded_.load(std::memory_order_relaxed);
+        s.droppedUnknownAddress = droppedUnknown_.load(std::memory_order_relaxed);
+        s.droppedMalformed = droppedMalformed_.load(std::memory_order_relaxed);
+        s.droppedAuthentication = droppedAuthentication_.load(std::memory_order_relaxed);
+        s.droppedMuted = droppedMuted_.load(std::memory_order_relaxed);
+        s.stunAnswered = stunAnswered_.load(std::memory_order_relaxed);
+        s.keyframeRequests = keyframeRequests_.load(std::memory_order_relaxed);
+        return s;
+    }
+
+    std::uint16_t port() const { return socket_.port(); }
+    const std::string& announced() const { return announced_; }
+
+private:
+    void wakeUp()
+    {
+        const std::uint64_t one = 1;
+        [[maybe_unused]] const auto written = ::write(wake_, &one, sizeof one);
+    }
+
+    void loop();
+    void runCommands();
+    void onTimer();
+    void handle(std::span<std::uint8_t> datagram, const Endpoint& from);
+    void handleStun(std::span<std::uint8_t> datagram, const Endpoint& from);
+    void handleDtls(Participant& p, std::span<std::uint8_t> datagram);
+    void handleRtp(Participant& p, std::span<std::uint8_t> datagram);
+    void handleRtcp(Participant& p, std::span<std::uint8_t> datagram);
+    void requestKeyframe(Publication& publication);
+    void sendRtcp(Participant& to, std::span<const std::uint8_t> plain);
+    void sendRaw(Participant& to, std::span<const std::uint8_t> datagram);
+    void removePublication(Participant& owner, Publication* publication);
+    void unsubscribe(Participant& subscriber, const Subscription& subscription);
+
+    Participant* find(const std::string& id)
+    {
+        const auto found = participants_.find(id);
+        return found == participants_.end() ? nullptr : found->second.get();
+    }
+
+    UdpSocket socket_;
+    DtlsCertificate certificate_;
+    DtlsContext dtlsContext_;
+    SendBatch send_;
+    ReceiveBatch receive_;
+    std::string announced_;
+    int wake_;
+    std::atomic<bool> stopping_{false};
+    std::thread thread_;
+
+    std::mutex commandMutex_;
+    std::vector<std::function<void()>> commands_;
+
+    // Worker-thread state.
+    std::unordered_map<std::string, std::unique_ptr<Participant>> participants_;
+    std::unordered_map<std::string, Participant*> byUfrag_;
+    std::unordered_map<Endpoint, Participant*, EndpointHash> byEndpoint_;
+    Clock::time_point lastTimer_ = Clock::now();
+    Clock::time_point lastReports_ = Clock::now();
+
+    std::atomic<std::uint64_t> received_{0}, forwarded_{0}, droppedUnknown_{0}, droppedMalformed_{0},
+        droppedAuthentication_{0}, droppedMuted_{0}, stunAnswered_{0}, keyframeRequests_{0};
+};
+
+void MediaRouter::Worker::loop()
+{
+    pollfd descriptors[2]{{socket_.descriptor(), POLLIN, 0}, {wake_, POLLIN, 0}};
+    while (!stopping_) {
+        ::poll(descriptors, 2, 20);
+        if (descriptors[1].revents & POLLIN) {
+            std::uint64_t count = 0;
+            [[maybe_unused]] const auto read = ::read(wake_, &count, sizeof count);
+            runCommands();
+        }
+        // Drain what is waiting, a batch at a time, sending each batch's output together.
+        for (int round = 0; round < 64; ++round) {
+            const auto count = receive_.receive(socket_.descriptor());
+            if (count == 0)
+                break;
+            received_.fetch_add(count, std::memory_order_relaxed);
+            for (std::size_t i = 0; i < count; ++i)
+                handle(receive_.datagram(i), receive_.from(i));
+            send_.flush();
+        }
+        if (Clock::now() - lastTimer_ >= std::chrono::milliseconds(250)) {
+            onTimer();
+            send_.flush();
+            lastTimer_ = Clock::now();
+        }
+    }
+    runCommands(); // let waiting callers return
+}
+
+void MediaRouter::Worker::runCommands()
+{
+    std::vector<std::function<void()>> commands;
+    {
+        std::lock_guard lock(commandMutex_);
+        commands.swap(commands_);
+    }
+    for (auto& command : commands)
+        command();
+    send_.flush();
+}
+
+void MediaRouter::Worker::handle(std::span<std::uint8_t> datagram, const Endpoint& from)
+{
+    switch (classify(datagram)) {
+    case PacketKind::Stun:
+        handleStun(datagram, from);
+        return;
+    case PacketKind::Unknown:
+        droppedMalformed_.fetch_add(1, std::memory_order_relaxed);
+        return;
+    default:
+        break;
+    }
+    const auto found = byEndpoint_.find(from);
+    if (found == byEndpoint_.end()) {
+        // Media and DTLS only from an address that passed an ICE check.
+        droppedUnknown_.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
+    auto& p = *found->second;
+    switch (classify(datagram)) {
+    case PacketKind::Dtls:
+        handleDtls(p, datagram);
+        break;
+    case PacketKind::Rtp:
+        handleRtp(p, datagram);
+        break;
+    case PacketKind::Rtcp:
+        handleRtcp(p, datagram);
+        break;
+    default:
+        break;
+    }
+}
+
+void MediaRouter::Worker::handleStun(std::span<std::uint8_t> datagram, const Endpoint& from)
+{
+    StunMessage message;
+    if (parseStun(datagram, message) != StunParseResult::Ok) {
+        droppedMalformed_.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
+    if (message.type != StunMessage::kBindingRequest)
+        return; // indications and responses need no answer from a lite agent
+    const auto colon = message.username.find(':');
+    const auto local = message.username.substr(0, colon);
+    const auto found = byUfrag_.find(std::string(local));
+    if (colon == std::string_view::npos || found == byUfrag_.end()) {
+        droppedUnknown_.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
+    auto& p = *found->second;
+    if (!stunFingerprintValid(datagram, message) || !stunIntegrityValid(datagram, message, p.localPassword)) {
+        droppedAuthentication_.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
+    auto slot = send_.slot();
+    const auto length = writeStunBindingSuccess(slot, message.transactionId, from.address, p.localPassword);
+    if (length == 0)
+        return;
+    send_.commit(length, from);
+    stunAnswered_.fetch_add(1, std::memory_order_relaxed);
+    const bool current = p.selected && *p.selected == from;
+    if (current) {
+        p.lastConsent = Clock::now();
+        return;
+    }
+    // A nominated pair, or the first valid one: media goes here from now on (an address
+    // change keeps the session: same DTLS and SRTP state).
+    if (message.useCandidate || !p.selected) {
+        if (p.selected)
+            byEndpoint_.erase(*p.selected);
+        p.selected = from;
+        p.lastConsent = Clock::now();
+        byEndpoint_[from] = &p;
+    }
+}
+
+void MediaRouter::Worker::handleDtls(Participant& p, std::span<std::uint8_t> datagram)
+{
+    if (!p.dtls)
+        return;
+    const bool wasConnected = p.dtls->state() == DtlsTransport::State::Connected;
+    p.dtls->receive(datagram);
+    if (!wasConnected && p.dtls->state() == DtlsTransport::State::Connected) {
+        const auto& keys = *p.dtls->keys();
+        p.inbound = std::make_unique<SrtpSession>(keys.profile, SrtpSession::Direction::Inbound, keys.remote);
+        p.outbound = std::make_unique<SrtpSession>(keys.profile, SrtpSession::Direction::Outbound, keys.local);
+        logger().information("participant %s connected (DTLS-SRTP)", p.id);
+        // It may be waiting for pictures already.
+        for (auto& subscription : p.subscriptions)
+            if (subscription.publication->video)
+                requestKeyframe(*subscription.publication);
+    }
+    else if (p.dtls->state() == DtlsTransport::State::Failed && !p.dtlsFailureLogged) {
+        p.dtlsFailureLogged = true;
+        logger().warning("participant %s: %s", p.id, p.dtls->failure());
+    }
+}
+
+void MediaRouter::Worker::handleRtp(Participant& p, std::span<std::uint8_t> datagram)
+{
+    if (!p.inbound)
+        return;
+    const auto length = p.inbound->unprotectRtp(datagram.data(), datagram.size());
+    if (length == 0) {
+        droppedAuthentication_.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
+    const auto packet = datagram.first(length);
+    RtpView view;
+    if (!parseRtp(packet, view)) {
+        droppedMalformed_.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
+    Publication* publication = nullptr;
+    for (auto& candidate : p.publications)
+        if (candidate->ssrc == view.ssrc) {
+            publication = candidate.get();
+            break;
+        }
+    if (!publication)
+        return; // RTX or a stream not negotiated: not forwarded
+    if (publication->video ? p.videoMuted : p.audioMuted) {
+        droppedMuted_.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
+    // Receiver statistics (RFC 3550 A.1, without probation).
+    if (!publication->seen) {
+        publication->seen = true;
+        publication->maxSequence = view.sequence;
+    }
+    else if (static_cast<std::uint16_t>(view.sequence - publication->maxSequence) < 0x8000) {
+        if (view.sequence < publication->maxSequence)
+            publication->cycles += 0x10000;
+        publication->maxSequence = view.sequence;
+    }
+
+    // Each copy: the fixed header and CSRCs, then the payload; the header extension is
+    // dropped (the subscriber's section negotiates none), SSRC and payload type rewritten.
+    const std::size_t headerLength = 12 + 4 * (packet[0] & 0x0f);
+    const std::size_t bodyLength = packet.size() - view.payloadOffset;
+    for (const auto& forward : publication->forwards) {
+        auto& subscriber = *forward.subscriber;
+        if (!subscriber.outbound || !subscriber.selected)
+            continue;
+        auto slot = send_.slot();
+        std::memcpy(slot.data(), packet.data(), headerLength);
+        std::memcpy(slot.data() + headerLength, packet.data() + view.payloadOffset, bodyLength);
+        slot[0] &= static_cast<std::uint8_t>(~0x10);
+        const auto plainLength = headerLength + bodyLength;
+        writeRtpSsrc(slot, forward.ssrc);
+        writeRtpPayloadType(slot, forward.payloadType);
+        const auto protectedLength = subscriber.outbound->protectRtp(slot.data(), plainLength, slot.size());
+        if (protectedLength == 0)
+            continue;
+        send_.commit(protectedLength, *subscriber.selected);
+        forwarded_.fetch_add(1, std::memory_order_relaxed);
+    }
+}
+
+void MediaRouter::Worker::handleRtcp(Participant& p, std::span<std::uint8_t> datagram)
+{
+    if (!p.inbound)
+        return;
+    const auto length = p.inbound->unprotectRtcp(datagram.data(), datagram.size());
+    if (length == 0) {
+        droppedAuthentication_.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
+    const auto compound = datagram.first(length);
+    const auto subscriptionFor = [&p](std::uint32_t ssrc) -> Subscription* {
+        for (auto& subscription : p.subscriptions)
+            if (subscription.ssrc == ssrc)
+                return &subscription;
+        return nullptr;
+    };
+    const bool valid = forEachRtcp(compound, [&](const RtcpView& packet) {
+        if (packet.type == kRtcpPayloadFeedback && (packet.count == 1 || packet.count == 4)) {
+            // PLI names the media SSRC in the header, FIR in its first FCI entry.
+            std::uint32_t media = packet.mediaSsrc();
+            if (packet.count == 4 && packet.bytes.size() >= 16)
+                media = std::uint32_t(packet.bytes[12]) << 24 | std::uint32_t(packet.bytes[13]) << 16 |
+                        std::uint32_t(packet.bytes[14]) << 8 | packet.bytes[15];
+            if (auto* subscription = subscriptionFor(media))
+                requestKeyframe(*subscription->publication);
+        }
+        else if (packet.type == kRtcpTransportFeedback && packet.count == 1) {
+            // NACK: the publisher resends with the same sequence numbers, which we keep.
+            auto* subscription = subscriptionFor(packet.mediaSsrc());
+            if (!subscription || packet.bytes.size() > 1200)
+                return;
+            auto& publisher = *subscription->publication->owner;
+            std::uint8_t copy[1200];
+            std::memcpy(copy, packet.bytes.data(), packet.bytes.size());
+            std::span<std::uint8_t> nack(copy, packet.bytes.size());
+            writeRtcp32(nack, 4, publisher.rtcpSsrc);
+            writeRtcp32(nack, 8, subscription->publication->ssrc);
+            sendRtcp(publisher, nack);
+        }
+        else if (packet.type == kRtcpSenderReport && packet.bytes.size() >= 28) {
+            for (auto& publication : p.publications)
+                if (publication->ssrc == packet.senderSsrc()) {
+                    const auto* b = packet.bytes.data();
+                    publication->lastSenderReport = std::uint32_t(b[10]) << 24 | std::uint32_t(b[11]) << 16 |
+                                                    std::uint32_t(b[12]) << 8 | b[13];
+                    publication->lastSenderReportAt = Clock::now();
+                }
+        }
+    });
+    if (!valid)
+        droppedMalformed_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void MediaRouter::Worker::sendRaw(Participant& to, std::span<const std::uint8_t> datagram)
+{
+    if (!to.selected || datagram.size() > SendBatch::kSlotBytes)
+        return;
+    auto slot = send_.slot();
+    std::memcpy(slot.data(), datagram.data(), datagram.size());
+    send_.commit(datagram.size(), *to.selected);
+}
+
+void MediaRouter::Worker::sendRtcp(Participant& to, std::span<const std::uint8_t> plain)
+{
+    if (!to.outbound || !to.selected || plain.size() + kSrtpMaxTrailer > SendBatch::kSlotBytes)
+        return;
+    auto slot = send_.slot();
+    std::memcpy(slot.data(), plain.data(), plain.size());
+    const auto length = to.outbound->protectRtcp(slot.data(), plain.size(), slot.size());
+    if (length)
+        send_.commit(length, *to.selected);
+}
+
+void MediaRouter::Worker::requestKeyframe(Publication& publication)
+{
+    const auto now = Clock::now();
+    if (!publication.video || now - publication.lastKeyframeRequest < kKeyframeInterval)
+        return;
+    publication.lastKeyframeRequest = now;
+    std::uint8_t pli[12];
+    writeRtcpPli(pli, publication.owner->rtcpSsrc, publication.ssrc);
+    sendRtcp(*publication.owner, pli);
+    keyframeRequests_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void MediaRouter::Worker::onTimer()
+{
+    const auto now = Clock::now();
+    const bool reportsDue = now - lastReports_ >= std::chrono::seconds(1);
+    if (reportsDue)
+        lastReports_ = now;
+    for (auto& [id, participant] : participants_) {
+        auto& p = *participant;
+        if (p.dtls)
+            p.dtls->onTimer();
+        // Consent freshness (RFC 7675): no valid check for 30 s, no more media to or from it.
+        if (p.selected && now - p.lastConsent > kConsentTimeout) {
+            logger().information("participant %s: consent expired", p.id);
+            byEndpoint_.erase(*p.selected);
+            p.selected.reset();
+        }
+        // A receiver report per second to each publisher about what it sends us.
+        if (!reportsDue || !p.outbound || p.publications.empty())
+            continue;
+        ReportBlock blocks[31];
+        std::size_t count = 0;
+        for (auto& publication : p.publications) {
+            if (!publication->seen || count == 31)
+                continue;
+            auto& block = blocks[count++];
+            block = ReportBlock{};
+            block.ssrc = publication->ssrc;
+            block.highestSequence = publication->cycles + publication->maxSequence;
+            if (publication->lastSenderReport) {
+                block.lastSenderReport = publication->lastSenderReport;
+                const auto delay = std::chrono::duration_cast<std::chrono::microseconds>(now - publication->lastSenderReportAt);
+                block.delaySinceSenderReport = static_cast<std::uint32_t>(delay.count() * 65536 / 1000000);
+            }
+        }
+        if (count == 0)
+            continue;
+        std::uint8_t report[8 + 24 * 31];
+        const auto length = writeRtcpReceiverReport(report, p.rtcpSsrc, {blocks, count});
+        sendRtcp(p, {report, length});
+    }
+}
+
+void MediaRouter::Worker::unsubscribe(Participant& subscriber, const Subscription& subscription)
+{
+    auto& forwards = subscription.publication->forwards;
+    std::erase_if(forwards, [&](const Forward& f) { return f.subscriber == &subscriber && f.ssrc == subscription.ssrc; });
+}
+
+void MediaRouter::Worker::removePublication(Participant& owner, Publication* publication)
+{
+    for (const auto& forward : publication->forwards)
+        std::erase_if(forward.subscriber->subscriptions,
+                      [&](const Subscription& s) { return s.publication == publication; });
+    std::erase_if(owner.publications, [&](const auto& p) { return p.get() == publication; });
+}
+
+void MediaRouter::Worker::remove(const std::string& participantId)
+{
+    auto* p = find(participantId);
+    if (!p)
+        return;
+    while (!p->publications.empty())
+        removePublication(*p, p->publications.back().get());
+    for (const auto& subscription : p->subscriptions)
+        unsubscribe(*p, subscription);
+    if (p->selected)
+        byEndpoint_.erase(*p->selected);
+    byUfrag_.erase(p->localUfrag);
+    participants_.erase(participantId);
+}
+
+Negotiation MediaRouter::Worker::negotiate(std::int64_t roomId, const std::string& participantId,
+                                           const SdpOffer& offer,
+                                           const std::map<std::string, std::string>& tracks,
+                                           const std::map<std::string, std::string>& subscriptions)
+{
+    auto* p = find(participantId);
+    if (!p) {
+        auto created = std::make_unique<Participant>();
+        created->id = participantId;
+        created->roomId = roomId;
+        do
+            created->localUfrag = randomIceToken(8);
+        while (byUfrag_.contains(created->localUfrag));
+        created->localPassword = randomIceToken(24);
+        p = created.get();
+        byUfrag_[p->localUfrag] = p;
+        participants_[participantId] = std::move(created);
+    }
+    if (p->roomId != roomId)
+        throw SdpError("this participant belongs to another room");
+    if (!p->dtls) {
+        std::string fingerprint;
+        for (const auto& media : offer.media)
+            if (media.port != 0 && !media.fingerprint.empty()) {
+                fingerprint = media.fingerprint;
+                break;
+            }
+        if (fingerprint.rfind("sha-256 ", 0) != 0)
+            throw SdpError("the offer has no sha-256 fingerprint");
+        p->dtls = std::make_unique<DtlsTransport>(dtlsContext_, fingerprint,
+                                                  [this, p](std::span<const std::uint8_t> d) { sendRaw(*p, d); });
+    }
+
+    std::vector<SdpAnswerMedia> answers(offer.media.size());
+    std::vector<std::string> publishedMids;
+    std::vector<std::string> subscribedMids;
+    std::vector<Publication*> needKeyframe;
+    for (std::size_t i = 0; i < offer.media.size(); ++i) {
+        const auto& media = offer.media[i];
+        auto& answer = answers[i];
+        if (media.port == 0 || (media.kind != "audio" && media.kind != "video") || media.mid.empty())
+            continue; // Rejected
+        answer.codec = chooseCodec(media);
+        if (!answer.codec)
+            continue;
+        answer.role = SdpAnswerMedia::Role::Inactive;
+        const bool peerSends = media.direction == "sendonly" || media.direction == "sendrecv";
+        const bool peerReceives = media.direction == "recvonly" || media.direction == "sendrecv";
+        const auto label = tracks.find(media.mid);
+        const auto wanted = subscriptions.find(media.mid);
+        if (peerSends && label != tracks.end() && media.primarySsrc != 0) {
+            answer.role = SdpAnswerMedia::Role::Receive;
+            Publication* publication = nullptr;
+            for (auto& existing : p->publications)
+                if (existing->mid == media.mid)
+                    publication = existing.get();
+            if (!publication) {
+                p->publications.push_back(std::make_unique<Publication>());
+                publication = p->publications.back().get();
+                publication->owner = p;
+                publication->mid = media.mid;
+                publication->trackId = p->id + "/" + media.mid;
+            }
+            publication->label = label->second == "screen" || label->second == "video" ? label->second : "audio";
+            publication->video = media.kind == "video";
+            if (publication->ssrc != media.primarySsrc) {
+                publication->ssrc = media.primarySsrc;
+                publication->seen = false;
+            }
+            publication->payloadType = static_cast<std::uint8_t>(answer.codec->payloadType);
+            publishedMids.push_back(media.mid);
+        }
+        else if (peerReceives && wanted != subscriptions.end()) {
+            Publication* source = nullptr;
+            for (auto& [otherId, other] : participants_)
+                if (other->roomId == roomId && other.get() != p)
+                    for (auto& publication : other->publications)
+                        if (publication->trackId == wanted->second &&
+                            publication->video == (media.kind == "video"))
+                            source = publication.get();
+            if (!source)
+                continue; // Inactive: the track is gone or never existed in this room
+            Subscription* subscription = nullptr;
+            for (auto& existing : p->subscriptions)
+                if (existing.mid == media.mid)
+                    subscription = &existing;
+            if (subscription && subscription->publication != source) {
+                unsubscribe(*p, *subscription);
+                std::erase_if(p->subscriptions, [&](const Subscription& s) { return s.mid == media.mid; });
+                subscription = nullptr;
+            }
+            const auto payloadType = static_cast<std::uint8_t>(answer.codec->payloadType);
+            if (!subscription) {
+                p->subscriptions.push_back({media.mid, randomSsrc(), source});
+                subscription = &p->subscriptions.back();
+                source->forwards.push_back({p, subscription->ssrc, payloadType});
+                needKeyframe.push_back(source);
+            }
+            for (auto& forward : source->forwards)
+                if (forward.subscriber == p && forward.ssrc == subscription->ssrc)
+                    forward.payloadType = payloadType;
+            answer.role = SdpAnswerMedia::Role::Send;
+            answer.sendSsrc = subscription->ssrc;
+            answer.streamId = source->owner->id;
+            answer.trackId = source->owner->id + "-" + source->mid;
+            subscribedMids.push_back(media.mid);
+        }
+    }
+    // Sections that are no longer published or subscribed end their forwarding.
+    for (std::size_t i = p->publications.size(); i-- > 0;)
+        if (std::find(publishedMids.begin(), publishedMids.end(), p->publications[i]->mid) == publishedMids.end())
+            removePublication(*p, p->publications[i].get());
+    for (const auto& subscription : p->subscriptions)
+        if (std::find(subscribedMids.begin(), subscribedMids.end(), subscription.mid) == subscribedMids.end())
+            unsubscribe(*p, subscription);
+    std::erase_if(p->subscriptions, [&](const Subscription& s) {
+        return std::find(subscribedMids.begin(), subscribedMids.end(), s.mid) == subscribedMids.end();
+    });
+    for (auto* publication : needKeyframe)
+        if (p->outbound)
+            requestKeyframe(*publication);
+
+    Negotiation result;
+    result.answer = buildSdpAnswer(offer, answers,
+                                   {p->localUfrag, p->localPassword, certificate_.fingerprint(), announced_,
+                                    static_cast<int>(socket_.port())});
+    for (const auto& publication : p->publications)
+        result.published.push_back({publication->trackId, publication->label});
+    return result;
+}
+
+MediaRouter::MediaRouter(const RouterSettings& settings) : worker_(std::make_unique<Worker>(settings)) {}
+
+MediaRouter::~MediaRouter() = default;
+
+Negotiation MediaRouter::negotiate(std::int64_t roomId, const std::string& participantId,
+                                   const std::string& offer, const std::map<std::string, std::string>& tracks,
+                                   const std::map<std::string, std::string>& subscriptions)
+{
+    const auto parsed = parseSdpOffer(offer); // parsing stays off the worker thread
+    return worker_->run<Negotiation>(
+        [&] { return worker_->negotiate(roomId, participantId, parsed, tracks, subscriptions); });
+}
+
+void MediaRouter::removeParticipant(const std::string& participantId)
+{
+    worker_->run<void>([&] { worker_->remove(participantId); });
+}
+
+void MediaRouter::setMuted(const std::string& participantId, const std::string& kind, bool muted)
+{
+    worker_->run<void>([&] { worker_->setMuted(participantId, kind, muted); });
+}
+
+RouterStats MediaRouter::stats() const
+{
+    return worker_->stats();
+}
+
+std::uint16_t MediaRouter::port() const
+{
+    return worker_->port();
+}
+
+const std::string& MediaRouter::announcedAddress() const
+{
+    return worker_->announced();
+}
+
+} // namespace parley::router

@@ -1,0 +1,138 @@
+#include "udp_socket.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+namespace parley::router {
+
+std::string Endpoint::toString() const
+{
+    char text[INET6_ADDRSTRLEN] = "?";
+    if (address.ss_family == AF_INET) {
+        const auto& a = reinterpret_cast<const sockaddr_in&>(address);
+        inet_ntop(AF_INET, &a.sin_addr, text, sizeof text);
+        return std::string(text) + ":" + std::to_string(ntohs(a.sin_port));
+    }
+    const auto& a = reinterpret_cast<const sockaddr_in6&>(address);
+    inet_ntop(AF_INET6, &a.sin6_addr, text, sizeof text);
+    return "[" + std::string(text) + "]:" + std::to_string(ntohs(a.sin6_port));
+}
+
+UdpSocket::UdpSocket(const std::string& address, std::uint16_t port)
+{
+    sockaddr_storage storage{};
+    socklen_t length = 0;
+    auto& v4 = reinterpret_cast<sockaddr_in&>(storage);
+    auto& v6 = reinterpret_cast<sockaddr_in6&>(storage);
+    if (inet_pton(AF_INET, address.c_str(), &v4.sin_addr) == 1) {
+        v4.sin_family = AF_INET;
+        v4.sin_port = htons(port);
+        length = sizeof v4;
+    }
+    else if (inet_pton(AF_INET6, address.c_str(), &v6.sin6_addr) == 1) {
+        v6.sin6_family = AF_INET6;
+        v6.sin6_port = htons(port);
+        length = sizeof v6;
+    }
+    else {
+        throw std::runtime_error("media address '" + address + "' is not an IP address");
+    }
+    fd_ = ::socket(storage.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd_ < 0)
+        throw std::runtime_error(std::string("cannot create the media socket: ") + std::strerror(errno));
+    // Room for bursts: a keyframe fanned out to 50 subscribers is hundreds of datagrams.
+    const int bufferBytes = 4 * 1024 * 1024;
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &bufferBytes, sizeof bufferBytes);
+    ::setsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &bufferBytes, sizeof bufferBytes);
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&storage), length) != 0) {
+        const auto error = errno;
+        ::close(fd_);
+        throw std::runtime_error("cannot bind the media port " + address + ":" + std::to_string(port) +
+                                 ": " + std::strerror(error));
+    }
+    sockaddr_storage bound{};
+    socklen_t boundLength = sizeof bound;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&bound), &boundLength);
+    port_ = ntohs(bound.ss_family == AF_INET ? reinterpret_cast<sockaddr_in&>(bound).sin_port
+                                             : reinterpret_cast<sockaddr_in6&>(bound).sin6_port);
+}
+
+UdpSocket::~UdpSocket()
+{
+    if (fd_ >= 0)
+        ::close(fd_);
+}
+
+ReceiveBatch::ReceiveBatch()
+{
+    for (std::size_t i = 0; i < kSlots; ++i) {
+        vectors_[i] = {buffers_[i].data(), kSlotBytes};
+        headers_[i] = {};
+        headers_[i].msg_hdr.msg_iov = &vectors_[i];
+        headers_[i].msg_hdr.msg_iovlen = 1;
+        headers_[i].msg_hdr.msg_name = &addresses_[i];
+    }
+}
+
+std::size_t ReceiveBatch::receive(int fd)
+{
+    for (std::size_t i = 0; i < kSlots; ++i)
+        headers_[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+    const int received = ::recvmmsg(fd, headers_.data(), kSlots, MSG_DONTWAIT, nullptr);
+    if (received <= 0)
+        return 0;
+    for (int i = 0; i < received; ++i) {
+        // A datagram larger than a slot is truncated by the kernel: mark it empty (dropped).
+        lengths_[static_cast<std::size_t>(i)] =
+            (headers_[static_cast<std::size_t>(i)].msg_hdr.msg_flags & MSG_TRUNC) ? 0 : headers_[static_cast<std::size_t>(i)].msg_len;
+    }
+    return static_cast<std::size_t>(received);
+}
+
+SendBatch::SendBatch(int fd) : fd_(fd) {}
+
+std::span<std::uint8_t> SendBatch::slot()
+{
+    if (count_ == kSlots)
+        flush();
+    return {buffers_[count_].data(), kSlotBytes};
+}
+
+void SendBatch::commit(std::size_t length, const Endpoint& to)
+{
+    destinations_[count_] = to;
+    vectors_[count_] = {buffers_[count_].data(), length};
+    headers_[count_] = {};
+    headers_[count_].msg_hdr.msg_iov = &vectors_[count_];
+    headers_[count_].msg_hdr.msg_iovlen = 1;
+    headers_[count_].msg_hdr.msg_name = &destinations_[count_].address;
+    headers_[count_].msg_hdr.msg_namelen = destinations_[count_].length;
+    ++count_;
+}
+
+std::size_t SendBatch::flush()
+{
+    std::size_t sent = 0;
+    while (sent < count_) {
+        const int result = ::sendmmsg(fd_, headers_.data() + sent, static_cast<unsigned>(count_ - sent), 0);
+        if (result <= 0) {
+            if (result < 0 && errno == EINTR)
+                continue;
+            // A full socket buffer or an unreachable peer: the rest of this batch is lost,
+            // as UDP would lose it anyway; skip the datagram that failed.
+            ++sent;
+            continue;
+        }
+        sent += static_cast<std::size_t>(result);
+    }
+    const auto total = count_;
+    count_ = 0;
+    return total;
+}
+
+} // namespace parley::router

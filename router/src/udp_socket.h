@@ -1,0 +1,85 @@
+#pragma once
+
+#include "endpoint.h"
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include <sys/socket.h>
+
+namespace parley::router {
+
+/// The router's one UDP socket, non-blocking, with batched receive and send
+/// (recvmmsg/sendmmsg). Closed on destruction.
+class UdpSocket
+{
+public:
+    /// Binds `address`:`port` (port 0: any free port). Throws std::runtime_error naming the
+    /// address when that fails.
+    UdpSocket(const std::string& address, std::uint16_t port);
+    ~UdpSocket();
+    UdpSocket(const UdpSocket&) = delete;
+    UdpSocket& operator=(const UdpSocket&) = delete;
+
+    int descriptor() const { return fd_; }
+    std::uint16_t port() const { return port_; }
+
+private:
+    int fd_ = -1;
+    std::uint16_t port_ = 0;
+};
+
+/// Fixed buffers for one recvmmsg call: `kSlots` datagrams of up to `kSlotBytes`.
+class ReceiveBatch
+{
+public:
+    static constexpr std::size_t kSlots = 32;
+    static constexpr std::size_t kSlotBytes = 2048;
+
+    ReceiveBatch();
+    /// Receives what is waiting (without blocking); returns how many datagrams arrived.
+    std::size_t receive(int fd);
+    std::span<std::uint8_t> datagram(std::size_t i) { return {buffers_[i].data(), lengths_[i]}; }
+    Endpoint from(std::size_t i) const
+    {
+        return Endpoint::from(addresses_[i], headers_[i].msg_hdr.msg_namelen);
+    }
+
+private:
+    std::array<std::array<std::uint8_t, kSlotBytes>, kSlots> buffers_;
+    std::array<sockaddr_storage, kSlots> addresses_;
+    std::array<iovec, kSlots> vectors_;
+    std::array<mmsghdr, kSlots> headers_;
+    std::array<std::size_t, kSlots> lengths_{};
+};
+
+/// Datagrams waiting to go out, written into fixed slots and sent with sendmmsg.
+class SendBatch
+{
+public:
+    static constexpr std::size_t kSlots = 256;
+    static constexpr std::size_t kSlotBytes = 2048;
+
+    explicit SendBatch(int fd);
+
+    /// A slot to fill; the caller writes at most kSlotBytes and then commits. Flushes first
+    /// when every slot is taken.
+    std::span<std::uint8_t> slot();
+    void commit(std::size_t length, const Endpoint& to);
+    /// Sends everything queued; returns how many datagrams the kernel took.
+    std::size_t flush();
+    std::size_t pending() const { return count_; }
+
+private:
+    int fd_;
+    std::size_t count_ = 0;
+    std::array<std::array<std::uint8_t, kSlotBytes>, kSlots> buffers_;
+    std::array<Endpoint, kSlots> destinations_;
+    std::array<iovec, kSlots> vectors_;
+    std::array<mmsghdr, kSlots> headers_;
+};
+
+} // namespace parley::router
