@@ -1,0 +1,378 @@
+#include "browser_dtls.h"
+
+#include <parley/router/media_router.h>
+#include <parley/router/packet_kind.h>
+#include <parley/router/rtcp_packet.h>
+#include <parley/router/rtp_packet.h>
+#include <parley/router/sdp.h>
+#include <parley/router/srtp_session.h>
+#include <parley/router/stun_message.h>
+
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <random>
+#include <thread>
+
+using namespace parley::router;
+using namespace std::chrono_literals;
+using parley::router::test::BrowserSide;
+using parley::router::test::Bytes;
+
+namespace {
+
+/// A WebRTC endpoint as the router sees one, built from our own STUN writer, an OpenSSL DTLS
+/// client and libsrtp, over a real UDP socket on 127.0.0.1.
+class Peer
+{
+public:
+    explicit Peer(const std::string& name)
+        : dtls_("SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80"), ufrag_(name + "uf"),
+          fd_(::socket(AF_INET, SOCK_DGRAM, 0))
+    {
+        sockaddr_in local{};
+        local.sin_family = AF_INET;
+        inet_pton(AF_INET, "127.0.0.1", &local.sin_addr);
+        REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local) == 0);
+        timeval timeout{0, 50000};
+        ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    }
+    ~Peer() { ::close(fd_); }
+
+    struct Section
+    {
+        std::string mid;
+        std::string kind;      ///< audio or video
+        std::string direction; ///< sendonly or recvonly
+        std::uint32_t ssrc = 0;
+    };
+
+    std::string offer(const std::vector<Section>& sections) const
+    {
+        std::string sdp = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE";
+        for (const auto& s : sections)
+            sdp += " " + s.mid;
+        sdp += "\r\n";
+        for (const auto& s : sections) {
+            const bool audio = s.kind == "audio";
+            sdp += "m=" + s.kind + " 9 UDP/TLS/RTP/SAVPF " + (audio ? "111" : "96") + "\r\n";
+            sdp += "c=IN IP4 0.0.0.0\r\na=mid:" + s.mid + "\r\na=ice-ufrag:" + ufrag_ +
+                   "\r\na=ice-pwd:peerpasswordpeerpassword\r\na=fingerprint:" + dtls_.fingerprint() +
+                   "\r\na=setup:actpass\r\na=" + s.direction + "\r\na=rtcp-mux\r\n";
+            sdp += audio ? "a=rtpmap:111 opus/48000/2\r\n" : "a=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 nack pli\r\n";
+            if (s.ssrc)
+                sdp += "a=ssrc:" + std::to_string(s.ssrc) + " cname:peer\r\n";
+        }
+        return sdp;
+    }
+
+    void applyAnswer(const std::string& answer)
+    {
+        const auto parsed = parseSdpOffer(answer);
+        for (const auto& media : parsed.media) {
+            if (media.port != 0 && routerUfrag_.empty()) {
+                routerUfrag_ = media.iceUfrag;
+                routerPassword_ = media.icePwd;
+                routerPort_ = static_cast<std::uint16_t>(media.port);
+            }
+            if (!media.ssrcs.empty())
+                sendSsrcs_[media.mid] = media.ssrcs.front();
+        }
+    }
+
+    std::uint32_t ssrcFor(const std::string& mid) const { return sendSsrcs_.at(mid); }
+
+    /// ICE check with USE-CANDIDATE, then the DTLS handshake; true when both succeed.
+    bool connect()
+    {
+        std::array<std::uint8_t, 12> id{9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2};
+        std::uint8_t request[256];
+        const auto length = writeStunBindingRequest(request, id, routerUfrag_ + ":" + ufrag_, routerPassword_, true);
+        send({request, length});
+        bool answered = false;
+        for (int i = 0; i < 40 && !answered; ++i) {
+            const auto reply = receiveRaw();
+            StunMessage message;
+            answered = !reply.empty() && parseStun(reply, message) == StunParseResult::Ok &&
+                       message.type == StunMessage::kBindingSuccess &&
+                       stunIntegrityValid(reply, message, routerPassword_);
+        }
+        if (!answered)
+            return false;
+        Bytes incoming;
+        for (int i = 0; i < 60 && !dtls_.done(); ++i) {
+            const auto outgoing = dtls_.step(incoming);
+            if (!outgoing.empty())
+                send(outgoing);
+            incoming = receiveRaw();
+        }
+        if (!dtls_.done())
+            return false;
+        const bool gcm = dtls_.profile() == SRTP_AEAD_AES_128_GCM;
+        profile_ = gcm ? SrtpProfile::AeadAes128Gcm : SrtpProfile::Aes128CmHmacSha1_80;
+        const auto [client, server] = dtls_.keys(16, gcm ? 12 : 14);
+        outbound_ = std::make_unique<SrtpSession>(profile_, SrtpSession::Direction::Outbound, client);
+        inbound_ = std::make_unique<SrtpSession>(profile_, SrtpSession::Direction::Inbound, server);
+        return true;
+    }
+
+    void sendRtp(std::uint32_t ssrc, std::uint8_t payloadType, std::uint16_t sequence, std::uint8_t marker)
+    {
+        // With a one-byte header extension (mid), which the router must strip.
+        Bytes packet{0x90, payloadType, static_cast<std::uint8_t>(sequence >> 8), static_cast<std::uint8_t>(sequence),
+                     0, 0, 0, static_cast<std::uint8_t>(sequence), static_cast<std::uint8_t>(ssrc >> 24),
+                     static_cast<std::uint8_t>(ssrc >> 16), static_cast<std::uint8_t>(ssrc >> 8),
+                     static_cast<std::uint8_t>(ssrc), 0xbe, 0xde, 0x00, 0x01, 0x10, '0', 0x00, 0x00};
+        for (int i = 0; i < 50; ++i)
+            packet.push_back(static_cast<std::uint8_t>(marker + i));
+        const auto plain = packet.size();
+        packet.resize(plain + kSrtpMaxTrailer);
+        const auto length = outbound_->protectRtp(packet.data(), plain, packet.size());
+        REQUIRE(length > 0);
+        packet.resize(length);
+        send(packet);
+    }
+
+    /// The next RTP packet the router sends us (decrypted), or empty after `timeout`. Counts
+    /// the PLIs that arrive meanwhile.
+    Bytes receiveRtp(std::chrono::milliseconds timeout = 1000ms)
+    {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (std::chrono::steady_clock::now() < deadline) {
+            auto datagram = receiveRaw();
+            if (datagram.empty() || !inbound_)
+                continue;
+            const auto kind = classify(datagram);
+            if (kind == PacketKind::Rtp) {
+                const auto length = inbound_->unprotectRtp(datagram.data(), datagram.size());
+                if (length == 0)
+                    continue;
+                datagram.resize(length);
+                return datagram;
+            }
+            if (kind == PacketKind::Rtcp) {
+                const auto length = inbound_->unprotectRtcp(datagram.data(), datagram.size());
+                forEachRtcp({datagram.data(), length}, [&](const RtcpView& v) {
+                    if (v.type == kRtcpPayloadFeedback && v.count == 1)
+                        ++plis;
+                    if (v.type == kRtcpReceiverReport)
+                        ++receiverReports;
+                });
+            }
+        }
+        return {};
+    }
+
+    void send(std::span<const std::uint8_t> datagram) const
+    {
+        sockaddr_in to{};
+        to.sin_family = AF_INET;
+        to.sin_port = htons(routerPort_);
+        inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+        ::sendto(fd_, datagram.data(), datagram.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+    }
+
+    /// Reads and forgets whatever is waiting.
+    void drain()
+    {
+        while (!receiveRtp(150ms).empty()) {
+        }
+    }
+
+    int plis = 0;
+    int receiverReports = 0;
+
+private:
+    Bytes receiveRaw()
+    {
+        Bytes buffer(2048);
+        const auto received = ::recv(fd_, buffer.data(), buffer.size(), 0);
+        buffer.resize(received > 0 ? static_cast<std::size_t>(received) : 0);
+        return buffer;
+    }
+
+    BrowserSide dtls_;
+    std::string ufrag_;
+    int fd_;
+    std::string routerUfrag_;
+    std::string routerPassword_;
+    std::uint16_t routerPort_ = 0;
+    std::map<std::string, std::uint32_t> sendSsrcs_;
+    SrtpProfile profile_ = SrtpProfile::AeadAes128Gcm;
+    std::unique_ptr<SrtpSession> outbound_;
+    std::unique_ptr<SrtpSession> inbound_;
+};
+
+RouterSettings loopback()
+{
+    RouterSettings settings;
+    settings.listenAddress = "127.0.0.1";
+    settings.port = 0;
+    settings.announcedAddress = "127.0.0.1";
+    return settings;
+}
+
+} // namespace
+
+TEST_CASE("Router: a publisher's audio and video reach a subscriber, rewritten and re-encrypted")
+{
+    MediaRouter router(loopback());
+    Peer alice("alice"), bob("bob");
+
+    const auto aliceOffer = alice.offer({{"0", "audio", "sendonly", 1111}, {"1", "video", "sendonly", 2222}});
+    const auto published = router.negotiate(1, "alice", aliceOffer, {{"0", "audio"}, {"1", "video"}}, {});
+    REQUIRE(published.published.size() == 2);
+    CHECK(published.published[0].id == "alice/0");
+    CHECK(published.published[1].kind == "video");
+    CHECK(published.answer.find("a=recvonly") != std::string::npos);
+    alice.applyAnswer(published.answer);
+    REQUIRE(alice.connect());
+
+    const auto bobOffer = bob.offer({{"0", "audio", "recvonly"}, {"1", "video", "recvonly"}});
+    const auto subscribed = router.negotiate(1, "bob", bobOffer, {}, {{"0", "alice/0"}, {"1", "alice/1"}});
+    CHECK(subscribed.published.empty());
+    bob.applyAnswer(subscribed.answer);
+    REQUIRE(bob.connect());
+    const auto audioSsrc = bob.ssrcFor("0");
+    const auto videoSsrc = bob.ssrcFor("1");
+    CHECK(audioSsrc != 1111);
+
+    // A subscriber that connects asks its publisher for a keyframe.
+    std::this_thread::sleep_for(100ms);
+    alice.receiveRtp(300ms);
+    CHECK(alice.plis >= 1);
+
+    bool gotAudio = false, gotVideo = false;
+    for (std::uint16_t seq = 1; seq <= 20 && !(gotAudio && gotVideo); ++seq) {
+        alice.sendRtp(1111, 111, seq, 0x40);
+        alice.sendRtp(2222, 96, seq, 0x80);
+        for (int i = 0; i < 2; ++i) {
+            const auto packet = bob.receiveRtp(300ms);
+            RtpView view;
+            if (packet.empty() || !parseRtp(packet, view))
+                continue;
+            CHECK(view.extensionProfile == 0); // the publisher's header extension is gone
+            CHECK(view.payloadLength == 50);
+            if (view.ssrc == audioSsrc) {
+                gotAudio = true;
+                CHECK(view.payloadType == 111);
+                CHECK(packet[view.payloadOffset] == 0x40);
+            }
+            if (view.ssrc == videoSsrc) {
+                gotVideo = true;
+                CHECK(view.payloadType == 96);
+                CHECK(packet[view.payloadOffset] == 0x80);
+            }
+        }
+    }
+    CHECK(gotAudio);
+    CHECK(gotVideo);
+    CHECK(router.stats().packetsForwarded >= 2);
+
+    // The publisher gets receiver reports about what it sends.
+    for (std::uint16_t seq = 21; seq < 40; ++seq) {
+        alice.sendRtp(1111, 111, seq, 0x40);
+        alice.receiveRtp(80ms);
+    }
+    CHECK(alice.receiverReports >= 1);
+
+    // A moderator's mute drops Alice's audio in the router, whatever she sends; video goes on.
+    bob.drain();
+    router.setMuted("alice", "audio", true);
+    int audioAfterMute = 0, videoAfterMute = 0;
+    for (std::uint16_t seq = 100; seq < 110; ++seq) {
+        alice.sendRtp(1111, 111, seq, 0x40);
+        alice.sendRtp(2222, 96, seq, 0x80);
+    }
+    for (int i = 0; i < 20; ++i) {
+        const auto packet = bob.receiveRtp(200ms);
+        RtpView view;
+        if (packet.empty() || !parseRtp(packet, view))
+            continue;
+        audioAfterMute += view.ssrc == audioSsrc;
+        videoAfterMute += view.ssrc == videoSsrc;
+    }
+    CHECK(audioAfterMute == 0);
+    CHECK(videoAfterMute >= 5);
+    CHECK(router.stats().droppedMuted >= 10);
+    router.setMuted("alice", "audio", false);
+    alice.sendRtp(1111, 111, 111, 0x40);
+    CHECK_FALSE(bob.receiveRtp(500ms).empty()); // lifted
+
+    // When Alice leaves (or is kicked), nothing of hers reaches Bob any more.
+    bob.drain();
+    router.removeParticipant("alice");
+    alice.sendRtp(1111, 111, 200, 0x40);
+    CHECK(bob.receiveRtp(500ms).empty());
+}
+
+TEST_CASE("Router: packets never cross rooms, and unknown senders are dropped and counted")
+{
+    MediaRouter router(loopback());
+    Peer alice("alice"), eve("eve");
+    const auto published = router.negotiate(1, "alice", alice.offer({{"0", "audio", "sendonly", 1111}}), {{"0", "audio"}}, {});
+    alice.applyAnswer(published.answer);
+    REQUIRE(alice.connect());
+
+    // Eve is in room 2 and asks for Alice's track by its id: the section stays inactive.
+    const auto answer = router.negotiate(2, "eve", eve.offer({{"0", "audio", "recvonly"}}), {}, {{"0", "alice/0"}});
+    CHECK(answer.answer.find("a=inactive") != std::string::npos);
+    eve.applyAnswer(answer.answer);
+    REQUIRE(eve.connect());
+    for (std::uint16_t seq = 1; seq < 10; ++seq)
+        alice.sendRtp(1111, 111, seq, 1);
+    CHECK(eve.receiveRtp(500ms).empty());
+
+    // Someone who never passed an ICE check: media and DTLS are dropped.
+    Peer stranger("stranger");
+    stranger.applyAnswer(published.answer);
+    const auto before = router.stats().droppedUnknownAddress;
+    const Bytes fakeRtp{0x80, 111, 0, 1, 0, 0, 0, 1, 0, 0, 0x04, 0x57, 1, 2, 3};
+    stranger.send(fakeRtp);
+    const Bytes fakeDtls{22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0};
+    stranger.send(fakeDtls);
+    std::this_thread::sleep_for(200ms);
+    CHECK(router.stats().droppedUnknownAddress >= before + 2);
+    // A STUN check with the wrong password is not answered.
+    std::array<std::uint8_t, 12> id{};
+    std::uint8_t request[256];
+    const auto stats = router.stats();
+    const auto length = writeStunBindingRequest(request, id, "nobody:stranger", "wrong", true);
+    stranger.send({request, length});
+    std::this_thread::sleep_for(100ms);
+    CHECK(router.stats().stunAnswered == stats.stunAnswered);
+}
+
+TEST_CASE("Router: random datagrams are dropped and counted, and the router keeps forwarding")
+{
+    MediaRouter router(loopback());
+    Peer alice("alice"), bob("bob");
+    alice.applyAnswer(router.negotiate(1, "alice", alice.offer({{"0", "audio", "sendonly", 1111}}), {{"0", "audio"}}, {}).answer);
+    REQUIRE(alice.connect());
+    bob.applyAnswer(router.negotiate(1, "bob", bob.offer({{"0", "audio", "recvonly"}}), {}, {{"0", "alice/0"}}).answer);
+    REQUIRE(bob.connect());
+
+    std::mt19937 random(7983);
+    for (int i = 0; i < 3000; ++i) {
+        Bytes noise(random() % 300);
+        for (auto& byte : noise)
+            byte = static_cast<std::uint8_t>(random());
+        (i % 2 ? alice : bob).send(noise); // from known addresses too: SRTP authentication drops them
+    }
+    std::this_thread::sleep_for(300ms);
+    const auto stats = router.stats();
+    CHECK(stats.droppedMalformed + stats.droppedAuthentication + stats.droppedUnknownAddress > 1000);
+
+    bool delivered = false;
+    for (std::uint16_t seq = 1; seq < 20 && !delivered; ++seq) {
+        alice.sendRtp(1111, 111, seq, 7);
+        delivered = !bob.receiveRtp(200ms).empty();
+    }
+    CHECK(delivered);
+
+    CHECK_THROWS_AS(router.negotiate(1, "carol", "v=0\r\nm=audio 9\r\n", {}, {}), SdpError);
+    CHECK_THROWS_AS(router.negotiate(1, "dave", "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\n", {}, {}),
+                    SdpError); // no fingerprint
+}
