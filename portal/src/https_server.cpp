@@ -17,6 +17,7 @@
 #include "signaling_handler.h"
 #include "signaling_hub.h"
 #include "signaling_session.h"
+#include "static_file_handler.h"
 #include "user_handlers.h"
 
 #include <parley/portal/account_service.h>
@@ -94,6 +95,11 @@ std::unique_ptr<RequestRouter> makeRouter(const HandlerContext& context,
     router->add("/api/v1/rooms/{id}/invitations/{invitation}", {"DELETE"}, Access::SignedIn, make<InvitationHandler>(context));
     // Guests and users alike; the join message says who they are.
     router->add("/ws", {"GET"}, Access::Public, make<SignalingHandler>(context));
+    const auto page = [context, webRoot = settings.webRoot] {
+        return std::make_unique<StaticFileHandler>(context, webRoot);
+    };
+    router->add("/join/{link}", {"GET"}, Access::Public, page);
+    router->add("/static/{file}", {"GET"}, Access::Public, page);
     return router;
 }
 
@@ -120,14 +126,14 @@ struct HttpsServer::Impl
 
     Impl(const HttpsSettings& settings, const AccountSettings& accountSettings,
          const MeetingSettings& meetingSettings, storage::Database& database,
-         storage::AuditLog& audit)
+         storage::AuditLog& audit, router::MediaRouter* media)
         : accounts(database, audit, accountSettings),
           directory(database, accountSettings.directory),
           sessions(database, audit, accountSettings, directory),
           rooms(database, audit, meetingSettings),
           signalingHub(meetingSettings.signaling),
           pinThrottle(meetingSettings.pinThrottle),
-          signaling{rooms, registry, audit, pinThrottle},
+          signaling{rooms, registry, audit, pinThrottle, media},
           services{database, audit, accounts, sessions, directory, rooms, registry, signalingHub, signaling},
           tls(makeServerTlsContext(settings.certificateFile, settings.privateKeyFile)),
           socket(bindSocket(settings, tls)),
@@ -151,8 +157,8 @@ struct HttpsServer::Impl
 
 HttpsServer::HttpsServer(const HttpsSettings& settings, const AccountSettings& accounts,
                          const MeetingSettings& meetings, storage::Database& database,
-                         storage::AuditLog& audit)
-    : impl_(std::make_unique<Impl>(settings, accounts, meetings, database, audit))
+                         storage::AuditLog& audit, router::MediaRouter* media)
+    : impl_(std::make_unique<Impl>(settings, accounts, meetings, database, audit, media))
 {}
 
 std::int64_t HttpsServer::removeExpiredSessions()

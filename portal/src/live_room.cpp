@@ -262,8 +262,15 @@ std::string LiveRoom::deny(const std::string& actor, const std::string& target)
     return "not_waiting";
 }
 
+bool LiveRoom::isPresent(const std::string& id) const
+{
+    std::lock_guard lock(mutex_);
+    return std::any_of(present_.begin(), present_.end(), [&](const Participant& p) { return p.id == id; });
+}
+
 std::string LiveRoom::muteByModerator(const std::string& actor, const std::string& target,
-                                      const std::string& kind, bool muted)
+                                      const std::string& kind, bool muted,
+                                      std::vector<std::string>* affected)
 {
     std::lock_guard lock(mutex_);
     if (auto error = requireModerator(actor); !error.empty())
@@ -274,6 +281,8 @@ std::string LiveRoom::muteByModerator(const std::string& actor, const std::strin
         if (flag == muted)
             return;
         flag = muted;
+        if (affected)
+            affected->push_back(participant.id);
         announceUpdated(participant);
     };
     if (target.empty()) {

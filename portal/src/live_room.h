@@ -58,8 +58,12 @@ public:
     std::string deny(const std::string& actor, const std::string& target);
     /// Mutes (or lets unmute) `kind` ("audio" or "video") of one participant, or of everyone
     /// but the actor when `target` is empty.
+    /// `affected` receives the ids whose state changed (for the router to enforce).
     std::string muteByModerator(const std::string& actor, const std::string& target,
-                                const std::string& kind, bool muted);
+                                const std::string& kind, bool muted,
+                                std::vector<std::string>* affected = nullptr);
+    /// Whether `id` is present (admitted), not waiting.
+    bool isPresent(const std::string& id) const;
     /// Removes the target; fills `removed` with who it was (to revoke their key and audit).
     std::string kick(const std::string& actor, const std::string& target,
                      std::optional<Participant>& removed);

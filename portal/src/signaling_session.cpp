@@ -8,6 +8,8 @@
 #include "room_service.h"
 #include "text_validation.h"
 
+#include <parley/router/media_router.h>
+#include <parley/router/sdp.h>
 #include <parley/storage/audit_log.h>
 
 #include <Poco/JSON/Parser.h>
@@ -174,6 +176,10 @@ void SignalingSession::dispatch(const std::string& type, const Poco::JSON::Objec
     else if (type == "media.state")
         error = room_->setOwnMedia(participantId_, optionalBool(*message, "audioMuted"),
                                    optionalBool(*message, "videoMuted"));
+    else if (type == "media.offer" && !message->has("to")) {
+        negotiateMedia(*message);
+        return;
+    }
     else if (type.starts_with("media."))
         error = room_->relay(participantId_, requireString(*message, "to", kMaxIdBytes), message);
     else {
@@ -206,7 +212,12 @@ void SignalingSession::moderate(const std::string& type, const Poco::JSON::Objec
         const bool all = optionalBool(message, "all").value_or(false);
         const auto target = all ? std::string() : participantIdParam(message);
         const bool muted = optionalBool(message, "muted").value_or(true);
-        error = live.muteByModerator(participantId_, target, kind, muted);
+        std::vector<std::string> affected;
+        error = live.muteByModerator(participantId_, target, kind, muted, &affected);
+        // The router enforces it: the participant's packets are dropped, whatever it does.
+        if (context_.media)
+            for (const auto& id : affected)
+                context_.media->setMuted(id, kind, muted);
         details.add("participant", all ? "all" : target).add("kind", kind).add("muted", muted);
         action = "participant.mute";
     }
@@ -215,6 +226,8 @@ void SignalingSession::moderate(const std::string& type, const Poco::JSON::Objec
         std::optional<Participant> removed;
         error = live.kick(participantId_, target, removed);
         if (error.empty()) {
+            if (context_.media)
+                context_.media->removeParticipant(target);
             details.add("participant", target).add("name", removed->identity.displayName);
             if (removed->identity.invitationId) {
                 // A kicked invitee's key stops working: they cannot come back with it.
@@ -269,10 +282,52 @@ void SignalingSession::moderate(const std::string& type, const Poco::JSON::Objec
         return;
     }
     audit(action, "success", details.text());
-    if (type == "end") {
-        room_.reset();
-        participantId_.clear();
+    if (type == "end")
+        onDisconnect("meeting ended");
+}
+
+void SignalingSession::negotiateMedia(const Poco::JSON::Object& message)
+{
+    if (!context_.media)
+        throw HttpError(Poco::Net::HTTPResponse::HTTP_SERVICE_UNAVAILABLE, "media_unavailable",
+                        "this server runs without a media router");
+    if (!room_->isPresent(participantId_))
+        throw HttpError(Poco::Net::HTTPResponse::HTTP_FORBIDDEN, "not_joined",
+                        "wait until you are admitted");
+    const auto sdp = requireString(message, "sdp", 256 * 1024);
+    // mid -> label and mid -> track id maps, each a small JSON object of strings.
+    const auto stringMap = [&message](const std::string& field) {
+        std::map<std::string, std::string> result;
+        if (!message.has(field))
+            return result;
+        const auto object = message.getObject(field);
+        if (!object || object->size() > 64)
+            throw HttpError(Poco::Net::HTTPResponse::HTTP_BAD_REQUEST, "invalid_request",
+                            "'" + field + "' must be an object of at most 64 strings");
+        for (const auto& name : object->getNames())
+            result[name.substr(0, 32)] = requireString(*object, name, 128);
+        return result;
+    };
+    const auto tracks = stringMap("tracks");
+    const auto subscriptions = stringMap("subscriptions");
+    router::Negotiation negotiation;
+    try {
+        negotiation = context_.media->negotiate(roomId_, participantId_, sdp, tracks, subscriptions);
     }
+    catch (const router::SdpError& e) {
+        throw HttpError(Poco::Net::HTTPResponse::HTTP_BAD_REQUEST, "invalid_sdp", e.what());
+    }
+    Poco::JSON::Object answer(Poco::JSON_PRESERVE_KEY_ORDER);
+    answer.set("type", "media.answer");
+    answer.set("sdp", negotiation.answer);
+    sink_->send(messageText(answer));
+    std::vector<MediaTrack> published;
+    for (const auto& track : negotiation.published)
+        published.push_back({track.id, track.kind, participantId_});
+    std::vector<MediaTrack> subscribed;
+    for (const auto& [mid, trackId] : subscriptions)
+        subscribed.push_back({trackId, "", trackId.substr(0, trackId.find('/'))});
+    room_->setTracks(participantId_, std::move(published), std::move(subscribed));
 }
 
 void SignalingSession::refuseJoin(const std::string& code, const std::string& text,
@@ -435,6 +490,8 @@ void SignalingSession::onDisconnect(const std::string& reason)
 {
     if (!room_)
         return;
+    if (context_.media)
+        context_.media->removeParticipant(participantId_);
     context_.registry.leave(roomId_, participantId_, reason);
     try {
         audit("room.leave", "success",

@@ -12,6 +12,9 @@
 namespace parley::storage {
 class AuditLog;
 }
+namespace parley::router {
+class MediaRouter;
+}
 
 namespace parley::portal {
 
@@ -26,6 +29,7 @@ struct SignalingContext
     RoomRegistry& registry;
     storage::AuditLog& audit;
     LoginThrottle& pinThrottle; ///< "room:<id>" as the account, the source address as address
+    router::MediaRouter* media = nullptr; ///< nullptr: media offers are refused
 };
 
 /// The signaling protocol of one connection (docs/signaling.md): join with a session,
@@ -57,6 +61,7 @@ private:
     void refuseJoin(const std::string& code, const std::string& text, std::int64_t roomId,
                     std::int64_t retryAfter = 0);
     void moderate(const std::string& type, const Poco::JSON::Object& message);
+    void negotiateMedia(const Poco::JSON::Object& message);
     void sendError(const std::string& code, const std::string& text, const std::string& request);
     void audit(const std::string& action, const std::string& outcome, const std::string& details);
     std::string actor() const;

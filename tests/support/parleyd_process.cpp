@@ -17,7 +17,9 @@ ParleydProcess::ParleydProcess(const std::vector<std::string>& args,
                              std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()) +
                              ".out"))
 {
-    std::vector<std::string> argv{PARLEYD_PATH};
+    // Tests run in parallel: each server's media port is a free one unless the test says
+    // otherwise (a later --set wins).
+    std::vector<std::string> argv{PARLEYD_PATH, "--set", "router.port=0"};
     argv.insert(argv.end(), args.begin(), args.end());
     pid_ = spawnProcess(argv, outputFile_, workDir);
 }

@@ -19,6 +19,9 @@ const std::vector<ConfigKey>& table()
         {"server.data_dir", "./parley-data", TextRule{false},
          "Directory for the database, the generated certificate and other state. Created with "
          "mode 0700 if missing. A relative path is taken from the working directory."},
+        {"server.web_root", "", TextRule{true},
+         "Directory holding the meeting page. Empty: portal/web of the source tree this "
+         "parleyd was built from."},
         {"server.max_body_bytes", "1048576", IntegerRule{1024, 1073741824},
          "Largest request body accepted; larger requests are answered 413."},
         {"server.max_threads", "16", IntegerRule{2, 1024},
@@ -97,6 +100,17 @@ const std::vector<ConfigKey>& table()
          "A connection that has not sent join by then is closed."},
         {"signaling.idle_timeout_seconds", "60", IntegerRule{5, 3600},
          "A connection from which nothing (not even a pong) arrives for this long is closed."},
+        {"router.enabled", "true", ChoiceRule{{"true", "false"}},
+         "Run the media router in this process (audio and video in meetings). false: signaling "
+         "only; media offers are refused."},
+        {"router.listen_address", "0.0.0.0", AddressRule{},
+         "IP address of the media port."},
+        {"router.port", "10000", IntegerRule{0, 65535},
+         "UDP port for all media (ICE, DTLS, SRTP) of all participants. 0 picks a free port "
+         "(tests)."},
+        {"router.announced_address", "", TextRule{true},
+         "The IP address browsers send media to, put in SDP candidates. Empty: listen_address "
+         "if it is a specific address, else the host's primary address."},
         {"ldap.enabled", "false", ChoiceRule{{"true", "false"}},
          "Let directory users log in (docs/ldap.md). A configuration saved through the admin "
          "API replaces this whole section until it is deleted there."},

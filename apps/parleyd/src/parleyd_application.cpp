@@ -7,6 +7,7 @@
 #include <parley/parleyd/config_error.h>
 #include <parley/parleyd/settings.h>
 #include <parley/portal/https_server.h>
+#include <parley/router/media_router.h>
 #include <parley/portal/server_certificate.h>
 #include <parley/portal/tls_context.h>
 #include <parley/storage/audit_log.h>
@@ -232,7 +233,17 @@ int ParleydApplication::serve()
                   "{\"version\":\"" PARLEY_VERSION "\"}"});
 
     settings.accounts.directory = settings.directory;
-    portal::HttpsServer server(settings.https, settings.accounts, settings.meetings, database, audit);
+    std::unique_ptr<router::MediaRouter> media;
+    if (settings.routerEnabled) {
+        try {
+            media = std::make_unique<router::MediaRouter>(settings.router);
+        }
+        catch (const std::runtime_error& e) {
+            throw portal::ListenError(e.what());
+        }
+    }
+    portal::HttpsServer server(settings.https, settings.accounts, settings.meetings, database, audit,
+                               media.get());
     const auto maintain = [&] {
         try {
             const auto pruned = audit.prune(settings.auditRetention);

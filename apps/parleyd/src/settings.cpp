@@ -5,6 +5,8 @@
 
 #include <parley/portal/address_list.h>
 
+#include <Poco/Net/IPAddress.h>
+
 #include <algorithm>
 #include <fstream>
 #include <istream>
@@ -146,6 +148,8 @@ Settings loadSettings(const std::optional<fs::path>& iniFile,
     https.keepAliveTimeout =
         std::chrono::seconds(integer(values, "server.keep_alive_timeout_seconds"));
     https.hstsMaxAge = std::chrono::seconds(integer(values, "tls.hsts_max_age_seconds"));
+    https.webRoot = values.at("server.web_root").empty() ? fs::path(PARLEY_WEB_ROOT)
+                                                         : fs::absolute(values.at("server.web_root"));
 
     const bool hasCertificate = !values.at("tls.certificate").empty();
     const bool hasKey = !values.at("tls.private_key").empty();
@@ -207,6 +211,19 @@ Settings loadSettings(const std::optional<fs::path>& iniFile,
     signaling.joinTimeout = std::chrono::seconds(integer(values, "signaling.join_timeout_seconds"));
     signaling.idleTimeout = std::chrono::seconds(integer(values, "signaling.idle_timeout_seconds"));
     signaling.pingInterval = std::min(signaling.pingInterval, signaling.idleTimeout / 3);
+
+    settings.routerEnabled = values.at("router.enabled") == "true";
+    settings.router.listenAddress = values.at("router.listen_address");
+    settings.router.port = static_cast<std::uint16_t>(integer(values, "router.port"));
+    settings.router.announcedAddress = values.at("router.announced_address");
+    if (!settings.router.announcedAddress.empty()) {
+        Poco::Net::IPAddress announced;
+        if (!Poco::Net::IPAddress::tryParse(settings.router.announcedAddress, announced) ||
+            announced.isWildcard())
+            throw ConfigError("configuration key 'router.announced_address' must be an IP address "
+                              "browsers can reach, such as 192.0.2.10; got '" +
+                              settings.router.announcedAddress + "'");
+    }
 
     settings.shutdownGrace = std::chrono::seconds(integer(values, "server.shutdown_grace_seconds"));
     settings.logLevel = values.at("log.level");

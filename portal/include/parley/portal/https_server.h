@@ -9,6 +9,10 @@
 #include <memory>
 #include <stdexcept>
 
+namespace parley::router {
+class MediaRouter;
+}
+
 namespace parley::storage {
 class AuditLog;
 class Database;
@@ -33,10 +37,11 @@ class HttpsServer
 public:
     /// Loads the TLS context and binds the listening socket (not yet accepting).
     /// Throws TlsSetupError for certificate problems and ListenError if the address cannot
-    /// be bound. `database` and `audit` must outlive the server.
+    /// be bound. `database`, `audit` and `media` must outlive the server; without `media`
+    /// meetings have signaling but media offers are refused.
     HttpsServer(const HttpsSettings& settings, const AccountSettings& accounts,
                 const MeetingSettings& meetings, storage::Database& database,
-                storage::AuditLog& audit);
+                storage::AuditLog& audit, router::MediaRouter* media = nullptr);
     ~HttpsServer();
 
     HttpsServer(const HttpsServer&) = delete;

@@ -31,6 +31,8 @@ struct HttpsSettings
     /// (checked on top of the portal list). Deny entries win over allow entries.
     AccessPolicy portalAccess;
     AccessPolicy adminAccess;
+    /// Where the meeting page's files are (portal/web in the source tree).
+    std::filesystem::path webRoot;
 };
 
 } // namespace parley::portal

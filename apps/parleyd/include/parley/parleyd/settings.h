@@ -4,6 +4,7 @@
 #include <parley/portal/account_settings.h>
 #include <parley/portal/https_settings.h>
 #include <parley/portal/meeting_settings.h>
+#include <parley/router/media_router.h>
 
 #include <chrono>
 #include <filesystem>
@@ -26,6 +27,8 @@ struct Settings
     bool generateCertificate = true;
     portal::AccountSettings accounts;
     portal::MeetingSettings meetings;
+    bool routerEnabled = true;
+    router::RouterSettings router;
     std::chrono::hours auditRetention{180 * 24};
     ldap::DirectorySettings directory;
     std::chrono::seconds shutdownGrace{10};

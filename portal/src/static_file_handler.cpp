@@ -1,0 +1,67 @@
+#include "static_file_handler.h"
+
+#include "http_error.h"
+
+#include <fstream>
+#include <map>
+#include <sstream>
+
+namespace parley::portal {
+
+const char* const kPageContentSecurityPolicy =
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "media-src 'self' blob: mediastream:; connect-src 'self'; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'none'";
+
+namespace {
+
+struct WebFile
+{
+    const char* name;
+    const char* contentType;
+};
+
+// Everything the page consists of; a request for any other name is a 404.
+const std::map<std::string, WebFile>& files()
+{
+    static const std::map<std::string, WebFile> table{
+        {"meeting.html", {"meeting.html", "text/html; charset=utf-8"}},
+        {"meeting.js", {"meeting.js", "text/javascript; charset=utf-8"}},
+        {"meeting.css", {"meeting.css", "text/css; charset=utf-8"}},
+        {"signaling.js", {"signaling.js", "text/javascript; charset=utf-8"}},
+        {"media.js", {"media.js", "text/javascript; charset=utf-8"}},
+        {"view.js", {"view.js", "text/javascript; charset=utf-8"}},
+    };
+    return table;
+}
+
+} // namespace
+
+void StaticFileHandler::handle(const ApiRequest& request, Poco::Net::HTTPServerResponse& response)
+{
+    const auto file = request.params.contains("file") ? request.params.at("file") : std::string("meeting.html");
+    const auto found = files().find(file);
+    if (found == files().end())
+        throw HttpError(Poco::Net::HTTPResponse::HTTP_NOT_FOUND, "not_found", "no such resource");
+    std::ifstream in(webRoot_ / found->second.name, std::ios::binary);
+    if (!in)
+        throw HttpError(Poco::Net::HTTPResponse::HTTP_NOT_FOUND, "not_found",
+                        "the meeting page is not installed on this server");
+    std::ostringstream body;
+    body << in.rdbuf();
+    const auto text = body.str();
+    response.set("Content-Security-Policy", kPageContentSecurityPolicy);
+    // The page may use the camera and microphone; nothing else.
+    response.set("Permissions-Policy", "camera=(self), microphone=(self), display-capture=(self), "
+                                       "geolocation=(), payment=(), usb=()");
+    response.setContentType(found->second.contentType);
+    response.setContentLength(static_cast<std::streamsize>(text.size()));
+    response.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_OK);
+    if (request.http.getMethod() == "HEAD") {
+        response.send();
+        return;
+    }
+    response.send() << text;
+}
+
+} // namespace parley::portal
