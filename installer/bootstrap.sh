@@ -107,9 +107,30 @@ build_libsrtp2() {
   ln -sfn "$prefix" "$CACHE_DIR/libsrtp2"
 }
 
+# The browser tests drive Debian's chromium with npm's playwright-core (never a downloaded
+# browser), pinned by tests/e2e/package-lock.json.
+install_e2e_modules() {
+  local e2e lock stamp
+  e2e="$(cd "$(dirname "$0")/.." && pwd)/tests/e2e"
+  lock="$e2e/package-lock.json"
+  stamp="$e2e/node_modules/.parley-lock"
+  if [ -f "$stamp" ] && cmp -s "$lock" "$stamp"; then
+    log "npm modules for the browser tests present"
+    return
+  fi
+  if ! command -v npm >/dev/null; then
+    log "installing npm"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm >/dev/null
+  fi
+  log "installing npm modules for the browser tests"
+  (cd "$e2e" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  cp "$lock" "$stamp"
+}
+
 main() {
   mkdir -p "$CACHE_DIR"
   install_packages
+  install_e2e_modules
   build_libsrtp2
   printf '%s\n' "$CACHE_DIR/libsrtp2"
 }

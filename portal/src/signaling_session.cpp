@@ -288,12 +288,12 @@ void SignalingSession::moderate(const std::string& type, const Poco::JSON::Objec
 
 void SignalingSession::negotiateMedia(const Poco::JSON::Object& message)
 {
-    if (!context_.media)
-        throw HttpError(Poco::Net::HTTPResponse::HTTP_SERVICE_UNAVAILABLE, "media_unavailable",
-                        "this server runs without a media router");
     if (!room_->isPresent(participantId_))
         throw HttpError(Poco::Net::HTTPResponse::HTTP_FORBIDDEN, "not_joined",
                         "wait until you are admitted");
+    if (!context_.media)
+        throw HttpError(Poco::Net::HTTPResponse::HTTP_SERVICE_UNAVAILABLE, "media_unavailable",
+                        "this server runs without a media router");
     const auto sdp = requireString(message, "sdp", 256 * 1024);
     // mid -> label and mid -> track id maps, each a small JSON object of strings.
     const auto stringMap = [&message](const std::string& field) {

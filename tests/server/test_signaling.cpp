@@ -1,5 +1,6 @@
 #include "signaling_fixture.h"
 
+#include <sstream>
 #include <thread>
 
 using namespace parley::test;
@@ -392,4 +393,67 @@ TEST_CASE("Signed-in users join by meeting ID; guests need the link")
     CHECK(codeOf(guest.join(R"("meetingId":")" + room.meetingId + R"(","name":"G")")) == "sign_in_required");
     WsClient unknown(server.port(), sessionCookie(server.admin()));
     CHECK(codeOf(unknown.join(R"("meetingId":"000000001")")) == "unknown_meeting");
+}
+
+TEST_CASE("A media offer without a recipient is answered by the media router; bad SDP is refused")
+{
+    SignalingServer server;
+    const auto room = personalRoom(server.owner, R"({"waitingRoom":false})");
+    auto owner = server.ownerJoins(room);
+    WsClient guest(server.port());
+    REQUIRE(codeOf(guest.join(guestJoin(room, "Publisher"))) == "joined");
+
+    const std::string offer =
+        "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n"
+        "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=ice-ufrag:abcd\r\n"
+        "a=ice-pwd:abcdabcdabcdabcdabcdabcd\r\na=fingerprint:sha-256 "
+        "01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF\r\n"
+        "a=setup:actpass\r\na=sendonly\r\na=rtcp-mux\r\na=rtpmap:111 opus/48000/2\r\na=ssrc:42 cname:x\r\n";
+    Poco::JSON::Object message;
+    message.set("type", "media.offer");
+    message.set("sdp", offer);
+    Poco::JSON::Object tracks;
+    tracks.set("0", "audio");
+    message.set("tracks", tracks);
+    std::ostringstream text;
+    message.stringify(text);
+    guest.sendText(text.str());
+    const auto answer = guest.expect("media.answer");
+    REQUIRE(answer);
+    const auto sdp = answer->getValue<std::string>("sdp");
+    CHECK(sdp.find("a=ice-lite") != std::string::npos);
+    CHECK(sdp.find("a=setup:passive") != std::string::npos);
+    CHECK(sdp.find("a=recvonly") != std::string::npos);
+    CHECK(sdp.find("typ host") != std::string::npos);
+
+    // Everyone learns what the guest publishes, to subscribe to it.
+    Poco::JSON::Object::Ptr update;
+    do
+        update = owner->expect("participant.updated");
+    while (update && update->getObject("participant")->getArray("tracks")->size() == 0);
+    REQUIRE(update);
+    const auto track = update->getObject("participant")->getArray("tracks")->getObject(0);
+    CHECK(track->getValue<std::string>("kind") == "audio");
+    CHECK(track->getValue<std::string>("id").find('/') != std::string::npos);
+
+    guest.sendText(R"({"type":"media.offer","sdp":"v=0\r\nm=audio 9\r\n"})");
+    const auto refused = guest.expect("error");
+    REQUIRE(refused);
+    CHECK(refused->getValue<std::string>("code") == "invalid_sdp");
+    CHECK(refused->getValue<std::string>("message").find("line 2") != std::string::npos);
+    guest.sendText(R"({"type":"media.offer","sdp":"v=0\r\n","tracks":[1,2]})");
+    CHECK(codeOf(guest.expect("error")) == "invalid_request");
+}
+
+TEST_CASE("Media offers wait for admission, and a server without a router says so")
+{
+    SignalingServer server({"--set", "router.enabled=false"});
+    const auto room = personalRoom(server.owner);
+    WsClient waiting(server.port());
+    REQUIRE(codeOf(waiting.join(guestJoin(room, "Waiting"))) == "lobby.waiting");
+    waiting.sendText(R"({"type":"media.offer","sdp":"v=0\r\n"})");
+    CHECK(codeOf(waiting.expect("error")) == "not_joined");
+    auto owner = server.ownerJoins(room);
+    owner->sendText(R"({"type":"media.offer","sdp":"v=0\r\n"})");
+    CHECK(codeOf(owner->expect("error")) == "media_unavailable");
 }
