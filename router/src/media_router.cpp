@@ -7,6 +7,7 @@
 #include <parley/router/sdp.h>
 #include <parley/router/stun_message.h>
 
+#include "rtp_forwarding.h"
 #include "udp_socket.h"
 
 #include <Poco/Logger.h>
@@ -440,25 +441,16 @@ void MediaRouter::Worker::handleRtp(Participant& p, std::span<std::uint8_t> data
         publication->maxSequence = view.sequence;
     }
 
-    // Each copy: the fixed header and CSRCs, then the payload; the header extension is
-    // dropped (the subscriber's section negotiates none), SSRC and payload type rewritten.
-    const std::size_t headerLength = 12 + 4 * (packet[0] & 0x0f);
-    const std::size_t bodyLength = packet.size() - view.payloadOffset;
     for (const auto& forward : publication->forwards) {
         auto& subscriber = *forward.subscriber;
         if (!subscriber.outbound || !subscriber.selected)
             continue;
         auto slot = send_.slot();
-        std::memcpy(slot.data(), packet.data(), headerLength);
-        std::memcpy(slot.data() + headerLength, packet.data() + view.payloadOffset, bodyLength);
-        slot[0] &= static_cast<std::uint8_t>(~0x10);
-        const auto plainLength = headerLength + bodyLength;
-        writeRtpSsrc(slot, forward.ssrc);
-        writeRtpPayloadType(slot, forward.payloadType);
-        const auto protectedLength = subscriber.outbound->protectRtp(slot.data(), plainLength, slot.size());
-        if (protectedLength == 0)
+        const auto length = writeForwardedCopy(packet, view, forward.ssrc, forward.payloadType,
+                                               *subscriber.outbound, slot);
+        if (length == 0)
             continue;
-        send_.commit(protectedLength, *subscriber.selected);
+        send_.commit(length, *subscriber.selected);
         forwarded_.fetch_add(1, std::memory_order_relaxed);
     }
 }
