@@ -70,6 +70,16 @@ TEST_CASE("DTLS-SRTP: a browser-like client negotiates AES-GCM and both sides de
     CHECK(keys.local == serverKeys);
     CHECK(keys.local != keys.remote);
 
+    // Another participant's handshake yields other keys.
+    BrowserSide other("SRTP_AEAD_AES_128_GCM");
+    std::deque<Bytes> fromRouter2;
+    DtlsTransport secondTransport(context, other.fingerprint(),
+                                  [&](std::span<const std::uint8_t> d) { fromRouter2.emplace_back(d.begin(), d.end()); });
+    handshake(other, secondTransport, fromRouter2);
+    REQUIRE(secondTransport.state() == DtlsTransport::State::Connected);
+    CHECK(secondTransport.keys()->local != keys.local);
+    CHECK(secondTransport.keys()->remote != keys.remote);
+
     // Media both ways through libsrtp with the exported keys.
     SrtpSession browserOut(SrtpProfile::AeadAes128Gcm, SrtpSession::Direction::Outbound, clientKeys);
     SrtpSession routerIn(SrtpProfile::AeadAes128Gcm, SrtpSession::Direction::Inbound, keys.remote);

@@ -63,7 +63,7 @@ std::string browserHost(const std::string& listenAddress)
 }
 
 void printBanner(const Settings& settings, std::uint16_t port, const std::string& fingerprint,
-                 bool hasUsers)
+                 bool hasUsers, const router::MediaRouter* media)
 {
     std::cout << "\nParley is running at https://" << browserHost(settings.https.listenAddress)
               << ":" << port << "/\n"
@@ -76,6 +76,11 @@ void printBanner(const Settings& settings, std::uint16_t port, const std::string
         std::cout << "  Browsers warn about a self-signed certificate: check that the\n"
                      "  fingerprint they show matches the one above, then continue.\n";
     std::cout << "  Health: /healthz (process up) and /readyz (database ready).\n";
+    if (media)
+        std::cout << "  Media: UDP port " << media->port() << ", announced to browsers as "
+                  << media->announcedAddress() << ". Meetings: /join/<link> (GET /api/v1/rooms).\n";
+    else
+        std::cout << "  Media: off (router.enabled=false).\n";
     if (!hasUsers)
         std::cout << "  No account exists yet. Create the first administrator (it prints a\n"
                      "  generated password once):\n"
@@ -261,7 +266,8 @@ int ParleydApplication::serve()
     maintain();
     MaintenanceJob maintenance(std::chrono::hours(1), maintain);
     server.start();
-    printBanner(settings, server.port(), fingerprint, storage::UserStore(database).count() > 0);
+    printBanner(settings, server.port(), fingerprint, storage::UserStore(database).count() > 0,
+                media.get());
 
     waitForTerminationRequest();
     serverLog().information("termination requested; finishing requests in progress (at most %d s)",
