@@ -143,6 +143,12 @@ void LiveRoom::sendJoined(Participant& participant)
 std::string LiveRoom::enter(Participant participant, bool wait, std::size_t capacity, Entry& entry)
 {
     std::lock_guard lock(mutex_);
+    // Checked again under the lock: the caller read the stored room before a moderator may
+    // have locked or ended it.
+    if (ended_)
+        return "meeting_ended";
+    if (facts_.locked && !participant.isModerator())
+        return "room_locked";
     if (participant.identity.userId && kickedUsers_.contains(*participant.identity.userId))
         return "removed";
     if (present_.size() + waiting_.size() >= capacity)
@@ -270,7 +276,7 @@ bool LiveRoom::isPresent(const std::string& id) const
 
 std::string LiveRoom::muteByModerator(const std::string& actor, const std::string& target,
                                       const std::string& kind, bool muted,
-                                      std::vector<std::string>* affected)
+                                      const MuteEnforcer& enforce)
 {
     std::lock_guard lock(mutex_);
     if (auto error = requireModerator(actor); !error.empty())
@@ -281,8 +287,8 @@ std::string LiveRoom::muteByModerator(const std::string& actor, const std::strin
         if (flag == muted)
             return;
         flag = muted;
-        if (affected)
-            affected->push_back(participant.id);
+        if (enforce)
+            enforce(participant.id, muted);
         announceUpdated(participant);
     };
     if (target.empty()) {
@@ -356,9 +362,11 @@ void LiveRoom::announceLocked(bool locked)
     broadcast(*update);
 }
 
-void LiveRoom::endForAll(const std::string& reason)
+std::vector<std::string> LiveRoom::endForAll(const std::string& reason)
 {
     std::lock_guard lock(mutex_);
+    ended_ = true;
+    std::vector<std::string> removed;
     auto ended = message("room.ended");
     ended->set("reason", reason);
     const auto text = messageText(*ended);
@@ -366,14 +374,17 @@ void LiveRoom::endForAll(const std::string& reason)
         for (auto& participant : *list) {
             participant.sink->send(text);
             participant.sink->close(4404, "meeting ended");
+            removed.push_back(participant.id);
         }
     present_.clear();
     waiting_.clear();
+    return removed;
 }
 
-void LiveRoom::removeInvitee(std::int64_t invitationId)
+std::vector<std::string> LiveRoom::removeInvitee(std::int64_t invitationId)
 {
     std::lock_guard lock(mutex_);
+    std::vector<std::string> removed;
     for (auto* list : {&present_, &waiting_})
         for (std::size_t i = 0; i < list->size();) {
             auto& participant = (*list)[i];
@@ -385,8 +396,10 @@ void LiveRoom::removeInvitee(std::int64_t invitationId)
             notice->set("reason", "invitation_revoked");
             participant.sink->send(messageText(*notice));
             participant.sink->close(4403, "invitation revoked");
+            removed.push_back(participant.id);
             removeAt(*list, i, "invitation_revoked", list == &present_);
         }
+    return removed;
 }
 
 void LiveRoom::closeAll(int code, const std::string& reason)

@@ -5,6 +5,7 @@
 #include <Poco/JSON/Object.h>
 
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -41,8 +42,9 @@ public:
     };
 
     /// Adds a participant, in the lobby when `wait`. Returns "" and tells everyone, or
-    /// `room_full` when `capacity` people are already in, or `removed` when this user was
-    /// kicked from this meeting.
+    /// `room_full` when `capacity` people are already in, `removed` when this user was
+    /// kicked from this meeting, `room_locked` when the room was locked (moderators excepted)
+    /// or `meeting_ended` when it was ended since the caller checked.
     std::string enter(Participant participant, bool wait, std::size_t capacity, Entry& entry);
 
     /// Removes a present or waiting participant and tells the others; false if absent.
@@ -57,11 +59,12 @@ public:
     std::string admit(const std::string& actor, const std::string& target);
     std::string deny(const std::string& actor, const std::string& target);
     /// Mutes (or lets unmute) `kind` ("audio" or "video") of one participant, or of everyone
-    /// but the actor when `target` is empty.
-    /// `affected` receives the ids whose state changed (for the router to enforce).
+    /// but the actor when `target` is empty. `enforce` is called for each participant whose
+    /// state changed, under the room's lock, so the media router sees changes in the same
+    /// order as the roster (it must not call back into the room).
+    using MuteEnforcer = std::function<void(const std::string& participantId, bool muted)>;
     std::string muteByModerator(const std::string& actor, const std::string& target,
-                                const std::string& kind, bool muted,
-                                std::vector<std::string>* affected = nullptr);
+                                const std::string& kind, bool muted, const MuteEnforcer& enforce = {});
     /// Whether `id` is present (admitted), not waiting.
     bool isPresent(const std::string& id) const;
     /// Removes the target; fills `removed` with who it was (to revoke their key and audit).
@@ -70,10 +73,11 @@ public:
     std::string promote(const std::string& actor, const std::string& target);
     /// Tells everyone the room's lock changed (the caller stores it).
     void announceLocked(bool locked);
-    /// Ends the meeting for everyone, lobby included; the room is empty afterwards.
-    void endForAll(const std::string& reason);
-    /// Removes whoever joined with this invitation (it was revoked).
-    void removeInvitee(std::int64_t invitationId);
+    /// Ends the meeting for everyone, lobby included; the room is empty afterwards and
+    /// refuses further entries. Returns the ids removed (to release their media).
+    std::vector<std::string> endForAll(const std::string& reason);
+    /// Removes whoever joined with this invitation (it was revoked); returns their ids.
+    std::vector<std::string> removeInvitee(std::int64_t invitationId);
     /// Closes every connection (server shutdown).
     void closeAll(int code, const std::string& reason);
 
@@ -107,6 +111,7 @@ private:
     std::vector<Participant> present_;
     std::vector<Participant> waiting_;
     std::set<std::int64_t> kickedUsers_;
+    bool ended_ = false;
 };
 
 /// A participant as the roster shows it.

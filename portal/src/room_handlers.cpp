@@ -6,6 +6,9 @@
 #include "portal_services.h"
 #include "room_registry.h"
 #include "room_service.h"
+#include "signaling_session.h"
+
+#include <parley/router/media_router.h>
 
 #include <parley/storage/user_store.h>
 
@@ -143,7 +146,9 @@ void RoomHandler::handle(const ApiRequest& request, Poco::Net::HTTPServerRespons
     if (method == "DELETE") {
         rooms.remove(id, principal, request.clientAddress);
         if (const auto live = services().registry.find(id)) {
-            live->endForAll("meeting_deleted");
+            for (const auto& removed : live->endForAll("meeting_deleted"))
+                if (services().signaling.media)
+                    services().signaling.media->removeParticipant(removed);
             services().registry.forgetIfEmpty(id);
         }
         sendNoContent(response);
@@ -195,7 +200,9 @@ void InvitationHandler::handle(const ApiRequest& request, Poco::Net::HTTPServerR
     const auto invitationId = request.idParam("invitation");
     rooms.revokeInvitation(room.id, invitationId, request.actorName(), request.clientAddress);
     if (const auto live = services().registry.find(room.id)) {
-        live->removeInvitee(invitationId);
+        for (const auto& removed : live->removeInvitee(invitationId))
+            if (services().signaling.media)
+                services().signaling.media->removeParticipant(removed);
         services().registry.forgetIfEmpty(room.id);
     }
     sendNoContent(response);

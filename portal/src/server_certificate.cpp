@@ -1,4 +1,5 @@
 #include <parley/portal/server_certificate.h>
+#include <parley/router/dtls_certificate.h>
 
 #include <openssl/bn.h>
 #include <openssl/err.h>
@@ -203,18 +204,7 @@ std::string certificateFingerprint(const fs::path& pemFile)
     const auto cert = readCertificate(pemFile);
     if (!cert)
         throw std::runtime_error("cannot read a PEM certificate from " + pemFile.string());
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    X509_digest(cert.get(), EVP_sha256(), digest, &length);
-    static constexpr char kHex[] = "0123456789ABCDEF";
-    std::string text;
-    for (unsigned int i = 0; i < length; ++i) {
-        if (i)
-            text += ':';
-        text += kHex[digest[i] >> 4];
-        text += kHex[digest[i] & 0xf];
-    }
-    return text;
+    return router::sha256Fingerprint(cert.get());
 }
 
 } // namespace parley::portal

@@ -180,8 +180,14 @@ void SignalingSession::dispatch(const std::string& type, const Poco::JSON::Objec
         negotiateMedia(*message);
         return;
     }
-    else if (type.starts_with("media."))
+    else if (type.starts_with("media.")) {
+        // With the router in the process, media is negotiated with it only: a relayed
+        // answer could steer a victim's media to another participant.
+        if (context_.media)
+            throw HttpError(Poco::Net::HTTPResponse::HTTP_FORBIDDEN, "relay_disabled",
+                            "media messages go to the media router; 'to' is not allowed");
         error = room_->relay(participantId_, requireString(*message, "to", kMaxIdBytes), message);
+    }
     else {
         moderate(type, *message);
         return;
@@ -212,12 +218,13 @@ void SignalingSession::moderate(const std::string& type, const Poco::JSON::Objec
         const bool all = optionalBool(message, "all").value_or(false);
         const auto target = all ? std::string() : participantIdParam(message);
         const bool muted = optionalBool(message, "muted").value_or(true);
-        std::vector<std::string> affected;
-        error = live.muteByModerator(participantId_, target, kind, muted, &affected);
         // The router enforces it: the participant's packets are dropped, whatever it does.
-        if (context_.media)
-            for (const auto& id : affected)
-                context_.media->setMuted(id, kind, muted);
+        auto* media = context_.media;
+        error = live.muteByModerator(participantId_, target, kind, muted,
+                                     [media, &kind](const std::string& id, bool value) {
+                                         if (media)
+                                             media->setMuted(id, kind, value);
+                                     });
         details.add("participant", all ? "all" : target).add("kind", kind).add("muted", muted);
         action = "participant.mute";
     }
@@ -265,7 +272,9 @@ void SignalingSession::moderate(const std::string& type, const Poco::JSON::Objec
         else {
             // A scheduled meeting ended for all stays ended; a personal room is just emptied.
             context_.rooms.store().endMeeting(roomId_, unixNow());
-            live.endForAll("ended_by_moderator");
+            for (const auto& id : live.endForAll("ended_by_moderator"))
+                if (context_.media)
+                    context_.media->removeParticipant(id);
             context_.registry.forgetIfEmpty(roomId_);
         }
         action = "room.end";

@@ -40,7 +40,9 @@ export class Signaling {
     } catch {
       return;
     }
-    const waiter = this.#waiters.find((w) => w.types.includes(message.type) ||
+    // Only the server answers requests: a message relayed from another participant
+    // (it carries `from`) never resolves one.
+    const waiter = message.from ? undefined : this.#waiters.find((w) => w.types.includes(message.type) ||
       (message.type === 'error' && message.request === w.request));
     if (waiter) {
       this.#waiters.splice(this.#waiters.indexOf(waiter), 1);

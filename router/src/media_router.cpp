@@ -179,6 +179,8 @@ public:
         auto future = packaged.get_future();
         {
             std::lock_guard lock(commandMutex_);
+            if (closed_)
+                throw std::runtime_error("the media router has stopped");
             commands_.emplace_back([&packaged] { packaged(); });
         }
         wakeUp();
@@ -191,6 +193,10 @@ public:
     void remove(const std::string& participantId);
     void setMuted(const std::string& participantId, const std::string& kind, bool muted)
     {
+        // Remembered even before the participant's first offer, so a mute cannot be
+        // escaped by negotiating after it.
+        auto& state = mutes_[participantId];
+        (kind == "audio" ? state.first : state.second) = muted;
         if (auto* p = find(participantId))
             (kind == "audio" ? p->audioMuted : p->videoMuted) = muted;
     }
@@ -251,11 +257,13 @@ private:
 
     std::mutex commandMutex_;
     std::vector<std::function<void()>> commands_;
+    bool closed_ = false; ///< under commandMutex_: no more commands are run
 
     // Worker-thread state.
     std::unordered_map<std::string, std::unique_ptr<Participant>> participants_;
     std::unordered_map<std::string, Participant*> byUfrag_;
     std::unordered_map<Endpoint, Participant*, EndpointHash> byEndpoint_;
+    std::unordered_map<std::string, std::pair<bool, bool>> mutes_; ///< id -> (audio, video)
     Clock::time_point lastTimer_ = Clock::now();
     Clock::time_point lastReports_ = Clock::now();
 
@@ -288,6 +296,10 @@ void MediaRouter::Worker::loop()
             send_.flush();
             lastTimer_ = Clock::now();
         }
+    }
+    {
+        std::lock_guard lock(commandMutex_);
+        closed_ = true;
     }
     runCommands(); // let waiting callers return
 }
@@ -598,6 +610,7 @@ void MediaRouter::Worker::removePublication(Participant& owner, Publication* pub
 
 void MediaRouter::Worker::remove(const std::string& participantId)
 {
+    mutes_.erase(participantId);
     auto* p = find(participantId);
     if (!p)
         return;
@@ -625,6 +638,10 @@ Negotiation MediaRouter::Worker::negotiate(std::int64_t roomId, const std::strin
             created->localUfrag = randomIceToken(8);
         while (byUfrag_.contains(created->localUfrag));
         created->localPassword = randomIceToken(24);
+        if (const auto muted = mutes_.find(participantId); muted != mutes_.end()) {
+            created->audioMuted = muted->second.first;
+            created->videoMuted = muted->second.second;
+        }
         p = created.get();
         byUfrag_[p->localUfrag] = p;
         participants_[participantId] = std::move(created);

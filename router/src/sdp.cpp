@@ -67,8 +67,11 @@ void mediaAttribute(SdpMedia& media, std::string_view name, std::string_view val
                     std::vector<std::pair<std::uint32_t, std::uint32_t>>& fidGroups)
 {
     if (name == "mid") {
-        if (value.empty() || value.size() > 32)
-            fail(line, "a=mid must be 1 to 32 characters");
+        // The mid reaches other participants' SDP (msid) and the roster: token characters only.
+        if (value.empty() || value.size() > 32 ||
+            value.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") !=
+                std::string_view::npos)
+            fail(line, "a=mid must be 1 to 32 letters, digits, '_', '.' or '-'");
         media.mid = value;
     }
     else if (name == "sendrecv" || name == "sendonly" || name == "recvonly" || name == "inactive")

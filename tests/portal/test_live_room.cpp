@@ -113,14 +113,42 @@ TEST_CASE("Live room: capacity, kicks, revoked invitations and the end")
     auto again = person("user-again", false, 2);
     CHECK(room.enter(again.participant, false, 3, entry) == "removed");
 
-    room.removeInvitee(77);
+    CHECK(room.removeInvitee(77) == std::vector<std::string>{"invitee"});
     CHECK(invitee.sink->closeCode == 4403);
     CHECK(invitee.sink->messages.back()->getValue<std::string>("reason") == "invitation_revoked");
     CHECK(room.presentCount() == 1);
 
-    room.endForAll("ended_by_moderator");
+    const auto ended = room.endForAll("ended_by_moderator");
+    CHECK(ended == std::vector<std::string>{"host"});
     CHECK(host.sink->closeCode == 4404);
     CHECK(room.empty());
+    // A join that checked the stored room before the end is still refused.
+    auto straggler = person("straggler", false);
+    CHECK(room.enter(straggler.participant, false, 3, entry) == "meeting_ended");
+}
+
+TEST_CASE("Live room: a lock set after a joiner checked the stored room still refuses it")
+{
+    LiveRoom room({1, 123456789, "Room", "personal", false});
+    LiveRoom::Entry entry{};
+    auto host = person("host", true, 1);
+    REQUIRE(room.enter(host.participant, false, 10, entry).empty());
+    room.announceLocked(true);
+    auto guest = person("guest", false);
+    CHECK(room.enter(guest.participant, false, 10, entry) == "room_locked");
+    auto moderator = person("co-host", true, 2);
+    CHECK(room.enter(moderator.participant, false, 10, entry).empty());
+
+    // Mutes reach the enforcer in roster order, once per change.
+    auto member = person("member", false);
+    room.announceLocked(false);
+    REQUIRE(room.enter(member.participant, false, 10, entry).empty());
+    std::vector<std::pair<std::string, bool>> enforced;
+    const auto record = [&](const std::string& id, bool muted) { enforced.emplace_back(id, muted); };
+    REQUIRE(room.muteByModerator("host", "member", "audio", true, record).empty());
+    REQUIRE(room.muteByModerator("host", "member", "audio", true, record).empty()); // no change
+    REQUIRE(room.muteByModerator("host", "", "audio", false, record).empty());
+    CHECK(enforced == std::vector<std::pair<std::string, bool>>{{"member", true}, {"member", false}});
 }
 
 TEST_CASE("Live room: concurrent joins, leaves and moderation keep one consistent roster")

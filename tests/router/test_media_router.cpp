@@ -350,6 +350,28 @@ TEST_CASE("Router: a participant whose address changes keeps its session after a
     CHECK(delivered);
 }
 
+TEST_CASE("Router: a mute given before the participant's first offer holds")
+{
+    MediaRouter router(loopback());
+    Peer alice("alice"), bob("bob");
+    router.setMuted("alice", "audio", true); // the moderator was quicker than Alice's offer
+    alice.applyAnswer(router.negotiate(1, "alice", alice.offer({{"0", "audio", "sendonly", 1111}}), {{"0", "audio"}}, {}).answer);
+    REQUIRE(alice.connect());
+    bob.applyAnswer(router.negotiate(1, "bob", bob.offer({{"0", "audio", "recvonly"}}), {}, {{"0", "alice/0"}}).answer);
+    REQUIRE(bob.connect());
+    for (std::uint16_t seq = 1; seq < 10; ++seq)
+        alice.sendRtp(1111, 111, seq, 1);
+    CHECK(bob.receiveRtp(500ms).empty());
+    CHECK(router.stats().droppedMuted >= 5);
+    router.setMuted("alice", "audio", false);
+    bool delivered = false;
+    for (std::uint16_t seq = 10; seq < 20 && !delivered; ++seq) {
+        alice.sendRtp(1111, 111, seq, 1);
+        delivered = !bob.receiveRtp(300ms).empty();
+    }
+    CHECK(delivered);
+}
+
 TEST_CASE("Router: packets never cross rooms, and unknown senders are dropped and counted")
 {
     MediaRouter router(loopback());

@@ -172,6 +172,9 @@ TEST_CASE("SDP: hostile offers are refused with the line named, never crash")
     CHECK_THROWS_AS(parseSdpOffer("v=0\r\nm=audio 9 RTP/AVP 0\r\na=extmap:0 urn:x\r\n"), SdpError);
     CHECK_THROWS_AS(parseSdpOffer("v=0\r\n" + std::string(5000, 'a') + "\r\n"), SdpError);
     CHECK_THROWS_AS(parseSdpOffer("v=0\r\nthis is not sdp\r\n"), SdpError);
+    // A mid ends up in other participants' SDP: token characters only.
+    CHECK_THROWS_WITH(parseSdpOffer("v=0\r\nm=audio 9 RTP/AVP 0\r\na=mid:x y\r\n"), Catch::Contains("a=mid"));
+    CHECK_THROWS_AS(parseSdpOffer("v=0\r\nm=audio 9 RTP/AVP 0\r\na=mid:a\rb\r\n"), SdpError);
     std::string many = "v=0\r\n";
     for (int i = 0; i < 65; ++i)
         many += "m=audio 9 RTP/AVP 0\r\n";

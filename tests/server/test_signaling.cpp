@@ -317,7 +317,8 @@ TEST_CASE("Moderator actions from a participant are refused and audited")
 
 TEST_CASE("Moderators mute one or all, promote, and media messages are relayed between participants")
 {
-    SignalingServer server;
+    // Relaying media messages between participants is for servers without a media router.
+    SignalingServer server({"--set", "router.enabled=false"});
     const auto room = personalRoom(server.owner, R"({"waitingRoom":false})");
     auto owner = server.ownerJoins(room);
     WsClient alice(server.port());
@@ -435,6 +436,11 @@ TEST_CASE("A media offer without a recipient is answered by the media router; ba
     const auto track = update->getObject("participant")->getArray("tracks")->getObject(0);
     CHECK(track->getValue<std::string>("kind") == "audio");
     CHECK(track->getValue<std::string>("id").find('/') != std::string::npos);
+
+    // With the router, a media message addressed to another participant is refused: a
+    // relayed answer could steer someone's media elsewhere.
+    guest.sendText(R"({"type":"media.answer","to":"someone","sdp":"v=0"})");
+    CHECK(codeOf(guest.expect("error")) == "relay_disabled");
 
     guest.sendText(R"({"type":"media.offer","sdp":"v=0\r\nm=audio 9\r\n"})");
     const auto refused = guest.expect("error");
