@@ -233,6 +233,15 @@ RouterSettings loopback()
     return settings;
 }
 
+/// Alice publishes her microphone (SSRC 1111) in room 1, Bob receives it; both connected.
+void publishAndSubscribe(MediaRouter& router, Peer& alice, Peer& bob)
+{
+    alice.applyAnswer(router.negotiate(1, "alice", alice.offer({{"0", "audio", "sendonly", 1111}}), {{"0", "audio"}}, {}).answer);
+    REQUIRE(alice.connect());
+    bob.applyAnswer(router.negotiate(1, "bob", bob.offer({{"0", "audio", "recvonly"}}), {}, {{"0", "alice/0"}}).answer);
+    REQUIRE(bob.connect());
+}
+
 } // namespace
 
 TEST_CASE("Router: a publisher's audio and video reach a subscriber, rewritten and re-encrypted")
@@ -331,10 +340,7 @@ TEST_CASE("Router: a participant whose address changes keeps its session after a
 {
     MediaRouter router(loopback());
     Peer alice("alice"), bob("bob");
-    alice.applyAnswer(router.negotiate(1, "alice", alice.offer({{"0", "audio", "sendonly", 1111}}), {{"0", "audio"}}, {}).answer);
-    REQUIRE(alice.connect());
-    bob.applyAnswer(router.negotiate(1, "bob", bob.offer({{"0", "audio", "recvonly"}}), {}, {{"0", "alice/0"}}).answer);
-    REQUIRE(bob.connect());
+    publishAndSubscribe(router, alice, bob);
     alice.sendRtp(1111, 111, 1, 1);
     REQUIRE_FALSE(bob.receiveRtp(500ms).empty());
 
@@ -355,10 +361,7 @@ TEST_CASE("Router: a mute given before the participant's first offer holds")
     MediaRouter router(loopback());
     Peer alice("alice"), bob("bob");
     router.setMuted("alice", "audio", true); // the moderator was quicker than Alice's offer
-    alice.applyAnswer(router.negotiate(1, "alice", alice.offer({{"0", "audio", "sendonly", 1111}}), {{"0", "audio"}}, {}).answer);
-    REQUIRE(alice.connect());
-    bob.applyAnswer(router.negotiate(1, "bob", bob.offer({{"0", "audio", "recvonly"}}), {}, {{"0", "alice/0"}}).answer);
-    REQUIRE(bob.connect());
+    publishAndSubscribe(router, alice, bob);
     for (std::uint16_t seq = 1; seq < 10; ++seq)
         alice.sendRtp(1111, 111, seq, 1);
     CHECK(bob.receiveRtp(500ms).empty());
@@ -413,10 +416,7 @@ TEST_CASE("Router: random datagrams are dropped and counted, and the router keep
 {
     MediaRouter router(loopback());
     Peer alice("alice"), bob("bob");
-    alice.applyAnswer(router.negotiate(1, "alice", alice.offer({{"0", "audio", "sendonly", 1111}}), {{"0", "audio"}}, {}).answer);
-    REQUIRE(alice.connect());
-    bob.applyAnswer(router.negotiate(1, "bob", bob.offer({{"0", "audio", "recvonly"}}), {}, {{"0", "alice/0"}}).answer);
-    REQUIRE(bob.connect());
+    publishAndSubscribe(router, alice, bob);
 
     std::mt19937 random(7983);
     for (int i = 0; i < 3000; ++i) {
