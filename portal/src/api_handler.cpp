@@ -1,6 +1,7 @@
 #include "api_handler.h"
 
 #include "audit_details.h"
+#include "constant_time.h"
 #include "http_error.h"
 #include "json_response.h"
 #include "portal_services.h"
@@ -14,7 +15,6 @@
 #include <Poco/String.h>
 #include <Poco/URI.h>
 
-#include <openssl/crypto.h>
 
 #include <Poco/Logger.h>
 #include <Poco/Net/NetException.h>
@@ -103,10 +103,6 @@ bool isSafeMethod(const std::string& method)
     return method == "GET" || method == "HEAD" || method == "OPTIONS";
 }
 
-bool equalConstantTime(const std::string& a, const std::string& b)
-{
-    return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
-}
 
 } // namespace
 

@@ -98,13 +98,18 @@ void LiveRoom::sendToModerators(const Poco::JSON::Object& object)
             participant.sink->send(text);
 }
 
-void LiveRoom::announceLobby()
+Poco::JSON::Array::Ptr LiveRoom::lobbyList() const
 {
-    auto update = message("lobby.updated");
     Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
     for (const auto& participant : waiting_)
         list->add(lobbyEntryJson(participant));
-    update->set("waiting", list);
+    return list;
+}
+
+void LiveRoom::announceLobby()
+{
+    auto update = message("lobby.updated");
+    update->set("waiting", lobbyList());
     sendToModerators(*update);
 }
 
@@ -131,12 +136,8 @@ void LiveRoom::sendJoined(Participant& participant)
     for (const auto& other : present_)
         roster->add(participantJson(other));
     joined->set("roster", roster);
-    if (participant.isModerator()) {
-        Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
-        for (const auto& other : waiting_)
-            list->add(lobbyEntryJson(other));
-        joined->set("waiting", list);
-    }
+    if (participant.isModerator())
+        joined->set("waiting", lobbyList());
     participant.sink->send(messageText(*joined));
 }
 
@@ -345,10 +346,7 @@ std::string LiveRoom::promote(const std::string& actor, const std::string& targe
     announceUpdated(*participant);
     // The new moderator now sees the lobby.
     auto update = message("lobby.updated");
-    Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
-    for (const auto& other : waiting_)
-        list->add(lobbyEntryJson(other));
-    update->set("waiting", list);
+    update->set("waiting", lobbyList());
     participant->sink->send(messageText(*update));
     return {};
 }

@@ -2,6 +2,7 @@
 
 #include "participant.h"
 
+#include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 
 #include <cstdint>
@@ -100,6 +101,7 @@ private:
     std::string requireModerator(const std::string& actor);
     void broadcast(const Poco::JSON::Object& message, const std::string& except = {});
     void sendToModerators(const Poco::JSON::Object& message);
+    Poco::JSON::Array::Ptr lobbyList() const;
     void announceLobby();
     void announceUpdated(const Participant& participant);
     void sendJoined(Participant& participant);

@@ -1,6 +1,7 @@
 #include "signaling_session.h"
 
 #include "audit_details.h"
+#include "constant_time.h"
 #include "http_error.h"
 #include "json_fields.h"
 #include "login_throttle.h"
@@ -15,7 +16,6 @@
 #include <Poco/JSON/Parser.h>
 #include <Poco/Logger.h>
 
-#include <openssl/crypto.h>
 
 #include <Poco/NumberParser.h>
 
@@ -56,10 +56,6 @@ const std::map<std::string, std::string>& refusalTexts()
     return texts;
 }
 
-bool equalConstantTime(const std::string& a, const std::string& b)
-{
-    return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
-}
 
 std::string participantIdParam(const Poco::JSON::Object& message)
 {

@@ -318,7 +318,8 @@ void MediaRouter::Worker::runCommands()
 
 void MediaRouter::Worker::handle(std::span<std::uint8_t> datagram, const Endpoint& from)
 {
-    switch (classify(datagram)) {
+    const auto kind = classify(datagram);
+    switch (kind) {
     case PacketKind::Stun:
         handleStun(datagram, from);
         return;
@@ -335,7 +336,7 @@ void MediaRouter::Worker::handle(std::span<std::uint8_t> datagram, const Endpoin
         return;
     }
     auto& p = *found->second;
-    switch (classify(datagram)) {
+    switch (kind) {
     case PacketKind::Dtls:
         handleDtls(p, datagram);
         break;

@@ -45,26 +45,21 @@ std::uint32_t RtcpView::mediaSsrc() const
     return feedback && bytes.size() >= 12 ? read32(&bytes[8]) : 0;
 }
 
-bool forEachRtcp(std::span<const std::uint8_t> compound, const std::function<void(const RtcpView&)>& visit)
+std::optional<RtcpView> nextRtcp(std::span<const std::uint8_t> compound, std::size_t at)
 {
-    std::size_t at = 0;
-    while (at < compound.size()) {
-        if (compound.size() - at < 4 || (compound[at] >> 6) != 2)
-            return false;
-        const std::size_t length = 4 * (1 + (std::size_t(compound[at + 2]) << 8 | compound[at + 3]));
-        if (at + length > compound.size())
-            return false;
-        RtcpView view;
-        view.type = compound[at + 1];
-        view.count = compound[at] & 0x1f;
-        view.bytes = compound.subspan(at, length);
-        view.offset = at;
-        if (length < minimumSize(view.type, view.count))
-            return false;
-        visit(view);
-        at += length;
-    }
-    return true;
+    if (at >= compound.size() || compound.size() - at < 4 || (compound[at] >> 6) != 2)
+        return std::nullopt;
+    const std::size_t length = 4 * (1 + (std::size_t(compound[at + 2]) << 8 | compound[at + 3]));
+    if (at + length > compound.size())
+        return std::nullopt;
+    RtcpView view;
+    view.type = compound[at + 1];
+    view.count = compound[at] & 0x1f;
+    view.bytes = compound.subspan(at, length);
+    view.offset = at;
+    if (length < minimumSize(view.type, view.count))
+        return std::nullopt;
+    return view;
 }
 
 void writeRtcp32(std::span<std::uint8_t> packet, std::size_t offset, std::uint32_t value)

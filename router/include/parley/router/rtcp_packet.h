@@ -2,7 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <functional>
+#include <optional>
 #include <span>
 
 namespace parley::router {
@@ -32,10 +32,26 @@ struct RtcpView
     std::uint32_t mediaSsrc() const;
 };
 
+/// The next packet of a compound RTCP packet starting at `offset`, or nullopt when its
+/// version is not 2, its length runs past the buffer, or it is too short for its type.
+std::optional<RtcpView> nextRtcp(std::span<const std::uint8_t> compound, std::size_t offset);
+
 /// Walks a compound RTCP packet and calls `visit` for each packet in it. Returns false (and
-/// stops) at the first packet whose version is not 2, whose length runs past the buffer, or
-/// which is too short for its type; packets before it have been visited.
-bool forEachRtcp(std::span<const std::uint8_t> compound, const std::function<void(const RtcpView&)>& visit);
+/// stops) at the first malformed packet (see nextRtcp); packets before it have been visited.
+/// A template, not std::function: the router calls it per RTCP packet and must not allocate.
+template <typename Visit>
+bool forEachRtcp(std::span<const std::uint8_t> compound, Visit&& visit)
+{
+    std::size_t at = 0;
+    while (at < compound.size()) {
+        const auto packet = nextRtcp(compound, at);
+        if (!packet)
+            return false;
+        visit(*packet);
+        at += packet->bytes.size();
+    }
+    return true;
+}
 
 /// Overwrites a 32-bit field at `offset` (for SSRC rewriting of feedback in place).
 void writeRtcp32(std::span<std::uint8_t> packet, std::size_t offset, std::uint32_t value);
