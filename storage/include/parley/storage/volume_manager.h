@@ -1,0 +1,87 @@
+#pragma once
+
+#include <parley/storage/luks_container.h>
+#include <parley/storage/volume_check.h>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <sys/types.h>
+
+namespace parley::storage {
+
+/// Where a recording volume lives.
+struct VolumeLocation
+{
+    std::filesystem::path container;  ///< the LUKS2 container file (or block device)
+    std::filesystem::path mountPoint; ///< where its ext4 file system is mounted when unlocked
+    std::filesystem::path runtimeDir = "/run/parley/volumes"; ///< userspace engine's FUSE mounts
+};
+
+struct UnlockOptions
+{
+    VolumeEngine engine = VolumeEngine::Automatic;
+    /// The unprivileged account the server runs as: it gets the volume's root directory
+    /// (mode 0700). Without it the root directory stays root's.
+    std::optional<uid_t> ownerUid;
+    std::optional<gid_t> ownerGid;
+};
+
+struct VolumeStatus
+{
+    std::optional<ContainerInfo> header; ///< empty if the container cannot be read
+    std::string headerProblem;           ///< why not, if so
+    std::optional<MountedVolume> mounted; ///< set when unlocked
+    std::string lockedReason;            ///< why it does not count as unlocked, if not
+    std::uint64_t containerBytes = 0;
+    pid_t enginePid = 0;                 ///< the userspace engine's FUSE process, if running
+};
+
+struct FilesystemCheck
+{
+    int exitCode = 0;   ///< e2fsck's: 0 clean
+    std::string output;
+};
+
+/// Creates, unlocks and locks one recording volume. Unlock and lock need root (loop devices,
+/// device-mapper, mount); status does not, apart from reading the header. The engine is
+/// chosen per unlock: the kernel's dm-crypt where device-mapper exists, else Parley's own
+/// userspace engine (FUSE + loop). Both present the same ext4 file system, and a volume
+/// written by either opens with the other and with stock `cryptsetup open`.
+class VolumeManager
+{
+public:
+    explicit VolumeManager(VolumeLocation location);
+
+    /// The engine `requested` resolves to on this machine; throws VolumeError(Unsupported)
+    /// if it (or, for Automatic, neither) can run here.
+    static VolumeEngine availableEngine(VolumeEngine requested);
+
+    /// Creates the container (see LuksContainer::create). The file system is made at the
+    /// first unlock.
+    LuksContainer create(std::string_view passphrase, const ContainerOptions& options) const;
+
+    /// Opens the container with `passphrase` (a passphrase or a key file's bytes), checks the
+    /// file system (e2fsck -p replays the journal after a crash), makes it on first use, and
+    /// mounts it at the mount point, marked with the volume's UUID.
+    MountedVolume unlock(std::string_view passphrase, const UnlockOptions& options) const;
+
+    /// Unmounts and forgets the key: dm-crypt mapping removed, or loop device detached and
+    /// the FUSE process ended. Also cleans up after a FUSE process that died. Does nothing if
+    /// the volume is locked already; returns whether there was anything to lock.
+    bool lock() const;
+
+    VolumeStatus status() const;
+
+    /// A full read-only e2fsck of the locked volume's file system (the journal is replayed
+    /// first, as a mount would). For `parleyctl volume check` and the crash tests.
+    FilesystemCheck checkFilesystem(std::string_view passphrase, VolumeEngine engine) const;
+
+    const VolumeLocation& location() const { return location_; }
+
+private:
+    VolumeLocation location_;
+};
+
+} // namespace parley::storage

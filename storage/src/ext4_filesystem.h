@@ -1,0 +1,25 @@
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+namespace parley::storage {
+
+/// True if `device` starts with an ext2/3/4 superblock (magic 0xEF53 at byte 1080).
+bool hasExt4Signature(const std::string& device);
+
+/// mkfs.ext4 on `device`, labelled `label`, no blocks reserved for root (the server writes
+/// as its own user). Throws VolumeError(SystemError) with mkfs's output on failure.
+void makeExt4(const std::string& device, const std::string& label);
+
+/// e2fsck -p: replays the journal and fixes what is safe to fix, as at boot. Throws
+/// VolumeError(SystemError) if errors remain that need a person (exit code 4 or more).
+void checkExt4(const std::string& device);
+
+/// Mounts ext4 `device` at `directory` with nosuid, nodev, noexec and errors=remount-ro.
+void mountExt4(const std::string& device, const std::filesystem::path& directory);
+
+/// Unmounts `directory`; throws VolumeError(InUse) if files are still open in it.
+void unmount(const std::filesystem::path& directory);
+
+} // namespace parley::storage

@@ -1,0 +1,159 @@
+#!/bin/bash
+# run-guest.sh SHARE_DIR SCRIPT
+#
+# Boots Debian's kernel under qemu (see prepare-guest.sh) and runs SCRIPT with
+# /bin/sh inside a chroot of the HOST's root filesystem, so the guest uses the
+# host's own binaries/libraries (cryptsetup, mkfs.ext4, our build tree...) but
+# a real kernel with device-mapper, dm-crypt and loop.
+#
+# Guest view:
+#   /            host root via virtio-9p, READ-ONLY
+#   /proc /sys /dev (devtmpfs) /dev/pts /dev/shm   fresh
+#   /run /tmp    empty tmpfs (host /tmp content is NOT visible)
+#   SHARE_DIR    host SHARE_DIR via virtio-9p, read-write, at the same path
+# SCRIPT runs as root with cwd=SHARE_DIR and a clean environment:
+#   PATH=/usr/sbin:/usr/bin:/sbin:/bin DM_DISABLE_UDEV=1 PARLEY_GUEST=1
+#   PARLEY_SHARE_DIR=SHARE_DIR, plus the variables named in PARLEY_GUEST_ENV.
+#
+# Exit status: SCRIPT's exit status (the guest writes it to
+# SHARE_DIR/guest-exit-status; qemu's own status says nothing about the guest).
+# The console is kept in SHARE_DIR/guest-console.log and printed on failure.
+#
+# Environment knobs:
+#   PARLEY_GUEST_ACCEL    auto (default: KVM if usable, else TCG) | kvm | tcg
+#   PARLEY_GUEST_TIMEOUT  seconds for the whole boot+run (default 300)
+#   PARLEY_GUEST_VERBOSE  1 = stream the console while it runs
+#   PARLEY_GUEST_ENV      names of host variables to forward into the script
+#   PARLEY_GUEST_ROOT_CACHE  9p cache mode for the host root (default loose)
+#   PARLEY_CACHE          cache root, as for prepare-guest.sh
+set -euo pipefail
+
+HERE=$(dirname "$(readlink -f "$0")")
+
+usage() { echo "usage: $0 SHARE_DIR SCRIPT" >&2; exit 2; }
+[ $# -eq 2 ] || usage
+[ -d "$1" ] || { echo "run-guest: SHARE_DIR $1 is not a directory" >&2; exit 2; }
+[ -r "$2" ] || { echo "run-guest: SCRIPT $2 is not readable" >&2; exit 2; }
+SHARE=$(readlink -f "$1")
+SCRIPT=$(readlink -f "$2")
+[ "$SHARE" != / ] || { echo "run-guest: SHARE_DIR must not be /" >&2; exit 2; }
+case "$SHARE$SCRIPT" in
+    *[[:space:]\'\"\\]*) echo "run-guest: paths with spaces/quotes are not supported" >&2; exit 2 ;;
+esac
+
+command -v qemu-system-x86_64 >/dev/null ||
+    { echo "run-guest: qemu-system-x86_64 missing (apt-get install qemu-system-x86)" >&2; exit 2; }
+
+GUEST_DIR=${PARLEY_CACHE:-$HOME/.cache/parley}/guest
+"$HERE/prepare-guest.sh" "$GUEST_DIR" >/dev/null
+GUEST_DIR=$(readlink -f "$GUEST_DIR")
+
+# SCRIPT must be readable inside the guest. Host /tmp, /run, /dev... are
+# replaced by fresh mounts there, so a script under them (and not inside
+# SHARE_DIR) would vanish: copy it into the share in that case.
+GUEST_SCRIPT=$SCRIPT
+case "$SCRIPT" in
+    "$SHARE"/*) ;;
+    /tmp/*|/run/*|/dev/*|/proc/*|/sys/*)
+        GUEST_SCRIPT="$SHARE/.parley-guest/script.sh"
+        ;;
+esac
+
+STATUS="$SHARE/guest-exit-status"
+LOG="$SHARE/guest-console.log"
+rm -f "$STATUS" "$STATUS.tmp" "$LOG"
+rm -rf "$SHARE/.parley-guest"
+mkdir -p "$SHARE/.parley-guest"
+[ "$GUEST_SCRIPT" = "$SCRIPT" ] || cp "$SCRIPT" "$GUEST_SCRIPT"
+# Read by the guest's /init with busybox sh; paths were checked for quotes above.
+cat > "$SHARE/.parley-guest/config" <<EOF
+SHARE_PATH='$SHARE'
+SCRIPT_PATH='$GUEST_SCRIPT'
+ROOT_CACHE='${PARLEY_GUEST_ROOT_CACHE:-loose}'
+EOF
+# Forwarded variables, sourced by /bin/sh in the chroot before SCRIPT.
+: > "$SHARE/.parley-guest/env"
+for name in ${PARLEY_GUEST_ENV:-}; do
+    if [ -n "${!name+x}" ]; then
+        printf "export %s=%q\n" "$name" "${!name}" >> "$SHARE/.parley-guest/env"
+    fi
+done
+
+# --- Accelerator -------------------------------------------------------------
+# KVM: "-cpu host" passes AES-NI through (aesni-intel loads, dm-crypt is fast).
+# TCG: "-cpu max" emulates AES-NI too (slowly, but the same code paths).
+ACCEL=${PARLEY_GUEST_ACCEL:-auto}
+if [ "$ACCEL" = auto ]; then
+    ACCEL=tcg
+    if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+        # /dev/kvm can exist yet be unusable (nested virt off, container); a
+        # throwaway machine-less qemu that just quits tells us for sure (~50 ms).
+        if echo quit | qemu-system-x86_64 -accel kvm -machine none -display none \
+               -nodefaults -no-user-config -monitor stdio >/dev/null 2>&1; then
+            ACCEL=kvm
+        fi
+    fi
+fi
+case "$ACCEL" in
+    # -arch-capabilities: with nested KVM (host kernel 6.18, qemu 7.2) qemu aborts
+    # with "failed to set MSR 0x10a" (IA32_ARCH_CAPABILITIES) otherwise.
+    kvm) ACCEL_ARGS=(-accel kvm -cpu host,-arch-capabilities) ;;
+    tcg) ACCEL_ARGS=(-accel tcg -cpu max) ;;
+    *) echo "run-guest: PARLEY_GUEST_ACCEL must be auto, kvm or tcg" >&2; exit 2 ;;
+esac
+
+TIMEOUT=${PARLEY_GUEST_TIMEOUT:-300}
+# quiet/loglevel=3: only errors on the console; panic=-1 + -no-reboot: a guest
+# panic (e.g. /init dying) ends qemu at once instead of hanging until timeout.
+CMDLINE="console=ttyS0 quiet loglevel=3 panic=-1 rdinit=/init nokaslr tsc=reliable mitigations=off"
+
+QEMU=(qemu-system-x86_64
+    "${ACCEL_ARGS[@]}"
+    -m 1024 -smp 2 -nographic -no-reboot -no-user-config
+    -nic none                       # no network needed; skips NIC + option ROM
+    -kernel "$GUEST_DIR/vmlinuz" -initrd "$GUEST_DIR/initramfs.gz"
+    -append "$CMDLINE"
+    # Host root, read-only. security_model=none: plain passthrough of file
+    # ownership/modes, and qemu ignores chown/xattr failures (matters if qemu
+    # is not root). multidevs=remap: / spans several host filesystems; remap
+    # avoids inode-number collisions (and qemu's warning about them).
+    -fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap
+    -device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot
+    -fsdev local,id=share,path="$SHARE",security_model=none,multidevs=remap
+    -device virtio-9p-pci,fsdev=share,mount_tag=share
+    # Entropy for luksFormat etc. without waiting on the guest's CRNG.
+    -object rng-random,id=rng0,filename=/dev/urandom
+    -device virtio-rng-pci,rng=rng0
+)
+
+echo "run-guest: booting guest ($ACCEL) for $SCRIPT" >&2
+start=$(date +%s.%N)
+qrc=0
+# stdin from /dev/null: qemu must not put a terminal into raw mode or read
+# keystrokes (-nographic multiplexes the monitor on stdio).
+if [ "${PARLEY_GUEST_VERBOSE:-0}" = 1 ]; then
+    timeout -k 10 "$TIMEOUT" "${QEMU[@]}" </dev/null 2>&1 | tee "$LOG" || qrc=${PIPESTATUS[0]}
+else
+    timeout -k 10 "$TIMEOUT" "${QEMU[@]}" </dev/null >"$LOG" 2>&1 || qrc=$?
+fi
+end=$(date +%s.%N)
+secs=$(awk "BEGIN{printf \"%.1f\", $end-$start}")
+
+rm -rf "$SHARE/.parley-guest"
+if [ ! -s "$STATUS" ]; then
+    why="guest did not report an exit status"
+    [ "$qrc" = 124 ] && why="guest timed out after ${TIMEOUT}s"
+    [ "$qrc" != 0 ] && [ "$qrc" != 124 ] && why="$why (qemu exit $qrc)"
+    echo "run-guest: FAILED: $why; console log ($LOG), last 60 lines:" >&2
+    tail -n 60 "$LOG" >&2
+    exit 1
+fi
+rc=$(cat "$STATUS")
+case "$rc" in ''|*[!0-9]*) echo "run-guest: bad exit status '$rc'" >&2; exit 1 ;; esac
+if [ "$rc" != 0 ]; then
+    echo "run-guest: guest script failed with status $rc after ${secs}s; console log ($LOG):" >&2
+    cat "$LOG" >&2
+else
+    echo "run-guest: guest script passed in ${secs}s ($ACCEL)" >&2
+fi
+exit "$rc"

@@ -1,0 +1,236 @@
+#include "volume_fixture.h"
+
+#include <parley/storage/volume_error.h>
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <csignal>
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <thread>
+#include <unistd.h>
+
+using namespace parley::storage;
+using namespace parley::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+const UnlockOptions kUserspace{VolumeEngine::Userspace, std::nullopt, std::nullopt};
+
+// A marker no ciphertext will contain by chance: if it is in the container, something was
+// written in clear.
+const std::string kMarker = "PARLEY-PLAINTEXT-MARKER-consultation-7f3a9c";
+
+void writeDurably(const std::filesystem::path& file, const std::string& content)
+{
+    const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    REQUIRE(fd >= 0);
+    REQUIRE(::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()));
+    REQUIRE(::fsync(fd) == 0);
+    ::close(fd);
+}
+
+} // namespace
+
+TEST_CASE("userspace engine: files written through the mount are encrypted at rest and read back after a remount",
+          "[volume]")
+{
+    VolumeFixture volume;
+    const std::string uuid = volume.create("s3cret").info().uuid;
+    const auto mounted = volume.manager.unlock("s3cret", kUserspace);
+    CHECK(mounted.engine == VolumeEngine::Userspace);
+    CHECK(mounted.uuid == uuid);
+    CHECK(mounted.device.starts_with("/dev/loop"));
+    CHECK(mounted.sizeBytes > 20u * 1024 * 1024);
+
+    const auto mnt = volume.manager.location().mountPoint;
+    const std::string text = kMarker + "\n" + std::string(3000, 'x') + kMarker;
+    const std::string bulk = patternBytes(6 * 1024 * 1024 + 123, 1);
+    writeDurably(mnt / "note.txt", text);
+    std::filesystem::create_directories(mnt / "room-1");
+    writeDurably(mnt / "room-1" / "track.bin", bulk);
+
+    auto status = volume.manager.status();
+    REQUIRE(status.mounted);
+    CHECK(status.enginePid > 0);
+    CHECK(status.header->subsystem == "ext4");
+
+    CHECK(volume.manager.lock());
+    CHECK(!volume.manager.status().mounted);
+    CHECK(volume.manager.status().enginePid == 0);
+    CHECK(!std::filesystem::exists(mnt / "note.txt"));
+    CHECK(!volume.manager.lock()); // locking a locked volume changes nothing
+
+    // Neither the marker nor a slice of the bulk data is anywhere in the container.
+    CHECK(!fileContains(volume.manager.location().container, kMarker));
+    CHECK(!fileContains(volume.manager.location().container, bulk.substr(4096 * 100, 64)));
+
+    volume.manager.unlock("s3cret", kUserspace);
+    CHECK(readBytes(mnt / "note.txt") == text);
+    CHECK(readBytes(mnt / "room-1" / "track.bin") == bulk);
+    CHECK(readBytes(mnt / kVolumeMarkerFile) == "parley-volume " + uuid + "\n");
+}
+
+TEST_CASE("userspace engine with 512-byte sectors", "[volume]")
+{
+    VolumeFixture volume;
+    volume.create("s3cret", 512);
+    volume.manager.unlock("s3cret", kUserspace);
+    const auto mnt = volume.manager.location().mountPoint;
+    const std::string bulk = patternBytes(1024 * 1024 + 7, 2);
+    writeDurably(mnt / "a.bin", bulk);
+    volume.manager.lock();
+    volume.manager.unlock("s3cret", kUserspace);
+    CHECK(readBytes(mnt / "a.bin") == bulk);
+}
+
+TEST_CASE("unlocking with a wrong passphrase mounts nothing and starts nothing", "[volume]")
+{
+    VolumeFixture volume;
+    volume.create("s3cret");
+    try {
+        volume.manager.unlock("S3cret", kUserspace);
+        FAIL("a wrong passphrase unlocked the volume");
+    }
+    catch (const VolumeError& e) {
+        CHECK(e.failure() == VolumeFailure::WrongPassphrase);
+    }
+    const auto status = volume.manager.status();
+    CHECK(!status.mounted);
+    CHECK(status.enginePid == 0);
+    CHECK(!std::filesystem::exists(volume.dir / "run" / ("fuse-" + status.header->uuid)));
+}
+
+TEST_CASE("a second unlock of an unlocked volume is refused", "[volume]")
+{
+    VolumeFixture volume;
+    volume.create("s3cret");
+    volume.manager.unlock("s3cret", kUserspace);
+    try {
+        volume.manager.unlock("s3cret", kUserspace);
+        FAIL("unlocked twice");
+    }
+    catch (const VolumeError& e) {
+        CHECK(e.failure() == VolumeFailure::InUse);
+    }
+    CHECK(volume.manager.status().mounted);
+}
+
+TEST_CASE("killing the FUSE process during a write loses nothing that was synced; the volume opens and fsck is "
+          "clean",
+          "[volume]")
+{
+    VolumeFixture volume;
+    volume.create("s3cret");
+    volume.manager.unlock("s3cret", kUserspace);
+    const auto mnt = volume.manager.location().mountPoint;
+    const std::string kept = patternBytes(2 * 1024 * 1024, 3);
+    writeDurably(mnt / "kept.bin", kept);
+
+    // A writer like the recorder: append and sync, until the device fails under it.
+    std::atomic<int> chunksWritten{0};
+    std::atomic<bool> writerDone{false};
+    std::thread writer([&] {
+        const int fd = ::open((mnt / "growing.bin").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+        const std::string chunk = patternBytes(256 * 1024, 4);
+        while (fd >= 0) {
+            if (::write(fd, chunk.data(), chunk.size()) != static_cast<ssize_t>(chunk.size()) || ::fsync(fd) != 0)
+                break;
+            ++chunksWritten;
+        }
+        if (fd >= 0)
+            ::close(fd);
+        writerDone = true;
+    });
+    while (chunksWritten < 8 && !writerDone)
+        std::this_thread::sleep_for(5ms);
+    const pid_t engine = volume.manager.status().enginePid;
+    REQUIRE(engine > 0);
+    REQUIRE(::kill(engine, SIGKILL) == 0);
+    writer.join();
+    CHECK(chunksWritten >= 8);
+
+    // Lock cleans up the dead engine's mount, loop device and FUSE mount.
+    volume.manager.lock();
+    CHECK(volume.manager.status().enginePid == 0);
+
+    const auto check = volume.manager.checkFilesystem("s3cret", VolumeEngine::Userspace);
+    INFO(check.output);
+    CHECK(check.exitCode == 0);
+
+    volume.manager.unlock("s3cret", kUserspace);
+    CHECK(readBytes(mnt / "kept.bin") == kept);
+    CHECK(std::filesystem::exists(mnt / "growing.bin"));
+}
+
+TEST_CASE("only an unlocked Parley volume counts as a place for recordings", "[volume]")
+{
+    VolumeFixture volume;
+    const std::string uuid = volume.create("s3cret").info().uuid;
+    const auto mnt = volume.manager.location().mountPoint;
+    std::string why;
+
+    SECTION("a missing directory") { CHECK(!inspectVolume(mnt, why)); CHECK(why.find("never unlocked") != std::string::npos); }
+    SECTION("a plain directory")
+    {
+        std::filesystem::create_directories(mnt);
+        CHECK(!inspectVolume(mnt, why));
+        CHECK(why.find("locked") != std::string::npos);
+        try {
+            requireUnlockedVolume(mnt);
+            FAIL("a plain directory was accepted");
+        }
+        catch (const VolumeError& e) {
+            CHECK(e.failure() == VolumeFailure::NotUnlocked);
+        }
+    }
+    SECTION("a tmpfs")
+    {
+        std::filesystem::create_directories(mnt);
+        REQUIRE(::mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=1m") == 0);
+        CHECK(!inspectVolume(mnt, why));
+        CHECK(why.find("tmpfs") != std::string::npos);
+        ::umount(mnt.c_str());
+    }
+    SECTION("an unencrypted ext4 on a loop device, even with a forged marker")
+    {
+        const auto plain = volume.dir / "plain.img";
+        REQUIRE(std::system(("truncate -s 16M " + plain.string() + " && mkfs.ext4 -q " + plain.string()).c_str()) == 0);
+        std::filesystem::create_directories(mnt);
+        REQUIRE(std::system(("mount -o loop " + plain.string() + " " + mnt.string()).c_str()) == 0);
+        writeDurably(mnt / kVolumeMarkerFile, "parley-volume " + uuid + "\n");
+        CHECK(!inspectVolume(mnt, why));
+        CHECK(why.find("not encrypted") != std::string::npos);
+        ::umount(mnt.c_str());
+    }
+    SECTION("the unlocked volume, and no longer once locked")
+    {
+        volume.manager.unlock("s3cret", kUserspace);
+        const auto found = inspectVolume(mnt, why);
+        REQUIRE(found);
+        CHECK(found->uuid == uuid);
+        CHECK(found->freeBytes > 0);
+        volume.manager.lock();
+        CHECK(!inspectVolume(mnt, why));
+    }
+}
+
+TEST_CASE("a LUKS2 container not made by Parley is not unlocked as a volume", "[volume]")
+{
+    VolumeFixture volume;
+    const auto file = volume.manager.location().container;
+    REQUIRE(std::system(("truncate -s 40M " + file.string() +
+                         " && printf pass | cryptsetup luksFormat --type luks2 --pbkdf argon2id --pbkdf-memory 32 "
+                         "--pbkdf-force-iterations 4 --pbkdf-parallel 1 --batch-mode " +
+                         file.string() + " -")
+                            .c_str()) == 0);
+    try {
+        volume.manager.unlock("pass", kUserspace);
+        FAIL("a foreign container was unlocked");
+    }
+    catch (const VolumeError& e) {
+        CHECK(e.failure() == VolumeFailure::NotAVolume);
+    }
+}
