@@ -10,6 +10,7 @@
 #include "portal_services.h"
 #include "login_throttle.h"
 #include "request_router.h"
+#include "volume_handlers.h"
 #include "room_handlers.h"
 #include "room_registry.h"
 #include "room_service.h"
@@ -85,6 +86,9 @@ std::unique_ptr<RequestRouter> makeRouter(const HandlerContext& context,
     router->add("/api/v1/users/{id}/password", {"POST"}, Access::Admin, make<UserPasswordHandler>(context));
     router->add("/api/v1/admin/ldap", {"GET", "PUT", "DELETE"}, Access::Admin, make<LdapSettingsHandler>(context));
     router->add("/api/v1/admin/ldap/test", {"POST"}, Access::Admin, make<LdapTestHandler>(context));
+    router->add("/api/v1/admin/volume", {"GET"}, Access::Admin, [context, mountPoint = settings.recordingVolume] {
+        return std::make_unique<VolumeStatusHandler>(context, mountPoint);
+    });
     router->add("/api/v1/audit", {"GET"}, Access::AuditReader, make<AuditQueryHandler>(context));
     router->add("/api/v1/audit/export", {"GET"}, Access::AuditReader, make<AuditExportHandler>(context));
     router->add("/api/v1/audit/verify", {"GET"}, Access::AuditReader, make<AuditVerifyHandler>(context));

@@ -6,11 +6,13 @@
 #include "online_commands.h"
 #include "password_input.h"
 #include "user_commands.h"
+#include "volume_commands.h"
 
 #include <parley/parleyd/config_error.h>
 #include <parley/portal/account_service.h>
 #include <parley/storage/database.h>
 #include <parley/storage/migrator.h>
+#include <parley/storage/volume_error.h>
 
 #include <Poco/Exception.h>
 
@@ -48,7 +50,26 @@ void usage()
         "      list every account\n"
         "  audit verify\n"
         "      recompute the audit log's hash chain; exit 1 naming the first entry that was\n"
-        "      altered, inserted or removed\n";
+        "      altered, inserted or removed\n"
+        "\n"
+        "recording volume ([volume] in the configuration; as root; docs/storage.md):\n"
+        "  volume create --size SIZE [--sector-size 4096|512] [--key-file FILE]\n"
+        "      make the encrypted container (LUKS2, aes-xts-plain64, argon2id); the passphrase\n"
+        "      is asked for twice, or read from standard input, or the key file's bytes\n"
+        "  volume unlock [--key-file FILE | --at-boot] [--engine auto|kernel|userspace]\n"
+        "      open and mount it (the file system is made on the first unlock); --at-boot\n"
+        "      uses volume.key_file\n"
+        "  volume lock\n"
+        "      unmount it and forget the key\n"
+        "  volume status\n"
+        "      header, key slots, engine, space; exit 3 when locked\n"
+        "  volume add-key [--key-file FILE] [--new-key-file FILE]\n"
+        "  volume change-key [--key-file FILE] [--new-key-file FILE]\n"
+        "  volume revoke-key SLOT [--key-file FILE]\n"
+        "      destroy a key slot, proven with another key that stays valid\n"
+        "  volume backup-header FILE | restore-header FILE\n"
+        "  volume check [--key-file FILE]\n"
+        "      full read-only e2fsck of the locked volume\n";
 }
 
 } // namespace
@@ -125,12 +146,21 @@ int main(int argc, char** argv)
             return parley::parleyctl::listUsers(context);
         if (command[0] == "audit" && command[1] == "verify" && rest.empty())
             return parley::parleyctl::verifyAudit(context);
+        if (command[0] == "volume")
+            return parley::parleyctl::runVolumeCommand(context, command[1], rest);
         usage();
         return kExitUsage;
     }
     catch (const parley::parleyd::ConfigError& e) {
         std::cerr << "parleyctl: configuration error: " << e.what() << std::endl;
         return kExitConfig;
+    }
+    catch (const parley::storage::VolumeError& e) {
+        std::cerr << "parleyctl: " << e.what() << std::endl;
+        using parley::storage::VolumeFailure;
+        if (e.failure() == VolumeFailure::WrongPassphrase)
+            return parley::parleyctl::kExitWrongPassphrase;
+        return e.failure() == VolumeFailure::Unsupported ? 69 : 1;
     }
     catch (const parley::portal::AccountError& e) {
         std::cerr << "parleyctl: " << e.what() << std::endl;

@@ -111,6 +111,30 @@ const std::vector<ConfigKey>& table()
         {"router.announced_address", "", TextRule{true},
          "The IP address browsers send media to, put in SDP candidates. Empty: listen_address "
          "if it is a specific address, else the host's primary address."},
+        {"volume.container", "", TextRule{true},
+         "The encrypted recording volume: a LUKS2 container file (or block device) made by "
+         "`parleyctl volume create`. Empty: <data_dir>/recordings.luks."},
+        {"volume.mount_point", "", TextRule{true},
+         "Where the unlocked volume's file system is mounted; recordings are written only "
+         "there, and only while it is an unlocked Parley volume. Empty: <data_dir>/recordings."},
+        {"volume.engine", "auto", ChoiceRule{{"auto", "kernel", "userspace"}},
+         "How parleyctl unlocks the volume: kernel (dm-crypt), userspace (Parley's FUSE block "
+         "file over a loop device, for hosts without device-mapper), or auto (kernel when "
+         "device-mapper is present)."},
+        {"volume.runtime_dir", "/run/parley/volumes", TextRule{false},
+         "Where the userspace engine mounts its FUSE block file and keeps its pid file."},
+        {"volume.key_file", "", TextRule{true},
+         "Key file for `parleyctl volume unlock --at-boot`: must be owned by root and not "
+         "readable by anyone else. Empty: a passphrase is asked for."},
+        {"volume.owner", "", TextRule{true},
+         "System account the server runs as; unlock gives it the volume's root directory "
+         "(mode 0700). Empty: the directory stays root's."},
+        {"volume.kdf_memory_kib", "1048576", IntegerRule{32, 4194304},
+         "Argon2id memory cost of new key slots, in KiB."},
+        {"volume.kdf_iterations", "4", IntegerRule{4, 1000},
+         "Argon2id iterations of new key slots."},
+        {"volume.kdf_parallel", "4", IntegerRule{1, 16},
+         "Argon2id lanes (threads) of new key slots."},
         {"ldap.enabled", "false", ChoiceRule{{"true", "false"}},
          "Let directory users log in (docs/ldap.md). A configuration saved through the admin "
          "API replaces this whole section until it is deleted there."},

@@ -15,6 +15,7 @@
 #include <parley/storage/key_file.h>
 #include <parley/storage/migrator.h>
 #include <parley/storage/user_store.h>
+#include <parley/storage/volume_check.h>
 
 #include <Poco/Logger.h>
 #include <Poco/Net/NetSSL.h>
@@ -81,6 +82,13 @@ void printBanner(const Settings& settings, std::uint16_t port, const std::string
                   << media->announcedAddress() << ". Meetings: /join/<link> (GET /api/v1/rooms).\n";
     else
         std::cout << "  Media: off (router.enabled=false).\n";
+    std::string whyNot;
+    if (const auto volume = storage::inspectVolume(settings.volume.mountPoint, whyNot))
+        std::cout << "  Recording volume: unlocked (" << storage::engineName(volume->engine) << " engine), "
+                  << volume->freeBytes / (1024 * 1024) << " MiB free at " << settings.volume.mountPoint.string()
+                  << ".\n";
+    else
+        std::cout << "  Recording volume: not available, nothing will be recorded: " << whyNot << ".\n";
     if (!hasUsers)
         std::cout << "  No account exists yet. Create the first administrator (it prints a\n"
                      "  generated password once):\n"

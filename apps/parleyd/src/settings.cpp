@@ -225,6 +225,22 @@ Settings loadSettings(const std::optional<fs::path>& iniFile,
                               settings.router.announcedAddress + "'");
     }
 
+    settings.volume.container = values.at("volume.container").empty()
+                                    ? settings.dataDir / "recordings.luks"
+                                    : fs::absolute(values.at("volume.container")).lexically_normal();
+    settings.volume.mountPoint = values.at("volume.mount_point").empty()
+                                     ? settings.dataDir / "recordings"
+                                     : fs::absolute(values.at("volume.mount_point")).lexically_normal();
+    settings.volume.runtimeDir = fs::absolute(values.at("volume.runtime_dir")).lexically_normal();
+    settings.volumeEngine = storage::parseEngine(values.at("volume.engine"));
+    if (!values.at("volume.key_file").empty())
+        settings.volumeKeyFile = fs::absolute(values.at("volume.key_file"));
+    settings.volumeOwner = values.at("volume.owner");
+    settings.volumeKdf.memoryKiB = static_cast<std::uint32_t>(integer(values, "volume.kdf_memory_kib"));
+    settings.volumeKdf.iterations = static_cast<std::uint32_t>(integer(values, "volume.kdf_iterations"));
+    settings.volumeKdf.parallelThreads = static_cast<std::uint32_t>(integer(values, "volume.kdf_parallel"));
+    https.recordingVolume = settings.volume.mountPoint;
+
     settings.shutdownGrace = std::chrono::seconds(integer(values, "server.shutdown_grace_seconds"));
     settings.logLevel = values.at("log.level");
     settings.logFile = values.at("log.file");

@@ -33,6 +33,8 @@ struct HttpsSettings
     AccessPolicy adminAccess;
     /// Where the meeting page's files are (portal/web in the source tree).
     std::filesystem::path webRoot;
+    /// Mount point of the encrypted recording volume, reported by `GET /api/v1/admin/volume`.
+    std::filesystem::path recordingVolume;
 };
 
 } // namespace parley::portal

@@ -5,6 +5,7 @@
 #include <parley/portal/https_settings.h>
 #include <parley/portal/meeting_settings.h>
 #include <parley/router/media_router.h>
+#include <parley/storage/volume_manager.h>
 
 #include <chrono>
 #include <filesystem>
@@ -30,6 +31,12 @@ struct Settings
     bool routerEnabled = true;
     router::RouterSettings router;
     std::chrono::hours auditRetention{180 * 24};
+    /// The recording volume (`[volume]`); its mount point is also in `https`.
+    storage::VolumeLocation volume;
+    storage::VolumeEngine volumeEngine = storage::VolumeEngine::Automatic;
+    std::filesystem::path volumeKeyFile; ///< empty: none
+    std::string volumeOwner;             ///< empty: none
+    storage::KdfCost volumeKdf;
     ldap::DirectorySettings directory;
     std::chrono::seconds shutdownGrace{10};
     std::string logLevel = "information";

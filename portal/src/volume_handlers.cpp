@@ -1,0 +1,29 @@
+#include "volume_handlers.h"
+
+#include "json_response.h"
+
+#include <parley/storage/volume_check.h>
+
+namespace parley::portal {
+
+void VolumeStatusHandler::handle(const ApiRequest&, Poco::Net::HTTPServerResponse& response)
+{
+    Poco::JSON::Object body;
+    body.set("mountPoint", mountPoint_.string());
+    std::string whyNot;
+    if (const auto volume = storage::inspectVolume(mountPoint_, whyNot)) {
+        body.set("state", "unlocked");
+        body.set("engine", storage::engineName(volume->engine));
+        body.set("uuid", volume->uuid);
+        body.set("device", volume->device);
+        body.set("sizeBytes", volume->sizeBytes);
+        body.set("freeBytes", volume->freeBytes);
+    }
+    else {
+        body.set("state", "unavailable");
+        body.set("reason", whyNot);
+    }
+    sendJson(response, Poco::Net::HTTPResponse::HTTP_OK, body);
+}
+
+} // namespace parley::portal
