@@ -86,6 +86,10 @@ TEST_CASE("parleyctl volume: create, unlock, status, lock; the server sees the v
     CHECK(auditCount(admin, "volume.unlock") == 1);
     CHECK(auditCount(admin, "volume.unlock", "failure") == 1);
     CHECK(auditCount(admin, "volume.lock") == 1);
+    for (const char* file : {"parley.db", "parley.db-wal"}) {
+        CHECK(readFile(dataDir / file).find("volume-pass-1") == std::string::npos);
+        CHECK(readFile(dataDir / file).find("volume-pass-2") == std::string::npos);
+    }
 }
 
 TEST_CASE("parleyctl volume: keys are added and revoked; a revoked passphrase no longer unlocks", "[volume]")
