@@ -19,6 +19,8 @@ PACKAGES=(
   libavformat-dev libavcodec-dev libavutil-dev libavfilter-dev libswscale-dev libswresample-dev
   # tests: unit framework, real peers and tools the tests drive
   catch2 openssl curl slapd ldap-utils ffmpeg fuse3 cryptsetup-bin e2fsprogs
+  # the kernel volume engine's test boots Debian's kernel in QEMU with a busybox initramfs
+  qemu-system-x86 busybox-static
   chromium nodejs
 )
 
@@ -127,10 +129,20 @@ install_e2e_modules() {
   cp "$lock" "$stamp"
 }
 
+# The kernel engine's test (tests/volume/guest/) boots Debian's own kernel: fetched with
+# apt-get download and cached with its initramfs, so the test itself does not download.
+prepare_guest_kernel() {
+  local repo
+  repo="$(cd "$(dirname "$0")/.." && pwd)"
+  log "guest kernel for the dm-crypt test"
+  "$repo/tests/volume/guest/prepare-guest.sh" >/dev/null
+}
+
 main() {
   mkdir -p "$CACHE_DIR"
   install_packages
   install_e2e_modules
+  prepare_guest_kernel
   build_libsrtp2
   printf '%s\n' "$CACHE_DIR/libsrtp2"
 }

@@ -26,7 +26,7 @@ bool hasExt4Signature(const std::string& device)
 
 void makeExt4(const std::string& device, const std::string& label)
 {
-    const auto result = runCommand({"mkfs.ext4", "-q", "-F", "-m", "0", "-E", "nodiscard", "-L", label, device});
+    const auto result = runCommand({"mkfs.ext4", "-q", "-F", "-b", "4096", "-m", "0", "-E", "nodiscard", "-L", label, device});
     if (result.exitCode != 0)
         throw VolumeError(VolumeFailure::SystemError, "mkfs.ext4 failed on " + device + ": " + result.output);
 }

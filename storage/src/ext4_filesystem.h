@@ -9,7 +9,8 @@ namespace parley::storage {
 bool hasExt4Signature(const std::string& device);
 
 /// mkfs.ext4 on `device`, labelled `label`, no blocks reserved for root (the server writes
-/// as its own user). Throws VolumeError(SystemError) with mkfs's output on failure.
+/// as its own user). Always 4096-byte blocks: mkfs would pick 1024 for a small device, and
+/// such a file system cannot be mounted on a device with 4096-byte sectors (dm-crypt's). Throws VolumeError(SystemError) with mkfs's output on failure.
 void makeExt4(const std::string& device, const std::string& label);
 
 /// e2fsck -p: replays the journal and fixes what is safe to fix, as at boot. Throws

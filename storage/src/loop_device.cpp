@@ -43,7 +43,7 @@ void LoopDevice::close()
     fd_ = -1;
 }
 
-LoopDevice LoopDevice::attach(const std::filesystem::path& file)
+LoopDevice LoopDevice::attach(const std::filesystem::path& file, unsigned blockSize)
 {
     const int backing = ::open(file.c_str(), O_RDWR | O_CLOEXEC);
     if (backing < 0)
@@ -67,6 +67,7 @@ LoopDevice LoopDevice::attach(const std::filesystem::path& file)
         loop_config config{};
         config.fd = static_cast<unsigned>(backing);
         config.info.lo_flags = LO_FLAGS_AUTOCLEAR;
+        config.block_size = blockSize;
         std::strncpy(reinterpret_cast<char*>(config.info.lo_file_name), file.c_str(), LO_NAME_SIZE - 1);
         if (::ioctl(device, LOOP_CONFIGURE, &config) == 0) {
             ::close(backing);

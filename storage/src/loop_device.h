@@ -10,8 +10,10 @@ namespace parley::storage {
 class LoopDevice
 {
 public:
-    /// Attaches a free loop device to `file`. Throws VolumeError(SystemError) naming the cause.
-    static LoopDevice attach(const std::filesystem::path& file);
+    /// Attaches a free loop device to `file` with logical block size `blockSize` (512 to
+    /// 4096: the volume's encryption sector, so the device looks as dm-crypt's would).
+    /// Throws VolumeError(SystemError) naming the cause.
+    static LoopDevice attach(const std::filesystem::path& file, unsigned blockSize);
 
     ~LoopDevice();
     LoopDevice(LoopDevice&& other) noexcept;

@@ -106,7 +106,7 @@ VolumeAttachment VolumeAttachment::attach(LuksContainer& container, std::string_
     std::filesystem::create_directories(attachment.fuseDir_);
     startBlockFileProcess(container, std::move(key), attachment.fuseDir_, attachment.pidFile_);
     try {
-        attachment.loop_.emplace(LoopDevice::attach(attachment.fuseDir_ / kBlockFileName));
+        attachment.loop_.emplace(LoopDevice::attach(attachment.fuseDir_ / kBlockFileName, info.sectorSize));
     }
     catch (...) {
         attachment.takeDown();

@@ -193,6 +193,8 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 exec </dev/console >/dev/console 2>&1
+# run-guest.sh watches for this line to tell "booting" from "hung" (nested KVM).
+echo "parley-guest: init started"
 
 fail() {
     echo "parley-guest: FATAL: $*"
@@ -215,7 +217,14 @@ rm -f /tmp-insmod.err
 echo /bin/false > /proc/sys/kernel/modprobe 2>/dev/null
 
 # The per-run settings live in the share, so mount it first (temporarily at /share).
-mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,cache=mmap share /share ||
+# msize=262168 (= 64*4096 + 24-byte 9p I/O header), NOT the 512000 maximum:
+# qemu reports statfs f_bsize = host_bsize * floor((msize-24)/host_bsize), and
+# glibc's fpathconf(_PC_REC_XFER_ALIGN) returns it. cryptsetup uses that as a
+# posix_memalign() alignment, which must be a power of two: with msize=512000
+# it is 124*4096 and "cryptsetup luksFormat FILE" fails with "IO error while
+# decrypting keyslot". 64*4096 is a power of two (for 4 KiB host blocks).
+# cache=mmap: no page cache coherency issues with the host, but mmap() works.
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=262168,cache=mmap share /share ||
     fail "cannot mount 9p share"
 [ -r /share/.parley-guest/config ] || fail "no /share/.parley-guest/config"
 # Defines SHARE_PATH, SCRIPT_PATH and ROOT_CACHE (written by run-guest.sh).
@@ -233,7 +242,7 @@ mount -t tmpfs tmpfs $R/dev/shm
 mount -t tmpfs -o mode=0755 tmpfs $R/run
 mount -t tmpfs -o mode=1777 tmpfs $R/tmp
 # libcryptsetup's lock dir; normally created by systemd-tmpfiles.
-mkdir -p -m 0700 $R/run/cryptsetup
+mkdir -m 0700 $R/run/cryptsetup
 mkdir -p $R/run/lock
 # SHARE_PATH may live under /tmp (now an empty tmpfs) or any other host dir
 # (read-only 9p, then it already exists). Mount it at the same path.
@@ -244,7 +253,7 @@ S="$R$SHARE_PATH"
 echo "parley-guest: running $SCRIPT_PATH"
 # Clean environment; DM_DISABLE_UDEV: there is no udev, so libdevmapper must
 # create/remove /dev/mapper nodes itself instead of waiting for udev cookies.
-cd $R
+cd $R || fail "cannot cd $R"
 env -i HOME=/root TERM=dumb LANG=C.UTF-8 \
     PATH=/usr/sbin:/usr/bin:/sbin:/bin DM_DISABLE_UDEV=1 \
     PARLEY_GUEST=1 PARLEY_SHARE_DIR="$SHARE_PATH" \

@@ -71,44 +71,24 @@ SHARE_PATH='$SHARE'
 SCRIPT_PATH='$GUEST_SCRIPT'
 ROOT_CACHE='${PARLEY_GUEST_ROOT_CACHE:-loose}'
 EOF
-# Forwarded variables, sourced by /bin/sh in the chroot before SCRIPT.
+# Forwarded variables, sourced by /bin/sh (dash) in the chroot before SCRIPT,
+# so quote POSIX-style ('...' with ' as '\''), not bash's printf %q.
 : > "$SHARE/.parley-guest/env"
 for name in ${PARLEY_GUEST_ENV:-}; do
     if [ -n "${!name+x}" ]; then
-        printf "export %s=%q\n" "$name" "${!name}" >> "$SHARE/.parley-guest/env"
+        val=${!name}
+        printf "export %s='%s'\n" "$name" "${val//\'/\'\\\'\'}" >> "$SHARE/.parley-guest/env"
     fi
 done
-
-# --- Accelerator -------------------------------------------------------------
-# KVM: "-cpu host" passes AES-NI through (aesni-intel loads, dm-crypt is fast).
-# TCG: "-cpu max" emulates AES-NI too (slowly, but the same code paths).
-ACCEL=${PARLEY_GUEST_ACCEL:-auto}
-if [ "$ACCEL" = auto ]; then
-    ACCEL=tcg
-    if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
-        # /dev/kvm can exist yet be unusable (nested virt off, container); a
-        # throwaway machine-less qemu that just quits tells us for sure (~50 ms).
-        if echo quit | qemu-system-x86_64 -accel kvm -machine none -display none \
-               -nodefaults -no-user-config -monitor stdio >/dev/null 2>&1; then
-            ACCEL=kvm
-        fi
-    fi
-fi
-case "$ACCEL" in
-    # -arch-capabilities: with nested KVM (host kernel 6.18, qemu 7.2) qemu aborts
-    # with "failed to set MSR 0x10a" (IA32_ARCH_CAPABILITIES) otherwise.
-    kvm) ACCEL_ARGS=(-accel kvm -cpu host,-arch-capabilities) ;;
-    tcg) ACCEL_ARGS=(-accel tcg -cpu max) ;;
-    *) echo "run-guest: PARLEY_GUEST_ACCEL must be auto, kvm or tcg" >&2; exit 2 ;;
-esac
 
 TIMEOUT=${PARLEY_GUEST_TIMEOUT:-300}
 # quiet/loglevel=3: only errors on the console; panic=-1 + -no-reboot: a guest
 # panic (e.g. /init dying) ends qemu at once instead of hanging until timeout.
+# mitigations=off: speculative-execution mitigations only cost time here.
 CMDLINE="console=ttyS0 quiet loglevel=3 panic=-1 rdinit=/init nokaslr tsc=reliable mitigations=off"
 
+# shellcheck disable=SC2054  # commas are qemu option syntax
 QEMU=(qemu-system-x86_64
-    "${ACCEL_ARGS[@]}"
     -m 1024 -smp 2 -nographic -no-reboot -no-user-config
     -nic none                       # no network needed; skips NIC + option ROM
     -kernel "$GUEST_DIR/vmlinuz" -initrd "$GUEST_DIR/initramfs.gz"
@@ -126,15 +106,78 @@ QEMU=(qemu-system-x86_64
     -device virtio-rng-pci,rng=rng0
 )
 
-echo "run-guest: booting guest ($ACCEL) for $SCRIPT" >&2
+# boot ACCEL WATCHDOG: runs qemu, sets qrc. With WATCHDOG=1, gives up (returns
+# 3) if /init has not printed its first line within PARLEY_GUEST_KVM_BOOT_TIMEOUT.
+boot() {
+    local accel=$1 watchdog=$2 qpid tpid="" waited=0
+    local limit=${PARLEY_GUEST_KVM_BOOT_TIMEOUT:-30}
+    local accel_args
+    # shellcheck disable=SC2054
+    case "$accel" in
+        # -cpu host passes AES-NI through (aesni-intel loads, dm-crypt is fast).
+        # -arch-capabilities: under nested KVM qemu 7.2 otherwise aborts with
+        # "failed to set MSR 0x10a" (IA32_ARCH_CAPABILITIES).
+        kvm) accel_args=(-accel kvm -cpu host,-arch-capabilities) ;;
+        # TCG: "-cpu max" emulates AES-NI as well (slowly, same code paths).
+        tcg) accel_args=(-accel tcg -cpu max) ;;
+    esac
+    rm -f "$STATUS" "$STATUS.tmp" "$LOG"
+    echo "run-guest: booting guest ($accel) for $SCRIPT" >&2
+    # stdin from /dev/null: qemu must not put a terminal into raw mode or read
+    # keystrokes (-nographic multiplexes the monitor on stdio).
+    timeout -k 10 "$TIMEOUT" "${QEMU[@]}" "${accel_args[@]}" </dev/null >"$LOG" 2>&1 &
+    qpid=$!
+    if [ "${PARLEY_GUEST_VERBOSE:-0}" = 1 ]; then
+        tail -n +1 -f --pid="$qpid" "$LOG" & tpid=$!
+    fi
+    if [ "$watchdog" = 1 ]; then
+        while kill -0 "$qpid" 2>/dev/null && ! grep -q 'parley-guest: init started' "$LOG"; do
+            if [ "$waited" -ge $((limit * 5)) ]; then
+                kill "$qpid" 2>/dev/null || true   # timeout(1) passes TERM on to qemu
+                wait "$qpid" 2>/dev/null || true
+                [ -z "$tpid" ] || wait "$tpid" 2>/dev/null || true
+                return 3
+            fi
+            sleep 0.2; waited=$((waited + 1))
+        done
+    fi
+    qrc=0; wait "$qpid" || qrc=$?
+    [ -z "$tpid" ] || wait "$tpid" 2>/dev/null || true
+    return 0
+}
+
+# --- Accelerator -------------------------------------------------------------
+# auto: KVM if /dev/kvm works, else TCG. /dev/kvm can exist and even open fine
+# while guests hang forever in early boot (seen with nested KVM on a Firecracker
+# host): then the watchdog kills the KVM attempt, we remember that for this
+# host kernel + qemu in $GUEST_DIR/kvm-unusable, and use TCG.
+ACCEL=${PARLEY_GUEST_ACCEL:-auto}
+HOST_ID="$(uname -r) $(qemu-system-x86_64 --version | head -n1)"
+WATCHDOG=0
+if [ "$ACCEL" = auto ]; then
+    ACCEL=tcg
+    if [ -r /dev/kvm ] && [ -w /dev/kvm ] &&
+       ! { [ -f "$GUEST_DIR/kvm-unusable" ] && [ "$(cat "$GUEST_DIR/kvm-unusable")" = "$HOST_ID" ]; } &&
+       # a throwaway machine-less qemu that just quits: fails fast if KVM
+       # cannot even be initialised (permissions, no nested virt).
+       echo quit | qemu-system-x86_64 -accel kvm -machine none -display none \
+           -nodefaults -no-user-config -monitor stdio >/dev/null 2>&1; then
+        ACCEL=kvm; WATCHDOG=1
+    fi
+fi
+case "$ACCEL" in
+    kvm|tcg) ;;
+    *) echo "run-guest: PARLEY_GUEST_ACCEL must be auto, kvm or tcg" >&2; exit 2 ;;
+esac
+
 start=$(date +%s.%N)
-qrc=0
-# stdin from /dev/null: qemu must not put a terminal into raw mode or read
-# keystrokes (-nographic multiplexes the monitor on stdio).
-if [ "${PARLEY_GUEST_VERBOSE:-0}" = 1 ]; then
-    timeout -k 10 "$TIMEOUT" "${QEMU[@]}" </dev/null 2>&1 | tee "$LOG" || qrc=${PIPESTATUS[0]}
-else
-    timeout -k 10 "$TIMEOUT" "${QEMU[@]}" </dev/null >"$LOG" 2>&1 || qrc=$?
+if ! boot "$ACCEL" "$WATCHDOG"; then
+    echo "run-guest: KVM guest did not reach /init within ${PARLEY_GUEST_KVM_BOOT_TIMEOUT:-30}s;" \
+         "marking KVM unusable on this host ($GUEST_DIR/kvm-unusable), retrying with TCG" >&2
+    echo "$HOST_ID" > "$GUEST_DIR/kvm-unusable"
+    ACCEL=tcg
+    start=$(date +%s.%N)
+    boot tcg 0
 fi
 end=$(date +%s.%N)
 secs=$(awk "BEGIN{printf \"%.1f\", $end-$start}")
@@ -152,7 +195,7 @@ rc=$(cat "$STATUS")
 case "$rc" in ''|*[!0-9]*) echo "run-guest: bad exit status '$rc'" >&2; exit 1 ;; esac
 if [ "$rc" != 0 ]; then
     echo "run-guest: guest script failed with status $rc after ${secs}s; console log ($LOG):" >&2
-    cat "$LOG" >&2
+    [ "${PARLEY_GUEST_VERBOSE:-0}" = 1 ] || cat "$LOG" >&2
 else
     echo "run-guest: guest script passed in ${secs}s ($ACCEL)" >&2
 fi
