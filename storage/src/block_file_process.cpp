@@ -59,7 +59,7 @@ void writeAll(int fd, const std::string& text)
         ::_exit(1);
     }
     int status = 0;
-    {
+    try {
         XtsSectorCipher cipher(volumeKey, info.sectorSize, info.ivOffsetSectors);
         volumeKey = SecretBytes(); // OpenSSL holds the expanded key now; drop our copy
         BlockFileSource source{container, info.dataOffsetBytes, info.dataSizeBytes, &cipher};
@@ -76,6 +76,10 @@ void writeAll(int fd, const std::string& text)
             status = 1;
         }
     }
+    catch (const std::exception& e) {
+        writeAll(report, std::string("error ") + e.what());
+        status = 1;
+    }
     ::fsync(container);
     ::close(container);
     ::_exit(status);
@@ -90,6 +94,12 @@ pid_t startBlockFileProcess(const LuksContainer& container, SecretBytes volumeKe
     if (info.cipher != "aes-xts-plain64")
         throw VolumeError(VolumeFailure::NotAVolume, container.file().string() + " uses " + info.cipher +
                                                          "; the userspace engine reads aes-xts-plain64 only");
+    // dm-crypt refuses such a device too; serving it would leave a partial sector at the end.
+    if (info.sectorSize == 0 || info.dataSizeBytes % info.sectorSize != 0 || info.dataSizeBytes == 0)
+        throw VolumeError(VolumeFailure::NotAVolume,
+                          "the data segment of " + container.file().string() + " (" +
+                              std::to_string(info.dataSizeBytes) + " bytes) is not a whole number of " +
+                              std::to_string(info.sectorSize) + "-byte sectors: was the file resized by hand?");
     int pipeEnds[2];
     if (::pipe2(pipeEnds, O_CLOEXEC) != 0)
         throw VolumeError(VolumeFailure::SystemError, std::string("cannot create a pipe: ") + std::strerror(errno));

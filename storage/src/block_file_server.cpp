@@ -21,7 +21,6 @@ struct ServerState
 {
     BlockFileSource source;
     std::vector<std::uint8_t> scratch;
-    const std::function<void()>* ready = nullptr;
 };
 
 ServerState& state()
@@ -114,7 +113,7 @@ int onOpen(const char* path, fuse_file_info* file)
     return 0;
 }
 
-int onRead(const char* path, char* out, std::size_t size, off_t offset, fuse_file_info*)
+int readBlock(const char* path, char* out, std::size_t size, off_t offset)
 {
     if (!isBlockFile(path))
         return -ENOENT;
@@ -147,7 +146,7 @@ int onRead(const char* path, char* out, std::size_t size, off_t offset, fuse_fil
     return static_cast<int>(done);
 }
 
-int onWrite(const char* path, const char* in, std::size_t size, off_t offset, fuse_file_info*)
+int writeBlock(const char* path, const char* in, std::size_t size, off_t offset)
 {
     if (!isBlockFile(path))
         return -ENOENT;
@@ -183,6 +182,29 @@ int onWrite(const char* path, const char* in, std::size_t size, off_t offset, fu
         done += take;
     }
     return static_cast<int>(done);
+}
+
+// libfuse is C: nothing may be thrown through it. The cipher only throws on misuse (a
+// partial sector), which the size checks at start-up rule out; should it happen anyway the
+// request fails with EIO instead of ending the process.
+int onRead(const char* path, char* out, std::size_t size, off_t offset, fuse_file_info*)
+{
+    try {
+        return readBlock(path, out, size, offset);
+    }
+    catch (const std::exception&) {
+        return -EIO;
+    }
+}
+
+int onWrite(const char* path, const char* in, std::size_t size, off_t offset, fuse_file_info*)
+{
+    try {
+        return writeBlock(path, in, size, offset);
+    }
+    catch (const std::exception&) {
+        return -EIO;
+    }
 }
 
 int onFsync(const char* path, int, fuse_file_info*)
@@ -222,7 +244,6 @@ bool serveBlockFile(const std::filesystem::path& mountDir, const std::string& uu
     ServerState server;
     server.source = source;
     server.scratch.resize(kChunk + 2 * source.cipher->sectorSize());
-    server.ready = &ready;
 
     fuse_operations operations{};
     operations.init = onInit;
@@ -254,8 +275,8 @@ bool serveBlockFile(const std::filesystem::path& mountDir, const std::string& uu
         return false;
     }
     ready();
-    // One thread: the loop device sends one request at a time per queue anyway, and the
-    // cipher contexts and scratch buffer need no locking this way.
+    // Requests are served one at a time: the cipher contexts and the scratch buffer need no
+    // lock, and recordings need tens of MB/s, not the hundreds this gives.
     fuse_loop(session);
     fuse_unmount(session);
     fuse_destroy(session);

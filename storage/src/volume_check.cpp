@@ -87,6 +87,7 @@ std::optional<MountedVolume> inspectVolume(const std::filesystem::path& director
     }
     MountedVolume volume;
     volume.device = mount->source;
+    volume.deviceNumber = mount->device;
     const std::filesystem::path sysfs = "/sys/dev/block/" + mount->device;
     std::string deviceUuid;
     if (std::filesystem::exists(sysfs / "dm" / "uuid")) {

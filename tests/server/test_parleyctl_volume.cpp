@@ -150,4 +150,9 @@ TEST_CASE("parleyctl volume unlock --at-boot takes only a root-only key file", "
     CHECK(runParleyctl(args + " volume unlock --at-boot").exitCode == 1);
     CHECK(runParleyctl(args + " volume frobnicate").exitCode == 64);
     CHECK(runParleyctl(args + " volume create").exitCode == 64);
+    for (const char* size : {"-5G", "10X", "99999999999T", "G", " 5G"}) {
+        const auto bad = runParleyctl(args + " volume create --size '" + size + "'");
+        INFO(size << ": " << bad.output);
+        CHECK(bad.exitCode == 64);
+    }
 }

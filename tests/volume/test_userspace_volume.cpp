@@ -1,5 +1,6 @@
 #include "volume_fixture.h"
 
+#include <parley/storage/recording_directory.h>
 #include <parley/storage/volume_error.h>
 
 #include <catch2/catch.hpp>
@@ -7,6 +8,7 @@
 #include <atomic>
 #include <csignal>
 #include <fcntl.h>
+#include <fstream>
 #include <sys/mount.h>
 #include <thread>
 #include <unistd.h>
@@ -233,4 +235,78 @@ TEST_CASE("a LUKS2 container not made by Parley is not unlocked as a volume", "[
     catch (const VolumeError& e) {
         CHECK(e.failure() == VolumeFailure::NotAVolume);
     }
+}
+
+TEST_CASE("a container whose data segment is not whole sectors is refused, not served", "[volume]")
+{
+    VolumeFixture volume;
+    volume.create("s3cret");
+    {
+        std::ofstream grow(volume.manager.location().container, std::ios::binary | std::ios::app);
+        grow << std::string(1000, '\0');
+    }
+    try {
+        volume.manager.unlock("s3cret", kUserspace);
+        FAIL("a resized container was served");
+    }
+    catch (const VolumeError& e) {
+        CHECK(e.failure() == VolumeFailure::NotAVolume);
+        CHECK(std::string(e.what()).find("whole number of 4096-byte sectors") != std::string::npos);
+    }
+    CHECK(!volume.manager.status().mounted);
+    CHECK(volume.manager.status().enginePid == 0);
+}
+
+TEST_CASE("recordings are created only inside an unlocked volume, which cannot be locked under a writer",
+          "[volume]")
+{
+    VolumeFixture volume;
+    volume.create("s3cret");
+    const auto mnt = volume.manager.location().mountPoint;
+    std::filesystem::create_directories(mnt);
+    try {
+        RecordingDirectory::open(mnt);
+        FAIL("a plain directory was accepted for recordings");
+    }
+    catch (const VolumeError& e) {
+        CHECK(e.failure() == VolumeFailure::NotUnlocked);
+        CHECK(std::string(e.what()).find("parleyctl volume unlock") != std::string::npos);
+    }
+    CHECK(std::filesystem::is_empty(mnt));
+
+    volume.manager.unlock("s3cret", kUserspace);
+    {
+        const auto directory = RecordingDirectory::open(mnt);
+        {
+            const auto file = directory.createFile("room-7/2026-11-23/track-1.webm");
+            REQUIRE(::write(file.get(), kMarker.data(), kMarker.size()) == static_cast<ssize_t>(kMarker.size()));
+        }
+        for (const char* hostile : {"../escape", "/etc/passwd", "a/../../b", "", "a//b", "room/.", "a b", "x\n"})
+            CHECK_THROWS_AS(directory.createFile(hostile), std::invalid_argument);
+        std::filesystem::create_symlink("/tmp", mnt / "link");
+        CHECK_THROWS_AS(directory.createFile("link/x"), VolumeError);
+        try {
+            directory.createFile("room-7/2026-11-23/track-1.webm");
+            FAIL("an existing recording was replaced");
+        }
+        catch (const VolumeError& e) {
+            CHECK(e.failure() == VolumeFailure::InUse);
+        }
+        // While the server holds the volume, locking refuses instead of unmounting under it.
+        try {
+            volume.manager.lock();
+            FAIL("locked under a writer");
+        }
+        catch (const VolumeError& e) {
+            CHECK(e.failure() == VolumeFailure::InUse);
+        }
+        CHECK(volume.manager.status().mounted);
+    }
+    volume.manager.lock();
+    CHECK(std::filesystem::is_empty(mnt)); // nothing was written to the plain directory
+    CHECK(!fileContains(volume.manager.location().container, kMarker));
+    volume.manager.unlock("s3cret", kUserspace);
+    CHECK(readBytes(mnt / "room-7" / "2026-11-23" / "track-1.webm") == kMarker);
+    CHECK((std::filesystem::status(mnt / "room-7").permissions() & std::filesystem::perms::others_all) ==
+          std::filesystem::perms::none);
 }

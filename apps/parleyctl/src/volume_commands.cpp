@@ -12,6 +12,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <pwd.h>
 #include <sstream>
@@ -71,6 +72,9 @@ std::uint64_t parseSize(const std::string& text)
 {
     std::size_t used = 0;
     unsigned long long number = 0;
+    // stoull would take "-5G" (wrapping around) and " 5G"; only digits may start a size.
+    if (text.empty() || text[0] < '0' || text[0] > '9')
+        throw std::invalid_argument("--size expects a number with an optional M, G or T suffix, got '" + text + "'");
     try {
         number = std::stoull(text, &used);
     }
@@ -87,6 +91,8 @@ std::uint64_t parseSize(const std::string& text)
         unit = 1ull << 40;
     else if (!suffix.empty())
         throw std::invalid_argument("--size expects a number with an optional M, G or T suffix, got '" + text + "'");
+    if (number > std::numeric_limits<std::uint64_t>::max() / unit)
+        throw std::invalid_argument("--size " + text + " is larger than any disk");
     return number * unit;
 }
 

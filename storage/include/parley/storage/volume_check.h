@@ -21,6 +21,7 @@ struct MountedVolume
     std::string uuid;
     VolumeEngine engine = VolumeEngine::Automatic;
     std::string device;         ///< the block device mounted, e.g. /dev/dm-0 or /dev/loop3
+    std::string deviceNumber;   ///< its "major:minor", as in /proc/self/mountinfo
     std::uint64_t sizeBytes = 0; ///< file system size
     std::uint64_t freeBytes = 0; ///< available to an unprivileged writer
 };

@@ -1,0 +1,61 @@
+#pragma once
+
+#include <parley/storage/volume_check.h>
+
+#include <filesystem>
+#include <string>
+
+namespace parley::storage {
+
+/// An open file descriptor, closed on destruction.
+class FileHandle
+{
+public:
+    explicit FileHandle(int fd) : fd_(fd) {}
+    ~FileHandle();
+    FileHandle(FileHandle&& other) noexcept : fd_(other.release()) {}
+    FileHandle& operator=(FileHandle&&) = delete;
+    FileHandle(const FileHandle&) = delete;
+
+    int get() const { return fd_; }
+    /// Gives up ownership (e.g. to a library that closes it).
+    int release();
+
+private:
+    int fd_ = -1;
+};
+
+/// The root of an unlocked recording volume, held open. Files are created relative to the
+/// held directory, never by path, so they land in the volume even if something is mounted
+/// or unmounted at the mount point meanwhile; and while it is held the volume cannot be
+/// unmounted (locking fails with "busy" instead of leaving a writer on the plain disk
+/// underneath). Not copyable; closes its descriptor on destruction.
+class RecordingDirectory
+{
+public:
+    /// Checks `mountPoint` with requireUnlockedVolume (throws VolumeError(NotUnlocked) with
+    /// the reason) and that the directory opened is the root of that very file system.
+    static RecordingDirectory open(const std::filesystem::path& mountPoint);
+
+    ~RecordingDirectory();
+    RecordingDirectory(RecordingDirectory&& other) noexcept;
+    RecordingDirectory& operator=(RecordingDirectory&&) = delete;
+    RecordingDirectory(const RecordingDirectory&) = delete;
+
+    const MountedVolume& volume() const { return volume_; }
+
+    /// Creates the new file `relativePath` (mode 0600; its directories 0700 as needed) and
+    /// returns it open for writing. Path parts may hold
+    /// letters, digits, '.', '_' and '-' only, never "." or ".." (std::invalid_argument);
+    /// an existing file is never replaced (VolumeError(InUse)); symbolic links are not
+    /// followed.
+    FileHandle createFile(const std::string& relativePath) const;
+
+private:
+    RecordingDirectory(int fd, MountedVolume volume);
+
+    int fd_ = -1;
+    MountedVolume volume_;
+};
+
+} // namespace parley::storage
