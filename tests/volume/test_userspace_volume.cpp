@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <fstream>
 #include <sys/mount.h>
+#include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 
@@ -309,4 +310,50 @@ TEST_CASE("recordings are created only inside an unlocked volume, which cannot b
     CHECK(readBytes(mnt / "room-7" / "2026-11-23" / "track-1.webm") == kMarker);
     CHECK((std::filesystem::status(mnt / "room-7").permissions() & std::filesystem::perms::others_all) ==
           std::filesystem::perms::none);
+}
+
+TEST_CASE("a writer killed mid-write leaves a volume that locks, checks clean and keeps what was synced",
+          "[volume]")
+{
+    VolumeFixture volume;
+    volume.create("s3cret");
+    volume.manager.unlock("s3cret", kUserspace);
+    const auto mnt = volume.manager.location().mountPoint;
+    const std::string synced = patternBytes(512 * 1024, 7);
+
+    int ready[2];
+    REQUIRE(::pipe(ready) == 0);
+    const pid_t writer = ::fork();
+    REQUIRE(writer >= 0);
+    if (writer == 0) {
+        // Like the server: syncs one file, then keeps appending to another until killed.
+        ::close(ready[0]);
+        const auto directory = RecordingDirectory::open(mnt);
+        {
+            const auto file = directory.createFile("synced.bin");
+            if (::write(file.get(), synced.data(), synced.size()) != static_cast<ssize_t>(synced.size()) ||
+                ::fsync(file.get()) != 0)
+                ::_exit(1);
+        }
+        const auto file = directory.createFile("open.bin");
+        const std::string chunk(64 * 1024, 'w');
+        (void)!::write(ready[1], "x", 1);
+        for (;;)
+            (void)!::write(file.get(), chunk.data(), chunk.size());
+    }
+    ::close(ready[1]);
+    char byte = 0;
+    REQUIRE(::read(ready[0], &byte, 1) == 1);
+    ::close(ready[0]);
+    std::this_thread::sleep_for(200ms);
+    REQUIRE(::kill(writer, SIGKILL) == 0);
+    int status = 0;
+    REQUIRE(::waitpid(writer, &status, 0) == writer);
+
+    CHECK(volume.manager.lock());
+    const auto check = volume.manager.checkFilesystem("s3cret", VolumeEngine::Userspace);
+    INFO(check.output);
+    CHECK(check.exitCode == 0);
+    volume.manager.unlock("s3cret", kUserspace);
+    CHECK(readBytes(mnt / "synced.bin") == synced);
 }
