@@ -1,5 +1,4 @@
 #include "block_file_process.h"
-#include "block_file_server.h"
 
 #include <parley/storage/volume_error.h>
 
@@ -8,141 +7,137 @@
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
-#include <sys/mman.h>
-#include <sys/prctl.h>
+#include <sstream>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <vector>
 
 namespace parley::storage {
 
 namespace {
 
-void writeAll(int fd, const std::string& text)
+/// Field 22 of /proc/<pid>/stat: when the process started, in clock ticks since boot.
+unsigned long long processStartTime(pid_t pid)
 {
-    std::size_t done = 0;
-    while (done < text.size()) {
-        const ssize_t put = ::write(fd, text.data() + done, text.size() - done);
-        if (put < 0 && errno == EINTR)
-            continue;
-        if (put <= 0)
-            return;
-        done += static_cast<std::size_t>(put);
-    }
-}
-
-// Runs in the daemon; reports "ok <pid>" or "error <message>" on `report` and never returns.
-[[noreturn]] void runDaemon(int report, const ContainerInfo& info, const std::filesystem::path& file,
-                            SecretBytes volumeKey, const std::filesystem::path& mountDir)
-{
-    // Nobody, root included through a core file, reads the key out of this process.
-    ::prctl(PR_SET_DUMPABLE, 0);
-#if !defined(__SANITIZE_ADDRESS__)
-    // Keeps OpenSSL's expanded key out of swap too. Not under AddressSanitizer, whose
-    // terabytes of reserved shadow memory cannot be locked.
-    ::mlockall(MCL_CURRENT | MCL_FUTURE);
-#endif
-    // The caller's descriptors (sockets, a test runner's pipes) stay with the caller.
-    if (report > STDERR_FILENO + 1)
-        ::close_range(STDERR_FILENO + 1, static_cast<unsigned>(report - 1), 0);
-    ::close_range(static_cast<unsigned>(report + 1), ~0u, 0);
-    const int devNull = ::open("/dev/null", O_RDWR);
-    if (devNull >= 0) {
-        ::dup2(devNull, STDIN_FILENO);
-        ::dup2(devNull, STDOUT_FILENO);
-        ::dup2(devNull, STDERR_FILENO);
-        if (devNull > STDERR_FILENO)
-            ::close(devNull);
-    }
-    const int container = ::open(file.c_str(), O_RDWR | O_CLOEXEC);
-    if (container < 0) {
-        writeAll(report, "error cannot open " + file.string() + ": " + std::strerror(errno));
-        ::_exit(1);
-    }
-    int status = 0;
-    try {
-        XtsSectorCipher cipher(volumeKey, info.sectorSize, info.ivOffsetSectors);
-        volumeKey = SecretBytes(); // OpenSSL holds the expanded key now; drop our copy
-        BlockFileSource source{container, info.dataOffsetBytes, info.dataSizeBytes, &cipher};
-        std::string error;
-        const bool served = serveBlockFile(
-            mountDir, info.uuid, source,
-            [&] {
-                writeAll(report, "ok " + std::to_string(::getpid()));
-                ::close(report);
-            },
-            error);
-        if (!served) {
-            writeAll(report, "error " + error);
-            status = 1;
-        }
-    }
-    catch (const std::exception& e) {
-        writeAll(report, std::string("error ") + e.what());
-        status = 1;
-    }
-    ::fsync(container);
-    ::close(container);
-    ::_exit(status);
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // The command name (field 2) may hold spaces and parentheses: count from the last ')'.
+    const auto close = text.rfind(')');
+    if (close == std::string::npos)
+        return 0;
+    std::istringstream fields(text.substr(close + 2));
+    std::string field;
+    for (int index = 3; fields >> field; ++index)
+        if (index == 22)
+            return std::strtoull(field.c_str(), nullptr, 10);
+    return 0;
 }
 
 } // namespace
 
-pid_t startBlockFileProcess(const LuksContainer& container, SecretBytes volumeKey,
-                            const std::filesystem::path& mountDir, const std::filesystem::path& pidFile)
+BlockFileProcess runningBlockFileProcess(const std::filesystem::path& pidFile)
 {
-    const ContainerInfo info = container.info();
+    std::ifstream in(pidFile);
+    long pid = 0;
+    unsigned long long startTime = 0;
+    if (!(in >> pid >> startTime) || pid <= 1)
+        return {};
+    if (::kill(static_cast<pid_t>(pid), 0) != 0 || processStartTime(static_cast<pid_t>(pid)) != startTime)
+        return {};
+    return {static_cast<pid_t>(pid), startTime};
+}
+
+BlockFileProcess startBlockFileProcess(int containerFd, const ContainerInfo& info, SecretBytes volumeKey,
+                                       const std::filesystem::path& mountDir, const std::filesystem::path& pidFile)
+{
     if (info.cipher != "aes-xts-plain64")
-        throw VolumeError(VolumeFailure::NotAVolume, container.file().string() + " uses " + info.cipher +
-                                                         "; the userspace engine reads aes-xts-plain64 only");
+        throw VolumeError(VolumeFailure::NotAVolume,
+                          "the volume uses " + info.cipher + "; the userspace engine reads aes-xts-plain64 only");
     // dm-crypt refuses such a device too; serving it would leave a partial sector at the end.
     if (info.sectorSize == 0 || info.dataSizeBytes % info.sectorSize != 0 || info.dataSizeBytes == 0)
         throw VolumeError(VolumeFailure::NotAVolume,
-                          "the data segment of " + container.file().string() + " (" +
-                              std::to_string(info.dataSizeBytes) + " bytes) is not a whole number of " +
-                              std::to_string(info.sectorSize) + "-byte sectors: was the file resized by hand?");
-    int pipeEnds[2];
-    if (::pipe2(pipeEnds, O_CLOEXEC) != 0)
+                          "the data segment of the volume (" + std::to_string(info.dataSizeBytes) +
+                              " bytes) is not a whole number of " + std::to_string(info.sectorSize) +
+                              "-byte sectors: was the file resized by hand?");
+
+    // Everything the child needs is prepared before fork: after it, only async-signal-safe
+    // calls until execve.
+    std::vector<std::string> arguments{PARLEY_VOLUME_ENGINE_PATH,
+                                       mountDir.string(),
+                                       info.uuid,
+                                       std::to_string(info.dataOffsetBytes),
+                                       std::to_string(info.dataSizeBytes),
+                                       std::to_string(info.sectorSize),
+                                       std::to_string(info.ivOffsetSectors)};
+    std::vector<char*> argv;
+    for (auto& argument : arguments)
+        argv.push_back(argument.data());
+    argv.push_back(nullptr);
+    char path[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
+    char* environment[] = {path, nullptr};
+
+    int keyPipe[2];
+    int reportPipe[2];
+    if (::pipe2(keyPipe, O_CLOEXEC) != 0)
         throw VolumeError(VolumeFailure::SystemError, std::string("cannot create a pipe: ") + std::strerror(errno));
-    const pid_t child = ::fork();
-    if (child < 0) {
-        ::close(pipeEnds[0]);
-        ::close(pipeEnds[1]);
-        throw VolumeError(VolumeFailure::SystemError, std::string("cannot fork: ") + std::strerror(errno));
+    if (::pipe2(reportPipe, O_CLOEXEC) != 0) {
+        ::close(keyPipe[0]);
+        ::close(keyPipe[1]);
+        throw VolumeError(VolumeFailure::SystemError, std::string("cannot create a pipe: ") + std::strerror(errno));
     }
+    const pid_t child = ::fork();
     if (child == 0) {
-        // Fork twice so the daemon is nobody's child: it outlives parleyctl and is reaped by
-        // init, and the caller does not collect a zombie when it exits.
-        ::close(pipeEnds[0]);
+        // Fork twice so the engine is nobody's child: init reaps it, and the caller keeps no
+        // zombie. Its descriptors: 3 container, 4 key, 5 report; nothing else.
         ::setsid();
         ::signal(SIGHUP, SIG_IGN);
-        const pid_t daemon = ::fork();
-        if (daemon != 0)
-            ::_exit(daemon < 0 ? 1 : 0);
-        runDaemon(pipeEnds[1], info, container.file(), std::move(volumeKey), mountDir);
+        if (::fork() != 0)
+            ::_exit(0);
+        // Move the three descriptors above 5 first, so the dup2s below cannot clobber them.
+        const int container = ::fcntl(containerFd, F_DUPFD, 10);
+        const int key = ::fcntl(keyPipe[0], F_DUPFD, 10);
+        const int report = ::fcntl(reportPipe[1], F_DUPFD, 10);
+        if (container < 0 || key < 0 || report < 0 || ::dup2(container, 3) < 0 || ::dup2(key, 4) < 0 ||
+            ::dup2(report, 5) < 0)
+            ::_exit(1);
+        ::close_range(6, ~0u, 0);
+        ::execve(argv[0], argv.data(), environment);
+        ::_exit(127);
     }
-    ::close(pipeEnds[1]);
+    ::close(keyPipe[0]);
+    ::close(reportPipe[1]);
+    if (child < 0) {
+        ::close(keyPipe[1]);
+        ::close(reportPipe[0]);
+        throw VolumeError(VolumeFailure::SystemError, std::string("cannot fork: ") + std::strerror(errno));
+    }
+    // The pipe holds 64 KiB; the key is 64 bytes, so this never blocks.
+    const ssize_t sent = ::write(keyPipe[1], volumeKey.data(), volumeKey.size());
+    ::close(keyPipe[1]);
     volumeKey = SecretBytes();
     int childStatus = 0;
     while (::waitpid(child, &childStatus, 0) < 0 && errno == EINTR) {
     }
-    std::string report;
+    std::string answer;
     char buffer[512];
     for (;;) {
-        const ssize_t got = ::read(pipeEnds[0], buffer, sizeof buffer);
+        const ssize_t got = ::read(reportPipe[0], buffer, sizeof buffer);
         if (got < 0 && errno == EINTR)
             continue;
         if (got <= 0)
             break;
-        report.append(buffer, static_cast<std::size_t>(got));
+        answer.append(buffer, static_cast<std::size_t>(got));
     }
-    ::close(pipeEnds[0]);
-    if (!report.starts_with("ok "))
+    ::close(reportPipe[0]);
+    if (sent < 0 || !answer.starts_with("ok "))
         throw VolumeError(VolumeFailure::SystemError,
-                          "the userspace engine did not start: " +
-                              (report.starts_with("error ") ? report.substr(6) : std::string("it exited at once")));
-    const pid_t pid = static_cast<pid_t>(std::stol(report.substr(3)));
-    std::ofstream(pidFile) << pid << "\n";
-    return pid;
+                          "the userspace engine (" + std::string(PARLEY_VOLUME_ENGINE_PATH) + ") did not start: " +
+                              (answer.starts_with("error ") ? answer.substr(6) : std::string("it exited at once")));
+    BlockFileProcess process;
+    process.pid = static_cast<pid_t>(std::stol(answer.substr(3)));
+    process.startTime = processStartTime(process.pid);
+    std::ofstream(pidFile) << process.pid << " " << process.startTime << "\n";
+    return process;
 }
 
 } // namespace parley::storage

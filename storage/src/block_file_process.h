@@ -8,11 +8,23 @@
 
 namespace parley::storage {
 
-/// Starts the userspace engine's FUSE process for `container`: a daemon (own session, not a
-/// child of the caller) that holds the volume key in locked, non-dumpable memory and serves
-/// the decrypted data segment as `<mountDir>/block`. Returns its pid once the file is there.
-/// Its pid is also written to `pidFile`. Throws VolumeError if it could not start.
-pid_t startBlockFileProcess(const LuksContainer& container, SecretBytes volumeKey,
-                            const std::filesystem::path& mountDir, const std::filesystem::path& pidFile);
+/// The userspace engine's FUSE process, as recorded in its pid file: the pid and the
+/// process's start time (so a reused pid is never taken for it).
+struct BlockFileProcess
+{
+    pid_t pid = 0;
+    unsigned long long startTime = 0;
+};
+
+/// Starts the userspace engine's FUSE process for `container`: the separate executable
+/// parley-volume-engine, in its own session (not a child of the caller, so it outlives
+/// parleyctl), given the container as an open descriptor and the volume key through a pipe.
+/// Returns once `<mountDir>/block` is served, after writing `pidFile`. Throws VolumeError
+/// if it could not start.
+BlockFileProcess startBlockFileProcess(int containerFd, const ContainerInfo& info, SecretBytes volumeKey,
+                                       const std::filesystem::path& mountDir, const std::filesystem::path& pidFile);
+
+/// The process in `pidFile` if it is still that process, else a zero pid.
+BlockFileProcess runningBlockFileProcess(const std::filesystem::path& pidFile);
 
 } // namespace parley::storage

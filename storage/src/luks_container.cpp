@@ -159,7 +159,9 @@ LuksContainer LuksContainer::open(const std::filesystem::path& file)
     if (const int result = crypt_init(&raw, file.c_str()); result < 0)
         fail("cannot open " + file.string(), result);
     DeviceHandle device(raw);
-    if (crypt_load(device.get(), CRYPT_LUKS2, nullptr) < 0) {
+    if (const int result = crypt_load(device.get(), CRYPT_LUKS2, nullptr); result < 0) {
+        if (result == -EACCES || result == -EPERM)
+            fail("cannot read the header of " + file.string() + " (run as root)", result);
         lastCryptError.clear();
         throw VolumeError(VolumeFailure::NotAVolume,
                           file.string() + " has no readable LUKS2 header (restore it from a header backup "

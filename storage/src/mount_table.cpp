@@ -48,7 +48,8 @@ std::vector<MountEntry> parseMountInfo(std::string_view text)
             ++separator;
         if (parts.size() < 7 || separator + 2 >= parts.size())
             continue;
-        table.push_back({parts[2], unescape(parts[4]), parts[5], unescape(parts[separator + 1]), unescape(parts[separator + 2])});
+        table.push_back({parts[2], unescape(parts[4]), parts[5], unescape(parts[separator + 1]),
+                         unescape(parts[separator + 2]), separator + 3 < parts.size() ? parts[separator + 3] : ""});
     }
     return table;
 }

@@ -16,6 +16,7 @@ struct MountEntry
     std::string options;    ///< per-mount options, e.g. "rw,nosuid,nodev,noexec,relatime"
     std::string fsType;     ///< e.g. "ext4", "fuse.parley-volume"
     std::string source;     ///< e.g. "/dev/loop3", "parley:<uuid>"
+    std::string superOptions; ///< the file system's own, e.g. "ro,errors=remount-ro" after an error
 };
 
 /// Parses mountinfo text (octal escapes such as \040 decoded). Malformed lines are skipped.

@@ -7,10 +7,13 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
-#include <fstream>
+#include <cstring>
+#include <fcntl.h>
 #include <functional>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <thread>
+#include <unistd.h>
 #include <utility>
 
 namespace parley::storage {
@@ -30,6 +33,23 @@ bool waitUntil(const std::function<bool()>& done, std::chrono::milliseconds limi
     return true;
 }
 
+/// The runtime directory, created mode 0700 if missing. An existing one is used as it is
+/// (never chmod-ed: a mistaken setting such as /run must not change /run), but it must be
+/// a real directory of root's that nobody else can write to.
+void prepareRuntimeDirectory(const std::filesystem::path& runtimeDir)
+{
+    if (::mkdir(runtimeDir.c_str(), 0700) != 0 && errno == ENOENT) {
+        std::filesystem::create_directories(runtimeDir.parent_path());
+        ::mkdir(runtimeDir.c_str(), 0700);
+    }
+    struct stat status{};
+    if (::lstat(runtimeDir.c_str(), &status) != 0 || !S_ISDIR(status.st_mode) || status.st_uid != 0 ||
+        (status.st_mode & 022) != 0)
+        throw VolumeError(VolumeFailure::SystemError,
+                          "volume.runtime_dir " + runtimeDir.string() +
+                              " must be a directory owned by root that only root can write to");
+}
+
 } // namespace
 
 std::filesystem::path fuseDirectory(const std::filesystem::path& runtimeDir, const std::string& uuid)
@@ -47,34 +67,35 @@ std::string mappingName(const std::string& uuid)
     return "parley-" + uuid;
 }
 
-pid_t runningBlockFileProcess(const std::filesystem::path& runtimeDir, const std::string& uuid)
+pid_t runningEngine(const std::filesystem::path& runtimeDir, const std::string& uuid)
 {
-    std::ifstream in(fusePidFile(runtimeDir, uuid));
-    long pid = 0;
-    if (!(in >> pid) || pid <= 1)
-        return 0;
-    return ::kill(static_cast<pid_t>(pid), 0) == 0 ? static_cast<pid_t>(pid) : 0;
+    return runningBlockFileProcess(fusePidFile(runtimeDir, uuid)).pid;
 }
 
 bool stopBlockFileProcess(const std::filesystem::path& runtimeDir, const std::string& uuid)
 {
     const auto directory = fuseDirectory(runtimeDir, uuid);
-    const pid_t pid = runningBlockFileProcess(runtimeDir, uuid);
+    const pid_t pid = runningEngine(runtimeDir, uuid);
     // The loop device lets go of the block file a moment after the last mount on it went
     // away (autoclear runs in the kernel's own time): until then the FUSE mount is busy.
-    bool unmounted = waitUntil(
+    const bool unmounted = waitUntil(
         [&] {
             if (::umount2(directory.c_str(), 0) == 0 || errno == EINVAL || errno == ENOENT)
                 return true;
-            // A FUSE process that died leaves a mount whose every access fails; detaching
-            // it lazily is all that can be done, and is safe: nothing can use it.
-            return pid == 0 && ::umount2(directory.c_str(), MNT_DETACH) == 0;
+            // A FUSE mount whose process died answers every access with ENOTCONN; detaching
+            // it lazily is all that can be done, and safe: nothing can use it any more.
+            struct stat status{};
+            return ::stat(directory.c_str(), &status) != 0 && errno == ENOTCONN &&
+                   ::umount2(directory.c_str(), MNT_DETACH) == 0;
         },
         10s);
     if (!unmounted)
         return false;
-    if (pid != 0 && !waitUntil([&] { return ::kill(pid, 0) != 0; }, 10s))
-        ::kill(pid, SIGKILL); // unmounted yet still running: nothing left for it to serve
+    // The engine exits when its file system goes away; only that very process (checked by
+    // its start time) is ever signalled.
+    if (pid != 0 && !waitUntil([&] { return runningEngine(runtimeDir, uuid) == 0; }, 10s) &&
+        runningEngine(runtimeDir, uuid) == pid)
+        ::kill(pid, SIGKILL);
     std::error_code ignored;
     std::filesystem::remove(directory, ignored);
     std::filesystem::remove(fusePidFile(runtimeDir, uuid), ignored);
@@ -85,6 +106,13 @@ VolumeAttachment VolumeAttachment::attach(LuksContainer& container, std::string_
                                           VolumeEngine engine, const std::filesystem::path& runtimeDir)
 {
     const ContainerInfo info = container.info();
+    // One engine at a time: two would write the same sectors with nothing in common.
+    const bool mapped = std::filesystem::exists("/dev/mapper/" + mappingName(info.uuid));
+    const bool served = runningEngine(runtimeDir, info.uuid) != 0;
+    if (mapped || served)
+        throw VolumeError(VolumeFailure::InUse, "volume " + info.uuid + " is open already (" +
+                                                    (mapped ? "dm-crypt mapping" : "userspace engine") +
+                                                    "); lock it first (`parleyctl volume lock`)");
     VolumeAttachment attachment;
     attachment.engine_ = engine;
     if (engine == VolumeEngine::Kernel) {
@@ -94,17 +122,26 @@ VolumeAttachment VolumeAttachment::attach(LuksContainer& container, std::string_
         return attachment;
     }
     SecretBytes key = container.volumeKey(passphrase);
-    if (runningBlockFileProcess(runtimeDir, info.uuid) != 0)
-        throw VolumeError(VolumeFailure::InUse, "the userspace engine already serves volume " + info.uuid +
-                                                    "; lock it first (`parleyctl volume lock`)");
-    // Left over from a FUSE process that was killed: clear it before mounting again.
+    prepareRuntimeDirectory(runtimeDir);
+    // Left over from an engine that was killed: clear it before mounting again.
     stopBlockFileProcess(runtimeDir, info.uuid);
     attachment.fuseDir_ = fuseDirectory(runtimeDir, info.uuid);
     attachment.pidFile_ = fusePidFile(runtimeDir, info.uuid);
-    std::filesystem::create_directories(runtimeDir);
-    std::filesystem::permissions(runtimeDir, std::filesystem::perms::owner_all);
-    std::filesystem::create_directories(attachment.fuseDir_);
-    startBlockFileProcess(container, std::move(key), attachment.fuseDir_, attachment.pidFile_);
+    if (::mkdir(attachment.fuseDir_.c_str(), 0700) != 0 && errno != EEXIST)
+        throw VolumeError(VolumeFailure::SystemError,
+                          "cannot create " + attachment.fuseDir_.string() + ": " + std::strerror(errno));
+    const int containerFd = ::open(container.file().c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+    if (containerFd < 0)
+        throw VolumeError(VolumeFailure::SystemError,
+                          "cannot open " + container.file().string() + ": " + std::strerror(errno));
+    try {
+        startBlockFileProcess(containerFd, info, std::move(key), attachment.fuseDir_, attachment.pidFile_);
+    }
+    catch (...) {
+        ::close(containerFd);
+        throw;
+    }
+    ::close(containerFd);
     try {
         attachment.loop_.emplace(LoopDevice::attach(attachment.fuseDir_ / kBlockFileName, info.sectorSize));
     }

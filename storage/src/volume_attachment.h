@@ -58,7 +58,7 @@ std::string mappingName(const std::string& uuid);
 /// the FUSE mount could not be removed (the loop device still uses it).
 bool stopBlockFileProcess(const std::filesystem::path& runtimeDir, const std::string& uuid);
 
-/// The pid in the engine's pid file if that process is alive, else 0.
-pid_t runningBlockFileProcess(const std::filesystem::path& runtimeDir, const std::string& uuid);
+/// The engine's pid if its process is running (checked against its start time), else 0.
+pid_t runningEngine(const std::filesystem::path& runtimeDir, const std::string& uuid);
 
 } // namespace parley::storage

@@ -80,7 +80,10 @@ std::optional<MountedVolume> inspectVolume(const std::filesystem::path& director
         whyNot = canonical.string() + " holds a " + mount->fsType + " file system, not a Parley volume";
         return std::nullopt;
     }
-    if (!hasOption(mount->options, "rw")) {
+    // After an error, ext4's errors=remount-ro marks the file system read-only, not the
+    // mount: "ro" in its own options, or (newer kernels) "emergency_ro" beside "rw".
+    if (!hasOption(mount->options, "rw") || !hasOption(mount->superOptions, "rw") ||
+        hasOption(mount->superOptions, "emergency_ro") || hasOption(mount->superOptions, "shutdown")) {
         whyNot = "the volume at " + canonical.string() +
                  " is mounted read-only (its file system reported an error); lock and unlock it to check it";
         return std::nullopt;

@@ -6,9 +6,11 @@
 #include <parley/storage/volume_error.h>
 #include <parley/storage/volume_manager.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <fcntl.h>
-#include <fstream>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
@@ -19,13 +21,50 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string readFirstLine(const std::filesystem::path& file)
+/// A directory another account cannot change: root's, and not writable by group or others
+/// unless sticky (like /tmp, where nobody may rename root's entries).
+void requireRootDirectory(const std::filesystem::path& directory, const std::filesystem::path& forPath)
 {
-    std::ifstream in(file);
-    std::string line;
-    std::getline(in, line);
-    return line;
+    struct stat status{};
+    if (::stat(directory.c_str(), &status) != 0)
+        throw VolumeError(VolumeFailure::SystemError,
+                          "cannot check " + directory.string() + ": " + std::strerror(errno));
+    const bool writableByOthers = (status.st_mode & 022) != 0 && (status.st_mode & S_ISVTX) == 0;
+    if (!S_ISDIR(status.st_mode) || status.st_uid != 0 || writableByOthers)
+        throw VolumeError(VolumeFailure::SystemError,
+                          forPath.string() + " is in " + directory.string() +
+                              ", which an account other than root can change (owner " +
+                              std::to_string(status.st_uid) +
+                              "); keep volumes and their mount points in root's directories, outside the "
+                              "server's data directory");
 }
+
+/// Volume commands on one container never run at the same time. The lock is taken on the
+/// container's directory: libcryptsetup takes its own flock on the container file, which a
+/// second lock there would wait for forever.
+class OperationLock
+{
+public:
+    explicit OperationLock(const std::filesystem::path& container)
+        : fd_(::open(std::filesystem::absolute(container).parent_path().c_str(),
+                     O_RDONLY | O_DIRECTORY | O_CLOEXEC))
+    {
+        if (fd_ < 0)
+            throw VolumeError(VolumeFailure::SystemError,
+                              "cannot open the directory of " + container.string() + ": " + std::strerror(errno));
+        if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+            ::close(fd_);
+            throw VolumeError(VolumeFailure::InUse, "another command is working on " + container.string() +
+                                                        " right now; try again when it has finished");
+        }
+    }
+    ~OperationLock() { ::close(fd_); }
+    OperationLock(const OperationLock&) = delete;
+    OperationLock& operator=(const OperationLock&) = delete;
+
+private:
+    int fd_;
+};
 
 void requireParleyLabel(const LuksContainer& container, const ContainerInfo& info)
 {
@@ -35,26 +74,72 @@ void requireParleyLabel(const LuksContainer& container, const ContainerInfo& inf
                               info.label + "'); create volumes with `parleyctl volume create`");
 }
 
+/// The first line of `name` in `directory`, without following a symbolic link (the volume's
+/// root belongs to the server's account, which could plant one).
+std::string readMarker(const std::filesystem::path& directory)
+{
+    const int fd = ::open((directory / kVolumeMarkerFile).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return {};
+    char buffer[128] = {};
+    const ssize_t got = ::read(fd, buffer, sizeof buffer - 1);
+    ::close(fd);
+    std::string line(buffer, got > 0 ? static_cast<std::size_t>(got) : 0);
+    return line.substr(0, line.find('\n'));
+}
+
 void writeMarker(const std::filesystem::path& mountPoint, const std::string& uuid)
 {
-    const auto marker = mountPoint / kVolumeMarkerFile;
-    const std::string existing = readFirstLine(marker);
+    const std::string existing = readMarker(mountPoint);
     if (existing == "parley-volume " + uuid)
         return;
     if (!existing.empty())
-        throw VolumeError(VolumeFailure::NotAVolume, "the file system of volume " + uuid + " is marked as volume '" +
-                                                         existing.substr(existing.find(' ') + 1) +
-                                                         "': was its header replaced by another volume's?");
-    {
-        std::ofstream out(marker);
-        out << "parley-volume " << uuid << "\n";
-        if (!out.flush())
-            throw VolumeError(VolumeFailure::SystemError, "cannot write " + marker.string());
-    }
-    ::chmod(marker.c_str(), 0444);
+        throw VolumeError(VolumeFailure::NotAVolume, "the file system of volume " + uuid + " is marked as '" +
+                                                         existing + "': was its header replaced by another volume's?");
+    const auto marker = mountPoint / kVolumeMarkerFile;
+    std::error_code ignored;
+    std::filesystem::remove(marker, ignored); // a symbolic link or junk, never followed
+    const int fd = ::open(marker.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0444);
+    const std::string line = "parley-volume " + uuid + "\n";
+    const bool written = fd >= 0 && ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+                         ::fsync(fd) == 0;
+    if (fd >= 0)
+        ::close(fd);
+    if (!written)
+        throw VolumeError(VolumeFailure::SystemError, "cannot write " + marker.string());
+}
+
+std::string uuidFromMarker(const std::filesystem::path& mountPoint)
+{
+    const std::string marker = readMarker(mountPoint);
+    return marker.starts_with("parley-volume ") ? marker.substr(14) : std::string();
 }
 
 } // namespace
+
+void requireProtectedPath(const std::filesystem::path& path, bool includingItself)
+{
+    // Every directory on the way, as written and as resolved: a symbolic link is only as
+    // safe as the directory holding it, and a directory only as safe as its parents.
+    const auto lexical = std::filesystem::absolute(path).lexically_normal();
+    for (auto parent = lexical.parent_path(); ; parent = parent.parent_path()) {
+        requireRootDirectory(parent, path);
+        if (parent == parent.root_path())
+            break;
+    }
+    const auto resolved = std::filesystem::weakly_canonical(lexical);
+    for (auto parent = resolved.parent_path(); ; parent = parent.parent_path()) {
+        requireRootDirectory(parent, path);
+        if (parent == parent.root_path())
+            break;
+    }
+    struct stat status{};
+    if (includingItself && ::lstat(resolved.c_str(), &status) == 0 &&
+        (status.st_uid != 0 || (status.st_mode & 022) != 0))
+        throw VolumeError(VolumeFailure::SystemError,
+                          path.string() + " must be owned by root and writable by nobody else (owner " +
+                              std::to_string(status.st_uid) + ")");
+}
 
 VolumeManager::VolumeManager(VolumeLocation location)
     : location_(std::move(location))
@@ -84,13 +169,24 @@ VolumeEngine VolumeManager::availableEngine(VolumeEngine requested)
 
 LuksContainer VolumeManager::create(std::string_view passphrase, const ContainerOptions& options) const
 {
-    if (!location_.container.parent_path().empty())
-        std::filesystem::create_directories(location_.container.parent_path());
+    const auto parent = std::filesystem::absolute(location_.container).parent_path();
+    if (!std::filesystem::exists(parent)) {
+        // Root's, and traversable: the server reaches the mount point beside the container.
+        std::filesystem::create_directories(parent);
+        std::filesystem::permissions(parent, std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
+                                                 std::filesystem::perms::group_exec |
+                                                 std::filesystem::perms::others_read |
+                                                 std::filesystem::perms::others_exec);
+    }
+    requireProtectedPath(location_.container);
     return LuksContainer::create(location_.container, passphrase, options);
 }
 
 MountedVolume VolumeManager::unlock(std::string_view passphrase, const UnlockOptions& options) const
 {
+    requireProtectedPath(location_.container);
+    requireProtectedPath(location_.mountPoint, false); // its root may be the server's once mounted
+    OperationLock operation(location_.container);
     std::string whyNot;
     if (inspectVolume(location_.mountPoint, whyNot))
         throw VolumeError(VolumeFailure::InUse, "the volume at " + location_.mountPoint.string() + " is unlocked already");
@@ -116,7 +212,13 @@ MountedVolume VolumeManager::unlock(std::string_view passphrase, const UnlockOpt
                               ": the data segment is damaged or the header belongs to another container; nothing "
                               "was changed");
     checkExt4(device);
-    std::filesystem::create_directories(location_.mountPoint);
+    // The parent is root's (checked above), so nobody can swap the directory for a link.
+    if (::mkdir(location_.mountPoint.c_str(), 0700) != 0 && errno != EEXIST)
+        throw VolumeError(VolumeFailure::SystemError,
+                          "cannot create " + location_.mountPoint.string() + ": " + std::strerror(errno));
+    struct stat status{};
+    if (::lstat(location_.mountPoint.c_str(), &status) != 0 || !S_ISDIR(status.st_mode))
+        throw VolumeError(VolumeFailure::SystemError, location_.mountPoint.string() + " is not a directory");
     mountExt4(device, location_.mountPoint);
     try {
         writeMarker(location_.mountPoint, info.uuid);
@@ -126,8 +228,9 @@ MountedVolume VolumeManager::unlock(std::string_view passphrase, const UnlockOpt
                 throw VolumeError(VolumeFailure::SystemError,
                                   "cannot give " + location_.mountPoint.string() + " to the server's account");
         }
+        MountedVolume mounted = requireUnlockedVolume(location_.mountPoint);
         attachment.release();
-        return requireUnlockedVolume(location_.mountPoint);
+        return mounted;
     }
     catch (...) {
         try {
@@ -141,11 +244,22 @@ MountedVolume VolumeManager::unlock(std::string_view passphrase, const UnlockOpt
 
 bool VolumeManager::lock() const
 {
-    LuksContainer container = LuksContainer::open(location_.container);
-    const std::string uuid = container.info().uuid;
+    requireProtectedPath(location_.container);
+    OperationLock operation(location_.container);
+    // The UUID names the mapping and the engine's files. From the header, or, if that was
+    // damaged while the volume was open, from the marker of the mounted file system.
+    std::string uuid;
+    try {
+        uuid = LuksContainer::open(location_.container).info().uuid;
+    }
+    catch (const VolumeError&) {
+        uuid = uuidFromMarker(location_.mountPoint);
+        if (uuid.empty())
+            throw;
+    }
     const auto table = readMountTable();
     bool changed = false;
-    if (const auto mount = findMount(table, location_.mountPoint)) {
+    if (findMount(table, location_.mountPoint)) {
         unmount(location_.mountPoint);
         changed = true;
     }
@@ -166,7 +280,7 @@ bool VolumeManager::lock() const
         changed = true;
     }
     const auto fuseDir = fuseDirectory(location_.runtimeDir, uuid);
-    if (runningBlockFileProcess(location_.runtimeDir, uuid) != 0 || findMount(table, fuseDir)) {
+    if (runningEngine(location_.runtimeDir, uuid) != 0 || findMount(table, fuseDir)) {
         if (!stopBlockFileProcess(location_.runtimeDir, uuid))
             throw VolumeError(VolumeFailure::InUse, "the userspace engine's block file " + fuseDir.string() +
                                                         " is still in use (by a loop device?)");
@@ -182,7 +296,7 @@ VolumeStatus VolumeManager::status() const
     status.containerBytes = std::filesystem::file_size(location_.container, error);
     try {
         status.header = LuksContainer::open(location_.container).info();
-        status.enginePid = runningBlockFileProcess(location_.runtimeDir, status.header->uuid);
+        status.enginePid = runningEngine(location_.runtimeDir, status.header->uuid);
     }
     catch (const VolumeError& e) {
         status.headerProblem = e.what();
@@ -193,6 +307,8 @@ VolumeStatus VolumeManager::status() const
 
 FilesystemCheck VolumeManager::checkFilesystem(std::string_view passphrase, VolumeEngine engine) const
 {
+    requireProtectedPath(location_.container);
+    OperationLock operation(location_.container);
     std::string whyNot;
     if (inspectVolume(location_.mountPoint, whyNot))
         throw VolumeError(VolumeFailure::InUse, "lock the volume before checking its file system");
@@ -200,9 +316,15 @@ FilesystemCheck VolumeManager::checkFilesystem(std::string_view passphrase, Volu
     container.verify(passphrase);
     VolumeAttachment attachment =
         VolumeAttachment::attach(container, passphrase, availableEngine(engine), location_.runtimeDir);
-    checkExt4(attachment.device()); // journal replay, as a mount would do
+    FilesystemCheck check;
+    // First what a mount would do (replay the journal), then the full read-only check.
+    const auto replay = runCommand({"e2fsck", "-p", attachment.device()});
+    check.preenExitCode = replay.exitCode;
+    check.preenOutput = replay.output;
     const auto result = runCommand({"e2fsck", "-f", "-n", attachment.device()});
-    return {result.exitCode, result.output};
+    check.exitCode = result.exitCode;
+    check.output = result.output;
+    return check;
 }
 
 } // namespace parley::storage

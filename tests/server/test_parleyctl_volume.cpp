@@ -9,19 +9,22 @@ using Catch::Contains;
 
 namespace {
 
-// Tiny argon2id cost so each key slot opens in milliseconds; the volume lives in the data
-// directory by default (recordings.luks, mounted at recordings/), the FUSE mount beside it.
-std::string volumeArgs(const std::filesystem::path& dataDir)
+// Tiny argon2id cost so each key slot opens in milliseconds; container, mount point and the
+// FUSE mount in a directory of root's next to the data directory.
+std::string volumeArgs(const std::filesystem::path& dataDir, const std::filesystem::path& volumeDir)
 {
-    return ctlArgs(dataDir) + " --set volume.kdf_memory_kib=32 --set volume.kdf_parallel=1 --set volume.engine=userspace"
-                              " --set volume.runtime_dir=" + (dataDir / "run").string();
+    return ctlArgs(dataDir) + " --set volume.kdf_memory_kib=32 --set volume.kdf_parallel=1" +
+           " --set volume.engine=userspace --set volume.runtime_dir=" + (volumeDir / "run").string() +
+           " --set volume.container=" + (volumeDir / "recordings.luks").string() +
+           " --set volume.mount_point=" + (volumeDir / "recordings").string();
 }
 
 /// Locks the volume when the test ends, whatever happened.
 struct VolumeCleanup
 {
     std::filesystem::path dataDir;
-    ~VolumeCleanup() { runParleyctl(volumeArgs(dataDir) + " volume lock"); }
+    std::filesystem::path volumeDir;
+    ~VolumeCleanup() { runParleyctl(volumeArgs(dataDir, volumeDir) + " volume lock"); }
 };
 
 int auditCount(ApiClient& admin, const std::string& action, const std::string& outcome = "success")
@@ -35,9 +38,10 @@ int auditCount(ApiClient& admin, const std::string& action, const std::string& o
 
 TEST_CASE("parleyctl volume: create, unlock, status, lock; the server sees the volume come and go", "[volume]")
 {
-    ServerWithAdmin server;
+    TempDir volumeDir;
+    ServerWithAdmin server({"--set", "volume.mount_point=" + (volumeDir / "recordings").string()});
     const auto dataDir = server.server().dataDir();
-    VolumeCleanup cleanup{dataDir};
+    VolumeCleanup cleanup{dataDir, volumeDir.path()};
     auto admin = server.admin();
 
     // Before it exists the server says so, and why.
@@ -45,22 +49,22 @@ TEST_CASE("parleyctl volume: create, unlock, status, lock; the server sees the v
     CHECK(state->getValue<std::string>("state") == "unavailable");
     CHECK_THAT(state->getValue<std::string>("reason"), Contains("never unlocked"));
 
-    const auto created = runParleyctl(volumeArgs(dataDir) + " volume create --size 48M", "volume-pass-1\n");
+    const auto created = runParleyctl(volumeArgs(dataDir, cleanup.volumeDir) + " volume create --size 48M", "volume-pass-1\n");
     INFO(created.output);
     REQUIRE(created.exitCode == 0);
     CHECK_THAT(created.output, Contains("backup-header"));
-    CHECK(std::filesystem::exists(dataDir / "recordings.luks"));
+    CHECK(std::filesystem::exists(volumeDir / "recordings.luks"));
 
-    const auto locked = runParleyctl(volumeArgs(dataDir) + " volume status");
+    const auto locked = runParleyctl(volumeArgs(dataDir, cleanup.volumeDir) + " volume status");
     CHECK(locked.exitCode == 3);
     CHECK_THAT(locked.output, Contains("aes-xts-plain64, 512-bit key") && Contains("key slots:   0 (1 in use)") &&
                                   Contains("state:       locked"));
 
-    const auto wrong = runParleyctl(volumeArgs(dataDir) + " volume unlock", "volume-pass-2\n");
+    const auto wrong = runParleyctl(volumeArgs(dataDir, cleanup.volumeDir) + " volume unlock", "volume-pass-2\n");
     CHECK(wrong.exitCode == 2);
     CHECK_THAT(wrong.output, Contains("no key slot"));
 
-    const auto unlocked = runParleyctl(volumeArgs(dataDir) + " volume unlock", "volume-pass-1\n");
+    const auto unlocked = runParleyctl(volumeArgs(dataDir, cleanup.volumeDir) + " volume unlock", "volume-pass-1\n");
     INFO(unlocked.output);
     REQUIRE(unlocked.exitCode == 0);
     CHECK_THAT(unlocked.output, Contains("userspace engine"));
@@ -69,7 +73,7 @@ TEST_CASE("parleyctl volume: create, unlock, status, lock; the server sees the v
     CHECK(state->getValue<std::string>("state") == "unlocked");
     CHECK(state->getValue<std::string>("engine") == "userspace");
     CHECK(state->getValue<std::uint64_t>("freeBytes") > 10u * 1024 * 1024);
-    const auto status = runParleyctl(volumeArgs(dataDir) + " volume status");
+    const auto status = runParleyctl(volumeArgs(dataDir, cleanup.volumeDir) + " volume status");
     CHECK(status.exitCode == 0);
     CHECK_THAT(status.output, Contains("unlocked, userspace engine") && Contains("FUSE process"));
 
@@ -77,7 +81,7 @@ TEST_CASE("parleyctl volume: create, unlock, status, lock; the server sees the v
     auto user = server.userWithRole("carol", "user");
     CHECK(user.call("GET", "/api/v1/admin/volume").status == 403);
 
-    REQUIRE(runParleyctl(volumeArgs(dataDir) + " volume lock").exitCode == 0);
+    REQUIRE(runParleyctl(volumeArgs(dataDir, cleanup.volumeDir) + " volume lock").exitCode == 0);
     state = json(admin.call("GET", "/api/v1/admin/volume").body);
     CHECK(state->getValue<std::string>("state") == "unavailable");
     CHECK_THAT(state->getValue<std::string>("reason"), Contains("locked"));
@@ -96,43 +100,58 @@ TEST_CASE("parleyctl volume: keys are added and revoked; a revoked passphrase no
 {
     TempDir dir;
     const auto dataDir = dir / "data";
-    VolumeCleanup cleanup{dataDir};
-    REQUIRE(runParleyctl(volumeArgs(dataDir) + " volume create --size 40M", "first-pass\n").exitCode == 0);
+    VolumeCleanup cleanup{dataDir, dir / "volume"};
+    REQUIRE(runParleyctl(volumeArgs(dataDir, cleanup.volumeDir) + " volume create --size 40M", "first-pass\n").exitCode == 0);
 
-    const auto added = runParleyctl(volumeArgs(dataDir) + " volume add-key", "first-pass\nsecond-pass\n");
+    const auto added = runParleyctl(volumeArgs(dataDir, cleanup.volumeDir) + " volume add-key", "first-pass\nsecond-pass\n");
     INFO(added.output);
     REQUIRE(added.exitCode == 0);
     CHECK_THAT(added.output, Contains("added key slot 1"));
-    CHECK(runParleyctl(volumeArgs(dataDir) + " volume add-key", "wrong-pass\nthird-pass\n").exitCode == 2);
+    CHECK(runParleyctl(volumeArgs(dataDir, cleanup.volumeDir) + " volume add-key", "wrong-pass\nthird-pass\n").exitCode == 2);
 
     // Revoking needs a key that stays; the key being revoked does not count.
-    const auto self = runParleyctl(volumeArgs(dataDir) + " volume revoke-key 0", "first-pass\n");
+    const auto self = runParleyctl(volumeArgs(dataDir, cleanup.volumeDir) + " volume revoke-key 0", "first-pass\n");
     CHECK(self.exitCode == 64);
-    const auto revoked = runParleyctl(volumeArgs(dataDir) + " volume revoke-key 0", "second-pass\n");
+    const auto revoked = runParleyctl(volumeArgs(dataDir, cleanup.volumeDir) + " volume revoke-key 0", "second-pass\n");
     INFO(revoked.output);
     REQUIRE(revoked.exitCode == 0);
-    CHECK(runParleyctl(volumeArgs(dataDir) + " volume unlock", "first-pass\n").exitCode == 2);
-    REQUIRE(runParleyctl(volumeArgs(dataDir) + " volume unlock", "second-pass\n").exitCode == 0);
-    REQUIRE(runParleyctl(volumeArgs(dataDir) + " volume lock").exitCode == 0);
+    CHECK(runParleyctl(volumeArgs(dataDir, cleanup.volumeDir) + " volume unlock", "first-pass\n").exitCode == 2);
+    REQUIRE(runParleyctl(volumeArgs(dataDir, cleanup.volumeDir) + " volume unlock", "second-pass\n").exitCode == 0);
+    REQUIRE(runParleyctl(volumeArgs(dataDir, cleanup.volumeDir) + " volume lock").exitCode == 0);
 
     // The header backup taken now still holds slot 1 after it is changed.
-    const auto backup = runParleyctl(volumeArgs(dataDir) + " volume backup-header " + (dir / "header.img").string());
+    const auto backup = runParleyctl(volumeArgs(dataDir, cleanup.volumeDir) + " volume backup-header " + (dir / "header.img").string());
     REQUIRE(backup.exitCode == 0);
-    REQUIRE(runParleyctl(volumeArgs(dataDir) + " volume change-key", "second-pass\nthird-pass\n").exitCode == 0);
-    CHECK(runParleyctl(volumeArgs(dataDir) + " volume unlock", "second-pass\n").exitCode == 2);
-    REQUIRE(runParleyctl(volumeArgs(dataDir) + " volume restore-header " + (dir / "header.img").string()).exitCode == 0);
-    REQUIRE(runParleyctl(volumeArgs(dataDir) + " volume unlock", "second-pass\n").exitCode == 0);
+    REQUIRE(runParleyctl(volumeArgs(dataDir, cleanup.volumeDir) + " volume change-key", "second-pass\nthird-pass\n").exitCode == 0);
+    CHECK(runParleyctl(volumeArgs(dataDir, cleanup.volumeDir) + " volume unlock", "second-pass\n").exitCode == 2);
+    REQUIRE(runParleyctl(volumeArgs(dataDir, cleanup.volumeDir) + " volume restore-header " + (dir / "header.img").string()).exitCode == 0);
+    REQUIRE(runParleyctl(volumeArgs(dataDir, cleanup.volumeDir) + " volume unlock", "second-pass\n").exitCode == 0);
+
+    // Every key operation is in the audit log, with the slots.
+    REQUIRE(runParleyctl(ctlArgs(dataDir) + " user create-admin admin", kAdminPassword).exitCode == 0);
+    RunningServer server(fastAccounts({"--set", "server.data_dir=" + dataDir.string()}));
+    ApiClient admin(server.port());
+    REQUIRE(admin.login("admin", kAdminPassword).status == 200);
+    CHECK(auditCount(admin, "volume.key_add") == 1);
+    CHECK(auditCount(admin, "volume.key_add", "failure") == 1);
+    CHECK(auditCount(admin, "volume.key_revoke") == 1);
+    CHECK(auditCount(admin, "volume.key_change") == 1);
+    CHECK(auditCount(admin, "volume.header_backup") == 1);
+    CHECK(auditCount(admin, "volume.header_restore") == 1);
+    CHECK(auditCount(admin, "volume.unlock", "failure") == 2);
+    const auto change = json(admin.call("GET", "/api/v1/audit?action=volume.key_change").body)->getArray("entries");
+    CHECK(change->getObject(0)->getObject("details")->getValue<int>("from_slot") == 1);
 }
 
 TEST_CASE("parleyctl volume unlock --at-boot takes only a root-only key file", "[volume]")
 {
     TempDir dir;
     const auto dataDir = dir / "data";
-    VolumeCleanup cleanup{dataDir};
+    VolumeCleanup cleanup{dataDir, dir / "volume"};
     const auto keyFile = dir / "volume.key";
     writeFile(keyFile, std::string("\x01\x02 binary key\n\xff", 16));
     ::chmod(keyFile.c_str(), 0644);
-    const std::string args = volumeArgs(dataDir) + " --set volume.key_file=" + keyFile.string();
+    const std::string args = volumeArgs(dataDir, cleanup.volumeDir) + " --set volume.key_file=" + keyFile.string();
 
     const auto exposed = runParleyctl(args + " volume create --size 40M --key-file " + keyFile.string());
     CHECK(exposed.exitCode == 1);

@@ -116,7 +116,9 @@ TEST_CASE("keys are added, changed and revoked; a revoked key stops working", "[
     }
     SECTION("changing a passphrase retires the old one")
     {
-        container.changeKey("second", "third", kTinyKdf);
+        // Still one slot, and the one reported.
+        const int slot = container.changeKey("second", "third", kTinyKdf);
+        CHECK(LuksContainer::open(file).info().keyslots == std::vector<int>{slot});
         auto reopened = LuksContainer::open(file);
         CHECK(failureOf([&] { reopened.verify("second"); }) == VolumeFailure::WrongPassphrase);
         CHECK(keyBytes(reopened.volumeKey("third")) == volumeKey);

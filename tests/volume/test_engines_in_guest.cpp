@@ -73,15 +73,17 @@ TEST_CASE("kernel engine (dm-crypt in a QEMU guest), userspace engine and stock 
           "[volume][qemu]")
 {
     TempDir share;
-    // The host writes volume "host" with the userspace engine (4096-byte sectors).
-    {
-        auto manager = volumeIn(share.path(), "host", share.path().string());
-        manager.create(kPassphrase, smallVolume(4096));
+    // The host writes volumes "host" (4096-byte sectors) and "host512" with the userspace
+    // engine.
+    for (const auto& [name, seed, sector] :
+         {std::tuple<std::string, unsigned, std::uint32_t>{"host", 11, 4096}, {"host512", 12, 512}}) {
+        auto manager = volumeIn(share.path(), name, share.path().string());
+        manager.create(kPassphrase, smallVolume(sector));
         manager.unlock(kPassphrase, {VolumeEngine::Userspace, std::nullopt, std::nullopt});
-        writeFiles(manager.location().mountPoint, "userspace", 11);
+        writeFiles(manager.location().mountPoint, "userspace", seed);
         manager.lock();
+        std::filesystem::remove_all(share / (name + "-mnt"));
     }
-    std::filesystem::remove_all(share / "host-mnt");
 
     const auto script = share / "guest.sh";
     writeFile(script, "set -e\n" + std::filesystem::read_symlink("/proc/self/exe").string() +
@@ -105,16 +107,20 @@ TEST_CASE("kernel engine (dm-crypt in a QEMU guest), userspace engine and stock 
     }
 }
 
-TEST_CASE("guest: the kernel engine opens the volume the userspace engine wrote", "[.guest]")
+TEST_CASE("guest: the kernel engine opens the volumes the userspace engine wrote", "[.guest]")
 {
     REQUIRE(VolumeManager::availableEngine(VolumeEngine::Automatic) == VolumeEngine::Kernel);
-    auto manager = volumeIn(shareDir(), "host", "/tmp/guest");
-    const auto mounted = manager.unlock(kPassphrase, {});
-    CHECK(mounted.engine == VolumeEngine::Kernel);
-    CHECK(mounted.device == "/dev/mapper/parley-" + mounted.uuid);
-    checkFiles(manager.location().mountPoint, "userspace", 11);
-    CHECK(manager.lock());
-    CHECK(!std::filesystem::exists("/dev/mapper/parley-" + mounted.uuid));
+    std::filesystem::create_directories("/tmp/guest");
+    for (const auto& [name, seed] : {std::pair<std::string, unsigned>{"host", 11}, {"host512", 12}}) {
+        INFO(name);
+        auto manager = volumeIn(shareDir(), name, "/tmp/guest");
+        const auto mounted = manager.unlock(kPassphrase, {});
+        CHECK(mounted.engine == VolumeEngine::Kernel);
+        CHECK(mounted.device == "/dev/mapper/parley-" + mounted.uuid);
+        checkFiles(manager.location().mountPoint, "userspace", seed);
+        CHECK(manager.lock());
+        CHECK(!std::filesystem::exists("/dev/mapper/parley-" + mounted.uuid));
+    }
 }
 
 TEST_CASE("guest: stock cryptsetup open and mount read the userspace engine's volume", "[.guest]")
@@ -130,6 +136,7 @@ TEST_CASE("guest: stock cryptsetup open and mount read the userspace engine's vo
 
 TEST_CASE("guest: the kernel engine writes volumes with 4096- and 512-byte sectors", "[.guest]")
 {
+    std::filesystem::create_directories("/tmp/guest");
     for (const auto& [name, seed, sector] :
          {std::tuple<std::string, unsigned, std::uint32_t>{"kernel", 21, 4096}, {"kernel512", 22, 512}}) {
         auto manager = volumeIn(shareDir(), name, "/tmp/guest");

@@ -9,7 +9,9 @@
 #include <csignal>
 #include <fcntl.h>
 #include <fstream>
+#include <set>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -57,7 +59,16 @@ TEST_CASE("userspace engine: files written through the mount are encrypted at re
 
     auto status = volume.manager.status();
     REQUIRE(status.mounted);
-    CHECK(status.enginePid > 0);
+    REQUIRE(status.enginePid > 0);
+    // The engine is its own executable with nothing of its caller: no environment beyond
+    // PATH, no descriptors beyond the container, /dev/fuse and /dev/null.
+    const auto proc = std::filesystem::path("/proc") / std::to_string(status.enginePid);
+    CHECK(std::filesystem::read_symlink(proc / "exe").filename() == "parley-volume-engine");
+    CHECK(readBytes(proc / "environ") == std::string("PATH=/usr/sbin:/usr/bin:/sbin:/bin\0", 35));
+    std::set<std::string> targets;
+    for (const auto& fd : std::filesystem::directory_iterator(proc / "fd"))
+        targets.insert(std::filesystem::read_symlink(fd.path()).string());
+    CHECK(targets == std::set<std::string>{"/dev/null", "/dev/fuse", volume.manager.location().container.string()});
     CHECK(status.header->subsystem == "ext4");
 
     CHECK(volume.manager.lock());
@@ -159,13 +170,20 @@ TEST_CASE("killing the FUSE process during a write loses nothing that was synced
     volume.manager.lock();
     CHECK(volume.manager.status().enginePid == 0);
 
+    // Nothing beyond the journal's own replay was needed, and the full check is clean.
     const auto check = volume.manager.checkFilesystem("s3cret", VolumeEngine::Userspace);
-    INFO(check.output);
+    INFO(check.preenOutput << check.output);
+    CHECK(check.preenExitCode == 0);
     CHECK(check.exitCode == 0);
 
     volume.manager.unlock("s3cret", kUserspace);
     CHECK(readBytes(mnt / "kept.bin") == kept);
-    CHECK(std::filesystem::exists(mnt / "growing.bin"));
+    // Every chunk whose fsync succeeded before the kill is there.
+    const std::string grown = readBytes(mnt / "growing.bin");
+    const std::string chunk = patternBytes(256 * 1024, 4);
+    REQUIRE(grown.size() >= chunksWritten * chunk.size());
+    for (int i = 0; i < chunksWritten; ++i)
+        CHECK(grown.compare(static_cast<std::size_t>(i) * chunk.size(), chunk.size(), chunk) == 0);
 }
 
 TEST_CASE("only an unlocked Parley volume counts as a place for recordings", "[volume]")
@@ -207,6 +225,21 @@ TEST_CASE("only an unlocked Parley volume counts as a place for recordings", "[v
         CHECK(!inspectVolume(mnt, why));
         CHECK(why.find("not encrypted") != std::string::npos);
         ::umount(mnt.c_str());
+    }
+    SECTION("a volume whose file system went read-only after an error")
+    {
+        const auto mounted = volume.manager.unlock("s3cret", kUserspace);
+        REQUIRE(inspectVolume(mnt, why));
+        const auto trigger = "/sys/fs/ext4/" + mounted.device.substr(5) + "/trigger_fs_error";
+        REQUIRE(std::filesystem::exists(trigger));
+        std::ofstream(trigger) << "test\n";
+        CHECK(!inspectVolume(mnt, why));
+        CHECK(why.find("read-only") != std::string::npos);
+        CHECK_THROWS_AS(RecordingDirectory::open(mnt), VolumeError);
+        // Locking and unlocking checks the file system and brings it back.
+        volume.manager.lock();
+        volume.manager.unlock("s3cret", kUserspace);
+        CHECK(inspectVolume(mnt, why));
     }
     SECTION("the unlocked volume, and no longer once locked")
     {
@@ -326,24 +359,33 @@ TEST_CASE("a writer killed mid-write leaves a volume that locks, checks clean an
     const pid_t writer = ::fork();
     REQUIRE(writer >= 0);
     if (writer == 0) {
-        // Like the server: syncs one file, then keeps appending to another until killed.
+        // Like the server: syncs one file, then keeps appending to another until killed. The
+        // child never returns into the test framework, whatever happens.
         ::close(ready[0]);
-        const auto directory = RecordingDirectory::open(mnt);
-        {
-            const auto file = directory.createFile("synced.bin");
-            if (::write(file.get(), synced.data(), synced.size()) != static_cast<ssize_t>(synced.size()) ||
-                ::fsync(file.get()) != 0)
-                ::_exit(1);
+        try {
+            const auto directory = RecordingDirectory::open(mnt);
+            {
+                const auto file = directory.createFile("synced.bin");
+                if (::write(file.get(), synced.data(), synced.size()) != static_cast<ssize_t>(synced.size()) ||
+                    ::fsync(file.get()) != 0)
+                    ::_exit(1);
+            }
+            const auto file = directory.createFile("open.bin");
+            const std::string chunk(64 * 1024, 'w');
+            (void)!::write(ready[1], "x", 1);
+            for (;;)
+                (void)!::write(file.get(), chunk.data(), chunk.size());
         }
-        const auto file = directory.createFile("open.bin");
-        const std::string chunk(64 * 1024, 'w');
-        (void)!::write(ready[1], "x", 1);
-        for (;;)
-            (void)!::write(file.get(), chunk.data(), chunk.size());
+        catch (...) {
+        }
+        ::_exit(1);
     }
     ::close(ready[1]);
     char byte = 0;
-    REQUIRE(::read(ready[0], &byte, 1) == 1);
+    const ssize_t started = ::read(ready[0], &byte, 1);
+    if (started != 1)
+        ::waitpid(writer, nullptr, 0);
+    REQUIRE(started == 1);
     ::close(ready[0]);
     std::this_thread::sleep_for(200ms);
     REQUIRE(::kill(writer, SIGKILL) == 0);
@@ -352,8 +394,40 @@ TEST_CASE("a writer killed mid-write leaves a volume that locks, checks clean an
 
     CHECK(volume.manager.lock());
     const auto check = volume.manager.checkFilesystem("s3cret", VolumeEngine::Userspace);
-    INFO(check.output);
+    INFO(check.preenOutput << check.output);
+    CHECK(check.preenExitCode == 0);
     CHECK(check.exitCode == 0);
     volume.manager.unlock("s3cret", kUserspace);
     CHECK(readBytes(mnt / "synced.bin") == synced);
+}
+
+TEST_CASE("volumes and mount points in directories another account can change are refused", "[volume]")
+{
+    VolumeFixture volume;
+    volume.create("s3cret");
+    // The server's account owning the directory could swap the container or the mount point
+    // for a link to something of root's between the checks and the mount.
+    const auto shared = volume.dir / "shared";
+    std::filesystem::create_directories(shared);
+    REQUIRE(::chown(shared.c_str(), 65534, 65534) == 0);
+    std::filesystem::rename(volume.manager.location().container, shared / "recordings.luks");
+    VolumeManager moved({shared / "recordings.luks", volume.dir / "mnt", volume.dir / "run"});
+    try {
+        moved.unlock("s3cret", kUserspace);
+        FAIL("a container in another account's directory was unlocked");
+    }
+    catch (const VolumeError& e) {
+        CHECK(std::string(e.what()).find("an account other than root can change") != std::string::npos);
+    }
+    std::filesystem::rename(shared / "recordings.luks", volume.manager.location().container);
+    VolumeManager mountInShared({volume.manager.location().container, shared / "mnt", volume.dir / "run"});
+    CHECK_THROWS_AS(mountInShared.unlock("s3cret", kUserspace), VolumeError);
+    CHECK(!std::filesystem::exists(shared / "mnt"));
+    // A world-writable directory without the sticky bit is no better.
+    ::chown(shared.c_str(), 0, 0);
+    ::chmod(shared.c_str(), 0777);
+    CHECK_THROWS_AS(mountInShared.unlock("s3cret", kUserspace), VolumeError);
+    ::chmod(shared.c_str(), 0755);
+    CHECK(mountInShared.unlock("s3cret", kUserspace).uuid.size() == 36);
+    mountInShared.lock();
 }

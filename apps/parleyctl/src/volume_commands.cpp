@@ -253,6 +253,10 @@ int runVolumeCommand(OfflineContext& context, const std::string& subcommand, con
                   << " must run as root: it manages loop devices, device-mapper and mounts" << std::endl;
         return kExitNoPermission;
     }
+    // Every command below works on the container as root, by path: nobody else may be able
+    // to swap it (create checks the same once the directory exists).
+    if (subcommand != "create")
+        storage::requireProtectedPath(settings.volume.container);
 
     if (subcommand == "create") {
         const auto arguments = parse(rest, {"--size", "--sector-size", "--key-file"}, {});
@@ -332,11 +336,12 @@ int runVolumeCommand(OfflineContext& context, const std::string& subcommand, con
         auto container = storage::LuksContainer::open(settings.volume.container);
         const std::string uuid = container.info().uuid;
         const auto existing = existingKey(arguments, "The passphrase to change: ");
-        withKeyCheck(context, "volume.key_change", uuid, [&] { return container.verify(view(existing)); });
+        const int oldSlot =
+            withKeyCheck(context, "volume.key_change", uuid, [&] { return container.verify(view(existing)); });
         const auto replacement = newKey(arguments);
         const int slot = container.changeKey(view(existing), view(replacement), settings.volumeKdf);
-        audit(context, "volume.key_change", uuid, true, {{"slot", slot}});
-        std::cout << "changed the key in slot " << slot << std::endl;
+        audit(context, "volume.key_change", uuid, true, {{"from_slot", oldSlot}, {"slot", slot}});
+        std::cout << "changed the key of slot " << oldSlot << "; it is now in slot " << slot << std::endl;
         return 0;
     }
     if (subcommand == "revoke-key") {

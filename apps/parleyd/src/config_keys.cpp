@@ -111,12 +111,12 @@ const std::vector<ConfigKey>& table()
         {"router.announced_address", "", TextRule{true},
          "The IP address browsers send media to, put in SDP candidates. Empty: listen_address "
          "if it is a specific address, else the host's primary address."},
-        {"volume.container", "", TextRule{true},
-         "The encrypted recording volume: a LUKS2 container file (or block device) made by "
-         "`parleyctl volume create`. Empty: <data_dir>/recordings.luks."},
-        {"volume.mount_point", "", TextRule{true},
-         "Where the unlocked volume's file system is mounted; recordings are written only "
-         "there, and only while it is an unlocked Parley volume. Empty: <data_dir>/recordings."},
+        {"volume.container", "/var/lib/parley-volume/recordings.luks", TextRule{false},
+         "The encrypted recording volume: a LUKS2 container file made by `parleyctl volume "
+         "create`. It and its directories must be root's (never inside data_dir)."},
+        {"volume.mount_point", "/var/lib/parley-volume/recordings", TextRule{false},
+         "Where the unlocked volume's file system is mounted; recordings go only there, and "
+         "only while it is an unlocked Parley volume. Its directories must be root's."},
         {"volume.engine", "auto", ChoiceRule{{"auto", "kernel", "userspace"}},
          "How parleyctl unlocks the volume: kernel (dm-crypt), userspace (Parley's FUSE block "
          "file over a loop device, for hosts without device-mapper), or auto (kernel when "

@@ -225,12 +225,8 @@ Settings loadSettings(const std::optional<fs::path>& iniFile,
                               settings.router.announcedAddress + "'");
     }
 
-    settings.volume.container = values.at("volume.container").empty()
-                                    ? settings.dataDir / "recordings.luks"
-                                    : fs::absolute(values.at("volume.container")).lexically_normal();
-    settings.volume.mountPoint = values.at("volume.mount_point").empty()
-                                     ? settings.dataDir / "recordings"
-                                     : fs::absolute(values.at("volume.mount_point")).lexically_normal();
+    settings.volume.container = fs::absolute(values.at("volume.container")).lexically_normal();
+    settings.volume.mountPoint = fs::absolute(values.at("volume.mount_point")).lexically_normal();
     settings.volume.runtimeDir = fs::absolute(values.at("volume.runtime_dir")).lexically_normal();
     settings.volumeEngine = storage::parseEngine(values.at("volume.engine"));
     if (!values.at("volume.key_file").empty())

@@ -78,7 +78,8 @@ public:
     /// Adds `newPassphrase` (argon2id at `cost`) after proving `existing`; returns its slot.
     int addKey(std::string_view existing, std::string_view newPassphrase, const KdfCost& cost);
 
-    /// Replaces the passphrase of the slot `existing` opens; returns the (same) slot.
+    /// Replaces the passphrase of the slot `existing` opens; returns the slot it is in now
+    /// (libcryptsetup may move it to another slot; 2.6 keeps it in place).
     int changeKey(std::string_view existing, std::string_view newPassphrase, const KdfCost& cost);
 
     /// Destroys `slot` (its key material is overwritten in the header). Refuses, with

@@ -34,7 +34,7 @@ class RecordingDirectory
 {
 public:
     /// Checks `mountPoint` with requireUnlockedVolume (throws VolumeError(NotUnlocked) with
-    /// the reason) and that the directory opened is the root of that very file system.
+    /// the reason) and that the directory then opened is on the device that check found.
     static RecordingDirectory open(const std::filesystem::path& mountPoint);
 
     ~RecordingDirectory();

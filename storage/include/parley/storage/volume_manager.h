@@ -40,11 +40,21 @@ struct VolumeStatus
 
 struct FilesystemCheck
 {
-    int exitCode = 0;   ///< e2fsck's: 0 clean
+    int preenExitCode = 0; ///< `e2fsck -p` (journal replay and safe fixes): 0 nothing to fix
+    std::string preenOutput;
+    int exitCode = 0;      ///< then `e2fsck -f -n`: 0 clean
     std::string output;
 };
 
-/// Creates, unlocks and locks one recording volume. Unlock and lock need root (loop devices,
+/// Refuses (VolumeError(SystemError), naming the directory) a container or mount point that
+/// an account other than root could swap for something else: every directory above it, as
+/// written and as resolved, must be root's and not writable by others (sticky directories
+/// such as /tmp excepted), and with `includingItself` the file too must be root's and
+/// writable by nobody else. Root operations on volumes call this first.
+void requireProtectedPath(const std::filesystem::path& path, bool includingItself = true);
+
+/// Creates, unlocks and locks one recording volume. Unlock, lock and check hold an exclusive
+/// lock on the container while they work, so two commands never race. They need root (loop devices,
 /// device-mapper, mount); status does not, apart from reading the header. The engine is
 /// chosen per unlock: the kernel's dm-crypt where device-mapper exists, else Parley's own
 /// userspace engine (FUSE + loop). Both present the same ext4 file system, and a volume
@@ -74,8 +84,9 @@ public:
 
     VolumeStatus status() const;
 
-    /// A full read-only e2fsck of the locked volume's file system (the journal is replayed
-    /// first, as a mount would). For `parleyctl volume check` and the crash tests.
+    /// A full read-only e2fsck of the locked volume's file system, after `e2fsck -p` has
+    /// replayed the journal as a mount would (both results are returned, so a caller can
+    /// tell a clean replay from repairs). For `parleyctl volume check` and the crash tests.
     FilesystemCheck checkFilesystem(std::string_view passphrase, VolumeEngine engine) const;
 
     const VolumeLocation& location() const { return location_; }
