@@ -1,0 +1,55 @@
+#include <parley/recorder/media_clock.h>
+
+#include <stdexcept>
+
+namespace parley::recorder {
+
+std::int64_t RtpTimestampUnwrapper::unwrap(std::uint32_t timestamp)
+{
+    if (!started_) {
+        started_ = true;
+        last_ = timestamp;
+        return last_;
+    }
+    // The signed 32-bit difference from the last value: forwards or backwards by less than
+    // half the range.
+    const auto difference = static_cast<std::int32_t>(timestamp - static_cast<std::uint32_t>(last_));
+    const std::int64_t value = last_ + difference;
+    if (value > last_)
+        last_ = value;
+    return value;
+}
+
+MediaClock::MediaClock(std::uint32_t clockRate)
+    : clockRate_(clockRate)
+{
+    if (clockRate == 0)
+        throw std::invalid_argument("an RTP clock rate cannot be 0");
+}
+
+std::int64_t ntpToMicroseconds(std::uint64_t ntp)
+{
+    const auto seconds = static_cast<std::int64_t>(ntp >> 32);
+    const auto fraction = static_cast<std::int64_t>(((ntp & 0xffffffffu) * 1000000u) >> 32);
+    return seconds * 1000000 + fraction;
+}
+
+void MediaClock::onSenderReport(std::uint64_t ntp, std::uint32_t rtpTimestamp)
+{
+    reportRtp_ = unwrapper_.unwrap(rtpTimestamp);
+    reportWall_ = ntpToMicroseconds(ntp);
+}
+
+std::int64_t MediaClock::wallClock(std::uint32_t rtpTimestamp, std::int64_t arrival)
+{
+    const std::int64_t rtp = unwrapper_.unwrap(rtpTimestamp);
+    if (reportRtp_)
+        return reportWall_ + (rtp - *reportRtp_) * 1000000 / clockRate_;
+    if (!firstRtp_) {
+        firstRtp_ = rtp;
+        firstWall_ = arrival;
+    }
+    return firstWall_ + (rtp - *firstRtp_) * 1000000 / clockRate_;
+}
+
+} // namespace parley::recorder

@@ -1,0 +1,177 @@
+#include <parley/recorder/track_writer.h>
+
+extern "C" {
+#include <libavformat/avformat.h>
+#include <libavutil/channel_layout.h>
+#include <libavutil/mem.h>
+}
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace parley::recorder {
+
+namespace {
+
+constexpr int kIoBufferSize = 64 * 1024;
+
+// FFmpeg 5 declares the buffer non-const (6 made it const).
+int writeToFd(void* opaque, std::uint8_t* data, int size)
+{
+    const int fd = *static_cast<int*>(opaque);
+    int done = 0;
+    while (done < size) {
+        const ssize_t put = ::write(fd, data + done, static_cast<std::size_t>(size - done));
+        if (put < 0 && errno == EINTR)
+            continue;
+        if (put <= 0)
+            return AVERROR(errno ? errno : EIO);
+        done += static_cast<int>(put);
+    }
+    return done;
+}
+
+std::int64_t seekFd(void* opaque, std::int64_t offset, int whence)
+{
+    const int fd = *static_cast<int*>(opaque);
+    if (whence == AVSEEK_SIZE) {
+        struct stat status{};
+        return ::fstat(fd, &status) == 0 ? status.st_size : AVERROR(errno);
+    }
+    const off_t result = ::lseek(fd, static_cast<off_t>(offset), whence & ~AVSEEK_FORCE);
+    return result < 0 ? AVERROR(errno) : result;
+}
+
+std::string describe(int error)
+{
+    char text[AV_ERROR_MAX_STRING_SIZE] = {};
+    av_strerror(error, text, sizeof text);
+    return text;
+}
+
+} // namespace
+
+struct TrackWriter::State
+{
+    int fd = -1;
+    AVFormatContext* format = nullptr;
+    AVIOContext* io = nullptr;
+    AVPacket* packet = nullptr;
+
+    ~State()
+    {
+        av_packet_free(&packet);
+        if (format)
+            avformat_free_context(format);
+        if (io) {
+            av_freep(&io->buffer);
+            avio_context_free(&io);
+        }
+        if (fd >= 0)
+            ::close(fd);
+    }
+};
+
+TrackWriter::TrackWriter(int fd, std::string name, TrackCodec codec, int width, int height)
+    : state_(std::make_unique<State>()), name_(std::move(name))
+{
+    state_->fd = fd;
+    auto fail = [this](const std::string& what, int error) {
+        throw std::runtime_error("cannot write recording track " + name_ + ": " + what + " (" + describe(error) + ")");
+    };
+    if (codec == TrackCodec::Vp8 && (width <= 0 || height <= 0))
+        throw std::invalid_argument("a VP8 track needs the width and height of its first keyframe");
+    if (const int error = avformat_alloc_output_context2(&state_->format, nullptr, "webm", nullptr); error < 0)
+        fail("no WebM muxer", error);
+    auto* buffer = static_cast<std::uint8_t*>(av_malloc(kIoBufferSize));
+    state_->io = avio_alloc_context(buffer, kIoBufferSize, 1, &state_->fd, nullptr, writeToFd, seekFd);
+    if (!buffer || !state_->io)
+        fail("out of memory", AVERROR(ENOMEM));
+    state_->format->pb = state_->io;
+    state_->format->flags |= AVFMT_FLAG_CUSTOM_IO;
+
+    AVStream* stream = avformat_new_stream(state_->format, nullptr);
+    if (!stream)
+        fail("out of memory", AVERROR(ENOMEM));
+    stream->time_base = {1, 1000};
+    AVCodecParameters* parameters = stream->codecpar;
+    if (codec == TrackCodec::Vp8) {
+        parameters->codec_type = AVMEDIA_TYPE_VIDEO;
+        parameters->codec_id = AV_CODEC_ID_VP8;
+        parameters->width = width;
+        parameters->height = height;
+    }
+    else {
+        parameters->codec_type = AVMEDIA_TYPE_AUDIO;
+        parameters->codec_id = AV_CODEC_ID_OPUS;
+        parameters->sample_rate = 48000;
+        av_channel_layout_default(&parameters->ch_layout, 2);
+        // RFC 7845 identification header: WebRTC's Opus is 48 kHz stereo, pre-skip 312.
+        static const std::uint8_t head[19] = {'O', 'p', 'u', 's', 'H', 'e', 'a', 'd', 1, 2, 0x38, 0x01,
+                                              0x80, 0xBB, 0x00, 0x00, 0, 0, 0};
+        parameters->extradata = static_cast<std::uint8_t*>(av_mallocz(sizeof head + AV_INPUT_BUFFER_PADDING_SIZE));
+        if (!parameters->extradata)
+            fail("out of memory", AVERROR(ENOMEM));
+        std::memcpy(parameters->extradata, head, sizeof head);
+        parameters->extradata_size = sizeof head;
+    }
+    if (const int error = avformat_write_header(state_->format, nullptr); error < 0)
+        fail("cannot write the header", error);
+    state_->packet = av_packet_alloc();
+    if (!state_->packet)
+        fail("out of memory", AVERROR(ENOMEM));
+}
+
+TrackWriter::~TrackWriter()
+{
+    if (!finished_) {
+        try {
+            finish();
+        }
+        catch (const std::exception&) {
+            // Destroyed while unwinding from another error; the file keeps what was written.
+        }
+    }
+}
+
+void TrackWriter::write(std::span<const std::uint8_t> frame, std::int64_t milliseconds, bool keyframe)
+{
+    if (finished_)
+        throw std::logic_error("recording track " + name_ + " is finished");
+    if (frame.empty() || milliseconds < lastTime_ || milliseconds < 0) {
+        ++framesRefused_;
+        return;
+    }
+    AVPacket* packet = state_->packet;
+    av_packet_unref(packet);
+    // libavformat copies packet data it does not own before keeping it.
+    packet->data = const_cast<std::uint8_t*>(frame.data());
+    packet->size = static_cast<int>(frame.size());
+    packet->pts = packet->dts = milliseconds;
+    packet->stream_index = 0;
+    packet->flags = keyframe ? AV_PKT_FLAG_KEY : 0;
+    packet->time_base = {1, 1000};
+    av_packet_rescale_ts(packet, {1, 1000}, state_->format->streams[0]->time_base);
+    if (const int error = av_write_frame(state_->format, packet); error < 0)
+        throw std::runtime_error("cannot write recording track " + name_ + ": " + describe(error));
+    lastTime_ = milliseconds;
+    ++framesWritten_;
+}
+
+void TrackWriter::finish()
+{
+    if (finished_)
+        return;
+    finished_ = true;
+    const int error = av_write_trailer(state_->format);
+    avio_flush(state_->io);
+    if (error < 0)
+        throw std::runtime_error("cannot finish recording track " + name_ + ": " + describe(error));
+    if (::fsync(state_->fd) != 0)
+        throw std::runtime_error("cannot sync recording track " + name_ + ": " + std::strerror(errno));
+}
+
+} // namespace parley::recorder
