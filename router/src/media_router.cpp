@@ -1,4 +1,5 @@
 #include <parley/router/media_router.h>
+#include <parley/router/media_tap.h>
 
 #include <parley/router/dtls_transport.h>
 #include <parley/router/packet_kind.h>
@@ -102,7 +103,12 @@ struct Publication
     bool video = false;
     std::uint32_t ssrc = 0;
     std::uint8_t payloadType = 0;
+    std::string codec;     ///< "opus", "VP8", "H264"
+    int clockRate = 0;
     std::vector<Forward> forwards;
+    // A recording of the room copies every packet into this ring, as track `tapTrack`.
+    MediaTap* tap = nullptr;
+    std::uint16_t tapTrack = 0;
     // For receiver reports.
     bool seen = false;
     std::uint16_t maxSequence = 0;
@@ -238,6 +244,40 @@ private:
     void sendRaw(Participant& to, std::span<const std::uint8_t> datagram);
     void removePublication(Participant& owner, Publication* publication);
     void unsubscribe(Participant& subscriber, const Subscription& subscription);
+    void attachToTap(Publication& publication);
+    void detachFromTap(Publication& publication);
+
+public:
+    void startTap(std::int64_t roomId, std::shared_ptr<MediaTap> tap)
+    {
+        taps_[roomId] = {std::move(tap), 0};
+        for (auto& [id, participant] : participants_)
+            if (participant->roomId == roomId)
+                for (auto& publication : participant->publications)
+                    attachToTap(*publication);
+    }
+    void stopTap(std::int64_t roomId)
+    {
+        for (auto& [id, participant] : participants_)
+            if (participant->roomId == roomId)
+                for (auto& publication : participant->publications)
+                    publication->tap = nullptr;
+        taps_.erase(roomId);
+    }
+    void requestKeyframe(const std::string& trackId)
+    {
+        for (auto& [id, participant] : participants_)
+            for (auto& publication : participant->publications)
+                if (publication->trackId == trackId)
+                    requestKeyframe(*publication);
+    }
+
+private:
+    struct Tap
+    {
+        std::shared_ptr<MediaTap> ring;
+        std::uint16_t nextTrack = 0;
+    };
 
     Participant* find(const std::string& id)
     {
@@ -264,6 +304,7 @@ private:
     std::unordered_map<std::string, Participant*> byUfrag_;
     std::unordered_map<Endpoint, Participant*, EndpointHash> byEndpoint_;
     std::unordered_map<std::string, std::pair<bool, bool>> mutes_; ///< id -> (audio, video)
+    std::unordered_map<std::int64_t, Tap> taps_;                   ///< rooms being recorded
     Clock::time_point lastTimer_ = Clock::now();
     Clock::time_point lastReports_ = Clock::now();
 
@@ -454,6 +495,18 @@ void MediaRouter::Worker::handleRtp(Participant& p, std::span<std::uint8_t> data
         publication->maxSequence = view.sequence;
     }
 
+    if (publication->tap && packet.size() <= TapEntry::kMaxData) {
+        if (auto* entry = publication->tap->claim()) {
+            entry->kind = TapEntry::Kind::Rtp;
+            entry->track = publication->tapTrack;
+            entry->length = static_cast<std::uint16_t>(packet.size());
+            entry->arrival = std::chrono::duration_cast<std::chrono::microseconds>(
+                                 Clock::now().time_since_epoch()).count();
+            std::memcpy(entry->data.data(), packet.data(), packet.size());
+            publication->tap->publish();
+        }
+    }
+
     for (const auto& forward : publication->forwards) {
         auto& subscriber = *forward.subscriber;
         if (!subscriber.outbound || !subscriber.selected)
@@ -514,6 +567,20 @@ void MediaRouter::Worker::handleRtcp(Participant& p, std::span<std::uint8_t> dat
                     publication->lastSenderReport = std::uint32_t(b[10]) << 24 | std::uint32_t(b[11]) << 16 |
                                                     std::uint32_t(b[12]) << 8 | b[13];
                     publication->lastSenderReportAt = Clock::now();
+                    if (publication->tap)
+                        if (auto* entry = publication->tap->claim()) {
+                            entry->kind = TapEntry::Kind::SenderReport;
+                            entry->track = publication->tapTrack;
+                            entry->length = 0;
+                            entry->arrival = std::chrono::duration_cast<std::chrono::microseconds>(
+                                                 Clock::now().time_since_epoch()).count();
+                            entry->ntp = 0;
+                            for (int i = 8; i < 16; ++i)
+                                entry->ntp = entry->ntp << 8 | b[i];
+                            entry->rtpTimestamp = std::uint32_t(b[16]) << 24 | std::uint32_t(b[17]) << 16 |
+                                                  std::uint32_t(b[18]) << 8 | b[19];
+                            publication->tap->publish();
+                        }
                 }
         }
     });
@@ -601,8 +668,45 @@ void MediaRouter::Worker::unsubscribe(Participant& subscriber, const Subscriptio
     std::erase_if(forwards, [&](const Forward& f) { return f.subscriber == &subscriber && f.ssrc == subscription.ssrc; });
 }
 
+void MediaRouter::Worker::attachToTap(Publication& publication)
+{
+    const auto found = taps_.find(publication.owner->roomId);
+    if (found == taps_.end() || publication.tap)
+        return;
+    auto& tap = found->second;
+    auto* entry = tap.ring->claim();
+    if (!entry)
+        return; // the recorder is far behind; the track joins at its next negotiation
+    publication.tap = tap.ring.get();
+    publication.tapTrack = tap.nextTrack++;
+    const std::string text = publication.trackId + " " + publication.label + " " + publication.codec + " " +
+                             std::to_string(publication.clockRate);
+    entry->kind = TapEntry::Kind::TrackAdded;
+    entry->track = publication.tapTrack;
+    entry->length = static_cast<std::uint16_t>(std::min(text.size(), TapEntry::kMaxData));
+    std::memcpy(entry->data.data(), text.data(), entry->length);
+    publication.tap->publish();
+    // A recording of video starts at a keyframe.
+    if (publication.video)
+        requestKeyframe(publication);
+}
+
+void MediaRouter::Worker::detachFromTap(Publication& publication)
+{
+    if (!publication.tap)
+        return;
+    if (auto* entry = publication.tap->claim()) {
+        entry->kind = TapEntry::Kind::TrackRemoved;
+        entry->track = publication.tapTrack;
+        entry->length = 0;
+        publication.tap->publish();
+    }
+    publication.tap = nullptr;
+}
+
 void MediaRouter::Worker::removePublication(Participant& owner, Publication* publication)
 {
+    detachFromTap(*publication);
     for (const auto& forward : publication->forwards)
         std::erase_if(forward.subscriber->subscriptions,
                       [&](const Subscription& s) { return s.publication == publication; });
@@ -699,6 +803,8 @@ Negotiation MediaRouter::Worker::negotiate(std::int64_t roomId, const std::strin
                 publication->seen = false;
             }
             publication->payloadType = static_cast<std::uint8_t>(answer.codec->payloadType);
+            publication->codec = answer.codec->name;
+            publication->clockRate = answer.codec->clockRate;
             publishedMids.push_back(media.mid);
         }
         else if (peerReceives && wanted != subscriptions.end()) {
@@ -750,6 +856,8 @@ Negotiation MediaRouter::Worker::negotiate(std::int64_t roomId, const std::strin
     for (auto* publication : needKeyframe)
         if (p->outbound)
             requestKeyframe(*publication);
+    for (auto& publication : p->publications)
+        attachToTap(*publication);
 
     Negotiation result;
     result.answer = buildSdpAnswer(offer, answers,
@@ -771,6 +879,21 @@ Negotiation MediaRouter::negotiate(std::int64_t roomId, const std::string& parti
     const auto parsed = parseSdpOffer(offer); // parsing stays off the worker thread
     return worker_->run<Negotiation>(
         [&] { return worker_->negotiate(roomId, participantId, parsed, tracks, subscriptions); });
+}
+
+void MediaRouter::startTap(std::int64_t roomId, std::shared_ptr<MediaTap> tap)
+{
+    worker_->run<void>([&] { worker_->startTap(roomId, std::move(tap)); });
+}
+
+void MediaRouter::stopTap(std::int64_t roomId)
+{
+    worker_->run<void>([&] { worker_->stopTap(roomId); });
+}
+
+void MediaRouter::requestKeyframe(const std::string& trackId)
+{
+    worker_->run<void>([&] { worker_->requestKeyframe(trackId); });
 }
 
 void MediaRouter::removeParticipant(const std::string& participantId)

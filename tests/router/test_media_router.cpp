@@ -1,6 +1,7 @@
 #include "browser_dtls.h"
 
 #include <parley/router/media_router.h>
+#include <parley/router/media_tap.h>
 #include <parley/router/packet_kind.h>
 #include <parley/router/rtcp_packet.h>
 #include <parley/router/rtp_packet.h>
@@ -435,4 +436,51 @@ TEST_CASE("Router: random datagrams are dropped and counted, and the router keep
     CHECK_THROWS_AS(router.negotiate(1, "carol", "v=0\r\nm=audio 9\r\n", {}, {}), SdpError);
     CHECK_THROWS_AS(router.negotiate(1, "dave", "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\n", {}, {}),
                     SdpError); // no fingerprint
+}
+
+TEST_CASE("Router: a tap on a room receives its tracks, plain RTP and their end, until stopped")
+{
+    MediaRouter router(loopback());
+    Peer alice("alice"), bob("bob");
+    publishAndSubscribe(router, alice, bob);
+    auto tap = std::make_shared<MediaTap>(256);
+    router.startTap(1, tap);
+    const auto* added = tap->peek();
+    REQUIRE(added);
+    CHECK(added->kind == TapEntry::Kind::TrackAdded);
+    CHECK(added->text() == "alice/0 audio opus 48000");
+    const auto track = added->track;
+    tap->consume();
+
+    // Alice's packets arrive in the tap decrypted, exactly as she sent them.
+    for (std::uint16_t seq = 1; seq <= 5; ++seq)
+        alice.sendRtp(1111, 111, seq, 1);
+    std::vector<std::uint16_t> sequences;
+    const auto deadline = std::chrono::steady_clock::now() + 2s;
+    while (sequences.size() < 5 && std::chrono::steady_clock::now() < deadline) {
+        if (const auto* entry = tap->peek()) {
+            CHECK(entry->kind == TapEntry::Kind::Rtp);
+            CHECK(entry->track == track);
+            RtpView view;
+            REQUIRE(parseRtp(entry->bytes(), view));
+            CHECK(view.ssrc == 1111);
+            CHECK(view.payloadLength == 50);
+            CHECK(view.extensionProfile == 0xBEDE); // untouched: the recorder gets what she sent
+            sequences.push_back(view.sequence);
+            tap->consume();
+        }
+        else
+            std::this_thread::sleep_for(5ms);
+    }
+    CHECK(sequences == std::vector<std::uint16_t>{1, 2, 3, 4, 5});
+
+    router.removeParticipant("alice");
+    const auto* removed = tap->peek();
+    REQUIRE(removed);
+    CHECK(removed->kind == TapEntry::Kind::TrackRemoved);
+    CHECK(removed->track == track);
+    tap->consume();
+    router.stopTap(1);
+    CHECK(!tap->peek());
+    CHECK(router.stats().packetsReceived > 0);
 }

@@ -8,6 +8,8 @@
 
 namespace parley::router {
 
+class MediaTap;
+
 /// Where the router listens and what it tells browsers to send to.
 struct RouterSettings
 {
@@ -74,6 +76,18 @@ public:
     /// A moderator's mute: the router drops the participant's packets of that kind
     /// ("audio", or "video" which includes screen share) until lifted.
     void setMuted(const std::string& participantId, const std::string& kind, bool muted);
+
+    /// Starts copying every track published in `roomId`, now and later, into `tap` for a
+    /// recorder: a TrackAdded entry per track (video tracks also get a keyframe request),
+    /// then its plain RTP packets and sender reports, and TrackRemoved when it ends. The
+    /// copy is one memcpy per packet on the worker, no lock and no allocation.
+    void startTap(std::int64_t roomId, std::shared_ptr<MediaTap> tap);
+
+    /// Stops copying; the router keeps no reference to the tap afterwards.
+    void stopTap(std::int64_t roomId);
+
+    /// Asks the publisher of `trackId` for a keyframe (rate-limited like subscribers' PLIs).
+    void requestKeyframe(const std::string& trackId);
 
     RouterStats stats() const;
     std::uint16_t port() const;

@@ -1,0 +1,251 @@
+#include <parley/recorder/media_clock.h>
+#include <parley/recorder/room_recorder.h>
+#include <parley/recorder/rtp_reorder_buffer.h>
+#include <parley/recorder/track_writer.h>
+#include <parley/recorder/vp8_depacketizer.h>
+#include <parley/router/rtp_packet.h>
+
+#include <Poco/Logger.h>
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <sstream>
+
+namespace parley::recorder {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::int64_t nowMicros()
+{
+    return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now().time_since_epoch()).count();
+}
+
+Poco::Logger& logger()
+{
+    return Poco::Logger::get("recorder");
+}
+
+/// A file name part from a participant or track id: letters, digits, '-' and '_' only.
+std::string fileSafe(const std::string& text)
+{
+    std::string out;
+    for (const char c : text)
+        out += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_') ? c : '_';
+    return out.substr(0, 64);
+}
+
+} // namespace
+
+struct RoomRecorder::Track
+{
+    std::size_t index = 0;
+    RecordedTrack info;
+    std::string participant;
+    bool video = false;
+    bool supported = false;
+    RtpReorderBuffer reorder{256, 1500, 48};
+    Vp8FrameAssembler vp8;
+    MediaClock clock;
+    std::optional<TrackWriter> writer;
+    bool ended = false;    ///< no more packets are taken
+    bool finished = false; ///< its file is closed and listed
+    std::int64_t lastKeyframeRequest = 0;
+    std::int64_t lastMs = -1;
+
+    explicit Track(std::uint32_t clockRate) : clock(clockRate ? clockRate : 90000) {}
+};
+
+RoomRecorder::RoomRecorder(std::shared_ptr<router::MediaTap> tap, FileFactory createFile,
+                           KeyframeRequest requestKeyframe)
+    : tap_(std::move(tap)),
+      createFile_(std::move(createFile)),
+      requestKeyframe_(std::move(requestKeyframe)),
+      startMicros_(nowMicros())
+{
+    thread_ = std::thread([this] { run(); });
+}
+
+RoomRecorder::~RoomRecorder()
+{
+    stop();
+}
+
+std::string RoomRecorder::error() const
+{
+    std::lock_guard lock(errorMutex_);
+    return error_;
+}
+
+void RoomRecorder::run()
+{
+    for (;;) {
+        const bool last = stopping_.load();
+        bool any = false;
+        while (const auto* entry = tap_->peek()) {
+            handle(*entry);
+            tap_->consume();
+            any = true;
+        }
+        if (last)
+            break;
+        if (!any)
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+}
+
+std::vector<RecordedTrack> RoomRecorder::stop()
+{
+    if (stopped_)
+        return finished_;
+    stopped_ = true;
+    stopping_ = true;
+    if (thread_.joinable())
+        thread_.join();
+    for (auto& track : tracks_)
+        if (track && track->supported && !track->finished)
+            finishTrack(*track, nowMicros());
+    return finished_;
+}
+
+void RoomRecorder::finishTrack(Track& track, std::int64_t now)
+{
+    if (!track.ended)
+        track.reorder.flush([&](std::span<const std::uint8_t> packet, bool lost) { onRtp(track, packet, lost, now); });
+    track.ended = true;
+    track.finished = true;
+    if (track.writer) {
+        try {
+            track.writer->finish();
+        }
+        catch (const std::exception& e) {
+            std::lock_guard lock(errorMutex_);
+            if (error_.empty())
+                error_ = e.what();
+        }
+        track.info.frames = track.writer->framesWritten();
+        track.writer.reset();
+    }
+    track.info.packetsLost = track.reorder.lost();
+    track.info.framesDropped = track.vp8.framesDropped();
+    if (track.info.frames > 0)
+        finished_.push_back(track.info);
+}
+
+void RoomRecorder::handle(const router::TapEntry& entry)
+{
+    using Kind = router::TapEntry::Kind;
+    if (entry.kind == Kind::TrackAdded) {
+        // "<track id> <label> <codec> <clock rate>"
+        std::istringstream fields(entry.text());
+        std::string id, label, codec;
+        std::uint32_t clockRate = 0;
+        fields >> id >> label >> codec >> clockRate;
+        if (entry.track >= tracks_.size())
+            tracks_.resize(entry.track + 1);
+        auto track = std::make_unique<Track>(clockRate);
+        track->index = entry.track;
+        track->info.trackId = id;
+        track->info.label = label;
+        track->info.codec = codec;
+        track->participant = id.substr(0, id.find('/'));
+        track->video = label != "audio";
+        track->supported = (codec == "opus" && !track->video) || (codec == "VP8" && track->video);
+        if (!track->supported)
+            logger().warning("track %s (%s) is not recorded: only Opus and VP8 are", id, codec);
+        tracks_[entry.track] = std::move(track);
+        return;
+    }
+    if (entry.track >= tracks_.size() || !tracks_[entry.track] || !tracks_[entry.track]->supported)
+        return;
+    Track& track = *tracks_[entry.track];
+    if (entry.kind == Kind::SenderReport) {
+        track.clock.onSenderReport(entry.ntp, entry.rtpTimestamp);
+        offsets_.try_emplace(track.participant, entry.arrival - ntpToMicroseconds(entry.ntp));
+        return;
+    }
+    if (entry.kind == Kind::TrackRemoved) {
+        // The file is complete as soon as its track ends: a crash later cannot damage it.
+        if (!track.finished)
+            finishTrack(track, nowMicros());
+        return;
+    }
+    if (track.ended)
+        return;
+    router::RtpView view;
+    if (!router::parseRtp(entry.bytes(), view))
+        return;
+    track.reorder.push(entry.bytes(), view.sequence, [&](std::span<const std::uint8_t> packet, bool lost) {
+        onRtp(track, packet, lost, entry.arrival);
+    });
+}
+
+std::int64_t RoomRecorder::timeline(Track& track, std::uint32_t rtpTimestamp, std::int64_t arrival)
+{
+    // Until the track's first sender report, its first packet sits at its arrival time and
+    // the rest follow by RTP time. Afterwards the sender's clock decides, moved onto ours by
+    // one offset per participant (taken at its first report), so a participant's audio and
+    // video keep the relation the sender gave them (lip sync). Never backwards: a jump back
+    // when the first report arrives holds the time until the track catches up.
+    std::int64_t micros = track.clock.wallClock(rtpTimestamp, arrival);
+    if (track.clock.synchronised())
+        micros += offsets_[track.participant];
+    std::int64_t ms = (micros - startMicros_) / 1000;
+    if (ms < track.lastMs)
+        ms = track.lastMs;
+    track.lastMs = ms;
+    return ms < 0 ? 0 : ms;
+}
+
+void RoomRecorder::onRtp(Track& track, std::span<const std::uint8_t> packet, bool lostBefore, std::int64_t arrival)
+{
+    router::RtpView view;
+    if (!router::parseRtp(packet, view) || view.payloadLength == 0)
+        return;
+    const auto payload = packet.subspan(view.payloadOffset, view.payloadLength);
+    std::span<const std::uint8_t> frame;
+    bool keyframe = true;
+    int width = 0, height = 0;
+    if (track.video) {
+        const auto assembled = track.vp8.push(payload, view.timestamp, view.marker, lostBefore);
+        if (track.vp8.needsKeyframe() && arrival - track.lastKeyframeRequest > 500000) {
+            track.lastKeyframeRequest = arrival;
+            requestKeyframe_(track.info.trackId);
+        }
+        if (!assembled)
+            return;
+        frame = assembled->data;
+        keyframe = assembled->keyframe;
+        width = assembled->width;
+        height = assembled->height;
+    }
+    else
+        frame = payload;
+
+    const std::int64_t ms = timeline(track, view.timestamp, arrival);
+    try {
+        if (!track.writer) {
+            if (track.video && !keyframe)
+                return;
+            const std::string name = std::to_string(track.index) + "-" + fileSafe(track.info.trackId) + "-" +
+                                     track.info.label + ".webm";
+            track.info.file = name;
+            track.writer.emplace(createFile_(name), name, track.video ? TrackCodec::Vp8 : TrackCodec::Opus, width,
+                                 height);
+            track.info.firstMs = ms;
+        }
+        track.writer->write(frame, ms, keyframe);
+        track.info.lastMs = ms;
+    }
+    catch (const std::exception& e) {
+        logger().error("recording track %s stopped: %s", track.info.trackId, std::string(e.what()));
+        std::lock_guard lock(errorMutex_);
+        if (error_.empty())
+            error_ = e.what();
+        track.ended = true;
+    }
+}
+
+} // namespace parley::recorder
