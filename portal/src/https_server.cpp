@@ -9,6 +9,7 @@
 #include "ldap_admin_handlers.h"
 #include "portal_services.h"
 #include "login_throttle.h"
+#include "recording_service.h"
 #include "request_router.h"
 #include "volume_handlers.h"
 #include "room_handlers.h"
@@ -118,6 +119,7 @@ struct HttpsServer::Impl
     RoomRegistry registry;
     SignalingHub signalingHub;
     LoginThrottle pinThrottle;
+    RecordingService recordings;
     SignalingContext signaling;
     PortalServices services;
     ConnectionErrorLog errorLog;
@@ -137,7 +139,8 @@ struct HttpsServer::Impl
           rooms(database, audit, meetingSettings),
           signalingHub(meetingSettings.signaling),
           pinThrottle(meetingSettings.pinThrottle),
-          signaling{rooms, registry, audit, pinThrottle, media},
+          recordings(database, audit, media, settings.recordingVolume),
+          signaling{rooms, registry, audit, pinThrottle, media, &recordings},
           services{database, audit, accounts, sessions, directory, rooms, registry, signalingHub, signaling},
           tls(makeServerTlsContext(settings.certificateFile, settings.privateKeyFile)),
           socket(bindSocket(settings, tls)),
@@ -198,6 +201,8 @@ void HttpsServer::stop(std::chrono::seconds grace)
     // rather than left waiting in the backlog.
     server.stop();
     impl_->socket.close();
+    // Recordings in progress end cleanly, every file closed, before the meetings go.
+    impl_->recordings.stopAll("server stopping");
     // Signaling connections are requests that never finish on their own: tell each client
     // the server is going away, which ends them.
     impl_->signalingHub.closeAll(1001, "server shutting down");

@@ -130,6 +130,9 @@ void LiveRoom::sendJoined(Participant& participant)
     room->set("title", facts_.title);
     room->set("kind", facts_.kind);
     room->set("locked", facts_.locked);
+    room->set("recording", recordingSince_.has_value());
+    if (recordingSince_)
+        room->set("recordingSince", *recordingSince_);
     joined->set("room", room);
     joined->set("role", participant.isModerator() ? "moderator" : "participant");
     Poco::JSON::Array::Ptr roster = new Poco::JSON::Array;
@@ -349,6 +352,17 @@ std::string LiveRoom::promote(const std::string& actor, const std::string& targe
     update->set("waiting", lobbyList());
     participant->sink->send(messageText(*update));
     return {};
+}
+
+void LiveRoom::announceRecording(std::optional<std::int64_t> since, const std::string& by)
+{
+    std::lock_guard lock(mutex_);
+    recordingSince_ = since;
+    auto update = message(since ? "recording.started" : "recording.stopped");
+    if (since)
+        update->set("since", *since);
+    update->set("by", by);
+    broadcast(*update);
 }
 
 void LiveRoom::announceLocked(bool locked)

@@ -74,6 +74,9 @@ public:
     std::string promote(const std::string& actor, const std::string& target);
     /// Tells everyone the room's lock changed (the caller stores it).
     void announceLocked(bool locked);
+    /// Tells everyone a recording started (`since`, Unix seconds) or stopped (nullopt);
+    /// participants who join later learn it from `joined`.
+    void announceRecording(std::optional<std::int64_t> since, const std::string& by);
     /// Ends the meeting for everyone, lobby included; the room is empty afterwards and
     /// refuses further entries. Returns the ids removed (to release their media).
     std::vector<std::string> endForAll(const std::string& reason);
@@ -114,6 +117,7 @@ private:
     std::vector<Participant> waiting_;
     std::set<std::int64_t> kickedUsers_;
     bool ended_ = false;
+    std::optional<std::int64_t> recordingSince_;
 };
 
 /// A participant as the roster shows it.

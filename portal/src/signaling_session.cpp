@@ -5,6 +5,7 @@
 #include "http_error.h"
 #include "json_fields.h"
 #include "login_throttle.h"
+#include "recording_service.h"
 #include "room_registry.h"
 #include "room_service.h"
 #include "text_validation.h"
@@ -152,7 +153,8 @@ void SignalingSession::dispatch(const std::string& type, const Poco::JSON::Objec
     }
     static const std::set<std::string> known{
         "leave", "hand.raise", "hand.lower", "media.state", "admit", "deny", "mute", "kick",
-        "lock", "unlock", "end", "promote", "media.offer", "media.answer", "media.candidate"};
+        "lock", "unlock", "end", "promote", "media.offer", "media.answer", "media.candidate",
+        "recording.start", "recording.stop"};
     if (!known.contains(type)) {
         sendError("unknown_type", "unknown message type", type.substr(0, 32));
         return;
@@ -262,12 +264,41 @@ void SignalingSession::moderate(const std::string& type, const Poco::JSON::Objec
         }
         action = type == "lock" ? "room.lock" : "room.unlock";
     }
+    else if (type == "recording.start" || type == "recording.stop") {
+        action = type;
+        if (!live.isPresentModerator(participantId_))
+            error = "not_moderator";
+        else if (!context_.recordings)
+            error = "recording_unavailable";
+        else if (type == "recording.start") {
+            try {
+                const auto room = context_.rooms.store().findById(roomId_);
+                const auto started = context_.recordings->start(
+                    roomId_, room ? room->title : std::string(),
+                    room ? std::optional<std::int64_t>(room->ownerId) : std::nullopt, actor());
+                live.announceRecording(started.startedAt, participantId_);
+                details.add("recording", started.id);
+            }
+            catch (const RecordingError& e) {
+                // Nothing started and nothing was written; the moderator is told why.
+                audit(action, "failure", AuditDetails().add("reason", e.code()).add("message", std::string(e.what())).text());
+                sendError(e.code(), e.what(), type);
+                return;
+            }
+        }
+        else if (!context_.recordings->stop(roomId_, ""))
+            error = "not_recording";
+        else
+            live.announceRecording(std::nullopt, participantId_);
+    }
     else if (type == "end") {
         if (!live.isPresentModerator(participantId_))
             error = "not_moderator";
         else {
             // A scheduled meeting ended for all stays ended; a personal room is just emptied.
             context_.rooms.store().endMeeting(roomId_, unixNow());
+            if (context_.recordings)
+                context_.recordings->stop(roomId_, "meeting ended");
             for (const auto& id : live.endForAll("ended_by_moderator"))
                 if (context_.media)
                     context_.media->removeParticipant(id);
@@ -280,6 +311,8 @@ void SignalingSession::moderate(const std::string& type, const Poco::JSON::Objec
             audit(action, "failure", AuditDetails().add("reason", "not_moderator").text());
         sendError(error,
                   error == "not_moderator"       ? "only moderators may do this"
+                  : error == "not_recording"     ? "this meeting is not being recorded"
+                  : error == "recording_unavailable" ? "recording is not available on this server"
                   : error == "not_waiting"       ? "nobody with this id is waiting"
                   : error == "cannot_target_self" ? "use leave to leave the meeting"
                                                   : "no such participant in this room",
@@ -498,6 +531,16 @@ void SignalingSession::onDisconnect(const std::string& reason)
     if (context_.media)
         context_.media->removeParticipant(participantId_);
     context_.registry.leave(roomId_, participantId_, reason);
+    // The last one out: a recording of the empty meeting ends here.
+    if (context_.recordings && !context_.registry.find(roomId_)) {
+        try {
+            context_.recordings->stop(roomId_, "meeting empty");
+        }
+        catch (const std::exception& e) {
+            logger().error("could not stop the recording of room %s: %s", std::to_string(roomId_),
+                           std::string(e.what()));
+        }
+    }
     try {
         audit("room.leave", "success",
               AuditDetails().add("participant", participantId_).add("reason", reason).text());

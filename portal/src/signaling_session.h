@@ -18,6 +18,8 @@ class MediaRouter;
 
 namespace parley::portal {
 
+class RecordingService;
+
 class LoginThrottle;
 class RoomRegistry;
 class RoomService;
@@ -30,6 +32,7 @@ struct SignalingContext
     storage::AuditLog& audit;
     LoginThrottle& pinThrottle; ///< "room:<id>" as the account, the source address as address
     router::MediaRouter* media = nullptr; ///< nullptr: media offers are refused
+    RecordingService* recordings = nullptr; ///< nullptr: recording is refused
 };
 
 /// The signaling protocol of one connection (docs/signaling.md): join with a session,

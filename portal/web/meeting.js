@@ -96,6 +96,7 @@ function onJoined(message) {
   state.roster = new Map(message.roster.map((p) => [p.id, p]));
   state.waiting = message.waiting ?? [];
   view.setRoomState(message.room.title, message.room.locked);
+  view.setRecording(message.room.recording === true);
   view.show('meeting');
   refresh();
   startMedia().catch((error) => console.error('media failed', error));
@@ -119,6 +120,12 @@ s.on('participant.left', (m) => {
 });
 s.on('lobby.updated', (m) => { state.waiting = m.waiting; refresh(); });
 s.on('room.updated', (m) => view.setRoomState(document.getElementById('meeting-title').textContent, m.locked));
+s.on('recording.started', () => view.setRecording(true));
+s.on('recording.stopped', () => view.setRecording(false));
+s.on('error', (m) => {
+  // A recording that cannot start says why (the volume is locked or full, ...).
+  if (m.request?.startsWith('recording.')) view.moderationError(m.message);
+});
 s.on('room.ended', () => view.ended('The meeting has ended', 'A moderator ended the meeting for everyone.'));
 s.on('removed', (m) => view.ended('You were removed from the meeting',
   m.reason === 'invitation_revoked' ? 'Your invitation was revoked.' : 'A moderator removed you.'));
@@ -201,3 +208,6 @@ document.getElementById('lock').addEventListener('click', (event) => {
   act({ type: event.currentTarget.dataset.locked === 'true' ? 'unlock' : 'lock' });
 });
 document.getElementById('end').addEventListener('click', () => act({ type: 'end' }));
+document.getElementById('record').addEventListener('click', (event) => {
+  act({ type: event.currentTarget.dataset.active === 'true' ? 'recording.stop' : 'recording.start' });
+});

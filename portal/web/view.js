@@ -72,6 +72,18 @@ export function setRoomState(title, locked) {
   $('lock').dataset.locked = locked ? 'true' : 'false';
 }
 
+/** Shows everyone whether the meeting is being recorded, and the moderators' button. */
+export function setRecording(active) {
+  $('recording-state').hidden = !active;
+  $('record').textContent = active ? 'Stop recording' : 'Start recording';
+  $('record').dataset.active = active ? 'true' : 'false';
+  $('moderation-error').textContent = '';
+}
+
+export function moderationError(text) {
+  $('moderation-error').textContent = text;
+}
+
 function actionButton(label, onClick) {
   const button = document.createElement('button');
   button.type = 'button';

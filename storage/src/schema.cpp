@@ -6,7 +6,7 @@ namespace parley::storage {
 namespace {
 
 // Append only: a released migration never changes (databases in the field have run it).
-const std::array<Migration, 3> kMigrations{{
+const std::array<Migration, 4> kMigrations{{
     {1,
      "installation",
      {
@@ -124,6 +124,35 @@ const std::array<Migration, 3> kMigrations{{
          "  created_at INTEGER NOT NULL,"
          "  revoked_at INTEGER)",
          "CREATE INDEX room_invitations_room ON room_invitations(room_id)",
+     }},
+    {4,
+     "recordings",
+     {
+         // A recording outlives its room (retention decides when it goes), so room_id is
+         // kept without a foreign key; the files are in the recording volume under
+         // `directory`.
+         "CREATE TABLE recordings ("
+         "  id INTEGER PRIMARY KEY,"
+         "  room_id INTEGER NOT NULL,"
+         "  room_title TEXT NOT NULL,"
+         "  owner_id INTEGER,"
+         "  started_by TEXT NOT NULL,"
+         "  started_at INTEGER NOT NULL,"
+         "  stopped_at INTEGER,"
+         "  state TEXT NOT NULL CHECK (state IN ('recording', 'recorded', 'failed')),"
+         "  directory TEXT NOT NULL,"
+         "  error TEXT NOT NULL DEFAULT '')",
+         "CREATE INDEX recordings_room ON recordings(room_id)",
+         "CREATE TABLE recording_tracks ("
+         "  recording_id INTEGER NOT NULL REFERENCES recordings(id) ON DELETE CASCADE,"
+         "  file TEXT NOT NULL,"
+         "  track_id TEXT NOT NULL,"
+         "  label TEXT NOT NULL,"
+         "  codec TEXT NOT NULL,"
+         "  first_ms INTEGER NOT NULL,"
+         "  last_ms INTEGER NOT NULL,"
+         "  frames INTEGER NOT NULL,"
+         "  PRIMARY KEY (recording_id, file))",
      }},
 }};
 

@@ -1,0 +1,153 @@
+#include "recording_service.h"
+
+#include "audit_details.h"
+
+#include <parley/recorder/room_recorder.h>
+#include <parley/router/media_router.h>
+#include <parley/router/media_tap.h>
+#include <parley/storage/audit_log.h>
+#include <parley/storage/recording_directory.h>
+#include <parley/storage/recording_store.h>
+#include <parley/storage/volume_error.h>
+
+#include <Poco/Logger.h>
+
+#include <vector>
+
+namespace parley::portal {
+
+namespace {
+
+std::int64_t unixNow()
+{
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+Poco::Logger& logger()
+{
+    return Poco::Logger::get("portal.recording");
+}
+
+} // namespace
+
+struct RecordingService::Active
+{
+    storage::Recording recording;
+    std::unique_ptr<storage::RecordingDirectory> directory;
+    std::shared_ptr<router::MediaTap> tap;
+    std::unique_ptr<recorder::RoomRecorder> recorder;
+};
+
+RecordingService::RecordingService(storage::Database& database, storage::AuditLog& audit,
+                                   router::MediaRouter* media, std::filesystem::path volume)
+    : database_(database), audit_(audit), media_(media), volume_(std::move(volume))
+{
+    // A recording the server was writing when it stopped ends there; its files are kept.
+    const int interrupted = storage::RecordingStore(database_).markInterrupted(unixNow());
+    if (interrupted > 0)
+        logger().warning("%d recording(s) were interrupted by the last stop of the server", interrupted);
+}
+
+RecordingService::~RecordingService()
+{
+    stopAll("server stopping");
+}
+
+RecordingService::Started RecordingService::start(std::int64_t roomId, const std::string& roomTitle,
+                                                  std::optional<std::int64_t> ownerId, const std::string& startedBy)
+{
+    std::lock_guard lock(mutex_);
+    if (active_.contains(roomId))
+        throw RecordingError("already_recording", "this meeting is being recorded already");
+    if (!media_)
+        throw RecordingError("media_unavailable", "the media router is off (router.enabled=false)");
+    auto active = std::make_unique<Active>();
+    try {
+        active->directory =
+            std::make_unique<storage::RecordingDirectory>(storage::RecordingDirectory::open(volume_));
+    }
+    catch (const storage::VolumeError& e) {
+        throw RecordingError("recording_unavailable", e.what());
+    }
+    const auto& volume = active->directory->volume();
+    if (volume.freeBytes < kMinimumFreeBytes)
+        throw RecordingError("recording_unavailable",
+                             "the recording volume is full: " + std::to_string(volume.freeBytes / (1024 * 1024)) +
+                                 " MiB free");
+    storage::RecordingStore store(database_);
+    active->recording = store.create(roomId, roomTitle, ownerId, startedBy, unixNow());
+    active->tap = std::make_shared<router::MediaTap>(8192);
+    auto* directory = active->directory.get();
+    const std::string prefix = active->recording.directory;
+    auto* media = media_;
+    active->recorder = std::make_unique<recorder::RoomRecorder>(
+        active->tap,
+        [directory, prefix](const std::string& name) { return directory->createFile(prefix + "/" + name).release(); },
+        [media](const std::string& trackId) { media->requestKeyframe(trackId); });
+    media_->startTap(roomId, active->tap);
+    const Started started{active->recording.id, active->recording.startedAt};
+    active_[roomId] = std::move(active);
+    return started;
+}
+
+bool RecordingService::stop(std::int64_t roomId, const std::string& reason)
+{
+    std::unique_ptr<Active> active;
+    {
+        std::lock_guard lock(mutex_);
+        const auto found = active_.find(roomId);
+        if (found == active_.end())
+            return false;
+        active = std::move(found->second);
+        active_.erase(found);
+    }
+    media_->stopTap(roomId);
+    const auto tracks = active->recorder->stop();
+    std::vector<storage::StoredTrack> stored;
+    for (const auto& track : tracks)
+        stored.push_back({track.file, track.trackId, track.label, track.codec, track.firstMs, track.lastMs,
+                          static_cast<std::int64_t>(track.frames)});
+    const std::string error = active->recorder->error();
+    storage::RecordingStore(database_).finish(active->recording.id, unixNow(), stored, error);
+    if (!error.empty())
+        logger().error("recording %s of room %s: %s", std::to_string(active->recording.id), std::to_string(roomId),
+                       error);
+    if (!reason.empty())
+        audit_.append({"system", "local", "recording.stop", "room:" + std::to_string(roomId), "success",
+                       AuditDetails()
+                           .add("recording", active->recording.id)
+                           .add("reason", reason)
+                           .add("tracks", static_cast<std::int64_t>(stored.size()))
+                           .text()});
+    return true;
+}
+
+std::optional<std::int64_t> RecordingService::activeSince(std::int64_t roomId) const
+{
+    std::lock_guard lock(mutex_);
+    const auto found = active_.find(roomId);
+    if (found == active_.end())
+        return std::nullopt;
+    return found->second->recording.startedAt;
+}
+
+void RecordingService::stopAll(const std::string& reason)
+{
+    std::vector<std::int64_t> rooms;
+    {
+        std::lock_guard lock(mutex_);
+        for (const auto& [roomId, active] : active_)
+            rooms.push_back(roomId);
+    }
+    for (const auto roomId : rooms) {
+        try {
+            stop(roomId, reason);
+        }
+        catch (const std::exception& e) {
+            logger().error("stopping the recording of room %s: %s", std::to_string(roomId), std::string(e.what()));
+        }
+    }
+}
+
+} // namespace parley::portal

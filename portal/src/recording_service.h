@@ -1,0 +1,86 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+namespace parley::router {
+class MediaRouter;
+}
+namespace parley::storage {
+class AuditLog;
+class Database;
+} // namespace parley::storage
+
+namespace parley::portal {
+
+/// Why a recording could not start or stop; `code` is the signaling error code.
+class RecordingError : public std::runtime_error
+{
+public:
+    RecordingError(std::string code, const std::string& message)
+        : std::runtime_error(message), code_(std::move(code))
+    {}
+    const std::string& code() const { return code_; }
+
+private:
+    std::string code_;
+};
+
+/// The recordings in progress, one per room at most. Starting checks that the recording
+/// volume is an unlocked Parley volume with room to spare (else nothing starts and the
+/// reason is given), stores the recording, and has the router copy the room's tracks to a
+/// recorder writing into the volume. Stopping ends the copy, closes every file and stores
+/// what was written. Thread-safe.
+class RecordingService
+{
+public:
+    /// Refuses to start with less than this free on the volume.
+    static constexpr std::uint64_t kMinimumFreeBytes = 64ull * 1024 * 1024;
+
+    RecordingService(storage::Database& database, storage::AuditLog& audit, router::MediaRouter* media,
+                     std::filesystem::path volume);
+    ~RecordingService();
+    RecordingService(const RecordingService&) = delete;
+    RecordingService& operator=(const RecordingService&) = delete;
+
+    struct Started
+    {
+        std::int64_t id = 0;
+        std::int64_t startedAt = 0; ///< Unix seconds
+    };
+
+    /// Starts recording room `roomId`. Throws RecordingError: `already_recording`,
+    /// `media_unavailable`, `recording_unavailable` (the volume is locked, missing or full:
+    /// the message says which).
+    Started start(std::int64_t roomId, const std::string& roomTitle, std::optional<std::int64_t> ownerId,
+                  const std::string& startedBy);
+
+    /// Stops the room's recording; false if there was none. `reason` goes to the audit log
+    /// when the server stops it on its own (actor "system").
+    bool stop(std::int64_t roomId, const std::string& reason);
+
+    /// When the room's recording started, if one is running.
+    std::optional<std::int64_t> activeSince(std::int64_t roomId) const;
+
+    /// Stops every recording (the server is stopping).
+    void stopAll(const std::string& reason);
+
+private:
+    struct Active;
+
+    storage::Database& database_;
+    storage::AuditLog& audit_;
+    router::MediaRouter* media_;
+    std::filesystem::path volume_;
+    mutable std::mutex mutex_;
+    std::map<std::int64_t, std::unique_ptr<Active>> active_;
+};
+
+} // namespace parley::portal
