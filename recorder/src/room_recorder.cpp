@@ -7,6 +7,7 @@
 
 #include <Poco/Logger.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <optional>
@@ -187,16 +188,17 @@ std::int64_t RoomRecorder::timeline(Track& track, std::uint32_t rtpTimestamp, st
     // Until the track's first sender report, its first packet sits at its arrival time and
     // the rest follow by RTP time. Afterwards the sender's clock decides, moved onto ours by
     // one offset per participant (taken at its first report), so a participant's audio and
-    // video keep the relation the sender gave them (lip sync). Never backwards: a jump back
-    // when the first report arrives holds the time until the track catches up.
+    // video keep the relation the sender gave them (lip sync). Never backwards: after a jump
+    // back (when the first report arrives) frames advance by 1 ms until the track catches up.
     std::int64_t micros = track.clock.wallClock(rtpTimestamp, arrival);
     if (track.clock.synchronised())
         micros += offsets_[track.participant];
-    std::int64_t ms = (micros - startMicros_) / 1000;
-    if (ms < track.lastMs)
-        ms = track.lastMs;
+    std::int64_t ms = std::max<std::int64_t>((micros - startMicros_) / 1000, 0);
+    // Strictly increasing: a muxer (and every player) rejects two frames of a track at one time.
+    if (ms <= track.lastMs)
+        ms = track.lastMs + 1;
     track.lastMs = ms;
-    return ms < 0 ? 0 : ms;
+    return ms;
 }
 
 void RoomRecorder::onRtp(Track& track, std::span<const std::uint8_t> packet, bool lostBefore, std::int64_t arrival)

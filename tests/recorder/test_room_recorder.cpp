@@ -110,7 +110,8 @@ void push(router::MediaTap& tap, router::TapEntry::Kind kind, std::uint16_t trac
     entry->kind = kind;
     entry->track = track;
     entry->length = static_cast<std::uint16_t>(data.size());
-    std::memcpy(entry->data.data(), data.data(), data.size());
+    if (!data.empty())
+        std::memcpy(entry->data.data(), data.data(), data.size());
     entry->arrival = arrival;
     entry->ntp = ntp;
     entry->rtpTimestamp = rtpTimestamp;
