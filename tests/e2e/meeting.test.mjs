@@ -1,13 +1,11 @@
 // End to end: real parleyd, real headless Chromium (Debian's, driven by playwright-core), real
 // WebRTC through the media router. Run by ctest:
 //   node tests/e2e/meeting.test.mjs <parleyd> <parleyctl>
-import { chromium } from 'playwright-core';
-import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import https from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import assert from 'node:assert/strict';
+import { log, sleep, waitFor, run, startServer, ownerRoom, participant as join, runTest } from './harness.mjs';
 
 const [parleyd, parleyctl] = process.argv.slice(2);
 assert.ok(parleyd && parleyctl, 'usage: meeting.test.mjs <parleyd> <parleyctl>');
@@ -16,92 +14,18 @@ const work = mkdtempSync(path.join(tmpdir(), 'parley-e2e-'));
 const dataDir = path.join(work, 'data');
 const common = ['--set', `server.data_dir=${dataDir}`, '--set', 'accounts.pbkdf2_iterations=1000',
   '--set', 'accounts.password_min_length=8'];
-const cleanups = [];
-const log = (...args) => console.log(new Date().toISOString().slice(11, 23), ...args);
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor(what, predicate, timeoutMs = 30000) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < deadline) {
-    last = await predicate();
-    if (last) return last;
-    await sleep(250);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 // A coloured test picture per participant: each must see the others' colours, not its own.
 function makeVideo(name, colour) {
   const file = path.join(work, `${name}.y4m`);
-  const result = spawnSync('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i',
+  const result = run('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i',
     `color=c=${colour}:s=320x240:r=15`, '-t', '2', '-pix_fmt', 'yuv420p', file]);
-  assert.equal(result.status, 0, `ffmpeg failed: ${result.stderr}`);
+  assert.equal(result.status, 0, `ffmpeg failed: ${result.output}`);
   return file;
 }
 
-function startServer() {
-  const admin = spawnSync(parleyctl, [...common, 'user', 'create-admin', 'owner'], { input: 'owner-password\n' });
-  assert.equal(admin.status, 0, `parleyctl failed: ${admin.stdout}${admin.stderr}`);
-  const server = spawn(parleyd, [...common, '--set', 'server.port=0', '--set', 'router.port=0',
-    '--set', 'router.listen_address=127.0.0.1', '--set', 'router.announced_address=127.0.0.1'],
-  { cwd: work });
-  cleanups.push(() => server.kill('SIGTERM'));
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`parleyd did not start:\n${output}`)), 20000);
-    const onData = (chunk) => {
-      output += chunk;
-      const match = /portal\.https: listening on [^\n]*:(\d+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    };
-    server.stdout.on('data', onData);
-    server.stderr.on('data', onData);
-    server.on('exit', (code) => reject(new Error(`parleyd exited with ${code}:\n${output}`)));
-  });
-}
-
-function api(port, method, target, body, session) {
-  return new Promise((resolve, reject) => {
-    const data = body ? JSON.stringify(body) : undefined;
-    const headers = { 'Content-Type': 'application/json' };
-    if (session) {
-      headers.Cookie = `__Host-parley_session=${session.token}`;
-      headers['X-CSRF-Token'] = session.csrf;
-    }
-    const request = https.request({ host: '127.0.0.1', port, method, path: target, headers, rejectUnauthorized: false },
-      (response) => {
-        let text = '';
-        response.on('data', (chunk) => { text += chunk; });
-        response.on('end', () => resolve({ status: response.statusCode, headers: response.headers, body: text ? JSON.parse(text) : null }));
-      });
-    request.on('error', reject);
-    if (data) request.write(data);
-    request.end();
-  });
-}
-
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--use-fake-device-for-media-stream',
-  '--use-fake-ui-for-media-stream', '--allow-loopback-in-peer-connection', '--ignore-certificate-errors',
-  '--autoplay-policy=no-user-gesture-required'];
-
-async function participant(name, colour, base, link, session) {
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium',
-    args: [...FLAGS, `--use-file-for-fake-video-capture=${makeVideo(name, colour)}`] });
-  cleanups.push(() => browser.close());
-  const context = await browser.newContext({ ignoreHTTPSErrors: true });
-  if (session) await context.addCookies([{ name: '__Host-parley_session', value: session.token, url: base, secure: true, httpOnly: true, sameSite: 'Strict' }]);
-  const page = await context.newPage();
-  page.on('console', (message) => { if (message.type() === 'error') log(`[${name}]`, message.text()); });
-  await page.goto(`${base}/join/${link}`);
-  await page.fill('#name', name);
-  await page.click('#join-button');
-  await page.waitForSelector('#meeting:not([hidden])', { timeout: 15000 });
-  const id = await page.evaluate(() => window.parleyMeeting.participantId());
-  return { name, page, id };
+function participant(name, colour, base, link, session) {
+  return join({ name, video: makeVideo(name, colour), base, link, session });
 }
 
 async function inbound(p) {
@@ -144,17 +68,10 @@ async function growing(viewer, from, kind, ms = 2500) {
 }
 
 async function main() {
-  const port = await startServer();
+  const { port } = await startServer(parleyd, parleyctl, common, work);
   const base = `https://127.0.0.1:${port}`;
   log('parleyd on', port);
-  const login = await api(port, 'POST', '/api/v1/auth/login', { username: 'owner', password: 'owner-password' });
-  assert.equal(login.status, 200);
-  const token = /__Host-parley_session=([^;]+)/.exec(login.headers['set-cookie'].join(';'))[1];
-  const session = { token, csrf: login.body.csrfToken };
-  const rooms = await api(port, 'GET', '/api/v1/rooms', null, session);
-  const room = rooms.body.rooms[0];
-  const patched = await api(port, 'PATCH', `/api/v1/rooms/${room.id}`, { waitingRoom: false }, session);
-  assert.equal(patched.status, 200);
+  const { session, room } = await ownerRoom(port);
 
   const alice = await participant('Alice', 'red', base, room.link, session); // the owner: moderator
   const bob = await participant('Bob', 'blue', base, room.link);
@@ -207,16 +124,4 @@ async function main() {
   log('PASS');
 }
 
-let failed = false;
-try {
-  await main();
-} catch (error) {
-  failed = true;
-  console.error('FAIL:', error);
-} finally {
-  for (const cleanup of cleanups.reverse()) {
-    try { await cleanup(); } catch { /* already gone */ }
-  }
-  rmSync(work, { recursive: true, force: true });
-}
-process.exit(failed ? 1 : 0);
+await runTest(main, () => rmSync(work, { recursive: true, force: true }));

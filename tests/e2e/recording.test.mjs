@@ -3,13 +3,11 @@
 // recording volume (userspace engine, made with parleyctl) and are checked with ffprobe and
 // ffmpeg. Run by ctest, as root:
 //   node tests/e2e/recording.test.mjs <parleyd> <parleyctl>
-import { chromium } from 'playwright-core';
-import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import https from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import assert from 'node:assert/strict';
+import { cleanups, log, sleep, waitFor, run, startServer, ownerRoom, participant as join, runTest } from './harness.mjs';
 
 const [parleyd, parleyctl] = process.argv.slice(2);
 assert.ok(parleyd && parleyctl, 'usage: recording.test.mjs <parleyd> <parleyctl>');
@@ -23,26 +21,7 @@ const common = ['--set', `server.data_dir=${dataDir}`, '--set', 'accounts.pbkdf2
 const volumeArgs = [...common, '--set', `volume.container=${container}`, '--set', 'volume.engine=userspace',
   '--set', `volume.runtime_dir=${path.join(work, 'run')}`, '--set', 'volume.kdf_memory_kib=32',
   '--set', 'volume.kdf_parallel=1'];
-const cleanups = [];
-const log = (...args) => console.log(new Date().toISOString().slice(11, 23), ...args);
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const RECORD_SECONDS = 10;
-
-async function waitFor(what, predicate, timeoutMs = 30000) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < deadline) {
-    last = await predicate();
-    if (last) return last;
-    await sleep(250);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-function run(command, args, input) {
-  const result = spawnSync(command, args, { input, encoding: 'utf8' });
-  return { status: result.status, output: `${result.stdout ?? ''}${result.stderr ?? ''}` };
-}
 
 function makeMedia(name, colour, frequency) {
   const video = path.join(work, `${name}.y4m`);
@@ -56,68 +35,8 @@ function makeMedia(name, colour, frequency) {
   return { video, audio };
 }
 
-function startServer() {
-  const admin = run(parleyctl, [...common, 'user', 'create-admin', 'owner'], 'owner-password\n');
-  assert.equal(admin.status, 0, admin.output);
-  const server = spawn(parleyd, [...common, '--set', 'server.port=0', '--set', 'router.port=0',
-    '--set', 'router.listen_address=127.0.0.1', '--set', 'router.announced_address=127.0.0.1'], { cwd: work });
-  cleanups.push(() => server.kill('SIGTERM'));
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`parleyd did not start:\n${output}`)), 20000);
-    const onData = (chunk) => {
-      output += chunk;
-      const match = /portal\.https: listening on [^\n]*:(\d+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve({ port: Number(match[1]), pid: server.pid });
-      }
-    };
-    server.stdout.on('data', onData);
-    server.stderr.on('data', onData);
-    server.on('exit', (code) => reject(new Error(`parleyd exited with ${code}:\n${output}`)));
-  });
-}
-
-function api(port, method, target, body, session) {
-  return new Promise((resolve, reject) => {
-    const data = body ? JSON.stringify(body) : undefined;
-    const headers = { 'Content-Type': 'application/json' };
-    if (session) {
-      headers.Cookie = `__Host-parley_session=${session.token}`;
-      headers['X-CSRF-Token'] = session.csrf;
-    }
-    const request = https.request({ host: '127.0.0.1', port, method, path: target, headers, rejectUnauthorized: false },
-      (response) => {
-        let text = '';
-        response.on('data', (chunk) => { text += chunk; });
-        response.on('end', () => resolve({ status: response.statusCode, headers: response.headers, body: text ? JSON.parse(text) : null }));
-      });
-    request.on('error', reject);
-    if (data) request.write(data);
-    request.end();
-  });
-}
-
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--use-fake-device-for-media-stream',
-  '--use-fake-ui-for-media-stream', '--allow-loopback-in-peer-connection', '--ignore-certificate-errors',
-  '--autoplay-policy=no-user-gesture-required', '--disable-background-networking', '--no-first-run'];
-
-async function participant(name, media, base, link, session) {
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium',
-    args: [...FLAGS, `--use-file-for-fake-video-capture=${media.video}`,
-      `--use-file-for-fake-audio-capture=${media.audio}`] });
-  cleanups.push(() => browser.close());
-  const context = await browser.newContext({ ignoreHTTPSErrors: true });
-  if (session) await context.addCookies([{ name: '__Host-parley_session', value: session.token, url: base, secure: true, httpOnly: true, sameSite: 'Strict' }]);
-  const page = await context.newPage();
-  page.on('console', (message) => { if (message.type() === 'error') log(`[${name}]`, message.text()); });
-  await page.goto(`${base}/join/${link}`);
-  await page.fill('#name', name);
-  await page.click('#join-button');
-  await page.waitForSelector('#meeting:not([hidden])', { timeout: 15000 });
-  const id = await page.evaluate(() => window.parleyMeeting.participantId());
-  return { name, page, id };
+function participant(name, media, base, link, session) {
+  return join({ name, video: media.video, audio: media.audio, base, link, session });
 }
 
 async function decoded(viewer, from) {
@@ -150,14 +69,9 @@ async function main() {
   assert.equal(result.status, 0, result.output);
   cleanups.push(() => run(parleyctl, [...volumeArgs, 'volume', 'lock']));
 
-  const { port, pid } = await startServer();
+  const { port, pid } = await startServer(parleyd, parleyctl, common, work);
   const base = `https://127.0.0.1:${port}`;
-  const login = await api(port, 'POST', '/api/v1/auth/login', { username: 'owner', password: 'owner-password' });
-  assert.equal(login.status, 200);
-  const token = /__Host-parley_session=([^;]+)/.exec(login.headers['set-cookie'].join(';'))[1];
-  const session = { token, csrf: login.body.csrfToken };
-  const room = (await api(port, 'GET', '/api/v1/rooms', null, session)).body.rooms[0];
-  assert.equal((await api(port, 'PATCH', `/api/v1/rooms/${room.id}`, { waitingRoom: false }, session)).status, 200);
+  const { session, room } = await ownerRoom(port);
 
   const alice = await participant('Alice', makeMedia('alice', 'red', 440), base, room.link, session);
   const bob = await participant('Bob', makeMedia('bob', 'blue', 660), base, room.link);
@@ -206,18 +120,8 @@ async function main() {
   log('PASS');
 }
 
-let failed = false;
-try {
-  await main();
-} catch (error) {
-  failed = true;
-  console.error('FAIL:', error);
-} finally {
-  for (const cleanup of cleanups.reverse()) {
-    try { await cleanup(); } catch { /* already gone */ }
-  }
+await runTest(main, async () => {
   await sleep(500);
   run(parleyctl, [...volumeArgs, 'volume', 'lock']);
   rmSync(work, { recursive: true, force: true });
-}
-process.exit(failed ? 1 : 0);
+});

@@ -1,6 +1,7 @@
 // The recorder's whole pipeline without the network: a tap filled as the router fills it
 // (RTP packets of real VP8 and Opus streams, reordered, duplicated, one lost; sender reports),
 // drained into per-track WebM files that ffprobe reads and ffmpeg decodes without an error.
+#include "child_process.h"
 #include "temp_dir.h"
 
 #include <parley/recorder/room_recorder.h>
@@ -23,21 +24,10 @@ extern "C" {
 
 using namespace parley;
 using parley::test::TempDir;
+using parley::test::shellOutput;
 
 namespace {
 
-std::string run(const std::string& command)
-{
-    std::string output;
-    if (std::FILE* pipe = ::popen((command + " 2>&1").c_str(), "r")) {
-        std::array<char, 4096> buffer{};
-        std::size_t got = 0;
-        while ((got = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
-            output.append(buffer.data(), got);
-        ::pclose(pipe);
-    }
-    return output;
-}
 
 struct Packet
 {
@@ -131,9 +121,9 @@ TEST_CASE("a room's Opus and VP8 tracks are recorded from the tap into WebM file
     TempDir dir;
     const auto videoIn = (dir / "video-in.webm").string();
     const auto audioIn = (dir / "audio-in.webm").string();
-    REQUIRE(run("ffmpeg -v error -f lavfi -i testsrc=size=320x240:rate=30 -t 2 -c:v libvpx -g 15 -b:v 300k " +
+    REQUIRE(shellOutput("ffmpeg -v error -f lavfi -i testsrc=size=320x240:rate=30 -t 2 -c:v libvpx -g 15 -b:v 300k " +
                 videoIn).empty());
-    REQUIRE(run("ffmpeg -v error -f lavfi -i sine=frequency=440:sample_rate=48000 -ac 2 -t 2 -c:a libopus " +
+    REQUIRE(shellOutput("ffmpeg -v error -f lavfi -i sine=frequency=440:sample_rate=48000 -ac 2 -t 2 -c:a libopus " +
                 audioIn).empty());
     auto packets = packetize(audioIn, 0, false);
     const auto video = packetize(videoIn, 1, true);
@@ -182,12 +172,12 @@ TEST_CASE("a room's Opus and VP8 tracks are recorded from the tap into WebM file
         CHECK(track.firstMs < 50);
         CHECK(track.lastMs == Approx(1980).margin(60));
         const auto path = (dir / track.file).string();
-        const auto info = run("ffprobe -v error -show_entries stream=codec_name:format=duration -of default=nw=1 " +
+        const auto info = shellOutput("ffprobe -v error -show_entries stream=codec_name:format=duration -of default=nw=1 " +
                               path);
         INFO(info);
         CHECK(info.find(track.label == "audio" ? "codec_name=opus" : "codec_name=vp8") != std::string::npos);
         CHECK(std::stod(info.substr(info.find("duration=") + 9)) == Approx(2.0).margin(0.15));
-        CHECK(run("ffmpeg -v error -i " + path + " -f null -").empty());
+        CHECK(shellOutput("ffmpeg -v error -i " + path + " -f null -").empty());
     }
     const auto& videoTrack = tracks[0].label == "video" ? tracks[0] : tracks[1];
     CHECK(videoTrack.packetsLost == 1);

@@ -1,3 +1,4 @@
+#include "child_process.h"
 #include "temp_dir.h"
 
 #include <parley/recorder/track_writer.h>
@@ -16,21 +17,10 @@ extern "C" {
 
 using namespace parley::recorder;
 using parley::test::TempDir;
+using parley::test::shellOutput;
 
 namespace {
 
-std::string run(const std::string& command)
-{
-    std::string output;
-    if (std::FILE* pipe = ::popen((command + " 2>&1").c_str(), "r")) {
-        std::array<char, 4096> buffer{};
-        std::size_t got = 0;
-        while ((got = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
-            output.append(buffer.data(), got);
-        ::pclose(pipe);
-    }
-    return output;
-}
 
 /// Copies every packet of `input` (one stream, encoded by the ffmpeg tool) through a
 /// TrackWriter into `output`, as the recorder will with depacketized frames.
@@ -68,9 +58,9 @@ TEST_CASE("VP8 and Opus frames are written to WebM files ffprobe reads and ffmpe
     TempDir dir;
     const auto video = (dir / "in-video.webm").string();
     const auto audio = (dir / "in-audio.webm").string();
-    REQUIRE(run("ffmpeg -v error -f lavfi -i testsrc=size=320x240:rate=30 -t 2 -c:v libvpx -b:v 300k " + video)
+    REQUIRE(shellOutput("ffmpeg -v error -f lavfi -i testsrc=size=320x240:rate=30 -t 2 -c:v libvpx -b:v 300k " + video)
                 .empty());
-    REQUIRE(run("ffmpeg -v error -f lavfi -i sine=frequency=440:sample_rate=48000 -ac 2 -t 2 -c:a libopus " + audio)
+    REQUIRE(shellOutput("ffmpeg -v error -f lavfi -i sine=frequency=440:sample_rate=48000 -ac 2 -t 2 -c:a libopus " + audio)
                 .empty());
 
     const auto videoOut = (dir / "track-video.webm").string();
@@ -78,7 +68,7 @@ TEST_CASE("VP8 and Opus frames are written to WebM files ffprobe reads and ffmpe
     CHECK(copyThroughWriter(video, videoOut, TrackCodec::Vp8) == 60);
     CHECK(copyThroughWriter(audio, audioOut, TrackCodec::Opus) >= 100);
 
-    const auto videoInfo = run("ffprobe -v error -show_entries stream=codec_name,width,height:format=duration "
+    const auto videoInfo = shellOutput("ffprobe -v error -show_entries stream=codec_name,width,height:format=duration "
                                "-of default=nw=1 " + videoOut);
     INFO(videoInfo);
     CHECK(videoInfo.find("codec_name=vp8") != std::string::npos);
@@ -87,7 +77,7 @@ TEST_CASE("VP8 and Opus frames are written to WebM files ffprobe reads and ffmpe
     const auto duration = std::stod(videoInfo.substr(videoInfo.find("duration=") + 9));
     CHECK(duration == Approx(2.0).margin(0.1));
 
-    const auto audioInfo = run("ffprobe -v error -show_entries stream=codec_name,sample_rate,channels:format=duration "
+    const auto audioInfo = shellOutput("ffprobe -v error -show_entries stream=codec_name,sample_rate,channels:format=duration "
                                "-of default=nw=1 " + audioOut);
     INFO(audioInfo);
     CHECK(audioInfo.find("codec_name=opus") != std::string::npos);
@@ -95,9 +85,9 @@ TEST_CASE("VP8 and Opus frames are written to WebM files ffprobe reads and ffmpe
     CHECK(std::stod(audioInfo.substr(audioInfo.find("duration=") + 9)) == Approx(2.0).margin(0.1));
 
     // Decoding the whole files reports nothing wrong, and the tone is still a tone.
-    CHECK(run("ffmpeg -v error -i " + videoOut + " -f null -").empty());
-    CHECK(run("ffmpeg -v error -i " + audioOut + " -f null -").empty());
-    const auto volume = run("ffmpeg -i " + audioOut + " -af volumedetect -f null - ");
+    CHECK(shellOutput("ffmpeg -v error -i " + videoOut + " -f null -").empty());
+    CHECK(shellOutput("ffmpeg -v error -i " + audioOut + " -f null -").empty());
+    const auto volume = shellOutput("ffmpeg -i " + audioOut + " -af volumedetect -f null - ");
     const auto at = volume.find("mean_volume: ");
     REQUIRE(at != std::string::npos);
     CHECK(std::stod(volume.substr(at + 13)) > -40.0); // the sine is about -21 dB; silence is -91

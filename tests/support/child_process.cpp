@@ -1,6 +1,8 @@
 #include "child_process.h"
 
+#include <array>
 #include <csignal>
+#include <cstdio>
 #include <fcntl.h>
 #include <spawn.h>
 #include <stdexcept>
@@ -38,6 +40,19 @@ pid_t spawnProcess(const std::vector<std::string>& args, const std::filesystem::
     if (error != 0)
         throw std::runtime_error("cannot start " + args.front());
     return pid;
+}
+
+std::string shellOutput(const std::string& command)
+{
+    std::string output;
+    if (std::FILE* pipe = ::popen((command + " 2>&1").c_str(), "r")) {
+        std::array<char, 4096> buffer{};
+        std::size_t got = 0;
+        while ((got = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
+            output.append(buffer.data(), got);
+        ::pclose(pipe);
+    }
+    return output;
 }
 
 } // namespace parley::test

@@ -13,4 +13,8 @@ namespace parley::test {
 pid_t spawnProcess(const std::vector<std::string>& args, const std::filesystem::path& outputFile,
                    const std::filesystem::path& workDir = {});
 
+/// Runs `command` with /bin/sh and returns what it printed on standard output and error
+/// together (for checks with the ffmpeg tools).
+std::string shellOutput(const std::string& command);
+
 } // namespace parley::test

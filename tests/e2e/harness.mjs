@@ -1,0 +1,127 @@
+// What the browser tests share: a real parleyd started for the test, its REST API, and
+// headless Chromium participants (Debian's chromium, driven by playwright-core).
+import { chromium } from 'playwright-core';
+import { spawn, spawnSync } from 'node:child_process';
+import https from 'node:https';
+import assert from 'node:assert/strict';
+
+export const log = (...args) => console.log(new Date().toISOString().slice(11, 23), ...args);
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Functions run (newest first) when the test ends, pass or fail. */
+export const cleanups = [];
+
+export async function waitFor(what, predicate, timeoutMs = 30000) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    last = await predicate();
+    if (last) return last;
+    await sleep(250);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Runs a command to its end: its exit status and its output (stdout and stderr). */
+export function run(command, args, input) {
+  const result = spawnSync(command, args, { input, encoding: 'utf8' });
+  return { status: result.status, output: `${result.stdout ?? ''}${result.stderr ?? ''}` };
+}
+
+/** Creates the admin "owner" with parleyctl, starts parleyd with `settings` (--set pairs),
+ *  and resolves with its HTTPS port and pid once it listens. */
+export function startServer(parleyd, parleyctl, settings, workDir) {
+  const admin = run(parleyctl, [...settings, 'user', 'create-admin', 'owner'], 'owner-password\n');
+  assert.equal(admin.status, 0, admin.output);
+  const server = spawn(parleyd, [...settings, '--set', 'server.port=0', '--set', 'router.port=0',
+    '--set', 'router.listen_address=127.0.0.1', '--set', 'router.announced_address=127.0.0.1'], { cwd: workDir });
+  cleanups.push(() => server.kill('SIGTERM'));
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`parleyd did not start:\n${output}`)), 20000);
+    const onData = (chunk) => {
+      output += chunk;
+      const match = /portal\.https: listening on [^\n]*:(\d+)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ port: Number(match[1]), pid: server.pid });
+      }
+    };
+    server.stdout.on('data', onData);
+    server.stderr.on('data', onData);
+    server.on('error', (error) => reject(error));
+    server.on('exit', (code) => reject(new Error(`parleyd exited with ${code}:\n${output}`)));
+  });
+}
+
+export function api(port, method, target, body, session) {
+  return new Promise((resolve, reject) => {
+    const data = body ? JSON.stringify(body) : undefined;
+    const headers = { 'Content-Type': 'application/json' };
+    if (session) {
+      headers.Cookie = `__Host-parley_session=${session.token}`;
+      headers['X-CSRF-Token'] = session.csrf;
+    }
+    const request = https.request({ host: '127.0.0.1', port, method, path: target, headers, rejectUnauthorized: false },
+      (response) => {
+        let text = '';
+        response.on('data', (chunk) => { text += chunk; });
+        response.on('end', () => resolve({ status: response.statusCode, headers: response.headers, body: text ? JSON.parse(text) : null }));
+      });
+    request.on('error', reject);
+    if (data) request.write(data);
+    request.end();
+  });
+}
+
+/** Logs "owner" in; returns the session and the owner's personal room, without a waiting room. */
+export async function ownerRoom(port) {
+  const login = await api(port, 'POST', '/api/v1/auth/login', { username: 'owner', password: 'owner-password' });
+  assert.equal(login.status, 200);
+  const token = /__Host-parley_session=([^;]+)/.exec(login.headers['set-cookie'].join(';'))[1];
+  const session = { token, csrf: login.body.csrfToken };
+  const room = (await api(port, 'GET', '/api/v1/rooms', null, session)).body.rooms[0];
+  assert.equal((await api(port, 'PATCH', `/api/v1/rooms/${room.id}`, { waitingRoom: false }, session)).status, 200);
+  return { session, room };
+}
+
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream', '--allow-loopback-in-peer-connection', '--ignore-certificate-errors',
+  '--autoplay-policy=no-user-gesture-required', '--disable-background-networking', '--no-first-run'];
+
+/** A Chromium participant that joins `link` as `name`, its camera fed from the Y4M file
+ *  `video` and, if given, its microphone from the WAV file `audio`; signed in with
+ *  `session` if given. Resolves once it is in the meeting. */
+export async function participant({ name, video, audio, base, link, session }) {
+  const args = [...FLAGS, `--use-file-for-fake-video-capture=${video}`];
+  if (audio) args.push(`--use-file-for-fake-audio-capture=${audio}`);
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args });
+  cleanups.push(() => browser.close());
+  const context = await browser.newContext({ ignoreHTTPSErrors: true });
+  if (session) await context.addCookies([{ name: '__Host-parley_session', value: session.token, url: base, secure: true, httpOnly: true, sameSite: 'Strict' }]);
+  const page = await context.newPage();
+  page.on('console', (message) => { if (message.type() === 'error') log(`[${name}]`, message.text()); });
+  await page.goto(`${base}/join/${link}`);
+  await page.fill('#name', name);
+  await page.click('#join-button');
+  await page.waitForSelector('#meeting:not([hidden])', { timeout: 15000 });
+  const id = await page.evaluate(() => window.parleyMeeting.participantId());
+  return { name, page, id };
+}
+
+/** Runs `main`, then every cleanup; exits 0 on success, 1 with the error printed. */
+export async function runTest(main, finallyDo = () => {}) {
+  let failed = false;
+  try {
+    await main();
+  } catch (error) {
+    failed = true;
+    console.error('FAIL:', error);
+  } finally {
+    for (const cleanup of cleanups.reverse()) {
+      try { await cleanup(); } catch { /* already gone */ }
+    }
+    await finallyDo();
+  }
+  process.exit(failed ? 1 : 0);
+}
