@@ -113,6 +113,28 @@ int onOpen(const char* path, fuse_file_info* file)
     return 0;
 }
 
+/// The whole sectors holding the next chunk of a request at `position` with `remaining`
+/// bytes to go: `length` bytes from `alignedStart`, the request's own at `skip` for `take`.
+/// Requests never pass the end of the data segment, which is whole sectors, so neither does
+/// the span.
+struct ChunkSpan
+{
+    std::uint64_t alignedStart;
+    std::size_t length;
+    std::size_t skip;
+    std::size_t take;
+};
+
+ChunkSpan nextChunk(std::uint64_t position, std::size_t remaining, std::uint64_t sector)
+{
+    const std::uint64_t alignedStart = position / sector * sector;
+    const std::uint64_t wanted = std::min<std::uint64_t>(remaining, kChunk);
+    const std::uint64_t alignedEnd = (position + wanted + sector - 1) / sector * sector;
+    const auto length = static_cast<std::size_t>(alignedEnd - alignedStart);
+    const auto skip = static_cast<std::size_t>(position - alignedStart);
+    return {alignedStart, length, skip, std::min<std::size_t>(length - skip, remaining)};
+}
+
 int readBlock(const char* path, char* out, std::size_t size, off_t offset)
 {
     if (!isBlockFile(path))
@@ -128,18 +150,11 @@ int readBlock(const char* path, char* out, std::size_t size, off_t offset)
     const std::uint64_t sector = source.cipher->sectorSize();
     std::size_t done = 0;
     while (done < size) {
-        const std::uint64_t position = start + done;
-        const std::uint64_t alignedStart = position / sector * sector;
-        const std::uint64_t wanted = std::min<std::uint64_t>(size - done, kChunk);
-        const std::uint64_t alignedEnd =
-            std::min<std::uint64_t>((position + wanted + sector - 1) / sector * sector, source.dataSize);
-        const std::size_t length = static_cast<std::size_t>(alignedEnd - alignedStart);
+        const auto [alignedStart, length, skip, take] = nextChunk(start + done, size - done, sector);
         if (const int failed = readFully(source.containerFd, server.scratch.data(), length,
                                          source.dataOffset + alignedStart))
             return failed;
         source.cipher->decrypt({server.scratch.data(), length}, alignedStart);
-        const std::size_t skip = static_cast<std::size_t>(position - alignedStart);
-        const std::size_t take = std::min<std::size_t>(length - skip, size - done);
         std::memcpy(out + done, server.scratch.data() + skip, take);
         done += take;
     }
@@ -160,13 +175,7 @@ int writeBlock(const char* path, const char* in, std::size_t size, off_t offset)
     const std::uint64_t sector = source.cipher->sectorSize();
     std::size_t done = 0;
     while (done < size) {
-        const std::uint64_t position = start + done;
-        const std::uint64_t alignedStart = position / sector * sector;
-        const std::uint64_t wanted = std::min<std::uint64_t>(size - done, kChunk);
-        const std::uint64_t alignedEnd = (position + wanted + sector - 1) / sector * sector;
-        const std::size_t length = static_cast<std::size_t>(alignedEnd - alignedStart);
-        const std::size_t skip = static_cast<std::size_t>(position - alignedStart);
-        const std::size_t take = std::min<std::size_t>(length - skip, size - done);
+        const auto [alignedStart, length, skip, take] = nextChunk(start + done, size - done, sector);
         std::uint8_t* scratch = server.scratch.data();
         // A write that covers part of a sector keeps the rest of it: read, decrypt, change.
         if (skip != 0 || take != length) {
