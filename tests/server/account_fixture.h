@@ -8,6 +8,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <chrono>
+#include <string>
+#include <vector>
+
 namespace parley::test {
 
 inline constexpr const char* kAdminPassword = "admin-password-1";
@@ -81,6 +86,39 @@ inline std::string errorCode(const HttpResponse& response)
     catch (const Poco::Exception&) {
         return "(no JSON error: " + response.body.substr(0, 80) + ")";
     }
+}
+
+/// Failed-login times for a local account and for unknown names, taken in alternating pairs.
+struct LoginTiming
+{
+    double medianRatio = 0; ///< median over the pairs of unknown / local
+    double localMedian = 0;
+    double unknownMedian = 0;
+};
+
+/// Why pairs: on a shared or sanitizer-instrumented machine the cost of a PBKDF2 drifts by
+/// half over a few seconds, which swamps a comparison of two separate minimums; two logins
+/// made back to back see the same drift, so the ratio within a pair is the steady measure.
+inline LoginTiming timeFailedLogins(ApiClient& client, const std::string& localName, int pairs)
+{
+    const auto timeLogin = [&client](const std::string& name) {
+        const auto started = std::chrono::steady_clock::now();
+        REQUIRE(client.login(name, "wrong-password").status == 401);
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    };
+    const auto median = [](std::vector<double> values) {
+        std::sort(values.begin(), values.end());
+        return values[values.size() / 2];
+    };
+    std::vector<double> local;
+    std::vector<double> unknown;
+    std::vector<double> ratios;
+    for (int i = 0; i < pairs; ++i) {
+        local.push_back(timeLogin(localName));
+        unknown.push_back(timeLogin("ghost" + std::to_string(i)));
+        ratios.push_back(unknown.back() / local.back());
+    }
+    return {median(ratios), median(local), median(unknown)};
 }
 
 } // namespace parley::test
