@@ -1,5 +1,7 @@
 #include <parley/recorder/track_writer.h>
 
+#include "fd_io_context.h"
+
 extern "C" {
 #include <libavformat/avformat.h>
 #include <libavutil/channel_layout.h>
@@ -16,40 +18,9 @@ namespace parley::recorder {
 
 namespace {
 
-constexpr int kIoBufferSize = 64 * 1024;
-
-// FFmpeg 5 declares the buffer non-const (6 made it const).
-int writeToFd(void* opaque, std::uint8_t* data, int size)
-{
-    const int fd = *static_cast<int*>(opaque);
-    int done = 0;
-    while (done < size) {
-        const ssize_t put = ::write(fd, data + done, static_cast<std::size_t>(size - done));
-        if (put < 0 && errno == EINTR)
-            continue;
-        if (put <= 0)
-            return AVERROR(errno ? errno : EIO);
-        done += static_cast<int>(put);
-    }
-    return done;
-}
-
-std::int64_t seekFd(void* opaque, std::int64_t offset, int whence)
-{
-    const int fd = *static_cast<int*>(opaque);
-    if (whence == AVSEEK_SIZE) {
-        struct stat status{};
-        return ::fstat(fd, &status) == 0 ? status.st_size : AVERROR(errno);
-    }
-    const off_t result = ::lseek(fd, static_cast<off_t>(offset), whence & ~AVSEEK_FORCE);
-    return result < 0 ? AVERROR(errno) : result;
-}
-
 std::string describe(int error)
 {
-    char text[AV_ERROR_MAX_STRING_SIZE] = {};
-    av_strerror(error, text, sizeof text);
-    return text;
+    return describeAvError(error);
 }
 
 } // namespace
@@ -58,7 +29,7 @@ struct TrackWriter::State
 {
     int fd = -1;
     AVFormatContext* format = nullptr;
-    AVIOContext* io = nullptr;
+    std::unique_ptr<FdIoContext> io;
     AVPacket* packet = nullptr;
 
     ~State()
@@ -66,10 +37,6 @@ struct TrackWriter::State
         av_packet_free(&packet);
         if (format)
             avformat_free_context(format);
-        if (io) {
-            av_freep(&io->buffer);
-            avio_context_free(&io);
-        }
         if (fd >= 0)
             ::close(fd);
     }
@@ -86,11 +53,8 @@ TrackWriter::TrackWriter(int fd, std::string name, TrackCodec codec, int width, 
         throw std::invalid_argument("a VP8 track needs the width and height of its first keyframe");
     if (const int error = avformat_alloc_output_context2(&state_->format, nullptr, "webm", nullptr); error < 0)
         fail("no WebM muxer", error);
-    auto* buffer = static_cast<std::uint8_t*>(av_malloc(kIoBufferSize));
-    state_->io = avio_alloc_context(buffer, kIoBufferSize, 1, &state_->fd, nullptr, writeToFd, seekFd);
-    if (!buffer || !state_->io)
-        fail("out of memory", AVERROR(ENOMEM));
-    state_->format->pb = state_->io;
+    state_->io = std::make_unique<FdIoContext>(fd, FdIoContext::Mode::Write);
+    state_->format->pb = state_->io->get();
     state_->format->flags |= AVFMT_FLAG_CUSTOM_IO;
 
     AVStream* stream = avformat_new_stream(state_->format, nullptr);
@@ -167,7 +131,7 @@ void TrackWriter::finish()
         return;
     finished_ = true;
     const int error = av_write_trailer(state_->format);
-    avio_flush(state_->io);
+    avio_flush(state_->io->get());
     if (error < 0)
         throw std::runtime_error("cannot finish recording track " + name_ + ": " + describe(error));
     if (::fsync(state_->fd) != 0)

@@ -1,0 +1,54 @@
+#pragma once
+
+#include <parley/recorder/track_writer.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace parley::recorder {
+
+/// One recorded track file to compose, open for reading (the caller keeps it open).
+struct CompositionInput
+{
+    int fd = -1;
+    std::string name; ///< for messages
+    TrackCodec codec = TrackCodec::Opus;
+    std::int64_t firstMs = 0; ///< as recorded (the layout uses them before decoding)
+    std::int64_t lastMs = 0;
+};
+
+struct CompositionOptions
+{
+    int width = 1280;
+    int height = 720;
+    int framesPerSecond = 15;
+    int videoBitrate = 1'200'000;
+    int audioBitrate = 64'000;
+};
+
+struct CompositionResult
+{
+    std::int64_t durationMs = 0;
+    int videoTracks = 0;
+    int audioTracks = 0;
+    int cells = 0;
+    std::uint64_t framesDecoded = 0;
+    std::uint64_t decodeErrors = 0; ///< damaged frames skipped (the rest is composed)
+};
+
+/// Composes a recording's track files into one playable WebM file: a VP8 picture with the
+/// video tracks on a grid over time (layoutTracks; a cell is black while its track has no
+/// picture) and Opus audio mixing every audio track at its place on the common timeline
+/// (gaps are silence). Memory stays bounded whatever the length: tracks are decoded
+/// side by side, one output frame at a time. `progress` gets the fraction done (0..1) now
+/// and then. Writes through `outputFd` (kept open by the caller; seeks to write the index).
+/// Throws std::runtime_error naming the file when an input cannot be read at all or the
+/// output cannot be written; a track whose file is unreadable from the start fails the job
+/// rather than silently missing from it.
+CompositionResult composeRecording(const std::vector<CompositionInput>& inputs, int outputFd,
+                                   const CompositionOptions& options,
+                                   const std::function<void(double)>& progress = {});
+
+} // namespace parley::recorder

@@ -1,0 +1,477 @@
+#include <parley/recorder/composition_layout.h>
+#include <parley/recorder/recording_composer.h>
+
+#include "fd_io_context.h"
+#include "track_decoder.h"
+
+extern "C" {
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libavutil/channel_layout.h>
+#include <libavutil/imgutils.h>
+#include <libavutil/opt.h>
+#include <libswresample/swresample.h>
+#include <libswscale/swscale.h>
+}
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <stdexcept>
+#include <unistd.h>
+
+// Why not libavfilter (overlay + amix): its frame sync holds every other input's frames
+// until a late track's first frame arrives, so someone joining an hour into a meeting would
+// buffer an hour of decoded pictures. Here each output frame is built from the newest
+// picture of each track, and memory stays a few frames whatever the length.
+
+namespace parley::recorder {
+namespace {
+
+constexpr int kSampleRate = 48000;
+constexpr int kChannels = 2;
+// A track that sent no picture for this long (camera off, network gone) shows black.
+constexpr std::int64_t kStalePictureMs = 2000;
+// After a track's last picture (its participant left), the cell goes black this soon.
+constexpr std::int64_t kEndedPictureMs = 500;
+// Audio frames within this of where the previous one ended are taken as contiguous:
+// millisecond timestamps cannot place 48 kHz samples exactly.
+constexpr std::int64_t kAudioSlackSamples = kSampleRate / 100;
+
+[[noreturn]] void fail(const std::string& what, int error = 0)
+{
+    throw std::runtime_error("cannot compose the recording: " + what +
+                             (error ? " (" + describeAvError(error) + ")" : std::string()));
+}
+
+struct FrameDeleter
+{
+    void operator()(AVFrame* frame) const { av_frame_free(&frame); }
+};
+using FramePtr = std::unique_ptr<AVFrame, FrameDeleter>;
+
+FramePtr newFrame()
+{
+    FramePtr frame(av_frame_alloc());
+    if (!frame)
+        fail("out of memory");
+    return frame;
+}
+
+/// One video track: the newest picture due at the current output time, scaled into its cell.
+class VideoTrack
+{
+public:
+    VideoTrack(const CompositionInput& input, Cell cell)
+        : decoder_(input.fd, input.name), cell_(cell), shown_(newFrame()), pending_(newFrame())
+    {}
+    ~VideoTrack() { sws_freeContext(scaler_); }
+    VideoTrack(const VideoTrack&) = delete;
+    VideoTrack& operator=(const VideoTrack&) = delete;
+
+    void advanceTo(std::int64_t ms)
+    {
+        for (;;) {
+            if (!hasPending_) {
+                if (ended_)
+                    return;
+                AVFrame* frame = decoder_.next();
+                if (!frame) {
+                    ended_ = true;
+                    return;
+                }
+                av_frame_unref(pending_.get());
+                av_frame_move_ref(pending_.get(), frame);
+                pendingMs_ = decoder_.frameMs();
+                hasPending_ = true;
+            }
+            if (pendingMs_ > ms)
+                return;
+            av_frame_unref(shown_.get());
+            av_frame_move_ref(shown_.get(), pending_.get());
+            shownMs_ = pendingMs_;
+            hasShown_ = true;
+            hasPending_ = false;
+        }
+    }
+
+    void paint(AVFrame& canvas, std::int64_t ms)
+    {
+        const AVFrame& picture = *shown_;
+        if (!hasShown_ || ms - shownMs_ > (ended_ ? kEndedPictureMs : kStalePictureMs) || picture.width <= 0 ||
+            picture.height <= 0)
+            return;
+        const double scale = std::min(static_cast<double>(cell_.width) / picture.width,
+                                      static_cast<double>(cell_.height) / picture.height);
+        const int width = std::max(2, static_cast<int>(picture.width * scale) & ~1);
+        const int height = std::max(2, static_cast<int>(picture.height * scale) & ~1);
+        scaler_ = sws_getCachedContext(scaler_, picture.width, picture.height,
+                                       static_cast<AVPixelFormat>(picture.format), width, height,
+                                       AV_PIX_FMT_YUV420P, SWS_BILINEAR, nullptr, nullptr, nullptr);
+        if (!scaler_)
+            return; // a picture format swscale cannot convert: the cell stays black
+        const int x = (cell_.x + (cell_.width - width) / 2) & ~1;
+        const int y = (cell_.y + (cell_.height - height) / 2) & ~1;
+        std::uint8_t* planes[4] = {canvas.data[0] + y * canvas.linesize[0] + x,
+                                   canvas.data[1] + (y / 2) * canvas.linesize[1] + x / 2,
+                                   canvas.data[2] + (y / 2) * canvas.linesize[2] + x / 2, nullptr};
+        sws_scale(scaler_, picture.data, picture.linesize, 0, picture.height, planes, canvas.linesize);
+    }
+
+    const TrackDecoder& decoder() const { return decoder_; }
+
+private:
+    TrackDecoder decoder_;
+    Cell cell_;
+    FramePtr shown_;
+    FramePtr pending_;
+    SwsContext* scaler_ = nullptr;
+    std::int64_t shownMs_ = 0;
+    std::int64_t pendingMs_ = 0;
+    bool hasShown_ = false;
+    bool hasPending_ = false;
+    bool ended_ = false;
+};
+
+/// One audio track as 48 kHz stereo samples at their place on the common timeline.
+class AudioTrack
+{
+public:
+    explicit AudioTrack(const CompositionInput& input) : decoder_(input.fd, input.name) {}
+    ~AudioTrack() { swr_free(&resampler_); }
+    AudioTrack(const AudioTrack&) = delete;
+    AudioTrack& operator=(const AudioTrack&) = delete;
+
+    /// Adds this track's samples for [start, start + count) into `mix` (interleaved stereo)
+    /// and forgets everything before start + count.
+    void mixInto(float* mix, std::int64_t start, int count)
+    {
+        const std::int64_t end = start + count;
+        while (!ended_ && bufferEnd() < end)
+            decodeOne();
+        for (std::int64_t sample = std::max(start, bufferStart_); sample < std::min(end, bufferEnd()); ++sample) {
+            const auto from = static_cast<std::size_t>(sample - bufferStart_) * kChannels;
+            const auto to = static_cast<std::size_t>(sample - start) * kChannels;
+            mix[to] += buffer_[from];
+            mix[to + 1] += buffer_[from + 1];
+        }
+        if (end > bufferStart_) {
+            const auto drop = static_cast<std::size_t>(std::min(end, bufferEnd()) - bufferStart_);
+            buffer_.erase(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(drop * kChannels));
+            bufferStart_ += static_cast<std::int64_t>(drop);
+        }
+    }
+
+    const TrackDecoder& decoder() const { return decoder_; }
+
+private:
+    std::int64_t bufferEnd() const { return bufferStart_ + static_cast<std::int64_t>(buffer_.size() / kChannels); }
+
+    void decodeOne()
+    {
+        AVFrame* frame = decoder_.next();
+        if (!frame) {
+            ended_ = true;
+            return;
+        }
+        if (!resampler_) {
+            AVChannelLayout stereo = AV_CHANNEL_LAYOUT_STEREO;
+            if (swr_alloc_set_opts2(&resampler_, &stereo, AV_SAMPLE_FMT_FLT, kSampleRate, &frame->ch_layout,
+                                    static_cast<AVSampleFormat>(frame->format), frame->sample_rate, 0, nullptr) < 0 ||
+                swr_init(resampler_) < 0)
+                fail("cannot convert the audio of a track");
+        }
+        const int room = swr_get_out_samples(resampler_, frame->nb_samples);
+        converted_.resize(static_cast<std::size_t>(std::max(room, 0)) * kChannels);
+        auto* out = reinterpret_cast<std::uint8_t*>(converted_.data());
+        const int got = swr_convert(resampler_, &out, room, const_cast<const std::uint8_t**>(frame->extended_data),
+                                    frame->nb_samples);
+        if (got <= 0)
+            return;
+        std::int64_t position = decoder_.frameMs() * (kSampleRate / 1000);
+        std::size_t skip = 0;
+        if (!started_) {
+            started_ = true;
+            bufferStart_ = position; // silence before the first sample
+        }
+        else if (position > bufferEnd() + kAudioSlackSamples)
+            buffer_.resize(buffer_.size() + static_cast<std::size_t>(position - bufferEnd()) * kChannels, 0.0f);
+        else if (position < bufferEnd() - kAudioSlackSamples)
+            skip = static_cast<std::size_t>(std::min<std::int64_t>(bufferEnd() - position, got));
+        buffer_.insert(buffer_.end(), converted_.begin() + static_cast<std::ptrdiff_t>(skip * kChannels),
+                       converted_.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(got) * kChannels));
+    }
+
+    TrackDecoder decoder_;
+    SwrContext* resampler_ = nullptr;
+    std::vector<float> converted_;
+    std::vector<float> buffer_;
+    std::int64_t bufferStart_ = 0;
+    bool started_ = false;
+    bool ended_ = false;
+};
+
+struct CodecDeleter
+{
+    void operator()(AVCodecContext* context) const { avcodec_free_context(&context); }
+};
+using CodecPtr = std::unique_ptr<AVCodecContext, CodecDeleter>;
+
+/// The output file: muxer, encoders and their streams.
+class ComposedFile
+{
+public:
+    ComposedFile(int fd, const CompositionOptions& options, bool video, bool audio)
+        : fd_(fd), io_(fd, FdIoContext::Mode::Write), packet_(av_packet_alloc())
+    {
+        if (!packet_)
+            fail("out of memory");
+        if (const int error = avformat_alloc_output_context2(&format_, nullptr, "webm", nullptr); error < 0)
+            fail("no WebM muxer", error);
+        format_->pb = io_.get();
+        format_->flags |= AVFMT_FLAG_CUSTOM_IO;
+        if (video)
+            openVideo(options);
+        if (audio)
+            openAudio(options);
+        if (const int error = avformat_write_header(format_, nullptr); error < 0)
+            fail("cannot write the header", error);
+    }
+
+    ~ComposedFile()
+    {
+        av_packet_free(&packet_);
+        if (format_)
+            avformat_free_context(format_);
+    }
+    ComposedFile(const ComposedFile&) = delete;
+    ComposedFile& operator=(const ComposedFile&) = delete;
+
+    AVCodecContext* video() const { return video_.get(); }
+    AVCodecContext* audio() const { return audio_.get(); }
+
+    /// Encodes `frame` (nullptr flushes) and writes what the encoder gives back.
+    void encode(AVCodecContext* codec, AVFrame* frame)
+    {
+        const AVStream* stream = codec == video_.get() ? videoStream_ : audioStream_;
+        if (const int error = avcodec_send_frame(codec, frame); error < 0)
+            fail("the encoder refused a frame", error);
+        for (;;) {
+            const int received = avcodec_receive_packet(codec, packet_);
+            if (received == AVERROR(EAGAIN) || received == AVERROR_EOF)
+                return;
+            if (received < 0)
+                fail("the encoder failed", received);
+            packet_->stream_index = stream->index;
+            av_packet_rescale_ts(packet_, codec->time_base, stream->time_base);
+            if (const int error = av_interleaved_write_frame(format_, packet_); error < 0)
+                fail("cannot write the composed file", error);
+        }
+    }
+
+    void finish()
+    {
+        if (video_)
+            encode(video_.get(), nullptr);
+        if (audio_)
+            encode(audio_.get(), nullptr);
+        const int error = av_write_trailer(format_);
+        avio_flush(io_.get());
+        if (error < 0)
+            fail("cannot finish the composed file", error);
+        if (::fsync(fd_) != 0)
+            fail(std::string("cannot sync the composed file: ") + std::strerror(errno));
+    }
+
+private:
+    AVStream* addStream(AVCodecContext* codec)
+    {
+        if (format_->oformat->flags & AVFMT_GLOBALHEADER)
+            codec->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+        AVStream* stream = avformat_new_stream(format_, nullptr);
+        if (!stream)
+            fail("out of memory");
+        stream->time_base = codec->time_base;
+        return stream;
+    }
+
+    void openVideo(const CompositionOptions& options)
+    {
+        const AVCodec* encoder = avcodec_find_encoder_by_name("libvpx");
+        if (!encoder)
+            fail("FFmpeg has no VP8 encoder (libvpx)");
+        video_.reset(avcodec_alloc_context3(encoder));
+        if (!video_)
+            fail("out of memory");
+        auto* codec = video_.get();
+        codec->width = options.width;
+        codec->height = options.height;
+        codec->pix_fmt = AV_PIX_FMT_YUV420P;
+        codec->time_base = {1, options.framesPerSecond};
+        codec->framerate = {options.framesPerSecond, 1};
+        codec->bit_rate = options.videoBitrate;
+        // A keyframe every few seconds, so players can seek.
+        codec->gop_size = options.framesPerSecond * 4;
+        codec->thread_count = 2;
+        av_opt_set(codec->priv_data, "deadline", "realtime", 0);
+        av_opt_set_int(codec->priv_data, "cpu-used", 8, 0);
+        videoStream_ = addStream(codec);
+        if (const int error = avcodec_open2(codec, encoder, nullptr); error < 0)
+            fail("cannot open the VP8 encoder", error);
+        avcodec_parameters_from_context(videoStream_->codecpar, codec);
+    }
+
+    void openAudio(const CompositionOptions& options)
+    {
+        const AVCodec* encoder = avcodec_find_encoder_by_name("libopus");
+        if (!encoder)
+            fail("FFmpeg has no Opus encoder (libopus)");
+        audio_.reset(avcodec_alloc_context3(encoder));
+        if (!audio_)
+            fail("out of memory");
+        auto* codec = audio_.get();
+        codec->sample_fmt = AV_SAMPLE_FMT_FLT;
+        codec->sample_rate = kSampleRate;
+        AVChannelLayout stereo = AV_CHANNEL_LAYOUT_STEREO;
+        av_channel_layout_copy(&codec->ch_layout, &stereo);
+        codec->bit_rate = options.audioBitrate;
+        codec->time_base = {1, kSampleRate};
+        audioStream_ = addStream(codec);
+        if (const int error = avcodec_open2(codec, encoder, nullptr); error < 0)
+            fail("cannot open the Opus encoder", error);
+        avcodec_parameters_from_context(audioStream_->codecpar, codec);
+    }
+
+    int fd_;
+    FdIoContext io_;
+    AVFormatContext* format_ = nullptr;
+    AVPacket* packet_;
+    CodecPtr video_;
+    CodecPtr audio_;
+    AVStream* videoStream_ = nullptr;
+    AVStream* audioStream_ = nullptr;
+};
+
+void clearToBlack(AVFrame& canvas)
+{
+    for (int y = 0; y < canvas.height; ++y)
+        std::memset(canvas.data[0] + y * canvas.linesize[0], 16, static_cast<std::size_t>(canvas.width));
+    for (int plane = 1; plane < 3; ++plane)
+        for (int y = 0; y < canvas.height / 2; ++y)
+            std::memset(canvas.data[plane] + y * canvas.linesize[plane], 128, static_cast<std::size_t>(canvas.width / 2));
+}
+
+} // namespace
+
+CompositionResult composeRecording(const std::vector<CompositionInput>& inputs, int outputFd,
+                                   const CompositionOptions& options, const std::function<void(double)>& progress)
+{
+    if (options.width < 64 || options.height < 64 || options.width % 2 || options.height % 2 ||
+        options.framesPerSecond < 1 || options.framesPerSecond > 60)
+        throw std::invalid_argument("composition size must be even and at least 64x64, at 1 to 60 frames a second");
+    CompositionResult result;
+    std::vector<TrackSpan> spans;
+    std::int64_t lastMs = 0;
+    for (const auto& input : inputs) {
+        if (input.codec == TrackCodec::Vp8)
+            spans.push_back({input.firstMs, input.lastMs});
+        lastMs = std::max(lastMs, input.lastMs);
+    }
+    const auto layout = layoutTracks(spans, options.width, options.height);
+    std::vector<std::unique_ptr<VideoTrack>> video;
+    std::vector<std::unique_ptr<AudioTrack>> audio;
+    for (const auto& input : inputs) {
+        if (input.codec == TrackCodec::Vp8) {
+            const auto cell = layout.cells[static_cast<std::size_t>(layout.cellOfTrack[video.size()])];
+            video.push_back(std::make_unique<VideoTrack>(input, cell));
+        }
+        else
+            audio.push_back(std::make_unique<AudioTrack>(input));
+    }
+    if (video.empty() && audio.empty())
+        fail("the recording has no tracks");
+    result.videoTracks = static_cast<int>(video.size());
+    result.audioTracks = static_cast<int>(audio.size());
+    result.cells = static_cast<int>(layout.cells.size());
+
+    ComposedFile file(outputFd, options, !video.empty(), !audio.empty());
+    const int fps = options.framesPerSecond;
+    // The last picture or audio frame lasts until the next would have come.
+    const std::int64_t durationMs = lastMs + 1000 / fps;
+    const std::int64_t frameCount = (durationMs * fps + 999) / 1000;
+    const std::int64_t totalSamples = durationMs * (kSampleRate / 1000);
+
+    FramePtr canvas;
+    if (file.video()) {
+        canvas = newFrame();
+        canvas->format = AV_PIX_FMT_YUV420P;
+        canvas->width = options.width;
+        canvas->height = options.height;
+        if (av_frame_get_buffer(canvas.get(), 0) < 0)
+            fail("out of memory");
+    }
+    FramePtr sound;
+    std::vector<float> mix;
+    if (file.audio()) {
+        sound = newFrame();
+        sound->format = AV_SAMPLE_FMT_FLT;
+        sound->sample_rate = kSampleRate;
+        AVChannelLayout stereo = AV_CHANNEL_LAYOUT_STEREO;
+        av_channel_layout_copy(&sound->ch_layout, &stereo);
+        sound->nb_samples = file.audio()->frame_size > 0 ? file.audio()->frame_size : 960;
+        if (av_frame_get_buffer(sound.get(), 0) < 0)
+            fail("out of memory");
+        mix.resize(static_cast<std::size_t>(sound->nb_samples) * kChannels);
+    }
+
+    std::int64_t audioPosition = 0;
+    const std::int64_t progressEvery = std::max<std::int64_t>(1, frameCount / 100);
+    for (std::int64_t index = 0; index < frameCount; ++index) {
+        const std::int64_t ms = index * 1000 / fps;
+        if (canvas) {
+            if (av_frame_make_writable(canvas.get()) < 0)
+                fail("out of memory");
+            clearToBlack(*canvas);
+            for (auto& track : video) {
+                track->advanceTo(ms);
+                track->paint(*canvas, ms);
+            }
+            canvas->pts = index;
+            file.encode(file.video(), canvas.get());
+        }
+        if (sound) {
+            const std::int64_t audioUntil = std::min(totalSamples, (index + 1) * kSampleRate / fps);
+            while (audioPosition < audioUntil) {
+                std::fill(mix.begin(), mix.end(), 0.0f);
+                for (auto& track : audio)
+                    track->mixInto(mix.data(), audioPosition, sound->nb_samples);
+                if (av_frame_make_writable(sound.get()) < 0)
+                    fail("out of memory");
+                auto* samples = reinterpret_cast<float*>(sound->data[0]);
+                for (std::size_t i = 0; i < mix.size(); ++i)
+                    samples[i] = std::clamp(mix[i], -1.0f, 1.0f);
+                sound->pts = audioPosition;
+                file.encode(file.audio(), sound.get());
+                audioPosition += sound->nb_samples;
+            }
+        }
+        if (progress && index % progressEvery == 0)
+            progress(static_cast<double>(index) / static_cast<double>(frameCount));
+    }
+    file.finish();
+    for (const auto& track : video) {
+        result.framesDecoded += track->decoder().framesDecoded();
+        result.decodeErrors += track->decoder().errors();
+    }
+    for (const auto& track : audio) {
+        result.framesDecoded += track->decoder().framesDecoded();
+        result.decodeErrors += track->decoder().errors();
+    }
+    result.durationMs = durationMs;
+    if (progress)
+        progress(1.0);
+    return result;
+}
+
+} // namespace parley::recorder

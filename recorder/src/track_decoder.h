@@ -1,0 +1,49 @@
+#pragma once
+
+#include "fd_io_context.h"
+
+extern "C" {
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+}
+
+#include <cstdint>
+#include <string>
+
+namespace parley::recorder {
+
+/// Decodes the single stream of a recorded track file, frame by frame, with FFmpeg's
+/// decoder for its codec. Damaged packets are skipped and counted, not fatal.
+class TrackDecoder
+{
+public:
+    /// Throws std::runtime_error naming the file when it is not a readable media file.
+    TrackDecoder(int fd, std::string name);
+    ~TrackDecoder();
+    TrackDecoder(const TrackDecoder&) = delete;
+    TrackDecoder& operator=(const TrackDecoder&) = delete;
+
+    /// The next decoded frame (owned by the decoder, valid until the next call; the caller
+    /// may take it with av_frame_move_ref), or nullptr at the end of the file.
+    AVFrame* next();
+    /// The last frame's time in milliseconds from the start of the recording.
+    std::int64_t frameMs() const { return frameMs_; }
+
+    std::uint64_t framesDecoded() const { return decoded_; }
+    std::uint64_t errors() const { return errors_; }
+
+private:
+    std::string name_;
+    FdIoContext io_;
+    AVFormatContext* format_ = nullptr;
+    AVCodecContext* codec_ = nullptr;
+    AVPacket* packet_ = nullptr;
+    AVFrame* frame_ = nullptr;
+    AVRational timeBase_{1, 1000};
+    std::int64_t frameMs_ = 0;
+    std::uint64_t decoded_ = 0;
+    std::uint64_t errors_ = 0;
+    bool draining_ = false;
+};
+
+} // namespace parley::recorder
