@@ -21,12 +21,6 @@ using Status = Poco::Net::HTTPResponse::HTTPStatus;
 constexpr std::size_t kMaxLoginName = 256;
 constexpr std::size_t kMaxPasswordBytes = 1024;
 
-std::string isoTime(std::int64_t unixSeconds)
-{
-    return Poco::DateTimeFormatter::format(Poco::Timestamp::fromEpochTime(unixSeconds),
-                                           "%Y-%m-%dT%H:%M:%SZ");
-}
-
 // __Host- prefix: browsers accept the cookie only with Secure, Path=/ and no Domain, so no
 // other host or path can plant or shadow it.
 void setSessionCookie(Poco::Net::HTTPServerResponse& response, const std::string& token)

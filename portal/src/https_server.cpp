@@ -9,6 +9,9 @@
 #include "ldap_admin_handlers.h"
 #include "portal_services.h"
 #include "login_throttle.h"
+#include "recording_handlers.h"
+#include "recording_jobs.h"
+#include "recording_library.h"
 #include "recording_service.h"
 #include "request_router.h"
 #include "volume_handlers.h"
@@ -98,6 +101,17 @@ std::unique_ptr<RequestRouter> makeRouter(const HandlerContext& context,
     router->add("/api/v1/rooms/{id}/link", {"POST"}, Access::SignedIn, make<RoomLinkHandler>(context));
     router->add("/api/v1/rooms/{id}/invitations", {"GET", "POST"}, Access::SignedIn, make<InvitationsHandler>(context));
     router->add("/api/v1/rooms/{id}/invitations/{invitation}", {"DELETE"}, Access::SignedIn, make<InvitationHandler>(context));
+    router->add("/api/v1/rooms/{id}/recording", {"POST"}, Access::SignedIn, make<RoomRecordingHandler>(context));
+    router->add("/api/v1/recordings", {"GET"}, Access::SignedIn, make<RecordingsHandler>(context));
+    router->add("/api/v1/recordings/{id}", {"GET", "DELETE"}, Access::SignedIn, make<RecordingHandler>(context));
+    router->add("/api/v1/recordings/{id}/media", {"GET"}, Access::SignedIn,
+                [context] { return std::make_unique<RecordingMediaHandler>(context, false); });
+    router->add("/api/v1/recordings/{id}/download", {"GET"}, Access::SignedIn,
+                [context] { return std::make_unique<RecordingMediaHandler>(context, true); });
+    router->add("/api/v1/recordings/{id}/shares", {"POST"}, Access::SignedIn, make<RecordingSharesHandler>(context));
+    router->add("/api/v1/recordings/{id}/shares/{user}", {"DELETE"}, Access::SignedIn,
+                make<RecordingShareHandler>(context));
+    router->add("/api/v1/recordings/{id}/verify", {"POST"}, Access::SignedIn, make<RecordingVerifyHandler>(context));
     // Guests and users alike; the join message says who they are.
     router->add("/ws", {"GET"}, Access::Public, make<SignalingHandler>(context));
     const auto page = [context, webRoot = settings.webRoot] {
@@ -119,6 +133,8 @@ struct HttpsServer::Impl
     RoomRegistry registry;
     SignalingHub signalingHub;
     LoginThrottle pinThrottle;
+    RecordingLibrary recordingLibrary;
+    RecordingJobs recordingJobs;
     RecordingService recordings;
     SignalingContext signaling;
     PortalServices services;
@@ -139,9 +155,12 @@ struct HttpsServer::Impl
           rooms(database, audit, meetingSettings),
           signalingHub(meetingSettings.signaling),
           pinThrottle(meetingSettings.pinThrottle),
-          recordings(database, audit, media, settings.recordingVolume),
+          recordingLibrary(database, audit, settings.recordingVolume, meetingSettings.recording),
+          recordingJobs(recordingLibrary),
+          recordings(database, audit, media, settings.recordingVolume, [this] { recordingJobs.wake(); }),
           signaling{rooms, registry, audit, pinThrottle, media, &recordings},
-          services{database, audit, accounts, sessions, directory, rooms, registry, signalingHub, signaling},
+          services{database, audit, accounts, sessions, directory, rooms, registry, signalingHub, signaling,
+                   recordingLibrary},
           tls(makeServerTlsContext(settings.certificateFile, settings.privateKeyFile)),
           socket(bindSocket(settings, tls)),
           // Each signaling connection holds a thread for its lifetime; requests keep
@@ -159,6 +178,8 @@ struct HttpsServer::Impl
         const HandlerContext context{settings.maxBodyBytes, settings.hstsMaxAge, &services};
         server = std::make_unique<Poco::Net::HTTPServer>(makeRouter(context, database, settings).release(),
                                                          threads, socket, params);
+        // After the recording service marked what the last stop interrupted.
+        recordingJobs.start();
     }
 };
 

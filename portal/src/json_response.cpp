@@ -1,8 +1,16 @@
 #include "json_response.h"
 
+#include <Poco/DateTimeFormatter.h>
+#include <Poco/Timestamp.h>
+
 #include <sstream>
 
 namespace parley::portal {
+
+std::string isoTime(std::int64_t unixSeconds)
+{
+    return Poco::DateTimeFormatter::format(Poco::Timestamp::fromEpochTime(unixSeconds), "%Y-%m-%dT%H:%M:%SZ");
+}
 
 void sendJson(Poco::Net::HTTPServerResponse& response, Poco::Net::HTTPResponse::HTTPStatus status,
               const Poco::JSON::Object& body)

@@ -9,6 +9,7 @@ namespace parley::portal {
 
 class AccountService;
 class DirectoryHolder;
+class RecordingLibrary;
 class RoomRegistry;
 class RoomService;
 class SessionManager;
@@ -27,6 +28,7 @@ struct PortalServices
     RoomRegistry& registry;
     SignalingHub& signalingHub;
     SignalingContext& signaling;
+    RecordingLibrary& recordingLibrary;
 };
 
 } // namespace parley::portal

@@ -40,8 +40,9 @@ struct RecordingService::Active
 };
 
 RecordingService::RecordingService(storage::Database& database, storage::AuditLog& audit,
-                                   router::MediaRouter* media, std::filesystem::path volume)
-    : database_(database), audit_(audit), media_(media), volume_(std::move(volume))
+                                   router::MediaRouter* media, std::filesystem::path volume,
+                                   std::function<void()> stopped)
+    : database_(database), audit_(audit), media_(media), volume_(std::move(volume)), stopped_(std::move(stopped))
 {
     // A recording the server was writing when it stopped ends there; its files are kept.
     const int interrupted = storage::RecordingStore(database_).markInterrupted(unixNow());
@@ -55,7 +56,8 @@ RecordingService::~RecordingService()
 }
 
 RecordingService::Started RecordingService::start(std::int64_t roomId, const std::string& roomTitle,
-                                                  std::optional<std::int64_t> ownerId, const std::string& startedBy)
+                                                  std::optional<std::int64_t> ownerId, const std::string& startedBy,
+                                                  std::optional<int> retentionDays)
 {
     std::lock_guard lock(mutex_);
     if (active_.contains(roomId))
@@ -76,7 +78,7 @@ RecordingService::Started RecordingService::start(std::int64_t roomId, const std
                              "the recording volume is full: " + std::to_string(volume.freeBytes / (1024 * 1024)) +
                                  " MiB free");
     storage::RecordingStore store(database_);
-    active->recording = store.create(roomId, roomTitle, ownerId, startedBy, unixNow());
+    active->recording = store.create(roomId, roomTitle, ownerId, startedBy, unixNow(), retentionDays);
     active->tap = std::make_shared<router::MediaTap>(8192);
     auto* directory = active->directory.get();
     const std::string prefix = active->recording.directory;
@@ -120,6 +122,8 @@ bool RecordingService::stop(std::int64_t roomId, const std::string& reason)
                            .add("reason", reason)
                            .add("tracks", static_cast<std::int64_t>(stored.size()))
                            .text()});
+    if (stopped_)
+        stopped_();
     return true;
 }
 

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -44,8 +45,9 @@ public:
     /// Refuses to start with less than this free on the volume.
     static constexpr std::uint64_t kMinimumFreeBytes = 64ull * 1024 * 1024;
 
+    /// `stopped` is called after each recording is stored (to start its composition).
     RecordingService(storage::Database& database, storage::AuditLog& audit, router::MediaRouter* media,
-                     std::filesystem::path volume);
+                     std::filesystem::path volume, std::function<void()> stopped = {});
     ~RecordingService();
     RecordingService(const RecordingService&) = delete;
     RecordingService& operator=(const RecordingService&) = delete;
@@ -60,7 +62,7 @@ public:
     /// `media_unavailable`, `recording_unavailable` (the volume is locked, missing or full:
     /// the message says which).
     Started start(std::int64_t roomId, const std::string& roomTitle, std::optional<std::int64_t> ownerId,
-                  const std::string& startedBy);
+                  const std::string& startedBy, std::optional<int> retentionDays = {});
 
     /// Stops the room's recording; false if there was none. `reason` goes to the audit log
     /// when the server stops it on its own (actor "system").
@@ -79,6 +81,7 @@ private:
     storage::AuditLog& audit_;
     router::MediaRouter* media_;
     std::filesystem::path volume_;
+    std::function<void()> stopped_;
     mutable std::mutex mutex_;
     std::map<std::int64_t, std::unique_ptr<Active>> active_;
 };

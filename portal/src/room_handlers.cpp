@@ -23,12 +23,6 @@ namespace {
 
 using Status = Poco::Net::HTTPResponse::HTTPStatus;
 
-std::string isoTime(std::int64_t unixSeconds)
-{
-    return Poco::DateTimeFormatter::format(Poco::Timestamp::fromEpochTime(unixSeconds),
-                                           "%Y-%m-%dT%H:%M:%SZ");
-}
-
 std::optional<std::int64_t> optionalTime(const Poco::JSON::Object& body, const std::string& field)
 {
     const auto text = optionalString(body, field, 40);
@@ -54,6 +48,16 @@ RoomChanges changesFrom(const Poco::JSON::Object& body)
     changes.locked = optionalBool(body, "locked");
     changes.startsAt = optionalTime(body, "startsAt");
     changes.endsAt = optionalTime(body, "endsAt");
+    if (body.has("recordingRetentionDays")) {
+        const auto value = body.get("recordingRetentionDays");
+        if (value.isEmpty())
+            changes.recordingRetentionDays = std::optional<int>();
+        else if (value.isInteger() && value.convert<Poco::Int64>() >= 0 && value.convert<Poco::Int64>() <= 36500)
+            changes.recordingRetentionDays = static_cast<int>(value.convert<Poco::Int64>());
+        else
+            throw HttpError(Status::HTTP_BAD_REQUEST, "invalid_request",
+                            "'recordingRetentionDays' must be a whole number of days (0 to 36500) or null");
+    }
     if (body.has("moderators") && !body.isNull("moderators")) {
         const auto list = body.getArray("moderators");
         if (!list)
@@ -90,6 +94,10 @@ Poco::JSON::Object roomJson(const storage::Room& room, PortalServices& services)
     object.set("locked", room.locked);
     if (room.startsAt)
         object.set("startsAt", isoTime(*room.startsAt));
+    if (room.recordingRetentionDays)
+        object.set("recordingRetentionDays", *room.recordingRetentionDays);
+    else
+        object.set("recordingRetentionDays", Poco::Dynamic::Var());
     if (room.endsAt) {
         object.set("endsAt", isoTime(*room.endsAt));
         object.set("ended", *room.endsAt <= unixNow());

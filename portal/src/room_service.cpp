@@ -217,6 +217,16 @@ storage::Room RoomService::update(std::int64_t roomId, const Principal& who,
             throw invalid("endsAt must be after startsAt");
         details.add("startsAt", *room.startsAt).add("endsAt", *room.endsAt);
     }
+    if (changes.recordingRetentionDays) {
+        const auto& days = *changes.recordingRetentionDays;
+        if (days && (*days < 0 || *days > 36500))
+            throw invalid("recordingRetentionDays must be 0 to 36500 (0 keeps recordings), or null");
+        room.recordingRetentionDays = days;
+        if (days)
+            details.add("recordingRetentionDays", *days);
+        else
+            details.add("recordingRetentionDays", "server default");
+    }
     std::vector<std::int64_t> moderatorIds;
     if (changes.moderators) {
         if (changes.moderators->size() > kMaxModerators)

@@ -29,6 +29,9 @@ struct RoomChanges
     std::optional<std::int64_t> startsAt;
     std::optional<std::int64_t> endsAt;
     std::optional<std::vector<std::string>> moderators; ///< usernames
+    /// Days recordings of this room are kept; an empty inner value returns to the
+    /// server's setting.
+    std::optional<std::optional<int>> recordingRetentionDays;
 };
 
 /// A new invitation and its key, which is shown once and never stored.

@@ -275,7 +275,8 @@ void SignalingSession::moderate(const std::string& type, const Poco::JSON::Objec
                 const auto room = context_.rooms.store().findById(roomId_);
                 const auto started = context_.recordings->start(
                     roomId_, room ? room->title : std::string(),
-                    room ? std::optional<std::int64_t>(room->ownerId) : std::nullopt, actor());
+                    room ? std::optional<std::int64_t>(room->ownerId) : std::nullopt, actor(),
+                    room ? room->recordingRetentionDays : std::nullopt);
                 live.announceRecording(started.startedAt, participantId_);
                 details.add("recording", started.id);
             }

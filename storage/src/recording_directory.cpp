@@ -2,6 +2,7 @@
 #include <parley/storage/volume_error.h>
 
 #include <cerrno>
+#include <dirent.h>
 #include <cstring>
 #include <fcntl.h>
 #include <stdexcept>
@@ -39,6 +40,16 @@ FileHandle::~FileHandle()
 {
     if (fd_ >= 0)
         ::close(fd_);
+}
+
+FileHandle& FileHandle::operator=(FileHandle&& other) noexcept
+{
+    if (this != &other) {
+        if (fd_ >= 0)
+            ::close(fd_);
+        fd_ = other.release();
+    }
+    return *this;
 }
 
 int FileHandle::release()
@@ -85,35 +96,130 @@ RecordingDirectory RecordingDirectory::open(const std::filesystem::path& mountPo
     return RecordingDirectory(fd, std::move(volume));
 }
 
+FileHandle RecordingDirectory::openParent(const std::vector<std::string>& parts, bool create) const
+{
+    FileHandle directory(::dup(fd_));
+    if (directory.get() < 0)
+        throw VolumeError(VolumeFailure::SystemError, std::string("cannot use the volume: ") + std::strerror(errno));
+    for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
+        if (create && ::mkdirat(directory.get(), parts[i].c_str(), 0700) != 0 && errno != EEXIST)
+            throw VolumeError(VolumeFailure::SystemError,
+                              "cannot create " + parts[i] + " in the recording volume: " + std::strerror(errno));
+        FileHandle next(::openat(directory.get(), parts[i].c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (next.get() < 0)
+            throw VolumeError(errno == ENOENT ? VolumeFailure::NotFound : VolumeFailure::SystemError,
+                              "cannot open " + parts[i] + " in the recording volume: " + std::strerror(errno));
+        directory = std::move(next);
+    }
+    return directory;
+}
+
 FileHandle RecordingDirectory::createFile(const std::string& relativePath) const
 {
     const auto parts = checkedParts(relativePath);
-    int directory = ::dup(fd_);
-    if (directory < 0)
-        throw VolumeError(VolumeFailure::SystemError, std::string("cannot use the volume: ") + std::strerror(errno));
-    for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
-        if (::mkdirat(directory, parts[i].c_str(), 0700) != 0 && errno != EEXIST) {
-            const int error = errno;
-            ::close(directory);
-            throw VolumeError(VolumeFailure::SystemError,
-                              "cannot create " + parts[i] + " in the recording volume: " + std::strerror(error));
-        }
-        const int next = ::openat(directory, parts[i].c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        const int error = errno;
-        ::close(directory);
-        if (next < 0)
-            throw VolumeError(VolumeFailure::SystemError,
-                              "cannot open " + parts[i] + " in the recording volume: " + std::strerror(error));
-        directory = next;
+    const auto directory = openParent(parts, true);
+    FileHandle file(::openat(directory.get(), parts.back().c_str(),
+                             O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (file.get() < 0)
+        throw VolumeError(errno == EEXIST ? VolumeFailure::InUse : VolumeFailure::SystemError,
+                          "cannot create " + relativePath + " in the recording volume: " + std::strerror(errno));
+    return file;
+}
+
+FileHandle RecordingDirectory::openFile(const std::string& relativePath) const
+{
+    const auto parts = checkedParts(relativePath);
+    const auto directory = openParent(parts, false);
+    FileHandle file(::openat(directory.get(), parts.back().c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (file.get() < 0)
+        throw VolumeError(errno == ENOENT ? VolumeFailure::NotFound : VolumeFailure::SystemError,
+                          "cannot open " + relativePath + " in the recording volume: " + std::strerror(errno));
+    struct stat status{};
+    if (::fstat(file.get(), &status) != 0 || !S_ISREG(status.st_mode))
+        throw VolumeError(VolumeFailure::SystemError, relativePath + " in the recording volume is not a file");
+    return file;
+}
+
+void RecordingDirectory::renameFile(const std::string& from, const std::string& to) const
+{
+    const auto fromParts = checkedParts(from);
+    const auto toParts = checkedParts(to);
+    if (std::vector(fromParts.begin(), fromParts.end() - 1) != std::vector(toParts.begin(), toParts.end() - 1))
+        throw std::invalid_argument("'" + from + "' and '" + to + "' are not in one directory");
+    const auto directory = openParent(fromParts, false);
+    if (::renameat(directory.get(), fromParts.back().c_str(), directory.get(), toParts.back().c_str()) != 0)
+        throw VolumeError(errno == ENOENT ? VolumeFailure::NotFound : VolumeFailure::SystemError,
+                          "cannot rename " + from + " in the recording volume: " + std::strerror(errno));
+    if (::fsync(directory.get()) != 0)
+        throw VolumeError(VolumeFailure::SystemError,
+                          "cannot sync the recording volume after renaming " + from + ": " + std::strerror(errno));
+}
+
+bool RecordingDirectory::removeFile(const std::string& relativePath) const
+{
+    const auto parts = checkedParts(relativePath);
+    try {
+        const auto directory = openParent(parts, false);
+        if (::unlinkat(directory.get(), parts.back().c_str(), 0) == 0)
+            return true;
+        if (errno == ENOENT)
+            return false;
+        throw VolumeError(VolumeFailure::SystemError,
+                          "cannot remove " + relativePath + " from the recording volume: " + std::strerror(errno));
     }
-    const int file = ::openat(directory, parts.back().c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                              0600);
-    const int error = errno;
-    ::close(directory);
-    if (file < 0)
-        throw VolumeError(error == EEXIST ? VolumeFailure::InUse : VolumeFailure::SystemError,
-                          "cannot create " + relativePath + " in the recording volume: " + std::strerror(error));
-    return FileHandle(file);
+    catch (const VolumeError& e) {
+        if (e.failure() == VolumeFailure::NotFound)
+            return false;
+        throw;
+    }
+}
+
+bool RecordingDirectory::removeDirectory(const std::string& relativePath) const
+{
+    const auto parts = checkedParts(relativePath);
+    FileHandle parent(-1);
+    try {
+        parent = openParent(parts, false);
+    }
+    catch (const VolumeError& e) {
+        if (e.failure() == VolumeFailure::NotFound)
+            return false;
+        throw;
+    }
+    const int fd = ::openat(parent.get(), parts.back().c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return false;
+        throw VolumeError(VolumeFailure::SystemError,
+                          "cannot open " + relativePath + " in the recording volume: " + std::strerror(errno));
+    }
+    DIR* listing = ::fdopendir(fd); // owns fd from here
+    if (!listing) {
+        ::close(fd);
+        throw VolumeError(VolumeFailure::SystemError, "cannot list " + relativePath + ": " + std::strerror(errno));
+    }
+    std::vector<std::string> names;
+    while (const dirent* entry = ::readdir(listing)) {
+        const std::string name = entry->d_name;
+        if (name != "." && name != "..")
+            names.push_back(name);
+    }
+    int failed = 0;
+    std::string failedName;
+    for (const auto& name : names)
+        if (::unlinkat(::dirfd(listing), name.c_str(), 0) != 0 && errno != ENOENT) {
+            failed = errno;
+            failedName = name;
+        }
+    ::closedir(listing);
+    if (failed)
+        throw VolumeError(VolumeFailure::SystemError, "cannot remove " + relativePath + "/" + failedName +
+                                                          " from the recording volume: " + std::strerror(failed));
+    if (::unlinkat(parent.get(), parts.back().c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT)
+        throw VolumeError(VolumeFailure::SystemError,
+                          "cannot remove " + relativePath + " from the recording volume: " + std::strerror(errno));
+    ::fsync(parent.get());
+    return true;
 }
 
 } // namespace parley::storage

@@ -15,11 +15,11 @@ namespace {
 
 using OptionalTime = Poco::Nullable<Poco::Int64>;
 using Row = Poco::Tuple<Poco::Int64, std::string, Poco::Int64, Poco::Int64, std::string, std::string,
-                        std::string, int, int, int, int, OptionalTime, OptionalTime, Poco::Int64>;
+                        std::string, int, int, int, int, OptionalTime, OptionalTime, Poco::Int64, OptionalTime>;
 
 constexpr const char* kColumns =
     "id, kind, owner_id, meeting_id, title, link_secret, pin, waiting_room, guests_allowed, "
-    "users_wait, locked, starts_at, ends_at, created_at";
+    "users_wait, locked, starts_at, ends_at, created_at, recording_retention_days";
 
 std::optional<std::int64_t> fromNullable(const OptionalTime& value)
 {
@@ -50,6 +50,8 @@ Room fromRow(const Row& row)
     room.startsAt = fromNullable(row.get<11>());
     room.endsAt = fromNullable(row.get<12>());
     room.createdAt = row.get<13>();
+    if (const auto days = fromNullable(row.get<14>()))
+        room.recordingRetentionDays = static_cast<int>(*days);
     return room;
 }
 
@@ -193,11 +195,12 @@ bool RoomStore::update(const Room& room)
         locked = room.locked;
     auto startsAt = toNullable(room.startsAt);
     auto endsAt = toNullable(room.endsAt);
+    auto retention = room.recordingRetentionDays ? OptionalTime(*room.recordingRetentionDays) : OptionalTime();
     Poco::Data::Statement statement(session);
     statement << "UPDATE rooms SET title = ?, pin = ?, waiting_room = ?, guests_allowed = ?, "
-                 "users_wait = ?, locked = ?, starts_at = ?, ends_at = ? WHERE id = ?",
+                 "users_wait = ?, locked = ?, starts_at = ?, ends_at = ?, recording_retention_days = ? WHERE id = ?",
         use(title), use(pin), use(waiting), use(guests), use(usersWait), use(locked),
-        use(startsAt), use(endsAt), use(id);
+        use(startsAt), use(endsAt), use(retention), use(id);
     return statement.execute() > 0;
 }
 

@@ -6,7 +6,7 @@ namespace parley::storage {
 namespace {
 
 // Append only: a released migration never changes (databases in the field have run it).
-const std::array<Migration, 4> kMigrations{{
+const std::array<Migration, 5> kMigrations{{
     {1,
      "installation",
      {
@@ -153,6 +153,35 @@ const std::array<Migration, 4> kMigrations{{
          "  last_ms INTEGER NOT NULL,"
          "  frames INTEGER NOT NULL,"
          "  PRIMARY KEY (recording_id, file))",
+     }},
+    {5,
+     "recording composition, access and retention",
+     {
+         // The playable file composed from the tracks, and how its composition went.
+         "ALTER TABLE recordings ADD COLUMN composition TEXT NOT NULL DEFAULT 'pending'"
+         "  CHECK (composition IN ('pending', 'composing', 'done', 'failed'))",
+         "ALTER TABLE recordings ADD COLUMN compose_progress REAL NOT NULL DEFAULT 0",
+         "ALTER TABLE recordings ADD COLUMN compose_attempts INTEGER NOT NULL DEFAULT 0",
+         "ALTER TABLE recordings ADD COLUMN compose_error TEXT NOT NULL DEFAULT ''",
+         "ALTER TABLE recordings ADD COLUMN compose_seconds REAL",
+         "ALTER TABLE recordings ADD COLUMN file TEXT NOT NULL DEFAULT ''",
+         "ALTER TABLE recordings ADD COLUMN duration_ms INTEGER",
+         "ALTER TABLE recordings ADD COLUMN size_bytes INTEGER",
+         "ALTER TABLE recordings ADD COLUMN sha256 TEXT NOT NULL DEFAULT ''",
+         "ALTER TABLE recordings ADD COLUMN integrity TEXT NOT NULL DEFAULT ''"
+         "  CHECK (integrity IN ('', 'ok', 'mismatch', 'missing'))",
+         "ALTER TABLE recordings ADD COLUMN verified_at INTEGER",
+         // Days to keep, copied from the room when recording starts (the room may go
+         // first); NULL means the server-wide setting.
+         "ALTER TABLE recordings ADD COLUMN retention_days INTEGER CHECK (retention_days >= 0)",
+         "ALTER TABLE rooms ADD COLUMN recording_retention_days INTEGER CHECK (recording_retention_days >= 0)",
+         "CREATE TABLE recording_shares ("
+         "  recording_id INTEGER NOT NULL REFERENCES recordings(id) ON DELETE CASCADE,"
+         "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+         "  granted_by TEXT NOT NULL,"
+         "  granted_at INTEGER NOT NULL,"
+         "  PRIMARY KEY (recording_id, user_id))",
+         "CREATE INDEX recording_shares_user ON recording_shares(user_id)",
      }},
 }};
 

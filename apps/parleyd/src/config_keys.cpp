@@ -135,6 +135,21 @@ const std::vector<ConfigKey>& table()
          "Argon2id iterations of new key slots."},
         {"volume.kdf_parallel", "4", IntegerRule{1, 16},
          "Argon2id lanes (threads) of new key slots."},
+        {"recording.keep_tracks", "true", ChoiceRule{{"true", "false"}},
+         "Keep each participant's track files once the composed file is made (false removes "
+         "them after a successful composition)."},
+        {"recording.retention_days", "0", IntegerRule{0, 36500},
+         "Recordings are deleted this many days after they stop (audited); a room's own "
+         "setting wins. 0 keeps them until someone deletes them."},
+        {"recording.maintenance_interval_seconds", "3600", IntegerRule{1, 86400},
+         "How often retention and the periodic integrity check run."},
+        {"recording.integrity_check_hours", "24", IntegerRule{0, 8760},
+         "Each composed file's SHA-256 is checked again this often. 0: only on demand."},
+        {"recording.compose_attempts", "3", IntegerRule{1, 100},
+         "A composition that fails (or is cut by a restart) is retried up to this many times."},
+        {"recording.compose_width", "1280", IntegerRule{64, 3840}, "Width of the composed picture (even)."},
+        {"recording.compose_height", "720", IntegerRule{64, 2160}, "Height of the composed picture (even)."},
+        {"recording.compose_fps", "15", IntegerRule{1, 60}, "Frames a second of the composed picture."},
         {"ldap.enabled", "false", ChoiceRule{{"true", "false"}},
          "Let directory users log in (docs/ldap.md). A configuration saved through the admin "
          "API replaces this whole section until it is deleted there."},

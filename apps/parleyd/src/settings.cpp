@@ -196,6 +196,18 @@ Settings loadSettings(const std::optional<fs::path>& iniFile,
                           values.at("rooms.pin_max_length") + ")");
     meetings.meetingRetention = std::chrono::hours(24 * integer(values, "rooms.meeting_retention_days"));
     meetings.maxParticipants = static_cast<int>(integer(values, "rooms.max_participants"));
+    auto& recording = meetings.recording;
+    recording.keepTracks = values.at("recording.keep_tracks") == "true";
+    recording.retentionDays = static_cast<int>(integer(values, "recording.retention_days"));
+    recording.maintenanceInterval = std::chrono::seconds(integer(values, "recording.maintenance_interval_seconds"));
+    recording.integrityInterval = std::chrono::hours(integer(values, "recording.integrity_check_hours"));
+    recording.composeAttempts = static_cast<int>(integer(values, "recording.compose_attempts"));
+    recording.composeWidth = static_cast<int>(integer(values, "recording.compose_width"));
+    recording.composeHeight = static_cast<int>(integer(values, "recording.compose_height"));
+    recording.composeFramesPerSecond = static_cast<int>(integer(values, "recording.compose_fps"));
+    if (recording.composeWidth % 2 || recording.composeHeight % 2)
+        throw ConfigError("configuration keys 'recording.compose_width' and 'recording.compose_height' must be even "
+                          "(4:2:0 video)");
     meetings.pinThrottle = throttle;
     meetings.pinThrottle.accountFreeAttempts =
         static_cast<int>(integer(values, "rooms.pin_room_free_attempts"));

@@ -28,7 +28,21 @@ struct SignalingSettings
     std::chrono::seconds pingInterval{20}; ///< server pings a quiet connection this often
 };
 
-/// Rooms, meetings and the signaling that runs them (`[rooms]` and `[signaling]` sections).
+/// What happens to recordings after they stop (`[recording]` section).
+struct RecordingSettings
+{
+    bool keepTracks = true;    ///< keep the per-track files once the composed file is made
+    int retentionDays = 0;     ///< delete recordings this long after they stop; 0 keeps them
+    std::chrono::seconds maintenanceInterval{3600}; ///< how often retention and integrity run
+    std::chrono::hours integrityInterval{24};       ///< re-check each file this often; 0: on demand only
+    int composeAttempts = 3;   ///< a composition that keeps failing is given up after this
+    int composeWidth = 1280;
+    int composeHeight = 720;
+    int composeFramesPerSecond = 15;
+};
+
+/// Rooms, meetings and the signaling that runs them (`[rooms]` and `[signaling]` sections),
+/// and recordings (`[recording]`).
 struct MeetingSettings
 {
     PinPolicy pin;
@@ -41,6 +55,7 @@ struct MeetingSettings
     ThrottleSettings pinThrottle{20, 5, std::chrono::seconds(30), std::chrono::seconds(900),
                                  std::chrono::seconds(900)};
     SignalingSettings signaling;
+    RecordingSettings recording;
 };
 
 } // namespace parley::portal

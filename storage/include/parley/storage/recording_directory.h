@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace parley::storage {
 
@@ -14,7 +15,7 @@ public:
     explicit FileHandle(int fd) : fd_(fd) {}
     ~FileHandle();
     FileHandle(FileHandle&& other) noexcept : fd_(other.release()) {}
-    FileHandle& operator=(FileHandle&&) = delete;
+    FileHandle& operator=(FileHandle&& other) noexcept;
     FileHandle(const FileHandle&) = delete;
 
     int get() const { return fd_; }
@@ -51,8 +52,25 @@ public:
     /// followed.
     FileHandle createFile(const std::string& relativePath) const;
 
+    /// Opens the existing file `relativePath` for reading (same path rules; links are not
+    /// followed). VolumeError(NotFound) when it is not there.
+    FileHandle openFile(const std::string& relativePath) const;
+
+    /// Renames `from` to `to` (both in one directory of the volume), replacing `to`, and
+    /// syncs the directory: after a crash either the old or the new name is there, whole.
+    void renameFile(const std::string& from, const std::string& to) const;
+
+    /// Removes the file `relativePath`; false if it was not there.
+    bool removeFile(const std::string& relativePath) const;
+
+    /// Removes the directory `relativePath` and the files in it (one level; a subdirectory
+    /// makes it fail rather than be walked); false if it was not there.
+    bool removeDirectory(const std::string& relativePath) const;
+
 private:
     RecordingDirectory(int fd, MountedVolume volume);
+    /// The directory holding the last part of `parts`, open; created when `create`.
+    FileHandle openParent(const std::vector<std::string>& parts, bool create) const;
 
     int fd_ = -1;
     MountedVolume volume_;

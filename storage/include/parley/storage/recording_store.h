@@ -35,9 +35,32 @@ struct Recording
     std::string directory;
     std::string error;
     std::vector<StoredTrack> tracks;
+
+    std::string composition = "pending"; ///< "pending", "composing", "done", "failed"
+    double composeProgress = 0;          ///< 0..1
+    int composeAttempts = 0;
+    std::string composeError;
+    std::optional<double> composeSeconds; ///< how long the composition took
+    std::string file;                     ///< the composed file, relative to the volume
+    std::optional<std::int64_t> durationMs;
+    std::optional<std::int64_t> sizeBytes;
+    std::string sha256; ///< of the composed file, lower-case hex
+    std::string integrity; ///< "", "ok", "mismatch", "missing": the last check's result
+    std::optional<std::int64_t> verifiedAt;
+    std::optional<int> retentionDays; ///< from the room; none means the server's setting
 };
 
-/// Recordings and their track files. Bound parameters only.
+/// A user a recording is shared with.
+struct RecordingShare
+{
+    std::int64_t userId = 0;
+    std::string username;
+    std::string grantedBy;
+    std::int64_t grantedAt = 0;
+};
+
+/// Recordings, their track files, their composed file and who they are shared with.
+/// Bound parameters only.
 class RecordingStore
 {
 public:
@@ -45,20 +68,58 @@ public:
 
     /// A new recording in state "recording"; its directory is its id. Returns it.
     Recording create(std::int64_t roomId, const std::string& roomTitle, std::optional<std::int64_t> ownerId,
-                     const std::string& startedBy, std::int64_t now);
+                     const std::string& startedBy, std::int64_t now, std::optional<int> retentionDays = {});
 
     /// Records the end: state "recorded" (or "failed" with `error` when nothing usable was
-    /// written), the stop time and the tracks, in one transaction.
+    /// written; its composition is then "failed" too), the stop time and the tracks, in one
+    /// transaction.
     void finish(std::int64_t id, std::int64_t now, const std::vector<StoredTrack>& tracks, const std::string& error);
 
     std::optional<Recording> find(std::int64_t id);
     std::vector<Recording> forRoom(std::int64_t roomId);
+    /// Every recording, newest first.
+    std::vector<Recording> all();
+    /// The recordings `userId` owns or that are shared with them, newest first.
+    std::vector<Recording> visibleTo(std::int64_t userId);
+    bool isSharedWith(std::int64_t id, std::int64_t userId);
 
     /// Recordings still "recording" (the server stopped during one): marked "recorded" with
     /// the error "interrupted"; returns how many. Called at start-up.
     int markInterrupted(std::int64_t now);
 
+    /// Recorded recordings whose composition is pending, or was running when the server
+    /// stopped, with fewer than `maxAttempts` attempts; oldest first.
+    std::vector<std::int64_t> compositionsToRun(int maxAttempts);
+    /// Composition starts: "composing", one more attempt, progress 0.
+    void beginComposition(std::int64_t id);
+    void setComposeProgress(std::int64_t id, double progress);
+    void finishComposition(std::int64_t id, const std::string& file, std::int64_t durationMs, std::int64_t sizeBytes,
+                           const std::string& sha256, double seconds);
+    /// The attempt was cut short (the server stops): pending again, not counted.
+    void cancelComposition(std::int64_t id);
+    /// The attempt failed: back to "pending" when `retry`, else "failed".
+    void failComposition(std::int64_t id, const std::string& error, bool retry);
+
+    /// Forgets the track files (they were removed once the composed file existed).
+    void removeTracks(std::int64_t id);
+
+    void setIntegrity(std::int64_t id, const std::string& result, std::int64_t now);
+
+    /// Recordings stopped more than their retention (own or `defaultDays`; 0 keeps forever)
+    /// before `now`.
+    std::vector<std::int64_t> expired(std::int64_t now, int defaultDays);
+
+    /// Shares `id` with `userId`; false if it was already.
+    bool share(std::int64_t id, std::int64_t userId, const std::string& grantedBy, std::int64_t now);
+    bool unshare(std::int64_t id, std::int64_t userId);
+    std::vector<RecordingShare> shares(std::int64_t id);
+
+    /// Removes the recording, its tracks and shares from the database.
+    void remove(std::int64_t id);
+
 private:
+    std::vector<Recording> findAll(const std::vector<std::int64_t>& ids);
+
     Database& database_;
 };
 

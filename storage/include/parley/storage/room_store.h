@@ -34,6 +34,8 @@ struct Room
     std::optional<std::int64_t> startsAt; ///< meetings only
     std::optional<std::int64_t> endsAt;   ///< meetings only
     std::int64_t createdAt = 0;
+    /// Days its recordings are kept; none means the server's recording.retention_days.
+    std::optional<int> recordingRetentionDays;
 };
 
 /// A per-participant access key. Only its hash is stored.

@@ -15,6 +15,7 @@ enum class VolumeFailure {
     LastKey,           ///< refusing to destroy the only keyslot (the data would be lost)
     Unsupported,       ///< no engine can run here (no device-mapper and no FUSE)
     SystemError,       ///< the system refused (permissions, missing tool, I/O error)
+    NotFound,          ///< a recording file that should be in the volume is not
 };
 
 class VolumeError : public std::runtime_error

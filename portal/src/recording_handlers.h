@@ -1,0 +1,91 @@
+#pragma once
+
+#include "api_handler.h"
+
+namespace parley::portal {
+
+// Who may do what with a recording (docs/recording.md): its room's owner and admins
+// everything; users it is shared with see and play it; auditors see its metadata (and the
+// audit log of who accessed it), its content only if it is shared with them. Anyone else
+// gets 403. Every view, download, share, unshare, delete and integrity check is audited,
+// refusals too.
+
+/// `GET /api/v1/recordings`: the recordings the caller may see, newest first.
+class RecordingsHandler : public ApiHandler
+{
+public:
+    using ApiHandler::ApiHandler;
+
+protected:
+    void handle(const ApiRequest& request, Poco::Net::HTTPServerResponse& response) override;
+};
+
+/// `/api/v1/recordings/{id}`: GET metadata; DELETE removes the files and the record.
+class RecordingHandler : public ApiHandler
+{
+public:
+    using ApiHandler::ApiHandler;
+
+protected:
+    void handle(const ApiRequest& request, Poco::Net::HTTPServerResponse& response) override;
+};
+
+/// `GET /api/v1/recordings/{id}/media` (inline, for the player) and `.../download`
+/// (attachment): the composed file, with single HTTP byte ranges (206, 416).
+class RecordingMediaHandler : public ApiHandler
+{
+public:
+    RecordingMediaHandler(const HandlerContext& context, bool download)
+        : ApiHandler(context), download_(download)
+    {}
+
+protected:
+    void handle(const ApiRequest& request, Poco::Net::HTTPServerResponse& response) override;
+
+private:
+    bool download_;
+};
+
+/// `POST /api/v1/recordings/{id}/shares` {username}: shares with a user (owner, admins).
+class RecordingSharesHandler : public ApiHandler
+{
+public:
+    using ApiHandler::ApiHandler;
+
+protected:
+    void handle(const ApiRequest& request, Poco::Net::HTTPServerResponse& response) override;
+};
+
+/// `DELETE /api/v1/recordings/{id}/shares/{user}`: takes a share back (owner, admins).
+class RecordingShareHandler : public ApiHandler
+{
+public:
+    using ApiHandler::ApiHandler;
+
+protected:
+    void handle(const ApiRequest& request, Poco::Net::HTTPServerResponse& response) override;
+};
+
+/// `POST /api/v1/recordings/{id}/verify`: checks the stored SHA-256 now (owner, admins,
+/// auditors).
+class RecordingVerifyHandler : public ApiHandler
+{
+public:
+    using ApiHandler::ApiHandler;
+
+protected:
+    void handle(const ApiRequest& request, Poco::Net::HTTPServerResponse& response) override;
+};
+
+/// `POST /api/v1/rooms/{id}/recording` {"action": "start"|"stop"}: for whoever may manage
+/// the room, while its meeting runs; participants are told as with the signaling messages.
+class RoomRecordingHandler : public ApiHandler
+{
+public:
+    using ApiHandler::ApiHandler;
+
+protected:
+    void handle(const ApiRequest& request, Poco::Net::HTTPServerResponse& response) override;
+};
+
+} // namespace parley::portal

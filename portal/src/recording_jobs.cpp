@@ -1,0 +1,89 @@
+#include "recording_jobs.h"
+
+#include "recording_library.h"
+
+#include <parley/storage/recording_store.h>
+
+#include <Poco/Logger.h>
+
+#include <utility>
+
+namespace parley::portal {
+
+namespace {
+
+Poco::Logger& logger()
+{
+    return Poco::Logger::get("portal.recording");
+}
+
+std::int64_t unixNow()
+{
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+} // namespace
+
+void RecordingJobs::start()
+{
+    thread_ = std::thread([this] { run(); });
+}
+
+RecordingJobs::~RecordingJobs()
+{
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable())
+        thread_.join();
+}
+
+void RecordingJobs::wake()
+{
+    {
+        std::lock_guard lock(mutex_);
+        woken_ = true;
+    }
+    wake_.notify_all();
+}
+
+void RecordingJobs::run()
+{
+    auto nextMaintenance = std::chrono::steady_clock::now();
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+        const bool compose = std::exchange(woken_, false);
+        const bool maintain = std::chrono::steady_clock::now() >= nextMaintenance;
+        lock.unlock();
+        try {
+            if (compose) {
+                for (const auto id : storage::RecordingStore(library_.database()).compositionsToRun(
+                         library_.settings().composeAttempts)) {
+                    if (stopping_)
+                        break;
+                    library_.compose(id, stopping_);
+                }
+            }
+            if (maintain) {
+                const auto now = unixNow();
+                if (const int removed = library_.applyRetention(now))
+                    logger().information("retention deleted %d recording(s)", removed);
+                library_.verifyDue(now);
+                nextMaintenance = std::chrono::steady_clock::now() + library_.settings().maintenanceInterval;
+            }
+        }
+        catch (const std::exception& e) {
+            logger().error("recording maintenance failed (will retry): %s", std::string(e.what()));
+        }
+        lock.lock();
+        // Compositions waiting for the volume get another look each round.
+        if (maintain)
+            woken_ = true;
+        wake_.wait_until(lock, nextMaintenance, [this] { return stopping_ || woken_; });
+    }
+}
+
+} // namespace parley::portal

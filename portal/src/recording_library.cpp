@@ -1,0 +1,250 @@
+#include "recording_library.h"
+
+#include "audit_details.h"
+
+#include <parley/recorder/recording_composer.h>
+#include <parley/storage/audit_log.h>
+#include <parley/storage/volume_error.h>
+
+#include <Poco/Crypto/DigestEngine.h>
+#include <Poco/Logger.h>
+
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace parley::portal {
+
+namespace {
+
+Poco::Logger& logger()
+{
+    return Poco::Logger::get("portal.recording");
+}
+
+std::int64_t unixNow()
+{
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+std::string target(const storage::Recording& recording)
+{
+    return "recording:" + std::to_string(recording.id);
+}
+
+} // namespace
+
+std::string sha256OfFile(int fd)
+{
+    Poco::Crypto::DigestEngine digest("SHA256");
+    std::array<char, 256 * 1024> buffer{};
+    off_t offset = 0;
+    for (;;) {
+        const ssize_t got = ::pread(fd, buffer.data(), buffer.size(), offset);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0)
+            throw std::runtime_error(std::string("cannot read the recording: ") + std::strerror(errno));
+        if (got == 0)
+            break;
+        digest.update(buffer.data(), static_cast<std::size_t>(got));
+        offset += got;
+    }
+    return Poco::DigestEngine::digestToHex(digest.digest());
+}
+
+RecordingLibrary::RecordingLibrary(storage::Database& database, storage::AuditLog& audit,
+                                   std::filesystem::path volume, RecordingSettings settings)
+    : database_(database), audit_(audit), volume_(std::move(volume)), settings_(settings)
+{}
+
+storage::RecordingDirectory RecordingLibrary::openVolume() const
+{
+    return storage::RecordingDirectory::open(volume_);
+}
+
+namespace {
+
+struct CompositionCancelled : std::runtime_error
+{
+    CompositionCancelled() : std::runtime_error("cancelled: the server is stopping") {}
+};
+
+} // namespace
+
+void RecordingLibrary::compose(std::int64_t id, const std::atomic<bool>& cancel)
+{
+    storage::RecordingStore store(database_);
+    const auto recording = store.find(id);
+    if (!recording)
+        return;
+    try {
+        openVolume();
+    }
+    catch (const storage::VolumeError& e) {
+        // Not an attempt: the job waits for the volume, with the tracks where they are.
+        logger().warning("recording %s waits to be composed: %s", std::to_string(id), std::string(e.what()));
+        return;
+    }
+    store.beginComposition(id);
+    const auto started = std::chrono::steady_clock::now();
+    const std::string partial = recording->directory + "/" + kComposedFile + ".partial";
+    const std::string final = recording->directory + "/" + kComposedFile;
+    try {
+        const auto volume = openVolume();
+        std::vector<storage::FileHandle> files;
+        std::vector<recorder::CompositionInput> inputs;
+        files.reserve(recording->tracks.size());
+        for (const auto& track : recording->tracks) {
+            if (track.frames <= 0)
+                continue;
+            files.push_back(volume.openFile(recording->directory + "/" + track.file));
+            inputs.push_back({files.back().get(), track.file,
+                              track.codec == "VP8" ? recorder::TrackCodec::Vp8 : recorder::TrackCodec::Opus,
+                              track.firstMs, track.lastMs});
+        }
+        // What a crash left of an earlier attempt goes first.
+        volume.removeFile(partial);
+        const auto output = volume.createFile(partial);
+        recorder::CompositionOptions options;
+        options.width = settings_.composeWidth;
+        options.height = settings_.composeHeight;
+        options.framesPerSecond = settings_.composeFramesPerSecond;
+        double lastStored = 0;
+        const auto result = recorder::composeRecording(inputs, output.get(), options, [&](double done) {
+            if (cancel)
+                throw CompositionCancelled();
+            if (done - lastStored >= 0.05 || done >= 1.0) {
+                lastStored = done;
+                store.setComposeProgress(id, done);
+            }
+        });
+        const std::string digest = sha256OfFile(output.get());
+        struct stat status{};
+        ::fstat(output.get(), &status);
+        volume.renameFile(partial, final);
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        store.finishComposition(id, final, result.durationMs, status.st_size, digest, seconds);
+        logger().information("recording %s composed: %s tracks, %.1f s in %.1f s (%.1fx real time), %s bytes",
+                             std::to_string(id), std::to_string(inputs.size()), result.durationMs / 1000.0, seconds,
+                             seconds > 0 ? result.durationMs / 1000.0 / seconds : 0.0,
+                             std::to_string(status.st_size));
+        if (!settings_.keepTracks) {
+            for (const auto& track : recording->tracks)
+                volume.removeFile(recording->directory + "/" + track.file);
+            store.removeTracks(id);
+        }
+    }
+    catch (const std::exception& e) {
+        if (dynamic_cast<const CompositionCancelled*>(&e)) {
+            store.cancelComposition(id);
+            logger().information("composing recording %s: stopped with the server, resumes at the next start",
+                                 std::to_string(id));
+        }
+        else {
+            const bool retry = recording->composeAttempts + 1 < settings_.composeAttempts;
+            store.failComposition(id, e.what(), retry);
+            logger().error("composing recording %s failed%s: %s", std::to_string(id),
+                           std::string(retry ? " (will retry)" : ""), std::string(e.what()));
+        }
+        try {
+            openVolume().removeFile(partial);
+        }
+        catch (const std::exception&) {
+            // The volume is gone; the next attempt removes the partial file.
+        }
+    }
+}
+
+std::string RecordingLibrary::verify(const storage::Recording& recording, const RecordingActor& actor)
+{
+    if (recording.composition != "done" || recording.file.empty())
+        return "";
+    const auto volume = openVolume();
+    std::string result;
+    std::string actual;
+    try {
+        const auto file = volume.openFile(recording.file);
+        actual = sha256OfFile(file.get());
+        result = actual == recording.sha256 ? "ok" : "mismatch";
+    }
+    catch (const storage::VolumeError& e) {
+        if (e.failure() != storage::VolumeFailure::NotFound)
+            throw;
+        result = "missing";
+    }
+    storage::RecordingStore(database_).setIntegrity(recording.id, result, unixNow());
+    AuditDetails details;
+    details.add("result", result).add("sha256", recording.sha256);
+    if (result == "mismatch")
+        details.add("actual", actual);
+    audit_.append({actor.name, actor.address, "recording.verify", target(recording),
+                   result == "ok" ? "success" : "failure", details.text()});
+    if (result != "ok")
+        logger().error("recording %s failed its integrity check: %s", std::to_string(recording.id), result);
+    return result;
+}
+
+void RecordingLibrary::remove(const storage::Recording& recording, const RecordingActor& actor,
+                              const std::string& reason)
+{
+    // Files first: a record without files can be deleted again, files without a record
+    // would be invisible.
+    const auto volume = openVolume();
+    volume.removeDirectory(recording.directory);
+    storage::RecordingStore(database_).remove(recording.id);
+    audit_.append({actor.name, actor.address, "recording.delete", target(recording), "success",
+                   AuditDetails()
+                       .add("room", recording.roomId)
+                       .add("title", recording.roomTitle)
+                       .add("startedAt", recording.startedAt)
+                       .add("reason", reason)
+                       .text()});
+}
+
+int RecordingLibrary::applyRetention(std::int64_t now)
+{
+    storage::RecordingStore store(database_);
+    int removed = 0;
+    for (const auto id : store.expired(now, settings_.retentionDays)) {
+        const auto recording = store.find(id);
+        if (!recording)
+            continue;
+        try {
+            remove(*recording, {"system", "local"}, "retention");
+            ++removed;
+        }
+        catch (const std::exception& e) {
+            logger().error("retention could not delete recording %s: %s", std::to_string(id), std::string(e.what()));
+        }
+    }
+    return removed;
+}
+
+int RecordingLibrary::verifyDue(std::int64_t now)
+{
+    if (settings_.integrityInterval.count() == 0)
+        return 0;
+    const auto interval = std::chrono::duration_cast<std::chrono::seconds>(settings_.integrityInterval).count();
+    int checked = 0;
+    for (const auto& recording : storage::RecordingStore(database_).all()) {
+        if (recording.composition != "done" || (recording.verifiedAt && now - *recording.verifiedAt < interval))
+            continue;
+        try {
+            verify(recording, {"system", "local"});
+            ++checked;
+        }
+        catch (const std::exception& e) {
+            logger().warning("integrity check of recording %s skipped: %s", std::to_string(recording.id),
+                             std::string(e.what()));
+            break; // the volume is not there; try again next time
+        }
+    }
+    return checked;
+}
+
+} // namespace parley::portal
