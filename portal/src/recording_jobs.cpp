@@ -6,6 +6,7 @@
 
 #include <Poco/Logger.h>
 
+#include <optional>
 #include <utility>
 
 namespace parley::portal {
@@ -16,6 +17,9 @@ Poco::Logger& logger()
 {
     return Poco::Logger::get("portal.recording");
 }
+
+// A failed composition is tried again after this (a full volume may have been cleared).
+constexpr auto kRetryDelay = std::chrono::seconds(30);
 
 std::int64_t unixNow()
 {
@@ -53,9 +57,13 @@ void RecordingJobs::wake()
 void RecordingJobs::run()
 {
     auto nextMaintenance = std::chrono::steady_clock::now();
+    std::optional<std::chrono::steady_clock::time_point> retryAt;
     std::unique_lock lock(mutex_);
     while (!stopping_) {
-        const bool compose = std::exchange(woken_, false);
+        const bool retryDue = retryAt && std::chrono::steady_clock::now() >= *retryAt;
+        if (retryDue)
+            retryAt.reset();
+        const bool compose = std::exchange(woken_, false) || retryDue;
         const bool maintain = std::chrono::steady_clock::now() >= nextMaintenance;
         lock.unlock();
         try {
@@ -64,7 +72,8 @@ void RecordingJobs::run()
                          library_.settings().composeAttempts)) {
                     if (stopping_)
                         break;
-                    library_.compose(id, stopping_);
+                    if (library_.compose(id, stopping_))
+                        retryAt = std::chrono::steady_clock::now() + kRetryDelay;
                 }
             }
             if (maintain) {
@@ -82,7 +91,8 @@ void RecordingJobs::run()
         // Compositions waiting for the volume get another look each round.
         if (maintain)
             woken_ = true;
-        wake_.wait_until(lock, nextMaintenance, [this] { return stopping_ || woken_; });
+        wake_.wait_until(lock, retryAt ? std::min(*retryAt, nextMaintenance) : nextMaintenance,
+                         [this] { return stopping_ || woken_; });
     }
 }
 

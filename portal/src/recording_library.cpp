@@ -76,19 +76,19 @@ struct CompositionCancelled : std::runtime_error
 
 } // namespace
 
-void RecordingLibrary::compose(std::int64_t id, const std::atomic<bool>& cancel)
+bool RecordingLibrary::compose(std::int64_t id, const std::atomic<bool>& cancel)
 {
     storage::RecordingStore store(database_);
     const auto recording = store.find(id);
     if (!recording)
-        return;
+        return false;
     try {
         openVolume();
     }
     catch (const storage::VolumeError& e) {
         // Not an attempt: the job waits for the volume, with the tracks where they are.
         logger().warning("recording %s waits to be composed: %s", std::to_string(id), std::string(e.what()));
-        return;
+        return false;
     }
     store.beginComposition(id);
     const auto started = std::chrono::steady_clock::now();
@@ -123,9 +123,11 @@ void RecordingLibrary::compose(std::int64_t id, const std::atomic<bool>& cancel)
                 store.setComposeProgress(id, done);
             }
         });
-        const std::string digest = sha256OfFile(output.get());
+        // Hashed from what the volume gives back, not from what was meant to be written.
+        const auto written = volume.openFile(partial);
+        const std::string digest = sha256OfFile(written.get());
         struct stat status{};
-        ::fstat(output.get(), &status);
+        ::fstat(written.get(), &status);
         volume.renameFile(partial, final);
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         store.finishComposition(id, final, result.durationMs, status.st_size, digest, seconds);
@@ -138,6 +140,7 @@ void RecordingLibrary::compose(std::int64_t id, const std::atomic<bool>& cancel)
                 volume.removeFile(recording->directory + "/" + track.file);
             store.removeTracks(id);
         }
+        return false;
     }
     catch (const std::exception& e) {
         if (dynamic_cast<const CompositionCancelled*>(&e)) {
@@ -157,6 +160,7 @@ void RecordingLibrary::compose(std::int64_t id, const std::atomic<bool>& cancel)
         catch (const std::exception&) {
             // The volume is gone; the next attempt removes the partial file.
         }
+        return store.find(id).value_or(storage::Recording{}).composition == "pending";
     }
 }
 

@@ -43,8 +43,8 @@ public:
     /// renamed into place, then its duration, size and SHA-256 stored; progress is stored as
     /// it goes. Failures are stored (retried while attempts remain) and logged, not thrown.
     /// When `cancel` becomes true the composition stops soon, is left pending and does not
-    /// count as an attempt.
-    void compose(std::int64_t id, const std::atomic<bool>& cancel);
+    /// count as an attempt. Returns true when it failed and should be tried again soon.
+    bool compose(std::int64_t id, const std::atomic<bool>& cancel);
 
     /// Hashes the composed file and compares with the stored SHA-256; stores and audits the
     /// result ("ok", "mismatch", "missing"). Throws VolumeError when the volume is not there

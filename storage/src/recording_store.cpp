@@ -45,9 +45,12 @@ void RecordingStore::finish(std::int64_t id, std::int64_t at, const std::vector<
     Poco::Int64 key = id, time = at;
     std::string state = tracks.empty() && !error.empty() ? "failed" : "recorded";
     std::string message = error;
-    std::string composition = state == "failed" ? "failed" : "pending";
-    session << "UPDATE recordings SET stopped_at = ?, state = ?, error = ?, composition = ? WHERE id = ?", use(time),
-        use(state), use(message), use(composition), use(key), now;
+    // Nothing to compose without tracks (nobody sent media while it ran).
+    std::string composition = tracks.empty() ? "failed" : "pending";
+    std::string composeError = tracks.empty() ? "no media was recorded" : "";
+    session << "UPDATE recordings SET stopped_at = ?, state = ?, error = ?, composition = ?, compose_error = ? "
+               "WHERE id = ?",
+        use(time), use(state), use(message), use(composition), use(composeError), use(key), now;
     for (const auto& track : tracks) {
         std::string file = track.file, trackId = track.trackId, label = track.label, codec = track.codec;
         Poco::Int64 first = track.firstMs, last = track.lastMs, frames = track.frames;

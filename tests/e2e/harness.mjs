@@ -74,12 +74,32 @@ export function api(port, method, target, body, session) {
   });
 }
 
+/** A GET whose body is kept as bytes (media); `headers` are added (e.g. Range). */
+export function fetchBytes(port, target, session, headers = {}) {
+  return new Promise((resolve, reject) => {
+    const all = { ...headers, Cookie: `__Host-parley_session=${session.token}` };
+    const request = https.request({ host: '127.0.0.1', port, method: 'GET', path: target, headers: all,
+      rejectUnauthorized: false }, (response) => {
+      const chunks = [];
+      response.on('data', (chunk) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode, headers: response.headers, body: Buffer.concat(chunks) }));
+    });
+    request.on('error', reject);
+    request.end();
+  });
+}
+
+/** Logs a user in; resolves with the session (cookie token and CSRF token). */
+export async function login(port, username, password) {
+  const response = await api(port, 'POST', '/api/v1/auth/login', { username, password });
+  assert.equal(response.status, 200, `login of ${username}`);
+  const token = /__Host-parley_session=([^;]+)/.exec(response.headers['set-cookie'].join(';'))[1];
+  return { token, csrf: response.body.csrfToken };
+}
+
 /** Logs "owner" in; returns the session and the owner's personal room, without a waiting room. */
 export async function ownerRoom(port) {
-  const login = await api(port, 'POST', '/api/v1/auth/login', { username: 'owner', password: 'owner-password' });
-  assert.equal(login.status, 200);
-  const token = /__Host-parley_session=([^;]+)/.exec(login.headers['set-cookie'].join(';'))[1];
-  const session = { token, csrf: login.body.csrfToken };
+  const session = await login(port, 'owner', 'owner-password');
   const room = (await api(port, 'GET', '/api/v1/rooms', null, session)).body.rooms[0];
   assert.equal((await api(port, 'PATCH', `/api/v1/rooms/${room.id}`, { waitingRoom: false }, session)).status, 200);
   return { session, room };

@@ -1,13 +1,17 @@
 // End to end: two headless Chromium participants (a Y4M picture and a WAV tone each) in a
 // meeting that the moderator records from the meeting page; the tracks land in an encrypted
 // recording volume (userspace engine, made with parleyctl) and are checked with ffprobe and
-// ffmpeg. Run by ctest, as root:
+// ffmpeg; the composed file is then fetched through the recordings API (whole, by range, by
+// someone it is shared with; refused to someone else), checked, and deleted. Run by ctest,
+// as root:
 //   node tests/e2e/recording.test.mjs <parleyd> <parleyctl>
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import assert from 'node:assert/strict';
-import { cleanups, log, sleep, waitFor, run, startServer, ownerRoom, participant as join, runTest } from './harness.mjs';
+import { api, cleanups, fetchBytes, log, login, sleep, waitFor, run, startServer, ownerRoom, participant as join,
+  runTest } from './harness.mjs';
 
 const [parleyd, parleyctl] = process.argv.slice(2);
 assert.ok(parleyd && parleyctl, 'usage: recording.test.mjs <parleyd> <parleyctl>');
@@ -57,8 +61,26 @@ function probe(file) {
   assert.equal(result.status, 0, result.output);
   return {
     codec: /codec_name=(\w+)/.exec(result.output)?.[1],
+    codecs: [...result.output.matchAll(/codec_name=(\w+)/g)].map((match) => match[1]),
     duration: Number(/duration=([\d.]+)/.exec(result.output)?.[1]),
   };
+}
+
+function meanVolume(file) {
+  const volume = run('ffmpeg', ['-i', file, '-af', 'volumedetect', '-f', 'null', '-']);
+  return Number(/mean_volume: (-?[\d.]+) dB/.exec(volume.output)?.[1]);
+}
+
+/** Every file below `directory` (not following links), skipping `except`. */
+function filesBelow(directory, except) {
+  const found = [];
+  for (const entry of readdirSync(directory, { withFileTypes: true })) {
+    const full = path.join(directory, entry.name);
+    if (full === except) continue;
+    if (entry.isDirectory()) found.push(...filesBelow(full, except));
+    else found.push(full);
+  }
+  return found;
 }
 
 async function main() {
@@ -108,8 +130,7 @@ async function main() {
     const decode = run('ffmpeg', ['-v', 'error', '-i', full, '-f', 'null', '-']);
     assert.equal(decode.output.trim(), '', `${file} decodes cleanly`);
     if (file.endsWith('-audio.webm')) {
-      const volume = run('ffmpeg', ['-i', full, '-af', 'volumedetect', '-f', 'null', '-']);
-      const mean = Number(/mean_volume: (-?[\d.]+) dB/.exec(volume.output)?.[1]);
+      const mean = meanVolume(full);
       log(file, 'mean volume', mean, 'dB');
       assert.ok(mean > -60, `${file} is not silent (${mean} dB; digital silence is -91)`);
     }
@@ -117,6 +138,107 @@ async function main() {
   // Recorder and router together, per recorded stream, during the recording.
   log(`parleyd CPU while recording: ${cpuUsed.toFixed(2)} s over ${RECORD_SECONDS} s for 4 streams =`,
     `${(100 * cpuUsed / RECORD_SECONDS / 4).toFixed(2)} % of a core per stream (router forwarding included)`);
+
+  // The composition job makes one playable file; the API reports its progress and result.
+  let recording;
+  await waitFor('the composed file', async () => {
+    const list = await api(port, 'GET', '/api/v1/recordings', null, session);
+    recording = list.body.recordings[0];
+    assert.notEqual(recording.composition.state, 'failed', JSON.stringify(recording.composition));
+    return recording.composition.state === 'done';
+  }, 120000).catch((error) => { throw new Error(`${error.message}: ${JSON.stringify(recording)}`); });
+  const seconds = recording.composition.seconds;
+  log(`composed ${recording.durationMs} ms in ${seconds.toFixed(2)} s =`,
+    `${(recording.durationMs / 1000 / seconds).toFixed(1)}x real time, ${recording.sizeBytes} bytes`);
+  assert.equal(recording.tracks.length, 4);
+  assert.equal(recording.owner, 'owner');
+
+  // Nothing of the recording outside the volume: no media or partial files in the server's
+  // data directory or anywhere else in the test's directory.
+  const outside = filesBelow(work, mountPoint).filter((file) => /\.(webm|mkv|partial|tmp)$/i.test(file));
+  assert.deepEqual(outside, [], 'recording files outside the volume');
+
+  // The whole file: a VP8 picture and Opus sound of the recorded length, the sound not
+  // silent, its SHA-256 the one stored, and the same bytes as the file in the volume.
+  const whole = await fetchBytes(port, `/api/v1/recordings/${recording.id}/download`, session);
+  assert.equal(whole.status, 200);
+  assert.equal(whole.headers['content-type'], 'video/webm');
+  assert.match(whole.headers['content-disposition'], /^attachment; filename="recording-\d+\.webm"$/);
+  assert.equal(whole.body.length, recording.sizeBytes);
+  assert.equal(createHash('sha256').update(whole.body).digest('hex'), recording.sha256);
+  const inVolume = path.join(mountPoint, String(recording.id), 'recording.webm');
+  assert.ok(readFileSync(inVolume).equals(whole.body), 'download = file in the volume');
+  const info = probe(inVolume);
+  log('composed file', info);
+  assert.deepEqual(info.codecs.sort(), ['opus', 'vp8']);
+  assert.ok(Math.abs(info.duration - RECORD_SECONDS) <= 1.5, `composed file lasts ${info.duration} s`);
+  assert.equal(run('ffmpeg', ['-v', 'error', '-i', inVolume, '-f', 'null', '-']).output.trim(), '');
+  const mean = meanVolume(inVolume);
+  log('composed mean volume', mean, 'dB');
+  assert.ok(mean > -60, `the composed sound is not silent (${mean} dB)`);
+
+  // The raw container holds none of it in clear: neither a slice of the composed file nor
+  // the Opus header every track file starts with.
+  const raw = readFileSync(container);
+  const middle = Math.floor(whole.body.length / 2);
+  assert.equal(raw.indexOf(whole.body.subarray(middle, middle + 64)), -1, 'composed bytes in clear in the container');
+  assert.equal(raw.indexOf(Buffer.from('OpusHead')), -1, 'a track header in clear in the container');
+
+  // Playback by range: 206 with exactly the bytes asked for.
+  const part = await fetchBytes(port, `/api/v1/recordings/${recording.id}/media`, session, { Range: 'bytes=1000-1999' });
+  assert.equal(part.status, 206);
+  assert.equal(part.headers['content-range'], `bytes 1000-1999/${whole.body.length}`);
+  assert.ok(part.body.equals(whole.body.subarray(1000, 2000)), 'range body');
+  const tail = await fetchBytes(port, `/api/v1/recordings/${recording.id}/media`, session, { Range: 'bytes=-500' });
+  assert.equal(tail.status, 206);
+  assert.ok(tail.body.equals(whole.body.subarray(whole.body.length - 500)), 'suffix range body');
+  const beyond = await fetchBytes(port, `/api/v1/recordings/${recording.id}/media`, session,
+    { Range: `bytes=${whole.body.length}-` });
+  assert.equal(beyond.status, 416);
+  assert.equal(beyond.headers['content-range'], `bytes */${whole.body.length}`);
+
+  // Another user without rights: 403 on metadata, playback and download, and nothing
+  // listed. Shared with them, they may play it (not delete it).
+  for (const name of ['mallory', 'carol']) {
+    const created = await api(port, 'POST', '/api/v1/users',
+      { username: name, password: `${name}-password`, role: 'user' }, session);
+    assert.equal(created.status, 201);
+  }
+  const mallory = await login(port, 'mallory', 'mallory-password');
+  for (const what of ['media', 'download']) {
+    const refused = await fetchBytes(port, `/api/v1/recordings/${recording.id}/${what}`, mallory, { Range: 'bytes=0-99' });
+    assert.equal(refused.status, 403, `${what} refused`);
+  }
+  assert.equal((await api(port, 'GET', `/api/v1/recordings/${recording.id}`, null, mallory)).status, 403);
+  assert.equal((await api(port, 'GET', '/api/v1/recordings', null, mallory)).body.recordings.length, 0);
+  const shared = await api(port, 'POST', `/api/v1/recordings/${recording.id}/shares`, { username: 'carol' }, session);
+  assert.equal(shared.status, 201);
+  const carol = await login(port, 'carol', 'carol-password');
+  const carolPart = await fetchBytes(port, `/api/v1/recordings/${recording.id}/media`, carol, { Range: 'bytes=0-99' });
+  assert.equal(carolPart.status, 206);
+  assert.ok(carolPart.body.equals(whole.body.subarray(0, 100)));
+  assert.equal((await api(port, 'DELETE', `/api/v1/recordings/${recording.id}`, null, carol)).status, 403);
+
+  // On demand integrity check.
+  const verified = await api(port, 'POST', `/api/v1/recordings/${recording.id}/verify`, null, session);
+  assert.equal(verified.status, 200);
+  assert.equal(verified.body.result, 'ok');
+
+  // Every access is on record: views, the download, the share, mallory's refusals.
+  const audit = async (query) => (await api(port, 'GET', `/api/v1/audit?${query}`, null, session)).body.entries;
+  assert.ok((await audit('action=recording.view&actor=owner')).length >= 3);
+  assert.equal((await audit('action=recording.download&actor=owner')).length, 1);
+  assert.equal((await audit('action=recording.view&actor=mallory&outcome=failure')).length, 1);
+  assert.equal((await audit('action=recording.download&actor=mallory&outcome=failure')).length, 1);
+  assert.equal((await audit('action=recording.share&actor=owner')).length, 1);
+  assert.equal((await audit('action=recording.view&actor=carol&outcome=success')).length, 1);
+
+  // Delete: the files go from the volume, the record from the API, and it is audited.
+  const recordingDirectory = path.dirname(inVolume);
+  assert.equal((await api(port, 'DELETE', `/api/v1/recordings/${recording.id}`, null, session)).status, 204);
+  assert.ok(!existsSync(recordingDirectory), 'recording directory removed');
+  assert.equal((await api(port, 'GET', `/api/v1/recordings/${recording.id}`, null, session)).status, 404);
+  assert.equal((await audit('action=recording.delete&actor=owner')).length, 1);
   log('PASS');
 }
 

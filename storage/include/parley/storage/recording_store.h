@@ -71,8 +71,8 @@ public:
                      const std::string& startedBy, std::int64_t now, std::optional<int> retentionDays = {});
 
     /// Records the end: state "recorded" (or "failed" with `error` when nothing usable was
-    /// written; its composition is then "failed" too), the stop time and the tracks, in one
-    /// transaction.
+    /// written), the stop time and the tracks, in one transaction. Its composition is then
+    /// "pending", or "failed" when there are no tracks.
     void finish(std::int64_t id, std::int64_t now, const std::vector<StoredTrack>& tracks, const std::string& error);
 
     std::optional<Recording> find(std::int64_t id);
