@@ -2,6 +2,11 @@
 // when the recording volume is not there.
 #include "signaling_fixture.h"
 
+#include <Poco/Data/SQLite/Connector.h>
+#include <Poco/Data/Session.h>
+
+#include <thread>
+
 using namespace parley::test;
 using Catch::Contains;
 
@@ -114,4 +119,141 @@ TEST_CASE("A moderator starts and stops recording; everyone is told, late joiner
     const auto locked = runParleyctl(volume.args + " volume lock");
     INFO(locked.output);
     CHECK(locked.exitCode == 0);
+}
+
+namespace {
+
+Poco::JSON::Object::Ptr recordingOf(ApiClient& client, std::int64_t id)
+{
+    const auto response = client.call("GET", "/api/v1/recordings/" + std::to_string(id));
+    REQUIRE(response.status == 200);
+    return json(response.body);
+}
+
+std::size_t listed(ApiClient& client)
+{
+    const auto response = client.call("GET", "/api/v1/recordings");
+    REQUIRE(response.status == 200);
+    return json(response.body)->getArray("recordings")->size();
+}
+
+/// Moves a recording's stop time `days` into the past, as if that long had gone by.
+void age(const std::filesystem::path& dataDir, std::int64_t id, int days)
+{
+    Poco::Data::SQLite::Connector::registerConnector();
+    Poco::Data::Session session("SQLite", (dataDir / "parley.db").string());
+    Poco::Int64 key = id, seconds = std::int64_t{days} * 86400;
+    session << "UPDATE recordings SET stopped_at = stopped_at - ? WHERE id = ?", Poco::Data::Keywords::use(seconds),
+        Poco::Data::Keywords::use(key), Poco::Data::Keywords::now;
+}
+
+} // namespace
+
+TEST_CASE("Recordings over REST: started and stopped by the room's manager, seen only by those allowed, shared, "
+          "deleted, and removed by retention")
+{
+    UnlockedVolume volume;
+    SignalingServer server({"--set", "volume.mount_point=" + volume.mountPoint().string(), "--set",
+                            "recording.maintenance_interval_seconds=1"});
+    const auto room = personalRoom(server.owner, R"({"waitingRoom":false,"recordingRetentionDays":2})");
+    const std::string control = "/api/v1/rooms/" + std::to_string(room.id) + "/recording";
+    auto mallory = server.userWithRole("mallory", "user");
+    auto auditor = server.userWithRole("audrey", "auditor");
+    auto admin = server.admin();
+
+    const std::string roomPath = "/api/v1/rooms/" + std::to_string(room.id);
+    for (const auto* bad : {R"({"recordingRetentionDays":-1})", R"({"recordingRetentionDays":"2"})",
+                            R"({"recordingRetentionDays":1.5})", R"({"recordingRetentionDays":99999999999})"})
+        CHECK(errorCode(server.owner.call("PATCH", roomPath, bad)) == "invalid_request");
+    CHECK(json(server.owner.call("GET", roomPath).body)->getValue<int>("recordingRetentionDays") == 2);
+
+    // No meeting running: nothing to record.
+    CHECK(errorCode(server.owner.call("POST", control, R"({"action":"start"})")) == "meeting_not_running");
+    auto owner = server.ownerJoins(room);
+    // Someone who may not manage the room does not learn it exists.
+    CHECK(mallory.call("POST", control, R"({"action":"start"})").status == 404);
+    for (const auto* body : {R"({"action":"record"})", R"({"action":7})", R"({})", R"([])"})
+        CHECK(server.owner.call("POST", control, body).status == 400);
+
+    const auto started = server.owner.call("POST", control, R"({"action":"start"})");
+    REQUIRE(started.status == 200);
+    const auto id = json(started.body)->getValue<std::int64_t>("recordingId");
+    REQUIRE(owner->expect("recording.started"));
+    CHECK(errorCode(server.owner.call("POST", control, R"({"action":"start"})")) == "already_recording");
+    REQUIRE(server.owner.call("POST", control, R"({"action":"stop"})").status == 200);
+    REQUIRE(owner->expect("recording.stopped"));
+    CHECK(errorCode(server.owner.call("POST", control, R"({"action":"stop"})")) == "not_recording");
+    CHECK(auditCount(admin, "action=recording.start&outcome=success&actor=owner") == 1);
+    CHECK(auditCount(admin, "action=recording.stop&outcome=success&actor=owner") == 1);
+
+    // Nobody sent media: stored, with nothing to compose, kept for the room's two days.
+    const auto stored = recordingOf(server.owner, id);
+    CHECK(stored->getValue<std::string>("state") == "recorded");
+    CHECK(stored->getObject("composition")->getValue<std::string>("state") == "failed");
+    CHECK(stored->getValue<int>("retentionDays") == 2);
+    CHECK(stored->has("expiresAt"));
+    CHECK_FALSE(stored->has("mediaUrl"));
+
+    // Who sees what: the owner and admins everything, an auditor the metadata, anyone else
+    // nothing (403, on record).
+    CHECK(listed(server.owner) == 1);
+    CHECK(listed(admin) == 1);
+    CHECK(listed(auditor) == 1);
+    CHECK(listed(mallory) == 0);
+    const auto path = "/api/v1/recordings/" + std::to_string(id);
+    CHECK(mallory.call("GET", path).status == 403);
+    CHECK(mallory.call("GET", path + "/media").status == 403);
+    CHECK(mallory.call("GET", path + "/download").status == 403);
+    CHECK(mallory.call("DELETE", path).status == 403);
+    CHECK(mallory.call("POST", path + "/shares", R"({"username":"mallory"})").status == 403);
+    CHECK(auditor.call("GET", path).status == 200);
+    CHECK(auditor.call("GET", path + "/media").status == 403);
+    CHECK(auditor.call("DELETE", path).status == 403);
+    CHECK(auditCount(admin, "action=recording.view&outcome=failure") == 2);
+    CHECK(auditCount(admin, "action=recording.delete&outcome=failure") == 2);
+    CHECK(server.owner.call("GET", "/api/v1/recordings/999999").status == 404);
+
+    // Shared with mallory: she sees it (not its shares) and may not delete it; taken back, not.
+    CHECK(server.owner.call("POST", path + "/shares", R"({"username":"nobody-here"})").status == 400);
+    const auto shared = server.owner.call("POST", path + "/shares", R"({"username":"mallory"})");
+    REQUIRE(shared.status == 201);
+    const auto shares = json(shared.body)->getArray("shares");
+    REQUIRE(shares->size() == 1);
+    CHECK(shares->getObject(0)->getValue<std::string>("username") == "mallory");
+    const auto seen = json(mallory.call("GET", path).body);
+    CHECK(seen->getObject("rights")->getValue<bool>("play"));
+    CHECK_FALSE(seen->has("shares"));
+    CHECK(listed(mallory) == 1);
+    CHECK(mallory.call("DELETE", path).status == 403);
+    const auto malloryId = shares->getObject(0)->getValue<std::int64_t>("userId");
+    CHECK(server.owner.call("DELETE", path + "/shares/" + std::to_string(malloryId)).status == 204);
+    CHECK(mallory.call("GET", path).status == 403);
+    CHECK(auditCount(admin, "action=recording.share&outcome=success") == 1);
+    CHECK(auditCount(admin, "action=recording.unshare&outcome=success") == 1);
+
+    // A second recording, deleted by its owner.
+    REQUIRE(server.owner.call("POST", control, R"({"action":"start"})").status == 200);
+    REQUIRE(server.owner.call("POST", control, R"({"action":"stop"})").status == 200);
+    const auto second = json(server.owner.call("GET", "/api/v1/recordings").body)
+                            ->getArray("recordings")->getObject(0)->getValue<std::int64_t>("id");
+    REQUIRE(second != id);
+    CHECK(server.owner.call("DELETE", "/api/v1/recordings/" + std::to_string(second)).status == 204);
+    CHECK(server.owner.call("GET", "/api/v1/recordings/" + std::to_string(second)).status == 404);
+    CHECK(auditCount(admin, "action=recording.delete&outcome=success&actor=owner") == 1);
+
+    // Retention: one day old is kept; three days old (the room keeps two) is deleted by the
+    // server, on record as the system's doing.
+    age(server.server().dataDir(), id, 1);
+    std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+    CHECK(listed(server.owner) == 1);
+    age(server.server().dataDir(), id, 2);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+    while (listed(server.owner) != 0 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    CHECK(listed(server.owner) == 0);
+    CHECK(auditCount(admin, "action=recording.delete&actor=system&outcome=success") == 1);
+    const auto entry = json(admin.call("GET", "/api/v1/audit?action=recording.delete&actor=system").body)
+                           ->getArray("entries")->getObject(0);
+    CHECK(entry->getObject("details")->getValue<std::string>("reason") == "retention");
+    CHECK(entry->getValue<std::string>("target") == "recording:" + std::to_string(id));
 }
