@@ -157,7 +157,11 @@ struct HttpsServer::Impl
           pinThrottle(meetingSettings.pinThrottle),
           recordingLibrary(database, audit, settings.recordingVolume, meetingSettings.recording),
           recordingJobs(recordingLibrary),
-          recordings(database, audit, media, settings.recordingVolume, [this] { recordingJobs.wake(); }),
+          recordings(database, audit, media, settings.recordingVolume, [this] { recordingJobs.wake(); },
+                     [this](std::int64_t roomId, const std::string& reason) {
+                         if (const auto live = registry.find(roomId))
+                             live->announceRecording(std::nullopt, "system", reason);
+                     }),
           signaling{rooms, registry, audit, pinThrottle, media, &recordings},
           services{database, audit, accounts, sessions, directory, rooms, registry, signalingHub, signaling,
                    recordingLibrary},

@@ -354,7 +354,7 @@ std::string LiveRoom::promote(const std::string& actor, const std::string& targe
     return {};
 }
 
-void LiveRoom::announceRecording(std::optional<std::int64_t> since, const std::string& by)
+void LiveRoom::announceRecording(std::optional<std::int64_t> since, const std::string& by, const std::string& reason)
 {
     std::lock_guard lock(mutex_);
     recordingSince_ = since;
@@ -362,6 +362,8 @@ void LiveRoom::announceRecording(std::optional<std::int64_t> since, const std::s
     if (since)
         update->set("since", *since);
     update->set("by", by);
+    if (!reason.empty())
+        update->set("reason", reason);
     broadcast(*update);
 }
 

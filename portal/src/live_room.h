@@ -76,7 +76,9 @@ public:
     void announceLocked(bool locked);
     /// Tells everyone a recording started (`since`, Unix seconds) or stopped (nullopt);
     /// participants who join later learn it from `joined`.
-    void announceRecording(std::optional<std::int64_t> since, const std::string& by);
+    /// `reason` says why the server stopped it on its own (the volume filled up, ...).
+    void announceRecording(std::optional<std::int64_t> since, const std::string& by,
+                           const std::string& reason = {});
     /// Ends the meeting for everyone, lobby included; the room is empty afterwards and
     /// refuses further entries. Returns the ids removed (to release their media).
     std::vector<std::string> endForAll(const std::string& reason);

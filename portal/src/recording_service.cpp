@@ -41,18 +41,64 @@ struct RecordingService::Active
 
 RecordingService::RecordingService(storage::Database& database, storage::AuditLog& audit,
                                    router::MediaRouter* media, std::filesystem::path volume,
-                                   std::function<void()> stopped)
-    : database_(database), audit_(audit), media_(media), volume_(std::move(volume)), stopped_(std::move(stopped))
+                                   std::function<void()> stopped, StoppedItself stoppedItself)
+    : database_(database), audit_(audit), media_(media), volume_(std::move(volume)), stopped_(std::move(stopped)),
+      stoppedItself_(std::move(stoppedItself))
 {
     // A recording the server was writing when it stopped ends there; its files are kept.
     const int interrupted = storage::RecordingStore(database_).markInterrupted(unixNow());
     if (interrupted > 0)
         logger().warning("%d recording(s) were interrupted by the last stop of the server", interrupted);
+    watchdog_ = std::thread([this] { watch(); });
 }
 
 RecordingService::~RecordingService()
 {
+    {
+        std::lock_guard lock(watchMutex_);
+        watchStopping_ = true;
+    }
+    watchWake_.notify_all();
+    watchdog_.join();
     stopAll("server stopping");
+}
+
+void RecordingService::watch()
+{
+    std::unique_lock lock(watchMutex_);
+    while (!watchWake_.wait_for(lock, std::chrono::seconds(1), [this] { return watchStopping_; })) {
+        std::vector<std::pair<std::int64_t, std::string>> failing;
+        {
+            std::lock_guard activeLock(mutex_);
+            for (const auto& [roomId, active] : active_) {
+                std::string reason = active->recorder->error();
+                if (reason.empty()) {
+                    try {
+                        const auto free = active->directory->freeBytes();
+                        if (free < kStopFreeBytes)
+                            reason = "the recording volume is full (" + std::to_string(free / (1024 * 1024)) +
+                                     " MiB left)";
+                    }
+                    catch (const std::exception& e) {
+                        reason = e.what();
+                    }
+                }
+                if (!reason.empty())
+                    failing.emplace_back(roomId, reason);
+            }
+        }
+        for (const auto& [roomId, reason] : failing) {
+            logger().error("stopping the recording of room %s: %s", std::to_string(roomId), reason);
+            try {
+                if (stop(roomId, reason) && stoppedItself_)
+                    stoppedItself_(roomId, reason);
+            }
+            catch (const std::exception& e) {
+                logger().error("could not stop the recording of room %s: %s", std::to_string(roomId),
+                               std::string(e.what()));
+            }
+        }
+    }
 }
 
 RecordingService::Started RecordingService::start(std::int64_t roomId, const std::string& roomTitle,

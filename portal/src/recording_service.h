@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -10,6 +11,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 namespace parley::router {
 class MediaRouter;
@@ -45,9 +47,19 @@ public:
     /// Refuses to start with less than this free on the volume.
     static constexpr std::uint64_t kMinimumFreeBytes = 64ull * 1024 * 1024;
 
-    /// `stopped` is called after each recording is stored (to start its composition).
+    /// Below this free space a running recording is stopped (with what it has), before the
+    /// file system fills and files are cut mid-frame.
+    static constexpr std::uint64_t kStopFreeBytes = 16ull * 1024 * 1024;
+
+    /// Called when the server stopped a recording on its own: room id and why.
+    using StoppedItself = std::function<void(std::int64_t roomId, const std::string& reason)>;
+
+    /// `stopped` is called after each recording is stored (to start its composition);
+    /// `stoppedItself` when a watchdog stopped one because the volume filled up, went away
+    /// or a file could not be written (checked every second).
     RecordingService(storage::Database& database, storage::AuditLog& audit, router::MediaRouter* media,
-                     std::filesystem::path volume, std::function<void()> stopped = {});
+                     std::filesystem::path volume, std::function<void()> stopped = {},
+                     StoppedItself stoppedItself = {});
     ~RecordingService();
     RecordingService(const RecordingService&) = delete;
     RecordingService& operator=(const RecordingService&) = delete;
@@ -76,14 +88,20 @@ public:
 
 private:
     struct Active;
+    void watch();
 
     storage::Database& database_;
     storage::AuditLog& audit_;
     router::MediaRouter* media_;
     std::filesystem::path volume_;
     std::function<void()> stopped_;
+    StoppedItself stoppedItself_;
     mutable std::mutex mutex_;
     std::map<std::int64_t, std::unique_ptr<Active>> active_;
+    std::mutex watchMutex_;
+    std::condition_variable watchWake_;
+    bool watchStopping_ = false;
+    std::thread watchdog_;
 };
 
 } // namespace parley::portal

@@ -121,7 +121,11 @@ s.on('participant.left', (m) => {
 s.on('lobby.updated', (m) => { state.waiting = m.waiting; refresh(); });
 s.on('room.updated', (m) => view.setRoomState(document.getElementById('meeting-title').textContent, m.locked));
 s.on('recording.started', () => view.setRecording(true));
-s.on('recording.stopped', () => view.setRecording(false));
+s.on('recording.stopped', (m) => {
+  view.setRecording(false);
+  // The server stopped it on its own (the volume filled up, ...): say why.
+  if (m.reason) view.moderationError(`Recording stopped: ${m.reason}`);
+});
 s.on('error', (m) => {
   // A recording that cannot start says why (the volume is locked or full, ...).
   if (m.request?.startsWith('recording.')) view.moderationError(m.message);

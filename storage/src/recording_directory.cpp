@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdexcept>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 #include <utility>
@@ -94,6 +95,15 @@ RecordingDirectory RecordingDirectory::open(const std::filesystem::path& mountPo
                           "the recording volume at " + mountPoint.string() + " changed while it was being opened");
     }
     return RecordingDirectory(fd, std::move(volume));
+}
+
+std::uint64_t RecordingDirectory::freeBytes() const
+{
+    struct statvfs space{};
+    if (::fstatvfs(fd_, &space) != 0)
+        throw VolumeError(VolumeFailure::SystemError,
+                          std::string("cannot read the free space of the recording volume: ") + std::strerror(errno));
+    return static_cast<std::uint64_t>(space.f_bavail) * space.f_frsize;
 }
 
 FileHandle RecordingDirectory::openParent(const std::vector<std::string>& parts, bool create) const

@@ -1,10 +1,12 @@
 // Starting and stopping a recording over signaling: who may, who is told, and what happens
 // when the recording volume is not there.
+#include "child_process.h"
 #include "signaling_fixture.h"
 
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/Session.h>
 
+#include <fstream>
 #include <thread>
 
 using namespace parley::test;
@@ -256,4 +258,133 @@ TEST_CASE("Recordings over REST: started and stopped by the room's manager, seen
                            ->getArray("entries")->getObject(0);
     CHECK(entry->getObject("details")->getValue<std::string>("reason") == "retention");
     CHECK(entry->getValue<std::string>("target") == "recording:" + std::to_string(id));
+}
+
+TEST_CASE("A recording stops itself when the volume fills up: everyone is told why, and it is on record")
+{
+    UnlockedVolume volume;
+    SignalingServer server({"--set", "volume.mount_point=" + volume.mountPoint().string()});
+    const auto room = personalRoom(server.owner, R"({"waitingRoom":false})");
+    auto owner = server.ownerJoins(room);
+    WsClient guest(server.port());
+    REQUIRE(codeOf(guest.join(guestJoin(room, "Gus"))) == "joined");
+    owner->sendText(R"({"type":"recording.start"})");
+    REQUIRE(owner->expect("recording.started"));
+    REQUIRE(guest.expect("recording.started"));
+
+    // Something else takes the space (as root, inside the volume).
+    const auto filler = volume.mountPoint() / "filler";
+    const auto space = std::filesystem::space(volume.mountPoint());
+    const auto fill = space.available - 8 * 1024 * 1024;
+    REQUIRE(shellOutput("fallocate -l " + std::to_string(fill) + " " + filler.string()).empty());
+
+    for (auto* client : {owner.get(), &guest}) {
+        const auto stopped = client->expect("recording.stopped", std::chrono::seconds(10));
+        REQUIRE(stopped);
+        CHECK(stopped->getValue<std::string>("by") == "system");
+        CHECK_THAT(stopped->getValue<std::string>("reason"), Contains("volume is full"));
+    }
+    auto admin = server.admin();
+    CHECK(auditCount(admin, "action=recording.stop&actor=system&outcome=success") == 1);
+    // Stored with what it has, not running any more: a new start is refused for the same
+    // reason, with nothing started.
+    const auto list = json(server.owner.call("GET", "/api/v1/recordings").body)->getArray("recordings");
+    REQUIRE(list->size() == 1);
+    CHECK(list->getObject(0)->getValue<std::string>("state") == "recorded");
+    owner->sendText(R"({"type":"recording.start"})");
+    const auto refused = owner->expect("error");
+    REQUIRE(refused);
+    CHECK(refused->getValue<std::string>("code") == "recording_unavailable");
+    CHECK_THAT(refused->getValue<std::string>("message"), Contains("full"));
+    std::filesystem::remove(filler);
+}
+
+TEST_CASE("A composition cut short by a restart is done at the next start; a failing one keeps its tracks")
+{
+    UnlockedVolume volume;
+    const auto mount = volume.mountPoint();
+    // Recording 7: a camera and a microphone for 3 s, and the partial file a composition
+    // killed with the server left behind. Recording 8: its camera file is damaged.
+    std::filesystem::create_directories(mount / "7");
+    std::filesystem::create_directories(mount / "8");
+    const auto tone = "ffmpeg -v error -f lavfi -i sine=frequency=440:sample_rate=48000 -ac 2 -t 3 -c:a libopus ";
+    REQUIRE(shellOutput("ffmpeg -v error -f lavfi -i testsrc=size=320x240:rate=15 -t 3 -c:v libvpx -b:v 200k " +
+                        (mount / "7" / "1-p-video.webm").string())
+                .empty());
+    REQUIRE(shellOutput(tone + (mount / "7" / "0-p-audio.webm").string()).empty());
+    REQUIRE(shellOutput(tone + (mount / "8" / "1-q-audio.webm").string()).empty());
+    std::ofstream(mount / "7" / "recording.webm.partial") << "cut short";
+    std::ofstream(mount / "8" / "0-q-video.webm") << std::string(5000, 'x');
+
+    RunningServer server(
+        fastAccounts({"--set", "volume.mount_point=" + mount.string(), "--set", "recording.keep_tracks=false",
+                      "--set", "recording.compose_attempts=2"}),
+        [](const std::filesystem::path& dataDir) {
+            REQUIRE(runParleyctl(ctlArgs(dataDir) + " user create-admin admin", kAdminPassword).exitCode == 0);
+            Poco::Data::SQLite::Connector::registerConnector();
+            Poco::Data::Session session("SQLite", (dataDir / "parley.db").string());
+            session << "INSERT INTO recordings (id, room_id, room_title, started_by, started_at, stopped_at, state, "
+                       "directory, composition, compose_attempts) VALUES "
+                       "(7, 1, 'Consultation', 'admin', 1800000000, 1800000003, 'recorded', '7', 'composing', 1), "
+                       "(8, 1, 'Consultation', 'admin', 1800000100, 1800000103, 'recorded', '8', 'composing', 1)",
+                Poco::Data::Keywords::now;
+            session << "INSERT INTO recording_tracks (recording_id, file, track_id, label, codec, first_ms, last_ms, "
+                       "frames) VALUES (7, '0-p-audio.webm', 'p/0', 'audio', 'opus', 0, 2980, 150), "
+                       "(7, '1-p-video.webm', 'p/1', 'video', 'VP8', 0, 2933, 45), "
+                       "(8, '0-q-video.webm', 'q/0', 'video', 'VP8', 0, 2933, 45), "
+                       "(8, '1-q-audio.webm', 'q/1', 'audio', 'opus', 0, 2980, 150)",
+                Poco::Data::Keywords::now;
+        });
+    ApiClient admin(server.port());
+    REQUIRE(admin.login("admin", kAdminPassword).status == 200);
+    const auto compositionOf = [&admin](int id) {
+        return json(admin.call("GET", "/api/v1/recordings/" + std::to_string(id)).body);
+    };
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < deadline &&
+           (compositionOf(7)->getObject("composition")->getValue<std::string>("state") != "done" ||
+            compositionOf(8)->getObject("composition")->getValue<std::string>("state") != "failed"))
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+
+    const auto done = compositionOf(7);
+    INFO(server.process().output());
+    REQUIRE(done->getObject("composition")->getValue<std::string>("state") == "done");
+    CHECK(done->getObject("composition")->getValue<int>("attempts") == 2);
+    CHECK(done->getValue<std::int64_t>("durationMs") == Approx(3000).margin(150));
+    const auto composed = mount / "7" / "recording.webm";
+    CHECK(done->getValue<std::int64_t>("sizeBytes") == static_cast<std::int64_t>(std::filesystem::file_size(composed)));
+    CHECK(shellOutput("sha256sum " + composed.string()).substr(0, 64) == done->getValue<std::string>("sha256"));
+    CHECK(shellOutput("ffprobe -v error -show_entries stream=codec_name -of csv=p=0 " + composed.string()) ==
+          "vp8\nopus\n");
+    CHECK_FALSE(std::filesystem::exists(mount / "7" / "recording.webm.partial"));
+    // recording.keep_tracks=false: the track files went once the composed file was there.
+    CHECK_FALSE(std::filesystem::exists(mount / "7" / "0-p-audio.webm"));
+    CHECK_FALSE(std::filesystem::exists(mount / "7" / "1-p-video.webm"));
+    CHECK(done->getArray("tracks")->size() == 0);
+
+    // The damaged one failed for good (its attempts used up), saying which file; its
+    // tracks are all still there, nothing partial is.
+    const auto failed = compositionOf(8)->getObject("composition");
+    CHECK(failed->getValue<std::string>("state") == "failed");
+    CHECK_THAT(failed->getValue<std::string>("error"), Contains("0-q-video.webm"));
+    CHECK(std::filesystem::exists(mount / "8" / "0-q-video.webm"));
+    CHECK(std::filesystem::exists(mount / "8" / "1-q-audio.webm"));
+    CHECK_FALSE(std::filesystem::exists(mount / "8" / "recording.webm.partial"));
+
+    // Integrity on demand: a flipped byte in the composed file is found and on record.
+    REQUIRE(json(admin.call("POST", "/api/v1/recordings/7/verify").body)->getValue<std::string>("result") == "ok");
+    {
+        std::fstream file(composed, std::ios::in | std::ios::out | std::ios::binary);
+        const auto middle = static_cast<std::streamoff>(std::filesystem::file_size(composed) / 2);
+        file.seekg(middle);
+        const char byte = static_cast<char>(file.get());
+        file.seekp(middle);
+        file.put(static_cast<char>(~byte));
+    }
+    CHECK(json(admin.call("POST", "/api/v1/recordings/7/verify").body)->getValue<std::string>("result") == "mismatch");
+    CHECK(compositionOf(7)->getObject("integrity")->getValue<std::string>("result") == "mismatch");
+    CHECK(auditCount(admin, "action=recording.verify&outcome=failure") == 1);
+    std::filesystem::remove(composed);
+    CHECK(json(admin.call("POST", "/api/v1/recordings/7/verify").body)->getValue<std::string>("result") == "missing");
+    CHECK(admin.call("GET", "/api/v1/recordings/7/media").status == 404);
 }

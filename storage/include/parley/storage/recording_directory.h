@@ -45,6 +45,9 @@ public:
 
     const MountedVolume& volume() const { return volume_; }
 
+    /// Free space on the volume now, for the server's account.
+    std::uint64_t freeBytes() const;
+
     /// Creates the new file `relativePath` (mode 0600; its directories 0700 as needed) and
     /// returns it open for writing. Path parts may hold
     /// letters, digits, '.', '_' and '-' only, never "." or ".." (std::invalid_argument);
