@@ -118,6 +118,9 @@ std::unique_ptr<RequestRouter> makeRouter(const HandlerContext& context,
         return std::make_unique<StaticFileHandler>(context, webRoot);
     };
     router->add("/join/{link}", {"GET"}, Access::Public, page);
+    router->add("/recordings", {"GET"}, Access::Public, [context, webRoot = settings.webRoot] {
+        return std::make_unique<StaticFileHandler>(context, webRoot, "recordings.html");
+    });
     router->add("/static/{file}", {"GET"}, Access::Public, page);
     return router;
 }

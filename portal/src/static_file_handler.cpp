@@ -31,6 +31,8 @@ const std::map<std::string, WebFile>& files()
         {"signaling.js", {"signaling.js", "text/javascript; charset=utf-8"}},
         {"media.js", {"media.js", "text/javascript; charset=utf-8"}},
         {"view.js", {"view.js", "text/javascript; charset=utf-8"}},
+        {"recordings.html", {"recordings.html", "text/html; charset=utf-8"}},
+        {"recordings.js", {"recordings.js", "text/javascript; charset=utf-8"}},
     };
     return table;
 }
@@ -39,7 +41,7 @@ const std::map<std::string, WebFile>& files()
 
 void StaticFileHandler::handle(const ApiRequest& request, Poco::Net::HTTPServerResponse& response)
 {
-    const auto file = request.params.contains("file") ? request.params.at("file") : std::string("meeting.html");
+    const auto file = request.params.contains("file") ? request.params.at("file") : page_;
     const auto found = files().find(file);
     if (found == files().end())
         throw HttpError(Poco::Net::HTTPResponse::HTTP_NOT_FOUND, "not_found", "no such resource");

@@ -219,6 +219,19 @@ async function main() {
   assert.ok(carolPart.body.equals(whole.body.subarray(0, 100)));
   assert.equal((await api(port, 'DELETE', `/api/v1/recordings/${recording.id}`, null, carol)).status, 403);
 
+  // The recordings page plays it in the browser's own player (which asks by range).
+  const library = await alice.page.context().newPage();
+  await library.goto(`${base}/recordings`);
+  await library.waitForSelector(`tr[data-id="${recording.id}"] button[data-action="play"]`, { timeout: 10000 });
+  await library.click(`tr[data-id="${recording.id}"] button[data-action="play"]`);
+  await library.evaluate(() => document.getElementById('player').play());
+  await library.waitForFunction(() => {
+    const player = document.getElementById('player');
+    return player.videoWidth === 1280 && player.currentTime > 1;
+  }, null, { timeout: 15000 });
+  log('the recordings page plays the composed file');
+  await library.close();
+
   // On demand integrity check.
   const verified = await api(port, 'POST', `/api/v1/recordings/${recording.id}/verify`, null, session);
   assert.equal(verified.status, 200);
@@ -226,7 +239,7 @@ async function main() {
 
   // Every access is on record: views, the download, the share, mallory's refusals.
   const audit = async (query) => (await api(port, 'GET', `/api/v1/audit?${query}`, null, session)).body.entries;
-  assert.ok((await audit('action=recording.view&actor=owner')).length >= 3);
+  assert.ok((await audit('action=recording.view&actor=owner')).length >= 4);
   assert.equal((await audit('action=recording.download&actor=owner')).length, 1);
   assert.equal((await audit('action=recording.view&actor=mallory&outcome=failure')).length, 1);
   assert.equal((await audit('action=recording.download&actor=mallory&outcome=failure')).length, 1);

@@ -1,0 +1,179 @@
+// The recordings page: sign in if needed, list what the user may see, play (HTTP range
+// requests by the browser's own player), download, share, check and delete.
+const $ = (id) => document.getElementById(id);
+let csrf = '';
+let shareTarget = null;
+let refreshTimer = null;
+
+async function call(method, path, body) {
+  const headers = {};
+  if (method !== 'GET') {
+    headers['Content-Type'] = 'application/json';
+    if (csrf) headers['X-CSRF-Token'] = csrf;
+  }
+  const response = await fetch(path, {
+    method, headers, credentials: 'same-origin',
+    body: method === 'GET' ? undefined : JSON.stringify(body ?? {}),
+  });
+  const text = await response.text();
+  const data = text ? JSON.parse(text) : null;
+  if (!response.ok) {
+    const error = new Error(data?.error?.message ?? `the server answered ${response.status}`);
+    error.status = response.status;
+    throw error;
+  }
+  return data;
+}
+
+function say(message) {
+  $('status').textContent = message;
+}
+
+const formatLength = (ms) => {
+  if (ms === undefined) return '';
+  const seconds = Math.round(ms / 1000);
+  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
+};
+
+const formatSize = (bytes) => (bytes === undefined ? '' : `${(bytes / 1e6).toFixed(1)} MB`);
+
+function stateText(recording) {
+  const composition = recording.composition;
+  if (recording.state === 'recording') return 'Recording';
+  if (composition.state === 'pending' || composition.state === 'composing')
+    return `Preparing (${Math.round(composition.progress * 100)} %)`;
+  if (composition.state === 'failed') return `Not playable: ${composition.error ?? 'composition failed'}`;
+  const integrity = recording.integrity.result;
+  if (integrity === 'mismatch' || integrity === 'missing') return `Damaged (${integrity})`;
+  return integrity === 'ok' ? 'Ready, checked' : 'Ready';
+}
+
+function button(label, handler, extraClass) {
+  const element = document.createElement('button');
+  element.type = 'button';
+  element.textContent = label;
+  if (extraClass) element.className = extraClass;
+  element.addEventListener('click', handler);
+  return element;
+}
+
+function actionsFor(recording) {
+  const cell = document.createElement('td');
+  const title = recording.roomTitle;
+  if (recording.mediaUrl) {
+    const play = button('Play', () => {
+      $('player-section').hidden = false;
+      $('player-title').textContent = `Playing: ${title}`;
+      $('player').src = recording.mediaUrl;
+      $('player').focus();
+    });
+    play.setAttribute('aria-label', `Play ${title}`);
+    play.dataset.action = 'play';
+    cell.append(play);
+    const download = document.createElement('a');
+    download.href = recording.downloadUrl;
+    download.textContent = 'Download';
+    download.setAttribute('download', '');
+    download.setAttribute('aria-label', `Download ${title}`);
+    cell.append(' ', download);
+  }
+  if (recording.rights.manage) {
+    const share = button('Share', () => {
+      shareTarget = recording;
+      $('share-username').value = '';
+      $('share-dialog').showModal();
+    });
+    share.setAttribute('aria-label', `Share ${title}`);
+    if (recording.composition.state === 'done') {
+      const verify = button('Check', async () => {
+        try {
+          const result = await call('POST', `/api/v1/recordings/${recording.id}/verify`);
+          say(result.result === 'ok' ? `${title}: the file is intact.` : `${title}: the file is ${result.result}.`);
+        } catch (error) { say(error.message); }
+        await refresh();
+      });
+      verify.setAttribute('aria-label', `Check the integrity of ${title}`);
+      cell.append(' ', verify);
+    }
+    const remove = button('Delete', async () => {
+      if (!window.confirm(`Delete the recording of ${title}? This cannot be undone.`)) return;
+      try {
+        await call('DELETE', `/api/v1/recordings/${recording.id}`);
+        say(`Deleted the recording of ${title}.`);
+      } catch (error) { say(error.message); }
+      await refresh();
+    }, 'danger');
+    remove.setAttribute('aria-label', `Delete ${title}`);
+    cell.append(' ', share, ' ', remove);
+  }
+  return cell;
+}
+
+function render(recordings) {
+  const rows = $('recording-rows');
+  rows.replaceChildren();
+  for (const recording of recordings) {
+    const row = document.createElement('tr');
+    row.dataset.id = recording.id;
+    for (const text of [recording.roomTitle, new Date(recording.startedAt).toLocaleString(),
+      formatLength(recording.durationMs), formatSize(recording.sizeBytes), stateText(recording)]) {
+      const cell = document.createElement('td');
+      cell.textContent = text;
+      row.append(cell);
+    }
+    row.append(actionsFor(recording));
+    rows.append(row);
+  }
+  $('empty').hidden = recordings.length > 0;
+  $('recordings').hidden = recordings.length === 0;
+}
+
+async function refresh() {
+  const { recordings } = await call('GET', '/api/v1/recordings');
+  render(recordings);
+  clearTimeout(refreshTimer);
+  // While something is being prepared, follow its progress.
+  if (recordings.some((r) => r.state === 'recording' || ['pending', 'composing'].includes(r.composition.state)))
+    refreshTimer = setTimeout(() => refresh().catch((error) => say(error.message)), 3000);
+}
+
+async function showLibrary() {
+  $('sign-in').hidden = true;
+  $('library').hidden = false;
+  await refresh();
+}
+
+$('sign-in-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  $('sign-in-error').textContent = '';
+  try {
+    const session = await call('POST', '/api/v1/auth/login',
+      { username: $('username').value, password: $('password').value });
+    csrf = session.csrfToken;
+    $('password').value = '';
+    await showLibrary();
+  } catch (error) {
+    $('sign-in-error').textContent = error.status === 401 ? 'The user name or password is wrong.' : error.message;
+  }
+});
+
+$('share-cancel').addEventListener('click', () => $('share-dialog').close());
+$('share-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const target = shareTarget;
+  $('share-dialog').close();
+  try {
+    await call('POST', `/api/v1/recordings/${target.id}/shares`, { username: $('share-username').value });
+    say(`Shared ${target.roomTitle} with ${$('share-username').value}.`);
+  } catch (error) { say(error.message); }
+  await refresh();
+});
+
+try {
+  const session = await call('GET', '/api/v1/auth/session');
+  csrf = session.csrfToken;
+  await showLibrary();
+} catch (error) {
+  if (error.status !== 401) say(error.message);
+  $('sign-in').hidden = false;
+}
