@@ -197,19 +197,25 @@ TEST_CASE("A denied address is refused even when it is also allowed")
     }
 }
 
-TEST_CASE("The meeting page is served with a strict Content-Security-Policy, and only its own files")
+TEST_CASE("The meeting and recordings pages are served with a strict Content-Security-Policy, and only their own "
+          "files")
 {
     ServerWithAdmin server;
-    const auto page = httpsRequest(server.port(), "GET", "/join/some-link-secret");
-    REQUIRE(page.status == 200);
-    CHECK(page.header("content-type").rfind("text/html", 0) == 0);
-    CHECK(page.body.find("/static/meeting.js") != std::string::npos);
-    CHECK(page.body.find("<script>") == std::string::npos); // no inline script
-    const auto csp = page.header("content-security-policy");
-    CHECK(csp.find("script-src 'self'") != std::string::npos);
-    CHECK(csp.find("unsafe-inline") == std::string::npos);
-    CHECK(csp.find("unsafe-eval") == std::string::npos);
-    CHECK(csp.find("frame-ancestors 'none'") != std::string::npos);
+    for (const auto& [path, script] : {std::pair{"/join/some-link-secret", "/static/meeting.js"},
+                                       std::pair{"/recordings", "/static/recordings.js"}}) {
+        INFO(path);
+        const auto page = httpsRequest(server.port(), "GET", path);
+        REQUIRE(page.status == 200);
+        CHECK(page.header("content-type").rfind("text/html", 0) == 0);
+        CHECK(page.body.find(script) != std::string::npos);
+        CHECK(page.body.find("<script>") == std::string::npos); // no inline script
+        const auto csp = page.header("content-security-policy");
+        CHECK(csp.find("script-src 'self'") != std::string::npos);
+        CHECK(csp.find("unsafe-inline") == std::string::npos);
+        CHECK(csp.find("unsafe-eval") == std::string::npos);
+        CHECK(csp.find("frame-ancestors 'none'") != std::string::npos);
+        CHECK(httpsRequest(server.port(), "GET", script).status == 200);
+    }
     const auto script = httpsRequest(server.port(), "GET", "/static/meeting.js");
     CHECK(script.status == 200);
     CHECK(script.header("content-type").rfind("text/javascript", 0) == 0);
