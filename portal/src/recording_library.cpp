@@ -104,7 +104,9 @@ bool RecordingLibrary::compose(std::int64_t id, const std::atomic<bool>& cancel)
                 continue;
             files.push_back(volume.openFile(recording->directory + "/" + track.file));
             inputs.push_back({files.back().get(), track.file,
-                              track.codec == "VP8" ? recorder::TrackCodec::Vp8 : recorder::TrackCodec::Opus,
+                              track.codec == "VP8"    ? recorder::TrackCodec::Vp8
+                              : track.codec == "H264" ? recorder::TrackCodec::H264
+                                                      : recorder::TrackCodec::Opus,
                               track.firstMs, track.lastMs});
         }
         // What a crash left of an earlier attempt goes first.

@@ -374,7 +374,7 @@ CompositionResult composeRecording(const std::vector<CompositionInput>& inputs, 
     std::vector<TrackSpan> spans;
     std::int64_t lastMs = 0;
     for (const auto& input : inputs) {
-        if (input.codec == TrackCodec::Vp8)
+        if (isVideo(input.codec))
             spans.push_back({input.firstMs, input.lastMs});
         lastMs = std::max(lastMs, input.lastMs);
     }
@@ -382,7 +382,7 @@ CompositionResult composeRecording(const std::vector<CompositionInput>& inputs, 
     std::vector<std::unique_ptr<VideoTrack>> video;
     std::vector<std::unique_ptr<AudioTrack>> audio;
     for (const auto& input : inputs) {
-        if (input.codec == TrackCodec::Vp8) {
+        if (isVideo(input.codec)) {
             const auto cell = layout.cells[static_cast<std::size_t>(layout.cellOfTrack[video.size()])];
             video.push_back(std::make_unique<VideoTrack>(input, cell));
         }

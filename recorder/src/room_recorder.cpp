@@ -2,7 +2,10 @@
 #include <parley/recorder/room_recorder.h>
 #include <parley/recorder/rtp_reorder_buffer.h>
 #include <parley/recorder/track_writer.h>
+#include <parley/recorder/h264_depacketizer.h>
 #include <parley/recorder/vp8_depacketizer.h>
+
+#include "h264_picture_size.h"
 #include <parley/router/rtp_packet.h>
 
 #include <Poco/Logger.h>
@@ -48,7 +51,10 @@ struct RoomRecorder::Track
     bool video = false;
     bool supported = false;
     RtpReorderBuffer reorder{256, 1500, 48};
-    Vp8FrameAssembler vp8;
+    TrackCodec codec = TrackCodec::Opus;
+    // Made for video tracks only (each holds a frame buffer).
+    std::optional<Vp8FrameAssembler> vp8;
+    std::optional<H264FrameAssembler> h264;
     MediaClock clock;
     std::optional<TrackWriter> writer;
     bool ended = false;    ///< no more packets are taken
@@ -130,7 +136,7 @@ void RoomRecorder::finishTrack(Track& track, std::int64_t now)
         track.writer.reset();
     }
     track.info.packetsLost = track.reorder.lost();
-    track.info.framesDropped = track.vp8.framesDropped();
+    track.info.framesDropped = track.vp8 ? track.vp8->framesDropped() : track.h264 ? track.h264->framesDropped() : 0;
     if (track.info.frames > 0)
         finished_.push_back(track.info);
 }
@@ -153,9 +159,18 @@ void RoomRecorder::handle(const router::TapEntry& entry)
         track->info.codec = codec;
         track->participant = id.substr(0, id.find('/'));
         track->video = label != "audio";
-        track->supported = (codec == "opus" && !track->video) || (codec == "VP8" && track->video);
+        track->supported = (codec == "opus" && !track->video) ||
+                           ((codec == "VP8" || codec == "H264") && track->video);
         if (!track->supported)
-            logger().warning("track %s (%s) is not recorded: only Opus and VP8 are", id, codec);
+            logger().warning("track %s (%s) is not recorded: only Opus, VP8 and H.264 are", id, codec);
+        else if (codec == "VP8") {
+            track->codec = TrackCodec::Vp8;
+            track->vp8.emplace();
+        }
+        else if (codec == "H264") {
+            track->codec = TrackCodec::H264;
+            track->h264.emplace();
+        }
         tracks_[entry.track] = std::move(track);
         return;
     }
@@ -181,6 +196,14 @@ void RoomRecorder::handle(const router::TapEntry& entry)
     track.reorder.push(entry.bytes(), view.sequence, [&](std::span<const std::uint8_t> packet, bool lost) {
         onRtp(track, packet, lost, entry.arrival);
     });
+}
+
+void RoomRecorder::requestKeyframeIfNeeded(Track& track, bool needed, std::int64_t arrival)
+{
+    if (needed && arrival - track.lastKeyframeRequest > 500000) {
+        track.lastKeyframeRequest = arrival;
+        requestKeyframe_(track.info.trackId);
+    }
 }
 
 std::int64_t RoomRecorder::timeline(Track& track, std::uint32_t rtpTimestamp, std::int64_t arrival)
@@ -210,18 +233,30 @@ void RoomRecorder::onRtp(Track& track, std::span<const std::uint8_t> packet, boo
     std::span<const std::uint8_t> frame;
     bool keyframe = true;
     int width = 0, height = 0;
-    if (track.video) {
-        const auto assembled = track.vp8.push(payload, view.timestamp, view.marker, lostBefore);
-        if (track.vp8.needsKeyframe() && arrival - track.lastKeyframeRequest > 500000) {
-            track.lastKeyframeRequest = arrival;
-            requestKeyframe_(track.info.trackId);
-        }
+    if (track.vp8) {
+        const auto assembled = track.vp8->push(payload, view.timestamp, view.marker, lostBefore);
+        requestKeyframeIfNeeded(track, track.vp8->needsKeyframe(), arrival);
         if (!assembled)
             return;
         frame = assembled->data;
         keyframe = assembled->keyframe;
         width = assembled->width;
         height = assembled->height;
+    }
+    else if (track.h264) {
+        const auto assembled = track.h264->push(payload, view.timestamp, view.marker, lostBefore);
+        requestKeyframeIfNeeded(track, track.h264->needsKeyframe(), arrival);
+        if (!assembled)
+            return;
+        frame = assembled->data;
+        keyframe = assembled->keyframe;
+        if (keyframe && !track.writer) {
+            const auto size = h264PictureSize(frame);
+            if (!size)
+                return; // an IDR whose SPS the parser cannot read: wait for the next
+            width = size->first;
+            height = size->second;
+        }
     }
     else
         frame = payload;
@@ -232,10 +267,10 @@ void RoomRecorder::onRtp(Track& track, std::span<const std::uint8_t> packet, boo
             if (track.video && !keyframe)
                 return;
             const std::string name = std::to_string(track.index) + "-" + fileSafe(track.info.trackId) + "-" +
-                                     track.info.label + ".webm";
+                                     track.info.label + (track.codec == TrackCodec::H264 ? ".mkv" : ".webm");
             track.info.file = name;
-            track.writer.emplace(createFile_(name), name, track.video ? TrackCodec::Vp8 : TrackCodec::Opus, width,
-                                 height);
+            track.writer.emplace(createFile_(name), name, track.codec, width, height,
+                                 track.h264 ? track.h264->parameterSets() : std::span<const std::uint8_t>{});
             track.info.firstMs = ms;
         }
         track.writer->write(frame, ms, keyframe);

@@ -42,17 +42,21 @@ struct TrackWriter::State
     }
 };
 
-TrackWriter::TrackWriter(int fd, std::string name, TrackCodec codec, int width, int height)
+TrackWriter::TrackWriter(int fd, std::string name, TrackCodec codec, int width, int height,
+                         std::span<const std::uint8_t> parameterSets)
     : state_(std::make_unique<State>()), name_(std::move(name))
 {
     state_->fd = fd;
     auto fail = [this](const std::string& what, int error) {
         throw std::runtime_error("cannot write recording track " + name_ + ": " + what + " (" + describe(error) + ")");
     };
-    if (codec == TrackCodec::Vp8 && (width <= 0 || height <= 0))
-        throw std::invalid_argument("a VP8 track needs the width and height of its first keyframe");
-    if (const int error = avformat_alloc_output_context2(&state_->format, nullptr, "webm", nullptr); error < 0)
-        fail("no WebM muxer", error);
+    if (isVideo(codec) && (width <= 0 || height <= 0))
+        throw std::invalid_argument("a video track needs the width and height of its first keyframe");
+    if (codec == TrackCodec::H264 && parameterSets.empty())
+        throw std::invalid_argument("an H.264 track needs its SPS and PPS");
+    const char* muxer = codec == TrackCodec::H264 ? "matroska" : "webm";
+    if (const int error = avformat_alloc_output_context2(&state_->format, nullptr, muxer, nullptr); error < 0)
+        fail(std::string("no ") + muxer + " muxer", error);
     state_->io = std::make_unique<FdIoContext>(fd, FdIoContext::Mode::Write);
     state_->format->pb = state_->io->get();
     state_->format->flags |= AVFMT_FLAG_CUSTOM_IO;
@@ -62,11 +66,21 @@ TrackWriter::TrackWriter(int fd, std::string name, TrackCodec codec, int width, 
         fail("out of memory", AVERROR(ENOMEM));
     stream->time_base = {1, 1000};
     AVCodecParameters* parameters = stream->codecpar;
-    if (codec == TrackCodec::Vp8) {
+    if (isVideo(codec)) {
         parameters->codec_type = AVMEDIA_TYPE_VIDEO;
-        parameters->codec_id = AV_CODEC_ID_VP8;
+        parameters->codec_id = codec == TrackCodec::Vp8 ? AV_CODEC_ID_VP8 : AV_CODEC_ID_H264;
         parameters->width = width;
         parameters->height = height;
+        if (codec == TrackCodec::H264) {
+            // Annex B parameter sets: the Matroska muxer turns them into the avcC header and
+            // each access unit into length-prefixed NAL units.
+            parameters->extradata =
+                static_cast<std::uint8_t*>(av_mallocz(parameterSets.size() + AV_INPUT_BUFFER_PADDING_SIZE));
+            if (!parameters->extradata)
+                fail("out of memory", AVERROR(ENOMEM));
+            std::memcpy(parameters->extradata, parameterSets.data(), parameterSets.size());
+            parameters->extradata_size = static_cast<int>(parameterSets.size());
+        }
     }
     else {
         parameters->codec_type = AVMEDIA_TYPE_AUDIO;

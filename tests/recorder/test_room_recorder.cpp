@@ -2,6 +2,7 @@
 // (RTP packets of real VP8 and Opus streams, reordered, duplicated, one lost; sender reports),
 // drained into per-track WebM files that ffprobe reads and ffmpeg decodes without an error.
 #include "child_process.h"
+#include "h264_stream.h"
 #include "temp_dir.h"
 
 #include <parley/recorder/room_recorder.h>
@@ -212,4 +213,40 @@ TEST_CASE("tracks the recorder cannot write are reported, and a full tap drops a
     const auto tracks = recorder.stop();
     CHECK(tracks.empty());
     CHECK(recorder.error() == "the volume is full");
+}
+
+TEST_CASE("a room's H.264 track is recorded from the tap into Matroska without transcoding", "[recorder]")
+{
+    TempDir dir;
+    const auto units = parley::test::encodedStream(dir);
+    auto tap = std::make_shared<router::MediaTap>(8192);
+    recorder::RoomRecorder recorder(
+        tap,
+        [&](const std::string& name) {
+            const int fd = ::open((dir / name).c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+            if (fd < 0)
+                throw std::runtime_error("cannot create " + name);
+            return fd;
+        },
+        [](const std::string&) {});
+    const std::int64_t start = nowMicros();
+    pushText(*tap, 0, "bob/1 video H264 90000", start);
+    std::uint16_t sequence = 7000;
+    for (std::size_t i = 0; i < units.size(); ++i) {
+        const auto timestamp = units[i].timestamp;
+        for (const auto& payload : parley::test::packetize(units[i]))
+            push(*tap, router::TapEntry::Kind::Rtp, 0,
+                 rtp(102, payload.marker, sequence++, timestamp, 3333, payload.payload),
+                 start + static_cast<std::int64_t>(i) * 66'667);
+    }
+    const auto tracks = recorder.stop();
+    CHECK(recorder.error().empty());
+    REQUIRE(tracks.size() == 1);
+    CHECK(tracks[0].codec == "H264");
+    CHECK(tracks[0].frames == 30);
+    CHECK(tracks[0].file.ends_with("-video.mkv"));
+    const auto path = (dir / tracks[0].file).string();
+    CHECK(shellOutput("ffprobe -v error -show_entries stream=codec_name,width,height -of csv=p=0 " + path) ==
+          "h264,320,240\n");
+    CHECK(shellOutput("ffmpeg -v error -i " + path + " -f null -").empty());
 }

@@ -19,7 +19,7 @@ struct RecordedTrack
 {
     std::string trackId;  ///< the router's "<participant>/<mid>"
     std::string label;    ///< audio, video or screen
-    std::string codec;    ///< "opus" or "VP8"
+    std::string codec;    ///< "opus", "VP8" or "H264"
     std::string file;     ///< relative to the recording directory
     std::int64_t firstMs = -1; ///< first frame, from the start of the recording
     std::int64_t lastMs = -1;
@@ -29,9 +29,9 @@ struct RecordedTrack
 };
 
 /// Records one room: drains the router's tap on a thread of its own, puts each track's
-/// packets back in order, depacketizes Opus and VP8 (no transcoding), places frames on a
+/// packets back in order, depacketizes Opus, VP8 and H.264 (no transcoding), places frames on a
 /// common timeline through RTCP sender reports, asks for a keyframe when video needs one,
-/// and writes one WebM file per track, each created by `createFile` (in production through
+/// and writes one WebM file (Matroska for H.264) per track, each created by `createFile` (in production through
 /// storage::RecordingDirectory, so only inside an unlocked recording volume). Tracks may come
 /// and go while it runs.
 class RoomRecorder
@@ -58,6 +58,7 @@ private:
     void run();
     void handle(const router::TapEntry& entry);
     void finishTrack(Track& track, std::int64_t now);
+    void requestKeyframeIfNeeded(Track& track, bool needed, std::int64_t arrival);
     void onRtp(Track& track, std::span<const std::uint8_t> packet, bool lostBefore, std::int64_t arrival);
     std::int64_t timeline(Track& track, std::uint32_t rtpTimestamp, std::int64_t arrival);
 

@@ -7,18 +7,26 @@
 
 namespace parley::recorder {
 
-enum class TrackCodec { Opus, Vp8 };
+enum class TrackCodec { Opus, Vp8, H264 };
 
-/// One recorded track written as it arrives, without transcoding, into a WebM (Matroska)
-/// file through libavformat: Opus audio (48 kHz, stereo as WebRTC declares it) or VP8 video.
+inline bool isVideo(TrackCodec codec)
+{
+    return codec != TrackCodec::Opus;
+}
+
+/// One recorded track written as it arrives, without transcoding, through libavformat:
+/// Opus audio (48 kHz, stereo as WebRTC declares it) or VP8 video into WebM, H.264 video
+/// (Annex B access units) into Matroska, which WebM does not allow it in.
 /// Writes to a descriptor the caller opened (in the recording volume); the descriptor is
 /// closed when the writer is. Errors throw std::runtime_error naming the file.
 class TrackWriter
 {
 public:
-    /// `name` is for messages only. For VP8, `width` and `height` come from the first
-    /// keyframe (a WebM video track needs them before the first frame).
-    TrackWriter(int fd, std::string name, TrackCodec codec, int width = 0, int height = 0);
+    /// `name` is for messages only. For video, `width` and `height` come from the first
+    /// keyframe (a video track needs them before the first frame); for H.264,
+    /// `parameterSets` are its SPS and PPS (Annex B) for the file's header.
+    TrackWriter(int fd, std::string name, TrackCodec codec, int width = 0, int height = 0,
+                std::span<const std::uint8_t> parameterSets = {});
     ~TrackWriter();
     TrackWriter(const TrackWriter&) = delete;
     TrackWriter& operator=(const TrackWriter&) = delete;
