@@ -115,6 +115,17 @@ void pushText(router::MediaTap& tap, std::uint16_t track, const std::string& tex
          {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()}, arrival);
 }
 
+/// The recorder's file factory for files in `dir`.
+recorder::RoomRecorder::FileFactory filesIn(const TempDir& dir)
+{
+    return [&dir](const std::string& name) {
+        const int fd = ::open((dir / name).c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0)
+            throw std::runtime_error("cannot create " + name);
+        return fd;
+    };
+}
+
 } // namespace
 
 TEST_CASE("a room's Opus and VP8 tracks are recorded from the tap into WebM files without transcoding", "[recorder]")
@@ -143,12 +154,7 @@ TEST_CASE("a room's Opus and VP8 tracks are recorded from the tap into WebM file
     std::vector<std::string> keyframeRequests;
     recorder::RoomRecorder recorder(
         tap,
-        [&](const std::string& name) {
-            const int fd = ::open((dir / name).c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-            if (fd < 0)
-                throw std::runtime_error("cannot create " + name);
-            return fd;
-        },
+        filesIn(dir),
         [&](const std::string& track) {
             std::lock_guard lock(requestsMutex);
             keyframeRequests.push_back(track);
@@ -222,12 +228,7 @@ TEST_CASE("a room's H.264 track is recorded from the tap into Matroska without t
     auto tap = std::make_shared<router::MediaTap>(8192);
     recorder::RoomRecorder recorder(
         tap,
-        [&](const std::string& name) {
-            const int fd = ::open((dir / name).c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-            if (fd < 0)
-                throw std::runtime_error("cannot create " + name);
-            return fd;
-        },
+        filesIn(dir),
         [](const std::string&) {});
     const std::int64_t start = nowMicros();
     pushText(*tap, 0, "bob/1 video H264 90000", start);

@@ -37,6 +37,18 @@ struct UnlockedVolume
     std::filesystem::path mountPoint() const { return dir / "recordings"; }
 };
 
+/// A running meeting with its owner and a guest Gus present, recordable into a fresh volume.
+struct RecordingMeeting
+{
+    UnlockedVolume volume;
+    SignalingServer server{{"--set", "volume.mount_point=" + volume.mountPoint().string()}};
+    RoomInfo room = personalRoom(server.owner, R"({"waitingRoom":false})");
+    std::unique_ptr<WsClient> owner = server.ownerJoins(room);
+    WsClient guest{server.port()};
+
+    RecordingMeeting() { REQUIRE(codeOf(guest.join(guestJoin(room, "Gus"))) == "joined"); }
+};
+
 Poco::JSON::Object::Ptr roomOf(const Poco::JSON::Object::Ptr& joined)
 {
     return joined->getObject("room");
@@ -76,12 +88,8 @@ TEST_CASE("Recording needs an unlocked volume: the moderator is told why, nothin
 
 TEST_CASE("A moderator starts and stops recording; everyone is told, late joiners see it, and the volume is let go")
 {
-    UnlockedVolume volume;
-    SignalingServer server({"--set", "volume.mount_point=" + volume.mountPoint().string()});
-    const auto room = personalRoom(server.owner, R"({"waitingRoom":false})");
-    auto owner = server.ownerJoins(room);
-    WsClient guest(server.port());
-    REQUIRE(codeOf(guest.join(guestJoin(room, "Gus"))) == "joined");
+    RecordingMeeting meeting;
+    auto& [volume, server, room, owner, guest] = meeting;
 
     owner->sendText(R"({"type":"recording.start"})");
     const auto started = owner->expect("recording.started");
@@ -262,12 +270,8 @@ TEST_CASE("Recordings over REST: started and stopped by the room's manager, seen
 
 TEST_CASE("A recording stops itself when the volume fills up: everyone is told why, and it is on record")
 {
-    UnlockedVolume volume;
-    SignalingServer server({"--set", "volume.mount_point=" + volume.mountPoint().string()});
-    const auto room = personalRoom(server.owner, R"({"waitingRoom":false})");
-    auto owner = server.ownerJoins(room);
-    WsClient guest(server.port());
-    REQUIRE(codeOf(guest.join(guestJoin(room, "Gus"))) == "joined");
+    RecordingMeeting meeting;
+    auto& [volume, server, room, owner, guest] = meeting;
     owner->sendText(R"({"type":"recording.start"})");
     REQUIRE(owner->expect("recording.started"));
     REQUIRE(guest.expect("recording.started"));
