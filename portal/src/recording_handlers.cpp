@@ -199,6 +199,9 @@ void RecordingHandler::handle(const ApiRequest& request, Poco::Net::HTTPServerRe
         const auto [recording, rights] = authorized(services(), request, &Rights::manage, "recording.delete");
         if (recording.state == "recording")
             throw HttpError(Status::HTTP_CONFLICT, "recording_in_progress", "stop the recording before deleting it");
+        if (recording.composition == "composing")
+            throw HttpError(Status::HTTP_CONFLICT, "recording_composing",
+                            "the playable file is being made; delete the recording when that is done");
         try {
             services().recordingLibrary.remove(recording, {request.actorName(), request.clientAddress}, "deleted");
         }
@@ -304,6 +307,8 @@ void RecordingSharesHandler::handle(const ApiRequest& request, Poco::Net::HTTPSe
     audit(services(), request, "recording.share", recording, true,
           AuditDetails().add("user", user->username).add("new", added));
     const auto updated = store.find(recording.id);
+    if (!updated)
+        throw HttpError(Status::HTTP_NOT_FOUND, "not_found", "no such recording"); // deleted meanwhile
     sendJson(response, added ? Status::HTTP_CREATED : Status::HTTP_OK, recordingJson(*updated, rights, services(), store));
 }
 

@@ -77,11 +77,12 @@ void RecordingJobs::run()
                 }
             }
             if (maintain) {
+                // Set first: a round that fails is retried next interval, not at once.
+                nextMaintenance = std::chrono::steady_clock::now() + library_.settings().maintenanceInterval;
                 const auto now = unixNow();
                 if (const int removed = library_.applyRetention(now))
                     logger().information("retention deleted %d recording(s)", removed);
                 library_.verifyDue(now);
-                nextMaintenance = std::chrono::steady_clock::now() + library_.settings().maintenanceInterval;
             }
         }
         catch (const std::exception& e) {

@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <regex>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -76,6 +77,38 @@ struct CompositionCancelled : std::runtime_error
 
 } // namespace
 
+namespace {
+
+recorder::TrackCodec codecOf(const std::string& codec)
+{
+    return codec == "VP8" ? recorder::TrackCodec::Vp8 : codec == "H264" ? recorder::TrackCodec::H264
+                                                                        : recorder::TrackCodec::Opus;
+}
+
+/// The track files of a recording the server was writing when it stopped: its tracks were
+/// never listed, but their files are in its directory ("<n>-<track>-<label>.webm|.mkv").
+std::vector<storage::StoredTrack> tracksOnDisk(const storage::RecordingDirectory& volume, const std::string& directory)
+{
+    static const std::regex name(R"(^\d+-[A-Za-z0-9_.-]+-(audio|video|screen)\.(webm|mkv)$)");
+    std::vector<storage::StoredTrack> tracks;
+    for (const auto& file : volume.listFiles(directory)) {
+        std::smatch match;
+        if (!std::regex_match(file, match, name))
+            continue;
+        storage::StoredTrack track;
+        track.file = file;
+        track.label = match[1];
+        track.codec = match[1] == "audio" ? "opus" : match[2] == "mkv" ? "H264" : "VP8";
+        track.firstMs = -1;
+        track.lastMs = -1; // read from the file by the composer
+        track.frames = 1;
+        tracks.push_back(track);
+    }
+    return tracks;
+}
+
+} // namespace
+
 bool RecordingLibrary::compose(std::int64_t id, const std::atomic<bool>& cancel)
 {
     storage::RecordingStore store(database_);
@@ -94,20 +127,19 @@ bool RecordingLibrary::compose(std::int64_t id, const std::atomic<bool>& cancel)
     const auto started = std::chrono::steady_clock::now();
     const std::string partial = recording->directory + "/" + kComposedFile + ".partial";
     const std::string final = recording->directory + "/" + kComposedFile;
+    std::vector<storage::StoredTrack> tracks = recording->tracks;
     try {
         const auto volume = openVolume();
+        if (tracks.empty() && recording->error == "interrupted")
+            tracks = tracksOnDisk(volume, recording->directory);
         std::vector<storage::FileHandle> files;
         std::vector<recorder::CompositionInput> inputs;
-        files.reserve(recording->tracks.size());
-        for (const auto& track : recording->tracks) {
+        files.reserve(tracks.size());
+        for (const auto& track : tracks) {
             if (track.frames <= 0)
                 continue;
             files.push_back(volume.openFile(recording->directory + "/" + track.file));
-            inputs.push_back({files.back().get(), track.file,
-                              track.codec == "VP8"    ? recorder::TrackCodec::Vp8
-                              : track.codec == "H264" ? recorder::TrackCodec::H264
-                                                      : recorder::TrackCodec::Opus,
-                              track.firstMs, track.lastMs});
+            inputs.push_back({files.back().get(), track.file, codecOf(track.codec), track.firstMs, track.lastMs});
         }
         // What a crash left of an earlier attempt goes first.
         volume.removeFile(partial);
@@ -116,6 +148,9 @@ bool RecordingLibrary::compose(std::int64_t id, const std::atomic<bool>& cancel)
         options.width = settings_.composeWidth;
         options.height = settings_.composeHeight;
         options.framesPerSecond = settings_.composeFramesPerSecond;
+        // No track is longer than the recording was (a sender's clock cannot say otherwise).
+        if (recording->stoppedAt && recording->error != "interrupted")
+            options.maxDurationMs = (*recording->stoppedAt - recording->startedAt + 2) * 1000;
         double lastStored = 0;
         const auto result = recorder::composeRecording(inputs, output.get(), options, [&](double done) {
             if (cancel)
@@ -137,33 +172,40 @@ bool RecordingLibrary::compose(std::int64_t id, const std::atomic<bool>& cancel)
                              std::to_string(id), std::to_string(inputs.size()), result.durationMs / 1000.0, seconds,
                              seconds > 0 ? result.durationMs / 1000.0 / seconds : 0.0,
                              std::to_string(status.st_size));
-        if (!settings_.keepTracks) {
-            for (const auto& track : recording->tracks)
-                volume.removeFile(recording->directory + "/" + track.file);
-            store.removeTracks(id);
-        }
-        return false;
     }
     catch (const std::exception& e) {
-        if (dynamic_cast<const CompositionCancelled*>(&e)) {
-            store.cancelComposition(id);
-            logger().information("composing recording %s: stopped with the server, resumes at the next start",
-                                 std::to_string(id));
-        }
-        else {
-            const bool retry = recording->composeAttempts + 1 < settings_.composeAttempts;
-            store.failComposition(id, e.what(), retry);
-            logger().error("composing recording %s failed%s: %s", std::to_string(id),
-                           std::string(retry ? " (will retry)" : ""), std::string(e.what()));
-        }
         try {
             openVolume().removeFile(partial);
         }
         catch (const std::exception&) {
             // The volume is gone; the next attempt removes the partial file.
         }
-        return store.find(id).value_or(storage::Recording{}).composition == "pending";
+        if (dynamic_cast<const CompositionCancelled*>(&e)) {
+            store.cancelComposition(id);
+            logger().information("composing recording %s: stopped with the server, resumes at the next start",
+                                 std::to_string(id));
+            return false;
+        }
+        const bool retry = recording->composeAttempts + 1 < settings_.composeAttempts;
+        store.failComposition(id, e.what(), retry);
+        logger().error("composing recording %s failed%s: %s", std::to_string(id),
+                       std::string(retry ? " (will retry)" : ""), std::string(e.what()));
+        return retry;
     }
+    // Done: the composed file is in place and on record; what follows cannot undo that.
+    if (!settings_.keepTracks) {
+        try {
+            const auto volume = openVolume();
+            for (const auto& track : tracks)
+                volume.removeFile(recording->directory + "/" + track.file);
+            store.removeTracks(id);
+        }
+        catch (const std::exception& e) {
+            logger().warning("recording %s: its track files could not all be removed: %s", std::to_string(id),
+                             std::string(e.what()));
+        }
+    }
+    return false;
 }
 
 std::string RecordingLibrary::verify(const storage::Recording& recording, const RecordingActor& actor)

@@ -61,6 +61,9 @@ std::int64_t seekFd(void* opaque, std::int64_t offset, int whence)
 
 FdIoContext::FdIoContext(int fd, Mode mode) : fd_(fd)
 {
+    // Reading starts at the beginning whoever read the descriptor before.
+    if (mode == Mode::Read)
+        ::lseek(fd, 0, SEEK_SET);
     auto* buffer = static_cast<std::uint8_t*>(av_malloc(kIoBufferSize));
     if (buffer)
         io_ = mode == Mode::Write ? avio_alloc_context(buffer, kIoBufferSize, 1, &fd_, nullptr, writeToFd, seekFd)

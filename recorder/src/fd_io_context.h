@@ -16,7 +16,7 @@ class FdIoContext
 public:
     enum class Mode { Read, Write };
 
-    /// Throws std::runtime_error when out of memory.
+    /// Throws std::runtime_error when out of memory. Reading starts at offset 0.
     FdIoContext(int fd, Mode mode);
     ~FdIoContext();
     FdIoContext(const FdIoContext&) = delete;

@@ -16,7 +16,10 @@ extern "C" {
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <deque>
+#include <limits>
 #include <memory>
 #include <stdexcept>
 #include <unistd.h>
@@ -139,6 +142,8 @@ class AudioTrack
 {
 public:
     explicit AudioTrack(const CompositionInput& input) : decoder_(input.fd, input.name) {}
+    /// Samples at or after `endSample` are never needed (the composition ends there).
+    void limit(std::int64_t endSample) { endSample_ = endSample; }
     ~AudioTrack() { swr_free(&resampler_); }
     AudioTrack(const AudioTrack&) = delete;
     AudioTrack& operator=(const AudioTrack&) = delete;
@@ -148,31 +153,43 @@ public:
     void mixInto(float* mix, std::int64_t start, int count)
     {
         const std::int64_t end = start + count;
-        while (!ended_ && bufferEnd() < end)
+        while (!ended_ && decodedUntil_ < end)
             decodeOne();
-        for (std::int64_t sample = std::max(start, bufferStart_); sample < std::min(end, bufferEnd()); ++sample) {
-            const auto from = static_cast<std::size_t>(sample - bufferStart_) * kChannels;
-            const auto to = static_cast<std::size_t>(sample - start) * kChannels;
-            mix[to] += buffer_[from];
-            mix[to + 1] += buffer_[from + 1];
+        for (const auto& chunk : chunks_) {
+            const std::int64_t chunkEnd = chunk.start + static_cast<std::int64_t>(chunk.samples.size() / kChannels);
+            for (std::int64_t sample = std::max(start, chunk.start); sample < std::min(end, chunkEnd); ++sample) {
+                const auto from = static_cast<std::size_t>(sample - chunk.start) * kChannels;
+                const auto to = static_cast<std::size_t>(sample - start) * kChannels;
+                mix[to] += chunk.samples[from];
+                mix[to + 1] += chunk.samples[from + 1];
+            }
         }
-        if (end > bufferStart_) {
-            const auto drop = static_cast<std::size_t>(std::min(end, bufferEnd()) - bufferStart_);
-            buffer_.erase(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(drop * kChannels));
-            bufferStart_ += static_cast<std::int64_t>(drop);
-        }
+        while (!chunks_.empty() &&
+               chunks_.front().start + static_cast<std::int64_t>(chunks_.front().samples.size() / kChannels) <= end)
+            chunks_.pop_front();
     }
 
     const TrackDecoder& decoder() const { return decoder_; }
 
 private:
-    std::int64_t bufferEnd() const { return bufferStart_ + static_cast<std::int64_t>(buffer_.size() / kChannels); }
+    /// Decoded samples from `start` on; between chunks is silence, never stored, so a gap
+    /// of any length (or a hostile timestamp jump) costs nothing.
+    struct Chunk
+    {
+        std::int64_t start = 0;
+        std::vector<float> samples; ///< interleaved stereo
+    };
 
     void decodeOne()
     {
         AVFrame* frame = decoder_.next();
         if (!frame) {
             ended_ = true;
+            return;
+        }
+        std::int64_t position = decoder_.frameMs() * (kSampleRate / 1000);
+        if (position >= endSample_) {
+            ended_ = true; // beyond the end of the composition
             return;
         }
         if (!resampler_) {
@@ -183,31 +200,34 @@ private:
                 fail("cannot convert the audio of a track");
         }
         const int room = swr_get_out_samples(resampler_, frame->nb_samples);
-        converted_.resize(static_cast<std::size_t>(std::max(room, 0)) * kChannels);
-        auto* out = reinterpret_cast<std::uint8_t*>(converted_.data());
+        Chunk chunk;
+        chunk.samples.resize(static_cast<std::size_t>(std::max(room, 0)) * kChannels);
+        auto* out = reinterpret_cast<std::uint8_t*>(chunk.samples.data());
         const int got = swr_convert(resampler_, &out, room, const_cast<const std::uint8_t**>(frame->extended_data),
                                     frame->nb_samples);
         if (got <= 0)
             return;
-        std::int64_t position = decoder_.frameMs() * (kSampleRate / 1000);
-        std::size_t skip = 0;
-        if (!started_) {
-            started_ = true;
-            bufferStart_ = position; // silence before the first sample
+        chunk.samples.resize(static_cast<std::size_t>(got) * kChannels);
+        if (started_ && std::abs(position - decodedUntil_) <= kAudioSlackSamples)
+            position = decodedUntil_; // contiguous
+        else if (started_ && position < decodedUntil_) {
+            // Overlaps what is already there: keep only the new part.
+            const auto skip = static_cast<std::size_t>(std::min<std::int64_t>(decodedUntil_ - position, got));
+            chunk.samples.erase(chunk.samples.begin(), chunk.samples.begin() + static_cast<std::ptrdiff_t>(skip * kChannels));
+            position += static_cast<std::int64_t>(skip);
         }
-        else if (position > bufferEnd() + kAudioSlackSamples)
-            buffer_.resize(buffer_.size() + static_cast<std::size_t>(position - bufferEnd()) * kChannels, 0.0f);
-        else if (position < bufferEnd() - kAudioSlackSamples)
-            skip = static_cast<std::size_t>(std::min<std::int64_t>(bufferEnd() - position, got));
-        buffer_.insert(buffer_.end(), converted_.begin() + static_cast<std::ptrdiff_t>(skip * kChannels),
-                       converted_.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(got) * kChannels));
+        started_ = true;
+        chunk.start = position;
+        decodedUntil_ = position + static_cast<std::int64_t>(chunk.samples.size() / kChannels);
+        if (!chunk.samples.empty())
+            chunks_.push_back(std::move(chunk));
     }
 
     TrackDecoder decoder_;
+    std::int64_t endSample_ = std::numeric_limits<std::int64_t>::max();
     SwrContext* resampler_ = nullptr;
-    std::vector<float> converted_;
-    std::vector<float> buffer_;
-    std::int64_t bufferStart_ = 0;
+    std::deque<Chunk> chunks_;
+    std::int64_t decodedUntil_ = 0;
     bool started_ = false;
     bool ended_ = false;
 };
@@ -218,6 +238,17 @@ struct CodecDeleter
 };
 using CodecPtr = std::unique_ptr<AVCodecContext, CodecDeleter>;
 
+struct FormatDeleter
+{
+    void operator()(AVFormatContext* format) const { avformat_free_context(format); }
+};
+
+struct PacketDeleter
+{
+    void operator()(AVPacket* packet) const { av_packet_free(&packet); }
+};
+using PacketPtr = std::unique_ptr<AVPacket, PacketDeleter>;
+
 /// The output file: muxer, encoders and their streams.
 class ComposedFile
 {
@@ -225,26 +256,22 @@ public:
     ComposedFile(int fd, const CompositionOptions& options, bool video, bool audio)
         : fd_(fd), io_(fd, FdIoContext::Mode::Write), packet_(av_packet_alloc())
     {
-        if (!packet_)
+        if (!packet_.get())
             fail("out of memory");
-        if (const int error = avformat_alloc_output_context2(&format_, nullptr, "webm", nullptr); error < 0)
+        AVFormatContext* format = nullptr;
+        if (const int error = avformat_alloc_output_context2(&format, nullptr, "webm", nullptr); error < 0)
             fail("no WebM muxer", error);
+        format_.reset(format);
         format_->pb = io_.get();
         format_->flags |= AVFMT_FLAG_CUSTOM_IO;
         if (video)
             openVideo(options);
         if (audio)
             openAudio(options);
-        if (const int error = avformat_write_header(format_, nullptr); error < 0)
+        if (const int error = avformat_write_header(format_.get(), nullptr); error < 0)
             fail("cannot write the header", error);
     }
 
-    ~ComposedFile()
-    {
-        av_packet_free(&packet_);
-        if (format_)
-            avformat_free_context(format_);
-    }
     ComposedFile(const ComposedFile&) = delete;
     ComposedFile& operator=(const ComposedFile&) = delete;
 
@@ -258,14 +285,14 @@ public:
         if (const int error = avcodec_send_frame(codec, frame); error < 0)
             fail("the encoder refused a frame", error);
         for (;;) {
-            const int received = avcodec_receive_packet(codec, packet_);
+            const int received = avcodec_receive_packet(codec, packet_.get());
             if (received == AVERROR(EAGAIN) || received == AVERROR_EOF)
                 return;
             if (received < 0)
                 fail("the encoder failed", received);
             packet_->stream_index = stream->index;
-            av_packet_rescale_ts(packet_, codec->time_base, stream->time_base);
-            if (const int error = av_interleaved_write_frame(format_, packet_); error < 0)
+            av_packet_rescale_ts(packet_.get(), codec->time_base, stream->time_base);
+            if (const int error = av_interleaved_write_frame(format_.get(), packet_.get()); error < 0)
                 fail("cannot write the composed file", error);
         }
     }
@@ -276,7 +303,7 @@ public:
             encode(video_.get(), nullptr);
         if (audio_)
             encode(audio_.get(), nullptr);
-        const int error = av_write_trailer(format_);
+        const int error = av_write_trailer(format_.get());
         avio_flush(io_.get());
         if (error < 0)
             fail("cannot finish the composed file", error);
@@ -289,7 +316,7 @@ private:
     {
         if (format_->oformat->flags & AVFMT_GLOBALHEADER)
             codec->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
-        AVStream* stream = avformat_new_stream(format_, nullptr);
+        AVStream* stream = avformat_new_stream(format_.get(), nullptr);
         if (!stream)
             fail("out of memory");
         stream->time_base = codec->time_base;
@@ -345,8 +372,8 @@ private:
 
     int fd_;
     FdIoContext io_;
-    AVFormatContext* format_ = nullptr;
-    AVPacket* packet_;
+    std::unique_ptr<AVFormatContext, FormatDeleter> format_;
+    PacketPtr packet_;
     CodecPtr video_;
     CodecPtr audio_;
     AVStream* videoStream_ = nullptr;
@@ -373,7 +400,16 @@ CompositionResult composeRecording(const std::vector<CompositionInput>& inputs, 
     CompositionResult result;
     std::vector<TrackSpan> spans;
     std::int64_t lastMs = 0;
-    for (const auto& input : inputs) {
+    for (const auto& given : inputs) {
+        auto input = given;
+        if (input.lastMs < 0) {
+            // Not known (the recorder was cut short): read from the file's packets.
+            const auto span = TrackDecoder(input.fd, input.name).packetSpan();
+            input.firstMs = span.firstMs;
+            input.lastMs = span.lastMs;
+        }
+        if (options.maxDurationMs > 0)
+            input.lastMs = std::min(input.lastMs, options.maxDurationMs);
         if (isVideo(input.codec))
             spans.push_back({input.firstMs, input.lastMs});
         lastMs = std::max(lastMs, input.lastMs);
@@ -388,6 +424,8 @@ CompositionResult composeRecording(const std::vector<CompositionInput>& inputs, 
         }
         else
             audio.push_back(std::make_unique<AudioTrack>(input));
+        if (progress)
+            progress(0.0); // a chance to cancel between opening slow files
     }
     if (video.empty() && audio.empty())
         fail("the recording has no tracks");
@@ -401,6 +439,8 @@ CompositionResult composeRecording(const std::vector<CompositionInput>& inputs, 
     const std::int64_t durationMs = lastMs + 1000 / fps;
     const std::int64_t frameCount = (durationMs * fps + 999) / 1000;
     const std::int64_t totalSamples = durationMs * (kSampleRate / 1000);
+    for (auto& track : audio)
+        track->limit(totalSamples);
 
     FramePtr canvas;
     if (file.video()) {
@@ -426,7 +466,8 @@ CompositionResult composeRecording(const std::vector<CompositionInput>& inputs, 
     }
 
     std::int64_t audioPosition = 0;
-    const std::int64_t progressEvery = std::max<std::int64_t>(1, frameCount / 100);
+    // Every second of output: often enough to cancel soon, whatever the length.
+    const std::int64_t progressEvery = fps;
     for (std::int64_t index = 0; index < frameCount; ++index) {
         const std::int64_t ms = index * 1000 / fps;
         if (canvas) {

@@ -252,8 +252,12 @@ void RoomRecorder::onRtp(Track& track, std::span<const std::uint8_t> packet, boo
         keyframe = assembled->keyframe;
         if (keyframe && !track.writer) {
             const auto size = h264PictureSize(frame);
-            if (!size)
-                return; // an IDR whose SPS the parser cannot read: wait for the next
+            if (!size) {
+                // An IDR whose SPS the parser cannot read: ask for the next (WebRTC
+                // senders send one only when asked).
+                requestKeyframeIfNeeded(track, true, arrival);
+                return;
+            }
             width = size->first;
             height = size->second;
         }

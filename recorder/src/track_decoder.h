@@ -19,7 +19,6 @@ class TrackDecoder
 public:
     /// Throws std::runtime_error naming the file when it is not a readable media file.
     TrackDecoder(int fd, std::string name);
-    ~TrackDecoder();
     TrackDecoder(const TrackDecoder&) = delete;
     TrackDecoder& operator=(const TrackDecoder&) = delete;
 
@@ -29,16 +28,34 @@ public:
     /// The last frame's time in milliseconds from the start of the recording.
     std::int64_t frameMs() const { return frameMs_; }
 
+    struct Span
+    {
+        std::int64_t firstMs = 0;
+        std::int64_t lastMs = 0;
+    };
+    /// Reads every packet (without decoding) for the times of the first and last; the
+    /// decoder is used up afterwards. {0, 0} for a file without packets.
+    Span packetSpan();
+
     std::uint64_t framesDecoded() const { return decoded_; }
     std::uint64_t errors() const { return errors_; }
 
 private:
     std::string name_;
     FdIoContext io_;
-    AVFormatContext* format_ = nullptr;
-    AVCodecContext* codec_ = nullptr;
-    AVPacket* packet_ = nullptr;
-    AVFrame* frame_ = nullptr;
+    // A member (not the destructor) frees them, so a constructor that throws half-way
+    // frees what it had made.
+    struct Handles
+    {
+        AVFormatContext* format = nullptr;
+        AVCodecContext* codec = nullptr;
+        AVPacket* packet = nullptr;
+        AVFrame* frame = nullptr;
+        Handles() = default;
+        Handles(const Handles&) = delete;
+        Handles& operator=(const Handles&) = delete;
+        ~Handles();
+    } h_;
     AVRational timeBase_{1, 1000};
     std::int64_t frameMs_ = 0;
     std::uint64_t decoded_ = 0;

@@ -1,6 +1,7 @@
 #include <parley/storage/recording_directory.h>
 #include <parley/storage/volume_error.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <dirent.h>
 #include <cstring>
@@ -182,6 +183,39 @@ bool RecordingDirectory::removeFile(const std::string& relativePath) const
             return false;
         throw;
     }
+}
+
+std::vector<std::string> RecordingDirectory::listFiles(const std::string& relativePath) const
+{
+    const auto parts = checkedParts(relativePath);
+    std::vector<std::string> names;
+    FileHandle parent(-1);
+    try {
+        parent = openParent(parts, false);
+    }
+    catch (const VolumeError& e) {
+        if (e.failure() == VolumeFailure::NotFound)
+            return names;
+        throw;
+    }
+    const int fd = ::openat(parent.get(), parts.back().c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return names;
+        throw VolumeError(VolumeFailure::SystemError,
+                          "cannot open " + relativePath + " in the recording volume: " + std::strerror(errno));
+    }
+    DIR* listing = ::fdopendir(fd); // owns fd from here
+    if (!listing) {
+        ::close(fd);
+        throw VolumeError(VolumeFailure::SystemError, "cannot list " + relativePath + ": " + std::strerror(errno));
+    }
+    while (const dirent* entry = ::readdir(listing))
+        if (entry->d_type == DT_REG)
+            names.emplace_back(entry->d_name);
+    ::closedir(listing);
+    std::sort(names.begin(), names.end());
+    return names;
 }
 
 bool RecordingDirectory::removeDirectory(const std::string& relativePath) const

@@ -258,7 +258,9 @@ std::vector<std::int64_t> RecordingStore::expired(std::int64_t at, int defaultDa
     Poco::Int64 time = at;
     int days = defaultDays;
     std::vector<std::int64_t> ids;
+    // Not while its playable file is being made: the composition would put it back.
     session << "SELECT id FROM recordings WHERE stopped_at IS NOT NULL AND state <> 'recording' AND "
+               "composition <> 'composing' AND "
                "COALESCE(retention_days, ?) > 0 AND stopped_at + COALESCE(retention_days, ?) * 86400 <= ? ORDER BY id",
         use(days), use(days), use(time), into(ids), now;
     return ids;

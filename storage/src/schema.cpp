@@ -182,6 +182,18 @@ const std::array<Migration, 5> kMigrations{{
          "  granted_at INTEGER NOT NULL,"
          "  PRIMARY KEY (recording_id, user_id))",
          "CREATE INDEX recording_shares_user ON recording_shares(user_id)",
+         // owner_id has no foreign key (migration 4) and user ids are reused: a deleted
+         // owner's recordings must not pass to the next account given that id. They are
+         // then the admins'.
+         "CREATE TRIGGER recordings_owner_deleted AFTER DELETE ON users BEGIN "
+         "  UPDATE recordings SET owner_id = NULL WHERE owner_id = OLD.id; END",
+         "UPDATE recordings SET owner_id = NULL WHERE owner_id IS NOT NULL AND "
+         "  owner_id NOT IN (SELECT id FROM users)",
+         // Recordings from before composition existed: those without tracks have nothing
+         // to compose.
+         "UPDATE recordings SET composition = 'failed', compose_error = 'no media was recorded' "
+         "  WHERE state = 'failed' OR (state = 'recorded' AND error <> 'interrupted' AND "
+         "  NOT EXISTS (SELECT 1 FROM recording_tracks WHERE recording_id = recordings.id))",
      }},
 }};
 

@@ -8,6 +8,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <fcntl.h>
 #include <fstream>
 #include <regex>
@@ -225,4 +226,34 @@ TEST_CASE("an unreadable track file fails the composition with its name; a trunc
     const auto info = shellOutput("ffprobe -v error -show_entries stream=codec_name -of default=nw=1 " + output);
     CHECK(info == "codec_name=vp8\n");
     CHECK(shellOutput("ffmpeg -v error -i " + output + " -f null -").empty());
+}
+
+TEST_CASE("a track's times cannot stretch the composition past the recording; unknown spans are read from the file",
+          "[recorder]")
+{
+    TempDir dir;
+    // A second's tone, and a sender whose clock jumped a day ahead for its second tone.
+    const auto tone = makeTone(dir, "tone.webm", 440, 0, 1);
+    const auto future = makeTone(dir, "future.webm", 880, 86400, 1);
+    const auto video = makeVideo(dir, "video.webm", "red", 0.5, 2);
+    OpenFile toneFile(tone), futureFile(future), videoFile(video);
+    const auto output = (dir.path() / "capped.webm").string();
+    CompositionOptions options;
+    options.maxDurationMs = 3000;
+    {
+        OpenFile out(output, O_WRONLY | O_CREAT | O_EXCL);
+        const auto started = std::chrono::steady_clock::now();
+        const auto result = composeRecording({{toneFile.fd, "tone", TrackCodec::Opus, -1, -1},
+                                              {futureFile.fd, "future", TrackCodec::Opus, 86'400'000, 86'400'980},
+                                              {videoFile.fd, "video", TrackCodec::Vp8, -1, -1}},
+                                             out.fd, options);
+        CHECK(result.durationMs == 3000 + 66); // the future track cut at the limit
+        CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(20));
+    }
+    const auto info = shellOutput("ffprobe -v error -show_entries format=duration -of default=nw=1 " + output);
+    CHECK(std::stod(info.substr(info.find('=') + 1)) == Approx(3.07).margin(0.1));
+    // The red picture (its span read from its file) starts at 0.5 s and ends at 2.43 s.
+    CHECK(colourAt(pictureAt(output, 0.2), 16, 9) == "black");
+    CHECK(colourAt(pictureAt(output, 1.0), 16, 9) == "red");
+    CHECK(colourAt(pictureAt(output, 3.0), 16, 9) == "black");
 }

@@ -311,12 +311,16 @@ TEST_CASE("A composition cut short by a restart is done at the next start; a fai
     // killed with the server left behind. Recording 8: its camera file is damaged.
     std::filesystem::create_directories(mount / "7");
     std::filesystem::create_directories(mount / "8");
+    // Recording 9: the server died while recording; its files were never listed.
+    std::filesystem::create_directories(mount / "9");
     const auto tone = "ffmpeg -v error -f lavfi -i sine=frequency=440:sample_rate=48000 -ac 2 -t 3 -c:a libopus ";
     REQUIRE(shellOutput("ffmpeg -v error -f lavfi -i testsrc=size=320x240:rate=15 -t 3 -c:v libvpx -b:v 200k " +
                         (mount / "7" / "1-p-video.webm").string())
                 .empty());
     REQUIRE(shellOutput(tone + (mount / "7" / "0-p-audio.webm").string()).empty());
     REQUIRE(shellOutput(tone + (mount / "8" / "1-q-audio.webm").string()).empty());
+    REQUIRE(shellOutput(tone + (mount / "9" / "0-r_0-audio.webm").string()).empty());
+    std::filesystem::copy_file(mount / "7" / "1-p-video.webm", mount / "9" / "1-r_1-video.webm");
     std::ofstream(mount / "7" / "recording.webm.partial") << "cut short";
     std::ofstream(mount / "8" / "0-q-video.webm") << std::string(5000, 'x');
 
@@ -331,6 +335,9 @@ TEST_CASE("A composition cut short by a restart is done at the next start; a fai
                        "directory, composition, compose_attempts) VALUES "
                        "(7, 1, 'Consultation', 'admin', 1800000000, 1800000003, 'recorded', '7', 'composing', 1), "
                        "(8, 1, 'Consultation', 'admin', 1800000100, 1800000103, 'recorded', '8', 'composing', 1)",
+                Poco::Data::Keywords::now;
+            session << "INSERT INTO recordings (id, room_id, room_title, started_by, started_at, state, directory) "
+                       "VALUES (9, 1, 'Consultation', 'admin', 1800000200, 'recording', '9')",
                 Poco::Data::Keywords::now;
             session << "INSERT INTO recording_tracks (recording_id, file, track_id, label, codec, first_ms, last_ms, "
                        "frames) VALUES (7, '0-p-audio.webm', 'p/0', 'audio', 'opus', 0, 2980, 150), "
@@ -347,7 +354,8 @@ TEST_CASE("A composition cut short by a restart is done at the next start; a fai
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (std::chrono::steady_clock::now() < deadline &&
            (compositionOf(7)->getObject("composition")->getValue<std::string>("state") != "done" ||
-            compositionOf(8)->getObject("composition")->getValue<std::string>("state") != "failed"))
+            compositionOf(8)->getObject("composition")->getValue<std::string>("state") != "failed" ||
+            compositionOf(9)->getObject("composition")->getValue<std::string>("state") != "done"))
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
 
     const auto done = compositionOf(7);
@@ -374,6 +382,14 @@ TEST_CASE("A composition cut short by a restart is done at the next start; a fai
     CHECK(std::filesystem::exists(mount / "8" / "0-q-video.webm"));
     CHECK(std::filesystem::exists(mount / "8" / "1-q-audio.webm"));
     CHECK_FALSE(std::filesystem::exists(mount / "8" / "recording.webm.partial"));
+
+    // The interrupted one: marked so at start, composed from the files it had written.
+    const auto interrupted = compositionOf(9);
+    CHECK(interrupted->getValue<std::string>("error") == "interrupted");
+    CHECK(interrupted->getObject("composition")->getValue<std::string>("state") == "done");
+    CHECK(interrupted->getValue<std::int64_t>("durationMs") == Approx(3000).margin(150));
+    CHECK(shellOutput("ffprobe -v error -show_entries stream=codec_name -of csv=p=0 " +
+                      (mount / "9" / "recording.webm").string()) == "vp8\nopus\n");
 
     // Integrity on demand: a flipped byte in the composed file is found and on record.
     REQUIRE(json(admin.call("POST", "/api/v1/recordings/7/verify").body)->getValue<std::string>("result") == "ok");

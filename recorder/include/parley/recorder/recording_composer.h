@@ -16,7 +16,7 @@ struct CompositionInput
     std::string name; ///< for messages
     TrackCodec codec = TrackCodec::Opus;
     std::int64_t firstMs = 0; ///< as recorded (the layout uses them before decoding)
-    std::int64_t lastMs = 0;
+    std::int64_t lastMs = 0;  ///< negative: not known, read from the file
 };
 
 struct CompositionOptions
@@ -26,6 +26,9 @@ struct CompositionOptions
     int framesPerSecond = 15;
     int videoBitrate = 1'200'000;
     int audioBitrate = 64'000;
+    /// Nothing after this is composed (0: no limit): the recording's own length, so a
+    /// sender's timestamps far in the future cannot make the job run for ever.
+    std::int64_t maxDurationMs = 0;
 };
 
 struct CompositionResult
@@ -42,8 +45,8 @@ struct CompositionResult
 /// video tracks on a grid over time (layoutTracks; a cell is black while its track has no
 /// picture) and Opus audio mixing every audio track at its place on the common timeline
 /// (gaps are silence). Memory stays bounded whatever the length: tracks are decoded
-/// side by side, one output frame at a time. `progress` gets the fraction done (0..1) now
-/// and then. Writes through `outputFd` (kept open by the caller; seeks to write the index).
+/// side by side, one output frame at a time. `progress` gets the fraction done (0..1) for
+/// every second of output; it may throw to cancel. Writes through `outputFd` (kept open by the caller; seeks to write the index).
 /// Throws std::runtime_error naming the file when an input cannot be read at all or the
 /// output cannot be written; a track whose file is unreadable from the start fails the job
 /// rather than silently missing from it.

@@ -63,6 +63,10 @@ public:
     /// syncs the directory: after a crash either the old or the new name is there, whole.
     void renameFile(const std::string& from, const std::string& to) const;
 
+    /// The names of the regular files in the directory `relativePath`, sorted; empty if it
+    /// is not there.
+    std::vector<std::string> listFiles(const std::string& relativePath) const;
+
     /// Removes the file `relativePath`; false if it was not there.
     bool removeFile(const std::string& relativePath) const;
 

@@ -106,7 +106,7 @@ public:
     void setIntegrity(std::int64_t id, const std::string& result, std::int64_t now);
 
     /// Recordings stopped more than their retention (own or `defaultDays`; 0 keeps forever)
-    /// before `now`.
+    /// before `now`, except those being composed.
     std::vector<std::int64_t> expired(std::int64_t now, int defaultDays);
 
     /// Shares `id` with `userId`; false if it was already.
