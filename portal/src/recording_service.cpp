@@ -2,6 +2,7 @@
 
 #include "audit_details.h"
 
+#include <parley/recorder/ffmpeg_log.h>
 #include <parley/recorder/room_recorder.h>
 #include <parley/router/media_router.h>
 #include <parley/router/media_tap.h>
@@ -45,6 +46,8 @@ RecordingService::RecordingService(storage::Database& database, storage::AuditLo
     : database_(database), audit_(audit), media_(media), volume_(std::move(volume)), stopped_(std::move(stopped)),
       stoppedItself_(std::move(stoppedItself))
 {
+    // FFmpeg's messages (writing and composing recordings) into the server's log.
+    recorder::routeFfmpegLogs();
     // A recording the server was writing when it stopped ends there; its files are kept.
     const int interrupted = storage::RecordingStore(database_).markInterrupted(unixNow());
     if (interrupted > 0)

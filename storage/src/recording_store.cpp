@@ -129,15 +129,6 @@ std::vector<Recording> RecordingStore::findAll(const std::vector<std::int64_t>& 
     return recordings;
 }
 
-std::vector<Recording> RecordingStore::forRoom(std::int64_t roomId)
-{
-    auto session = database_.session();
-    Poco::Int64 key = roomId;
-    std::vector<std::int64_t> ids;
-    session << "SELECT id FROM recordings WHERE room_id = ? ORDER BY id", use(key), into(ids), now;
-    return findAll(ids);
-}
-
 std::vector<Recording> RecordingStore::all()
 {
     auto session = database_.session();

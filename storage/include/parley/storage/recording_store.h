@@ -76,7 +76,6 @@ public:
     void finish(std::int64_t id, std::int64_t now, const std::vector<StoredTrack>& tracks, const std::string& error);
 
     std::optional<Recording> find(std::int64_t id);
-    std::vector<Recording> forRoom(std::int64_t roomId);
     /// Every recording, newest first.
     std::vector<Recording> all();
     /// The recordings `userId` owns or that are shared with them, newest first.
