@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <cstring>
 #include <fcntl.h>
+#include <optional>
 #include <stdexcept>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -185,84 +186,68 @@ bool RecordingDirectory::removeFile(const std::string& relativePath) const
     }
 }
 
-std::vector<std::string> RecordingDirectory::listFiles(const std::string& relativePath) const
+std::optional<RecordingDirectory::Listing> RecordingDirectory::list(const std::string& relativePath) const
 {
     const auto parts = checkedParts(relativePath);
-    std::vector<std::string> names;
-    FileHandle parent(-1);
+    Listing listing{FileHandle(-1), FileHandle(-1), parts.back(), {}};
     try {
-        parent = openParent(parts, false);
+        listing.parent = openParent(parts, false);
     }
     catch (const VolumeError& e) {
         if (e.failure() == VolumeFailure::NotFound)
-            return names;
+            return std::nullopt;
         throw;
     }
-    const int fd = ::openat(parent.get(), parts.back().c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) {
+    listing.directory = FileHandle(
+        ::openat(listing.parent.get(), parts.back().c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (listing.directory.get() < 0) {
         if (errno == ENOENT)
-            return names;
+            return std::nullopt;
         throw VolumeError(VolumeFailure::SystemError,
                           "cannot open " + relativePath + " in the recording volume: " + std::strerror(errno));
     }
-    DIR* listing = ::fdopendir(fd); // owns fd from here
-    if (!listing) {
-        ::close(fd);
+    // readdir on a duplicate, so the listing's own descriptor stays usable for unlinkat.
+    const int copy = ::dup(listing.directory.get());
+    DIR* stream = copy >= 0 ? ::fdopendir(copy) : nullptr;
+    if (!stream) {
+        if (copy >= 0)
+            ::close(copy);
         throw VolumeError(VolumeFailure::SystemError, "cannot list " + relativePath + ": " + std::strerror(errno));
     }
-    while (const dirent* entry = ::readdir(listing))
-        if (entry->d_type == DT_REG)
-            names.emplace_back(entry->d_name);
-    ::closedir(listing);
-    std::sort(names.begin(), names.end());
+    while (const dirent* entry = ::readdir(stream)) {
+        const std::string name = entry->d_name;
+        if (name != "." && name != "..")
+            listing.entries.push_back({name, entry->d_type == DT_REG});
+    }
+    ::closedir(stream);
+    std::sort(listing.entries.begin(), listing.entries.end(),
+              [](const Entry& a, const Entry& b) { return a.name < b.name; });
+    return listing;
+}
+
+std::vector<std::string> RecordingDirectory::listFiles(const std::string& relativePath) const
+{
+    std::vector<std::string> names;
+    if (const auto listing = list(relativePath))
+        for (const auto& entry : listing->entries)
+            if (entry.regularFile)
+                names.push_back(entry.name);
     return names;
 }
 
 bool RecordingDirectory::removeDirectory(const std::string& relativePath) const
 {
-    const auto parts = checkedParts(relativePath);
-    FileHandle parent(-1);
-    try {
-        parent = openParent(parts, false);
-    }
-    catch (const VolumeError& e) {
-        if (e.failure() == VolumeFailure::NotFound)
-            return false;
-        throw;
-    }
-    const int fd = ::openat(parent.get(), parts.back().c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOENT)
-            return false;
-        throw VolumeError(VolumeFailure::SystemError,
-                          "cannot open " + relativePath + " in the recording volume: " + std::strerror(errno));
-    }
-    DIR* listing = ::fdopendir(fd); // owns fd from here
-    if (!listing) {
-        ::close(fd);
-        throw VolumeError(VolumeFailure::SystemError, "cannot list " + relativePath + ": " + std::strerror(errno));
-    }
-    std::vector<std::string> names;
-    while (const dirent* entry = ::readdir(listing)) {
-        const std::string name = entry->d_name;
-        if (name != "." && name != "..")
-            names.push_back(name);
-    }
-    int failed = 0;
-    std::string failedName;
-    for (const auto& name : names)
-        if (::unlinkat(::dirfd(listing), name.c_str(), 0) != 0 && errno != ENOENT) {
-            failed = errno;
-            failedName = name;
-        }
-    ::closedir(listing);
-    if (failed)
-        throw VolumeError(VolumeFailure::SystemError, "cannot remove " + relativePath + "/" + failedName +
-                                                          " from the recording volume: " + std::strerror(failed));
-    if (::unlinkat(parent.get(), parts.back().c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT)
+    const auto listing = list(relativePath);
+    if (!listing)
+        return false;
+    for (const auto& entry : listing->entries)
+        if (::unlinkat(listing->directory.get(), entry.name.c_str(), 0) != 0 && errno != ENOENT)
+            throw VolumeError(VolumeFailure::SystemError, "cannot remove " + relativePath + "/" + entry.name +
+                                                              " from the recording volume: " + std::strerror(errno));
+    if (::unlinkat(listing->parent.get(), listing->name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT)
         throw VolumeError(VolumeFailure::SystemError,
                           "cannot remove " + relativePath + " from the recording volume: " + std::strerror(errno));
-    ::fsync(parent.get());
+    ::fsync(listing->parent.get());
     return true;
 }
 

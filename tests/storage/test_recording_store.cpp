@@ -1,25 +1,15 @@
-// Recordings in the database: ownership when accounts go, shares, retention, composition.
+// Recordings in the database: ownership when accounts go, retention, composition.
 #include <parley/storage/database.h>
 #include <parley/storage/recording_store.h>
 #include <parley/storage/user_store.h>
 
+#include "stored_user.h"
 #include "temp_dir.h"
 
 #include <catch2/catch.hpp>
 
 using namespace parley::storage;
-
-namespace {
-
-std::int64_t addUser(Database& database, const std::string& name)
-{
-    User user;
-    user.username = name;
-    user.displayName = name;
-    return UserStore(database).create(user).id;
-}
-
-} // namespace
+using parley::test::addUser;
 
 TEST_CASE("A deleted owner's recordings do not pass to the next account given the same id")
 {

@@ -2,6 +2,7 @@
 #include <parley/storage/room_store.h>
 #include <parley/storage/user_store.h>
 
+#include "stored_user.h"
 #include "temp_dir.h"
 
 #include <catch2/catch.hpp>
@@ -9,16 +10,9 @@
 #include <set>
 
 using namespace parley::storage;
+using parley::test::addUser;
 
 namespace {
-
-std::int64_t addUser(Database& database, const std::string& name)
-{
-    User user;
-    user.username = name;
-    user.displayName = name;
-    return UserStore(database).create(user).id;
-}
 
 Room meeting(std::int64_t owner, const std::string& secret)
 {

@@ -3,6 +3,7 @@
 #include <parley/storage/volume_check.h>
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -78,6 +79,22 @@ private:
     RecordingDirectory(int fd, MountedVolume volume);
     /// The directory holding the last part of `parts`, open; created when `create`.
     FileHandle openParent(const std::vector<std::string>& parts, bool create) const;
+
+    struct Entry
+    {
+        std::string name;
+        bool regularFile = false;
+    };
+    struct Listing
+    {
+        FileHandle parent;
+        FileHandle directory;
+        std::string name; ///< of the directory in its parent
+        std::vector<Entry> entries; ///< sorted by name, without "." and ".."
+    };
+    /// The directory `relativePath` open (links not followed) with its entries; nullopt if
+    /// it is not there.
+    std::optional<Listing> list(const std::string& relativePath) const;
 
     int fd_ = -1;
     MountedVolume volume_;
