@@ -300,10 +300,7 @@ void RecordingSharesHandler::handle(const ApiRequest& request, Poco::Net::HTTPSe
     if (!user)
         throw HttpError(Status::HTTP_BAD_REQUEST, "invalid_request", "no user named '" + username.substr(0, 64) + "'");
     storage::RecordingStore store(services().database);
-    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count();
-    const bool added = store.share(recording.id, user->id, request.actorName(), now);
+    const bool added = store.share(recording.id, user->id, request.actorName(), unixNow());
     audit(services(), request, "recording.share", recording, true,
           AuditDetails().add("user", user->username).add("new", added));
     const auto updated = store.find(recording.id);

@@ -1,6 +1,7 @@
 #include "recording_jobs.h"
 
 #include "recording_library.h"
+#include "unix_time.h"
 
 #include <parley/storage/recording_store.h>
 
@@ -20,12 +21,6 @@ Poco::Logger& logger()
 
 // A failed composition is tried again after this (a full volume may have been cleared).
 constexpr auto kRetryDelay = std::chrono::seconds(30);
-
-std::int64_t unixNow()
-{
-    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 } // namespace
 

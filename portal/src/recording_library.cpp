@@ -1,6 +1,7 @@
 #include "recording_library.h"
 
 #include "audit_details.h"
+#include "unix_time.h"
 
 #include <parley/recorder/recording_composer.h>
 #include <parley/storage/audit_log.h>
@@ -24,12 +25,6 @@ namespace {
 Poco::Logger& logger()
 {
     return Poco::Logger::get("portal.recording");
-}
-
-std::int64_t unixNow()
-{
-    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
 }
 
 std::string target(const storage::Recording& recording)

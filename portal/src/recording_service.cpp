@@ -1,6 +1,7 @@
 #include "recording_service.h"
 
 #include "audit_details.h"
+#include "unix_time.h"
 
 #include <parley/recorder/ffmpeg_log.h>
 #include <parley/recorder/room_recorder.h>
@@ -18,12 +19,6 @@
 namespace parley::portal {
 
 namespace {
-
-std::int64_t unixNow()
-{
-    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 Poco::Logger& logger()
 {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "session_manager.h"
+#include "unix_time.h"
 
 #include <parley/portal/meeting_settings.h>
 #include <parley/storage/room_store.h>
@@ -92,8 +93,5 @@ private:
     MeetingSettings settings_;
     storage::RoomStore rooms_;
 };
-
-/// Unix seconds now.
-std::int64_t unixNow();
 
 } // namespace parley::portal

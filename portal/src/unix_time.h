@@ -1,0 +1,10 @@
+#pragma once
+
+#include <cstdint>
+
+namespace parley::portal {
+
+/// Unix seconds now.
+std::int64_t unixNow();
+
+} // namespace parley::portal
