@@ -110,23 +110,42 @@ build_libsrtp2() {
 }
 
 # The browser tests drive Debian's chromium with npm's playwright-core (never a downloaded
-# browser), pinned by tests/e2e/package-lock.json.
+# browser), pinned by tests/e2e/package-lock.json to versions that run on Debian 12's own
+# Node.js (18). npm checks every locked package's `engines` against the Node found here
+# (--engine-strict), so a Node too old for them stops the bootstrap with a message instead of
+# failing the browser tests later. The stamp records the lock and the Node version: a change
+# of either installs and checks again.
 install_e2e_modules() {
-  local e2e lock stamp
+  local e2e lock stamp node_version output
   e2e="$(cd "$(dirname "$0")/.." && pwd)/tests/e2e"
   lock="$e2e/package-lock.json"
   stamp="$e2e/node_modules/.parley-lock"
-  if [ -f "$stamp" ] && cmp -s "$lock" "$stamp"; then
-    log "npm modules for the browser tests present"
-    return
-  fi
   if ! command -v npm >/dev/null; then
     log "installing npm"
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm >/dev/null
   fi
-  log "installing npm modules for the browser tests"
-  (cd "$e2e" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error >/dev/null)
-  cp "$lock" "$stamp"
+  node_version=$(node --version)
+  if [ -f "$stamp" ] && cmp -s <(cat "$lock"; echo "node $node_version") "$stamp"; then
+    log "npm modules for the browser tests present (Node.js $node_version)"
+    return
+  fi
+  log "installing npm modules for the browser tests (Node.js $node_version)"
+  if ! output=$(cd "$e2e" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 \
+                npm ci --engine-strict --no-audit --no-fund --loglevel=error 2>&1); then
+    if grep -q EBADENGINE <<<"$output"; then
+      log "Node.js $node_version ($(command -v node)) is not one that the browser-test modules"
+      log "locked in tests/e2e/package-lock.json support; npm says:"
+      grep -E 'notsup (Not compatible|Required|Actual)' <<<"$output" | sed 's/^npm error /  /' >&2
+      log "Install a Node.js that satisfies 'Required' (Debian 12's own: apt-get install nodejs),"
+      log "or pin versions in tests/e2e/package.json whose engines accept this Node, then"
+      log "run 'npm install --package-lock-only' there and commit the lock file."
+    else
+      printf '%s\n' "$output" >&2
+      log "npm ci in tests/e2e failed (output above)"
+    fi
+    exit 1
+  fi
+  { cat "$lock"; echo "node $node_version"; } >"$stamp"
 }
 
 # The kernel engine's test (tests/volume/guest/) boots Debian's own kernel: fetched with
