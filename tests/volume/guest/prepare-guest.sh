@@ -91,7 +91,9 @@ for tool in busybox dpkg apt-get gzip; do
 done
 # The guest runs /bin/busybox before any dynamic loader exists: it must be static.
 BUSYBOX=$(command -v busybox)
-if ! "$BUSYBOX" --list 2>/dev/null | grep -qx insmod || ldd "$BUSYBOX" >/dev/null 2>&1; then
+# (grep without -q: under pipefail, grep leaving at the first match can fail busybox with
+# SIGPIPE while it still writes the list, which made this check fail now and then.)
+if ! "$BUSYBOX" --list 2>/dev/null | grep -x insmod >/dev/null || ldd "$BUSYBOX" >/dev/null 2>&1; then
     # ldd succeeds on dynamic executables; busybox-static's binary is "not a dynamic executable".
     die "$BUSYBOX is not a static busybox with insmod (apt-get install busybox-static)"
 fi
