@@ -135,7 +135,8 @@ install_e2e_modules() {
     if grep -q EBADENGINE <<<"$output"; then
       log "Node.js $node_version ($(command -v node)) is not one that the browser-test modules"
       log "locked in tests/e2e/package-lock.json support; npm says:"
-      grep -E 'notsup (Not compatible|Required|Actual)' <<<"$output" | sed 's/^npm error /  /' >&2
+      grep -E 'notsup (Not compatible|Required|Actual)' <<<"$output" |
+        sed -e 's/^npm error /  /' -e 's#: undefined$#: tests/e2e/package.json#' >&2
       log "Install a Node.js that satisfies 'Required' (Debian 12's own: apt-get install nodejs),"
       log "or pin versions in tests/e2e/package.json whose engines accept this Node, then"
       log "run 'npm install --package-lock-only' there and commit the lock file."
