@@ -1,31 +1,31 @@
 #include <parley/portal/https_server.h>
-#include <parley/portal/tls_context.h>
 
-#include "audit_handlers.h"
-#include "auth_handlers.h"
-#include "connection_error_log.h"
-#include "directory_holder.h"
-#include "health_handlers.h"
-#include "ldap_admin_handlers.h"
-#include "portal_services.h"
-#include "login_throttle.h"
-#include "recording_handlers.h"
-#include "recording_jobs.h"
-#include "recording_library.h"
-#include "recording_service.h"
-#include "request_router.h"
-#include "volume_handlers.h"
-#include "room_handlers.h"
-#include "room_registry.h"
-#include "room_service.h"
-#include "session_manager.h"
-#include "signaling_handler.h"
-#include "signaling_hub.h"
-#include "signaling_session.h"
-#include "static_file_handler.h"
-#include "user_handlers.h"
-
-#include <parley/portal/account_service.h>
+#include <parley/portal/accounts/account_handler_services.h>
+#include <parley/portal/accounts/account_service.h>
+#include <parley/portal/accounts/auth_handlers.h>
+#include <parley/portal/accounts/directory_configuration.h>
+#include <parley/portal/accounts/ldap_admin_handlers.h>
+#include <parley/portal/accounts/login_throttle.h>
+#include <parley/portal/accounts/session_manager.h>
+#include <parley/portal/accounts/user_handlers.h>
+#include <parley/portal/audit/audit_handlers.h>
+#include <parley/portal/http/connection_error_log.h>
+#include <parley/portal/http/health_handlers.h>
+#include <parley/portal/http/request_router.h>
+#include <parley/portal/http/static_file_handler.h>
+#include <parley/portal/http/tls_context.h>
+#include <parley/portal/meetings/room_handlers.h>
+#include <parley/portal/meetings/room_recording_handler.h>
+#include <parley/portal/meetings/room_registry.h>
+#include <parley/portal/meetings/room_service.h>
+#include <parley/portal/meetings/signaling_handler.h>
+#include <parley/portal/meetings/signaling_hub.h>
+#include <parley/portal/meetings/signaling_session.h>
+#include <parley/portal/recordings/recording_handlers.h>
+#include <parley/portal/recordings/recording_jobs.h>
+#include <parley/portal/recordings/recording_library.h>
+#include <parley/portal/recordings/recording_service.h>
+#include <parley/portal/recordings/volume_handlers.h>
 
 #include <parley/storage/database.h>
 
@@ -72,7 +72,22 @@ RequestRouter::Factory make(const HandlerContext& context)
     return [context] { return std::make_unique<Handler>(context); };
 }
 
-std::unique_ptr<RequestRouter> makeRouter(const HandlerContext& context,
+template <typename Handler, typename Services>
+RequestRouter::Factory make(const HandlerContext& context, Services& services)
+{
+    return [context, &services] { return std::make_unique<Handler>(context, services); };
+}
+
+/// What each part's handlers work with.
+struct PartServices
+{
+    AccountHandlerServices accounts;
+    AuditHandlerServices audit;
+    MeetingHandlerServices meetings;
+    RecordingHandlerServices recordings;
+};
+
+std::unique_ptr<RequestRouter> makeRouter(const HandlerContext& context, PartServices& parts,
                                           storage::Database& database,
                                           const HttpsSettings& settings)
 {
@@ -81,39 +96,39 @@ std::unique_ptr<RequestRouter> makeRouter(const HandlerContext& context,
     router->add("/readyz", {"GET"}, Access::Public, [context, &database] {
         return std::make_unique<ReadinessHandler>(context, database);
     });
-    router->add("/api/v1/auth/login", {"POST"}, Access::Public, make<LoginHandler>(context));
-    router->add("/api/v1/auth/logout", {"POST"}, Access::SignedIn, make<LogoutHandler>(context));
-    router->add("/api/v1/auth/session", {"GET"}, Access::SignedIn, make<SessionHandler>(context));
-    router->add("/api/v1/me/password", {"POST"}, Access::SignedIn, make<OwnPasswordHandler>(context));
-    router->add("/api/v1/users", {"GET", "POST"}, Access::Admin, make<UsersHandler>(context));
-    router->add("/api/v1/users/{id}", {"GET", "PATCH", "DELETE"}, Access::Admin, make<UserHandler>(context));
-    router->add("/api/v1/users/{id}/password", {"POST"}, Access::Admin, make<UserPasswordHandler>(context));
-    router->add("/api/v1/admin/ldap", {"GET", "PUT", "DELETE"}, Access::Admin, make<LdapSettingsHandler>(context));
-    router->add("/api/v1/admin/ldap/test", {"POST"}, Access::Admin, make<LdapTestHandler>(context));
+    router->add("/api/v1/auth/login", {"POST"}, Access::Public, make<LoginHandler>(context, parts.accounts));
+    router->add("/api/v1/auth/logout", {"POST"}, Access::SignedIn, make<LogoutHandler>(context, parts.accounts));
+    router->add("/api/v1/auth/session", {"GET"}, Access::SignedIn, make<SessionHandler>(context, parts.accounts));
+    router->add("/api/v1/me/password", {"POST"}, Access::SignedIn, make<OwnPasswordHandler>(context, parts.accounts));
+    router->add("/api/v1/users", {"GET", "POST"}, Access::Admin, make<UsersHandler>(context, parts.accounts));
+    router->add("/api/v1/users/{id}", {"GET", "PATCH", "DELETE"}, Access::Admin, make<UserHandler>(context, parts.accounts));
+    router->add("/api/v1/users/{id}/password", {"POST"}, Access::Admin, make<UserPasswordHandler>(context, parts.accounts));
+    router->add("/api/v1/admin/ldap", {"GET", "PUT", "DELETE"}, Access::Admin, make<LdapSettingsHandler>(context, parts.accounts));
+    router->add("/api/v1/admin/ldap/test", {"POST"}, Access::Admin, make<LdapTestHandler>(context, parts.accounts));
     router->add("/api/v1/admin/volume", {"GET"}, Access::Admin, [context, mountPoint = settings.recordingVolume] {
         return std::make_unique<VolumeStatusHandler>(context, mountPoint);
     });
-    router->add("/api/v1/audit", {"GET"}, Access::AuditReader, make<AuditQueryHandler>(context));
-    router->add("/api/v1/audit/export", {"GET"}, Access::AuditReader, make<AuditExportHandler>(context));
-    router->add("/api/v1/audit/verify", {"GET"}, Access::AuditReader, make<AuditVerifyHandler>(context));
-    router->add("/api/v1/rooms", {"GET", "POST"}, Access::SignedIn, make<RoomsHandler>(context));
-    router->add("/api/v1/rooms/{id}", {"GET", "PATCH", "DELETE"}, Access::SignedIn, make<RoomHandler>(context));
-    router->add("/api/v1/rooms/{id}/link", {"POST"}, Access::SignedIn, make<RoomLinkHandler>(context));
-    router->add("/api/v1/rooms/{id}/invitations", {"GET", "POST"}, Access::SignedIn, make<InvitationsHandler>(context));
-    router->add("/api/v1/rooms/{id}/invitations/{invitation}", {"DELETE"}, Access::SignedIn, make<InvitationHandler>(context));
-    router->add("/api/v1/rooms/{id}/recording", {"POST"}, Access::SignedIn, make<RoomRecordingHandler>(context));
-    router->add("/api/v1/recordings", {"GET"}, Access::SignedIn, make<RecordingsHandler>(context));
-    router->add("/api/v1/recordings/{id}", {"GET", "DELETE"}, Access::SignedIn, make<RecordingHandler>(context));
+    router->add("/api/v1/audit", {"GET"}, Access::AuditReader, make<AuditQueryHandler>(context, parts.audit));
+    router->add("/api/v1/audit/export", {"GET"}, Access::AuditReader, make<AuditExportHandler>(context, parts.audit));
+    router->add("/api/v1/audit/verify", {"GET"}, Access::AuditReader, make<AuditVerifyHandler>(context, parts.audit));
+    router->add("/api/v1/rooms", {"GET", "POST"}, Access::SignedIn, make<RoomsHandler>(context, parts.meetings));
+    router->add("/api/v1/rooms/{id}", {"GET", "PATCH", "DELETE"}, Access::SignedIn, make<RoomHandler>(context, parts.meetings));
+    router->add("/api/v1/rooms/{id}/link", {"POST"}, Access::SignedIn, make<RoomLinkHandler>(context, parts.meetings));
+    router->add("/api/v1/rooms/{id}/invitations", {"GET", "POST"}, Access::SignedIn, make<InvitationsHandler>(context, parts.meetings));
+    router->add("/api/v1/rooms/{id}/invitations/{invitation}", {"DELETE"}, Access::SignedIn, make<InvitationHandler>(context, parts.meetings));
+    router->add("/api/v1/rooms/{id}/recording", {"POST"}, Access::SignedIn, make<RoomRecordingHandler>(context, parts.meetings));
+    router->add("/api/v1/recordings", {"GET"}, Access::SignedIn, make<RecordingsHandler>(context, parts.recordings));
+    router->add("/api/v1/recordings/{id}", {"GET", "DELETE"}, Access::SignedIn, make<RecordingHandler>(context, parts.recordings));
     router->add("/api/v1/recordings/{id}/media", {"GET"}, Access::SignedIn,
-                [context] { return std::make_unique<RecordingMediaHandler>(context, false); });
+                [context, &parts] { return std::make_unique<RecordingMediaHandler>(context, parts.recordings, false); });
     router->add("/api/v1/recordings/{id}/download", {"GET"}, Access::SignedIn,
-                [context] { return std::make_unique<RecordingMediaHandler>(context, true); });
-    router->add("/api/v1/recordings/{id}/shares", {"POST"}, Access::SignedIn, make<RecordingSharesHandler>(context));
+                [context, &parts] { return std::make_unique<RecordingMediaHandler>(context, parts.recordings, true); });
+    router->add("/api/v1/recordings/{id}/shares", {"POST"}, Access::SignedIn, make<RecordingSharesHandler>(context, parts.recordings));
     router->add("/api/v1/recordings/{id}/shares/{user}", {"DELETE"}, Access::SignedIn,
-                make<RecordingShareHandler>(context));
-    router->add("/api/v1/recordings/{id}/verify", {"POST"}, Access::SignedIn, make<RecordingVerifyHandler>(context));
+                make<RecordingShareHandler>(context, parts.recordings));
+    router->add("/api/v1/recordings/{id}/verify", {"POST"}, Access::SignedIn, make<RecordingVerifyHandler>(context, parts.recordings));
     // Guests and users alike; the join message says who they are.
-    router->add("/ws", {"GET"}, Access::Public, make<SignalingHandler>(context));
+    router->add("/ws", {"GET"}, Access::Public, make<SignalingHandler>(context, parts.meetings));
     const auto page = [context, webRoot = settings.webRoot] {
         return std::make_unique<StaticFileHandler>(context, webRoot);
     };
@@ -130,7 +145,7 @@ std::unique_ptr<RequestRouter> makeRouter(const HandlerContext& context,
 struct HttpsServer::Impl
 {
     AccountService accounts;
-    DirectoryHolder directory;
+    DirectoryConfiguration directory;
     SessionManager sessions;
     RoomService rooms;
     RoomRegistry registry;
@@ -140,7 +155,7 @@ struct HttpsServer::Impl
     RecordingJobs recordingJobs;
     RecordingService recordings;
     SignalingContext signaling;
-    PortalServices services;
+    PartServices parts;
     ConnectionErrorLog errorLog;
     Poco::Net::Context::Ptr tls;
     Poco::Net::SecureServerSocket socket;
@@ -166,8 +181,10 @@ struct HttpsServer::Impl
                              live->announceRecording(std::nullopt, "system", reason);
                      }),
           signaling{rooms, registry, audit, pinThrottle, media, &recordings},
-          services{database, audit, accounts, sessions, directory, rooms, registry, signalingHub, signaling,
-                   recordingLibrary},
+          parts{{database, audit, accounts, sessions, directory},
+                {audit},
+                {database, audit, rooms, registry, signalingHub, signaling},
+                {database, audit, recordingLibrary}},
           tls(makeServerTlsContext(settings.certificateFile, settings.privateKeyFile)),
           socket(bindSocket(settings, tls)),
           // Each signaling connection holds a thread for its lifetime; requests keep
@@ -182,8 +199,8 @@ struct HttpsServer::Impl
         params->setKeepAliveTimeout(Poco::Timespan(settings.keepAliveTimeout.count(), 0));
         params->setMaxKeepAliveRequests(1000);
         params->setSoftwareVersion(""); // no version banner
-        const HandlerContext context{settings.maxBodyBytes, settings.hstsMaxAge, &services};
-        server = std::make_unique<Poco::Net::HTTPServer>(makeRouter(context, database, settings).release(),
+        const HandlerContext context{settings.maxBodyBytes, settings.hstsMaxAge, &sessions, &audit};
+        server = std::make_unique<Poco::Net::HTTPServer>(makeRouter(context, parts, database, settings).release(),
                                                          threads, socket, params);
         // After the recording service marked what the last stop interrupted.
         recordingJobs.start();

@@ -1,4 +1,4 @@
-#include <parley/portal/address_list.h>
+#include <parley/portal/http/address_list.h>
 
 #include <catch2/catch.hpp>
 

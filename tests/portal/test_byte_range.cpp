@@ -1,5 +1,5 @@
 // Range headers for recording playback, hostile ones included.
-#include "byte_range.h"
+#include <parley/portal/http/byte_range.h>
 
 #include <catch2/catch.hpp>
 

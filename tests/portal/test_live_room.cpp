@@ -1,5 +1,5 @@
-#include "live_room.h"
-#include "signaling_outbox.h"
+#include <parley/portal/meetings/live_room.h>
+#include <parley/portal/meetings/signaling_outbox.h>
 
 #include <Poco/JSON/Parser.h>
 

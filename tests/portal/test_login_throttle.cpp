@@ -1,4 +1,4 @@
-#include "login_throttle.h"
+#include <parley/portal/accounts/login_throttle.h>
 
 #include <catch2/catch.hpp>
 

@@ -1,4 +1,4 @@
-#include <parley/portal/password_hash.h>
+#include <parley/portal/accounts/password_hash.h>
 
 #include "temp_dir.h"
 

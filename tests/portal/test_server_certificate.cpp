@@ -1,4 +1,4 @@
-#include <parley/portal/server_certificate.h>
+#include <parley/portal/http/server_certificate.h>
 
 #include "temp_dir.h"
 

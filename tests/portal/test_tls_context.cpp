@@ -1,5 +1,5 @@
-#include <parley/portal/server_certificate.h>
-#include <parley/portal/tls_context.h>
+#include <parley/portal/http/server_certificate.h>
+#include <parley/portal/http/tls_context.h>
 
 #include "temp_dir.h"
 

@@ -5,7 +5,7 @@
 // Volumes cross between the engines in both directions, with both sector sizes.
 #include "volume_fixture.h"
 
-#include <parley/storage/volume_error.h>
+#include <parley/volume/volume_error.h>
 
 #include <catch2/catch.hpp>
 
@@ -13,7 +13,7 @@
 #include <fstream>
 #include <unistd.h>
 
-using namespace parley::storage;
+using namespace parley::volume;
 using namespace parley::test;
 
 namespace {

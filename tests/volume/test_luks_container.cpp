@@ -1,14 +1,14 @@
 #include "temp_dir.h"
 
-#include <parley/storage/luks_container.h>
-#include <parley/storage/volume_error.h>
+#include <parley/volume/luks_container.h>
+#include <parley/volume/volume_error.h>
 
 #include <catch2/catch.hpp>
 
 #include <fstream>
 #include <vector>
 
-using namespace parley::storage;
+using namespace parley::volume;
 using parley::test::TempDir;
 
 namespace {

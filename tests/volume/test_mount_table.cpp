@@ -2,7 +2,7 @@
 
 #include <catch2/catch.hpp>
 
-using namespace parley::storage;
+using namespace parley::volume;
 
 TEST_CASE("mountinfo lines are parsed with escapes decoded; malformed lines are skipped", "[volume]")
 {

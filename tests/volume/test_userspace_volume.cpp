@@ -1,7 +1,7 @@
 #include "volume_fixture.h"
 
-#include <parley/storage/recording_directory.h>
-#include <parley/storage/volume_error.h>
+#include <parley/volume/recording_directory.h>
+#include <parley/volume/volume_error.h>
 
 #include <catch2/catch.hpp>
 
@@ -16,7 +16,7 @@
 #include <thread>
 #include <unistd.h>
 
-using namespace parley::storage;
+using namespace parley::volume;
 using namespace parley::test;
 using namespace std::chrono_literals;
 

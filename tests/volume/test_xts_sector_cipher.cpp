@@ -1,4 +1,4 @@
-#include <parley/storage/xts_sector_cipher.h>
+#include <parley/volume/xts_sector_cipher.h>
 
 #include <catch2/catch.hpp>
 #include <openssl/evp.h>
@@ -8,8 +8,8 @@
 #include <sstream>
 #include <vector>
 
-using parley::storage::SecretBytes;
-using parley::storage::XtsSectorCipher;
+using parley::volume::SecretBytes;
+using parley::volume::XtsSectorCipher;
 
 namespace {
 

@@ -7,9 +7,9 @@
 
 namespace parley::test {
 
-storage::LuksContainer VolumeFixture::create(const std::string& passphrase, std::uint32_t sectorSize)
+volume::LuksContainer VolumeFixture::create(const std::string& passphrase, std::uint32_t sectorSize)
 {
-    storage::ContainerOptions options;
+    volume::ContainerOptions options;
     options.sizeBytes = 48ull * 1024 * 1024;
     options.sectorSize = sectorSize;
     options.kdf = {32, 4, 1};

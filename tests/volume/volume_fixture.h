@@ -2,7 +2,7 @@
 
 #include "temp_dir.h"
 
-#include <parley/storage/volume_manager.h>
+#include <parley/volume/volume_manager.h>
 
 #include <cstdint>
 #include <string>
@@ -15,10 +15,10 @@ namespace parley::test {
 struct VolumeFixture
 {
     TempDir dir;
-    storage::VolumeManager manager{{dir / "recordings.luks", dir / "mnt", dir / "run"}};
+    volume::VolumeManager manager{{dir / "recordings.luks", dir / "mnt", dir / "run"}};
 
     /// A 48 MiB container with the tiny argon2id cost tests use.
-    storage::LuksContainer create(const std::string& passphrase, std::uint32_t sectorSize = 4096);
+    volume::LuksContainer create(const std::string& passphrase, std::uint32_t sectorSize = 4096);
 
     ~VolumeFixture();
 };

@@ -1,6 +1,6 @@
 #include "block_file_process.h"
 
-#include <parley/storage/volume_error.h>
+#include <parley/volume/volume_error.h>
 
 #include <cerrno>
 #include <csignal>
@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include <vector>
 
-namespace parley::storage {
+namespace parley::volume {
 
 namespace {
 
@@ -140,4 +140,4 @@ BlockFileProcess startBlockFileProcess(int containerFd, const ContainerInfo& inf
     return process;
 }
 
-} // namespace parley::storage
+} // namespace parley::volume

@@ -1,12 +1,12 @@
 #pragma once
 
-#include <parley/storage/luks_container.h>
+#include <parley/volume/luks_container.h>
 
 #include <filesystem>
 #include <string>
 #include <sys/types.h>
 
-namespace parley::storage {
+namespace parley::volume {
 
 /// The userspace engine's FUSE process, as recorded in its pid file: the pid and the
 /// process's start time (so a reused pid is never taken for it).
@@ -27,4 +27,4 @@ BlockFileProcess startBlockFileProcess(int containerFd, const ContainerInfo& inf
 /// The process in `pidFile` if it is still that process, else a zero pid.
 BlockFileProcess runningBlockFileProcess(const std::filesystem::path& pidFile);
 
-} // namespace parley::storage
+} // namespace parley::volume

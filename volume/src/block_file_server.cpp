@@ -10,7 +10,7 @@
 #include <unistd.h>
 #include <vector>
 
-namespace parley::storage {
+namespace parley::volume {
 
 namespace {
 
@@ -292,4 +292,4 @@ bool serveBlockFile(const std::filesystem::path& mountDir, const std::string& uu
     return true;
 }
 
-} // namespace parley::storage
+} // namespace parley::volume

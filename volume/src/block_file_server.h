@@ -1,13 +1,13 @@
 #pragma once
 
-#include <parley/storage/xts_sector_cipher.h>
+#include <parley/volume/xts_sector_cipher.h>
 
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <string>
 
-namespace parley::storage {
+namespace parley::volume {
 
 /// What the userspace engine's FUSE file system serves: one file, `block`, whose bytes are the
 /// plaintext of a LUKS2 data segment. Reads decrypt and writes encrypt whole sectors of the
@@ -31,4 +31,4 @@ bool serveBlockFile(const std::filesystem::path& mountDir, const std::string& uu
 /// The name of the one file the file system holds.
 inline constexpr const char* kBlockFileName = "block";
 
-} // namespace parley::storage
+} // namespace parley::volume

@@ -1,7 +1,7 @@
 #include "ext4_filesystem.h"
 #include "external_command.h"
 
-#include <parley/storage/volume_error.h>
+#include <parley/volume/volume_error.h>
 
 #include <cerrno>
 #include <chrono>
@@ -11,7 +11,7 @@
 #include <thread>
 #include <unistd.h>
 
-namespace parley::storage {
+namespace parley::volume {
 
 bool hasExt4Signature(const std::string& device)
 {
@@ -65,4 +65,4 @@ void unmount(const std::filesystem::path& directory)
                           (error == EBUSY ? " (files are open in it: stop the server first)" : ""));
 }
 
-} // namespace parley::storage
+} // namespace parley::volume

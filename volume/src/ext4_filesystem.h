@@ -3,7 +3,7 @@
 #include <filesystem>
 #include <string>
 
-namespace parley::storage {
+namespace parley::volume {
 
 /// True if `device` starts with an ext2/3/4 superblock (magic 0xEF53 at byte 1080).
 bool hasExt4Signature(const std::string& device);
@@ -23,4 +23,4 @@ void mountExt4(const std::string& device, const std::filesystem::path& directory
 /// Unmounts `directory`; throws VolumeError(InUse) if files are still open in it.
 void unmount(const std::filesystem::path& directory);
 
-} // namespace parley::storage
+} // namespace parley::volume

@@ -1,6 +1,6 @@
 #include "external_command.h"
 
-#include <parley/storage/volume_error.h>
+#include <parley/volume/volume_error.h>
 
 #include <cerrno>
 #include <cstring>
@@ -10,7 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-namespace parley::storage {
+namespace parley::volume {
 
 namespace {
 
@@ -71,4 +71,4 @@ CommandResult runCommand(const std::vector<std::string>& arguments)
     return result;
 }
 
-} // namespace parley::storage
+} // namespace parley::volume

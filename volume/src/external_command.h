@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-namespace parley::storage {
+namespace parley::volume {
 
 struct CommandResult
 {
@@ -17,4 +17,4 @@ struct CommandResult
 /// is not installed.
 CommandResult runCommand(const std::vector<std::string>& arguments);
 
-} // namespace parley::storage
+} // namespace parley::volume

@@ -1,6 +1,6 @@
 #include "loop_device.h"
 
-#include <parley/storage/volume_error.h>
+#include <parley/volume/volume_error.h>
 
 #include <cerrno>
 #include <cstring>
@@ -10,7 +10,7 @@
 #include <unistd.h>
 #include <utility>
 
-namespace parley::storage {
+namespace parley::volume {
 
 namespace {
 
@@ -90,4 +90,4 @@ LoopDevice LoopDevice::attach(const std::filesystem::path& file, unsigned blockS
     fail("no free loop device for " + file.string());
 }
 
-} // namespace parley::storage
+} // namespace parley::volume

@@ -3,7 +3,7 @@
 #include <filesystem>
 #include <string>
 
-namespace parley::storage {
+namespace parley::volume {
 
 /// A loop device attached to a file, with autoclear: the kernel detaches it when the last
 /// user (this object, then the mount on it) lets go, so no loop device outlives its mount.
@@ -32,4 +32,4 @@ private:
     int fd_ = -1;
 };
 
-} // namespace parley::storage
+} // namespace parley::volume

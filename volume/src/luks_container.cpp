@@ -1,5 +1,5 @@
-#include <parley/storage/luks_container.h>
-#include <parley/storage/volume_error.h>
+#include <parley/volume/luks_container.h>
+#include <parley/volume/volume_error.h>
 
 #include <libcryptsetup.h>
 
@@ -11,7 +11,7 @@
 #include <system_error>
 #include <unistd.h>
 
-namespace parley::storage {
+namespace parley::volume {
 
 namespace {
 
@@ -343,4 +343,4 @@ void LuksContainer::deactivate(const std::string& name)
         fail("cannot remove the dm-crypt mapping " + name, result);
 }
 
-} // namespace parley::storage
+} // namespace parley::volume

@@ -3,7 +3,7 @@
 #include <fstream>
 #include <sstream>
 
-namespace parley::storage {
+namespace parley::volume {
 
 namespace {
 
@@ -83,4 +83,4 @@ std::optional<MountEntry> mountHolding(const std::vector<MountEntry>& table, con
     return found;
 }
 
-} // namespace parley::storage
+} // namespace parley::volume

@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-namespace parley::storage {
+namespace parley::volume {
 
 /// One line of /proc/self/mountinfo.
 struct MountEntry
@@ -31,4 +31,4 @@ std::optional<MountEntry> findMount(const std::vector<MountEntry>& table, const 
 /// The mount that holds `path` (the longest mount point that is a prefix of it).
 std::optional<MountEntry> mountHolding(const std::vector<MountEntry>& table, const std::filesystem::path& path);
 
-} // namespace parley::storage
+} // namespace parley::volume

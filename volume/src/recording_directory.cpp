@@ -1,5 +1,5 @@
-#include <parley/storage/recording_directory.h>
-#include <parley/storage/volume_error.h>
+#include <parley/volume/recording_directory.h>
+#include <parley/volume/volume_error.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -15,7 +15,7 @@
 #include <utility>
 #include <vector>
 
-namespace parley::storage {
+namespace parley::volume {
 
 namespace {
 
@@ -251,4 +251,4 @@ bool RecordingDirectory::removeDirectory(const std::string& relativePath) const
     return true;
 }
 
-} // namespace parley::storage
+} // namespace parley::volume

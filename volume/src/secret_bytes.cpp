@@ -1,4 +1,4 @@
-#include <parley/storage/secret_bytes.h>
+#include <parley/volume/secret_bytes.h>
 
 #include <openssl/crypto.h>
 
@@ -6,7 +6,7 @@
 #include <sys/mman.h>
 #include <utility>
 
-namespace parley::storage {
+namespace parley::volume {
 
 SecretBytes::SecretBytes(std::size_t size)
     : bytes_(size)
@@ -62,4 +62,4 @@ void SecretBytes::release()
     bytes_.shrink_to_fit();
 }
 
-} // namespace parley::storage
+} // namespace parley::volume

@@ -2,7 +2,7 @@
 #include "block_file_process.h"
 #include "block_file_server.h"
 
-#include <parley/storage/volume_error.h>
+#include <parley/volume/volume_error.h>
 
 #include <cerrno>
 #include <chrono>
@@ -16,7 +16,7 @@
 #include <unistd.h>
 #include <utility>
 
-namespace parley::storage {
+namespace parley::volume {
 
 namespace {
 
@@ -207,4 +207,4 @@ void VolumeAttachment::takeDown() noexcept
     }
 }
 
-} // namespace parley::storage
+} // namespace parley::volume

@@ -2,8 +2,8 @@
 
 #include "loop_device.h"
 
-#include <parley/storage/luks_container.h>
-#include <parley/storage/volume_check.h>
+#include <parley/volume/luks_container.h>
+#include <parley/volume/volume_check.h>
 
 #include <filesystem>
 #include <optional>
@@ -11,7 +11,7 @@
 #include <string_view>
 #include <sys/types.h>
 
-namespace parley::storage {
+namespace parley::volume {
 
 /// The decrypted block device of an open volume, from either engine. Until release() is
 /// called, destroying it takes everything down again (mapping removed, or loop detached and
@@ -61,4 +61,4 @@ bool stopBlockFileProcess(const std::filesystem::path& runtimeDir, const std::st
 /// The engine's pid if its process is running (checked against its start time), else 0.
 pid_t runningEngine(const std::filesystem::path& runtimeDir, const std::string& uuid);
 
-} // namespace parley::storage
+} // namespace parley::volume

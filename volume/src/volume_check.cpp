@@ -1,14 +1,14 @@
 #include "mount_table.h"
 
-#include <parley/storage/volume_check.h>
-#include <parley/storage/volume_error.h>
+#include <parley/volume/volume_check.h>
+#include <parley/volume/volume_error.h>
 
 #include <algorithm>
 #include <fstream>
 #include <stdexcept>
 #include <sys/statvfs.h>
 
-namespace parley::storage {
+namespace parley::volume {
 
 namespace {
 
@@ -142,4 +142,4 @@ MountedVolume requireUnlockedVolume(const std::filesystem::path& directory)
     throw VolumeError(VolumeFailure::NotUnlocked, "recordings are written only to an unlocked Parley volume; " + whyNot);
 }
 
-} // namespace parley::storage
+} // namespace parley::volume

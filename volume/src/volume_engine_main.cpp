@@ -7,8 +7,8 @@
 // Arguments: MOUNT_DIR UUID DATA_OFFSET DATA_SIZE SECTOR_SIZE IV_OFFSET
 #include "block_file_server.h"
 
-#include <parley/storage/secret_bytes.h>
-#include <parley/storage/xts_sector_cipher.h>
+#include <parley/volume/secret_bytes.h>
+#include <parley/volume/xts_sector_cipher.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -43,9 +43,9 @@ void report(const std::string& text)
     }
 }
 
-parley::storage::SecretBytes readKey()
+parley::volume::SecretBytes readKey()
 {
-    parley::storage::SecretBytes key(64);
+    parley::volume::SecretBytes key(64);
     std::size_t done = 0;
     while (done < key.size()) {
         const ssize_t got = ::read(kKeyFd, key.data() + done, key.size() - done);
@@ -92,14 +92,14 @@ int main(int argc, char** argv)
     }
     int status = 0;
     try {
-        parley::storage::SecretBytes key = readKey();
-        parley::storage::XtsSectorCipher cipher(key, static_cast<std::uint32_t>(std::stoul(argv[5])),
+        parley::volume::SecretBytes key = readKey();
+        parley::volume::XtsSectorCipher cipher(key, static_cast<std::uint32_t>(std::stoul(argv[5])),
                                                 std::stoull(argv[6]));
-        key = parley::storage::SecretBytes(); // OpenSSL holds the expanded key now
-        const parley::storage::BlockFileSource source{kContainerFd, std::stoull(argv[3]), std::stoull(argv[4]),
+        key = parley::volume::SecretBytes(); // OpenSSL holds the expanded key now
+        const parley::volume::BlockFileSource source{kContainerFd, std::stoull(argv[3]), std::stoull(argv[4]),
                                                       &cipher};
         std::string error;
-        const bool served = parley::storage::serveBlockFile(
+        const bool served = parley::volume::serveBlockFile(
             argv[1], argv[2], source,
             [] {
                 report("ok " + std::to_string(::getpid()));

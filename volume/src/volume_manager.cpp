@@ -3,8 +3,8 @@
 #include "mount_table.h"
 #include "volume_attachment.h"
 
-#include <parley/storage/volume_error.h>
-#include <parley/storage/volume_manager.h>
+#include <parley/volume/volume_error.h>
+#include <parley/volume/volume_manager.h>
 
 #include <cerrno>
 #include <chrono>
@@ -15,7 +15,7 @@
 #include <thread>
 #include <unistd.h>
 
-namespace parley::storage {
+namespace parley::volume {
 
 namespace {
 
@@ -327,4 +327,4 @@ FilesystemCheck VolumeManager::checkFilesystem(std::string_view passphrase, Volu
     return check;
 }
 
-} // namespace parley::storage
+} // namespace parley::volume

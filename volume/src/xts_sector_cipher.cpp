@@ -1,10 +1,10 @@
-#include <parley/storage/xts_sector_cipher.h>
+#include <parley/volume/xts_sector_cipher.h>
 
 #include <openssl/evp.h>
 
 #include <stdexcept>
 
-namespace parley::storage {
+namespace parley::volume {
 
 void XtsSectorCipher::ContextFree::operator()(EVP_CIPHER_CTX* context) const
 {
@@ -58,4 +58,4 @@ void XtsSectorCipher::run(Context& context, std::span<std::uint8_t> data, std::u
     }
 }
 
-} // namespace parley::storage
+} // namespace parley::volume

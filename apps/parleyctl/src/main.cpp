@@ -9,10 +9,10 @@
 #include "volume_commands.h"
 
 #include <parley/parleyd/config_error.h>
-#include <parley/portal/account_service.h>
+#include <parley/portal/accounts/account_service.h>
 #include <parley/storage/database.h>
 #include <parley/storage/migrator.h>
-#include <parley/storage/volume_error.h>
+#include <parley/volume/volume_error.h>
 
 #include <Poco/Exception.h>
 
@@ -68,7 +68,7 @@ void usage()
         "  volume revoke-key SLOT [--key-file FILE]\n"
         "      destroy a key slot, proven with another key that stays valid\n"
         "  volume backup-header FILE | restore-header FILE\n"
-        "  volume check [--key-file FILE]\n"
+        "  volume check [--key-file FILE] [--engine auto|kernel|userspace]\n"
         "      full read-only e2fsck of the locked volume\n";
 }
 
@@ -155,9 +155,9 @@ int main(int argc, char** argv)
         std::cerr << "parleyctl: configuration error: " << e.what() << std::endl;
         return kExitConfig;
     }
-    catch (const parley::storage::VolumeError& e) {
+    catch (const parley::volume::VolumeError& e) {
         std::cerr << "parleyctl: " << e.what() << std::endl;
-        using parley::storage::VolumeFailure;
+        using parley::volume::VolumeFailure;
         if (e.failure() == VolumeFailure::WrongPassphrase)
             return parley::parleyctl::kExitWrongPassphrase;
         return e.failure() == VolumeFailure::Unsupported ? 69 : 1;

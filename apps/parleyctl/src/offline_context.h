@@ -1,7 +1,7 @@
 #pragma once
 
 #include <parley/parleyd/settings.h>
-#include <parley/portal/account_service.h>
+#include <parley/portal/accounts/account_service.h>
 #include <parley/storage/audit_log.h>
 #include <parley/storage/database.h>
 

@@ -2,8 +2,8 @@
 
 #include "password_input.h"
 
-#include <parley/storage/volume_error.h>
-#include <parley/storage/volume_manager.h>
+#include <parley/volume/volume_error.h>
+#include <parley/volume/volume_manager.h>
 
 #include <Poco/JSON/Object.h>
 
@@ -23,8 +23,8 @@ namespace parley::parleyctl {
 
 namespace {
 
-using storage::VolumeError;
-using storage::VolumeFailure;
+using volume::VolumeError;
+using volume::VolumeFailure;
 
 constexpr int kExitNoPermission = 77; // EX_NOPERM
 constexpr std::size_t kMaxKeyFileBytes = 8 * 1024 * 1024; // cryptsetup's own limit
@@ -98,7 +98,7 @@ std::uint64_t parseSize(const std::string& text)
 
 /// A key file's bytes, used as the passphrase exactly as cryptsetup's --key-file does. The
 /// file must be root's and readable by nobody else: a key anyone can read protects nothing.
-storage::SecretBytes readKeyFile(const std::filesystem::path& file)
+volume::SecretBytes readKeyFile(const std::filesystem::path& file)
 {
     const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
@@ -118,7 +118,7 @@ storage::SecretBytes readKeyFile(const std::filesystem::path& file)
         ::close(fd);
         throw VolumeError(VolumeFailure::SystemError, "key file " + file.string() + " is empty or larger than 8 MiB");
     }
-    storage::SecretBytes key(static_cast<std::size_t>(status.st_size));
+    volume::SecretBytes key(static_cast<std::size_t>(status.st_size));
     std::size_t done = 0;
     while (done < key.size()) {
         const ssize_t got = ::read(fd, key.data() + done, key.size() - done);
@@ -133,25 +133,25 @@ storage::SecretBytes readKeyFile(const std::filesystem::path& file)
     return key;
 }
 
-storage::SecretBytes fromText(const std::string& text)
+volume::SecretBytes fromText(const std::string& text)
 {
-    return storage::SecretBytes(text.data(), text.size());
+    return volume::SecretBytes(text.data(), text.size());
 }
 
-std::string_view view(const storage::SecretBytes& secret)
+std::string_view view(const volume::SecretBytes& secret)
 {
     return {secret.chars(), secret.size()};
 }
 
 /// The key that opens the volume: --key-file, else a passphrase from the terminal or stdin.
-storage::SecretBytes existingKey(const Arguments& arguments, const std::string& prompt)
+volume::SecretBytes existingKey(const Arguments& arguments, const std::string& prompt)
 {
     const std::string file = arguments.option("--key-file");
     return file.empty() ? fromText(readPassword(prompt)) : readKeyFile(file);
 }
 
 /// A new key: --new-key-file, else a new passphrase (asked twice on a terminal).
-storage::SecretBytes newKey(const Arguments& arguments)
+volume::SecretBytes newKey(const Arguments& arguments)
 {
     const std::string file = arguments.option("--new-key-file");
     if (!file.empty())
@@ -177,10 +177,10 @@ void audit(OfflineContext& context, const std::string& action, const std::string
                            success ? "success" : "failure", detailsJson(details)});
 }
 
-std::string uuidOf(const storage::VolumeManager& manager)
+std::string uuidOf(const volume::VolumeManager& manager)
 {
     try {
-        return storage::LuksContainer::open(manager.location().container).info().uuid;
+        return volume::LuksContainer::open(manager.location().container).info().uuid;
     }
     catch (const VolumeError&) {
         return manager.location().container.string();
@@ -201,7 +201,7 @@ auto withKeyCheck(OfflineContext& context, const std::string& auditAction, const
     }
 }
 
-void printStatus(const storage::VolumeManager& manager)
+void printStatus(const volume::VolumeManager& manager)
 {
     const auto status = manager.status();
     const auto& location = manager.location();
@@ -224,7 +224,7 @@ void printStatus(const storage::VolumeManager& manager)
         std::cout << "header:      " << status.headerProblem << "\n";
     std::cout << "mount point: " << location.mountPoint.string() << "\n";
     if (status.mounted) {
-        std::cout << "state:       unlocked, " << storage::engineName(status.mounted->engine) << " engine ("
+        std::cout << "state:       unlocked, " << volume::engineName(status.mounted->engine) << " engine ("
                   << status.mounted->device;
         if (status.enginePid)
             std::cout << ", FUSE process " << status.enginePid;
@@ -241,7 +241,7 @@ void printStatus(const storage::VolumeManager& manager)
 int runVolumeCommand(OfflineContext& context, const std::string& subcommand, const std::vector<std::string>& rest)
 {
     const auto& settings = context.settings;
-    storage::VolumeManager manager(settings.volume);
+    volume::VolumeManager manager(settings.volume);
 
     if (subcommand == "status") {
         parse(rest, {}, {});
@@ -256,13 +256,13 @@ int runVolumeCommand(OfflineContext& context, const std::string& subcommand, con
     // Every command below works on the container as root, by path: nobody else may be able
     // to swap it (create checks the same once the directory exists).
     if (subcommand != "create")
-        storage::requireProtectedPath(settings.volume.container);
+        volume::requireProtectedPath(settings.volume.container);
 
     if (subcommand == "create") {
         const auto arguments = parse(rest, {"--size", "--sector-size", "--key-file"}, {});
         if (arguments.option("--size").empty() || !arguments.words.empty())
             throw std::invalid_argument("volume create needs --size SIZE (e.g. 500G)");
-        storage::ContainerOptions options;
+        volume::ContainerOptions options;
         options.sizeBytes = parseSize(arguments.option("--size"));
         if (!arguments.option("--sector-size").empty())
             options.sectorSize = static_cast<std::uint32_t>(std::stoul(arguments.option("--sector-size")));
@@ -281,9 +281,9 @@ int runVolumeCommand(OfflineContext& context, const std::string& subcommand, con
         const auto arguments = parse(rest, {"--key-file", "--engine"}, {"--at-boot"});
         if (!arguments.words.empty())
             throw std::invalid_argument("volume unlock takes no positional arguments");
-        storage::UnlockOptions options;
+        volume::UnlockOptions options;
         options.engine = arguments.option("--engine").empty() ? settings.volumeEngine
-                                                              : storage::parseEngine(arguments.option("--engine"));
+                                                              : volume::parseEngine(arguments.option("--engine"));
         if (!settings.volumeOwner.empty()) {
             const passwd* owner = ::getpwnam(settings.volumeOwner.c_str());
             if (owner == nullptr)
@@ -292,7 +292,7 @@ int runVolumeCommand(OfflineContext& context, const std::string& subcommand, con
             options.ownerUid = owner->pw_uid;
             options.ownerGid = owner->pw_gid;
         }
-        storage::SecretBytes key;
+        volume::SecretBytes key;
         if (arguments.has("--at-boot")) {
             if (settings.volumeKeyFile.empty())
                 throw std::invalid_argument("--at-boot needs volume.key_file in the configuration");
@@ -302,9 +302,9 @@ int runVolumeCommand(OfflineContext& context, const std::string& subcommand, con
             key = existingKey(arguments, "Passphrase for the recording volume: ");
         const std::string uuid = uuidOf(manager);
         const auto volume = withKeyCheck(context, "volume.unlock", uuid, [&] { return manager.unlock(view(key), options); });
-        audit(context, "volume.unlock", volume.uuid, true, {{"engine", storage::engineName(volume.engine)}});
+        audit(context, "volume.unlock", volume.uuid, true, {{"engine", volume::engineName(volume.engine)}});
         std::cout << "unlocked volume " << volume.uuid << " at " << settings.volume.mountPoint.string() << " ("
-                  << storage::engineName(volume.engine) << " engine, " << volume.freeBytes / (1024 * 1024)
+                  << volume::engineName(volume.engine) << " engine, " << volume.freeBytes / (1024 * 1024)
                   << " MiB free)" << std::endl;
         return 0;
     }
@@ -321,7 +321,7 @@ int runVolumeCommand(OfflineContext& context, const std::string& subcommand, con
     }
     if (subcommand == "add-key") {
         const auto arguments = parse(rest, {"--key-file", "--new-key-file"}, {});
-        auto container = storage::LuksContainer::open(settings.volume.container);
+        auto container = volume::LuksContainer::open(settings.volume.container);
         const std::string uuid = container.info().uuid;
         const auto existing = existingKey(arguments, "An existing passphrase of the volume: ");
         withKeyCheck(context, "volume.key_add", uuid, [&] { return container.verify(view(existing)); });
@@ -333,7 +333,7 @@ int runVolumeCommand(OfflineContext& context, const std::string& subcommand, con
     }
     if (subcommand == "change-key") {
         const auto arguments = parse(rest, {"--key-file", "--new-key-file"}, {});
-        auto container = storage::LuksContainer::open(settings.volume.container);
+        auto container = volume::LuksContainer::open(settings.volume.container);
         const std::string uuid = container.info().uuid;
         const auto existing = existingKey(arguments, "The passphrase to change: ");
         const int oldSlot =
@@ -349,7 +349,7 @@ int runVolumeCommand(OfflineContext& context, const std::string& subcommand, con
         if (arguments.words.size() != 1)
             throw std::invalid_argument("volume revoke-key needs the SLOT number (see volume status)");
         const int slot = std::stoi(arguments.words[0]);
-        auto container = storage::LuksContainer::open(settings.volume.container);
+        auto container = volume::LuksContainer::open(settings.volume.container);
         const std::string uuid = container.info().uuid;
         // Proof of a key that stays: nobody revokes keys of a volume they cannot open, and
         // nobody revokes the key they would need next.
@@ -370,7 +370,7 @@ int runVolumeCommand(OfflineContext& context, const std::string& subcommand, con
             throw std::invalid_argument("volume " + subcommand + " needs the backup FILE");
         const std::filesystem::path file = std::filesystem::absolute(arguments.words[0]);
         if (subcommand == "backup-header") {
-            const auto container = storage::LuksContainer::open(settings.volume.container);
+            const auto container = volume::LuksContainer::open(settings.volume.container);
             container.backupHeader(file);
             audit(context, "volume.header_backup", container.info().uuid, true, {{"file", file.string()}});
             std::cout << "header of " << settings.volume.container.string() << " saved to " << file.string()
@@ -379,8 +379,8 @@ int runVolumeCommand(OfflineContext& context, const std::string& subcommand, con
                       << std::endl;
             return 0;
         }
-        storage::LuksContainer::restoreHeader(settings.volume.container, file);
-        const std::string uuid = storage::LuksContainer::open(settings.volume.container).info().uuid;
+        volume::LuksContainer::restoreHeader(settings.volume.container, file);
+        const std::string uuid = volume::LuksContainer::open(settings.volume.container).info().uuid;
         audit(context, "volume.header_restore", uuid, true, {{"file", file.string()}});
         std::cout << "header of " << settings.volume.container.string() << " restored from " << file.string() << std::endl;
         return 0;
@@ -388,7 +388,7 @@ int runVolumeCommand(OfflineContext& context, const std::string& subcommand, con
     if (subcommand == "check") {
         const auto arguments = parse(rest, {"--key-file", "--engine"}, {});
         const auto engine = arguments.option("--engine").empty() ? settings.volumeEngine
-                                                                 : storage::parseEngine(arguments.option("--engine"));
+                                                                 : volume::parseEngine(arguments.option("--engine"));
         const auto key = existingKey(arguments, "Passphrase for the recording volume: ");
         const auto result = manager.checkFilesystem(view(key), engine);
         std::cout << result.output;

@@ -1,5 +1,5 @@
 #include <parley/parleyd/config_keys.h>
-#include <parley/portal/address_list.h>
+#include <parley/portal/http/address_list.h>
 
 #include <Poco/Net/IPAddress.h>
 #include <Poco/NumberParser.h>

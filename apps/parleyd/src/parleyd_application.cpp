@@ -8,14 +8,14 @@
 #include <parley/parleyd/settings.h>
 #include <parley/portal/https_server.h>
 #include <parley/router/media_router.h>
-#include <parley/portal/server_certificate.h>
-#include <parley/portal/tls_context.h>
+#include <parley/portal/http/server_certificate.h>
+#include <parley/portal/http/tls_context.h>
 #include <parley/storage/audit_log.h>
 #include <parley/storage/database.h>
 #include <parley/storage/key_file.h>
 #include <parley/storage/migrator.h>
 #include <parley/storage/user_store.h>
-#include <parley/storage/volume_check.h>
+#include <parley/volume/volume_check.h>
 
 #include <Poco/Logger.h>
 #include <Poco/Net/NetSSL.h>
@@ -83,8 +83,8 @@ void printBanner(const Settings& settings, std::uint16_t port, const std::string
     else
         std::cout << "  Media: off (router.enabled=false).\n";
     std::string whyNot;
-    if (const auto volume = storage::inspectVolume(settings.volume.mountPoint, whyNot))
-        std::cout << "  Recording volume: unlocked (" << storage::engineName(volume->engine) << " engine), "
+    if (const auto volume = volume::inspectVolume(settings.volume.mountPoint, whyNot))
+        std::cout << "  Recording volume: unlocked (" << volume::engineName(volume->engine) << " engine), "
                   << volume->freeBytes / (1024 * 1024) << " MiB free at " << settings.volume.mountPoint.string()
                   << ".\n";
     else

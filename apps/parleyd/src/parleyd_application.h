@@ -13,8 +13,10 @@ namespace parley::parleyd {
 /// database, serves HTTPS until SIGTERM/SIGINT, then shuts down gracefully.
 ///
 /// Exit codes (sysexits): 0 after a clean shutdown, 64 for bad command-line usage, 78 for a
-/// configuration error, 65 when the database cannot be opened or migrated, 73 when the data
-/// directory cannot be created, 71 when the port cannot be bound.
+/// configuration error (the TLS certificate and key included), 65 when the database cannot
+/// be opened or migrated, 73 when the data directory cannot be created, 71 when the HTTPS
+/// port or the media port cannot be bound, 70 for any other start-up failure (an unreadable
+/// audit key file, say).
 class ParleydApplication : public Poco::Util::ServerApplication
 {
 protected:

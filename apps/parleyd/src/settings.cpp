@@ -3,7 +3,7 @@
 #include <parley/parleyd/ini_file.h>
 #include <parley/parleyd/settings.h>
 
-#include <parley/portal/address_list.h>
+#include <parley/portal/http/address_list.h>
 
 #include <Poco/Net/IPAddress.h>
 
@@ -240,7 +240,7 @@ Settings loadSettings(const std::optional<fs::path>& iniFile,
     settings.volume.container = fs::absolute(values.at("volume.container")).lexically_normal();
     settings.volume.mountPoint = fs::absolute(values.at("volume.mount_point")).lexically_normal();
     settings.volume.runtimeDir = fs::absolute(values.at("volume.runtime_dir")).lexically_normal();
-    settings.volumeEngine = storage::parseEngine(values.at("volume.engine"));
+    settings.volumeEngine = volume::parseEngine(values.at("volume.engine"));
     if (!values.at("volume.key_file").empty())
         settings.volumeKeyFile = fs::absolute(values.at("volume.key_file"));
     settings.volumeOwner = values.at("volume.owner");

@@ -1,8 +1,8 @@
 #pragma once
 
-#include "http_error.h"
+#include <parley/portal/http/http_error.h>
 
-#include <parley/portal/account_service.h>
+#include <parley/portal/accounts/account_service.h>
 
 namespace parley::portal {
 

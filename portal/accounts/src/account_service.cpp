@@ -1,8 +1,8 @@
-#include <parley/portal/account_service.h>
-#include <parley/portal/password_hash.h>
+#include <parley/portal/accounts/account_service.h>
+#include <parley/portal/accounts/password_hash.h>
 
-#include "audit_details.h"
-#include "text_validation.h"
+#include <parley/portal/http/text_validation.h>
+#include <parley/storage/audit_details.h>
 
 #include <parley/storage/audit_log.h>
 #include <parley/storage/database.h>
@@ -97,7 +97,7 @@ storage::User AccountService::createUser(const NewUser& request, const Actor& ac
                            "a user named '" + *username + "' already exists");
     }
     audit_.append({actor.name, actor.address, "user.create", target(user), "success",
-                   AuditDetails().add("role", std::string(storage::toString(user.role))).text()});
+                   storage::AuditDetails().add("role", std::string(storage::toString(user.role))).text()});
     return user;
 }
 
@@ -127,10 +127,10 @@ storage::User AccountService::updateUser(std::int64_t id, const UserChanges& cha
 
     if (user.displayName != before.displayName)
         audit_.append({actor.name, actor.address, "user.update", target(user), "success",
-                       AuditDetails().add("displayName", user.displayName).text()});
+                       storage::AuditDetails().add("displayName", user.displayName).text()});
     if (user.role != before.role)
         audit_.append({actor.name, actor.address, "user.role_change", target(user), "success",
-                       AuditDetails()
+                       storage::AuditDetails()
                            .add("from", std::string(storage::toString(before.role)))
                            .add("to", std::string(storage::toString(user.role)))
                            .text()});
@@ -146,7 +146,7 @@ void AccountService::storePassword(storage::User user, const std::string& newPas
     users_.setPasswordHash(user.id, newPasswordHash(newPassword));
     const auto ended = storage::SessionStore(database_).removeForUser(user.id);
     audit_.append({actor.name, actor.address, action, target(user), "success",
-                   AuditDetails().add("sessionsEnded", ended).text()});
+                   storage::AuditDetails().add("sessionsEnded", ended).text()});
 }
 
 void AccountService::resetPassword(std::int64_t id, const std::string& newPassword,
@@ -168,7 +168,7 @@ void AccountService::changeOwnPassword(std::int64_t id, const std::string& curre
                            "you log in with the directory; change your password there");
     if (!verifyPassword(currentPassword, user.passwordHash, settings_.pbkdf2Iterations).matches) {
         audit_.append({actor.name, actor.address, "user.password_change", target(user), "failure",
-                       AuditDetails().add("reason", "wrong_current_password").text()});
+                       storage::AuditDetails().add("reason", "wrong_current_password").text()});
         throw AccountError(AccountError::Kind::Forbidden, "wrong_password",
                            "the current password is not correct");
     }
@@ -187,7 +187,7 @@ void AccountService::deleteUser(std::int64_t id, const Actor& actor)
                            "this is the only enabled admin; make another admin first");
     users_.remove(user.id);
     audit_.append({actor.name, actor.address, "user.delete", target(user), "success",
-                   AuditDetails().add("role", std::string(storage::toString(user.role))).text()});
+                   storage::AuditDetails().add("role", std::string(storage::toString(user.role))).text()});
 }
 
 } // namespace parley::portal

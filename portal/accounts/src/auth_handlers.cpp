@@ -1,13 +1,13 @@
-#include "auth_handlers.h"
+#include <parley/portal/accounts/auth_handlers.h>
+#include <parley/portal/accounts/session_manager.h>
 
 #include "account_error_mapping.h"
-#include "http_error.h"
-#include "json_fields.h"
-#include "json_response.h"
-#include "portal_services.h"
 #include "user_json.h"
+#include <parley/portal/http/http_error.h>
+#include <parley/portal/http/json_fields.h>
+#include <parley/portal/http/json_response.h>
 
-#include <parley/portal/account_service.h>
+#include <parley/portal/accounts/account_service.h>
 
 #include <Poco/DateTimeFormatter.h>
 #include <Poco/Net/HTTPCookie.h>
@@ -25,7 +25,7 @@ constexpr std::size_t kMaxPasswordBytes = 1024;
 // other host or path can plant or shadow it.
 void setSessionCookie(Poco::Net::HTTPServerResponse& response, const std::string& token)
 {
-    Poco::Net::HTTPCookie cookie(SessionManager::kCookieName, token);
+    Poco::Net::HTTPCookie cookie(kSessionCookieName, token);
     cookie.setPath("/");
     cookie.setSecure(true);
     cookie.setHttpOnly(true);
@@ -35,7 +35,7 @@ void setSessionCookie(Poco::Net::HTTPServerResponse& response, const std::string
 
 void clearSessionCookie(Poco::Net::HTTPServerResponse& response)
 {
-    Poco::Net::HTTPCookie cookie(SessionManager::kCookieName, "");
+    Poco::Net::HTTPCookie cookie(kSessionCookieName, "");
     cookie.setPath("/");
     cookie.setSecure(true);
     cookie.setHttpOnly(true);

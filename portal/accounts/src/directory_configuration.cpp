@@ -1,4 +1,4 @@
-#include "directory_holder.h"
+#include <parley/portal/accounts/directory_configuration.h>
 
 #include "directory_settings_json.h"
 
@@ -13,7 +13,7 @@ namespace {
 constexpr const char* kStateKey = "ldap_settings";
 }
 
-DirectoryHolder::DirectoryHolder(storage::Database& database, ldap::DirectorySettings fromConfiguration)
+DirectoryConfiguration::DirectoryConfiguration(storage::Database& database, ldap::DirectorySettings fromConfiguration)
     : database_(database), fromConfiguration_(std::move(fromConfiguration))
 {
     auto session = database_.session();
@@ -37,7 +37,7 @@ DirectoryHolder::DirectoryHolder(storage::Database& database, ldap::DirectorySet
     }
 }
 
-void DirectoryHolder::apply(const ldap::DirectorySettings& settings, bool saved)
+void DirectoryConfiguration::apply(const ldap::DirectorySettings& settings, bool saved)
 {
     std::lock_guard lock(mutex_);
     settings_ = settings;
@@ -45,25 +45,25 @@ void DirectoryHolder::apply(const ldap::DirectorySettings& settings, bool saved)
     directory_ = settings.enabled ? std::make_shared<ldap::Directory>(settings) : nullptr;
 }
 
-std::shared_ptr<ldap::Directory> DirectoryHolder::current() const
+std::shared_ptr<ldap::Directory> DirectoryConfiguration::current() const
 {
     std::lock_guard lock(mutex_);
     return directory_;
 }
 
-ldap::DirectorySettings DirectoryHolder::settings() const
+ldap::DirectorySettings DirectoryConfiguration::settings() const
 {
     std::lock_guard lock(mutex_);
     return settings_;
 }
 
-bool DirectoryHolder::saved() const
+bool DirectoryConfiguration::saved() const
 {
     std::lock_guard lock(mutex_);
     return saved_;
 }
 
-void DirectoryHolder::save(const ldap::DirectorySettings& settings)
+void DirectoryConfiguration::save(const ldap::DirectorySettings& settings)
 {
     auto session = database_.session();
     std::string key = kStateKey;
@@ -73,7 +73,7 @@ void DirectoryHolder::save(const ldap::DirectorySettings& settings)
     apply(settings, true);
 }
 
-void DirectoryHolder::revert()
+void DirectoryConfiguration::revert()
 {
     auto session = database_.session();
     std::string key = kStateKey;

@@ -1,6 +1,6 @@
 #include "directory_settings_json.h"
 
-#include "http_error.h"
+#include <parley/portal/http/http_error.h>
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Parser.h>

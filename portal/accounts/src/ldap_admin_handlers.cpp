@@ -1,12 +1,12 @@
-#include "ldap_admin_handlers.h"
+#include <parley/portal/accounts/ldap_admin_handlers.h>
+#include <parley/portal/accounts/session_manager.h>
 
-#include "audit_details.h"
-#include "directory_holder.h"
 #include "directory_settings_json.h"
-#include "http_error.h"
-#include "json_fields.h"
-#include "json_response.h"
-#include "portal_services.h"
+#include <parley/portal/accounts/directory_configuration.h>
+#include <parley/portal/http/http_error.h>
+#include <parley/portal/http/json_fields.h>
+#include <parley/portal/http/json_response.h>
+#include <parley/storage/audit_details.h>
 
 #include <parley/storage/audit_log.h>
 
@@ -19,7 +19,7 @@ namespace {
 
 using Status = Poco::Net::HTTPResponse::HTTPStatus;
 
-Poco::JSON::Object settingsBody(const DirectoryHolder& holder)
+Poco::JSON::Object settingsBody(const DirectoryConfiguration& holder)
 {
     Poco::JSON::Object body(Poco::JSON_PRESERVE_KEY_ORDER);
     body.set("source", holder.saved() ? "admin_api" : "configuration_file");
@@ -32,7 +32,7 @@ std::string changes(const ldap::DirectorySettings& before, const ldap::Directory
 {
     const auto a = directorySettingsJson(before);
     const auto b = directorySettingsJson(after);
-    AuditDetails details;
+    storage::AuditDetails details;
     for (const auto& [name, value] : *b) {
         if (a->get(name).toString() != value.toString()) {
             Poco::JSON::Object::Ptr change = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);

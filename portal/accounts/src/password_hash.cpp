@@ -1,6 +1,6 @@
-#include <parley/portal/password_hash.h>
+#include <parley/portal/accounts/password_hash.h>
 
-#include "text_validation.h"
+#include <parley/portal/http/text_validation.h>
 
 #include <Poco/Base64Decoder.h>
 #include <Poco/Base64Encoder.h>

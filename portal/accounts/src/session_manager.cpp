@@ -1,10 +1,13 @@
-#include "session_manager.h"
+#include <parley/portal/accounts/session_manager.h>
 
-#include "audit_details.h"
-#include "text_validation.h"
+#include <parley/portal/http/secret_token.h>
+#include <parley/portal/http/unix_time.h>
 
-#include <parley/portal/account_service.h>
-#include <parley/portal/password_hash.h>
+#include <parley/portal/http/text_validation.h>
+#include <parley/storage/audit_details.h>
+
+#include <parley/portal/accounts/account_service.h>
+#include <parley/portal/accounts/password_hash.h>
 #include <parley/storage/audit_log.h>
 
 #include <Poco/Base64Encoder.h>
@@ -21,13 +24,6 @@ namespace {
 
 constexpr std::size_t kMaxAuditedName = 128;
 
-std::int64_t unixNow()
-{
-    return std::chrono::duration_cast<std::chrono::seconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
 // What the audit log records as the actor of an attempt with this name.
 std::string auditedName(const std::string& username)
 {
@@ -38,27 +34,8 @@ std::string auditedName(const std::string& username)
 
 } // namespace
 
-std::string randomToken()
-{
-    unsigned char bytes[32];
-    if (RAND_bytes(bytes, sizeof bytes) != 1)
-        throw std::runtime_error("the random generator failed");
-    std::ostringstream out;
-    Poco::Base64Encoder encoder(out, Poco::BASE64_URL_ENCODING | Poco::BASE64_NO_PADDING);
-    encoder.write(reinterpret_cast<const char*>(bytes), sizeof bytes);
-    encoder.close();
-    return out.str();
-}
-
-std::string tokenHash(const std::string& token)
-{
-    Poco::Crypto::DigestEngine sha256("SHA256");
-    sha256.update(token);
-    return Poco::DigestEngine::digestToHex(sha256.digest());
-}
-
 SessionManager::SessionManager(storage::Database& database, storage::AuditLog& audit,
-                               const AccountSettings& settings, DirectoryHolder& directory)
+                               const AccountSettings& settings, DirectoryConfiguration& directory)
     : database_(database), audit_(audit), settings_(settings), users_(database),
       sessions_(database), throttle_(settings.throttle),
       dummyHash_(hashPassword("timing-equaliser", settings.pbkdf2Iterations)), directory_(directory)
@@ -94,10 +71,10 @@ LoginResult SessionManager::refuse(const std::string& actor, const std::string& 
 {
     const bool lockoutStarted = throttle_.recordFailure(throttleKey, address);
     audit_.append({actor, address, "login.failure", "user:" + actor, "failure",
-                   AuditDetails().add("reason", std::string(reason)).text()});
+                   storage::AuditDetails().add("reason", std::string(reason)).text()});
     if (lockoutStarted)
         audit_.append({actor, address, "login.lockout", "user:" + actor, "success",
-                       AuditDetails()
+                       storage::AuditDetails()
                            .add("lockedSeconds", throttle_.lockedFor(throttleKey, address).count())
                            .text()});
     LoginResult result;
@@ -130,7 +107,7 @@ LoginResult SessionManager::localLogin(const std::optional<storage::User>& user,
         users_.setPasswordHash(user->id, hashPassword(password, settings_.pbkdf2Iterations));
     auto result = startSession(*user, address);
     audit_.append({user->username, address, "login.success", "user:" + user->username, "success",
-                   AuditDetails().add("source", "local").add("rehashed", needsRehash).text()});
+                   storage::AuditDetails().add("source", "local").add("rehashed", needsRehash).text()});
     return result;
 }
 
@@ -149,7 +126,7 @@ LoginResult SessionManager::directoryLogin(ldap::Directory& directory,
     if (outcome.failure == ldap::AuthFailure::DirectoryUnavailable) {
         Poco::Logger::get("portal.ldap").warning("directory unavailable: %s", outcome.detail);
         audit_.append({login, address, "login.failure", "user:" + login, "failure",
-                       AuditDetails().add("reason", std::string(ldap::reasonCode(outcome.failure))).text()});
+                       storage::AuditDetails().add("reason", std::string(ldap::reasonCode(outcome.failure))).text()});
         LoginResult result;
         result.status = LoginResult::Status::DirectoryUnavailable;
         return result;
@@ -175,7 +152,7 @@ LoginResult SessionManager::directoryLogin(ldap::Directory& directory,
         try {
             user = users_.create(record);
             audit_.append({"system", address, "user.create", "user:" + login, "success",
-                           AuditDetails()
+                           storage::AuditDetails()
                                .add("source", "ldap")
                                .add("role", std::string(storage::toString(role)))
                                .text()});
@@ -203,7 +180,7 @@ LoginResult SessionManager::directoryLogin(ldap::Directory& directory,
         user.role = role;
         if (previousRole != role)
             audit_.append({"system", address, "user.role_change", "user:" + login, "success",
-                           AuditDetails()
+                           storage::AuditDetails()
                                .add("from", std::string(storage::toString(previousRole)))
                                .add("to", std::string(storage::toString(role)))
                                .add("source", "ldap groups")
@@ -212,7 +189,7 @@ LoginResult SessionManager::directoryLogin(ldap::Directory& directory,
     throttle_.recordSuccess(throttleKey);
     auto result = startSession(user, address);
     audit_.append({login, address, "login.success", "user:" + login, "success",
-                   AuditDetails().add("source", "ldap").add("dn", outcome.user->dn).text()});
+                   storage::AuditDetails().add("source", "ldap").add("dn", outcome.user->dn).text()});
     return result;
 }
 

@@ -1,13 +1,13 @@
-#include "user_handlers.h"
+#include <parley/portal/accounts/user_handlers.h>
+#include <parley/portal/accounts/session_manager.h>
 
 #include "account_error_mapping.h"
-#include "http_error.h"
-#include "json_fields.h"
-#include "json_response.h"
-#include "portal_services.h"
 #include "user_json.h"
+#include <parley/portal/http/http_error.h>
+#include <parley/portal/http/json_fields.h>
+#include <parley/portal/http/json_response.h>
 
-#include <parley/portal/account_service.h>
+#include <parley/portal/accounts/account_service.h>
 #include <parley/storage/user_store.h>
 
 #include <Poco/JSON/Array.h>

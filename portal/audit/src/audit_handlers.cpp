@@ -1,10 +1,9 @@
-#include "audit_handlers.h"
+#include <parley/portal/audit/audit_handlers.h>
 
-#include "audit_details.h"
-#include "http_error.h"
-#include "json_fields.h"
-#include "json_response.h"
-#include "portal_services.h"
+#include <parley/portal/http/http_error.h>
+#include <parley/portal/http/json_fields.h>
+#include <parley/portal/http/json_response.h>
+#include <parley/storage/audit_details.h>
 
 #include <parley/storage/audit_log.h>
 
@@ -107,7 +106,7 @@ void AuditExportHandler::handle(const ApiRequest& request, Poco::Net::HTTPServer
         throw HttpError(Status::HTTP_BAD_REQUEST, "invalid_request", "'format' must be jsonl or csv");
     auto& audit = services().audit;
     audit.append({request.actorName(), request.clientAddress, "audit.export", "audit_log", "success",
-                  AuditDetails()
+                  storage::AuditDetails()
                       .add("format", format)
                       .add("from", filter.from)
                       .add("to", filter.to)

@@ -1,10 +1,9 @@
-#include "api_handler.h"
+#include <parley/portal/http/api_handler.h>
 
-#include "audit_details.h"
-#include "constant_time.h"
-#include "http_error.h"
-#include "json_response.h"
-#include "portal_services.h"
+#include <parley/portal/http/constant_time.h>
+#include <parley/portal/http/http_error.h>
+#include <parley/portal/http/json_response.h>
+#include <parley/storage/audit_details.h>
 
 #include <parley/storage/audit_log.h>
 
@@ -110,12 +109,12 @@ void ApiHandler::authorize(ApiRequest& request) const
 {
     auto& http = request.http;
     const auto& method = http.getMethod();
-    if (context_.services) {
+    if (context_.sessions) {
         Poco::Net::NameValueCollection cookies;
         http.getCookies(cookies);
-        const auto token = cookies.get(SessionManager::kCookieName, "");
+        const auto token = cookies.get(kSessionCookieName, "");
         if (!token.empty())
-            request.principal = context_.services->sessions.authenticate(token);
+            request.principal = context_.sessions->authenticate(token);
     }
 
     if (!isSafeMethod(method)) {
@@ -146,10 +145,11 @@ void ApiHandler::authorize(ApiRequest& request) const
                          (required == Access::AuditReader &&
                           (role == storage::Role::Admin || role == storage::Role::Auditor));
     if (!allowed) {
-        context_.services->audit.append(
+        if (context_.audit)
+            context_.audit->append(
             {request.principal->user.username, request.clientAddress, "access.denied",
              method + " " + pathOf(http.getURI()), "failure",
-             AuditDetails().add("role", std::string(storage::toString(role))).text()});
+             storage::AuditDetails().add("role", std::string(storage::toString(role))).text()});
         throw HttpError(Status::HTTP_FORBIDDEN, "forbidden",
                         "your role does not allow this");
     }

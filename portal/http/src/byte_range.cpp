@@ -1,4 +1,4 @@
-#include "byte_range.h"
+#include <parley/portal/http/byte_range.h>
 
 #include <optional>
 

@@ -1,4 +1,4 @@
-#include "connection_error_log.h"
+#include <parley/portal/http/connection_error_log.h>
 
 #include <Poco/Exception.h>
 #include <Poco/Logger.h>

@@ -1,7 +1,7 @@
-#include "health_handlers.h"
+#include <parley/portal/http/health_handlers.h>
 
-#include "http_error.h"
-#include "json_response.h"
+#include <parley/portal/http/http_error.h>
+#include <parley/portal/http/json_response.h>
 
 #include <parley/storage/database.h>
 

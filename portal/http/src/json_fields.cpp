@@ -1,7 +1,7 @@
-#include "json_fields.h"
+#include <parley/portal/http/json_fields.h>
 
-#include "api_handler.h"
-#include "http_error.h"
+#include <parley/portal/http/api_handler.h>
+#include <parley/portal/http/http_error.h>
 
 #include <Poco/NumberParser.h>
 

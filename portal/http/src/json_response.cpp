@@ -1,4 +1,4 @@
-#include "json_response.h"
+#include <parley/portal/http/json_response.h>
 
 #include <Poco/DateTimeFormatter.h>
 #include <Poco/Timestamp.h>

@@ -1,6 +1,6 @@
-#include "request_router.h"
+#include <parley/portal/http/request_router.h>
 
-#include "http_error.h"
+#include <parley/portal/http/http_error.h>
 
 #include <Poco/Exception.h>
 #include <Poco/URI.h>

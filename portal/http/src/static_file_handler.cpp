@@ -1,6 +1,6 @@
-#include "static_file_handler.h"
+#include <parley/portal/http/static_file_handler.h>
 
-#include "http_error.h"
+#include <parley/portal/http/http_error.h>
 
 #include <fstream>
 #include <map>

@@ -1,4 +1,4 @@
-#include "text_validation.h"
+#include <parley/portal/http/text_validation.h>
 
 #include <Poco/UTF8Encoding.h>
 

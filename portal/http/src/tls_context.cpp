@@ -1,4 +1,4 @@
-#include <parley/portal/tls_context.h>
+#include <parley/portal/http/tls_context.h>
 
 #include <Poco/Net/SSLException.h>
 

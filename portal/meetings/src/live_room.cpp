@@ -1,4 +1,4 @@
-#include "live_room.h"
+#include <parley/portal/meetings/live_room.h>
 
 #include <Poco/JSON/Array.h>
 

@@ -1,12 +1,11 @@
-#include "room_handlers.h"
+#include <parley/portal/meetings/room_handlers.h>
 
-#include "http_error.h"
-#include "json_fields.h"
-#include "json_response.h"
-#include "portal_services.h"
-#include "room_registry.h"
-#include "room_service.h"
-#include "signaling_session.h"
+#include <parley/portal/http/http_error.h>
+#include <parley/portal/http/json_fields.h>
+#include <parley/portal/http/json_response.h>
+#include <parley/portal/meetings/room_registry.h>
+#include <parley/portal/meetings/room_service.h>
+#include <parley/portal/meetings/signaling_session.h>
 
 #include <parley/router/media_router.h>
 
@@ -76,7 +75,7 @@ RoomChanges changesFrom(const Poco::JSON::Object& body)
     return changes;
 }
 
-Poco::JSON::Object roomJson(const storage::Room& room, PortalServices& services)
+Poco::JSON::Object roomJson(const storage::Room& room, MeetingHandlerServices& services)
 {
     Poco::JSON::Object object(Poco::JSON_PRESERVE_KEY_ORDER);
     object.set("id", room.id);

@@ -1,4 +1,4 @@
-#include "room_registry.h"
+#include <parley/portal/meetings/room_registry.h>
 
 namespace parley::portal {
 

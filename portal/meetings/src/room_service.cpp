@@ -1,8 +1,11 @@
-#include "room_service.h"
+#include <parley/portal/meetings/room_service.h>
 
-#include "audit_details.h"
-#include "http_error.h"
-#include "text_validation.h"
+#include <parley/portal/http/constant_time.h>
+#include <parley/portal/http/secret_token.h>
+
+#include <parley/portal/http/http_error.h>
+#include <parley/portal/http/text_validation.h>
+#include <parley/storage/audit_details.h>
 
 #include <parley/storage/audit_log.h>
 #include <parley/storage/user_store.h>
@@ -47,13 +50,6 @@ bool isAdmin(const Principal& who)
 }
 
 } // namespace
-
-std::int64_t unixNow()
-{
-    return std::chrono::duration_cast<std::chrono::seconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 RoomService::RoomService(storage::Database& database, storage::AuditLog& audit,
                          const MeetingSettings& settings)
@@ -112,7 +108,7 @@ storage::Room RoomService::personalRoom(const storage::User& owner, const std::s
         throw;
     }
     audit_.append({owner.username, address, "room.create", target(room), "success",
-                   AuditDetails().add("kind", "personal").add("meetingId", room.meetingId).text()});
+                   storage::AuditDetails().add("kind", "personal").add("meetingId", room.meetingId).text()});
     return room;
 }
 
@@ -152,7 +148,7 @@ storage::Room RoomService::createMeeting(const Principal& owner, const RoomChang
         update(room.id, owner, onlyModerators, address);
     }
     audit_.append({owner.user.username, address, "meeting.create", target(room), "success",
-                   AuditDetails()
+                   storage::AuditDetails()
                        .add("meetingId", room.meetingId)
                        .add("title", room.title)
                        .add("startsAt", *room.startsAt)
@@ -187,7 +183,7 @@ storage::Room RoomService::update(std::int64_t roomId, const Principal& who,
                                   const RoomChanges& changes, const std::string& address)
 {
     auto room = changes.moderators ? ownedBy(roomId, who) : manageable(roomId, who);
-    AuditDetails details;
+    storage::AuditDetails details;
     if (changes.title) {
         checkTitle(*changes.title);
         room.title = *changes.title;
@@ -271,7 +267,7 @@ void RoomService::remove(std::int64_t roomId, const Principal& who, const std::s
     if (!rooms_.remove(room.id))
         throw notFound();
     audit_.append({who.user.username, address, "meeting.delete", target(room), "success",
-                   AuditDetails().add("meetingId", room.meetingId).text()});
+                   storage::AuditDetails().add("meetingId", room.meetingId).text()});
 }
 
 IssuedInvitation RoomService::issueInvitation(std::int64_t roomId, const Principal& who,
@@ -285,7 +281,7 @@ IssuedInvitation RoomService::issueInvitation(std::int64_t roomId, const Princip
     issued.invitation =
         rooms_.createInvitation(room.id, name, tokenHash(issued.key), who.user.username, unixNow());
     audit_.append({who.user.username, address, "invitation.issue", target(room), "success",
-                   AuditDetails().add("invitation", issued.invitation.id).add("name", name).text()});
+                   storage::AuditDetails().add("invitation", issued.invitation.id).add("name", name).text()});
     return issued;
 }
 
@@ -300,7 +296,7 @@ void RoomService::revokeInvitation(std::int64_t roomId, std::int64_t invitationI
     if (!rooms_.revokeInvitation(roomId, invitationId, unixNow()))
         throw HttpError(Status::HTTP_NOT_FOUND, "not_found", "no such unrevoked invitation");
     audit_.append({actor, address, "invitation.revoke", "room:" + std::to_string(roomId), "success",
-                   AuditDetails().add("invitation", invitationId).text()});
+                   storage::AuditDetails().add("invitation", invitationId).text()});
 }
 
 std::vector<std::string> RoomService::moderatorNames(std::int64_t roomId)
@@ -320,8 +316,41 @@ std::size_t RoomService::removeExpiredMeetings()
     const auto removed = rooms_.removeMeetingsEndedBefore(cutoff);
     for (const auto& room : removed)
         audit_.append({"system", "local", "meeting.expire", target(room), "success",
-                       AuditDetails().add("meetingId", room.meetingId).add("endsAt", *room.endsAt).text()});
+                       storage::AuditDetails().add("meetingId", room.meetingId).add("endsAt", *room.endsAt).text()});
     return removed.size();
+}
+
+std::optional<storage::Room> RoomService::findById(std::int64_t roomId)
+{
+    return rooms_.findById(roomId);
+}
+
+std::optional<storage::Room> RoomService::findByLink(const std::string& linkSecret)
+{
+    auto room = rooms_.findByLinkSecret(linkSecret);
+    if (!room || !equalConstantTime(room->linkSecret, linkSecret))
+        return std::nullopt;
+    return room;
+}
+
+std::optional<storage::Room> RoomService::findByMeetingId(std::int64_t meetingId)
+{
+    return rooms_.findByMeetingId(meetingId);
+}
+
+std::optional<storage::Invitation> RoomService::findInvitationByKey(const std::string& key)
+{
+    return rooms_.findInvitationByKeyHash(tokenHash(key));
+}
+
+void RoomService::setLocked(std::int64_t roomId, bool locked)
+{
+    rooms_.setLocked(roomId, locked);
+}
+
+void RoomService::endMeeting(std::int64_t roomId)
+{
+    rooms_.endMeeting(roomId, unixNow());
 }
 
 } // namespace parley::portal

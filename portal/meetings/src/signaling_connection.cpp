@@ -1,8 +1,8 @@
 #include "signaling_connection.h"
 
 #include "message_rate_limit.h"
-#include "signaling_outbox.h"
-#include "signaling_session.h"
+#include <parley/portal/meetings/signaling_outbox.h>
+#include <parley/portal/meetings/signaling_session.h>
 
 #include <Poco/Logger.h>
 #include <Poco/Net/NetException.h>

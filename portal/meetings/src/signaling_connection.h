@@ -1,6 +1,6 @@
 #pragma once
 
-#include <parley/portal/meeting_settings.h>
+#include <parley/portal/meetings/meeting_settings.h>
 
 #include <Poco/Net/WebSocket.h>
 

@@ -1,11 +1,10 @@
-#include "signaling_handler.h"
+#include <parley/portal/meetings/signaling_handler.h>
 
-#include "http_error.h"
-#include "portal_services.h"
 #include "signaling_connection.h"
-#include "signaling_hub.h"
-#include "signaling_outbox.h"
-#include "signaling_session.h"
+#include <parley/portal/http/http_error.h>
+#include <parley/portal/meetings/signaling_hub.h>
+#include <parley/portal/meetings/signaling_outbox.h>
+#include <parley/portal/meetings/signaling_session.h>
 
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/WebSocket.h>

@@ -1,6 +1,6 @@
-#include "signaling_hub.h"
+#include <parley/portal/meetings/signaling_hub.h>
 
-#include "signaling_outbox.h"
+#include <parley/portal/meetings/signaling_outbox.h>
 
 namespace parley::portal {
 

@@ -1,4 +1,4 @@
-#include "signaling_outbox.h"
+#include <parley/portal/meetings/signaling_outbox.h>
 
 #include <sys/eventfd.h>
 #include <unistd.h>

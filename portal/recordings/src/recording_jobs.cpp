@@ -1,7 +1,7 @@
-#include "recording_jobs.h"
+#include <parley/portal/recordings/recording_jobs.h>
 
-#include "recording_library.h"
-#include "unix_time.h"
+#include <parley/portal/http/unix_time.h>
+#include <parley/portal/recordings/recording_library.h>
 
 #include <parley/storage/recording_store.h>
 

@@ -1,11 +1,11 @@
-#include "recording_library.h"
+#include <parley/portal/recordings/recording_library.h>
 
-#include "audit_details.h"
-#include "unix_time.h"
+#include <parley/portal/http/unix_time.h>
+#include <parley/storage/audit_details.h>
 
 #include <parley/recorder/recording_composer.h>
 #include <parley/storage/audit_log.h>
-#include <parley/storage/volume_error.h>
+#include <parley/volume/volume_error.h>
 
 #include <Poco/Crypto/DigestEngine.h>
 #include <Poco/Logger.h>
@@ -58,9 +58,9 @@ RecordingLibrary::RecordingLibrary(storage::Database& database, storage::AuditLo
     : database_(database), audit_(audit), volume_(std::move(volume)), settings_(settings)
 {}
 
-storage::RecordingDirectory RecordingLibrary::openVolume() const
+volume::RecordingDirectory RecordingLibrary::openVolume() const
 {
-    return storage::RecordingDirectory::open(volume_);
+    return volume::RecordingDirectory::open(volume_);
 }
 
 namespace {
@@ -82,7 +82,7 @@ recorder::TrackCodec codecOf(const std::string& codec)
 
 /// The track files of a recording the server was writing when it stopped: its tracks were
 /// never listed, but their files are in its directory ("<n>-<track>-<label>.webm|.mkv").
-std::vector<storage::StoredTrack> tracksOnDisk(const storage::RecordingDirectory& volume, const std::string& directory)
+std::vector<storage::StoredTrack> tracksOnDisk(const volume::RecordingDirectory& volume, const std::string& directory)
 {
     static const std::regex name(R"(^\d+-[A-Za-z0-9_.-]+-(audio|video|screen)\.(webm|mkv)$)");
     std::vector<storage::StoredTrack> tracks;
@@ -113,7 +113,7 @@ bool RecordingLibrary::compose(std::int64_t id, const std::atomic<bool>& cancel)
     try {
         openVolume();
     }
-    catch (const storage::VolumeError& e) {
+    catch (const volume::VolumeError& e) {
         // Not an attempt: the job waits for the volume, with the tracks where they are.
         logger().warning("recording %s waits to be composed: %s", std::to_string(id), std::string(e.what()));
         return false;
@@ -127,7 +127,7 @@ bool RecordingLibrary::compose(std::int64_t id, const std::atomic<bool>& cancel)
         const auto volume = openVolume();
         if (tracks.empty() && recording->error == "interrupted")
             tracks = tracksOnDisk(volume, recording->directory);
-        std::vector<storage::FileHandle> files;
+        std::vector<volume::FileHandle> files;
         std::vector<recorder::CompositionInput> inputs;
         files.reserve(tracks.size());
         for (const auto& track : tracks) {
@@ -215,13 +215,13 @@ std::string RecordingLibrary::verify(const storage::Recording& recording, const 
         actual = sha256OfFile(file.get());
         result = actual == recording.sha256 ? "ok" : "mismatch";
     }
-    catch (const storage::VolumeError& e) {
-        if (e.failure() != storage::VolumeFailure::NotFound)
+    catch (const volume::VolumeError& e) {
+        if (e.failure() != volume::VolumeFailure::NotFound)
             throw;
         result = "missing";
     }
     storage::RecordingStore(database_).setIntegrity(recording.id, result, unixNow());
-    AuditDetails details;
+    storage::AuditDetails details;
     details.add("result", result).add("sha256", recording.sha256);
     if (result == "mismatch")
         details.add("actual", actual);
@@ -241,7 +241,7 @@ void RecordingLibrary::remove(const storage::Recording& recording, const Recordi
     volume.removeDirectory(recording.directory);
     storage::RecordingStore(database_).remove(recording.id);
     audit_.append({actor.name, actor.address, "recording.delete", target(recording), "success",
-                   AuditDetails()
+                   storage::AuditDetails()
                        .add("room", recording.roomId)
                        .add("title", recording.roomTitle)
                        .add("startedAt", recording.startedAt)

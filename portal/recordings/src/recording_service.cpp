@@ -1,16 +1,16 @@
-#include "recording_service.h"
+#include <parley/portal/recordings/recording_service.h>
 
-#include "audit_details.h"
-#include "unix_time.h"
+#include <parley/portal/http/unix_time.h>
+#include <parley/storage/audit_details.h>
 
 #include <parley/recorder/ffmpeg_log.h>
 #include <parley/recorder/room_recorder.h>
 #include <parley/router/media_router.h>
 #include <parley/router/media_tap.h>
 #include <parley/storage/audit_log.h>
-#include <parley/storage/recording_directory.h>
 #include <parley/storage/recording_store.h>
-#include <parley/storage/volume_error.h>
+#include <parley/volume/recording_directory.h>
+#include <parley/volume/volume_error.h>
 
 #include <Poco/Logger.h>
 
@@ -30,7 +30,7 @@ Poco::Logger& logger()
 struct RecordingService::Active
 {
     storage::Recording recording;
-    std::unique_ptr<storage::RecordingDirectory> directory;
+    std::unique_ptr<volume::RecordingDirectory> directory;
     std::shared_ptr<router::MediaTap> tap;
     std::unique_ptr<recorder::RoomRecorder> recorder;
 };
@@ -111,9 +111,9 @@ RecordingService::Started RecordingService::start(std::int64_t roomId, const std
     auto active = std::make_unique<Active>();
     try {
         active->directory =
-            std::make_unique<storage::RecordingDirectory>(storage::RecordingDirectory::open(volume_));
+            std::make_unique<volume::RecordingDirectory>(volume::RecordingDirectory::open(volume_));
     }
-    catch (const storage::VolumeError& e) {
+    catch (const volume::VolumeError& e) {
         throw RecordingError("recording_unavailable", e.what());
     }
     const auto& volume = active->directory->volume();
@@ -161,7 +161,7 @@ bool RecordingService::stop(std::int64_t roomId, const std::string& reason)
                        error);
     if (!reason.empty())
         audit_.append({"system", "local", "recording.stop", "room:" + std::to_string(roomId), "success",
-                       AuditDetails()
+                       storage::AuditDetails()
                            .add("recording", active->recording.id)
                            .add("reason", reason)
                            .add("tracks", static_cast<std::int64_t>(stored.size()))

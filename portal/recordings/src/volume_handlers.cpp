@@ -1,8 +1,8 @@
-#include "volume_handlers.h"
+#include <parley/portal/recordings/volume_handlers.h>
 
-#include "json_response.h"
+#include <parley/portal/http/json_response.h>
 
-#include <parley/storage/volume_check.h>
+#include <parley/volume/volume_check.h>
 
 namespace parley::portal {
 
@@ -11,9 +11,9 @@ void VolumeStatusHandler::handle(const ApiRequest&, Poco::Net::HTTPServerRespons
     Poco::JSON::Object body;
     body.set("mountPoint", mountPoint_.string());
     std::string whyNot;
-    if (const auto volume = storage::inspectVolume(mountPoint_, whyNot)) {
+    if (const auto volume = volume::inspectVolume(mountPoint_, whyNot)) {
         body.set("state", "unlocked");
-        body.set("engine", storage::engineName(volume->engine));
+        body.set("engine", volume::engineName(volume->engine));
         body.set("uuid", volume->uuid);
         body.set("device", volume->device);
         body.set("sizeBytes", volume->sizeBytes);

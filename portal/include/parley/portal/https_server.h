@@ -1,8 +1,8 @@
 #pragma once
 
-#include <parley/portal/account_settings.h>
-#include <parley/portal/https_settings.h>
-#include <parley/portal/meeting_settings.h>
+#include <parley/portal/accounts/account_settings.h>
+#include <parley/portal/http/https_settings.h>
+#include <parley/portal/meetings/meeting_settings.h>
 
 #include <chrono>
 #include <cstdint>
@@ -29,9 +29,10 @@ public:
 
 /// The portal's HTTPS endpoint: REST API, health endpoints and WebSocket signaling (`/ws`).
 ///
-/// Every response carries HSTS and defensive headers; every error is a JSON body
-/// `{"error":{"code":...,"message":...}}`. A client that does not speak TLS is disconnected
-/// during the handshake.
+/// Every response the portal answers carries HSTS and defensive headers, and every error it
+/// answers is a JSON body `{"error":{"code":...,"message":...}}` (requests Poco's own parser
+/// rejects get a bare 400). A client that does not speak TLS is disconnected during the
+/// handshake.
 class HttpsServer
 {
 public:

@@ -5,7 +5,7 @@
 #include <sstream>
 #include <string>
 
-namespace parley::portal {
+namespace parley::storage {
 
 /// Builds the JSON object stored as an audit event's details, escaping whatever it is given.
 class AuditDetails
@@ -31,4 +31,4 @@ private:
     Poco::JSON::Object object_;
 };
 
-} // namespace parley::portal
+} // namespace parley::storage

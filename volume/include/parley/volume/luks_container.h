@@ -1,6 +1,6 @@
 #pragma once
 
-#include <parley/storage/secret_bytes.h>
+#include <parley/volume/secret_bytes.h>
 
 #include <cstdint>
 #include <filesystem>
@@ -11,7 +11,7 @@
 
 struct crypt_device;
 
-namespace parley::storage {
+namespace parley::volume {
 
 /// Argon2id cost of a keyslot. The defaults follow cryptsetup's own for a server (1 GiB is
 /// cryptsetup's ceiling; 4 lanes). Tests pass a tiny cost (32 KiB, 4 iterations) so a
@@ -122,4 +122,4 @@ inline constexpr std::string_view kParleyVolumeLabel = "parley";
 inline constexpr std::string_view kSubsystemUnformatted = "unformatted";
 inline constexpr std::string_view kSubsystemExt4 = "ext4";
 
-} // namespace parley::storage
+} // namespace parley::volume

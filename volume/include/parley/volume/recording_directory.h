@@ -1,13 +1,13 @@
 #pragma once
 
-#include <parley/storage/volume_check.h>
+#include <parley/volume/volume_check.h>
 
 #include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
 
-namespace parley::storage {
+namespace parley::volume {
 
 /// An open file descriptor, closed on destruction.
 class FileHandle
@@ -100,4 +100,4 @@ private:
     MountedVolume volume_;
 };
 
-} // namespace parley::storage
+} // namespace parley::volume

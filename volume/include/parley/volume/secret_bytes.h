@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-namespace parley::storage {
+namespace parley::volume {
 
 /// Bytes of key material (a volume key, a passphrase read from a file). The buffer is locked
 /// into memory where the system allows it, so it is not written to swap, and overwritten
@@ -40,4 +40,4 @@ private:
     std::vector<std::uint8_t> bytes_;
 };
 
-} // namespace parley::storage
+} // namespace parley::volume

@@ -5,7 +5,7 @@
 #include <optional>
 #include <string>
 
-namespace parley::storage {
+namespace parley::volume {
 
 enum class VolumeEngine { Automatic, Kernel, Userspace };
 
@@ -40,4 +40,4 @@ std::optional<MountedVolume> inspectVolume(const std::filesystem::path& director
 /// writes recordings calls this first and writes nothing if it throws.
 MountedVolume requireUnlockedVolume(const std::filesystem::path& directory);
 
-} // namespace parley::storage
+} // namespace parley::volume

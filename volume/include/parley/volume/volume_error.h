@@ -3,7 +3,7 @@
 #include <stdexcept>
 #include <string>
 
-namespace parley::storage {
+namespace parley::volume {
 
 /// Why a volume operation failed. The message always says what to do about it; the reason
 /// lets callers (parleyctl's exit status, the admin API) tell the cases apart.
@@ -32,4 +32,4 @@ private:
     VolumeFailure failure_;
 };
 
-} // namespace parley::storage
+} // namespace parley::volume

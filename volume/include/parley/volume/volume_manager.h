@@ -1,7 +1,7 @@
 #pragma once
 
-#include <parley/storage/luks_container.h>
-#include <parley/storage/volume_check.h>
+#include <parley/volume/luks_container.h>
+#include <parley/volume/volume_check.h>
 
 #include <filesystem>
 #include <optional>
@@ -9,7 +9,7 @@
 #include <string_view>
 #include <sys/types.h>
 
-namespace parley::storage {
+namespace parley::volume {
 
 /// Where a recording volume lives.
 struct VolumeLocation
@@ -95,4 +95,4 @@ private:
     VolumeLocation location_;
 };
 
-} // namespace parley::storage
+} // namespace parley::volume

@@ -1,6 +1,6 @@
 #pragma once
 
-#include <parley/storage/secret_bytes.h>
+#include <parley/volume/secret_bytes.h>
 
 #include <cstdint>
 #include <memory>
@@ -8,7 +8,7 @@
 
 struct evp_cipher_ctx_st;
 
-namespace parley::storage {
+namespace parley::volume {
 
 /// aes-xts-plain64 over whole encryption sectors, bit for bit what dm-crypt does for a LUKS2
 /// data segment: each sector is one XTS data unit whose tweak is the 64-bit little-endian
@@ -50,4 +50,4 @@ private:
     Context decrypt_;
 };
 
-} // namespace parley::storage
+} // namespace parley::volume

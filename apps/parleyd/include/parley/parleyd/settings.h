@@ -1,11 +1,11 @@
 #pragma once
 
 #include <parley/ldap/directory_settings.h>
-#include <parley/portal/account_settings.h>
-#include <parley/portal/https_settings.h>
-#include <parley/portal/meeting_settings.h>
+#include <parley/portal/accounts/account_settings.h>
+#include <parley/portal/http/https_settings.h>
+#include <parley/portal/meetings/meeting_settings.h>
 #include <parley/router/media_router.h>
-#include <parley/storage/volume_manager.h>
+#include <parley/volume/volume_manager.h>
 
 #include <chrono>
 #include <filesystem>
@@ -32,11 +32,11 @@ struct Settings
     router::RouterSettings router;
     std::chrono::hours auditRetention{180 * 24};
     /// The recording volume (`[volume]`); its mount point is also in `https`.
-    storage::VolumeLocation volume;
-    storage::VolumeEngine volumeEngine = storage::VolumeEngine::Automatic;
+    volume::VolumeLocation volume;
+    volume::VolumeEngine volumeEngine = volume::VolumeEngine::Automatic;
     std::filesystem::path volumeKeyFile; ///< empty: none
     std::string volumeOwner;             ///< empty: none
-    storage::KdfCost volumeKdf;
+    volume::KdfCost volumeKdf;
     ldap::DirectorySettings directory;
     std::chrono::seconds shutdownGrace{10};
     std::string logLevel = "information";
@@ -51,7 +51,10 @@ struct Settings
 /// Throws ConfigError when the file cannot be read or parsed, a key is unknown (naming the
 /// closest known key), a value has the wrong form (naming the expected form), an override
 /// is not `section.key=value`, `tls.certificate` and `tls.private_key` are not given
-/// together, or a named certificate or key file does not exist.
+/// together, a named certificate or key file does not exist, `rooms.pin_min_length` is above
+/// `rooms.pin_max_length`, `recording.compose_width` or `compose_height` is odd,
+/// `router.announced_address` is not a specific IP address, or `ldap.enabled` is true with no
+/// `ldap.uris` or a `ldap.user_filter` without `{login}`.
 Settings loadSettings(const std::optional<std::filesystem::path>& iniFile,
                       const std::vector<std::string>& overrides);
 

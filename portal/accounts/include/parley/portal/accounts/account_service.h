@@ -1,6 +1,6 @@
 #pragma once
 
-#include <parley/portal/account_settings.h>
+#include <parley/portal/accounts/account_settings.h>
 #include <parley/storage/user_store.h>
 
 #include <cstdint>

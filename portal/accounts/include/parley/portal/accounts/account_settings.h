@@ -1,7 +1,7 @@
 #pragma once
 
 #include <parley/ldap/directory_settings.h>
-#include <parley/portal/password_hash.h>
+#include <parley/portal/accounts/password_hash.h>
 
 #include <chrono>
 #include <cstddef>

@@ -14,10 +14,10 @@ namespace parley::portal {
 /// The directory configuration in force and the Directory built from it. The INI's [ldap]
 /// section applies unless an admin saved a configuration through the API; that one is kept
 /// in the database (server_state "ldap_settings") and wins until it is deleted.
-class DirectoryHolder
+class DirectoryConfiguration
 {
 public:
-    DirectoryHolder(storage::Database& database, ldap::DirectorySettings fromConfiguration);
+    DirectoryConfiguration(storage::Database& database, ldap::DirectorySettings fromConfiguration);
 
     /// The directory to log in against, or nullptr when directory login is off.
     std::shared_ptr<ldap::Directory> current() const;

@@ -1,9 +1,10 @@
 #pragma once
 
-#include "directory_holder.h"
-#include "login_throttle.h"
+#include <parley/portal/accounts/directory_configuration.h>
+#include <parley/portal/accounts/login_throttle.h>
+#include <parley/portal/http/api_handler.h>
 
-#include <parley/portal/account_settings.h>
+#include <parley/portal/accounts/account_settings.h>
 #include <parley/storage/session_store.h>
 #include <parley/storage/user_store.h>
 
@@ -17,13 +18,6 @@ class Database;
 } // namespace parley::storage
 
 namespace parley::portal {
-
-/// A request's authenticated user and the session it came with.
-struct Principal
-{
-    storage::User user;
-    storage::SessionRecord session;
-};
 
 struct LoginResult
 {
@@ -41,11 +35,11 @@ struct LoginResult
 };
 
 /// Logins and sessions. Tokens are 256-bit random values; only their SHA-256 is stored.
-class SessionManager
+class SessionManager : public SessionAuthenticator
 {
 public:
     SessionManager(storage::Database& database, storage::AuditLog& audit,
-                   const AccountSettings& settings, DirectoryHolder& directory);
+                   const AccountSettings& settings, DirectoryConfiguration& directory);
 
     /// Checks the credentials: local accounts against their hash; other names, when directory
     /// login is on, against the directory (creating or updating a shadow record with no
@@ -60,14 +54,12 @@ public:
 
     /// The principal for a session token, or nullopt if the token is unknown, expired (idle
     /// or absolute), or its user is gone or disabled. Records activity on success.
-    std::optional<Principal> authenticate(const std::string& token);
+    std::optional<Principal> authenticate(const std::string& token) override;
 
     void logout(const Principal& principal, const std::string& address);
 
     /// Deletes expired sessions; returns how many.
     std::int64_t removeExpired();
-
-    static constexpr const char* kCookieName = "__Host-parley_session";
 
 private:
     LoginResult localLogin(const std::optional<storage::User>& user, const std::string& actor,
@@ -86,13 +78,7 @@ private:
     storage::SessionStore sessions_;
     LoginThrottle throttle_;
     std::string dummyHash_; ///< verified against when there is no real hash, for equal timing
-    DirectoryHolder& directory_;
+    DirectoryConfiguration& directory_;
 };
-
-/// 32 random bytes as unpadded base64url (43 characters).
-std::string randomToken();
-
-/// Hex SHA-256 of a token, as stored.
-std::string tokenHash(const std::string& token);
 
 } // namespace parley::portal

@@ -1,24 +1,24 @@
 #pragma once
 
-#include "api_handler.h"
+#include <parley/portal/accounts/account_handler_services.h>
 
 namespace parley::portal {
 
 /// `/api/v1/users` (admins): GET lists users a page at a time, POST creates one.
-class UsersHandler : public ApiHandler
+class UsersHandler : public AccountHandler
 {
 public:
-    using ApiHandler::ApiHandler;
+    using AccountHandler::AccountHandler;
 
 protected:
     void handle(const ApiRequest& request, Poco::Net::HTTPServerResponse& response) override;
 };
 
 /// `/api/v1/users/{id}` (admins): GET, PATCH {displayName, role, disabled}, DELETE.
-class UserHandler : public ApiHandler
+class UserHandler : public AccountHandler
 {
 public:
-    using ApiHandler::ApiHandler;
+    using AccountHandler::AccountHandler;
 
 protected:
     void handle(const ApiRequest& request, Poco::Net::HTTPServerResponse& response) override;
@@ -26,10 +26,10 @@ protected:
 
 /// `POST /api/v1/users/{id}/password` {password} (admins): sets a new password and ends the
 /// user's sessions.
-class UserPasswordHandler : public ApiHandler
+class UserPasswordHandler : public AccountHandler
 {
 public:
-    using ApiHandler::ApiHandler;
+    using AccountHandler::AccountHandler;
 
 protected:
     void handle(const ApiRequest& request, Poco::Net::HTTPServerResponse& response) override;

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "session_manager.h"
+#include <parley/portal/http/principal.h>
 
 #include <Poco/JSON/Object.h>
 #include <Poco/Net/HTTPRequestHandler.h>
@@ -13,16 +13,19 @@
 #include <optional>
 #include <string>
 
-namespace parley::portal {
+namespace parley::storage {
+class AuditLog;
+}
 
-struct PortalServices;
+namespace parley::portal {
 
 /// What every handler is told about the server it runs in.
 struct HandlerContext
 {
     std::size_t maxBodyBytes;
     std::chrono::seconds hstsMaxAge;
-    PortalServices* services = nullptr;
+    SessionAuthenticator* sessions = nullptr; ///< nullptr: no request is ever signed in
+    storage::AuditLog* audit = nullptr;       ///< where refusals by role are recorded
 };
 
 /// Who may call a handler's method.
@@ -81,7 +84,6 @@ protected:
     /// Answers the request; may throw HttpError.
     virtual void handle(const ApiRequest& request, Poco::Net::HTTPServerResponse& response) = 0;
 
-    PortalServices& services() const { return *context_.services; }
     const HandlerContext& context() const { return context_; }
 
 private:
@@ -92,6 +94,23 @@ private:
     HandlerContext context_;
     std::map<std::string, std::string> params_;
     Access access_ = Access::Public;
+};
+
+/// Base of the handlers of one part of the portal: an ApiHandler that also reaches the
+/// services that part works with (`Services`, a struct of references owned by the server).
+template <typename Services>
+class ServiceHandler : public ApiHandler
+{
+public:
+    ServiceHandler(const HandlerContext& context, Services& services)
+        : ApiHandler(context), services_(services)
+    {}
+
+protected:
+    Services& services() const { return services_; }
+
+private:
+    Services& services_;
 };
 
 } // namespace parley::portal

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "api_handler.h"
+#include <parley/portal/http/api_handler.h>
 
 namespace parley::storage {
 class Database;

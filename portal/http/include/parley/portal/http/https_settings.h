@@ -1,6 +1,6 @@
 #pragma once
 
-#include <parley/portal/address_list.h>
+#include <parley/portal/http/address_list.h>
 
 #include <chrono>
 #include <cstddef>

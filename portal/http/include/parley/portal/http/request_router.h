@@ -1,8 +1,8 @@
 #pragma once
 
-#include "api_handler.h"
+#include <parley/portal/http/api_handler.h>
 
-#include <parley/portal/address_list.h>
+#include <parley/portal/http/address_list.h>
 
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 

@@ -15,8 +15,8 @@ struct CertificateFiles
 };
 
 /// Returns the self-signed certificate kept in `directory` (created with mode 0700 if
-/// missing), generating it first when there is none, when it is incomplete, or when it has
-/// expired: an ECDSA P-256 key (file mode 0600) and a certificate valid for 397 days whose
+/// missing), generating it first when it is missing, unreadable or incomplete, when its key
+/// does not match it, or when it has expired: an ECDSA P-256 key (file mode 0600) and a certificate valid for 397 days whose
 /// subject alternative names are `localhost`, 127.0.0.1, ::1 and each of `extraNames` (IP
 /// literals become IP entries, anything else DNS entries).
 ///

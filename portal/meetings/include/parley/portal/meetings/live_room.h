@@ -1,6 +1,6 @@
 #pragma once
 
-#include "participant.h"
+#include <parley/portal/meetings/participant.h>
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>

@@ -1,6 +1,7 @@
 #pragma once
 
-#include <parley/portal/account_settings.h>
+#include <parley/portal/accounts/account_settings.h>
+#include <parley/portal/recordings/recording_settings.h>
 
 #include <chrono>
 #include <cstddef>
@@ -26,19 +27,6 @@ struct SignalingSettings
     std::chrono::seconds joinTimeout{30};  ///< a connection must join within this
     std::chrono::seconds idleTimeout{60};  ///< nothing received (not even a pong) for this long
     std::chrono::seconds pingInterval{20}; ///< server pings a quiet connection this often
-};
-
-/// What happens to recordings after they stop (`[recording]` section).
-struct RecordingSettings
-{
-    bool keepTracks = true;    ///< keep the per-track files once the composed file is made
-    int retentionDays = 0;     ///< delete recordings this long after they stop; 0 keeps them
-    std::chrono::seconds maintenanceInterval{3600}; ///< how often retention and integrity run
-    std::chrono::hours integrityInterval{24};       ///< re-check each file this often; 0: on demand only
-    int composeAttempts = 3;   ///< a composition that keeps failing is given up after this
-    int composeWidth = 1280;
-    int composeHeight = 720;
-    int composeFramesPerSecond = 15;
 };
 
 /// Rooms, meetings and the signaling that runs them (`[rooms]` and `[signaling]` sections),

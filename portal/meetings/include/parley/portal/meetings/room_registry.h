@@ -1,6 +1,6 @@
 #pragma once
 
-#include "live_room.h"
+#include <parley/portal/meetings/live_room.h>
 
 #include <map>
 #include <memory>

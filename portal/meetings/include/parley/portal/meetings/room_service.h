@@ -1,9 +1,9 @@
 #pragma once
 
-#include "session_manager.h"
-#include "unix_time.h"
+#include <parley/portal/http/principal.h>
+#include <parley/portal/http/unix_time.h>
 
-#include <parley/portal/meeting_settings.h>
+#include <parley/portal/meetings/meeting_settings.h>
 #include <parley/storage/room_store.h>
 
 #include <cstdint>
@@ -81,8 +81,20 @@ public:
     /// Deletes meetings past retention; returns how many.
     std::size_t removeExpiredMeetings();
 
+    /// The rooms a join credential leads to (docs/signaling.md); nullopt when it leads
+    /// nowhere. A link is compared in constant time; an invitation key is looked up by its
+    /// hash, revoked or not.
+    std::optional<storage::Room> findById(std::int64_t roomId);
+    std::optional<storage::Room> findByLink(const std::string& linkSecret);
+    std::optional<storage::Room> findByMeetingId(std::int64_t meetingId);
+    std::optional<storage::Invitation> findInvitationByKey(const std::string& key);
+
+    /// Live-meeting changes a moderator makes over signaling (audited by the caller).
+    void setLocked(std::int64_t roomId, bool locked);
+    /// Marks a scheduled meeting ended now; a personal room is unchanged.
+    void endMeeting(std::int64_t roomId);
+
     const MeetingSettings& settings() const { return settings_; }
-    storage::RoomStore& store() { return rooms_; }
 
 private:
     void checkPin(const std::string& pin) const;

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "api_handler.h"
+#include <parley/portal/meetings/meeting_handler_services.h>
 
 namespace parley::portal {
 
@@ -8,10 +8,10 @@ namespace parley::portal {
 /// Before the upgrade it refuses (as JSON errors) a request that is not a WebSocket
 /// handshake (426), one from a foreign Origin (403), and one beyond the connection limits
 /// (503 in total, 429 per address).
-class SignalingHandler : public ApiHandler
+class SignalingHandler : public MeetingHandler
 {
 public:
-    using ApiHandler::ApiHandler;
+    using MeetingHandler::MeetingHandler;
 
 protected:
     void handle(const ApiRequest& request, Poco::Net::HTTPServerResponse& response) override;

@@ -1,8 +1,8 @@
 #pragma once
 
-#include "participant.h"
+#include <parley/portal/meetings/participant.h>
 
-#include <parley/portal/meeting_settings.h>
+#include <parley/portal/meetings/meeting_settings.h>
 
 #include <map>
 #include <memory>

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "participant.h"
+#include <parley/portal/meetings/participant.h>
 
 #include <cstddef>
 #include <deque>

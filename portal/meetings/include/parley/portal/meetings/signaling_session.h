@@ -1,9 +1,14 @@
 #pragma once
 
-#include "live_room.h"
-#include "session_manager.h"
+#include <parley/portal/http/principal.h>
+#include <parley/portal/meetings/live_room.h>
+
+#include <parley/storage/audit_details.h>
 
 #include <Poco/JSON/Object.h>
+
+#include <functional>
+#include <map>
 
 #include <memory>
 #include <optional>
@@ -59,12 +64,50 @@ public:
     bool inRoom() const { return room_ != nullptr; }
 
 private:
-    void dispatch(const std::string& type, const Poco::JSON::Object::Ptr& message);
-    void join(const Poco::JSON::Object& message);
-    void refuseJoin(const std::string& code, const std::string& text, std::int64_t roomId,
-                    std::int64_t retryAfter = 0);
-    void moderate(const std::string& type, const Poco::JSON::Object& message);
+    /// One message type's handling; `message` has passed the common checks (a JSON object
+    /// with a known type, and, unless the type is ping or join, sent from inside a room).
+    using MessageHandler = void (SignalingSession::*)(const std::string& type,
+                                                      const Poco::JSON::Object& message);
+    struct MessageKind
+    {
+        MessageHandler handle;
+        bool needsRoom;
+    };
+    /// Every message type the protocol knows, and what handles it.
+    static const std::map<std::string, MessageKind, std::less<>>& messageKinds();
+
+    void dispatch(const std::string& type, const Poco::JSON::Object& message);
+
+    // signaling_session.cpp: the connection's own messages
+    void onPing(const std::string& type, const Poco::JSON::Object& message);
+    void onLeave(const std::string& type, const Poco::JSON::Object& message);
+    void onHand(const std::string& type, const Poco::JSON::Object& message);
+    void onMediaState(const std::string& type, const Poco::JSON::Object& message);
+    // signaling_join.cpp
+    void onJoin(const std::string& type, const Poco::JSON::Object& message);
+    void refuseJoin(const std::string& code, std::int64_t roomId, std::int64_t retryAfter = 0);
+    // signaling_media.cpp
+    void onMedia(const std::string& type, const Poco::JSON::Object& message);
     void negotiateMedia(const Poco::JSON::Object& message);
+    // signaling_moderation.cpp: what moderators do; each returns what to audit or refuse
+    struct Moderation
+    {
+        std::string action;            ///< the audit action
+        std::string error;             ///< a refusal code; empty when it was done
+        storage::AuditDetails details; ///< for the audit entry on success
+        bool answered = false;         ///< the handler has already answered and audited
+    };
+    void onModeration(const std::string& type, const Poco::JSON::Object& message);
+    Moderation admitOrDeny(const std::string& type, const Poco::JSON::Object& message);
+    Moderation mute(const std::string& type, const Poco::JSON::Object& message);
+    Moderation kick(const std::string& type, const Poco::JSON::Object& message);
+    Moderation promote(const std::string& type, const Poco::JSON::Object& message);
+    Moderation lock(const std::string& type, const Poco::JSON::Object& message);
+    Moderation record(const std::string& type, const Poco::JSON::Object& message);
+    Moderation end(const std::string& type, const Poco::JSON::Object& message);
+
+    /// Answers a room-level refusal code (not_joined, no such participant) to `type`.
+    void sendRoomError(const std::string& error, const std::string& type);
     void sendError(const std::string& code, const std::string& text, const std::string& request);
     void audit(const std::string& action, const std::string& outcome, const std::string& details);
     std::string actor() const;

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "api_handler.h"
+#include <parley/portal/recordings/recording_handler_services.h>
 
 namespace parley::portal {
 
@@ -11,20 +11,20 @@ namespace parley::portal {
 // refusals too.
 
 /// `GET /api/v1/recordings`: the recordings the caller may see, newest first.
-class RecordingsHandler : public ApiHandler
+class RecordingsHandler : public RecordingHandlerBase
 {
 public:
-    using ApiHandler::ApiHandler;
+    using RecordingHandlerBase::RecordingHandlerBase;
 
 protected:
     void handle(const ApiRequest& request, Poco::Net::HTTPServerResponse& response) override;
 };
 
 /// `/api/v1/recordings/{id}`: GET metadata; DELETE removes the files and the record.
-class RecordingHandler : public ApiHandler
+class RecordingHandler : public RecordingHandlerBase
 {
 public:
-    using ApiHandler::ApiHandler;
+    using RecordingHandlerBase::RecordingHandlerBase;
 
 protected:
     void handle(const ApiRequest& request, Poco::Net::HTTPServerResponse& response) override;
@@ -32,11 +32,11 @@ protected:
 
 /// `GET /api/v1/recordings/{id}/media` (inline, for the player) and `.../download`
 /// (attachment): the composed file, with single HTTP byte ranges (206, 416).
-class RecordingMediaHandler : public ApiHandler
+class RecordingMediaHandler : public RecordingHandlerBase
 {
 public:
-    RecordingMediaHandler(const HandlerContext& context, bool download)
-        : ApiHandler(context), download_(download)
+    RecordingMediaHandler(const HandlerContext& context, RecordingHandlerServices& services, bool download)
+        : RecordingHandlerBase(context, services), download_(download)
     {}
 
 protected:
@@ -47,20 +47,20 @@ private:
 };
 
 /// `POST /api/v1/recordings/{id}/shares` {username}: shares with a user (owner, admins).
-class RecordingSharesHandler : public ApiHandler
+class RecordingSharesHandler : public RecordingHandlerBase
 {
 public:
-    using ApiHandler::ApiHandler;
+    using RecordingHandlerBase::RecordingHandlerBase;
 
 protected:
     void handle(const ApiRequest& request, Poco::Net::HTTPServerResponse& response) override;
 };
 
 /// `DELETE /api/v1/recordings/{id}/shares/{user}`: takes a share back (owner, admins).
-class RecordingShareHandler : public ApiHandler
+class RecordingShareHandler : public RecordingHandlerBase
 {
 public:
-    using ApiHandler::ApiHandler;
+    using RecordingHandlerBase::RecordingHandlerBase;
 
 protected:
     void handle(const ApiRequest& request, Poco::Net::HTTPServerResponse& response) override;
@@ -68,21 +68,10 @@ protected:
 
 /// `POST /api/v1/recordings/{id}/verify`: checks the stored SHA-256 now (owner, admins,
 /// auditors).
-class RecordingVerifyHandler : public ApiHandler
+class RecordingVerifyHandler : public RecordingHandlerBase
 {
 public:
-    using ApiHandler::ApiHandler;
-
-protected:
-    void handle(const ApiRequest& request, Poco::Net::HTTPServerResponse& response) override;
-};
-
-/// `POST /api/v1/rooms/{id}/recording` {"action": "start"|"stop"}: for whoever may manage
-/// the room, while its meeting runs; participants are told as with the signaling messages.
-class RoomRecordingHandler : public ApiHandler
-{
-public:
-    using ApiHandler::ApiHandler;
+    using RecordingHandlerBase::RecordingHandlerBase;
 
 protected:
     void handle(const ApiRequest& request, Poco::Net::HTTPServerResponse& response) override;

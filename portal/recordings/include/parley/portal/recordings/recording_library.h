@@ -1,8 +1,8 @@
 #pragma once
 
-#include <parley/portal/meeting_settings.h>
-#include <parley/storage/recording_directory.h>
+#include <parley/portal/recordings/recording_settings.h>
 #include <parley/storage/recording_store.h>
+#include <parley/volume/recording_directory.h>
 
 #include <atomic>
 #include <cstdint>
@@ -36,8 +36,8 @@ public:
     RecordingLibrary(storage::Database& database, storage::AuditLog& audit, std::filesystem::path volume,
                      RecordingSettings settings);
 
-    /// The volume, checked; throws storage::VolumeError(NotUnlocked) saying why not.
-    storage::RecordingDirectory openVolume() const;
+    /// The volume, checked; throws volume::VolumeError(NotUnlocked) saying why not.
+    volume::RecordingDirectory openVolume() const;
 
     /// Composes recording `id` into its playable file: written as a ".partial" file, synced,
     /// renamed into place, then its duration, size and SHA-256 stored; progress is stored as

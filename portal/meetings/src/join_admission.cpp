@@ -1,0 +1,162 @@
+#include "join_admission.h"
+
+#include <parley/portal/accounts/login_throttle.h>
+#include <parley/portal/http/constant_time.h>
+#include <parley/portal/http/http_error.h>
+#include <parley/portal/http/json_fields.h>
+#include <parley/portal/http/text_validation.h>
+#include <parley/portal/http/unix_time.h>
+#include <parley/portal/meetings/room_service.h>
+
+#include <Poco/NumberParser.h>
+
+namespace parley::portal {
+namespace {
+
+constexpr std::size_t kMaxCredentialBytes = 128;
+constexpr std::size_t kMaxNameCharacters = 64;
+constexpr std::size_t kMeetingIdDigits = 9;
+
+HttpError badRequest(const std::string& code, const std::string& message)
+{
+    return HttpError(Poco::Net::HTTPResponse::HTTP_BAD_REQUEST, code, message);
+}
+
+} // namespace
+
+JoinRequest JoinRequest::parse(const Poco::JSON::Object& message)
+{
+    JoinRequest request;
+    request.link = optionalString(message, "link", kMaxCredentialBytes);
+    request.key = optionalString(message, "key", kMaxCredentialBytes);
+    request.meetingId = optionalString(message, "meetingId", 16);
+    request.pin = optionalString(message, "pin", 32).value_or("");
+    if (!request.link && !request.key && !request.meetingId)
+        throw badRequest("invalid_request", "join needs one of link, key or meetingId");
+    return request;
+}
+
+Admission JoinAdmission::decide(const JoinRequest& request, const Poco::JSON::Object& message,
+                                const std::optional<Principal>& principal, const std::string& address)
+{
+    Admission admission;
+    findRoom(request, principal.has_value(), admission);
+    if (!admission.refusal.empty())
+        return admission;
+    admission.identity.address = address;
+    identify(message, principal, admission);
+    checkPolicy(request, address, admission);
+    return admission;
+}
+
+void JoinAdmission::findRoom(const JoinRequest& request, bool signedIn, Admission& admission)
+{
+    // An invitation key wins over a link, a link over a meeting ID.
+    if (request.key) {
+        admission.invitation = rooms_.findInvitationByKey(*request.key);
+        if (!admission.invitation || !(admission.room = rooms_.findById(admission.invitation->roomId))) {
+            admission.refusal = "invalid_key";
+            return;
+        }
+        admission.roomId = admission.room->id;
+        if (admission.invitation->revokedAt)
+            admission.refusal = "revoked_key";
+    }
+    else if (request.link) {
+        if (!(admission.room = rooms_.findByLink(*request.link)))
+            admission.refusal = "invalid_link";
+        else
+            admission.roomId = admission.room->id;
+    }
+    else {
+        if (!signedIn) {
+            admission.refusal = "sign_in_required";
+            return;
+        }
+        const auto& text = *request.meetingId;
+        Poco::Int64 meetingId = 0;
+        if (text.size() != kMeetingIdDigits || text.find_first_not_of("0123456789") != std::string::npos ||
+            !Poco::NumberParser::tryParse64(text, meetingId) ||
+            !(admission.room = rooms_.findByMeetingId(meetingId)))
+            admission.refusal = "unknown_meeting";
+        else
+            admission.roomId = admission.room->id;
+    }
+}
+
+void JoinAdmission::identify(const Poco::JSON::Object& message, const std::optional<Principal>& principal,
+                             Admission& admission)
+{
+    auto& identity = admission.identity;
+    if (principal) {
+        const auto& user = principal->user;
+        identity.userId = user.id;
+        identity.username = user.username;
+        identity.displayName = user.displayName.empty() ? user.username : user.displayName;
+        identity.guest = false;
+        admission.moderator = rooms_.isModerator(*admission.room, user.id);
+    }
+    else if (admission.invitation) {
+        identity.displayName = admission.invitation->name;
+    }
+    else {
+        const auto name = optionalString(message, "name", 256).value_or("");
+        if (name.empty() || !isValidUtf8(name) || hasControlCharacters(name) ||
+            utf8Length(name) > kMaxNameCharacters)
+            throw badRequest("invalid_name", "a guest needs a name of 1 to 64 printable characters");
+        identity.displayName = name;
+    }
+    if (admission.invitation)
+        identity.invitationId = admission.invitation->id;
+}
+
+void JoinAdmission::checkPolicy(const JoinRequest& request, const std::string& address, Admission& admission)
+{
+    const auto& room = *admission.room;
+    const auto& identity = admission.identity;
+    const bool invited = admission.invitation.has_value();
+    if (room.kind == storage::RoomKind::Meeting && room.endsAt && *room.endsAt <= unixNow()) {
+        admission.refusal = "meeting_ended";
+        return;
+    }
+    if (!admission.moderator) {
+        if (identity.guest && !invited && !room.guestsAllowed) {
+            admission.refusal = "guests_not_allowed";
+            return;
+        }
+        if (room.locked) {
+            admission.refusal = "room_locked";
+            return;
+        }
+        if (!invited) {
+            if (room.pin.empty()) {
+                if (identity.guest && rooms_.settings().pin.required) {
+                    admission.refusal = "pin_not_set";
+                    return;
+                }
+            }
+            else {
+                const auto subject = "room:" + std::to_string(room.id);
+                const auto wait = pinThrottle_.lockedFor(subject, address);
+                if (wait.count() > 0) {
+                    admission.refusal = "too_many_attempts";
+                    admission.retryAfter = wait.count();
+                    return;
+                }
+                if (request.pin.empty()) {
+                    admission.refusal = "pin_required";
+                    return;
+                }
+                if (!equalConstantTime(request.pin, room.pin)) {
+                    admission.refusal = "pin_incorrect";
+                    admission.pinLockedOut = pinThrottle_.recordFailure(subject, address);
+                    return;
+                }
+                pinThrottle_.recordSuccess(subject);
+            }
+        }
+    }
+    admission.waits = !admission.moderator && !invited && room.waitingRoom && (identity.guest || room.usersWait);
+}
+
+} // namespace parley::portal

@@ -1,0 +1,85 @@
+// The `join` message: admission by JoinAdmission, then entry into the live room.
+#include <parley/portal/meetings/signaling_session.h>
+
+#include "join_admission.h"
+#include "signaling_texts.h"
+
+#include <parley/portal/http/secret_token.h>
+#include <parley/portal/meetings/room_registry.h>
+#include <parley/portal/meetings/room_service.h>
+
+#include <parley/storage/audit_log.h>
+
+namespace parley::portal {
+namespace {
+
+constexpr std::size_t kParticipantIdCharacters = 22; // 132 random bits of base64url
+
+} // namespace
+
+void SignalingSession::refuseJoin(const std::string& code, std::int64_t roomId, std::int64_t retryAfter)
+{
+    Poco::JSON::Object error(Poco::JSON_PRESERVE_KEY_ORDER);
+    error.set("type", "error");
+    error.set("code", code);
+    error.set("message", joinRefusalText(code));
+    error.set("request", "join");
+    if (retryAfter > 0)
+        error.set("retryAfter", retryAfter);
+    sink_->send(messageText(error));
+    // Refusals during a PIN lockout are not audited one by one (the lockout is, once), so
+    // a locked-out guesser cannot flood the audit log.
+    if (code != "too_many_attempts")
+        context_.audit.append({actor(), address_, "room.join",
+                               roomId ? "room:" + std::to_string(roomId) : std::string("room:unknown"),
+                               "failure", storage::AuditDetails().add("reason", code).text()});
+}
+
+void SignalingSession::onJoin(const std::string&, const Poco::JSON::Object& message)
+{
+    if (room_) {
+        sendError("already_joined", "this connection is already in a room; leave first", "join");
+        return;
+    }
+    const auto request = JoinRequest::parse(message);
+    auto admission = JoinAdmission(context_.rooms, context_.pinThrottle).decide(request, message, principal_, address_);
+    if (!admission.refusal.empty()) {
+        refuseJoin(admission.refusal, admission.roomId, admission.retryAfter);
+        if (admission.pinLockedOut)
+            context_.audit.append({actor(), address_, "room.pin_lockout",
+                                   "room:" + std::to_string(admission.roomId), "failure", "{}"});
+        return;
+    }
+
+    const auto& room = *admission.room;
+    Participant participant;
+    participant.id = randomToken().substr(0, kParticipantIdCharacters);
+    participant.identity = admission.identity;
+    participant.role = admission.moderator ? ParticipantRole::Moderator : ParticipantRole::Participant;
+    participant.sink = sink_;
+    const RoomFacts facts{room.id, room.meetingId, room.title,
+                          room.kind == storage::RoomKind::Meeting ? "meeting" : "personal", room.locked};
+    LiveRoom::Entry entry = LiveRoom::Entry::Present;
+    std::string error;
+    const auto id = participant.id;
+    auto live = context_.registry.enter(facts, std::move(participant), admission.waits,
+                                        static_cast<std::size_t>(context_.rooms.settings().maxParticipants),
+                                        entry, error);
+    if (!live)
+        return refuseJoin(error, room.id);
+    room_ = live;
+    roomId_ = room.id;
+    participantId_ = id;
+    displayName_ = admission.identity.displayName;
+    audit("room.join", "success",
+          storage::AuditDetails()
+              .add("participant", id)
+              .add("name", admission.identity.displayName)
+              .add("guest", admission.identity.guest)
+              .add("via", request.via())
+              .add("role", admission.moderator ? "moderator" : "participant")
+              .add("waiting", entry == LiveRoom::Entry::Waiting)
+              .text());
+}
+
+} // namespace parley::portal

@@ -1,0 +1,86 @@
+// Media messages: an offer without `to` is negotiated with the media router; with the router
+// in the process nothing is relayed between participants.
+#include <parley/portal/meetings/signaling_session.h>
+
+#include <parley/portal/http/http_error.h>
+#include <parley/portal/http/json_fields.h>
+
+#include <parley/router/media_router.h>
+#include <parley/router/sdp.h>
+
+namespace parley::portal {
+namespace {
+
+constexpr std::size_t kMaxIdBytes = 64;
+constexpr std::size_t kMaxSdpBytes = 256 * 1024;
+constexpr std::size_t kMaxMapEntries = 64;   // tracks or subscriptions in one offer
+constexpr std::size_t kMaxMidBytes = 32;
+constexpr std::size_t kMaxTrackIdBytes = 128;
+
+/// mid -> label or mid -> track id: a small JSON object of strings, or empty when absent.
+std::map<std::string, std::string> stringMap(const Poco::JSON::Object& message, const std::string& field)
+{
+    std::map<std::string, std::string> result;
+    if (!message.has(field))
+        return result;
+    const auto object = message.getObject(field);
+    if (!object || object->size() > kMaxMapEntries)
+        throw HttpError(Poco::Net::HTTPResponse::HTTP_BAD_REQUEST, "invalid_request",
+                        "'" + field + "' must be an object of at most 64 strings");
+    for (const auto& name : object->getNames())
+        result[name.substr(0, kMaxMidBytes)] = requireString(*object, name, kMaxTrackIdBytes);
+    return result;
+}
+
+} // namespace
+
+void SignalingSession::onMedia(const std::string& type, const Poco::JSON::Object& message)
+{
+    if (type == "media.offer" && !message.has("to")) {
+        negotiateMedia(message);
+        return;
+    }
+    // With the router in the process, media is negotiated with it only: a relayed answer
+    // could steer a victim's media to another participant.
+    if (context_.media)
+        throw HttpError(Poco::Net::HTTPResponse::HTTP_FORBIDDEN, "relay_disabled",
+                        "media messages go to the media router; 'to' is not allowed");
+    // The relay forwards the message as received; a copy is what it keeps.
+    const auto error = room_->relay(participantId_, requireString(message, "to", kMaxIdBytes),
+                                    Poco::makeShared<Poco::JSON::Object>(message));
+    if (!error.empty())
+        sendRoomError(error, type);
+}
+
+void SignalingSession::negotiateMedia(const Poco::JSON::Object& message)
+{
+    if (!room_->isPresent(participantId_))
+        throw HttpError(Poco::Net::HTTPResponse::HTTP_FORBIDDEN, "not_joined",
+                        "wait until you are admitted");
+    if (!context_.media)
+        throw HttpError(Poco::Net::HTTPResponse::HTTP_SERVICE_UNAVAILABLE, "media_unavailable",
+                        "this server runs without a media router");
+    const auto sdp = requireString(message, "sdp", kMaxSdpBytes);
+    const auto tracks = stringMap(message, "tracks");
+    const auto subscriptions = stringMap(message, "subscriptions");
+    router::Negotiation negotiation;
+    try {
+        negotiation = context_.media->negotiate(roomId_, participantId_, sdp, tracks, subscriptions);
+    }
+    catch (const router::SdpError& e) {
+        throw HttpError(Poco::Net::HTTPResponse::HTTP_BAD_REQUEST, "invalid_sdp", e.what());
+    }
+    Poco::JSON::Object answer(Poco::JSON_PRESERVE_KEY_ORDER);
+    answer.set("type", "media.answer");
+    answer.set("sdp", negotiation.answer);
+    sink_->send(messageText(answer));
+    std::vector<MediaTrack> published;
+    for (const auto& track : negotiation.published)
+        published.push_back({track.id, track.kind, participantId_});
+    std::vector<MediaTrack> subscribed;
+    for (const auto& [mid, trackId] : subscriptions)
+        subscribed.push_back({trackId, "", trackId.substr(0, trackId.find('/'))});
+    room_->setTracks(participantId_, std::move(published), std::move(subscribed));
+}
+
+} // namespace parley::portal
