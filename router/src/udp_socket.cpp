@@ -123,8 +123,8 @@ std::size_t SendBatch::flush()
         if (result <= 0) {
             if (result < 0 && errno == EINTR)
                 continue;
-            // A full socket buffer or an unreachable peer: the rest of this batch is lost,
-            // as UDP would lose it anyway; skip the datagram that failed.
+            // A full socket buffer or an unreachable peer: drop the datagram that failed
+            // (UDP would lose it anyway) and go on sending the rest of the batch.
             ++sent;
             continue;
         }

@@ -69,7 +69,9 @@ public:
     /// when every slot is taken.
     std::span<std::uint8_t> slot();
     void commit(std::size_t length, const Endpoint& to);
-    /// Sends everything queued; returns how many datagrams the kernel took.
+    /// Sends everything queued and empties the batch. A datagram the kernel refuses (full
+    /// socket buffer, unreachable peer) is dropped and the rest are still sent. Returns how
+    /// many datagrams were queued, not how many the kernel took.
     std::size_t flush();
     std::size_t pending() const { return count_; }
 

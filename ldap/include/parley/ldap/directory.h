@@ -23,7 +23,8 @@ struct DirectoryUser
     std::string role;                ///< "admin", "auditor" or "user"
 };
 
-/// Why a directory login did not succeed. Codes go to the audit log, never to the client.
+/// Why a directory login did not succeed. Codes go to the audit log (and into an admin's
+/// connection test), never to the person logging in.
 enum class AuthFailure
 {
     None,

@@ -32,7 +32,7 @@ struct RecordedTrack
 /// packets back in order, depacketizes Opus, VP8 and H.264 (no transcoding), places frames on a
 /// common timeline through RTCP sender reports, asks for a keyframe when video needs one,
 /// and writes one WebM file (Matroska for H.264) per track, each created by `createFile` (in production through
-/// storage::RecordingDirectory, so only inside an unlocked recording volume). Tracks may come
+/// volume::RecordingDirectory, so only inside an unlocked recording volume). Tracks may come
 /// and go while it runs.
 class RoomRecorder
 {

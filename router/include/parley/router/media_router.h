@@ -15,8 +15,9 @@ struct RouterSettings
 {
     std::string listenAddress = "0.0.0.0";
     std::uint16_t port = 10000; ///< one UDP port for every participant; 0 picks a free one
-    /// The address put in SDP candidates. Empty: the host's primary address (the one its
-    /// default route leaves from), or 127.0.0.1 when it has none.
+    /// The address put in SDP candidates. Empty: `listenAddress` when it names one address;
+    /// for a wildcard (0.0.0.0 or ::), the host's primary IPv4 address (the one its default
+    /// route leaves from), or 127.0.0.1 when it has none.
     std::string announcedAddress;
 };
 
@@ -34,7 +35,8 @@ struct Negotiation
     std::vector<PublishedTrack> published;
 };
 
-/// Counters since start, for /metrics and tests.
+/// Counters since start, read through MediaRouter::stats() (by tests; no metrics endpoint
+/// exposes them yet).
 struct RouterStats
 {
     std::uint64_t packetsReceived = 0;
@@ -64,7 +66,9 @@ public:
     /// (mid → "audio", "video" or "screen"), `subscriptions` names the track each receiving
     /// section wants (mid → track id of another participant in the same room). The first
     /// offer creates the participant's transport. Throws SdpError for an offer it cannot
-    /// answer (bad SDP, no ICE credentials or fingerprint, not bundled).
+    /// answer (SDP that does not parse, no sha-256 fingerprint in the first offer, or a
+    /// participant id already negotiated in another room). ICE credentials and BUNDLE are
+    /// not checked here.
     Negotiation negotiate(std::int64_t roomId, const std::string& participantId,
                           const std::string& offer, const std::map<std::string, std::string>& tracks,
                           const std::map<std::string, std::string>& subscriptions);

@@ -60,8 +60,9 @@ struct SdpOffer
 };
 
 /// Parses an SDP offer (RFC 8866 syntax, the WebRTC subset). Throws SdpError for input that
-/// is larger than 128 KiB, has lines over 4 KiB, more than 64 media sections or 256 codecs
-/// in one, malformed m=, a=rtpmap, a=extmap or a=ssrc lines, or numbers out of range.
+/// is larger than 128 KiB, has no v=0 line, lines over 4 KiB or not of the form `x=...`,
+/// more than 64 media sections or 256 formats in one, malformed m=, a=mid, a=rtpmap,
+/// a=fmtp, a=rtcp-fb, a=extmap or a=ssrc lines, or numbers out of range.
 SdpOffer parseSdpOffer(std::string_view text);
 
 /// How the router answers one media section.
