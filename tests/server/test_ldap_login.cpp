@@ -154,7 +154,7 @@ TEST_CASE("With the directory down, directory users get a clear 503 and local ad
     CHECK(ApiClient(server.port()).login("bob", "bob-password").status == 200);
 }
 
-TEST_CASE("Admins read and change the directory settings; the bind password never comes back")
+TEST_CASE("Admins read and change the directory settings, and the bind password never comes back")
 {
     SlapdServer slapd;
     ServerWithAdmin server(ldapArgs(slapd));

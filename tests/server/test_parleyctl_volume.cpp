@@ -36,7 +36,7 @@ int auditCount(ApiClient& admin, const std::string& action, const std::string& o
 
 } // namespace
 
-TEST_CASE("parleyctl volume: create, unlock, status, lock; the server sees the volume come and go", "[volume]")
+TEST_CASE("parleyctl volume: create, unlock, status, lock, and the server sees the volume come and go", "[volume]")
 {
     TempDir volumeDir;
     ServerWithAdmin server({"--set", "volume.mount_point=" + (volumeDir / "recordings").string()});
@@ -96,7 +96,7 @@ TEST_CASE("parleyctl volume: create, unlock, status, lock; the server sees the v
     }
 }
 
-TEST_CASE("parleyctl volume: keys are added and revoked; a revoked passphrase no longer unlocks", "[volume]")
+TEST_CASE("parleyctl volume: keys are added and revoked, and a revoked passphrase no longer unlocks", "[volume]")
 {
     TempDir dir;
     const auto dataDir = dir / "data";
