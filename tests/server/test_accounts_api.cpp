@@ -34,7 +34,8 @@ std::vector<std::string> adminRoutes()
     const std::regex method(R"re("([A-Z]+)")re");
     const std::regex parameter(R"re(\{[a-z]+\})re");
     std::vector<std::string> routes;
-    for (const auto& file : std::filesystem::directory_iterator(std::filesystem::path(PARLEY_SOURCE_DIR) / "portal" / "src")) {
+    // All of portal/, not one file: the route table may move between its parts.
+    for (const auto& file : std::filesystem::recursive_directory_iterator(std::filesystem::path(PARLEY_SOURCE_DIR) / "portal")) {
         if (file.path().extension() != ".cpp")
             continue;
         const auto source = readFile(file.path());
