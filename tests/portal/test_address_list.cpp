@@ -43,7 +43,7 @@ TEST_CASE("Malformed list entries are refused with the entry named")
     }
 }
 
-TEST_CASE("Deny wins over allow; an empty allow list allows everyone not denied")
+TEST_CASE("Deny wins over allow, and an empty allow list allows everyone not denied")
 {
     AccessPolicy open;
     CHECK(open.permits(IPAddress("198.51.100.1")));

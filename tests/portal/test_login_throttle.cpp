@@ -35,13 +35,20 @@ TEST_CASE("Success clears the account's counter but not the address's")
     CHECK(throttle.lockedFor("dave", "192.0.2.1") == 0s);
 }
 
-TEST_CASE("A flood of distinct account names does not grow the throttle without bound")
+TEST_CASE("A flood of distinct account names and addresses does not grow the throttle past its bound")
 {
     LoginThrottle throttle(ThrottleSettings{5, 1000000000, 1s, 1s, 900s});
-    for (std::size_t i = 0; i < LoginThrottle::kMaxTracked + 500; ++i)
-        throttle.recordFailure("name" + std::to_string(i), "203.0.113.9");
-    // The newest names are still tracked; the process did not run out of memory.
+    const auto flood = LoginThrottle::kMaxTracked + 100;
+    for (std::size_t i = 0; i < flood; ++i)
+        throttle.recordFailure("name" + std::to_string(i), "2001:db8::" + std::to_string(i));
+    // Every failure is recent and none is locked: only the bound itself can have dropped any.
+    CHECK(throttle.size() <= 2 * LoginThrottle::kMaxTracked);
+    CHECK(throttle.size() >= 2 * LoginThrottle::kMaxTracked - 2); // the table was really used
+
+    // The newest names are still tracked and still get locked out.
+    const auto newest = "name" + std::to_string(flood - 1);
     for (int i = 0; i < 4; ++i)
-        throttle.recordFailure("name" + std::to_string(LoginThrottle::kMaxTracked + 499), "x");
-    CHECK(throttle.lockedFor("name" + std::to_string(LoginThrottle::kMaxTracked + 499), "y") == 1s);
+        throttle.recordFailure(newest, "x");
+    CHECK(throttle.lockedFor(newest, "y") == 1s);
+    CHECK(throttle.size() <= 2 * LoginThrottle::kMaxTracked);
 }

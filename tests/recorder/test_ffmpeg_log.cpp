@@ -31,7 +31,8 @@ public:
 
 } // namespace
 
-TEST_CASE("FFmpeg's errors and warnings go to the recorder.ffmpeg logger at their level; its chatter does not",
+TEST_CASE("FFmpeg's errors and warnings go to the recorder.ffmpeg logger at their level, "
+          "but its chatter does not",
           "[recorder]")
 {
     Poco::AutoPtr<CapturingChannel> channel(new CapturingChannel);

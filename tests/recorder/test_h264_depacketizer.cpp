@@ -116,7 +116,7 @@ TEST_CASE("an H.264 unit missing a packet is dropped with everything up to the n
     CHECK(assembler.framesDropped() == 9 + unitsCut);
 }
 
-TEST_CASE("hostile H.264 payloads are dropped and counted; a good unit after them still comes through", "[recorder]")
+TEST_CASE("hostile H.264 payloads are dropped and counted, and a good unit after them still comes through", "[recorder]")
 {
     TempDir dir;
     const auto units = encodedStream(dir);

@@ -193,7 +193,8 @@ TEST_CASE("track files are composed into one WebM with the pictures on a grid ov
     CHECK(std::stod(mean[1]) > -30.0);
 }
 
-TEST_CASE("an unreadable track file fails the composition with its name; a truncated one gives what it holds",
+TEST_CASE("an unreadable track file fails the composition with its name, "
+          "and a truncated one gives what it holds",
           "[recorder]")
 {
     TempDir dir;
@@ -228,7 +229,8 @@ TEST_CASE("an unreadable track file fails the composition with its name; a trunc
     CHECK(shellOutput("ffmpeg -v error -i " + output + " -f null -").empty());
 }
 
-TEST_CASE("a track's times cannot stretch the composition past the recording; unknown spans are read from the file",
+TEST_CASE("a track's times cannot stretch the composition past the recording, "
+          "and unknown spans are read from the file",
           "[recorder]")
 {
     TempDir dir;

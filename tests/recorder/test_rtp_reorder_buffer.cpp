@@ -73,7 +73,7 @@ TEST_CASE("a missing packet is given up after the patience, and the gap is flagg
     CHECK(h.sequences().size() == 5);
 }
 
-TEST_CASE("sequence numbers wrap at 65536; duplicates and huge jumps are handled", "[recorder]")
+TEST_CASE("sequence numbers wrap at 65536, and duplicates and huge jumps are handled", "[recorder]")
 {
     Harness h(16, 4);
     for (std::uint16_t s : {65534, 0, 65535, 1})
@@ -93,7 +93,7 @@ TEST_CASE("sequence numbers wrap at 65536; duplicates and huge jumps are handled
     CHECK(h.delivered[5].lostBefore);
 }
 
-TEST_CASE("flush delivers what is held; oversized packets and bad sizes are refused", "[recorder]")
+TEST_CASE("flush delivers what is held, and oversized packets and bad sizes are refused", "[recorder]")
 {
     Harness h(16, 8);
     for (std::uint16_t s : {10, 12, 14})

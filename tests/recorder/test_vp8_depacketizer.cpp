@@ -22,7 +22,7 @@ std::vector<std::uint8_t> withDescriptor(std::vector<std::uint8_t> descriptor, c
 
 } // namespace
 
-TEST_CASE("VP8 payload descriptors of every form are parsed; truncated ones refused", "[recorder]")
+TEST_CASE("VP8 payload descriptors of every form are parsed, and truncated ones refused", "[recorder]")
 {
     Vp8Descriptor d;
     REQUIRE(parseVp8Descriptor(std::vector<std::uint8_t>{0x10, 0xAA}, d));
@@ -42,7 +42,8 @@ TEST_CASE("VP8 payload descriptors of every form are parsed; truncated ones refu
         CHECK(!parseVp8Descriptor(hostile, d));
 }
 
-TEST_CASE("VP8 frames are reassembled across packets; a frame with a lost packet is dropped until a keyframe",
+TEST_CASE("VP8 frames are reassembled across packets, "
+          "and a frame with a lost packet is dropped until a keyframe",
           "[recorder]")
 {
     Vp8FrameAssembler assembler;

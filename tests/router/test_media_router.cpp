@@ -1,4 +1,4 @@
-#include "browser_dtls.h"
+#include "webrtc_peer.h"
 
 #include <parley/router/media_router.h>
 #include <parley/router/media_tap.h>
@@ -14,216 +14,16 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <functional>
 #include <random>
 #include <thread>
 
 using namespace parley::router;
 using namespace std::chrono_literals;
-using parley::router::test::BrowserSide;
 using parley::router::test::Bytes;
+using parley::router::test::Peer;
 
 namespace {
-
-/// A WebRTC endpoint as the router sees one, built from our own STUN writer, an OpenSSL DTLS
-/// client and libsrtp, over a real UDP socket on 127.0.0.1.
-class Peer
-{
-public:
-    explicit Peer(const std::string& name)
-        : dtls_("SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80"), ufrag_(name + "uf"),
-          fd_(::socket(AF_INET, SOCK_DGRAM, 0))
-    {
-        sockaddr_in local{};
-        local.sin_family = AF_INET;
-        inet_pton(AF_INET, "127.0.0.1", &local.sin_addr);
-        REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local) == 0);
-        timeval timeout{0, 50000};
-        ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-    }
-    ~Peer() { ::close(fd_); }
-
-    struct Section
-    {
-        std::string mid;
-        std::string kind;      ///< audio or video
-        std::string direction; ///< sendonly or recvonly
-        std::uint32_t ssrc = 0;
-    };
-
-    std::string offer(const std::vector<Section>& sections) const
-    {
-        std::string sdp = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE";
-        for (const auto& s : sections)
-            sdp += " " + s.mid;
-        sdp += "\r\n";
-        for (const auto& s : sections) {
-            const bool audio = s.kind == "audio";
-            sdp += "m=" + s.kind + " 9 UDP/TLS/RTP/SAVPF " + (audio ? "111" : "96") + "\r\n";
-            sdp += "c=IN IP4 0.0.0.0\r\na=mid:" + s.mid + "\r\na=ice-ufrag:" + ufrag_ +
-                   "\r\na=ice-pwd:peerpasswordpeerpassword\r\na=fingerprint:" + dtls_.fingerprint() +
-                   "\r\na=setup:actpass\r\na=" + s.direction + "\r\na=rtcp-mux\r\n";
-            sdp += audio ? "a=rtpmap:111 opus/48000/2\r\n" : "a=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 nack pli\r\n";
-            if (s.ssrc)
-                sdp += "a=ssrc:" + std::to_string(s.ssrc) + " cname:peer\r\n";
-        }
-        return sdp;
-    }
-
-    void applyAnswer(const std::string& answer)
-    {
-        const auto parsed = parseSdpOffer(answer);
-        for (const auto& media : parsed.media) {
-            if (media.port != 0 && routerUfrag_.empty()) {
-                routerUfrag_ = media.iceUfrag;
-                routerPassword_ = media.icePwd;
-                routerPort_ = static_cast<std::uint16_t>(media.port);
-            }
-            if (!media.ssrcs.empty())
-                sendSsrcs_[media.mid] = media.ssrcs.front();
-        }
-    }
-
-    std::uint32_t ssrcFor(const std::string& mid) const { return sendSsrcs_.at(mid); }
-
-    /// Moves to a new local port (a network change) and passes an ICE check from there;
-    /// DTLS and SRTP state stay. True when the router answered the check.
-    bool moveAndCheck()
-    {
-        ::close(fd_);
-        fd_ = ::socket(AF_INET, SOCK_DGRAM, 0);
-        sockaddr_in local{};
-        local.sin_family = AF_INET;
-        inet_pton(AF_INET, "127.0.0.1", &local.sin_addr);
-        REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local) == 0);
-        timeval timeout{0, 50000};
-        ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-        return iceCheck();
-    }
-
-    /// ICE check with USE-CANDIDATE, then the DTLS handshake; true when both succeed.
-    bool iceCheck()
-    {
-        std::array<std::uint8_t, 12> id{9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2};
-        std::uint8_t request[256];
-        const auto length = writeStunBindingRequest(request, id, routerUfrag_ + ":" + ufrag_, routerPassword_, true);
-        send({request, length});
-        for (int i = 0; i < 40; ++i) {
-            const auto reply = receiveRaw();
-            StunMessage message;
-            if (!reply.empty() && parseStun(reply, message) == StunParseResult::Ok &&
-                message.type == StunMessage::kBindingSuccess && stunIntegrityValid(reply, message, routerPassword_))
-                return true;
-        }
-        return false;
-    }
-
-    bool connect()
-    {
-        if (!iceCheck())
-            return false;
-        Bytes incoming;
-        for (int i = 0; i < 60 && !dtls_.done(); ++i) {
-            const auto outgoing = dtls_.step(incoming);
-            if (!outgoing.empty())
-                send(outgoing);
-            incoming = receiveRaw();
-        }
-        if (!dtls_.done())
-            return false;
-        const bool gcm = dtls_.profile() == SRTP_AEAD_AES_128_GCM;
-        profile_ = gcm ? SrtpProfile::AeadAes128Gcm : SrtpProfile::Aes128CmHmacSha1_80;
-        const auto [client, server] = dtls_.keys(16, gcm ? 12 : 14);
-        outbound_ = std::make_unique<SrtpSession>(profile_, SrtpSession::Direction::Outbound, client);
-        inbound_ = std::make_unique<SrtpSession>(profile_, SrtpSession::Direction::Inbound, server);
-        return true;
-    }
-
-    void sendRtp(std::uint32_t ssrc, std::uint8_t payloadType, std::uint16_t sequence, std::uint8_t marker)
-    {
-        // With a one-byte header extension (mid), which the router must strip.
-        Bytes packet{0x90, payloadType, static_cast<std::uint8_t>(sequence >> 8), static_cast<std::uint8_t>(sequence),
-                     0, 0, 0, static_cast<std::uint8_t>(sequence), static_cast<std::uint8_t>(ssrc >> 24),
-                     static_cast<std::uint8_t>(ssrc >> 16), static_cast<std::uint8_t>(ssrc >> 8),
-                     static_cast<std::uint8_t>(ssrc), 0xbe, 0xde, 0x00, 0x01, 0x10, '0', 0x00, 0x00};
-        for (int i = 0; i < 50; ++i)
-            packet.push_back(static_cast<std::uint8_t>(marker + i));
-        const auto plain = packet.size();
-        packet.resize(plain + kSrtpMaxTrailer);
-        const auto length = outbound_->protectRtp(packet.data(), plain, packet.size());
-        REQUIRE(length > 0);
-        packet.resize(length);
-        send(packet);
-    }
-
-    /// The next RTP packet the router sends us (decrypted), or empty after `timeout`. Counts
-    /// the PLIs that arrive meanwhile.
-    Bytes receiveRtp(std::chrono::milliseconds timeout = 1000ms)
-    {
-        const auto deadline = std::chrono::steady_clock::now() + timeout;
-        while (std::chrono::steady_clock::now() < deadline) {
-            auto datagram = receiveRaw();
-            if (datagram.empty() || !inbound_)
-                continue;
-            const auto kind = classify(datagram);
-            if (kind == PacketKind::Rtp) {
-                const auto length = inbound_->unprotectRtp(datagram.data(), datagram.size());
-                if (length == 0)
-                    continue;
-                datagram.resize(length);
-                return datagram;
-            }
-            if (kind == PacketKind::Rtcp) {
-                const auto length = inbound_->unprotectRtcp(datagram.data(), datagram.size());
-                forEachRtcp({datagram.data(), length}, [&](const RtcpView& v) {
-                    if (v.type == kRtcpPayloadFeedback && v.count == 1)
-                        ++plis;
-                    if (v.type == kRtcpReceiverReport)
-                        ++receiverReports;
-                });
-            }
-        }
-        return {};
-    }
-
-    void send(std::span<const std::uint8_t> datagram) const
-    {
-        sockaddr_in to{};
-        to.sin_family = AF_INET;
-        to.sin_port = htons(routerPort_);
-        inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
-        ::sendto(fd_, datagram.data(), datagram.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
-    }
-
-    /// Reads and forgets whatever is waiting.
-    void drain()
-    {
-        while (!receiveRtp(150ms).empty()) {
-        }
-    }
-
-    int plis = 0;
-    int receiverReports = 0;
-
-private:
-    Bytes receiveRaw()
-    {
-        Bytes buffer(2048);
-        const auto received = ::recv(fd_, buffer.data(), buffer.size(), 0);
-        buffer.resize(received > 0 ? static_cast<std::size_t>(received) : 0);
-        return buffer;
-    }
-
-    BrowserSide dtls_;
-    std::string ufrag_;
-    int fd_;
-    std::string routerUfrag_;
-    std::string routerPassword_;
-    std::uint16_t routerPort_ = 0;
-    std::map<std::string, std::uint32_t> sendSsrcs_;
-    SrtpProfile profile_ = SrtpProfile::AeadAes128Gcm;
-    std::unique_ptr<SrtpSession> outbound_;
-    std::unique_ptr<SrtpSession> inbound_;
-};
 
 RouterSettings loopback()
 {
@@ -412,6 +212,51 @@ TEST_CASE("Router: packets never cross rooms, and unknown senders are dropped an
     stranger.send({request, length});
     std::this_thread::sleep_for(100ms);
     CHECK(router.stats().stunAnswered == stats.stunAnswered);
+}
+
+TEST_CASE("Router: a tampered or forged SRTP packet from a participant's own address is dropped and counted")
+{
+    const auto profiles = GENERATE(as<std::string>{}, "SRTP_AEAD_AES_128_GCM", "SRTP_AES128_CM_SHA1_80");
+    INFO(profiles);
+    MediaRouter router(loopback());
+    Peer alice("alice", profiles), bob("bob");
+    publishAndSubscribe(router, alice, bob);
+    REQUIRE(reachesBob(alice, bob, 1));
+    bob.drain();
+
+    // Each alteration comes from Alice's own address, which passed ICE and holds her DTLS
+    // session: only SRTP authentication can tell these packets from hers.
+    const std::vector<std::pair<std::string, std::function<void(Bytes&)>>> alterations{
+        {"a payload bit flipped", [](Bytes& p) { p[25] ^= 0x01; }},
+        {"a header bit flipped (timestamp)", [](Bytes& p) { p[7] ^= 0x80; }},
+        {"an authentication tag bit flipped", [](Bytes& p) { p.back() ^= 0x01; }},
+        {"a forgery: her header, a made-up payload and tag",
+         [](Bytes& p) {
+             for (std::size_t i = 20; i < p.size(); ++i)
+                 p[i] = static_cast<std::uint8_t>(i * 37);
+         }},
+    };
+    std::uint16_t sequence = 100;
+    for (const auto& [what, alter] : alterations) {
+        INFO(what);
+        const auto before = router.stats();
+        auto packet = alice.protectedRtp(1111, 111, sequence++, 0x40);
+        alter(packet);
+        alice.send(packet);
+        CHECK(bob.receiveRtp(400ms).empty());
+        const auto after = router.stats();
+        CHECK(after.droppedAuthentication == before.droppedAuthentication + 1);
+        CHECK(after.packetsForwarded == before.packetsForwarded);
+
+        // The same sender's next genuine packet still goes through: the check dropped the
+        // altered one, not everything from Alice.
+        alice.sendRtp(1111, 111, sequence++, 0x60);
+        const auto genuine = bob.receiveRtp(1000ms);
+        REQUIRE_FALSE(genuine.empty());
+        RtpView view;
+        REQUIRE(parseRtp(genuine, view));
+        CHECK(genuine[view.payloadOffset] == 0x60);
+    }
 }
 
 TEST_CASE("Router: random datagrams are dropped and counted, and the router keeps forwarding")

@@ -94,7 +94,7 @@ TEST_CASE("STUN: the RFC 5769 response verifies, and ours match it bit for bit w
     CHECK(stunFingerprintValid(ours, parsed));
 }
 
-TEST_CASE("STUN: requests we write authenticate; USE-CANDIDATE and errors round-trip")
+TEST_CASE("STUN: requests we write authenticate, and USE-CANDIDATE and errors round-trip")
 {
     std::array<std::uint8_t, 12> id{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
     std::uint8_t out[256];

@@ -1,6 +1,6 @@
 // Directory login through the real server, against a real slapd.
 #include "account_fixture.h"
-#include "slapd_server.h"
+#include "ldap_args.h"
 
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/Session.h>
@@ -12,21 +12,6 @@ using namespace parley::test;
 using Catch::Contains;
 
 namespace {
-
-std::vector<std::string> ldapArgs(const SlapdServer& slapd)
-{
-    return {"--set", "ldap.enabled=true",
-            "--set", "ldap.uris=" + slapd.ldapUri(),
-            "--set", "ldap.ca_file=" + slapd.caFile().string(),
-            "--set", std::string("ldap.bind_dn=") + SlapdServer::kServiceDn,
-            "--set", std::string("ldap.bind_password=") + SlapdServer::kServicePassword,
-            "--set", "ldap.user_base=ou=people,dc=example,dc=org",
-            "--set", "ldap.admin_groups=cn=parley-admins,ou=groups,dc=example,dc=org",
-            "--set", "ldap.auditor_groups=cn=parley-auditors,ou=groups,dc=example,dc=org",
-            "--set", "ldap.user_groups=cn=parley-users,ou=groups,dc=example,dc=org",
-            "--set", "ldap.network_timeout_seconds=2",
-            "--set", "ldap.operation_timeout_seconds=3"};
-}
 
 std::string passwordHashOf(const std::filesystem::path& dataDir, const std::string& username)
 {
@@ -154,7 +139,7 @@ TEST_CASE("With the directory down, directory users get a clear 503 and local ad
     CHECK(ApiClient(server.port()).login("bob", "bob-password").status == 200);
 }
 
-TEST_CASE("Admins read and change the directory settings; the bind password never comes back")
+TEST_CASE("Admins read and change the directory settings, and the bind password never comes back")
 {
     SlapdServer slapd;
     ServerWithAdmin server(ldapArgs(slapd));

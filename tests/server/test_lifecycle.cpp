@@ -208,32 +208,6 @@ TEST_CASE("A database from a newer Parley stops start-up unchanged")
     CHECK(rows == 1);
 }
 
-TEST_CASE("Logs at the most verbose level hold no key material")
-{
-    TempDir dir;
-    auto args = serverArgs(dir, 0);
-    args.insert(args.end(), {"--set", "log.level=trace", "--set",
-                             "log.file=" + (dir / "parleyd.log").string()});
-    ParleydProcess process(args, dir.path());
-    const auto port = process.servingPort();
-    REQUIRE(port != 0);
-    parley::test::httpsRequest(port, "GET", "/readyz");
-    parley::test::httpsRequest(port, "GET", "/missing");
-    process.signal(SIGTERM);
-    REQUIRE(process.waitForExit() == 0);
-
-    const auto log = parley::test::readFile(dir / "parleyd.log");
-    REQUIRE_THAT(log, Contains("configuration server.port")); // trace output did reach the file
-    auto key = parley::test::readFile(dir / "data" / "tls" / "selfsigned.key");
-    REQUIRE(key.find("PRIVATE KEY") != std::string::npos);
-    const auto body = key.substr(key.find('\n') + 1, 40); // part of the base64 key material
-    const auto console = process.output();
-    for (const auto* text : {&log, &console}) {
-        CHECK(text->find("PRIVATE KEY") == std::string::npos);
-        CHECK(text->find(body) == std::string::npos);
-    }
-}
-
 TEST_CASE("The data directory and its files are private to the server's user")
 {
     RunningServer server;

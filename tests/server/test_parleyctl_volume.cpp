@@ -1,6 +1,7 @@
 // parleyctl volume: the recording volume's whole life from a shell, and what the running
 // server says about it.
 #include "account_fixture.h"
+#include "volume_args.h"
 
 #include <sys/stat.h>
 
@@ -8,24 +9,6 @@ using namespace parley::test;
 using Catch::Contains;
 
 namespace {
-
-// Tiny argon2id cost so each key slot opens in milliseconds; container, mount point and the
-// FUSE mount in a directory of root's next to the data directory.
-std::string volumeArgs(const std::filesystem::path& dataDir, const std::filesystem::path& volumeDir)
-{
-    return ctlArgs(dataDir) + " --set volume.kdf_memory_kib=32 --set volume.kdf_parallel=1" +
-           " --set volume.engine=userspace --set volume.runtime_dir=" + (volumeDir / "run").string() +
-           " --set volume.container=" + (volumeDir / "recordings.luks").string() +
-           " --set volume.mount_point=" + (volumeDir / "recordings").string();
-}
-
-/// Locks the volume when the test ends, whatever happened.
-struct VolumeCleanup
-{
-    std::filesystem::path dataDir;
-    std::filesystem::path volumeDir;
-    ~VolumeCleanup() { runParleyctl(volumeArgs(dataDir, volumeDir) + " volume lock"); }
-};
 
 int auditCount(ApiClient& admin, const std::string& action, const std::string& outcome = "success")
 {
@@ -36,7 +19,7 @@ int auditCount(ApiClient& admin, const std::string& action, const std::string& o
 
 } // namespace
 
-TEST_CASE("parleyctl volume: create, unlock, status, lock; the server sees the volume come and go", "[volume]")
+TEST_CASE("parleyctl volume: create, unlock, status, lock, and the server sees the volume come and go", "[volume]")
 {
     TempDir volumeDir;
     ServerWithAdmin server({"--set", "volume.mount_point=" + (volumeDir / "recordings").string()});
@@ -96,7 +79,7 @@ TEST_CASE("parleyctl volume: create, unlock, status, lock; the server sees the v
     }
 }
 
-TEST_CASE("parleyctl volume: keys are added and revoked; a revoked passphrase no longer unlocks", "[volume]")
+TEST_CASE("parleyctl volume: keys are added and revoked, and a revoked passphrase no longer unlocks", "[volume]")
 {
     TempDir dir;
     const auto dataDir = dir / "data";

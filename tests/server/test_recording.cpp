@@ -86,7 +86,8 @@ TEST_CASE("Recording needs an unlocked volume: the moderator is told why, nothin
     CHECK(!std::filesystem::exists(nowhere / "recordings"));
 }
 
-TEST_CASE("A moderator starts and stops recording; everyone is told, late joiners see it, and the volume is let go")
+TEST_CASE("A moderator starts and stops recording: everyone is told, late joiners see it, "
+          "and the volume is let go")
 {
     RecordingMeeting meeting;
     auto& [volume, server, room, owner, guest] = meeting;
@@ -303,7 +304,7 @@ TEST_CASE("A recording stops itself when the volume fills up: everyone is told w
     std::filesystem::remove(filler);
 }
 
-TEST_CASE("A composition cut short by a restart is done at the next start; a failing one keeps its tracks")
+TEST_CASE("A composition cut short by a restart is done at the next start, and a failing one keeps its tracks")
 {
     UnlockedVolume volume;
     const auto mount = volume.mountPoint();

@@ -28,7 +28,7 @@ std::string meetingBody(const std::string& extra = {})
 
 } // namespace
 
-TEST_CASE("Every user has one personal room; meetings get distinct 9-digit IDs")
+TEST_CASE("Every user has one personal room, and meetings get distinct 9-digit IDs")
 {
     SignalingServer server;
     const auto first = json(server.owner.call("GET", "/api/v1/rooms").body)->getArray("rooms");
@@ -89,7 +89,7 @@ TEST_CASE("The admin's PIN policy is enforced on every room")
     CHECK(json(server.owner.call("POST", "/api/v1/rooms", meetingBody()).body)->getValue<std::string>("pin").size() == 6);
 }
 
-TEST_CASE("Only the owner, named moderators and admins see a room; only the owner renames moderators")
+TEST_CASE("Only the owner, named moderators and admins see a room, and only the owner renames moderators")
 {
     SignalingServer server;
     auto helper = server.userWithRole("helper", "user");

@@ -6,7 +6,7 @@
 using namespace parley::test;
 using namespace std::chrono_literals;
 
-TEST_CASE("Owner joins; a guest with the right PIN waits, is admitted and is marked as a guest")
+TEST_CASE("Owner joins, and a guest with the right PIN waits, is admitted and is marked as a guest")
 {
     SignalingServer server;
     const auto room = personalRoom(server.owner, R"({"pin":"4321","waitingRoom":true})");
@@ -383,7 +383,7 @@ TEST_CASE("Guests are refused where the room admits no guests, and a full room r
     CHECK(codeOf(full.join(R"("link":")" + room.link + "\"")) == "room_full");
 }
 
-TEST_CASE("Signed-in users join by meeting ID; guests need the link")
+TEST_CASE("Signed-in users join by meeting ID, and guests need the link")
 {
     SignalingServer server;
     const auto room = personalRoom(server.owner, R"({"waitingRoom":false})");
@@ -396,7 +396,7 @@ TEST_CASE("Signed-in users join by meeting ID; guests need the link")
     CHECK(codeOf(unknown.join(R"("meetingId":"000000001")")) == "unknown_meeting");
 }
 
-TEST_CASE("A media offer without a recipient is answered by the media router; bad SDP is refused")
+TEST_CASE("A media offer without a recipient is answered by the media router, and bad SDP is refused")
 {
     SignalingServer server;
     const auto room = personalRoom(server.owner, R"({"waitingRoom":false})");

@@ -113,7 +113,7 @@ TEST_CASE("A thousand messages a second are limited, then the connection is clos
     serverStillServes(server.port());
 }
 
-TEST_CASE("Binary frames and broken framing close the connection; the server carries on")
+TEST_CASE("Binary frames and broken framing close the connection, and the server carries on")
 {
     SignalingServer server;
     {

@@ -87,7 +87,7 @@ TEST_CASE("Each user has at most one personal room and a link secret belongs to 
     CHECK(rooms.findByLinkSecret("new-secret")->id == stored.id);
 }
 
-TEST_CASE("Invitations are revoked once; rooms go with their owner; old meetings are removed")
+TEST_CASE("Invitations are revoked once, rooms go with their owner, and old meetings are removed")
 {
     parley::test::TempDir dir;
     Database database({dir / "parley.db"});

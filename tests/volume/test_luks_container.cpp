@@ -79,7 +79,7 @@ TEST_CASE("a new container is LUKS2 aes-xts-plain64 with a 512-bit key, labelled
     }
 }
 
-TEST_CASE("the passphrase opens the container; a wrong one is refused", "[volume]")
+TEST_CASE("the passphrase opens the container, and a wrong one is refused", "[volume]")
 {
     TempDir dir;
     auto container = LuksContainer::create(dir / "rec.luks", "correct horse", smallVolume());
@@ -89,7 +89,7 @@ TEST_CASE("the passphrase opens the container; a wrong one is refused", "[volume
     CHECK(container.volumeKey("correct horse").size() == 64);
 }
 
-TEST_CASE("keys are added, changed and revoked; a revoked key stops working", "[volume]")
+TEST_CASE("keys are added, changed and revoked, and a revoked key stops working", "[volume]")
 {
     TempDir dir;
     const auto file = dir / "rec.luks";

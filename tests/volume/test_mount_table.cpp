@@ -4,7 +4,7 @@
 
 using namespace parley::volume;
 
-TEST_CASE("mountinfo lines are parsed with escapes decoded; malformed lines are skipped", "[volume]")
+TEST_CASE("mountinfo lines are parsed with escapes decoded, and malformed lines are skipped", "[volume]")
 {
     const std::string text =
         "22 1 253:0 / / rw,relatime shared:1 - ext4 /dev/vda rw\n"

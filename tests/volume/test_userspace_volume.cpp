@@ -132,8 +132,8 @@ TEST_CASE("a second unlock of an unlocked volume is refused", "[volume]")
     CHECK(volume.manager.status().mounted);
 }
 
-TEST_CASE("killing the FUSE process during a write loses nothing that was synced; the volume opens and fsck is "
-          "clean",
+TEST_CASE("killing the FUSE process during a write loses nothing that was synced, "
+          "and the volume opens and fsck is clean",
           "[volume]")
 {
     VolumeFixture volume;

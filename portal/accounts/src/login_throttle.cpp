@@ -53,6 +53,12 @@ void LoginThrottle::recordSuccess(const std::string& account)
     accounts_.erase(account);
 }
 
+std::size_t LoginThrottle::size() const
+{
+    std::lock_guard lock(mutex_);
+    return accounts_.size() + addresses_.size();
+}
+
 void LoginThrottle::bound(Table& table, Clock::time_point now)
 {
     if (table.size() < kMaxTracked)

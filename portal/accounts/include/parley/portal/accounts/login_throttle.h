@@ -30,6 +30,10 @@ public:
     /// account must not reset an attacker's budget for guessing others).
     void recordSuccess(const std::string& account);
 
+    /// How many counters are held, account names and addresses together (at most
+    /// 2 * kMaxTracked): what the bound on memory is about.
+    std::size_t size() const;
+
     static constexpr std::size_t kMaxTracked = 100000;
 
 private:
@@ -46,7 +50,7 @@ private:
     void bound(Table& table, Clock::time_point now);
 
     ThrottleSettings settings_;
-    std::mutex mutex_;
+    mutable std::mutex mutex_;
     Table accounts_;
     Table addresses_;
 };

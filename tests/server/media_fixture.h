@@ -1,0 +1,71 @@
+#pragma once
+
+#include "signaling_fixture.h"
+#include "webrtc_peer.h"
+
+#include <Poco/JSON/Object.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace parley::test {
+
+using parley::router::test::Peer;
+
+/// Someone in the meeting: a signaling connection and a media endpoint of their own.
+struct Attendee
+{
+    Attendee(std::unique_ptr<WsClient> signaling, const std::string& joinFields, const std::string& name)
+        : ws(std::move(signaling)), media(name)
+    {
+        const auto joined = ws->join(joinFields);
+        REQUIRE(codeOf(joined) == "joined");
+        id = joined->getValue<std::string>("participantId");
+    }
+
+    /// Offers `sections` to the router (publishing the sendonly ones, receiving into the
+    /// others what `subscriptions` names) and applies its answer.
+    void negotiate(const std::vector<Peer::Section>& sections, const std::map<std::string, std::string>& subscriptions)
+    {
+        Poco::JSON::Object message;
+        message.set("type", "media.offer");
+        message.set("sdp", media.offer(sections));
+        Poco::JSON::Object tracks;
+        for (const auto& section : sections)
+            if (section.direction == "sendonly")
+                tracks.set(section.mid, section.kind);
+        message.set("tracks", tracks);
+        Poco::JSON::Object wanted;
+        for (const auto& [mid, track] : subscriptions)
+            wanted.set(mid, track);
+        message.set("subscriptions", wanted);
+        std::ostringstream text;
+        message.stringify(text);
+        ws->sendText(text.str());
+        const auto answer = ws->expect("media.answer");
+        REQUIRE(answer);
+        media.applyAnswer(answer->getValue<std::string>("sdp"));
+    }
+
+    std::unique_ptr<WsClient> ws;
+    Peer media;
+    std::string id;
+    std::uint16_t sequence = 1;
+};
+
+/// Sends audio packets from `from` (SSRC `ssrc`) until `to` receives one, at most `tries`.
+inline bool reaches(Attendee& from, std::uint32_t ssrc, Attendee& to, int tries = 10)
+{
+    for (int i = 0; i < tries; ++i) {
+        from.media.sendRtp(ssrc, 111, from.sequence++, 0x40);
+        if (!to.media.receiveRtp(std::chrono::milliseconds(300)).empty())
+            return true;
+    }
+    return false;
+}
+
+} // namespace parley::test
