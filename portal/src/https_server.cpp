@@ -151,6 +151,7 @@ struct HttpsServer::Impl
     RoomRegistry registry;
     SignalingHub signalingHub;
     LoginThrottle pinThrottle;
+    LoginThrottle meetingIdThrottle;
     RecordingLibrary recordingLibrary;
     RecordingJobs recordingJobs;
     RecordingService recordings;
@@ -173,6 +174,7 @@ struct HttpsServer::Impl
           rooms(database, audit, meetingSettings),
           signalingHub(meetingSettings.signaling),
           pinThrottle(meetingSettings.pinThrottle),
+          meetingIdThrottle(meetingSettings.meetingIdThrottle),
           recordingLibrary(database, audit, settings.recordingVolume, meetingSettings.recording),
           recordingJobs(recordingLibrary),
           recordings(database, audit, media, settings.recordingVolume, [this] { recordingJobs.wake(); },
@@ -180,7 +182,7 @@ struct HttpsServer::Impl
                          if (const auto live = registry.find(roomId))
                              live->announceRecording(std::nullopt, "system", reason);
                      }),
-          signaling{rooms, registry, audit, pinThrottle, media, &recordings},
+          signaling{rooms, registry, audit, pinThrottle, meetingIdThrottle, media, &recordings},
           parts{{database, audit, accounts, sessions, directory},
                 {audit},
                 {database, audit, rooms, registry, signalingHub, signaling},

@@ -383,6 +383,28 @@ TEST_CASE("Guests are refused where the room admits no guests, and a full room r
     CHECK(codeOf(full.join(R"("link":")" + room.link + "\"")) == "room_full");
 }
 
+TEST_CASE("Guessing meeting IDs is limited per user, and a known ID still works after the lockout ends")
+{
+    SignalingServer server;
+    const auto room = personalRoom(server.owner, R"({"waitingRoom":false})");
+    const auto cookie = sessionCookie(server.admin());
+    // Ten unknown IDs are answered as such (each audited); then the user is locked out and
+    // even a real ID is refused with a wait, without telling whether it exists.
+    for (int i = 0; i < 10; ++i) {
+        WsClient guesser(server.port(), cookie);
+        const auto id = std::to_string(100000000 + i * 7919);
+        CHECK(codeOf(guesser.join(R"("meetingId":")" + (id == room.meetingId ? "000000001" : id) + "\"")) ==
+              "unknown_meeting");
+    }
+    WsClient locked(server.port(), cookie);
+    const auto refusal = locked.join(R"("meetingId":")" + room.meetingId + "\"");
+    CHECK(codeOf(refusal) == "too_many_attempts");
+    CHECK(refusal->getValue<int>("retryAfter") >= 29);
+    // Another user is not affected by the first one's guesses.
+    WsClient owner(server.port(), sessionCookie(server.owner));
+    CHECK(codeOf(owner.join(R"("meetingId":")" + room.meetingId + "\"")) == "joined");
+}
+
 TEST_CASE("Signed-in users join by meeting ID, and guests need the link")
 {
     SignalingServer server;

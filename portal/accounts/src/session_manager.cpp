@@ -49,8 +49,10 @@ LoginResult SessionManager::login(const std::string& username, const std::string
     const std::string throttleKey = normalized.value_or(auditedName(username));
     const std::string actor = auditedName(normalized.value_or(username));
 
-    result.retryAfter = throttle_.lockedFor(throttleKey, address);
-    if (result.retryAfter.count() > 0) {
+    // Counted before the password is checked, so parallel guesses get no more checks than
+    // sequential ones.
+    auto attempt = throttle_.admit(throttleKey, address, result.retryAfter);
+    if (!attempt) {
         // Not audited per attempt: a client hammering a locked account must not be able to
         // flood the audit log. The lockout itself was audited when it began.
         result.status = LoginResult::Status::Throttled;
@@ -59,31 +61,28 @@ LoginResult SessionManager::login(const std::string& username, const std::string
 
     const auto user = normalized ? users_.findByUsername(*normalized) : std::nullopt;
     if (user && user->source == "local")
-        return localLogin(user, actor, throttleKey, password, address);
+        return localLogin(*attempt, user, actor, password, address);
     const auto directory = directory_.current();
     if (directory && normalized)
-        return directoryLogin(*directory, user, *normalized, throttleKey, password, address);
-    return localLogin(user, actor, throttleKey, password, address);
+        return directoryLogin(*attempt, *directory, user, *normalized, password, address);
+    return localLogin(*attempt, user, actor, password, address);
 }
 
-LoginResult SessionManager::refuse(const std::string& actor, const std::string& throttleKey,
+LoginResult SessionManager::refuse(LoginThrottle::Attempt& attempt, const std::string& actor,
                                    const std::string& address, std::string_view reason)
 {
-    const bool lockoutStarted = throttle_.recordFailure(throttleKey, address);
     audit_.append({actor, address, "login.failure", "user:" + actor, "failure",
                    storage::AuditDetails().add("reason", std::string(reason)).text()});
-    if (lockoutStarted)
+    if (attempt.startedLockout())
         audit_.append({actor, address, "login.lockout", "user:" + actor, "success",
-                       storage::AuditDetails()
-                           .add("lockedSeconds", throttle_.lockedFor(throttleKey, address).count())
-                           .text()});
+                       storage::AuditDetails().add("lockedSeconds", attempt.subjectLockedFor().count()).text()});
     LoginResult result;
     result.status = LoginResult::Status::Invalid;
     return result;
 }
 
-LoginResult SessionManager::localLogin(const std::optional<storage::User>& user, const std::string& actor,
-                                       const std::string& throttleKey, const std::string& password,
+LoginResult SessionManager::localLogin(LoginThrottle::Attempt& attempt, const std::optional<storage::User>& user,
+                                       const std::string& actor, const std::string& password,
                                        const std::string& address)
 {
     std::string reason;
@@ -100,9 +99,9 @@ LoginResult SessionManager::localLogin(const std::optional<storage::User>& user,
         reason = !check.matches ? "wrong_password" : user->disabled ? "disabled" : "";
     }
     if (!matches)
-        return refuse(actor, throttleKey, address, reason);
+        return refuse(attempt, actor, address, reason);
 
-    throttle_.recordSuccess(throttleKey);
+    attempt.succeeded();
     if (needsRehash)
         users_.setPasswordHash(user->id, hashPassword(password, settings_.pbkdf2Iterations));
     auto result = startSession(*user, address);
@@ -111,10 +110,10 @@ LoginResult SessionManager::localLogin(const std::optional<storage::User>& user,
     return result;
 }
 
-LoginResult SessionManager::directoryLogin(ldap::Directory& directory,
+LoginResult SessionManager::directoryLogin(LoginThrottle::Attempt& attempt, ldap::Directory& directory,
                                            const std::optional<storage::User>& shadow,
-                                           const std::string& login, const std::string& throttleKey,
-                                           const std::string& password, const std::string& address)
+                                           const std::string& login, const std::string& password,
+                                           const std::string& address)
 {
     const auto outcome = directory.authenticate(login, password);
     if (!outcome.user) {
@@ -125,6 +124,7 @@ LoginResult SessionManager::directoryLogin(ldap::Directory& directory,
     Poco::Logger::get("portal.ldap").debug("directory login for %s: %s", login, outcome.detail);
     if (outcome.failure == ldap::AuthFailure::DirectoryUnavailable) {
         Poco::Logger::get("portal.ldap").warning("directory unavailable: %s", outcome.detail);
+        attempt.discount(); // the password was never checked
         audit_.append({login, address, "login.failure", "user:" + login, "failure",
                        storage::AuditDetails().add("reason", std::string(ldap::reasonCode(outcome.failure))).text()});
         LoginResult result;
@@ -132,9 +132,9 @@ LoginResult SessionManager::directoryLogin(ldap::Directory& directory,
         return result;
     }
     if (!outcome.user)
-        return refuse(login, throttleKey, address, ldap::reasonCode(outcome.failure));
+        return refuse(attempt, login, address, ldap::reasonCode(outcome.failure));
     if (shadow && shadow->disabled)
-        return refuse(login, throttleKey, address, "disabled");
+        return refuse(attempt, login, address, "disabled");
 
     // The shadow record: who this directory user is to Parley. No password is stored.
     const auto role = storage::parseRole(outcome.user->role).value_or(storage::Role::User);
@@ -163,7 +163,7 @@ LoginResult SessionManager::directoryLogin(ldap::Directory& directory,
             const auto existing = users_.findByUsername(login);
             if (!existing || existing->source != "ldap" ||
                 !users_.refreshDirectoryUser(existing->id, displayName, role))
-                return refuse(login, throttleKey, address, "disabled");
+                return refuse(attempt, login, address, "disabled");
             user = *existing;
             user.displayName = displayName;
             user.role = role;
@@ -175,7 +175,7 @@ LoginResult SessionManager::directoryLogin(ldap::Directory& directory,
         // Conditional on the record still being an enabled directory user: an admin may
         // have disabled it while the directory was being asked.
         if (!users_.refreshDirectoryUser(user.id, displayName, role))
-            return refuse(login, throttleKey, address, "disabled");
+            return refuse(attempt, login, address, "disabled");
         user.displayName = displayName;
         user.role = role;
         if (previousRole != role)
@@ -186,7 +186,7 @@ LoginResult SessionManager::directoryLogin(ldap::Directory& directory,
                                .add("source", "ldap groups")
                                .text()});
     }
-    throttle_.recordSuccess(throttleKey);
+    attempt.succeeded();
     auto result = startSession(user, address);
     audit_.append({login, address, "login.success", "user:" + login, "success",
                    storage::AuditDetails().add("source", "ldap").add("dn", outcome.user->dn).text()});

@@ -40,7 +40,7 @@ Admission JoinAdmission::decide(const JoinRequest& request, const Poco::JSON::Ob
                                 const std::optional<Principal>& principal, const std::string& address)
 {
     Admission admission;
-    findRoom(request, principal.has_value(), admission);
+    findRoom(request, principal, address, admission);
     if (!admission.refusal.empty())
         return admission;
     admission.identity.address = address;
@@ -49,7 +49,8 @@ Admission JoinAdmission::decide(const JoinRequest& request, const Poco::JSON::Ob
     return admission;
 }
 
-void JoinAdmission::findRoom(const JoinRequest& request, bool signedIn, Admission& admission)
+void JoinAdmission::findRoom(const JoinRequest& request, const std::optional<Principal>& principal,
+                             const std::string& address, Admission& admission)
 {
     // An invitation key wins over a link, a link over a meeting ID.
     if (request.key) {
@@ -68,20 +69,30 @@ void JoinAdmission::findRoom(const JoinRequest& request, bool signedIn, Admissio
         else
             admission.roomId = admission.room->id;
     }
-    else {
-        if (!signedIn) {
-            admission.refusal = "sign_in_required";
-            return;
-        }
-        const auto& text = *request.meetingId;
-        Poco::Int64 meetingId = 0;
-        if (text.size() != kMeetingIdDigits || text.find_first_not_of("0123456789") != std::string::npos ||
-            !Poco::NumberParser::tryParse64(text, meetingId) ||
-            !(admission.room = rooms_.findByMeetingId(meetingId)))
-            admission.refusal = "unknown_meeting";
-        else
-            admission.roomId = admission.room->id;
+    else if (!principal)
+        admission.refusal = "sign_in_required";
+    else
+        findMeeting(*request.meetingId, *principal, address, admission);
+}
+
+void JoinAdmission::findMeeting(const std::string& text, const Principal& principal, const std::string& address,
+                                Admission& admission)
+{
+    std::chrono::seconds wait{0};
+    auto attempt = meetingIdThrottle_.admit("user:" + std::to_string(principal.user.id), address, wait);
+    if (!attempt) {
+        admission.refusal = "too_many_attempts";
+        admission.retryAfter = wait.count();
+        return;
     }
+    Poco::Int64 meetingId = 0;
+    if (text.size() != kMeetingIdDigits || text.find_first_not_of("0123456789") != std::string::npos ||
+        !Poco::NumberParser::tryParse64(text, meetingId) || !(admission.room = rooms_.findByMeetingId(meetingId))) {
+        admission.refusal = "unknown_meeting"; // the attempt stays counted
+        return;
+    }
+    attempt->succeeded();
+    admission.roomId = admission.room->id;
 }
 
 void JoinAdmission::identify(const Poco::JSON::Object& message, const std::optional<Principal>& principal,
@@ -136,23 +147,26 @@ void JoinAdmission::checkPolicy(const JoinRequest& request, const std::string& a
                 }
             }
             else {
+                // Counted before the PIN is compared: parallel guesses get no more tries.
                 const auto subject = "room:" + std::to_string(room.id);
-                const auto wait = pinThrottle_.lockedFor(subject, address);
-                if (wait.count() > 0) {
+                std::chrono::seconds wait{0};
+                auto attempt = pinThrottle_.admit(subject, address, wait);
+                if (!attempt) {
                     admission.refusal = "too_many_attempts";
                     admission.retryAfter = wait.count();
                     return;
                 }
                 if (request.pin.empty()) {
+                    attempt->discount();
                     admission.refusal = "pin_required";
                     return;
                 }
                 if (!equalConstantTime(request.pin, room.pin)) {
                     admission.refusal = "pin_incorrect";
-                    admission.pinLockedOut = pinThrottle_.recordFailure(subject, address);
+                    admission.pinLockedOut = attempt->startedLockout();
                     return;
                 }
-                pinThrottle_.recordSuccess(subject);
+                attempt->succeeded();
             }
         }
     }

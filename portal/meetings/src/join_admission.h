@@ -50,11 +50,14 @@ struct Admission
 /// throttle: the credential leads to a room; a signed-in moderator always enters; others are
 /// refused when the meeting has ended, guests are not allowed, the room is locked, or the PIN
 /// is missing or wrong (wrong PINs throttled per room and per address). An invitation key
-/// stands in for the PIN and the waiting room.
+/// stands in for the PIN and the waiting room. Unknown meeting IDs are throttled per user and
+/// per address, so a signed-in user cannot walk the ID space.
 class JoinAdmission
 {
 public:
-    JoinAdmission(RoomService& rooms, LoginThrottle& pinThrottle) : rooms_(rooms), pinThrottle_(pinThrottle) {}
+    JoinAdmission(RoomService& rooms, LoginThrottle& pinThrottle, LoginThrottle& meetingIdThrottle)
+        : rooms_(rooms), pinThrottle_(pinThrottle), meetingIdThrottle_(meetingIdThrottle)
+    {}
 
     /// Decides on the join `message` (as parsed into `request`) from `principal` (nullopt
     /// for a guest) at `address`. Throws HttpError 400 `invalid_name` for a guest without a
@@ -64,13 +67,17 @@ public:
 
 private:
     /// Finds the room (and invitation) the credential leads to; sets a refusal if none.
-    void findRoom(const JoinRequest& request, bool signedIn, Admission& admission);
+    void findRoom(const JoinRequest& request, const std::optional<Principal>& principal,
+                  const std::string& address, Admission& admission);
+    void findMeeting(const std::string& meetingId, const Principal& principal, const std::string& address,
+                     Admission& admission);
     void identify(const Poco::JSON::Object& message, const std::optional<Principal>& principal,
                   Admission& admission);
     void checkPolicy(const JoinRequest& request, const std::string& address, Admission& admission);
 
     RoomService& rooms_;
     LoginThrottle& pinThrottle_;
+    LoginThrottle& meetingIdThrottle_;
 };
 
 } // namespace parley::portal

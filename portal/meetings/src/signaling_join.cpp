@@ -42,7 +42,7 @@ void SignalingSession::onJoin(const std::string&, const Poco::JSON::Object& mess
         return;
     }
     const auto request = JoinRequest::parse(message);
-    auto admission = JoinAdmission(context_.rooms, context_.pinThrottle).decide(request, message, principal_, address_);
+    auto admission = JoinAdmission(context_.rooms, context_.pinThrottle, context_.meetingIdThrottle).decide(request, message, principal_, address_);
     if (!admission.refusal.empty()) {
         refuseJoin(admission.refusal, admission.roomId, admission.retryAfter);
         if (admission.pinLockedOut)

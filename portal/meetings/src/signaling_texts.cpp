@@ -17,7 +17,7 @@ const std::string& joinRefusalText(const std::string& code)
         {"pin_required", "this room needs a PIN"},
         {"pin_incorrect", "the PIN is not correct"},
         {"pin_not_set", "the server requires a PIN but the room has none; ask its owner to set one"},
-        {"too_many_attempts", "too many wrong PINs; wait before trying again"},
+        {"too_many_attempts", "too many wrong PINs or meeting IDs; wait before trying again"},
         {"room_full", "the room is full"},
         {"removed", "you were removed from this meeting"},
         {"sign_in_required", "joining by meeting ID needs a signed-in user; guests use the link"},

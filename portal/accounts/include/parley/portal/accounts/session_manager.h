@@ -62,14 +62,13 @@ public:
     std::int64_t removeExpired();
 
 private:
-    LoginResult localLogin(const std::optional<storage::User>& user, const std::string& actor,
-                           const std::string& throttleKey, const std::string& password,
-                           const std::string& address);
-    LoginResult directoryLogin(ldap::Directory& directory, const std::optional<storage::User>& shadow,
-                               const std::string& login, const std::string& throttleKey,
+    LoginResult localLogin(LoginThrottle::Attempt& attempt, const std::optional<storage::User>& user,
+                           const std::string& actor, const std::string& password, const std::string& address);
+    LoginResult directoryLogin(LoginThrottle::Attempt& attempt, ldap::Directory& directory,
+                               const std::optional<storage::User>& shadow, const std::string& login,
                                const std::string& password, const std::string& address);
-    LoginResult refuse(const std::string& actor, const std::string& throttleKey,
-                       const std::string& address, std::string_view reason);
+    LoginResult refuse(LoginThrottle::Attempt& attempt, const std::string& actor, const std::string& address,
+                       std::string_view reason);
 
     storage::Database& database_;
     storage::AuditLog& audit_;

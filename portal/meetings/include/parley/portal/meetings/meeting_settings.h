@@ -42,6 +42,10 @@ struct MeetingSettings
     /// source address; lockouts double as for logins.
     ThrottleSettings pinThrottle{20, 5, std::chrono::seconds(30), std::chrono::seconds(900),
                                  std::chrono::seconds(900)};
+    /// Meeting-ID guessing by signed-in users: accountFreeAttempts counts unknown IDs per
+    /// user, addressFreeAttempts per source address; lockouts double as for logins.
+    ThrottleSettings meetingIdThrottle{10, 20, std::chrono::seconds(30), std::chrono::seconds(900),
+                                       std::chrono::seconds(900)};
     SignalingSettings signaling;
     RecordingSettings recording;
 };

@@ -35,7 +35,8 @@ struct SignalingContext
     RoomService& rooms;
     RoomRegistry& registry;
     storage::AuditLog& audit;
-    LoginThrottle& pinThrottle; ///< "room:<id>" as the account, the source address as address
+    LoginThrottle& pinThrottle; ///< "room:<id>" as the subject, the source address as address
+    LoginThrottle& meetingIdThrottle; ///< unknown meeting IDs: "user:<id>" as the subject
     router::MediaRouter* media = nullptr; ///< nullptr: media offers are refused
     RecordingService* recordings = nullptr; ///< nullptr: recording is refused
 };
