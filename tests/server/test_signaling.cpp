@@ -383,7 +383,7 @@ TEST_CASE("Guests are refused where the room admits no guests, and a full room r
     CHECK(codeOf(full.join(R"("link":")" + room.link + "\"")) == "room_full");
 }
 
-TEST_CASE("Guessing meeting IDs is limited per user, and a known ID still works after the lockout ends")
+TEST_CASE("Guessing meeting IDs is limited per user, and other users are not affected")
 {
     SignalingServer server;
     const auto room = personalRoom(server.owner, R"({"waitingRoom":false})");
