@@ -206,3 +206,54 @@ TEST_CASE("The WebSocket endpoint refuses plain requests and foreign origins")
     CHECK(answer.status == 400);
     CHECK(errorCode(answer) == "bad_handshake");
 }
+
+TEST_CASE("Connections that never join, from 25 addresses, cannot keep anyone from joining a meeting")
+{
+    // The defaults: 100 connections not yet in a room in total, 4 per address.
+    SignalingServer server({"--set", "signaling.join_timeout_seconds=60"});
+    const auto room = personalRoom(server.owner, R"({"waitingRoom":false})");
+    auto from = [](int address) {
+        parley::test::TlsOptions options;
+        options.sourceAddress = "127.0.0." + std::to_string(address);
+        return options;
+    };
+    // 25 addresses try 20 connections each (all 500 signaling slots) and never join: each
+    // gets 4, the rest are refused.
+    std::vector<std::unique_ptr<WsClient>> idle;
+    int refused = 0;
+    for (int address = 2; address < 27; ++address)
+        for (int i = 0; i < 20; ++i) {
+            try {
+                idle.push_back(std::make_unique<WsClient>(server.port(), "", "", from(address)));
+            }
+            catch (const std::runtime_error&) {
+                ++refused;
+            }
+        }
+    CHECK(idle.size() == 100);
+    CHECK(refused == 400);
+    CHECK(WsClient::refusedHandshake(server.port(), "", "", from(2)).status == 429);
+
+    // Someone else still joins, at once: the oldest idle connection makes room (1013). The
+    // attackers take the freed slot straight back, and the next person still gets in.
+    std::vector<std::unique_ptr<WsClient>> joined;
+    for (int person = 0; person < 3; ++person) {
+        INFO("person " << person);
+        const auto started = std::chrono::steady_clock::now();
+        joined.push_back(std::make_unique<WsClient>(server.port(), "", "", from(200 + person)));
+        CHECK(codeOf(joined.back()->join(guestJoin(room, "Guest " + std::to_string(person)))) == "joined");
+        CHECK(std::chrono::steady_clock::now() - started < 2s);
+        auto& evicted = idle[static_cast<std::size_t>(person)];
+        CHECK(evicted->closeCode(3s) == 1013);
+        std::this_thread::sleep_for(100ms); // its thread lets go of the slot
+        evicted = std::make_unique<WsClient>(server.port(), "", "", from(2 + person / 4));
+    }
+    // Joined connections are never closed to make room.
+    for (auto& person : joined)
+        CHECK_FALSE(person->receives("error", 300ms));
+    WsClient one(server.port(), "", "", from(210));
+    CHECK(codeOf(one.join(guestJoin(room, "One more"))) == "joined");
+    for (auto& person : joined)
+        CHECK(person->closeCode(300ms) == 0);
+    serverStillServes(server.port());
+}

@@ -37,11 +37,20 @@ std::string lower(std::string text)
 
 } // namespace
 
-TcpConnection::TcpConnection(std::uint16_t port, std::chrono::milliseconds timeout)
+TcpConnection::TcpConnection(std::uint16_t port, std::chrono::milliseconds timeout, const std::string& source)
     : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0))
 {
     if (fd_ < 0)
         throw std::runtime_error("socket() failed");
+    if (!source.empty()) {
+        sockaddr_in local{};
+        local.sin_family = AF_INET;
+        if (::inet_pton(AF_INET, source.c_str(), &local.sin_addr) != 1 ||
+            ::bind(fd_, reinterpret_cast<const sockaddr*>(&local), sizeof local) != 0) {
+            ::close(fd_);
+            throw std::runtime_error("cannot connect from " + source);
+        }
+    }
     timeval tv{static_cast<time_t>(timeout.count() / 1000),
                static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
     ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
@@ -142,7 +151,7 @@ TlsClient::TlsClient(std::uint16_t port, const TlsOptions& options)
         throw std::runtime_error("client refused cipher suites " + options.cipherSuites);
     SSL_CTX_set_verify(context, SSL_VERIFY_NONE, nullptr);
 
-    state_->tcp.emplace(port);
+    state_->tcp.emplace(port, std::chrono::seconds(10), options.sourceAddress);
     state_->ssl.reset(SSL_new(context));
     SSL_set_fd(state_->ssl.get(), state_->tcp->fd());
     SSL_set_tlsext_host_name(state_->ssl.get(), "localhost");

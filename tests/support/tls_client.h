@@ -15,8 +15,11 @@ namespace parley::test {
 class TcpConnection
 {
 public:
+    /// `source`: the local address to connect from (any of 127.0.0.0/8 reaches loopback, so
+    /// one machine can play many clients); empty lets the kernel choose.
     explicit TcpConnection(std::uint16_t port,
-                           std::chrono::milliseconds timeout = std::chrono::seconds(10));
+                           std::chrono::milliseconds timeout = std::chrono::seconds(10),
+                           const std::string& source = {});
     ~TcpConnection();
     TcpConnection(TcpConnection&& other) noexcept;
     TcpConnection(const TcpConnection&) = delete;
@@ -48,6 +51,8 @@ struct TlsOptions
     std::string cipherSuites; ///< TLS 1.3; empty = OpenSSL default
     /// OpenSSL security level; 0 lets the client offer TLS 1.0/1.1 and weak suites at all.
     int securityLevel = -1;
+    /// The local address to connect from (see TcpConnection); empty: the kernel's choice.
+    std::string sourceAddress;
 };
 
 /// A real OpenSSL client (no certificate verification: the tests check the fingerprint).

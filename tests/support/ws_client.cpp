@@ -42,8 +42,9 @@ std::string readHeaders(TlsClient& tls, std::string& rest)
 
 } // namespace
 
-WsClient::WsClient(std::uint16_t port, const std::string& cookie, const std::string& extraHeaders)
-    : tls_(std::make_unique<TlsClient>(port))
+WsClient::WsClient(std::uint16_t port, const std::string& cookie, const std::string& extraHeaders,
+                   const TlsOptions& options)
+    : tls_(std::make_unique<TlsClient>(port, options))
 {
     tls_->write(handshake(cookie, extraHeaders));
     const auto headers = readHeaders(*tls_, buffer_);
@@ -54,9 +55,9 @@ WsClient::WsClient(std::uint16_t port, const std::string& cookie, const std::str
 }
 
 HttpResponse WsClient::refusedHandshake(std::uint16_t port, const std::string& cookie,
-                                        const std::string& extraHeaders)
+                                        const std::string& extraHeaders, const TlsOptions& options)
 {
-    TlsClient tls(port);
+    TlsClient tls(port, options);
     tls.write(handshake(cookie, extraHeaders));
     std::string rest;
     auto headers = readHeaders(tls, rest);

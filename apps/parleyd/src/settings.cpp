@@ -220,6 +220,8 @@ Settings loadSettings(const std::optional<fs::path>& iniFile,
     signaling.maxConnections = static_cast<int>(integer(values, "signaling.max_connections"));
     signaling.maxConnectionsPerAddress =
         static_cast<int>(integer(values, "signaling.max_connections_per_address"));
+    signaling.maxUnjoined = static_cast<int>(integer(values, "signaling.max_unjoined_connections"));
+    signaling.maxUnjoinedPerAddress = static_cast<int>(integer(values, "signaling.max_unjoined_per_address"));
     signaling.joinTimeout = std::chrono::seconds(integer(values, "signaling.join_timeout_seconds"));
     signaling.idleTimeout = std::chrono::seconds(integer(values, "signaling.idle_timeout_seconds"));
     signaling.pingInterval = std::min(signaling.pingInterval, signaling.idleTimeout / 3);

@@ -59,8 +59,8 @@ class ConnectionLoop
 {
 public:
     ConnectionLoop(WebSocket& socket, SignalingOutbox& outbox, SignalingSession& session,
-                   const SignalingSettings& settings)
-        : socket_(socket), outbox_(outbox), session_(session), settings_(settings),
+                   const SignalingSettings& settings, const std::function<void()>& joined)
+        : socket_(socket), outbox_(outbox), session_(session), settings_(settings), joined_(joined),
           rate_(settings.messagesPerSecond, settings.messageBurst),
           buffer_(settings.maxMessageBytes), started_(Clock::now()), lastHeard_(started_),
           lastPing_(started_)
@@ -164,7 +164,10 @@ private:
         }
         dropped_ = 0;
         session_.onMessage(message_);
-        joinedOnce_ = joinedOnce_ || session_.inRoom();
+        if (!joinedOnce_ && session_.inRoom()) {
+            joinedOnce_ = true;
+            joined_();
+        }
         message_.clear();
         return std::nullopt;
     }
@@ -173,6 +176,7 @@ private:
     SignalingOutbox& outbox_;
     SignalingSession& session_;
     const SignalingSettings& settings_;
+    const std::function<void()>& joined_;
     MessageRateLimit rate_;
     std::vector<char> buffer_;
     std::string message_;
@@ -187,7 +191,7 @@ private:
 } // namespace
 
 void runSignalingConnection(WebSocket& socket, SignalingOutbox& outbox, SignalingSession& session,
-                            const SignalingSettings& settings)
+                            const SignalingSettings& settings, const std::function<void()>& joined)
 {
     socket.setMaxPayloadSize(static_cast<int>(settings.maxMessageBytes));
     // Bounds how long a half-sent frame or a client that does not read can hold the thread.
@@ -195,7 +199,7 @@ void runSignalingConnection(WebSocket& socket, SignalingOutbox& outbox, Signalin
     socket.setSendTimeout(Poco::Timespan(10, 0));
     Ending ending{1011, "internal error"};
     try {
-        ending = ConnectionLoop(socket, outbox, session, settings).run();
+        ending = ConnectionLoop(socket, outbox, session, settings, joined).run();
     }
     catch (const Poco::Net::WebSocketException& e) {
         ending = e.code() == WebSocket::WS_ERR_PAYLOAD_TOO_BIG

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <functional>
+
 #include <parley/portal/meetings/meeting_settings.h>
 
 #include <Poco/Net/WebSocket.h>
@@ -17,7 +19,9 @@ class SignalingSession;
 /// Close codes it uses itself (docs/signaling.md): 1000 after leave, 1001 server shutdown,
 /// 1002 protocol error, 1003 binary message, 1009 message too big, 4408 timeout,
 /// 4429 message rate exceeded, 4008 not reading.
+/// `joined` is called once, when the session first enters a room.
 void runSignalingConnection(Poco::Net::WebSocket& socket, SignalingOutbox& outbox,
-                            SignalingSession& session, const SignalingSettings& settings);
+                            SignalingSession& session, const SignalingSettings& settings,
+                            const std::function<void()>& joined);
 
 } // namespace parley::portal

@@ -68,7 +68,7 @@ void SignalingHandler::handle(const ApiRequest& request, Poco::Net::HTTPServerRe
                         "the WebSocket handshake is not valid: " + e.message());
     }
     SignalingSession session(services().signaling, request.principal, request.clientAddress, outbox);
-    runSignalingConnection(*socket, *outbox, session, settings);
+    runSignalingConnection(*socket, *outbox, session, settings, [&ticket] { ticket->markJoined(); });
 }
 
 } // namespace parley::portal

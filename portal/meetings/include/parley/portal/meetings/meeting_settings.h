@@ -24,6 +24,10 @@ struct SignalingSettings
     int messageBurst = 40;               ///< short bursts allowed above the rate
     int maxConnections = 500;            ///< signaling connections in total (503 beyond)
     int maxConnectionsPerAddress = 20;   ///< per source address (429 beyond)
+    /// Connections that have not joined a room yet, in total: past it the oldest of them is
+    /// closed (1013) to make room, so idle connections cannot keep newcomers out.
+    int maxUnjoined = 100;
+    int maxUnjoinedPerAddress = 4;       ///< not yet joined, per source address (429 beyond)
     std::chrono::seconds joinTimeout{30};  ///< a connection must join within this
     std::chrono::seconds idleTimeout{60};  ///< nothing received (not even a pong) for this long
     std::chrono::seconds pingInterval{20}; ///< server pings a quiet connection this often

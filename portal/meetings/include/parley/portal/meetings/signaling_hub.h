@@ -7,7 +7,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <string>
 
 namespace parley::portal {
@@ -15,6 +14,10 @@ namespace parley::portal {
 class SignalingOutbox;
 
 /// Counts signaling connections, in total and per source address, and can close them all.
+/// Connections that have not joined a room have a budget of their own (in total and per
+/// address): when it is spent, the oldest of them is closed to admit a new one, so
+/// connections that never join cannot keep people from joining, and joined connections are
+/// never closed for a newcomer.
 class SignalingHub
 {
 public:
@@ -38,6 +41,9 @@ public:
         Ticket(const Ticket&) = delete;
         Ticket& operator=(const Ticket&) = delete;
 
+        /// The connection has joined a room: it leaves the not-yet-joined budget.
+        void markJoined();
+
     private:
         SignalingHub& hub_;
         std::string address_;
@@ -53,13 +59,30 @@ public:
 
     const SignalingSettings& settings() const { return settings_; }
 
+    /// Connections now open, and of them those not joined (for tests and monitoring).
+    std::size_t openConnections();
+    std::size_t unjoinedConnections();
+
 private:
-    void release(const std::string& address, const std::shared_ptr<SignalingOutbox>& outbox);
+    struct Connection
+    {
+        std::string address;
+        std::uint64_t order = 0; ///< admission order: the smallest unjoined one is the oldest
+        bool joined = false;
+        bool evicted = false;    ///< closed to make room; no longer counted as waiting
+    };
+
+    void release(const std::shared_ptr<SignalingOutbox>& outbox);
+    void markJoined(const std::shared_ptr<SignalingOutbox>& outbox);
+    void evictOldestUnjoined();
 
     SignalingSettings settings_;
     std::mutex mutex_;
     std::map<std::string, int> perAddress_;
-    std::set<std::shared_ptr<SignalingOutbox>> open_;
+    std::map<std::string, int> unjoinedPerAddress_;
+    std::map<std::shared_ptr<SignalingOutbox>, Connection> open_;
+    int unjoined_ = 0;
+    std::uint64_t admitted_ = 0;
     bool closed_ = false;
 };
 
