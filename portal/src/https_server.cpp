@@ -14,6 +14,7 @@
 #include <parley/portal/http/request_router.h>
 #include <parley/portal/http/static_file_handler.h>
 #include <parley/portal/http/tls_context.h>
+#include <parley/portal/http/tracked_http_server.h>
 #include <parley/portal/meetings/room_handlers.h>
 #include <parley/portal/meetings/room_recording_handler.h>
 #include <parley/portal/meetings/room_registry.h>
@@ -158,10 +159,11 @@ struct HttpsServer::Impl
     SignalingContext signaling;
     PartServices parts;
     ConnectionErrorLog errorLog;
+    ConnectionTracker tracker;
     Poco::Net::Context::Ptr tls;
     Poco::Net::SecureServerSocket socket;
     Poco::ThreadPool threads;
-    std::unique_ptr<Poco::Net::HTTPServer> server;
+    std::unique_ptr<TrackedHttpServer> server;
     bool started = false;
     bool stopped = false;
 
@@ -187,6 +189,8 @@ struct HttpsServer::Impl
                 {audit},
                 {database, audit, rooms, registry, signalingHub, signaling},
                 {database, audit, recordingLibrary}},
+          tracker(ConnectionTracker::Limits{settings.maxThreads, settings.maxConnectionsPerAddress,
+                                            settings.requestTimeout, settings.keepAliveTimeout}),
           tls(makeServerTlsContext(settings.certificateFile, settings.privateKeyFile)),
           socket(bindSocket(settings, tls)),
           // Each signaling connection holds a thread for its lifetime; requests keep
@@ -202,8 +206,8 @@ struct HttpsServer::Impl
         params->setMaxKeepAliveRequests(1000);
         params->setSoftwareVersion(""); // no version banner
         const HandlerContext context{settings.maxBodyBytes, settings.hstsMaxAge, &sessions, &audit};
-        server = std::make_unique<Poco::Net::HTTPServer>(makeRouter(context, parts, database, settings).release(),
-                                                         threads, socket, params);
+        server = std::make_unique<TrackedHttpServer>(Poco::SharedPtr<RequestRouter>(makeRouter(context, parts, database, settings).release()),
+                                                     threads, socket, params, tracker);
         // After the recording service marked what the last stop interrupted.
         recordingJobs.start();
     }

@@ -143,6 +143,7 @@ Settings loadSettings(const std::optional<fs::path>& iniFile,
     https.port = static_cast<std::uint16_t>(integer(values, "server.port"));
     https.maxBodyBytes = static_cast<std::size_t>(integer(values, "server.max_body_bytes"));
     https.maxThreads = static_cast<int>(integer(values, "server.max_threads"));
+    https.maxConnectionsPerAddress = static_cast<int>(integer(values, "server.max_connections_per_address"));
     https.maxQueuedConnections = static_cast<int>(integer(values, "server.max_queued_connections"));
     https.requestTimeout = std::chrono::seconds(integer(values, "server.request_timeout_seconds"));
     https.keepAliveTimeout =

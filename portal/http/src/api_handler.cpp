@@ -1,5 +1,7 @@
 #include <parley/portal/http/api_handler.h>
 
+#include <parley/portal/http/connection_tracker.h>
+
 #include <parley/portal/http/constant_time.h>
 #include <parley/portal/http/http_error.h>
 #include <parley/portal/http/json_response.h>
@@ -198,6 +200,12 @@ std::int64_t ApiRequest::idParam(const std::string& name) const
 void ApiHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
                                Poco::Net::HTTPServerResponse& response)
 {
+    ConnectionTracker::headReceived();
+    // However this request ends, the connection's next one starts a new deadline.
+    struct Answered
+    {
+        ~Answered() { ConnectionTracker::requestAnswered(); }
+    } answered;
     setSecurityHeaders(response, context_.hstsMaxAge);
     const auto& version = request.getVersion();
     if (version != Poco::Net::HTTPMessage::HTTP_1_1 && version != Poco::Net::HTTPMessage::HTTP_1_0) {
@@ -211,6 +219,7 @@ void ApiHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
     try {
         ApiRequest apiRequest{request, readBody(request, response),
                               request.clientAddress().host().toString(), std::nullopt, params_};
+        ConnectionTracker::bodyReceived();
         authorize(apiRequest);
         handle(apiRequest, response);
     }

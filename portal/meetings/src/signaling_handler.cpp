@@ -1,5 +1,7 @@
 #include <parley/portal/meetings/signaling_handler.h>
 
+#include <parley/portal/http/connection_tracker.h>
+
 #include "signaling_connection.h"
 #include <parley/portal/http/http_error.h>
 #include <parley/portal/meetings/signaling_hub.h>
@@ -67,6 +69,8 @@ void SignalingHandler::handle(const ApiRequest& request, Poco::Net::HTTPServerRe
         throw HttpError(Status::HTTP_BAD_REQUEST, "bad_handshake",
                         "the WebSocket handshake is not valid: " + e.message());
     }
+    // From here the connection is signaling's: its own limits and timeouts apply.
+    ConnectionTracker::upgraded();
     SignalingSession session(services().signaling, request.principal, request.clientAddress, outbox);
     runSignalingConnection(*socket, *outbox, session, settings, [&ticket] { ticket->markJoined(); });
 }

@@ -21,9 +21,12 @@ struct HttpsSettings
     std::filesystem::path privateKeyFile;
     /// Largest request body accepted; larger ones get 413.
     std::size_t maxBodyBytes = 1024 * 1024;
-    int maxThreads = 16;
+    /// HTTP connections at once (each holds a thread while it lasts), and from one address.
+    int maxThreads = 512;
+    int maxConnectionsPerAddress = 16;
     int maxQueuedConnections = 64;
-    /// Longest wait for any single read or write on a connection.
+    /// Longest wait for any single read or write on a connection, and the most a request's
+    /// head (TLS handshake included) or its body may take in all.
     std::chrono::seconds requestTimeout{30};
     std::chrono::seconds keepAliveTimeout{10};
     std::chrono::seconds hstsMaxAge{31536000};
