@@ -35,7 +35,7 @@ TEST_CASE("Invalid JSON, non-objects and unknown types get an error and the conn
         {R"({"type":"join","link":12})", "invalid_request"},
         {R"({"type":"join","link":")" + std::string(5000, 'a') + "\"}", "invalid_request"},
         {std::string(R"({"type":"join","x":)") + std::string(200, '[') + std::string(200, ']') + "}",
-         "invalid_json"},
+         "json_limit_exceeded"},
         {"{\"type\":\"join\",\"link\":\"\xff\xfe\"}", "invalid_json"},
     };
     for (const auto& [text, code] : cases) {
