@@ -78,11 +78,14 @@ TEST_CASE("Malformed HTTP is answered with 400 and does not stop the server")
         INFO(request.substr(0, 60));
         const auto response = parseHttpResponse(exchange(server.port(), request));
         CHECK(response.status == 400);
+        CHECK(response.body.find("\"malformed_request\"") != std::string::npos);
     }
     std::string manyHeaders = "GET /healthz HTTP/1.1\r\nHost: x\r\n";
     for (int i = 0; i < 500; ++i)
         manyHeaders += "X-H" + std::to_string(i) + ": v\r\n";
-    CHECK(parseHttpResponse(exchange(server.port(), manyHeaders + "\r\n")).status == 400);
+    const auto tooMany = parseHttpResponse(exchange(server.port(), manyHeaders + "\r\n"));
+    CHECK(tooMany.status == 400);
+    CHECK(tooMany.body.find("\"malformed_request\"") != std::string::npos);
     requireStillServing(server);
 }
 

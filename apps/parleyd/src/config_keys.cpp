@@ -23,7 +23,8 @@ const std::vector<ConfigKey>& table()
          "Directory holding the meeting page. Empty: portal/web of the source tree this "
          "parleyd was built from."},
         {"server.max_body_bytes", "1048576", IntegerRule{1024, 1073741824},
-         "Largest request body accepted; larger requests are answered 413."},
+         "Largest request body accepted from a signed-in caller; larger requests are answered "
+         "413. Callers without a session are held to 16 KiB (or this, if lower)."},
         {"server.max_threads", "16", IntegerRule{2, 1024},
          "Most requests handled at the same time."},
         {"server.max_queued_connections", "64", IntegerRule{1, 100000},
