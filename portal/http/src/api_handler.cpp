@@ -77,6 +77,8 @@ std::string ApiHandler::readBody(Poco::Net::HTTPServerRequest& request,
         // connection is not reused.
         response.setKeepAlive(false);
         auto& session = dynamic_cast<Poco::Net::HTTPServerRequestImpl&>(request).session();
+        // A length that never ends the stream (the reader stops at the last chunk), halved so
+        // Poco's count plus a read cannot overflow.
         Poco::Net::HTTPFixedLengthInputStream raw(session, std::numeric_limits<Poco::Int64>::max() / 2);
         return readChunkedBody(raw, limit);
     }
