@@ -11,10 +11,10 @@
 #include <parley/portal/audit/audit_handlers.h>
 #include <parley/portal/http/connection_error_log.h>
 #include <parley/portal/http/health_handlers.h>
+#include <parley/portal/http/http_listener.h>
 #include <parley/portal/http/request_router.h>
 #include <parley/portal/http/static_file_handler.h>
 #include <parley/portal/http/tls_context.h>
-#include <parley/portal/http/tracked_http_server.h>
 #include <parley/portal/meetings/room_handlers.h>
 #include <parley/portal/meetings/room_recording_handler.h>
 #include <parley/portal/meetings/room_registry.h>
@@ -32,7 +32,6 @@
 
 #include <Poco/Exception.h>
 #include <Poco/Logger.h>
-#include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
@@ -163,7 +162,7 @@ struct HttpsServer::Impl
     Poco::Net::Context::Ptr tls;
     Poco::Net::SecureServerSocket socket;
     Poco::ThreadPool threads;
-    std::unique_ptr<TrackedHttpServer> server;
+    std::unique_ptr<HttpListener> server;
     bool started = false;
     bool stopped = false;
 
@@ -206,8 +205,8 @@ struct HttpsServer::Impl
         params->setMaxKeepAliveRequests(1000);
         params->setSoftwareVersion(""); // no version banner
         const HandlerContext context{settings.maxBodyBytes, settings.hstsMaxAge, &sessions, &audit};
-        server = std::make_unique<TrackedHttpServer>(Poco::SharedPtr<RequestRouter>(makeRouter(context, parts, database, settings).release()),
-                                                     threads, socket, params, tracker);
+        server = std::make_unique<HttpListener>(makeRouter(context, parts, database, settings).release(),
+                                                threads, socket, params, tracker);
         // After the recording service marked what the last stop interrupted.
         recordingJobs.start();
     }

@@ -28,7 +28,8 @@ TEST_CASE("300 parallel guesses at one password get no more checks than the free
     constexpr int kGuesses = 300;
     constexpr int kRightOne = 249; // the 250th carries the right password
     ServerWithAdmin server({"--set", "login.account_free_attempts=5", "--set", "login.address_free_attempts=1000",
-                            "--set", "login.lockout_base_seconds=60"});
+                            "--set", "login.lockout_base_seconds=60", "--set",
+                            "server.max_connections_per_address=400"});
     // Every connection is open and past its TLS handshake before any guess is sent.
     std::vector<std::unique_ptr<TlsClient>> connections;
     for (int i = 0; i < kGuesses; ++i)

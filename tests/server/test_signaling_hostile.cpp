@@ -35,7 +35,7 @@ TEST_CASE("Invalid JSON, non-objects and unknown types get an error and the conn
         {R"({"type":"join","link":12})", "invalid_request"},
         {R"({"type":"join","link":")" + std::string(5000, 'a') + "\"}", "invalid_request"},
         {std::string(R"({"type":"join","x":)") + std::string(200, '[') + std::string(200, ']') + "}",
-         "invalid_json"},
+         "json_limit_exceeded"},
         {"{\"type\":\"join\",\"link\":\"\xff\xfe\"}", "invalid_json"},
     };
     for (const auto& [text, code] : cases) {
@@ -212,11 +212,7 @@ TEST_CASE("Connections that never join, from 25 addresses, cannot keep anyone fr
     // The defaults: 100 connections not yet in a room in total, 4 per address.
     SignalingServer server({"--set", "signaling.join_timeout_seconds=60"});
     const auto room = personalRoom(server.owner, R"({"waitingRoom":false})");
-    auto from = [](int address) {
-        parley::test::TlsOptions options;
-        options.sourceAddress = "127.0.0." + std::to_string(address);
-        return options;
-    };
+    auto from = [](int address) { return "127.0.0." + std::to_string(address); };
     // 25 addresses try 20 connections each (all 500 signaling slots) and never join: each
     // gets 4, the rest are refused.
     std::vector<std::unique_ptr<WsClient>> idle;

@@ -15,11 +15,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-TlsOptions from(int address)
+std::string from(int address)
 {
-    TlsOptions options;
-    options.sourceAddress = "127.0.0." + std::to_string(address);
-    return options;
+    return "127.0.0." + std::to_string(address);
 }
 
 /// Opens up to `attempts` TLS connections from the address; the ones the server took.
@@ -28,7 +26,7 @@ std::vector<std::unique_ptr<TlsClient>> open(std::uint16_t port, int address, in
     std::vector<std::unique_ptr<TlsClient>> taken;
     for (int i = 0; i < attempts; ++i) {
         try {
-            taken.push_back(std::make_unique<TlsClient>(port, from(address)));
+            taken.push_back(std::make_unique<TlsClient>(port, TlsOptions{}, from(address)));
         }
         catch (const std::exception&) {
             ++refused;
@@ -41,7 +39,7 @@ std::vector<std::unique_ptr<TlsClient>> open(std::uint16_t port, int address, in
 std::pair<int, std::chrono::milliseconds> health(std::uint16_t port, int address)
 {
     const auto started = std::chrono::steady_clock::now();
-    TlsClient client(port, from(address));
+    TlsClient client(port, TlsOptions{}, from(address));
     client.write("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
     const auto status = parseHttpResponse(client.readAll()).status;
     return {status, std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started)};

@@ -39,6 +39,7 @@ public:
     std::optional<int> waitForExit(std::chrono::milliseconds timeout = std::chrono::seconds(30));
     void signal(int signalNumber);
     bool running();
+    pid_t pid() const { return pid_; }
     /// Everything the process wrote to stdout and stderr so far.
     std::string output() const;
 

@@ -134,7 +134,7 @@ struct TlsClient::State
     std::optional<TcpConnection> tcp;
 };
 
-TlsClient::TlsClient(std::uint16_t port, const TlsOptions& options)
+TlsClient::TlsClient(std::uint16_t port, const TlsOptions& options, const std::string& sourceAddress)
     : state_(std::make_unique<State>())
 {
     ERR_clear_error();
@@ -151,7 +151,7 @@ TlsClient::TlsClient(std::uint16_t port, const TlsOptions& options)
         throw std::runtime_error("client refused cipher suites " + options.cipherSuites);
     SSL_CTX_set_verify(context, SSL_VERIFY_NONE, nullptr);
 
-    state_->tcp.emplace(port, std::chrono::seconds(10), options.sourceAddress);
+    state_->tcp.emplace(port, std::chrono::seconds(10), sourceAddress);
     state_->ssl.reset(SSL_new(context));
     SSL_set_fd(state_->ssl.get(), state_->tcp->fd());
     SSL_set_tlsext_host_name(state_->ssl.get(), "localhost");

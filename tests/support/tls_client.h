@@ -51,16 +51,15 @@ struct TlsOptions
     std::string cipherSuites; ///< TLS 1.3; empty = OpenSSL default
     /// OpenSSL security level; 0 lets the client offer TLS 1.0/1.1 and weak suites at all.
     int securityLevel = -1;
-    /// The local address to connect from (see TcpConnection); empty: the kernel's choice.
-    std::string sourceAddress;
 };
 
 /// A real OpenSSL client (no certificate verification: the tests check the fingerprint).
 class TlsClient
 {
 public:
-    /// Connects and completes the handshake; throws TlsHandshakeError on failure.
-    TlsClient(std::uint16_t port, const TlsOptions& options = {});
+    /// Connects (from `sourceAddress`, see TcpConnection; empty: the kernel's choice) and
+    /// completes the handshake; throws TlsHandshakeError on failure.
+    TlsClient(std::uint16_t port, const TlsOptions& options = {}, const std::string& sourceAddress = {});
     ~TlsClient();
     TlsClient(const TlsClient&) = delete;
     TlsClient& operator=(const TlsClient&) = delete;

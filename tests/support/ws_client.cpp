@@ -43,8 +43,8 @@ std::string readHeaders(TlsClient& tls, std::string& rest)
 } // namespace
 
 WsClient::WsClient(std::uint16_t port, const std::string& cookie, const std::string& extraHeaders,
-                   const TlsOptions& options)
-    : tls_(std::make_unique<TlsClient>(port, options))
+                   const std::string& sourceAddress)
+    : tls_(std::make_unique<TlsClient>(port, TlsOptions{}, sourceAddress))
 {
     tls_->write(handshake(cookie, extraHeaders));
     const auto headers = readHeaders(*tls_, buffer_);
@@ -55,9 +55,9 @@ WsClient::WsClient(std::uint16_t port, const std::string& cookie, const std::str
 }
 
 HttpResponse WsClient::refusedHandshake(std::uint16_t port, const std::string& cookie,
-                                        const std::string& extraHeaders, const TlsOptions& options)
+                                        const std::string& extraHeaders, const std::string& sourceAddress)
 {
-    TlsClient tls(port, options);
+    TlsClient tls(port, TlsOptions{}, sourceAddress);
     tls.write(handshake(cookie, extraHeaders));
     std::string rest;
     auto headers = readHeaders(tls, rest);

@@ -20,12 +20,12 @@ public:
     /// server's answer) when the server does not switch protocols. `cookie` is sent as the
     /// Cookie header when not empty.
     explicit WsClient(std::uint16_t port, const std::string& cookie = {},
-                      const std::string& extraHeaders = {}, const TlsOptions& options = {});
+                      const std::string& extraHeaders = {}, const std::string& sourceAddress = {});
 
     /// The server's answer to a handshake it refused (status 0 if it switched protocols).
     static HttpResponse refusedHandshake(std::uint16_t port, const std::string& cookie = {},
                                          const std::string& extraHeaders = {},
-                                         const TlsOptions& options = {});
+                                         const std::string& sourceAddress = {});
 
     /// The bytes of a masked client frame with this opcode (1 text, 2 binary, 8 close,
     /// 9 ping, 0 continuation).

@@ -23,7 +23,8 @@ const std::vector<ConfigKey>& table()
          "Directory holding the meeting page. Empty: portal/web of the source tree this "
          "parleyd was built from."},
         {"server.max_body_bytes", "1048576", IntegerRule{1024, 1073741824},
-         "Largest request body accepted; larger requests are answered 413."},
+         "Largest request body accepted from a signed-in caller; larger requests are answered "
+         "413. Callers without a session are held to 16 KiB (or this, if lower)."},
         {"server.max_threads", "512", IntegerRule{2, 4096},
          "Most HTTP connections at the same time; each holds a thread while it lasts."},
         {"server.max_connections_per_address", "16", IntegerRule{1, 4096},

@@ -1,27 +1,30 @@
 #include <parley/portal/http/api_handler.h>
 
+#include <parley/portal/http/chunked_body.h>
 #include <parley/portal/http/connection_tracker.h>
-
 #include <parley/portal/http/constant_time.h>
 #include <parley/portal/http/http_error.h>
 #include <parley/portal/http/json_response.h>
+#include <parley/portal/http/request_framing.h>
 #include <parley/storage/audit_details.h>
-
 #include <parley/storage/audit_log.h>
 
 #include <Poco/JSON/JSONException.h>
 #include <Poco/JSON/Parser.h>
+#include <Poco/Logger.h>
+#include <Poco/Net/HTTPFixedLengthStream.h>
+#include <Poco/Net/HTTPServerRequestImpl.h>
+#include <Poco/Net/HTTPServerSession.h>
 #include <Poco/Net/NameValueCollection.h>
+#include <Poco/Net/NetException.h>
 #include <Poco/NumberParser.h>
 #include <Poco/String.h>
 #include <Poco/URI.h>
-
-
-#include <Poco/Logger.h>
-#include <Poco/Net/NetException.h>
 #include <Poco/UUIDGenerator.h>
 
+#include <algorithm>
 #include <istream>
+#include <limits>
 
 namespace parley::portal {
 namespace {
@@ -64,35 +67,44 @@ void answerInternalError(Poco::Net::HTTPServerRequest& request,
 } // namespace
 
 std::string ApiHandler::readBody(Poco::Net::HTTPServerRequest& request,
-                                 Poco::Net::HTTPServerResponse& response) const
+                                 Poco::Net::HTTPServerResponse& response, std::size_t limit) const
 {
-    const auto limit = context_.maxBodyBytes;
-    if (request.hasContentLength() && request.getContentLength64() > static_cast<Poco::Int64>(limit)) {
+    // framingProblem() has ruled out everything but one well-formed Content-Length, one
+    // `chunked`, or neither.
+    if (request.getChunkedTransferEncoding()) {
+        // Poco's chunked reader takes a malformed size line for the end of the body, which
+        // would let the rest be read as another request; ours refuses it. It reads the bytes
+        // after the header straight from the connection, and may read past the body, so the
+        // connection is not reused.
+        response.setKeepAlive(false);
+        auto& session = dynamic_cast<Poco::Net::HTTPServerRequestImpl&>(request).session();
+        // A length that never ends the stream (the reader stops at the last chunk), halved so
+        // Poco's count plus a read cannot overflow.
+        Poco::Net::HTTPFixedLengthInputStream raw(session, std::numeric_limits<Poco::Int64>::max() / 2);
+        return readChunkedBody(raw, limit);
+    }
+    // RFC 9112 6.3: a request with neither Content-Length nor chunked framing has no body.
+    // (Poco would otherwise read until the client closes, which a waiting client never does.)
+    if (!request.hasContentLength())
+        return {};
+    if (request.getContentLength64() > static_cast<Poco::Int64>(limit)) {
         // The body is not read, so the connection cannot carry another request.
         response.setKeepAlive(false);
         throw HttpError(Status::HTTP_REQUEST_ENTITY_TOO_LARGE, "body_too_large",
                         "request body exceeds the limit of " + std::to_string(limit) + " bytes");
     }
-    // RFC 9112 6.3: a request with neither Content-Length nor chunked framing has no body.
-    // (Poco would otherwise read until the client closes, which a waiting client never does.)
-    if (!request.hasContentLength() && !request.getChunkedTransferEncoding())
-        return {};
-    // Poco's chunked reader reports a malformed chunk header as a plain end of body, so
-    // after a chunked body the framing of whatever follows cannot be trusted.
-    if (request.getChunkedTransferEncoding())
-        response.setKeepAlive(false);
     std::string body;
+    body.reserve(static_cast<std::size_t>(request.getContentLength64())); // within the limit
     std::istream& in = request.stream();
     char chunk[8192];
     while (in) {
         in.read(chunk, sizeof chunk);
         body.append(chunk, static_cast<std::size_t>(in.gcount()));
-        if (body.size() > limit) {
-            response.setKeepAlive(false);
-            throw HttpError(Status::HTTP_REQUEST_ENTITY_TOO_LARGE, "body_too_large",
-                            "request body exceeds the limit of " + std::to_string(limit) +
-                                " bytes");
-        }
+    }
+    if (body.size() != static_cast<std::size_t>(request.getContentLength64())) {
+        response.setKeepAlive(false);
+        throw HttpError(Status::HTTP_BAD_REQUEST, "malformed_request",
+                        "the connection ended before the body did");
     }
     return body;
 }
@@ -107,17 +119,21 @@ bool isSafeMethod(const std::string& method)
 
 } // namespace
 
+void ApiHandler::authenticate(ApiRequest& request) const
+{
+    if (!context_.sessions)
+        return;
+    Poco::Net::NameValueCollection cookies;
+    request.http.getCookies(cookies);
+    const auto token = cookies.get(kSessionCookieName, "");
+    if (!token.empty())
+        request.principal = context_.sessions->authenticate(token);
+}
+
 void ApiHandler::authorize(ApiRequest& request) const
 {
     auto& http = request.http;
     const auto& method = http.getMethod();
-    if (context_.sessions) {
-        Poco::Net::NameValueCollection cookies;
-        http.getCookies(cookies);
-        const auto token = cookies.get(kSessionCookieName, "");
-        if (!token.empty())
-            request.principal = context_.sessions->authenticate(token);
-    }
 
     if (!isSafeMethod(method)) {
         // Defence in depth beside SameSite=Strict: a browser always sends Origin on
@@ -159,9 +175,15 @@ void ApiHandler::authorize(ApiRequest& request) const
 
 Poco::JSON::Object::Ptr ApiRequest::jsonBody() const
 {
+    // Before the parser: it would build the whole tree of whatever arrived first.
+    if (const auto check = checkJsonLimits(body, kApiJsonLimits); !check.ok())
+        throw HttpError(Poco::Net::HTTPResponse::HTTP_BAD_REQUEST,
+                        check.limitExceeded() ? "json_limit_exceeded" : "invalid_json",
+                        check.limitExceeded() ? check.message
+                                              : "the request body must be a JSON object (" +
+                                                    check.message + ")");
     try {
         Poco::JSON::Parser parser;
-        parser.setDepth(32);
         const auto value = parser.parse(body);
         if (value.type() == typeid(Poco::JSON::Object::Ptr))
             return value.extract<Poco::JSON::Object::Ptr>();
@@ -217,8 +239,18 @@ void ApiHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
         return;
     }
     try {
-        ApiRequest apiRequest{request, readBody(request, response),
-                              request.clientAddress().host().toString(), std::nullopt, params_};
+        if (const auto problem = framingProblem(request)) {
+            // Where this request ends is in doubt, so nothing after it can be trusted.
+            response.setKeepAlive(false);
+            throw HttpError(Status::HTTP_BAD_REQUEST, "malformed_request", *problem);
+        }
+        ApiRequest apiRequest{request, {}, request.clientAddress().host().toString(),
+                              std::nullopt, params_};
+        authenticate(apiRequest);
+        const auto limit = apiRequest.principal
+                               ? context_.maxBodyBytes
+                               : std::min(context_.maxBodyBytes, kAnonymousMaxBodyBytes);
+        apiRequest.body = readBody(request, response, limit);
         ConnectionTracker::bodyReceived();
         authorize(apiRequest);
         handle(apiRequest, response);
@@ -231,7 +263,8 @@ void ApiHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
         }
     }
     catch (const Poco::Net::MessageException& e) {
-        // Broken chunked framing and the like: the client's fault, and the stream is unusable.
+        // Whatever Poco still parses for a handler (a WebSocket handshake, say): the client's
+        // fault, and the stream is unusable.
         response.setKeepAlive(false);
         if (!response.sent())
             sendJsonError(response, Status::HTTP_BAD_REQUEST, "malformed_request",

@@ -4,6 +4,7 @@
 
 #include <parley/portal/http/http_error.h>
 #include <parley/portal/http/json_fields.h>
+#include <parley/portal/http/json_limits.h>
 #include <parley/portal/meetings/room_registry.h>
 #include <parley/portal/recordings/recording_service.h>
 
@@ -17,7 +18,18 @@ namespace parley::portal {
 namespace {
 
 constexpr std::size_t kMaxTypeBytes = 32;
-constexpr int kMaxMessageDepth = 16;
+
+/// What one signaling message may hold, checked before Poco's parser builds it (at about
+/// 850 bytes per value, a 64 KiB message of empty objects would otherwise cost 18 MB).
+/// The largest message a client sends is a media offer: an SDP string of up to 256 KiB
+/// (up to twice that once its CRLFs are escaped) and two maps of at most 64 entries
+/// (signaling_media.cpp), some 140 values two levels deep. The byte limit matters only
+/// where an admin raised signaling.max_message_bytes above it.
+constexpr JsonLimits kSignalingJsonLimits{
+    .maxBytes = 1024 * 1024,
+    .maxDepth = 8,
+    .maxValues = 512,
+};
 
 Poco::Logger& logger()
 {
@@ -93,10 +105,16 @@ void SignalingSession::sendRoomError(const std::string& error, const std::string
 
 void SignalingSession::onMessage(const std::string& text)
 {
+    if (const auto check = checkJsonLimits(text, kSignalingJsonLimits); !check.ok()) {
+        if (check.limitExceeded())
+            sendError("json_limit_exceeded", check.message, "");
+        else
+            sendError("invalid_json", "the message is not valid JSON", "");
+        return;
+    }
     Poco::JSON::Object::Ptr message;
     try {
         Poco::JSON::Parser parser;
-        parser.setDepth(kMaxMessageDepth);
         const auto value = parser.parse(text);
         if (value.type() == typeid(Poco::JSON::Object::Ptr))
             message = value.extract<Poco::JSON::Object::Ptr>();

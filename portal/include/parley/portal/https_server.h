@@ -31,7 +31,7 @@ public:
 ///
 /// Every response the portal answers carries HSTS and defensive headers, and every error it
 /// answers is a JSON body `{"error":{"code":...,"message":...}}` (requests Poco's own parser
-/// rejects get a bare 400). A client that does not speak TLS is disconnected during the
+/// rejects too, through HttpListener). A client that does not speak TLS is disconnected during the
 /// handshake.
 class HttpsServer
 {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <parley/portal/http/json_limits.h>
 #include <parley/portal/http/principal.h>
 
 #include <Poco/JSON/Object.h>
@@ -18,6 +19,23 @@ class AuditLog;
 }
 
 namespace parley::portal {
+
+/// Largest body accepted from a caller without a valid session (login, and whatever else
+/// is public). Such bodies are a name and a password; signed-in callers get
+/// `server.max_body_bytes` (or this, when that is set lower). Anyone on the network can
+/// send these bodies, so they are kept small before a byte of them is read.
+inline constexpr std::size_t kAnonymousMaxBodyBytes = 16 * 1024;
+
+/// What a JSON request body may hold (ApiRequest::jsonBody), checked before Poco's parser
+/// builds anything. The largest bodies clients send are the directory settings (four lists
+/// of at most 100 group names, some 450 values) and a room's moderators; they nest two
+/// levels deep. Each value Poco builds costs about 850 bytes, so 1024 values bound a parsed
+/// body to about 1 MB however the bytes are arranged.
+inline constexpr JsonLimits kApiJsonLimits{
+    .maxBytes = 1024 * 1024, // also where an admin raised server.max_body_bytes for other bodies
+    .maxDepth = 8,
+    .maxValues = 1024,
+};
 
 /// What every handler is told about the server it runs in.
 struct HandlerContext
@@ -46,7 +64,8 @@ struct ApiRequest
     std::optional<Principal> principal; ///< set when the request carried a valid session
     std::map<std::string, std::string> params; ///< from the route pattern, e.g. {"id": "7"}
 
-    /// The body as a JSON object; HttpError 400 `invalid_json` if it is anything else.
+    /// The body as a JSON object; HttpError 400 `json_limit_exceeded` if it is beyond
+    /// kApiJsonLimits (refused before it is parsed), `invalid_json` if it is not an object.
     Poco::JSON::Object::Ptr jsonBody() const;
     /// A query-string parameter, or "" when absent.
     std::string query(const std::string& name) const;
@@ -58,9 +77,12 @@ struct ApiRequest
 
 /// Base of every portal handler. It
 /// - sets the security headers (HSTS and friends) on every response;
-/// - reads the body within the size limit (413 beyond it, 400 if the framing is broken);
-/// - authenticates the session cookie and enforces the route's Access (401, 403; refusals
-///   audited);
+/// - refuses requests whose framing is ambiguous (request_framing.h) with 400
+///   `malformed_request` and closes the connection;
+/// - authenticates the session cookie (headers only), then reads the body within the size
+///   limit, kAnonymousMaxBodyBytes without a valid session (413 beyond it, 400 and close if
+///   the chunked framing is broken);
+/// - enforces the route's Access (401, 403; refusals audited);
 /// - refuses state-changing requests without a valid CSRF token (X-CSRF-Token header), or
 ///   with a foreign Origin, or with a body that is not JSON (403, 415);
 /// - turns exceptions into JSON errors: HttpError keeps its status, anything else becomes a
@@ -88,7 +110,9 @@ protected:
 
 private:
     std::string readBody(Poco::Net::HTTPServerRequest& request,
-                         Poco::Net::HTTPServerResponse& response) const;
+                         Poco::Net::HTTPServerResponse& response, std::size_t limit) const;
+    /// Who holds the session cookie, if anyone; needs the headers only.
+    void authenticate(ApiRequest& request) const;
     void authorize(ApiRequest& request) const;
 
     HandlerContext context_;

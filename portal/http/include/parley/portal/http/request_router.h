@@ -38,13 +38,6 @@ public:
     Poco::Net::HTTPRequestHandler* createRequestHandler(
         const Poco::Net::HTTPServerRequest& request) override;
 
-    /// Tells the connections the server stopped (what Poco's HTTPServer does in stopAll):
-    /// idle keep-alive connections close, and with `abortCurrent` busy ones too.
-    void announceServerStopped(const void* server, bool abortCurrent)
-    {
-        serverStopped(server, abortCurrent);
-    }
-
 private:
     struct Route
     {
