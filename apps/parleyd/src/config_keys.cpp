@@ -27,7 +27,7 @@ const std::vector<ConfigKey>& table()
          "413. Callers without a session are held to 16 KiB (or this, if lower)."},
         {"server.max_threads", "512", IntegerRule{2, 4096},
          "Most HTTP connections at the same time; each holds a thread while it lasts."},
-        {"server.max_connections_per_address", "16", IntegerRule{1, 4096},
+        {"server.max_connections_per_address", "64", IntegerRule{1, 4096},
          "Most HTTP connections from one source address at the same time."},
         {"server.max_queued_connections", "64", IntegerRule{1, 100000},
          "Connections waiting for a free thread before new ones are refused."},

@@ -31,7 +31,7 @@ public:
     struct Limits
     {
         int maxConnections = 512;
-        int maxPerAddress = 16;
+        int maxPerAddress = 64;
         std::chrono::seconds requestDeadline{30};
         std::chrono::seconds keepAliveDeadline{10};
     };

@@ -23,7 +23,7 @@ struct HttpsSettings
     std::size_t maxBodyBytes = 1024 * 1024;
     /// HTTP connections at once (each holds a thread while it lasts), and from one address.
     int maxThreads = 512;
-    int maxConnectionsPerAddress = 16;
+    int maxConnectionsPerAddress = 64;
     int maxQueuedConnections = 64;
     /// Longest wait for any single read or write on a connection, and the most a request's
     /// head (TLS handshake included) or its body may take in all.
