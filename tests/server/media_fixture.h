@@ -68,4 +68,16 @@ inline bool reaches(Attendee& from, std::uint32_t ssrc, Attendee& to, int tries 
     return false;
 }
 
+/// Both attendees publish a microphone (SSRCs `ssrcA`, `ssrcB`) and receive the other's:
+/// `a` offers first, `b` offers and subscribes, then `a` subscribes too. Both DTLS-SRTP
+/// handshakes are REQUIREd to complete.
+inline void connectAudioBothWays(Attendee& a, std::uint32_t ssrcA, Attendee& b, std::uint32_t ssrcB)
+{
+    a.negotiate({{"0", "audio", "sendonly", ssrcA}}, {});
+    REQUIRE(a.media.connect());
+    b.negotiate({{"0", "audio", "sendonly", ssrcB}, {"1", "audio", "recvonly"}}, {{"1", a.id + "/0"}});
+    REQUIRE(b.media.connect());
+    a.negotiate({{"0", "audio", "sendonly", ssrcA}, {"1", "audio", "recvonly"}}, {{"1", b.id + "/0"}});
+}
+
 } // namespace parley::test

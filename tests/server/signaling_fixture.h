@@ -5,7 +5,19 @@
 
 #include <Poco/JSON/Array.h>
 
+#include <chrono>
+#include <ctime>
+
 namespace parley::test {
+
+/// A time as the API writes it: ISO 8601 UTC to the second.
+inline std::string isoTime(std::chrono::system_clock::time_point t)
+{
+    const auto seconds = std::chrono::system_clock::to_time_t(t);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&seconds));
+    return text;
+}
 
 /// The Cookie header value that carries a logged-in client's session.
 inline std::string sessionCookie(const ApiClient& client)

@@ -85,11 +85,7 @@ TEST_CASE("Logs at the most verbose level hold no key material, after logins, me
     Attendee owner(std::make_unique<WsClient>(server.port(), sessionCookie(server.owner)),
                    R"("link":")" + room.link + "\"", "owner");
     Attendee guest(std::make_unique<WsClient>(server.port()), guestJoin(room, "Guest"), "guest");
-    owner.negotiate({{"0", "audio", "sendonly", 1111}}, {});
-    REQUIRE(owner.media.connect());
-    guest.negotiate({{"0", "audio", "sendonly", 2222}, {"1", "audio", "recvonly"}}, {{"1", owner.id + "/0"}});
-    REQUIRE(guest.media.connect());
-    owner.negotiate({{"0", "audio", "sendonly", 1111}, {"1", "audio", "recvonly"}}, {{"1", guest.id + "/0"}});
+    connectAudioBothWays(owner, 1111, guest, 2222);
     REQUIRE(reaches(owner, 1111, guest));
     REQUIRE(reaches(guest, 2222, owner));
 

@@ -3,22 +3,9 @@
 #include "media_fixture.h"
 
 #include <chrono>
-#include <ctime>
 
 using namespace parley::test;
 using namespace std::chrono_literals;
-
-namespace {
-
-std::string isoTime(std::chrono::system_clock::time_point t)
-{
-    const auto seconds = std::chrono::system_clock::to_time_t(t);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&seconds));
-    return text;
-}
-
-} // namespace
 
 TEST_CASE("Everyone's media stops in the router when the meeting is ended or deleted")
 {
@@ -33,11 +20,7 @@ TEST_CASE("Everyone's media stops in the router when the meeting is ended or del
     Attendee owner(std::make_unique<WsClient>(server.port(), sessionCookie(server.owner)),
                    R"("link":")" + meeting.link + "\"", "owner");
     Attendee guest(std::make_unique<WsClient>(server.port()), guestJoin(meeting, "Guest"), "guest");
-    owner.negotiate({{"0", "audio", "sendonly", 1111}}, {});
-    REQUIRE(owner.media.connect());
-    guest.negotiate({{"0", "audio", "sendonly", 2222}, {"1", "audio", "recvonly"}}, {{"1", owner.id + "/0"}});
-    REQUIRE(guest.media.connect());
-    owner.negotiate({{"0", "audio", "sendonly", 1111}, {"1", "audio", "recvonly"}}, {{"1", guest.id + "/0"}});
+    connectAudioBothWays(owner, 1111, guest, 2222);
 
     REQUIRE(reaches(owner, 1111, guest));
     REQUIRE(reaches(guest, 2222, owner));

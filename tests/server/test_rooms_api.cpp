@@ -11,18 +11,10 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string iso(std::chrono::system_clock::time_point t)
-{
-    const auto seconds = std::chrono::system_clock::to_time_t(t);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&seconds));
-    return text;
-}
-
 std::string meetingBody(const std::string& extra = {})
 {
     const auto now = std::chrono::system_clock::now();
-    return R"({"title":"Ward round","startsAt":")" + iso(now) + R"(","endsAt":")" + iso(now + 1h) +
+    return R"({"title":"Ward round","startsAt":")" + isoTime(now) + R"(","endsAt":")" + isoTime(now + 1h) +
            "\"" + extra + "}";
 }
 
@@ -59,10 +51,10 @@ TEST_CASE("Meeting input is validated")
     const auto now = std::chrono::system_clock::now();
     const auto post = [&](const std::string& body) { return server.owner.call("POST", "/api/v1/rooms", body); };
     CHECK(errorCode(post(R"({"title":"No times"})")) == "invalid_request");
-    CHECK(errorCode(post(R"({"title":"Backwards","startsAt":")" + iso(now + 2h) + R"(","endsAt":")" +
-                         iso(now + 1h) + "\"}")) == "invalid_request");
-    CHECK(errorCode(post(R"({"title":"Past","startsAt":")" + iso(now - 2h) + R"(","endsAt":")" +
-                         iso(now - 1h) + "\"}")) == "invalid_request");
+    CHECK(errorCode(post(R"({"title":"Backwards","startsAt":")" + isoTime(now + 2h) + R"(","endsAt":")" +
+                         isoTime(now + 1h) + "\"}")) == "invalid_request");
+    CHECK(errorCode(post(R"({"title":"Past","startsAt":")" + isoTime(now - 2h) + R"(","endsAt":")" +
+                         isoTime(now - 1h) + "\"}")) == "invalid_request");
     CHECK(errorCode(post(R"({"title":"Bad time","startsAt":"tomorrow","endsAt":"later"})")) == "invalid_request");
     CHECK(errorCode(post(meetingBody(R"(,"title":"")"))) == "invalid_request");
     CHECK(errorCode(post(meetingBody(R"(,"pin":"12ab")"))) == "invalid_pin");

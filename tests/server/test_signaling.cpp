@@ -250,15 +250,9 @@ TEST_CASE("A meeting refuses joins after its end time and after a moderator ends
 {
     SignalingServer server;
     const auto now = std::chrono::system_clock::now();
-    const auto iso = [](std::chrono::system_clock::time_point t) {
-        const auto seconds = std::chrono::system_clock::to_time_t(t);
-        char text[32];
-        std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&seconds));
-        return std::string(text);
-    };
     const auto soon = roomFrom(server.owner.call(
         "POST", "/api/v1/rooms",
-        R"({"title":"Short","startsAt":")" + iso(now - 1h) + R"(","endsAt":")" + iso(now + 2s) +
+        R"({"title":"Short","startsAt":")" + isoTime(now - 1h) + R"(","endsAt":")" + isoTime(now + 2s) +
             R"(","waitingRoom":false})"));
     std::this_thread::sleep_for(3s);
     WsClient late(server.port());
@@ -268,7 +262,7 @@ TEST_CASE("A meeting refuses joins after its end time and after a moderator ends
 
     const auto meeting = roomFrom(server.owner.call(
         "POST", "/api/v1/rooms",
-        R"({"title":"Long","startsAt":")" + iso(now) + R"(","endsAt":")" + iso(now + 2h) +
+        R"({"title":"Long","startsAt":")" + isoTime(now) + R"(","endsAt":")" + isoTime(now + 2h) +
             R"(","waitingRoom":false})"));
     auto owner = server.ownerJoins(meeting);
     WsClient guest(server.port());

@@ -111,3 +111,56 @@ TEST_CASE("Silent connections from 25 addresses cannot keep others from being se
         CHECK(took < 1s);
     }
 }
+
+namespace {
+
+/// Sends `head` then trickles a byte every half second until the server ends the connection
+/// (or answers); how long that took, from the first byte sent.
+std::chrono::milliseconds trickleUntilCut(TlsClient& client, const std::string& head)
+{
+    const auto started = std::chrono::steady_clock::now();
+    client.write(head);
+    char byte = 0;
+    for (int i = 0; i < 40; ++i) {
+        try {
+            client.write("a");
+        }
+        catch (const std::exception&) {
+            break;
+        }
+        if (client.readSome(&byte, 1, 500ms) != -1)
+            break; // closed, or answered: either way the trickle is over
+    }
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+}
+
+} // namespace
+
+TEST_CASE("A trickled body and a trickled next request on a kept-alive connection are cut at their deadlines too")
+{
+    RunningServer server({"--set", "server.request_timeout_seconds=2", "--set", "server.keep_alive_timeout_seconds=1"});
+    SECTION("the body of a request")
+    {
+        TlsClient client(server.port());
+        const auto took = trickleUntilCut(client, "POST /api/v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                                  "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{");
+        INFO("cut after " << took.count() << " ms");
+        CHECK(took < 3s); // the 2 s body deadline, checked four times a second
+    }
+    SECTION("the next request on a kept-alive connection")
+    {
+        TlsClient client(server.port());
+        client.write("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+        std::string answer;
+        char buffer[512];
+        while (answer.find('}') == std::string::npos) {
+            const int n = client.readSome(buffer, sizeof buffer, 2s);
+            REQUIRE(n > 0);
+            answer.append(buffer, static_cast<std::size_t>(n));
+        }
+        REQUIRE(answer.find(" 200 ") != std::string::npos);
+        const auto took = trickleUntilCut(client, "G");
+        INFO("cut after " << took.count() << " ms");
+        CHECK(took < 4s); // keep-alive 1 s plus the 2 s head deadline
+    }
+}
