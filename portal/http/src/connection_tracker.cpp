@@ -58,18 +58,13 @@ void ConnectionTracker::leave(std::uint64_t id)
     const auto found = connections_.find(id);
     if (found == connections_.end())
         return;
-    if (found->second.counted) {
-        --counted_;
-        const auto address = perAddress_.find(found->second.address);
-        if (address != perAddress_.end() && --address->second <= 0)
-            perAddress_.erase(address);
-    }
+    uncount(found->second);
     connections_.erase(found);
     if (current.tracker == this && current.id == id)
         current = {};
 }
 
-void ConnectionTracker::setDeadline(std::uint64_t id, Clock::duration after, bool uncount)
+void ConnectionTracker::setDeadline(std::uint64_t id, Clock::duration after, bool leaveCount)
 {
     std::lock_guard lock(mutex_);
     const auto found = connections_.find(id);
@@ -77,13 +72,19 @@ void ConnectionTracker::setDeadline(std::uint64_t id, Clock::duration after, boo
         return;
     auto& connection = found->second;
     connection.deadline = after == Clock::duration::max() ? Clock::time_point::max() : Clock::now() + after;
-    if (uncount && connection.counted) {
-        connection.counted = false;
-        --counted_;
-        const auto address = perAddress_.find(connection.address);
-        if (address != perAddress_.end() && --address->second <= 0)
-            perAddress_.erase(address);
-    }
+    if (leaveCount)
+        uncount(connection);
+}
+
+void ConnectionTracker::uncount(Connection& connection)
+{
+    if (!connection.counted)
+        return;
+    connection.counted = false;
+    --counted_;
+    const auto address = perAddress_.find(connection.address);
+    if (address != perAddress_.end() && --address->second <= 0)
+        perAddress_.erase(address);
 }
 
 void ConnectionTracker::headReceived()

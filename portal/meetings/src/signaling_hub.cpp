@@ -60,10 +60,8 @@ void SignalingHub::evictOldestUnjoined()
     if (oldest == open_.end())
         return;
     // It stops counting as waiting now; its thread closes it and releases the ticket.
+    stopWaiting(oldest->second);
     oldest->second.evicted = true;
-    --unjoined_;
-    if (--unjoinedPerAddress_[oldest->second.address] <= 0)
-        unjoinedPerAddress_.erase(oldest->second.address);
     oldest->first->close(kCloseTryAgainLater, "too many connections waiting to join; try again");
 }
 
@@ -73,10 +71,16 @@ void SignalingHub::markJoined(const std::shared_ptr<SignalingOutbox>& outbox)
     const auto found = open_.find(outbox);
     if (found == open_.end() || found->second.joined || found->second.evicted)
         return;
+    stopWaiting(found->second);
     found->second.joined = true;
+}
+
+void SignalingHub::stopWaiting(const Connection& connection)
+{
     --unjoined_;
-    if (--unjoinedPerAddress_[found->second.address] <= 0)
-        unjoinedPerAddress_.erase(found->second.address);
+    const auto waiting = unjoinedPerAddress_.find(connection.address);
+    if (waiting != unjoinedPerAddress_.end() && --waiting->second <= 0)
+        unjoinedPerAddress_.erase(waiting);
 }
 
 void SignalingHub::release(const std::shared_ptr<SignalingOutbox>& outbox)
@@ -86,11 +90,8 @@ void SignalingHub::release(const std::shared_ptr<SignalingOutbox>& outbox)
     if (found == open_.end())
         return;
     const auto& connection = found->second;
-    if (!connection.joined && !connection.evicted) {
-        --unjoined_;
-        if (--unjoinedPerAddress_[connection.address] <= 0)
-            unjoinedPerAddress_.erase(connection.address);
-    }
+    if (!connection.joined && !connection.evicted)
+        stopWaiting(connection);
     const auto count = perAddress_.find(connection.address);
     if (count != perAddress_.end() && --count->second <= 0)
         perAddress_.erase(count);

@@ -11,7 +11,6 @@
 namespace parley::portal {
 namespace {
 
-constexpr std::size_t kMaxIdBytes = 64;
 constexpr std::size_t kMaxSdpBytes = 256 * 1024;
 constexpr std::size_t kMaxMapEntries = 64;   // tracks or subscriptions in one offer
 constexpr std::size_t kMaxMidBytes = 32;
@@ -46,7 +45,7 @@ void SignalingSession::onMedia(const std::string& type, const Poco::JSON::Object
         throw HttpError(Poco::Net::HTTPResponse::HTTP_FORBIDDEN, "relay_disabled",
                         "media messages go to the media router; 'to' is not allowed");
     // The relay forwards the message as received; a copy is what it keeps.
-    const auto error = room_->relay(participantId_, requireString(message, "to", kMaxIdBytes),
+    const auto error = room_->relay(participantId_, requireString(message, "to", kMaxParticipantIdBytes),
                                     Poco::makeShared<Poco::JSON::Object>(message));
     if (!error.empty())
         sendRoomError(error, type);

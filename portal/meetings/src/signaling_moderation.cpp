@@ -14,12 +14,11 @@
 namespace parley::portal {
 namespace {
 
-constexpr std::size_t kMaxIdBytes = 64;
 constexpr std::size_t kMaxKindBytes = 8;
 
 std::string participantIdParam(const Poco::JSON::Object& message)
 {
-    return requireString(message, "participantId", kMaxIdBytes);
+    return requireString(message, "participantId", SignalingSession::kMaxParticipantIdBytes);
 }
 
 } // namespace

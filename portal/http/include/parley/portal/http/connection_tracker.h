@@ -82,7 +82,9 @@ private:
         bool counted = true;        ///< false once upgraded
     };
 
-    void setDeadline(std::uint64_t id, Clock::duration after, bool uncount = false);
+    void setDeadline(std::uint64_t id, Clock::duration after, bool leaveCount = false);
+    /// Takes a connection out of the total and per-address counts (once).
+    void uncount(Connection& connection);
     void leave(std::uint64_t id);
     void watch();
 

@@ -75,6 +75,8 @@ private:
     void release(const std::shared_ptr<SignalingOutbox>& outbox);
     void markJoined(const std::shared_ptr<SignalingOutbox>& outbox);
     void evictOldestUnjoined();
+    /// Takes a connection out of the not-yet-joined counts (joined, evicted or gone).
+    void stopWaiting(const Connection& connection);
 
     SignalingSettings settings_;
     std::mutex mutex_;

@@ -47,6 +47,9 @@ struct SignalingContext
 class SignalingSession
 {
 public:
+    /// Longest participant id a message may name (ids are 22 characters).
+    static constexpr std::size_t kMaxParticipantIdBytes = 64;
+
     SignalingSession(SignalingContext& context, std::optional<Principal> principal,
                      std::string address, std::shared_ptr<ParticipantSink> sink);
     ~SignalingSession();
