@@ -1,4 +1,5 @@
 #include <parley/storage/audit_log.h>
+#include <parley/storage/audit_repeat_folder.h>
 #include <parley/storage/database.h>
 #include <parley/storage/transaction.h>
 
@@ -106,9 +107,21 @@ bool equalConstantTime(const std::string& a, const std::string& b)
 
 const std::string AuditLog::kGenesisHash(64, '0');
 
-AuditLog::AuditLog(Database& database, std::string key, Clock clock)
-    : database_(database), key_(std::move(key)), clock_(std::move(clock))
+AuditLog::AuditLog(Database& database, std::string key, Clock clock, AuditRepeatPolicy repeats)
+    : database_(database), key_(std::move(key)), clock_(std::move(clock)),
+      repeats_(std::make_unique<AuditRepeatFolder>(repeats))
 {}
+
+AuditLog::~AuditLog()
+{
+    // Counts still open are history too. The database outlives the log (it must anyway).
+    try {
+        flushRepeats(true);
+    }
+    catch (const std::exception& e) {
+        Poco::Logger::get("storage.audit").error("folded audit events could not be written: %s", std::string(e.what()));
+    }
+}
 
 std::string AuditLog::canonicalContent(const AuditEntry& entry)
 {
@@ -150,10 +163,23 @@ std::string AuditLog::timestamp() const
     return Poco::DateTimeFormatter::format(Poco::Timestamp(micros), "%Y-%m-%dT%H:%M:%S.%iZ");
 }
 
-AuditEntry AuditLog::append(const AuditEvent& event)
+std::optional<AuditEntry> AuditLog::append(const AuditEvent& event)
 {
     std::lock_guard lock(appendMutex_);
+    std::vector<AuditRepeatSummary> due;
+    const bool record = repeats_->admit(event, clock_(), due);
+    for (const auto& summary : due)
+        appendLocked(summary.asEvent());
+    if (!record)
+        return std::nullopt;
     return appendLocked(event);
+}
+
+void AuditLog::flushRepeats(bool everything)
+{
+    std::lock_guard lock(appendMutex_);
+    for (const auto& summary : everything ? repeats_->takeAll() : repeats_->takeDue(clock_()))
+        appendLocked(summary.asEvent());
 }
 
 AuditEntry AuditLog::appendLocked(const AuditEvent& event)

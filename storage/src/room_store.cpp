@@ -92,7 +92,7 @@ RoomStore::RoomStore(Database& database, MeetingIdSource meetingIds)
     : database_(database), meetingIds_(meetingIds ? std::move(meetingIds) : randomMeetingId)
 {}
 
-Room RoomStore::create(Room room)
+Room RoomStore::create(Room room, const std::vector<std::int64_t>& moderatorIds)
 {
     auto session = database_.session();
     Transaction transaction(session);
@@ -134,6 +134,10 @@ Room RoomStore::create(Room room)
     }
     Poco::Int64 id = 0;
     session << "SELECT last_insert_rowid()", into(id), now;
+    for (auto userId : moderatorIds) {
+        Poco::Int64 user = userId;
+        session << "INSERT OR IGNORE INTO room_moderators (room_id, user_id) VALUES (?, ?)", use(id), use(user), now;
+    }
     transaction.commit();
     room.id = id;
     room.createdAt = createdAt;

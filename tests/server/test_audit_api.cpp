@@ -247,3 +247,42 @@ TEST_CASE("A configuration change between starts is audited with old and new val
     CHECK(details->getObject("sessions.idle_timeout_seconds")->getValue<std::string>("to") == "600");
     CHECK(details->size() == 1);
 }
+
+TEST_CASE("A flood of one audit event is folded into a count, while every distinct event is recorded")
+{
+    // Throttles opened wide, so that only the audit log's own folding bounds what is written.
+    ServerWithAdmin server({"--set", "login.account_free_attempts=1000", "--set",
+                            "login.address_free_attempts=100000"});
+    ApiClient client(server.port());
+    for (int i = 0; i < 60; ++i)
+        client.login("mallory", "guess-" + std::to_string(i));
+    for (int i = 0; i < 15; ++i)
+        client.login("name-" + std::to_string(i), "guess");
+
+    Poco::Data::SQLite::Connector::registerConnector();
+    const auto dataDir = server.server().dataDir();
+    const auto count = [&](const std::string& where) {
+        Poco::Data::Session session("SQLite", (dataDir / "parley.db").string());
+        int n = 0;
+        session << "SELECT count(*) FROM audit_log WHERE " + where, Poco::Data::Keywords::into(n),
+            Poco::Data::Keywords::now;
+        return n;
+    };
+    // The first ten of the flood one by one, the rest counted (written when the window ends
+    // or the server stops); each distinct name once.
+    CHECK(count("action = 'login.failure' AND actor = 'mallory'") == 10);
+    CHECK(count("action = 'login.failure' AND actor LIKE 'name-%'") == 15);
+
+    server.server().process().signal(SIGTERM);
+    REQUIRE(server.server().process().waitForExit() == 0);
+    CHECK(count("action = 'login.failure' AND actor = 'mallory'") == 11);
+    Poco::Data::Session session("SQLite", (dataDir / "parley.db").string());
+    std::string details;
+    session << "SELECT details FROM audit_log WHERE actor = 'mallory' ORDER BY seq DESC LIMIT 1",
+        Poco::Data::Keywords::into(details), Poco::Data::Keywords::now;
+    const auto summary = json(details);
+    CHECK(summary->getValue<int>("repeats") == 50);
+    CHECK(summary->getValue<std::string>("reason") == "unknown_user");
+    CHECK(summary->getValue<std::string>("firstRepeat") <= summary->getValue<std::string>("lastRepeat"));
+    CHECK(runParleyctl(ctlArgs(dataDir) + " audit verify").exitCode == 0);
+}

@@ -273,7 +273,8 @@ TEST_CASE("Concurrent appends keep the chain intact")
     for (int t = 0; t < 4; ++t)
         threads.emplace_back([&f, t] {
             for (int i = 0; i < 20; ++i)
-                f.log.append(event("t" + std::to_string(t), "login.success"));
+                // Distinct events: identical ones would be folded (AuditRepeatFolder).
+                f.log.append(event("t" + std::to_string(t) + "." + std::to_string(i), "login.success"));
         });
     for (auto& thread : threads)
         thread.join();

@@ -273,6 +273,16 @@ int ParleydApplication::serve()
     };
     maintain();
     MaintenanceJob maintenance(std::chrono::hours(1), maintain);
+    // Folded audit events are written within seconds of their window's end, even when the
+    // flood that caused them has stopped.
+    MaintenanceJob auditRepeats(std::chrono::seconds(5), [&] {
+        try {
+            audit.flushRepeats();
+        }
+        catch (const std::exception& e) {
+            serverLog().error("writing folded audit events failed (will retry): %s", std::string(e.what()));
+        }
+    });
     server.start();
     printBanner(settings, server.port(), fingerprint, storage::UserStore(database).count() > 0,
                 media.get());
@@ -281,6 +291,7 @@ int ParleydApplication::serve()
     serverLog().information("termination requested; finishing requests in progress (at most %d s)",
                          static_cast<int>(settings.shutdownGrace.count()));
     server.stop(settings.shutdownGrace);
+    audit.flushRepeats(true);
     audit.append({"system", "local", "server.stop", "parleyd", "success", "{}"});
     serverLog().information("parleyd stopped");
     return EXIT_OK;

@@ -1,10 +1,13 @@
 #pragma once
 
+#include <parley/storage/audit_repeat_policy.h>
+
 #include <Poco/Data/Session.h>
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -12,6 +15,7 @@
 
 namespace parley::storage {
 
+class AuditRepeatFolder;
 class Database;
 
 /// Something security-relevant that happened.
@@ -69,13 +73,23 @@ public:
     using Clock = std::function<std::chrono::system_clock::time_point()>;
 
     /// `key` is the secret from the installation's audit key file (loadOrCreateKeyFile).
-    AuditLog(Database& database, std::string key, Clock clock = &std::chrono::system_clock::now);
+    /// `repeats` says how floods of identical events are folded (AuditRepeatFolder).
+    AuditLog(Database& database, std::string key, Clock clock = &std::chrono::system_clock::now,
+             AuditRepeatPolicy repeats = {});
+    /// Writes the summaries still open (flushRepeats(true)).
+    ~AuditLog();
 
-    /// Appends the event and returns the entry as recorded. Thread-safe; entries are numbered
-    /// without gaps in the order appended. Throws Poco::Data::DataException if the database
-    /// cannot be written (callers decide whether the action may proceed unaudited: security
-    /// actions must not).
-    AuditEntry append(const AuditEvent& event);
+    /// Appends the event and returns the entry as recorded, or nothing when the event is
+    /// identical to more than `repeats.recordedIndividually` others in its window: then it is
+    /// counted into a summary entry written when the window ends (flushRepeats). Thread-safe;
+    /// entries are numbered without gaps in the order appended. Throws
+    /// Poco::Data::DataException if the database cannot be written (callers decide whether the
+    /// action may proceed unaudited: security actions must not).
+    std::optional<AuditEntry> append(const AuditEvent& event);
+
+    /// Writes the summaries of folded events whose window has ended; with `everything`, of
+    /// all folded events (before shutdown). The server calls it every few seconds.
+    void flushRepeats(bool everything = false);
 
     /// Entries matching the filter, oldest first, `limit` of them from `offset`.
     std::vector<AuditEntry> query(const AuditFilter& filter, std::int64_t offset, std::int64_t limit);
@@ -112,6 +126,7 @@ private:
     std::string key_;
     Clock clock_;
     std::mutex appendMutex_;
+    std::unique_ptr<AuditRepeatFolder> repeats_; ///< guarded by appendMutex_
 };
 
 } // namespace parley::storage

@@ -69,8 +69,9 @@ public:
     /// Inserts `room` with a fresh unique meeting ID (a colliding candidate is replaced by the
     /// next one; after 50 collisions in a row RoomStoreError). id, meetingId and createdAt are
     /// assigned. A second personal room for the same owner, or a link secret in use, throws
-    /// RoomStoreError.
-    Room create(Room room);
+    /// RoomStoreError. `moderatorIds` are named its moderators in the same transaction: the
+    /// room is stored with them or not at all.
+    Room create(Room room, const std::vector<std::int64_t>& moderatorIds = {});
 
     std::optional<Room> findById(std::int64_t id);
     std::optional<Room> findPersonal(std::int64_t ownerId);

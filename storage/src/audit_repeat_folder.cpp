@@ -1,0 +1,155 @@
+#include <parley/storage/audit_repeat_folder.h>
+
+#include <Poco/DateTimeFormatter.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/Timestamp.h>
+
+#include <sstream>
+#include <stdexcept>
+
+namespace parley::storage {
+namespace {
+
+std::string identity(const AuditEvent& event)
+{
+    std::string key;
+    for (const std::string* field : {&event.actor, &event.sourceAddress, &event.action, &event.target,
+                                     &event.outcome, &event.details}) {
+        key += std::to_string(field->size());
+        key += ':';
+        key += *field;
+        key += ',';
+    }
+    return key;
+}
+
+std::string isoTime(std::chrono::system_clock::time_point time)
+{
+    const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(time.time_since_epoch()).count();
+    return Poco::DateTimeFormatter::format(Poco::Timestamp(micros), "%Y-%m-%dT%H:%M:%S.%iZ");
+}
+
+} // namespace
+
+AuditEvent AuditRepeatSummary::asEvent() const
+{
+    Poco::JSON::Object::Ptr details;
+    try {
+        details = Poco::JSON::Parser().parse(event.details).extract<Poco::JSON::Object::Ptr>();
+    }
+    catch (const Poco::Exception&) {
+        // Details are written by Parley's own code as JSON objects; if one is not, keep it
+        // as text rather than lose the count.
+        details = new Poco::JSON::Object;
+        details->set("details", event.details);
+    }
+    details->set("repeats", count);
+    details->set("firstRepeat", isoTime(first));
+    details->set("lastRepeat", isoTime(last));
+    std::ostringstream text;
+    details->stringify(text);
+    AuditEvent summary = event;
+    summary.details = text.str();
+    return summary;
+}
+
+AuditRepeatFolder::AuditRepeatFolder(AuditRepeatPolicy policy)
+    : policy_(policy)
+{
+    if (policy_.window.count() <= 0 || policy_.recordedIndividually < 0 || policy_.maxTracked == 0)
+        throw std::invalid_argument("audit repeat policy: the window and the number of events followed must be positive");
+}
+
+bool AuditRepeatFolder::admit(const AuditEvent& event, TimePoint now, std::vector<AuditRepeatSummary>& due)
+{
+    expire(now, false, due);
+    const auto key = identity(event);
+    auto found = tracked_.find(key);
+    if (found == tracked_.end()) {
+        if (tracked_.size() >= policy_.maxTracked)
+            evictOldest(due);
+        found = tracked_.emplace(key, Tracked{event, now}).first;
+        windows_.emplace_back(now, key);
+    }
+    Tracked& entry = found->second;
+    if (!entry.flooding && entry.recorded < policy_.recordedIndividually) {
+        ++entry.recorded;
+        return true;
+    }
+    if (entry.folded == 0)
+        entry.first = now;
+    entry.last = now;
+    ++entry.folded;
+    return false;
+}
+
+std::vector<AuditRepeatSummary> AuditRepeatFolder::takeDue(TimePoint now)
+{
+    std::vector<AuditRepeatSummary> due;
+    expire(now, false, due);
+    return due;
+}
+
+std::vector<AuditRepeatSummary> AuditRepeatFolder::takeAll()
+{
+    std::vector<AuditRepeatSummary> due;
+    expire({}, true, due);
+    return due;
+}
+
+void AuditRepeatFolder::expire(TimePoint now, bool everything, std::vector<AuditRepeatSummary>& due)
+{
+    while (!windows_.empty()) {
+        const auto [start, key] = windows_.front();
+        const auto found = tracked_.find(key);
+        if (found == tracked_.end() || found->second.windowStart != start) {
+            windows_.pop_front(); // stale
+            continue;
+        }
+        if (!everything && now < start + policy_.window)
+            break;
+        windows_.pop_front();
+        // A flood goes on into a window starting now (not where this one ended, so windows_
+        // stays in order), unless a whole window passed since without a look: then it is over.
+        const bool goesOn = !everything && now < start + 2 * policy_.window;
+        endWindow(key, now, goesOn, due);
+    }
+}
+
+void AuditRepeatFolder::evictOldest(std::vector<AuditRepeatSummary>& due)
+{
+    while (!windows_.empty()) {
+        const auto [start, key] = windows_.front();
+        windows_.pop_front();
+        const auto found = tracked_.find(key);
+        if (found != tracked_.end() && found->second.windowStart == start) {
+            endWindow(key, {}, false, due);
+            return;
+        }
+    }
+}
+
+void AuditRepeatFolder::endWindow(const std::string& key, TimePoint newStart, bool keep,
+                                  std::vector<AuditRepeatSummary>& due)
+{
+    auto found = tracked_.find(key);
+    Tracked& entry = found->second;
+    if (entry.folded == 0) {
+        tracked_.erase(found);
+        return;
+    }
+    due.push_back({entry.event, entry.folded, entry.first, entry.last});
+    if (!keep) {
+        tracked_.erase(found);
+        return;
+    }
+    // Still flooding: the next window folds from its first event.
+    entry.windowStart = newStart;
+    entry.recorded = 0;
+    entry.folded = 0;
+    entry.flooding = true;
+    windows_.emplace_back(newStart, key);
+}
+
+} // namespace parley::storage
