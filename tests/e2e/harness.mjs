@@ -4,6 +4,10 @@ import { chromium } from 'playwright-core';
 import { spawn, spawnSync } from 'node:child_process';
 import https from 'node:https';
 import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export const log = (...args) => console.log(new Date().toISOString().slice(11, 23), ...args);
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -127,6 +131,37 @@ export async function participant({ name, video, audio, base, link, session }) {
   await page.waitForSelector('#meeting:not([hidden])', { timeout: 15000 });
   const id = await page.evaluate(() => window.parleyMeeting.participantId());
   return { name, page, id };
+}
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** Runs axe-core on the page as it is now and fails, listing them, on any serious or
+ *  critical violation. axe is evaluated through the DevTools protocol, so the page's strict
+ *  CSP stays on. `what` names the page state in the message. */
+export async function checkAccessibility(page, what) {
+  await page.evaluate(axeSource);
+  const violations = await page.evaluate(async () => {
+    const result = await window.axe.run(document, { resultTypes: ['violations'] });
+    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help,
+      nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
+  });
+  const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  for (const v of violations) log(`axe (${what}): ${v.impact} ${v.id}: ${v.help} at ${v.nodes.join(', ')}`);
+  assert.deepEqual(serious, [], `${what}: no serious or critical accessibility violations`);
+}
+
+/** Where the browser tests keep their screenshots (not part of the repository): the
+ *  PARLEY_SCREENSHOTS directory, or build/e2e-screenshots in the checkout. */
+export const screenshotDirectory = process.env.PARLEY_SCREENSHOTS ??
+  path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'build', 'e2e-screenshots');
+
+/** Saves a full-page screenshot as <directory>/<name>.png, for a person to look at. */
+export async function screenshot(page, name) {
+  mkdirSync(screenshotDirectory, { recursive: true });
+  const file = path.join(screenshotDirectory, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  log('screenshot', file);
+  return file;
 }
 
 /** Runs `main`, then every cleanup; exits 0 on success, 1 with the error printed. */

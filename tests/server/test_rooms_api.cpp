@@ -62,7 +62,18 @@ TEST_CASE("Meeting input is validated")
     CHECK(errorCode(post(meetingBody(R"(,"moderators":["nobody-by-that-name"])"))) == "invalid_request");
     CHECK(errorCode(post(meetingBody(R"(,"moderators":"owner")"))) == "invalid_request");
     CHECK(errorCode(post("[]")) == "invalid_json");
+    // Nothing refused was stored or audited: only the personal room exists.
+    CHECK(json(server.owner.call("GET", "/api/v1/rooms").body)->getArray("rooms")->size() == 1);
+    CHECK(auditCount(server.admin(), "action=meeting.create") == 0);
+
     CHECK(post(meetingBody(R"(,"pin":"0042","moderators":["admin"])")).status == 201);
+    // One entry for the whole creation, naming its moderators.
+    const auto entries = json(server.admin().call("GET", "/api/v1/audit?action=meeting.create").body)->getArray("entries");
+    REQUIRE(entries->size() == 1);
+    const auto moderators = entries->getObject(0)->getObject("details")->getArray("moderators");
+    REQUIRE(moderators);
+    CHECK(moderators->getElement<std::string>(0) == "admin");
+    CHECK(auditCount(server.admin(), "action=room.update") == 0);
 }
 
 TEST_CASE("The admin's PIN policy is enforced on every room")

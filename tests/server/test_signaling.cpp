@@ -205,6 +205,40 @@ TEST_CASE("A kicked user cannot rejoin the meeting while it goes on")
     CHECK(codeOf(again.join(R"("link":")" + room.link + "\"")) == "removed");
 }
 
+TEST_CASE("A guest promoted to moderator cannot remove the room's owner or an admin, and the owner can remove them")
+{
+    SignalingServer server;
+    const auto room = personalRoom(server.owner, R"({"waitingRoom":false})");
+    auto owner = server.ownerJoins(room);
+    auto adminClient = server.admin();
+    WsClient admin(server.port(), sessionCookie(adminClient));
+    const auto adminJoined = admin.join(R"("link":")" + room.link + "\"");
+    REQUIRE(codeOf(adminJoined) == "joined");
+    const auto adminId = adminJoined->getValue<std::string>("participantId");
+    WsClient guest(server.port());
+    const auto guestJoined = guest.join(guestJoin(room, "Promoted Guest"));
+    REQUIRE(codeOf(guestJoined) == "joined");
+    const auto guestId = guestJoined->getValue<std::string>("participantId");
+    const auto ownerEntry = rosterEntry(guestJoined, "owner");
+    REQUIRE(ownerEntry);
+    const auto ownerId = ownerEntry->getValue<std::string>("id");
+
+    owner->sendText(R"({"type":"promote","participantId":")" + guestId + "\"}");
+    REQUIRE(guest.expect("lobby.updated")); // a moderator now
+    for (const auto& target : {ownerId, adminId}) {
+        guest.sendText(R"({"type":"kick","participantId":")" + target + "\"}");
+        const auto refused = guest.expect("error");
+        REQUIRE(refused);
+        CHECK(refused->getValue<std::string>("code") == "cannot_remove_owner");
+    }
+    // Both are still in the meeting, and the owner can remove the guest.
+    owner->sendText(R"({"type":"kick","participantId":")" + guestId + "\"}");
+    CHECK(guest.closeCode() == 4403);
+    CHECK(owner->expect("participant.left"));
+    CHECK(admin.expect("participant.left"));
+    CHECK(auditCount(server.admin(), "action=participant.kick") == 1);
+}
+
 TEST_CASE("A revoked invitation key is refused and removes whoever joined with it")
 {
     SignalingServer server;

@@ -321,6 +321,8 @@ std::string LiveRoom::kick(const std::string& actor, const std::string& target,
             auto& participant = (*list)[i];
             if (participant.id != target)
                 continue;
+            if (participant.identity.roomAuthority && !findPresent(actor)->identity.roomAuthority)
+                return "cannot_remove_owner";
             auto notice = message("removed");
             notice->set("reason", "kicked");
             participant.sink->send(messageText(*notice));

@@ -141,20 +141,38 @@ storage::Room RoomService::createMeeting(const Principal& owner, const RoomChang
     room.startsAt = draft.startsAt;
     room.endsAt = draft.endsAt;
     room.linkSecret = randomToken();
-    room = rooms_.create(room);
-    if (draft.moderators) {
-        RoomChanges onlyModerators;
-        onlyModerators.moderators = draft.moderators;
-        update(room.id, owner, onlyModerators, address);
-    }
-    audit_.append({owner.user.username, address, "meeting.create", target(room), "success",
-                   storage::AuditDetails()
-                       .add("meetingId", room.meetingId)
-                       .add("title", room.title)
-                       .add("startsAt", *room.startsAt)
-                       .add("endsAt", *room.endsAt)
-                       .text()});
+    // Everything is checked before anything is stored: a refused meeting leaves no trace.
+    const auto moderatorIds = draft.moderators ? namedModerators(*draft.moderators) : std::vector<std::int64_t>{};
+    room = rooms_.create(room, moderatorIds);
+    storage::AuditDetails details;
+    details.add("meetingId", room.meetingId).add("title", room.title).add("startsAt", *room.startsAt).add("endsAt", *room.endsAt);
+    if (draft.moderators)
+        details.add("moderators", moderatorList(*draft.moderators));
+    audit_.append({owner.user.username, address, "meeting.create", target(room), "success", details.text()});
     return room;
+}
+
+std::vector<std::int64_t> RoomService::namedModerators(const std::vector<std::string>& names)
+{
+    if (names.size() > kMaxModerators)
+        throw invalid("at most 50 moderators may be named");
+    storage::UserStore users(database_);
+    std::vector<std::int64_t> ids;
+    for (const auto& name : names) {
+        const auto user = users.findByUsername(name);
+        if (!user)
+            throw invalid("no user named '" + name.substr(0, 64) + "'");
+        ids.push_back(user->id);
+    }
+    return ids;
+}
+
+Poco::JSON::Array RoomService::moderatorList(const std::vector<std::string>& names)
+{
+    Poco::JSON::Array list;
+    for (const auto& name : names)
+        list.add(name);
+    return list;
 }
 
 bool RoomService::isModerator(const storage::Room& room, std::int64_t userId)
@@ -225,19 +243,8 @@ storage::Room RoomService::update(std::int64_t roomId, const Principal& who,
     }
     std::vector<std::int64_t> moderatorIds;
     if (changes.moderators) {
-        if (changes.moderators->size() > kMaxModerators)
-            throw invalid("at most 50 moderators may be named");
-        storage::UserStore users(database_);
-        for (const auto& name : *changes.moderators) {
-            const auto user = users.findByUsername(name);
-            if (!user)
-                throw invalid("no user named '" + name.substr(0, 64) + "'");
-            moderatorIds.push_back(user->id);
-        }
-        Poco::JSON::Array names;
-        for (const auto& name : *changes.moderators)
-            names.add(name);
-        details.add("moderators", names);
+        moderatorIds = namedModerators(*changes.moderators);
+        details.add("moderators", moderatorList(*changes.moderators));
     }
     if (!rooms_.update(room))
         throw notFound();

@@ -39,6 +39,8 @@ std::string roomErrorText(const std::string& code)
         return "recording is not available on this server";
     if (code == "not_waiting")
         return "nobody with this id is waiting";
+    if (code == "cannot_remove_owner")
+        return "the room's owner and administrators cannot be removed from a meeting";
     if (code == "cannot_target_self")
         return "use leave to leave the meeting";
     return "no such participant in this room";

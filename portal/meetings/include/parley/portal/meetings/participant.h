@@ -30,6 +30,9 @@ struct Identity
     bool guest = true;
     std::optional<std::int64_t> invitationId; ///< joined with this invitation key
     std::string address;                      ///< source address, for the audit log
+    /// The room's owner or an admin: only another such person may remove them, never a
+    /// moderator they (or anyone) promoted for the meeting.
+    bool roomAuthority = false;
 };
 
 enum class ParticipantRole

@@ -6,6 +6,8 @@
 #include <parley/portal/meetings/meeting_settings.h>
 #include <parley/storage/room_store.h>
 
+#include <Poco/JSON/Array.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -99,6 +101,9 @@ public:
 private:
     void checkPin(const std::string& pin) const;
     std::string randomPin() const;
+    /// The ids of the users named; 400 for an unknown name or more than 50 names.
+    std::vector<std::int64_t> namedModerators(const std::vector<std::string>& names);
+    static Poco::JSON::Array moderatorList(const std::vector<std::string>& names);
 
     storage::Database& database_;
     storage::AuditLog& audit_;
