@@ -132,10 +132,15 @@ std::unique_ptr<RequestRouter> makeRouter(const HandlerContext& context, PartSer
     const auto page = [context, webRoot = settings.webRoot] {
         return std::make_unique<StaticFileHandler>(context, webRoot);
     };
+    const auto pageNamed = [context, webRoot = settings.webRoot](const char* name) {
+        return [context, webRoot, name] { return std::make_unique<StaticFileHandler>(context, webRoot, name); };
+    };
+    // The front door: sign-in, then the person's rooms and meetings.
+    router->add("/", {"GET"}, Access::Public, pageNamed("portal.html"));
     router->add("/join/{link}", {"GET"}, Access::Public, page);
-    router->add("/recordings", {"GET"}, Access::Public, [context, webRoot = settings.webRoot] {
-        return std::make_unique<StaticFileHandler>(context, webRoot, "recordings.html");
-    });
+    // A personal invitation: the key follows in the fragment, which never reaches the server.
+    router->add("/invite", {"GET"}, Access::Public, page);
+    router->add("/recordings", {"GET"}, Access::Public, pageNamed("recordings.html"));
     router->add("/static/{file}", {"GET"}, Access::Public, page);
     return router;
 }

@@ -4,6 +4,7 @@
 #include <parley/storage/room_store.h>
 #include <parley/storage/user_store.h>
 
+#include <filesystem>
 #include <set>
 
 using namespace parley::test;
@@ -200,11 +201,13 @@ TEST_CASE("A denied address is refused even when it is also allowed")
     }
 }
 
-TEST_CASE("The meeting and recordings pages are served with a strict Content-Security-Policy, and only their own "
-          "files")
+TEST_CASE("The front door, meeting and recordings pages are served with a strict Content-Security-Policy, and "
+          "only their own files")
 {
     ServerWithAdmin server;
-    for (const auto& [path, script] : {std::pair{"/join/some-link-secret", "/static/meeting.js"},
+    for (const auto& [path, script] : {std::pair{"/", "/static/portal.js"},
+                                       std::pair{"/join/some-link-secret", "/static/meeting.js"},
+                                       std::pair{"/invite", "/static/meeting.js"},
                                        std::pair{"/recordings", "/static/recordings.js"}}) {
         INFO(path);
         const auto page = httpsRequest(server.port(), "GET", path);
@@ -222,6 +225,12 @@ TEST_CASE("The meeting and recordings pages are served with a strict Content-Sec
     const auto script = httpsRequest(server.port(), "GET", "/static/meeting.js");
     CHECK(script.status == 200);
     CHECK(script.header("content-type").rfind("text/javascript", 0) == 0);
+    // Every file of the web root is served (a module the pages import but the server does not
+    // list would break a page only in the browser).
+    for (const auto& entry : std::filesystem::directory_iterator(std::filesystem::path(PARLEY_SOURCE_DIR) / "portal/web")) {
+        INFO(entry.path().filename().string());
+        CHECK(httpsRequest(server.port(), "GET", "/static/" + entry.path().filename().string()).status == 200);
+    }
     for (const char* path : {"/static/../CMakeLists.txt", "/static/%2e%2e%2fREADME.md", "/static/secret.txt",
                              "/static/", "/static/meeting.js/x"})
         CHECK(httpsRequest(server.port(), "GET", path).status == 404);

@@ -33,6 +33,15 @@ const std::map<std::string, WebFile>& files()
         {"view.js", {"view.js", "text/javascript; charset=utf-8"}},
         {"recordings.html", {"recordings.html", "text/html; charset=utf-8"}},
         {"recordings.js", {"recordings.js", "text/javascript; charset=utf-8"}},
+        {"portal.html", {"portal.html", "text/html; charset=utf-8"}},
+        {"portal.css", {"portal.css", "text/css; charset=utf-8"}},
+        {"portal.js", {"portal.js", "text/javascript; charset=utf-8"}},
+        {"portal-texts.js", {"portal-texts.js", "text/javascript; charset=utf-8"}},
+        {"api.js", {"api.js", "text/javascript; charset=utf-8"}},
+        {"dom.js", {"dom.js", "text/javascript; charset=utf-8"}},
+        {"home-room.js", {"home-room.js", "text/javascript; charset=utf-8"}},
+        {"home-meetings.js", {"home-meetings.js", "text/javascript; charset=utf-8"}},
+        {"home-invitations.js", {"home-invitations.js", "text/javascript; charset=utf-8"}},
     };
     return table;
 }

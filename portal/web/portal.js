@@ -1,0 +1,162 @@
+// The front door at /: sign-in for local and directory accounts, then the person's home
+// (personal room, scheduled meetings), sign-out and password change.
+import { ApiError, call, currentSession, setCsrfToken, signIn, signOut } from './api.js';
+import { $ } from './dom.js';
+import { showRoom } from './home-room.js';
+import { initMeetings, setOwner, showMeetings } from './home-meetings.js';
+import { initInvitations } from './home-invitations.js';
+import { texts } from './portal-texts.js';
+
+let session = null;
+
+/** Shown in the home's status line (a polite live region). */
+export function say(message) {
+  $('home-status').textContent = message;
+}
+
+/** What to tell the person about a failed call; a lost session sends them to sign-in. */
+export function explain(error) {
+  if (error instanceof ApiError && error.status === 401) {
+    showSignIn(texts.sessionEnded);
+    return texts.sessionEnded;
+  }
+  if (error instanceof ApiError && error.status === 0) return texts.network;
+  return texts.errors.generic(error.message);
+}
+
+function showSignIn(message = '') {
+  session = null;
+  $('loading').hidden = true;
+  $('home').hidden = true;
+  $('account-nav').hidden = true;
+  $('sign-in').hidden = false;
+  $('sign-in-error').textContent = message;
+  $('username').focus();
+}
+
+async function showHome() {
+  $('loading').hidden = true;
+  $('sign-in').hidden = true;
+  $('account-nav').hidden = false;
+  const user = session.user;
+  $('signed-in-as').textContent = texts.signedInAs(user.displayName || user.username);
+  // Directory accounts change their password in the directory, not here.
+  $('change-password-open').hidden = user.source !== 'local';
+  setOwner(user.username);
+  $('home').hidden = false;
+  try {
+    const { rooms } = await call('GET', '/api/v1/rooms');
+    showRoom(rooms.find((room) => room.kind === 'personal'));
+    showMeetings(rooms.filter((room) => room.kind === 'meeting'));
+  } catch (error) {
+    say(explain(error));
+  }
+}
+
+/** Reloads the rooms after a change somewhere on the page. */
+export async function refreshRooms() {
+  const { rooms } = await call('GET', '/api/v1/rooms');
+  showRoom(rooms.find((room) => room.kind === 'personal'));
+  showMeetings(rooms.filter((room) => room.kind === 'meeting'));
+  return rooms;
+}
+
+function signInMessage(error) {
+  if (!(error instanceof ApiError)) return texts.signIn.failed;
+  if (error.status === 0) return texts.network;
+  if (error.status === 401) return texts.signIn.wrong;
+  if (error.status === 429) {
+    const seconds = error.retryAfter ?? 30;
+    if (seconds <= 1) return texts.signIn.busy;
+    const until = new Date(Date.now() + seconds * 1000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+    return texts.signIn.lockedOut(seconds, until);
+  }
+  if (error.status === 503) return texts.signIn.directoryDown;
+  if (error.status === 400) return texts.signIn.missing;
+  return texts.signIn.failed;
+}
+
+async function onSignIn(event) {
+  event.preventDefault();
+  const username = $('username').value.trim();
+  const password = $('password').value;
+  if (!username || !password) {
+    $('sign-in-error').textContent = texts.signIn.missing;
+    (username ? $('password') : $('username')).focus();
+    return;
+  }
+  $('sign-in-button').disabled = true;
+  $('sign-in-error').textContent = texts.signIn.signingIn;
+  try {
+    session = await signIn(username, password);
+    $('password').value = '';
+    $('sign-in-error').textContent = '';
+    await showHome();
+    $('content').focus();
+  } catch (error) {
+    $('password').value = '';
+    $('sign-in-error').textContent = signInMessage(error);
+    $('password').focus();
+  } finally {
+    $('sign-in-button').disabled = false;
+  }
+}
+
+async function onSignOut() {
+  try {
+    await signOut();
+  } catch {
+    // The session may be gone already; either way the person is signed out here.
+  }
+  showSignIn();
+}
+
+function openPasswordDialog() {
+  $('password-form').reset();
+  $('password-error').textContent = '';
+  $('password-dialog').showModal();
+  $('current-password').focus();
+}
+
+async function onChangePassword(event) {
+  event.preventDefault();
+  const currentPassword = $('current-password').value;
+  const newPassword = $('new-password').value;
+  if (newPassword !== $('repeat-password').value) {
+    $('password-error').textContent = texts.password.mismatch;
+    $('repeat-password').focus();
+    return;
+  }
+  try {
+    const renewed = await call('POST', '/api/v1/me/password', { currentPassword, newPassword });
+    setCsrfToken(renewed.csrfToken);
+    session = renewed;
+    $('password-dialog').close();
+    say(texts.password.changed);
+  } catch (error) {
+    if (error.code === 'wrong_password') $('password-error').textContent = texts.password.wrongCurrent;
+    else if (error.code === 'weak_password') $('password-error').textContent = texts.password.weak(error.message);
+    else if (error.code === 'directory_user') $('password-error').textContent = texts.password.directory;
+    else $('password-error').textContent = explain(error);
+  }
+}
+
+async function start() {
+  $('sign-in-form').addEventListener('submit', onSignIn);
+  $('sign-out').addEventListener('click', onSignOut);
+  $('change-password-open').addEventListener('click', openPasswordDialog);
+  $('password-form').addEventListener('submit', onChangePassword);
+  $('password-cancel').addEventListener('click', () => $('password-dialog').close());
+  initMeetings();
+  initInvitations();
+  try {
+    session = await currentSession();
+  } catch (error) {
+    showSignIn(explain(error));
+    return;
+  }
+  if (session) await showHome();
+  else showSignIn();
+}
+
+start();
