@@ -109,7 +109,8 @@ export async function ownerRoom(port) {
   return { session, room };
 }
 
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--use-fake-device-for-media-stream',
+/** Chromium's flags for every browser test: headless, fake camera and microphone, no prompts. */
+export const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--use-fake-device-for-media-stream',
   '--use-fake-ui-for-media-stream', '--allow-loopback-in-peer-connection', '--ignore-certificate-errors',
   '--autoplay-policy=no-user-gesture-required', '--disable-background-networking', '--no-first-run'];
 

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import assert from 'node:assert/strict';
-import { api, checkAccessibility, cleanups, fetchBytes, log, login, run, runTest, screenshot, startServer, waitFor }
+import { FLAGS, api, checkAccessibility, cleanups, fetchBytes, log, login, run, runTest, screenshot, startServer, waitFor }
   from './harness.mjs';
 import { startSlapd } from './slapd.mjs';
 
@@ -23,10 +23,6 @@ const common = ['--set', `server.data_dir=${dataDir}`, '--set', 'accounts.pbkdf2
   '--set', 'accounts.password_min_length=8'];
 // Not UTC, and with daylight saving time: a wrong offset shows in the listed times.
 const ZONE = 'America/New_York';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--use-fake-device-for-media-stream',
-  '--use-fake-ui-for-media-stream', '--ignore-certificate-errors', '--no-first-run',
-  '--autoplay-policy=no-user-gesture-required', '--disable-background-networking'];
-
 async function browserPage(base, name) {
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: FLAGS });
   cleanups.push(() => browser.close());
