@@ -204,7 +204,8 @@ struct HttpsServer::Impl
         params->setKeepAliveTimeout(Poco::Timespan(settings.keepAliveTimeout.count(), 0));
         params->setMaxKeepAliveRequests(1000);
         params->setSoftwareVersion(""); // no version banner
-        const HandlerContext context{settings.maxBodyBytes, settings.hstsMaxAge, &sessions, &audit};
+        const HandlerContext context{settings.maxBodyBytes, settings.hstsMaxAge, &sessions, &audit,
+                                     settings.publicUrl};
         server = std::make_unique<HttpListener>(makeRouter(context, parts, database, settings).release(),
                                                 threads, socket, params, tracker);
         // After the recording service marked what the last stop interrupted.
