@@ -8,6 +8,7 @@
 #include <parley/portal/accounts/login_throttle.h>
 #include <parley/portal/accounts/session_manager.h>
 #include <parley/portal/accounts/user_handlers.h>
+#include <parley/portal/accounts/user_search_handler.h>
 #include <parley/portal/audit/audit_handlers.h>
 #include <parley/portal/http/connection_error_log.h>
 #include <parley/portal/http/health_handlers.h>
@@ -101,6 +102,8 @@ std::unique_ptr<RequestRouter> makeRouter(const HandlerContext& context, PartSer
     router->add("/api/v1/auth/session", {"GET"}, Access::SignedIn, make<SessionHandler>(context, parts.accounts));
     router->add("/api/v1/me/password", {"POST"}, Access::SignedIn, make<OwnPasswordHandler>(context, parts.accounts));
     router->add("/api/v1/users", {"GET", "POST"}, Access::Admin, make<UsersHandler>(context, parts.accounts));
+    // Before /users/{id}: the first matching pattern wins, and "search" is not an id.
+    router->add("/api/v1/users/search", {"GET"}, Access::SignedIn, make<UserSearchHandler>(context, parts.accounts));
     router->add("/api/v1/users/{id}", {"GET", "PATCH", "DELETE"}, Access::Admin, make<UserHandler>(context, parts.accounts));
     router->add("/api/v1/users/{id}/password", {"POST"}, Access::Admin, make<UserPasswordHandler>(context, parts.accounts));
     router->add("/api/v1/admin/ldap", {"GET", "PUT", "DELETE"}, Access::Admin, make<LdapSettingsHandler>(context, parts.accounts));
