@@ -16,6 +16,7 @@
 #include <parley/portal/http/request_router.h>
 #include <parley/portal/http/static_file_handler.h>
 #include <parley/portal/http/tls_context.h>
+#include <parley/portal/meetings/meeting_invitation_handlers.h>
 #include <parley/portal/meetings/room_handlers.h>
 #include <parley/portal/meetings/room_recording_handler.h>
 #include <parley/portal/meetings/room_registry.h>
@@ -117,6 +118,8 @@ std::unique_ptr<RequestRouter> makeRouter(const HandlerContext& context, PartSer
     router->add("/api/v1/rooms", {"GET", "POST"}, Access::SignedIn, make<RoomsHandler>(context, parts.meetings));
     router->add("/api/v1/rooms/{id}", {"GET", "PATCH", "DELETE"}, Access::SignedIn, make<RoomHandler>(context, parts.meetings));
     router->add("/api/v1/rooms/{id}/link", {"POST"}, Access::SignedIn, make<RoomLinkHandler>(context, parts.meetings));
+    router->add("/api/v1/rooms/{id}/calendar.ics", {"GET"}, Access::SignedIn, make<RoomCalendarHandler>(context, parts.meetings));
+    router->add("/api/v1/rooms/{id}/invitation-text", {"GET"}, Access::SignedIn, make<InvitationTextHandler>(context, parts.meetings));
     router->add("/api/v1/rooms/{id}/invitations", {"GET", "POST"}, Access::SignedIn, make<InvitationsHandler>(context, parts.meetings));
     router->add("/api/v1/rooms/{id}/invitations/{invitation}", {"DELETE"}, Access::SignedIn, make<InvitationHandler>(context, parts.meetings));
     router->add("/api/v1/rooms/{id}/recording", {"POST"}, Access::SignedIn, make<RoomRecordingHandler>(context, parts.meetings));
