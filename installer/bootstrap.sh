@@ -15,10 +15,12 @@ PACKAGES=(
   # toolchain
   build-essential cmake ninja-build pkg-config git ca-certificates dpkg-dev
   # libraries named in DESIGN.md
-  libpoco-dev libssl-dev libldap-dev libcryptsetup-dev libfuse3-dev
+  libpoco-dev libsqlite3-dev libssl-dev libldap-dev libcryptsetup-dev libfuse3-dev
   libavformat-dev libavcodec-dev libavutil-dev libavfilter-dev libswscale-dev libswresample-dev
   # tests: unit framework, real peers and tools the tests drive
   catch2 openssl curl slapd ldap-utils ffmpeg fuse3 cryptsetup-bin e2fsprogs
+  # a real iCalendar parser reads the calendar files the portal serves
+  python3-icalendar
   # the kernel volume engine's test boots Debian's kernel in QEMU with a busybox initramfs
   qemu-system-x86 busybox-static
   chromium nodejs

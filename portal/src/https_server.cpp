@@ -8,6 +8,7 @@
 #include <parley/portal/accounts/login_throttle.h>
 #include <parley/portal/accounts/session_manager.h>
 #include <parley/portal/accounts/user_handlers.h>
+#include <parley/portal/accounts/user_search_handler.h>
 #include <parley/portal/audit/audit_handlers.h>
 #include <parley/portal/http/connection_error_log.h>
 #include <parley/portal/http/health_handlers.h>
@@ -15,6 +16,7 @@
 #include <parley/portal/http/request_router.h>
 #include <parley/portal/http/static_file_handler.h>
 #include <parley/portal/http/tls_context.h>
+#include <parley/portal/meetings/meeting_invitation_handlers.h>
 #include <parley/portal/meetings/room_handlers.h>
 #include <parley/portal/meetings/room_recording_handler.h>
 #include <parley/portal/meetings/room_registry.h>
@@ -101,6 +103,8 @@ std::unique_ptr<RequestRouter> makeRouter(const HandlerContext& context, PartSer
     router->add("/api/v1/auth/session", {"GET"}, Access::SignedIn, make<SessionHandler>(context, parts.accounts));
     router->add("/api/v1/me/password", {"POST"}, Access::SignedIn, make<OwnPasswordHandler>(context, parts.accounts));
     router->add("/api/v1/users", {"GET", "POST"}, Access::Admin, make<UsersHandler>(context, parts.accounts));
+    // Before /users/{id}: the first matching pattern wins, and "search" is not an id.
+    router->add("/api/v1/users/search", {"GET"}, Access::SignedIn, make<UserSearchHandler>(context, parts.accounts));
     router->add("/api/v1/users/{id}", {"GET", "PATCH", "DELETE"}, Access::Admin, make<UserHandler>(context, parts.accounts));
     router->add("/api/v1/users/{id}/password", {"POST"}, Access::Admin, make<UserPasswordHandler>(context, parts.accounts));
     router->add("/api/v1/admin/ldap", {"GET", "PUT", "DELETE"}, Access::Admin, make<LdapSettingsHandler>(context, parts.accounts));
@@ -114,6 +118,8 @@ std::unique_ptr<RequestRouter> makeRouter(const HandlerContext& context, PartSer
     router->add("/api/v1/rooms", {"GET", "POST"}, Access::SignedIn, make<RoomsHandler>(context, parts.meetings));
     router->add("/api/v1/rooms/{id}", {"GET", "PATCH", "DELETE"}, Access::SignedIn, make<RoomHandler>(context, parts.meetings));
     router->add("/api/v1/rooms/{id}/link", {"POST"}, Access::SignedIn, make<RoomLinkHandler>(context, parts.meetings));
+    router->add("/api/v1/rooms/{id}/calendar.ics", {"GET"}, Access::SignedIn, make<RoomCalendarHandler>(context, parts.meetings));
+    router->add("/api/v1/rooms/{id}/invitation-text", {"GET"}, Access::SignedIn, make<InvitationTextHandler>(context, parts.meetings));
     router->add("/api/v1/rooms/{id}/invitations", {"GET", "POST"}, Access::SignedIn, make<InvitationsHandler>(context, parts.meetings));
     router->add("/api/v1/rooms/{id}/invitations/{invitation}", {"DELETE"}, Access::SignedIn, make<InvitationHandler>(context, parts.meetings));
     router->add("/api/v1/rooms/{id}/recording", {"POST"}, Access::SignedIn, make<RoomRecordingHandler>(context, parts.meetings));
@@ -209,7 +215,8 @@ struct HttpsServer::Impl
         params->setKeepAliveTimeout(Poco::Timespan(settings.keepAliveTimeout.count(), 0));
         params->setMaxKeepAliveRequests(1000);
         params->setSoftwareVersion(""); // no version banner
-        const HandlerContext context{settings.maxBodyBytes, settings.hstsMaxAge, &sessions, &audit};
+        const HandlerContext context{settings.maxBodyBytes, settings.hstsMaxAge, &sessions, &audit,
+                                     settings.publicUrl};
         server = std::make_unique<HttpListener>(makeRouter(context, parts, database, settings).release(),
                                                 threads, socket, params, tracker);
         // After the recording service marked what the last stop interrupted.

@@ -2,6 +2,8 @@
 #include <parley/storage/migrator.h>
 #include <parley/storage/schema.h>
 
+#include "text_search.h"
+
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/SessionPool.h>
 #include <Poco/Exception.h>
@@ -24,6 +26,7 @@ void configureConnection(Poco::Data::Session& session, std::chrono::milliseconds
     // Per-connection settings: SQLite does not persist these in the file.
     session << "PRAGMA foreign_keys = ON", now;
     session << "PRAGMA busy_timeout = " + std::to_string(busyTimeout.count()), now;
+    registerTextSearch(session);
 }
 
 } // namespace

@@ -76,14 +76,23 @@ std::int64_t randomMeetingId()
     }
 }
 
-using InvitationRow =
-    Poco::Tuple<Poco::Int64, Poco::Int64, std::string, std::string, Poco::Int64, OptionalTime>;
-constexpr const char* kInvitationColumns = "id, room_id, name, created_by, created_at, revoked_at";
+using InvitationRow = Poco::Tuple<Poco::Int64, Poco::Int64, std::string, std::string, Poco::Int64, OptionalTime,
+                                  Poco::Int64, OptionalTime>;
+constexpr const char* kInvitationColumns =
+    "id, room_id, name, created_by, created_at, revoked_at, joins, last_joined_at";
 
 Invitation fromInvitationRow(const InvitationRow& row)
 {
-    return Invitation{row.get<0>(), row.get<1>(), row.get<2>(), row.get<3>(), row.get<4>(),
-                      fromNullable(row.get<5>())};
+    Invitation invitation;
+    invitation.id = row.get<0>();
+    invitation.roomId = row.get<1>();
+    invitation.name = row.get<2>();
+    invitation.createdBy = row.get<3>();
+    invitation.createdAt = row.get<4>();
+    invitation.revokedAt = fromNullable(row.get<5>());
+    invitation.joins = row.get<6>();
+    invitation.lastJoinedAt = fromNullable(row.get<7>());
+    return invitation;
 }
 
 } // namespace
@@ -311,7 +320,13 @@ Invitation RoomStore::createInvitation(std::int64_t roomId, const std::string& n
         use(room), use(hash), use(invitee), use(creator), use(time), Poco::Data::Keywords::now;
     Poco::Int64 id = 0;
     session << "SELECT last_insert_rowid()", into(id), Poco::Data::Keywords::now;
-    return Invitation{id, roomId, name, createdBy, now, std::nullopt};
+    Invitation invitation;
+    invitation.id = id;
+    invitation.roomId = roomId;
+    invitation.name = name;
+    invitation.createdBy = createdBy;
+    invitation.createdAt = now;
+    return invitation;
 }
 
 std::vector<Invitation> RoomStore::invitations(std::int64_t roomId)
@@ -349,6 +364,16 @@ bool RoomStore::revokeInvitation(std::int64_t roomId, std::int64_t invitationId,
     statement << "UPDATE room_invitations SET revoked_at = ? "
                  "WHERE id = ? AND room_id = ? AND revoked_at IS NULL",
         use(time), use(id), use(room);
+    return statement.execute() > 0;
+}
+
+bool RoomStore::recordInvitationJoin(std::int64_t invitationId, std::int64_t now)
+{
+    auto session = database_.session();
+    Poco::Int64 id = invitationId, time = now;
+    Poco::Data::Statement statement(session);
+    // One statement: concurrent joins with the same key each count.
+    statement << "UPDATE room_invitations SET joins = joins + 1, last_joined_at = ? WHERE id = ?", use(time), use(id);
     return statement.execute() > 0;
 }
 

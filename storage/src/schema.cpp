@@ -6,7 +6,7 @@ namespace parley::storage {
 namespace {
 
 // Append only: a released migration never changes (databases in the field have run it).
-const std::array<Migration, 5> kMigrations{{
+const std::array<Migration, 6> kMigrations{{
     {1,
      "installation",
      {
@@ -194,6 +194,14 @@ const std::array<Migration, 5> kMigrations{{
          "UPDATE recordings SET composition = 'failed', compose_error = 'no media was recorded' "
          "  WHERE state = 'failed' OR (state = 'recorded' AND error <> 'interrupted' AND "
          "  NOT EXISTS (SELECT 1 FROM recording_tracks WHERE recording_id = recordings.id))",
+     }},
+    {6,
+     "invitation joins",
+     {
+         // Who has used an invitation key, for its issuer: how often and when last. (Each
+         // join is also in the audit log; this is the count the room page shows.)
+         "ALTER TABLE room_invitations ADD COLUMN joins INTEGER NOT NULL DEFAULT 0 CHECK (joins >= 0)",
+         "ALTER TABLE room_invitations ADD COLUMN last_joined_at INTEGER",
      }},
 }};
 

@@ -1,6 +1,8 @@
 #include <parley/storage/database.h>
 #include <parley/storage/user_store.h>
 
+#include "text_search.h"
+
 #include <Poco/Data/SQLite/SQLiteException.h>
 #include <Poco/Tuple.h>
 
@@ -117,6 +119,25 @@ std::vector<User> UserStore::list(std::int64_t offset, std::int64_t limit)
     users.reserve(rows.size());
     for (const auto& row : rows)
         users.push_back(fromRow(row));
+    return users;
+}
+
+std::vector<UserName> UserStore::searchEnabled(std::string_view text, std::int64_t limit)
+{
+    auto session = database_.session();
+    const std::string needle = foldCase(text);
+    std::string a = needle, b = needle, c = needle, d = needle;
+    Poco::Int64 count = limit;
+    std::vector<std::string> usernames, displayNames;
+    session << "SELECT username, display_name FROM users WHERE disabled = 0 AND "
+               "(instr(parley_fold(username), ?) > 0 OR instr(parley_fold(display_name), ?) > 0) "
+               "ORDER BY (instr(parley_fold(username), ?) = 1 OR instr(parley_fold(display_name), ?) = 1) DESC, "
+               "username LIMIT ?",
+        use(a), use(b), use(c), use(d), use(count), into(usernames), into(displayNames), now;
+    std::vector<UserName> users;
+    users.reserve(usernames.size());
+    for (std::size_t i = 0; i < usernames.size(); ++i)
+        users.push_back({usernames[i], displayNames[i]});
     return users;
 }
 

@@ -169,7 +169,7 @@ async function main() {
   assert.match(ics.headers['content-type'], /^text\/calendar/);
   const icsFile = path.join(work, 'meeting.ics');
   writeFileSync(icsFile, ics.body);
-  const parsed = run('python3', ['-c', `
+  const parsed = run('/usr/bin/python3', ['-c', `
 import sys, icalendar
 cal = icalendar.Calendar.from_ical(open(sys.argv[1], 'rb').read())
 event = next(c for c in cal.walk() if c.name == 'VEVENT')

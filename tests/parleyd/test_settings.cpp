@@ -155,3 +155,25 @@ TEST_CASE("Address lists and PIN lengths are checked at start-up")
     CHECK(meetings.pin.required);
     CHECK(meetings.signaling.maxMessageBytes == 65536);
 }
+
+TEST_CASE("The public URL is an https origin, normalised, and anything more is refused by name")
+{
+    CHECK(loadSettings(std::nullopt, {}).https.publicUrl.empty());
+    CHECK(loadSettings(std::nullopt, {"server.public_url=https://Meet.Example.org/"}).https.publicUrl ==
+          "https://meet.example.org");
+    CHECK(loadSettings(std::nullopt, {"server.public_url=HTTPS://meet.example.org:443"}).https.publicUrl ==
+          "https://meet.example.org");
+    CHECK(loadSettings(std::nullopt, {"server.public_url=https://192.0.2.10:8443"}).https.publicUrl ==
+          "https://192.0.2.10:8443");
+    CHECK(loadSettings(std::nullopt, {"server.public_url=https://[2001:db8::1]:8443"}).https.publicUrl ==
+          "https://[2001:db8::1]:8443");
+    for (const auto* bad : {"http://meet.example.org", "meet.example.org", "https://", "https://meet.example.org/portal",
+                            "https://user@meet.example.org", "https://meet.example.org?x=1",
+                            "https://meet.example.org#top", "https://meet.example.org:0",
+                            "https://meet.example.org:65536", "https://meet.example.org:", "https://-bad-.example.org",
+                            "https://meet example.org", "https://[fe80::1%eth0]", "https://[::1", "https://a..b"}) {
+        INFO(bad);
+        CHECK_THROWS_WITH(loadSettings(std::nullopt, {std::string("server.public_url=") + bad}),
+                          Contains("'server.public_url' has invalid value") && Contains("https://meet.example.org"));
+    }
+}

@@ -119,3 +119,24 @@ TEST_CASE("Invitations are revoked once, rooms go with their owner, and old meet
     CHECK_FALSE(rooms.findById(kept.id));
     CHECK_FALSE(rooms.findInvitationByKeyHash("hash-1"));
 }
+
+TEST_CASE("Joins with an invitation key are counted, with the time of the last")
+{
+    parley::test::TempDir dir;
+    Database database({dir / "parley.db"});
+    const auto owner = addUser(database, "owner");
+    RoomStore rooms(database);
+    const auto room = rooms.create(meeting(owner, "link"));
+    const auto invitation = rooms.createInvitation(room.id, "Dr. Who", "hash-1", "owner", 100);
+    CHECK(invitation.joins == 0);
+    CHECK_FALSE(invitation.lastJoinedAt);
+
+    CHECK(rooms.recordInvitationJoin(invitation.id, 150));
+    CHECK(rooms.recordInvitationJoin(invitation.id, 180));
+    const auto listed = rooms.invitations(room.id);
+    REQUIRE(listed.size() == 1);
+    CHECK(listed[0].joins == 2);
+    CHECK(listed[0].lastJoinedAt == 180);
+    CHECK(rooms.findInvitationByKeyHash("hash-1")->joins == 2);
+    CHECK_FALSE(rooms.recordInvitationJoin(invitation.id + 1, 200));
+}

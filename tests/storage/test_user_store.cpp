@@ -68,3 +68,42 @@ TEST_CASE("Usernames are unique and stored literally, metacharacters included")
     CHECK_FALSE(users.findByUsername("o' OR '1'='1"));
     CHECK(users.count() == 1);
 }
+
+TEST_CASE("People search finds enabled users by either name, ignoring case in any script, without wildcards")
+{
+    parley::test::TempDir dir;
+    Database database({dir / "parley.db"});
+    UserStore users(database);
+    const auto add = [&](const std::string& username, const std::string& displayName, bool disabled = false) {
+        auto user = named(username, "local");
+        user.displayName = displayName;
+        user.disabled = disabled;
+        users.create(user);
+    };
+    add("oedegaard", "Ödegaard, Åsa");
+    add("bmueller", "Bernd Müller");
+    add("amber", "Amber Lee");
+    add("percent", "100% Sure_Thing");
+    add("zmarta", "Marta Zed");
+    add("gone", "Ödön Gone", true);
+
+    const auto names = [&](std::string_view text, std::int64_t limit = 20) {
+        std::vector<std::string> found;
+        for (const auto& user : users.searchEnabled(text, limit))
+            found.push_back(user.username);
+        return found;
+    };
+    using List = std::vector<std::string>;
+    CHECK(names("ödeg") == List{"oedegaard"}); // lower case finds an upper-case Ö
+    CHECK(names("ÅSA") == List{"oedegaard"});
+    CHECK(names("MÜLLER") == List{"bmueller"});
+    CHECK(names("BMUE") == List{"bmueller"});
+    CHECK(names("ödön").empty()); // disabled users are never found
+    // LIKE's wildcards are plain characters.
+    CHECK(names("%").size() == 1);
+    CHECK(names("_").size() == 1);
+    CHECK(names("m_l").empty()); // as a LIKE pattern it would find "Müller"
+    // Names that start with the text come first, then by username.
+    CHECK(names("m") == List{"zmarta", "amber", "bmueller"});
+    CHECK(names("m", 2) == List{"zmarta", "amber"});
+}

@@ -1,5 +1,6 @@
 #include <parley/parleyd/config_keys.h>
 #include <parley/portal/http/address_list.h>
+#include <parley/portal/http/public_origin.h>
 
 #include <Poco/Net/IPAddress.h>
 #include <Poco/NumberParser.h>
@@ -37,6 +38,9 @@ const std::vector<ConfigKey>& table()
          "How long an idle keep-alive connection is kept open."},
         {"server.shutdown_grace_seconds", "10", IntegerRule{0, 600},
          "On SIGTERM or SIGINT, how long requests in progress may take to finish."},
+        {"server.public_url", "", PublicUrlRule{},
+         "The address people reach the portal at, https://host[:port], used in join links of "
+         "invitations and calendar files. Empty: the Host the browser asked for."},
         {"tls.certificate", "", TextRule{true},
          "PEM file with the server certificate chain, leaf first. Empty: a self-signed ECDSA "
          "P-256 certificate is generated under <data_dir>/tls on first start and reused."},
@@ -281,6 +285,10 @@ bool acceptsValue(const ValueRule& rule, const std::string& value)
             Poco::Net::IPAddress address;
             return value == "::" || Poco::Net::IPAddress::tryParse(value, address);
         }
+        bool operator()(const PublicUrlRule&) const
+        {
+            return value.empty() || portal::publicUrlOrigin(value).has_value();
+        }
         bool operator()(const AddressListRule&) const
         {
             try {
@@ -317,6 +325,11 @@ std::string expectedForm(const ValueRule& rule)
         std::string operator()(const AddressRule&) const
         {
             return "an IPv4 or IPv6 address such as 127.0.0.1 or ::";
+        }
+        std::string operator()(const PublicUrlRule&) const
+        {
+            return "nothing, or https:// and a host name or address with an optional port, such as "
+                   "https://meet.example.org or https://192.0.2.10:8443 (no path, query or user name)";
         }
         std::string operator()(const AddressListRule&) const
         {

@@ -4,6 +4,7 @@
 #include <parley/parleyd/settings.h>
 
 #include <parley/portal/http/address_list.h>
+#include <parley/portal/http/public_origin.h>
 
 #include <Poco/Net/IPAddress.h>
 
@@ -149,6 +150,8 @@ Settings loadSettings(const std::optional<fs::path>& iniFile,
     https.keepAliveTimeout =
         std::chrono::seconds(integer(values, "server.keep_alive_timeout_seconds"));
     https.hstsMaxAge = std::chrono::seconds(integer(values, "tls.hsts_max_age_seconds"));
+    if (!values.at("server.public_url").empty())
+        https.publicUrl = *portal::publicUrlOrigin(values.at("server.public_url")); // validated by acceptsValue
     https.webRoot = values.at("server.web_root").empty() ? fs::path(PARLEY_WEB_ROOT)
                                                          : fs::absolute(values.at("server.web_root"));
 

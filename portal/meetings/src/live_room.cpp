@@ -418,6 +418,16 @@ std::vector<std::string> LiveRoom::removeInvitee(std::int64_t invitationId)
     return removed;
 }
 
+std::set<std::int64_t> LiveRoom::presentInvitations() const
+{
+    std::lock_guard lock(mutex_);
+    std::set<std::int64_t> invitations;
+    for (const auto& participant : present_)
+        if (participant.identity.invitationId)
+            invitations.insert(*participant.identity.invitationId);
+    return invitations;
+}
+
 void LiveRoom::closeAll(int code, const std::string& reason)
 {
     std::lock_guard lock(mutex_);

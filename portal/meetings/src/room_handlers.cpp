@@ -113,7 +113,8 @@ Poco::JSON::Object roomJson(const storage::Room& room, MeetingHandlerServices& s
     return object;
 }
 
-Poco::JSON::Object invitationJson(const storage::Invitation& invitation)
+/// `present`: whether someone is in the meeting with this key now.
+Poco::JSON::Object invitationJson(const storage::Invitation& invitation, bool present)
 {
     Poco::JSON::Object object(Poco::JSON_PRESERVE_KEY_ORDER);
     object.set("id", invitation.id);
@@ -121,6 +122,12 @@ Poco::JSON::Object invitationJson(const storage::Invitation& invitation)
     object.set("createdBy", invitation.createdBy);
     object.set("createdAt", isoTime(invitation.createdAt));
     object.set("revoked", invitation.revokedAt.has_value());
+    object.set("joins", invitation.joins);
+    if (invitation.lastJoinedAt)
+        object.set("lastJoinedAt", isoTime(*invitation.lastJoinedAt));
+    else
+        object.set("lastJoinedAt", Poco::Dynamic::Var());
+    object.set("present", present);
     return object;
 }
 
@@ -187,14 +194,17 @@ void InvitationsHandler::handle(const ApiRequest& request, Poco::Net::HTTPServer
     if (request.http.getMethod() == "POST") {
         const auto name = requireString(*request.jsonBody(), "name", 256);
         const auto issued = rooms.issueInvitation(id, *request.principal, name, request.clientAddress);
-        auto body = invitationJson(issued.invitation);
+        auto body = invitationJson(issued.invitation, false);
         body.set("key", issued.key);
         sendJson(response, Status::HTTP_CREATED, body);
         return;
     }
+    const auto invitations = rooms.invitations(id, *request.principal);
+    const auto live = services().registry.find(id);
+    const auto present = live ? live->presentInvitations() : std::set<std::int64_t>{};
     Poco::JSON::Array list;
-    for (const auto& invitation : rooms.invitations(id, *request.principal))
-        list.add(invitationJson(invitation));
+    for (const auto& invitation : invitations)
+        list.add(invitationJson(invitation, present.contains(invitation.id)));
     Poco::JSON::Object body;
     body.set("invitations", list);
     sendJson(response, Status::HTTP_OK, body);

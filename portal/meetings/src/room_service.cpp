@@ -306,6 +306,11 @@ void RoomService::revokeInvitation(std::int64_t roomId, std::int64_t invitationI
                    storage::AuditDetails().add("invitation", invitationId).text()});
 }
 
+void RoomService::recordInvitationJoin(std::int64_t invitationId)
+{
+    rooms_.recordInvitationJoin(invitationId, unixNow());
+}
+
 std::vector<std::string> RoomService::moderatorNames(std::int64_t roomId)
 {
     storage::UserStore users(database_);

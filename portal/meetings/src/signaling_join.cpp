@@ -10,10 +10,17 @@
 
 #include <parley/storage/audit_log.h>
 
+#include <Poco/Logger.h>
+
 namespace parley::portal {
 namespace {
 
 constexpr std::size_t kParticipantIdCharacters = 22; // 132 random bits of base64url
+
+Poco::Logger& logger()
+{
+    return Poco::Logger::get("portal.signaling");
+}
 
 } // namespace
 
@@ -71,6 +78,17 @@ void SignalingSession::onJoin(const std::string&, const Poco::JSON::Object& mess
     roomId_ = room.id;
     participantId_ = id;
     displayName_ = admission.identity.displayName;
+    // Invitation holders skip the lobby, so entering is being admitted. The count only
+    // informs the key's issuer: failing to store it must not undo a join that happened.
+    if (admission.invitation && entry == LiveRoom::Entry::Present) {
+        try {
+            context_.rooms.recordInvitationJoin(admission.invitation->id);
+        }
+        catch (const std::exception& e) {
+            logger().warning("could not count a join with invitation %s: %s",
+                             std::to_string(admission.invitation->id), std::string(e.what()));
+        }
+    }
     audit("room.join", "success",
           storage::AuditDetails()
               .add("participant", id)

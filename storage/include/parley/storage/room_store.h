@@ -47,6 +47,8 @@ struct Invitation
     std::string createdBy;
     std::int64_t createdAt = 0;
     std::optional<std::int64_t> revokedAt;
+    std::int64_t joins = 0;                  ///< times someone was admitted with the key
+    std::optional<std::int64_t> lastJoinedAt;
 };
 
 /// Thrown when a room cannot be stored for a reason the caller can fix.
@@ -106,6 +108,8 @@ public:
     std::optional<Invitation> findInvitationByKeyHash(const std::string& keyHash);
     /// Marks it revoked; false if it does not exist in that room or was already revoked.
     bool revokeInvitation(std::int64_t roomId, std::int64_t invitationId, std::int64_t now);
+    /// Counts one admission with the invitation's key at `now`; false if it no longer exists.
+    bool recordInvitationJoin(std::int64_t invitationId, std::int64_t now);
 
 private:
     /// The room matching `condition` (a WHERE clause with one `?`, bound to `key`).

@@ -37,6 +37,13 @@ struct User
     std::string updatedAt;
 };
 
+/// How a user is shown to other users (people search): a name, nothing more.
+struct UserName
+{
+    std::string username;
+    std::string displayName;
+};
+
 /// Thrown by create() when the username is taken.
 class DuplicateUserError : public std::runtime_error
 {
@@ -60,6 +67,11 @@ public:
     /// Users ordered by username, `limit` of them from `offset`.
     std::vector<User> list(std::int64_t offset, std::int64_t limit);
     std::int64_t count();
+
+    /// At most `limit` enabled users whose username or display name contains `text`,
+    /// ignoring case (Unicode lower case; no wildcards: `%` and `_` are plain characters):
+    /// those where it starts either name first, then by username.
+    std::vector<UserName> searchEnabled(std::string_view text, std::int64_t limit);
 
     /// Writes display name, role and disabled flag of the stored user with `user.id`;
     /// returns false if there is no such user. The password hash is written only by

@@ -28,7 +28,11 @@ struct AddressRule
 struct AddressListRule
 {
 };
-using ValueRule = std::variant<IntegerRule, ChoiceRule, TextRule, AddressRule, AddressListRule>;
+/// Empty, or https://host[:port] with nothing after it but an optional '/'.
+struct PublicUrlRule
+{
+};
+using ValueRule = std::variant<IntegerRule, ChoiceRule, TextRule, AddressRule, AddressListRule, PublicUrlRule>;
 
 /// One key parleyd accepts, documented in docs/configuration.md.
 struct ConfigKey

@@ -44,6 +44,9 @@ struct HandlerContext
     std::chrono::seconds hstsMaxAge;
     SessionAuthenticator* sessions = nullptr; ///< nullptr: no request is ever signed in
     storage::AuditLog* audit = nullptr;       ///< where refusals by role are recorded
+    /// `server.public_url` as an origin (public_origin.h), "" when not configured: absolute
+    /// links then follow the request's Host.
+    std::string publicUrl;
 };
 
 /// Who may call a handler's method.

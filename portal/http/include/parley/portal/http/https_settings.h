@@ -36,6 +36,9 @@ struct HttpsSettings
     AccessPolicy adminAccess;
     /// Where the meeting page's files are (portal/web in the source tree).
     std::filesystem::path webRoot;
+    /// Where people reach the server (`server.public_url`), as an origin made by
+    /// publicUrlOrigin (public_origin.h); empty: links follow each request's Host header.
+    std::string publicUrl;
     /// Mount point of the encrypted recording volume, reported by `GET /api/v1/admin/volume`.
     std::filesystem::path recordingVolume;
 };

@@ -84,6 +84,8 @@ public:
     std::vector<std::string> endForAll(const std::string& reason);
     /// Removes whoever joined with this invitation (it was revoked); returns their ids.
     std::vector<std::string> removeInvitee(std::int64_t invitationId);
+    /// The invitations whose holders are present now (not those waiting).
+    std::set<std::int64_t> presentInvitations() const;
     /// Closes every connection (server shutdown).
     void closeAll(int code, const std::string& reason);
 

@@ -74,6 +74,9 @@ public:
     std::vector<storage::Invitation> invitations(std::int64_t roomId, const Principal& who);
     void revokeInvitation(std::int64_t roomId, std::int64_t invitationId, const std::string& actor,
                           const std::string& address);
+    /// Counts that someone was admitted with the invitation's key, now (not audited here: the
+    /// join itself is).
+    void recordInvitationJoin(std::int64_t invitationId);
 
     /// Usernames of the named moderators.
     std::vector<std::string> moderatorNames(std::int64_t roomId);
