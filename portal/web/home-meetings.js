@@ -72,8 +72,9 @@ export function showMeetings(meetings) {
 
 async function showInvitationText(meeting) {
   try {
+    // Local times in the text are those of whoever asks (the offset at the meeting's start).
     const offset = -new Date(meeting.startsAt).getTimezoneOffset();
-    const query = new URLSearchParams({ tz: timeZone(), offset: String(offset) });
+    const query = new URLSearchParams({ offset: String(offset) });
     const invitation = await call('GET', `/api/v1/rooms/${meeting.id}/invitation-text?${query}`);
     $('invitation-text').value = `${invitation.subject}\n\n${invitation.text}`;
     $('text-dialog').showModal();
