@@ -146,6 +146,8 @@ std::unique_ptr<RequestRouter> makeRouter(const HandlerContext& context, PartSer
     router->add("/join/{link}", {"GET"}, Access::Public, page);
     // A personal invitation: the key follows in the fragment, which never reaches the server.
     router->add("/invite", {"GET"}, Access::Public, page);
+    // Signed-in people joining with a meeting ID (the page sends it in its join message).
+    router->add("/meeting/{meetingId}", {"GET"}, Access::Public, page);
     router->add("/recordings", {"GET"}, Access::Public, pageNamed("recordings.html"));
     router->add("/static/{file}", {"GET"}, Access::Public, page);
     return router;

@@ -16,6 +16,9 @@ export const texts = {
   saved: 'Saved.',
   copied: 'Copied to the clipboard.',
   copyFailed: 'Could not copy. Select the text and copy it yourself (Ctrl+C).',
+  joinById: {
+    invalid: 'A meeting ID has 9 digits, like 482 913 375.',
+  },
   room: {
     pinSaved: (pin) => (pin ? `PIN saved: ${pin}.` : 'PIN removed.'),
     regenerateTitle: 'Make a new guest link?',

@@ -141,8 +141,21 @@ async function onChangePassword(event) {
   }
 }
 
+function onJoinById(event) {
+  event.preventDefault();
+  const digits = $('join-meeting-id').value.replace(/[\s-]/g, '');
+  if (!/^\d{9}$/.test(digits)) {
+    $('join-by-id-error').textContent = texts.joinById.invalid;
+    $('join-meeting-id').focus();
+    return;
+  }
+  // The meeting page joins with the ID; the server checks it (and throttles guessing).
+  window.location.assign(`/meeting/${digits}`);
+}
+
 async function start() {
   $('sign-in-form').addEventListener('submit', onSignIn);
+  $('join-by-id-form').addEventListener('submit', onJoinById);
   $('sign-out').addEventListener('click', onSignOut);
   $('change-password-open').addEventListener('click', openPasswordDialog);
   $('password-form').addEventListener('submit', onChangePassword);

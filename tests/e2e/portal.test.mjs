@@ -145,7 +145,7 @@ async function main() {
   await checkAccessibility(nurse, 'schedule a meeting');
   await screenshot(nurse, 'portal-5-schedule');
   await nurse.click('#meeting-save');
-  await nurse.waitForSelector('#meeting-dialog:not([open])');
+  await nurse.waitForSelector('#meeting-dialog', { state: 'hidden' });
   const listed = await text(nurse, '#upcoming');
   log('listed:', listed.replace(/\n/g, ' | '));
   assert.match(listed, /Ward round, west wing/);
@@ -235,7 +235,7 @@ print('URL=' + str(event.get('url')))
   await nurse.fill('#repeat-password', 'nurse-password-2');
   await checkAccessibility(nurse, 'change password');
   await nurse.click('#password-save');
-  await nurse.waitForSelector('#password-dialog:not([open])');
+  await nurse.waitForSelector('#password-dialog', { state: 'hidden' });
   assert.match(await text(nurse, '#home-status'), /password is changed/);
   await nurse.click('#sign-out');
   await nurse.waitForSelector('#sign-in:not([hidden])');
