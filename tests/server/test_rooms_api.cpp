@@ -208,6 +208,7 @@ TEST_CASE("The front door, meeting and recordings pages are served with a strict
     for (const auto& [path, script] : {std::pair{"/", "/static/portal.js"},
                                        std::pair{"/join/some-link-secret", "/static/meeting.js"},
                                        std::pair{"/invite", "/static/meeting.js"},
+                                       std::pair{"/meeting/123456789", "/static/meeting.js"},
                                        std::pair{"/recordings", "/static/recordings.js"}}) {
         INFO(path);
         const auto page = httpsRequest(server.port(), "GET", path);
