@@ -31,6 +31,9 @@ const std::map<std::string, WebFile>& files()
         {"signaling.js", {"signaling.js", "text/javascript; charset=utf-8"}},
         {"media.js", {"media.js", "text/javascript; charset=utf-8"}},
         {"view.js", {"view.js", "text/javascript; charset=utf-8"}},
+        {"texts.js", {"texts.js", "text/javascript; charset=utf-8"}},
+        {"prejoin.js", {"prejoin.js", "text/javascript; charset=utf-8"}},
+        {"levels.js", {"levels.js", "text/javascript; charset=utf-8"}},
         {"recordings.html", {"recordings.html", "text/html; charset=utf-8"}},
         {"recordings.js", {"recordings.js", "text/javascript; charset=utf-8"}},
     };
