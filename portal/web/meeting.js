@@ -164,6 +164,11 @@ function onJoined(message) {
   state.roomId = message.room.id;
   state.token = message.resumeToken;
   state.title = message.room.title;
+  // The router forgot the media of a connection that was lost (or was never asked): a new
+  // RTCPeerConnection follows below; the old one must not offer again meanwhile.
+  const oldMedia = state.media;
+  state.media = null;
+  oldMedia?.close();
   const roster = new Map(message.roster.map((p) => [p.id, p]));
   for (const id of state.roster.keys()) if (!roster.has(id)) view.removeParticipant(id);
   if (previousSelf && previousSelf !== state.selfId) view.removeParticipant(previousSelf);

@@ -86,9 +86,14 @@ export class Signaling {
 
   #startHeartbeat() {
     this.#stopHeartbeat();
+    let lastTick = Date.now();
     this.#heartbeat = setInterval(() => {
       if (!this.open) return;
-      if (Date.now() - this.#lastHeard > SILENCE_LIMIT_MS) {
+      const now = Date.now();
+      // A timer that ran late (a throttled background tab) says nothing about the network.
+      if (now - lastTick > 2 * PING_INTERVAL_MS) this.#lastHeard = now;
+      lastTick = now;
+      if (now - this.#lastHeard > SILENCE_LIMIT_MS) {
         // A dead connection that the browser has not noticed (the network went away).
         this.detach();
         this.#emit('close', { code: 4000, reason: 'silent', lost: true });

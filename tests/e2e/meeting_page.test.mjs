@@ -248,9 +248,26 @@ async function main() {
     document.getElementById('connection-state').textContent === ''), 10000);
   await screenshot(bob.page, 'meeting-after-reconnect');
 
+  // ---- Only Bob's media stops (UDP), his signaling stays: the page notices and resumes on a
+  // new connection (the server closes the old one, 4409) with a new RTCPeerConnection ---------
+  relay.mark('bob-2');
+  const reconnectsBefore = await bob.page.evaluate(() => window.parleyMeeting.reconnects());
+  started = Date.now();
+  relay.dropExcept(['alice']);
+  await waitFor('Bob noticing his media stopped', () => bob.page.evaluate((before) =>
+    window.parleyMeeting.reconnects() > before, reconnectsBefore), 30000);
+  log(`Bob's page recovered its media on its own after ${Date.now() - started} ms without UDP`);
+  relay.dropExcept(null);
+  await waitFor('Bob back after recovering media', () => bob.page.evaluate(() => window.parleyMeeting.phase() === 'meeting'), 30000);
+  assert.equal(await bob.page.evaluate(() => window.parleyMeeting.participantId()), bobId, 'still the same participant');
+  await waitFor('video from Bob flowing again at Alice', async () => (await growing(alice, bob, 'video', 1000)) > 5, 30000);
+  await waitFor('video from Alice flowing again at Bob', async () => (await growing(bob, alice, 'video', 1000)) > 5, 30000);
+  assert.equal((await tiles(alice)).filter((tile) => tile.name === 'Bob').length, 1, 'Bob once in Alice\'s grid');
+  log(`Bob's video at Alice again ${Date.now() - started} ms after his UDP stopped`);
+
   // ---- Dave cannot send media at all: UDP is blocked ------------------------------------
   relay.mark('bob-again');
-  relay.dropExcept(['alice', 'bob', 'bob-again']);
+  relay.dropExcept(['alice', 'bob', 'bob-2', 'bob-again']);
   started = Date.now();
   const dave = await join({ name: 'Dave', video: makeVideo('dave', 'yellow'), base, link: room.link,
     beforeJoin: async (page) => {
