@@ -328,14 +328,14 @@ async function reconnect() {
   }
 }
 
-function endMeeting(titleKey, reasonKey) {
+function endMeeting(titleKey, reasonKey, canRejoin = true) {
   state.phase = 'ended';
   state.speaker?.stop();
   state.media?.close();
   clearTimeout(state.mediaTimer);
   for (const track of Object.values(state.local)) track?.stop();
   view.setConnection('');
-  view.ended(titleKey, reasonKey);
+  view.ended(titleKey, reasonKey, canRejoin);
 }
 
 // ---- Messages -----------------------------------------------------------------------
@@ -347,7 +347,7 @@ s.on('lobby.waiting', () => {
   view.show('lobby');
   $('lobby-title').focus();
 });
-s.on('lobby.denied', () => endMeeting('notAdmittedTitle', 'notAdmittedText'));
+s.on('lobby.denied', () => endMeeting('notAdmittedTitle', 'notAdmittedText', false));
 s.on('participant.joined', (m) => { state.roster.set(m.participant.id, m.participant); refresh(); });
 s.on('participant.updated', (m) => {
   state.roster.set(m.participant.id, m.participant);
@@ -371,8 +371,8 @@ s.on('error', (m) => {
   // A recording that cannot start says why (the volume is locked or full, ...).
   if (m.request?.startsWith('recording.')) view.moderationError(m.message);
 });
-s.on('room.ended', () => endMeeting('endedTitle', 'endedText'));
-s.on('removed', (m) => endMeeting('removedTitle', m.reason === 'invitation_revoked' ? 'revokedText' : 'removedText'));
+s.on('room.ended', () => endMeeting('endedTitle', 'endedText', false));
+s.on('removed', (m) => endMeeting('removedTitle', m.reason === 'invitation_revoked' ? 'revokedText' : 'removedText', false));
 s.on('close', (event) => {
   if (state.leaving || !['meeting', 'lobby'].includes(state.phase)) return;
   if (event.code === 4409) {

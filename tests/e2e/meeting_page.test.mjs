@@ -209,6 +209,10 @@ async function main() {
   } else {
     log('screen sharing is not available in this browser: layout with a shared screen not checked');
   }
+  await carol.page.click('#leave');
+  await carol.page.waitForSelector('#ended:not([hidden])');
+  await checkAccessibility(carol.page, 'the screen after leaving');
+  await screenshot(carol.page, 'ended-left');
   await carol.browser.close();
   await waitFor('Carol gone at Alice', async () => (await tiles(alice)).length === 2);
 
@@ -269,12 +273,24 @@ async function main() {
   relay.mark('bob-again');
   relay.dropExcept(['alice', 'bob', 'bob-2', 'bob-again']);
   started = Date.now();
+  // He waits in the lobby first, and joins with his microphone off.
+  assert.equal((await api(port, 'PATCH', `/api/v1/rooms/${room.id}`, { waitingRoom: true }, session)).status, 200);
   const dave = await join({ name: 'Dave', video: makeVideo('dave', 'yellow'), base, link: room.link,
+    until: '#lobby:not([hidden])',
     beforeJoin: async (page) => {
-      // And with his microphone off.
       await page.uncheck('#mic-on');
       await page.waitForFunction(() => document.getElementById('mic-level-text').textContent === 'Your microphone is off.');
     } });
+  await checkAccessibility(dave.page, 'the waiting room');
+  await screenshot(dave.page, 'lobby');
+  const daveWaiting = alice.page.locator('#waiting-list li', { hasText: 'Dave' });
+  await daveWaiting.waitFor({ timeout: 10000 });
+  await checkAccessibility(alice.page, 'the moderator panel with someone waiting');
+  await screenshot(alice.page, 'meeting-moderator-waiting');
+  await daveWaiting.getByRole('button', { name: 'Admit' }).focus();
+  await alice.page.keyboard.press('Enter');
+  await dave.page.waitForSelector('#meeting:not([hidden])', { timeout: 10000 });
+  dave.id = await dave.page.evaluate(() => window.parleyMeeting.participantId());
   await waitFor('Dave shown muted at Alice', () => alice.page.evaluate((id) =>
     /muted/.test(document.querySelector(`.tile[data-participant="${id}"] figcaption`)?.textContent ?? ''), dave.id));
   assert.equal(await dave.page.textContent('#toggle-audio'), 'Unmute microphone');
