@@ -19,6 +19,7 @@
 #include <parley/portal/meetings/meeting_invitation_handlers.h>
 #include <parley/portal/meetings/room_handlers.h>
 #include <parley/portal/meetings/room_recording_handler.h>
+#include <parley/portal/meetings/reconnect_expiry.h>
 #include <parley/portal/meetings/room_registry.h>
 #include <parley/portal/meetings/room_service.h>
 #include <parley/portal/meetings/signaling_handler.h>
@@ -169,6 +170,7 @@ struct HttpsServer::Impl
     RecordingJobs recordingJobs;
     RecordingService recordings;
     SignalingContext signaling;
+    ReconnectExpiry reconnectExpiry;
     PartServices parts;
     ConnectionErrorLog errorLog;
     ConnectionTracker tracker;
@@ -197,6 +199,7 @@ struct HttpsServer::Impl
                              live->announceRecording(std::nullopt, "system", reason);
                      }),
           signaling{rooms, registry, audit, pinThrottle, meetingIdThrottle, media, &recordings},
+          reconnectExpiry(signaling),
           parts{{database, audit, accounts, sessions, directory},
                 {audit},
                 {database, audit, rooms, registry, signalingHub, signaling},
@@ -265,6 +268,8 @@ void HttpsServer::stop(std::chrono::seconds grace)
     // rather than left waiting in the backlog.
     server.stop();
     impl_->socket.close();
+    // Participants still held for a reconnection go with the process.
+    impl_->reconnectExpiry.stop();
     // Recordings in progress end cleanly, every file closed, before the meetings go.
     impl_->recordings.stopAll("server stopping");
     // Signaling connections are requests that never finish on their own: tell each client

@@ -1,6 +1,7 @@
 // One RTCPeerConnection to the media router. The page always makes the offer: its own
 // tracks are sendonly sections, every track it wants from others a recvonly section, and
-// the router answers (docs/signaling.md, media.offer without "to").
+// the router answers (docs/signaling.md, media.offer without "to"). After a reconnection the
+// page makes a new MediaSession: the router forgot the old one.
 
 export class MediaSession {
   #signaling;
@@ -10,8 +11,13 @@ export class MediaSession {
   #wanted = new Map();       // track id -> { kind, publisherId }
   #busy = false;
   #again = false;
+  #closed = false;
+  /** Where the router takes media ("address:port" from its answer's candidate), once known. */
+  routerAddress = null;
   onRemoteTrack = () => {};  // (publisherId, trackId, label, MediaStreamTrack)
-  onRemoteTrackEnded = () => {}; // (trackId)
+  onRemoteTrackEnded = () => {}; // (trackId, publisherId, label, MediaStreamTrack)
+  onConnectionState = () => {};  // (RTCPeerConnection.connectionState)
+  onNegotiated = () => {};       // after each answer is applied
 
   constructor(signaling) {
     this.#signaling = signaling;
@@ -24,9 +30,15 @@ export class MediaSession {
         }
       }
     });
+    this.#pc.addEventListener('connectionstatechange', () => {
+      if (!this.#closed) this.onConnectionState(this.#pc.connectionState);
+    });
   }
 
   get peerConnection() { return this.#pc; }
+  get connectionState() { return this.#pc.connectionState; }
+  /** Whether anything was negotiated yet (there is a connection to wait for). */
+  get negotiated() { return this.#pc.remoteDescription !== null; }
 
   /** What each receiving section carries: [{ mid, trackId, publisherId, kind }]. */
   receiving() {
@@ -35,15 +47,25 @@ export class MediaSession {
     }));
   }
 
-  /** Publishes a local track under a label, or replaces the one published under it. */
-  async publish(label, track) {
-    const existing = this.#local.get(label);
-    if (existing) {
-      await existing.sender.replaceTrack(track);
-      return;
+  /** The sender of a published label, if any. */
+  sender(label) {
+    return this.#local.get(label)?.sender ?? null;
+  }
+
+  /** Publishes local tracks under labels ({label: track}), or replaces the ones published
+   *  under them (null: sends nothing for now); one negotiation for all that are new. */
+  async publish(tracks) {
+    let added = false;
+    for (const [label, track] of Object.entries(tracks)) {
+      const existing = this.#local.get(label);
+      if (existing) {
+        await existing.sender.replaceTrack(track);
+      } else if (track) {
+        this.#local.set(label, this.#pc.addTransceiver(track, { direction: 'sendonly' }));
+        added = true;
+      }
     }
-    this.#local.set(label, this.#pc.addTransceiver(track, { direction: 'sendonly' }));
-    await this.negotiate();
+    if (added) await this.negotiate();
   }
 
   async unpublish(label) {
@@ -67,10 +89,12 @@ export class MediaSession {
     }
     for (const [trackId, transceiver] of this.#remote) {
       if (!tracks.has(trackId)) {
+        const wanted = this.#wanted.get(trackId);
+        const track = transceiver.receiver.track;
         transceiver.stop();
         this.#remote.delete(trackId);
         this.#wanted.delete(trackId);
-        this.onRemoteTrackEnded(trackId);
+        this.onRemoteTrackEnded(trackId, wanted?.publisherId, wanted?.kind, track);
         changed = true;
       }
     }
@@ -87,16 +111,19 @@ export class MediaSession {
     try {
       do {
         this.#again = false;
+        if (this.#closed) return;
         const offer = await this.#pc.createOffer();
         await this.#pc.setLocalDescription(offer);
         const tracks = {};
         for (const [label, transceiver] of this.#local) if (transceiver.mid) tracks[transceiver.mid] = label;
         const subscriptions = {};
         for (const [trackId, transceiver] of this.#remote) if (transceiver.mid) subscriptions[transceiver.mid] = trackId;
-        const answered = this.#signaling.next(['media.answer'], 'media.offer');
-        this.#signaling.send({ type: 'media.offer', sdp: this.#pc.localDescription.sdp, tracks, subscriptions });
-        const answer = await answered;
+        const answer = await this.#signaling.request(
+          { type: 'media.offer', sdp: this.#pc.localDescription.sdp, tracks, subscriptions }, ['media.answer']);
+        if (this.#closed) return;
+        this.routerAddress = routerAddressOf(answer.sdp) ?? this.routerAddress;
         await this.#pc.setRemoteDescription({ type: 'answer', sdp: answer.sdp });
+        this.onNegotiated();
       } while (this.#again);
     } finally {
       this.#busy = false;
@@ -104,6 +131,14 @@ export class MediaSession {
   }
 
   close() {
+    this.#closed = true;
     this.#pc.close();
   }
+}
+
+/** "address:port" of the first UDP candidate in an SDP answer (the router's media port). */
+export function routerAddressOf(sdp) {
+  const match = /^a=candidate:\S+ \d+ udp \d+ (\S+) (\d+) typ/im.exec(sdp ?? '');
+  if (!match) return null;
+  return match[1].includes(':') ? `[${match[1]}]:${match[2]}` : `${match[1]}:${match[2]}`;
 }

@@ -1,35 +1,58 @@
-// The meeting page: join form, lobby, video grid, controls and the moderator panel.
+// The meeting page: the screen before joining, the lobby, the meeting with its controls and
+// moderator panel, and coming back after the network dropped (docs/signaling.md,
+// "Reconnecting").
+import { t, applyTexts } from './texts.js';
 import { Signaling } from './signaling.js';
 import { MediaSession } from './media.js';
+import { PreJoin, VIDEO_CONSTRAINTS } from './prejoin.js';
+import { ActiveSpeaker } from './levels.js';
 import * as view from './view.js';
 
-const JOIN_ERRORS = {
-  pin_required: 'This room needs a PIN.',
-  pin_incorrect: 'The PIN is not correct.',
-  too_many_attempts: 'Too many wrong PINs. Wait a while and try again.',
-  invalid_link: 'This meeting link is not valid any more.',
-  room_locked: 'The room is locked.',
-  meeting_ended: 'This meeting has ended.',
-  guests_not_allowed: 'This room is for signed-in users only.',
-  room_full: 'The room is full.',
-  removed: 'You were removed from this meeting.',
-};
+applyTexts();
+
+const MEDIA_TIMEOUT_MS = 10000;      // no media connection this long after an answer: say so
+const MEDIA_RECOVER_MS = 6000;       // media that flowed and stopped this long: reconnect
+const RECOVERY_INTERVAL_MS = 30000;  // at most one automatic media recovery in this time
+const STILL_RECONNECTING_MS = 20000; // then the notice asks the person to check the network
+
+const $ = (id) => document.getElementById(id);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const link = decodeURIComponent(location.pathname.split('/').filter(Boolean).pop() ?? '');
+const signaling = new Signaling();
+const prejoin = new PreJoin();
 
 const state = {
-  signaling: new Signaling(),
-  media: null,
+  phase: 'prejoin',   // prejoin, joining, lobby, meeting, reconnecting, ended
+  user: null,         // the signed-in user (GET /api/v1/auth/session), or null for a guest
+  join: null,         // the join message, to join again when a resume is refused
+  roomId: null,
+  token: null,        // the resume token of the last joined
+  title: '',
   selfId: null,
   role: 'participant',
-  roster: new Map(),   // participant id -> participant
+  roster: new Map(),  // participant id -> participant
   waiting: [],
-  local: {},           // label -> MediaStreamTrack
+  local: { audio: null, video: null, screen: null },
+  audioOn: true,
+  videoOn: true,
   hand: false,
+  media: null,
+  mediaTimer: null,
+  recoverTimer: null,
+  mediaConnected: false,
+  lastRecovery: 0,
+  speaker: null,
+  reconnects: 0,
   leaving: false,
 };
 
-// For the end-to-end tests and for support: the connection's statistics, read-only.
+// For the end-to-end tests and for support: the connection's state and statistics, read-only.
 window.parleyMeeting = {
   participantId: () => state.selfId,
+  phase: () => state.phase,
+  reconnects: () => state.reconnects,
+  mediaState: () => state.media?.connectionState ?? 'none',
+  activeSpeaker: () => state.speaker?.current ?? null,
   /** Per publisher and kind: packets received and frames decoded so far. */
   inbound: async () => {
     if (!state.media) return [];
@@ -46,11 +69,64 @@ window.parleyMeeting = {
   },
 };
 
-const link = decodeURIComponent(location.pathname.split('/').filter(Boolean).pop() ?? '');
-
 function act(message) {
-  state.signaling.send(message);
+  signaling.send(message);
 }
+
+// ---- Before joining -----------------------------------------------------------------
+
+/** Signed in: the page knows the name, and the server uses the account's. */
+async function whoAmI() {
+  try {
+    const response = await fetch('/api/v1/auth/session', { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+    if (response.status === 200) {
+      const { user } = await response.json();
+      state.user = user;
+      view.signedIn(user.displayName || user.username);
+      return;
+    }
+  } catch { /* treated as a guest */ }
+  $('name-field').hidden = false;
+  if (document.activeElement === document.body) $('name').focus();
+}
+
+const ready = Promise.all([whoAmI(), prejoin.start()]);
+
+const FIELD_OF_ERROR = { pin_required: 'pin', pin_incorrect: 'pin', too_many_attempts: 'pin', invalid_name: 'name' };
+
+$('join-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  if (state.phase !== 'prejoin') return;
+  view.joining();
+  await ready;
+  const name = $('name').value.trim();
+  if (!state.user && !name) {
+    view.joinError(t('nameRequired'), 'name');
+    return;
+  }
+  const join = { type: 'join', link };
+  if (!state.user) join.name = name;
+  const pin = $('pin').value.trim();
+  if (pin) join.pin = pin;
+  state.join = join;
+  state.phase = 'joining';
+  try {
+    if (!signaling.open) await signaling.connect();
+    await signaling.request(join, ['joined', 'lobby.waiting']);
+  } catch (error) {
+    state.phase = 'prejoin';
+    view.joinError(joinErrorText(error), FIELD_OF_ERROR[error.code]);
+  }
+});
+
+/** A refused join in words: the page's own text for the code, else the server's. */
+function joinErrorText(error) {
+  if (!error.code || error.code === 'closed') return t('cannotReach');
+  const text = t(error.code);
+  return text !== error.code ? text : error.message;
+}
+
+// ---- In the meeting -----------------------------------------------------------------
 
 function remoteTracks() {
   const tracks = new Map();
@@ -64,48 +140,214 @@ function remoteTracks() {
 function refresh() {
   for (const participant of state.roster.values()) view.renderParticipant(participant, participant.id === state.selfId);
   view.renderModeration(state.role === 'moderator', state.roster, state.waiting, state.selfId, act);
-  state.media?.want(remoteTracks()).catch((error) => console.error('negotiation failed', error));
+  if (state.phase === 'meeting') state.media?.want(remoteTracks()).catch((error) => console.warn('negotiation failed', error));
 }
 
-async function startMedia() {
-  state.media = new MediaSession(state.signaling);
-  state.media.onRemoteTrack = (publisherId, trackId, label, track) => {
-    if (label !== 'screen') view.attachTrack(publisherId, track);
-    else view.attachTrack(`${publisherId}-screen`, track);
-  };
-  let stream;
-  try {
-    stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 480 } });
-  } catch (error) {
-    console.warn('no camera or microphone', error);
-    stream = new MediaStream();
-  }
-  const self = state.roster.get(state.selfId);
-  if (self) view.renderParticipant(self, true);
-  for (const track of stream.getTracks()) {
-    state.local[track.kind] = track;
-    if (track.kind === 'video') view.attachTrack(state.selfId, track);
-  }
-  for (const label of ['audio', 'video']) if (state.local[label]) await state.media.publish(label, state.local[label]);
-  await state.media.want(remoteTracks());
+/** The tracks chosen before joining become the meeting's. */
+function takeLocalTracks() {
+  prejoin.finish();
+  state.audioOn = Boolean(prejoin.audio) && prejoin.microphoneOn;
+  state.videoOn = Boolean(prejoin.video) && prejoin.cameraOn;
+  state.local.audio = prejoin.audio;
+  if (state.local.audio) state.local.audio.enabled = state.audioOn;
+  state.local.video = state.videoOn ? prejoin.video : null;
+  view.setToggle('toggle-audio', !state.audioOn, ['muteMicrophone', 'unmuteMicrophone']);
+  view.setToggle('toggle-video', !state.videoOn, ['stopCamera', 'startCamera']);
 }
 
 function onJoined(message) {
+  const first = state.selfId === null;
+  const previousSelf = state.selfId;
+  const wasReconnecting = state.phase === 'reconnecting';
   state.selfId = message.participantId;
   state.role = message.role;
-  state.roster = new Map(message.roster.map((p) => [p.id, p]));
+  state.roomId = message.room.id;
+  state.token = message.resumeToken;
+  state.title = message.room.title;
+  // The router forgot the media of a connection that was lost (or was never asked): a new
+  // RTCPeerConnection follows below; the old one must not offer again meanwhile.
+  const oldMedia = state.media;
+  state.media = null;
+  oldMedia?.close();
+  const roster = new Map(message.roster.map((p) => [p.id, p]));
+  for (const id of state.roster.keys()) if (!roster.has(id)) view.removeParticipant(id);
+  if (previousSelf && previousSelf !== state.selfId) view.removeParticipant(previousSelf);
+  state.roster = roster;
   state.waiting = message.waiting ?? [];
-  view.setRoomState(message.room.title, message.room.locked);
+  view.setRoomState(state.title, message.room.locked);
   view.setRecording(message.room.recording === true);
+  const enteringNow = state.phase !== 'meeting' && !wasReconnecting;
+  if (first) takeLocalTracks();
+  state.phase = 'meeting';
   view.show('meeting');
+  if (enteringNow) $('meeting-title').focus();
+  if (wasReconnecting) {
+    view.setConnection('reconnected');
+    setTimeout(() => { if (state.phase === 'meeting' && !document.body.classList.contains('offline')) view.setConnection(''); }, 4000);
+  }
   refresh();
-  startMedia().catch((error) => console.error('media failed', error));
+  if (state.local.video) view.attachTrack(state.selfId, state.local.video);
+  state.speaker ??= new ActiveSpeaker(levels, (id, previous) => {
+    view.setSpeaking(previous, false);
+    view.setSpeaking(id, true);
+  });
+  startMedia(first || previousSelf !== state.selfId).catch((error) => console.warn('media failed', error));
 }
 
-const s = state.signaling;
+/** A new connection to the router (after joining, and after every reconnection). */
+async function startMedia(announceState) {
+  state.media?.close();
+  clearTimeout(state.mediaTimer);
+  clearTimeout(state.recoverTimer);
+  state.mediaTimer = null;
+  state.recoverTimer = null;
+  const media = new MediaSession(signaling);
+  state.media = media;
+  media.onRemoteTrack = (publisherId, trackId, label, track) => {
+    view.attachTrack(label === 'screen' ? `${publisherId}-screen` : publisherId, track);
+    const publisher = state.roster.get(publisherId);
+    if (publisher) view.renderParticipant(publisher, false); // names the screen's tile too
+  };
+  media.onRemoteTrackEnded = (trackId, publisherId, label, track) => {
+    view.detachTrack(label === 'screen' ? `${publisherId}-screen` : publisherId, track);
+  };
+  media.onConnectionState = (connection) => onMediaConnection(media, connection);
+  media.onNegotiated = () => {
+    if (media !== state.media || state.mediaTimer || media.connectionState === 'connected') return;
+    state.mediaTimer = setTimeout(() => {
+      state.mediaTimer = null;
+      if (media === state.media && state.phase === 'meeting' && media.connectionState !== 'connected') showMediaAlert();
+    }, MEDIA_TIMEOUT_MS);
+  };
+  if (announceState && (!state.audioOn || !state.videoOn))
+    act({ type: 'media.state', audioMuted: !state.audioOn, videoMuted: !state.videoOn });
+  const tracks = {};
+  for (const label of ['audio', 'video', 'screen']) if (state.local[label]) tracks[label] = state.local[label];
+  try {
+    if (Object.keys(tracks).length > 0) await media.publish(tracks);
+    await media.want(remoteTracks());
+  } catch (error) {
+    if (media === state.media) console.warn('negotiation failed', error);
+  }
+}
+
+function showMediaAlert() {
+  const address = state.media?.routerAddress;
+  view.setMediaAlert(address ? t('mediaBlocked', { address }) : t('mediaBlockedNoAddress'));
+}
+
+function onMediaConnection(media, connection) {
+  if (media !== state.media) return;
+  if (connection === 'connected') {
+    state.mediaConnected = true;
+    clearTimeout(state.recoverTimer);
+    state.recoverTimer = null;
+    view.setMediaAlert(null);
+  } else if (connection === 'failed') {
+    if (state.mediaConnected) recoverMedia();
+    else showMediaAlert();
+  } else if (connection === 'disconnected' && state.mediaConnected && !state.recoverTimer) {
+    state.recoverTimer = setTimeout(() => {
+      state.recoverTimer = null;
+      if (media === state.media && media.connectionState !== 'connected') recoverMedia();
+    }, MEDIA_RECOVER_MS);
+  }
+}
+
+/** Media stopped while signaling works: a new connection resumes (the router forgets the
+ *  old media), unless that was tried just now. */
+function recoverMedia() {
+  if (state.phase !== 'meeting') return;
+  if (Date.now() - state.lastRecovery < RECOVERY_INTERVAL_MS) {
+    showMediaAlert();
+    return;
+  }
+  state.lastRecovery = Date.now();
+  reconnect();
+}
+
+/** Levels for the active speaker: each remote publisher's received audio, and one's own. */
+async function levels() {
+  const result = new Map();
+  const media = state.media;
+  if (!media || state.phase !== 'meeting') return result;
+  const sections = media.receiving();
+  for (const report of (await media.peerConnection.getStats()).values()) {
+    if (report.type === 'inbound-rtp' && report.kind === 'audio') {
+      const section = sections.find((s) => s.mid === report.mid);
+      if (section?.publisherId) result.set(section.publisherId, Math.max(result.get(section.publisherId) ?? 0, report.audioLevel ?? 0));
+    } else if (report.type === 'media-source' && report.kind === 'audio' && state.audioOn) {
+      result.set(state.selfId, report.audioLevel ?? 0);
+    }
+  }
+  return result;
+}
+
+// ---- Reconnecting -------------------------------------------------------------------
+
+/** Connects again and takes this participant's place back (resume); when the server no
+ *  longer knows the token, joins again as before. Pauses grow from 1 to 5 seconds. */
+async function reconnect() {
+  if (state.phase === 'reconnecting' || state.leaving || state.phase === 'ended') return;
+  const inLobby = state.phase === 'lobby';
+  state.phase = 'reconnecting';
+  state.reconnects += 1;
+  view.setConnection('reconnecting');
+  // An old connection that is still open is closed by the server when we resume (4409).
+  signaling.detach();
+  const started = Date.now();
+  let pause = 1000;
+  while (!state.leaving && state.phase === 'reconnecting') {
+    if (Date.now() - started > STILL_RECONNECTING_MS) view.setConnection('still');
+    try {
+      await signaling.connect();
+    } catch {
+      await sleep(pause + Math.random() * 250);
+      pause = Math.min(pause * 1.5, 5000);
+      continue;
+    }
+    try {
+      if (!inLobby && state.token) {
+        try {
+          await signaling.request({ type: 'resume', roomId: state.roomId, token: state.token }, ['joined']);
+          return; // onJoined carries on
+        } catch (error) {
+          if (error.code !== 'invalid_token') throw error;
+          state.token = null;
+        }
+      }
+      await signaling.request(state.join, ['joined', 'lobby.waiting']);
+      if (state.phase === 'lobby') view.setConnection('');
+      return;
+    } catch (error) {
+      if (error.code === 'closed') continue; // dropped again
+      console.warn('could not come back', error);
+      endMeeting('closedTitle', t(error.code) !== error.code ? error.code : null);
+      return;
+    }
+  }
+}
+
+function endMeeting(titleKey, reasonKey, canRejoin = true) {
+  state.phase = 'ended';
+  state.speaker?.stop();
+  state.media?.close();
+  clearTimeout(state.mediaTimer);
+  for (const track of Object.values(state.local)) track?.stop();
+  view.setConnection('');
+  view.ended(titleKey, reasonKey, canRejoin);
+}
+
+// ---- Messages -----------------------------------------------------------------------
+
+const s = signaling;
 s.on('joined', onJoined);
-s.on('lobby.waiting', () => view.show('lobby'));
-s.on('lobby.denied', () => view.ended('You were not admitted', 'A moderator declined your request to join.'));
+s.on('lobby.waiting', () => {
+  state.phase = 'lobby';
+  view.show('lobby');
+  $('lobby-title').focus();
+});
+s.on('lobby.denied', () => endMeeting('notAdmittedTitle', 'notAdmittedText', false));
 s.on('participant.joined', (m) => { state.roster.set(m.participant.id, m.participant); refresh(); });
 s.on('participant.updated', (m) => {
   state.roster.set(m.participant.id, m.participant);
@@ -115,103 +357,142 @@ s.on('participant.updated', (m) => {
 s.on('participant.left', (m) => {
   state.roster.delete(m.participantId);
   view.removeParticipant(m.participantId);
-  view.removeParticipant(`${m.participantId}-screen`);
   refresh();
 });
 s.on('lobby.updated', (m) => { state.waiting = m.waiting; refresh(); });
-s.on('room.updated', (m) => view.setRoomState(document.getElementById('meeting-title').textContent, m.locked));
+s.on('room.updated', (m) => view.setRoomState(state.title, m.locked));
 s.on('recording.started', () => view.setRecording(true));
 s.on('recording.stopped', (m) => {
   view.setRecording(false);
   // The server stopped it on its own (the volume filled up, ...): say why.
-  if (m.reason) view.moderationError(`Recording stopped: ${m.reason}`);
+  if (m.reason) view.moderationError(t('recordingStopped', { reason: m.reason }));
 });
 s.on('error', (m) => {
   // A recording that cannot start says why (the volume is locked or full, ...).
   if (m.request?.startsWith('recording.')) view.moderationError(m.message);
 });
-s.on('room.ended', () => view.ended('The meeting has ended', 'A moderator ended the meeting for everyone.'));
-s.on('removed', (m) => view.ended('You were removed from the meeting',
-  m.reason === 'invitation_revoked' ? 'Your invitation was revoked.' : 'A moderator removed you.'));
-s.on('close', () => {
-  state.media?.close();
-  if (!document.getElementById('meeting').hidden && !state.leaving) view.ended('The connection was closed', '');
-});
-
-document.getElementById('join-form').addEventListener('submit', async (event) => {
-  event.preventDefault();
-  document.getElementById('join-button').disabled = true;
-  const name = document.getElementById('name').value.trim();
-  const pin = document.getElementById('pin').value.trim();
-  try {
-    await s.connect();
-  } catch (error) {
-    view.joinError(error.message);
+s.on('room.ended', () => endMeeting('endedTitle', 'endedText', false));
+s.on('removed', (m) => endMeeting('removedTitle', m.reason === 'invitation_revoked' ? 'revokedText' : 'removedText', false));
+s.on('close', (event) => {
+  if (state.leaving || !['meeting', 'lobby'].includes(state.phase)) return;
+  if (event.code === 4409) {
+    endMeeting('closedTitle', 'replacedText');
     return;
   }
-  const join = { type: 'join', link, name };
-  if (pin) join.pin = pin;
-  const answer = s.next(['joined', 'lobby.waiting'], 'join');
-  s.send(join);
-  try {
-    await answer;
-  } catch (error) {
-    view.joinError(JOIN_ERRORS[error.code] ?? error.message);
+  // Closed on purpose by the server for what this page did: nothing to come back to.
+  if ([1000, 1002, 1003, 1009, 4403, 4404, 4429].includes(event.code)) {
+    endMeeting('closedTitle', null);
+    return;
   }
+  reconnect();
 });
 
-function toggle(button, pressed, labels) {
-  button.setAttribute('aria-pressed', pressed ? 'true' : 'false');
-  button.textContent = labels[pressed ? 1 : 0];
+// ---- Controls -----------------------------------------------------------------------
+
+async function newTrack(kind) {
+  const id = kind === 'audio' ? prejoin.microphoneId : prejoin.cameraId;
+  const constraints = kind === 'audio'
+    ? { audio: id ? { deviceId: { ideal: id } } : true }
+    : { video: id ? { ...VIDEO_CONSTRAINTS, deviceId: { ideal: id } } : VIDEO_CONSTRAINTS };
+  const stream = await navigator.mediaDevices.getUserMedia(constraints);
+  return kind === 'audio' ? stream.getAudioTracks()[0] : stream.getVideoTracks()[0];
 }
 
-document.getElementById('toggle-audio').addEventListener('click', (event) => {
-  const track = state.local.audio;
-  if (!track) return;
-  track.enabled = !track.enabled;
-  toggle(event.currentTarget, !track.enabled, ['Mute microphone', 'Unmute microphone']);
-  act({ type: 'media.state', audioMuted: !track.enabled });
+$('toggle-audio').addEventListener('click', async () => {
+  if (!state.local.audio) {
+    try {
+      state.local.audio = await newTrack('audio');
+      state.audioOn = false; // switched on below
+      await state.media?.publish({ audio: state.local.audio });
+    } catch (error) {
+      console.warn('no microphone', error);
+      return;
+    }
+  }
+  state.audioOn = !state.audioOn;
+  state.local.audio.enabled = state.audioOn;
+  view.setToggle('toggle-audio', !state.audioOn, ['muteMicrophone', 'unmuteMicrophone']);
+  act({ type: 'media.state', audioMuted: !state.audioOn });
 });
-document.getElementById('toggle-video').addEventListener('click', (event) => {
-  const track = state.local.video;
-  if (!track) return;
-  track.enabled = !track.enabled;
-  toggle(event.currentTarget, !track.enabled, ['Stop camera', 'Start camera']);
-  act({ type: 'media.state', videoMuted: !track.enabled });
+
+$('toggle-video').addEventListener('click', async () => {
+  if (state.videoOn) {
+    // Off means off: the camera is released (its light goes out), not just blacked out.
+    const track = state.local.video;
+    state.local.video = null;
+    state.videoOn = false;
+    await state.media?.publish({ video: null }).catch(() => {});
+    track?.stop();
+    view.detachTrack(state.selfId, track);
+  } else {
+    try {
+      const track = await newTrack('video');
+      state.local.video = track;
+      state.videoOn = true;
+      view.attachTrack(state.selfId, track);
+      await state.media?.publish({ video: track });
+    } catch (error) {
+      console.warn('no camera', error);
+      return;
+    }
+  }
+  view.setToggle('toggle-video', !state.videoOn, ['stopCamera', 'startCamera']);
+  act({ type: 'media.state', videoMuted: !state.videoOn });
 });
-document.getElementById('toggle-screen').addEventListener('click', async (event) => {
-  const button = event.currentTarget;
+
+async function stopSharing() {
+  const track = state.local.screen;
+  if (!track) return;
+  state.local.screen = null;
+  track.stop();
+  view.setToggle('toggle-screen', false, ['shareScreen', 'stopSharing']);
+  await state.media?.unpublish('screen').catch(() => {});
+}
+
+$('toggle-screen').addEventListener('click', async () => {
   if (state.local.screen) {
-    state.local.screen.stop();
-    delete state.local.screen;
-    await state.media.unpublish('screen');
-    toggle(button, false, ['Share screen', 'Stop sharing']);
+    await stopSharing();
     return;
   }
   try {
     const stream = await navigator.mediaDevices.getDisplayMedia({ video: true });
     state.local.screen = stream.getVideoTracks()[0];
-    await state.media.publish('screen', state.local.screen);
-    toggle(button, true, ['Share screen', 'Stop sharing']);
+    // Stopped from the browser's own "Stop sharing" bar.
+    state.local.screen.addEventListener('ended', () => stopSharing());
+    view.setToggle('toggle-screen', true, ['shareScreen', 'stopSharing']);
+    await state.media?.publish({ screen: state.local.screen });
   } catch (error) {
     console.warn('screen share refused', error);
   }
 });
-document.getElementById('toggle-hand').addEventListener('click', (event) => {
+
+$('toggle-hand').addEventListener('click', () => {
   state.hand = !state.hand;
-  toggle(event.currentTarget, state.hand, ['Raise hand', 'Lower hand']);
+  view.setToggle('toggle-hand', state.hand, ['raiseHand', 'lowerHand']);
   act({ type: state.hand ? 'hand.raise' : 'hand.lower' });
 });
-document.getElementById('leave').addEventListener('click', () => {
+
+$('leave').addEventListener('click', () => {
   state.leaving = true;
   act({ type: 'leave' });
-  state.media?.close();
-  view.ended('You have left the meeting', '');
+  endMeeting('leftTitle', null);
 });
-document.getElementById('lock').addEventListener('click', (event) => {
+
+$('lock').addEventListener('click', (event) => {
   act({ type: event.currentTarget.dataset.locked === 'true' ? 'unlock' : 'lock' });
 });
-document.getElementById('end').addEventListener('click', () => act({ type: 'end' }));
-document.getElementById('record').addEventListener('click', (event) => {
+$('record').addEventListener('click', (event) => {
   act({ type: event.currentTarget.dataset.active === 'true' ? 'recording.stop' : 'recording.start' });
 });
+$('end').addEventListener('click', () => $('end-dialog').showModal());
+$('end-cancel').addEventListener('click', () => $('end-dialog').close());
+$('end-confirm').addEventListener('click', () => {
+  $('end-dialog').close();
+  act({ type: 'end' });
+});
+$('media-retry').addEventListener('click', () => {
+  view.setMediaAlert(null);
+  state.lastRecovery = 0;
+  recoverMedia();
+});
+$('rejoin').addEventListener('click', () => location.reload());

@@ -1,22 +1,61 @@
-// The signaling connection (docs/signaling.md): JSON messages over one WebSocket.
+// The signaling connection (docs/signaling.md): JSON messages over a WebSocket. The page may
+// replace the socket (reconnecting); handlers stay, and only the current socket is listened to.
+
+const PING_INTERVAL_MS = 5000;
+const SILENCE_LIMIT_MS = 15000; // nothing heard for this long: the connection is taken for lost
 
 export class Signaling {
   #socket = null;
   #handlers = new Map();
   #waiters = [];
+  #lastHeard = 0;
+  #heartbeat = null;
 
+  /** Opens a new socket (the current one, if any, is forgotten: see detach()). Resolves once
+   *  it is open; rejects if it cannot be opened. */
   connect() {
+    this.detach();
     return new Promise((resolve, reject) => {
-      this.#socket = new WebSocket(`wss://${location.host}/ws`);
-      this.#socket.addEventListener('open', () => resolve());
-      this.#socket.addEventListener('error', () => reject(new Error('cannot reach the server')));
-      this.#socket.addEventListener('message', (event) => this.#dispatch(event.data));
-      this.#socket.addEventListener('close', (event) => this.#emit('close', { code: event.code, reason: event.reason }));
+      const socket = new WebSocket(`wss://${location.host}/ws`);
+      this.#socket = socket;
+      let opened = false;
+      socket.addEventListener('open', () => {
+        opened = true;
+        this.#lastHeard = Date.now();
+        this.#startHeartbeat();
+        resolve();
+      });
+      socket.addEventListener('message', (event) => {
+        if (socket !== this.#socket) return;
+        this.#lastHeard = Date.now();
+        this.#dispatch(event.data);
+      });
+      socket.addEventListener('close', (event) => {
+        if (socket !== this.#socket) return;
+        this.#socket = null;
+        this.#stopHeartbeat();
+        this.#failWaiters();
+        if (!opened) reject(new Error('cannot reach the server'));
+        else this.#emit('close', { code: event.code, reason: event.reason, lost: event.code === 1006 });
+      });
     });
   }
 
+  /** Forgets the current socket without closing it: a close frame would be taken by the
+   *  server as leaving. The server closes it when another connection resumes (4409) or
+   *  when it falls silent. */
+  detach() {
+    this.#stopHeartbeat();
+    this.#socket = null;
+    this.#failWaiters();
+  }
+
+  get open() {
+    return this.#socket?.readyState === WebSocket.OPEN;
+  }
+
   send(message) {
-    if (this.#socket?.readyState === WebSocket.OPEN) this.#socket.send(JSON.stringify(message));
+    if (this.open) this.#socket.send(JSON.stringify(message));
   }
 
   on(type, handler) {
@@ -24,13 +63,55 @@ export class Signaling {
     this.#handlers.get(type).push(handler);
   }
 
-  /** Resolves with the next message of one of `types` (an error for `request` rejects). */
+  /** Resolves with the next message of one of `types` (an error for `request` rejects, and
+   *  so does the socket closing). */
   next(types, request) {
     return new Promise((resolve, reject) => this.#waiters.push({ types, request, resolve, reject }));
   }
 
+  /** Sends `message` and resolves with the answer of one of `types`. */
+  request(message, types) {
+    if (!this.open) return Promise.reject(Object.assign(new Error('not connected'), { code: 'closed' }));
+    const answer = this.next(types, message.type);
+    this.send(message);
+    return answer;
+  }
+
+  /** Leaves for good: a close frame (the server takes it as leaving). */
   close() {
-    this.#socket?.close(1000, 'left');
+    const socket = this.#socket;
+    this.detach();
+    socket?.close(1000, 'left');
+  }
+
+  #startHeartbeat() {
+    this.#stopHeartbeat();
+    let lastTick = Date.now();
+    this.#heartbeat = setInterval(() => {
+      if (!this.open) return;
+      const now = Date.now();
+      // A timer that ran late (a throttled background tab) says nothing about the network.
+      if (now - lastTick > 2 * PING_INTERVAL_MS) this.#lastHeard = now;
+      lastTick = now;
+      if (now - this.#lastHeard > SILENCE_LIMIT_MS) {
+        // A dead connection that the browser has not noticed (the network went away).
+        this.detach();
+        this.#emit('close', { code: 4000, reason: 'silent', lost: true });
+        return;
+      }
+      this.send({ type: 'ping' });
+    }, PING_INTERVAL_MS);
+  }
+
+  #stopHeartbeat() {
+    if (this.#heartbeat) clearInterval(this.#heartbeat);
+    this.#heartbeat = null;
+  }
+
+  #failWaiters() {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const waiter of waiters) waiter.reject(Object.assign(new Error('connection closed'), { code: 'closed' }));
   }
 
   #dispatch(text) {

@@ -33,12 +33,15 @@ export function run(command, args, input) {
 }
 
 /** Creates the admin "owner" with parleyctl, starts parleyd with `settings` (--set pairs),
- *  and resolves with its HTTPS port and pid once it listens. */
-export function startServer(parleyd, parleyctl, settings, workDir) {
+ *  and resolves with its HTTPS port and pid once it listens. The media router listens on
+ *  127.0.0.1, on `router.port` (default: any free port), and announces
+ *  `router.announcedAddress` (default 127.0.0.1). */
+export function startServer(parleyd, parleyctl, settings, workDir, router = {}) {
   const admin = run(parleyctl, [...settings, 'user', 'create-admin', 'owner'], 'owner-password\n');
   assert.equal(admin.status, 0, admin.output);
-  const server = spawn(parleyd, [...settings, '--set', 'server.port=0', '--set', 'router.port=0',
-    '--set', 'router.listen_address=127.0.0.1', '--set', 'router.announced_address=127.0.0.1'], { cwd: workDir });
+  const server = spawn(parleyd, [...settings, '--set', 'server.port=0', '--set', `router.port=${router.port ?? 0}`,
+    '--set', 'router.listen_address=127.0.0.1',
+    '--set', `router.announced_address=${router.announcedAddress ?? '127.0.0.1'}`], { cwd: workDir });
   cleanups.push(() => server.kill('SIGTERM'));
   let output = '';
   return new Promise((resolve, reject) => {
@@ -116,22 +119,27 @@ export const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--use-fake
 
 /** A Chromium participant that joins `link` as `name`, its camera fed from the Y4M file
  *  `video` and, if given, its microphone from the WAV file `audio`; signed in with
- *  `session` if given. Resolves once it is in the meeting. */
-export async function participant({ name, video, audio, base, link, session }) {
+ *  `session` if given (then the page asks no name). `beforeJoin(page)` runs on the screen
+ *  before joining; `until` is the selector that says it has joined (default: the meeting
+ *  is shown). Resolves once it is there. */
+export async function participant({ name, video, audio, base, link, session, beforeJoin, until = '#meeting:not([hidden])',
+  viewport }) {
   const args = [...FLAGS, `--use-file-for-fake-video-capture=${video}`];
   if (audio) args.push(`--use-file-for-fake-audio-capture=${audio}`);
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args });
   cleanups.push(() => browser.close());
-  const context = await browser.newContext({ ignoreHTTPSErrors: true });
+  const context = await browser.newContext({ ignoreHTTPSErrors: true, ...(viewport ? { viewport } : {}) });
   if (session) await context.addCookies([{ name: '__Host-parley_session', value: session.token, url: base, secure: true, httpOnly: true, sameSite: 'Strict' }]);
   const page = await context.newPage();
   page.on('console', (message) => { if (message.type() === 'error') log(`[${name}]`, message.text()); });
   await page.goto(`${base}/join/${link}`);
-  await page.fill('#name', name);
+  if (session) await page.waitForSelector('#joining-as:not([hidden])', { timeout: 15000 });
+  else await page.fill('#name', name);
+  if (beforeJoin) await beforeJoin(page);
   await page.click('#join-button');
-  await page.waitForSelector('#meeting:not([hidden])', { timeout: 15000 });
+  await page.waitForSelector(until, { timeout: 15000 });
   const id = await page.evaluate(() => window.parleyMeeting.participantId());
-  return { name, page, id };
+  return { name, page, id, browser };
 }
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');

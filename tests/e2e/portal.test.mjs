@@ -249,10 +249,18 @@ print('URL=' + str(event.get('url')))
   assert.ok(!(await nurse.isVisible('#change-password-open')), 'directory accounts change passwords in the directory');
   await screenshot(nurse, 'portal-10-directory-user');
 
+  // The recordings page is reached from the home page, and is accessible too.
+  await Promise.all([nurse.waitForURL(`${base}/recordings`), nurse.click('#account-nav >> text=Recordings')]);
+  await nurse.waitForSelector('#library:not([hidden])');
+  await checkAccessibility(nurse, 'recordings');
+  await screenshot(nurse, 'portal-11-recordings');
+  await Promise.all([nurse.waitForURL(`${base}/`), nurse.click('text=Your meetings')]);
+  await nurse.waitForSelector('#home:not([hidden])');
+
   // The phone-sized home keeps everything reachable.
   await nurse.setViewportSize({ width: 390, height: 844 });
   await checkAccessibility(nurse, 'home on a phone');
-  await screenshot(nurse, 'portal-11-phone');
+  await screenshot(nurse, 'portal-12-phone');
 }
 
 runTest(main, () => rmSync(work, { recursive: true, force: true }));

@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <thread>
 
 using namespace parley::portal;
@@ -175,6 +176,186 @@ TEST_CASE("Live room: concurrent joins, leaves and moderation keep one consisten
         thread.join();
     CHECK(room.presentCount() == 1);
     CHECK(room.waitingCount() == 0);
+}
+
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+std::string tokenOf(const Poco::JSON::Object::Ptr& joined)
+{
+    return joined->getValue<std::string>("resumeToken");
+}
+
+/// The last message of this type the sink got, or nullptr.
+Poco::JSON::Object::Ptr lastOf(RecordingSink& sink, const std::string& type)
+{
+    std::lock_guard lock(sink.mutex);
+    for (auto it = sink.messages.rbegin(); it != sink.messages.rend(); ++it)
+        if ((*it)->getValue<std::string>("type") == type)
+            return *it;
+    return nullptr;
+}
+
+} // namespace
+
+TEST_CASE("Live room: a lost connection holds the participant's place, and its token resumes it once")
+{
+    LiveRoom room({1, 123456789, "Room", "personal", false});
+    LiveRoom::Entry entry{};
+    auto host = person("host", true, 1);
+    auto guest = person("guest", false);
+    REQUIRE(room.enter(host.participant, false, 10, entry).empty());
+    REQUIRE(room.enter(guest.participant, false, 10, entry).empty());
+    const auto firstToken = tokenOf(lastOf(*guest.sink, "joined"));
+    CHECK(firstToken.size() == 43);
+    CHECK(tokenOf(lastOf(*host.sink, "joined")) != firstToken);
+    REQUIRE(room.setTracks("guest", {{"guest/0", "audio", "guest"}}, {}).empty());
+    REQUIRE(room.setHand("guest", true).empty());
+    REQUIRE(room.muteByModerator("host", "guest", "video", true).empty());
+
+    // Its connection is lost: the others see it reconnecting, not gone.
+    CHECK(room.depart("guest", guest.sink.get(), "connection lost", 30s) == LiveRoom::Departure::Held);
+    auto update = lastOf(*host.sink, "participant.updated");
+    REQUIRE(update);
+    CHECK(update->getObject("participant")->getValue<bool>("reconnecting"));
+    CHECK_FALSE(lastOf(*host.sink, "participant.left"));
+    CHECK(room.presentCount() == 2);
+    CHECK_FALSE(room.holds("guest", guest.sink.get())); // the old connection is out
+    // Messages meant for it meanwhile are dropped, not queued on the dead connection.
+    const auto before = guest.sink->messages.size();
+    room.announceLocked(false);
+    CHECK(guest.sink->messages.size() == before);
+    // It still counts toward the room's capacity.
+    auto third = person("third", false);
+    CHECK(room.enter(third.participant, false, 2, entry) == "room_full");
+
+    // A new connection resumes it: same id, hand and mutes; the tracks are negotiated anew.
+    auto fresh = std::make_shared<RecordingSink>();
+    Participant resumed;
+    REQUIRE(room.resume(firstToken, std::nullopt, fresh, resumed).empty());
+    CHECK(resumed.id == "guest");
+    CHECK(resumed.handRaised);
+    CHECK(resumed.videoMutedByModerator);
+    CHECK(resumed.published.empty());
+    CHECK(room.holds("guest", fresh.get()));
+    const auto joined = lastOf(*fresh, "joined");
+    REQUIRE(joined);
+    CHECK(joined->getValue<std::string>("participantId") == "guest");
+    CHECK(joined->getValue<std::string>("role") == "participant");
+    CHECK(joined->getArray("roster")->size() == 2);
+    const auto secondToken = tokenOf(joined);
+    CHECK(secondToken != firstToken);
+    update = lastOf(*host.sink, "participant.updated");
+    CHECK_FALSE(update->getObject("participant")->getValue<bool>("reconnecting"));
+    CHECK(update->getObject("participant")->getArray("tracks")->size() == 0);
+    CHECK_FALSE(lastOf(*host.sink, "participant.left"));
+    const auto types = host.sink->types();
+    CHECK(std::count(types.begin(), types.end(), "participant.joined") == 1); // the guest's first entry only
+    CHECK(room.presentCount() == 2);
+
+    // A token works once.
+    auto replay = std::make_shared<RecordingSink>();
+    CHECK(room.resume(firstToken, std::nullopt, replay, resumed) == "invalid_token");
+    CHECK(replay->messages.empty());
+    CHECK(room.resume("", std::nullopt, replay, resumed) == "invalid_token");
+    CHECK(room.resume(std::string(43, 'A'), std::nullopt, replay, resumed) == "invalid_token");
+    CHECK(room.holds("guest", fresh.get()));
+}
+
+TEST_CASE("Live room: a resume while the old connection is open takes it over, and the old one's end changes nothing")
+{
+    LiveRoom room({1, 123456789, "Room", "personal", false});
+    LiveRoom::Entry entry{};
+    auto host = person("host", true, 1);
+    auto guest = person("guest", false);
+    REQUIRE(room.enter(host.participant, false, 10, entry).empty());
+    REQUIRE(room.enter(guest.participant, false, 10, entry).empty());
+    const auto token = tokenOf(lastOf(*guest.sink, "joined"));
+
+    auto fresh = std::make_shared<RecordingSink>();
+    Participant resumed;
+    REQUIRE(room.resume(token, std::nullopt, fresh, resumed).empty());
+    CHECK(guest.sink->closeCode == 4409);
+    // The old connection ending now is not the participant leaving.
+    CHECK(room.depart("guest", guest.sink.get(), "closed", 0s) == LiveRoom::Departure::Replaced);
+    CHECK(room.depart("guest", guest.sink.get(), "lost", 30s) == LiveRoom::Departure::Replaced);
+    CHECK(room.presentCount() == 2);
+    CHECK_FALSE(lastOf(*host.sink, "participant.left"));
+    // The new one leaving is.
+    CHECK(room.depart("guest", fresh.get(), "left", 0s) == LiveRoom::Departure::Removed);
+    CHECK(lastOf(*host.sink, "participant.left"));
+    CHECK(room.depart("guest", fresh.get(), "left", 0s) == LiveRoom::Departure::Gone);
+}
+
+TEST_CASE("Live room: a user's place is resumed only by that user, and the grace ends with participant.left")
+{
+    LiveRoom room({1, 123456789, "Room", "personal", false});
+    LiveRoom::Entry entry{};
+    auto host = person("host", true, 1);
+    auto user = person("user", false, 2);
+    auto waiting = person("waiting", false);
+    REQUIRE(room.enter(host.participant, false, 10, entry).empty());
+    REQUIRE(room.enter(user.participant, false, 10, entry).empty());
+    REQUIRE(room.enter(waiting.participant, true, 10, entry).empty());
+    const auto token = tokenOf(lastOf(*user.sink, "joined"));
+    REQUIRE(room.depart("user", user.sink.get(), "lost", 5s) == LiveRoom::Departure::Held);
+
+    Participant resumed;
+    auto stranger = std::make_shared<RecordingSink>();
+    CHECK(room.resume(token, std::nullopt, stranger, resumed) == "invalid_token"); // a guest
+    CHECK(room.resume(token, 3, stranger, resumed) == "invalid_token");            // another user
+    CHECK(stranger->messages.empty());
+
+    // Nobody waits in the lobby for a reconnection: a lost lobby connection is gone.
+    CHECK(room.depart("waiting", waiting.sink.get(), "lost", 5s) == LiveRoom::Departure::Removed);
+    CHECK(room.waitingCount() == 0);
+
+    // Before the deadline nothing expires; after it the participant is removed, and its
+    // token no longer works even before the expiry pass.
+    CHECK(room.expireReconnecting(Clock::now()).empty());
+    CHECK(room.presentCount() == 2);
+    const auto expired = room.expireReconnecting(Clock::now() + 6s);
+    REQUIRE(expired.size() == 1);
+    CHECK(expired[0].id == "user");
+    CHECK(expired[0].identity.userId == 2);
+    const auto left = lastOf(*host.sink, "participant.left");
+    REQUIRE(left);
+    CHECK(left->getValue<std::string>("participantId") == "user");
+    CHECK(left->getValue<std::string>("reason") == "connection_lost");
+    CHECK(room.resume(token, 2, stranger, resumed) == "invalid_token");
+    CHECK(room.presentCount() == 1);
+}
+
+TEST_CASE("Live room: an expired grace refuses the token at once, a moderator may remove a reconnecting participant, and no grace removes at once")
+{
+    LiveRoom room({1, 123456789, "Room", "personal", false});
+    LiveRoom::Entry entry{};
+    auto host = person("host", true, 1);
+    auto a = person("a", false);
+    auto b = person("b", false);
+    auto c = person("c", false);
+    for (auto* p : {&host, &a, &b, &c})
+        REQUIRE(room.enter(p->participant, false, 10, entry).empty());
+    // A grace that has already run out (1 ns): the token is refused even before expiry runs.
+    const auto tokenA = tokenOf(lastOf(*a.sink, "joined"));
+    REQUIRE(room.depart("a", a.sink.get(), "lost", 1ns) == LiveRoom::Departure::Held);
+    std::this_thread::sleep_for(1ms);
+    Participant resumed;
+    CHECK(room.resume(tokenA, std::nullopt, std::make_shared<RecordingSink>(), resumed) == "invalid_token");
+
+    // A reconnecting participant can be kicked; its token dies with it.
+    const auto tokenB = tokenOf(lastOf(*b.sink, "joined"));
+    REQUIRE(room.depart("b", b.sink.get(), "lost", 30s) == LiveRoom::Departure::Held);
+    std::optional<Participant> removed;
+    REQUIRE(room.kick("host", "b", removed).empty());
+    CHECK(room.resume(tokenB, std::nullopt, std::make_shared<RecordingSink>(), resumed) == "invalid_token");
+
+    // Without a grace (closed on purpose, or reconnect_grace_seconds=0) it leaves at once.
+    CHECK(room.depart("c", c.sink.get(), "left", 0s) == LiveRoom::Departure::Removed);
+    CHECK(lastOf(*host.sink, "participant.left")->getValue<std::string>("participantId") == "c");
+    CHECK(room.depart("nobody", nullptr, "lost", 30s) == LiveRoom::Departure::Gone);
 }
 
 TEST_CASE("A signaling outbox that is not drained closes its connection instead of growing")

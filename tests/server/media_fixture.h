@@ -27,6 +27,16 @@ struct Attendee
         id = joined->getValue<std::string>("participantId");
     }
 
+    /// Someone already in the meeting as `participantId` (after a resume), with a new media
+    /// endpoint.
+    struct AlreadyIn
+    {
+        std::string participantId;
+    };
+    Attendee(std::unique_ptr<WsClient> signaling, AlreadyIn in, const std::string& name)
+        : ws(std::move(signaling)), media(name), id(std::move(in.participantId))
+    {}
+
     /// Offers `sections` to the router (publishing the sendonly ones, receiving into the
     /// others what `subscriptions` names) and applies its answer.
     void negotiate(const std::vector<Peer::Section>& sections, const std::map<std::string, std::string>& subscriptions)

@@ -2,6 +2,8 @@
 
 #include <Poco/JSON/Parser.h>
 
+#include <sstream>
+
 #include <openssl/rand.h>
 
 #include <stdexcept>
@@ -227,7 +229,23 @@ int WsClient::closeCode(std::chrono::milliseconds timeout)
 
 Poco::JSON::Object::Ptr WsClient::join(const std::string& fields)
 {
-    sendText(R"({"type":"join")" + (fields.empty() ? "" : "," + fields) + "}");
+    return request(R"({"type":"join")" + (fields.empty() ? "" : "," + fields) + "}");
+}
+
+Poco::JSON::Object::Ptr WsClient::resume(std::int64_t roomId, const std::string& token)
+{
+    Poco::JSON::Object message;
+    message.set("type", "resume");
+    message.set("roomId", roomId);
+    message.set("token", token);
+    std::ostringstream text;
+    message.stringify(text);
+    return request(text.str());
+}
+
+Poco::JSON::Object::Ptr WsClient::request(const std::string& text)
+{
+    sendText(text);
     const auto deadline = Clock::now() + std::chrono::seconds(5);
     while (Clock::now() < deadline) {
         for (auto it = kept_.begin(); it != kept_.end(); ++it) {

@@ -72,6 +72,12 @@ public:
     /// Sends {"type":"join", ...fields} and returns the first of joined, lobby.waiting or
     /// error (nullptr if none came).
     Poco::JSON::Object::Ptr join(const std::string& fields);
+    /// Sends {"type":"resume","roomId":...,"token":...} and returns the first of joined or
+    /// error (nullptr if none came).
+    Poco::JSON::Object::Ptr resume(std::int64_t roomId, const std::string& token);
+    /// Sends `text` and returns the first of joined, lobby.waiting or error that arrives
+    /// (nullptr if none came within 5 s or the connection closed).
+    Poco::JSON::Object::Ptr request(const std::string& text);
 
 private:
     bool answerPings_ = true;

@@ -111,6 +111,9 @@ const std::vector<ConfigKey>& table()
          "A connection that has not sent join by then is closed."},
         {"signaling.idle_timeout_seconds", "60", IntegerRule{5, 3600},
          "A connection from which nothing (not even a pong) arrives for this long is closed."},
+        {"signaling.reconnect_grace_seconds", "30", IntegerRule{0, 600},
+         "A participant whose connection is lost keeps their place in the meeting this long, "
+         "so the page can reconnect and resume it; 0: they are removed at once."},
         {"router.enabled", "true", ChoiceRule{{"true", "false"}},
          "Run the media router in this process (audio and video in meetings). false: signaling "
          "only; media offers are refused."},

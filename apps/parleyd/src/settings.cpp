@@ -228,6 +228,7 @@ Settings loadSettings(const std::optional<fs::path>& iniFile,
     signaling.maxUnjoinedPerAddress = static_cast<int>(integer(values, "signaling.max_unjoined_per_address"));
     signaling.joinTimeout = std::chrono::seconds(integer(values, "signaling.join_timeout_seconds"));
     signaling.idleTimeout = std::chrono::seconds(integer(values, "signaling.idle_timeout_seconds"));
+    signaling.reconnectGrace = std::chrono::seconds(integer(values, "signaling.reconnect_grace_seconds"));
     signaling.pingInterval = std::min(signaling.pingInterval, signaling.idleTimeout / 3);
 
     settings.routerEnabled = values.at("router.enabled") == "true";

@@ -1,5 +1,8 @@
 #include <parley/portal/meetings/live_room.h>
 
+#include <parley/portal/http/constant_time.h>
+#include <parley/portal/http/secret_token.h>
+
 #include <Poco/JSON/Array.h>
 
 #include <algorithm>
@@ -37,6 +40,21 @@ Poco::JSON::Object::Ptr lobbyEntryJson(const Participant& participant)
     return entry;
 }
 
+/// Where a reconnecting participant's messages go: nowhere. Its next `joined` carries the
+/// whole state again.
+class DroppingSink : public ParticipantSink
+{
+public:
+    void send(const std::string&) override {}
+    void close(int, const std::string&) override {}
+};
+
+std::shared_ptr<ParticipantSink> droppingSink()
+{
+    static const auto sink = std::make_shared<DroppingSink>();
+    return sink;
+}
+
 } // namespace
 
 std::string messageText(const Poco::JSON::Object& object)
@@ -59,6 +77,7 @@ Poco::JSON::Object::Ptr participantJson(const Participant& participant)
     object->set("audioMutedByModerator", participant.audioMutedByModerator);
     object->set("videoMutedByModerator", participant.videoMutedByModerator);
     object->set("tracks", tracksJson(participant.published));
+    object->set("reconnecting", participant.reconnecting);
     return object;
 }
 
@@ -124,6 +143,10 @@ void LiveRoom::sendJoined(Participant& participant)
 {
     auto joined = message("joined");
     joined->set("participantId", participant.id);
+    // A new token with every joined: the one before no longer works.
+    const auto token = randomToken();
+    participant.resumeTokenHash = tokenHash(token);
+    joined->set("resumeToken", token);
     Poco::JSON::Object::Ptr room = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
     room->set("id", facts_.roomId);
     room->set("meetingId", facts_.meetingId);
@@ -205,6 +228,91 @@ bool LiveRoom::leave(const std::string& id, const std::string& reason)
             removeAt(waiting_, i, reason, false);
             return true;
         }
+    return false;
+}
+
+LiveRoom::Departure LiveRoom::depart(const std::string& id, const ParticipantSink* sink,
+                                     const std::string& reason, std::chrono::steady_clock::duration grace)
+{
+    std::lock_guard lock(mutex_);
+    for (auto* list : {&present_, &waiting_})
+        for (std::size_t i = 0; i < list->size(); ++i) {
+            auto& participant = (*list)[i];
+            if (participant.id != id)
+                continue;
+            if (participant.sink.get() != sink)
+                return Departure::Replaced;
+            if (list == &present_ && grace > std::chrono::steady_clock::duration::zero()) {
+                participant.reconnecting = true;
+                participant.reconnectDeadline = std::chrono::steady_clock::now() + grace;
+                participant.sink = droppingSink();
+                announceUpdated(participant);
+                return Departure::Held;
+            }
+            removeAt(*list, i, reason, list == &present_);
+            return Departure::Removed;
+        }
+    return Departure::Gone;
+}
+
+std::string LiveRoom::resume(const std::string& token, std::optional<std::int64_t> userId,
+                             std::shared_ptr<ParticipantSink> sink, Participant& resumed)
+{
+    std::lock_guard lock(mutex_);
+    if (token.empty())
+        return "invalid_token";
+    const auto hash = tokenHash(token);
+    const auto found = std::find_if(present_.begin(), present_.end(), [&](const Participant& p) {
+        return !p.resumeTokenHash.empty() && equalConstantTime(p.resumeTokenHash, hash);
+    });
+    if (found == present_.end())
+        return "invalid_token";
+    auto& participant = *found;
+    if (participant.reconnecting && std::chrono::steady_clock::now() >= participant.reconnectDeadline)
+        return "invalid_token"; // expired; removed at the next expiry pass
+    if (participant.identity.userId && participant.identity.userId != userId)
+        return "invalid_token";
+    participant.resumeTokenHash.clear();
+    if (!participant.reconnecting)
+        participant.sink->close(4409, "resumed on another connection");
+    participant.reconnecting = false;
+    participant.sink = std::move(sink);
+    // Its media is negotiated anew: the others drop what they received from it until then.
+    participant.published.clear();
+    participant.subscribed.clear();
+    auto update = message("participant.updated");
+    update->set("participant", participantJson(participant));
+    broadcast(*update, participant.id);
+    sendJoined(participant);
+    resumed = participant;
+    resumed.sink.reset();
+    return {};
+}
+
+std::vector<Participant> LiveRoom::expireReconnecting(std::chrono::steady_clock::time_point now)
+{
+    std::lock_guard lock(mutex_);
+    std::vector<Participant> expired;
+    for (std::size_t i = 0; i < present_.size();) {
+        auto& participant = present_[i];
+        if (!participant.reconnecting || now < participant.reconnectDeadline) {
+            ++i;
+            continue;
+        }
+        expired.push_back(participant);
+        expired.back().sink.reset();
+        removeAt(present_, i, "connection_lost", true);
+    }
+    return expired;
+}
+
+bool LiveRoom::holds(const std::string& id, const ParticipantSink* sink) const
+{
+    std::lock_guard lock(mutex_);
+    for (const auto* list : {&present_, &waiting_})
+        for (const auto& participant : *list)
+            if (participant.id == id)
+                return participant.sink.get() == sink;
     return false;
 }
 

@@ -31,6 +31,35 @@ void RoomRegistry::leave(std::int64_t roomId, const std::string& participantId,
         rooms_.erase(found);
 }
 
+LiveRoom::Departure RoomRegistry::depart(std::int64_t roomId, const std::string& participantId,
+                                         const ParticipantSink* sink, const std::string& reason,
+                                         std::chrono::steady_clock::duration grace)
+{
+    std::lock_guard lock(mutex_);
+    const auto found = rooms_.find(roomId);
+    if (found == rooms_.end())
+        return LiveRoom::Departure::Gone;
+    const auto departure = found->second->depart(participantId, sink, reason, grace);
+    if (found->second->empty())
+        rooms_.erase(found);
+    return departure;
+}
+
+std::vector<RoomRegistry::Expired> RoomRegistry::expireReconnecting(std::chrono::steady_clock::time_point now)
+{
+    std::lock_guard lock(mutex_);
+    std::vector<Expired> expired;
+    for (auto room = rooms_.begin(); room != rooms_.end();) {
+        for (auto& participant : room->second->expireReconnecting(now))
+            expired.push_back({room->first, std::move(participant)});
+        if (room->second->empty())
+            room = rooms_.erase(room);
+        else
+            ++room;
+    }
+    return expired;
+}
+
 void RoomRegistry::forgetIfEmpty(std::int64_t roomId)
 {
     std::lock_guard lock(mutex_);

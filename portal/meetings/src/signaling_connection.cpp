@@ -215,7 +215,10 @@ void runSignalingConnection(WebSocket& socket, SignalingOutbox& outbox, Signalin
     catch (const Poco::IOException&) {
         ending = {0, "connection lost"};
     }
-    session.onDisconnect(ending.code == 1000 ? "left" : ending.reason);
+    // Lost, not closed on purpose (the network went, the client stopped answering or
+    // reading): a participant keeps its place for a while, to be resumed.
+    const bool lost = ending.code == 0 || ending.code == 4408 || ending.code == 4008;
+    session.onDisconnect(ending.code == 1000 ? "left" : ending.reason, lost);
     if (ending.code == 0)
         return;
     try {

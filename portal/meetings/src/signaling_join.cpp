@@ -4,10 +4,13 @@
 #include "join_admission.h"
 #include "signaling_texts.h"
 
+#include <parley/portal/http/http_error.h>
+#include <parley/portal/http/json_fields.h>
 #include <parley/portal/http/secret_token.h>
 #include <parley/portal/meetings/room_registry.h>
 #include <parley/portal/meetings/room_service.h>
 
+#include <parley/router/media_router.h>
 #include <parley/storage/audit_log.h>
 
 #include <Poco/Logger.h>
@@ -16,6 +19,7 @@ namespace parley::portal {
 namespace {
 
 constexpr std::size_t kParticipantIdCharacters = 22; // 132 random bits of base64url
+constexpr std::size_t kMaxResumeTokenBytes = 128;   // tokens are 43 characters
 
 Poco::Logger& logger()
 {
@@ -98,6 +102,46 @@ void SignalingSession::onJoin(const std::string&, const Poco::JSON::Object& mess
               .add("role", admission.moderator ? "moderator" : "participant")
               .add("waiting", entry == LiveRoom::Entry::Waiting)
               .text());
+}
+
+void SignalingSession::onResume(const std::string&, const Poco::JSON::Object& message)
+{
+    if (room_) {
+        sendError("already_joined", "this connection is already in a room; leave first", "resume");
+        return;
+    }
+    const auto token = requireString(message, "token", kMaxResumeTokenBytes);
+    const auto roomValue = message.get("roomId");
+    if (roomValue.isEmpty() || !roomValue.isInteger())
+        throw HttpError(Poco::Net::HTTPResponse::HTTP_BAD_REQUEST, "invalid_request",
+                        "resume needs the roomId and the resumeToken of the last joined message");
+    const auto roomId = roomValue.convert<Poco::Int64>();
+    const auto live = context_.registry.find(roomId);
+    Participant resumed;
+    const auto userId = principal_ ? std::optional<std::int64_t>(principal_->user.id) : std::nullopt;
+    const auto error = live ? live->resume(token, userId, sink_, resumed) : std::string("invalid_token");
+    if (!error.empty()) {
+        sendError(error, "this resume token is not valid (it was used, has expired or is not for this meeting); join again",
+                  "resume");
+        context_.audit.append({actor(), address_, "room.resume", "room:" + std::to_string(roomId), "failure",
+                               storage::AuditDetails().add("reason", error).text()});
+        return;
+    }
+    room_ = live;
+    roomId_ = roomId;
+    participantId_ = resumed.id;
+    displayName_ = resumed.identity.displayName;
+    // What the router had for the participant belongs to the connection that was lost: the
+    // page negotiates a new one. A moderator's mutes stay enforced.
+    if (context_.media) {
+        context_.media->removeParticipant(resumed.id);
+        if (resumed.audioMutedByModerator)
+            context_.media->setMuted(resumed.id, "audio", true);
+        if (resumed.videoMutedByModerator)
+            context_.media->setMuted(resumed.id, "video", true);
+    }
+    audit("room.resume", "success",
+          storage::AuditDetails().add("participant", resumed.id).add("name", resumed.identity.displayName).text());
 }
 
 } // namespace parley::portal

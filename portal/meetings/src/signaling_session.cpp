@@ -1,11 +1,13 @@
 #include <parley/portal/meetings/signaling_session.h>
 
+#include "room_departure.h"
 #include "signaling_texts.h"
 
 #include <parley/portal/http/http_error.h>
 #include <parley/portal/http/json_fields.h>
 #include <parley/portal/http/json_limits.h>
 #include <parley/portal/meetings/room_registry.h>
+#include <parley/portal/meetings/room_service.h>
 #include <parley/portal/recordings/recording_service.h>
 
 #include <parley/router/media_router.h>
@@ -43,6 +45,7 @@ const std::map<std::string, SignalingSession::MessageKind, std::less<>>& Signali
     static const std::map<std::string, MessageKind, std::less<>> kinds{
         {"ping", {&SignalingSession::onPing, false}},
         {"join", {&SignalingSession::onJoin, false}},
+        {"resume", {&SignalingSession::onResume, false}},
         {"leave", {&SignalingSession::onLeave, true}},
         {"hand.raise", {&SignalingSession::onHand, true}},
         {"hand.lower", {&SignalingSession::onHand, true}},
@@ -159,6 +162,12 @@ void SignalingSession::dispatch(const std::string& type, const Poco::JSON::Objec
         sendError("unknown_type", "unknown message type", type.substr(0, kMaxTypeBytes));
         return;
     }
+    // A connection whose participant another connection has resumed is out of the room
+    // (the server is closing it with 4409).
+    if (kind->second.needsRoom && room_ && !room_->holds(participantId_, sink_.get())) {
+        room_.reset();
+        participantId_.clear();
+    }
     if (kind->second.needsRoom && !room_) {
         sendError("not_joined", "join a room first", type);
         return;
@@ -192,32 +201,19 @@ void SignalingSession::onMediaState(const std::string& type, const Poco::JSON::O
         sendRoomError(error, type);
 }
 
-void SignalingSession::onDisconnect(const std::string& reason)
+void SignalingSession::onDisconnect(const std::string& reason, bool connectionLost)
 {
     if (!room_)
         return;
-    if (context_.media)
-        context_.media->removeParticipant(participantId_);
-    context_.registry.leave(roomId_, participantId_, reason);
-    // The last one out: a recording of the empty meeting ends here.
-    if (context_.recordings && !context_.registry.find(roomId_)) {
-        try {
-            context_.recordings->stop(roomId_, "meeting empty");
-        }
-        catch (const std::exception& e) {
-            logger().error("could not stop the recording of room %s: %s", std::to_string(roomId_),
-                           std::string(e.what()));
-        }
-    }
-    try {
-        audit("room.leave", "success",
-              storage::AuditDetails().add("participant", participantId_).add("reason", reason).text());
-    }
-    catch (const std::exception& e) {
-        // Called from the destructor too: report, do not throw.
-        logger().error("could not audit leaving room %s: %s", std::to_string(roomId_),
-                       std::string(e.what()));
-    }
+    const auto grace = connectionLost ? context_.rooms.settings().signaling.reconnectGrace : std::chrono::seconds(0);
+    const auto departure = context_.registry.depart(roomId_, participantId_, sink_.get(), reason, grace);
+    if (departure == LiveRoom::Departure::Held)
+        logger().information("participant %s of room %s lost its connection (%s); kept for %s s", participantId_,
+                             std::to_string(roomId_), reason, std::to_string(grace.count()));
+    // Removed now, or before (kicked, ended): its media goes, and the leave is on record.
+    // Held or resumed elsewhere: its media stays for the connection that resumes it.
+    if (departure == LiveRoom::Departure::Removed || departure == LiveRoom::Departure::Gone)
+        finishDeparture(context_, roomId_, participantId_, actor(), address_, reason);
     room_.reset();
     participantId_.clear();
 }

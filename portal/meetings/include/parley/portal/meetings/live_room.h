@@ -5,6 +5,7 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -50,6 +51,39 @@ public:
 
     /// Removes a present or waiting participant and tells the others; false if absent.
     bool leave(const std::string& id, const std::string& reason);
+
+    /// What became of a participant whose connection ended (see depart).
+    enum class Departure
+    {
+        Removed,  ///< it left the room (as leave); the others were told
+        Held,     ///< it keeps its place for the grace period, marked reconnecting
+        Gone,     ///< it was no longer in the room (kicked, ended, expired)
+        Replaced, ///< another connection has resumed it: nothing happened
+    };
+    /// The connection `sink` of participant `id` ended. A present participant whose
+    /// connection was lost (`grace` positive) is held: marked reconnecting (the others get
+    /// participant.updated), its messages dropped, until a resume or the end of the grace
+    /// (expireReconnecting). Otherwise, and always in the lobby, it is removed as by leave.
+    /// Nothing happens when `sink` is no longer the participant's connection.
+    Departure depart(const std::string& id, const ParticipantSink* sink, const std::string& reason,
+                     std::chrono::steady_clock::duration grace);
+
+    /// Gives the present participant whose last `joined` carried `token` to the connection
+    /// `sink`: same id, role, hand and mutes; its tracks are cleared (the caller releases its
+    /// media, the page negotiates anew). A connection that still held it is closed with 4409.
+    /// The others get participant.updated, the participant a new `joined` with a new token
+    /// (each token works once). `userId` is the new connection's signed-in user: a user's
+    /// place can be resumed only by the same user. Returns "" and fills `resumed`, or
+    /// `invalid_token` (unknown, used, expired, or another user's).
+    std::string resume(const std::string& token, std::optional<std::int64_t> userId,
+                       std::shared_ptr<ParticipantSink> sink, Participant& resumed);
+
+    /// Removes the reconnecting participants whose grace ended by `now` and tells the others
+    /// (participant.left, reason `connection_lost`). Returns them (to release their media).
+    std::vector<Participant> expireReconnecting(std::chrono::steady_clock::time_point now);
+
+    /// Whether `sink` is (still) the connection of participant `id`, present or waiting.
+    bool holds(const std::string& id, const ParticipantSink* sink) const;
 
     bool empty() const;
     std::size_t presentCount() const;

@@ -31,6 +31,9 @@ struct SignalingSettings
     std::chrono::seconds joinTimeout{30};  ///< a connection must join within this
     std::chrono::seconds idleTimeout{60};  ///< nothing received (not even a pong) for this long
     std::chrono::seconds pingInterval{20}; ///< server pings a quiet connection this often
+    /// A participant whose connection is lost keeps its place this long, for a new
+    /// connection to resume it (`resume`, docs/signaling.md); 0: removed at once.
+    std::chrono::seconds reconnectGrace{30};
 };
 
 /// Rooms, meetings and the signaling that runs them (`[rooms]` and `[signaling]` sections),

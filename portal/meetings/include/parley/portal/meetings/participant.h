@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -64,6 +65,12 @@ struct Participant
     std::vector<MediaTrack> published;
     std::vector<MediaTrack> subscribed;
     std::shared_ptr<ParticipantSink> sink;
+    /// SHA-256 (hex) of the resume token last sent to it in `joined`; empty before.
+    std::string resumeTokenHash;
+    /// Its connection was lost: it keeps its place (and id, role, mutes) until
+    /// `reconnectDeadline`, unless a new connection resumes it first.
+    bool reconnecting = false;
+    std::chrono::steady_clock::time_point reconnectDeadline{};
 
     bool isModerator() const { return role == ParticipantRole::Moderator; }
 };

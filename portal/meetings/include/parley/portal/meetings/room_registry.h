@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 namespace parley::portal {
 
@@ -21,6 +22,22 @@ public:
 
     /// Removes the participant (if still there) and forgets the room once it is empty.
     void leave(std::int64_t roomId, const std::string& participantId, const std::string& reason);
+
+    /// The connection `sink` of the participant ended (LiveRoom::depart); forgets the room
+    /// once it is empty. Gone when the room is not live.
+    LiveRoom::Departure depart(std::int64_t roomId, const std::string& participantId,
+                               const ParticipantSink* sink, const std::string& reason,
+                               std::chrono::steady_clock::duration grace);
+
+    /// A participant whose reconnection grace ended, removed from its room.
+    struct Expired
+    {
+        std::int64_t roomId = 0;
+        Participant participant;
+    };
+    /// Removes, in every room, the reconnecting participants whose grace ended by `now`;
+    /// forgets rooms left empty.
+    std::vector<Expired> expireReconnecting(std::chrono::steady_clock::time_point now);
 
     /// Forgets the room if nobody is left (after a kick, deny or end).
     void forgetIfEmpty(std::int64_t roomId);

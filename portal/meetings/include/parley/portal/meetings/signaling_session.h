@@ -61,8 +61,10 @@ public:
     /// messages are answered with an `error` message.
     void onMessage(const std::string& text);
 
-    /// The connection is gone: leaves the room (idempotent).
-    void onDisconnect(const std::string& reason);
+    /// The connection is gone: leaves the room (idempotent). When it was lost rather than
+    /// closed on purpose (`connectionLost`), a present participant keeps its place for
+    /// `signaling.reconnect_grace_seconds`, for a new connection to resume it.
+    void onDisconnect(const std::string& reason, bool connectionLost = false);
 
     /// Whether the connection is in a room (present or waiting).
     bool inRoom() const { return room_ != nullptr; }
@@ -90,6 +92,7 @@ private:
     // signaling_join.cpp
     void onJoin(const std::string& type, const Poco::JSON::Object& message);
     void refuseJoin(const std::string& code, std::int64_t roomId, std::int64_t retryAfter = 0);
+    void onResume(const std::string& type, const Poco::JSON::Object& message);
     // signaling_media.cpp
     void onMedia(const std::string& type, const Poco::JSON::Object& message);
     void negotiateMedia(const Poco::JSON::Object& message);

@@ -1,0 +1,52 @@
+#include "room_departure.h"
+
+#include <parley/portal/meetings/room_registry.h>
+#include <parley/portal/meetings/signaling_session.h>
+#include <parley/portal/recordings/recording_service.h>
+
+#include <parley/router/media_router.h>
+#include <parley/storage/audit_log.h>
+
+#include <Poco/Logger.h>
+
+namespace parley::portal {
+namespace {
+
+Poco::Logger& logger()
+{
+    return Poco::Logger::get("portal.signaling");
+}
+
+} // namespace
+
+void finishDeparture(SignalingContext& context, std::int64_t roomId, const std::string& participantId,
+                     const std::string& actor, const std::string& address, const std::string& reason)
+{
+    const auto room = std::to_string(roomId);
+    try {
+        if (context.media)
+            context.media->removeParticipant(participantId);
+    }
+    catch (const std::exception& e) {
+        logger().error("could not release the media of %s in room %s: %s", participantId, room,
+                       std::string(e.what()));
+    }
+    // The last one out: a recording of the empty meeting ends here.
+    if (context.recordings && !context.registry.find(roomId)) {
+        try {
+            context.recordings->stop(roomId, "meeting empty");
+        }
+        catch (const std::exception& e) {
+            logger().error("could not stop the recording of room %s: %s", room, std::string(e.what()));
+        }
+    }
+    try {
+        context.audit.append({actor, address, "room.leave", "room:" + room, "success",
+                              storage::AuditDetails().add("participant", participantId).add("reason", reason).text()});
+    }
+    catch (const std::exception& e) {
+        logger().error("could not audit leaving room %s: %s", room, std::string(e.what()));
+    }
+}
+
+} // namespace parley::portal

@@ -1,0 +1,127 @@
+// A network between a browser and parleyd that a test can break: a TCP proxy for the HTTPS
+// port (the page and its WebSocket; TLS passes through untouched) and a UDP relay for the
+// media router's port. Both run in the test's own process.
+import net from 'node:net';
+import dgram from 'node:dgram';
+import { log } from './harness.mjs';
+
+/** A free UDP port on `address` (bound once and released: good enough for a test). */
+export function freeUdpPort(address = '127.0.0.1') {
+  return new Promise((resolve, reject) => {
+    const socket = dgram.createSocket('udp4');
+    socket.on('error', reject);
+    socket.bind(0, address, () => {
+      const { port } = socket.address();
+      socket.close(() => resolve(port));
+    });
+  });
+}
+
+/** Forwards TCP connections from 127.0.0.1:<port> to 127.0.0.1:<targetPort>. `cut()` ends
+ *  every connection at once (as a network change does) and refuses new ones until `mend()`. */
+export async function tcpProxy(targetPort) {
+  const connections = new Set();
+  let cut = false;
+  const server = net.createServer((client) => {
+    if (cut) {
+      client.destroy();
+      return;
+    }
+    const upstream = net.connect(targetPort, '127.0.0.1');
+    const pair = { client, upstream };
+    connections.add(pair);
+    const end = () => {
+      connections.delete(pair);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', end);
+    upstream.on('error', end);
+    client.on('close', end);
+    upstream.on('close', end);
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const proxy = {
+    port: server.address().port,
+    cut() {
+      cut = true;
+      log(`tcp proxy: cutting ${connections.size} connection(s)`);
+      for (const { client, upstream } of [...connections]) {
+        // A reset, like a network that went away: no TLS close_notify, no WebSocket close.
+        client.resetAndDestroy?.() ?? client.destroy();
+        upstream.resetAndDestroy?.() ?? upstream.destroy();
+      }
+      connections.clear();
+    },
+    mend() {
+      cut = false;
+      log('tcp proxy: accepting again');
+    },
+    close() {
+      for (const { client, upstream } of connections) {
+        client.destroy();
+        upstream.destroy();
+      }
+      server.close();
+    },
+  };
+  return proxy;
+}
+
+/** Relays UDP from `listenAddress:port` to the router at `targetAddress:port`, one upstream
+ *  socket per client address (a NAT). Flows can be named (`mark`) and then dropped by name:
+ *  `dropExcept(names)` drops every packet, both ways, of flows not named in `names` (new
+ *  flows included); `dropExcept(null)` lets everything through again. */
+export async function udpRelay(listenAddress, port, targetAddress) {
+  const flows = new Map(); // "address:port" of the client -> { upstream, name, packets }
+  let allowed = null;
+  const outside = dgram.createSocket('udp4');
+  const passes = (flow) => allowed === null || (flow.name !== null && allowed.includes(flow.name));
+  outside.on('message', (packet, from) => {
+    const key = `${from.address}:${from.port}`;
+    let flow = flows.get(key);
+    if (!flow) {
+      const upstream = dgram.createSocket('udp4');
+      flow = { upstream, name: null, packets: 0, dropped: 0 };
+      flows.set(key, flow);
+      upstream.on('message', (answer) => {
+        if (passes(flow)) outside.send(answer, from.port, from.address);
+        else flow.dropped += 1;
+      });
+      upstream.on('error', () => {});
+      upstream.bind(0, '127.0.0.1');
+    }
+    flow.packets += 1;
+    if (passes(flow)) flow.upstream.send(packet, port, targetAddress);
+    else flow.dropped += 1;
+  });
+  outside.on('error', (error) => log('udp relay:', error.message));
+  await new Promise((resolve) => outside.bind(port, listenAddress, resolve));
+  return {
+    /** Names every flow that has no name yet; returns how many. */
+    mark(name) {
+      let count = 0;
+      for (const flow of flows.values()) {
+        if (flow.name === null) {
+          flow.name = name;
+          count += 1;
+        }
+      }
+      log(`udp relay: ${count} flow(s) named ${name}`);
+      return count;
+    },
+    dropExcept(names) {
+      allowed = names;
+      log(names === null ? 'udp relay: passing everything' : `udp relay: dropping all but ${names.join(', ')}`);
+    },
+    flows() {
+      return [...flows].map(([key, flow]) => ({ client: key, name: flow.name, packets: flow.packets, dropped: flow.dropped }));
+    },
+    close() {
+      for (const flow of flows.values()) flow.upstream.close();
+      outside.close();
+    },
+  };
+}
