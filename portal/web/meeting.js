@@ -17,7 +17,21 @@ const STILL_RECONNECTING_MS = 20000; // then the notice asks the person to check
 
 const $ = (id) => document.getElementById(id);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const link = decodeURIComponent(location.pathname.split('/').filter(Boolean).pop() ?? '');
+/** What this page joins with, from its address: a guest link (/join/<link>), a personal
+ *  invitation key (/invite#<key>: the key stays in the fragment, never sent to the server
+ *  but in the join message), or a meeting ID for signed-in people (/meeting/<id>). */
+function credentialFromAddress() {
+  const [kind, value = ''] = location.pathname.split('/').filter(Boolean);
+  if (kind === 'invite') {
+    const key = decodeURIComponent(location.hash.slice(1));
+    // Out of the address bar, where a screen share or a shoulder would show it.
+    history.replaceState(null, '', '/invite');
+    return { key };
+  }
+  if (kind === 'meeting') return { meetingId: decodeURIComponent(value) };
+  return { link: decodeURIComponent(value) };
+}
+const credential = credentialFromAddress();
 const signaling = new Signaling();
 const prejoin = new PreJoin();
 
@@ -86,6 +100,15 @@ async function whoAmI() {
       return;
     }
   } catch { /* treated as a guest */ }
+  if (credential.key !== undefined) {
+    // An invitation is in its holder's name and needs no PIN.
+    view.invited();
+    return;
+  }
+  if (credential.meetingId !== undefined) {
+    view.joinError(t('signInForMeetingId'));
+    return;
+  }
   $('name-field').hidden = false;
   if (document.activeElement === document.body) $('name').focus();
 }
@@ -100,12 +123,12 @@ $('join-form').addEventListener('submit', async (event) => {
   view.joining();
   await ready;
   const name = $('name').value.trim();
-  if (!state.user && !name) {
+  if (!state.user && !name && credential.key === undefined) {
     view.joinError(t('nameRequired'), 'name');
     return;
   }
-  const join = { type: 'join', link };
-  if (!state.user) join.name = name;
+  const join = { type: 'join', ...credential };
+  if (!state.user && credential.key === undefined) join.name = name;
   const pin = $('pin').value.trim();
   if (pin) join.pin = pin;
   state.join = join;

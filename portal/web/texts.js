@@ -9,6 +9,8 @@ export const TEXTS = {
   joinTitle: 'Join the meeting',
   joinIntro: 'Check your camera and microphone, then join.',
   joiningAs: 'Joining as {name}',
+  joiningInvited: 'You are invited to this meeting. Choose your camera and microphone, then join.',
+  signInForMeetingId: 'To join with a meeting ID, sign in first on the home page, then enter the ID there.',
   nameLabel: 'Your name',
   pinLabel: 'Meeting PIN',
   pinHint: '(only if you were given one)',

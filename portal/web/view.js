@@ -26,6 +26,14 @@ export function joining() {
   $('join-button').textContent = t('joining');
 }
 
+/** Joining with a personal invitation: no name (the invitation has it), no PIN. */
+export function invited() {
+  $('name-field').hidden = true;
+  $('pin').closest('.field').hidden = true;
+  $('joining-as').textContent = t('joiningInvited');
+  $('joining-as').hidden = false;
+}
+
 export function signedIn(displayName) {
   $('name-field').hidden = true;
   $('joining-as').textContent = t('joiningAs', { name: displayName });

@@ -44,8 +44,8 @@ async function signIn(page, username, password) {
 const text = (page, selector) => page.locator(selector).innerText();
 
 async function main() {
-  const slapdSettings = await startSlapd(path.join(work, 'slapd'));
-  const { port } = await startServer(parleyd, parleyctl, [...common, ...slapdSettings], work);
+  const slapd = await startSlapd(path.join(work, 'slapd'));
+  const { port } = await startServer(parleyd, parleyctl, [...common, ...slapd.settings], work);
   const base = `https://127.0.0.1:${port}`;
   const admin = await login(port, 'owner', 'owner-password');
   assert.equal((await api(port, 'POST', '/api/v1/users', { username: 'nurse', password: 'nurse-password',
@@ -146,7 +146,10 @@ async function main() {
   await screenshot(nurse, 'portal-5-schedule');
   await nurse.click('#meeting-save');
   await nurse.waitForSelector('#meeting-dialog', { state: 'hidden' });
-  const listed = await text(nurse, '#upcoming');
+  const listed = await waitFor('the meeting listed', async () => {
+    const shown = await text(nurse, '#upcoming');
+    return shown.includes('Ward round, west wing') ? shown : null;
+  });
   log('listed:', listed.replace(/\n/g, ' | '));
   assert.match(listed, /Ward round, west wing/);
   assert.match(listed, /09:00 AM/, 'the start in her own time zone');
@@ -249,6 +252,18 @@ print('URL=' + str(event.get('url')))
   assert.ok(!(await nurse.isVisible('#change-password-open')), 'directory accounts change passwords in the directory');
   await screenshot(nurse, 'portal-10-directory-user');
 
+  // He joins the scheduled meeting with its ID and PIN, as himself.
+  await nurse.fill('#join-meeting-id', meeting.meetingId.replace(/(\d{3})(?=\d)/g, '$1 '));
+  await Promise.all([nurse.waitForURL(`${base}/meeting/${meeting.meetingId}`), nurse.click('#join-by-id-button')]);
+  await nurse.waitForSelector('#joining-as:not([hidden])');
+  assert.ok(!(await nurse.isVisible('#name')), 'a signed-in person is not asked for a name');
+  await nurse.fill('#pin', '2468');
+  await nurse.click('#join-button');
+  await nurse.waitForSelector('#meeting:not([hidden])', { timeout: 15000 });
+  log('joined by meeting ID');
+  await nurse.goto(`${base}/`);
+  await nurse.waitForSelector('#home:not([hidden])');
+
   // The recordings page is reached from the home page, and is accessible too.
   await Promise.all([nurse.waitForURL(`${base}/recordings`), nurse.click('#account-nav >> text=Recordings')]);
   await nurse.waitForSelector('#library:not([hidden])');
@@ -257,10 +272,28 @@ print('URL=' + str(event.get('url')))
   await Promise.all([nurse.waitForURL(`${base}/`), nurse.click('text=Your meetings')]);
   await nurse.waitForSelector('#home:not([hidden])');
 
+  // Sign-in failures a person can act on: the lockout says how long, a directory that does
+  // not answer says so.
+  await nurse.click('#sign-out');
+  await nurse.waitForSelector('#sign-in:not([hidden])');
+  await waitFor('the lockout message', async () => {
+    await signIn(nurse, 'helper', 'a-wrong-guess');
+    await waitFor('an answer', async () => !/Signing in/.test(await text(nurse, '#sign-in-error')));
+    return /paused for \d+ seconds/.test(await text(nurse, '#sign-in-error'));
+  });
+  log('lockout:', await text(nurse, '#sign-in-error'));
+  await screenshot(nurse, 'portal-12-locked-out');
+  await slapd.stop();
+  await signIn(nurse, 'bob', 'bob-password');
+  await waitFor('the directory-down message', async () => /directory cannot be reached/.test(await text(nurse, '#sign-in-error')), 20000);
+  await checkAccessibility(nurse, 'sign-in with an error');
+
   // The phone-sized home keeps everything reachable.
   await nurse.setViewportSize({ width: 390, height: 844 });
+  await signIn(nurse, 'nurse', 'nurse-password-2');
+  await nurse.waitForSelector('#home:not([hidden])');
   await checkAccessibility(nurse, 'home on a phone');
-  await screenshot(nurse, 'portal-12-phone');
+  await screenshot(nurse, 'portal-13-phone');
 }
 
 runTest(main, () => rmSync(work, { recursive: true, force: true }));

@@ -31,8 +31,8 @@ const accepts = (port) => new Promise((resolve) => {
   socket.on('error', () => resolve(false));
 });
 
-/** Starts slapd in `directory`; resolves with the parleyd settings (--set pairs) for
- *  directory login against it. Stopped by the harness's cleanups. */
+/** Starts slapd in `directory`; resolves with `settings`, the parleyd settings (--set pairs)
+ *  for directory login against it, and `stop()`. Stopped by the harness's cleanups too. */
 export async function startSlapd(directory) {
   mkdirSync(path.join(directory, 'db'), { recursive: true });
   sh("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj '/CN=Parley Test CA' -keyout ca.key -out ca.crt", directory);
@@ -58,11 +58,16 @@ export async function startSlapd(directory) {
   for (let i = 0; i < 200 && !(await accepts(port)); ++i) await sleep(25);
   if (!(await accepts(port))) throw new Error('slapd did not start');
   sh(`ldapadd -x -H ${uri} -D cn=admin,dc=example,dc=org -w admin-secret -f ${data}/entries.ldif`, directory);
-  return ['--set', 'ldap.enabled=true', '--set', `ldap.uris=${uri}`, '--set', `ldap.ca_file=${directory}/ca.crt`,
+  const stop = () => new Promise((resolve) => {
+    if (slapd.exitCode !== null) return resolve();
+    slapd.on('exit', resolve);
+    slapd.kill('SIGTERM');
+  });
+  return { stop, settings: ['--set', 'ldap.enabled=true', '--set', `ldap.uris=${uri}`, '--set', `ldap.ca_file=${directory}/ca.crt`,
     '--set', 'ldap.bind_dn=cn=svc-parley,ou=services,dc=example,dc=org', '--set', 'ldap.bind_password=service-secret',
     '--set', 'ldap.user_base=ou=people,dc=example,dc=org',
     '--set', 'ldap.admin_groups=cn=parley-admins,ou=groups,dc=example,dc=org',
     '--set', 'ldap.auditor_groups=cn=parley-auditors,ou=groups,dc=example,dc=org',
     '--set', 'ldap.user_groups=cn=parley-users,ou=groups,dc=example,dc=org',
-    '--set', 'ldap.network_timeout_seconds=2', '--set', 'ldap.operation_timeout_seconds=3'];
+    '--set', 'ldap.network_timeout_seconds=2', '--set', 'ldap.operation_timeout_seconds=3'] };
 }
