@@ -99,6 +99,9 @@ async function main() {
   await waitFor('the new link shown', async () => !(await nurse.inputValue('#room-link')).endsWith(room.link));
   const link = (await api(port, 'GET', `/api/v1/rooms/${room.id}`, null, session)).body.link;
   assert.equal(await nurse.inputValue('#room-link'), `${base}/join/${link}`);
+  await nurse.click('#room-link-copy');
+  const guestLink = await nurse.evaluate(() => navigator.clipboard.readText());
+  assert.equal(guestLink, `${base}/join/${link}`);
 
   // Start: the room opens as its moderator's meeting, without asking her name.
   await Promise.all([nurse.waitForURL(`${base}/join/${link}`), nurse.click('#room-start')]);
@@ -112,7 +115,7 @@ async function main() {
 
   // A guest opens the copied link, waits, and is let in.
   const guest = await browserPage(base, 'guest');
-  await guest.goto(`${base}/join/${link}`);
+  await guest.goto(guestLink);
   await guest.fill('#name', 'Gary Guest');
   await guest.click('#join-button');
   await guest.waitForSelector('#lobby:not([hidden])');
@@ -230,6 +233,18 @@ print('URL=' + str(event.get('url')))
   log('visitor removed:', await text(visitor, '#ended'));
   await nurse.click('#invitations-close');
 
+  // Changing the meeting: a later start, shown in her time zone.
+  await item.getByRole('button', { name: /Change/ }).click();
+  await nurse.waitForSelector('#meeting-dialog[open]');
+  assert.equal(await nurse.inputValue('#meeting-start'), `${day}T09:00`, 'the stored start, in her time zone');
+  await nurse.fill('#meeting-start', `${day}T09:30`);
+  await nurse.click('#meeting-save');
+  await nurse.waitForSelector('#meeting-dialog', { state: 'hidden' });
+  await waitFor('the changed time listed', async () => /09:30 AM/.test(await text(nurse, '#upcoming')));
+  const changed = (await api(port, 'GET', `/api/v1/rooms/${meeting.id}`, null, session)).body;
+  assert.equal(changed.startsAt, await nurse.evaluate((d) => new Date(`${d}T09:30`).toISOString().replace('.000Z', 'Z'), day));
+  assert.deepEqual(changed.moderators, ['helper'], 'the co-moderator stays');
+
   // Password change (local accounts only), then sign out.
   await nurse.click('#change-password-open');
   await nurse.waitForSelector('#password-dialog[open]');
@@ -294,6 +309,14 @@ print('URL=' + str(event.get('url')))
   await nurse.waitForSelector('#home:not([hidden])');
   await checkAccessibility(nurse, 'home on a phone');
   await screenshot(nurse, 'portal-13-phone');
+
+  // Deleting a meeting asks first; then it is gone.
+  await nurse.setViewportSize({ width: 1280, height: 900 });
+  await nurse.locator('#upcoming li', { hasText: 'Ward round, west wing' }).getByRole('button', { name: /Delete/ }).click();
+  await nurse.waitForSelector('#confirm-dialog[open]');
+  await nurse.click('#confirm-yes');
+  await waitFor('the meeting gone from the list', async () => !/Ward round/.test(await text(nurse, '#upcoming')));
+  assert.equal((await api(port, 'GET', `/api/v1/rooms/${meeting.id}`, null, admin)).status, 404);
 }
 
 runTest(main, () => rmSync(work, { recursive: true, force: true }));
