@@ -23,7 +23,12 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 function credentialFromAddress() {
   const [kind, value = ''] = location.pathname.split('/').filter(Boolean);
   if (kind === 'invite') {
-    const key = decodeURIComponent(location.hash.slice(1));
+    let key = '';
+    try {
+      key = decodeURIComponent(location.hash.slice(1));
+    } catch {
+      // A damaged link: the server answers an empty key as not valid, in words.
+    }
     // Out of the address bar, where a screen share or a shoulder would show it.
     history.replaceState(null, '', '/invite');
     return { key };
@@ -345,14 +350,20 @@ async function reconnect() {
     } catch (error) {
       if (error.code === 'closed') continue; // dropped again
       console.warn('could not come back', error);
-      endMeeting('closedTitle', t(error.code) !== error.code ? error.code : null);
+      endMeeting('closedTitle', t(error.code) !== error.code ? error.code : null, !NO_WAY_BACK.has(error.code));
       return;
     }
   }
 }
 
+/** Refusals after which "Join again" would only be refused again. */
+const NO_WAY_BACK = new Set(['removed', 'revoked_key', 'invalid_key', 'meeting_ended']);
+
 function endMeeting(titleKey, reasonKey, canRejoin = true) {
   state.phase = 'ended';
+  // A connection given up while reconnecting would otherwise linger (the browser answers
+  // the server's pings): closing it tells the server this person is gone.
+  signaling.closeDetached();
   state.speaker?.stop();
   state.media?.close();
   clearTimeout(state.mediaTimer);
@@ -518,4 +529,8 @@ $('media-retry').addEventListener('click', () => {
   state.lastRecovery = 0;
   recoverMedia();
 });
-$('rejoin').addEventListener('click', () => location.reload());
+$('rejoin').addEventListener('click', () => {
+  // An invitation key was taken out of the address bar: put it back for the new page.
+  if (credential.key !== undefined) history.replaceState(null, '', `/invite#${encodeURIComponent(credential.key)}`);
+  location.reload();
+});

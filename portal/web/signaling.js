@@ -10,6 +10,7 @@ export class Signaling {
   #waiters = [];
   #lastHeard = 0;
   #heartbeat = null;
+  #detached = []; // sockets forgotten while reconnecting, still open
 
   /** Opens a new socket (the current one, if any, is forgotten: see detach()). Resolves once
    *  it is open; rejects if it cannot be opened. */
@@ -43,11 +44,22 @@ export class Signaling {
 
   /** Forgets the current socket without closing it: a close frame would be taken by the
    *  server as leaving. The server closes it when another connection resumes (4409) or
-   *  when it falls silent. */
+   *  when it falls silent; closeDetached() closes it when the page gives up. */
   detach() {
     this.#stopHeartbeat();
+    this.#detached = this.#detached.filter((socket) => socket.readyState !== WebSocket.CLOSED);
+    if (this.#socket) this.#detached.push(this.#socket);
     this.#socket = null;
     this.#failWaiters();
+  }
+
+  /** Closes the sockets detach() forgot (the person is not coming back on them). */
+  closeDetached() {
+    for (const socket of this.#detached.splice(0)) {
+      try {
+        socket.close(1000, 'left');
+      } catch { /* already closed */ }
+    }
   }
 
   get open() {

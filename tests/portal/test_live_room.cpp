@@ -289,6 +289,44 @@ TEST_CASE("Live room: a resume while the old connection is open takes it over, a
     CHECK(room.depart("guest", fresh.get(), "left", 0s) == LiveRoom::Departure::Gone);
 }
 
+TEST_CASE("Live room: a resume resets the participant's media under the room's lock, and the replaced connection can neither negotiate nor set tracks")
+{
+    LiveRoom room({1, 123456789, "Room", "personal", false});
+    LiveRoom::Entry entry{};
+    auto host = person("host", true, 1);
+    auto guest = person("guest", false);
+    REQUIRE(room.enter(host.participant, false, 10, entry).empty());
+    REQUIRE(room.enter(guest.participant, false, 10, entry).empty());
+    const auto token = tokenOf(lastOf(*guest.sink, "joined"));
+    REQUIRE(room.muteByModerator("host", "guest", "audio", true).empty());
+
+    // The reset sees the mutes as they stand, with the new connection already in place.
+    auto fresh = std::make_shared<RecordingSink>();
+    Participant resumed;
+    int resets = 0;
+    bool mutedSeen = false;
+    REQUIRE(room.resume(token, std::nullopt, fresh, resumed, [&](const Participant& participant) {
+        ++resets;
+        mutedSeen = participant.audioMutedByModerator;
+        CHECK(participant.sink.get() == fresh.get()); // already the new connection's
+        CHECK(participant.published.empty());
+    }).empty());
+    CHECK(resets == 1);
+    CHECK(mutedSeen);
+
+    // The old connection may no longer negotiate or publish for it; the new one may.
+    bool ran = false;
+    CHECK_FALSE(room.whileHolding("guest", guest.sink.get(), [&] { ran = true; }));
+    CHECK_FALSE(ran);
+    CHECK(room.setTracks("guest", {{"guest/0", "audio", "guest"}}, {}, guest.sink.get()) == "unknown_participant");
+    CHECK(room.whileHolding("guest", fresh.get(), [&] { ran = true; }));
+    CHECK(ran);
+    CHECK(room.setTracks("guest", {{"guest/0", "audio", "guest"}}, {}, fresh.get()).empty());
+    // A refused token resets nothing.
+    CHECK(room.resume(token, std::nullopt, std::make_shared<RecordingSink>(), resumed, [&](const Participant&) { ++resets; }) == "invalid_token");
+    CHECK(resets == 1);
+}
+
 TEST_CASE("Live room: a user's place is resumed only by that user, and the grace ends with participant.left")
 {
     LiveRoom room({1, 123456789, "Room", "personal", false});

@@ -256,7 +256,8 @@ LiveRoom::Departure LiveRoom::depart(const std::string& id, const ParticipantSin
 }
 
 std::string LiveRoom::resume(const std::string& token, std::optional<std::int64_t> userId,
-                             std::shared_ptr<ParticipantSink> sink, Participant& resumed)
+                             std::shared_ptr<ParticipantSink> sink, Participant& resumed,
+                             const std::function<void(const Participant&)>& resetMedia)
 {
     std::lock_guard lock(mutex_);
     if (token.empty())
@@ -280,6 +281,8 @@ std::string LiveRoom::resume(const std::string& token, std::optional<std::int64_
     // Its media is negotiated anew: the others drop what they received from it until then.
     participant.published.clear();
     participant.subscribed.clear();
+    if (resetMedia)
+        resetMedia(participant);
     auto update = message("participant.updated");
     update->set("participant", participantJson(participant));
     broadcast(*update, participant.id);
@@ -304,6 +307,16 @@ std::vector<Participant> LiveRoom::expireReconnecting(std::chrono::steady_clock:
         removeAt(present_, i, "connection_lost", true);
     }
     return expired;
+}
+
+bool LiveRoom::whileHolding(const std::string& id, const ParticipantSink* sink, const std::function<void()>& action)
+{
+    std::lock_guard lock(mutex_);
+    const auto* participant = findPresent(id);
+    if (!participant || participant->sink.get() != sink)
+        return false;
+    action();
+    return true;
 }
 
 bool LiveRoom::holds(const std::string& id, const ParticipantSink* sink) const
@@ -586,11 +599,11 @@ std::string LiveRoom::relay(const std::string& from, const std::string& to,
 }
 
 std::string LiveRoom::setTracks(const std::string& id, std::vector<MediaTrack> published,
-                                std::vector<MediaTrack> subscribed)
+                                std::vector<MediaTrack> subscribed, const ParticipantSink* sink)
 {
     std::lock_guard lock(mutex_);
     auto* participant = findPresent(id);
-    if (!participant)
+    if (!participant || (sink && participant->sink.get() != sink))
         return "unknown_participant";
     participant->published = std::move(published);
     participant->subscribed = std::move(subscribed);

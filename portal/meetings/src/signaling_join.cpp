@@ -112,14 +112,34 @@ void SignalingSession::onResume(const std::string&, const Poco::JSON::Object& me
     }
     const auto token = requireString(message, "token", kMaxResumeTokenBytes);
     const auto roomValue = message.get("roomId");
-    if (roomValue.isEmpty() || !roomValue.isInteger())
+    Poco::Int64 roomId = 0;
+    try {
+        if (roomValue.isEmpty() || !roomValue.isInteger())
+            throw Poco::Exception("not an integer");
+        roomId = roomValue.convert<Poco::Int64>();
+    }
+    catch (const Poco::Exception&) {
+        // Not a number, or one past 64 bits: a client error, never an internal one.
         throw HttpError(Poco::Net::HTTPResponse::HTTP_BAD_REQUEST, "invalid_request",
                         "resume needs the roomId and the resumeToken of the last joined message");
-    const auto roomId = roomValue.convert<Poco::Int64>();
+    }
     const auto live = context_.registry.find(roomId);
     Participant resumed;
     const auto userId = principal_ ? std::optional<std::int64_t>(principal_->user.id) : std::nullopt;
-    const auto error = live ? live->resume(token, userId, sink_, resumed) : std::string("invalid_token");
+    // What the router had for the participant belongs to the connection that was lost: it is
+    // released, and the moderator's mutes as they stand re-applied, under the room's lock, so
+    // that neither a mute nor the old connection's negotiation can come in between.
+    auto* media = context_.media;
+    const auto resetMedia = [media](const Participant& participant) {
+        if (!media)
+            return;
+        media->removeParticipant(participant.id);
+        if (participant.audioMutedByModerator)
+            media->setMuted(participant.id, "audio", true);
+        if (participant.videoMutedByModerator)
+            media->setMuted(participant.id, "video", true);
+    };
+    const auto error = live ? live->resume(token, userId, sink_, resumed, resetMedia) : std::string("invalid_token");
     if (!error.empty()) {
         sendError(error, "this resume token is not valid (it was used, has expired or is not for this meeting); join again",
                   "resume");
@@ -131,15 +151,6 @@ void SignalingSession::onResume(const std::string&, const Poco::JSON::Object& me
     roomId_ = roomId;
     participantId_ = resumed.id;
     displayName_ = resumed.identity.displayName;
-    // What the router had for the participant belongs to the connection that was lost: the
-    // page negotiates a new one. A moderator's mutes stay enforced.
-    if (context_.media) {
-        context_.media->removeParticipant(resumed.id);
-        if (resumed.audioMutedByModerator)
-            context_.media->setMuted(resumed.id, "audio", true);
-        if (resumed.videoMutedByModerator)
-            context_.media->setMuted(resumed.id, "video", true);
-    }
     audit("room.resume", "success",
           storage::AuditDetails().add("participant", resumed.id).add("name", resumed.identity.displayName).text());
 }

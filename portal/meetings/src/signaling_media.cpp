@@ -63,12 +63,20 @@ void SignalingSession::negotiateMedia(const Poco::JSON::Object& message)
     const auto tracks = stringMap(message, "tracks");
     const auto subscriptions = stringMap(message, "subscriptions");
     router::Negotiation negotiation;
+    bool held = false;
     try {
-        negotiation = context_.media->negotiate(roomId_, participantId_, sdp, tracks, subscriptions);
+        // Under the room's lock, and only while this connection holds the participant: a
+        // connection replaced by a resume must not install its transport for it.
+        held = room_->whileHolding(participantId_, sink_.get(), [&] {
+            negotiation = context_.media->negotiate(roomId_, participantId_, sdp, tracks, subscriptions);
+        });
     }
     catch (const router::SdpError& e) {
         throw HttpError(Poco::Net::HTTPResponse::HTTP_BAD_REQUEST, "invalid_sdp", e.what());
     }
+    if (!held)
+        throw HttpError(Poco::Net::HTTPResponse::HTTP_FORBIDDEN, "not_joined",
+                        "this connection no longer holds a place in the meeting");
     Poco::JSON::Object answer(Poco::JSON_PRESERVE_KEY_ORDER);
     answer.set("type", "media.answer");
     answer.set("sdp", negotiation.answer);
@@ -79,7 +87,7 @@ void SignalingSession::negotiateMedia(const Poco::JSON::Object& message)
     std::vector<MediaTrack> subscribed;
     for (const auto& [mid, trackId] : subscriptions)
         subscribed.push_back({trackId, "", trackId.substr(0, trackId.find('/'))});
-    room_->setTracks(participantId_, std::move(published), std::move(subscribed));
+    room_->setTracks(participantId_, std::move(published), std::move(subscribed), sink_.get());
 }
 
 } // namespace parley::portal

@@ -69,14 +69,22 @@ public:
                      std::chrono::steady_clock::duration grace);
 
     /// Gives the present participant whose last `joined` carried `token` to the connection
-    /// `sink`: same id, role, hand and mutes; its tracks are cleared (the caller releases its
-    /// media, the page negotiates anew). A connection that still held it is closed with 4409.
+    /// `sink`: same id, role, hand and mutes; its tracks are cleared and `resetMedia` runs
+    /// with it under the room's lock (to release its media in the router and re-apply the
+    /// moderator's mutes, so that no mute or negotiation can slip in between; the page
+    /// negotiates anew). A connection that still held it is closed with 4409.
     /// The others get participant.updated, the participant a new `joined` with a new token
     /// (each token works once). `userId` is the new connection's signed-in user: a user's
     /// place can be resumed only by the same user. Returns "" and fills `resumed`, or
     /// `invalid_token` (unknown, used, expired, or another user's).
     std::string resume(const std::string& token, std::optional<std::int64_t> userId,
-                       std::shared_ptr<ParticipantSink> sink, Participant& resumed);
+                       std::shared_ptr<ParticipantSink> sink, Participant& resumed,
+                       const std::function<void(const Participant&)>& resetMedia = {});
+
+    /// Runs `action` under the room's lock if `sink` is still the connection of the present
+    /// participant `id`, and says whether it ran. Media negotiation runs this way, so that a
+    /// connection replaced by a resume cannot install its transport for the participant.
+    bool whileHolding(const std::string& id, const ParticipantSink* sink, const std::function<void()>& action);
 
     /// Removes the reconnecting participants whose grace ended by `now` and tells the others
     /// (participant.left, reason `connection_lost`). Returns them (to release their media).
@@ -130,9 +138,11 @@ public:
     /// adding `from`.
     std::string relay(const std::string& from, const std::string& to, Poco::JSON::Object::Ptr message);
 
-    /// A present participant's published and subscribed tracks (for the router).
+    /// A present participant's published and subscribed tracks (for the router); with
+    /// `sink`, only while that is still its connection.
     std::string setTracks(const std::string& id, std::vector<MediaTrack> published,
-                          std::vector<MediaTrack> subscribed);
+                          std::vector<MediaTrack> subscribed,
+                          const ParticipantSink* sink = nullptr);
 
     const RoomFacts& facts() const { return facts_; }
 
