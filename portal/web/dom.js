@@ -2,6 +2,32 @@
 // and local times.
 export const $ = (id) => document.getElementById(id);
 
+/** The text at `path` ("page.signIn.title") in `texts`; a function gets `slots` ("{link}").
+ *  The path itself when there is no such text, so that a missing one shows. */
+function textAt(texts, path, slots) {
+  const value = path.split('.').reduce((node, key) => node?.[key], texts);
+  if (typeof value === 'function') return value(...slots.map((name) => `{${name}}`));
+  return typeof value === 'string' ? value : path;
+}
+
+/** Fills the texts the HTML names below `root` from `texts`: data-text="path" sets an
+ *  element's text, data-text-label="path" its aria-label. Child elements marked
+ *  data-slot="name" stay, at the place of "{name}" in the text (a link inside a sentence). */
+export function applyTexts(texts, root = document) {
+  for (const node of root.querySelectorAll('[data-text]')) {
+    const slots = [...node.children].filter((child) => child.dataset.slot);
+    const text = textAt(texts, node.dataset.text, slots.map((slot) => slot.dataset.slot));
+    if (!slots.length) {
+      node.textContent = text;
+      continue;
+    }
+    const byName = new Map(slots.map((slot) => [slot.dataset.slot, slot]));
+    node.replaceChildren(...text.split(/\{(\w+)\}/).map((part, i) => (i % 2 ? byName.get(part) ?? `{${part}}` : part)));
+  }
+  for (const node of root.querySelectorAll('[data-text-label]'))
+    node.setAttribute('aria-label', textAt(texts, node.dataset.textLabel, []));
+}
+
 /** A <button type="button"> with `label`, calling `handler`; `accessibleName` when the
  *  visible label alone would be ambiguous in a list. */
 export function button(label, handler, { className, accessibleName } = {}) {

@@ -25,11 +25,11 @@ function meetingItem(meeting) {
     item.append(element('p', texts.meetings.live(meeting.live.present, meeting.live.waiting), 'live'));
 
   const actions = element('div', undefined, 'actions');
-  const label = (text) => ({ accessibleName: `${text}: ${meeting.title}` });
+  const label = (text) => ({ accessibleName: texts.meetings.actionLabel(text, meeting.title) });
   if (!meeting.ended) {
     const join = element('a', meeting.owner === currentOwner ? texts.meetings.start : texts.meetings.join, 'button primary');
     join.href = meeting.joinPath;
-    join.setAttribute('aria-label', `${join.textContent}: ${meeting.title}`);
+    join.setAttribute('aria-label', texts.meetings.actionLabel(join.textContent, meeting.title));
     actions.append(join);
     actions.append(button(texts.meetings.copyLink, async (event) => {
       say(await copyText(absoluteLink(meeting.joinPath), null) ? texts.copied : texts.copyFailed);

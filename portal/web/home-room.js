@@ -38,7 +38,7 @@ function render() {
   if (![...$('room-retention').options].some((o) => o.value === option)) {
     const custom = document.createElement('option');
     custom.value = option;
-    custom.textContent = `${option} days`;
+    custom.textContent = texts.room.retentionDays(option);
     $('room-retention').append(custom);
   }
   $('room-retention').value = option;

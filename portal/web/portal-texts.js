@@ -1,6 +1,124 @@
-// Every sentence the home page's scripts show, in one place (the page's own labels are in
-// portal.html), so that the page can be translated.
+// Every sentence the front door page (portal.html and its scripts) shows, in one place, so
+// that it can be translated. The HTML names its texts by path: data-text="page.signIn.title"
+// (the element's text), data-text-label="…" (its aria-label); portal.js fills them in once at
+// start (applyTexts in dom.js). A function there gets "{name}" for each child element marked
+// data-slot="name", which stays at that place (a link or a value inside a sentence).
 export const texts = {
+  // The page's own texts: headings, labels, hints, buttons, options, table headers, dialogs.
+  page: {
+    title: 'Parley',
+    skip: 'Skip to content',
+    brand: 'Parley',
+    loading: 'Loading…',
+    account: {
+      label: 'Account',
+      recordings: 'Recordings',
+      changePassword: 'Change password',
+      signOut: 'Sign out',
+    },
+    signIn: {
+      title: 'Sign in',
+      hint: 'Use your work account: the same name and password as for your computer, or the account your administrator gave you.',
+      username: 'User name',
+      password: 'Password',
+      submit: 'Sign in',
+    },
+    home: {
+      title: 'Your meetings',
+    },
+    room: {
+      title: 'Your personal room',
+      hint: 'Always there, for meetings at short notice. Share its link with the people you want to meet.',
+      start: 'Start meeting',
+      link: 'Guest link',
+      copyLink: 'Copy link',
+      whoGetsIn: 'Who gets in',
+      waiting: 'Waiting room: guests wait until you let them in',
+      usersWait: 'Colleagues signed in wait too',
+      guests: 'Guests without an account may join',
+      locked: 'Locked: nobody new may join',
+      pin: 'PIN',
+      pinHint: '(digits; leave empty for none)',
+      savePin: 'Save PIN',
+      retention: 'Keep recordings of this room',
+      retentionDefault: 'As the server decides',
+      retention7: '7 days',
+      retention30: '30 days',
+      retention90: '90 days',
+      retention365: '1 year',
+      retentionForever: 'Until deleted',
+      invitations: 'Personal invitations…',
+      newLink: 'New guest link…',
+    },
+    joinById: {
+      title: 'Join a meeting',
+      label: 'Meeting ID',
+      hint: '(9 digits, from the invitation)',
+      submit: 'Join',
+    },
+    meetings: {
+      title: 'Scheduled meetings',
+      new: 'Schedule a meeting',
+      upcoming: 'Upcoming',
+      upcomingEmpty: 'No upcoming meetings.',
+      past: 'Past',
+      pastEmpty: 'No past meetings.',
+    },
+    recordings: {
+      title: 'Recordings',
+      note: (link) => `Recordings of your meetings, and those shared with you, are on the ${link}.`,
+      link: 'recordings page',
+    },
+    meetingDialog: {
+      titleLabel: 'Title',
+      starts: 'Starts',
+      ends: 'Ends',
+      pin: 'PIN',
+      pinHint: '(digits; leave empty for none)',
+      waiting: 'Waiting room',
+      guests: 'Guests without an account may join',
+      moderators: 'Co-moderators',
+      moderatorsHint: '(colleagues who may run the meeting with you)',
+      add: 'Add',
+      moderatorHint: 'Type part of a name, choose a colleague, then Add.',
+      moderatorList: 'Co-moderators',
+      cancel: 'Cancel',
+    },
+    invitationsDialog: {
+      title: 'Personal invitations',
+      hint: 'A personal invitation lets one named person in without PIN or waiting room. Its link is shown once: copy it and send it to that person. Revoke it when it is no longer needed.',
+      name: 'Name of the person invited',
+      create: 'Create invitation',
+      link: 'Their link (shown only now)',
+      copyLink: 'Copy link',
+      caption: 'Invitations to this room',
+      nameColumn: 'Name',
+      createdColumn: 'Created',
+      joinedColumn: 'Joined',
+      stateColumn: 'State',
+      actionsColumn: 'Actions',
+      close: 'Close',
+    },
+    textDialog: {
+      title: 'Invitation to paste into an email',
+      text: 'Text',
+      copy: 'Copy text',
+      close: 'Close',
+    },
+    confirm: {
+      no: 'Cancel',
+    },
+    passwordDialog: {
+      title: 'Change your password',
+      current: 'Current password',
+      new: 'New password',
+      repeat: 'New password again',
+      save: 'Change password',
+      cancel: 'Cancel',
+    },
+  },
+
+  // The scripts' messages.
   signIn: {
     missing: 'Enter your user name and password.',
     wrong: 'The user name or password is not right. Check them and try again.',
@@ -25,6 +143,7 @@ export const texts = {
     regenerateText: 'The current link stops working at once. Anyone you sent it to needs the new one. People already in the meeting stay.',
     regenerateConfirm: 'Make new link',
     regenerated: 'New guest link made. The old link no longer works.',
+    retentionDays: (days) => `${days} days`,
   },
   meetings: {
     zone: (zone) => `Times are in your time zone, ${zone}.`,
@@ -51,6 +170,7 @@ export const texts = {
     join: 'Join',
     copyLink: 'Copy link',
     calendar: 'Calendar file',
+    actionLabel: (action, title) => `${action}: ${title}`,
     calendarLabel: (title) => `Calendar file for ${title}`,
     text: 'Invitation text',
     invitations: 'Invitations…',

@@ -1,11 +1,15 @@
 // The front door at /: sign-in for local and directory accounts, then the person's home
 // (personal room, scheduled meetings), sign-out and password change.
 import { ApiError, call, currentSession, setCsrfToken, signIn, signOut } from './api.js';
-import { $ } from './dom.js';
+import { $, applyTexts } from './dom.js';
 import { showRoom } from './home-room.js';
 import { initMeetings, setOwner, showMeetings } from './home-meetings.js';
 import { initInvitations } from './home-invitations.js';
 import { texts } from './portal-texts.js';
+
+// The page's texts, before anything but "Loading…" is shown.
+applyTexts(texts);
+document.title = texts.page.title;
 
 let session = null;
 
