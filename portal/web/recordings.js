@@ -1,6 +1,13 @@
 // The recordings page: sign in if needed, list what the user may see, play (HTTP range
-// requests by the browser's own player), download, share, check and delete.
-const $ = (id) => document.getElementById(id);
+// requests by the browser's own player), download, share, check and delete. Every sentence
+// it shows is in recordings-texts.js.
+import { $, applyTexts, button } from './dom.js';
+import { texts } from './recordings-texts.js';
+
+// The page's texts, before anything is shown.
+applyTexts(texts);
+document.title = texts.page.title;
+
 let csrf = '';
 let shareTarget = null;
 let refreshTimer = null;
@@ -18,7 +25,7 @@ async function call(method, path, body) {
   const text = await response.text();
   const data = text ? JSON.parse(text) : null;
   if (!response.ok) {
-    const error = new Error(data?.error?.message ?? `the server answered ${response.status}`);
+    const error = new Error(data?.error?.message ?? texts.errors.status(response.status));
     error.status = response.status;
     throw error;
   }
@@ -35,75 +42,62 @@ const formatLength = (ms) => {
   return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
 };
 
-const formatSize = (bytes) => (bytes === undefined ? '' : `${(bytes / 1e6).toFixed(1)} MB`);
+const formatSize = (bytes) => (bytes === undefined ? '' : texts.megabytes((bytes / 1e6).toFixed(1)));
 
 function stateText(recording) {
   const composition = recording.composition;
-  if (recording.state === 'recording') return 'Recording';
+  if (recording.state === 'recording') return texts.state.recording;
   if (composition.state === 'pending' || composition.state === 'composing')
-    return `Preparing (${Math.round(composition.progress * 100)} %)`;
-  if (composition.state === 'failed') return `Not playable: ${composition.error ?? 'composition failed'}`;
+    return texts.state.preparing(Math.round(composition.progress * 100));
+  if (composition.state === 'failed') return texts.state.failed(composition.error);
   const integrity = recording.integrity.result;
-  if (integrity === 'mismatch' || integrity === 'missing') return `Damaged (${integrity})`;
-  return integrity === 'ok' ? 'Ready, checked' : 'Ready';
-}
-
-function button(label, handler, extraClass) {
-  const element = document.createElement('button');
-  element.type = 'button';
-  element.textContent = label;
-  if (extraClass) element.className = extraClass;
-  element.addEventListener('click', handler);
-  return element;
+  if (integrity === 'mismatch' || integrity === 'missing') return texts.state.damaged(integrity);
+  return integrity === 'ok' ? texts.state.readyChecked : texts.state.ready;
 }
 
 function actionsFor(recording) {
   const cell = document.createElement('td');
   const title = recording.roomTitle;
   if (recording.mediaUrl) {
-    const play = button('Play', () => {
+    const play = button(texts.actions.play, () => {
       $('player-section').hidden = false;
-      $('player-title').textContent = `Playing: ${title}`;
+      $('player-title').textContent = texts.playing(title);
       $('player').src = recording.mediaUrl;
       $('player').focus();
-    });
-    play.setAttribute('aria-label', `Play ${title}`);
+    }, { accessibleName: texts.actions.playLabel(title) });
     play.dataset.action = 'play';
     cell.append(play);
     const download = document.createElement('a');
     download.href = recording.downloadUrl;
-    download.textContent = 'Download';
+    download.textContent = texts.actions.download;
     download.setAttribute('download', '');
-    download.setAttribute('aria-label', `Download ${title}`);
+    download.setAttribute('aria-label', texts.actions.downloadLabel(title));
     cell.append(' ', download);
   }
   if (recording.rights.manage) {
-    const share = button('Share', () => {
+    const share = button(texts.actions.share, () => {
       shareTarget = recording;
       $('share-username').value = '';
       $('share-dialog').showModal();
-    });
-    share.setAttribute('aria-label', `Share ${title}`);
+    }, { accessibleName: texts.actions.shareLabel(title) });
     if (recording.composition.state === 'done') {
-      const verify = button('Check', async () => {
+      const verify = button(texts.actions.check, async () => {
         try {
           const result = await call('POST', `/api/v1/recordings/${recording.id}/verify`);
-          say(result.result === 'ok' ? `${title}: the file is intact.` : `${title}: the file is ${result.result}.`);
+          say(result.result === 'ok' ? texts.check.intact(title) : texts.check.result(title, result.result));
         } catch (error) { say(error.message); }
         await refresh();
-      });
-      verify.setAttribute('aria-label', `Check the integrity of ${title}`);
+      }, { accessibleName: texts.actions.checkLabel(title) });
       cell.append(' ', verify);
     }
-    const remove = button('Delete', async () => {
-      if (!window.confirm(`Delete the recording of ${title}? This cannot be undone.`)) return;
+    const remove = button(texts.actions.delete, async () => {
+      if (!window.confirm(texts.remove.confirm(title))) return;
       try {
         await call('DELETE', `/api/v1/recordings/${recording.id}`);
-        say(`Deleted the recording of ${title}.`);
+        say(texts.remove.done(title));
       } catch (error) { say(error.message); }
       await refresh();
-    }, 'danger');
-    remove.setAttribute('aria-label', `Delete ${title}`);
+    }, { className: 'danger', accessibleName: texts.actions.deleteLabel(title) });
     cell.append(' ', share, ' ', remove);
   }
   return cell;
@@ -153,7 +147,7 @@ $('sign-in-form').addEventListener('submit', async (event) => {
     $('password').value = '';
     await showLibrary();
   } catch (error) {
-    $('sign-in-error').textContent = error.status === 401 ? 'The user name or password is wrong.' : error.message;
+    $('sign-in-error').textContent = error.status === 401 ? texts.signIn.wrong : error.message;
   }
 });
 
@@ -164,7 +158,7 @@ $('share-form').addEventListener('submit', async (event) => {
   $('share-dialog').close();
   try {
     await call('POST', `/api/v1/recordings/${target.id}/shares`, { username: $('share-username').value });
-    say(`Shared ${target.roomTitle} with ${$('share-username').value}.`);
+    say(texts.shared(target.roomTitle, $('share-username').value));
   } catch (error) { say(error.message); }
   await refresh();
 });
