@@ -70,6 +70,7 @@ function actionsFor(recording) {
     const download = document.createElement('a');
     download.href = recording.downloadUrl;
     download.textContent = texts.actions.download;
+    download.className = 'button';
     download.setAttribute('download', '');
     download.setAttribute('aria-label', texts.actions.downloadLabel(title));
     cell.append(' ', download);

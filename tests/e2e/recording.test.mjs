@@ -11,8 +11,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import assert from 'node:assert/strict';
-import { api, cleanups, fetchBytes, log, login, sleep, waitFor, run, startServer, ownerRoom, participant as join,
-  runTest } from './harness.mjs';
+import { api, checkAccessibility, cleanups, fetchBytes, log, login, sleep, waitFor, run, screenshot, startServer,
+  ownerRoom, participant as join, runTest } from './harness.mjs';
 
 const [parleyd, parleyctl] = process.argv.slice(2);
 assert.ok(parleyd && parleyctl, 'usage: recording.test.mjs <parleyd> <parleyctl>');
@@ -245,6 +245,8 @@ async function main() {
     return player.videoWidth === 1280 && player.currentTime > 1;
   }, null, { timeout: 15000 });
   log('the recordings page plays the composed file');
+  await checkAccessibility(library, 'recordings page playing');
+  await screenshot(library, 'recordings-playing');
   await library.close();
 
   // On demand integrity check.
