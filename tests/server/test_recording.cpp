@@ -409,3 +409,46 @@ TEST_CASE("A composition cut short by a restart is done at the next start, and a
     CHECK(json(admin.call("POST", "/api/v1/recordings/7/verify").body)->getValue<std::string>("result") == "missing");
     CHECK(admin.call("GET", "/api/v1/recordings/7/media").status == 404);
 }
+
+TEST_CASE("An admin's and an auditor's powers over others' rooms and recordings hold only from the addresses the "
+          "admin lists permit")
+{
+    UnlockedVolume volume;
+    SignalingServer server({"--set", "volume.mount_point=" + volume.mountPoint().string(), "--set",
+                            "access.admin_deny=127.0.0.3"});
+    const auto room = personalRoom(server.owner, R"({"waitingRoom":false})");
+    const std::string control = "/api/v1/rooms/" + std::to_string(room.id) + "/recording";
+    auto owner = server.ownerJoins(room);
+    REQUIRE(server.owner.call("POST", control, R"({"action":"start"})").status == 200);
+    REQUIRE(server.owner.call("POST", control, R"({"action":"stop"})").status == 200);
+    const auto id = json(server.owner.call("GET", "/api/v1/recordings").body)
+                        ->getArray("recordings")->getObject(0)->getValue<std::int64_t>("id");
+    const std::string recording = "/api/v1/recordings/" + std::to_string(id);
+    const std::string roomPath = "/api/v1/rooms/" + std::to_string(room.id);
+
+    auto admin = server.admin();
+    auto auditor = server.userWithRole("audrey", "auditor");
+    // From a permitted address: the role's powers.
+    CHECK(admin.call("GET", roomPath).status == 200);
+    CHECK(admin.call("GET", recording).status == 200);
+    CHECK(listed(admin) == 1);
+    CHECK(auditor.call("GET", recording).status == 200);
+
+    // The same sessions from a denied address: plain users (the admin endpoints refuse them
+    // outright, as before).
+    admin.setSourceAddress("127.0.0.3");
+    auditor.setSourceAddress("127.0.0.3");
+    CHECK(errorCode(admin.call("GET", "/api/v1/users")) == "address_denied");
+    CHECK(admin.call("GET", roomPath).status == 404);
+    CHECK(admin.call("PATCH", roomPath, R"({"locked":true})").status == 404);
+    CHECK(admin.call("GET", recording).status == 403);
+    CHECK(admin.call("GET", recording + "/media").status == 403);
+    CHECK(admin.call("DELETE", recording).status == 403);
+    CHECK(listed(admin) == 0);
+    CHECK(auditor.call("GET", recording).status == 403);
+    CHECK(listed(auditor) == 0);
+    // The owner's own access does not depend on the lists.
+    server.owner.setSourceAddress("127.0.0.3");
+    CHECK(server.owner.call("GET", recording).status == 200);
+    CHECK(server.owner.call("GET", roomPath).status == 200);
+}

@@ -55,7 +55,7 @@ HttpResponse ApiClient::call(const std::string& method, const std::string& path,
         headers += "Cookie: __Host-parley_session=" + cookie_ + "\r\n";
     if (withCsrf && !csrf_.empty())
         headers += "X-CSRF-Token: " + csrf_ + "\r\n";
-    return httpsRequest(port_, method, path, body, headers);
+    return httpsRequest(port_, method, path, body, headers, sourceAddress_);
 }
 
 CommandResult runParleyctl(const std::string& arguments, const std::string& input)

@@ -22,6 +22,9 @@ public:
                       const std::string& body = {}, bool withCsrf = true,
                       const std::string& extraHeaders = {});
 
+    /// Later requests come from this local address (e.g. "127.0.0.2"; "" the kernel's choice).
+    void setSourceAddress(const std::string& address) { sourceAddress_ = address; }
+
     const std::string& cookie() const { return cookie_; }
     const std::string& csrf() const { return csrf_; }
     void setCookie(const std::string& cookie) { cookie_ = cookie; }
@@ -32,6 +35,7 @@ private:
     std::uint16_t port_;
     std::string cookie_;
     std::string csrf_;
+    std::string sourceAddress_;
 };
 
 /// The session token in a Set-Cookie header value, or "".

@@ -327,9 +327,10 @@ HttpResponse parseHttpResponse(const std::string& raw)
 }
 
 HttpResponse httpsRequest(std::uint16_t port, const std::string& method, const std::string& target,
-                          const std::string& body, const std::string& extraHeaders)
+                          const std::string& body, const std::string& extraHeaders,
+                          const std::string& sourceAddress)
 {
-    TlsClient client(port);
+    TlsClient client(port, {}, sourceAddress);
     std::string request = method + " " + target + " HTTP/1.1\r\nHost: localhost\r\n" +
                           "Connection: close\r\n" + extraHeaders;
     if (!body.empty())

@@ -113,6 +113,7 @@ HttpResponse parseHttpResponse(const std::string& raw);
 /// Sends one request over a fresh TLS connection and returns the response.
 HttpResponse httpsRequest(std::uint16_t port, const std::string& method, const std::string& target,
                           const std::string& body = {},
-                          const std::string& extraHeaders = {});
+                          const std::string& extraHeaders = {},
+                          const std::string& sourceAddress = {});
 
 } // namespace parley::test

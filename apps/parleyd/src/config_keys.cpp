@@ -76,8 +76,9 @@ const std::vector<ConfigKey>& table()
         {"access.portal_deny", "", AddressListRule{},
          "Addresses and CIDR blocks refused everywhere, even when also allowed."},
         {"access.admin_allow", "", AddressListRule{},
-         "Addresses that may call the admin and audit endpoints (on top of the portal lists). "
-         "Empty: every address the portal lists let in."},
+         "Addresses that may call the admin and audit endpoints (on top of the portal lists), and "
+         "from which admins and auditors have their role's powers over others' rooms and "
+         "recordings. Empty: every address the portal lists let in."},
         {"access.admin_deny", "", AddressListRule{},
          "Addresses refused at the admin and audit endpoints, even when also allowed."},
         {"rooms.pin_min_length", "4", IntegerRule{3, 12}, "Fewest digits a room PIN may have."},

@@ -128,6 +128,8 @@ void ApiHandler::authenticate(ApiRequest& request) const
     const auto token = cookies.get(kSessionCookieName, "");
     if (!token.empty())
         request.principal = context_.sessions->authenticate(token);
+    if (request.principal)
+        request.principal->adminAddress = adminAddress_;
 }
 
 void ApiHandler::authorize(ApiRequest& request) const

@@ -116,11 +116,11 @@ Poco::Net::HTTPRequestHandler* RequestRouter::createRequestHandler(
                                  "this resource accepts " + joined(route.methods)),
                        joined(route.methods))
                 .release();
-        if ((route.access == Access::Admin || route.access == Access::AuditReader) &&
-            !admin_.permits(client))
+        const bool adminAddress = admin_.permits(client);
+        if ((route.access == Access::Admin || route.access == Access::AuditReader) && !adminAddress)
             return addressDenied();
         auto handler = route.factory();
-        handler->setRoute(std::move(params), route.access);
+        handler->setRoute(std::move(params), route.access, adminAddress);
         return handler.release();
     }
     return std::make_unique<ErrorHandler>(

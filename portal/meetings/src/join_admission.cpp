@@ -106,7 +106,7 @@ void JoinAdmission::identify(const Poco::JSON::Object& message, const std::optio
         identity.displayName = user.displayName.empty() ? user.username : user.displayName;
         identity.guest = false;
         admission.moderator = rooms_.isModerator(*admission.room, user.id);
-        identity.roomAuthority = user.id == admission.room->ownerId || user.role == storage::Role::Admin;
+        identity.roomAuthority = user.id == admission.room->ownerId || principal->isAdmin();
     }
     else if (admission.invitation) {
         identity.displayName = admission.invitation->name;

@@ -44,9 +44,10 @@ void checkTitle(const std::string& title)
         throw invalid("title must be 1 to 200 printable characters");
 }
 
+/// Admins manage others' rooms only from the addresses the `[access]` admin lists permit.
 bool isAdmin(const Principal& who)
 {
-    return who.user.role == storage::Role::Admin;
+    return who.isAdmin();
 }
 
 } // namespace

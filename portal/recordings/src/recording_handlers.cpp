@@ -38,7 +38,7 @@ void RecordingsHandler::handle(const ApiRequest& request, Poco::Net::HTTPServerR
 {
     storage::RecordingStore store(services().database);
     const auto& user = request.principal->user;
-    const bool seesAll = user.role == storage::Role::Admin || user.role == storage::Role::Auditor;
+    const bool seesAll = request.principal->isAdmin() || request.principal->isAuditor();
     Poco::JSON::Array list;
     for (const auto& recording : seesAll ? store.all() : store.visibleTo(user.id))
         list.add(recordingJson(recording, rightsOf(recording, *request.principal, store), services(), store));
@@ -179,7 +179,7 @@ void RecordingVerifyHandler::handle(const ApiRequest& request, Poco::Net::HTTPSe
     storage::RecordingStore store(services().database);
     const auto recording = findRecording(store, request);
     const auto rights = rightsOf(recording, *request.principal, store);
-    const bool allowed = rights.manage || request.principal->user.role == storage::Role::Auditor;
+    const bool allowed = rights.manage || request.principal->isAuditor();
     if (!allowed) {
         auditRecordingAccess(services(), request, "recording.verify", recording, false);
         throw HttpError(Status::HTTP_FORBIDDEN, "forbidden", "you may not do this with this recording");

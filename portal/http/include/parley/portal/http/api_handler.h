@@ -98,11 +98,13 @@ public:
     void handleRequest(Poco::Net::HTTPServerRequest& request,
                        Poco::Net::HTTPServerResponse& response) final;
 
-    /// Set by the router: the route's placeholders and who may call it.
-    void setRoute(std::map<std::string, std::string> params, Access access)
+    /// Set by the router: the route's placeholders, who may call it, and whether the client's
+    /// address passes the `[access]` admin lists (Principal::adminAddress).
+    void setRoute(std::map<std::string, std::string> params, Access access, bool adminAddress = true)
     {
         params_ = std::move(params);
         access_ = access;
+        adminAddress_ = adminAddress;
     }
 
 protected:
@@ -121,6 +123,7 @@ private:
     HandlerContext context_;
     std::map<std::string, std::string> params_;
     Access access_ = Access::Public;
+    bool adminAddress_ = true;
 };
 
 /// Base of the handlers of one part of the portal: an ApiHandler that also reaches the

@@ -13,6 +13,13 @@ struct Principal
 {
     storage::User user;
     storage::SessionRecord session;
+    /// Whether the request came from an address the `[access]` admin lists permit. An admin's
+    /// or auditor's powers over other people's rooms and recordings hold only then: from
+    /// elsewhere they act as a plain user.
+    bool adminAddress = true;
+
+    bool isAdmin() const { return user.role == storage::Role::Admin && adminAddress; }
+    bool isAuditor() const { return user.role == storage::Role::Auditor && adminAddress; }
 };
 
 /// Finds who holds a session token. The accounts part implements it; the handler framework
