@@ -1,8 +1,8 @@
 // Personal invitations of a room: create a named key and copy its link (shown once), see
 // who joined with it, revoke it.
 import { call } from './api.js';
-import { $, button, copyText, element, localDateTime } from './dom.js';
-import { explain, say } from './portal.js';
+import { $, button, element, localDateTime } from './dom.js';
+import { copyAndSay, explain, say } from './portal.js';
 import { texts } from './portal-texts.js';
 
 let room = null;
@@ -87,7 +87,7 @@ export async function openInvitations(forRoom) {
 export function initInvitations() {
   $('invitation-form').addEventListener('submit', create);
   $('invitation-copy').addEventListener('click', async () => {
-    say(await copyText($('invitation-link').value, $('invitation-link')) ? texts.copied : texts.copyFailed);
+    await copyAndSay($('invitation-link').value, $('invitation-link'));
   });
   $('invitations-close').addEventListener('click', () => $('invitations-dialog').close());
 }

@@ -1,10 +1,10 @@
 // Scheduled meetings on the home page: schedule, list upcoming and past, change, delete,
 // calendar file, invitation text, copy link, invitations.
 import { call } from './api.js';
-import { $, button, confirmAction, copyText, element, fromLocalInput, localRange, timeZone, toLocalInput } from './dom.js';
+import { $, button, confirmAction, element, fromLocalInput, localRange, timeZone, toLocalInput } from './dom.js';
 import { openInvitations } from './home-invitations.js';
 import { absoluteLink } from './home-room.js';
-import { explain, refreshRooms, say } from './portal.js';
+import { copyAndSay, explain, refreshRooms, say } from './portal.js';
 import { texts } from './portal-texts.js';
 
 let editing = null; // the meeting being changed, or null when scheduling a new one
@@ -32,7 +32,7 @@ function meetingItem(meeting) {
     join.setAttribute('aria-label', texts.meetings.actionLabel(join.textContent, meeting.title));
     actions.append(join);
     actions.append(button(texts.meetings.copyLink, async (event) => {
-      say(await copyText(absoluteLink(meeting.joinPath), null) ? texts.copied : texts.copyFailed);
+      await copyAndSay(absoluteLink(meeting.joinPath));
       event.target.focus();
     }, label(texts.meetings.copyLink)));
     const calendar = element('a', texts.meetings.calendar, 'button');
@@ -222,7 +222,7 @@ export function initMeetings() {
     }
   });
   $('invitation-text-copy').addEventListener('click', async () => {
-    say(await copyText($('invitation-text').value, $('invitation-text')) ? texts.copied : texts.copyFailed);
+    await copyAndSay($('invitation-text').value, $('invitation-text'));
   });
   $('text-dialog-close').addEventListener('click', () => $('text-dialog').close());
 }

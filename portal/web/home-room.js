@@ -1,9 +1,9 @@
 // The personal room on the home page: start it, copy its guest link, its PIN and switches,
 // a new link, personal invitations.
 import { call } from './api.js';
-import { $, confirmAction, copyText } from './dom.js';
+import { $, confirmAction } from './dom.js';
 import { openInvitations } from './home-invitations.js';
-import { explain, say } from './portal.js';
+import { copyAndSay, explain, say } from './portal.js';
 import { texts } from './portal-texts.js';
 
 let room = null;
@@ -64,7 +64,7 @@ function wire() {
     change({ recordingRetentionDays: value === 'default' ? null : Number(value) });
   });
   $('room-link-copy').addEventListener('click', async () => {
-    say(await copyText($('room-link').value, $('room-link')) ? texts.copied : texts.copyFailed);
+    await copyAndSay($('room-link').value, $('room-link'));
   });
   $('room-link-regenerate').addEventListener('click', async () => {
     const yes = await confirmAction({ title: texts.room.regenerateTitle, text: texts.room.regenerateText,

@@ -7,6 +7,8 @@ import { MediaSession } from './media.js';
 import { PreJoin, VIDEO_CONSTRAINTS } from './prejoin.js';
 import { ActiveSpeaker } from './levels.js';
 import * as view from './view.js';
+import { currentSession } from './api.js';
+import { $ } from './dom.js';
 
 applyTexts();
 
@@ -15,7 +17,6 @@ const MEDIA_RECOVER_MS = 6000;       // media that flowed and stopped this long:
 const RECOVERY_INTERVAL_MS = 30000;  // at most one automatic media recovery in this time
 const STILL_RECONNECTING_MS = 20000; // then the notice asks the person to check the network
 
-const $ = (id) => document.getElementById(id);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 /** What this page joins with, from its address: a guest link (/join/<link>), a personal
  *  invitation key (/invite#<key>: the key stays in the fragment, never sent to the server
@@ -97,11 +98,10 @@ function act(message) {
 /** Signed in: the page knows the name, and the server uses the account's. */
 async function whoAmI() {
   try {
-    const response = await fetch('/api/v1/auth/session', { credentials: 'same-origin', headers: { Accept: 'application/json' } });
-    if (response.status === 200) {
-      const { user } = await response.json();
-      state.user = user;
-      view.signedIn(user.displayName || user.username);
+    const session = await currentSession();
+    if (session) {
+      state.user = session.user;
+      view.signedIn(session.user.displayName || session.user.username);
       return;
     }
   } catch { /* treated as a guest */ }

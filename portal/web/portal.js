@@ -1,7 +1,7 @@
 // The front door at /: sign-in for local and directory accounts, then the person's home
 // (personal room, scheduled meetings), sign-out and password change.
 import { ApiError, call, currentSession, setCsrfToken, signIn, signOut } from './api.js';
-import { $, applyTexts } from './dom.js';
+import { $, applyTexts, copyText } from './dom.js';
 import { showRoom } from './home-room.js';
 import { initMeetings, setOwner, showMeetings } from './home-meetings.js';
 import { initInvitations } from './home-invitations.js';
@@ -16,6 +16,12 @@ let session = null;
 /** Shown in the home's status line (a polite live region). */
 export function say(message) {
   $('home-status').textContent = message;
+}
+
+/** Copies `text` (selecting `input` for the person when the clipboard refuses) and says how
+ *  it went. */
+export async function copyAndSay(text, input = null) {
+  say(await copyText(text, input) ? texts.copied : texts.copyFailed);
 }
 
 /** What to tell the person about a failed call; a lost session sends them to sign-in. */
@@ -49,9 +55,7 @@ async function showHome() {
   setOwner(user.username);
   $('home').hidden = false;
   try {
-    const { rooms } = await call('GET', '/api/v1/rooms');
-    showRoom(rooms.find((room) => room.kind === 'personal'));
-    showMeetings(rooms.filter((room) => room.kind === 'meeting'));
+    await refreshRooms();
   } catch (error) {
     say(explain(error));
   }

@@ -2,8 +2,7 @@
 // microphone's level, and whether to join with the camera or microphone off.
 import { t } from './texts.js';
 import { LevelMeter } from './levels.js';
-
-const $ = (id) => document.getElementById(id);
+import { $ } from './dom.js';
 
 export const VIDEO_CONSTRAINTS = { width: { ideal: 640 }, height: { ideal: 480 } };
 

@@ -1,6 +1,7 @@
 // The recordings page: sign in if needed, list what the user may see, play (HTTP range
 // requests by the browser's own player), download, share, check and delete. Every sentence
 // it shows is in recordings-texts.js.
+import { call, currentSession, signIn } from './api.js';
 import { $, applyTexts, button } from './dom.js';
 import { texts } from './recordings-texts.js';
 
@@ -8,29 +9,11 @@ import { texts } from './recordings-texts.js';
 applyTexts(texts);
 document.title = texts.page.title;
 
-let csrf = '';
 let shareTarget = null;
 let refreshTimer = null;
 
-async function call(method, path, body) {
-  const headers = {};
-  if (method !== 'GET') {
-    headers['Content-Type'] = 'application/json';
-    if (csrf) headers['X-CSRF-Token'] = csrf;
-  }
-  const response = await fetch(path, {
-    method, headers, credentials: 'same-origin',
-    body: method === 'GET' ? undefined : JSON.stringify(body ?? {}),
-  });
-  const text = await response.text();
-  const data = text ? JSON.parse(text) : null;
-  if (!response.ok) {
-    const error = new Error(data?.error?.message ?? texts.errors.status(response.status));
-    error.status = response.status;
-    throw error;
-  }
-  return data;
-}
+/** A failed call in words: the server's message, or the status when it gave none. */
+const describe = (error) => error.message || texts.errors.status(error.status);
 
 function say(message) {
   $('status').textContent = message;
@@ -86,7 +69,7 @@ function actionsFor(recording) {
         try {
           const result = await call('POST', `/api/v1/recordings/${recording.id}/verify`);
           say(result.result === 'ok' ? texts.check.intact(title) : texts.check.result(title, result.result));
-        } catch (error) { say(error.message); }
+        } catch (error) { say(describe(error)); }
         await refresh();
       }, { accessibleName: texts.actions.checkLabel(title) });
       cell.append(' ', verify);
@@ -96,7 +79,7 @@ function actionsFor(recording) {
       try {
         await call('DELETE', `/api/v1/recordings/${recording.id}`);
         say(texts.remove.done(title));
-      } catch (error) { say(error.message); }
+      } catch (error) { say(describe(error)); }
       await refresh();
     }, { className: 'danger', accessibleName: texts.actions.deleteLabel(title) });
     cell.append(' ', share, ' ', remove);
@@ -129,7 +112,7 @@ async function refresh() {
   clearTimeout(refreshTimer);
   // While something is being prepared, follow its progress.
   if (recordings.some((r) => r.state === 'recording' || ['pending', 'composing'].includes(r.composition.state)))
-    refreshTimer = setTimeout(() => refresh().catch((error) => say(error.message)), 3000);
+    refreshTimer = setTimeout(() => refresh().catch((error) => say(describe(error))), 3000);
 }
 
 async function showLibrary() {
@@ -142,13 +125,11 @@ $('sign-in-form').addEventListener('submit', async (event) => {
   event.preventDefault();
   $('sign-in-error').textContent = '';
   try {
-    const session = await call('POST', '/api/v1/auth/login',
-      { username: $('username').value, password: $('password').value });
-    csrf = session.csrfToken;
+    await signIn($('username').value, $('password').value);
     $('password').value = '';
     await showLibrary();
   } catch (error) {
-    $('sign-in-error').textContent = error.status === 401 ? texts.signIn.wrong : error.message;
+    $('sign-in-error').textContent = error.status === 401 ? texts.signIn.wrong : describe(error);
   }
 });
 
@@ -160,15 +141,14 @@ $('share-form').addEventListener('submit', async (event) => {
   try {
     await call('POST', `/api/v1/recordings/${target.id}/shares`, { username: $('share-username').value });
     say(texts.shared(target.roomTitle, $('share-username').value));
-  } catch (error) { say(error.message); }
+  } catch (error) { say(describe(error)); }
   await refresh();
 });
 
 try {
-  const session = await call('GET', '/api/v1/auth/session');
-  csrf = session.csrfToken;
-  await showLibrary();
+  if (await currentSession()) await showLibrary();
+  else $('sign-in').hidden = false;
 } catch (error) {
-  if (error.status !== 401) say(error.message);
+  say(describe(error));
   $('sign-in').hidden = false;
 }

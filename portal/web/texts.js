@@ -1,6 +1,7 @@
 // Every text the meeting page shows, in one place, so that it can be translated. The HTML
 // names its texts with data-text="key" (the element's text) and data-text-label="key" (its
 // aria-label); the scripts use t("key", {placeholders}).
+import { applyTexts as fillTexts } from './dom.js';
 
 export const TEXTS = {
   pageTitle: 'Parley meeting',
@@ -138,9 +139,9 @@ export function t(key, values = {}) {
   return text.replace(/\{(\w+)\}/g, (match, name) => (name in values ? String(values[name]) : match));
 }
 
-/** Fills the texts the HTML names (data-text, data-text-label) below `root`. */
+/** Fills the texts the HTML names (data-text, data-text-label) below `root`, as every page
+ *  does (dom.js). */
 export function applyTexts(root = document) {
-  for (const element of root.querySelectorAll('[data-text]')) element.textContent = t(element.dataset.text);
-  for (const element of root.querySelectorAll('[data-text-label]')) element.setAttribute('aria-label', t(element.dataset.textLabel));
+  fillTexts(TEXTS, root);
   if (root === document) document.title = t('pageTitle');
 }

@@ -1,8 +1,7 @@
 // What the meeting looks like: the screens, the video tiles and their layout, the status
 // lines and the moderator panel. Only this module touches the meeting's DOM.
 import { t } from './texts.js';
-
-const $ = (id) => document.getElementById(id);
+import { $ } from './dom.js';
 
 export function show(section) {
   for (const id of ['join', 'lobby', 'meeting', 'ended']) $(id).hidden = id !== section;

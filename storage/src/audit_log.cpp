@@ -154,13 +154,15 @@ std::string AuditLog::mac(const std::string& text) const
     return Poco::DigestEngine::digestToHex(Poco::DigestEngine::Digest(digest, digest + length));
 }
 
+std::string auditTime(std::chrono::system_clock::time_point time)
+{
+    const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(time.time_since_epoch()).count();
+    return Poco::DateTimeFormatter::format(Poco::Timestamp(micros), "%Y-%m-%dT%H:%M:%S.%iZ");
+}
+
 std::string AuditLog::timestamp() const
 {
-    const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                            clock_().time_since_epoch())
-                            .count();
-    // Fixed width, so that time order and string order agree (filters compare strings).
-    return Poco::DateTimeFormatter::format(Poco::Timestamp(micros), "%Y-%m-%dT%H:%M:%S.%iZ");
+    return auditTime(clock_());
 }
 
 std::optional<AuditEntry> AuditLog::append(const AuditEvent& event)
@@ -395,11 +397,7 @@ std::int64_t AuditLog::prune(std::chrono::hours retention)
     std::int64_t removed = 0;
     {
         std::lock_guard lock(appendMutex_);
-        const auto cutoffMicros = std::chrono::duration_cast<std::chrono::microseconds>(
-                                      (clock_() - retention).time_since_epoch())
-                                      .count();
-        std::string cutoff = Poco::DateTimeFormatter::format(Poco::Timestamp(cutoffMicros),
-                                                             "%Y-%m-%dT%H:%M:%S.%iZ");
+        std::string cutoff = auditTime(clock_() - retention);
         auto session = database_.session();
         Transaction transaction(session);
         std::vector<Poco::Tuple<Poco::Int64, std::string>> last;

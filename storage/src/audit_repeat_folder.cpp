@@ -1,12 +1,11 @@
 #include <parley/storage/audit_repeat_folder.h>
 
-#include <Poco/DateTimeFormatter.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
-#include <Poco/Timestamp.h>
 
 #include <sstream>
 #include <stdexcept>
+#include <utility>
 
 namespace parley::storage {
 namespace {
@@ -24,12 +23,6 @@ std::string identity(const AuditEvent& event)
     return key;
 }
 
-std::string isoTime(std::chrono::system_clock::time_point time)
-{
-    const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(time.time_since_epoch()).count();
-    return Poco::DateTimeFormatter::format(Poco::Timestamp(micros), "%Y-%m-%dT%H:%M:%S.%iZ");
-}
-
 } // namespace
 
 AuditEvent AuditRepeatSummary::asEvent() const
@@ -45,8 +38,8 @@ AuditEvent AuditRepeatSummary::asEvent() const
         details->set("details", event.details);
     }
     details->set("repeats", count);
-    details->set("firstRepeat", isoTime(first));
-    details->set("lastRepeat", isoTime(last));
+    details->set("firstRepeat", auditTime(first));
+    details->set("lastRepeat", auditTime(last));
     std::ostringstream text;
     details->stringify(text);
     AuditEvent summary = event;
@@ -69,8 +62,11 @@ bool AuditRepeatFolder::admit(const AuditEvent& event, TimePoint now, std::vecto
     if (found == tracked_.end()) {
         if (tracked_.size() >= policy_.maxTracked)
             evictOldest(due);
-        found = tracked_.emplace(key, Tracked{event, now}).first;
-        windows_.emplace_back(now, key);
+        Tracked tracked;
+        tracked.event = event;
+        tracked.windowStart = now;
+        found = tracked_.emplace(key, std::move(tracked)).first;
+        windows_.push_back(key);
     }
     Tracked& entry = found->second;
     if (!entry.flooding && entry.recorded < policy_.recordedIndividually) {
@@ -101,12 +97,8 @@ std::vector<AuditRepeatSummary> AuditRepeatFolder::takeAll()
 void AuditRepeatFolder::expire(TimePoint now, bool everything, std::vector<AuditRepeatSummary>& due)
 {
     while (!windows_.empty()) {
-        const auto [start, key] = windows_.front();
-        const auto found = tracked_.find(key);
-        if (found == tracked_.end() || found->second.windowStart != start) {
-            windows_.pop_front(); // stale
-            continue;
-        }
+        const auto key = windows_.front();
+        const auto start = tracked_.at(key).windowStart;
         if (!everything && now < start + policy_.window)
             break;
         windows_.pop_front();
@@ -119,15 +111,11 @@ void AuditRepeatFolder::expire(TimePoint now, bool everything, std::vector<Audit
 
 void AuditRepeatFolder::evictOldest(std::vector<AuditRepeatSummary>& due)
 {
-    while (!windows_.empty()) {
-        const auto [start, key] = windows_.front();
-        windows_.pop_front();
-        const auto found = tracked_.find(key);
-        if (found != tracked_.end() && found->second.windowStart == start) {
-            endWindow(key, {}, false, due);
-            return;
-        }
-    }
+    if (windows_.empty())
+        return;
+    const auto key = windows_.front();
+    windows_.pop_front();
+    endWindow(key, {}, false, due);
 }
 
 void AuditRepeatFolder::endWindow(const std::string& key, TimePoint newStart, bool keep,
@@ -149,7 +137,7 @@ void AuditRepeatFolder::endWindow(const std::string& key, TimePoint newStart, bo
     entry.recorded = 0;
     entry.folded = 0;
     entry.flooding = true;
-    windows_.emplace_back(newStart, key);
+    windows_.push_back(key);
 }
 
 } // namespace parley::storage

@@ -32,6 +32,30 @@ export function run(command, args, input) {
   return { status: result.status, output: `${result.stdout ?? ''}${result.stderr ?? ''}` };
 }
 
+/** parleyd settings every browser test starts with: its data directory, and cheap password
+ *  hashing (the tests sign in often). */
+export const testSettings = (dataDir) => ['--set', `server.data_dir=${dataDir}`,
+  '--set', 'accounts.pbkdf2_iterations=1000', '--set', 'accounts.password_min_length=8'];
+
+/** A Y4M file in `directory` for Chromium's fake camera: two seconds of one colour (Chromium
+ *  loops it), so that a viewer can tell whose picture it receives. */
+export function fakeCamera(directory, name, colour) {
+  const file = path.join(directory, `${name}.y4m`);
+  const result = run('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i',
+    `color=c=${colour}:s=320x240:r=15`, '-t', '2', '-pix_fmt', 'yuv420p', file]);
+  assert.equal(result.status, 0, `ffmpeg failed: ${result.output}`);
+  return file;
+}
+
+/** A WAV file in `directory` for Chromium's fake microphone: a sine tone. */
+export function fakeMicrophone(directory, name, frequency) {
+  const file = path.join(directory, `${name}.wav`);
+  const result = run('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i',
+    `sine=frequency=${frequency}:sample_rate=48000`, '-t', '4', '-ac', '1', file]);
+  assert.equal(result.status, 0, `ffmpeg failed: ${result.output}`);
+  return file;
+}
+
 /** Creates the admin "owner" with parleyctl, starts parleyd with `settings` (--set pairs),
  *  and resolves with its HTTPS port and pid once it listens. The media router listens on
  *  127.0.0.1, on `router.port` (default: any free port), and announces

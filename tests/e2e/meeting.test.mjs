@@ -5,27 +5,20 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import assert from 'node:assert/strict';
-import { log, sleep, waitFor, run, startServer, ownerRoom, participant as join, runTest } from './harness.mjs';
+import { log, sleep, waitFor, startServer, ownerRoom, participant as join, runTest, fakeCamera,
+  testSettings } from './harness.mjs';
 
 const [parleyd, parleyctl] = process.argv.slice(2);
 assert.ok(parleyd && parleyctl, 'usage: meeting.test.mjs <parleyd> <parleyctl>');
 
 const work = mkdtempSync(path.join(tmpdir(), 'parley-e2e-'));
 const dataDir = path.join(work, 'data');
-const common = ['--set', `server.data_dir=${dataDir}`, '--set', 'accounts.pbkdf2_iterations=1000',
-  '--set', 'accounts.password_min_length=8'];
+const common = testSettings(dataDir);
 
 // A coloured test picture per participant: each must see the others' colours, not its own.
-function makeVideo(name, colour) {
-  const file = path.join(work, `${name}.y4m`);
-  const result = run('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i',
-    `color=c=${colour}:s=320x240:r=15`, '-t', '2', '-pix_fmt', 'yuv420p', file]);
-  assert.equal(result.status, 0, `ffmpeg failed: ${result.output}`);
-  return file;
-}
 
 function participant(name, colour, base, link, session) {
-  return join({ name, video: makeVideo(name, colour), base, link, session });
+  return join({ name, video: fakeCamera(work, name, colour), base, link, session });
 }
 
 async function inbound(p) {

@@ -10,8 +10,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import assert from 'node:assert/strict';
-import { FLAGS, api, checkAccessibility, cleanups, fetchBytes, log, login, run, runTest, screenshot, startServer, waitFor }
-  from './harness.mjs';
+import { FLAGS, api, checkAccessibility, cleanups, fetchBytes, log, login, run, runTest, screenshot, startServer,
+  testSettings, waitFor } from './harness.mjs';
 import { startSlapd } from './slapd.mjs';
 
 const [parleyd, parleyctl] = process.argv.slice(2);
@@ -19,8 +19,7 @@ assert.ok(parleyd && parleyctl, 'usage: portal.test.mjs <parleyd> <parleyctl>');
 
 const work = mkdtempSync(path.join(tmpdir(), 'parley-e2e-portal-'));
 const dataDir = path.join(work, 'data');
-const common = ['--set', `server.data_dir=${dataDir}`, '--set', 'accounts.pbkdf2_iterations=1000',
-  '--set', 'accounts.password_min_length=8'];
+const common = testSettings(dataDir);
 // Not UTC, and with daylight saving time: a wrong offset shows in the listed times.
 const ZONE = 'America/New_York';
 async function browserPage(base, name) {

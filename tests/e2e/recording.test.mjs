@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import assert from 'node:assert/strict';
 import { api, checkAccessibility, cleanups, fetchBytes, log, login, sleep, waitFor, run, screenshot, startServer,
-  ownerRoom, participant as join, runTest } from './harness.mjs';
+  ownerRoom, participant as join, runTest, fakeCamera, fakeMicrophone, testSettings } from './harness.mjs';
 
 const [parleyd, parleyctl] = process.argv.slice(2);
 assert.ok(parleyd && parleyctl, 'usage: recording.test.mjs <parleyd> <parleyctl>');
@@ -21,23 +21,14 @@ const work = mkdtempSync(path.join(tmpdir(), 'parley-e2e-rec-'));
 const dataDir = path.join(work, 'data');
 const mountPoint = path.join(work, 'recordings');
 const container = path.join(work, 'recordings.luks');
-const common = ['--set', `server.data_dir=${dataDir}`, '--set', 'accounts.pbkdf2_iterations=1000',
-  '--set', 'accounts.password_min_length=8', '--set', `volume.mount_point=${mountPoint}`];
+const common = [...testSettings(dataDir), '--set', `volume.mount_point=${mountPoint}`];
 const volumeArgs = [...common, '--set', `volume.container=${container}`, '--set', 'volume.engine=userspace',
   '--set', `volume.runtime_dir=${path.join(work, 'run')}`, '--set', 'volume.kdf_memory_kib=32',
   '--set', 'volume.kdf_parallel=1'];
 const RECORD_SECONDS = 10;
 
 function makeMedia(name, colour, frequency) {
-  const video = path.join(work, `${name}.y4m`);
-  const audio = path.join(work, `${name}.wav`);
-  let result = run('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i', `color=c=${colour}:s=320x240:r=15`,
-    '-t', '2', '-pix_fmt', 'yuv420p', video]);
-  assert.equal(result.status, 0, result.output);
-  result = run('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i',
-    `sine=frequency=${frequency}:sample_rate=48000`, '-t', '4', '-ac', '1', audio]);
-  assert.equal(result.status, 0, result.output);
-  return { video, audio };
+  return { video: fakeCamera(work, name, colour), audio: fakeMicrophone(work, name, frequency) };
 }
 
 function participant(name, media, base, link, session) {

@@ -198,17 +198,31 @@ Poco::JSON::Object::Ptr lastOf(RecordingSink& sink, const std::string& type)
     return nullptr;
 }
 
+/// A personal room with its host (user 1, a moderator) and a guest present, and the resume
+/// token of the guest's joined.
+struct HostAndGuest
+{
+    LiveRoom room{{1, 123456789, "Room", "personal", false}};
+    Person host = person("host", true, 1);
+    Person guest = person("guest", false);
+    std::string token;
+
+    HostAndGuest()
+    {
+        LiveRoom::Entry entry{};
+        REQUIRE(room.enter(host.participant, false, 10, entry).empty());
+        REQUIRE(room.enter(guest.participant, false, 10, entry).empty());
+        token = tokenOf(lastOf(*guest.sink, "joined"));
+    }
+};
+
 } // namespace
 
 TEST_CASE("Live room: a lost connection holds the participant's place, and its token resumes it once")
 {
-    LiveRoom room({1, 123456789, "Room", "personal", false});
+    HostAndGuest f;
+    auto& [room, host, guest, firstToken] = f;
     LiveRoom::Entry entry{};
-    auto host = person("host", true, 1);
-    auto guest = person("guest", false);
-    REQUIRE(room.enter(host.participant, false, 10, entry).empty());
-    REQUIRE(room.enter(guest.participant, false, 10, entry).empty());
-    const auto firstToken = tokenOf(lastOf(*guest.sink, "joined"));
     CHECK(firstToken.size() == 43);
     CHECK(tokenOf(lastOf(*host.sink, "joined")) != firstToken);
     REQUIRE(room.setTracks("guest", {{"guest/0", "audio", "guest"}}, {}).empty());
@@ -266,13 +280,8 @@ TEST_CASE("Live room: a lost connection holds the participant's place, and its t
 
 TEST_CASE("Live room: a resume while the old connection is open takes it over, and the old one's end changes nothing")
 {
-    LiveRoom room({1, 123456789, "Room", "personal", false});
-    LiveRoom::Entry entry{};
-    auto host = person("host", true, 1);
-    auto guest = person("guest", false);
-    REQUIRE(room.enter(host.participant, false, 10, entry).empty());
-    REQUIRE(room.enter(guest.participant, false, 10, entry).empty());
-    const auto token = tokenOf(lastOf(*guest.sink, "joined"));
+    HostAndGuest f;
+    auto& [room, host, guest, token] = f;
 
     auto fresh = std::make_shared<RecordingSink>();
     Participant resumed;
@@ -291,13 +300,8 @@ TEST_CASE("Live room: a resume while the old connection is open takes it over, a
 
 TEST_CASE("Live room: a resume resets the participant's media under the room's lock, and the replaced connection can neither negotiate nor set tracks")
 {
-    LiveRoom room({1, 123456789, "Room", "personal", false});
-    LiveRoom::Entry entry{};
-    auto host = person("host", true, 1);
-    auto guest = person("guest", false);
-    REQUIRE(room.enter(host.participant, false, 10, entry).empty());
-    REQUIRE(room.enter(guest.participant, false, 10, entry).empty());
-    const auto token = tokenOf(lastOf(*guest.sink, "joined"));
+    HostAndGuest f;
+    auto& [room, host, guest, token] = f;
     REQUIRE(room.muteByModerator("host", "guest", "audio", true).empty());
 
     // The reset sees the mutes as they stand, with the new connection already in place.

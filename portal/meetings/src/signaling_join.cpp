@@ -112,17 +112,19 @@ void SignalingSession::onResume(const std::string&, const Poco::JSON::Object& me
     }
     const auto token = requireString(message, "token", kMaxResumeTokenBytes);
     const auto roomValue = message.get("roomId");
-    Poco::Int64 roomId = 0;
-    try {
-        if (roomValue.isEmpty() || !roomValue.isInteger())
-            throw Poco::Exception("not an integer");
-        roomId = roomValue.convert<Poco::Int64>();
+    std::optional<Poco::Int64> parsedRoomId;
+    if (!roomValue.isEmpty() && roomValue.isInteger()) {
+        try {
+            parsedRoomId = roomValue.convert<Poco::Int64>();
+        }
+        catch (const Poco::Exception&) {
+            // past 64 bits: a client error like any other malformed value
+        }
     }
-    catch (const Poco::Exception&) {
-        // Not a number, or one past 64 bits: a client error, never an internal one.
+    if (!parsedRoomId)
         throw HttpError(Poco::Net::HTTPResponse::HTTP_BAD_REQUEST, "invalid_request",
                         "resume needs the roomId and the resumeToken of the last joined message");
-    }
+    const auto roomId = *parsedRoomId;
     const auto live = context_.registry.find(roomId);
     Participant resumed;
     const auto userId = principal_ ? std::optional<std::int64_t>(principal_->user.id) : std::nullopt;

@@ -18,6 +18,10 @@ namespace parley::storage {
 class AuditRepeatFolder;
 class Database;
 
+/// A time as the audit log writes it: UTC with milliseconds, "2026-11-23T10:00:00.123Z". Fixed
+/// width, so that time order and string order agree (filters compare strings).
+std::string auditTime(std::chrono::system_clock::time_point time);
+
 /// Something security-relevant that happened.
 struct AuditEvent
 {

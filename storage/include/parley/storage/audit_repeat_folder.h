@@ -71,8 +71,9 @@ private:
 
     AuditRepeatPolicy policy_;
     std::unordered_map<std::string, Tracked> tracked_;
-    /// Window starts in time order; an entry whose start no longer matches is stale.
-    std::deque<std::pair<TimePoint, std::string>> windows_;
+    /// The keys of tracked_, oldest window first: each once (a window ends at the front,
+    /// and one that goes on starts again at the back).
+    std::deque<std::string> windows_;
 };
 
 } // namespace parley::storage
