@@ -1,9 +1,12 @@
 #include <parley/portal/https_server.h>
 
+#include "admin_overview_handler.h"
+
 #include <parley/portal/accounts/account_handler_services.h>
 #include <parley/portal/accounts/account_service.h>
 #include <parley/portal/accounts/auth_handlers.h>
 #include <parley/portal/accounts/directory_configuration.h>
+#include <parley/portal/accounts/directory_health.h>
 #include <parley/portal/accounts/ldap_admin_handlers.h>
 #include <parley/portal/accounts/login_throttle.h>
 #include <parley/portal/accounts/session_manager.h>
@@ -16,6 +19,7 @@
 #include <parley/portal/http/request_router.h>
 #include <parley/portal/http/static_file_handler.h>
 #include <parley/portal/http/tls_context.h>
+#include <parley/portal/meetings/admin_meeting_handlers.h>
 #include <parley/portal/meetings/meeting_invitation_handlers.h>
 #include <parley/portal/meetings/room_handlers.h>
 #include <parley/portal/meetings/room_recording_handler.h>
@@ -88,7 +92,11 @@ struct PartServices
     AuditHandlerServices audit;
     MeetingHandlerServices meetings;
     RecordingHandlerServices recordings;
+    OverviewSources overview;
 };
+
+/// How often the overview's directory check runs.
+constexpr std::chrono::seconds kDirectoryCheckInterval{60};
 
 std::unique_ptr<RequestRouter> makeRouter(const HandlerContext& context, PartServices& parts,
                                           storage::Database& database,
@@ -110,9 +118,17 @@ std::unique_ptr<RequestRouter> makeRouter(const HandlerContext& context, PartSer
     router->add("/api/v1/users/{id}/password", {"POST"}, Access::Admin, make<UserPasswordHandler>(context, parts.accounts));
     router->add("/api/v1/admin/ldap", {"GET", "PUT", "DELETE"}, Access::Admin, make<LdapSettingsHandler>(context, parts.accounts));
     router->add("/api/v1/admin/ldap/test", {"POST"}, Access::Admin, make<LdapTestHandler>(context, parts.accounts));
-    router->add("/api/v1/admin/volume", {"GET"}, Access::Admin, [context, mountPoint = settings.recordingVolume] {
-        return std::make_unique<VolumeStatusHandler>(context, mountPoint);
-    });
+    router->add("/api/v1/admin/volume", {"GET"}, Access::Admin,
+                [context, mountPoint = settings.recordingVolume, container = settings.volumeContainer] {
+                    return std::make_unique<VolumeStatusHandler>(context, mountPoint, container);
+                });
+    router->add("/api/v1/admin/overview", {"GET"}, Access::Admin, make<AdminOverviewHandler>(context, parts.overview));
+    router->add("/api/v1/admin/meetings", {"GET"}, Access::Admin, make<LiveMeetingsHandler>(context, parts.meetings));
+    router->add("/api/v1/admin/meetings/{id}", {"GET", "DELETE"}, Access::Admin, make<LiveMeetingHandler>(context, parts.meetings));
+    router->add("/api/v1/admin/meetings/{id}/participants/{participant}", {"DELETE"}, Access::Admin,
+                make<LiveParticipantHandler>(context, parts.meetings));
+    router->add("/api/v1/admin/rooms", {"GET"}, Access::Admin, make<AdminRoomsHandler>(context, parts.meetings));
+    router->add("/api/v1/admin/recordings", {"GET"}, Access::Admin, make<AdminRecordingsHandler>(context, parts.recordings));
     router->add("/api/v1/audit", {"GET"}, Access::AuditReader, make<AuditQueryHandler>(context, parts.audit));
     router->add("/api/v1/audit/export", {"GET"}, Access::AuditReader, make<AuditExportHandler>(context, parts.audit));
     router->add("/api/v1/audit/verify", {"GET"}, Access::AuditReader, make<AuditVerifyHandler>(context, parts.audit));
@@ -160,6 +176,7 @@ struct HttpsServer::Impl
 {
     AccountService accounts;
     DirectoryConfiguration directory;
+    DirectoryHealth directoryHealth;
     SessionManager sessions;
     RoomService rooms;
     RoomRegistry registry;
@@ -186,6 +203,7 @@ struct HttpsServer::Impl
          storage::AuditLog& audit, router::MediaRouter* media)
         : accounts(database, audit, accountSettings),
           directory(database, accountSettings.directory),
+          directoryHealth(directory, kDirectoryCheckInterval),
           sessions(database, audit, accountSettings, directory),
           rooms(database, audit, meetingSettings),
           signalingHub(meetingSettings.signaling),
@@ -203,7 +221,10 @@ struct HttpsServer::Impl
           parts{{database, audit, accounts, sessions, directory},
                 {audit},
                 {database, audit, rooms, registry, signalingHub, signaling},
-                {database, audit, recordingLibrary}},
+                {database, audit, recordingLibrary},
+                {database, registry, media, directoryHealth, settings.recordingVolume, settings.volumeContainer,
+                 std::chrono::duration_cast<std::chrono::seconds>(
+                     std::chrono::system_clock::now().time_since_epoch()).count()}},
           tracker(ConnectionTracker::Limits{settings.maxThreads, settings.maxConnectionsPerAddress,
                                             settings.requestTimeout, settings.keepAliveTimeout}),
           tls(makeServerTlsContext(settings.certificateFile, settings.privateKeyFile)),

@@ -6,6 +6,7 @@ import { Signaling } from './signaling.js';
 import { MediaSession } from './media.js';
 import { PreJoin, VIDEO_CONSTRAINTS } from './prejoin.js';
 import { ActiveSpeaker } from './levels.js';
+import { RoundTripReporter } from './round-trip.js';
 import * as view from './view.js';
 import { currentSession } from './api.js';
 import { $ } from './dom.js';
@@ -219,6 +220,7 @@ function onJoined(message) {
     view.setSpeaking(previous, false);
     view.setSpeaking(id, true);
   });
+  state.roundTrip ??= new RoundTripReporter(() => (state.phase === 'meeting' ? state.media : null), act);
   startMedia(first || previousSelf !== state.selfId).catch((error) => console.warn('media failed', error));
 }
 

@@ -9,6 +9,7 @@
 #include <parley/router/stun_message.h>
 
 #include "rtp_forwarding.h"
+#include "traffic_meter.h"
 #include "udp_socket.h"
 
 #include <Poco/Logger.h>
@@ -111,7 +112,9 @@ struct Publication
     std::uint16_t tapTrack = 0;
     // For receiver reports.
     bool seen = false;
+    std::uint16_t firstSequence = 0;
     std::uint16_t maxSequence = 0;
+    LossMeter loss;
     std::uint32_t cycles = 0;
     std::uint32_t lastSenderReport = 0;
     Clock::time_point lastSenderReportAt{};
@@ -143,9 +146,15 @@ struct Participant
     bool audioMuted = false;
     bool videoMuted = false;
     bool dtlsFailureLogged = false;
+    TrafficMeter in;
+    TrafficMeter out;
+    double lossPercentIn = 0;
+    double lossPercentOut = 0; ///< the worst fraction lost in its last receiver report
 };
 
 constexpr auto kConsentTimeout = std::chrono::seconds(30);
+/// How often receiver reports go out and rates, loss and CPU are sampled.
+constexpr auto kSampleInterval = std::chrono::seconds(1);
 constexpr auto kKeyframeInterval = std::chrono::milliseconds(300);
 
 } // namespace
@@ -221,6 +230,28 @@ public:
         return s;
     }
 
+    RouterLoad load() const
+    {
+        RouterLoad l;
+        l.bitsPerSecondIn = rateIn_.load(std::memory_order_relaxed);
+        l.bitsPerSecondOut = rateOut_.load(std::memory_order_relaxed);
+        l.lossPercent = lossPermyriad_.load(std::memory_order_relaxed) / 100.0;
+        l.cpuPercent = cpuPermyriad_.load(std::memory_order_relaxed) / 100.0;
+        return l;
+    }
+
+    std::vector<ParticipantMedia> participantMedia(std::int64_t roomId) const
+    {
+        std::vector<ParticipantMedia> result;
+        for (const auto& [id, participant] : participants_) {
+            const auto& p = *participant;
+            if (p.roomId != roomId)
+                continue;
+            result.push_back({p.id, p.in.bitsPerSecond, p.out.bitsPerSecond, p.lossPercentIn, p.lossPercentOut});
+        }
+        return result;
+    }
+
     std::uint16_t port() const { return socket_.port(); }
     const std::string& announced() const { return announced_; }
 
@@ -234,6 +265,7 @@ private:
     void loop();
     void runCommands();
     void onTimer();
+    void sample(Clock::time_point now);
     void handle(std::span<std::uint8_t> datagram, const Endpoint& from);
     void handleStun(std::span<std::uint8_t> datagram, const Endpoint& from);
     void handleDtls(Participant& p, std::span<std::uint8_t> datagram);
@@ -307,6 +339,9 @@ private:
     std::unordered_map<std::int64_t, Tap> taps_;                   ///< rooms being recorded
     Clock::time_point lastTimer_ = Clock::now();
     Clock::time_point lastReports_ = Clock::now();
+    std::chrono::nanoseconds lastCpu_{0};
+    // Written by sample() on the worker, read by load() anywhere.
+    std::atomic<std::uint64_t> rateIn_{0}, rateOut_{0}, lossPermyriad_{0}, cpuPermyriad_{0};
 
     std::atomic<std::uint64_t> received_{0}, forwarded_{0}, droppedUnknown_{0}, droppedMalformed_{0},
         droppedAuthentication_{0}, droppedMuted_{0}, stunAnswered_{0}, keyframeRequests_{0};
@@ -377,6 +412,7 @@ void MediaRouter::Worker::handle(std::span<std::uint8_t> datagram, const Endpoin
         return;
     }
     auto& p = *found->second;
+    p.in.add(datagram.size());
     switch (kind) {
     case PacketKind::Dtls:
         handleDtls(p, datagram);
@@ -485,8 +521,10 @@ void MediaRouter::Worker::handleRtp(Participant& p, std::span<std::uint8_t> data
         return;
     }
     // Receiver statistics (RFC 3550 A.1, without probation).
+    ++publication->loss.received;
     if (!publication->seen) {
         publication->seen = true;
+        publication->firstSequence = view.sequence;
         publication->maxSequence = view.sequence;
     }
     else if (static_cast<std::uint16_t>(view.sequence - publication->maxSequence) < 0x8000) {
@@ -517,6 +555,7 @@ void MediaRouter::Worker::handleRtp(Participant& p, std::span<std::uint8_t> data
         if (length == 0)
             continue;
         send_.commit(length, *subscriber.selected);
+        subscriber.out.add(length);
         forwarded_.fetch_add(1, std::memory_order_relaxed);
     }
 }
@@ -560,7 +599,23 @@ void MediaRouter::Worker::handleRtcp(Participant& p, std::span<std::uint8_t> dat
             writeRtcp32(nack, 8, subscription->publication->ssrc);
             sendRtcp(publisher, nack);
         }
-        else if (packet.type == kRtcpSenderReport && packet.bytes.size() >= 28) {
+        else if (packet.type == kRtcpReceiverReport || packet.type == kRtcpSenderReport) {
+            // What it says about the streams we send it: the worst one's loss.
+            std::uint8_t worst = 0;
+            bool any = false;
+            for (std::size_t i = 0; i < packet.count; ++i) {
+                const auto block = reportBlock(packet, i);
+                if (!block)
+                    break;
+                if (subscriptionFor(block->ssrc)) {
+                    worst = std::max(worst, block->fractionLost);
+                    any = true;
+                }
+            }
+            if (any)
+                p.lossPercentOut = worst * 100.0 / 256.0;
+        }
+        if (packet.type == kRtcpSenderReport && packet.bytes.size() >= 28) {
             for (auto& publication : p.publications)
                 if (publication->ssrc == packet.senderSsrc()) {
                     const auto* b = packet.bytes.data();
@@ -595,6 +650,7 @@ void MediaRouter::Worker::sendRaw(Participant& to, std::span<const std::uint8_t>
     auto slot = send_.slot();
     std::memcpy(slot.data(), datagram.data(), datagram.size());
     send_.commit(datagram.size(), *to.selected);
+    to.out.add(datagram.size());
 }
 
 void MediaRouter::Worker::sendRtcp(Participant& to, std::span<const std::uint8_t> plain)
@@ -604,8 +660,10 @@ void MediaRouter::Worker::sendRtcp(Participant& to, std::span<const std::uint8_t
     auto slot = send_.slot();
     std::memcpy(slot.data(), plain.data(), plain.size());
     const auto length = to.outbound->protectRtcp(slot.data(), plain.size(), slot.size());
-    if (length)
+    if (length) {
         send_.commit(length, *to.selected);
+        to.out.add(length);
+    }
 }
 
 void MediaRouter::Worker::requestKeyframe(Publication& publication)
@@ -623,9 +681,11 @@ void MediaRouter::Worker::requestKeyframe(Publication& publication)
 void MediaRouter::Worker::onTimer()
 {
     const auto now = Clock::now();
-    const bool reportsDue = now - lastReports_ >= std::chrono::seconds(1);
-    if (reportsDue)
+    const bool reportsDue = now - lastReports_ >= kSampleInterval;
+    if (reportsDue) {
+        sample(now);
         lastReports_ = now;
+    }
     for (auto& [id, participant] : participants_) {
         auto& p = *participant;
         if (p.dtls)
@@ -659,6 +719,48 @@ void MediaRouter::Worker::onTimer()
         std::uint8_t report[8 + 24 * 31];
         const auto length = writeRtcpReceiverReport(report, p.rtcpSsrc, {blocks, count});
         sendRtcp(p, {report, length});
+    }
+}
+
+void MediaRouter::Worker::sample(Clock::time_point now)
+{
+    const auto elapsed = now - lastReports_;
+    std::uint64_t in = 0;
+    std::uint64_t out = 0;
+    std::uint64_t expected = 0;
+    std::uint64_t received = 0;
+    for (auto& [id, participant] : participants_) {
+        auto& p = *participant;
+        p.in.sample(elapsed);
+        p.out.sample(elapsed);
+        in += p.in.bitsPerSecond;
+        out += p.out.bitsPerSecond;
+        std::uint64_t ownExpected = 0;
+        std::uint64_t ownReceived = 0;
+        for (auto& publication : p.publications) {
+            if (!publication->seen)
+                continue;
+            const auto [e, r] = publication->loss.sample(publication->firstSequence,
+                                                         std::uint64_t{publication->cycles} + publication->maxSequence);
+            ownExpected += e;
+            ownReceived += r;
+        }
+        p.lossPercentIn = ownExpected ? 100.0 * double(ownExpected - ownReceived) / double(ownExpected) : 0.0;
+        expected += ownExpected;
+        received += ownReceived;
+    }
+    rateIn_.store(in, std::memory_order_relaxed);
+    rateOut_.store(out, std::memory_order_relaxed);
+    lossPermyriad_.store(expected ? (expected - received) * 10000 / expected : 0, std::memory_order_relaxed);
+    // This runs on the worker, so the thread's own CPU clock is the router's packet work.
+    timespec cpu{};
+    if (::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu) == 0) {
+        const auto used = std::chrono::seconds(cpu.tv_sec) + std::chrono::nanoseconds(cpu.tv_nsec);
+        const auto wall = std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count();
+        if (wall > 0 && lastCpu_.count() > 0)
+            cpuPermyriad_.store(static_cast<std::uint64_t>((used - lastCpu_).count() * 10000 / wall),
+                                std::memory_order_relaxed);
+        lastCpu_ = used;
     }
 }
 
@@ -909,6 +1011,16 @@ void MediaRouter::setMuted(const std::string& participantId, const std::string& 
 RouterStats MediaRouter::stats() const
 {
     return worker_->stats();
+}
+
+std::vector<ParticipantMedia> MediaRouter::participantMedia(std::int64_t roomId) const
+{
+    return worker_->run<std::vector<ParticipantMedia>>([this, roomId] { return worker_->participantMedia(roomId); });
+}
+
+RouterLoad MediaRouter::load() const
+{
+    return worker_->load();
 }
 
 std::uint16_t MediaRouter::port() const

@@ -81,6 +81,31 @@ std::size_t writeRtcpPli(std::span<std::uint8_t> out, std::uint32_t senderSsrc, 
     return 12;
 }
 
+std::optional<ReportBlock> reportBlock(const RtcpView& packet, std::size_t index)
+{
+    std::size_t first = 0;
+    if (packet.type == kRtcpReceiverReport)
+        first = 8;
+    else if (packet.type == kRtcpSenderReport)
+        first = 28;
+    else
+        return std::nullopt;
+    const std::size_t at = first + 24 * index;
+    if (index >= packet.count || packet.bytes.size() < at + 24)
+        return std::nullopt;
+    const auto* b = packet.bytes.data() + at;
+    const auto word = [b](std::size_t offset) { return read32(b + offset); };
+    ReportBlock block;
+    block.ssrc = word(0);
+    block.fractionLost = b[4];
+    block.cumulativeLost = word(4) & 0xffffff;
+    block.highestSequence = word(8);
+    block.jitter = word(12);
+    block.lastSenderReport = word(16);
+    block.delaySinceSenderReport = word(20);
+    return block;
+}
+
 std::size_t writeRtcpReceiverReport(std::span<std::uint8_t> out, std::uint32_t senderSsrc,
                                     std::span<const ReportBlock> blocks)
 {

@@ -1,5 +1,7 @@
 #include <parley/storage/database.h>
 #include <parley/storage/recording_store.h>
+
+#include "text_search.h"
 #include <parley/storage/transaction.h>
 
 #include <Poco/Data/RecordSet.h>
@@ -135,6 +137,58 @@ std::vector<Recording> RecordingStore::all()
     std::vector<std::int64_t> ids;
     session << "SELECT id FROM recordings ORDER BY id DESC", into(ids), now;
     return findAll(ids);
+}
+
+namespace {
+
+// Room title, starter or owner contains the folded text ("" matches every recording).
+constexpr const char* kRecordingMatches =
+    "(instr(parley_fold(room_title), ?) > 0 OR instr(parley_fold(started_by), ?) > 0 OR "
+    "owner_id IN (SELECT id FROM users WHERE instr(parley_fold(username), ?) > 0 OR "
+    "instr(parley_fold(display_name), ?) > 0))";
+
+} // namespace
+
+std::vector<Recording> RecordingStore::search(std::string_view text, std::int64_t offset, std::int64_t limit)
+{
+    auto session = database_.session();
+    std::string a = foldCase(text), b = a, c = a, d = a;
+    Poco::Int64 from = offset, count = limit;
+    std::vector<std::int64_t> ids;
+    session << "SELECT id FROM recordings WHERE " + std::string(kRecordingMatches) + " ORDER BY id DESC LIMIT ? OFFSET ?",
+        use(a), use(b), use(c), use(d), use(count), use(from), into(ids), now;
+    return findAll(ids);
+}
+
+std::int64_t RecordingStore::count(std::string_view text)
+{
+    auto session = database_.session();
+    std::string a = foldCase(text), b = a, c = a, d = a;
+    Poco::Int64 total = 0;
+    session << "SELECT count(*) FROM recordings WHERE " + std::string(kRecordingMatches), use(a), use(b), use(c),
+        use(d), into(total), now;
+    return total;
+}
+
+RecordingTally RecordingStore::tally()
+{
+    auto session = database_.session();
+    RecordingTally tally;
+    Poco::Int64 recording = 0, composing = 0, queued = 0, failed = 0, bytes = 0;
+    session << "SELECT "
+               "  COALESCE(SUM(state = 'recording'), 0), "
+               "  COALESCE(SUM(state <> 'recording' AND composition = 'composing'), 0), "
+               "  COALESCE(SUM(state = 'recorded' AND composition = 'pending'), 0), "
+               "  COALESCE(SUM(composition = 'failed' OR state = 'failed'), 0), "
+               "  COALESCE(SUM(size_bytes), 0) "
+               "FROM recordings",
+        into(recording), into(composing), into(queued), into(failed), into(bytes), now;
+    tally.recording = recording;
+    tally.composing = composing;
+    tally.queued = queued;
+    tally.failed = failed;
+    tally.composedBytes = bytes;
+    return tally;
 }
 
 std::vector<Recording> RecordingStore::visibleTo(std::int64_t userId)

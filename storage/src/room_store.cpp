@@ -2,6 +2,8 @@
 #include <parley/storage/room_store.h>
 #include <parley/storage/transaction.h>
 
+#include "text_search.h"
+
 #include <Poco/Data/SQLite/SQLiteException.h>
 #include <Poco/Nullable.h>
 #include <Poco/Tuple.h>
@@ -197,6 +199,61 @@ std::vector<Room> RoomStore::listForUser(std::int64_t userId)
     for (const auto& row : rows)
         rooms.push_back(fromRow(row));
     return rooms;
+}
+
+namespace {
+
+// Title, meeting ID or owner contains the folded text (an empty text matches every room);
+// the kind, when given, is bound as the last parameter.
+std::string searchCondition(bool byKind)
+{
+    return std::string("(instr(parley_fold(title), ?) > 0 OR instr(CAST(meeting_id AS TEXT), ?) > 0 OR "
+                       "owner_id IN (SELECT id FROM users WHERE instr(parley_fold(username), ?) > 0 OR "
+                       "instr(parley_fold(display_name), ?) > 0))") +
+           (byKind ? " AND kind = ?" : "");
+}
+
+std::string kindName(RoomKind kind)
+{
+    return kind == RoomKind::Meeting ? "meeting" : "personal";
+}
+
+} // namespace
+
+std::vector<Room> RoomStore::search(std::string_view text, std::optional<RoomKind> kind, std::int64_t offset,
+                                    std::int64_t limit)
+{
+    auto session = database_.session();
+    std::vector<Row> rows;
+    std::string a = foldCase(text), b = std::string(text), c = a, d = a;
+    std::string kindText = kind ? kindName(*kind) : std::string();
+    Poco::Int64 from = offset, count = limit;
+    Poco::Data::Statement statement(session);
+    statement << "SELECT " + std::string(kColumns) + " FROM rooms WHERE " + searchCondition(kind.has_value()) +
+                     " ORDER BY kind = 'meeting', title, id LIMIT ? OFFSET ?",
+        use(a), use(b), use(c), use(d);
+    if (kind)
+        statement, use(kindText);
+    statement, use(count), use(from), into(rows), now;
+    std::vector<Room> rooms;
+    for (const auto& row : rows)
+        rooms.push_back(fromRow(row));
+    return rooms;
+}
+
+std::int64_t RoomStore::count(std::string_view text, std::optional<RoomKind> kind)
+{
+    auto session = database_.session();
+    std::string a = foldCase(text), b = std::string(text), c = a, d = a;
+    std::string kindText = kind ? kindName(*kind) : std::string();
+    Poco::Int64 total = 0;
+    Poco::Data::Statement statement(session);
+    statement << "SELECT count(*) FROM rooms WHERE " + searchCondition(kind.has_value()), use(a), use(b), use(c),
+        use(d);
+    if (kind)
+        statement, use(kindText);
+    statement, into(total), now;
+    return total;
 }
 
 bool RoomStore::update(const Room& room)

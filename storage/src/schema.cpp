@@ -6,7 +6,7 @@ namespace parley::storage {
 namespace {
 
 // Append only: a released migration never changes (databases in the field have run it).
-const std::array<Migration, 6> kMigrations{{
+const std::array<Migration, 7> kMigrations{{
     {1,
      "installation",
      {
@@ -202,6 +202,12 @@ const std::array<Migration, 6> kMigrations{{
          // join is also in the audit log; this is the count the room page shows.)
          "ALTER TABLE room_invitations ADD COLUMN joins INTEGER NOT NULL DEFAULT 0 CHECK (joins >= 0)",
          "ALTER TABLE room_invitations ADD COLUMN last_joined_at INTEGER",
+     }},
+    {7,
+     "last login",
+     {
+         // For the admin console's user list: when each person last signed in.
+         "ALTER TABLE users ADD COLUMN last_login_at TEXT",
      }},
 }};
 

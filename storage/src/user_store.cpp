@@ -12,10 +12,11 @@ namespace parley::storage {
 namespace {
 
 using Row = Poco::Tuple<Poco::Int64, std::string, std::string, std::string, std::string, std::string,
-                        int, std::string, std::string>;
+                        int, std::string, std::string, std::string>;
 
 constexpr const char* kColumns =
-    "id, username, display_name, role, source, password_hash, disabled, created_at, updated_at";
+    "id, username, display_name, role, source, password_hash, disabled, created_at, updated_at, "
+    "COALESCE(last_login_at, '')";
 
 User fromRow(const Row& row)
 {
@@ -29,10 +30,15 @@ User fromRow(const Row& row)
     user.disabled = row.get<6>() != 0;
     user.createdAt = row.get<7>();
     user.updatedAt = row.get<8>();
+    user.lastLoginAt = row.get<9>();
     return user;
 }
 
 constexpr const char* kNow = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+
+// Username or display name contains the (folded) text; an empty text matches everyone.
+constexpr const char* kMatches =
+    "(instr(parley_fold(username), ?) > 0 OR instr(parley_fold(display_name), ?) > 0)";
 
 } // namespace
 
@@ -107,14 +113,16 @@ std::optional<User> UserStore::findByUsername(const std::string& username)
     return fromRow(rows.front());
 }
 
-std::vector<User> UserStore::list(std::int64_t offset, std::int64_t limit)
+std::vector<User> UserStore::list(std::int64_t offset, std::int64_t limit, std::string_view text)
 {
     auto session = database_.session();
     std::vector<Row> rows;
     Poco::Int64 from = offset;
     Poco::Int64 count = limit;
-    session << "SELECT " + std::string(kColumns) + " FROM users ORDER BY username LIMIT ? OFFSET ?",
-        use(count), use(from), into(rows), now;
+    std::string a = foldCase(text), b = a;
+    session << "SELECT " + std::string(kColumns) + " FROM users WHERE " + kMatches +
+                   " ORDER BY username LIMIT ? OFFSET ?",
+        use(a), use(b), use(count), use(from), into(rows), now;
     std::vector<User> users;
     users.reserve(rows.size());
     for (const auto& row : rows)
@@ -141,12 +149,21 @@ std::vector<UserName> UserStore::searchEnabled(std::string_view text, std::int64
     return users;
 }
 
-std::int64_t UserStore::count()
+std::int64_t UserStore::count(std::string_view text)
 {
     auto session = database_.session();
     Poco::Int64 total = 0;
-    session << "SELECT count(*) FROM users", into(total), now;
+    std::string a = foldCase(text), b = a;
+    session << "SELECT count(*) FROM users WHERE " + std::string(kMatches), use(a), use(b), into(total), now;
     return total;
+}
+
+void UserStore::recordLogin(std::int64_t id)
+{
+    auto session = database_.session();
+    Poco::Int64 key = id;
+    // Not updated_at: signing in does not change the account.
+    session << "UPDATE users SET last_login_at = " + std::string(kNow) + " WHERE id = ?", use(key), now;
 }
 
 bool UserStore::update(const User& user)

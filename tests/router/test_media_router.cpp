@@ -148,6 +148,51 @@ TEST_CASE("Router: a publisher's audio and video reach a subscriber, rewritten a
     CHECK(bob.receiveRtp(500ms).empty());
 }
 
+TEST_CASE("Router: each participant's rates and loss both ways are measured for the admin")
+{
+    MediaRouter router(loopback());
+    Peer alice("alice"), bob("bob");
+    alice.applyAnswer(router.negotiate(7, "alice", alice.offer({{"0", "audio", "sendonly", 1111}}), {{"0", "audio"}}, {}).answer);
+    REQUIRE(alice.connect());
+    bob.applyAnswer(router.negotiate(7, "bob", bob.offer({{"0", "audio", "recvonly"}}), {}, {{"0", "alice/0"}}).answer);
+    REQUIRE(bob.connect());
+    const auto received = bob.ssrcFor("0");
+
+    // Every fourth packet never leaves Alice: a quarter lost on the way in. Bob reports that
+    // he lost 64/256 of what we send him.
+    const std::vector<ReportBlock> blocks{ReportBlock{received, 64, 10, 100, 0, 0, 0}};
+    const auto start = std::chrono::steady_clock::now();
+    std::uint16_t seq = 1;
+    while (std::chrono::steady_clock::now() - start < 2500ms) {
+        for (int i = 0; i < 5; ++i, ++seq)
+            if (seq % 4 != 0)
+                alice.sendRtp(1111, 111, seq, 0x40);
+        Bytes report(8 + 24);
+        report.resize(writeRtcpReceiverReport(report, 0x0b0b0b0b, blocks));
+        bob.sendRtcp(report);
+        bob.receiveRtp(20ms);
+    }
+    const auto media = router.participantMedia(7);
+    REQUIRE(media.size() == 2);
+    const auto& a = media[0].participantId == "alice" ? media[0] : media[1];
+    const auto& b = media[0].participantId == "alice" ? media[1] : media[0];
+    CHECK(b.participantId == "bob");
+    // 50 packets of about 90 bytes a second arrive from Alice and go to Bob.
+    CHECK(a.bitsPerSecondIn > 10000);
+    CHECK(b.bitsPerSecondOut > 10000);
+    CHECK(a.lossPercentIn == Approx(25).margin(5));
+    CHECK(b.lossPercentIn == 0);
+    CHECK(b.lossPercentOut == Approx(25));
+    CHECK(a.lossPercentOut == 0);
+    const auto load = router.load();
+    CHECK(load.bitsPerSecondIn >= a.bitsPerSecondIn);
+    CHECK(load.bitsPerSecondOut >= b.bitsPerSecondOut);
+    CHECK(load.lossPercent == Approx(25).margin(5));
+    CHECK(load.cpuPercent >= 0);
+    CHECK(load.cpuPercent < 100);
+    CHECK(router.participantMedia(8).empty());
+}
+
 TEST_CASE("Router: a participant whose address changes keeps its session after a valid check")
 {
     MediaRouter router(loopback());

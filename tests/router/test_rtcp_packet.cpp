@@ -67,6 +67,49 @@ TEST_CASE("RTCP: receiver reports we write are read back")
     CHECK(writeRtcpPli(tooSmall, 1, 2) == 0);
 }
 
+TEST_CASE("RTCP: report blocks of receiver and sender reports are read back, and short ones refused")
+{
+    const std::vector<ReportBlock> blocks{{0xaaaaaaaa, 12, 0x123456, 70000, 9, 0x11223344, 65536},
+                                          {0xbbbbbbbb, 255, 1, 2, 3, 4, 5}};
+    Bytes out(8 + 24 * 2);
+    REQUIRE(writeRtcpReceiverReport(out, 0x01010101, blocks) == out.size());
+    const auto view = nextRtcp(out, 0);
+    REQUIRE(view);
+    const auto first = reportBlock(*view, 0);
+    const auto second = reportBlock(*view, 1);
+    REQUIRE(first);
+    REQUIRE(second);
+    CHECK(first->ssrc == 0xaaaaaaaa);
+    CHECK(first->fractionLost == 12);
+    CHECK(first->cumulativeLost == 0x123456);
+    CHECK(first->highestSequence == 70000);
+    CHECK(first->jitter == 9);
+    CHECK(first->lastSenderReport == 0x11223344);
+    CHECK(first->delaySinceSenderReport == 65536);
+    CHECK(second->fractionLost == 255);
+    CHECK_FALSE(reportBlock(*view, 2));
+
+    // A sender report's blocks follow its 20 bytes of sender information.
+    Bytes sr(28 + 24, 0);
+    sr[0] = 0x81;
+    sr[1] = kRtcpSenderReport;
+    sr[3] = static_cast<std::uint8_t>(sr.size() / 4 - 1);
+    sr[28] = 0xcc;
+    sr[32] = 77;
+    const auto srView = nextRtcp(sr, 0);
+    REQUIRE(srView);
+    REQUIRE(reportBlock(*srView, 0));
+    CHECK(reportBlock(*srView, 0)->ssrc >> 24 == 0xcc);
+    CHECK(reportBlock(*srView, 0)->fractionLost == 77);
+
+    // A view that claims more blocks than its bytes hold, or another type, gives nothing.
+    RtcpView lying{kRtcpReceiverReport, 3, std::span<const std::uint8_t>(out.data(), 8 + 24), 0};
+    CHECK(reportBlock(lying, 0));
+    CHECK_FALSE(reportBlock(lying, 1));
+    RtcpView pli{kRtcpPayloadFeedback, 1, std::span<const std::uint8_t>(out), 0};
+    CHECK_FALSE(reportBlock(pli, 0));
+}
+
 TEST_CASE("RTCP: hostile compound packets stop the walk without reading outside")
 {
     int visits = 0;
@@ -91,6 +134,9 @@ TEST_CASE("RTCP: hostile compound packets stop the walk without reading outside"
             CHECK(v.offset + v.bytes.size() <= noise.size());
             v.senderSsrc();
             v.mediaSsrc();
+            for (std::size_t b = 0; b < 32; ++b)
+                if (const auto block = reportBlock(v, b))
+                    CHECK(8 + 24 * (b + 1) <= v.bytes.size());
         });
     }
 }

@@ -200,6 +200,17 @@ public:
         return {};
     }
 
+    /// Sends a plain RTCP packet, SRTCP-protected.
+    void sendRtcp(Bytes packet)
+    {
+        const auto plain = packet.size();
+        packet.resize(plain + kSrtpMaxTrailer);
+        const auto length = outbound_->protectRtcp(packet.data(), plain, packet.size());
+        REQUIRE(length > 0);
+        packet.resize(length);
+        send(packet);
+    }
+
     void send(std::span<const std::uint8_t> datagram) const
     {
         sockaddr_in to{};

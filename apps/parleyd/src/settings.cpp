@@ -255,6 +255,7 @@ Settings loadSettings(const std::optional<fs::path>& iniFile,
     settings.volumeKdf.iterations = static_cast<std::uint32_t>(integer(values, "volume.kdf_iterations"));
     settings.volumeKdf.parallelThreads = static_cast<std::uint32_t>(integer(values, "volume.kdf_parallel"));
     https.recordingVolume = settings.volume.mountPoint;
+    https.volumeContainer = settings.volume.container;
 
     settings.shutdownGrace = std::chrono::seconds(integer(values, "server.shutdown_grace_seconds"));
     settings.logLevel = values.at("log.level");

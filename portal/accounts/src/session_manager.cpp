@@ -105,6 +105,7 @@ LoginResult SessionManager::localLogin(LoginThrottle::Attempt& attempt, const st
     if (needsRehash)
         users_.setPasswordHash(user->id, hashPassword(password, settings_.pbkdf2Iterations));
     auto result = startSession(*user, address);
+    users_.recordLogin(user->id);
     audit_.append({user->username, address, "login.success", "user:" + user->username, "success",
                    storage::AuditDetails().add("source", "local").add("rehashed", needsRehash).text()});
     return result;
@@ -188,6 +189,7 @@ LoginResult SessionManager::directoryLogin(LoginThrottle::Attempt& attempt, ldap
     }
     attempt.succeeded();
     auto result = startSession(user, address);
+    users_.recordLogin(user.id);
     audit_.append({login, address, "login.success", "user:" + login, "success",
                    storage::AuditDetails().add("source", "ldap").add("dn", outcome.user->dn).text()});
     return result;

@@ -6,6 +6,7 @@
 #include <parley/portal/http/http_error.h>
 #include <parley/portal/http/json_fields.h>
 #include <parley/portal/http/json_response.h>
+#include <parley/portal/http/secret_token.h>
 
 #include <parley/portal/accounts/account_service.h>
 #include <parley/storage/user_store.h>
@@ -18,6 +19,7 @@ namespace {
 using Status = Poco::Net::HTTPResponse::HTTPStatus;
 
 constexpr std::size_t kMaxField = 1024;
+constexpr std::size_t kMaxSearch = 256;
 
 storage::Role roleField(const Poco::JSON::Object& body, const std::string& fallback)
 {
@@ -53,14 +55,18 @@ void UsersHandler::handle(const ApiRequest& request, Poco::Net::HTTPServerRespon
         return;
     }
     const auto page = pageOf(request);
+    const auto text = request.query("q");
+    if (text.size() > kMaxSearch)
+        throw HttpError(Status::HTTP_BAD_REQUEST, "invalid_request",
+                        "'q' must be at most " + std::to_string(kMaxSearch) + " bytes");
     Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
-    for (const auto& user : users.list(page.offset(), page.perPage))
+    for (const auto& user : users.list(page.offset(), page.perPage, text))
         items->add(userJson(user));
     Poco::JSON::Object body(Poco::JSON_PRESERVE_KEY_ORDER);
     body.set("users", items);
     body.set("page", page.page);
     body.set("perPage", page.perPage);
-    body.set("total", users.count());
+    body.set("total", users.count(text));
     sendJson(response, Status::HTTP_OK, body);
 }
 
@@ -100,14 +106,26 @@ void UserPasswordHandler::handle(const ApiRequest& request, Poco::Net::HTTPServe
 {
     const auto id = request.idParam("id");
     const auto body = request.jsonBody();
-    const auto password = requireString(*body, "password", kMaxField);
+    // Either the admin's choice, or one made here and shown to the admin this once.
+    const bool generate = optionalBool(*body, "generate").value_or(false);
+    if (generate == body->has("password"))
+        throw HttpError(Status::HTTP_BAD_REQUEST, "invalid_request",
+                        "give either 'password' or \"generate\": true");
+    const auto password = generate ? randomPassword() : requireString(*body, "password", kMaxField);
     try {
         services().accounts.resetPassword(id, password, {request.actorName(), request.clientAddress});
     }
     catch (const AccountError& e) {
         throw toHttpError(e);
     }
-    sendNoContent(response);
+    if (!generate) {
+        sendNoContent(response);
+        return;
+    }
+    Poco::JSON::Object answer;
+    answer.set("password", password);
+    response.set("Cache-Control", "no-store");
+    sendJson(response, Status::HTTP_OK, answer);
 }
 
 } // namespace parley::portal

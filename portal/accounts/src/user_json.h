@@ -18,6 +18,10 @@ inline Poco::JSON::Object::Ptr userJson(const storage::User& user)
     json->set("disabled", user.disabled);
     json->set("createdAt", user.createdAt);
     json->set("updatedAt", user.updatedAt);
+    if (user.lastLoginAt.empty())
+        json->set("lastLoginAt", Poco::Dynamic::Var());
+    else
+        json->set("lastLoginAt", user.lastLoginAt);
     return json;
 }
 

@@ -34,6 +34,7 @@ const std::map<std::string, WebFile>& files()
         {"texts.js", {"texts.js", "text/javascript; charset=utf-8"}},
         {"prejoin.js", {"prejoin.js", "text/javascript; charset=utf-8"}},
         {"levels.js", {"levels.js", "text/javascript; charset=utf-8"}},
+        {"round-trip.js", {"round-trip.js", "text/javascript; charset=utf-8"}},
         {"recordings.html", {"recordings.html", "text/html; charset=utf-8"}},
         {"recordings.js", {"recordings.js", "text/javascript; charset=utf-8"}},
         {"recordings-texts.js", {"recordings-texts.js", "text/javascript; charset=utf-8"}},

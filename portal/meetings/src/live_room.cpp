@@ -167,9 +167,18 @@ void LiveRoom::sendJoined(Participant& participant)
     participant.sink->send(messageText(*joined));
 }
 
+LiveRoom::LiveRoom(RoomFacts facts)
+    : facts_(std::move(facts)),
+      startedAt_(std::chrono::duration_cast<std::chrono::seconds>(
+                     std::chrono::system_clock::now().time_since_epoch()).count())
+{}
+
 std::string LiveRoom::enter(Participant participant, bool wait, std::size_t capacity, Entry& entry)
 {
     std::lock_guard lock(mutex_);
+    if (participant.arrivedAt == 0)
+        participant.arrivedAt = std::chrono::duration_cast<std::chrono::seconds>(
+                                    std::chrono::system_clock::now().time_since_epoch()).count();
     // Checked again under the lock: the caller read the stored room before a moderator may
     // have locked or ended it.
     if (ended_)
@@ -456,6 +465,48 @@ std::string LiveRoom::kick(const std::string& actor, const std::string& target,
             return {};
         }
     return "unknown_participant";
+}
+
+std::optional<Participant> LiveRoom::removeByAdmin(const std::string& target)
+{
+    std::lock_guard lock(mutex_);
+    for (auto* list : {&present_, &waiting_})
+        for (std::size_t i = 0; i < list->size(); ++i) {
+            auto& participant = (*list)[i];
+            if (participant.id != target)
+                continue;
+            auto notice = message("removed");
+            notice->set("reason", "removed_by_admin");
+            participant.sink->send(messageText(*notice));
+            participant.sink->close(4403, "removed by an administrator");
+            if (participant.identity.userId)
+                kickedUsers_.insert(*participant.identity.userId);
+            std::optional<Participant> removed = participant;
+            removed->sink.reset();
+            removeAt(*list, i, "kicked", list == &present_);
+            return removed;
+        }
+    return std::nullopt;
+}
+
+std::string LiveRoom::setRoundTrip(const std::string& actor, double milliseconds)
+{
+    std::lock_guard lock(mutex_);
+    auto* participant = findPresent(actor);
+    if (!participant)
+        return "not_joined";
+    participant->roundTripMs = milliseconds;
+    return {};
+}
+
+LiveRoom::Snapshot LiveRoom::snapshot() const
+{
+    std::lock_guard lock(mutex_);
+    Snapshot copy{facts_, startedAt_, recordingSince_, present_, waiting_};
+    for (auto* list : {&copy.present, &copy.waiting})
+        for (auto& participant : *list)
+            participant.sink.reset();
+    return copy;
 }
 
 std::string LiveRoom::promote(const std::string& actor, const std::string& target)

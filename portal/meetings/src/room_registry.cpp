@@ -82,4 +82,14 @@ void RoomRegistry::closeAll(int code, const std::string& reason)
         room->closeAll(code, reason);
 }
 
+std::vector<std::shared_ptr<LiveRoom>> RoomRegistry::all() const
+{
+    std::lock_guard lock(mutex_);
+    std::vector<std::shared_ptr<LiveRoom>> rooms;
+    rooms.reserve(rooms_.size());
+    for (const auto& [id, room] : rooms_)
+        rooms.push_back(room);
+    return rooms;
+}
+
 } // namespace parley::portal

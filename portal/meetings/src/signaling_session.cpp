@@ -50,6 +50,7 @@ const std::map<std::string, SignalingSession::MessageKind, std::less<>>& Signali
         {"hand.raise", {&SignalingSession::onHand, true}},
         {"hand.lower", {&SignalingSession::onHand, true}},
         {"media.state", {&SignalingSession::onMediaState, true}},
+        {"stats", {&SignalingSession::onStats, true}},
         {"media.offer", {&SignalingSession::onMedia, true}},
         {"media.answer", {&SignalingSession::onMedia, true}},
         {"media.candidate", {&SignalingSession::onMedia, true}},
@@ -197,6 +198,22 @@ void SignalingSession::onMediaState(const std::string& type, const Poco::JSON::O
 {
     const auto error = room_->setOwnMedia(participantId_, optionalBool(message, "audioMuted"),
                                           optionalBool(message, "videoMuted"));
+    if (!error.empty())
+        sendRoomError(error, type);
+}
+
+void SignalingSession::onStats(const std::string& type, const Poco::JSON::Object& message)
+{
+    // The browser's own measure of its round trip to the router (ICE consent checks): the
+    // router, an ICE-lite agent, has none of its own.
+    constexpr double kMaxRoundTripMs = 60000;
+    const auto value = message.get("roundTripMs");
+    const double milliseconds = value.isNumeric() ? value.convert<double>() : -1;
+    if (!(milliseconds >= 0 && milliseconds <= kMaxRoundTripMs)) {
+        sendError("invalid_message", "roundTripMs must be a number of milliseconds from 0 to 60000", type);
+        return;
+    }
+    const auto error = room_->setRoundTrip(participantId_, milliseconds);
     if (!error.empty())
         sendRoomError(error, type);
 }

@@ -49,6 +49,28 @@ struct RouterStats
     std::uint64_t keyframeRequests = 0;
 };
 
+/// One participant's media as the router sees it, over the last second.
+struct ParticipantMedia
+{
+    std::string participantId;
+    std::uint64_t bitsPerSecondIn = 0;  ///< what it sends us (media and RTCP, encrypted size)
+    std::uint64_t bitsPerSecondOut = 0; ///< what we send it
+    /// Share of its packets lost on the way to us, in percent (sequence number gaps).
+    double lossPercentIn = 0;
+    /// Share of our packets lost on the way to it, in percent, as its receiver reports say
+    /// (the worst of the streams it receives).
+    double lossPercentOut = 0;
+};
+
+/// The router as a whole, over the last second.
+struct RouterLoad
+{
+    std::uint64_t bitsPerSecondIn = 0;
+    std::uint64_t bitsPerSecondOut = 0;
+    double lossPercent = 0;  ///< of packets expected by the router from all publishers
+    double cpuPercent = 0;   ///< of one core, spent by the worker thread
+};
+
 /// The media router (SFU): one UDP port, ICE-lite, DTLS-SRTP, forwarding between the
 /// participants of a room. One worker thread does all packet work; the methods here are the
 /// control plane, thread-safe, and wait for the worker to apply them.
@@ -94,6 +116,11 @@ public:
     void requestKeyframe(const std::string& trackId);
 
     RouterStats stats() const;
+    /// Each participant of `roomId` that has negotiated media. Waits for the worker, so it is
+    /// for an admin's occasional look, not for a loop.
+    std::vector<ParticipantMedia> participantMedia(std::int64_t roomId) const;
+    /// Rates and CPU over the last second, without waiting for the worker.
+    RouterLoad load() const;
     std::uint16_t port() const;
     const std::string& announcedAddress() const;
 

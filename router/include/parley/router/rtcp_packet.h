@@ -71,6 +71,10 @@ struct ReportBlock
     std::uint32_t delaySinceSenderReport = 0; ///< 1/65536 s
 };
 
+/// Report block `index` of a sender or receiver report (RFC 3550 6.4), or nullopt when the
+/// packet is of another type, has fewer blocks, or is too short to hold that one.
+std::optional<ReportBlock> reportBlock(const RtcpView& packet, std::size_t index);
+
 /// Writes a receiver report with up to 31 blocks; returns its length, 0 if it does not fit.
 std::size_t writeRtcpReceiverReport(std::span<std::uint8_t> out, std::uint32_t senderSsrc,
                                     std::span<const ReportBlock> blocks);

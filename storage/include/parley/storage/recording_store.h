@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace parley::storage {
@@ -59,6 +60,16 @@ struct RecordingShare
     std::int64_t grantedAt = 0;
 };
 
+/// How many recordings are in each state, for the admin's overview.
+struct RecordingTally
+{
+    std::int64_t recording = 0; ///< being written now
+    std::int64_t composing = 0; ///< their playable file being made
+    std::int64_t queued = 0;    ///< recorded, waiting for their composition
+    std::int64_t failed = 0;    ///< recording or composition failed
+    std::int64_t composedBytes = 0; ///< the composed files' sizes together
+};
+
 /// Recordings, their track files, their composed file and who they are shared with.
 /// Bound parameters only.
 class RecordingStore
@@ -80,6 +91,11 @@ public:
     std::vector<Recording> all();
     /// The recordings `userId` owns or that are shared with them, newest first.
     std::vector<Recording> visibleTo(std::int64_t userId);
+    /// Every recording (an admin's view) whose room title, starter or owner contains `text`,
+    /// ignoring case ("" for all), newest first, `limit` of them from `offset`.
+    std::vector<Recording> search(std::string_view text, std::int64_t offset, std::int64_t limit);
+    std::int64_t count(std::string_view text);
+    RecordingTally tally();
     bool isSharedWith(std::int64_t id, std::int64_t userId);
 
     /// Recordings still "recording" (the server stopped during one): marked "recorded" with

@@ -5,6 +5,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace parley::storage {
@@ -83,6 +84,13 @@ public:
     /// Rooms the user owns or is a named moderator of: personal room first, then meetings by
     /// start time.
     std::vector<Room> listForUser(std::int64_t userId);
+
+    /// Every room (an admin's view) whose title, meeting ID or owner's name contains `text`,
+    /// ignoring case (all rooms for ""), of `kind` when given: personal rooms first, then by
+    /// title; `limit` of them from `offset`.
+    std::vector<Room> search(std::string_view text, std::optional<RoomKind> kind, std::int64_t offset,
+                             std::int64_t limit);
+    std::int64_t count(std::string_view text, std::optional<RoomKind> kind);
 
     /// Writes title, PIN, the four flags and the times; false if there is no such room.
     bool update(const Room& room);

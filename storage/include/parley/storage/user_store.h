@@ -35,6 +35,7 @@ struct User
     bool disabled = false;
     std::string createdAt;
     std::string updatedAt;
+    std::string lastLoginAt; ///< "" before the first sign-in
 };
 
 /// How a user is shown to other users (people search): a name, nothing more.
@@ -64,9 +65,14 @@ public:
     std::optional<User> findById(std::int64_t id);
     std::optional<User> findByUsername(const std::string& username);
 
-    /// Users ordered by username, `limit` of them from `offset`.
-    std::vector<User> list(std::int64_t offset, std::int64_t limit);
-    std::int64_t count();
+    /// Users ordered by username, `limit` of them from `offset`; with `text`, only those whose
+    /// username or display name contains it, ignoring case (as searchEnabled, disabled users
+    /// included).
+    std::vector<User> list(std::int64_t offset, std::int64_t limit, std::string_view text = {});
+    std::int64_t count(std::string_view text = {});
+
+    /// Notes that the user signed in now.
+    void recordLogin(std::int64_t id);
 
     /// At most `limit` enabled users whose username or display name contains `text`,
     /// ignoring case (Unicode lower case; no wildcards: `%` and `_` are plain characters):

@@ -41,6 +41,9 @@ struct HttpsSettings
     std::string publicUrl;
     /// Mount point of the encrypted recording volume, reported by `GET /api/v1/admin/volume`.
     std::filesystem::path recordingVolume;
+    /// The LUKS2 container behind it (`volume.container`), whose header says which key slots
+    /// are in use when the server may read it.
+    std::filesystem::path volumeContainer;
 };
 
 } // namespace parley::portal

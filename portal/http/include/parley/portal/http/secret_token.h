@@ -9,6 +9,11 @@ namespace parley::portal {
 /// generator fails.
 std::string randomToken();
 
+/// A password an admin can read out or type: 20 characters in four groups of five
+/// ("k7Hq2-..."), from 57 letters and digits without look-alikes (0/O, 1/l/I), about 116 bits
+/// from OpenSSL's generator.
+std::string randomPassword();
+
 /// Hex SHA-256 of a token: what is stored instead of the token itself.
 std::string tokenHash(const std::string& token);
 

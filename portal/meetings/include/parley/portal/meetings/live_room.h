@@ -35,7 +35,7 @@ struct RoomFacts
 class LiveRoom
 {
 public:
-    explicit LiveRoom(RoomFacts facts) : facts_(std::move(facts)) {}
+    explicit LiveRoom(RoomFacts facts);
 
     enum class Entry
     {
@@ -124,6 +124,11 @@ public:
     /// Ends the meeting for everyone, lobby included; the room is empty afterwards and
     /// refuses further entries. Returns the ids removed (to release their media).
     std::vector<std::string> endForAll(const std::string& reason);
+    /// Removes a present or waiting participant on an admin's word (not a participant's, so
+    /// nobody's authority is checked); tells them (`removed`, reason `removed_by_admin`) and
+    /// the others. A user removed so cannot come back to this meeting. Returns who it was,
+    /// or nothing when absent.
+    std::optional<Participant> removeByAdmin(const std::string& target);
     /// Removes whoever joined with this invitation (it was revoked); returns their ids.
     std::vector<std::string> removeInvitee(std::int64_t invitationId);
     /// The invitations whose holders are present now (not those waiting).
@@ -144,6 +149,20 @@ public:
                           std::vector<MediaTrack> subscribed,
                           const ParticipantSink* sink = nullptr);
 
+    /// Stores the round trip a present participant's browser reports.
+    std::string setRoundTrip(const std::string& actor, double milliseconds);
+
+    /// The room as an admin sees it: copies, without the connections.
+    struct Snapshot
+    {
+        RoomFacts facts;
+        std::int64_t startedAt = 0; ///< Unix seconds: when the first person arrived
+        std::optional<std::int64_t> recordingSince;
+        std::vector<Participant> present;
+        std::vector<Participant> waiting;
+    };
+    Snapshot snapshot() const;
+
     const RoomFacts& facts() const { return facts_; }
 
 private:
@@ -160,6 +179,7 @@ private:
                   bool wasPresent);
 
     RoomFacts facts_;
+    std::int64_t startedAt_;
     mutable std::mutex mutex_;
     std::vector<Participant> present_;
     std::vector<Participant> waiting_;

@@ -71,6 +71,10 @@ struct Participant
     /// `reconnectDeadline`, unless a new connection resumes it first.
     bool reconnecting = false;
     std::chrono::steady_clock::time_point reconnectDeadline{};
+    /// When it arrived (Unix seconds), in the lobby or in the meeting.
+    std::int64_t arrivedAt = 0;
+    /// The round trip its browser last measured to the media router (`stats` message).
+    std::optional<double> roundTripMs;
 
     bool isModerator() const { return role == ParticipantRole::Moderator; }
 };

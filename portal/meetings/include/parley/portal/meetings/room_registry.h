@@ -45,6 +45,9 @@ public:
     /// The live room, or nullptr when nobody is in it.
     std::shared_ptr<LiveRoom> find(std::int64_t roomId) const;
 
+    /// Every live room now, by room id.
+    std::vector<std::shared_ptr<LiveRoom>> all() const;
+
     /// Closes every participant's connection (server shutdown).
     void closeAll(int code, const std::string& reason);
 

@@ -89,6 +89,7 @@ private:
     void onLeave(const std::string& type, const Poco::JSON::Object& message);
     void onHand(const std::string& type, const Poco::JSON::Object& message);
     void onMediaState(const std::string& type, const Poco::JSON::Object& message);
+    void onStats(const std::string& type, const Poco::JSON::Object& message);
     // signaling_join.cpp
     void onJoin(const std::string& type, const Poco::JSON::Object& message);
     void refuseJoin(const std::string& code, std::int64_t roomId, std::int64_t retryAfter = 0);

@@ -77,4 +77,15 @@ protected:
     void handle(const ApiRequest& request, Poco::Net::HTTPServerResponse& response) override;
 };
 
+/// `GET /api/v1/admin/recordings?q=&page=&per_page=` (admins): every recording, searched by
+/// title, starter or owner, newest first, paged; with how much of the volume is used and free.
+class AdminRecordingsHandler : public RecordingHandlerBase
+{
+public:
+    using RecordingHandlerBase::RecordingHandlerBase;
+
+protected:
+    void handle(const ApiRequest& request, Poco::Net::HTTPServerResponse& response) override;
+};
+
 } // namespace parley::portal

@@ -61,6 +61,8 @@ public:
     int verifyDue(std::int64_t now);
 
     const RecordingSettings& settings() const { return settings_; }
+    /// The volume's mount point (checked by openVolume, not here).
+    const std::filesystem::path& volumePath() const { return volume_; }
     storage::Database& database() const { return database_; }
 
 private:

@@ -2,18 +2,27 @@
 
 #include <parley/portal/http/api_handler.h>
 
+#include <Poco/JSON/Object.h>
+
 #include <filesystem>
 
 namespace parley::portal {
 
-/// `GET /api/v1/admin/volume`: whether the recording volume is an unlocked Parley volume
-/// that recordings may be written to, and if not, why. Read from the mount table and the
-/// volume itself (the server needs no privilege and never sees a key).
+/// The volume's state as `GET /api/v1/admin/volume` and the admin overview show it: whether
+/// it is an unlocked Parley volume that recordings may be written to (and if not, why), the
+/// key slots in use when the container's header is readable, and the commands an operator
+/// runs as root. Read from the mount table, the volume and the LUKS header: the server needs
+/// no privilege and never sees a key.
+Poco::JSON::Object::Ptr volumeStatusJson(const std::filesystem::path& mountPoint,
+                                         const std::filesystem::path& container);
+
+/// `GET /api/v1/admin/volume`: volumeStatusJson.
 class VolumeStatusHandler : public ApiHandler
 {
 public:
-    VolumeStatusHandler(const HandlerContext& context, std::filesystem::path mountPoint)
-        : ApiHandler(context), mountPoint_(std::move(mountPoint))
+    VolumeStatusHandler(const HandlerContext& context, std::filesystem::path mountPoint,
+                        std::filesystem::path container)
+        : ApiHandler(context), mountPoint_(std::move(mountPoint)), container_(std::move(container))
     {}
 
 protected:
@@ -21,6 +30,7 @@ protected:
 
 private:
     std::filesystem::path mountPoint_;
+    std::filesystem::path container_;
 };
 
 } // namespace parley::portal

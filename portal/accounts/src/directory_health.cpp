@@ -1,0 +1,75 @@
+#include <parley/portal/accounts/directory_health.h>
+
+#include <parley/portal/accounts/directory_configuration.h>
+
+#include <Poco/Logger.h>
+
+namespace parley::portal {
+namespace {
+
+std::int64_t unixSeconds()
+{
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+} // namespace
+
+DirectoryHealth::DirectoryHealth(DirectoryConfiguration& configuration, std::chrono::seconds interval)
+    : configuration_(configuration), interval_(interval),
+      thread_([this](std::stop_token stop) { run(stop); })
+{}
+
+DirectoryHealth::~DirectoryHealth()
+{
+    thread_.request_stop();
+    wake_.notify_all();
+}
+
+DirectoryHealth::Status DirectoryHealth::status() const
+{
+    std::lock_guard lock(mutex_);
+    auto current = status_;
+    current.enabled = configuration_.settings().enabled;
+    return current;
+}
+
+void DirectoryHealth::recheck()
+{
+    {
+        std::lock_guard lock(mutex_);
+        recheck_ = true;
+    }
+    wake_.notify_all();
+}
+
+void DirectoryHealth::run(std::stop_token stop)
+{
+    while (!stop.stop_requested()) {
+        const auto settings = configuration_.settings();
+        Status result;
+        result.enabled = settings.enabled;
+        if (settings.enabled) {
+            // testConnection never throws for a directory problem; each step says what went wrong.
+            const auto steps = ldap::Directory::testConnection(settings);
+            result.reachable = !steps.empty();
+            for (const auto& step : steps)
+                if (!step.ok) {
+                    result.reachable = false;
+                    result.message = step.step + ": " + step.message;
+                    break;
+                }
+            if (result.reachable.value_or(false) && !steps.empty())
+                result.message = steps.back().message;
+            result.checkedAt = unixSeconds();
+            if (!*result.reachable)
+                Poco::Logger::get("portal.directory").warning("directory check failed: %s", result.message);
+        }
+        std::unique_lock lock(mutex_);
+        status_ = result;
+        recheck_ = false;
+        wake_.wait_for(lock, stop, interval_, [this] { return recheck_; });
+    }
+}
+
+} // namespace parley::portal

@@ -1,0 +1,50 @@
+#pragma once
+
+#include <parley/portal/http/api_handler.h>
+
+#include <cstdint>
+#include <filesystem>
+
+namespace parley::router {
+class MediaRouter;
+}
+namespace parley::storage {
+class Database;
+}
+
+namespace parley::portal {
+
+class DirectoryHealth;
+class RoomRegistry;
+
+/// What the overview reads; all owned by the server and living as long as it.
+struct OverviewSources
+{
+    storage::Database& database;
+    RoomRegistry& registry;
+    router::MediaRouter* media; ///< nullptr with router.enabled=false
+    DirectoryHealth& directory;
+    std::filesystem::path volumeMountPoint;
+    std::filesystem::path volumeContainer;
+    std::int64_t startedAt = 0; ///< Unix seconds
+};
+
+/// `GET /api/v1/admin/overview` (admins): the server at a glance (docs/api.md): meetings and
+/// people now, media rates, loss and router CPU over the last second, recordings by state,
+/// the volume, the directory, version and uptime. Cheap enough to poll every few seconds:
+/// nothing here waits for the network or the media worker.
+class AdminOverviewHandler : public ApiHandler
+{
+public:
+    AdminOverviewHandler(const HandlerContext& context, OverviewSources& sources)
+        : ApiHandler(context), sources_(sources)
+    {}
+
+protected:
+    void handle(const ApiRequest& request, Poco::Net::HTTPServerResponse& response) override;
+
+private:
+    OverviewSources& sources_;
+};
+
+} // namespace parley::portal
