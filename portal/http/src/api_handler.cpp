@@ -254,6 +254,11 @@ void ApiHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
                                : std::min(context_.maxBodyBytes, kAnonymousMaxBodyBytes);
         apiRequest.body = readBody(request, response, limit);
         ConnectionTracker::bodyReceived();
+        if (!apiRequest.principal && access_ != Access::Public)
+            if (const auto page = signInRedirect(); !page.empty()) {
+                response.redirect(page, Status::HTTP_SEE_OTHER);
+                return;
+            }
         authorize(apiRequest);
         handle(apiRequest, response);
     }

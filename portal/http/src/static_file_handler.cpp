@@ -80,4 +80,9 @@ void StaticFileHandler::handle(const ApiRequest& request, Poco::Net::HTTPServerR
     response.send() << text;
 }
 
+std::string StaticFileHandler::signInRedirect() const
+{
+    return signIn_;
+}
+
 } // namespace parley::portal

@@ -113,6 +113,10 @@ protected:
 
     const HandlerContext& context() const { return context_; }
 
+    /// For a page behind a sign-in: where a browser without a session is sent (303) instead
+    /// of getting a JSON 401. "" (the default): the 401.
+    virtual std::string signInRedirect() const { return {}; }
+
 private:
     std::string readBody(Poco::Net::HTTPServerRequest& request,
                          Poco::Net::HTTPServerResponse& response, std::size_t limit) const;

@@ -15,18 +15,22 @@ namespace parley::portal {
 class StaticFileHandler : public ApiHandler
 {
 public:
-    /// `page` is what a route without a {file} placeholder serves.
+    /// `page` is what a route without a {file} placeholder serves. With a `signIn` location
+    /// (e.g. "/?next=/admin"), a browser without a session is sent there (303) instead of
+    /// getting a 401; the route's Access decides who is served once signed in.
     StaticFileHandler(const HandlerContext& context, std::filesystem::path webRoot,
-                      std::string page = "meeting.html")
-        : ApiHandler(context), webRoot_(std::move(webRoot)), page_(std::move(page))
+                      std::string page = "meeting.html", std::string signIn = {})
+        : ApiHandler(context), webRoot_(std::move(webRoot)), page_(std::move(page)), signIn_(std::move(signIn))
     {}
 
 protected:
     void handle(const ApiRequest& request, Poco::Net::HTTPServerResponse& response) override;
+    std::string signInRedirect() const override;
 
 private:
     std::filesystem::path webRoot_;
     std::string page_;
+    std::string signIn_;
 };
 
 /// The Content-Security-Policy of the meeting page.
