@@ -191,10 +191,10 @@ std::unique_ptr<DirectoryConnection> DirectoryConnection::open(const DirectorySe
     const auto silent = [&] {
         return watchdog.expired() || std::chrono::steady_clock::now() - started >= settings.networkTimeout;
     };
-    const auto noAnswer = [&](int code) {
-        return DirectoryError(uri + " did not answer within " + std::to_string(settings.networkTimeout.count()) +
-                                  " s" + (connection->tcpConnected_ ? ": it accepted the TCP connection, then sent nothing"
-                                                                    : ": the TCP connection was not accepted"),
+    const auto noAnswer = [&](int code, std::chrono::seconds waited) {
+        return DirectoryError(uri + " did not answer within " + std::to_string(waited.count()) + " s" +
+                                  (connection->tcpConnected_ ? ": it accepted the TCP connection, then sent nothing"
+                                                             : ": the TCP connection was not accepted"),
                               code, SetupFailure::NoAnswer);
     };
     rc = ldap_connect(raw);
@@ -202,7 +202,7 @@ std::unique_ptr<DirectoryConnection> DirectoryConnection::open(const DirectorySe
         // libldap has closed the socket; its number may be reused by anyone from now on.
         watchdog.watch(-1);
         if (silent())
-            throw noAnswer(rc);
+            throw noAnswer(rc, settings.networkTimeout);
         // Over ldaps:// a refused TCP connection and a failed handshake have the same code;
         // whether libldap reported the TCP connection tells them apart.
         const bool tls = ldaps && connection->tcpConnected_;
@@ -213,8 +213,10 @@ std::unique_ptr<DirectoryConnection> DirectoryConnection::open(const DirectorySe
         rc = ldap_start_tls_s(raw, nullptr, nullptr);
         if (rc != LDAP_SUCCESS) {
             watchdog.watch(-1);
-            if (silent() || rc == LDAP_TIMEOUT)
-                throw noAnswer(rc);
+            if (silent())
+                throw noAnswer(rc, settings.networkTimeout);
+            if (rc == LDAP_TIMEOUT) // the StartTLS request's own (operation) timeout
+                throw noAnswer(rc, settings.operationTimeout);
             throw DirectoryError(connection->describe(rc, "StartTLS"), rc, SetupFailure::Tls);
         }
     }

@@ -1,4 +1,5 @@
 // Directory login through the real server, against a real slapd.
+#include "../ldap/fake_servers.h"
 #include "account_fixture.h"
 #include "ldap_args.h"
 
@@ -107,6 +108,27 @@ TEST_CASE("An empty password is refused before the directory sees it, and audite
         CHECK(entry->getValue<std::string>("target") == std::string("user:") + name);
         CHECK(entry->getObject("details")->getValue<std::string>("reason") == "empty_password");
     }
+}
+
+TEST_CASE("A hung first directory server delays one login by one timeout, not every login", "[timing]")
+{
+    SlapdServer slapd;
+    SilentServer hung;
+    auto args = ldapArgs(slapd); // network timeout 2 s
+    std::replace(args.begin(), args.end(), "ldap.uris=" + slapd.ldapUri(),
+                 "ldap.uris=" + hung.uri("ldaps") + " " + slapd.ldapUri());
+    ServerWithAdmin server(args);
+    const auto timedLogin = [&server](const std::string& name) {
+        const auto started = std::chrono::steady_clock::now();
+        CHECK(ApiClient(server.port()).login(name, name + "-password").status == 200);
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    };
+    const auto first = timedLogin("alice");
+    const auto second = timedLogin("bob");
+    INFO("first login " << first << " s, second " << second << " s");
+    CHECK(first > 1.8);
+    CHECK(first < 3.0); // one timeout, not one per connection
+    CHECK(second < 1.0);
 }
 
 TEST_CASE("With directory login on, an unknown name costs as much as a local account's password check", "[timing]")
