@@ -1,38 +1,18 @@
 #include <parley/ldap/directory.h>
 
+#include "certificate_diagnosis.h"
 #include "directory_connection.h"
-
-#include <algorithm>
-#include <cctype>
+#include "group_lookup.h"
+#include "tcp_probe.h"
+#include "unanswered_servers.h"
 
 namespace parley::ldap {
 
 namespace {
 
 constexpr int kUserAccountDisabled = 0x2; // AD userAccountControl ACCOUNTDISABLE
-
-// DNs compare case-insensitively and without spaces around separators.
-std::string normalizeDn(const std::string& dn)
-{
-    std::string out;
-    for (std::size_t i = 0; i < dn.size(); ++i) {
-        const char c = dn[i];
-        if (c == ' ' && ((!out.empty() && (out.back() == ',' || out.back() == '=')) ||
-                         (i + 1 < dn.size() && (dn[i + 1] == ',' || dn[i + 1] == '='))))
-            continue;
-        out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    return out;
-}
-
-bool memberOfAny(const std::vector<std::string>& groups, const std::vector<std::string>& wanted)
-{
-    for (const auto& group : groups)
-        for (const auto& candidate : wanted)
-            if (normalizeDn(group) == normalizeDn(candidate))
-                return true;
-    return false;
-}
+// A connection test names at most this many of a user's groups.
+constexpr std::size_t kGroupsNamed = 20;
 
 std::vector<std::string> userAttributes(const DirectorySettings& s)
 {
@@ -45,38 +25,75 @@ std::string userFilter(const DirectorySettings& s, const std::string& login)
     return fillTemplate(s.userFilter, "login", escapeFilterValue(login));
 }
 
-std::vector<std::string> groupsOf(DirectoryConnection& service, const DirectorySettings& s,
-                                  const Entry& entry)
-{
-    if (s.groupMode != "search") {
-        const auto found = entry.attributes.find("memberof");
-        return found == entry.attributes.end() ? std::vector<std::string>{} : found->second;
-    }
-    std::vector<std::string> groups;
-    for (const auto& group : service.search(s.groupBase, fillTemplate(s.groupFilter, "dn",
-                                                                      escapeFilterValue(entry.dn)),
-                                            {"1.1"}, 1000))
-        groups.push_back(group.dn);
-    return groups;
-}
-
-std::string roleFor(const DirectorySettings& s, const std::vector<std::string>& groups)
-{
-    if (memberOfAny(groups, s.adminGroups))
-        return "admin";
-    if (memberOfAny(groups, s.auditorGroups))
-        return "auditor";
-    if (s.userGroups.empty() || memberOfAny(groups, s.userGroups))
-        return "user";
-    return {};
-}
-
 bool disabled(const Entry& entry)
 {
     const auto flags = entry.first("userAccountControl");
     if (flags.empty() || flags.find_first_not_of("0123456789") != std::string::npos || flags.size() > 10)
         return false;
     return (std::stoll(flags) & kUserAccountDisabled) != 0;
+}
+
+/// The one entry a login name stands for, or why there is none.
+struct UserLookup
+{
+    AuthFailure failure = AuthFailure::None;
+    std::optional<Entry> entry;
+    std::string detail;
+};
+
+UserLookup findUser(DirectoryConnection& service, const DirectorySettings& s, const std::string& login)
+{
+    bool truncated = false;
+    const auto filter = userFilter(s, login);
+    auto entries = service.search(s.userBase, filter, userAttributes(s), 2, &truncated);
+    if (entries.empty())
+        return {AuthFailure::UnknownUser, std::nullopt, "no entry under '" + s.userBase + "' matches " + filter};
+    if (entries.size() > 1 || truncated)
+        return {AuthFailure::AmbiguousUser, std::nullopt, "several entries match " + filter};
+    if (disabled(entries.front()))
+        return {AuthFailure::Disabled, std::nullopt, entries.front().dn + " is disabled (userAccountControl)"};
+    return {AuthFailure::None, std::move(entries.front()), {}};
+}
+
+std::string groupList(const DirectorySettings& s, const std::vector<std::string>& groups)
+{
+    std::string list;
+    for (std::size_t i = 0; i < groups.size() && i < kGroupsNamed; ++i) {
+        const auto role = roleOfGroup(s, groups[i]);
+        list += (list.empty() ? "" : "; ") + groups[i] + " (" + (role.empty() ? "not mapped" : role) + ")";
+    }
+    if (groups.size() > kGroupsNamed)
+        list += "; and " + std::to_string(groups.size() - kGroupsNamed) + " more";
+    return list;
+}
+
+// The groups step of a connection test: what was found where, each group's role, the result.
+TestStep groupsStep(const DirectorySettings& s, const GroupLookup& lookup, const std::string& dn)
+{
+    std::string message;
+    if (lookup.groups.empty())
+        message = s.groupMode == kGroupModeMemberOf
+                      ? dn + " has no memberOf values: it is in no group, or the directory does not keep "
+                             "memberOf (OpenLDAP needs the memberof overlay; else use group_mode search)"
+                      : "the group search came back empty: " + lookup.where + " found no group of " + dn +
+                            "; check group_base and group_filter";
+    else
+        message = std::to_string(lookup.groups.size()) + (lookup.groups.size() == 1 ? " group" : " groups") +
+                  " found by " + lookup.where + ": " + groupList(s, lookup.groups);
+    if (lookup.deeperNotFollowed)
+        message += "; groups nested deeper than " + std::to_string(kMaxGroupNestingDepth) + " levels were not read";
+    if (lookup.truncated)
+        message += "; only the first " + std::to_string(kMaxGroupsPerUser) + " groups were read";
+    const auto role = roleFor(s, lookup.groups);
+    if (role.empty())
+        return {"groups", false,
+                message + "; role: none, so this user cannot log in (ldap_no_mapped_group): add them to a "
+                          "group named in admin_groups, auditor_groups or user_groups, or name one of "
+                          "their groups there"};
+    // With no user_groups, anyone not in a mapped group is a user.
+    const bool byDefault = role == "user" && s.userGroups.empty();
+    return {"groups", true,
+            message + "; role: " + role + (byDefault ? " (user_groups is empty: every directory user is a user)" : "")};
 }
 
 } // namespace
@@ -104,7 +121,9 @@ std::string_view reasonCode(AuthFailure failure)
     return "unknown";
 }
 
-Directory::Directory(DirectorySettings settings) : settings_(std::move(settings)) {}
+Directory::Directory(DirectorySettings settings)
+    : settings_(std::move(settings)), unanswered_(std::make_unique<UnansweredServers>(kSkipUnansweredServerFor))
+{}
 
 Directory::~Directory() = default;
 
@@ -115,15 +134,22 @@ AuthResult Directory::authenticate(const std::string& login, const std::string& 
     if (login.empty())
         return {AuthFailure::UnknownUser, std::nullopt, "empty login"};
     std::lock_guard lock(mutex_);
+    const bool reused = service_ != nullptr;
     try {
         return authenticateLocked(login, password);
     }
     catch (const DirectoryError& e) {
-        if (!e.serverDown())
+        // The service connection is dropped when it failed, not when a server refused a
+        // connection of the user's own.
+        const bool serviceFailed = e.serverDown() && e.setup() == SetupFailure::None;
+        if (serviceFailed)
+            service_.reset();
+        // Only a reused service connection may have gone stale (server restart, idle cut-off)
+        // and deserves another try; retrying a server that just did not answer would make the
+        // login wait for it twice.
+        if (!(reused && serviceFailed))
             return {AuthFailure::DirectoryUnavailable, std::nullopt, e.what()};
     }
-    // The shared service connection went away (server restart, idle cut-off): reconnect once.
-    service_.reset();
     try {
         return authenticateLocked(login, password);
     }
@@ -136,25 +162,19 @@ AuthResult Directory::authenticate(const std::string& login, const std::string& 
 AuthResult Directory::authenticateLocked(const std::string& login, const std::string& password)
 {
     if (!service_) {
-        auto connection = DirectoryConnection::openFirst(settings_);
+        auto connection = DirectoryConnection::openFirst(settings_, *unanswered_);
         connection->bind(settings_.bindDn, settings_.bindPassword);
         service_ = std::move(connection);
     }
-    bool truncated = false;
-    const auto entries = service_->search(settings_.userBase, userFilter(settings_, login),
-                                          userAttributes(settings_), 2, &truncated);
-    if (entries.empty())
-        return {AuthFailure::UnknownUser, std::nullopt, "no entry matches the user filter"};
-    if (entries.size() > 1 || truncated)
-        return {AuthFailure::AmbiguousUser, std::nullopt, "several entries match the user filter"};
-    const auto& entry = entries.front();
-    if (disabled(entry))
-        return {AuthFailure::Disabled, std::nullopt, entry.dn + " is disabled (userAccountControl)"};
+    const auto found = findUser(*service_, settings_, login);
+    if (!found.entry)
+        return {found.failure, std::nullopt, found.detail};
+    const auto& entry = *found.entry;
 
     // The password is checked by a bind of the user's own, on a connection of its own, so the
     // service connection keeps its identity.
     try {
-        auto userConnection = DirectoryConnection::openFirst(settings_);
+        auto userConnection = DirectoryConnection::openFirst(settings_, *unanswered_);
         userConnection->bind(entry.dn, password);
     }
     catch (const DirectoryError& e) {
@@ -168,10 +188,15 @@ AuthResult Directory::authenticateLocked(const std::string& login, const std::st
     user.login = entry.first(settings_.loginAttribute);
     user.displayName = entry.first(settings_.displayNameAttribute);
     user.mail = entry.first(settings_.mailAttribute);
-    user.groups = groupsOf(*service_, settings_, entry);
+    const auto lookup = lookUpGroups(*service_, settings_, entry);
+    user.groups = lookup.groups;
     user.role = roleFor(settings_, user.groups);
     if (user.role.empty())
-        return {AuthFailure::NoGroup, std::nullopt, entry.dn + " is in none of the mapped groups"};
+        return {AuthFailure::NoGroup, std::nullopt,
+                entry.dn + " is in none of the mapped groups (" +
+                    (lookup.groups.empty() ? "no group found by " + lookup.where
+                                           : "found: " + groupList(settings_, lookup.groups)) +
+                    ")"};
     return {AuthFailure::None, user, "authenticated as " + entry.dn};
 }
 
@@ -187,33 +212,53 @@ std::vector<TestStep> Directory::testConnection(const DirectorySettings& setting
 
     if (settings.uris.empty())
         return fail("connect", "no URI is configured; add ldaps://host:636 or ldap://host:389");
+    // The first URI whose server answers (even if its TLS then fails), as a login would use.
+    std::unique_ptr<DirectoryConnection> connection;
     std::string reachedUri;
+    std::string tlsError;
     std::string errors;
+    bool silent = false;
     for (const auto& uri : settings.uris) {
         std::string error;
-        if (reachable(uri, settings.networkTimeout, error)) {
+        if (!reachable(uri, settings.networkTimeout, error)) {
+            errors += (errors.empty() ? "" : "; ") + uri + ": " + error;
+            continue;
+        }
+        try {
+            connection = DirectoryConnection::open(settings, uri);
             reachedUri = uri;
             break;
         }
-        errors += (errors.empty() ? "" : "; ") + uri + ": " + error;
+        catch (const DirectoryError& e) {
+            if (e.setup() == SetupFailure::Tls) {
+                reachedUri = uri;
+                tlsError = e.what();
+                break;
+            }
+            silent = silent || e.setup() == SetupFailure::NoAnswer;
+            errors += (errors.empty() ? "" : "; ") + std::string(e.what());
+        }
     }
     if (reachedUri.empty())
-        return fail("connect", "cannot reach any directory server (" + errors +
-                                   "); check the URIs, the firewall and that the directory runs");
-    steps.push_back({"connect", true, "reached " + reachedUri});
+        return fail("connect", "no directory server answered (" + errors + "); " +
+                                   (silent ? "a server that accepts the connection but says nothing is hung, "
+                                             "or the port is not the directory's (389 for ldap://, 636 for "
+                                             "ldaps://)"
+                                           : "check the URIs, the firewall and that the directory runs"));
+    steps.push_back({"connect", true, "reached " + reachedUri + (errors.empty() ? "" : " (after: " + errors + ")")});
 
-    std::unique_ptr<DirectoryConnection> connection;
-    try {
-        connection = DirectoryConnection::open(settings, reachedUri);
-    }
-    catch (const DirectoryError& e) {
-        return fail("tls", std::string(e.what()) +
-                               "; check that ca_file holds the CA that signed the directory's "
-                               "certificate and that the certificate names the host in the URI");
+    if (!tlsError.empty()) {
+        const auto diagnosis = diagnoseTls(settings, reachedUri);
+        return fail("tls", !diagnosis.empty()
+                               ? diagnosis
+                               : tlsError + "; check that ca_file holds the CA that signed the directory's "
+                                            "certificate and that the certificate names the host in the URI");
     }
     const bool plain = reachedUri.rfind("ldap://", 0) == 0 && settings.allowPlain;
     steps.push_back({"tls", true, plain ? "plain LDAP: no TLS (allowed for a lab only)"
-                                        : "TLS established and the certificate is valid for the host"});
+                                 : settings.verifyCertificate
+                                     ? "TLS established and the certificate is valid for the host"
+                                     : "TLS established; the certificate was not checked (verify_certificate is off)"});
 
     try {
         connection->bind(settings.bindDn, settings.bindPassword);
@@ -241,17 +286,34 @@ std::vector<TestStep> Directory::testConnection(const DirectorySettings& setting
 
     if (testLogin.empty())
         return steps;
-    Directory directory(settings);
-    const auto result = directory.authenticate(testLogin, testPassword);
-    if (!result.user)
-        return fail("user_bind", "test user '" + testLogin + "': " + std::string(reasonCode(result.failure)) +
-                                     " (" + result.detail + ")");
-    steps.push_back({"user_bind", true, "test user bound as " + result.user->dn});
-    std::string groups;
-    for (const auto& group : result.user->groups)
-        groups += (groups.empty() ? "" : "; ") + group;
-    steps.push_back({"groups", true, "groups: " + (groups.empty() ? "(none)" : groups) +
-                                         "; role: " + result.user->role});
+    const auto user = "test user '" + testLogin + "': ";
+    if (testPassword.empty())
+        return fail("user_bind", user + std::string(reasonCode(AuthFailure::EmptyPassword)) +
+                                     " (an empty password is never sent: many directories take it as an "
+                                     "anonymous bind); give the test user's password");
+    std::optional<Entry> entry;
+    try {
+        auto found = findUser(*connection, settings, testLogin);
+        if (!found.entry)
+            return fail("user_bind", user + std::string(reasonCode(found.failure)) + " (" + found.detail + ")");
+        entry = std::move(found.entry);
+        auto userConnection = DirectoryConnection::open(settings, reachedUri);
+        userConnection->bind(entry->dn, testPassword);
+    }
+    catch (const DirectoryError& e) {
+        if (e.invalidCredentials() && entry)
+            return fail("user_bind", user + std::string(reasonCode(AuthFailure::WrongPassword)) + " (bind as " +
+                                         entry->dn + " refused: wrong password, or the account is locked)");
+        return fail("user_bind", user + e.what());
+    }
+    steps.push_back({"user_bind", true, user + "found as " + entry->dn + " and bound with the password"});
+
+    try {
+        steps.push_back(groupsStep(settings, lookUpGroups(*connection, settings, *entry), entry->dn));
+    }
+    catch (const DirectoryError& e) {
+        return fail("groups", std::string(e.what()) + "; check group_base and group_filter");
+    }
     return steps;
 }
 

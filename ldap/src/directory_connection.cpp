@@ -1,16 +1,13 @@
 #include "directory_connection.h"
 
+#include "unanswered_servers.h"
+
 #include <ldap.h>
 
 #include <algorithm>
-#include <cstring>
-#include <netdb.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-#include <fcntl.h>
 #include <condition_variable>
 #include <mutex>
+#include <sys/socket.h>
 #include <thread>
 
 namespace parley::ldap {
@@ -49,14 +46,18 @@ struct MessageFree
 // timeout, but Debian's build (GnuTLS) runs the TLS handshake on a blocking socket with no
 // limit: a server that accepts and then says nothing would hang the caller for ever. While a
 // connection is being set up, this watchdog shuts its socket down once the network timeout
-// has passed, which makes the handshake fail at once.
+// has passed, which makes the handshake fail at once. It also remembers that the time ran
+// out, so that the failure is reported as "did not answer", not as a TLS problem.
 class HandshakeWatchdog
 {
 public:
     explicit HandshakeWatchdog(std::chrono::seconds timeout)
         : thread_([this, timeout] {
               std::unique_lock lock(mutex_);
-              if (!done_.wait_for(lock, timeout, [this] { return finished_; }) && fd_ >= 0)
+              if (done_.wait_for(lock, timeout, [this] { return finished_; }))
+                  return;
+              expired_ = true;
+              if (fd_ >= 0)
                   ::shutdown(fd_, SHUT_RDWR);
           })
     {}
@@ -74,23 +75,30 @@ public:
         std::lock_guard lock(mutex_);
         fd_ = fd;
     }
+    /// Whether the timeout passed before the set-up finished.
+    bool expired()
+    {
+        std::lock_guard lock(mutex_);
+        return expired_;
+    }
 
 private:
     std::mutex mutex_;
     std::condition_variable done_;
     bool finished_ = false;
+    bool expired_ = false;
     int fd_ = -1;
     std::thread thread_;
 };
 
 namespace {
 
+// libldap calls this once connect() succeeded, before any TLS.
 int watchNewSocket(LDAP*, Sockbuf* sockbuf, LDAPURLDesc*, sockaddr*, ldap_conncb* context)
 {
-    auto* connection = static_cast<DirectoryConnection*>(context->lc_arg);
     int fd = -1;
-    if (connection->watchdog() && ber_sockbuf_ctrl(sockbuf, LBER_SB_OPT_GET_FD, &fd) == 1)
-        connection->watchdog()->watch(fd);
+    if (ber_sockbuf_ctrl(sockbuf, LBER_SB_OPT_GET_FD, &fd) == 1)
+        static_cast<DirectoryConnection*>(context->lc_arg)->connected(fd);
     return 0;
 }
 
@@ -122,6 +130,13 @@ DirectoryConnection::DirectoryConnection(LDAP* handle, std::string uri, std::chr
 DirectoryConnection::~DirectoryConnection()
 {
     ldap_unbind_ext_s(handle_, nullptr, nullptr);
+}
+
+void DirectoryConnection::connected(int fd)
+{
+    tcpConnected_ = true;
+    if (watchdog_)
+        watchdog_->watch(fd);
 }
 
 std::string DirectoryConnection::describe(int code, const std::string& action) const
@@ -170,39 +185,68 @@ std::unique_ptr<DirectoryConnection> DirectoryConnection::open(const DirectorySe
     } forget{*connection};
 
     const bool ldaps = uri.rfind("ldaps://", 0) == 0;
+    const auto started = std::chrono::steady_clock::now();
+    // A failure after the network timeout is the server's silence, whatever libldap calls it
+    // (a GnuTLS "non-properly terminated" connection, "Can't contact LDAP server", a timeout).
+    const auto silent = [&] {
+        return watchdog.expired() || std::chrono::steady_clock::now() - started >= settings.networkTimeout;
+    };
+    const auto noAnswer = [&](int code, std::chrono::seconds waited) {
+        return DirectoryError(uri + " did not answer within " + std::to_string(waited.count()) + " s" +
+                                  (connection->tcpConnected_ ? ": it accepted the TCP connection, then sent nothing"
+                                                             : ": the TCP connection was not accepted"),
+                              code, SetupFailure::NoAnswer);
+    };
     rc = ldap_connect(raw);
     if (rc != LDAP_SUCCESS) {
         // libldap has closed the socket; its number may be reused by anyone from now on.
         watchdog.watch(-1);
-        throw DirectoryError(connection->describe(rc, ldaps ? "connecting with TLS" : "connecting"), rc);
+        if (silent())
+            throw noAnswer(rc, settings.networkTimeout);
+        // Over ldaps:// a refused TCP connection and a failed handshake have the same code;
+        // whether libldap reported the TCP connection tells them apart.
+        const bool tls = ldaps && connection->tcpConnected_;
+        throw DirectoryError(connection->describe(rc, tls ? "TLS handshake" : "connecting"), rc,
+                             tls ? SetupFailure::Tls : SetupFailure::Unreachable);
     }
     if (!ldaps && !settings.allowPlain) {
         rc = ldap_start_tls_s(raw, nullptr, nullptr);
         if (rc != LDAP_SUCCESS) {
             watchdog.watch(-1);
-            throw DirectoryError(connection->describe(rc, "StartTLS"), rc);
+            if (silent())
+                throw noAnswer(rc, settings.networkTimeout);
+            if (rc == LDAP_TIMEOUT) // the StartTLS request's own (operation) timeout
+                throw noAnswer(rc, settings.operationTimeout);
+            throw DirectoryError(connection->describe(rc, "StartTLS"), rc, SetupFailure::Tls);
         }
     }
     watchdog.watch(-1); // set up: from here on the operation timeout applies
     return connection;
 }
 
-std::unique_ptr<DirectoryConnection> DirectoryConnection::openFirst(const DirectorySettings& settings)
+std::unique_ptr<DirectoryConnection> DirectoryConnection::openFirst(const DirectorySettings& settings,
+                                                                    UnansweredServers& unanswered)
 {
     if (settings.uris.empty())
         throw DirectoryError("no directory URI is configured", LDAP_PARAM_ERROR);
     std::string errors;
     int lastCode = LDAP_SERVER_DOWN;
-    for (const auto& uri : settings.uris) {
+    auto lastSetup = SetupFailure::Unreachable;
+    for (const auto& uri : unanswered.order(settings.uris, UnansweredServers::Clock::now())) {
         try {
-            return open(settings, uri);
+            auto connection = open(settings, uri);
+            unanswered.answered(uri);
+            return connection;
         }
         catch (const DirectoryError& e) {
+            if (e.setup() == SetupFailure::NoAnswer)
+                unanswered.noAnswer(uri, UnansweredServers::Clock::now());
             errors += (errors.empty() ? "" : "; ") + std::string(e.what());
             lastCode = e.code();
+            lastSetup = e.setup();
         }
     }
-    throw DirectoryError(errors, lastCode);
+    throw DirectoryError(errors, lastCode, lastSetup);
 }
 
 void DirectoryConnection::bind(const std::string& dn, const std::string& password)
@@ -250,55 +294,6 @@ std::vector<Entry> DirectoryConnection::search(const std::string& base, const st
         entries.push_back(std::move(entry));
     }
     return entries;
-}
-
-bool reachable(const std::string& uri, std::chrono::seconds timeout, std::string& error)
-{
-    LDAPURLDesc* description = nullptr;
-    if (ldap_url_parse(uri.c_str(), &description) != LDAP_URL_SUCCESS) {
-        error = "'" + uri + "' is not a valid LDAP URI";
-        return false;
-    }
-    const std::string host = description->lud_host ? description->lud_host : "localhost";
-    const int port = description->lud_port ? description->lud_port
-                                           : (uri.rfind("ldaps://", 0) == 0 ? 636 : 389);
-    ldap_free_urldesc(description);
-
-    addrinfo hints{};
-    hints.ai_socktype = SOCK_STREAM;
-    addrinfo* addresses = nullptr;
-    if (getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &addresses) != 0) {
-        error = "cannot resolve host '" + host + "'";
-        return false;
-    }
-    bool ok = false;
-    error = "no answer from " + host + ":" + std::to_string(port) + " within " +
-            std::to_string(timeout.count()) + " s";
-    for (addrinfo* a = addresses; a && !ok; a = a->ai_next) {
-        const int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
-        if (fd < 0)
-            continue;
-        if (::connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
-            ok = true;
-        }
-        else if (errno == EINPROGRESS) {
-            pollfd waiting{fd, POLLOUT, 0};
-            if (::poll(&waiting, 1, static_cast<int>(timeout.count() * 1000)) == 1) {
-                int socketError = 0;
-                socklen_t length = sizeof socketError;
-                ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &socketError, &length);
-                ok = socketError == 0;
-                if (!ok)
-                    error = host + ":" + std::to_string(port) + ": " + std::strerror(socketError);
-            }
-        }
-        else {
-            error = host + ":" + std::to_string(port) + ": " + std::strerror(errno);
-        }
-        ::close(fd);
-    }
-    freeaddrinfo(addresses);
-    return ok;
 }
 
 } // namespace parley::ldap

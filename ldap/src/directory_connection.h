@@ -13,21 +13,33 @@
 namespace parley::ldap {
 
 class HandshakeWatchdog;
+class UnansweredServers;
+
+/// Which part of setting up a connection failed, so that an admin is told what to look at.
+enum class SetupFailure
+{
+    None,        ///< not a connection set-up error (a bind, a search, ...)
+    Unreachable, ///< no TCP connection (refused, no route, unknown host)
+    NoAnswer,    ///< nothing came back within the network timeout (hung server, dropped packets)
+    Tls,         ///< the server answered, but TLS or StartTLS failed (certificate, protocol)
+};
 
 /// A failed directory operation. `serverDown` when the connection itself is gone (worth
 /// reconnecting or trying the next URI), `invalidCredentials` for a refused bind.
 class DirectoryError : public std::runtime_error
 {
 public:
-    DirectoryError(const std::string& what, int code)
-        : std::runtime_error(what), code_(code)
+    DirectoryError(const std::string& what, int code, SetupFailure setup = SetupFailure::None)
+        : std::runtime_error(what), code_(code), setup_(setup)
     {}
     int code() const { return code_; }
+    SetupFailure setup() const { return setup_; }
     bool serverDown() const;
     bool invalidCredentials() const;
 
 private:
     int code_;
+    SetupFailure setup_;
 };
 
 /// One search result entry; attribute names in lower case.
@@ -43,11 +55,15 @@ class DirectoryConnection
 {
 public:
     /// Connects to `uri` (TLS handshake for ldaps://, StartTLS for ldap:// unless plain is
-    /// allowed). Throws DirectoryError saying which step failed.
+    /// allowed), waiting at most the network timeout for the server to accept and answer.
+    /// Throws DirectoryError whose setup() says which step failed.
     static std::unique_ptr<DirectoryConnection> open(const DirectorySettings& settings,
                                                      const std::string& uri);
-    /// Tries each URI in order; the error of the last one if none answers.
-    static std::unique_ptr<DirectoryConnection> openFirst(const DirectorySettings& settings);
+    /// Tries each URI until one answers, those in `unanswered`'s penalty box last (see
+    /// UnansweredServers); a URI that does not answer is put there. Throws the errors of all
+    /// URIs if none answers.
+    static std::unique_ptr<DirectoryConnection> openFirst(const DirectorySettings& settings,
+                                                          UnansweredServers& unanswered);
 
     ~DirectoryConnection();
     DirectoryConnection(const DirectoryConnection&) = delete;
@@ -63,7 +79,8 @@ public:
                               bool* truncated = nullptr);
 
     const std::string& uri() const { return uri_; }
-    HandshakeWatchdog* watchdog() const { return watchdog_; }
+    /// Called by libldap once the TCP connection of the handle exists (see open()).
+    void connected(int fd);
 
 private:
     DirectoryConnection(LDAP* handle, std::string uri, std::chrono::seconds operationTimeout);
@@ -75,10 +92,7 @@ private:
     /// Registered with the handle, so it must live as long as the handle.
     ldap_conncb connectCallback_{};
     HandshakeWatchdog* watchdog_ = nullptr; ///< while connecting (see open())
+    bool tcpConnected_ = false;             ///< the server accepted the TCP connection
 };
-
-/// Whether a TCP connection to the URI's host and port succeeds within `timeout`; on failure
-/// `error` says why.
-bool reachable(const std::string& uri, std::chrono::seconds timeout, std::string& error);
 
 } // namespace parley::ldap

@@ -132,6 +132,7 @@ TEST_CASE("Directory settings are read from [ldap] and checked for coherence")
                                                   "ldap.user_filter=(uid=alice)"}),
                       Contains("{login}"));
     CHECK_THROWS_WITH(loadSettings(std::nullopt, {"ldap.group_mode=nested"}), Contains("memberof, search"));
+    CHECK(loadSettings(std::nullopt, {"ldap.group_mode=nested_search"}).directory.groupMode == "nested_search");
 }
 
 TEST_CASE("Address lists and PIN lengths are checked at start-up")

@@ -1,4 +1,5 @@
 // Directory login through the real server, against a real slapd.
+#include "../ldap/fake_servers.h"
 #include "account_fixture.h"
 #include "ldap_args.h"
 
@@ -88,6 +89,48 @@ TEST_CASE("Directory login failures look like local ones and are audited with re
     CHECK(admin.call("GET", "/api/v1/audit/export").body.find("wrong-password") == std::string::npos);
 }
 
+TEST_CASE("An empty password is refused before the directory sees it, and audited")
+{
+    SlapdServer slapd;
+    ServerWithAdmin server(ldapArgs(slapd));
+    auto admin = server.admin();
+    for (const auto* name : {"bob", "admin", "nobody"}) { // directory, local, unknown
+        INFO(name);
+        const auto refused = httpsRequest(server.port(), "POST", "/api/v1/auth/login",
+                                          std::string(R"({"username":")") + name + R"(","password":""})");
+        CHECK(refused.status == 400);
+        CHECK_THAT(refused.body, Contains("'password' is empty"));
+        const auto entries = json(admin.call("GET", std::string("/api/v1/audit?action=login.failure&actor=") + name).body)
+                                 ->getArray("entries");
+        REQUIRE(entries->size() == 1);
+        const auto entry = entries->getObject(0);
+        CHECK(entry->getValue<std::string>("outcome") == "failure");
+        CHECK(entry->getValue<std::string>("target") == std::string("user:") + name);
+        CHECK(entry->getObject("details")->getValue<std::string>("reason") == "empty_password");
+    }
+}
+
+TEST_CASE("A hung first directory server delays one login by one timeout, not every login", "[timing]")
+{
+    SlapdServer slapd;
+    SilentServer hung;
+    auto args = ldapArgs(slapd); // network timeout 2 s
+    std::replace(args.begin(), args.end(), "ldap.uris=" + slapd.ldapUri(),
+                 "ldap.uris=" + hung.uri("ldaps") + " " + slapd.ldapUri());
+    ServerWithAdmin server(args);
+    const auto timedLogin = [&server](const std::string& name) {
+        const auto started = std::chrono::steady_clock::now();
+        CHECK(ApiClient(server.port()).login(name, name + "-password").status == 200);
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    };
+    const auto first = timedLogin("alice");
+    const auto second = timedLogin("bob");
+    INFO("first login " << first << " s, second " << second << " s");
+    CHECK(first > 1.8);
+    CHECK(first < 3.0); // one timeout, not one per connection
+    CHECK(second < 1.0);
+}
+
 TEST_CASE("With directory login on, an unknown name costs as much as a local account's password check", "[timing]")
 {
     // Unknown names go to the directory; local accounts pay for PBKDF2. Without care the
@@ -161,6 +204,11 @@ TEST_CASE("Admins read and change the directory settings, and the bind password 
                        "{\"bindPassword\":\"" + std::string(SlapdServer::kServicePassword) + "\"}").status == 200);
     CHECK(ApiClient(server.port()).login("bob", "bob-password").status == 200);
     CHECK(admin.call("PUT", "/api/v1/admin/ldap", R"({"groupMode":"sometimes"})").status == 400);
+    const auto nested = admin.call("PUT", "/api/v1/admin/ldap",
+                                   R"({"groupMode":"nested_search","groupBase":"ou=groups,dc=example,dc=org"})");
+    REQUIRE(nested.status == 200);
+    CHECK(json(nested.body)->getObject("settings")->getValue<std::string>("groupMode") == "nested_search");
+    CHECK(ApiClient(server.port()).login("alice", "alice-password").status == 200);
     CHECK(admin.call("PUT", "/api/v1/admin/ldap", R"({"uris":["http://x"]})").status == 400);
     CHECK(admin.call("PUT", "/api/v1/admin/ldap", R"({"networkTimeoutSeconds":0})").status == 400);
 
@@ -202,6 +250,9 @@ TEST_CASE("The test-connection endpoint reports each failure distinctly")
         {R"({"settings":{"bindPassword":"wrong"}})", "service_bind"},
         {R"({"settings":{"userBase":"ou=nowhere,dc=example,dc=org"}})", "search"},
         {R"({"testUser":"alice","testPassword":"wrong"})", "user_bind"},
+        {R"({"testUser":"dave","testPassword":"dave-password"})", "groups"},
+        {R"({"settings":{"groupMode":"nested_search","groupBase":"ou=people,dc=example,dc=org"},)"
+         R"("testUser":"alice","testPassword":"alice-password"})", "groups"},
     };
     for (const auto& [body, step] : cases) {
         INFO(body);

@@ -1,4 +1,5 @@
 #include <parley/parleyd/config_keys.h>
+#include <parley/ldap/directory.h>
 #include <parley/portal/http/address_list.h>
 #include <parley/portal/http/public_origin.h>
 
@@ -187,10 +188,12 @@ const std::vector<ConfigKey>& table()
          "Attribute holding the login name: uid, sAMAccountName or userPrincipalName."},
         {"ldap.display_name_attribute", "cn", TextRule{false}, "Attribute shown as the user's name."},
         {"ldap.mail_attribute", "mail", TextRule{false}, "Attribute holding the e-mail address."},
-        {"ldap.group_mode", "memberof", ChoiceRule{{"memberof", "search"}},
+        {"ldap.group_mode", "memberof", ChoiceRule{{"memberof", "search", "nested_search"}},
          "memberof: read the user's memberOf attribute; search: search group_base with "
-         "group_filter."},
-        {"ldap.group_base", "", TextRule{true}, "Where groups are searched (group_mode search)."},
+         "group_filter; nested_search: the same, then the groups of each group found (nested "
+         "groups, up to " + std::to_string(ldap::kMaxGroupNestingDepth) + " levels)."},
+        {"ldap.group_base", "", TextRule{true},
+         "Where groups are searched (group_mode search or nested_search)."},
         {"ldap.group_filter", "(|(member={dn})(uniqueMember={dn}))", TextRule{false},
          "Search filter for the user's groups; {dn} is replaced by the escaped user DN."},
         {"ldap.admin_groups", "", TextRule{true},

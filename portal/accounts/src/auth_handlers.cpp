@@ -60,11 +60,11 @@ void LoginHandler::handle(const ApiRequest& request, Poco::Net::HTTPServerRespon
     const auto body = request.jsonBody();
     const auto username = requireString(*body, "username", kMaxLoginName);
     const auto password = requireString(*body, "password", kMaxPasswordBytes);
-    if (password.empty())
-        throw HttpError(Status::HTTP_BAD_REQUEST, "invalid_request", "'password' is empty");
 
     auto result = services().sessions.login(username, password, request.clientAddress);
     switch (result.status) {
+    case LoginResult::Status::EmptyPassword:
+        throw HttpError(Status::HTTP_BAD_REQUEST, "invalid_request", "'password' is empty");
     case LoginResult::Status::Throttled:
         throw HttpError(Status::HTTP_TOO_MANY_REQUESTS, "too_many_attempts",
                         "too many failed logins; try again later")

@@ -123,8 +123,8 @@ ldap::DirectorySettings applyDirectorySettingsJson(const Poco::JSON::Object& jso
     setList(json, "userGroups", s.userGroups);
     setSeconds(json, "networkTimeoutSeconds", s.networkTimeout, 120);
     setSeconds(json, "operationTimeoutSeconds", s.operationTimeout, 300);
-    if (s.groupMode != "memberof" && s.groupMode != "search")
-        invalid("groupMode", "memberof or search");
+    if (!ldap::isGroupMode(s.groupMode))
+        invalid("groupMode", "memberof, search or nested_search");
     if (s.userFilter.find("{login}") == std::string::npos)
         invalid("userFilter", "a filter containing {login}");
     for (const auto& uri : s.uris)

@@ -59,6 +59,14 @@ LoginResult SessionManager::login(const std::string& username, const std::string
         return result;
     }
 
+    // Refused like any other failure (audited, counted towards lockout), but before the
+    // directory sees it: an empty password is an anonymous bind that "succeeds" on many servers.
+    if (password.empty()) {
+        result = refuse(*attempt, actor, address, "empty_password");
+        result.status = LoginResult::Status::EmptyPassword;
+        return result;
+    }
+
     const auto user = normalized ? users_.findByUsername(*normalized) : std::nullopt;
     if (user && user->source == "local")
         return localLogin(*attempt, user, actor, password, address);

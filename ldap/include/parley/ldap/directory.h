@@ -2,6 +2,8 @@
 
 #include <parley/ldap/directory_settings.h>
 
+#include <chrono>
+#include <cstddef>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -11,6 +13,16 @@
 namespace parley::ldap {
 
 class DirectoryConnection;
+class UnansweredServers;
+
+/// A server that did not answer within the network timeout is tried after the others for this
+/// long, so that failover costs one timeout, once, not one per connection of every login.
+inline constexpr std::chrono::seconds kSkipUnansweredServerFor{60};
+/// group_mode nested_search follows nesting this many levels above the user's own groups
+/// (those are level 1); deeper groups are not read, and the connection test says so.
+inline constexpr int kMaxGroupNestingDepth = 10;
+/// At most this many groups of one user are read (per search, and in total for nested_search).
+inline constexpr std::size_t kMaxGroupsPerUser = 1000;
 
 /// A user the directory vouched for.
 struct DirectoryUser
@@ -56,8 +68,9 @@ struct TestStep
 
 /// The organisation's directory. Thread-safe: the service connection is shared (one request
 /// at a time) and re-established after a failure; each user's password is checked by a bind
-/// on a connection of its own. A dead server costs at most the network timeout before the
-/// next URI is tried; every operation has the operation timeout, so no caller hangs.
+/// on a connection of its own. A server that does not answer costs at most the network
+/// timeout, and is then tried after the others for kSkipUnansweredServerFor, so a login waits
+/// for it at most once; every operation has the operation timeout, so no caller hangs.
 /// The process must ignore SIGPIPE (parleyd does): libldap writes to sockets that the
 /// directory may have closed.
 class Directory
@@ -71,7 +84,10 @@ public:
     AuthResult authenticate(const std::string& login, const std::string& password);
 
     /// Runs each step with `settings` (which need not be saved) and stops at the first
-    /// failure. With a test user, also binds as them and reads their groups and role.
+    /// failure: connect (a server that accepts TCP but says nothing is reported as not
+    /// answering), tls (a certificate problem named: wrong host, untrusted CA, expired ...),
+    /// service_bind, search. With a test user, also user_bind (find and bind as them) and
+    /// groups (the groups found and the role each maps to; fails when none maps to a role).
     static std::vector<TestStep> testConnection(const DirectorySettings& settings,
                                                 const std::string& testLogin = {},
                                                 const std::string& testPassword = {});
@@ -84,6 +100,7 @@ private:
     DirectorySettings settings_;
     std::mutex mutex_;
     std::unique_ptr<DirectoryConnection> service_;
+    std::unique_ptr<UnansweredServers> unanswered_;
 };
 
 /// RFC 4515 escaping of a value for use inside a search filter (`*`, `(`, `)`, `\`, NUL and

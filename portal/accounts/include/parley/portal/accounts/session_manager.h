@@ -27,6 +27,7 @@ struct LoginResult
         Invalid,   ///< wrong name or password, or an account that may not log in
         Throttled, ///< too many failures; try again after retryAfter
         DirectoryUnavailable, ///< a directory user, and no directory server answered
+        EmptyPassword, ///< refused (and audited) before any check: never a bind, never a hash
     };
     Status status = Status::Invalid;
     std::chrono::seconds retryAfter{0};
