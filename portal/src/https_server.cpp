@@ -15,6 +15,7 @@
 #include <parley/portal/http/http_listener.h>
 #include <parley/portal/http/request_router.h>
 #include <parley/portal/http/static_file_handler.h>
+#include <parley/portal/http/tls_certificate_handler.h>
 #include <parley/portal/http/tls_context.h>
 #include <parley/portal/meetings/meeting_invitation_handlers.h>
 #include <parley/portal/meetings/room_handlers.h>
@@ -88,6 +89,7 @@ struct PartServices
     AuditHandlerServices audit;
     MeetingHandlerServices meetings;
     RecordingHandlerServices recordings;
+    TlsHandlerServices tls;
 };
 
 std::unique_ptr<RequestRouter> makeRouter(const HandlerContext& context, PartServices& parts,
@@ -110,12 +112,14 @@ std::unique_ptr<RequestRouter> makeRouter(const HandlerContext& context, PartSer
     router->add("/api/v1/users/{id}/password", {"POST"}, Access::Admin, make<UserPasswordHandler>(context, parts.accounts));
     router->add("/api/v1/admin/ldap", {"GET", "PUT", "DELETE"}, Access::Admin, make<LdapSettingsHandler>(context, parts.accounts));
     router->add("/api/v1/admin/ldap/test", {"POST"}, Access::Admin, make<LdapTestHandler>(context, parts.accounts));
+    router->add("/api/v1/admin/tls", {"GET", "PUT", "DELETE"}, Access::Admin, make<TlsCertificateHandler>(context, parts.tls));
     router->add("/api/v1/admin/volume", {"GET"}, Access::Admin, [context, mountPoint = settings.recordingVolume] {
         return std::make_unique<VolumeStatusHandler>(context, mountPoint);
     });
     router->add("/api/v1/audit", {"GET"}, Access::AuditReader, make<AuditQueryHandler>(context, parts.audit));
     router->add("/api/v1/audit/export", {"GET"}, Access::AuditReader, make<AuditExportHandler>(context, parts.audit));
     router->add("/api/v1/audit/verify", {"GET"}, Access::AuditReader, make<AuditVerifyHandler>(context, parts.audit));
+    router->add("/api/v1/audit/verify-export", {"POST"}, Access::AuditReader, make<AuditVerifyExportHandler>(context, parts.audit));
     router->add("/api/v1/rooms", {"GET", "POST"}, Access::SignedIn, make<RoomsHandler>(context, parts.meetings));
     router->add("/api/v1/rooms/{id}", {"GET", "PATCH", "DELETE"}, Access::SignedIn, make<RoomHandler>(context, parts.meetings));
     router->add("/api/v1/rooms/{id}/link", {"POST"}, Access::SignedIn, make<RoomLinkHandler>(context, parts.meetings));
@@ -171,6 +175,7 @@ struct HttpsServer::Impl
     RecordingService recordings;
     SignalingContext signaling;
     ReconnectExpiry reconnectExpiry;
+    LiveCertificate certificate;
     PartServices parts;
     ConnectionErrorLog errorLog;
     ConnectionTracker tracker;
@@ -200,13 +205,15 @@ struct HttpsServer::Impl
                      }),
           signaling{rooms, registry, audit, pinThrottle, meetingIdThrottle, media, &recordings},
           reconnectExpiry(signaling),
+          certificate(settings.certificateFile, settings.privateKeyFile, settings.uploadedCertificateFile),
           parts{{database, audit, accounts, sessions, directory},
                 {audit},
                 {database, audit, rooms, registry, signalingHub, signaling},
-                {database, audit, recordingLibrary}},
+                {database, audit, recordingLibrary},
+                {certificate, audit}},
           tracker(ConnectionTracker::Limits{settings.maxThreads, settings.maxConnectionsPerAddress,
                                             settings.requestTimeout, settings.keepAliveTimeout}),
-          tls(makeServerTlsContext(settings.certificateFile, settings.privateKeyFile)),
+          tls(makeServerTlsContext(certificate)),
           socket(bindSocket(settings, tls)),
           // Each signaling connection holds a thread for its lifetime; requests keep
           // maxThreads of their own beside them.
@@ -292,6 +299,16 @@ void HttpsServer::stop(std::chrono::seconds grace)
     }
     graceful.wait();
     logger().information("stopped");
+}
+
+std::string HttpsServer::reloadCertificate()
+{
+    return impl_->certificate.reload().chain->fingerprintSha256();
+}
+
+std::string HttpsServer::certificateFingerprint() const
+{
+    return impl_->certificate.current().chain->fingerprintSha256();
 }
 
 std::uint16_t HttpsServer::port() const
