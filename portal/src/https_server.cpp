@@ -32,6 +32,7 @@
 #include <parley/portal/recordings/recording_service.h>
 #include <parley/portal/recordings/volume_handlers.h>
 
+#include <parley/storage/audit_log.h>
 #include <parley/storage/database.h>
 
 #include <Poco/Exception.h>
@@ -303,7 +304,12 @@ void HttpsServer::stop(std::chrono::seconds grace)
 
 std::string HttpsServer::reloadCertificate()
 {
-    return impl_->certificate.reload().chain->fingerprintSha256();
+    const auto before = impl_->certificate.current();
+    const auto after = impl_->certificate.reload();
+    if (after.chain->fingerprintSha256() != before.chain->fingerprintSha256())
+        impl_->parts.tls.audit.append({"system", "local", "config.change", "tls", "success",
+                                       tlsChangeDetails(before, after)});
+    return after.chain->fingerprintSha256();
 }
 
 std::string HttpsServer::certificateFingerprint() const

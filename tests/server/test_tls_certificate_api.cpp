@@ -5,8 +5,12 @@
 #include "temp_dir.h"
 #include "ws_client.h"
 
+#include <Poco/Data/SQLite/Connector.h>
+#include <Poco/Data/Session.h>
+
 #include <openssl/ssl.h>
 
+#include <atomic>
 #include <csignal>
 #include <filesystem>
 #include <thread>
@@ -200,6 +204,19 @@ TEST_CASE("A certificate that cannot serve is refused with a precise code, and t
     CHECK(admin.call("PUT", "/api/v1/admin/tls", R"({"certificateChain": 7})").status == 400);
     CHECK(admin.call("PUT", "/api/v1/admin/tls", "not json").status == 400);
     CHECK_THAT(refusal(std::string(100 * 1024, 'A'), good.keyPem()), Contains("invalid_pem") && Contains("larger"));
+    {
+        // Beyond the body limit: answered from the Content-Length alone, so the write may fail.
+        TlsClient raw(server.port());
+        const auto huge = tlsBody(std::string(2 * 1024 * 1024, 'A'), good.keyPem());
+        try {
+            raw.write("PUT /api/v1/admin/tls HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                      "Cookie: __Host-parley_session=" + admin.cookie() + "\r\nX-CSRF-Token: " + admin.csrf() +
+                      "\r\nContent-Length: " + std::to_string(huge.size()) + "\r\n\r\n" + huge);
+        }
+        catch (const std::runtime_error&) {
+        }
+        CHECK(parseHttpResponse(raw.readAll()).status == 413);
+    }
 
     CHECK(servedFingerprint(server.port()) == served);
     const auto status = json(admin.call("GET", "/api/v1/admin/tls").body);
@@ -262,8 +279,57 @@ TEST_CASE("SIGHUP makes parleyd re-read its certificate files, and a broken file
     writeFile(files / "server.crt", second.pem());
     writeFile(files / "server.key", second.keyPem());
     CHECK(servedAfterHangup(second.fingerprint()) == second.fingerprint());
+    // The change is audited, by the system.
+    Poco::Data::SQLite::Connector::registerConnector();
+    Poco::Data::Session session("SQLite", (server.dataDir() / "parley.db").string());
+    std::vector<std::string> changes;
+    // Written just after the certificate changed: wait for it a little.
+    for (int attempt = 0; attempt < 50 && changes.empty(); ++attempt) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        session << "SELECT actor || ' ' || details FROM audit_log WHERE action = 'config.change' AND target = 'tls'",
+            Poco::Data::Keywords::into(changes), Poco::Data::Keywords::now;
+    }
+    REQUIRE(changes.size() == 1);
+    CHECK_THAT(changes.front(), Contains("system ") && Contains(first.fingerprint()) && Contains(second.fingerprint()));
 
     writeFile(files / "server.crt", "-----BEGIN CERTIFICATE-----\ntruncated");
     CHECK(servedAfterHangup("never") == second.fingerprint());
     CHECK(server.process().running());
+}
+
+TEST_CASE("Handshakes during repeated uploads all succeed, each with one whole certificate")
+{
+    ServerWithAdmin server;
+    auto admin = server.admin();
+    TestPki pki;
+    const auto ec = pki.leaf();
+    const auto rsa = pki.leaf({.keyType = "rsa-2048"});
+    const auto original = servedFingerprint(server.port());
+    std::atomic<bool> done{false};
+    std::atomic<int> handshakes{0};
+    std::atomic<int> failures{0};
+    std::atomic<int> strangers{0};
+    std::thread clients([&] {
+        while (!done) {
+            try {
+                const auto seen = servedFingerprint(server.port());
+                if (seen != original && seen != ec.fingerprint() && seen != rsa.fingerprint())
+                    ++strangers;
+                ++handshakes;
+            }
+            catch (const std::exception&) {
+                ++failures;
+            }
+        }
+    });
+    for (int i = 0; i < 10; ++i) {
+        const auto& next = i % 2 == 0 ? rsa : ec;
+        CHECK(admin.call("PUT", "/api/v1/admin/tls", tlsBody(pki.chainOf(next), next.keyPem())).status == 200);
+    }
+    done = true;
+    clients.join();
+    CHECK(handshakes > 10);
+    CHECK(failures == 0);
+    CHECK(strangers == 0);
+    CHECK(servedFingerprint(server.port()) == ec.fingerprint());
 }

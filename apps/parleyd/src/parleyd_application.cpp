@@ -67,14 +67,24 @@ std::string browserHost(const std::string& listenAddress)
 void printBanner(const Settings& settings, std::uint16_t port, const std::string& fingerprint,
                  bool hasUsers, const router::MediaRouter* media)
 {
+    // A certificate uploaded in the admin console serves instead of the configured one.
+    bool uploaded = true;
+    try {
+        uploaded = fingerprint != portal::certificateFingerprint(settings.https.certificateFile);
+    }
+    catch (const std::runtime_error&) {
+        // the configured file is unreadable, so the upload is what serves
+    }
     std::cout << "\nParley is running at https://" << browserHost(settings.https.listenAddress)
               << ":" << port << "/\n"
               << "  TLS certificate: "
-              << (settings.generateCertificate ? "self-signed, generated in " +
-                                                     settings.https.certificateFile.string()
-                                               : settings.https.certificateFile.string())
+              << (uploaded ? "uploaded in the admin console, kept in " +
+                                 settings.https.uploadedCertificateFile.string()
+                  : settings.generateCertificate ? "self-signed, generated in " +
+                                                       settings.https.certificateFile.string()
+                                                 : settings.https.certificateFile.string())
               << "\n  SHA-256 fingerprint: " << fingerprint << "\n";
-    if (settings.generateCertificate)
+    if (settings.generateCertificate && !uploaded)
         std::cout << "  Browsers warn about a self-signed certificate: check that the\n"
                      "  fingerprint they show matches the one above, then continue.\n";
     std::cout << "  Health: /healthz (process up) and /readyz (database ready).\n";
@@ -287,7 +297,7 @@ int ParleydApplication::serve()
     });
     HangupSignal hangup([&server] {
         try {
-            serverLog().information("SIGHUP: TLS certificate now %s", server.reloadCertificate());
+            server.reloadCertificate(); // logs and audits what it did
         }
         catch (const std::exception& e) {
             serverLog().error("SIGHUP: the TLS certificate in service stays: %s", std::string(e.what()));

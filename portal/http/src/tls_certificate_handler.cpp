@@ -36,8 +36,9 @@ Poco::JSON::Object::Ptr change(const std::string& from, const std::string& to)
     return pair;
 }
 
-/// The audit details of a change of certificate: what identifies each, old -> new.
-std::string changeDetails(const LiveCertificate::InService& before, const LiveCertificate::InService& after)
+} // namespace
+
+std::string tlsChangeDetails(const LiveCertificate::InService& before, const LiveCertificate::InService& after)
 {
     const auto& a = *before.chain;
     const auto& b = *after.chain;
@@ -48,8 +49,6 @@ std::string changeDetails(const LiveCertificate::InService& before, const LiveCe
         .add("source", change(sourceName(before.source), sourceName(after.source)))
         .text();
 }
-
-} // namespace
 
 Poco::JSON::Object::Ptr tlsStatusJson(const LiveCertificate::InService& inService, const std::string& publicUrl,
                                       Clock::time_point now)
@@ -105,9 +104,9 @@ void TlsCertificateHandler::handle(const ApiRequest& request, Poco::Net::HTTPSer
         }
         const auto before = certificate.replace(*chain);
         services().audit.append({request.actorName(), request.clientAddress, "config.change", "tls", "success",
-                                 changeDetails(before, certificate.current())});
+                                 tlsChangeDetails(before, certificate.current())});
     }
-    else if (method == "DELETE") {
+    else if (method == "DELETE" && certificate.current().source == LiveCertificate::Source::Uploaded) {
         LiveCertificate::InService before;
         try {
             before = certificate.useConfiguredFiles();
@@ -117,7 +116,7 @@ void TlsCertificateHandler::handle(const ApiRequest& request, Poco::Net::HTTPSer
                             std::string("the configured certificate cannot serve, so the uploaded one stays: ") + e.what());
         }
         services().audit.append({request.actorName(), request.clientAddress, "config.change", "tls", "success",
-                                 changeDetails(before, certificate.current())});
+                                 tlsChangeDetails(before, certificate.current())});
     }
     sendJson(response, Status::HTTP_OK, *tlsStatusJson(certificate.current(), context().publicUrl, Clock::now()));
 }

@@ -65,8 +65,9 @@ public:
 
     /// Re-reads the certificate files in force (the uploaded certificate when one is stored,
     /// else tls.certificate/tls.private_key) for new connections; open ones keep theirs.
-    /// Returns the SHA-256 fingerprint now served. Throws TlsSetupError when the files cannot
-    /// be used; the certificate in service then stays.
+    /// Returns the SHA-256 fingerprint now served; a change is audited (`config.change`,
+    /// target `tls`, actor `system`). Throws TlsSetupError when the files cannot be used; the
+    /// certificate in service then stays.
     std::string reloadCertificate();
 
     /// SHA-256 fingerprint ("AB:CD:...") of the certificate new connections get.

@@ -27,11 +27,15 @@ inline constexpr int kCertificateExpiryWarningDays = 30;
 Poco::JSON::Object::Ptr tlsStatusJson(const LiveCertificate::InService& inService, const std::string& publicUrl,
                                       std::chrono::system_clock::time_point now);
 
+/// The audit details of a change of certificate (`config.change`, target `tls`):
+/// fingerprintSha256, subject, notAfter and source, each as {"from", "to"}.
+std::string tlsChangeDetails(const LiveCertificate::InService& before, const LiveCertificate::InService& after);
+
 /// `GET /api/v1/admin/tls`: the certificate in service.
 /// `PUT`: `{"certificateChain": PEM, "privateKey": PEM}`, checked
 /// (CertificateChain::checkForService), stored and served to new connections at once;
 /// answers as GET. Refusals are 400 with the check's code and audited.
-/// `DELETE`: the configured files serve again.
+/// `DELETE`: the configured files serve again (nothing happens when they serve already).
 /// Every change is audited as `config.change` on target `tls`, old -> new.
 class TlsCertificateHandler : public ServiceHandler<TlsHandlerServices>
 {
