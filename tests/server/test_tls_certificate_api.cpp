@@ -96,6 +96,7 @@ TEST_CASE("An uploaded certificate serves new connections at once while open one
 
         // A new connection sees the new certificate at once; the open ones go on working.
         CHECK(servedFingerprint(port) == leaf.fingerprint());
+        CHECK(TlsClient(port).peerChainLength() == 3); // with its intermediate and root
         CHECK(get(keptAlive, "/healthz").status == 200);
         CHECK(keptAlive.peerFingerprint() == generated);
         signaling.sendFrame(9, "still-there");
@@ -332,4 +333,30 @@ TEST_CASE("Handshakes during repeated uploads all succeed, each with one whole c
     CHECK(failures == 0);
     CHECK(strangers == 0);
     CHECK(servedFingerprint(server.port()) == ec.fingerprint());
+}
+
+TEST_CASE("A chain that ends below a CA of the system's trust store is complete without that CA")
+{
+    // The server's system store is OpenSSL's default paths, which SSL_CERT_FILE overrides:
+    // here it holds only the test root, standing for a public CA.
+    TestPki pki;
+    TempDir store;
+    writeFile(store / "ca.pem", pki.root.pem());
+    ::setenv("SSL_CERT_FILE", (store / "ca.pem").c_str(), 1);
+    ServerWithAdmin server;
+    ::unsetenv("SSL_CERT_FILE");
+    auto admin = server.admin();
+    const auto leaf = pki.leaf();
+
+    // The leaf alone lacks its intermediate, as a leaf from a public CA often does.
+    const auto alone = admin.call("PUT", "/api/v1/admin/tls", tlsBody(leaf.pem(), leaf.keyPem()));
+    CHECK(alone.status == 400);
+    CHECK(errorCode(alone) == "chain_incomplete");
+    const auto withIntermediate =
+        admin.call("PUT", "/api/v1/admin/tls", tlsBody(leaf.pem() + pki.intermediate.pem(), leaf.keyPem()));
+    CHECK(withIntermediate.status == 200);
+    CHECK(servedFingerprint(server.port()) == leaf.fingerprint());
+    // Served as sent: the leaf and its intermediate.
+    TlsClient client(server.port());
+    CHECK(client.peerChainLength() == 2);
 }
