@@ -105,21 +105,21 @@ private:
             const auto found = pending_.find(entry.seq);
             if (found == pending_.end())
                 return;
-            if (found->second != entry.hash)
-                note(entry.seq, "entry " + std::to_string(entry.seq) + " differs from the server's log");
+            if (found->second != entry.hash && lowest(entry.seq))
+                mismatch_ = std::make_pair(entry.seq, "entry " + std::to_string(entry.seq) +
+                                                          " differs from the server's log");
             pending_.erase(found);
         });
         for (const auto& [seq, hash] : pending_)
-            note(seq, "entry " + std::to_string(seq) + " is not in the server's log (removed by audit "
-                                                      "retention, or never there)");
+            if (lowest(seq))
+                mismatch_ = std::make_pair(seq, "entry " + std::to_string(seq) +
+                                                    " is not in the server's log (removed by audit retention, "
+                                                    "or never there)");
         pending_.clear();
     }
 
-    void note(std::int64_t seq, std::string problem)
-    {
-        if (!mismatch_ || seq < mismatch_->first)
-            mismatch_ = std::make_pair(seq, std::move(problem));
-    }
+    /// Whether a mismatch at `seq` would be the first one (only the lowest is reported).
+    bool lowest(std::int64_t seq) const { return !mismatch_ || seq < mismatch_->first; }
 
     storage::AuditLog& audit_;
     std::map<std::int64_t, std::string> pending_;
