@@ -2,6 +2,8 @@
 
 #include <parley/portal/accounts/directory_health.h>
 #include <parley/portal/http/json_response.h>
+#include <parley/portal/http/live_certificate.h>
+#include <parley/portal/http/tls_certificate_handler.h>
 #include <parley/portal/http/unix_time.h>
 #include <parley/portal/meetings/room_registry.h>
 #include <parley/portal/recordings/volume_handlers.h>
@@ -50,6 +52,9 @@ void AdminOverviewHandler::handle(const ApiRequest&, Poco::Net::HTTPServerRespon
     body.set("recordings", recordings);
 
     body.set("volume", volumeStatusJson(sources_.volumeMountPoint, sources_.volumeContainer));
+
+    body.set("tls", tlsStatusJson(sources_.certificate.current(), context().publicUrl,
+                                  std::chrono::system_clock::now()));
 
     const auto directory = sources_.directory.status();
     Poco::JSON::Object ldap(Poco::JSON_PRESERVE_KEY_ORDER);

@@ -15,6 +15,7 @@ class Database;
 namespace parley::portal {
 
 class DirectoryHealth;
+class LiveCertificate;
 class RoomRegistry;
 
 /// What the overview reads; all owned by the server and living as long as it.
@@ -24,6 +25,7 @@ struct OverviewSources
     RoomRegistry& registry;
     router::MediaRouter* media; ///< nullptr with router.enabled=false
     DirectoryHealth& directory;
+    LiveCertificate& certificate;
     std::filesystem::path volumeMountPoint;
     std::filesystem::path volumeContainer;
     std::int64_t startedAt = 0; ///< Unix seconds
@@ -31,7 +33,7 @@ struct OverviewSources
 
 /// `GET /api/v1/admin/overview` (admins): the server at a glance (docs/api.md): meetings and
 /// people now, media rates, loss and router CPU over the last second, recordings by state,
-/// the volume, the directory, version and uptime. Cheap enough to poll every few seconds:
+/// the volume, the TLS certificate, the directory, version and uptime. Cheap enough to poll every few seconds:
 /// nothing here waits for the network or the media worker.
 class AdminOverviewHandler : public ApiHandler
 {

@@ -18,6 +18,7 @@
 #include <parley/portal/http/http_listener.h>
 #include <parley/portal/http/request_router.h>
 #include <parley/portal/http/static_file_handler.h>
+#include <parley/portal/http/tls_certificate_handler.h>
 #include <parley/portal/http/tls_context.h>
 #include <parley/portal/meetings/admin_meeting_handlers.h>
 #include <parley/portal/meetings/meeting_invitation_handlers.h>
@@ -35,6 +36,7 @@
 #include <parley/portal/recordings/recording_service.h>
 #include <parley/portal/recordings/volume_handlers.h>
 
+#include <parley/storage/audit_log.h>
 #include <parley/storage/database.h>
 
 #include <Poco/Exception.h>
@@ -92,6 +94,7 @@ struct PartServices
     AuditHandlerServices audit;
     MeetingHandlerServices meetings;
     RecordingHandlerServices recordings;
+    TlsHandlerServices tls;
     OverviewSources overview;
 };
 
@@ -118,6 +121,7 @@ std::unique_ptr<RequestRouter> makeRouter(const HandlerContext& context, PartSer
     router->add("/api/v1/users/{id}/password", {"POST"}, Access::Admin, make<UserPasswordHandler>(context, parts.accounts));
     router->add("/api/v1/admin/ldap", {"GET", "PUT", "DELETE"}, Access::Admin, make<LdapSettingsHandler>(context, parts.accounts));
     router->add("/api/v1/admin/ldap/test", {"POST"}, Access::Admin, make<LdapTestHandler>(context, parts.accounts));
+    router->add("/api/v1/admin/tls", {"GET", "PUT", "DELETE"}, Access::Admin, make<TlsCertificateHandler>(context, parts.tls));
     router->add("/api/v1/admin/volume", {"GET"}, Access::Admin,
                 [context, mountPoint = settings.recordingVolume, container = settings.volumeContainer] {
                     return std::make_unique<VolumeStatusHandler>(context, mountPoint, container);
@@ -132,6 +136,7 @@ std::unique_ptr<RequestRouter> makeRouter(const HandlerContext& context, PartSer
     router->add("/api/v1/audit", {"GET"}, Access::AuditReader, make<AuditQueryHandler>(context, parts.audit));
     router->add("/api/v1/audit/export", {"GET"}, Access::AuditReader, make<AuditExportHandler>(context, parts.audit));
     router->add("/api/v1/audit/verify", {"GET"}, Access::AuditReader, make<AuditVerifyHandler>(context, parts.audit));
+    router->add("/api/v1/audit/verify-export", {"POST"}, Access::AuditReader, make<AuditVerifyExportHandler>(context, parts.audit));
     router->add("/api/v1/rooms", {"GET", "POST"}, Access::SignedIn, make<RoomsHandler>(context, parts.meetings));
     router->add("/api/v1/rooms/{id}", {"GET", "PATCH", "DELETE"}, Access::SignedIn, make<RoomHandler>(context, parts.meetings));
     router->add("/api/v1/rooms/{id}/link", {"POST"}, Access::SignedIn, make<RoomLinkHandler>(context, parts.meetings));
@@ -188,6 +193,7 @@ struct HttpsServer::Impl
     RecordingService recordings;
     SignalingContext signaling;
     ReconnectExpiry reconnectExpiry;
+    LiveCertificate certificate;
     PartServices parts;
     ConnectionErrorLog errorLog;
     ConnectionTracker tracker;
@@ -218,16 +224,18 @@ struct HttpsServer::Impl
                      }),
           signaling{rooms, registry, audit, pinThrottle, meetingIdThrottle, media, &recordings},
           reconnectExpiry(signaling),
+          certificate(settings.certificateFile, settings.privateKeyFile, settings.uploadedCertificateFile),
           parts{{database, audit, accounts, sessions, directory},
                 {audit},
                 {database, audit, rooms, registry, signalingHub, signaling},
                 {database, audit, recordingLibrary},
-                {database, registry, media, directoryHealth, settings.recordingVolume, settings.volumeContainer,
-                 std::chrono::duration_cast<std::chrono::seconds>(
-                     std::chrono::system_clock::now().time_since_epoch()).count()}},
+                {certificate, audit},
+                {database, registry, media, directoryHealth, certificate, settings.recordingVolume,
+                 settings.volumeContainer, std::chrono::duration_cast<std::chrono::seconds>(
+                                               std::chrono::system_clock::now().time_since_epoch()).count()}},
           tracker(ConnectionTracker::Limits{settings.maxThreads, settings.maxConnectionsPerAddress,
                                             settings.requestTimeout, settings.keepAliveTimeout}),
-          tls(makeServerTlsContext(settings.certificateFile, settings.privateKeyFile)),
+          tls(makeServerTlsContext(certificate)),
           socket(bindSocket(settings, tls)),
           // Each signaling connection holds a thread for its lifetime; requests keep
           // maxThreads of their own beside them.
@@ -313,6 +321,21 @@ void HttpsServer::stop(std::chrono::seconds grace)
     }
     graceful.wait();
     logger().information("stopped");
+}
+
+std::string HttpsServer::reloadCertificate()
+{
+    const auto before = impl_->certificate.current();
+    const auto after = impl_->certificate.reload();
+    if (after.chain->fingerprintSha256() != before.chain->fingerprintSha256())
+        impl_->parts.tls.audit.append({"system", "local", "config.change", "tls", "success",
+                                       tlsChangeDetails(before, after)});
+    return after.chain->fingerprintSha256();
+}
+
+std::string HttpsServer::certificateFingerprint() const
+{
+    return impl_->certificate.current().chain->fingerprintSha256();
 }
 
 std::uint16_t HttpsServer::port() const

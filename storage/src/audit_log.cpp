@@ -83,6 +83,14 @@ Where whereClause(const AuditFilter& filter)
         where.sql += " AND outcome = ?";
         where.values.push_back(filter.outcome);
     }
+    if (filter.fromSeq > 0) {
+        where.sql += " AND seq >= CAST(? AS INTEGER)";
+        where.values.push_back(std::to_string(filter.fromSeq));
+    }
+    if (filter.throughSeq > 0) {
+        where.sql += " AND seq <= CAST(? AS INTEGER)";
+        where.values.push_back(std::to_string(filter.throughSeq));
+    }
     return where;
 }
 
@@ -267,6 +275,18 @@ void AuditLog::forEach(const AuditFilter& filter,
             return;
         after = rows.back().get<0>();
     }
+}
+
+AuditHead AuditLog::head()
+{
+    auto session = database_.session();
+    std::vector<Poco::Tuple<Poco::Int64, std::string>> last;
+    session << "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", into(last), now;
+    if (last.empty())
+        session << "SELECT seq, hash FROM audit_checkpoint ORDER BY seq DESC LIMIT 1", into(last), now;
+    if (last.empty())
+        return {};
+    return {last.front().get<0>(), last.front().get<1>()};
 }
 
 AuditVerification AuditLog::verify()

@@ -153,13 +153,27 @@ TEST_CASE("The audit log exports as JSON Lines and as CSV safe to open in a spre
     std::istringstream lines(jsonl.body);
     std::string line;
     int count = 0;
+    Poco::JSON::Object::Ptr head;
     while (std::getline(lines, line)) {
         if (line.empty())
             continue;
-        CHECK(json(line)->getValue<int>("seq") == count + 1);
+        REQUIRE_FALSE(head); // the head line is the last
+        const auto record = json(line);
+        if (record->has("head")) {
+            head = record->getObject("head");
+            continue;
+        }
+        CHECK(record->getValue<int>("seq") == count + 1);
+        // details exactly as hashed: the stored JSON text
+        CHECK(json(record->getValue<std::string>("details")));
         ++count;
     }
     CHECK(count == total + 1); // the export records itself before it streams
+    // ... and is the head it names, in the file and in the header.
+    REQUIRE(head);
+    CHECK(head->getValue<int>("seq") == count);
+    CHECK_THAT(jsonl.header("x-parley-audit-head"),
+               Contains("seq=" + std::to_string(count) + "; hash=" + head->getValue<std::string>("hash")));
     const auto csv = admin.call("GET", "/api/v1/audit/export?format=csv&action=login.failure");
     REQUIRE(csv.status == 200);
     CHECK(csv.body.starts_with("seq,time,actor,source_address,action,target,outcome,details,prev_hash,hash\r\n"));

@@ -207,6 +207,12 @@ std::string TlsClient::peerKeyType() const
     return key && EVP_PKEY_is_a(key, "EC") ? "EC" : key && EVP_PKEY_is_a(key, "RSA") ? "RSA" : "?";
 }
 
+int TlsClient::peerChainLength() const
+{
+    const STACK_OF(X509)* chain = SSL_get_peer_cert_chain(state_->ssl.get());
+    return chain ? sk_X509_num(chain) : 0;
+}
+
 void TlsClient::write(std::string_view data)
 {
     while (!data.empty()) {

@@ -68,6 +68,8 @@ public:
     std::string cipher() const;  ///< OpenSSL name of the negotiated cipher
     std::string peerFingerprint() const; ///< SHA-256, "AB:CD:..."
     std::string peerKeyType() const;     ///< "EC" or "RSA"
+    /// How many certificates the server sent: its own, then the chain it added.
+    int peerChainLength() const;
 
     void write(std::string_view data);
     /// Reads until the peer closes (or the timeout passes).

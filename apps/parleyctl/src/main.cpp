@@ -51,6 +51,10 @@ void usage()
         "  audit verify\n"
         "      recompute the audit log's hash chain; exit 1 naming the first entry that was\n"
         "      altered, inserted or removed\n"
+        "  audit verify-export FILE\n"
+        "      check an export (JSON Lines or CSV from GET /api/v1/audit/export) by itself, with\n"
+        "      no server or database: each entry's hash, the links between entries and the\n"
+        "      head line; exit 1 naming the first altered or missing entry\n"
         "\n"
         "recording volume ([volume] in the configuration; as root; docs/storage.md):\n"
         "  volume create --size SIZE [--sector-size 4096|512] [--key-file FILE]\n"
@@ -133,6 +137,16 @@ int main(int argc, char** argv)
         catch (const std::exception& e) {
             std::cerr << "parleyctl: " << e.what() << std::endl;
             return 1;
+        }
+    }
+    if (command[0] == "audit" && command[1] == "verify-export") {
+        try {
+            return parley::parleyctl::verifyAuditExportFile(rest);
+        }
+        catch (const std::invalid_argument& e) {
+            std::cerr << "parleyctl: " << e.what() << std::endl;
+            usage();
+            return kExitUsage;
         }
     }
     try {

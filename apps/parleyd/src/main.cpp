@@ -14,6 +14,8 @@ int main(int argc, char** argv)
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGTERM);
     sigaddset(&signals, SIGQUIT);
+    // SIGHUP re-reads the TLS certificate files (HangupSignal), instead of ending the process.
+    sigaddset(&signals, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
     // Everything parleyd creates (database, keys, logs) is for its own user only.
     ::umask(077);

@@ -1,6 +1,7 @@
 #include "parleyd_application.h"
 
 #include "configuration_audit.h"
+#include "hangup_signal.h"
 #include "logging_setup.h"
 #include "maintenance_job.h"
 
@@ -66,14 +67,24 @@ std::string browserHost(const std::string& listenAddress)
 void printBanner(const Settings& settings, std::uint16_t port, const std::string& fingerprint,
                  bool hasUsers, const router::MediaRouter* media)
 {
+    // A certificate uploaded in the admin console serves instead of the configured one.
+    bool uploaded = true;
+    try {
+        uploaded = fingerprint != portal::certificateFingerprint(settings.https.certificateFile);
+    }
+    catch (const std::runtime_error&) {
+        // the configured file is unreadable, so the upload is what serves
+    }
     std::cout << "\nParley is running at https://" << browserHost(settings.https.listenAddress)
               << ":" << port << "/\n"
               << "  TLS certificate: "
-              << (settings.generateCertificate ? "self-signed, generated in " +
-                                                     settings.https.certificateFile.string()
-                                               : settings.https.certificateFile.string())
+              << (uploaded ? "uploaded in the admin console, kept in " +
+                                 settings.https.uploadedCertificateFile.string()
+                  : settings.generateCertificate ? "self-signed, generated in " +
+                                                       settings.https.certificateFile.string()
+                                                 : settings.https.certificateFile.string())
               << "\n  SHA-256 fingerprint: " << fingerprint << "\n";
-    if (settings.generateCertificate)
+    if (settings.generateCertificate && !uploaded)
         std::cout << "  Browsers warn about a self-signed certificate: check that the\n"
                      "  fingerprint they show matches the one above, then continue.\n";
     std::cout << "  Health: /healthz (process up) and /readyz (database ready).\n";
@@ -99,7 +110,8 @@ void printBanner(const Settings& settings, std::uint16_t port, const std::string
     else
         std::cout << "  Log in with POST /api/v1/auth/login (docs/api.md); parleyctl user list\n"
                      "  shows the accounts.\n";
-    std::cout << "  Stop with Ctrl+C (or SIGTERM); requests in progress are completed.\n"
+    std::cout << "  SIGHUP re-reads the TLS certificate files. Stop with Ctrl+C (or SIGTERM);\n"
+                 "  requests in progress are completed.\n"
               << std::endl;
 }
 
@@ -228,7 +240,7 @@ int ParleydApplication::serve()
             serverLog().information("generated a self-signed certificate in %s",
                                  files.certificate.string());
     }
-    const auto fingerprint = portal::certificateFingerprint(settings.https.certificateFile);
+    settings.https.uploadedCertificateFile = settings.dataDir / "tls" / "uploaded.pem";
 
     // One connection per request and signaling thread (opened only when needed), plus some
     // for the maintenance job and for the few calls that hold two at once.
@@ -283,8 +295,16 @@ int ParleydApplication::serve()
             serverLog().error("writing folded audit events failed (will retry): %s", std::string(e.what()));
         }
     });
+    HangupSignal hangup([&server] {
+        try {
+            server.reloadCertificate(); // logs and audits what it did
+        }
+        catch (const std::exception& e) {
+            serverLog().error("SIGHUP: the TLS certificate in service stays: %s", std::string(e.what()));
+        }
+    });
     server.start();
-    printBanner(settings, server.port(), fingerprint, storage::UserStore(database).count() > 0,
+    printBanner(settings, server.port(), server.certificateFingerprint(), storage::UserStore(database).count() > 0,
                 media.get());
 
     waitForTerminationRequest();

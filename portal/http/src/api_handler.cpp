@@ -252,8 +252,21 @@ void ApiHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
         const auto limit = apiRequest.principal
                                ? context_.maxBodyBytes
                                : std::min(context_.maxBodyBytes, kAnonymousMaxBodyBytes);
-        apiRequest.body = readBody(request, response, limit);
-        ConnectionTracker::bodyReceived();
+        if (const auto streamed = streamedBodyLimit(); streamed > 0) {
+            // The body stays unread until the handler takes it, so the connection ends with
+            // this request whatever happens.
+            response.setKeepAlive(false);
+            if (request.getChunkedTransferEncoding() || !request.hasContentLength())
+                throw HttpError(Status::HTTP_LENGTH_REQUIRED, "length_required",
+                                "send the file with a Content-Length header");
+            if (request.getContentLength64() > static_cast<Poco::Int64>(streamed))
+                throw HttpError(Status::HTTP_REQUEST_ENTITY_TOO_LARGE, "body_too_large",
+                                "request body exceeds the limit of " + std::to_string(streamed) + " bytes");
+        }
+        else {
+            apiRequest.body = readBody(request, response, limit);
+            ConnectionTracker::bodyReceived();
+        }
         if (!apiRequest.principal && access_ != Access::Public)
             if (const auto page = signInRedirect(); !page.empty()) {
                 response.redirect(page, Status::HTTP_SEE_OTHER);

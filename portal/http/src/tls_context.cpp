@@ -1,5 +1,7 @@
 #include <parley/portal/http/tls_context.h>
 
+#include <parley/portal/http/live_certificate.h>
+
 #include <Poco/Net/SSLException.h>
 
 #include <openssl/err.h>
@@ -28,7 +30,41 @@ std::string lastOpenSslError()
     return text;
 }
 
+Poco::Net::Context::Params policyParams()
+{
+    Poco::Net::Context::Params params;
+    params.verificationMode = Poco::Net::Context::VERIFY_NONE;
+    params.loadDefaultCAs = false;
+    params.cipherList = kTls12CipherList;
+    params.ecdhCurve = "X25519:P-256:P-384";
+    return params;
+}
+
+void applyPolicy(Poco::Net::Context& context)
+{
+    SSL_CTX* ssl = context.sslContext();
+    context.requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
+    context.preferServerCiphers();
+    if (SSL_CTX_set_ciphersuites(ssl, kTls13CipherSuites) != 1)
+        throw TlsSetupError("OpenSSL refused the TLS 1.3 cipher suites: " + lastOpenSslError());
+    SSL_CTX_set_options(ssl, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+}
+
 } // namespace
+
+Poco::Net::Context::Ptr makeServerTlsContext(LiveCertificate& certificate)
+{
+    Poco::Net::Context::Ptr context;
+    try {
+        context = new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, policyParams());
+    }
+    catch (const Poco::Net::SSLException& e) {
+        throw TlsSetupError("cannot create the TLS context: " + e.displayText());
+    }
+    applyPolicy(*context);
+    certificate.serveOn(context->sslContext());
+    return context;
+}
 
 Poco::Net::Context::Ptr makeServerTlsContext(const std::filesystem::path& certificateFile,
                                              const std::filesystem::path& privateKeyFile)
@@ -36,13 +72,9 @@ Poco::Net::Context::Ptr makeServerTlsContext(const std::filesystem::path& certif
     requireReadable(certificateFile, "certificate");
     requireReadable(privateKeyFile, "private key");
 
-    Poco::Net::Context::Params params;
+    auto params = policyParams();
     params.certificateFile = certificateFile.string();
     params.privateKeyFile = privateKeyFile.string();
-    params.verificationMode = Poco::Net::Context::VERIFY_NONE;
-    params.loadDefaultCAs = false;
-    params.cipherList = kTls12CipherList;
-    params.ecdhCurve = "X25519:P-256:P-384";
 
     Poco::Net::Context::Ptr context;
     try {
@@ -58,11 +90,7 @@ Poco::Net::Context::Ptr makeServerTlsContext(const std::filesystem::path& certif
         throw TlsSetupError("private key " + privateKeyFile.string() +
                             " does not belong to certificate " + certificateFile.string() + " (" +
                             lastOpenSslError() + ")");
-    context->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
-    context->preferServerCiphers();
-    if (SSL_CTX_set_ciphersuites(ssl, kTls13CipherSuites) != 1)
-        throw TlsSetupError("OpenSSL refused the TLS 1.3 cipher suites: " + lastOpenSslError());
-    SSL_CTX_set_options(ssl, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+    applyPolicy(*context);
     return context;
 }
 

@@ -63,6 +63,16 @@ public:
     /// Deletes scheduled meetings past their retention (audited); returns how many.
     std::size_t removeExpiredMeetings();
 
+    /// Re-reads the certificate files in force (the uploaded certificate when one is stored,
+    /// else tls.certificate/tls.private_key) for new connections; open ones keep theirs.
+    /// Returns the SHA-256 fingerprint now served; a change is audited (`config.change`,
+    /// target `tls`, actor `system`). Throws TlsSetupError when the files cannot be used; the
+    /// certificate in service then stays.
+    std::string reloadCertificate();
+
+    /// SHA-256 fingerprint ("AB:CD:...") of the certificate new connections get.
+    std::string certificateFingerprint() const;
+
     /// The bound port (useful when the settings asked for port 0).
     std::uint16_t port() const;
 

@@ -51,6 +51,15 @@ struct AuditFilter
     std::string actor;  ///< exact
     std::string action; ///< exact, or a prefix ending in '.' ("login." matches "login.failure")
     std::string outcome; ///< exact ("success" or "failure")
+    std::int64_t fromSeq = 0;    ///< inclusive lower bound on seq; 0: none
+    std::int64_t throughSeq = 0; ///< inclusive upper bound on seq; 0: none
+};
+
+/// The newest entry of the log: what an export names as its head.
+struct AuditHead
+{
+    std::int64_t seq = 0;                ///< 0 for an empty log
+    std::string hash = std::string(64, '0'); ///< kGenesisHash for an empty log
 };
 
 /// The outcome of verifying the whole chain.
@@ -102,6 +111,9 @@ public:
     /// Calls `visit` for every matching entry, oldest first, reading in batches (for exports
     /// of any size).
     void forEach(const AuditFilter& filter, const std::function<void(const AuditEntry&)>& visit);
+
+    /// The newest entry's seq and hash (after pruning, the checkpoint's when no entry is left).
+    AuditHead head();
 
     /// Recomputes the chain from the newest checkpoint (or the first entry) to the anchor.
     /// Never throws for tampering; reports it.

@@ -117,6 +117,15 @@ protected:
     /// of getting a JSON 401. "" (the default): the 401.
     virtual std::string signInRedirect() const { return {}; }
 
+    /// For a handler that takes a file as its body (any content type) and reads it itself
+    /// from `request.http.stream()`, a part at a time: the most bytes it accepts. Such a
+    /// request must carry a Content-Length (411 otherwise, 413 beyond the limit); its caller's
+    /// role and CSRF token are checked before a byte of the body is read; the handler calls
+    /// ConnectionTracker::bodyReceived() once it has read the body (which must arrive within
+    /// the request deadline); the connection closes after the answer. 0 (the default): the
+    /// body is JSON, read here within `maxBodyBytes`.
+    virtual std::size_t streamedBodyLimit() const { return 0; }
+
 private:
     std::string readBody(Poco::Net::HTTPServerRequest& request,
                          Poco::Net::HTTPServerResponse& response, std::size_t limit) const;

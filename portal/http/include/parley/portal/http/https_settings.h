@@ -19,6 +19,10 @@ struct HttpsSettings
     /// PEM certificate chain (leaf first) and its private key.
     std::filesystem::path certificateFile;
     std::filesystem::path privateKeyFile;
+    /// Where a certificate uploaded with `PUT /api/v1/admin/tls` is kept (chain and key in one
+    /// file, mode 0600); while it exists it serves instead of the two files above. parleyd
+    /// uses <data_dir>/tls/uploaded.pem.
+    std::filesystem::path uploadedCertificateFile;
     /// Largest request body accepted; larger ones get 413.
     std::size_t maxBodyBytes = 1024 * 1024;
     /// HTTP connections at once (each holds a thread while it lasts), and from one address.

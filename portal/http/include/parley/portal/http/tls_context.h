@@ -7,6 +7,8 @@
 
 namespace parley::portal {
 
+class LiveCertificate;
+
 /// Thrown when the certificate or key cannot be used; the message names the file.
 class TlsSetupError : public std::runtime_error
 {
@@ -31,5 +33,9 @@ inline constexpr const char* kTls13CipherSuites =
 /// to the certificate.
 Poco::Net::Context::Ptr makeServerTlsContext(const std::filesystem::path& certificateFile,
                                              const std::filesystem::path& privateKeyFile);
+
+/// The same policy, presenting on each new connection the certificate `certificate` has in
+/// service at that moment (LiveCertificate::serveOn), which must outlive the context.
+Poco::Net::Context::Ptr makeServerTlsContext(LiveCertificate& certificate);
 
 } // namespace parley::portal
