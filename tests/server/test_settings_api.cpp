@@ -48,7 +48,8 @@ Poco::JSON::Object::Ptr detailsOf(const Poco::JSON::Object::Ptr& entry)
 
 TEST_CASE("Admins read the settings with their source, change them (audited as from -> to) and go back to the file")
 {
-    ServerWithAdmin server({"--set", "rooms.pin_min_length=5", "--set", "access.portal_deny=192.0.2.0/24"});
+    ServerWithAdmin server({"--set", "rooms.pin_min_length=5", "--set", "access.portal_deny=192.0.2.0/24", "--set",
+                            "rooms.users_wait=forced_on"});
     auto admin = server.admin();
 
     const auto initial = settingsOf(admin.call("GET", kSettings));
@@ -61,6 +62,7 @@ TEST_CASE("Admins read the settings with their source, change them (audited as f
     CHECK(settings->getObject("roomPolicy")->getObject("recording")->getValue<bool>("guestModerators"));
     CHECK(sourceOf(initial, "pinMinLength") == "configuration_file");
     CHECK(sourceOf(initial, "roomPolicy.waitingRoom") == "configuration_file");
+    CHECK(settings->getObject("roomPolicy")->getObject("usersWait")->getValue<std::string>("mode") == "forced_on");
 
     const auto changed = settingsOf(admin.call(
         "PUT", kSettings,
@@ -96,6 +98,8 @@ TEST_CASE("Admins read the settings with their source, change them (audited as f
     CHECK(all->getObject("settings")->getValue<int>("recordingRetentionDays") == 0);
     CHECK(all->getObject("settings")->getObject("roomPolicy")->getObject("waitingRoom")->getValue<std::string>("mode") ==
           "optional");
+    CHECK(all->getObject("settings")->getObject("roomPolicy")->getObject("usersWait")->getValue<std::string>("mode") ==
+          "forced_on"); // the file's
     for (const auto& [key, source] : *all->getObject("sources"))
         CHECK(source.toString() == "configuration_file");
 }

@@ -69,7 +69,8 @@ bool isAdmin(const Principal& who)
 
 RoomService::RoomService(storage::Database& database, storage::AuditLog& audit,
                          const MeetingSettings& settings)
-    : database_(database), audit_(audit), settings_(settings), rooms_(database), pinPolicy_(settings.pin)
+    : database_(database), audit_(audit), settings_(settings), rooms_(database), pinPolicy_(settings.pin),
+      roomPolicy_(settings.roomPolicy)
 {
     roomPolicy_.pin.mode = settings.pin.required ? OptionMode::ForcedOn : OptionMode::Optional;
 }

@@ -30,6 +30,7 @@ SecuritySettings SecuritySettings::fromFile(const HttpsSettings& https, const Ac
     settings.lockoutBase = accounts.throttle.baseLockout;
     settings.lockoutMax = accounts.throttle.maxLockout;
     settings.recordingRetentionDays = meetings.recording.retentionDays;
+    settings.roomPolicy = meetings.roomPolicy;
     settings.roomPolicy.pin.mode = meetings.pin.required ? OptionMode::ForcedOn : OptionMode::Optional;
     return settings;
 }

@@ -29,7 +29,7 @@ struct SecuritySettings
     std::chrono::seconds lockoutBase{30};
     std::chrono::seconds lockoutMax{900};
     int recordingRetentionDays = 0;
-    /// The file's `rooms.pin_required` is the PIN rule forced on.
+    /// The file's `[rooms]` policy keys; `rooms.pin_required` is the PIN rule forced on.
     RoomPolicy roomPolicy;
 
     /// The values the configuration file gave (parleyd's start-up settings).
