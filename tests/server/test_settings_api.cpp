@@ -4,6 +4,7 @@
 #include "signaling_fixture.h"
 
 #include <csignal>
+#include <thread>
 
 using namespace parley::test;
 using namespace std::chrono_literals;
@@ -213,6 +214,29 @@ TEST_CASE("A lockout threshold change applies to the next login failures")
     const auto locked = client.login("nurse", "nurse-password");
     CHECK(locked.status == 429);
     CHECK(locked.header("retry-after") == "60");
+}
+
+TEST_CASE("New session limits apply to sessions already issued at their next request")
+{
+    ServerWithAdmin server;
+    auto admin = server.admin();
+    auto nurse = server.userWithRole("nurse", "user");
+
+    // Idle: a session quiet for longer than the new limit ends, an active one goes on.
+    REQUIRE(admin.call("PUT", kSettings, R"({"sessionIdleSeconds":3})").status == 200);
+    for (int i = 0; i < 3; ++i) {
+        std::this_thread::sleep_for(1500ms);
+        REQUIRE(admin.call("GET", "/api/v1/auth/session").status == 200);
+    }
+    CHECK(nurse.call("GET", "/api/v1/auth/session").status == 401); // 4.5 s quiet
+    REQUIRE(admin.call("DELETE", std::string(kSettings) + "/sessionIdleSeconds").status == 200);
+
+    // Lifetime: shortened below the age of a session issued earlier, which ends at once.
+    ApiClient doctor(server.port());
+    REQUIRE(doctor.login("nurse", "nurse-password").status == 200);
+    std::this_thread::sleep_for(2500ms);
+    REQUIRE(admin.call("PUT", kSettings, R"({"sessionLifetimeSeconds":2})").status == 200);
+    CHECK(doctor.call("GET", "/api/v1/auth/session").status == 401);
 }
 
 TEST_CASE("Address lists apply to the next request, and an admin cannot lock themselves out")
