@@ -65,12 +65,13 @@ class AccessControl
 public:
     AccessControl(AccessPolicy portal, AccessPolicy admin) { set(std::move(portal), std::move(admin)); }
 
-    AccessPolicy portal() const
+    /// The lists in force now; a later set() does not change what was returned.
+    std::shared_ptr<const AccessPolicy> portal() const
     {
         std::lock_guard lock(mutex_);
         return portal_;
     }
-    AccessPolicy admin() const
+    std::shared_ptr<const AccessPolicy> admin() const
     {
         std::lock_guard lock(mutex_);
         return admin_;
@@ -78,15 +79,18 @@ public:
     /// Both lists at once, so no request sees a new portal list with an old admin list.
     void set(AccessPolicy portal, AccessPolicy admin)
     {
+        auto newPortal = std::make_shared<const AccessPolicy>(std::move(portal));
+        auto newAdmin = std::make_shared<const AccessPolicy>(std::move(admin));
         std::lock_guard lock(mutex_);
-        portal_ = std::move(portal);
-        admin_ = std::move(admin);
+        portal_ = std::move(newPortal);
+        admin_ = std::move(newAdmin);
     }
 
 private:
     mutable std::mutex mutex_;
-    AccessPolicy portal_;
-    AccessPolicy admin_;
+    // Shared, not copied: a request holds the lists it checks without copying every block.
+    std::shared_ptr<const AccessPolicy> portal_;
+    std::shared_ptr<const AccessPolicy> admin_;
 };
 
 } // namespace parley::portal
