@@ -35,6 +35,8 @@
 #include <parley/portal/recordings/recording_library.h>
 #include <parley/portal/recordings/recording_service.h>
 #include <parley/portal/recordings/volume_handlers.h>
+#include <parley/portal/settings/settings_configuration.h>
+#include <parley/portal/settings/settings_handlers.h>
 
 #include <parley/storage/audit_log.h>
 #include <parley/storage/database.h>
@@ -96,6 +98,7 @@ struct PartServices
     RecordingHandlerServices recordings;
     TlsHandlerServices tls;
     OverviewSources overview;
+    SettingsHandlerServices settings;
 };
 
 /// How often the overview's directory check runs.
@@ -103,9 +106,9 @@ constexpr std::chrono::seconds kDirectoryCheckInterval{60};
 
 std::unique_ptr<RequestRouter> makeRouter(const HandlerContext& context, PartServices& parts,
                                           storage::Database& database,
-                                          const HttpsSettings& settings)
+                                          const HttpsSettings& settings, const AccessControl& access)
 {
-    auto router = std::make_unique<RequestRouter>(context, settings.portalAccess, settings.adminAccess);
+    auto router = std::make_unique<RequestRouter>(context, access);
     router->add("/healthz", {"GET"}, Access::Public, make<HealthHandler>(context));
     router->add("/readyz", {"GET"}, Access::Public, [context, &database] {
         return std::make_unique<ReadinessHandler>(context, database);
@@ -122,6 +125,8 @@ std::unique_ptr<RequestRouter> makeRouter(const HandlerContext& context, PartSer
     router->add("/api/v1/admin/ldap", {"GET", "PUT", "DELETE"}, Access::Admin, make<LdapSettingsHandler>(context, parts.accounts));
     router->add("/api/v1/admin/ldap/test", {"POST"}, Access::Admin, make<LdapTestHandler>(context, parts.accounts));
     router->add("/api/v1/admin/tls", {"GET", "PUT", "DELETE"}, Access::Admin, make<TlsCertificateHandler>(context, parts.tls));
+    router->add("/api/v1/admin/settings", {"GET", "PUT", "DELETE"}, Access::Admin, make<SettingsHandler>(context, parts.settings));
+    router->add("/api/v1/admin/settings/{key}", {"DELETE"}, Access::Admin, make<SettingHandler>(context, parts.settings));
     router->add("/api/v1/admin/volume", {"GET"}, Access::Admin,
                 [context, mountPoint = settings.recordingVolume, container = settings.volumeContainer] {
                     return std::make_unique<VolumeStatusHandler>(context, mountPoint, container);
@@ -179,6 +184,7 @@ std::unique_ptr<RequestRouter> makeRouter(const HandlerContext& context, PartSer
 
 struct HttpsServer::Impl
 {
+    AccessControl access;
     AccountService accounts;
     DirectoryConfiguration directory;
     DirectoryHealth directoryHealth;
@@ -189,6 +195,8 @@ struct HttpsServer::Impl
     LoginThrottle pinThrottle;
     LoginThrottle meetingIdThrottle;
     RecordingLibrary recordingLibrary;
+    /// After everything it pushes the settings into.
+    SettingsConfiguration securitySettings;
     RecordingJobs recordingJobs;
     RecordingService recordings;
     SignalingContext signaling;
@@ -207,7 +215,8 @@ struct HttpsServer::Impl
     Impl(const HttpsSettings& settings, const AccountSettings& accountSettings,
          const MeetingSettings& meetingSettings, storage::Database& database,
          storage::AuditLog& audit, router::MediaRouter* media)
-        : accounts(database, audit, accountSettings),
+        : access(settings.portalAccess, settings.adminAccess),
+          accounts(database, audit, accountSettings),
           directory(database, accountSettings.directory),
           directoryHealth(directory, kDirectoryCheckInterval),
           sessions(database, audit, accountSettings, directory),
@@ -216,6 +225,8 @@ struct HttpsServer::Impl
           pinThrottle(meetingSettings.pinThrottle),
           meetingIdThrottle(meetingSettings.meetingIdThrottle),
           recordingLibrary(database, audit, settings.recordingVolume, meetingSettings.recording),
+          securitySettings(database, SecuritySettings::fromFile(settings, accountSettings, meetingSettings),
+                           {access, sessions, pinThrottle, meetingIdThrottle, rooms, recordingLibrary}),
           recordingJobs(recordingLibrary),
           recordings(database, audit, media, settings.recordingVolume, [this] { recordingJobs.wake(); },
                      [this](std::int64_t roomId, const std::string& reason) {
@@ -232,7 +243,8 @@ struct HttpsServer::Impl
                 {certificate, audit},
                 {database, registry, media, directoryHealth, certificate, settings.recordingVolume,
                  settings.volumeContainer, std::chrono::duration_cast<std::chrono::seconds>(
-                                               std::chrono::system_clock::now().time_since_epoch()).count()}},
+                                               std::chrono::system_clock::now().time_since_epoch()).count()},
+                {audit, securitySettings}},
           tracker(ConnectionTracker::Limits{settings.maxThreads, settings.maxConnectionsPerAddress,
                                             settings.requestTimeout, settings.keepAliveTimeout}),
           tls(makeServerTlsContext(certificate)),
@@ -251,7 +263,7 @@ struct HttpsServer::Impl
         params->setSoftwareVersion(""); // no version banner
         const HandlerContext context{settings.maxBodyBytes, settings.hstsMaxAge, &sessions, &audit,
                                      settings.publicUrl};
-        server = std::make_unique<HttpListener>(makeRouter(context, parts, database, settings).release(),
+        server = std::make_unique<HttpListener>(makeRouter(context, parts, database, settings, access).release(),
                                                 threads, socket, params, tracker);
         // After the recording service marked what the last stop interrupted.
         recordingJobs.start();

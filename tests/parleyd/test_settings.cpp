@@ -157,6 +157,25 @@ TEST_CASE("Address lists and PIN lengths are checked at start-up")
     CHECK(meetings.signaling.maxMessageBytes == 65536);
 }
 
+TEST_CASE("The room policy is read from [rooms], and the PIN rule follows pin_required")
+{
+    using parley::portal::OptionMode;
+    const auto defaults = loadSettings(std::nullopt, {}).meetings.roomPolicy;
+    CHECK(defaults == parley::portal::RoomPolicy{});
+    const auto policy = loadSettings(std::nullopt, {"rooms.waiting_room=forced_on", "rooms.guests_allowed=default_off",
+                                                    "rooms.users_wait=forced_off", "rooms.recording=forced_off",
+                                                    "rooms.recording_guest_moderators=false", "rooms.pin_required=true"})
+                            .meetings.roomPolicy;
+    CHECK(policy.waitingRoom == parley::portal::OptionRule{OptionMode::ForcedOn, false});
+    CHECK(policy.guestsAllowed == parley::portal::OptionRule{OptionMode::Optional, false});
+    CHECK(policy.usersWait.mode == OptionMode::ForcedOff);
+    CHECK(policy.pin.mode == OptionMode::ForcedOn);
+    CHECK(policy.recording.mode == OptionMode::ForcedOff);
+    CHECK_FALSE(policy.recording.guestModerators);
+    CHECK_THROWS_WITH(loadSettings(std::nullopt, {"rooms.waiting_room=always"}), Contains("rooms.waiting_room"));
+    CHECK_THROWS_WITH(loadSettings(std::nullopt, {"rooms.recording=forced_on"}), Contains("rooms.recording"));
+}
+
 TEST_CASE("The public URL is an https origin, normalised, and anything more is refused by name")
 {
     CHECK(loadSettings(std::nullopt, {}).https.publicUrl.empty());

@@ -57,3 +57,15 @@ TEST_CASE("Deny wins over allow, and an empty allow list allows everyone not den
     CHECK(denyOnly.permits(IPAddress("10.1.1.1")));
     CHECK_FALSE(denyOnly.permits(IPAddress("2001:db8::5")));
 }
+
+TEST_CASE("A list's entries are shown in canonical CIDR form and parse back to the same list")
+{
+    const auto list = AddressList::parse("10.0.0.0/8, 192.168.1.7 2001:DB8:0:0::/32,::ffff:10.1.2.0/120");
+    const std::vector<std::string> expected{"10.0.0.0/8", "192.168.1.7/32", "2001:db8::/32", "10.1.2.0/24"};
+    CHECK(list.entries() == expected);
+    std::string joined;
+    for (const auto& entry : list.entries())
+        joined += entry + ",";
+    CHECK(AddressList::parse(joined).entries() == expected);
+    CHECK(AddressList::parse("").entries().empty());
+}

@@ -452,3 +452,32 @@ TEST_CASE("An admin's and an auditor's powers over others' rooms and recordings 
     CHECK(server.owner.call("GET", recording).status == 200);
     CHECK(server.owner.call("GET", roomPath).status == 200);
 }
+
+TEST_CASE("The default recording retention changed through the settings API applies to stored recordings at once")
+{
+    UnlockedVolume volume;
+    SignalingServer server({"--set", "volume.mount_point=" + volume.mountPoint().string(), "--set",
+                            "recording.maintenance_interval_seconds=1", "--set", "recording.retention_days=0"});
+    const auto room = personalRoom(server.owner, R"({"waitingRoom":false})");
+    const std::string control = "/api/v1/rooms/" + std::to_string(room.id) + "/recording";
+    auto owner = server.ownerJoins(room);
+    const auto started = server.owner.call("POST", control, R"({"action":"start"})");
+    REQUIRE(started.status == 200);
+    const auto id = json(started.body)->getValue<std::int64_t>("recordingId");
+    REQUIRE(server.owner.call("POST", control, R"({"action":"stop"})").status == 200);
+    CHECK_FALSE(recordingOf(server.owner, id)->has("expiresAt")); // the file keeps recordings
+
+    auto admin = server.admin();
+    REQUIRE(admin.call("PUT", "/api/v1/admin/settings", R"({"recordingRetentionDays":2})").status == 200);
+    const auto stored = recordingOf(server.owner, id);
+    CHECK(stored->getValue<int>("retentionDays") == 2);
+    CHECK(stored->has("expiresAt"));
+
+    // Three days old: the next retention run deletes it, on record as the system's doing.
+    age(server.server().dataDir(), id, 3);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+    while (listed(server.owner) != 0 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    CHECK(listed(server.owner) == 0);
+    CHECK(auditCount(admin, "action=recording.delete&actor=system&outcome=success") == 1);
+}

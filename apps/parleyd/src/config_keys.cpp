@@ -87,6 +87,17 @@ const std::vector<ConfigKey>& table()
         {"rooms.pin_required", "false", ChoiceRule{{"true", "false"}},
          "true: every room and meeting must have a PIN (new personal rooms get a random one), "
          "and guests cannot join a room without one."},
+        {"rooms.waiting_room", "default_on", ChoiceRule{{"default_on", "default_off", "forced_on", "forced_off"}},
+         "Room policy: default_on/default_off each room decides (new rooms start on/off); "
+         "forced_on/forced_off every room has a waiting room / none. Admins may change it at run time."},
+        {"rooms.guests_allowed", "default_on", ChoiceRule{{"default_on", "default_off", "forced_on", "forced_off"}},
+         "Room policy for admitting guests, as rooms.waiting_room."},
+        {"rooms.users_wait", "default_off", ChoiceRule{{"default_on", "default_off", "forced_on", "forced_off"}},
+         "Room policy for signed-in users waiting in the lobby too, as rooms.waiting_room."},
+        {"rooms.recording", "optional", ChoiceRule{{"optional", "forced_off"}},
+         "optional: moderators may record; forced_off: nobody may."},
+        {"rooms.recording_guest_moderators", "true", ChoiceRule{{"true", "false"}},
+         "false: only signed-in moderators may start a recording, not guests made moderator."},
         {"rooms.meeting_retention_days", "30", IntegerRule{0, 36500},
          "Scheduled meetings are deleted this many days after they end."},
         {"rooms.max_participants", "100", IntegerRule{2, 10000},

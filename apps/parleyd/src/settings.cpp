@@ -198,6 +198,21 @@ Settings loadSettings(const std::optional<fs::path>& iniFile,
                           values.at("rooms.pin_min_length") +
                           ") must not be larger than 'rooms.pin_max_length' (" +
                           values.at("rooms.pin_max_length") + ")");
+    const auto rule = [&values](const std::string& key) {
+        const auto& text = values.at(key);
+        return portal::OptionRule{text == "forced_on"    ? portal::OptionMode::ForcedOn
+                                  : text == "forced_off" ? portal::OptionMode::ForcedOff
+                                                         : portal::OptionMode::Optional,
+                                  text == "default_on"};
+    };
+    auto& policy = meetings.roomPolicy;
+    policy.waitingRoom = rule("rooms.waiting_room");
+    policy.guestsAllowed = rule("rooms.guests_allowed");
+    policy.usersWait = rule("rooms.users_wait");
+    policy.pin.mode = meetings.pin.required ? portal::OptionMode::ForcedOn : portal::OptionMode::Optional;
+    policy.recording.mode = values.at("rooms.recording") == "forced_off" ? portal::OptionMode::ForcedOff
+                                                                        : portal::OptionMode::Optional;
+    policy.recording.guestModerators = values.at("rooms.recording_guest_moderators") == "true";
     meetings.meetingRetention = std::chrono::hours(24 * integer(values, "rooms.meeting_retention_days"));
     meetings.maxParticipants = static_cast<int>(integer(values, "rooms.max_participants"));
     auto& recording = meetings.recording;

@@ -196,4 +196,16 @@ std::size_t LoginThrottle::trackedAddresses()
     return addresses_.size();
 }
 
+void LoginThrottle::setSettings(const ThrottleSettings& settings)
+{
+    std::lock_guard lock(mutex_);
+    settings_ = settings;
+}
+
+ThrottleSettings LoginThrottle::settings()
+{
+    std::lock_guard lock(mutex_);
+    return settings_;
+}
+
 } // namespace parley::portal

@@ -38,7 +38,8 @@ SessionManager::SessionManager(storage::Database& database, storage::AuditLog& a
                                const AccountSettings& settings, DirectoryConfiguration& directory)
     : database_(database), audit_(audit), settings_(settings), users_(database),
       sessions_(database), throttle_(settings.throttle),
-      dummyHash_(hashPassword("timing-equaliser", settings.pbkdf2Iterations)), directory_(directory)
+      dummyHash_(hashPassword("timing-equaliser", settings.pbkdf2Iterations)), directory_(directory),
+      idleSeconds_(settings.sessionIdleTimeout.count()), lifetimeSeconds_(settings.sessionLifetime.count())
 {}
 
 LoginResult SessionManager::login(const std::string& username, const std::string& password,
@@ -210,7 +211,7 @@ LoginResult SessionManager::startSession(const storage::User& user, const std::s
     result.token = randomToken();
     const auto now = unixNow();
     storage::SessionRecord record{tokenHash(result.token), user.id, randomToken(), now, now,
-                                  now + settings_.sessionLifetime.count(), address};
+                                  now + lifetimeSeconds_.load(), address};
     sessions_.create(record);
     result.principal = Principal{user, record};
     return result;
@@ -227,7 +228,9 @@ std::optional<Principal> SessionManager::authenticate(const std::string& token)
     if (!session)
         return std::nullopt;
     const auto now = unixNow();
-    if (now >= session->expiresAt || now - session->lastSeenAt >= settings_.sessionIdleTimeout.count()) {
+    // The stricter of the end the session was issued with and today's lifetime.
+    if (now >= session->expiresAt || now >= session->createdAt + lifetimeSeconds_.load() ||
+        now - session->lastSeenAt >= idleSeconds_.load()) {
         sessions_.remove(hash);
         return std::nullopt;
     }
@@ -252,7 +255,13 @@ void SessionManager::logout(const Principal& principal, const std::string& addre
 
 std::int64_t SessionManager::removeExpired()
 {
-    return sessions_.removeExpired(unixNow(), settings_.sessionIdleTimeout.count());
+    return sessions_.removeExpired(unixNow(), idleSeconds_.load());
+}
+
+void SessionManager::setSessionLimits(std::chrono::seconds idle, std::chrono::seconds lifetime)
+{
+    idleSeconds_ = idle.count();
+    lifetimeSeconds_ = lifetime.count();
 }
 
 } // namespace parley::portal

@@ -99,4 +99,12 @@ bool AddressList::contains(const Poco::Net::IPAddress& address) const
     return false;
 }
 
+std::vector<std::string> AddressList::entries() const
+{
+    std::vector<std::string> texts;
+    for (const auto& block : blocks_)
+        texts.push_back(block.network.toString() + "/" + std::to_string(block.prefix));
+    return texts;
+}
+
 } // namespace parley::portal

@@ -83,7 +83,7 @@ Poco::Net::HTTPRequestHandler* RequestRouter::createRequestHandler(
                                        "requests from your address are not allowed here"))
             .release();
     };
-    if (!portal_.permits(client))
+    if (!access_.portal()->permits(client))
         return addressDenied();
     std::string path;
     try {
@@ -116,7 +116,7 @@ Poco::Net::HTTPRequestHandler* RequestRouter::createRequestHandler(
                                  "this resource accepts " + joined(route.methods)),
                        joined(route.methods))
                 .release();
-        const bool adminAddress = admin_.permits(client);
+        const bool adminAddress = access_.admin()->permits(client);
         if ((route.access == Access::Admin || route.access == Access::AuditReader) && !adminAddress)
             return addressDenied();
         auto handler = route.factory();

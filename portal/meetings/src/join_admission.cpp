@@ -124,7 +124,9 @@ void JoinAdmission::identify(const Poco::JSON::Object& message, const std::optio
 
 void JoinAdmission::checkPolicy(const JoinRequest& request, const std::string& address, Admission& admission)
 {
-    const auto& room = *admission.room;
+    // The policy in force now, over what the room stored (it may predate the policy).
+    const auto policy = rooms_.roomPolicy();
+    const auto room = policy.applied(*admission.room);
     const auto& identity = admission.identity;
     const bool invited = admission.invitation.has_value();
     if (room.kind == storage::RoomKind::Meeting && room.endsAt && *room.endsAt <= unixNow()) {
@@ -142,7 +144,7 @@ void JoinAdmission::checkPolicy(const JoinRequest& request, const std::string& a
         }
         if (!invited) {
             if (room.pin.empty()) {
-                if (identity.guest && rooms_.settings().pin.required) {
+                if (identity.guest && policy.pin.mode == OptionMode::ForcedOn) {
                     admission.refusal = "pin_not_set";
                     return;
                 }

@@ -54,7 +54,7 @@ void RoomCalendarHandler::handle(const ApiRequest& request, Poco::Net::HTTPServe
                         "text instead");
     const auto origin = publicOrigin(context().publicUrl, request.http);
     const auto file =
-        calendarFile(calendarEvent(MeetingInvitation::of(room, origin), originHost(origin), unixNow()));
+        calendarFile(calendarEvent(MeetingInvitation::of(services().rooms.roomPolicy().applied(room), origin), originHost(origin), unixNow()));
     response.setStatusAndReason(Status::HTTP_OK);
     response.setContentType("text/calendar; charset=utf-8");
     // The meeting ID is digits only, so the file name needs no quoting rules.
@@ -69,7 +69,7 @@ void InvitationTextHandler::handle(const ApiRequest& request, Poco::Net::HTTPSer
     const auto room = services().rooms.manageable(request.idParam("id"), *request.principal);
     const auto offset = utcOffset(request);
     const auto invitation =
-        invitationText(MeetingInvitation::of(room, publicOrigin(context().publicUrl, request.http)), offset);
+        invitationText(MeetingInvitation::of(services().rooms.roomPolicy().applied(room), publicOrigin(context().publicUrl, request.http)), offset);
     Poco::JSON::Object body(Poco::JSON_PRESERVE_KEY_ORDER);
     body.set("subject", invitation.subject);
     body.set("text", invitation.text);

@@ -10,9 +10,32 @@
 #include <Poco/JSON/Array.h>
 
 namespace parley::portal {
+namespace {
 
-Poco::JSON::Object roomJson(const storage::Room& room, MeetingHandlerServices& services)
+/// The options the room policy forces, with their forced value, so a page can show them
+/// fixed ({"waitingRoom": true, "recording": false}); empty when the room decides all.
+Poco::JSON::Object::Ptr forcedOptions(const RoomPolicy& policy)
 {
+    Poco::JSON::Object::Ptr forced = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    const std::pair<const char*, const OptionRule*> rules[] = {{"waitingRoom", &policy.waitingRoom},
+                                                               {"guestsAllowed", &policy.guestsAllowed},
+                                                               {"usersWait", &policy.usersWait},
+                                                               {"pin", &policy.pin}};
+    for (const auto& [name, rule] : rules)
+        if (rule->forced())
+            forced->set(name, *rule->forced());
+    if (!policy.recording.allowed())
+        forced->set("recording", false);
+    return forced;
+}
+
+} // namespace
+
+Poco::JSON::Object roomJson(const storage::Room& stored, MeetingHandlerServices& services)
+{
+    // What is in force, not only what the room stored before the policy changed.
+    const auto policy = services.rooms.roomPolicy();
+    const auto room = policy.applied(stored);
     Poco::JSON::Object object(Poco::JSON_PRESERVE_KEY_ORDER);
     object.set("id", room.id);
     object.set("kind", room.kind == storage::RoomKind::Meeting ? "meeting" : "personal");
@@ -27,6 +50,7 @@ Poco::JSON::Object roomJson(const storage::Room& room, MeetingHandlerServices& s
     object.set("guestsAllowed", room.guestsAllowed);
     object.set("usersWait", room.usersWait);
     object.set("locked", room.locked);
+    object.set("forced", forcedOptions(policy));
     if (room.startsAt)
         object.set("startsAt", isoTime(*room.startsAt));
     if (room.recordingRetentionDays)

@@ -35,6 +35,9 @@ void RoomRecordingHandler::handle(const ApiRequest& request, Poco::Net::HTTPServ
         refuse(Status::HTTP_CONFLICT, "meeting_not_running", "nobody is in this meeting; recording starts in one");
     if (!recordings)
         refuse(Status::HTTP_SERVICE_UNAVAILABLE, "recording_unavailable", "recording is not available on this server");
+    // Only signed-in people call the API, so only "forced off" can refuse them here.
+    if (action == "start" && !services().rooms.roomPolicy().recording.refusalFor(false).empty())
+        refuse(Status::HTTP_CONFLICT, "policy_forced", "the server's room policy does not allow recording");
     Poco::JSON::Object body(Poco::JSON_PRESERVE_KEY_ORDER);
     storage::AuditDetails details;
     details.add("via", "api");

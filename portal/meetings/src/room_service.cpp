@@ -44,6 +44,21 @@ void checkTitle(const std::string& title)
         throw invalid("title must be 1 to 200 printable characters");
 }
 
+HttpError policyForced(const std::string& option, bool forcedValue)
+{
+    return HttpError(Status::HTTP_CONFLICT, "policy_forced",
+                     "the server's room policy turns '" + option + "' " + (forcedValue ? "on" : "off") +
+                         " for every room");
+}
+
+/// A value asked for an option; refused when the policy forces the other value.
+bool chosen(const std::optional<bool>& asked, const OptionRule& rule, const char* option)
+{
+    if (asked && rule.forced() && *asked != *rule.forced())
+        throw policyForced(option, *rule.forced());
+    return asked.value_or(rule.initial());
+}
+
 /// Admins manage others' rooms only from the addresses the `[access]` admin lists permit.
 bool isAdmin(const Principal& who)
 {
@@ -54,30 +69,54 @@ bool isAdmin(const Principal& who)
 
 RoomService::RoomService(storage::Database& database, storage::AuditLog& audit,
                          const MeetingSettings& settings)
-    : database_(database), audit_(audit), settings_(settings), rooms_(database)
-{}
-
-void RoomService::checkPin(const std::string& pin) const
+    : database_(database), audit_(audit), settings_(settings), rooms_(database), pinPolicy_(settings.pin),
+      roomPolicy_(settings.roomPolicy)
 {
-    const auto& policy = settings_.pin;
+    roomPolicy_.pin.mode = settings.pin.required ? OptionMode::ForcedOn : OptionMode::Optional;
+}
+
+PinPolicy RoomService::pinPolicy() const
+{
+    std::lock_guard lock(policyMutex_);
+    return pinPolicy_;
+}
+
+RoomPolicy RoomService::roomPolicy() const
+{
+    std::lock_guard lock(policyMutex_);
+    return roomPolicy_;
+}
+
+void RoomService::setPolicy(const PinPolicy& pin, const RoomPolicy& rooms)
+{
+    std::lock_guard lock(policyMutex_);
+    pinPolicy_ = pin;
+    pinPolicy_.required = rooms.pin.mode == OptionMode::ForcedOn;
+    roomPolicy_ = rooms;
+}
+
+void RoomService::checkPin(const std::string& pin, const PinPolicy& lengths, const RoomPolicy& policy) const
+{
     if (pin.empty()) {
-        if (policy.required)
+        if (policy.pin.mode == OptionMode::ForcedOn)
             throw HttpError(Status::HTTP_BAD_REQUEST, "pin_required",
                             "the server's policy requires every room to have a PIN");
         return;
     }
+    if (policy.pin.mode == OptionMode::ForcedOff)
+        throw policyForced("pin", false);
     if (pin.find_first_not_of("0123456789") != std::string::npos ||
-        pin.size() < static_cast<std::size_t>(policy.minLength) ||
-        pin.size() > static_cast<std::size_t>(policy.maxLength))
+        pin.size() < static_cast<std::size_t>(lengths.minLength) ||
+        pin.size() > static_cast<std::size_t>(lengths.maxLength))
         throw HttpError(Status::HTTP_BAD_REQUEST, "invalid_pin",
-                        "a PIN is " + std::to_string(policy.minLength) + " to " +
-                            std::to_string(policy.maxLength) + " digits");
+                        "a PIN is " + std::to_string(lengths.minLength) + " to " +
+                            std::to_string(lengths.maxLength) + " digits");
 }
 
-std::string RoomService::randomPin() const
+std::string RoomService::randomPin(const PinPolicy& lengths) const
 {
     std::string pin;
-    while (pin.size() < static_cast<std::size_t>(settings_.pin.minLength)) {
+    while (pin.size() < static_cast<std::size_t>(lengths.minLength)) {
         unsigned char byte = 0;
         if (RAND_bytes(&byte, 1) != 1)
             throw std::runtime_error("the random generator failed");
@@ -98,7 +137,12 @@ storage::Room RoomService::personalRoom(const storage::User& owner, const std::s
     if (utf8Length(room.title) > kMaxTitleCharacters)
         room.title = owner.username + "'s room";
     room.linkSecret = randomToken();
-    room.pin = settings_.pin.required ? randomPin() : "";
+    const auto lengths = pinPolicy();
+    const auto policy = roomPolicy();
+    room.pin = policy.pin.initial() ? randomPin(lengths) : "";
+    room.waitingRoom = policy.waitingRoom.initial();
+    room.guestsAllowed = policy.guestsAllowed.initial();
+    room.usersWait = policy.usersWait.initial();
     try {
         room = rooms_.create(room);
     }
@@ -127,11 +171,13 @@ storage::Room RoomService::createMeeting(const Principal& owner, const RoomChang
     room.ownerId = owner.user.id;
     room.title = draft.title.value_or("");
     checkTitle(room.title);
-    room.pin = draft.pin.value_or(settings_.pin.required ? randomPin() : "");
-    checkPin(room.pin);
-    room.waitingRoom = draft.waitingRoom.value_or(true);
-    room.guestsAllowed = draft.guestsAllowed.value_or(true);
-    room.usersWait = draft.usersWait.value_or(false);
+    const auto lengths = pinPolicy();
+    const auto policy = roomPolicy();
+    room.pin = draft.pin.value_or(policy.pin.initial() ? randomPin(lengths) : "");
+    checkPin(room.pin, lengths, policy);
+    room.waitingRoom = chosen(draft.waitingRoom, policy.waitingRoom, "waitingRoom");
+    room.guestsAllowed = chosen(draft.guestsAllowed, policy.guestsAllowed, "guestsAllowed");
+    room.usersWait = chosen(draft.usersWait, policy.usersWait, "usersWait");
     room.locked = draft.locked.value_or(false);
     if (!draft.startsAt || !draft.endsAt)
         throw invalid("a meeting needs startsAt and endsAt");
@@ -203,26 +249,27 @@ storage::Room RoomService::update(std::int64_t roomId, const Principal& who,
 {
     auto room = changes.moderators ? ownedBy(roomId, who) : manageable(roomId, who);
     storage::AuditDetails details;
+    const auto policy = roomPolicy();
     if (changes.title) {
         checkTitle(*changes.title);
         room.title = *changes.title;
         details.add("title", room.title);
     }
     if (changes.pin) {
-        checkPin(*changes.pin);
+        checkPin(*changes.pin, pinPolicy(), policy);
         room.pin = *changes.pin;
         details.add("pin", room.pin.empty() ? "removed" : "changed");
     }
-    auto flag = [&](const std::optional<bool>& value, bool& field, const char* name) {
+    auto flag = [&](const std::optional<bool>& value, bool& field, const char* name, const OptionRule& rule) {
         if (value) {
-            field = *value;
+            field = chosen(value, rule, name);
             details.add(name, field);
         }
     };
-    flag(changes.waitingRoom, room.waitingRoom, "waitingRoom");
-    flag(changes.guestsAllowed, room.guestsAllowed, "guestsAllowed");
-    flag(changes.usersWait, room.usersWait, "usersWait");
-    flag(changes.locked, room.locked, "locked");
+    flag(changes.waitingRoom, room.waitingRoom, "waitingRoom", policy.waitingRoom);
+    flag(changes.guestsAllowed, room.guestsAllowed, "guestsAllowed", policy.guestsAllowed);
+    flag(changes.usersWait, room.usersWait, "usersWait", policy.usersWait);
+    flag(changes.locked, room.locked, "locked", OptionRule{});
     if (changes.startsAt || changes.endsAt) {
         if (room.kind != storage::RoomKind::Meeting)
             throw invalid("a personal room has no start or end time");

@@ -37,8 +37,9 @@ void SignalingSession::onModeration(const std::string& type, const Poco::JSON::O
     if (outcome.answered)
         return;
     if (!outcome.error.empty()) {
-        if (outcome.error == "not_moderator")
-            audit(outcome.action, "failure", storage::AuditDetails().add("reason", "not_moderator").text());
+        if (outcome.error == "not_moderator" || outcome.error == "policy_forced" ||
+            outcome.error == "recording_users_only")
+            audit(outcome.action, "failure", storage::AuditDetails().add("reason", outcome.error).text());
         sendRoomError(outcome.error, type);
         return;
     }
@@ -138,6 +139,10 @@ SignalingSession::Moderation SignalingSession::record(const std::string& type, c
     else if (!context_.recordings)
         outcome.error = "recording_unavailable";
     else if (type == "recording.start") {
+        // Guests have no principal; a guest made moderator may be kept from recording.
+        outcome.error = context_.rooms.roomPolicy().recording.refusalFor(!principal_.has_value());
+        if (!outcome.error.empty())
+            return outcome;
         try {
             const auto room = context_.rooms.findById(roomId_);
             const auto started = context_.recordings->start(

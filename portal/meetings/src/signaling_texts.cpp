@@ -37,6 +37,10 @@ std::string roomErrorText(const std::string& code)
         return "this meeting is not being recorded";
     if (code == "recording_unavailable")
         return "recording is not available on this server";
+    if (code == "policy_forced")
+        return "the server's room policy does not allow recording";
+    if (code == "recording_users_only")
+        return "the server's room policy lets only signed-in moderators start a recording";
     if (code == "not_waiting")
         return "nobody with this id is waiting";
     if (code == "cannot_remove_owner")

@@ -10,9 +10,9 @@
 namespace parley::portal {
 namespace {
 
-std::optional<int> effectiveRetention(const storage::Recording& recording, const RecordingSettings& settings)
+std::optional<int> effectiveRetention(const storage::Recording& recording, int serverDays)
 {
-    const int days = recording.retentionDays.value_or(settings.retentionDays);
+    const int days = recording.retentionDays.value_or(serverDays);
     if (days <= 0)
         return std::nullopt;
     return days;
@@ -58,7 +58,7 @@ Poco::JSON::Object recordingJson(const storage::Recording& recording, const Reco
     if (recording.verifiedAt)
         integrity.set("checkedAt", isoTime(*recording.verifiedAt));
     object.set("integrity", integrity);
-    const auto retention = effectiveRetention(recording, services.recordingLibrary.settings());
+    const auto retention = effectiveRetention(recording, services.recordingLibrary.retentionDays());
     if (retention && recording.stoppedAt) {
         object.set("retentionDays", *retention);
         object.set("expiresAt", isoTime(*recording.stoppedAt + std::int64_t{*retention} * 86400));

@@ -55,7 +55,8 @@ std::string sha256OfFile(int fd)
 
 RecordingLibrary::RecordingLibrary(storage::Database& database, storage::AuditLog& audit,
                                    std::filesystem::path volume, RecordingSettings settings)
-    : database_(database), audit_(audit), volume_(std::move(volume)), settings_(settings)
+    : database_(database), audit_(audit), volume_(std::move(volume)), settings_(settings),
+      retentionDays_(settings.retentionDays)
 {}
 
 volume::RecordingDirectory RecordingLibrary::openVolume() const
@@ -253,7 +254,7 @@ int RecordingLibrary::applyRetention(std::int64_t now)
 {
     storage::RecordingStore store(database_);
     int removed = 0;
-    for (const auto id : store.expired(now, settings_.retentionDays)) {
+    for (const auto id : store.expired(now, retentionDays_)) {
         const auto recording = store.find(id);
         if (!recording)
             continue;

@@ -89,6 +89,11 @@ public:
     std::optional<Attempt> admit(const std::string& subject, const std::string& address,
                                  std::chrono::seconds& retryAfter);
 
+    /// Uses `settings` from the next attempt on (an admin changed the lockout thresholds at
+    /// run time). Counters already held keep their failures and any lockout already running.
+    void setSettings(const ThrottleSettings& settings);
+    ThrottleSettings settings();
+
     /// How long the subject or the address is still locked; zero if an attempt may be made.
     std::chrono::seconds lockedFor(const std::string& subject, const std::string& address);
 

@@ -8,6 +8,7 @@
 #include <parley/storage/session_store.h>
 #include <parley/storage/user_store.h>
 
+#include <atomic>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -62,6 +63,14 @@ public:
     /// Deletes expired sessions; returns how many.
     std::int64_t removeExpired();
 
+    /// New session limits from the next check on (an admin changed them at run time). The
+    /// idle limit applies to every session at its next request; a shorter lifetime ends
+    /// sessions older than it at their next request, a longer one is given only to sessions
+    /// started after the change (each session keeps the end it was issued with).
+    void setSessionLimits(std::chrono::seconds idle, std::chrono::seconds lifetime);
+    /// The login lockout thresholds, from the next login attempt on.
+    LoginThrottle& throttle() { return throttle_; }
+
 private:
     LoginResult localLogin(LoginThrottle::Attempt& attempt, const std::optional<storage::User>& user,
                            const std::string& actor, const std::string& password, const std::string& address);
@@ -79,6 +88,8 @@ private:
     LoginThrottle throttle_;
     std::string dummyHash_; ///< verified against when there is no real hash, for equal timing
     DirectoryConfiguration& directory_;
+    std::atomic<std::int64_t> idleSeconds_;
+    std::atomic<std::int64_t> lifetimeSeconds_;
 };
 
 } // namespace parley::portal

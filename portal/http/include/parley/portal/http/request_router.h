@@ -23,10 +23,12 @@ class RequestRouter : public Poco::Net::HTTPRequestHandlerFactory
 public:
     using Factory = std::function<std::unique_ptr<ApiHandler>()>;
 
-    /// `portal` is checked for every request, `admin` in addition for routes whose access
-    /// is Admin or AuditReader; refused addresses get 403 `address_denied`.
-    RequestRouter(const HandlerContext& context, AccessPolicy portal = {}, AccessPolicy admin = {})
-        : context_(context), portal_(std::move(portal)), admin_(std::move(admin))
+    /// The portal lists of `access` are checked for every request, its admin lists in
+    /// addition for routes whose access is Admin or AuditReader; refused addresses get 403
+    /// `address_denied`. The lists are read per request (a change applies to the next one);
+    /// `access` must outlive the router.
+    RequestRouter(const HandlerContext& context, const AccessControl& access)
+        : context_(context), access_(access)
     {}
 
     /// Registers the handler for a path pattern, and who may call it (the table in
@@ -48,8 +50,7 @@ private:
     };
 
     HandlerContext context_;
-    AccessPolicy portal_;
-    AccessPolicy admin_;
+    const AccessControl& access_;
     std::vector<Route> routes_;
 };
 

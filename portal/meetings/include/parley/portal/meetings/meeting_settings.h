@@ -1,6 +1,7 @@
 #pragma once
 
 #include <parley/portal/accounts/account_settings.h>
+#include <parley/portal/meetings/room_policy.h>
 #include <parley/portal/recordings/recording_settings.h>
 
 #include <chrono>
@@ -41,6 +42,9 @@ struct SignalingSettings
 struct MeetingSettings
 {
     PinPolicy pin;
+    /// The file's room policy (an admin may change it at run time). Its PIN rule is forced
+    /// on exactly when `pin.required`.
+    RoomPolicy roomPolicy;
     /// Scheduled meetings are deleted this long after they end.
     std::chrono::hours meetingRetention{30 * 24};
     /// People in a room at once, waiting room included.

@@ -4,11 +4,13 @@
 #include <parley/portal/http/unix_time.h>
 
 #include <parley/portal/meetings/meeting_settings.h>
+#include <parley/portal/meetings/room_policy.h>
 #include <parley/storage/room_store.h>
 
 #include <Poco/JSON/Array.h>
 
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -45,8 +47,9 @@ struct IssuedInvitation
 };
 
 /// Rooms as the REST API and signaling see them: creation, settings under the admin's PIN
-/// policy, link secrets, invitations, and who may manage what. Every change is audited.
-/// Errors are HttpError with the API's codes (docs/api.md).
+/// and room policy, link secrets, invitations, and who may manage what. Every change is
+/// audited. Errors are HttpError with the API's codes (docs/api.md); setting an option the
+/// room policy forces to the other value is 409 `policy_forced`.
 class RoomService
 {
 public:
@@ -99,11 +102,18 @@ public:
     /// Marks a scheduled meeting ended now; a personal room is unchanged.
     void endMeeting(std::int64_t roomId);
 
+    /// The file's settings (PIN policy and room policy: see pinPolicy() and roomPolicy()).
     const MeetingSettings& settings() const { return settings_; }
 
+    /// The PIN lengths and room policy in force; the file's (pin_required: the PIN forced on)
+    /// until an admin changes them. A change applies to the next request and the next join.
+    PinPolicy pinPolicy() const;
+    RoomPolicy roomPolicy() const;
+    void setPolicy(const PinPolicy& pin, const RoomPolicy& rooms);
+
 private:
-    void checkPin(const std::string& pin) const;
-    std::string randomPin() const;
+    void checkPin(const std::string& pin, const PinPolicy& lengths, const RoomPolicy& policy) const;
+    std::string randomPin(const PinPolicy& lengths) const;
     /// The ids of the users named; 400 for an unknown name or more than 50 names.
     std::vector<std::int64_t> namedModerators(const std::vector<std::string>& names);
     static Poco::JSON::Array moderatorList(const std::vector<std::string>& names);
@@ -112,6 +122,9 @@ private:
     storage::AuditLog& audit_;
     MeetingSettings settings_;
     storage::RoomStore rooms_;
+    mutable std::mutex policyMutex_;
+    PinPolicy pinPolicy_;
+    RoomPolicy roomPolicy_;
 };
 
 } // namespace parley::portal

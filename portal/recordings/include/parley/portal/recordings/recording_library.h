@@ -60,16 +60,24 @@ public:
     /// how many were checked.
     int verifyDue(std::int64_t now);
 
+    /// The file's `[recording]` settings (retentionDays as the file says; see retentionDays()).
     const RecordingSettings& settings() const { return settings_; }
     /// The volume's mount point (checked by openVolume, not here).
     const std::filesystem::path& volumePath() const { return volume_; }
     storage::Database& database() const { return database_; }
+
+    /// Days recordings without a retention of their own are kept (0: kept); starts as the
+    /// file's value, an admin may change it at run time. The next retention run and every
+    /// recording's deleteAfter use the new value.
+    int retentionDays() const { return retentionDays_; }
+    void setRetentionDays(int days) { retentionDays_ = days; }
 
 private:
     storage::Database& database_;
     storage::AuditLog& audit_;
     std::filesystem::path volume_;
     RecordingSettings settings_;
+    std::atomic<int> retentionDays_;
 };
 
 /// SHA-256 of everything in `fd` from its start, lower-case hex.
