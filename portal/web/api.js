@@ -16,19 +16,20 @@ export function setCsrfToken(token) {
   csrfToken = token ?? '';
 }
 
-/** Calls the API; resolves with the parsed JSON body (null when empty), throws ApiError. */
-export async function call(method, path, body) {
+/** Calls the API; resolves with the parsed JSON body (null when empty), throws ApiError.
+ *  With `contentType`, `body` is text sent as it is (an uploaded file), not JSON. */
+export async function call(method, path, body, { contentType } = {}) {
   const headers = { Accept: 'application/json' };
   const changes = method !== 'GET' && method !== 'HEAD';
   if (changes) {
-    headers['Content-Type'] = 'application/json';
+    headers['Content-Type'] = contentType ?? 'application/json';
     if (csrfToken) headers['X-CSRF-Token'] = csrfToken;
   }
   let response;
   try {
     response = await fetch(path, {
       method, headers, credentials: 'same-origin', cache: 'no-store',
-      body: changes ? JSON.stringify(body ?? {}) : undefined,
+      body: changes ? (contentType ? body : JSON.stringify(body ?? {})) : undefined,
     });
   } catch {
     throw new ApiError(0, 'network', '');

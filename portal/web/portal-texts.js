@@ -13,6 +13,7 @@ export const texts = {
     account: {
       label: 'Account',
       recordings: 'Recordings',
+      admin: 'Administration',
       changePassword: 'Change password',
       signOut: 'Sign out',
     },

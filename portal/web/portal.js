@@ -52,6 +52,7 @@ async function showHome() {
   $('signed-in-as').textContent = texts.signedInAs(user.displayName || user.username);
   // Directory accounts change their password in the directory, not here.
   $('change-password-open').hidden = user.source !== 'local';
+  $('admin-link').hidden = user.role !== 'admin' && user.role !== 'auditor';
   setOwner(user.username);
   $('home').hidden = false;
   try {
@@ -67,6 +68,15 @@ export async function refreshRooms() {
   showRoom(rooms.find((room) => room.kind === 'personal'));
   showMeetings(rooms.filter((room) => room.kind === 'meeting'));
   return rooms;
+}
+
+/** Where to go after signing in: the `next` of the address (/?next=/admin), when it is a
+ *  page of this server; null otherwise (no redirect to another site). */
+function nextPage() {
+  const next = new URLSearchParams(window.location.search).get('next');
+  if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return null;
+  const target = new URL(next, window.location.origin);
+  return target.origin === window.location.origin ? target.pathname + target.search + target.hash : null;
 }
 
 function signInMessage(error) {
@@ -98,6 +108,10 @@ async function onSignIn(event) {
   try {
     session = await signIn(username, password);
     $('password').value = '';
+    if (nextPage()) {
+      window.location.assign(nextPage());
+      return;
+    }
     $('sign-in-error').textContent = '';
     await showHome();
     $('content').focus();
@@ -176,7 +190,8 @@ async function start() {
     showSignIn(explain(error));
     return;
   }
-  if (session) await showHome();
+  if (session && nextPage()) window.location.assign(nextPage());
+  else if (session) await showHome();
   else showSignIn();
 }
 

@@ -209,7 +209,8 @@ TEST_CASE("The front door, meeting and recordings pages are served with a strict
                                        std::pair{"/join/some-link-secret", "/static/meeting.js"},
                                        std::pair{"/invite", "/static/meeting.js"},
                                        std::pair{"/meeting/123456789", "/static/meeting.js"},
-                                       std::pair{"/recordings", "/static/recordings.js"}}) {
+                                       std::pair{"/recordings", "/static/recordings.js"},
+                                       std::pair{"/admin", "/static/admin.js"}}) {
         INFO(path);
         const auto page = httpsRequest(server.port(), "GET", path);
         REQUIRE(page.status == 200);

@@ -47,6 +47,22 @@ const std::map<std::string, WebFile>& files()
         {"home-room.js", {"home-room.js", "text/javascript; charset=utf-8"}},
         {"home-meetings.js", {"home-meetings.js", "text/javascript; charset=utf-8"}},
         {"home-invitations.js", {"home-invitations.js", "text/javascript; charset=utf-8"}},
+        {"admin.html", {"admin.html", "text/html; charset=utf-8"}},
+        {"admin.css", {"admin.css", "text/css; charset=utf-8"}},
+        {"admin.js", {"admin.js", "text/javascript; charset=utf-8"}},
+        {"admin-texts.js", {"admin-texts.js", "text/javascript; charset=utf-8"}},
+        {"admin-format.js", {"admin-format.js", "text/javascript; charset=utf-8"}},
+        {"admin-pager.js", {"admin-pager.js", "text/javascript; charset=utf-8"}},
+        {"admin-overview.js", {"admin-overview.js", "text/javascript; charset=utf-8"}},
+        {"admin-meetings.js", {"admin-meetings.js", "text/javascript; charset=utf-8"}},
+        {"admin-users.js", {"admin-users.js", "text/javascript; charset=utf-8"}},
+        {"admin-rooms.js", {"admin-rooms.js", "text/javascript; charset=utf-8"}},
+        {"admin-recordings.js", {"admin-recordings.js", "text/javascript; charset=utf-8"}},
+        {"admin-directory.js", {"admin-directory.js", "text/javascript; charset=utf-8"}},
+        {"admin-settings.js", {"admin-settings.js", "text/javascript; charset=utf-8"}},
+        {"admin-audit.js", {"admin-audit.js", "text/javascript; charset=utf-8"}},
+        {"admin-tls.js", {"admin-tls.js", "text/javascript; charset=utf-8"}},
+        {"admin-volume.js", {"admin-volume.js", "text/javascript; charset=utf-8"}},
     };
     return table;
 }

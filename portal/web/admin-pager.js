@@ -1,0 +1,48 @@
+// A table paged on the server with a search box: the section's form (id "<name>-search"),
+// its "<name>-prev" / "<name>-next" buttons and "<name>-info" line. The section loads a page
+// with `load(page)` and reports what it got with `shown(page, perPage, total)`.
+import { $ } from './dom.js';
+import { texts } from './admin-texts.js';
+
+export const PER_PAGE = 25;
+
+export class Pager {
+  /** `load(page)` fetches and shows that page (1-based); it is called on search and paging. */
+  constructor(name, load) {
+    this.name = name;
+    this.page = 1;
+    this.pages = 1;
+    this.load = load;
+    $(`${name}-search`).addEventListener('submit', (event) => {
+      event.preventDefault();
+      this.go(1);
+    });
+    $(`${name}-prev`).addEventListener('click', () => this.go(this.page - 1));
+    $(`${name}-next`).addEventListener('click', () => this.go(this.page + 1));
+  }
+
+  go(page) {
+    return this.load(Math.max(1, Math.min(page, this.pages)));
+  }
+
+  reload() {
+    return this.load(this.page);
+  }
+
+  /** Records the page shown and the total the server reported; sets the buttons and line. */
+  shown(page, perPage, total) {
+    this.page = page;
+    this.pages = Math.max(1, Math.ceil(total / perPage));
+    $(`${this.name}-prev`).disabled = page <= 1;
+    $(`${this.name}-next`).disabled = page >= this.pages;
+    $(`${this.name}-info`).textContent = texts.pageInfo(page, this.pages, total.toLocaleString());
+  }
+}
+
+/** The query string of `params`, leaving out empty values. */
+export function query(params) {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params))
+    if (value !== '' && value !== undefined && value !== null) search.set(key, String(value));
+  return search.toString();
+}
