@@ -52,10 +52,17 @@ function exportLinks() {
   $('audit-export-jsonl').href = `/api/v1/audit/export?${query({ format: 'jsonl', ...current })}`;
 }
 
-async function load(page) {
+/** Loads `page`, or with `latest` the last page (the newest entries; the log is oldest first). */
+async function load(page, { latest = false } = {}) {
   try {
     exportLinks();
-    const result = await call('GET', `/api/v1/audit?${query({ ...filters(), page, per_page: PER_PAGE })}`);
+    const fetchPage = (number) => call('GET', `/api/v1/audit?${query({ ...filters(), page: number, per_page: PER_PAGE })}`);
+    let result = await fetchPage(page);
+    const last = Math.max(1, Math.ceil((result.total ?? 0) / PER_PAGE));
+    if (latest && last > page) {
+      page = last;
+      result = await fetchPage(last);
+    }
     keepFocus(() => {
       $('audit-rows').replaceChildren(...result.entries.map(entryRow));
       $('audit-empty').hidden = result.entries.length > 0;
@@ -110,13 +117,13 @@ async function checkExport(event) {
 
 export async function show() {
   if (!pager) {
-    pager = new Pager('audit', load);
+    pager = new Pager('audit', load, { latest: true });
     $('audit-clear').addEventListener('click', () => {
       $('audit-search').reset();
-      pager.go(1);
+      load(1, { latest: true });
     });
     $('audit-verify').addEventListener('click', verify);
     $('audit-check-form').addEventListener('submit', checkExport);
   }
-  await pager.reload();
+  await load(1, { latest: true });
 }

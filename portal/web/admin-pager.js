@@ -7,15 +7,16 @@ import { texts } from './admin-texts.js';
 export const PER_PAGE = 25;
 
 export class Pager {
-  /** `load(page)` fetches and shows that page (1-based); it is called on search and paging. */
-  constructor(name, load) {
+  /** `load(page, options)` fetches and shows that page (1-based); it is called on search and
+   *  paging. With `latest`, a new search shows the last page (for a log kept oldest first). */
+  constructor(name, load, { latest = false } = {}) {
     this.name = name;
     this.page = 1;
     this.pages = 1;
     this.load = load;
     $(`${name}-search`).addEventListener('submit', (event) => {
       event.preventDefault();
-      this.go(1);
+      this.load(1, { latest });
     });
     $(`${name}-prev`).addEventListener('click', () => this.go(this.page - 1));
     $(`${name}-next`).addEventListener('click', () => this.go(this.page + 1));

@@ -73,10 +73,13 @@ function recordingRow(recording) {
     verify.dataset.key = `check-${recording.id}`;
     actions.append(verify);
   }
-  const del = button(texts.recordings.delete, () => remove(recording),
-    { className: 'danger', accessibleName: texts.recordings.deleteLabel(title) });
-  del.dataset.key = `delete-${recording.id}`;
-  actions.append(del);
+  // While recording (or its file is being made) the server refuses a deletion.
+  if (recording.state !== 'recording') {
+    const del = button(texts.recordings.delete, () => remove(recording),
+      { className: 'danger', accessibleName: texts.recordings.deleteLabel(title) });
+    del.dataset.key = `delete-${recording.id}`;
+    actions.append(del);
+  }
   tr.append(actions);
   return tr;
 }

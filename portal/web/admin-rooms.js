@@ -18,10 +18,8 @@ function when(room) {
   return room.startsAt ? dateTime(room.startsAt) : '';
 }
 
-function liveCount(room) {
-  if (room.live && typeof room.live === 'object') return room.live.present;
-  return room.live ? 1 : 0;
-}
+// `live` is true while someone is in the room (an object with counts in the owner's API).
+const isLive = (room) => (room.live && typeof room.live === 'object' ? room.live.present > 0 : Boolean(room.live));
 
 function roomRow(room) {
   const tr = element('tr');
@@ -30,7 +28,7 @@ function roomRow(room) {
   title.append(element('span', room.title));
   if (room.kind === 'personal') title.append(element('span', texts.rooms.personal, 'tag'));
   if (room.ended) title.append(element('span', texts.rooms.ended, 'tag'));
-  if (liveCount(room)) title.append(element('span', texts.rooms.live(liveCount(room)), 'tag live'));
+  if (isLive(room)) title.append(element('span', texts.rooms.live, 'tag live'));
   tr.append(title);
   for (const text of [ownerOf(room), room.meetingId ?? '', when(room), texts.rooms.policy(room)])
     tr.append(element('td', text));
