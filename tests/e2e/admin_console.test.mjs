@@ -56,6 +56,8 @@ async function open(page, section) {
 /** axe-core and a screenshot of the section as it is now. */
 async function look(page, name) {
   await checkAccessibility(page, `admin console: ${name}`);
+  await page.evaluate(() => window.scrollTo(0, 0)); // the section list is sticky
+
   await screenshot(page, `admin-${name}`);
 }
 
