@@ -1,13 +1,13 @@
 // Security settings and room policy: the values the configuration file gives, changed here
 // (validated by the server, audited, in force at once), each saying where it comes from and
-// able to go back to the file's value.
+// able to go back to the file's value. Session times are kept in seconds by the server and
+// shown in minutes and hours (data-scale in the HTML).
 import { call } from './api.js';
 import { $, button, confirmAction, element } from './dom.js';
 import { explain, say } from './admin.js';
 import { texts } from './admin-texts.js';
 
-const POLICY_OPTIONS = ['waitingRoom', 'guestsAllowed', 'pin', 'recording', 'usersWait'];
-const MODES = ['forced_on', 'optional', 'forced_off'];
+const POLICY_OPTIONS = ['waitingRoom', 'guestsAllowed', 'usersWait', 'pin', 'recording'];
 
 let wired = false;
 let stored = null; // { settings, sources } as the server has them
@@ -15,13 +15,15 @@ let stored = null; // { settings, sources } as the server has them
 const lines = (text) => text.split('\n').map((line) => line.trim()).filter(Boolean);
 const settingNodes = () => [...document.querySelectorAll('#settings-form .setting')];
 const input = (key) => $(`set-${key}`);
-const labelOf = (key) => document.querySelector(`label[for="set-${key}"]`)?.textContent
-  ?? document.querySelector(`#set-${key} + span`)?.textContent ?? key;
+const labelOf = (key) => document.querySelector(`label[for="set-${key}"]`)?.textContent ?? key;
 const fromConsole = (key) => stored.sources?.[key] === 'admin_api';
+const scaleOf = (node) => Number(node.dataset.scale ?? 1);
+/** A stored number as shown: whole numbers, or up to two decimals for scaled values. */
+const shown = (value, scale) => (value === undefined || value === null ? '' : String(Math.round((value / scale) * 100) / 100));
 
-/** The source line and "use the file's value" button under each setting. */
-function sourceLine(key, name) {
-  const line = element('p', '', 'source');
+/** Where a value comes from, with a button back to the file's value when it was saved here. */
+function sourceLine(key, name, tag = 'p') {
+  const line = element(tag, '', 'source');
   line.dataset.source = key;
   line.append(element('span', fromConsole(key) ? texts.settings.fromConsole : texts.settings.fromFile));
   if (fromConsole(key)) {
@@ -33,37 +35,48 @@ function sourceLine(key, name) {
   return line;
 }
 
+function checkbox(id, checked, label, accessibleName) {
+  const box = document.createElement('input');
+  box.type = 'checkbox';
+  box.id = id;
+  box.checked = Boolean(checked);
+  box.setAttribute('aria-label', accessibleName);
+  const wrapper = element('label', '', 'switch');
+  wrapper.append(box, ' ', element('span', label));
+  return { box, wrapper };
+}
+
 function policyRow(option, policy) {
   const name = texts.settings.options[option];
+  const recording = option === 'recording';
   const tr = element('tr');
   tr.dataset.option = option;
-  tr.append(element('th', name));
-  tr.lastChild.scope = 'row';
+  const head = element('th', name);
+  head.scope = 'row';
   const mode = document.createElement('select');
   mode.id = `policy-${option}-mode`;
   mode.setAttribute('aria-label', texts.settings.modeLabel(name));
-  for (const value of MODES) {
-    const item = element('option', texts.settings.modes[value]);
+  const modes = recording ? texts.settings.recordingModes : texts.settings.modes;
+  for (const [value, label] of Object.entries(modes)) {
+    const item = element('option', label);
     item.value = value;
     mode.append(item);
   }
   mode.value = policy?.mode ?? 'optional';
   const modeCell = element('td');
   modeCell.append(mode);
-  const startOn = document.createElement('input');
-  startOn.type = 'checkbox';
-  startOn.id = `policy-${option}-default`;
-  startOn.checked = Boolean(policy?.default);
-  startOn.disabled = mode.value !== 'optional';
-  mode.addEventListener('change', () => { startOn.disabled = mode.value !== 'optional'; });
-  const startLabel = element('label', texts.settings.defaultOn, 'switch');
-  startLabel.prepend(startOn, ' ');
-  startOn.setAttribute('aria-label', texts.settings.defaultLabel(name));
-  const startCell = element('td');
-  startCell.append(startLabel);
-  const sourceKey = stored.sources?.[`roomPolicy.${option}`] !== undefined ? `roomPolicy.${option}` : 'roomPolicy';
-  const sourceCell = element('td', fromConsole(sourceKey) ? texts.settings.fromConsole : texts.settings.fromFile);
-  tr.append(modeCell, startCell, sourceCell);
+  // Recording has no starting value; it says whether guests made moderator may record.
+  const { box, wrapper } = recording
+    ? checkbox(`policy-${option}-guests`, policy?.guestModerators, texts.settings.guestModerators, texts.settings.guestModeratorsLabel)
+    : checkbox(`policy-${option}-default`, policy?.default, texts.settings.defaultOn, texts.settings.defaultLabel(name));
+  const follow = () => { box.disabled = mode.value !== 'optional'; };
+  mode.addEventListener('change', follow);
+  follow();
+  const detailCell = element('td');
+  detailCell.append(wrapper);
+  const sourceCell = element('td');
+  sourceCell.append(sourceLine(`roomPolicy.${option}`, name, 'span'));
+  tr.append(head, modeCell, detailCell, sourceCell);
   return tr;
 }
 
@@ -74,14 +87,13 @@ function fill(answer) {
     const key = node.dataset.key;
     const field = input(key);
     const value = settings[key];
-    if (field.type === 'checkbox') field.checked = Boolean(value);
-    else if (field.tagName === 'TEXTAREA') field.value = (value ?? []).join('\n');
-    else field.value = value ?? '';
+    if (field.tagName === 'TEXTAREA') field.value = (value ?? []).join('\n');
+    else field.value = shown(value, scaleOf(node));
     node.querySelector('.source')?.remove();
     node.append(sourceLine(key, labelOf(key)));
   }
   const policy = settings.roomPolicy ?? {};
-  $('policy-rows').replaceChildren(...POLICY_OPTIONS.filter((option) => option in policy || !Object.keys(policy).length)
+  $('policy-rows').replaceChildren(...POLICY_OPTIONS.filter((option) => option in policy)
     .map((option) => policyRow(option, policy[option])));
 }
 
@@ -92,24 +104,31 @@ function changes() {
   for (const node of settingNodes()) {
     const key = node.dataset.key;
     const field = input(key);
-    let value;
-    if (field.type === 'checkbox') value = field.checked;
-    else if (field.tagName === 'TEXTAREA') value = lines(field.value);
-    else {
-      if (!/^\d+$/.test(field.value.trim())) {
-        field.focus();
-        throw new Error(texts.settings.notANumber(labelOf(key)));
-      }
-      value = Number(field.value);
+    if (field.tagName === 'TEXTAREA') {
+      const value = lines(field.value);
+      if (JSON.stringify(value) !== JSON.stringify(settings[key])) changed[key] = value;
+      continue;
     }
-    if (JSON.stringify(value) !== JSON.stringify(settings[key])) changed[key] = value;
+    const scale = scaleOf(node);
+    const text = field.value.trim();
+    if (!(scale === 1 ? /^\d+$/ : /^\d+(\.\d+)?$/).test(text)) {
+      field.focus();
+      throw new Error(texts.settings.notANumber(labelOf(key)));
+    }
+    if (text !== shown(settings[key], scale)) changed[key] = Math.round(Number(text) * scale);
   }
   const policy = {};
   for (const row of document.querySelectorAll('#policy-rows tr')) {
     const option = row.dataset.option;
-    policy[option] = { mode: $(`policy-${option}-mode`).value, default: $(`policy-${option}-default`).checked };
+    const before = settings.roomPolicy?.[option] ?? {};
+    const after = { mode: $(`policy-${option}-mode`).value };
+    if (option === 'recording') after.guestModerators = $(`policy-${option}-guests`).checked;
+    else after.default = $(`policy-${option}-default`).checked;
+    // Only what changed: a PUT may give a room option in part.
+    const diff = Object.fromEntries(Object.entries(after).filter(([field, value]) => value !== before[field]));
+    if (Object.keys(diff).length) policy[option] = diff;
   }
-  if (JSON.stringify(policy) !== JSON.stringify(settings.roomPolicy ?? {})) changed.roomPolicy = policy;
+  if (Object.keys(policy).length) changed.roomPolicy = policy;
   return changed;
 }
 
@@ -139,7 +158,7 @@ async function revertOne(key, name) {
   try {
     fill(await call('DELETE', `/api/v1/admin/settings/${encodeURIComponent(key)}`));
     say(texts.settings.reverted(name));
-    input(key)?.focus();
+    (input(key) ?? $(`policy-${key.replace('roomPolicy.', '')}-mode`))?.focus();
   } catch (error) {
     say(explain(error));
   }

@@ -145,6 +145,7 @@ async function main() {
   await auditor.goto(`${base}/`);
   await signIn(auditor, 'inspector', 'inspector-password');
   await auditor.waitForSelector('#admin-link:not([hidden])');
+  await screenshot(auditor, 'admin-front-door-link');
   await auditor.goto(`${base}/admin#users`);
   await auditor.waitForSelector('body[data-shown="audit"]');
   const auditorSections = await auditor.$$eval('#sections-nav li:not([hidden]) a', (links) => links.map((a) => a.dataset.section));
