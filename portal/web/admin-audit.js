@@ -103,13 +103,14 @@ async function checkExport(event) {
   try {
     const contentType = file.name.endsWith('.csv') ? 'text/csv' : 'application/jsonl';
     const result = await call('POST', '/api/v1/audit/verify-export', await file.text(), { contentType });
+    // `ok` holds when the chain is intact and every entry is in this server's log as it is.
     const sentences = [result.ok ? texts.audit.fileOk(result.entries) : texts.audit.fileBad(result.firstBadSeq, result.problem)];
+    if (result.ok || result.chainIntact) sentences.push(result.matchesServer ? texts.audit.matches : texts.audit.doesNotMatch);
     if (result.head) sentences.push(texts.audit.head(result.head.seq, preciseTime(result.head.exportedAt)));
-    if (result.ok) sentences.push(result.matchesServer ? texts.audit.matches : texts.audit.doesNotMatch);
     line.textContent = sentences.join(' ');
-    line.className = `state-line ${result.ok && result.matchesServer ? 'good' : 'bad'}`;
+    line.className = `state-line ${result.ok ? 'good' : 'bad'}`;
   } catch (error) {
-    line.textContent = explain(error);
+    line.textContent = error.code === 'invalid_export' ? texts.audit.notAnExport : explain(error);
     line.className = 'state-line bad';
   }
   say(line.textContent);

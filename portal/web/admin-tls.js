@@ -2,7 +2,7 @@
 // and a new chain and key uploaded from files, checked by the server and in service for new
 // connections at once.
 import { call } from './api.js';
-import { $ } from './dom.js';
+import { $, confirmAction, element } from './dom.js';
 import { explain, say } from './admin.js';
 import { texts } from './admin-texts.js';
 import { date, dateTime } from './admin-format.js';
@@ -17,9 +17,24 @@ function fill(tls) {
   $('tls-not-after').textContent = texts.tls.daysLeft(dateTime(tls.notAfter), tls.daysLeft);
   $('tls-source').textContent = tls.source === 'uploaded' ? texts.tls.uploaded : texts.tls.fromFile;
   $('tls-fingerprint').textContent = tls.fingerprintSha256 ?? '';
-  const expired = tls.daysLeft < 0;
-  $('tls-warning').hidden = !expired && !tls.expiresSoon;
-  $('tls-warning').textContent = expired ? texts.tls.expired : texts.tls.expiresSoon(tls.daysLeft);
+  const warnings = [];
+  if (tls.daysLeft < 0) warnings.push(texts.tls.expired);
+  else if (tls.expiresSoon) warnings.push(texts.tls.expiresSoon(tls.daysLeft));
+  if (tls.coversPublicHost === false) warnings.push(texts.tls.notPublicHost(tls.publicHost));
+  if (tls.selfSigned) warnings.push(texts.tls.selfSigned);
+  $('tls-warnings').replaceChildren(...warnings.map((warning) => element('p', warning, 'warning')));
+  $('tls-revert').hidden = tls.source !== 'uploaded';
+}
+
+async function onRevert() {
+  const yes = await confirmAction({ title: texts.tls.revertTitle, text: texts.tls.revertText, confirm: texts.tls.revertConfirm });
+  if (!yes) return;
+  try {
+    fill(await call('DELETE', '/api/v1/admin/tls'));
+    say(texts.tls.reverted);
+  } catch (error) {
+    say(texts.tls.errors[error.code] ?? explain(error));
+  }
 }
 
 async function onUpload(event) {
@@ -53,6 +68,7 @@ export async function show() {
   if (!wired) {
     wired = true;
     $('tls-form').addEventListener('submit', onUpload);
+    $('tls-revert').addEventListener('click', onRevert);
   }
   try {
     fill(await call('GET', '/api/v1/admin/tls'));

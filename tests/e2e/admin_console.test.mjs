@@ -6,7 +6,7 @@
 // from files and seen by a new TLS connection while the meeting's signaling stays connected;
 // the audit log exported and the export checked; the directory test's steps and messages for
 // a wrong-host certificate, an untrusted CA, a silent server and a user in no mapped group
-// (against a real slapd); axe-core and a screenshot on every section. Run by ctest:
+// (against a real slapd, reached through a forwarder for the wrong host); axe-core and a screenshot on every section. Run by ctest:
 //   node tests/e2e/admin_console.test.mjs <parleyd> <parleyctl>
 import { chromium } from 'playwright-core';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -355,19 +355,27 @@ async function main() {
   assert.doesNotMatch(silentStep.text, /ca_file|CA/);
   await screenshot(admin, 'admin-18-directory-silent');
 
-  // A certificate that does not name the host: slapd reached as "localhost" while its
-  // certificate names 127.0.0.1 only (the ldap helper's option), or skipped when unavailable.
-  if (slapd.wrongHostUri) {
-    steps = await directoryTest(admin, { 'dir-ca-file': path.join(work, 'slapd', 'ca.crt'), 'dir-uris': slapd.wrongHostUri });
-    log('wrong host:', JSON.stringify(steps));
-    const wrongHost = steps.find((step) => !step.ok);
-    assert.equal(wrongHost?.step, 'tls');
-    assert.match(wrongHost.text, /name|host/i);
-    assert.doesNotMatch(wrongHost.text, /unknown error code/);
-    await screenshot(admin, 'admin-19-directory-wrong-host');
-  } else {
-    throw new Error('slapd.mjs offers no wrong-host certificate yet (wrongHostUri)');
-  }
+  // A certificate that does not name the host: slapd's certificate names localhost and
+  // 127.0.0.1; reached as 127.0.0.2 (a plain TCP forwarder), the name does not match.
+  const slapdPort = Number(new URL(slapd.settings.find((value) => value.startsWith('ldap.uris='))
+    .slice('ldap.uris='.length)).port);
+  const forwarder = net.createServer((client) => {
+    const upstream = net.connect(slapdPort, '127.0.0.1');
+    client.pipe(upstream).pipe(client);
+    upstream.on('error', () => client.destroy());
+    client.on('error', () => upstream.destroy());
+  });
+  await new Promise((resolve) => forwarder.listen(0, '127.0.0.2', resolve));
+  cleanups.push(() => forwarder.close());
+  steps = await directoryTest(admin, { 'dir-ca-file': path.join(work, 'slapd', 'ca.crt'),
+    'dir-uris': `ldap://127.0.0.2:${forwarder.address().port}` });
+  log('wrong host:', JSON.stringify(steps));
+  const wrongHost = steps.find((step) => !step.ok);
+  assert.equal(wrongHost?.step, 'tls');
+  assert.match(wrongHost.text, /name|host/i);
+  assert.match(wrongHost.text, /127\.0\.0\.2/);
+  assert.doesNotMatch(wrongHost.text, /unknown error code/);
+  await screenshot(admin, 'admin-19-directory-wrong-host');
 }
 
 runTest(main, () => rmSync(work, { recursive: true, force: true }));
