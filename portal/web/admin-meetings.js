@@ -49,6 +49,13 @@ function personRole(person) {
   return person.moderator ? texts.meetings.moderator : texts.meetings.participant;
 }
 
+function personState(person) {
+  if (person.state === 'waiting') return texts.meetings.waiting;
+  const connection = person.reconnecting ? texts.meetings.reconnecting : texts.meetings.connected;
+  const muted = texts.meetings.muted(person.audioMuted, person.videoMuted);
+  return muted ? `${connection}; ${muted}` : connection;
+}
+
 async function removePerson(person) {
   const yes = await confirmAction({ title: texts.meetings.removeTitle(person.name), text: texts.meetings.removeText,
     confirm: texts.meetings.removeConfirm });
@@ -64,15 +71,17 @@ async function removePerson(person) {
 
 function renderMeeting() {
   $('meeting-name').textContent = meeting.title;
-  $('meeting-facts').textContent = texts.meetings.facts(ownerName(meeting.owner), meeting.meetingId ?? '',
-    dateTime(meeting.startedAt));
+  $('meeting-facts').textContent = [texts.meetings.facts(ownerName(meeting.owner), meeting.meetingId ?? '',
+    dateTime(meeting.startedAt)), meeting.locked ? texts.meetings.locked : '',
+  meeting.recording && meeting.recordingSince ? texts.meetings.recordingSince(dateTime(meeting.recordingSince)) : '',
+  meeting.mediaAvailable === false ? texts.meetings.mediaOff : ''].filter(Boolean).join(' ');
   $('meeting-stop-recording').hidden = !meeting.recording;
   const people = meeting.people ?? [];
   $('people-rows').replaceChildren(...people.map((person) => {
     const remove = button(texts.meetings.remove, () => removePerson(person),
       { className: 'danger', accessibleName: texts.meetings.removeLabel(person.name) });
     remove.dataset.key = `remove-${person.participantId}`;
-    const tr = row([person.name, personKind(person), personRole(person), rate(person.bitsPerSecondIn),
+    const tr = row([person.name, personKind(person), personRole(person), personState(person), rate(person.bitsPerSecondIn),
       rate(person.bitsPerSecondOut), percent(person.packetLossPercent), milliseconds(person.roundTripMs)], [remove]);
     tr.dataset.participant = person.participantId;
     return tr;

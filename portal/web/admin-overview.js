@@ -91,6 +91,8 @@ async function refresh(loop = generation) {
   try {
     const [overview, { meetings }] = await Promise.all([
       call('GET', '/api/v1/admin/overview'), call('GET', '/api/v1/admin/meetings')]);
+    // The certificate, when the overview does not carry it, from its own endpoint.
+    overview.tls ??= await call('GET', '/api/v1/admin/tls').catch(() => null);
     if (shown) render(overview, meetings);
   } catch (error) {
     say(explain(error));

@@ -88,9 +88,9 @@ async function load(page) {
   try {
     const result = await call('GET', `/api/v1/admin/recordings?${query({ q: $('recordings-q').value.trim(), page, per_page: PER_PAGE })}`);
     const storage = result.storage;
-    $('recordings-storage').textContent = storage
-      ? texts.recordings.storage(size(storage.usedBytes), size(storage.freeBytes), size(storage.sizeBytes))
-      : texts.recordings.storageUnknown;
+    $('recordings-storage').textContent = storage && storage.freeBytes !== null && storage.freeBytes !== undefined
+      ? texts.recordings.storage(size(storage.composedBytes ?? storage.usedBytes), size(storage.freeBytes), size(storage.sizeBytes))
+      : texts.recordings.storageUnknown(storage?.unavailable);
     keepFocus(() => {
       $('recordings-rows').replaceChildren(...result.recordings.map(recordingRow));
       $('recordings-empty').hidden = result.recordings.length > 0;

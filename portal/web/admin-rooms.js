@@ -10,7 +10,7 @@ import { PER_PAGE, Pager, query } from './admin-pager.js';
 let pager = null;
 let editing = null;
 
-const ownerOf = (room) => (typeof room.owner === 'string' ? room.owner
+const ownerOf = (room) => (typeof room.owner === 'string' ? texts.rooms.owner(room.ownerDisplayName, room.owner)
   : texts.rooms.owner(room.owner?.displayName, room.owner?.username));
 
 function when(room) {
@@ -55,6 +55,12 @@ function openDialog(room) {
   $('room-locked').checked = room.locked;
   $('room-pin').value = room.pin ?? '';
   $('room-retention').value = room.recordingRetentionDays ?? '';
+  // What the room policy forces is shown fixed (the server refuses it otherwise).
+  const forced = room.forced ?? {};
+  for (const [option, id] of [['waitingRoom', 'room-waiting'], ['usersWait', 'room-users-wait'], ['guestsAllowed', 'room-guests']])
+    $(id).disabled = option in forced;
+  $('room-pin').disabled = forced.pin === false;
+  $('room-forced').hidden = !Object.keys(forced).length;
   $('room-dialog').showModal();
   $('room-waiting').focus();
 }

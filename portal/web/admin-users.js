@@ -105,7 +105,7 @@ function userRow(user) {
   const tr = element('tr');
   tr.dataset.user = user.username;
   const cells = [user.username, user.displayName ?? '', texts.roles[user.role] ?? user.role,
-    user.source === 'directory' ? texts.users.directory : texts.users.local,
+    user.source === 'local' ? texts.users.local : texts.users.directory,
     user.lastLoginAt ? dateTime(user.lastLoginAt) : texts.users.never,
     user.disabled ? texts.users.disabled : texts.users.active];
   for (const text of cells) tr.append(element('td', text));
@@ -113,7 +113,7 @@ function userRow(user) {
   const change = button(texts.users.change, () => openDialog(user), { accessibleName: texts.users.changeLabel(user.username) });
   change.dataset.key = `change-${user.id}`;
   actions.append(change);
-  if (user.source !== 'directory') {
+  if (user.source === 'local') {
     const reset = button(texts.users.reset, () => resetPassword(user), { accessibleName: texts.users.resetLabel(user.username) });
     reset.dataset.key = `reset-${user.id}`;
     actions.append(reset);

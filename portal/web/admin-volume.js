@@ -13,7 +13,9 @@ function commandBlock(name, command) {
   block.append(element('h3', what));
   const code = element('pre');
   code.append(element('code', command));
-  block.append(code, button(texts.page.copy, () => copyAndSay(command), { accessibleName: texts.volume.copyLabel(what) }));
+  const line = element('div', undefined, 'with-button');
+  line.append(code, button(texts.page.copy, () => copyAndSay(command), { accessibleName: texts.volume.copyLabel(what) }));
+  block.append(line);
   return block;
 }
 
@@ -22,10 +24,12 @@ function fill(volume) {
   $('volume-state').textContent = unlocked ? texts.volume.unlocked : texts.volume.unavailable(volume.reason ?? '');
   $('volume-state').className = `state-line ${unlocked ? 'good' : 'bad'}`;
   $('volume-mount').textContent = volume.mountPoint ?? '';
+  $('volume-container').textContent = volume.container ?? volume.device ?? texts.unknown;
   $('volume-engine').textContent = texts.volume.engines[volume.engine] ?? volume.engine ?? texts.unknown;
   $('volume-size').textContent = size(volume.sizeBytes);
   $('volume-free').textContent = size(volume.freeBytes);
-  $('volume-slots').textContent = volume.keySlots ? texts.volume.slots(volume.keySlots) : texts.unknown;
+  $('volume-slots').textContent = Array.isArray(volume.keySlots) ? texts.volume.slots(volume.keySlots)
+    : texts.volume.slotsUnknown;
   $('volume-command-list').replaceChildren(...Object.entries(volume.commands ?? {})
     .map(([name, command]) => commandBlock(name, command)));
 }
