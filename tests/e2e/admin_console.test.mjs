@@ -264,7 +264,11 @@ async function main() {
   assert.equal((await api(port, 'GET', `/api/v1/rooms/${room.id}`, null, owner)).body.pin, '123456');
 
   // ---- Users: find, add, a new password shown once -------------------------------------
-  await open(admin, 'users');
+  // By keyboard: Enter on the section's link shows it and puts the focus on its heading.
+  await admin.focus('#sections-nav a[data-section="users"]');
+  await admin.keyboard.press('Enter');
+  await admin.waitForSelector('body[data-shown="users"]');
+  assert.equal(await admin.evaluate(() => document.activeElement.id), 'users-title');
   await admin.fill('#users-q', 'nora');
   await admin.click('#users-search button[type="submit"]');
   await waitFor('only Nora listed', async () => (await admin.$$eval('#users-rows tr', (rows) => rows.map((r) => r.dataset.user)))
