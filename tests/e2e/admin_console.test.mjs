@@ -193,6 +193,7 @@ async function main() {
   await checkAccessibility(admin, 'admin console: confirm removing a person');
   await admin.click('#confirm-yes');
   await bob.page.waitForFunction(() => window.parleyMeeting.phase() === 'ended', null, { timeout: 10000 });
+  assert.match(await text(bob.page, '#ended-title'), /removed/);
   assert.notEqual(await bob.page.evaluate(() => window.parleyMeeting.mediaState()), 'connected', 'Bob\'s media is closed');
   await waitFor('Bob gone from the list', async () =>
     (await admin.locator(`#people-rows tr[data-participant="${bob.id}"]`).count()) === 0, 15000);
@@ -230,6 +231,7 @@ async function main() {
   await admin.waitForSelector('#confirm-dialog[open]');
   await admin.click('#confirm-yes');
   await ada.page.waitForFunction(() => window.parleyMeeting.phase() === 'ended', null, { timeout: 10000 });
+  assert.match(await text(ada.page, '#ended-title'), /ended/i);
   await admin.waitForSelector('#meetings-list-view:not([hidden])');
   await waitFor('no live meeting listed', async () => !(await admin.isVisible('#meetings-table')));
   await look(admin, '05-live-meetings-none');
