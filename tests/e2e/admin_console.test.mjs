@@ -304,7 +304,7 @@ async function main() {
   await open(admin, 'audit');
   await admin.fill('#audit-action', 'participant.');
   await admin.click('#audit-apply');
-  await waitFor('the removal in the log', async () => /participant\.remove/.test(await text(admin, '#audit-rows')));
+  await waitFor('the removal in the log', async () => /participant\.kick/.test(await text(admin, '#audit-rows')));
   await admin.fill('#audit-action', '');
   await admin.click('#audit-apply');
   await admin.click('#audit-verify');
