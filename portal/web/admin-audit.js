@@ -67,7 +67,7 @@ async function load(page, { latest = false } = {}) {
       $('audit-rows').replaceChildren(...result.entries.map(entryRow));
       $('audit-empty').hidden = result.entries.length > 0;
       $('audit-table').hidden = result.entries.length === 0;
-    });
+    }, 'audit-title');
     pager.shown(result.page ?? page, result.perPage ?? PER_PAGE, result.total ?? result.entries.length);
   } catch (error) {
     say(explain(error));

@@ -104,13 +104,13 @@ async function refresh(loop = generation) {
   try {
     if (roomId === null) {
       const { meetings } = await call('GET', '/api/v1/admin/meetings');
-      if (shown && roomId === null) keepFocus(() => renderList(meetings));
+      if (shown && roomId === null) keepFocus(() => renderList(meetings), 'meetings-title');
     } else {
       const opened = roomId;
       try {
         meeting = await call('GET', `/api/v1/admin/meetings/${opened}`);
         $('meeting-end').hidden = false;
-        if (shown && roomId === opened) keepFocus(renderMeeting);
+        if (shown && roomId === opened) keepFocus(renderMeeting, 'meeting-name');
       } catch (error) {
         if (!(error instanceof ApiError && error.status === 404)) throw error;
         showMeetingGone();

@@ -95,7 +95,7 @@ async function load(page) {
       $('recordings-rows').replaceChildren(...result.recordings.map(recordingRow));
       $('recordings-empty').hidden = result.recordings.length > 0;
       $('recordings-table').hidden = result.recordings.length === 0;
-    });
+    }, 'recordings-title');
     pager.shown(result.page ?? page, result.perPage ?? PER_PAGE, result.total ?? result.recordings.length);
   } catch (error) {
     say(explain(error));

@@ -112,7 +112,7 @@ async function load(page) {
       $('rooms-rows').replaceChildren(...result.rooms.map(roomRow));
       $('rooms-empty').hidden = result.rooms.length > 0;
       $('rooms-table').hidden = result.rooms.length === 0;
-    });
+    }, 'rooms-title');
     pager.shown(result.page ?? page, result.perPage ?? PER_PAGE, result.total ?? result.rooms.length);
   } catch (error) {
     say(explain(error));

@@ -134,7 +134,7 @@ async function load(page) {
       $('users-rows').replaceChildren(...result.users.map(userRow));
       $('users-empty').hidden = result.users.length > 0;
       $('users-table').hidden = result.users.length === 0;
-    });
+    }, 'users-title');
     pager.shown(result.page ?? page, result.perPage ?? PER_PAGE, result.total ?? result.users.length);
   } catch (error) {
     say(explain(error));

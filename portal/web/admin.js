@@ -52,11 +52,15 @@ export async function copyAndSay(text, input = null) {
 }
 
 /** Runs `render` and gives the focus back to the element with the same data-key, so that a
- *  table refreshed under the keyboard does not lose the person's place. */
-export function keepFocus(render) {
+ *  table refreshed under the keyboard does not lose the person's place; when that element is
+ *  gone (its row was deleted), to the element `fallbackId` (the section's heading). */
+export function keepFocus(render, fallbackId) {
   const key = document.activeElement?.dataset?.key;
   render();
-  if (key) document.querySelector(`[data-key="${CSS.escape(key)}"]`)?.focus();
+  if (!key) return;
+  const again = document.querySelector(`[data-key="${CSS.escape(key)}"]`);
+  if (again) again.focus();
+  else if (fallbackId) $(fallbackId)?.focus();
 }
 
 function signInAgain() {
