@@ -53,12 +53,16 @@ async function open(page, section) {
   assert.equal(await page.locator(`#section-${section}`).isVisible(), true, `${section} shown`);
 }
 
+/** A screenshot from the top of the page (the section list and status line are sticky). */
+async function shot(page, name) {
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await screenshot(page, name);
+}
+
 /** axe-core and a screenshot of the section as it is now. */
 async function look(page, name) {
   await checkAccessibility(page, `admin console: ${name}`);
-  await page.evaluate(() => window.scrollTo(0, 0)); // the section list is sticky
-
-  await screenshot(page, `admin-${name}`);
+  await shot(page, `admin-${name}`);
 }
 
 /** The SHA-256 fingerprint of the certificate a new TLS connection to `port` is shown. */
@@ -259,7 +263,7 @@ async function main() {
   log('short PIN:', await text(admin, '#room-error'));
   assert.match(await text(admin, '#room-error'), /6/);
   await checkAccessibility(admin, 'admin console: a PIN refused by the policy');
-  await screenshot(admin, 'admin-08-pin-refused');
+  await shot(admin, 'admin-08-pin-refused');
   await admin.fill('#room-pin', '123456');
   await admin.click('#room-save');
   await admin.waitForSelector('#room-dialog', { state: 'hidden' });
@@ -322,7 +326,7 @@ async function main() {
     assert.match(result, /The file is intact/);
     assert.match(result, /matches this server/);
   }
-  await screenshot(admin, 'admin-14-audit-export-checked');
+  await shot(admin, 'admin-14-audit-export-checked');
 
   // ---- Directory: the test's steps for what goes wrong with real directories --------------
   await open(admin, 'directory');
@@ -335,7 +339,7 @@ async function main() {
   log('dave:', JSON.stringify(steps));
   assert.deepEqual(steps.filter((step) => !step.ok).map((step) => step.step), ['groups']);
   assert.ok(steps.find((step) => step.step === 'user_bind').ok, 'dave\'s bind works');
-  await screenshot(admin, 'admin-16-directory-no-group');
+  await shot(admin, 'admin-16-directory-no-group');
 
   // A CA that did not sign the server's certificate.
   const otherCa = mkdtempSync(path.join(work, 'other-ca-'));
@@ -347,7 +351,7 @@ async function main() {
   assert.equal(untrusted?.step, 'tls');
   assert.match(untrusted.text, /trust|issuer|CA/i);
   assert.doesNotMatch(untrusted.text, /unknown error code/);
-  await screenshot(admin, 'admin-17-directory-untrusted-ca');
+  await shot(admin, 'admin-17-directory-untrusted-ca');
 
   // A server that accepts the connection and never answers.
   const silent = net.createServer(() => {});
@@ -359,7 +363,7 @@ async function main() {
   const silentStep = steps.find((step) => !step.ok);
   assert.match(silentStep.text, /did not answer|no answer|not answer/i);
   assert.doesNotMatch(silentStep.text, /ca_file|CA/);
-  await screenshot(admin, 'admin-18-directory-silent');
+  await shot(admin, 'admin-18-directory-silent');
 
   // A certificate that does not name the host: slapd's certificate names localhost and
   // 127.0.0.1; reached as 127.0.0.2 (a plain TCP forwarder), the name does not match.
@@ -381,7 +385,7 @@ async function main() {
   assert.match(wrongHost.text, /name|host/i);
   assert.match(wrongHost.text, /127\.0\.0\.2/);
   assert.doesNotMatch(wrongHost.text, /unknown error code/);
-  await screenshot(admin, 'admin-19-directory-wrong-host');
+  await shot(admin, 'admin-19-directory-wrong-host');
 }
 
 runTest(main, () => rmSync(work, { recursive: true, force: true }));
