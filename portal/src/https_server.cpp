@@ -176,9 +176,12 @@ std::unique_ptr<RequestRouter> makeRouter(const HandlerContext& context, PartSer
     // Signed-in people joining with a meeting ID (the page sends it in its join message).
     router->add("/meeting/{meetingId}", {"GET"}, Access::Public, page);
     router->add("/recordings", {"GET"}, Access::Public, pageNamed("recordings.html"));
-    // The admin console: the page is public like the others; its data comes only from the
-    // admin and audit APIs, which check the role and the [access] admin lists.
-    router->add("/admin", {"GET"}, Access::Public, pageNamed("admin.html"));
+    // The admin console: a browser without a session goes to the front door's sign-in first;
+    // signed in, the page itself tells a plain user it is not for them. Its data comes only
+    // from the admin and audit APIs, which check the role and the [access] admin lists.
+    router->add("/admin", {"GET"}, Access::SignedIn, [context, webRoot = settings.webRoot] {
+        return std::make_unique<StaticFileHandler>(context, webRoot, "admin.html", "/?next=/admin");
+    });
     router->add("/static/{file}", {"GET"}, Access::Public, page);
     return router;
 }

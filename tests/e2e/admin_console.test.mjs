@@ -123,7 +123,7 @@ async function main() {
   // Nobody signed in: the front door's sign-in, then back to the console.
   const admin = await browserPage(base, 'admin');
   await admin.goto(`${base}/admin`);
-  await admin.waitForURL(/\/\?next=%2Fadmin/);
+  await admin.waitForURL(/\/\?next=(%2F|\/)admin$/);
   await admin.waitForSelector('#sign-in:not([hidden])');
   await signIn(admin, 'owner', 'owner-password');
   await admin.waitForURL(`${base}/admin`);

@@ -209,8 +209,7 @@ TEST_CASE("The front door, meeting and recordings pages are served with a strict
                                        std::pair{"/join/some-link-secret", "/static/meeting.js"},
                                        std::pair{"/invite", "/static/meeting.js"},
                                        std::pair{"/meeting/123456789", "/static/meeting.js"},
-                                       std::pair{"/recordings", "/static/recordings.js"},
-                                       std::pair{"/admin", "/static/admin.js"}}) {
+                                       std::pair{"/recordings", "/static/recordings.js"}}) {
         INFO(path);
         const auto page = httpsRequest(server.port(), "GET", path);
         REQUIRE(page.status == 200);
@@ -224,6 +223,16 @@ TEST_CASE("The front door, meeting and recordings pages are served with a strict
         CHECK(csp.find("frame-ancestors 'none'") != std::string::npos);
         CHECK(httpsRequest(server.port(), "GET", script).status == 200);
     }
+    // The admin console: without a session, to the front door's sign-in; signed in, the page.
+    const auto anonymous = httpsRequest(server.port(), "GET", "/admin");
+    CHECK(anonymous.status == 303);
+    CHECK(anonymous.header("location") == "/?next=/admin");
+    const auto console = server.admin().call("GET", "/admin");
+    REQUIRE(console.status == 200);
+    CHECK(console.body.find("/static/admin.js") != std::string::npos);
+    CHECK(console.body.find("<script>") == std::string::npos);
+    CHECK(console.header("content-security-policy").find("script-src 'self'") != std::string::npos);
+    CHECK(console.header("content-security-policy").find("unsafe-inline") == std::string::npos);
     const auto script = httpsRequest(server.port(), "GET", "/static/meeting.js");
     CHECK(script.status == 200);
     CHECK(script.header("content-type").rfind("text/javascript", 0) == 0);
