@@ -1,5 +1,6 @@
 #include <parley/portal/https_server.h>
 
+#include "admin_console_page.h"
 #include "admin_overview_handler.h"
 
 #include <parley/portal/accounts/account_handler_services.h>
@@ -176,11 +177,11 @@ std::unique_ptr<RequestRouter> makeRouter(const HandlerContext& context, PartSer
     // Signed-in people joining with a meeting ID (the page sends it in its join message).
     router->add("/meeting/{meetingId}", {"GET"}, Access::Public, page);
     router->add("/recordings", {"GET"}, Access::Public, pageNamed("recordings.html"));
-    // The admin console: a browser without a session goes to the front door's sign-in first;
-    // signed in, the page itself tells a plain user it is not for them. Its data comes only
-    // from the admin and audit APIs, which check the role and the [access] admin lists.
+    // The admin console: a browser without a session goes to the front door's sign-in
+    // first; signed in, admins and auditors from the [access] admin addresses get the page,
+    // anyone else a 403 with the page telling them why (admin_console_page.h).
     router->add("/admin", {"GET"}, Access::SignedIn, [context, webRoot = settings.webRoot] {
-        return std::make_unique<StaticFileHandler>(context, webRoot, "admin.html", "/?next=/admin");
+        return std::make_unique<AdminConsolePageHandler>(context, webRoot);
     });
     router->add("/static/{file}", {"GET"}, Access::Public, page);
     return router;

@@ -138,6 +138,12 @@ async function start() {
     refuse(texts.refused.user);
     return;
   }
+  // The server refused this page (403) to an admin or auditor: not from an address the
+  // [access] admin lists permit.
+  if (performance.getEntriesByType('navigation')[0]?.responseStatus === 403) {
+    refuse(texts.refused.address);
+    return;
+  }
   for (const item of document.querySelectorAll('#sections-nav li'))
     item.hidden = !item.dataset.role.split(' ').includes(role);
   $('loading').hidden = true;

@@ -193,6 +193,8 @@ TEST_CASE("A denied address is refused even when it is also allowed")
         CHECK(errorCode(admin.call("GET", "/api/v1/audit")) == "address_denied");
         CHECK(errorCode(admin.call("GET", "/api/v1/admin/ldap")) == "address_denied");
         CHECK(admin.call("GET", "/api/v1/rooms").status == 200);
+        // The console's page too: refused (the page then says why).
+        CHECK(admin.call("GET", "/admin").status == 403);
     }
     SECTION("allowed")
     {
@@ -229,6 +231,15 @@ TEST_CASE("The front door, meeting and recordings pages are served with a strict
     CHECK(anonymous.header("location") == "/?next=/admin");
     const auto console = server.admin().call("GET", "/admin");
     REQUIRE(console.status == 200);
+    // A plain user gets the page with 403 (it tells them it is not for them), on record.
+    auto plain = server.userWithRole("plain", "user");
+    const auto refused = plain.call("GET", "/admin");
+    CHECK(refused.status == 403);
+    CHECK(refused.body.find("/static/admin.js") != std::string::npos);
+    auto admin = server.admin();
+    const auto denied = json(admin.call("GET", "/api/v1/audit?action=access.denied").body);
+    REQUIRE(denied->getValue<int>("total") == 1);
+    CHECK(denied->getArray("entries")->getObject(0)->getValue<std::string>("target") == "GET /admin");
     CHECK(console.body.find("/static/admin.js") != std::string::npos);
     CHECK(console.body.find("<script>") == std::string::npos);
     CHECK(console.header("content-security-policy").find("script-src 'self'") != std::string::npos);

@@ -88,12 +88,17 @@ void StaticFileHandler::handle(const ApiRequest& request, Poco::Net::HTTPServerR
                                        "geolocation=(), payment=(), usb=()");
     response.setContentType(found->second.contentType);
     response.setContentLength(static_cast<std::streamsize>(text.size()));
-    response.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_OK);
+    response.setStatusAndReason(request.params.contains("file") ? Poco::Net::HTTPResponse::HTTP_OK : pageStatus(request));
     if (request.http.getMethod() == "HEAD") {
         response.send();
         return;
     }
     response.send() << text;
+}
+
+Poco::Net::HTTPResponse::HTTPStatus StaticFileHandler::pageStatus(const ApiRequest&) const
+{
+    return Poco::Net::HTTPResponse::HTTP_OK;
 }
 
 std::string StaticFileHandler::signInRedirect() const

@@ -26,6 +26,9 @@ public:
 protected:
     void handle(const ApiRequest& request, Poco::Net::HTTPServerResponse& response) override;
     std::string signInRedirect() const override;
+    /// The status the page is served with (200 here); a page for some callers only may
+    /// answer others 403 with the same page, which then explains itself.
+    virtual Poco::Net::HTTPResponse::HTTPStatus pageStatus(const ApiRequest& request) const;
 
 private:
     std::filesystem::path webRoot_;
