@@ -1,11 +1,13 @@
 // The admin console's own endpoints against a real parleyd: the overview, meetings in
 // progress with each person's media as the router measures it, removing people and ending
 // meetings, and the paged, searchable lists of users, rooms and recordings.
+#include "ldap_args.h"
 #include "media_fixture.h"
 
 #include <Poco/JSON/Array.h>
 
 #include <chrono>
+#include <functional>
 #include <thread>
 
 using namespace parley::test;
@@ -279,4 +281,33 @@ TEST_CASE("The admin console's endpoints refuse users and auditors, on record, a
           refusals);
     CHECK(admin.call("DELETE", "/api/v1/admin/meetings/abc").status == 404);
     CHECK(admin.call("DELETE", meeting + "/participants/" + std::string(100, 'p')).status == 404);
+}
+
+TEST_CASE("The overview says whether the directory answers, and tests new directory settings at once")
+{
+    SlapdServer slapd;
+    ServerWithAdmin server(ldapArgs(slapd));
+    auto admin = server.admin();
+    const auto directory = [&] { return json(admin.call("GET", "/api/v1/admin/overview").body)->getObject("directory"); };
+    const auto waitFor = [&](const std::function<bool(const Poco::JSON::Object::Ptr&)>& done) {
+        for (int i = 0; i < 100; ++i) {
+            const auto state = directory();
+            if (done(state))
+                return state;
+            std::this_thread::sleep_for(100ms);
+        }
+        return directory();
+    };
+    const auto reachable = waitFor([](const auto& d) { return !d->isNull("reachable"); });
+    CHECK(reachable->getValue<bool>("enabled"));
+    CHECK(reachable->getValue<bool>("reachable"));
+    CHECK_FALSE(reachable->isNull("checkedAt"));
+
+    // Saved settings naming a port where nothing listens: not known at once (the old result
+    // was about other settings), then unreachable, well before the next minute's round.
+    REQUIRE(admin.call("PUT", "/api/v1/admin/ldap", R"({"uris":["ldap://127.0.0.1:9"]})").status == 200);
+    const auto after = waitFor([](const auto& d) { return !d->isNull("reachable"); });
+    REQUIRE_FALSE(after->isNull("reachable"));
+    CHECK_FALSE(after->getValue<bool>("reachable"));
+    CHECK(after->getValue<std::string>("message").find("connect") == 0);
 }

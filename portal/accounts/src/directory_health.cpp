@@ -28,9 +28,19 @@ DirectoryHealth::~DirectoryHealth()
 
 DirectoryHealth::Status DirectoryHealth::status() const
 {
-    std::lock_guard lock(mutex_);
+    const auto directory = configuration_.current();
+    std::unique_lock lock(mutex_);
     auto current = status_;
     current.enabled = configuration_.settings().enabled;
+    if (directory.get() != tested_) {
+        // An admin saved other settings since: what was found is about the old ones.
+        current.reachable.reset();
+        current.message.clear();
+        current.checkedAt = 0;
+        recheck_ = true;
+        lock.unlock();
+        wake_.notify_all();
+    }
     return current;
 }
 
@@ -46,6 +56,7 @@ void DirectoryHealth::recheck()
 void DirectoryHealth::run(std::stop_token stop)
 {
     while (!stop.stop_requested()) {
+        const auto directory = configuration_.current();
         const auto settings = configuration_.settings();
         Status result;
         result.enabled = settings.enabled;
@@ -67,6 +78,7 @@ void DirectoryHealth::run(std::stop_token stop)
         }
         std::unique_lock lock(mutex_);
         status_ = result;
+        tested_ = directory.get();
         recheck_ = false;
         wake_.wait_for(lock, stop, interval_, [this] { return recheck_; });
     }

@@ -14,8 +14,8 @@ class DirectoryConfiguration;
 
 /// Whether the directory in force answers, for the admin overview. A thread of its own runs
 /// the connection test (connect, TLS, service bind, search base; no user) every `interval`,
-/// so that a dead directory never slows the page that asks; a change of the settings is
-/// tested at the next round.
+/// so that a dead directory never slows the page that asks. Settings saved since the last
+/// test are tested at once, and reported as not known until then.
 class DirectoryHealth
 {
 public:
@@ -42,9 +42,11 @@ private:
     DirectoryConfiguration& configuration_;
     std::chrono::seconds interval_;
     mutable std::mutex mutex_;
-    std::condition_variable_any wake_;
-    bool recheck_ = false;
+    // status() (const) asks for a test when the settings changed.
+    mutable std::condition_variable_any wake_;
+    mutable bool recheck_ = false;
     Status status_;
+    const void* tested_ = nullptr; ///< the Directory (configuration_.current()) status_ is about
     std::jthread thread_;
 };
 
