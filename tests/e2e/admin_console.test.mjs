@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import assert from 'node:assert/strict';
 import { FLAGS, api, checkAccessibility, cleanups, fakeCamera, fakeMicrophone, log, login, ownerRoom,
-  participant as join, run, runTest, screenshot, sleep, startServer, testSettings, waitFor } from './harness.mjs';
+  participant as join, run, runTest, screenshot, signIn, sleep, startServer, testSettings, waitFor } from './harness.mjs';
 import { startSlapd } from './slapd.mjs';
 
 const [parleyd, parleyctl] = process.argv.slice(2);
@@ -36,12 +36,6 @@ async function browserPage(base, name, viewport = { width: 1280, height: 900 }) 
   page.on('console', (message) => { if (message.type() === 'error') log(`[${name}]`, message.text()); });
   page.on('pageerror', (error) => { throw new Error(`[${name}] page error: ${error.message}`); });
   return page;
-}
-
-async function signIn(page, username, password) {
-  await page.fill('#username', username);
-  await page.fill('#password', password);
-  await page.click('#sign-in-button');
 }
 
 const text = (page, selector) => page.locator(selector).innerText();

@@ -171,6 +171,13 @@ const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/
 /** Runs axe-core on the page as it is now and fails, listing them, on any serious or
  *  critical violation. axe is evaluated through the DevTools protocol, so the page's strict
  *  CSP stays on. `what` names the page state in the message. */
+/** Signs in with the front door's form (the page must show it). */
+export async function signIn(page, username, password) {
+  await page.fill('#username', username);
+  await page.fill('#password', password);
+  await page.click('#sign-in-button');
+}
+
 export async function checkAccessibility(page, what) {
   await page.evaluate(axeSource);
   const violations = await page.evaluate(async () => {

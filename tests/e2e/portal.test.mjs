@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import assert from 'node:assert/strict';
 import { FLAGS, api, checkAccessibility, cleanups, fetchBytes, log, login, run, runTest, screenshot, startServer,
-  testSettings, waitFor } from './harness.mjs';
+  signIn, testSettings, waitFor } from './harness.mjs';
 import { startSlapd } from './slapd.mjs';
 
 const [parleyd, parleyctl] = process.argv.slice(2);
@@ -32,12 +32,6 @@ async function browserPage(base, name) {
   page.on('console', (message) => { if (message.type() === 'error') log(`[${name}]`, message.text()); });
   page.on('pageerror', (error) => log(`[${name}] page error:`, error.message));
   return page;
-}
-
-async function signIn(page, username, password) {
-  await page.fill('#username', username);
-  await page.fill('#password', password);
-  await page.click('#sign-in-button');
 }
 
 const text = (page, selector) => page.locator(selector).innerText();

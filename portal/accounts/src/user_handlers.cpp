@@ -19,7 +19,6 @@ namespace {
 using Status = Poco::Net::HTTPResponse::HTTPStatus;
 
 constexpr std::size_t kMaxField = 1024;
-constexpr std::size_t kMaxSearch = 256;
 
 storage::Role roleField(const Poco::JSON::Object& body, const std::string& fallback)
 {
@@ -55,10 +54,7 @@ void UsersHandler::handle(const ApiRequest& request, Poco::Net::HTTPServerRespon
         return;
     }
     const auto page = pageOf(request);
-    const auto text = request.query("q");
-    if (text.size() > kMaxSearch)
-        throw HttpError(Status::HTTP_BAD_REQUEST, "invalid_request",
-                        "'q' must be at most " + std::to_string(kMaxSearch) + " bytes");
+    const auto text = searchOf(request);
     Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
     for (const auto& user : users.list(page.offset(), page.perPage, text))
         items->add(userJson(user));

@@ -69,4 +69,13 @@ Page pageOf(const ApiRequest& request)
     return page;
 }
 
+std::string searchOf(const ApiRequest& request)
+{
+    auto text = request.query("q");
+    if (text.size() > kMaxSearchBytes)
+        throw HttpError(Poco::Net::HTTPResponse::HTTP_BAD_REQUEST, "invalid_request",
+                        "'q' must be at most " + std::to_string(kMaxSearchBytes) + " bytes");
+    return text;
+}
+
 } // namespace parley::portal

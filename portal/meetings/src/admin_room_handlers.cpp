@@ -15,17 +15,12 @@ namespace {
 
 using Status = Poco::Net::HTTPResponse::HTTPStatus;
 
-constexpr std::size_t kMaxSearch = 256;
-
 } // namespace
 
 void AdminRoomsHandler::handle(const ApiRequest& request, Poco::Net::HTTPServerResponse& response)
 {
     const auto page = pageOf(request);
-    const auto text = request.query("q");
-    if (text.size() > kMaxSearch)
-        throw HttpError(Status::HTTP_BAD_REQUEST, "invalid_request",
-                        "'q' must be at most " + std::to_string(kMaxSearch) + " bytes");
+    const auto text = searchOf(request);
     const auto kindText = request.query("kind");
     std::optional<storage::RoomKind> kind;
     if (kindText == "personal")

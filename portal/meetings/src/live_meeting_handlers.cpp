@@ -1,5 +1,7 @@
 #include <parley/portal/meetings/admin_meeting_handlers.h>
 
+#include "room_departure.h"
+
 #include <parley/portal/http/http_error.h>
 #include <parley/portal/http/json_response.h>
 #include <parley/portal/meetings/live_room.h>
@@ -128,10 +130,7 @@ void LiveMeetingHandler::handle(const ApiRequest& request, Poco::Net::HTTPServer
         if (context.recordings)
             context.recordings->stop(roomId, "meeting ended");
         const auto removed = room->endForAll("ended_by_admin");
-        for (const auto& id : removed)
-            if (context.media)
-                context.media->removeParticipant(id);
-        services().registry.forgetIfEmpty(roomId);
+        releaseRemoved(context, roomId, removed);
         services().audit.append({request.actorName(), request.clientAddress, "room.end", "room:" + std::to_string(roomId),
                                  "success",
                                  storage::AuditDetails()
@@ -171,24 +170,14 @@ void LiveParticipantHandler::handle(const ApiRequest& request, Poco::Net::HTTPSe
     if (!removed)
         throw HttpError(Status::HTTP_NOT_FOUND, "unknown_participant", "nobody with this id is in the meeting");
     auto& context = services().signaling;
-    if (context.media)
-        context.media->removeParticipant(target);
+    releaseRemoved(context, roomId, {target});
     storage::AuditDetails details;
     details.add("via", "admin").add("participant", target).add("name", removed->identity.displayName);
     if (!removed->identity.username.empty())
         details.add("user", removed->identity.username);
     // As a moderator's kick: an invitation key they came with stops working.
-    if (removed->identity.invitationId) {
-        try {
-            context.rooms.revokeInvitation(roomId, *removed->identity.invitationId, request.actorName(),
-                                           request.clientAddress);
-            details.add("invitationRevoked", *removed->identity.invitationId);
-        }
-        catch (const HttpError&) {
-            // already revoked meanwhile; nothing left to do
-        }
-    }
-    services().registry.forgetIfEmpty(roomId);
+    if (const auto revoked = revokeKeyOf(context, roomId, *removed, request.actorName(), request.clientAddress))
+        details.add("invitationRevoked", *revoked);
     services().audit.append({request.actorName(), request.clientAddress, "participant.kick",
                              "room:" + std::to_string(roomId), "success", details.text()});
     sendNoContent(response);

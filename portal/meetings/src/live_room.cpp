@@ -446,47 +446,49 @@ std::string LiveRoom::kick(const std::string& actor, const std::string& target,
         return error;
     if (actor == target)
         return "cannot_target_self";
-    for (auto* list : {&present_, &waiting_})
-        for (std::size_t i = 0; i < list->size(); ++i) {
-            auto& participant = (*list)[i];
-            if (participant.id != target)
-                continue;
-            if (participant.identity.roomAuthority && !findPresent(actor)->identity.roomAuthority)
-                return "cannot_remove_owner";
-            auto notice = message("removed");
-            notice->set("reason", "kicked");
-            participant.sink->send(messageText(*notice));
-            participant.sink->close(4403, "removed by a moderator");
-            if (participant.identity.userId)
-                kickedUsers_.insert(*participant.identity.userId);
-            removed = participant;
-            removed->sink.reset();
-            removeAt(*list, i, "kicked", list == &present_);
-            return {};
-        }
-    return "unknown_participant";
+    const auto found = find(target);
+    if (!found)
+        return "unknown_participant";
+    if (found->first[found->second].identity.roomAuthority && !findPresent(actor)->identity.roomAuthority)
+        return "cannot_remove_owner";
+    removed = expel(*found, "kicked", "removed by a moderator");
+    return {};
 }
 
 std::optional<Participant> LiveRoom::removeByAdmin(const std::string& target)
 {
     std::lock_guard lock(mutex_);
+    const auto found = find(target);
+    if (!found)
+        return std::nullopt;
+    return expel(*found, "removed_by_admin", "removed by an administrator");
+}
+
+std::optional<std::pair<std::vector<Participant>&, std::size_t>> LiveRoom::find(const std::string& id)
+{
     for (auto* list : {&present_, &waiting_})
-        for (std::size_t i = 0; i < list->size(); ++i) {
-            auto& participant = (*list)[i];
-            if (participant.id != target)
-                continue;
-            auto notice = message("removed");
-            notice->set("reason", "removed_by_admin");
-            participant.sink->send(messageText(*notice));
-            participant.sink->close(4403, "removed by an administrator");
-            if (participant.identity.userId)
-                kickedUsers_.insert(*participant.identity.userId);
-            std::optional<Participant> removed = participant;
-            removed->sink.reset();
-            removeAt(*list, i, "kicked", list == &present_);
-            return removed;
-        }
+        for (std::size_t i = 0; i < list->size(); ++i)
+            if ((*list)[i].id == id)
+                return std::pair<std::vector<Participant>&, std::size_t>(*list, i);
     return std::nullopt;
+}
+
+Participant LiveRoom::expel(std::pair<std::vector<Participant>&, std::size_t> at, const std::string& reason,
+                            const std::string& closeReason)
+{
+    auto& [list, index] = at;
+    auto& participant = list[index];
+    auto notice = message("removed");
+    notice->set("reason", reason);
+    participant.sink->send(messageText(*notice));
+    participant.sink->close(4403, closeReason);
+    // Not back into this meeting while it goes on.
+    if (participant.identity.userId)
+        kickedUsers_.insert(*participant.identity.userId);
+    Participant removed = participant;
+    removed.sink.reset();
+    removeAt(list, index, "kicked", &list == &present_);
+    return removed;
 }
 
 std::string LiveRoom::setRoundTrip(const std::string& actor, double milliseconds)

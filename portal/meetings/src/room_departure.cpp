@@ -1,6 +1,8 @@
 #include "room_departure.h"
 
+#include <parley/portal/http/http_error.h>
 #include <parley/portal/meetings/room_registry.h>
+#include <parley/portal/meetings/room_service.h>
 #include <parley/portal/meetings/signaling_session.h>
 #include <parley/portal/recordings/recording_service.h>
 
@@ -47,6 +49,28 @@ void finishDeparture(SignalingContext& context, std::int64_t roomId, const std::
     catch (const std::exception& e) {
         logger().error("could not audit leaving room %s: %s", room, std::string(e.what()));
     }
+}
+
+void releaseRemoved(SignalingContext& context, std::int64_t roomId, const std::vector<std::string>& participantIds)
+{
+    if (context.media)
+        for (const auto& id : participantIds)
+            context.media->removeParticipant(id);
+    context.registry.forgetIfEmpty(roomId);
+}
+
+std::optional<std::int64_t> revokeKeyOf(SignalingContext& context, std::int64_t roomId, const Participant& removed,
+                                        const std::string& actor, const std::string& address)
+{
+    if (!removed.identity.invitationId)
+        return std::nullopt;
+    try {
+        context.rooms.revokeInvitation(roomId, *removed.identity.invitationId, actor, address);
+    }
+    catch (const HttpError&) {
+        // already revoked meanwhile; nothing left to do
+    }
+    return removed.identity.invitationId;
 }
 
 } // namespace parley::portal

@@ -1,5 +1,6 @@
 #include <parley/portal/meetings/room_handlers.h>
 
+#include "room_departure.h"
 #include "room_json.h"
 
 #include <parley/portal/http/http_error.h>
@@ -123,12 +124,8 @@ void RoomHandler::handle(const ApiRequest& request, Poco::Net::HTTPServerRespons
     const auto& method = request.http.getMethod();
     if (method == "DELETE") {
         rooms.remove(id, principal, request.clientAddress);
-        if (const auto live = services().registry.find(id)) {
-            for (const auto& removed : live->endForAll("meeting_deleted"))
-                if (services().signaling.media)
-                    services().signaling.media->removeParticipant(removed);
-            services().registry.forgetIfEmpty(id);
-        }
+        if (const auto live = services().registry.find(id))
+            releaseRemoved(services().signaling, id, live->endForAll("meeting_deleted"));
         sendNoContent(response);
         return;
     }
@@ -180,12 +177,8 @@ void InvitationHandler::handle(const ApiRequest& request, Poco::Net::HTTPServerR
     const auto room = rooms.manageable(request.idParam("id"), *request.principal);
     const auto invitationId = request.idParam("invitation");
     rooms.revokeInvitation(room.id, invitationId, request.actorName(), request.clientAddress);
-    if (const auto live = services().registry.find(room.id)) {
-        for (const auto& removed : live->removeInvitee(invitationId))
-            if (services().signaling.media)
-                services().signaling.media->removeParticipant(removed);
-        services().registry.forgetIfEmpty(room.id);
-    }
+    if (const auto live = services().registry.find(room.id))
+        releaseRemoved(services().signaling, room.id, live->removeInvitee(invitationId));
     sendNoContent(response);
 }
 

@@ -2,6 +2,8 @@
 // happened; onModeration answers refusals and audits, the same way for all of them.
 #include <parley/portal/meetings/signaling_session.h>
 
+#include "room_departure.h"
+
 #include <parley/portal/http/http_error.h>
 #include <parley/portal/http/json_fields.h>
 #include <parley/portal/meetings/room_registry.h>
@@ -89,20 +91,10 @@ SignalingSession::Moderation SignalingSession::kick(const std::string&, const Po
     outcome.error = room_->kick(participantId_, target, removed);
     if (!outcome.error.empty())
         return outcome;
-    if (context_.media)
-        context_.media->removeParticipant(target);
+    releaseRemoved(context_, roomId_, {target});
     outcome.details.add("participant", target).add("name", removed->identity.displayName);
-    if (removed->identity.invitationId) {
-        // A kicked invitee's key stops working: they cannot come back with it.
-        try {
-            context_.rooms.revokeInvitation(roomId_, *removed->identity.invitationId, actor(), address_);
-        }
-        catch (const HttpError&) {
-            // already revoked meanwhile; nothing left to do
-        }
-        outcome.details.add("invitationRevoked", *removed->identity.invitationId);
-    }
-    context_.registry.forgetIfEmpty(roomId_);
+    if (const auto revoked = revokeKeyOf(context_, roomId_, *removed, actor(), address_))
+        outcome.details.add("invitationRevoked", *revoked);
     return outcome;
 }
 
@@ -179,10 +171,7 @@ SignalingSession::Moderation SignalingSession::end(const std::string&, const Poc
     context_.rooms.endMeeting(roomId_);
     if (context_.recordings)
         context_.recordings->stop(roomId_, "meeting ended");
-    for (const auto& id : room_->endForAll("ended_by_moderator"))
-        if (context_.media)
-            context_.media->removeParticipant(id);
-    context_.registry.forgetIfEmpty(roomId_);
+    releaseRemoved(context_, roomId_, room_->endForAll("ended_by_moderator"));
     return outcome;
 }
 

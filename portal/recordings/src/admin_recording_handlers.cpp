@@ -17,17 +17,12 @@ namespace {
 
 using Status = Poco::Net::HTTPResponse::HTTPStatus;
 
-constexpr std::size_t kMaxSearch = 256;
-
 } // namespace
 
 void AdminRecordingsHandler::handle(const ApiRequest& request, Poco::Net::HTTPServerResponse& response)
 {
     const auto page = pageOf(request);
-    const auto text = request.query("q");
-    if (text.size() > kMaxSearch)
-        throw HttpError(Status::HTTP_BAD_REQUEST, "invalid_request",
-                        "'q' must be at most " + std::to_string(kMaxSearch) + " bytes");
+    const auto text = searchOf(request);
     storage::RecordingStore store(services().database);
     Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
     for (const auto& recording : store.search(text, page.offset(), page.perPage))

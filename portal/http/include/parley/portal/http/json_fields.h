@@ -27,4 +27,10 @@ struct Page
 struct ApiRequest;
 Page pageOf(const ApiRequest& request);
 
+/// The longest search text a list takes (`q`).
+inline constexpr std::size_t kMaxSearchBytes = 256;
+/// `q` from the query string ("" when absent: everything); HttpError 400 `invalid_request`
+/// beyond kMaxSearchBytes.
+std::string searchOf(const ApiRequest& request);
+
 } // namespace parley::portal

@@ -12,6 +12,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace parley::portal {
@@ -168,6 +169,12 @@ public:
 private:
     Participant* findPresent(const std::string& id);
     Participant* findWaiting(const std::string& id);
+    /// Where participant `id` is: its list (present or waiting) and index there.
+    std::optional<std::pair<std::vector<Participant>&, std::size_t>> find(const std::string& id);
+    /// Tells the participant at `at` it was removed (`reason`), closes its connection (4403,
+    /// `closeReason`), keeps a user from coming back, takes it out and tells the others.
+    Participant expel(std::pair<std::vector<Participant>&, std::size_t> at, const std::string& reason,
+                      const std::string& closeReason);
     std::string requireModerator(const std::string& actor);
     void broadcast(const Poco::JSON::Object& message, const std::string& except = {});
     void sendToModerators(const Poco::JSON::Object& message);
