@@ -74,6 +74,8 @@ window.parleyMeeting = {
   reconnects: () => state.reconnects,
   mediaState: () => state.media?.connectionState ?? 'none',
   activeSpeaker: () => state.speaker?.current ?? null,
+  /** The audio levels the active speaker is chosen from, per participant id. */
+  audioLevels: async () => Object.fromEntries(await levels()),
   /** Per publisher and kind: packets received and frames decoded so far. */
   inbound: async () => {
     if (!state.media) return [];

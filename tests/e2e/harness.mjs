@@ -56,6 +56,18 @@ export function fakeMicrophone(directory, name, frequency) {
   return file;
 }
 
+/** A WAV file in `directory` for Chromium's fake microphone that sounds like speech to the
+ *  browser's noise suppression: tone bursts (syllables) and pauses, where a steady tone is
+ *  taken for background noise and turned down below any speaking level. */
+export function fakeVoice(directory, name, frequency) {
+  const file = path.join(directory, `${name}-voice.wav`);
+  const syllables = `0.5*sin(2*PI*${frequency}*t)*sin(2*PI*3*t)*lt(mod(t\\,1)\\,0.7)`;
+  const result = run('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i',
+    `aevalsrc=${syllables}:s=48000`, '-t', '4', '-ac', '1', file]);
+  assert.equal(result.status, 0, `ffmpeg failed: ${result.output}`);
+  return file;
+}
+
 /** Creates the admin "owner" with parleyctl, starts parleyd with `settings` (--set pairs),
  *  and resolves with its HTTPS port and pid once it listens. The media router listens on
  *  127.0.0.1, on `router.port` (default: any free port), and announces

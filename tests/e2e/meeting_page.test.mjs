@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import assert from 'node:assert/strict';
 import { api, cleanups, log, sleep, waitFor, startServer, ownerRoom, participant as join, runTest,
-  checkAccessibility, screenshot, fakeCamera, fakeMicrophone, testSettings } from './harness.mjs';
+  checkAccessibility, screenshot, fakeCamera, fakeMicrophone, fakeVoice, testSettings } from './harness.mjs';
 import { freeUdpPort, tcpProxy, udpRelay } from './relay.mjs';
 
 const [parleyd, parleyctl] = process.argv.slice(2);
@@ -90,7 +90,7 @@ async function main() {
 
   // ---- Alice, signed in: no name asked -------------------------------------------------
   const alice = await join({
-    name: 'Alice', video: fakeCamera(work, 'alice', 'red'), audio: fakeMicrophone(work, 'alice', 660), base, link: room.link, session,
+    name: 'Alice', video: fakeCamera(work, 'alice', 'red'), audio: fakeVoice(work, 'alice', 660), base, link: room.link, session,
     beforeJoin: async (page) => {
       const shown = await page.evaluate(() => ({
         joiningAs: document.getElementById('joining-as').textContent,
@@ -128,7 +128,11 @@ async function main() {
   log('Carol joined with her camera off');
 
   // ---- The meeting view, the active speaker and the moderator panel --------------------
-  await waitFor('an active speaker at Alice', () => alice.page.evaluate(() => window.parleyMeeting.activeSpeaker()), 15000);
+  await waitFor('an active speaker at Alice', async () => {
+    const speaker = await alice.page.evaluate(() => window.parleyMeeting.activeSpeaker());
+    if (!speaker) log('audio levels at Alice:', JSON.stringify(await alice.page.evaluate(() => window.parleyMeeting.audioLevels())));
+    return speaker;
+  }, 15000);
   assert.equal(await alice.page.locator('.tile .badge').count(), 2, 'Bob and Carol are marked as guests');
   await checkAccessibility(bob.page, 'the meeting (participant)');
   await screenshot(bob.page, 'meeting-participant-desktop');
