@@ -53,6 +53,20 @@ std::span<const Migration> Database::defaultMigrations()
     return schemaMigrations();
 }
 
+int storedSchemaVersion(const std::filesystem::path& file)
+{
+    if (!std::filesystem::exists(file))
+        return 0;
+    registerSqlite();
+    try {
+        Poco::Data::Session session("SQLite", file.string());
+        return schemaVersion(session);
+    }
+    catch (const Poco::Exception& e) {
+        throw DatabaseError("cannot read the schema version of " + file.string() + ": " + e.displayText());
+    }
+}
+
 Database::Database(Options options, std::span<const Migration> migrations)
     : options_(std::move(options)), expectedVersion_(static_cast<int>(migrations.size()))
 {

@@ -33,6 +33,20 @@ unsigned long long processStartTime(pid_t pid)
     return 0;
 }
 
+/// The engine's program: installed beside the package's programs in
+/// <prefix>/libexec/parley when the caller runs from <prefix>/sbin, else the build tree's.
+std::string enginePath()
+{
+    std::error_code error;
+    const auto self = std::filesystem::read_symlink("/proc/self/exe", error);
+    if (!error) {
+        const auto installed = self.parent_path().parent_path() / "libexec" / "parley" / "parley-volume-engine";
+        if (std::filesystem::exists(installed, error))
+            return installed.string();
+    }
+    return PARLEY_VOLUME_ENGINE_PATH;
+}
+
 } // namespace
 
 BlockFileProcess runningBlockFileProcess(const std::filesystem::path& pidFile)
@@ -62,7 +76,8 @@ BlockFileProcess startBlockFileProcess(int containerFd, const ContainerInfo& inf
 
     // Everything the child needs is prepared before fork: after it, only async-signal-safe
     // calls until execve.
-    std::vector<std::string> arguments{PARLEY_VOLUME_ENGINE_PATH,
+    const auto engine = enginePath();
+    std::vector<std::string> arguments{engine,
                                        mountDir.string(),
                                        info.uuid,
                                        std::to_string(info.dataOffsetBytes),
@@ -131,7 +146,7 @@ BlockFileProcess startBlockFileProcess(int containerFd, const ContainerInfo& inf
     ::close(reportPipe[0]);
     if (sent < 0 || !answer.starts_with("ok "))
         throw VolumeError(VolumeFailure::SystemError,
-                          "the userspace engine (" + std::string(PARLEY_VOLUME_ENGINE_PATH) + ") did not start: " +
+                          "the userspace engine (" + engine + ") did not start: " +
                               (answer.starts_with("error ") ? answer.substr(6) : std::string("it exited at once")));
     BlockFileProcess process;
     process.pid = static_cast<pid_t>(std::stol(answer.substr(3)));

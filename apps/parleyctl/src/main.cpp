@@ -5,10 +5,12 @@
 #include "offline_context.h"
 #include "online_commands.h"
 #include "password_input.h"
+#include "service_commands.h"
 #include "user_commands.h"
 #include "volume_commands.h"
 
 #include <parley/parleyd/config_error.h>
+#include <parley/parleyd/install_layout.h>
 #include <parley/portal/accounts/account_service.h>
 #include <parley/storage/database.h>
 #include <parley/storage/migrator.h>
@@ -48,6 +50,11 @@ void usage()
         "      set a new password and end the user's sessions\n"
         "  user list\n"
         "      list every account\n"
+        "  database schema\n"
+        "      print the schema version of the database ('database N', 0 when there is none)\n"
+        "      and the newest this parleyctl knows ('parleyctl M'), without changing anything\n"
+        "  tls fingerprint\n"
+        "      print the SHA-256 fingerprint of the certificate the server presents\n"
         "  audit verify\n"
         "      recompute the audit log's hash chain; exit 1 naming the first entry that was\n"
         "      altered, inserted or removed\n"
@@ -73,7 +80,10 @@ void usage()
         "      destroy a key slot, proven with another key that stays valid\n"
         "  volume backup-header FILE | restore-header FILE\n"
         "  volume check [--key-file FILE] [--engine auto|kernel|userspace]\n"
-        "      full read-only e2fsck of the locked volume\n";
+        "      full read-only e2fsck of the locked volume\n"
+        "  volume boot-key\n"
+        "      exit 0 when volume.key_file is set and the container exists (parley-volume.service\n"
+        "      unlocks the volume at boot only then), else 1 saying why\n";
 }
 
 } // namespace
@@ -147,6 +157,24 @@ int main(int argc, char** argv)
             std::cerr << "parleyctl: " << e.what() << std::endl;
             usage();
             return kExitUsage;
+        }
+    }
+    // An installed parleyctl (the package) works on the server's /etc/parley/parley.ini.
+    if (!configFile)
+        configFile = parley::parleyd::installLayout().defaultConfig;
+    if (parley::parleyctl::isServiceQuery(command)) {
+        // Read only, and without opening (or migrating) the database for writing: the
+        // package's scripts ask these before they replace or start anything.
+        try {
+            return parley::parleyctl::runServiceQuery(parley::parleyd::loadSettings(configFile, overrides), command);
+        }
+        catch (const parley::parleyd::ConfigError& e) {
+            std::cerr << "parleyctl: configuration error: " << e.what() << std::endl;
+            return kExitConfig;
+        }
+        catch (const parley::storage::DatabaseError& e) {
+            std::cerr << "parleyctl: database error: " << e.what() << std::endl;
+            return kExitData;
         }
     }
     try {

@@ -22,8 +22,8 @@ const std::vector<ConfigKey>& table()
          "Directory for the database, the generated certificate and other state. Created with "
          "mode 0700 if missing. A relative path is taken from the working directory."},
         {"server.web_root", "", TextRule{true},
-         "Directory holding the meeting page. Empty: portal/web of the source tree this "
-         "parleyd was built from."},
+         "Directory holding the web pages. Empty: /usr/share/parley/web when installed from "
+         "the package, else portal/web of the source tree this parleyd was built from."},
         {"server.max_body_bytes", "1048576", IntegerRule{1024, 1073741824},
          "Largest request body accepted from a signed-in caller; larger requests are answered "
          "413. Callers without a session are held to 16 KiB (or this, if lower)."},

@@ -4,8 +4,11 @@
 #include "hangup_signal.h"
 #include "logging_setup.h"
 #include "maintenance_job.h"
+#include "service_notifier.h"
 
 #include <parley/parleyd/config_error.h>
+#include <parley/parleyd/config_template.h>
+#include <parley/parleyd/install_layout.h>
 #include <parley/parleyd/settings.h>
 #include <parley/portal/https_server.h>
 #include <parley/router/media_router.h>
@@ -15,6 +18,7 @@
 #include <parley/storage/database.h>
 #include <parley/storage/key_file.h>
 #include <parley/storage/migrator.h>
+#include <parley/storage/schema.h>
 #include <parley/storage/user_store.h>
 #include <parley/volume/volume_check.h>
 
@@ -103,10 +107,11 @@ void printBanner(const Settings& settings, std::uint16_t port, const std::string
     if (!hasUsers)
         std::cout << "  No account exists yet. Create the first administrator (it prints a\n"
                      "  generated password once):\n"
-                     "    build/release/apps/parleyctl/parleyctl --set server.data_dir="
-                  << settings.dataDir.string()
-                  << " user create-admin admin --generate-password\n"
-                     "  then log in with POST /api/v1/auth/login (docs/api.md).\n";
+                  << (installLayout().installed
+                          ? "    sudo parleyctl user create-admin admin --generate-password\n"
+                          : "    build/release/apps/parleyctl/parleyctl --set server.data_dir=" +
+                                settings.dataDir.string() + " user create-admin admin --generate-password\n")
+                  << "  then sign in at /.\n";
     else
         std::cout << "  Log in with POST /api/v1/auth/login (docs/api.md); parleyctl user list\n"
                      "  shows the accounts.\n";
@@ -133,6 +138,10 @@ void ParleydApplication::defineOptions(Poco::Util::OptionSet& options)
                           .required(false)
                           .repeatable(true)
                           .argument("SECTION.KEY=VALUE"));
+    options.addOption(Option("config-template", "",
+                             "Print an INI file listing every key with its description, commented "
+                             "out, and exit; keys given with --set are written uncommented.")
+                          .required(false));
     options.addOption(Option("check-config", "",
                              "Validate the configuration, print the effective values and exit.")
                           .required(false));
@@ -154,6 +163,9 @@ void ParleydApplication::handleOption(const std::string& name, const std::string
     else if (name == "set") {
         overrides_.push_back(value);
     }
+    else if (name == "config-template") {
+        templateRequested_ = true;
+    }
     else if (name == "check-config") {
         checkOnly_ = true;
     }
@@ -171,7 +183,8 @@ int ParleydApplication::main(const std::vector<std::string>& arguments)
         return EXIT_OK;
     }
     if (versionRequested_) {
-        std::cout << "parleyd " << PARLEY_VERSION << std::endl;
+        std::cout << "parleyd " << PARLEY_VERSION << " (database schema "
+                  << storage::schemaMigrations().size() << ")" << std::endl;
         return EXIT_OK;
     }
     if (!arguments.empty()) {
@@ -179,7 +192,21 @@ int ParleydApplication::main(const std::vector<std::string>& arguments)
                   << "'; configuration keys are given as --set section.key=value" << std::endl;
         return EXIT_USAGE;
     }
+    // An installed parleyd (the package) reads /etc/parley/parley.ini unless told otherwise.
+    if (!configFile_ && !templateRequested_)
+        configFile_ = installLayout().defaultConfig;
     try {
+        if (templateRequested_) {
+            std::map<std::string, std::string> active;
+            for (const auto& override : overrides_) {
+                const auto equals = override.find('=');
+                if (equals == std::string::npos || equals == 0)
+                    throw ConfigError("--set expects section.key=value, got '" + override + "'");
+                active[override.substr(0, equals)] = override.substr(equals + 1);
+            }
+            std::cout << configTemplate(active);
+            return EXIT_OK;
+        }
         return serve();
     }
     catch (const ConfigError& e) {
@@ -295,19 +322,28 @@ int ParleydApplication::serve()
             serverLog().error("writing folded audit events failed (will retry): %s", std::string(e.what()));
         }
     });
-    HangupSignal hangup([&server] {
+    const ServiceNotifier notifier;
+    const auto status = [&server] {
+        return "serving https on port " + std::to_string(server.port()) + ", certificate " +
+               server.certificateFingerprint().substr(0, 23) + "...";
+    };
+    HangupSignal hangup([&server, &notifier, &status] {
+        notifier.reloading();
         try {
             server.reloadCertificate(); // logs and audits what it did
         }
         catch (const std::exception& e) {
             serverLog().error("SIGHUP: the TLS certificate in service stays: %s", std::string(e.what()));
         }
+        notifier.ready(status());
     });
     server.start();
     printBanner(settings, server.port(), server.certificateFingerprint(), storage::UserStore(database).count() > 0,
                 media.get());
+    notifier.ready(status());
 
     waitForTerminationRequest();
+    notifier.stopping();
     serverLog().information("termination requested; finishing requests in progress (at most %d s)",
                          static_cast<int>(settings.shutdownGrace.count()));
     server.stop(settings.shutdownGrace);

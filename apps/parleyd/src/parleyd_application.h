@@ -32,6 +32,7 @@ private:
     bool helpRequested_ = false;
     bool versionRequested_ = false;
     bool checkOnly_ = false;
+    bool templateRequested_ = false;
 };
 
 } // namespace parley::parleyd

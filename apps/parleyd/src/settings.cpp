@@ -2,6 +2,7 @@
 #include <parley/parleyd/config_keys.h>
 #include <parley/parleyd/ini_file.h>
 #include <parley/parleyd/settings.h>
+#include <parley/parleyd/install_layout.h>
 
 #include <parley/portal/http/address_list.h>
 #include <parley/portal/http/public_origin.h>
@@ -152,7 +153,7 @@ Settings loadSettings(const std::optional<fs::path>& iniFile,
     https.hstsMaxAge = std::chrono::seconds(integer(values, "tls.hsts_max_age_seconds"));
     if (!values.at("server.public_url").empty())
         https.publicUrl = *portal::publicUrlOrigin(values.at("server.public_url")); // validated by acceptsValue
-    https.webRoot = values.at("server.web_root").empty() ? fs::path(PARLEY_WEB_ROOT)
+    https.webRoot = values.at("server.web_root").empty() ? installLayout().webRoot
                                                          : fs::absolute(values.at("server.web_root"));
 
     const bool hasCertificate = !values.at("tls.certificate").empty();

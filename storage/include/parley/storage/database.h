@@ -28,6 +28,11 @@ struct Readiness
     std::string problem; ///< empty when ready
 };
 
+/// The schema version of the database in `file`, read without migrating or otherwise
+/// changing it (the package's pre-installation check uses it to refuse a downgrade); 0 when
+/// there is no such file. Throws DatabaseError when the file is not a readable database.
+int storedSchemaVersion(const std::filesystem::path& file);
+
 /// The embedded SQLite database (Poco::Data) under the data directory.
 ///
 /// Opening it sets WAL mode, applies pending schema migrations (see applyMigrations) and
