@@ -36,6 +36,7 @@ WANTED_MODULES="
   af_alg algif_skcipher algif_hash
   crc16 crc32c_generic crc32c-intel libcrc32c mbcache jbd2 ext4
   loop
+  virtio_blk autofs4
 "
 
 print_result() {
@@ -229,8 +230,22 @@ echo /bin/false > /proc/sys/kernel/modprobe 2>/dev/null
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=262168,cache=mmap share /share ||
     fail "cannot mount 9p share"
 [ -r /share/.parley-guest/config ] || fail "no /share/.parley-guest/config"
-# Defines SHARE_PATH, SCRIPT_PATH and ROOT_CACHE (written by run-guest.sh).
+# Defines SHARE_PATH, SCRIPT_PATH and ROOT_CACHE, and BOOT_DISK (written by run-guest.sh).
 . /share/.parley-guest/config
+
+if [ -n "${BOOT_DISK:-}" ]; then
+    # A whole Debian system on a disk, booted with its own systemd (the package test). The
+    # files under the share's .parley-guest/overlay (a unit that runs SCRIPT) are copied
+    # in first; the share stays mounted at SHARE_PATH.
+    mount -t ext4 "$BOOT_DISK" /newroot || fail "cannot mount $BOOT_DISK"
+    cp -a /share/.parley-guest/overlay/. /newroot/ || fail "cannot copy the overlay"
+    mkdir -p "/newroot$SHARE_PATH"
+    mount --move /share "/newroot$SHARE_PATH" || fail "cannot move share to $SHARE_PATH"
+    umount /proc /sys
+    mount --move /dev /newroot/dev
+    echo "parley-guest: starting systemd from $BOOT_DISK"
+    exec switch_root /newroot /lib/systemd/systemd
+fi
 
 mount -t 9p -o ro,trans=virtio,version=9p2000.L,msize=512000,cache=${ROOT_CACHE:-loose} hostroot /newroot ||
     fail "cannot mount 9p hostroot"

@@ -25,6 +25,14 @@
 #   PARLEY_GUEST_VERBOSE  1 = stream the console while it runs
 #   PARLEY_GUEST_ENV      names of host variables to forward into the script
 #   PARLEY_GUEST_ROOT_CACHE  9p cache mode for the host root (default loose)
+#   PARLEY_GUEST_DISK     an ext4 disk image with a whole Debian system: the guest boots it
+#                         with its own systemd instead of chrooting into the host's root;
+#                         SCRIPT then runs as a systemd service after multi-user.target (so
+#                         it must not wait for the boot to finish: is-system-running --wait
+#                         would wait for SCRIPT itself), and
+#                         the guest powers off after it. QEMU's snapshot mode keeps the
+#                         image unchanged.
+#   PARLEY_GUEST_MEMORY   guest memory in MiB (default 1024)
 #   PARLEY_CACHE          cache root, as for prepare-guest.sh
 set -euo pipefail
 
@@ -70,7 +78,33 @@ cat > "$SHARE/.parley-guest/config" <<EOF
 SHARE_PATH='$SHARE'
 SCRIPT_PATH='$GUEST_SCRIPT'
 ROOT_CACHE='${PARLEY_GUEST_ROOT_CACHE:-loose}'
+BOOT_DISK='${PARLEY_GUEST_DISK:+/dev/vda}'
 EOF
+DISK_ARGS=()
+if [ -n "${PARLEY_GUEST_DISK:-}" ]; then
+    [ -r "$PARLEY_GUEST_DISK" ] || { echo "run-guest: PARLEY_GUEST_DISK $PARLEY_GUEST_DISK is not readable" >&2; exit 2; }
+    DISK_ARGS=(-drive "file=$PARLEY_GUEST_DISK,format=raw,if=virtio,snapshot=on,cache=unsafe")
+    # The unit that runs SCRIPT in the booted system, then powers it off; the exit status
+    # goes to the share as in the chroot mode.
+    units="$SHARE/.parley-guest/overlay/etc/systemd/system"
+    mkdir -p "$units/multi-user.target.wants"
+    cat > "$units/parley-guest-script.service" <<EOF
+[Unit]
+Description=Parley guest test script
+After=multi-user.target
+[Service]
+Type=oneshot
+StandardOutput=journal+console
+StandardError=journal+console
+Environment=PARLEY_GUEST=1 PARLEY_SHARE_DIR=$SHARE
+WorkingDirectory=$SHARE
+ExecStart=/bin/sh -c '[ -r .parley-guest/env ] && . ./.parley-guest/env; /bin/sh $GUEST_SCRIPT; echo \$\$? > guest-exit-status.tmp; mv guest-exit-status.tmp guest-exit-status; sync'
+ExecStartPost=/bin/systemctl poweroff --force
+[Install]
+WantedBy=multi-user.target
+EOF
+    ln -sf ../parley-guest-script.service "$units/multi-user.target.wants/parley-guest-script.service"
+fi
 # Forwarded variables, sourced by /bin/sh (dash) in the chroot before SCRIPT,
 # so quote POSIX-style ('...' with ' as '\''), not bash's printf %q.
 : > "$SHARE/.parley-guest/env"
@@ -89,7 +123,7 @@ CMDLINE="console=ttyS0 quiet loglevel=3 panic=-1 rdinit=/init nokaslr tsc=reliab
 
 # shellcheck disable=SC2054  # commas are qemu option syntax
 QEMU=(qemu-system-x86_64
-    -m 1024 -smp 2 -nographic -no-reboot -no-user-config
+    -m "${PARLEY_GUEST_MEMORY:-1024}" -smp 2 -nographic -no-reboot -no-user-config
     -nic none                       # no network needed; skips NIC + option ROM
     -kernel "$GUEST_DIR/vmlinuz" -initrd "$GUEST_DIR/initramfs.gz"
     -append "$CMDLINE"
@@ -104,6 +138,7 @@ QEMU=(qemu-system-x86_64
     # Entropy for luksFormat etc. without waiting on the guest's CRNG.
     -object rng-random,id=rng0,filename=/dev/urandom
     -device virtio-rng-pci,rng=rng0
+    "${DISK_ARGS[@]}"
 )
 
 # boot ACCEL WATCHDOG: runs qemu, sets qrc. With WATCHDOG=1, gives up (returns

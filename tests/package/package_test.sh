@@ -1,0 +1,64 @@
+#!/bin/bash
+# package_test.sh: the Debian package on a clean machine.
+#
+# Builds this commit's package and the previous commit's (when that one has
+# installer/build-package), boots a clean Debian 12 (tests/package/prepare-rootfs.sh) with
+# systemd as init in the QEMU guest of tests/volume/guest, and runs guest-checks.sh there:
+# an upgrade from the previous package keeping its admin and rooms, the service and its
+# hardening, TLS 1.3 on 443, a certificate reload, a refused downgrade, purge, and a fresh
+# install. Exit status: the number of failed checks (0 = all passed).
+#
+# The previous commit's package is kept in ${PARLEY_CACHE:-~/.cache/parley}/packages by
+# commit (an old commit's build never changes); the base system image is cached by
+# prepare-rootfs.sh. PARLEY_PACKAGE_TEST_KEEP=1 keeps the work directory.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cache=${PARLEY_CACHE:-$HOME/.cache/parley}
+work="$root/build/package-test"
+rm -rf "$work"
+mkdir -p "$work"
+log() { echo "package_test: $*" >&2; }
+started=$SECONDS
+
+log "building this commit's package"
+current=$("$root/installer/build-package" "$work/current-build" | tail -n1)
+cp "$current" "$work/current.deb"
+
+if git -C "$root" cat-file -e HEAD~1:installer/build-package 2>/dev/null; then
+    previous_commit=$(git -C "$root" rev-parse HEAD~1)
+    previous="$cache/packages/parley-$previous_commit.deb"
+    if [ ! -s "$previous" ]; then
+        log "building the previous commit's package ($previous_commit)"
+        source_dir="$root/build/previous-source"
+        git -C "$root" worktree remove --force "$source_dir" 2>/dev/null || rm -rf "$source_dir"
+        git -C "$root" worktree prune
+        git -C "$root" worktree add --detach "$source_dir" "$previous_commit" >&2
+        # Same layout as this tree's build/release, so a compiler cache finds the same
+        # relative paths.
+        built=$("$source_dir/installer/build-package" "$source_dir/build/package" | tail -n1)
+        mkdir -p "$cache/packages"
+        cp "$built" "$previous.tmp" && mv "$previous.tmp" "$previous"
+        git -C "$root" worktree remove --force "$source_dir"
+    fi
+    cp "$previous" "$work/previous.deb"
+else
+    log "the previous commit has no installer/build-package: no upgrade to test"
+fi
+log "packages ready after $((SECONDS - started)) s"
+
+# A second certificate for the reload check, and the pin of its key for curl.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=127.0.0.1 \
+    -days 30 -keyout "$work/new-key.pem" -out "$work/new-cert.pem" 2>/dev/null
+openssl pkey -in "$work/new-key.pem" -pubout -outform DER | openssl dgst -sha256 -binary |
+    base64 > "$work/new-pin.txt"
+
+image=$("$root/tests/package/prepare-rootfs.sh" "$work"/*.deb)
+cp "$root/tests/package/guest-checks.sh" "$work/guest-checks.sh"
+status=0
+PARLEY_GUEST_DISK=$image PARLEY_GUEST_MEMORY=1536 PARLEY_GUEST_TIMEOUT=${PARLEY_GUEST_TIMEOUT:-900} \
+    "$root/tests/volume/guest/run-guest.sh" "$work" "$work/guest-checks.sh" || status=$?
+# The checks' own lines, without the kernel's time stamps.
+sed -n 's/^\[ *[0-9.]*\] sh\[[0-9]*\]: //p' "$work/guest-console.log"
+log "done in $((SECONDS - started)) s"
+[ "${PARLEY_PACKAGE_TEST_KEEP:-0}" = 1 ] || rm -rf "$work"
+exit "$status"
