@@ -69,6 +69,13 @@ TEST_CASE("a volume made with stock cryptsetup luksFormat is adopted with its ex
     CHECK_THAT(message, Catch::Contains("without --format"));
     CHECK(LuksContainer::open(file).info().label == "mine");
 
+    // Open outside Parley (a loop device on it, as `cryptsetup open` attaches): refused.
+    REQUIRE(std::system(("losetup -f " + file.string()).c_str()) == 0);
+    const auto loopRefusal = failureOf([&] { volume.manager.adopt("stock pass", kKeep); }, message);
+    std::system(("losetup -j " + file.string() + " | cut -d: -f1 | xargs -r -n1 losetup -d").c_str());
+    CHECK(loopRefusal == VolumeFailure::InUse);
+    CHECK_THAT(message, Catch::Contains("is attached to it") && Catch::Contains("before adopting"));
+
     const auto adopted = volume.manager.adopt("stock pass", kKeep);
     CHECK(!adopted.formatted);
     CHECK(adopted.previousLabel == "mine");
@@ -84,7 +91,7 @@ TEST_CASE("a volume made with stock cryptsetup luksFormat is adopted with its ex
     CHECK_THAT(message, Catch::Contains("already"));
 }
 
-TEST_CASE("adopting a volume without ext4 needs --format; other ciphers are refused", "[volume]")
+TEST_CASE("adopting a volume without ext4 needs --format, and other ciphers are refused", "[volume]")
 {
     VolumeFixture volume;
     const auto file = volume.manager.location().container;

@@ -18,7 +18,7 @@ const UnlockOptions kUserspace{VolumeEngine::Userspace, std::nullopt, std::nullo
 
 } // namespace
 
-TEST_CASE("a container cut short fails the check and is not unlocked; the message names both sizes", "[volume]")
+TEST_CASE("a container cut short fails the check and is not unlocked, and the message names both sizes", "[volume]")
 {
     VolumeFixture volume;
     volume.create("s3cret"); // 48 MiB: 16 MiB of header, 32 MiB of data

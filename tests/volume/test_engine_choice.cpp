@@ -125,7 +125,7 @@ TEST_CASE("a /dev/mapper/control that exists but is not device-mapper does not c
     }
 }
 
-TEST_CASE("auto falls back to the userspace engine without dm-crypt and says why; kernel then refuses", "[volume]")
+TEST_CASE("auto falls back to the userspace engine without dm-crypt and says why, and kernel then refuses", "[volume]")
 {
     EngineSupport noDmCrypt;
     noDmCrypt.kernelProblem = "cannot open /dev/mapper/control: No such device";

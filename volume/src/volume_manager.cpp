@@ -12,6 +12,8 @@
 #include <chrono>
 #include <cstring>
 #include <fcntl.h>
+#include <fstream>
+#include <sys/sysmacros.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <thread>
@@ -116,6 +118,31 @@ std::string uuidFromMarker(const std::filesystem::path& mountPoint)
 {
     const std::string marker = readMarker(mountPoint);
     return marker.starts_with("parley-volume ") ? marker.substr(14) : std::string();
+}
+
+/// Why the container is open outside Parley (a loop device on the file, as `cryptsetup open`
+/// attaches one, or a holder of the block device such as a dm-crypt mapping), or "".
+std::string openElsewhere(const std::filesystem::path& container)
+{
+    std::error_code error;
+    const auto canonical = std::filesystem::canonical(container, error);
+    if (error)
+        return {};
+    struct stat status{};
+    if (::stat(canonical.c_str(), &status) == 0 && S_ISBLK(status.st_mode)) {
+        const std::filesystem::path holders = "/sys/dev/block/" + std::to_string(major(status.st_rdev)) + ":" +
+                                              std::to_string(minor(status.st_rdev)) + "/holders";
+        for (const auto& holder : std::filesystem::directory_iterator(holders, error))
+            return holder.path().filename().string() + " holds it";
+        return {};
+    }
+    for (const auto& device : std::filesystem::directory_iterator("/sys/block", error)) {
+        std::ifstream in(device.path() / "loop" / "backing_file");
+        std::string backing;
+        if (std::getline(in, backing) && backing == canonical.string())
+            return "/dev/" + device.path().filename().string() + " is attached to it";
+    }
+    return {};
 }
 
 } // namespace
@@ -251,6 +278,10 @@ AdoptResult VolumeManager::adopt(std::string_view passphrase, const AdoptOptions
     if (info.label == kParleyVolumeLabel)
         throw VolumeError(VolumeFailure::InUse,
                           file + " is a Parley volume already; unlock it with `parleyctl volume unlock`");
+    if (const auto user = openElsewhere(location_.container); !user.empty())
+        throw VolumeError(VolumeFailure::InUse, file + " is open (" + user +
+                                                    "): unmount it and close it (`cryptsetup close NAME`, or "
+                                                    "`losetup -d`) before adopting it");
     // The userspace engine reads aes-xts-plain64 only; a volume must open with both engines.
     if (info.cipher != "aes-xts-plain64")
         throw VolumeError(VolumeFailure::NotAVolume,
