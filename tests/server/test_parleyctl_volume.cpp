@@ -158,3 +158,78 @@ TEST_CASE("parleyctl volume unlock --at-boot takes only a root-only key file", "
         CHECK(bad.exitCode == 64);
     }
 }
+
+TEST_CASE("parleyctl volume check fails on a container cut short, naming both sizes, and passes an intact one",
+          "[volume]")
+{
+    TempDir dir;
+    const auto dataDir = dir / "data";
+    VolumeCleanup cleanup{dataDir, dir / "volume"};
+    const std::string args = volumeArgs(dataDir, cleanup.volumeDir);
+    REQUIRE(runParleyctl(args + " volume create --size 48M", "check-pass\n").exitCode == 0);
+    REQUIRE(runParleyctl(args + " volume unlock", "check-pass\n").exitCode == 0); // makes the file system
+    REQUIRE(runParleyctl(args + " volume lock").exitCode == 0);
+
+    const auto intact = runParleyctl(args + " volume check", "check-pass\n");
+    INFO(intact.output);
+    CHECK(intact.exitCode == 0);
+    CHECK_THAT(intact.output, Contains("file system clean"));
+
+    // 8 MiB off the end, as a full disk or an interrupted copy leaves it: `e2fsck -f -n`
+    // alone answers "no" to its size question and exits 0.
+    std::filesystem::resize_file(cleanup.volumeDir / "recordings.luks", 40ull * 1024 * 1024);
+    const auto cut = runParleyctl(args + " volume check", "check-pass\n");
+    INFO(cut.output);
+    CHECK(cut.exitCode == 1);
+    CHECK_THAT(cut.output, Contains("container too short") && Contains("33554432 bytes") &&
+                               Contains("25165824 bytes") && Contains("Restore it from a complete copy"));
+    CHECK(runParleyctl(args + " volume unlock", "check-pass\n").exitCode == 1);
+    CHECK(runParleyctl(args + " volume status").exitCode == 3);
+}
+
+TEST_CASE("parleyctl volume adopt: a container made by stock cryptsetup luksFormat is checked, labelled, audited "
+          "and then unlocks",
+          "[volume]")
+{
+    TempDir dir;
+    const auto dataDir = dir / "data";
+    VolumeCleanup cleanup{dataDir, dir / "volume"};
+    const std::string args = volumeArgs(dataDir, cleanup.volumeDir);
+    const auto container = cleanup.volumeDir / "recordings.luks";
+    std::filesystem::create_directories(cleanup.volumeDir);
+    REQUIRE(std::system(("truncate -s 40M " + container.string() +
+                         " && printf 'stock-pass' | cryptsetup luksFormat --type luks2 --pbkdf argon2id "
+                         "--pbkdf-memory 32 --pbkdf-force-iterations 4 --pbkdf-parallel 1 --batch-mode " +
+                         container.string() + " -")
+                            .c_str()) == 0);
+
+    const auto refused = runParleyctl(args + " volume unlock", "stock-pass\n");
+    CHECK(refused.exitCode == 1);
+    CHECK_THAT(refused.output, Contains("not a Parley volume") && Contains("parleyctl volume adopt"));
+
+    CHECK(runParleyctl(args + " volume adopt", "wrong-pass\n").exitCode == 2);
+    const auto empty = runParleyctl(args + " volume adopt", "stock-pass\n");
+    CHECK(empty.exitCode == 1);
+    CHECK_THAT(empty.output, Contains("no file system") && Contains("adopt --format"));
+
+    const auto adopted = runParleyctl(args + " volume adopt --format", "stock-pass\n");
+    INFO(adopted.output);
+    REQUIRE(adopted.exitCode == 0);
+    CHECK_THAT(adopted.output, Contains("adopted volume") && Contains("parleyctl volume unlock"));
+    const auto unlocked = runParleyctl(args + " volume unlock", "stock-pass\n");
+    INFO(unlocked.output);
+    CHECK(unlocked.exitCode == 0);
+    CHECK(runParleyctl(args + " volume status").exitCode == 0);
+    REQUIRE(runParleyctl(args + " volume lock").exitCode == 0);
+
+    REQUIRE(runParleyctl(ctlArgs(dataDir) + " user create-admin admin", kAdminPassword).exitCode == 0);
+    RunningServer server(fastAccounts({"--set", "server.data_dir=" + dataDir.string()}));
+    ApiClient admin(server.port());
+    REQUIRE(admin.login("admin", kAdminPassword).status == 200);
+    CHECK(auditCount(admin, "volume.adopt") == 1);
+    CHECK(auditCount(admin, "volume.adopt", "failure") == 2); // the wrong key and the refusal
+    const auto entry = json(admin.call("GET", "/api/v1/audit?action=volume.adopt&outcome=success").body)
+                           ->getArray("entries")
+                           ->getObject(0);
+    CHECK(entry->getObject("details")->getValue<bool>("formatted"));
+}

@@ -117,7 +117,9 @@ TEST_CASE("guest: the kernel engine opens the volumes the userspace engine wrote
     for (const auto& [name, seed] : {std::pair<std::string, unsigned>{"host", 11}, {"host512", 12}}) {
         INFO(name);
         auto manager = volumeIn(shareDir(), name, "/tmp/guest");
+        KeyslotOpenCounter derivations;
         const auto mounted = manager.unlock(kPassphrase, {});
+        CHECK(derivations.count() == 1); // dm-crypt gets the derived key, not the passphrase again
         CHECK(mounted.engine == VolumeEngine::Kernel);
         CHECK(mounted.device == "/dev/mapper/parley-" + mounted.uuid);
         checkFiles(manager.location().mountPoint, "userspace", seed);

@@ -117,6 +117,31 @@ TEST_CASE("unlocking with a wrong passphrase mounts nothing and starts nothing",
     CHECK(!std::filesystem::exists(volume.dir / "run" / ("fuse-" + status.header->uuid)));
 }
 
+TEST_CASE("an unlock and a check derive the key once (one key-slot opening, counted by libcryptsetup)",
+          "[volume]")
+{
+    VolumeFixture volume;
+    auto container = volume.create("s3cret");
+    {
+        // The counter sees every derivation: a wrong passphrase tries both slots.
+        container.addKey("s3cret", "other", {32, 4, 1});
+        KeyslotOpenCounter counter;
+        CHECK_THROWS_AS(container.verify("neither"), VolumeError);
+        CHECK(counter.count() == 2);
+    }
+    {
+        KeyslotOpenCounter counter;
+        volume.manager.unlock("s3cret", kUserspace);
+        CHECK(counter.count() == 1);
+    }
+    volume.manager.lock();
+    {
+        KeyslotOpenCounter counter;
+        CHECK(volume.manager.checkFilesystem("s3cret", VolumeEngine::Userspace).clean());
+        CHECK(counter.count() == 1);
+    }
+}
+
 TEST_CASE("a second unlock of an unlocked volume is refused", "[volume]")
 {
     VolumeFixture volume;

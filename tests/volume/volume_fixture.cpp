@@ -2,7 +2,9 @@
 
 #include <openssl/evp.h>
 
+#include <cstdlib>
 #include <fstream>
+#include <stdexcept>
 #include <iterator>
 
 namespace parley::test {
@@ -25,6 +27,18 @@ VolumeFixture::~VolumeFixture()
     catch (const std::exception&) {
         // The test already failed on whatever left the volume in this state.
     }
+}
+
+void stockLuksFormat(const std::filesystem::path& file, int sizeMiB, const std::string& passphrase,
+                     const std::string& extraOptions)
+{
+    const std::string command = "truncate -s " + std::to_string(sizeMiB) + "M " + file.string() +
+                                " && printf '%s' '" + passphrase +
+                                "' | cryptsetup luksFormat --type luks2 --pbkdf argon2id --pbkdf-memory 32 "
+                                "--pbkdf-force-iterations 4 --pbkdf-parallel 1 --batch-mode " +
+                                extraOptions + " " + file.string() + " -";
+    if (std::system(command.c_str()) != 0)
+        throw std::runtime_error("cryptsetup luksFormat failed: " + command);
 }
 
 std::string readBytes(const std::filesystem::path& file)

@@ -23,6 +23,11 @@ struct VolumeFixture
     ~VolumeFixture();
 };
 
+/// A LUKS2 container made by stock `cryptsetup luksFormat` (the real binary, on a new file of
+/// `sizeMiB` MiB of zeros) with the tiny argon2id cost and `extraOptions` (e.g. "--label x").
+void stockLuksFormat(const std::filesystem::path& file, int sizeMiB, const std::string& passphrase,
+                     const std::string& extraOptions = "");
+
 /// The whole file as bytes.
 std::string readBytes(const std::filesystem::path& file);
 

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <limits>
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <thread>
@@ -22,6 +23,33 @@ bool hasExt4Signature(const std::string& device)
     const ssize_t got = ::pread(fd, magic, sizeof magic, 1024 + 56);
     ::close(fd);
     return got == 2 && magic[0] == 0x53 && magic[1] == 0xEF;
+}
+
+std::optional<std::uint64_t> ext4SizeBytes(const std::string& device)
+{
+    const int fd = ::open(device.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        throw VolumeError(VolumeFailure::SystemError, "cannot read " + device + ": " + std::strerror(errno));
+    unsigned char super[1024] = {};
+    const ssize_t got = ::pread(fd, super, sizeof super, 1024);
+    ::close(fd);
+    auto le32 = [&](std::size_t at) {
+        return static_cast<std::uint32_t>(super[at]) | static_cast<std::uint32_t>(super[at + 1]) << 8 |
+               static_cast<std::uint32_t>(super[at + 2]) << 16 | static_cast<std::uint32_t>(super[at + 3]) << 24;
+    };
+    if (got != static_cast<ssize_t>(sizeof super) || super[56] != 0x53 || super[57] != 0xEF)
+        return std::nullopt;
+    const std::uint32_t logBlockSize = le32(24); // block size = 1024 << s_log_block_size
+    if (logBlockSize > 6)
+        return std::nullopt;
+    std::uint64_t blocks = le32(4);             // s_blocks_count_lo
+    constexpr std::uint32_t kIncompat64Bit = 0x80;
+    if ((le32(0x60) & kIncompat64Bit) != 0)     // s_feature_incompat
+        blocks |= static_cast<std::uint64_t>(le32(0x150)) << 32; // s_blocks_count_hi
+    const std::uint64_t blockSize = 1024ull << logBlockSize;
+    if (blocks > std::numeric_limits<std::uint64_t>::max() / blockSize)
+        return std::nullopt;
+    return blocks * blockSize;
 }
 
 void makeExt4(const std::string& device, const std::string& label)

@@ -3,6 +3,10 @@
 
 #include <libcryptsetup.h>
 
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -22,8 +26,15 @@ constexpr std::size_t kVolumeKeyBytes = 64; // aes-xts with two 256-bit keys
 // return value; the last error message of this thread goes into the exception we throw.
 thread_local std::string lastCryptError;
 
+// Key derivations seen in libcryptsetup's debug log while a KeyslotOpenCounter exists.
+std::atomic<bool> countingKeyslotOpens{false};
+std::atomic<int> keyslotOpens{0};
+
 void captureLog(int level, const char* message, void*)
 {
+    if (level == CRYPT_LOG_DEBUG && message != nullptr && countingKeyslotOpens &&
+        std::string_view(message).starts_with("Running keyslot key derivation"))
+        ++keyslotOpens;
     if (level != CRYPT_LOG_ERROR || message == nullptr)
         return;
     lastCryptError = message;
@@ -67,6 +78,36 @@ std::uint64_t deviceSize(const std::filesystem::path& file)
     const off_t end = ::lseek(fd, 0, SEEK_END);
     ::close(fd);
     return end < 0 ? 0 : static_cast<std::uint64_t>(end);
+}
+
+/// The length the header gives the data segment that starts at `offset`: empty for
+/// "dynamic" (or if the header has no such segment, which libcryptsetup would not load).
+std::optional<std::uint64_t> segmentSize(crypt_device* device, std::uint64_t offset)
+{
+    const char* json = nullptr;
+    if (crypt_dump_json(device, &json, 0) < 0 || json == nullptr)
+        return std::nullopt;
+    try {
+        const auto root = Poco::JSON::Parser().parse(json).extract<Poco::JSON::Object::Ptr>();
+        const auto segments = root->getObject("segments");
+        if (!segments)
+            return std::nullopt;
+        for (const auto& [name, value] : *segments) {
+            const auto segment = value.extract<Poco::JSON::Object::Ptr>();
+            if (segment->optValue<std::string>("type", "") != "crypt" ||
+                std::stoull(segment->optValue<std::string>("offset", "0")) != offset)
+                continue;
+            const std::string size = segment->optValue<std::string>("size", "dynamic");
+            if (size == "dynamic")
+                return std::nullopt;
+            return std::stoull(size);
+        }
+    }
+    catch (const std::exception&) {
+        // libcryptsetup validated this JSON when it loaded the header; if it still cannot be
+        // read here, the size check falls back to "to the end of the file".
+    }
+    return std::nullopt;
 }
 
 } // namespace
@@ -217,6 +258,7 @@ ContainerInfo LuksContainer::info() const
     info.ivOffsetSectors = crypt_get_iv_offset(device_.get());
     const std::uint64_t size = deviceSize(file_);
     info.dataSizeBytes = size > info.dataOffsetBytes ? size - info.dataOffsetBytes : 0;
+    info.headerDataSizeBytes = segmentSize(device_.get(), info.dataOffsetBytes);
     const int slots = crypt_keyslot_max(CRYPT_LUKS2);
     for (int slot = 0; slot < slots; ++slot) {
         const auto status = crypt_keyslot_status(device_.get(), slot);
@@ -322,14 +364,22 @@ void LuksContainer::setSubsystem(const std::string& subsystem)
         fail("cannot update the header of " + file_.string(), result);
 }
 
-void LuksContainer::activate(const std::string& name, std::string_view passphrase)
+void LuksContainer::setLabels(const std::string& label, const std::string& subsystem)
 {
-    const int slot = crypt_activate_by_passphrase(device_.get(), name.c_str(), CRYPT_ANY_SLOT, passphrase.data(),
-                                                  passphrase.size(), 0);
-    if (slot == -EPERM || slot == -ENOENT)
+    if (const int result = crypt_set_label(device_.get(), label.c_str(), subsystem.c_str()); result < 0)
+        fail("cannot update the header of " + file_.string(), result);
+}
+
+void LuksContainer::activate(const std::string& name, const SecretBytes& volumeKey)
+{
+    // By the volume key volumeKey() derived: activating by passphrase would run the key
+    // slot's argon2id a second time (seconds at the default cost).
+    const int result =
+        crypt_activate_by_volume_key(device_.get(), name.c_str(), volumeKey.chars(), volumeKey.size(), 0);
+    if (result == -EPERM)
         wrongPassphrase(file_);
-    if (slot < 0)
-        fail("cannot map " + file_.string() + " with dm-crypt as " + name, slot);
+    if (result < 0)
+        fail("cannot map " + file_.string() + " with dm-crypt as " + name, result);
 }
 
 void LuksContainer::deactivate(const std::string& name)
@@ -341,6 +391,25 @@ void LuksContainer::deactivate(const std::string& name)
     DeviceHandle device(raw);
     if (const int result = crypt_deactivate(device.get(), name.c_str()); result < 0)
         fail("cannot remove the dm-crypt mapping " + name, result);
+}
+
+KeyslotOpenCounter::KeyslotOpenCounter()
+{
+    installLogCallback();
+    keyslotOpens = 0;
+    countingKeyslotOpens = true;
+    crypt_set_debug_level(CRYPT_DEBUG_ALL);
+}
+
+KeyslotOpenCounter::~KeyslotOpenCounter()
+{
+    crypt_set_debug_level(CRYPT_DEBUG_NONE);
+    countingKeyslotOpens = false;
+}
+
+int KeyslotOpenCounter::count() const
+{
+    return keyslotOpens;
 }
 
 } // namespace parley::volume

@@ -102,7 +102,7 @@ bool stopBlockFileProcess(const std::filesystem::path& runtimeDir, const std::st
     return true;
 }
 
-VolumeAttachment VolumeAttachment::attach(LuksContainer& container, std::string_view passphrase,
+VolumeAttachment VolumeAttachment::attach(LuksContainer& container, SecretBytes volumeKey,
                                           VolumeEngine engine, const std::filesystem::path& runtimeDir)
 {
     const ContainerInfo info = container.info();
@@ -117,11 +117,11 @@ VolumeAttachment VolumeAttachment::attach(LuksContainer& container, std::string_
     attachment.engine_ = engine;
     if (engine == VolumeEngine::Kernel) {
         attachment.mappingName_ = mappingName(info.uuid);
-        container.activate(attachment.mappingName_, passphrase);
+        container.activate(attachment.mappingName_, volumeKey);
         attachment.device_ = "/dev/mapper/" + attachment.mappingName_;
         return attachment;
     }
-    SecretBytes key = container.volumeKey(passphrase);
+    SecretBytes key = std::move(volumeKey);
     prepareRuntimeDirectory(runtimeDir);
     // Left over from an engine that was killed: clear it before mounting again.
     stopBlockFileProcess(runtimeDir, info.uuid);

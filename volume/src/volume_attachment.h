@@ -20,8 +20,9 @@ class VolumeAttachment
 {
 public:
     /// kernel: dm-crypt mapping "parley-<uuid>"; userspace: FUSE process serving
-    /// `<runtimeDir>/fuse-<uuid>/block`, with a loop device on it.
-    static VolumeAttachment attach(LuksContainer& container, std::string_view passphrase, VolumeEngine engine,
+    /// `<runtimeDir>/fuse-<uuid>/block`, with a loop device on it. `volumeKey` comes from
+    /// LuksContainer::volumeKey(), so the key is derived once per unlock, whichever engine.
+    static VolumeAttachment attach(LuksContainer& container, SecretBytes volumeKey, VolumeEngine engine,
                                    const std::filesystem::path& runtimeDir);
 
     ~VolumeAttachment();

@@ -1,3 +1,5 @@
+#include "container_geometry.h"
+#include "engine_probe.h"
 #include "ext4_filesystem.h"
 #include "external_command.h"
 #include "mount_table.h"
@@ -10,6 +12,8 @@
 #include <chrono>
 #include <cstring>
 #include <fcntl.h>
+#include <fstream>
+#include <sys/sysmacros.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <thread>
@@ -71,7 +75,8 @@ void requireParleyLabel(const LuksContainer& container, const ContainerInfo& inf
     if (info.label != kParleyVolumeLabel)
         throw VolumeError(VolumeFailure::NotAVolume,
                           container.file().string() + " is a LUKS2 container but not a Parley volume (label '" +
-                              info.label + "'); create volumes with `parleyctl volume create`");
+                              info.label + "'); create volumes with `parleyctl volume create`, or make one you "
+                                           "formatted with cryptsetup a Parley volume with `parleyctl volume adopt`");
 }
 
 /// The first line of `name` in `directory`, without following a symbolic link (the volume's
@@ -115,6 +120,31 @@ std::string uuidFromMarker(const std::filesystem::path& mountPoint)
     return marker.starts_with("parley-volume ") ? marker.substr(14) : std::string();
 }
 
+/// Why the container is open outside Parley (a loop device on the file, as `cryptsetup open`
+/// attaches one, or a holder of the block device such as a dm-crypt mapping), or "".
+std::string openElsewhere(const std::filesystem::path& container)
+{
+    std::error_code error;
+    const auto canonical = std::filesystem::canonical(container, error);
+    if (error)
+        return {};
+    struct stat status{};
+    if (::stat(canonical.c_str(), &status) == 0 && S_ISBLK(status.st_mode)) {
+        const std::filesystem::path holders = "/sys/dev/block/" + std::to_string(major(status.st_rdev)) + ":" +
+                                              std::to_string(minor(status.st_rdev)) + "/holders";
+        for (const auto& holder : std::filesystem::directory_iterator(holders, error))
+            return holder.path().filename().string() + " holds it";
+        return {};
+    }
+    for (const auto& device : std::filesystem::directory_iterator("/sys/block", error)) {
+        std::ifstream in(device.path() / "loop" / "backing_file");
+        std::string backing;
+        if (std::getline(in, backing) && backing == canonical.string())
+            return "/dev/" + device.path().filename().string() + " is attached to it";
+    }
+    return {};
+}
+
 } // namespace
 
 void requireProtectedPath(const std::filesystem::path& path, bool includingItself)
@@ -146,25 +176,9 @@ VolumeManager::VolumeManager(VolumeLocation location)
 {
 }
 
-VolumeEngine VolumeManager::availableEngine(VolumeEngine requested)
+EngineChoice VolumeManager::engineFor(VolumeEngine requested)
 {
-    const bool kernel = std::filesystem::exists("/dev/mapper/control");
-    const bool userspace = std::filesystem::exists("/dev/fuse") && std::filesystem::exists("/dev/loop-control");
-    if (requested == VolumeEngine::Kernel && !kernel)
-        throw VolumeError(VolumeFailure::Unsupported,
-                          "the kernel engine needs device-mapper (/dev/mapper/control is missing: load dm-crypt, "
-                          "or set volume.engine = userspace)");
-    if (requested == VolumeEngine::Userspace && !userspace)
-        throw VolumeError(VolumeFailure::Unsupported,
-                          "the userspace engine needs /dev/fuse and /dev/loop-control (load the fuse and loop modules)");
-    if (requested != VolumeEngine::Automatic)
-        return requested;
-    if (kernel)
-        return VolumeEngine::Kernel;
-    if (userspace)
-        return VolumeEngine::Userspace;
-    throw VolumeError(VolumeFailure::Unsupported,
-                      "no volume engine can run here: neither device-mapper nor FUSE with loop devices is available");
+    return chooseEngine(requested, probeEngines());
 }
 
 LuksContainer VolumeManager::create(std::string_view passphrase, const ContainerOptions& options) const
@@ -196,10 +210,15 @@ MountedVolume VolumeManager::unlock(std::string_view passphrase, const UnlockOpt
     LuksContainer container = LuksContainer::open(location_.container);
     const ContainerInfo info = container.info();
     requireParleyLabel(container, info);
+    if (const auto problem = containerSizeProblem(info, location_.container); !problem.empty())
+        throw VolumeError(VolumeFailure::NotAVolume, problem);
     const VolumeEngine engine = availableEngine(options.engine);
-    container.verify(passphrase); // a wrong passphrase is reported before anything is set up
+    // The one key derivation of this unlock; a wrong passphrase is reported here, before
+    // anything is set up.
+    SecretBytes volumeKey = container.volumeKey(passphrase);
 
-    VolumeAttachment attachment = VolumeAttachment::attach(container, passphrase, engine, location_.runtimeDir);
+    VolumeAttachment attachment =
+        VolumeAttachment::attach(container, std::move(volumeKey), engine, location_.runtimeDir);
     const std::string& device = attachment.device();
     if (info.subsystem == kSubsystemUnformatted) {
         if (!hasExt4Signature(device))
@@ -211,6 +230,8 @@ MountedVolume VolumeManager::unlock(std::string_view passphrase, const UnlockOpt
                           "no file system on the decrypted volume " + info.uuid +
                               ": the data segment is damaged or the header belongs to another container; nothing "
                               "was changed");
+    else if (const auto problem = containerSizeProblem(info, location_.container, device); !problem.empty())
+        throw VolumeError(VolumeFailure::NotAVolume, problem);
     checkExt4(device);
     // The parent is root's (checked above), so nobody can swap the directory for a link.
     if (::mkdir(location_.mountPoint.c_str(), 0700) != 0 && errno != EEXIST)
@@ -240,6 +261,72 @@ MountedVolume VolumeManager::unlock(std::string_view passphrase, const UnlockOpt
         }
         throw;
     }
+}
+
+AdoptResult VolumeManager::adopt(std::string_view passphrase, const AdoptOptions& options) const
+{
+    requireProtectedPath(location_.container);
+    requireProtectedPath(location_.mountPoint, false);
+    OperationLock operation(location_.container);
+    std::string whyNot;
+    if (inspectVolume(location_.mountPoint, whyNot))
+        throw VolumeError(VolumeFailure::InUse, "a volume is unlocked at " + location_.mountPoint.string() +
+                                                    "; lock it (`parleyctl volume lock`) before adopting one");
+    LuksContainer container = LuksContainer::open(location_.container);
+    const ContainerInfo info = container.info();
+    const std::string& file = location_.container.string();
+    if (info.label == kParleyVolumeLabel)
+        throw VolumeError(VolumeFailure::InUse,
+                          file + " is a Parley volume already; unlock it with `parleyctl volume unlock`");
+    if (const auto user = openElsewhere(location_.container); !user.empty())
+        throw VolumeError(VolumeFailure::InUse, file + " is open (" + user +
+                                                    "): unmount it and close it (`cryptsetup close NAME`, or "
+                                                    "`losetup -d`) before adopting it");
+    // The userspace engine reads aes-xts-plain64 only; a volume must open with both engines.
+    if (info.cipher != "aes-xts-plain64")
+        throw VolumeError(VolumeFailure::NotAVolume,
+                          file + " uses the cipher " + info.cipher +
+                              "; Parley volumes are aes-xts-plain64 (re-encrypt it with `cryptsetup reencrypt "
+                              "--cipher aes-xts-plain64 --key-size 512`, or copy the data into a volume made with "
+                              "`parleyctl volume create`)");
+    if (const auto problem = containerSizeProblem(info, location_.container); !problem.empty())
+        throw VolumeError(VolumeFailure::NotAVolume, problem);
+
+    AdoptResult result;
+    result.engine = availableEngine(options.engine);
+    SecretBytes volumeKey = container.volumeKey(passphrase);
+    VolumeAttachment attachment =
+        VolumeAttachment::attach(container, std::move(volumeKey), result.engine, location_.runtimeDir);
+    const std::string& device = attachment.device();
+    if (hasExt4Signature(device)) {
+        if (options.format)
+            throw VolumeError(VolumeFailure::InUse,
+                              file + " holds an ext4 file system already; run `parleyctl volume adopt` without "
+                                     "--format to keep it (nothing was changed)");
+        if (const auto problem = containerSizeProblem(info, location_.container, device); !problem.empty())
+            throw VolumeError(VolumeFailure::NotAVolume, problem);
+        checkExt4(device);
+    }
+    else {
+        const auto probe = runCommand({"blkid", "-p", "-s", "TYPE", "-o", "value", device});
+        std::string content = probe.exitCode == 0 ? probe.output : std::string();
+        while (!content.empty() && (content.back() == '\n' || content.back() == ' '))
+            content.pop_back();
+        if (!options.format)
+            throw VolumeError(VolumeFailure::NotAVolume,
+                              file + " holds " +
+                                  (content.empty() ? "no file system" : "data of type '" + content + "' (blkid)") +
+                                  ", and Parley records into ext4 only (nothing was changed). Copy out anything you "
+                                  "need; then `parleyctl volume adopt --format` makes an ext4 file system in it, "
+                                  "erasing what it holds");
+        makeExt4(device, "parley");
+        result.formatted = true;
+        result.previousContent = content;
+    }
+    result.previousLabel = info.label;
+    container.setLabels(std::string(kParleyVolumeLabel), std::string(kSubsystemExt4));
+    result.info = container.info();
+    return result;
 }
 
 bool VolumeManager::lock() const
@@ -313,10 +400,24 @@ FilesystemCheck VolumeManager::checkFilesystem(std::string_view passphrase, Volu
     if (inspectVolume(location_.mountPoint, whyNot))
         throw VolumeError(VolumeFailure::InUse, "lock the volume before checking its file system");
     LuksContainer container = LuksContainer::open(location_.container);
-    container.verify(passphrase);
-    VolumeAttachment attachment =
-        VolumeAttachment::attach(container, passphrase, availableEngine(engine), location_.runtimeDir);
+    const ContainerInfo info = container.info();
     FilesystemCheck check;
+    // The sizes first: e2fsck -n answers "no" when the device is smaller than the file
+    // system and exits 0, and e2fsck -p must not touch a container cut short.
+    check.sizeProblem = containerSizeProblem(info, location_.container);
+    const VolumeEngine resolved = availableEngine(engine);
+    SecretBytes volumeKey = container.volumeKey(passphrase);
+    if (!check.sizeProblem.empty()) {
+        check.preenExitCode = check.exitCode = -1;
+        return check;
+    }
+    VolumeAttachment attachment =
+        VolumeAttachment::attach(container, std::move(volumeKey), resolved, location_.runtimeDir);
+    check.sizeProblem = containerSizeProblem(info, location_.container, attachment.device());
+    if (!check.sizeProblem.empty()) {
+        check.preenExitCode = check.exitCode = -1;
+        return check;
+    }
     // First what a mount would do (replay the journal), then the full read-only check.
     const auto replay = runCommand({"e2fsck", "-p", attachment.device()});
     check.preenExitCode = replay.exitCode;

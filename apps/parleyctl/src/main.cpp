@@ -80,7 +80,12 @@ void usage()
         "      destroy a key slot, proven with another key that stays valid\n"
         "  volume backup-header FILE | restore-header FILE\n"
         "  volume check [--key-file FILE] [--engine auto|kernel|userspace]\n"
-        "      full read-only e2fsck of the locked volume\n"
+        "      the container's size against its header and file system, then a full\n"
+        "      read-only e2fsck of the locked volume; exit 1 if anything is wrong\n"
+        "  volume adopt [--key-file FILE] [--engine auto|kernel|userspace] [--format]\n"
+        "      make a LUKS2 container made with `cryptsetup luksFormat` a Parley volume: it\n"
+        "      must open with the key and hold ext4 (checked); --format makes ext4 in one\n"
+        "      that holds none, erasing it\n"
         "  volume boot-key\n"
         "      exit 0 when volume.key_file is set and the container exists (parley-volume.service\n"
         "      unlocks the volume at boot only then), else 1 saying why\n";

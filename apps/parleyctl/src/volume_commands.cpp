@@ -201,6 +201,18 @@ auto withKeyCheck(OfflineContext& context, const std::string& auditAction, const
     }
 }
 
+/// The engine to use: --engine, else volume.engine. When `auto` cannot have dm-crypt the
+/// fallback and its reason go to standard error (the journal, under systemd) and the audit.
+volume::EngineChoice chooseEngine(const Arguments& arguments, const parleyd::Settings& settings)
+{
+    const auto requested = arguments.option("--engine").empty() ? settings.volumeEngine
+                                                                : volume::parseEngine(arguments.option("--engine"));
+    auto choice = volume::VolumeManager::engineFor(requested);
+    if (!choice.note.empty())
+        std::cerr << "parleyctl: " << choice.note << std::endl;
+    return choice;
+}
+
 void printStatus(const volume::VolumeManager& manager)
 {
     const auto status = manager.status();
@@ -282,8 +294,8 @@ int runVolumeCommand(OfflineContext& context, const std::string& subcommand, con
         if (!arguments.words.empty())
             throw std::invalid_argument("volume unlock takes no positional arguments");
         volume::UnlockOptions options;
-        options.engine = arguments.option("--engine").empty() ? settings.volumeEngine
-                                                              : volume::parseEngine(arguments.option("--engine"));
+        const auto engine = chooseEngine(arguments, settings);
+        options.engine = engine.engine;
         if (!settings.volumeOwner.empty()) {
             const passwd* owner = ::getpwnam(settings.volumeOwner.c_str());
             if (owner == nullptr)
@@ -302,7 +314,10 @@ int runVolumeCommand(OfflineContext& context, const std::string& subcommand, con
             key = existingKey(arguments, "Passphrase for the recording volume: ");
         const std::string uuid = uuidOf(manager);
         const auto volume = withKeyCheck(context, "volume.unlock", uuid, [&] { return manager.unlock(view(key), options); });
-        audit(context, "volume.unlock", volume.uuid, true, {{"engine", volume::engineName(volume.engine)}});
+        std::map<std::string, Poco::Dynamic::Var> details{{"engine", volume::engineName(volume.engine)}};
+        if (!engine.note.empty())
+            details["engine_note"] = engine.note;
+        audit(context, "volume.unlock", volume.uuid, true, details);
         std::cout << "unlocked volume " << volume.uuid << " at " << settings.volume.mountPoint.string() << " ("
                   << volume::engineName(volume.engine) << " engine, " << volume.freeBytes / (1024 * 1024)
                   << " MiB free)" << std::endl;
@@ -387,13 +402,52 @@ int runVolumeCommand(OfflineContext& context, const std::string& subcommand, con
     }
     if (subcommand == "check") {
         const auto arguments = parse(rest, {"--key-file", "--engine"}, {});
-        const auto engine = arguments.option("--engine").empty() ? settings.volumeEngine
-                                                                 : volume::parseEngine(arguments.option("--engine"));
+        if (!arguments.words.empty())
+            throw std::invalid_argument("volume check takes no positional arguments");
+        const auto engine = chooseEngine(arguments, settings).engine;
         const auto key = existingKey(arguments, "Passphrase for the recording volume: ");
         const auto result = manager.checkFilesystem(view(key), engine);
+        if (!result.sizeProblem.empty()) {
+            std::cout << "container too short: " << result.sizeProblem << std::endl;
+            return 1;
+        }
         std::cout << result.output;
-        std::cout << (result.exitCode == 0 ? "file system clean" : "file system has errors") << std::endl;
-        return result.exitCode == 0 ? 0 : 1;
+        std::cout << (result.clean() ? "file system clean"
+                                     : "file system has errors: lock the volume and run `e2fsck -f` on the "
+                                       "decrypted device (docs/storage.md, \"Recovery with stock tools\")")
+                  << std::endl;
+        return result.clean() ? 0 : 1;
+    }
+    if (subcommand == "adopt") {
+        const auto arguments = parse(rest, {"--key-file", "--engine"}, {"--format"});
+        if (!arguments.words.empty())
+            throw std::invalid_argument("volume adopt takes no positional arguments");
+        volume::AdoptOptions options;
+        options.engine = chooseEngine(arguments, settings).engine;
+        options.format = arguments.has("--format");
+        const std::string uuid = uuidOf(manager);
+        const auto key = existingKey(arguments, "Passphrase of the LUKS2 container: ");
+        volume::AdoptResult adopted;
+        try {
+            adopted = withKeyCheck(context, "volume.adopt", uuid, [&] { return manager.adopt(view(key), options); });
+        }
+        catch (const VolumeError& e) {
+            // Refusals are on record too (a wrong key was audited above, with its reason).
+            if (e.failure() != VolumeFailure::WrongPassphrase)
+                audit(context, "volume.adopt", uuid, false, {{"reason", std::string(e.what())}});
+            throw;
+        }
+        audit(context, "volume.adopt", adopted.info.uuid, true,
+              {{"previous_label", adopted.previousLabel},
+               {"formatted", adopted.formatted},
+               {"previous_content", adopted.previousContent},
+               {"engine", volume::engineName(adopted.engine)}});
+        std::cout << "adopted volume " << adopted.info.uuid << " in " << settings.volume.container.string()
+                  << (adopted.formatted ? " (made an ext4 file system in it)" : " (its ext4 file system is kept)")
+                  << (adopted.previousLabel.empty() ? "" : "; its label was '" + adopted.previousLabel + "'")
+                  << ".\nUnlock it with: parleyctl volume unlock"
+                  << "\nBack up its header now: parleyctl volume backup-header FILE" << std::endl;
+        return 0;
     }
     throw std::invalid_argument("unknown volume command '" + subcommand + "'");
 }

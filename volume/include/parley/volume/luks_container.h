@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,7 +41,10 @@ struct ContainerInfo
     int volumeKeyBits = 0;
     std::uint32_t sectorSize = 0;
     std::uint64_t dataOffsetBytes = 0; ///< where the encrypted data segment starts
-    std::uint64_t dataSizeBytes = 0;   ///< its length (to the end of the file)
+    std::uint64_t dataSizeBytes = 0;   ///< its length: from dataOffsetBytes to the end of the file
+    /// The data segment's length as the header records it; empty for "dynamic" (to the end of
+    /// the file, as `parleyctl volume create` and stock `cryptsetup luksFormat` make it).
+    std::optional<std::uint64_t> headerDataSizeBytes;
     std::uint64_t ivOffsetSectors = 0; ///< added to sector numbers for the IV (0 for LUKS2)
     std::vector<int> keyslots;         ///< keyslots in use
 };
@@ -89,15 +93,22 @@ public:
     /// Writes the header (with all keyslots) to `backup`, which must not exist, mode 0600.
     void backupHeader(const std::filesystem::path& backup) const;
 
-    /// The volume key, after `passphrase` opened a keyslot. For the userspace engine only.
+    /// The volume key, after `passphrase` opened a keyslot: the one key derivation (argon2id
+    /// at the slot's cost) an unlock makes; both engines take the key from here. Throws
+    /// VolumeError(WrongPassphrase) if no slot opens.
     SecretBytes volumeKey(std::string_view passphrase) const;
 
     /// Records the file-system state in the header's subsystem label.
     void setSubsystem(const std::string& subsystem);
 
+    /// Sets the header's label and subsystem label (for adopting a container made elsewhere).
+    void setLabels(const std::string& label, const std::string& subsystem);
+
     /// Kernel engine: maps the data segment as /dev/mapper/`name` with dm-crypt (libcryptsetup
-    /// attaches a loop device first when the container is a file).
-    void activate(const std::string& name, std::string_view passphrase);
+    /// attaches a loop device first when the container is a file), with a key from
+    /// volumeKey(): no second key derivation. Throws VolumeError(WrongPassphrase) if the key
+    /// does not match the header's digest.
+    void activate(const std::string& name, const SecretBytes& volumeKey);
 
     /// Removes the dm-crypt mapping `name`.
     static void deactivate(const std::string& name);
@@ -114,6 +125,21 @@ private:
 
     std::filesystem::path file_;
     DeviceHandle device_;
+};
+
+/// Counts the key derivations (argon2id at a key slot's cost, one per slot tried) that
+/// libcryptsetup makes in this process while the counter exists, as libcryptsetup's own debug
+/// log reports them ("Running keyslot key derivation"). For tests that an operation derives
+/// a key once; libcryptsetup logs at debug level meanwhile. One counter at a time.
+class KeyslotOpenCounter
+{
+public:
+    KeyslotOpenCounter();
+    ~KeyslotOpenCounter();
+    KeyslotOpenCounter(const KeyslotOpenCounter&) = delete;
+    KeyslotOpenCounter& operator=(const KeyslotOpenCounter&) = delete;
+
+    int count() const;
 };
 
 /// The label every Parley container carries, so a volume cannot be confused with another

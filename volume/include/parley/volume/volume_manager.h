@@ -19,6 +19,14 @@ struct VolumeLocation
     std::filesystem::path runtimeDir = "/run/parley/volumes"; ///< userspace engine's FUSE mounts
 };
 
+/// The engine an unlock or check uses, and, when `auto` could not have the kernel engine,
+/// why (for the log: "dm-crypt does not work here (...); using the userspace engine").
+struct EngineChoice
+{
+    VolumeEngine engine = VolumeEngine::Userspace;
+    std::string note; ///< empty unless Automatic fell back to the userspace engine
+};
+
 struct UnlockOptions
 {
     VolumeEngine engine = VolumeEngine::Automatic;
@@ -40,10 +48,33 @@ struct VolumeStatus
 
 struct FilesystemCheck
 {
+    /// Set when the container is shorter than its LUKS2 data segment or its file system (a
+    /// file cut short): then e2fsck is not run (both exit codes -1), as its answers to a
+    /// size mismatch are "no" and exit 0. Names the sizes and what to do.
+    std::string sizeProblem;
     int preenExitCode = 0; ///< `e2fsck -p` (journal replay and safe fixes): 0 nothing to fix
     std::string preenOutput;
     int exitCode = 0;      ///< then `e2fsck -f -n`: 0 clean
     std::string output;
+
+    bool clean() const { return sizeProblem.empty() && exitCode == 0; }
+};
+
+struct AdoptOptions
+{
+    VolumeEngine engine = VolumeEngine::Automatic;
+    /// Make an ext4 file system in a container that has none (erasing whatever it holds).
+    /// Never formats one that holds ext4 already.
+    bool format = false;
+};
+
+struct AdoptResult
+{
+    ContainerInfo info;           ///< the header as it is now: label "parley", subsystem "ext4"
+    std::string previousLabel;    ///< the label it had (empty if none)
+    std::string previousContent;  ///< what was in it when --format erased it ("" if nothing known)
+    bool formatted = false;
+    VolumeEngine engine = VolumeEngine::Automatic; ///< the engine the check used
 };
 
 /// Refuses (VolumeError(SystemError), naming the directory) a container or mount point that
@@ -65,17 +96,32 @@ public:
     explicit VolumeManager(VolumeLocation location);
 
     /// The engine `requested` resolves to on this machine; throws VolumeError(Unsupported)
-    /// if it (or, for Automatic, neither) can run here.
-    static VolumeEngine availableEngine(VolumeEngine requested);
+    /// if it (or, for Automatic, neither) can run here. The kernel engine counts only if
+    /// dm-crypt works (device-mapper answers and has or can load the crypt target), not
+    /// merely because /dev/mapper/control exists.
+    static EngineChoice engineFor(VolumeEngine requested);
+    static VolumeEngine availableEngine(VolumeEngine requested) { return engineFor(requested).engine; }
 
     /// Creates the container (see LuksContainer::create). The file system is made at the
     /// first unlock.
     LuksContainer create(std::string_view passphrase, const ContainerOptions& options) const;
 
-    /// Opens the container with `passphrase` (a passphrase or a key file's bytes), checks the
-    /// file system (e2fsck -p replays the journal after a crash), makes it on first use, and
-    /// mounts it at the mount point, marked with the volume's UUID.
+    /// Opens the container with `passphrase` (a passphrase or a key file's bytes; the key is
+    /// derived once), checks its size against the header and the file system (a container
+    /// cut short is refused, VolumeError(NotAVolume)), checks the file system (e2fsck -p
+    /// replays the journal after a crash), makes it on first use, and mounts it at the mount
+    /// point, marked with the volume's UUID.
     MountedVolume unlock(std::string_view passphrase, const UnlockOptions& options) const;
+
+    /// Makes a LUKS2 container made with stock `cryptsetup luksFormat` a Parley volume: it
+    /// must be locked, aes-xts-plain64, as long as its header and file system say, and open
+    /// with `passphrase`; then it must hold an ext4 file system, which is checked as an
+    /// unlock would (e2fsck -p), or, with `options.format` and no ext4 in it, get one. Only
+    /// then is its header labelled "parley" (subsystem "ext4"); on any refusal nothing is
+    /// changed. The volume is locked again afterwards. Throws VolumeError(InUse) for a volume
+    /// that is Parley's already or open, NotAVolume for one Parley cannot use (the message
+    /// says what to do), WrongPassphrase.
+    AdoptResult adopt(std::string_view passphrase, const AdoptOptions& options) const;
 
     /// Unmounts and forgets the key: dm-crypt mapping removed, or loop device detached and
     /// the FUSE process ended. Also cleans up after a FUSE process that died. Does nothing if
@@ -86,7 +132,8 @@ public:
 
     /// A full read-only e2fsck of the locked volume's file system, after `e2fsck -p` has
     /// replayed the journal as a mount would (both results are returned, so a caller can
-    /// tell a clean replay from repairs). For `parleyctl volume check` and the crash tests.
+    /// tell a clean replay from repairs), once the container's size was found to hold its
+    /// data segment and file system. For `parleyctl volume check` and the crash tests.
     FilesystemCheck checkFilesystem(std::string_view passphrase, VolumeEngine engine) const;
 
     const VolumeLocation& location() const { return location_; }
