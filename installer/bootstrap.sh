@@ -14,6 +14,10 @@ CACHE_DIR="${PARLEY_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/parley}"
 PACKAGES=(
   # toolchain
   build-essential cmake ninja-build pkg-config git ca-certificates dpkg-dev
+  # a compiler cache: the package test builds the previous commit too, mostly from it
+  ccache
+  # the package test's clean Debian 12 system
+  debootstrap
   # libraries named in DESIGN.md
   libpoco-dev libsqlite3-dev libssl-dev libldap-dev libcryptsetup-dev libfuse3-dev
   libavformat-dev libavcodec-dev libavutil-dev libavfilter-dev libswscale-dev libswresample-dev

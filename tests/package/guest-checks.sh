@@ -79,6 +79,7 @@ fi
 step "the installed server"
 check "runs as parley" sh -c '[ "$(ps -o user= -C parleyd)" = parley ]'
 check "data directory is parley's, mode 0700" sh -c '[ "$(stat -c %U:%a /var/lib/parley)" = parley:700 ]'
+check "parley.ini readable by root and parley only (root:parley 0640)" sh -c '[ "$(stat -c %U:%G:%a /etc/parley/parley.ini)" = root:parley:640 ]'
 check "parley.ini is a conffile" sh -c 'dpkg-query -W -f "\${Conffiles}" parley | grep -q /etc/parley/parley.ini'
 check "/healthz over TLS 1.3 on port 443" sh -c 'curl -sk --tlsv1.3 --tls-max 1.3 https://127.0.0.1:443/healthz | grep -q ok'
 check "TLS 1.1 refused" sh -c '! curl -sk --tlsv1.1 --tls-max 1.1 https://127.0.0.1/healthz'

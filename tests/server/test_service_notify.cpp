@@ -1,0 +1,87 @@
+#include "parleyd_process.h"
+#include "temp_dir.h"
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <poll.h>
+#include <string>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+using namespace parley::test;
+
+namespace {
+
+/// The service manager's side of sd_notify: a datagram socket parleyd finds in NOTIFY_SOCKET.
+class NotifySocket
+{
+public:
+    explicit NotifySocket(const std::filesystem::path& path) : fd_(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0))
+    {
+        REQUIRE(fd_ >= 0);
+        sockaddr_un address{};
+        address.sun_family = AF_UNIX;
+        REQUIRE(path.string().size() < sizeof(address.sun_path));
+        path.string().copy(address.sun_path, sizeof(address.sun_path) - 1);
+        REQUIRE(::bind(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) == 0);
+        ::setenv("NOTIFY_SOCKET", path.c_str(), 1);
+    }
+    ~NotifySocket()
+    {
+        ::unsetenv("NOTIFY_SOCKET");
+        ::close(fd_);
+    }
+    NotifySocket(const NotifySocket&) = delete;
+    NotifySocket& operator=(const NotifySocket&) = delete;
+
+    /// The next message, or "" if none comes within the timeout.
+    std::string next(std::chrono::milliseconds timeout = std::chrono::seconds(20))
+    {
+        pollfd wait{fd_, POLLIN, 0};
+        if (::poll(&wait, 1, static_cast<int>(timeout.count())) != 1)
+            return "";
+        char buffer[4096];
+        const auto got = ::recv(fd_, buffer, sizeof(buffer), 0);
+        return got > 0 ? std::string(buffer, static_cast<std::size_t>(got)) : "";
+    }
+
+private:
+    int fd_;
+};
+
+} // namespace
+
+TEST_CASE("parleyd tells systemd when it serves, reloads and stops (Type=notify)")
+{
+    TempDir socketDir;
+    NotifySocket manager(socketDir / "notify");
+    RunningServer server; // returns once /healthz answers
+    const auto ready = manager.next();
+    CHECK_THAT(ready, Catch::StartsWith("READY=1\nSTATUS=serving https on port " + std::to_string(server.port())));
+    // Nothing before READY: systemd would take an early message for readiness.
+    CHECK(manager.next(std::chrono::milliseconds(200)).empty());
+
+    server.process().signal(SIGHUP);
+    CHECK(manager.next() == "RELOADING=1");
+    CHECK_THAT(manager.next(), Catch::StartsWith("READY=1\n"));
+
+    server.process().signal(SIGTERM);
+    CHECK(manager.next() == "STOPPING=1");
+    CHECK(server.process().waitForExit() == 0);
+}
+
+TEST_CASE("Without NOTIFY_SOCKET, or with one nobody listens on, parleyd serves as before")
+{
+    TempDir socketDir;
+    ::setenv("NOTIFY_SOCKET", (socketDir / "nobody").c_str(), 1);
+    RunningServer server;
+    ::unsetenv("NOTIFY_SOCKET");
+    CHECK(server.port() != 0);
+    CHECK_THAT(server.process().output(), Catch::Contains("cannot notify systemd"));
+    server.process().signal(SIGTERM);
+    CHECK(server.process().waitForExit() == 0);
+}
