@@ -26,10 +26,9 @@ done
 log() { echo "prepare-rootfs: $*" >&2; }
 die() { echo "prepare-rootfs: ERROR: $*" >&2; exit 1; }
 
-depends=""
-for deb in "${debs[@]}"; do
-    depends="$depends${depends:+, }$(dpkg-deb -f "$deb" Depends)"
-done
+# Every package's dependencies, each once, in a stable order: the same set gives the same image.
+depends=$(for deb in "${debs[@]}"; do dpkg-deb -f "$deb" Depends | sed 's/, */\n/g'; done | sort -u |
+    paste -sd, - | sed 's/,/, /g')
 key=$( { sha256sum "$(readlink -f "$0")"; echo "$depends"; } | sha256sum | cut -c1-16)
 mkdir -p "$CACHE_DIR"
 CACHE_DIR=$(readlink -f "$CACHE_DIR")
@@ -89,7 +88,7 @@ done
 
 log "writing the disk image"
 size_mib=$(( $(du -sm "$root" | cut -f1) + 1536 ))
-mke2fs -q -t ext4 -L parley-root -d "$root" "$image.tmp" "${size_mib}M"
+mke2fs -q -t ext4 -L parley-root -d "$root" "$image.tmp" "${size_mib}M" >&2
 mv "$image.tmp" "$image"
 log "image ready: $image"
 echo "$image"

@@ -1,5 +1,7 @@
 #include "logging_setup.h"
 
+#include "journal_formatter.h"
+
 #include <parley/parleyd/config_error.h>
 
 #include <Poco/AutoPtr.h>
@@ -29,9 +31,15 @@ void configureLogging(const std::string& level, const std::filesystem::path& fil
         fileChannel->setProperty("flush", "true");
         splitter->addChannel(fileChannel);
     }
-    Poco::AutoPtr<Poco::PatternFormatter> formatter(
-        new Poco::PatternFormatter("%Y-%m-%dT%H:%M:%S.%iZ %p %s: %t"));
-    formatter->setProperty("times", "UTC");
+    Poco::AutoPtr<Poco::Formatter> formatter;
+    if (outputGoesToJournal() && file.empty()) {
+        formatter = new JournalFormatter;
+    }
+    else {
+        Poco::AutoPtr<Poco::PatternFormatter> pattern(new Poco::PatternFormatter("%Y-%m-%dT%H:%M:%S.%iZ %p %s: %t"));
+        pattern->setProperty("times", "UTC");
+        formatter = pattern;
+    }
     Poco::AutoPtr<Poco::FormattingChannel> channel(
         new Poco::FormattingChannel(formatter, splitter));
 

@@ -1,3 +1,4 @@
+#include "child_process.h"
 #include "parleyd_process.h"
 #include "temp_dir.h"
 
@@ -7,9 +8,12 @@
 #include <csignal>
 #include <cstdlib>
 #include <poll.h>
+#include <regex>
 #include <string>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 
 using namespace parley::test;
@@ -84,4 +88,34 @@ TEST_CASE("Without NOTIFY_SOCKET, or with one nobody listens on, parleyd serves 
     CHECK_THAT(server.process().output(), Catch::Contains("cannot notify systemd"));
     server.process().signal(SIGTERM);
     CHECK(server.process().waitForExit() == 0);
+}
+
+TEST_CASE("Under systemd the log carries syslog priorities for the journal, without time stamps")
+{
+    TempDir dir;
+    const auto output = dir / "journal.out";
+    // JOURNAL_STREAM names the device and inode of stderr, as systemd sets it for a service
+    // whose output goes to the journal; the notify socket nobody listens on makes a warning.
+    const auto pid = spawnProcess(
+        {"/bin/sh", "-c",
+         "JOURNAL_STREAM=$(stat -L -c %d:%i /proc/self/fd/2) NOTIFY_SOCKET=" + (dir / "nobody").string() +
+             " exec \"$0\" --set server.port=0 --set router.port=0 --set server.data_dir=" + (dir / "data").string(),
+         PARLEYD_PATH},
+        output, dir.path());
+    std::string text;
+    for (int i = 0; i < 200 && text.find("cannot notify systemd") == std::string::npos; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        text = shellOutput("cat " + output.string());
+    }
+    ::kill(pid, SIGTERM);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    CHECK_THAT(text, Catch::Contains("<6>parleyd: parleyd " PARLEY_VERSION_TEXT " starting"));
+    CHECK_FALSE(std::regex_search(text, std::regex("[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z")));
+    CHECK_THAT(text, Catch::Contains("<4>parleyd: cannot notify systemd"));
+    // Without JOURNAL_STREAM the same lines carry a UTC time and the level instead.
+    RunningServer plain;
+    const auto plainText = plain.process().output();
+    CHECK(std::regex_search(plainText, std::regex("[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z Information parleyd: parleyd ")));
+    CHECK(plainText.find("<6>") == std::string::npos);
 }
