@@ -117,6 +117,12 @@ if [ -f previous.deb ]; then
     runuser -u parley -- sqlite3 /var/lib/parley/parley.db "DELETE FROM schema_migrations WHERE version = 9999"
 fi
 
+step "remove keeps the data"
+DEBIAN_FRONTEND=noninteractive apt-get remove -y parley >remove.log 2>&1 || fail "apt-get remove"
+check "remove stops parleyd" sh -c '! systemctl is-active --quiet parleyd'
+check "remove keeps the database" test -s /var/lib/parley/parley.db
+check "remove keeps the configuration" test -f /etc/parley/parley.ini
+
 step "purge"
 echo "not a real volume" > /var/lib/parley-volume/recordings.luks
 DEBIAN_FRONTEND=noninteractive apt-get purge -y parley >purge.log 2>&1 || fail "apt-get purge"
@@ -140,6 +146,33 @@ check "fresh: parleyd active" wait_active
 check "fresh: /healthz answers" sh -c 'curl -sk --tlsv1.3 https://127.0.0.1/healthz | grep -q ok'
 check "fresh: the install says how to create the first admin" grep -q "parleyctl user create-admin" install.log
 check "fresh: the install prints the certificate's fingerprint" grep -q "fingerprint: [0-9A-F][0-9A-F]:" install.log
+
+step "a key file unlocks the recording volume before parleyd starts"
+# A cheap key derivation: this guest emulates its CPU in software.
+sed -i -e 's|^;key_file = *$|key_file = /etc/parley/volume.key|' \
+    -e 's|^;kdf_memory_kib = .*|kdf_memory_kib = 1024|' /etc/parley/parley.ini
+head -c 64 /dev/urandom > /etc/parley/volume.key
+chmod 0600 /etc/parley/volume.key
+if timeout 300 parleyctl volume create --size 64M --key-file /etc/parley/volume.key >volume.log 2>&1; then
+    ok "volume created with the key file"
+else
+    fail "volume created with the key file"; cat volume.log
+fi
+check "parley-volume.service is ordered before parleyd" sh -c 'systemctl show -p Before parley-volume.service | grep -q parleyd.service'
+timeout 300 systemctl restart parley-volume.service parleyd.service
+check "parley-volume.service unlocked it" systemctl is-active --quiet parley-volume.service
+# (journald may take a moment to write what parleyd printed before it said it was ready)
+for _ in $(seq 1 20); do
+    journalctl -u parleyd -n 40 --no-pager | grep -q "Recording volume: unlocked" && break
+    sleep 0.5
+done
+if journalctl -u parleyd -n 40 --no-pager | grep -q "Recording volume: unlocked"; then
+    ok "parleyd reports the volume unlocked"
+else
+    fail "parleyd reports the volume unlocked"; journalctl -u parleyd -n 40 --no-pager
+fi
+check "the volume is mounted for parley" sh -c '[ "$(stat -c %U /var/lib/parley-volume/recordings)" = parley ]'
+journalctl -u parley-volume --no-pager | tail -n 5
 
 echo "failures: $failures"
 exit "$failures"

@@ -51,6 +51,11 @@ TEST_CASE("parleyctl volume: create, unlock, status, lock, and the server sees t
     INFO(unlocked.output);
     REQUIRE(unlocked.exitCode == 0);
     CHECK_THAT(unlocked.output, Contains("userspace engine"));
+    // The installed server reads the volume's marker as its own account, not root: the
+    // marker must be readable by all whatever parleyctl's umask (077).
+    struct stat marker{};
+    REQUIRE(::stat((volumeDir / "recordings" / ".parley-volume").c_str(), &marker) == 0);
+    CHECK((marker.st_mode & 0777) == 0444);
 
     state = json(admin.call("GET", "/api/v1/admin/volume").body);
     CHECK(state->getValue<std::string>("state") == "unlocked");

@@ -95,18 +95,25 @@ std::string readMarker(const std::filesystem::path& directory)
 
 void writeMarker(const std::filesystem::path& mountPoint, const std::string& uuid)
 {
+    const auto marker = mountPoint / kVolumeMarkerFile;
     const std::string existing = readMarker(mountPoint);
-    if (existing == "parley-volume " + uuid)
+    if (existing == "parley-volume " + uuid) {
+        // Volumes marked before the mode was set explicitly may be root's only (0400).
+        if (::chmod(marker.c_str(), 0444) != 0)
+            throw VolumeError(VolumeFailure::SystemError, "cannot make " + marker.string() + " readable");
         return;
+    }
     if (!existing.empty())
         throw VolumeError(VolumeFailure::NotAVolume, "the file system of volume " + uuid + " is marked as '" +
                                                          existing + "': was its header replaced by another volume's?");
-    const auto marker = mountPoint / kVolumeMarkerFile;
     std::error_code ignored;
     std::filesystem::remove(marker, ignored); // a symbolic link or junk, never followed
     const int fd = ::open(marker.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0444);
     const std::string line = "parley-volume " + uuid + "\n";
-    const bool written = fd >= 0 && ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+    // Readable by the server's own account (the package runs parleyd as `parley`), whatever
+    // the umask of the root process that unlocks: parleyd reads it to accept the volume.
+    const bool written = fd >= 0 && ::fchmod(fd, 0444) == 0 &&
+                         ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
                          ::fsync(fd) == 0;
     if (fd >= 0)
         ::close(fd);

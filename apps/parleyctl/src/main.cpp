@@ -167,24 +167,13 @@ int main(int argc, char** argv)
     // An installed parleyctl (the package) works on the server's /etc/parley/parley.ini.
     if (!configFile)
         configFile = parley::parleyd::installLayout().defaultConfig;
-    if (parley::parleyctl::isServiceQuery(command)) {
-        // Read only, and without opening (or migrating) the database for writing: the
-        // package's scripts ask these before they replace or start anything.
-        try {
-            return parley::parleyctl::runServiceQuery(parley::parleyd::loadSettings(configFile, overrides), command);
-        }
-        catch (const parley::parleyd::ConfigError& e) {
-            std::cerr << "parleyctl: configuration error: " << e.what() << std::endl;
-            return kExitConfig;
-        }
-        catch (const parley::storage::DatabaseError& e) {
-            std::cerr << "parleyctl: database error: " << e.what() << std::endl;
-            return kExitData;
-        }
-    }
     try {
-        auto context = parley::parleyctl::OfflineContext::open(
-            parley::parleyd::loadSettings(configFile, overrides));
+        auto settings = parley::parleyd::loadSettings(configFile, overrides);
+        // Read only, without opening (or migrating) the database for writing: the package's
+        // scripts ask these before they replace or start anything.
+        if (parley::parleyctl::isServiceQuery(command))
+            return parley::parleyctl::runServiceQuery(settings, command);
+        auto context = parley::parleyctl::OfflineContext::open(settings);
         if (command[0] == "user" && command[1] == "create-admin")
             return parley::parleyctl::createAdmin(context, rest);
         if (command[0] == "user" && command[1] == "reset-password")
