@@ -14,6 +14,9 @@ CACHE_DIR="${PARLEY_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/parley}"
 PACKAGES=(
   # toolchain
   build-essential cmake ninja-build pkg-config git ca-certificates dpkg-dev
+  # CPack computes the package's dependencies with dpkg-shlibdeps, after file(1) says which
+  # files are programs and libraries
+  file
   # a compiler cache: the package test builds the previous commit too, mostly from it
   ccache
   # the package test's clean Debian 12 system
