@@ -106,3 +106,35 @@ TEST_CASE("parleyctl works through the running server as an admin, checking its 
     CHECK(untrusted.exitCode == 69);
     CHECK_THAT(untrusted.output, Contains("certificate verify failed"));
 }
+
+TEST_CASE("parleyctl's questions for the package's scripts answer without changing anything")
+{
+    TempDir dir;
+    const auto dataDir = dir / "data";
+    std::filesystem::create_directories(dataDir);
+
+    // No database yet: schema 0, and none is created by asking.
+    auto schema = runParleyctl(ctlArgs(dataDir) + " database schema");
+    CHECK(schema.exitCode == 0);
+    CHECK_THAT(schema.output, Contains("database 0\n"));
+    CHECK_FALSE(std::filesystem::exists(dataDir / "parley.db"));
+    auto fingerprint = runParleyctl(ctlArgs(dataDir) + " tls fingerprint");
+    CHECK(fingerprint.exitCode == 1);
+    CHECK_THAT(fingerprint.output, Contains("no certificate yet"));
+    auto bootKey = runParleyctl(ctlArgs(dataDir) + " volume boot-key");
+    CHECK(bootKey.exitCode == 1);
+    CHECK_THAT(bootKey.output, Contains("volume.key_file is not set"));
+
+    RunningServer server;
+    const auto serverData = server.dataDir();
+    schema = runParleyctl(ctlArgs(serverData) + " database schema");
+    CHECK(schema.exitCode == 0);
+    // The database parleyd made is at the newest schema this parleyctl knows.
+    const auto known = schema.output.substr(schema.output.find("parleyctl ") + 10);
+    CHECK_THAT(schema.output, Contains("database " + known.substr(0, known.find('\n')) + "\n"));
+    CHECK(known.substr(0, known.find('\n')) != "0");
+    // The fingerprint is the one the server prints and presents.
+    fingerprint = runParleyctl(ctlArgs(serverData) + " tls fingerprint");
+    CHECK(fingerprint.exitCode == 0);
+    CHECK_THAT(server.process().output(), Contains("SHA-256 fingerprint: " + fingerprint.output.substr(0, fingerprint.output.find('\n'))));
+}
