@@ -3,7 +3,7 @@
 // an exported copy against the server.
 import { call } from './api.js';
 import { $, element, fromLocalInput } from './dom.js';
-import { explain, keepFocus, say } from './admin.js';
+import { explain, say } from './admin.js';
 import { texts } from './admin-texts.js';
 import { preciseTime } from './admin-format.js';
 import { PER_PAGE, Pager, query } from './admin-pager.js';
@@ -63,12 +63,7 @@ async function load(page, { latest = false } = {}) {
       page = last;
       result = await fetchPage(last);
     }
-    keepFocus(() => {
-      $('audit-rows').replaceChildren(...result.entries.map(entryRow));
-      $('audit-empty').hidden = result.entries.length > 0;
-      $('audit-table').hidden = result.entries.length === 0;
-    }, 'audit-title');
-    pager.shown(result.page ?? page, result.perPage ?? PER_PAGE, result.total ?? result.entries.length);
+    pager.showRows(result.entries, entryRow, result, page);
   } catch (error) {
     say(explain(error));
   }

@@ -1,7 +1,9 @@
 // A table paged on the server with a search box: the section's form (id "<name>-search"),
 // its "<name>-prev" / "<name>-next" buttons and "<name>-info" line. The section loads a page
-// with `load(page)` and reports what it got with `shown(page, perPage, total)`.
+// with `load(page)` and shows what it got with `showRows` (its "<name>-rows" table body,
+// "<name>-table", "<name>-empty" line and "<name>-title" heading).
 import { $ } from './dom.js';
+import { keepFocus } from './admin.js';
 import { texts } from './admin-texts.js';
 
 export const PER_PAGE = 25;
@@ -28,6 +30,18 @@ export class Pager {
 
   reload() {
     return this.load(this.page);
+  }
+
+  /** Shows `items` as the table's rows (made by `rowOf`), or the empty line instead of the
+   *  table, keeping keyboard focus on the same control (else on the heading); then records
+   *  the page and total the server reported in `result` (`page` when it says none). */
+  showRows(items, rowOf, result, page) {
+    keepFocus(() => {
+      $(`${this.name}-rows`).replaceChildren(...items.map(rowOf));
+      $(`${this.name}-empty`).hidden = items.length > 0;
+      $(`${this.name}-table`).hidden = items.length === 0;
+    }, `${this.name}-title`);
+    this.shown(result.page ?? page, result.perPage ?? PER_PAGE, result.total ?? items.length);
   }
 
   /** Records the page shown and the total the server reported; sets the buttons and line. */

@@ -2,7 +2,7 @@
 // how long they are kept, integrity), with the volume's space; check one now, or delete it.
 import { call } from './api.js';
 import { $, button, confirmAction, element } from './dom.js';
-import { explain, keepFocus, say } from './admin.js';
+import { explain, say } from './admin.js';
 import { texts } from './admin-texts.js';
 import { date, dateTime, duration, size } from './admin-format.js';
 import { PER_PAGE, Pager, query } from './admin-pager.js';
@@ -91,12 +91,7 @@ async function load(page) {
     $('recordings-storage').textContent = storage && storage.freeBytes !== null && storage.freeBytes !== undefined
       ? texts.recordings.storage(size(storage.composedBytes ?? storage.usedBytes), size(storage.freeBytes), size(storage.sizeBytes))
       : texts.recordings.storageUnknown(storage?.unavailable);
-    keepFocus(() => {
-      $('recordings-rows').replaceChildren(...result.recordings.map(recordingRow));
-      $('recordings-empty').hidden = result.recordings.length > 0;
-      $('recordings-table').hidden = result.recordings.length === 0;
-    }, 'recordings-title');
-    pager.shown(result.page ?? page, result.perPage ?? PER_PAGE, result.total ?? result.recordings.length);
+    pager.showRows(result.recordings, recordingRow, result, page);
   } catch (error) {
     say(explain(error));
   }

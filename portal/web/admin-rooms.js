@@ -2,7 +2,7 @@
 // server; change who gets in (waiting room, guests, PIN, lock, retention) or delete a meeting.
 import { call } from './api.js';
 import { $, button, confirmAction, element } from './dom.js';
-import { explain, keepFocus, say } from './admin.js';
+import { explain, say } from './admin.js';
 import { texts } from './admin-texts.js';
 import { dateTime } from './admin-format.js';
 import { PER_PAGE, Pager, query } from './admin-pager.js';
@@ -108,12 +108,7 @@ async function load(page) {
   try {
     const params = { q: $('rooms-q').value.trim(), kind: $('rooms-kind').value, page, per_page: PER_PAGE };
     const result = await call('GET', `/api/v1/admin/rooms?${query(params)}`);
-    keepFocus(() => {
-      $('rooms-rows').replaceChildren(...result.rooms.map(roomRow));
-      $('rooms-empty').hidden = result.rooms.length > 0;
-      $('rooms-table').hidden = result.rooms.length === 0;
-    }, 'rooms-title');
-    pager.shown(result.page ?? page, result.perPage ?? PER_PAGE, result.total ?? result.rooms.length);
+    pager.showRows(result.rooms, roomRow, result, page);
   } catch (error) {
     say(explain(error));
   }

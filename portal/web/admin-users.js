@@ -3,7 +3,7 @@
 // accounts show their source and last sign-in; their passwords live in the directory.
 import { call } from './api.js';
 import { $, button, confirmAction, element } from './dom.js';
-import { copyAndSay, explain, keepFocus, say } from './admin.js';
+import { copyAndSay, explain, say } from './admin.js';
 import { texts } from './admin-texts.js';
 import { dateTime } from './admin-format.js';
 import { PER_PAGE, Pager, query } from './admin-pager.js';
@@ -130,12 +130,7 @@ async function load(page) {
   try {
     const q = $('users-q').value.trim();
     const result = await call('GET', `/api/v1/users?${query({ q, page, per_page: PER_PAGE })}`);
-    keepFocus(() => {
-      $('users-rows').replaceChildren(...result.users.map(userRow));
-      $('users-empty').hidden = result.users.length > 0;
-      $('users-table').hidden = result.users.length === 0;
-    }, 'users-title');
-    pager.shown(result.page ?? page, result.perPage ?? PER_PAGE, result.total ?? result.users.length);
+    pager.showRows(result.users, userRow, result, page);
   } catch (error) {
     say(explain(error));
   }

@@ -51,6 +51,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=1
     -days 30 -keyout "$work/new-key.pem" -out "$work/new-cert.pem" 2>/dev/null
 openssl pkey -in "$work/new-key.pem" -pubout -outform DER | openssl dgst -sha256 -binary |
     base64 > "$work/new-pin.txt"
+openssl x509 -in "$work/new-cert.pem" -noout -fingerprint -sha256 | sed 's/^.*=//' > "$work/new-fingerprint.txt"
 
 image=$("$root/tests/package/prepare-rootfs.sh" "$work"/*.deb)
 cp "$root/tests/package/guest-checks.sh" "$work/guest-checks.sh"

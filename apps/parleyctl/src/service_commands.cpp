@@ -1,5 +1,7 @@
 #include "service_commands.h"
 
+#include <parley/portal/http/certificate_chain.h>
+#include <parley/portal/http/live_certificate.h>
 #include <parley/portal/http/server_certificate.h>
 #include <parley/storage/database.h>
 #include <parley/storage/schema.h>
@@ -28,17 +30,19 @@ int runServiceQuery(const parleyd::Settings& settings, const std::vector<std::st
         return 0;
     }
     if (command[0] == "tls") {
-        // The order parleyd serves them in: an upload from the admin console wins.
-        const auto uploaded = settings.dataDir / "tls" / "uploaded.pem";
-        const auto certificate = fs::exists(uploaded)             ? uploaded
-                                 : settings.generateCertificate ? settings.dataDir / "tls" / "selfsigned.crt"
-                                                                : settings.https.certificateFile;
-        if (!fs::exists(certificate)) {
-            std::cerr << "parleyctl: no certificate yet at " << certificate.string()
+        // The same choice parleyd makes: a usable upload from the admin console, else the
+        // configured files, else the self-signed pair parleyd generated.
+        auto files = portal::selfSignedCertificateFiles(settings.dataDir / "tls");
+        if (!settings.generateCertificate)
+            files = {settings.https.certificateFile, settings.https.privateKeyFile, false};
+        if (!fs::exists(settings.https.uploadedCertificateFile) && !fs::exists(files.certificate)) {
+            std::cerr << "parleyctl: no certificate yet at " << files.certificate.string()
                       << " (parleyd makes the self-signed one when it first starts)" << std::endl;
             return 1;
         }
-        std::cout << portal::certificateFingerprint(certificate) << std::endl;
+        const portal::LiveCertificate certificate(files.certificate, files.privateKey,
+                                                  settings.https.uploadedCertificateFile);
+        std::cout << certificate.current().chain->fingerprintSha256() << std::endl;
         return 0;
     }
     if (settings.volumeKeyFile.empty()) {

@@ -199,10 +199,8 @@ int ParleydApplication::main(const std::vector<std::string>& arguments)
         if (templateRequested_) {
             std::map<std::string, std::string> active;
             for (const auto& override : overrides_) {
-                const auto equals = override.find('=');
-                if (equals == std::string::npos || equals == 0)
-                    throw ConfigError("--set expects section.key=value, got '" + override + "'");
-                active[override.substr(0, equals)] = override.substr(equals + 1);
+                auto [key, value] = parseOverride(override);
+                active[key] = value; // a later --set wins, as for the server
             }
             std::cout << configTemplate(active);
             return EXIT_OK;
@@ -267,7 +265,6 @@ int ParleydApplication::serve()
             serverLog().information("generated a self-signed certificate in %s",
                                  files.certificate.string());
     }
-    settings.https.uploadedCertificateFile = settings.dataDir / "tls" / "uploaded.pem";
 
     // One connection per request and signaling thread (opened only when needed), plus some
     // for the maintenance job and for the few calls that hold two at once.

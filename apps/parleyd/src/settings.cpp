@@ -114,6 +114,14 @@ ldap::DirectorySettings directorySettings(const std::map<std::string, std::strin
 
 } // namespace
 
+std::pair<std::string, std::string> parseOverride(const std::string& override)
+{
+    const auto equals = override.find('=');
+    if (equals == std::string::npos || equals == 0)
+        throw ConfigError("--set expects section.key=value, got '" + override + "'");
+    return {override.substr(0, equals), override.substr(equals + 1)};
+}
+
 Settings loadSettings(const std::optional<fs::path>& iniFile,
                       const std::vector<std::string>& overrides)
 {
@@ -127,10 +135,8 @@ Settings loadSettings(const std::optional<fs::path>& iniFile,
             assign(values, entry.key, entry.value, source + ":" + std::to_string(entry.line));
     }
     for (const auto& override : overrides) {
-        const auto equals = override.find('=');
-        if (equals == std::string::npos || equals == 0)
-            throw ConfigError("--set expects section.key=value, got '" + override + "'");
-        assign(values, override.substr(0, equals), override.substr(equals + 1), "--set");
+        const auto [key, value] = parseOverride(override);
+        assign(values, key, value, "--set");
     }
 
     Settings settings;
@@ -153,6 +159,7 @@ Settings loadSettings(const std::optional<fs::path>& iniFile,
     https.hstsMaxAge = std::chrono::seconds(integer(values, "tls.hsts_max_age_seconds"));
     if (!values.at("server.public_url").empty())
         https.publicUrl = *portal::publicUrlOrigin(values.at("server.public_url")); // validated by acceptsValue
+    https.uploadedCertificateFile = settings.dataDir / "tls" / "uploaded.pem";
     https.webRoot = values.at("server.web_root").empty() ? installLayout().webRoot
                                                          : fs::absolute(values.at("server.web_root"));
 

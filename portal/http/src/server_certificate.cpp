@@ -164,10 +164,15 @@ Certificate makeCertificate(EVP_PKEY* key, const std::vector<std::string>& extra
 
 } // namespace
 
+CertificateFiles selfSignedCertificateFiles(const fs::path& directory)
+{
+    return {directory / kCertificateName, directory / kKeyName, false};
+}
+
 CertificateFiles ensureSelfSignedCertificate(const fs::path& directory,
                                              const std::vector<std::string>& extraNames)
 {
-    CertificateFiles files{directory / kCertificateName, directory / kKeyName, false};
+    CertificateFiles files = selfSignedCertificateFiles(directory);
     if (stillValid(files.certificate, files.privateKey))
         return files;
 

@@ -12,6 +12,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace parley::parleyd {
@@ -44,6 +45,10 @@ struct Settings
     /// Every key with its effective value, for the start-up log; secret keys show "(set)".
     std::map<std::string, std::string> effective;
 };
+
+/// One `--set` argument, "section.key=value", as its key and value. Throws ConfigError when
+/// it has no '=' or no key.
+std::pair<std::string, std::string> parseOverride(const std::string& override);
 
 /// Builds the settings from the defaults, then the INI file (if given), then each override
 /// in order ("section.key=value", as given to `--set`; later ones win).

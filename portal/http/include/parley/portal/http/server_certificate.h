@@ -14,6 +14,10 @@ struct CertificateFiles
     bool created = false;
 };
 
+/// Where the self-signed certificate and its key are kept in `directory` (nothing is read
+/// or made).
+CertificateFiles selfSignedCertificateFiles(const std::filesystem::path& directory);
+
 /// Returns the self-signed certificate kept in `directory` (created with mode 0700 if
 /// missing), generating it first when it is missing, unreadable or incomplete, when its key
 /// does not match it, or when it has expired: an ECDSA P-256 key (file mode 0600) and a certificate valid for 397 days whose
