@@ -82,9 +82,10 @@ void collectRouter(PrometheusText& out, const router::MediaRouter* media)
     counter(out, "parley_router_stun_answered_total", "STUN binding requests answered.",
             static_cast<double>(stats.stunAnswered));
     const auto load = media->load();
-    out.family("parley_router_bits_per_second", "Media rate over the last second, by direction.", "gauge");
-    out.sample("parley_router_bits_per_second", {{"direction", "in"}}, static_cast<double>(load.bitsPerSecondIn));
-    out.sample("parley_router_bits_per_second", {{"direction", "out"}}, static_cast<double>(load.bitsPerSecondOut));
+    // In bytes, Prometheus's base unit; the overview shows the same rates in bits.
+    out.family("parley_router_bytes_per_second", "Media rate over the last second, by direction.", "gauge");
+    out.sample("parley_router_bytes_per_second", {{"direction", "in"}}, static_cast<double>(load.bitsPerSecondIn) / 8);
+    out.sample("parley_router_bytes_per_second", {{"direction", "out"}}, static_cast<double>(load.bitsPerSecondOut) / 8);
     gauge(out, "parley_router_loss_ratio", "Share of publishers' packets lost on the way in, last second.",
           load.lossPercent / 100);
     gauge(out, "parley_router_cpu_ratio", "Share of one core the router's worker used, last second.",

@@ -3,9 +3,25 @@
 #include "media_fixture.h"
 #include "ldap_args.h"
 
+#include "child_process.h"
+#include "temp_dir.h"
+
+#include <sys/wait.h>
+
+#include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/StreamCopier.h>
+#include <Poco/URI.h>
 
 #include <chrono>
+#include <csignal>
+#include <fstream>
+#include <optional>
+#include <regex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -177,4 +193,179 @@ TEST_CASE("A meeting and a directory login show in /metrics as counts only, neve
         INFO("looking for '" << detail << "'");
         CHECK(text.find(detail) == std::string::npos);
     }
+}
+
+namespace {
+
+/// A Prometheus server (Debian's package) in a directory of its own, killed at the end.
+class PrometheusServer
+{
+public:
+    PrometheusServer(const std::filesystem::path& dir, const std::string& config)
+        : port_(freePort())
+    {
+        std::ofstream(dir / "prometheus.yml") << config;
+        pid_ = spawnProcess({"/usr/bin/prometheus", "--config.file=" + (dir / "prometheus.yml").string(),
+                             "--storage.tsdb.path=" + (dir / "data").string(),
+                             "--web.listen-address=127.0.0.1:" + std::to_string(port_)},
+                            dir / "prometheus.log");
+    }
+    ~PrometheusServer()
+    {
+        ::kill(pid_, SIGTERM);
+        int status = 0;
+        ::waitpid(pid_, &status, 0);
+    }
+    PrometheusServer(const PrometheusServer&) = delete;
+    PrometheusServer& operator=(const PrometheusServer&) = delete;
+
+    /// The result vector of an instant PromQL query through the HTTP API (empty if Prometheus
+    /// does not answer yet).
+    Poco::JSON::Array::Ptr query(const std::string& promql)
+    {
+        try {
+            Poco::Net::HTTPClientSession session("127.0.0.1", port_);
+            std::string target = "/api/v1/query?query=";
+            Poco::URI::encode(promql, "&=+ ", target);
+            Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET, target);
+            session.sendRequest(request);
+            Poco::Net::HTTPResponse response;
+            std::stringstream body;
+            Poco::StreamCopier::copyStream(session.receiveResponse(response), body);
+            if (response.getStatus() != Poco::Net::HTTPResponse::HTTP_OK)
+                return new Poco::JSON::Array;
+            return json(body.str())->getObject("data")->getArray("result");
+        }
+        catch (const Poco::Exception&) {
+            return new Poco::JSON::Array;
+        }
+    }
+
+    /// The value of the first series `promql` returns, or nullopt.
+    std::optional<double> value(const std::string& promql)
+    {
+        const auto result = query(promql);
+        if (result->size() == 0)
+            return std::nullopt;
+        return std::stod(result->getObject(0)->getArray("value")->getElement<std::string>(1));
+    }
+
+private:
+    std::uint16_t port_;
+    pid_t pid_;
+};
+
+template <typename Predicate>
+bool eventually(Predicate predicate, std::chrono::seconds timeout)
+{
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (predicate())
+            return true;
+        std::this_thread::sleep_for(250ms);
+    }
+    return false;
+}
+
+} // namespace
+
+TEST_CASE("promtool check metrics accepts a real scrape, and the monitoring files name only series parleyd exports")
+{
+    REQUIRE(std::filesystem::exists("/usr/bin/promtool")); // apt-get install prometheus (bootstrap)
+    SlapdServer slapd;
+    SignalingServer server(ldapArgs(slapd));
+    const auto token = createToken(server.server().dataDir());
+    ApiClient alice(server.port());
+    REQUIRE(alice.login("alice", "alice-password").status == 200);
+    const auto scraped = scrape(server.port(), "Bearer " + token);
+    REQUIRE(scraped.status == 200);
+
+    TempDir dir;
+    std::ofstream(dir.path() / "scrape.txt") << scraped.body;
+    const auto checked = shellOutput("promtool check metrics < " + (dir.path() / "scrape.txt").string() +
+                                     " 2>&1; echo exit=$?");
+    INFO(checked);
+    CHECK_THAT(checked, Contains("exit=0"));
+
+    // Every parley_* name in the alert rules and the dashboard is a family this server
+    // writes (or one written only in a state the test server is not in: an unlocked volume,
+    // a directory checked).
+    std::set<std::string> families;
+    std::istringstream lines(scraped.body);
+    for (std::string line; std::getline(lines, line);)
+        if (line.starts_with("# TYPE "))
+            families.insert(line.substr(7, line.find(' ', 7) - 7));
+    const std::set<std::string> conditional{"parley_volume_free_bytes", "parley_volume_size_bytes",
+                                            "parley_directory_up", "parley_directory_last_check_timestamp_seconds"};
+    for (const auto* file : {"parley-alerts.yml", "grafana-dashboard.json"}) {
+        std::ifstream in(std::filesystem::path(PARLEY_SOURCE_DIR) / "installer/monitoring" / file);
+        const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        REQUIRE(!text.empty());
+        const std::regex name("parley_[a-z_]+");
+        for (auto it = std::sregex_iterator(text.begin(), text.end(), name); it != std::sregex_iterator(); ++it) {
+            auto metric = it->str();
+            for (const auto* suffix : {"_bucket", "_sum", "_count"})
+                if (metric.ends_with(suffix) && !families.contains(metric))
+                    metric.resize(metric.size() - std::string(suffix).size());
+            INFO(file << " names " << it->str());
+            CHECK((families.contains(metric) || conditional.contains(metric)));
+        }
+    }
+}
+
+TEST_CASE("A real Prometheus scrapes parleyd with the token and sees the forwarded packets rise during a meeting")
+{
+    REQUIRE(std::filesystem::exists("/usr/bin/prometheus")); // apt-get install prometheus (bootstrap)
+    SignalingServer server;
+    const auto port = server.port();
+    TempDir dir;
+    std::ofstream(dir.path() / "token") << createToken(server.server().dataDir()) << "\n";
+    std::filesystem::copy_file(std::filesystem::path(PARLEY_SOURCE_DIR) / "installer/monitoring/parley-alerts.yml",
+                               dir.path() / "parley-alerts.yml");
+    // The shipped example, pointed at this server, scraping every second.
+    PrometheusServer prometheus(dir.path(), R"(global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+rule_files:
+  - )" + (dir.path() / "parley-alerts.yml").string() + R"(
+scrape_configs:
+  - job_name: parley
+    scheme: https
+    authorization:
+      type: Bearer
+      credentials_file: )" + (dir.path() / "token").string() + R"(
+    tls_config:
+      ca_file: )" + (server.server().dataDir() / "tls" / "selfsigned.crt").string() + R"(
+    static_configs:
+      - targets: ["127.0.0.1:)" + std::to_string(port) + R"("]
+)");
+    REQUIRE(eventually([&] { return prometheus.value(R"(up{job="parley"})") == 1.0; }, 30s));
+    const auto before = prometheus.value("parley_router_packets_forwarded_total");
+    REQUIRE(before);
+
+    // A meeting: the owner and a guest send each other audio for a few seconds.
+    const auto now = std::chrono::system_clock::now();
+    const auto meeting = roomFrom(server.owner.call(
+        "POST", "/api/v1/rooms",
+        R"({"title":"Scraped","startsAt":")" + isoTime(now) + R"(","endsAt":")" + isoTime(now + 2h) +
+            R"(","waitingRoom":false})"));
+    Attendee owner(std::make_unique<WsClient>(port, sessionCookie(server.owner)), R"("link":")" + meeting.link + "\"",
+                   "owner");
+    Attendee guest(std::make_unique<WsClient>(port), guestJoin(meeting, "Guest"), "guest");
+    connectAudioBothWays(owner, 1111, guest, 2222);
+    const auto start = std::chrono::steady_clock::now();
+    while (std::chrono::steady_clock::now() - start < 3s) {
+        reaches(owner, 1111, guest, 1);
+        reaches(guest, 2222, owner, 1);
+    }
+    CHECK(eventually([&] { return prometheus.value("parley_router_packets_forwarded_total") >= *before + 20; }, 20s));
+    CHECK(eventually([&] { return prometheus.value("parley_participants{state=\"present\"}") == 2.0; }, 20s));
+    CHECK(eventually([&] { return prometheus.value("rate(parley_router_packets_forwarded_total[10s])") > 0.0; }, 20s));
+
+    // The test server has no recording volume: the volume-locked alert is on its way (it
+    // fires after 2 minutes; parley-alerts.test.yml proves that part with promtool).
+    CHECK(eventually([&] { return prometheus.value(R"(ALERTS{alertname="ParleyVolumeLocked"})") == 1.0; }, 20s));
+    const auto alert = prometheus.query(R"(ALERTS{alertname="ParleyVolumeLocked"})");
+    REQUIRE(alert->size() == 1);
+    CHECK(alert->getObject(0)->getObject("metric")->getValue<std::string>("alertstate") == "pending");
 }
