@@ -1,6 +1,7 @@
 // GET /metrics through the real server: only for the scraper's bearer token, the series an
 // operator watches, and not one personal detail of the meeting or the login it counts.
 #include "media_fixture.h"
+#include "metrics_fixture.h"
 #include "ldap_args.h"
 
 #include "child_process.h"
@@ -29,36 +30,6 @@ using namespace parley::test;
 using namespace std::chrono_literals;
 using Catch::Contains;
 
-namespace {
-
-/// A new metrics token from `parleyctl metrics create-token` (the token is its stdout's
-/// first line).
-std::string createToken(const std::filesystem::path& dataDir)
-{
-    const auto created = runParleyctl(ctlArgs(dataDir) + " metrics create-token 2>/dev/null");
-    REQUIRE(created.exitCode == 0);
-    const auto token = created.output.substr(0, created.output.find('\n'));
-    REQUIRE(token.size() == 43);
-    return token;
-}
-
-HttpResponse scrape(std::uint16_t port, const std::string& authorization)
-{
-    return httpsRequest(port, "GET", "/metrics", {},
-                        authorization.empty() ? std::string() : "Authorization: " + authorization + "\r\n");
-}
-
-/// The value of the sample written exactly as `series` (name and labels), or -1 if absent.
-double valueOf(const std::string& text, const std::string& series)
-{
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);)
-        if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 && line[series.size()] == ' ')
-            return std::stod(line.substr(series.size() + 1));
-    return -1;
-}
-
-} // namespace
 
 TEST_CASE("GET /metrics answers only the scraper's bearer token, made and revoked with parleyctl")
 {
