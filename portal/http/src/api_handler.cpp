@@ -121,7 +121,7 @@ bool isSafeMethod(const std::string& method)
 
 } // namespace
 
-/// A method as a metrics label: one of the few HTTP defines, never what a client made up.
+/// A method as a metrics label: one of those HTTP defines, never a word a client made up.
 std::string ApiHandler::methodLabel(const std::string& method)
 {
     static const std::set<std::string> known{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};

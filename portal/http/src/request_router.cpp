@@ -77,14 +77,15 @@ Poco::Net::HTTPRequestHandler* RequestRouter::createRequestHandler(
     // Poco's factory interface hands ownership over as a raw pointer; the connection
     // deletes the handler after the request.
     const auto client = request.clientAddress().host();
-    const auto addressDenied = [this]() -> ApiHandler* {
-        return std::make_unique<ErrorHandler>(
-                   context_, HttpError(Status::HTTP_FORBIDDEN, "address_denied",
-                                       "requests from your address are not allowed here"))
-            .release();
+    const auto addressDenied = [this](const std::string& pattern) {
+        auto refusal = std::make_unique<ErrorHandler>(
+            context_, HttpError(Status::HTTP_FORBIDDEN, "address_denied",
+                                "requests from your address are not allowed here"));
+        refusal->setRouteTemplate(pattern);
+        return refusal.release();
     };
     if (!access_.portal()->permits(client))
-        return addressDenied();
+        return addressDenied(kUnmatchedRoute);
     std::string path;
     try {
         path = Poco::URI(request.getURI()).getPath();
@@ -119,11 +120,8 @@ Poco::Net::HTTPRequestHandler* RequestRouter::createRequestHandler(
             return refusal.release();
         }
         const bool adminAddress = access_.admin()->permits(client);
-        if ((route.access == Access::Admin || route.access == Access::AuditReader) && !adminAddress) {
-            auto refusal = std::unique_ptr<ApiHandler>(addressDenied());
-            refusal->setRouteTemplate(route.pattern);
-            return refusal.release();
-        }
+        if ((route.access == Access::Admin || route.access == Access::AuditReader) && !adminAddress)
+            return addressDenied(route.pattern);
         auto handler = route.factory();
         handler->setRoute(std::move(params), route.access, adminAddress);
         handler->setRouteTemplate(route.pattern);
