@@ -52,6 +52,7 @@
 #include <Poco/ThreadPool.h>
 
 #include <future>
+#include <optional>
 #include <thread>
 
 namespace parley::portal {
@@ -103,6 +104,9 @@ struct PartServices
     OverviewSources overview;
     SettingsHandlerServices settings;
 };
+
+/// Connections at once on the separate metrics address.
+constexpr int kMetricsConnections = 4;
 
 /// How often the overview's directory check runs.
 constexpr std::chrono::seconds kDirectoryCheckInterval{60};
@@ -230,6 +234,11 @@ struct HttpsServer::Impl
     Poco::Net::SecureServerSocket socket;
     Poco::ThreadPool threads;
     std::unique_ptr<HttpListener> server;
+    // The separate metrics address (metrics.listen_address), when there is one: /metrics only.
+    std::optional<Poco::Net::SecureServerSocket> metricsSocket;
+    ConnectionTracker metricsTracker;
+    Poco::ThreadPool metricsThreads;
+    std::unique_ptr<HttpListener> metricsServer;
     bool started = false;
     bool stopped = false;
 
@@ -276,7 +285,11 @@ struct HttpsServer::Impl
           socket(bindSocket(settings, tls)),
           // Each signaling connection holds a thread for its lifetime; requests keep
           // maxThreads of their own beside them.
-          threads("https", 2, settings.maxThreads + meetingSettings.signaling.maxConnections)
+          threads("https", 2, settings.maxThreads + meetingSettings.signaling.maxConnections),
+          // A scraper or two, each with a connection at a time.
+          metricsTracker(ConnectionTracker::Limits{kMetricsConnections, kMetricsConnections, settings.requestTimeout,
+                                                   settings.keepAliveTimeout}),
+          metricsThreads("metrics", 1, kMetricsConnections)
     {
         Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
         params->setMaxThreads(settings.maxThreads + meetingSettings.signaling.maxConnections);
@@ -307,6 +320,24 @@ struct HttpsServer::Impl
         server = std::make_unique<HttpListener>(
             makeRouter(context, parts, metricsSources, database, settings, access).release(), threads, socket,
             params, tracker);
+        if (!settings.metricsListenAddress.empty()) {
+            auto metricsAddress = settings;
+            metricsAddress.listenAddress = settings.metricsListenAddress;
+            metricsAddress.port = settings.metricsPort;
+            metricsSocket.emplace(bindSocket(metricsAddress, tls));
+            // The same handler, token and address lists; nothing else is served there.
+            auto metricsRouter = std::make_unique<RequestRouter>(context, access);
+            metricsRouter->add("/metrics", {"GET"}, Access::Public, make<MetricsHandler>(context, metricsSources));
+            Poco::Net::HTTPServerParams::Ptr metricsParams = new Poco::Net::HTTPServerParams;
+            metricsParams->setMaxThreads(kMetricsConnections);
+            metricsParams->setMaxQueued(kMetricsConnections);
+            metricsParams->setTimeout(Poco::Timespan(settings.requestTimeout.count(), 0));
+            metricsParams->setKeepAlive(true);
+            metricsParams->setKeepAliveTimeout(Poco::Timespan(settings.keepAliveTimeout.count(), 0));
+            metricsParams->setSoftwareVersion("");
+            metricsServer = std::make_unique<HttpListener>(metricsRouter.release(), metricsThreads, *metricsSocket,
+                                                           metricsParams, metricsTracker);
+        }
         // After the recording service marked what the last stop interrupted.
         recordingJobs.start();
     }
@@ -338,6 +369,11 @@ void HttpsServer::start()
     impl_->server->start();
     impl_->started = true;
     logger().information("listening on %s", impl_->socket.address().toString());
+    // After the portal's line, which tools (and tests) read the portal's port from.
+    if (impl_->metricsServer) {
+        impl_->metricsServer->start();
+        logger().information("metrics listening on %s", impl_->metricsSocket->address().toString());
+    }
 }
 
 void HttpsServer::stop(std::chrono::seconds grace)
@@ -351,6 +387,12 @@ void HttpsServer::stop(std::chrono::seconds grace)
     // rather than left waiting in the backlog.
     server.stop();
     impl_->socket.close();
+    // A scrape in progress is not worth waiting for.
+    if (impl_->metricsServer) {
+        impl_->metricsServer->stop();
+        impl_->metricsSocket->close();
+        impl_->metricsServer->stopAll(true);
+    }
     // Participants still held for a reconnection go with the process.
     impl_->reconnectExpiry.stop();
     // Recordings in progress end cleanly, every file closed, before the meetings go.
@@ -395,6 +437,11 @@ std::string HttpsServer::certificateFingerprint() const
 std::uint16_t HttpsServer::port() const
 {
     return impl_->socket.address().port();
+}
+
+std::uint16_t HttpsServer::metricsPort() const
+{
+    return impl_->metricsSocket ? impl_->metricsSocket->address().port() : 0;
 }
 
 } // namespace parley::portal

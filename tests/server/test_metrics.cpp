@@ -344,3 +344,38 @@ scrape_configs:
     REQUIRE(alert->size() == 1);
     CHECK(alert->getObject(0)->getObject("metric")->getValue<std::string>("alertstate") == "pending");
 }
+
+TEST_CASE("With metrics.listen_address, /metrics is also served on its own port, with the same token, and nothing else is")
+{
+    const auto metricsPort = freePort();
+    ServerWithAdmin server({"--set", "metrics.listen_address=127.0.0.1", "--set",
+                            "metrics.port=" + std::to_string(metricsPort)});
+    CHECK_THAT(server.server().process().output(),
+               Contains("metrics listening on 127.0.0.1:" + std::to_string(metricsPort)));
+
+    // Never anonymous there either.
+    CHECK(scrape(metricsPort, "").status == 401);
+    const auto token = createToken(server.server().dataDir());
+    CHECK(scrape(metricsPort, "Bearer " + token + "x").status == 401);
+    const auto ok = scrape(metricsPort, "Bearer " + token);
+    REQUIRE(ok.status == 200);
+    CHECK_THAT(ok.body, Contains("# TYPE parley_router_packets_forwarded_total counter"));
+    CHECK(scrape(server.port(), "Bearer " + token).status == 200);
+    CHECK(httpsRequest(server.port(), "GET", "/healthz").status == 200);
+
+    // The portal's API, pages and health are not on that port.
+    CHECK(httpsRequest(metricsPort, "GET", "/healthz").status == 404);
+    CHECK(httpsRequest(metricsPort, "POST", "/api/v1/auth/login", R"({"username":"admin","password":"x"})").status == 404);
+    CHECK(httpsRequest(metricsPort, "GET", "/").status == 404);
+    CHECK(httpsRequest(metricsPort, "GET", "/ws").status == 404);
+}
+
+TEST_CASE("A metrics.listen_address that is no address stops start-up, naming the key")
+{
+    TempDir dir;
+    const auto run = runParleyd({"--set", "server.data_dir=" + (dir / "data").string(), "--set", "server.port=0",
+                                 "--set", "metrics.listen_address=metrics.example.org"},
+                                dir.path());
+    CHECK(run.exitCode == 78);
+    CHECK_THAT(run.output, Contains("metrics.listen_address"));
+}
