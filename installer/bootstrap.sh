@@ -28,6 +28,9 @@ PACKAGES=(
   catch2 openssl curl slapd ldap-utils ffmpeg fuse3 cryptsetup-bin e2fsprogs
   # a real iCalendar parser reads the calendar files the portal serves
   python3-icalendar
+  # Prometheus and promtool: a real server scrapes parleyd's /metrics, promtool checks the
+  # scrape, the alert rules and the dashboard (installer/monitoring/)
+  prometheus
   # the kernel volume engine's test boots Debian's kernel in QEMU with a busybox initramfs
   qemu-system-x86 busybox-static
   chromium nodejs

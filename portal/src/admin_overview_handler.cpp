@@ -13,6 +13,19 @@
 
 namespace parley::portal {
 
+LiveCounts countLive(const RoomRegistry& registry)
+{
+    LiveCounts counts;
+    for (const auto& room : registry.all()) {
+        const auto in = room->presentCount();
+        const auto lobby = room->waitingCount();
+        counts.meetings += in + lobby > 0;
+        counts.participants += in;
+        counts.waiting += lobby;
+    }
+    return counts;
+}
+
 void AdminOverviewHandler::handle(const ApiRequest&, Poco::Net::HTTPServerResponse& response)
 {
     Poco::JSON::Object body(Poco::JSON_PRESERVE_KEY_ORDER);
@@ -20,17 +33,10 @@ void AdminOverviewHandler::handle(const ApiRequest&, Poco::Net::HTTPServerRespon
     body.set("startedAt", isoTime(sources_.startedAt));
     body.set("uptimeSeconds", unixNow() - sources_.startedAt);
 
-    std::size_t meetings = 0, present = 0, waiting = 0;
-    for (const auto& room : sources_.registry.all()) {
-        const auto in = room->presentCount();
-        const auto lobby = room->waitingCount();
-        meetings += in + lobby > 0;
-        present += in;
-        waiting += lobby;
-    }
-    body.set("liveMeetings", meetings);
-    body.set("participants", present);
-    body.set("waiting", waiting);
+    const auto live = countLive(sources_.registry);
+    body.set("liveMeetings", live.meetings);
+    body.set("participants", live.participants);
+    body.set("waiting", live.waiting);
 
     Poco::JSON::Object media(Poco::JSON_PRESERVE_KEY_ORDER);
     media.set("available", sources_.media != nullptr);

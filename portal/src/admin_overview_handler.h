@@ -31,6 +31,15 @@ struct OverviewSources
     std::int64_t startedAt = 0; ///< Unix seconds
 };
 
+/// Meetings and people in them now, as the overview and `/metrics` both report them.
+struct LiveCounts
+{
+    std::size_t meetings = 0;     ///< rooms with anyone present or waiting
+    std::size_t participants = 0; ///< present in a meeting
+    std::size_t waiting = 0;      ///< in a lobby
+};
+LiveCounts countLive(const RoomRegistry& registry);
+
 /// `GET /api/v1/admin/overview` (admins): the server at a glance (docs/api.md): meetings and
 /// people now, media rates, loss and router CPU over the last second, recordings by state,
 /// the volume, the TLS certificate, the directory, version and uptime. Cheap enough to poll every few seconds:

@@ -2,6 +2,7 @@
 
 #include "admin_console_page.h"
 #include "admin_overview_handler.h"
+#include "metrics_handler.h"
 
 #include <parley/portal/accounts/account_handler_services.h>
 #include <parley/portal/accounts/account_service.h>
@@ -17,6 +18,7 @@
 #include <parley/portal/http/connection_error_log.h>
 #include <parley/portal/http/health_handlers.h>
 #include <parley/portal/http/http_listener.h>
+#include <parley/portal/http/metrics_registry.h>
 #include <parley/portal/http/request_router.h>
 #include <parley/portal/http/static_file_handler.h>
 #include <parley/portal/http/tls_certificate_handler.h>
@@ -50,6 +52,7 @@
 #include <Poco/ThreadPool.h>
 
 #include <future>
+#include <optional>
 #include <thread>
 
 namespace parley::portal {
@@ -102,15 +105,27 @@ struct PartServices
     SettingsHandlerServices settings;
 };
 
+/// Connections at once on the separate metrics address.
+constexpr int kMetricsConnections = 4;
+
 /// How often the overview's directory check runs.
 constexpr std::chrono::seconds kDirectoryCheckInterval{60};
 
+/// Bounds of the latency histograms, in seconds: a directory answers in milliseconds when
+/// well, and login gives up on it after its timeouts (seconds).
+const std::vector<double> kDirectoryLatencyBounds{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+/// A composition takes about as long as the meeting's tracks take to decode and encode again.
+const std::vector<double> kCompositionBounds{1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600};
+
 std::unique_ptr<RequestRouter> makeRouter(const HandlerContext& context, PartServices& parts,
-                                          storage::Database& database,
+                                          MetricsSources& metrics, storage::Database& database,
                                           const HttpsSettings& settings, const AccessControl& access)
 {
     auto router = std::make_unique<RequestRouter>(context, access);
     router->add("/healthz", {"GET"}, Access::Public, make<HealthHandler>(context));
+    // Public to the router: the handler itself wants the scraper's bearer token, and nothing
+    // else (no session, no role) stands in for it.
+    router->add("/metrics", {"GET"}, Access::Public, make<MetricsHandler>(context, metrics));
     router->add("/readyz", {"GET"}, Access::Public, [context, &database] {
         return std::make_unique<ReadinessHandler>(context, database);
     });
@@ -191,6 +206,8 @@ std::unique_ptr<RequestRouter> makeRouter(const HandlerContext& context, PartSer
 
 struct HttpsServer::Impl
 {
+    /// First, so it outlives every part that counts into it.
+    MetricsRegistry metrics;
     AccessControl access;
     AccountService accounts;
     DirectoryConfiguration directory;
@@ -210,12 +227,18 @@ struct HttpsServer::Impl
     ReconnectExpiry reconnectExpiry;
     LiveCertificate certificate;
     PartServices parts;
+    MetricsSources metricsSources;
     ConnectionErrorLog errorLog;
     ConnectionTracker tracker;
     Poco::Net::Context::Ptr tls;
     Poco::Net::SecureServerSocket socket;
     Poco::ThreadPool threads;
     std::unique_ptr<HttpListener> server;
+    // The separate metrics address (metrics.listen_address), when there is one: /metrics only.
+    std::optional<Poco::Net::SecureServerSocket> metricsSocket;
+    ConnectionTracker metricsTracker;
+    Poco::ThreadPool metricsThreads;
+    std::unique_ptr<HttpListener> metricsServer;
     bool started = false;
     bool stopped = false;
 
@@ -252,13 +275,21 @@ struct HttpsServer::Impl
                  settings.volumeContainer, std::chrono::duration_cast<std::chrono::seconds>(
                                                std::chrono::system_clock::now().time_since_epoch()).count()},
                 {audit, securitySettings}},
+          metricsSources{parts.overview, signalingHub, metrics,
+                         metrics.counter("parley_metrics_refusals_total",
+                                         "Requests for /metrics refused for a missing or wrong token, by reason.",
+                                         {"reason"})},
           tracker(ConnectionTracker::Limits{settings.maxThreads, settings.maxConnectionsPerAddress,
                                             settings.requestTimeout, settings.keepAliveTimeout}),
           tls(makeServerTlsContext(certificate)),
           socket(bindSocket(settings, tls)),
           // Each signaling connection holds a thread for its lifetime; requests keep
           // maxThreads of their own beside them.
-          threads("https", 2, settings.maxThreads + meetingSettings.signaling.maxConnections)
+          threads("https", 2, settings.maxThreads + meetingSettings.signaling.maxConnections),
+          // A scraper or two, each with a connection at a time.
+          metricsTracker(ConnectionTracker::Limits{kMetricsConnections, kMetricsConnections, settings.requestTimeout,
+                                                   settings.keepAliveTimeout}),
+          metricsThreads("metrics", 1, kMetricsConnections)
     {
         Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
         params->setMaxThreads(settings.maxThreads + meetingSettings.signaling.maxConnections);
@@ -268,10 +299,45 @@ struct HttpsServer::Impl
         params->setKeepAliveTimeout(Poco::Timespan(settings.keepAliveTimeout.count(), 0));
         params->setMaxKeepAliveRequests(1000);
         params->setSoftwareVersion(""); // no version banner
+        auto& requests = metrics.counter("parley_http_requests_total",
+                                         "HTTP requests answered, by route template, method and status.",
+                                         {"route", "method", "status"});
+        auto& directoryLatency = metrics.histogram(
+            "parley_directory_request_duration_seconds",
+            "Time the directory took to answer, by operation (login bind, health check).", {"operation"},
+            kDirectoryLatencyBounds);
+        sessions.observeWith(metrics.counter("parley_logins_total",
+                                             "Login attempts by source (local, ldap, none), result and reason.",
+                                             {"source", "result", "reason"}),
+                             directoryLatency);
+        directoryHealth.observeWith(directoryLatency);
+        recordingJobs.observeWith(metrics.histogram("parley_composition_duration_seconds",
+                                                    "Wall time of each recording's composition that ran to its end.",
+                                                    {}, kCompositionBounds));
+        addServerCollectors(metricsSources);
         const HandlerContext context{settings.maxBodyBytes, settings.hstsMaxAge, &sessions, &audit,
-                                     settings.publicUrl};
-        server = std::make_unique<HttpListener>(makeRouter(context, parts, database, settings, access).release(),
-                                                threads, socket, params, tracker);
+                                     settings.publicUrl, &requests};
+        server = std::make_unique<HttpListener>(
+            makeRouter(context, parts, metricsSources, database, settings, access).release(), threads, socket,
+            params, tracker);
+        if (!settings.metricsListenAddress.empty()) {
+            auto metricsAddress = settings;
+            metricsAddress.listenAddress = settings.metricsListenAddress;
+            metricsAddress.port = settings.metricsPort;
+            metricsSocket.emplace(bindSocket(metricsAddress, tls));
+            // The same handler, token and address lists; nothing else is served there.
+            auto metricsRouter = std::make_unique<RequestRouter>(context, access);
+            metricsRouter->add("/metrics", {"GET"}, Access::Public, make<MetricsHandler>(context, metricsSources));
+            Poco::Net::HTTPServerParams::Ptr metricsParams = new Poco::Net::HTTPServerParams;
+            metricsParams->setMaxThreads(kMetricsConnections);
+            metricsParams->setMaxQueued(kMetricsConnections);
+            metricsParams->setTimeout(Poco::Timespan(settings.requestTimeout.count(), 0));
+            metricsParams->setKeepAlive(true);
+            metricsParams->setKeepAliveTimeout(Poco::Timespan(settings.keepAliveTimeout.count(), 0));
+            metricsParams->setSoftwareVersion("");
+            metricsServer = std::make_unique<HttpListener>(metricsRouter.release(), metricsThreads, *metricsSocket,
+                                                           metricsParams, metricsTracker);
+        }
         // After the recording service marked what the last stop interrupted.
         recordingJobs.start();
     }
@@ -303,6 +369,11 @@ void HttpsServer::start()
     impl_->server->start();
     impl_->started = true;
     logger().information("listening on %s", impl_->socket.address().toString());
+    // After the portal's line, which tools (and tests) read the portal's port from.
+    if (impl_->metricsServer) {
+        impl_->metricsServer->start();
+        logger().information("metrics listening on %s", impl_->metricsSocket->address().toString());
+    }
 }
 
 void HttpsServer::stop(std::chrono::seconds grace)
@@ -316,6 +387,12 @@ void HttpsServer::stop(std::chrono::seconds grace)
     // rather than left waiting in the backlog.
     server.stop();
     impl_->socket.close();
+    // A scrape in progress is not worth waiting for.
+    if (impl_->metricsServer) {
+        impl_->metricsServer->stop();
+        impl_->metricsSocket->close();
+        impl_->metricsServer->stopAll(true);
+    }
     // Participants still held for a reconnection go with the process.
     impl_->reconnectExpiry.stop();
     // Recordings in progress end cleanly, every file closed, before the meetings go.
@@ -360,6 +437,11 @@ std::string HttpsServer::certificateFingerprint() const
 std::uint16_t HttpsServer::port() const
 {
     return impl_->socket.address().port();
+}
+
+std::uint16_t HttpsServer::metricsPort() const
+{
+    return impl_->metricsSocket ? impl_->metricsSocket->address().port() : 0;
 }
 
 } // namespace parley::portal

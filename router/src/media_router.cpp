@@ -227,6 +227,9 @@ public:
         s.droppedMuted = droppedMuted_.load(std::memory_order_relaxed);
         s.stunAnswered = stunAnswered_.load(std::memory_order_relaxed);
         s.keyframeRequests = keyframeRequests_.load(std::memory_order_relaxed);
+        s.bytesReceived = publishedBytesIn_.load(std::memory_order_relaxed);
+        s.bytesSent = publishedBytesOut_.load(std::memory_order_relaxed);
+        s.packetsSent = publishedPacketsOut_.load(std::memory_order_relaxed);
         return s;
     }
 
@@ -264,6 +267,9 @@ private:
 
     void loop();
     void runCommands();
+    /// Adds a participant's metered traffic to the router's totals (worker only).
+    void fold(Participant& p);
+    void publishTotals();
     void onTimer();
     void sample(Clock::time_point now);
     void handle(std::span<std::uint8_t> datagram, const Endpoint& from);
@@ -342,6 +348,10 @@ private:
     std::chrono::nanoseconds lastCpu_{0};
     // Written by sample() on the worker, read by load() anywhere.
     std::atomic<std::uint64_t> rateIn_{0}, rateOut_{0}, lossPermyriad_{0}, cpuPermyriad_{0};
+
+    // Worker-only running totals of the participants' meters, and their last published copy.
+    std::uint64_t bytesIn_ = 0, packetsIn_ = 0, bytesOut_ = 0, packetsOut_ = 0;
+    std::atomic<std::uint64_t> publishedBytesIn_{0}, publishedBytesOut_{0}, publishedPacketsOut_{0};
 
     std::atomic<std::uint64_t> received_{0}, forwarded_{0}, droppedUnknown_{0}, droppedMalformed_{0},
         droppedAuthentication_{0}, droppedMuted_{0}, stunAnswered_{0}, keyframeRequests_{0};
@@ -733,6 +743,7 @@ void MediaRouter::Worker::sample(Clock::time_point now)
         auto& p = *participant;
         p.in.sample(elapsed);
         p.out.sample(elapsed);
+        fold(p);
         in += p.in.bitsPerSecond;
         out += p.out.bitsPerSecond;
         std::uint64_t ownExpected = 0;
@@ -749,6 +760,7 @@ void MediaRouter::Worker::sample(Clock::time_point now)
         expected += ownExpected;
         received += ownReceived;
     }
+    publishTotals();
     rateIn_.store(in, std::memory_order_relaxed);
     rateOut_.store(out, std::memory_order_relaxed);
     lossPermyriad_.store(expected ? (expected - received) * 10000 / expected : 0, std::memory_order_relaxed);
@@ -828,7 +840,23 @@ void MediaRouter::Worker::remove(const std::string& participantId)
     if (p->selected)
         byEndpoint_.erase(*p->selected);
     byUfrag_.erase(p->localUfrag);
+    fold(*p);
+    publishTotals();
     participants_.erase(participantId);
+}
+
+void MediaRouter::Worker::fold(Participant& p)
+{
+    p.in.fold(bytesIn_, packetsIn_);
+    p.out.fold(bytesOut_, packetsOut_);
+}
+
+void MediaRouter::Worker::publishTotals()
+{
+    // Plain stores: only the worker writes them.
+    publishedBytesIn_.store(bytesIn_, std::memory_order_relaxed);
+    publishedBytesOut_.store(bytesOut_, std::memory_order_relaxed);
+    publishedPacketsOut_.store(packetsOut_, std::memory_order_relaxed);
 }
 
 Negotiation MediaRouter::Worker::negotiate(std::int64_t roomId, const std::string& participantId,

@@ -31,8 +31,20 @@ struct TrafficMeter
         sampledBytes_ = bytes;
     }
 
+    /// Adds what was metered since the previous fold to the running totals (for the
+    /// router-wide counters, once a second and when the participant goes: no per-packet cost).
+    void fold(std::uint64_t& totalBytes, std::uint64_t& totalPackets)
+    {
+        totalBytes += bytes - foldedBytes_;
+        totalPackets += packets - foldedPackets_;
+        foldedBytes_ = bytes;
+        foldedPackets_ = packets;
+    }
+
 private:
     std::uint64_t sampledBytes_ = 0;
+    std::uint64_t foldedBytes_ = 0;
+    std::uint64_t foldedPackets_ = 0;
 };
 
 /// Packets lost on the way to the router in one incoming stream (RFC 3550 A.3: expected from

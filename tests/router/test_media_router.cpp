@@ -193,6 +193,40 @@ TEST_CASE("Router: each participant's rates and loss both ways are measured for 
     CHECK(router.participantMedia(8).empty());
 }
 
+TEST_CASE("Router: bytes and packets both ways are totalled for /metrics, and kept after a participant goes")
+{
+    MediaRouter router(loopback());
+    Peer alice("alice"), bob("bob");
+    alice.applyAnswer(router.negotiate(7, "alice", alice.offer({{"0", "audio", "sendonly", 1111}}), {{"0", "audio"}}, {}).answer);
+    REQUIRE(alice.connect());
+    bob.applyAnswer(router.negotiate(7, "bob", bob.offer({{"0", "audio", "recvonly"}}), {}, {{"0", "alice/0"}}).answer);
+    REQUIRE(bob.connect());
+    const auto before = router.stats();
+    for (std::uint16_t seq = 1; seq <= 100; ++seq) {
+        alice.sendRtp(1111, 111, seq, 0x40);
+        bob.receiveRtp(5ms);
+    }
+    // The totals are folded in once a second.
+    std::this_thread::sleep_for(1300ms);
+    const auto during = router.stats();
+    // 100 SRTP packets of about 90 bytes came in and went out again to Bob.
+    CHECK(during.bytesReceived >= before.bytesReceived + 100 * 60);
+    CHECK(during.bytesSent >= before.bytesSent + 100 * 60);
+    CHECK(during.packetsSent >= before.packetsSent + 100);
+    CHECK(during.packetsForwarded >= before.packetsForwarded + 100);
+    CHECK(during.packetsReceived >= before.packetsReceived + 100);
+
+    // What a participant sent right before leaving still counts; totals never go down.
+    for (std::uint16_t seq = 101; seq <= 120; ++seq)
+        alice.sendRtp(1111, 111, seq, 0x40);
+    std::this_thread::sleep_for(100ms);
+    router.removeParticipant("alice");
+    const auto after = router.stats();
+    CHECK(after.bytesReceived >= during.bytesReceived + 20 * 60);
+    router.removeParticipant("bob");
+    CHECK(router.stats().bytesSent >= after.bytesSent);
+}
+
 TEST_CASE("Router: a participant whose address changes keeps its session after a valid check")
 {
     MediaRouter router(loopback());

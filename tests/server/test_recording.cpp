@@ -1,6 +1,7 @@
 // Starting and stopping a recording over signaling: who may, who is told, and what happens
 // when the recording volume is not there.
 #include "child_process.h"
+#include "metrics_fixture.h"
 #include "signaling_fixture.h"
 
 #include <Poco/Data/SQLite/Connector.h>
@@ -130,6 +131,51 @@ TEST_CASE("A moderator starts and stops recording: everyone is told, late joiner
     const auto locked = runParleyctl(volume.args + " volume lock");
     INFO(locked.output);
     CHECK(locked.exitCode == 0);
+}
+
+TEST_CASE("A recording shows in /metrics as the overview shows it: running, then failed, on an unlocked volume")
+{
+    RecordingMeeting meeting;
+    auto& [volume, server, room, owner, guest] = meeting;
+    const auto token = createToken(server.server().dataDir());
+    auto admin = server.admin();
+    const auto metrics = [&] {
+        const auto response = scrape(server.port(), "Bearer " + token);
+        REQUIRE(response.status == 200);
+        return response.body;
+    };
+
+    const auto idle = metrics();
+    CHECK(valueOf(idle, "parley_volume_unlocked") == 1);
+    CHECK(valueOf(idle, "parley_volume_free_bytes") > 0);
+    CHECK(valueOf(idle, "parley_volume_free_bytes") <= valueOf(idle, "parley_volume_size_bytes"));
+    CHECK(valueOf(idle, R"(parley_recordings{state="recording"})") == 0);
+    CHECK(valueOf(idle, "parley_composition_duration_seconds_count") < 0); // nothing composed yet
+
+    owner->sendText(R"({"type":"recording.start"})");
+    REQUIRE(owner->expect("recording.started"));
+    const auto recording = metrics();
+    const auto overview = json(admin.call("GET", "/api/v1/admin/overview").body);
+    CHECK(valueOf(recording, R"(parley_recordings{state="recording"})") == 1);
+    CHECK(overview->getObject("recordings")->getValue<double>("running") == 1);
+    CHECK(overview->getObject("volume")->getValue<double>("sizeBytes") ==
+          valueOf(recording, "parley_volume_size_bytes"));
+
+    // Nobody sent media: there is nothing to compose, so the recording counts as failed at
+    // once (what the ParleyCompositionFailing alert watches), and no composition ran.
+    owner->sendText(R"({"type":"recording.stop"})");
+    REQUIRE(owner->expect("recording.stopped"));
+    std::string done;
+    for (int i = 0; i < 100; ++i) {
+        done = metrics();
+        if (valueOf(done, R"(parley_recordings{state="failed"})") >= 1)
+            break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    CHECK(valueOf(done, "parley_composition_duration_seconds_count") < 0);
+    CHECK(valueOf(done, R"(parley_recordings{state="recording"})") == 0);
+    CHECK(valueOf(done, R"(parley_recordings{state="failed"})") == 1);
+    CHECK(valueOf(done, "parley_composition_queue_length") == 0);
 }
 
 namespace {
@@ -408,6 +454,16 @@ TEST_CASE("A composition cut short by a restart is done at the next start, and a
     std::filesystem::remove(composed);
     CHECK(json(admin.call("POST", "/api/v1/recordings/7/verify").body)->getValue<std::string>("result") == "missing");
     CHECK(admin.call("GET", "/api/v1/recordings/7/media").status == 404);
+
+    // /metrics timed each composition that ran (7 and 9 done, 8's last attempt failed) and
+    // counts 8 as failed.
+    const auto scraped = scrape(server.port(), "Bearer " + createToken(server.dataDir()));
+    REQUIRE(scraped.status == 200);
+    CHECK(valueOf(scraped.body, "parley_composition_duration_seconds_count") == 3);
+    CHECK(valueOf(scraped.body, "parley_composition_duration_seconds_sum") > 0);
+    CHECK(valueOf(scraped.body, R"(parley_composition_duration_seconds_bucket{le="+Inf"})") == 3);
+    CHECK(valueOf(scraped.body, R"(parley_recordings{state="failed"})") == 1);
+    CHECK(valueOf(scraped.body, "parley_composition_queue_length") == 0);
 }
 
 TEST_CASE("An admin's and an auditor's powers over others' rooms and recordings hold only from the addresses the "

@@ -2,6 +2,7 @@
 // running server's REST API.
 #include "api_session.h"
 #include "audit_commands.h"
+#include "metrics_commands.h"
 #include "offline_context.h"
 #include "online_commands.h"
 #include "password_input.h"
@@ -58,6 +59,11 @@ void usage()
         "  audit verify\n"
         "      recompute the audit log's hash chain; exit 1 naming the first entry that was\n"
         "      altered, inserted or removed\n"
+        "  metrics create-token\n"
+        "      make the bearer token a Prometheus scraper presents at GET /metrics and print it\n"
+        "      once (only its SHA-256 is stored); a previous token stops working\n"
+        "  metrics revoke-token\n"
+        "      forget the token: /metrics then answers nobody\n"
         "  audit verify-export FILE\n"
         "      check an export (JSON Lines or CSV from GET /api/v1/audit/export) by itself, with\n"
         "      no server or database: each entry's hash, the links between entries and the\n"
@@ -182,6 +188,10 @@ int main(int argc, char** argv)
             return parley::parleyctl::listUsers(context);
         if (command[0] == "audit" && command[1] == "verify" && rest.empty())
             return parley::parleyctl::verifyAudit(context);
+        if (command[0] == "metrics" && command[1] == "create-token" && rest.empty())
+            return parley::parleyctl::createMetricsToken(context);
+        if (command[0] == "metrics" && command[1] == "revoke-token" && rest.empty())
+            return parley::parleyctl::revokeMetricsToken(context);
         if (command[0] == "volume")
             return parley::parleyctl::runVolumeCommand(context, command[1], rest);
         usage();

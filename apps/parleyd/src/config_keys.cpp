@@ -223,6 +223,11 @@ const std::vector<ConfigKey>& table()
          "SQLite database file. Empty: <data_dir>/parley.db."},
         {"database.busy_timeout_ms", "5000", IntegerRule{0, 600000},
          "How long a query waits for a lock held by another connection."},
+        {"metrics.listen_address", "", AddressRule{true},
+         "A second address on which only GET /metrics is served (HTTPS with the portal's "
+         "certificate, the same bearer token). Empty: /metrics only on the portal's port."},
+        {"metrics.port", "9443", IntegerRule{0, 65535},
+         "TCP port for metrics.listen_address. 0 picks a free port (tests)."},
         {"log.level", "information",
          ChoiceRule{{"fatal", "critical", "error", "warning", "notice", "information", "debug",
                      "trace"}},
@@ -298,10 +303,10 @@ bool acceptsValue(const ValueRule& rule, const std::string& value)
             return std::find(r.choices.begin(), r.choices.end(), value) != r.choices.end();
         }
         bool operator()(const TextRule& r) const { return r.allowEmpty || !value.empty(); }
-        bool operator()(const AddressRule&) const
+        bool operator()(const AddressRule& r) const
         {
             Poco::Net::IPAddress address;
-            return value == "::" || Poco::Net::IPAddress::tryParse(value, address);
+            return (r.allowEmpty && value.empty()) || value == "::" || Poco::Net::IPAddress::tryParse(value, address);
         }
         bool operator()(const PublicUrlRule&) const
         {
@@ -340,9 +345,9 @@ std::string expectedForm(const ValueRule& rule)
         {
             return r.allowEmpty ? "a path or nothing" : "a non-empty path";
         }
-        std::string operator()(const AddressRule&) const
+        std::string operator()(const AddressRule& r) const
         {
-            return "an IPv4 or IPv6 address such as 127.0.0.1 or ::";
+            return std::string(r.allowEmpty ? "nothing, or " : "") + "an IPv4 or IPv6 address such as 127.0.0.1 or ::";
         }
         std::string operator()(const PublicUrlRule&) const
         {

@@ -149,6 +149,8 @@ Settings loadSettings(const std::optional<fs::path>& iniFile,
     auto& https = settings.https;
     https.listenAddress = values.at("server.listen_address");
     https.port = static_cast<std::uint16_t>(integer(values, "server.port"));
+    https.metricsListenAddress = values.at("metrics.listen_address");
+    https.metricsPort = static_cast<std::uint16_t>(integer(values, "metrics.port"));
     https.maxBodyBytes = static_cast<std::size_t>(integer(values, "server.max_body_bytes"));
     https.maxThreads = static_cast<int>(integer(values, "server.max_threads"));
     https.maxConnectionsPerAddress = static_cast<int>(integer(values, "server.max_connections_per_address"));

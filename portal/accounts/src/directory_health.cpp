@@ -1,5 +1,7 @@
 #include <parley/portal/accounts/directory_health.h>
 
+#include <parley/portal/http/metrics_registry.h>
+
 #include <parley/portal/accounts/directory_configuration.h>
 
 #include <Poco/Logger.h>
@@ -62,7 +64,11 @@ void DirectoryHealth::run(std::stop_token stop)
         result.enabled = settings.enabled;
         if (settings.enabled) {
             // testConnection never throws for a directory problem; each step says what went wrong.
+            const auto asked = std::chrono::steady_clock::now();
             const auto steps = ldap::Directory::testConnection(settings);
+            if (auto* latency = latency_.load())
+                latency->observe({"check"},
+                                 std::chrono::duration<double>(std::chrono::steady_clock::now() - asked).count());
             result.reachable = !steps.empty();
             for (const auto& step : steps)
                 if (!step.ok) {

@@ -1,5 +1,7 @@
 #include <parley/portal/accounts/session_manager.h>
 
+#include <parley/portal/http/metrics_registry.h>
+
 #include <parley/portal/http/secret_token.h>
 #include <parley/portal/http/unix_time.h>
 
@@ -57,13 +59,14 @@ LoginResult SessionManager::login(const std::string& username, const std::string
         // Not audited per attempt: a client hammering a locked account must not be able to
         // flood the audit log. The lockout itself was audited when it began.
         result.status = LoginResult::Status::Throttled;
+        count("none", "failure", "throttled");
         return result;
     }
 
     // Refused like any other failure (audited, counted towards lockout), but before the
     // directory sees it: an empty password is an anonymous bind that "succeeds" on many servers.
     if (password.empty()) {
-        result = refuse(*attempt, actor, address, "empty_password");
+        result = refuse(*attempt, actor, address, "empty_password", "none");
         result.status = LoginResult::Status::EmptyPassword;
         return result;
     }
@@ -77,9 +80,16 @@ LoginResult SessionManager::login(const std::string& username, const std::string
     return localLogin(*attempt, user, actor, password, address);
 }
 
-LoginResult SessionManager::refuse(LoginThrottle::Attempt& attempt, const std::string& actor,
-                                   const std::string& address, std::string_view reason)
+void SessionManager::count(std::string_view source, std::string_view result, std::string_view reason)
 {
+    if (auto* logins = logins_.load())
+        logins->add({std::string(source), std::string(result), std::string(reason)});
+}
+
+LoginResult SessionManager::refuse(LoginThrottle::Attempt& attempt, const std::string& actor,
+                                   const std::string& address, std::string_view reason, std::string_view source)
+{
+    count(source, "failure", reason);
     audit_.append({actor, address, "login.failure", "user:" + actor, "failure",
                    storage::AuditDetails().add("reason", std::string(reason)).text()});
     if (attempt.startedLockout())
@@ -108,9 +118,10 @@ LoginResult SessionManager::localLogin(LoginThrottle::Attempt& attempt, const st
         reason = !check.matches ? "wrong_password" : user->disabled ? "disabled" : "";
     }
     if (!matches)
-        return refuse(attempt, actor, address, reason);
+        return refuse(attempt, actor, address, reason, "local");
 
     attempt.succeeded();
+    count("local", "success", "");
     if (needsRehash)
         users_.setPasswordHash(user->id, hashPassword(password, settings_.pbkdf2Iterations));
     auto result = startSession(*user, address);
@@ -125,7 +136,10 @@ LoginResult SessionManager::directoryLogin(LoginThrottle::Attempt& attempt, ldap
                                            const std::string& login, const std::string& password,
                                            const std::string& address)
 {
+    const auto asked = std::chrono::steady_clock::now();
     const auto outcome = directory.authenticate(login, password);
+    if (auto* latency = directoryLatency_.load())
+        latency->observe({"login"}, std::chrono::duration<double>(std::chrono::steady_clock::now() - asked).count());
     if (!outcome.user) {
         // A name that is no local account must not answer faster than one that is: local
         // logins always pay for a full PBKDF2.
@@ -135,6 +149,7 @@ LoginResult SessionManager::directoryLogin(LoginThrottle::Attempt& attempt, ldap
     if (outcome.failure == ldap::AuthFailure::DirectoryUnavailable) {
         Poco::Logger::get("portal.ldap").warning("directory unavailable: %s", outcome.detail);
         attempt.discount(); // the password was never checked
+        count("ldap", "failure", ldap::reasonCode(outcome.failure));
         audit_.append({login, address, "login.failure", "user:" + login, "failure",
                        storage::AuditDetails().add("reason", std::string(ldap::reasonCode(outcome.failure))).text()});
         LoginResult result;
@@ -142,9 +157,9 @@ LoginResult SessionManager::directoryLogin(LoginThrottle::Attempt& attempt, ldap
         return result;
     }
     if (!outcome.user)
-        return refuse(attempt, login, address, ldap::reasonCode(outcome.failure));
+        return refuse(attempt, login, address, ldap::reasonCode(outcome.failure), "ldap");
     if (shadow && shadow->disabled)
-        return refuse(attempt, login, address, "disabled");
+        return refuse(attempt, login, address, "disabled", "ldap");
 
     // The shadow record: who this directory user is to Parley. No password is stored.
     const auto role = storage::parseRole(outcome.user->role).value_or(storage::Role::User);
@@ -173,7 +188,7 @@ LoginResult SessionManager::directoryLogin(LoginThrottle::Attempt& attempt, ldap
             const auto existing = users_.findByUsername(login);
             if (!existing || existing->source != "ldap" ||
                 !users_.refreshDirectoryUser(existing->id, displayName, role))
-                return refuse(attempt, login, address, "disabled");
+                return refuse(attempt, login, address, "disabled", "ldap");
             user = *existing;
             user.displayName = displayName;
             user.role = role;
@@ -185,7 +200,7 @@ LoginResult SessionManager::directoryLogin(LoginThrottle::Attempt& attempt, ldap
         // Conditional on the record still being an enabled directory user: an admin may
         // have disabled it while the directory was being asked.
         if (!users_.refreshDirectoryUser(user.id, displayName, role))
-            return refuse(attempt, login, address, "disabled");
+            return refuse(attempt, login, address, "disabled", "ldap");
         user.displayName = displayName;
         user.role = role;
         if (previousRole != role)
@@ -197,6 +212,7 @@ LoginResult SessionManager::directoryLogin(LoginThrottle::Attempt& attempt, ldap
                                .text()});
     }
     attempt.succeeded();
+    count("ldap", "success", "");
     auto result = startSession(user, address);
     users_.recordLogin(user.id);
     audit_.append({login, address, "login.success", "user:" + login, "success",

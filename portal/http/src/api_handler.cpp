@@ -5,6 +5,7 @@
 #include <parley/portal/http/constant_time.h>
 #include <parley/portal/http/http_error.h>
 #include <parley/portal/http/json_response.h>
+#include <parley/portal/http/metrics_registry.h>
 #include <parley/portal/http/request_framing.h>
 #include <parley/storage/audit_details.h>
 #include <parley/storage/audit_log.h>
@@ -25,6 +26,7 @@
 #include <algorithm>
 #include <istream>
 #include <limits>
+#include <set>
 
 namespace parley::portal {
 namespace {
@@ -118,6 +120,13 @@ bool isSafeMethod(const std::string& method)
 
 
 } // namespace
+
+/// A method as a metrics label: one of those HTTP defines, never a word a client made up.
+std::string ApiHandler::methodLabel(const std::string& method)
+{
+    static const std::set<std::string> known{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
+    return known.contains(method) ? method : "other";
+}
 
 void ApiHandler::authenticate(ApiRequest& request) const
 {
@@ -225,11 +234,21 @@ void ApiHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
                                Poco::Net::HTTPServerResponse& response)
 {
     ConnectionTracker::headReceived();
-    // However this request ends, the connection's next one starts a new deadline.
+    // However this request ends, the connection's next one starts a new deadline, and the
+    // answer is counted by route template, method and status.
     struct Answered
     {
-        ~Answered() { ConnectionTracker::requestAnswered(); }
-    } answered;
+        const ApiHandler& handler;
+        const Poco::Net::HTTPServerRequest& request;
+        const Poco::Net::HTTPServerResponse& response;
+        ~Answered()
+        {
+            ConnectionTracker::requestAnswered();
+            if (handler.context_.requests)
+                handler.context_.requests->add({handler.routeTemplate_, methodLabel(request.getMethod()),
+                                                 std::to_string(static_cast<int>(response.getStatus()))});
+        }
+    } answered{*this, request, response};
     setSecurityHeaders(response, context_.hstsMaxAge);
     const auto& version = request.getVersion();
     if (version != Poco::Net::HTTPMessage::HTTP_1_1 && version != Poco::Net::HTTPMessage::HTTP_1_0) {

@@ -68,7 +68,7 @@ void RequestRouter::add(const std::string& pattern, std::set<std::string> method
 {
     if (methods.contains("GET"))
         methods.insert("HEAD");
-    routes_.push_back(Route{segmentsOf(pattern), std::move(methods), access, std::move(factory)});
+    routes_.push_back(Route{pattern, segmentsOf(pattern), std::move(methods), access, std::move(factory)});
 }
 
 Poco::Net::HTTPRequestHandler* RequestRouter::createRequestHandler(
@@ -77,14 +77,15 @@ Poco::Net::HTTPRequestHandler* RequestRouter::createRequestHandler(
     // Poco's factory interface hands ownership over as a raw pointer; the connection
     // deletes the handler after the request.
     const auto client = request.clientAddress().host();
-    const auto addressDenied = [this] {
-        return std::make_unique<ErrorHandler>(
-                   context_, HttpError(Status::HTTP_FORBIDDEN, "address_denied",
-                                       "requests from your address are not allowed here"))
-            .release();
+    const auto addressDenied = [this](const std::string& pattern) {
+        auto refusal = std::make_unique<ErrorHandler>(
+            context_, HttpError(Status::HTTP_FORBIDDEN, "address_denied",
+                                "requests from your address are not allowed here"));
+        refusal->setRouteTemplate(pattern);
+        return refusal.release();
     };
     if (!access_.portal()->permits(client))
-        return addressDenied();
+        return addressDenied(kUnmatchedRoute);
     std::string path;
     try {
         path = Poco::URI(request.getURI()).getPath();
@@ -109,18 +110,21 @@ Poco::Net::HTTPRequestHandler* RequestRouter::createRequestHandler(
         }
         if (!matches)
             continue;
-        if (!route.methods.contains(request.getMethod()))
-            return std::make_unique<ErrorHandler>(
-                       context_,
-                       HttpError(Status::HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
-                                 "this resource accepts " + joined(route.methods)),
-                       joined(route.methods))
-                .release();
+        if (!route.methods.contains(request.getMethod())) {
+            auto refusal = std::make_unique<ErrorHandler>(
+                context_,
+                HttpError(Status::HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
+                          "this resource accepts " + joined(route.methods)),
+                joined(route.methods));
+            refusal->setRouteTemplate(route.pattern);
+            return refusal.release();
+        }
         const bool adminAddress = access_.admin()->permits(client);
         if ((route.access == Access::Admin || route.access == Access::AuditReader) && !adminAddress)
-            return addressDenied();
+            return addressDenied(route.pattern);
         auto handler = route.factory();
         handler->setRoute(std::move(params), route.access, adminAddress);
+        handler->setRouteTemplate(route.pattern);
         return handler.release();
     }
     return std::make_unique<ErrorHandler>(

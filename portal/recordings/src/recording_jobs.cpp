@@ -1,5 +1,6 @@
 #include <parley/portal/recordings/recording_jobs.h>
 
+#include <parley/portal/http/metrics_registry.h>
 #include <parley/portal/http/unix_time.h>
 #include <parley/portal/recordings/recording_library.h>
 
@@ -67,8 +68,12 @@ void RecordingJobs::run()
                          library_.settings().composeAttempts)) {
                     if (stopping_)
                         break;
+                    const auto started = std::chrono::steady_clock::now();
                     if (library_.compose(id, stopping_))
                         retryAt = std::chrono::steady_clock::now() + kRetryDelay;
+                    auto* durations = durations_.load();
+                    if (durations && !stopping_)
+                        durations->observe({}, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
                 }
             }
             if (maintain) {

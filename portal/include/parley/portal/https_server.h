@@ -75,6 +75,8 @@ public:
 
     /// The bound port (useful when the settings asked for port 0).
     std::uint16_t port() const;
+    /// The bound port of the separate metrics address, or 0 when there is none.
+    std::uint16_t metricsPort() const;
 
 private:
     struct Impl;

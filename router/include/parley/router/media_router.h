@@ -35,12 +35,17 @@ struct Negotiation
     std::vector<PublishedTrack> published;
 };
 
-/// Counters since start, read through MediaRouter::stats() (by tests; no metrics endpoint
-/// exposes them yet).
+/// Counters since start, read through MediaRouter::stats() (by `/metrics` and tests).
 struct RouterStats
 {
-    std::uint64_t packetsReceived = 0;
+    std::uint64_t packetsReceived = 0;  ///< every datagram read from the port
     std::uint64_t packetsForwarded = 0; ///< packet copies sent to subscribers
+    // From the participants' traffic meters, folded in once a second on the worker (and when
+    // a participant goes), so up to a second behind: counting them per packet across threads
+    // would cost the forwarding path an atomic operation per packet.
+    std::uint64_t bytesReceived = 0; ///< from participants' ICE-checked addresses (encrypted size)
+    std::uint64_t bytesSent = 0;     ///< media, RTCP and DTLS to participants
+    std::uint64_t packetsSent = 0;   ///< media, RTCP and DTLS to participants
     std::uint64_t droppedUnknownAddress = 0;
     std::uint64_t droppedMalformed = 0;
     std::uint64_t droppedAuthentication = 0; ///< STUN integrity or SRTP authentication failures

@@ -23,6 +23,7 @@ struct TextRule
 };
 struct AddressRule
 {
+    bool allowEmpty = false;
 };
 /// IP addresses and CIDR blocks separated by commas or spaces; may be empty.
 struct AddressListRule

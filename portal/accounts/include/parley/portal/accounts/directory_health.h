@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -9,6 +10,8 @@
 #include <thread>
 
 namespace parley::portal {
+
+class MetricHistogram;
 
 class DirectoryConfiguration;
 
@@ -35,6 +38,9 @@ public:
     Status status() const;
     /// Tests again now (after the settings changed), without waiting for the result.
     void recheck();
+    /// From the next test on, each test's duration goes into `latency` (label
+    /// operation="check", seconds); it must outlive this.
+    void observeWith(MetricHistogram& latency) { latency_ = &latency; }
 
 private:
     void run(std::stop_token stop);
@@ -47,6 +53,7 @@ private:
     mutable bool recheck_ = false;
     Status status_;
     const void* tested_ = nullptr; ///< the Directory (configuration_.current()) status_ is about
+    std::atomic<MetricHistogram*> latency_{nullptr};
     std::jthread thread_;
 };
 

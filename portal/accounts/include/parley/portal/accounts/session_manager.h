@@ -20,6 +20,9 @@ class Database;
 
 namespace parley::portal {
 
+class MetricCounter;
+class MetricHistogram;
+
 struct LoginResult
 {
     enum class Status
@@ -71,6 +74,16 @@ public:
     /// The login lockout thresholds, from the next login attempt on.
     LoginThrottle& throttle() { return throttle_; }
 
+    /// From now on every login is counted in `logins` (labels source: local, ldap or none;
+    /// result: success or failure; reason: the audit log's reason code, "" on success,
+    /// "throttled" for attempts refused by the lockout) and every directory bind in
+    /// `directoryLatency` (label operation="login", seconds). Both must outlive this.
+    void observeWith(MetricCounter& logins, MetricHistogram& directoryLatency)
+    {
+        logins_ = &logins;
+        directoryLatency_ = &directoryLatency;
+    }
+
 private:
     LoginResult localLogin(LoginThrottle::Attempt& attempt, const std::optional<storage::User>& user,
                            const std::string& actor, const std::string& password, const std::string& address);
@@ -78,7 +91,8 @@ private:
                                const std::optional<storage::User>& shadow, const std::string& login,
                                const std::string& password, const std::string& address);
     LoginResult refuse(LoginThrottle::Attempt& attempt, const std::string& actor, const std::string& address,
-                       std::string_view reason);
+                       std::string_view reason, std::string_view source);
+    void count(std::string_view source, std::string_view result, std::string_view reason);
 
     storage::Database& database_;
     storage::AuditLog& audit_;
@@ -90,6 +104,8 @@ private:
     DirectoryConfiguration& directory_;
     std::atomic<std::int64_t> idleSeconds_;
     std::atomic<std::int64_t> lifetimeSeconds_;
+    std::atomic<MetricCounter*> logins_{nullptr};
+    std::atomic<MetricHistogram*> directoryLatency_{nullptr};
 };
 
 } // namespace parley::portal

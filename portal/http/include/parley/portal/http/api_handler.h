@@ -20,6 +20,8 @@ class AuditLog;
 
 namespace parley::portal {
 
+class MetricCounter;
+
 /// Largest body accepted from a caller without a valid session (login, and whatever else
 /// is public). Such bodies are a name and a password; signed-in callers get
 /// `server.max_body_bytes` (or this, when that is set lower). Anyone on the network can
@@ -47,7 +49,13 @@ struct HandlerContext
     /// `server.public_url` as an origin (public_origin.h), "" when not configured: absolute
     /// links then follow the request's Host.
     std::string publicUrl;
+    /// `parley_http_requests_total{route,method,status}`, counted as each request is
+    /// answered; nullptr: not counted.
+    MetricCounter* requests = nullptr;
 };
+
+/// The label a request's route gets in `parley_http_requests_total` when no route matched.
+inline constexpr const char* kUnmatchedRoute = "unmatched";
 
 /// Who may call a handler's method.
 enum class Access
@@ -107,6 +115,10 @@ public:
         adminAddress_ = adminAddress;
     }
 
+    /// Set by the router: the route's pattern (`/api/v1/users/{id}`), the only form of the
+    /// path metrics ever see (a path holds ids and link secrets).
+    void setRouteTemplate(std::string pattern) { routeTemplate_ = std::move(pattern); }
+
 protected:
     /// Answers the request; may throw HttpError.
     virtual void handle(const ApiRequest& request, Poco::Net::HTTPServerResponse& response) = 0;
@@ -127,6 +139,7 @@ protected:
     virtual std::size_t streamedBodyLimit() const { return 0; }
 
 private:
+    static std::string methodLabel(const std::string& method);
     std::string readBody(Poco::Net::HTTPServerRequest& request,
                          Poco::Net::HTTPServerResponse& response, std::size_t limit) const;
     /// Who holds the session cookie, if anyone; needs the headers only.
@@ -137,6 +150,7 @@ private:
     std::map<std::string, std::string> params_;
     Access access_ = Access::Public;
     bool adminAddress_ = true;
+    std::string routeTemplate_ = kUnmatchedRoute;
 };
 
 /// Base of the handlers of one part of the portal: an ApiHandler that also reaches the

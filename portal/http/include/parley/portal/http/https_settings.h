@@ -16,6 +16,10 @@ struct HttpsSettings
 {
     std::string listenAddress = "127.0.0.1";
     std::uint16_t port = 8443;
+    /// A second address and port on which only `GET /metrics` is served, with the same
+    /// certificate and bearer token (`metrics.listen_address`, `metrics.port`); empty: none.
+    std::string metricsListenAddress;
+    std::uint16_t metricsPort = 9443;
     /// PEM certificate chain (leaf first) and its private key.
     std::filesystem::path certificateFile;
     std::filesystem::path privateKeyFile;

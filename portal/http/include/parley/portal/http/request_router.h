@@ -43,6 +43,7 @@ public:
 private:
     struct Route
     {
+        std::string pattern;
         std::vector<std::string> segments;
         std::set<std::string> methods;
         Access access;

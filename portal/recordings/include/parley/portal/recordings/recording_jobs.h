@@ -9,6 +9,7 @@
 
 namespace parley::portal {
 
+class MetricHistogram;
 class RecordingLibrary;
 
 /// The recordings' background work, on one thread of its own: composes each stopped
@@ -29,6 +30,10 @@ public:
     /// A recording stopped: compose it soon.
     void wake();
 
+    /// From now on the wall time of each composition that ran to its end (stored, or failed)
+    /// goes into `durations` (no labels, seconds); it must outlive this.
+    void observeWith(MetricHistogram& durations) { durations_ = &durations; }
+
 private:
     void run();
 
@@ -37,6 +42,7 @@ private:
     std::condition_variable wake_;
     bool woken_ = true; // look for pending work at once
     std::atomic<bool> stopping_ = false;
+    std::atomic<MetricHistogram*> durations_{nullptr};
     std::thread thread_;
 };
 

@@ -1,0 +1,153 @@
+// The series read at each scrape (metrics_handler.h). Every label value here is a word the
+// code chooses (a state, a reason, a direction), and every value a count, a size or a time:
+// docs/operations.md lists them, and tests/server/test_metrics.cpp checks that a meeting's
+// names, addresses, titles and links never appear.
+#include "metrics_handler.h"
+
+#include <parley/portal/accounts/directory_health.h>
+#include <parley/portal/http/live_certificate.h>
+#include <parley/portal/http/metrics_registry.h>
+#include <parley/portal/meetings/signaling_hub.h>
+#include <parley/portal/recordings/volume_handlers.h>
+
+#include <parley/router/media_router.h>
+#include <parley/storage/recording_store.h>
+
+#include <chrono>
+
+namespace parley::portal {
+namespace {
+
+double seconds(std::chrono::system_clock::time_point time)
+{
+    return std::chrono::duration<double>(time.time_since_epoch()).count();
+}
+
+void gauge(PrometheusText& out, const char* name, const char* help, double value)
+{
+    out.family(name, help, "gauge");
+    out.sample(name, {}, value);
+}
+
+void counter(PrometheusText& out, const char* name, const char* help, double value)
+{
+    out.family(name, help, "counter");
+    out.sample(name, {}, value);
+}
+
+void collectServer(PrometheusText& out, const OverviewSources& sources, SignalingHub& signaling)
+{
+    out.family("parley_build_info", "The running build: always 1, the version in the label.", "gauge");
+    out.sample("parley_build_info", {{"version", PARLEY_VERSION}}, 1);
+    gauge(out, "parley_start_time_seconds", "When the server started, Unix seconds.",
+          static_cast<double>(sources.startedAt));
+
+    const auto live = countLive(sources.registry);
+    gauge(out, "parley_live_meetings", "Rooms with someone present or waiting.", static_cast<double>(live.meetings));
+    out.family("parley_participants", "People in meetings now, by where they are.", "gauge");
+    out.sample("parley_participants", {{"state", "present"}}, static_cast<double>(live.participants));
+    out.sample("parley_participants", {{"state", "waiting"}}, static_cast<double>(live.waiting));
+    gauge(out, "parley_signaling_connections", "Open signaling WebSocket connections.",
+          static_cast<double>(signaling.openConnections()));
+}
+
+void collectRouter(PrometheusText& out, const router::MediaRouter* media)
+{
+    gauge(out, "parley_router_up", "1 when the in-process media router runs (router.enabled).", media ? 1 : 0);
+    if (!media)
+        return;
+    const auto stats = media->stats();
+    counter(out, "parley_router_packets_received_total", "Datagrams the media router read from its port.",
+            static_cast<double>(stats.packetsReceived));
+    counter(out, "parley_router_packets_sent_total",
+            "Datagrams the media router sent to participants (media, RTCP, DTLS); sampled each second.",
+            static_cast<double>(stats.packetsSent));
+    counter(out, "parley_router_packets_forwarded_total", "Media packet copies forwarded to subscribers.",
+            static_cast<double>(stats.packetsForwarded));
+    counter(out, "parley_router_received_bytes_total",
+            "Bytes received from participants' checked addresses (encrypted size); sampled each second.",
+            static_cast<double>(stats.bytesReceived));
+    counter(out, "parley_router_sent_bytes_total", "Bytes sent to participants; sampled each second.",
+            static_cast<double>(stats.bytesSent));
+    out.family("parley_router_dropped_packets_total", "Datagrams the media router dropped, by reason.", "counter");
+    out.sample("parley_router_dropped_packets_total", {{"reason", "unknown_address"}},
+               static_cast<double>(stats.droppedUnknownAddress));
+    out.sample("parley_router_dropped_packets_total", {{"reason", "malformed"}},
+               static_cast<double>(stats.droppedMalformed));
+    out.sample("parley_router_dropped_packets_total", {{"reason", "authentication"}},
+               static_cast<double>(stats.droppedAuthentication));
+    out.sample("parley_router_dropped_packets_total", {{"reason", "muted"}}, static_cast<double>(stats.droppedMuted));
+    counter(out, "parley_router_keyframe_requests_total", "Keyframe requests (PLI) sent to publishers.",
+            static_cast<double>(stats.keyframeRequests));
+    counter(out, "parley_router_stun_answered_total", "STUN binding requests answered.",
+            static_cast<double>(stats.stunAnswered));
+    const auto load = media->load();
+    // In bytes, Prometheus's base unit; the overview shows the same rates in bits.
+    out.family("parley_router_bytes_per_second", "Media rate over the last second, by direction.", "gauge");
+    out.sample("parley_router_bytes_per_second", {{"direction", "in"}}, static_cast<double>(load.bitsPerSecondIn) / 8);
+    out.sample("parley_router_bytes_per_second", {{"direction", "out"}}, static_cast<double>(load.bitsPerSecondOut) / 8);
+    gauge(out, "parley_router_loss_ratio", "Share of publishers' packets lost on the way in, last second.",
+          load.lossPercent / 100);
+    gauge(out, "parley_router_cpu_ratio", "Share of one core the router's worker used, last second.",
+          load.cpuPercent / 100);
+}
+
+void collectRecordings(PrometheusText& out, const OverviewSources& sources)
+{
+    const auto tally = storage::RecordingStore(sources.database).tally();
+    out.family("parley_recordings", "Recordings by state: recording now, composing, queued for composition, failed.",
+               "gauge");
+    out.sample("parley_recordings", {{"state", "recording"}}, static_cast<double>(tally.recording));
+    out.sample("parley_recordings", {{"state", "composing"}}, static_cast<double>(tally.composing));
+    out.sample("parley_recordings", {{"state", "queued"}}, static_cast<double>(tally.queued));
+    out.sample("parley_recordings", {{"state", "failed"}}, static_cast<double>(tally.failed));
+    gauge(out, "parley_composition_queue_length", "Recordings waiting for or in composition.",
+          static_cast<double>(tally.queued + tally.composing));
+}
+
+void collectVolume(PrometheusText& out, const OverviewSources& sources)
+{
+    const auto volume = volumeStatusJson(sources.volumeMountPoint, sources.volumeContainer);
+    const bool unlocked = volume->getValue<std::string>("state") == "unlocked";
+    gauge(out, "parley_volume_unlocked",
+          "1 when the recording volume is an unlocked Parley volume recordings can be written to.", unlocked);
+    if (!unlocked)
+        return;
+    gauge(out, "parley_volume_free_bytes", "Free bytes on the recording volume.",
+          static_cast<double>(volume->getValue<Poco::Int64>("freeBytes")));
+    gauge(out, "parley_volume_size_bytes", "Size of the recording volume's file system.",
+          static_cast<double>(volume->getValue<Poco::Int64>("sizeBytes")));
+}
+
+void collectCertificateAndDirectory(PrometheusText& out, const OverviewSources& sources)
+{
+    const auto certificate = sources.certificate.current();
+    gauge(out, "parley_tls_certificate_expiry_timestamp_seconds",
+          "When the TLS certificate in service expires, Unix seconds.", seconds(certificate.chain->notAfter()));
+
+    const auto directory = sources.directory.status();
+    gauge(out, "parley_directory_enabled", "1 when directory (LDAP) login is on.", directory.enabled);
+    if (directory.enabled && directory.reachable) {
+        gauge(out, "parley_directory_up", "1 when the last directory check passed, 0 when it failed.",
+              *directory.reachable);
+        gauge(out, "parley_directory_last_check_timestamp_seconds", "When the directory was last checked, Unix seconds.",
+              static_cast<double>(directory.checkedAt));
+    }
+}
+
+} // namespace
+
+void addServerCollectors(MetricsSources& sources)
+{
+    auto& overview = sources.overview;
+    auto& signaling = sources.signaling;
+    sources.registry.addCollector([&overview, &signaling](PrometheusText& out) {
+        collectServer(out, overview, signaling);
+        collectRouter(out, overview.media);
+        collectRecordings(out, overview);
+        collectVolume(out, overview);
+        collectCertificateAndDirectory(out, overview);
+    });
+}
+
+} // namespace parley::portal
