@@ -41,14 +41,19 @@ Parsed parse(const std::vector<std::string>& arguments, std::initializer_list<co
     return parsed;
 }
 
-/// The key named by --key-file, else by backup.key_file.
-backup::BackupKey keyFor(const parleyd::Settings& settings, const Parsed& parsed)
+/// The key file named by --key-file, else by backup.key_file.
+fs::path keyFileFor(const parleyd::Settings& settings, const Parsed& parsed)
 {
     const auto option = parsed.options.find("--key-file");
     const fs::path file = option != parsed.options.end() ? fs::path(option->second) : settings.backupKeyFile;
     if (file.empty())
         throw std::invalid_argument("no backup key: set backup.key_file in the configuration or give --key-file FILE");
-    return backup::readBackupKeyFile(file);
+    return file;
+}
+
+backup::BackupKey keyFor(const parleyd::Settings& settings, const Parsed& parsed)
+{
+    return backup::readBackupKeyFile(keyFileFor(settings, parsed));
 }
 
 int verify(const parleyd::Settings& settings, const Parsed& parsed)
@@ -126,11 +131,11 @@ int runBackupCommand(const parleyd::Settings& settings, const std::optional<fs::
         const fs::path directory = to != parsed.options.end() ? fs::path(to->second) : settings.backupDirectory;
         if (directory.empty())
             throw std::invalid_argument("no backup directory: set backup.directory in the configuration or give --to DIR");
-        const auto key = keyFor(settings, parsed);
+        const auto keyFile = keyFileFor(settings, parsed);
         // Only the configured directory is pruned: --to elsewhere makes a one-off copy.
         const bool prune = !settings.backupDirectory.empty() &&
                            fs::weakly_canonical(directory) == fs::weakly_canonical(settings.backupDirectory);
-        return createBackup(settings, configFile, key, fs::absolute(directory), prune);
+        return createBackup(settings, configFile, keyFile, fs::absolute(directory), prune);
     }
     if (subcommand == "verify")
         return verify(settings, parse(arguments, {"--key-file"}));

@@ -109,11 +109,12 @@ std::string errorPriority()
 } // namespace
 
 int createBackup(const parleyd::Settings& settings, const std::optional<fs::path>& configFile,
-                 const backup::BackupKey& key, const fs::path& directory, bool prune)
+                 const fs::path& keyFile, const fs::path& directory, bool prune)
 {
     const auto now = std::chrono::system_clock::now();
     fs::path target;
     try {
+        const auto key = backup::readBackupKeyFile(keyFile);
         if (!fs::is_directory(directory))
             throw std::runtime_error("backup directory " + directory.string() +
                                      " does not exist (is the share mounted?)");
