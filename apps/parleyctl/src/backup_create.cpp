@@ -100,6 +100,22 @@ void recordOutcome(const parleyd::Settings& settings, std::chrono::system_clock:
     fs::rename(partial, statusFile, ignored);
 }
 
+/// Run as root on a stopped server's database, SQLite creates its -wal and -shm files as
+/// root; the server's account could not open them at its next start. They go back to the
+/// database's owner, as OfflineContext does for the other commands.
+void handBackJournalFiles(const fs::path& database)
+{
+    struct stat owner{};
+    if (::geteuid() != 0 || ::stat(database.c_str(), &owner) != 0 || owner.st_uid == 0)
+        return;
+    for (const char* suffix : {"-wal", "-shm"}) {
+        const fs::path file = database.string() + suffix;
+        struct stat status{};
+        if (::lstat(file.c_str(), &status) == 0 && S_ISREG(status.st_mode) && status.st_uid == 0)
+            (void)::lchown(file.c_str(), owner.st_uid, owner.st_gid);
+    }
+}
+
 /// Prefixes a line for the journal's priority when systemd runs us (stderr is the journal).
 std::string errorPriority()
 {
@@ -133,6 +149,7 @@ int createBackup(const parleyd::Settings& settings, const std::optional<fs::path
         };
 
         storage::snapshotDatabase(settings.databaseFile, staging.path() / "parley.db", settings.databaseBusyTimeout);
+        handBackJournalFiles(settings.databaseFile);
         members.push_back({"parley.db", staging.path() / "parley.db"});
         const fs::path auditKey = settings.dataDir / "audit.key";
         if (!fs::is_regular_file(auditKey))
