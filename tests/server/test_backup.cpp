@@ -1,12 +1,10 @@
 // parleyctl backup against a real parleyd: an archive made while a room is in use restores
 // onto a fresh data directory and a server started there has everything back; damage, another
 // key and a newer format are refused clearly; a restore never writes under a running server.
-#include "signaling_fixture.h"
+#include "recording_fixture.h"
 #include "volume_args.h"
 
 #include <parley/storage/data_directory_lock.h>
-#include <parley/storage/database.h>
-#include <parley/storage/recording_store.h>
 
 #include <csignal>
 #include <cstdlib>
@@ -47,40 +45,41 @@ std::string fingerprint(const fs::path& dataDir)
 
 } // namespace
 
-TEST_CASE("A backup made while a room is in use restores onto a fresh data directory with users, rooms, "
-          "recordings, audit chain and directory settings", "[backup]")
+TEST_CASE("A backup made during a meeting with a recording running restores onto a fresh data directory with "
+          "users, rooms, recordings, audit chain and directory settings", "[backup]")
 {
-    SignalingServer server;
+    // The owner and a guest in the owner's room (over signaling, no media), recording into a
+    // real unlocked volume (userspace engine) while the backup is made.
+    RecordingMeeting meeting;
+    auto& server = meeting.server;
+    const auto& personal = meeting.room;
     const auto dataDir = server.server().dataDir();
     auto admin = server.admin();
-    const auto personal = personalRoom(server.owner, R"({"pin":"4711"})");
-    const auto meeting = roomFrom(server.owner.call(
+    const auto meetingRoom = roomFrom(server.owner.call(
         "POST", "/api/v1/rooms",
         R"({"title":"Ward round before the backup","startsAt":")" + isoTime(std::chrono::system_clock::now() + std::chrono::hours(24)) +
             R"(","endsAt":")" + isoTime(std::chrono::system_clock::now() + std::chrono::hours(25)) + "\"}"));
     REQUIRE(admin.call("PUT", "/api/v1/admin/ldap",
                        R"({"uris":["ldap://127.0.0.1:9"],"userBase":"ou=people,dc=backup,dc=example"})")
                 .status == 200);
-    {
-        // A recording in progress, as the recorder stores it when a moderator starts one.
-        parley::storage::Database database({dataDir / "parley.db", std::chrono::milliseconds(5000), 4});
-        parley::storage::RecordingStore(database).create(personal.id, "Recorded before the backup", std::nullopt,
-                                                         "owner", std::time(nullptr));
-    }
-    // The room is in use (its owner joined over signaling) while the backup is made.
-    const auto ws = server.ownerJoins(personal);
+    meeting.owner->sendText(R"({"type":"recording.start"})");
+    REQUIRE(meeting.owner->expect("recording.started"));
+    const auto ctl = ctlArgs(dataDir) + " --set volume.container=" + (meeting.volume.dir / "recordings.luks").string();
 
     TempDir dir;
     const auto key = dir / "backup.key";
     const auto created = runParleyctl("backup create-key " + key.string());
     REQUIRE(created.exitCode == 0);
     fs::create_directory(dir / "backups");
-    const auto made = runParleyctl(ctlArgs(dataDir) + " backup create --to " + (dir / "backups").string() +
-                                   " --key-file " + key.string());
+    const auto made = runParleyctl(ctl + " backup create --to " + (dir / "backups").string() + " --key-file " +
+                                   key.string());
     INFO(made.output);
     REQUIRE(made.exitCode == 0);
     CHECK_THAT(made.output, Contains("parley.db") && Contains("audit.key") && Contains("tls/selfsigned.crt") &&
-                                Contains("tls/selfsigned.key"));
+                                Contains("tls/selfsigned.key") && Contains("luks-header.img"));
+    // The meeting and the recording went on.
+    meeting.owner->sendText(R"({"type":"recording.stop"})");
+    REQUIRE(meeting.owner->expect("recording.stopped"));
     const auto archive = onlyBackup(dir / "backups");
     CHECK_THAT(runParleyctl(ctlArgs(dataDir) + " backup list " + (dir / "backups").string()).output,
                Contains(archive.filename().string()) && Contains("1 backup in"));
@@ -91,7 +90,7 @@ TEST_CASE("A backup made while a room is in use restores onto a fresh data direc
     SECTION("one changed byte of a copy is named by verify")
     {
         auto bytes = readFile(archive);
-        bytes[bytes.size() / 2] ^= 0x20; // the database is most of the archive
+        bytes[4096] ^= 0x20; // past the header and the manifest's record: the database's first record
         writeFile(dir / "copy.pbk", bytes);
         const auto verified = runParleyctl(ctlArgs(dataDir) + " backup verify " + (dir / "copy.pbk").string() +
                                            " --key-file " + key.string());
@@ -132,9 +131,11 @@ TEST_CASE("A backup made while a room is in use restores onto a fresh data direc
         CHECK_THAT(users, Contains("\"owner\""));
         CHECK_THAT(users, !Contains("\"after\""));
         const auto rooms = owner.call("GET", "/api/v1/rooms").body;
-        CHECK_THAT(rooms, Contains(personal.link) && Contains(meeting.meetingId) &&
+        CHECK_THAT(rooms, Contains(personal.link) && Contains(meetingRoom.meetingId) &&
                               Contains("Ward round before the backup"));
-        CHECK_THAT(restoredAdmin.call("GET", "/api/v1/recordings").body, Contains("Recorded before the backup"));
+        const auto recordings = json(restoredAdmin.call("GET", "/api/v1/recordings").body)->getArray("recordings");
+        REQUIRE(recordings->size() == 1);
+        CHECK(recordings->getObject(0)->getValue<std::int64_t>("roomId") == personal.id);
         const auto ldap = json(restoredAdmin.call("GET", "/api/v1/admin/ldap").body);
         CHECK(ldap->getValue<std::string>("source") == "admin_api");
         std::ostringstream ldapText;
