@@ -141,6 +141,10 @@ TEST_CASE("A backup made during a meeting with a recording running restores onto
         std::ostringstream ldapText;
         ldap->stringify(ldapText);
         CHECK_THAT(ldapText.str(), Contains("ldap://127.0.0.1:9") && Contains("ou=people,dc=backup,dc=example"));
+        // The backup is on record in the original log, the restore in the restored one.
+        CHECK(auditCount(admin, "action=backup.create&outcome=success") == 1);
+        CHECK(auditCount(restoredAdmin, "action=backup.restore&outcome=success") == 1);
+        CHECK(auditCount(restoredAdmin, "action=backup.create") == 0); // recorded after the copy
         const auto audit = runParleyctl(ctlArgs(fresh) + " audit verify");
         CHECK(audit.exitCode == 0);
         CHECK_THAT(audit.output, Contains("audit log intact"));
@@ -249,6 +253,9 @@ TEST_CASE("Scheduled backups go to backup.directory and prune it; a failed one e
     status = json(readFile(dataDir / "backup-status.json"));
     CHECK(status->getValue<int>("consecutive_failures") == 1);
     CHECK_THAT(status->getValue<std::string>("last_error"), Contains("does not exist"));
+    auto admin = server.admin();
+    CHECK(auditCount(admin, "action=backup.create&outcome=success") == 1);
+    CHECK(auditCount(admin, "action=backup.create&outcome=failure") == 1);
     CHECK(status->getValue<std::string>("last_success_file") == archive.string());
 
     // A key file others can read is refused before anything is made.

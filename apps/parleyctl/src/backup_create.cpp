@@ -3,7 +3,10 @@
 #include <parley/backup/archive.h>
 #include <parley/backup/backup_directory.h>
 #include <parley/backup/retention.h>
+#include <parley/storage/audit_log.h>
+#include <parley/storage/database.h>
 #include <parley/storage/database_snapshot.h>
+#include <parley/storage/key_file.h>
 #include <parley/volume/luks_container.h>
 
 #include <Poco/JSON/Object.h>
@@ -15,6 +18,7 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -116,6 +120,31 @@ void handBackJournalFiles(const fs::path& database)
     }
 }
 
+/// Records the attempt in the server's audit log as `backup.create` (target
+/// `backup:<file name>`, actor `parleyctl:<unix user>`): a copy of all data leaving the server
+/// is on record. Done after the copy, so the entry is in the next backup, not this one. A
+/// failure to record it is reported, not fatal: the archive exists either way.
+void auditBackup(const parleyd::Settings& settings, const fs::path& target, bool success,
+                 const Poco::JSON::Object& details)
+{
+    try {
+        if (!fs::is_regular_file(settings.databaseFile) || !fs::is_regular_file(settings.dataDir / "audit.key"))
+            return; // nothing to record into (the failure message says why)
+        storage::Database database({settings.databaseFile, settings.databaseBusyTimeout, 2});
+        storage::AuditLog audit(database, storage::loadKeyFile(settings.dataDir / "audit.key"));
+        const passwd* user = ::getpwuid(::getuid());
+        std::ostringstream text;
+        details.stringify(text);
+        audit.append({std::string("parleyctl:") + (user ? user->pw_name : std::to_string(::getuid())), "local",
+                      "backup.create", "backup:" + target.filename().string(), success ? "success" : "failure",
+                      text.str()});
+    }
+    catch (const std::exception& e) {
+        std::cerr << "parleyctl: the backup could not be recorded in the audit log: " << e.what() << std::endl;
+    }
+    handBackJournalFiles(settings.databaseFile);
+}
+
 /// Prefixes a line for the journal's priority when systemd runs us (stderr is the journal).
 std::string errorPriority()
 {
@@ -177,10 +206,20 @@ int createBackup(const parleyd::Settings& settings, const std::optional<fs::path
         for (const auto& member : contents.members)
             std::cout << "  " << member.name << "  " << member.size << " bytes  sha256 " << member.sha256 << "\n";
         recordOutcome(settings, now, true, {}, target, contents.archiveBytes);
+        Poco::JSON::Object details;
+        details.set("directory", directory.string());
+        details.set("bytes", contents.archiveBytes);
+        details.set("keyId", contents.header.keyId);
+        details.set("members", static_cast<int>(contents.members.size()));
+        auditBackup(settings, target, true, details);
     }
     catch (const std::exception& e) {
         const std::string message = std::string("backup failed: ") + e.what();
         recordOutcome(settings, now, false, message, target, 0);
+        Poco::JSON::Object details;
+        details.set("directory", directory.string());
+        details.set("message", std::string(e.what()));
+        auditBackup(settings, target.empty() ? directory / "(none)" : target, false, details);
         std::cerr << errorPriority() << "parleyctl: " << message << std::endl;
         return kExitBackupFailed;
     }

@@ -2,12 +2,19 @@
 
 #include <parley/backup/archive.h>
 #include <parley/backup/archive_error.h>
+#include <parley/storage/audit_log.h>
 #include <parley/storage/data_directory_lock.h>
+#include <parley/storage/database.h>
+#include <parley/storage/key_file.h>
+
+#include <Poco/JSON/Object.h>
 
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
 #include <iostream>
+#include <pwd.h>
+#include <sstream>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -173,6 +180,27 @@ int restoreBackup(const fs::path& archive, const backup::BackupKey& key, const f
         fs::rename(staging / destinationOf(member.name), destination);
         made.push_back(destination);
     }
+    // On record in the restored audit log, chained and signed with the restored key: who
+    // restored which archive, made when.
+    try {
+        storage::Database database({dataDir / "parley.db", std::chrono::milliseconds(5000), 2});
+        storage::AuditLog audit(database, storage::loadKeyFile(dataDir / "audit.key"));
+        Poco::JSON::Object details;
+        details.set("archive", archive.filename().string());
+        details.set("made", contents.header.created);
+        details.set("keyId", contents.header.keyId);
+        std::ostringstream text;
+        details.stringify(text);
+        const passwd* user = ::getpwuid(::getuid());
+        audit.append({std::string("parleyctl:") + (user ? user->pw_name : std::to_string(::getuid())), "local",
+                      "backup.restore", "backup:" + archive.filename().string(), "success", text.str()});
+    }
+    catch (const std::exception& e) {
+        std::cerr << "parleyctl: the restore could not be recorded in the restored audit log: " << e.what()
+                  << std::endl;
+    }
+    for (const char* suffix : {"-wal", "-shm"})
+        made.push_back(dataDir / (std::string("parley.db") + suffix));
     giveToOwner(dataDir, made);
     std::cout << "restored " << archive.string() << " (made " << contents.header.created << ") into "
               << dataDir.string() << ":\n";
