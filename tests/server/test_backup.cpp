@@ -211,7 +211,7 @@ TEST_CASE("parleyd does not start on a data directory a restore holds", "[backup
     CHECK_FALSE(fs::exists(dir / "data" / "parley.db"));
 }
 
-TEST_CASE("Scheduled backups go to backup.directory and prune it; a failed one exits non-zero and is recorded",
+TEST_CASE("Scheduled backups go to backup.directory and prune it, and a failed one exits non-zero and is recorded",
           "[backup]")
 {
     ServerWithAdmin server;
