@@ -120,6 +120,44 @@ void handBackJournalFiles(const fs::path& database)
     }
 }
 
+/// Copies what goes into the archive into `staging` (the database with SQLite's online
+/// backup, the rest as files, the LUKS header with libcryptsetup) and returns the members.
+/// Throws when something that must be there is not.
+std::vector<backup::ArchiveMember> stageMembers(const parleyd::Settings& settings,
+                                                const std::optional<fs::path>& configFile, const fs::path& staging)
+{
+    std::vector<backup::ArchiveMember> members;
+    const auto stage = [&](const std::string& name, const fs::path& source) {
+        const fs::path copy = staging / name;
+        fs::create_directories(copy.parent_path());
+        fs::copy_file(source, copy);
+        members.push_back({name, copy});
+    };
+    storage::snapshotDatabase(settings.databaseFile, staging / "parley.db", settings.databaseBusyTimeout);
+    handBackJournalFiles(settings.databaseFile);
+    members.push_back({"parley.db", staging / "parley.db"});
+    const fs::path auditKey = settings.dataDir / "audit.key";
+    if (!fs::is_regular_file(auditKey))
+        throw std::runtime_error("the audit key " + auditKey.string() +
+                                 " is missing; without it the restored audit log cannot be verified");
+    stage("audit.key", auditKey);
+    if (fs::is_directory(settings.dataDir / "tls"))
+        for (const auto& entry : fs::directory_iterator(settings.dataDir / "tls"))
+            if (entry.is_regular_file() && backup::isValidMemberName(entry.path().filename().string()))
+                stage("tls/" + entry.path().filename().string(), entry.path());
+    if (configFile && fs::is_regular_file(*configFile))
+        stage("etc/parley.ini", *configFile);
+    if (!settings.generateCertificate) {
+        stage("etc/tls-certificate.pem", settings.https.certificateFile);
+        stage("etc/tls-private-key.pem", settings.https.privateKeyFile);
+    }
+    if (fs::exists(settings.volume.container)) {
+        volume::LuksContainer::open(settings.volume.container).backupHeader(staging / "luks-header.img");
+        members.push_back({"luks-header.img", staging / "luks-header.img"});
+    }
+    return members;
+}
+
 /// Records the attempt in the server's audit log as `backup.create` (target
 /// `backup:<file name>`, actor `parleyctl:<unix user>`): a copy of all data leaving the server
 /// is on record. Done after the copy, so the entry is in the next backup, not this one. A
@@ -169,37 +207,7 @@ int createBackup(const parleyd::Settings& settings, const std::optional<fs::path
         if (!fs::is_directory(settings.dataDir))
             throw std::runtime_error("data directory " + settings.dataDir.string() + " does not exist");
         StagingDirectory staging(settings.dataDir);
-        std::vector<backup::ArchiveMember> members;
-        const auto stage = [&](const std::string& name, const fs::path& source) {
-            const fs::path copy = staging.path() / name;
-            fs::create_directories(copy.parent_path());
-            fs::copy_file(source, copy);
-            members.push_back({name, copy});
-        };
-
-        storage::snapshotDatabase(settings.databaseFile, staging.path() / "parley.db", settings.databaseBusyTimeout);
-        handBackJournalFiles(settings.databaseFile);
-        members.push_back({"parley.db", staging.path() / "parley.db"});
-        const fs::path auditKey = settings.dataDir / "audit.key";
-        if (!fs::is_regular_file(auditKey))
-            throw std::runtime_error("the audit key " + auditKey.string() +
-                                     " is missing; without it the restored audit log cannot be verified");
-        stage("audit.key", auditKey);
-        if (fs::is_directory(settings.dataDir / "tls"))
-            for (const auto& entry : fs::directory_iterator(settings.dataDir / "tls"))
-                if (entry.is_regular_file() && backup::isValidMemberName(entry.path().filename().string()))
-                    stage("tls/" + entry.path().filename().string(), entry.path());
-        if (configFile && fs::is_regular_file(*configFile))
-            stage("etc/parley.ini", *configFile);
-        if (!settings.generateCertificate) {
-            stage("etc/tls-certificate.pem", settings.https.certificateFile);
-            stage("etc/tls-private-key.pem", settings.https.privateKeyFile);
-        }
-        if (fs::exists(settings.volume.container)) {
-            volume::LuksContainer::open(settings.volume.container).backupHeader(staging.path() / "luks-header.img");
-            members.push_back({"luks-header.img", staging.path() / "luks-header.img"});
-        }
-
+        const auto members = stageMembers(settings, configFile, staging.path());
         const auto contents = backup::writeArchive(target, key, members, now);
         std::cout << "backup written: " << target.string() << " (" << contents.archiveBytes << " bytes, format "
                   << contents.header.format << ", key id " << contents.header.keyId << ")\n";
