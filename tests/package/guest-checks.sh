@@ -87,6 +87,8 @@ check "the meeting page is served at $link" sh -c "curl -sk https://127.0.0.1$li
 check "the admin console is served" sh -c "curl -sk -b jar https://127.0.0.1/admin | grep -qi '<html'"
 check "parleyd reports the volume locked (no key file)" sh -c 'journalctl -u parleyd --no-pager | grep -q "Recording volume: not available"'
 check "parley-volume.service skipped without a key file" sh -c '! systemctl is-failed --quiet parley-volume.service'
+check "parley-backup.timer enabled and waiting" sh -c 'systemctl is-enabled --quiet parley-backup.timer && systemctl is-active --quiet parley-backup.timer'
+check "parley-backup.service skipped without [backup] settings" sh -c 'systemctl start parley-backup.service && ! systemctl is-failed --quiet parley-backup.service'
 exposure=$(systemd-analyze security parleyd.service 2>/dev/null | sed -n 's/.*Overall exposure level for parleyd.service: \([0-9.]*\).*/\1/p')
 echo "systemd-analyze security: exposure $exposure"
 check "exposure 2.0 or lower" awk "BEGIN { exit !(\"$exposure\" != \"\" && $exposure <= 2.0) }"

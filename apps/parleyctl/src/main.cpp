@@ -2,6 +2,7 @@
 // running server's REST API.
 #include "api_session.h"
 #include "audit_commands.h"
+#include "backup_commands.h"
 #include "metrics_commands.h"
 #include "offline_context.h"
 #include "online_commands.h"
@@ -68,6 +69,24 @@ void usage()
         "      check an export (JSON Lines or CSV from GET /api/v1/audit/export) by itself, with\n"
         "      no server or database: each entry's hash, the links between entries and the\n"
         "      head line; exit 1 naming the first altered or missing entry\n"
+        "\n"
+        "backups ([backup] in the configuration; docs/operations.md):\n"
+        "  backup create-key FILE\n"
+        "      write a new random backup key (mode 0400); keep a copy away from the server\n"
+        "  backup create [--to DIR] [--key-file FILE]\n"
+        "      one encrypted archive of the database (copied while the server runs), the\n"
+        "      configuration, the audit key, <data_dir>/tls and the volume's LUKS header;\n"
+        "      into backup.directory (then pruned: backup.keep_hourly/keep_daily) or DIR\n"
+        "  backup verify FILE [--key-file FILE]\n"
+        "      check every record and member; exit 1 naming the first damaged one\n"
+        "  backup list [DIR]\n"
+        "      the backups in backup.directory (or DIR): time, size, format version\n"
+        "  backup restore FILE --to DATA_DIR [--key-file FILE]\n"
+        "      onto a fresh installation: refused while parleyd runs there or when DATA_DIR\n"
+        "      holds a database\n"
+        "  backup configured\n"
+        "      exit 0 when backup.directory and backup.key_file are set (parley-backup.service\n"
+        "      runs only then), else 1\n"
         "\n"
         "recording volume ([volume] in the configuration; as root; docs/storage.md):\n"
         "  volume create --size SIZE [--sector-size 4096|512] [--key-file FILE]\n"
@@ -170,6 +189,20 @@ int main(int argc, char** argv)
             return kExitUsage;
         }
     }
+    if (command[0] == "backup" && command[1] == "create-key") {
+        try {
+            return parley::parleyctl::createBackupKey(rest);
+        }
+        catch (const std::invalid_argument& e) {
+            std::cerr << "parleyctl: " << e.what() << std::endl;
+            usage();
+            return kExitUsage;
+        }
+        catch (const std::exception& e) {
+            std::cerr << "parleyctl: " << e.what() << std::endl;
+            return 1;
+        }
+    }
     // An installed parleyctl (the package) works on the server's /etc/parley/parley.ini.
     if (!configFile)
         configFile = parley::parleyd::installLayout().defaultConfig;
@@ -179,6 +212,10 @@ int main(int argc, char** argv)
         // scripts ask these before they replace or start anything.
         if (parley::parleyctl::isServiceQuery(command))
             return parley::parleyctl::runServiceQuery(settings, command);
+        // Before the offline context: a backup copies the database without migrating it, and
+        // a restore must not create one where it is about to put the restored copy.
+        if (command[0] == "backup")
+            return parley::parleyctl::runBackupCommand(settings, configFile, command[1], rest);
         auto context = parley::parleyctl::OfflineContext::open(settings);
         if (command[0] == "user" && command[1] == "create-admin")
             return parley::parleyctl::createAdmin(context, rest);

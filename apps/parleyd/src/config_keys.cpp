@@ -162,6 +162,17 @@ const std::vector<ConfigKey>& table()
          "Argon2id iterations of new key slots."},
         {"volume.kdf_parallel", "4", IntegerRule{1, 16},
          "Argon2id lanes (threads) of new key slots."},
+        {"backup.directory", "", TextRule{true},
+         "Directory `parleyctl backup create` writes to when given no --to, and whose backups "
+         "it prunes (a mounted NFS share is typical). Empty: no scheduled backups."},
+        {"backup.key_file", "", TextRule{true},
+         "Key file the backups are encrypted under, made by `parleyctl backup create-key`: owned "
+         "by root, readable by nobody else, kept apart from the data directory and the backup "
+         "directory. Empty: no scheduled backups."},
+        {"backup.keep_hourly", "24", IntegerRule{1, 10000},
+         "Scheduled backups keep the newest backup of each of this many most recent hours."},
+        {"backup.keep_daily", "21", IntegerRule{1, 36500},
+         "Scheduled backups keep the newest backup of each of this many most recent days."},
         {"recording.keep_tracks", "true", ChoiceRule{{"true", "false"}},
          "Keep each participant's track files once the composed file is made (false removes "
          "them after a successful composition)."},

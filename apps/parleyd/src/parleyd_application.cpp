@@ -15,6 +15,7 @@
 #include <parley/portal/http/server_certificate.h>
 #include <parley/portal/http/tls_context.h>
 #include <parley/storage/audit_log.h>
+#include <parley/storage/data_directory_lock.h>
 #include <parley/storage/database.h>
 #include <parley/storage/key_file.h>
 #include <parley/storage/migrator.h>
@@ -255,6 +256,13 @@ int ParleydApplication::serve()
         serverLog().debug("configuration %s = %s", key, value);
 
     prepareDataDirectory(settings.dataDir);
+    // Held for as long as the server runs: `parleyctl backup restore` refuses this directory
+    // while any parleyd holds it, and a server does not start on a restore in progress.
+    const auto dataLock = storage::DataDirectoryLock::tryAcquire(settings.dataDir,
+                                                                 storage::DataDirectoryLock::Mode::Shared);
+    if (!dataLock)
+        throw std::runtime_error("a backup is being restored into " + settings.dataDir.string() +
+                                 " (parleyctl backup restore holds its lock); start parleyd when it has finished");
     SslLibrary ssl;
     if (settings.generateCertificate) {
         const auto files = portal::ensureSelfSignedCertificate(settings.dataDir / "tls",

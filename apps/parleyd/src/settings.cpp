@@ -282,6 +282,13 @@ Settings loadSettings(const std::optional<fs::path>& iniFile,
     https.recordingVolume = settings.volume.mountPoint;
     https.volumeContainer = settings.volume.container;
 
+    if (!values.at("backup.directory").empty())
+        settings.backupDirectory = fs::absolute(values.at("backup.directory")).lexically_normal();
+    if (!values.at("backup.key_file").empty())
+        settings.backupKeyFile = fs::absolute(values.at("backup.key_file")).lexically_normal();
+    settings.backupKeepHourly = static_cast<int>(integer(values, "backup.keep_hourly"));
+    settings.backupKeepDaily = static_cast<int>(integer(values, "backup.keep_daily"));
+
     settings.shutdownGrace = std::chrono::seconds(integer(values, "server.shutdown_grace_seconds"));
     settings.logLevel = values.at("log.level");
     settings.logFile = values.at("log.file");

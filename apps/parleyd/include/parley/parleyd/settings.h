@@ -38,6 +38,12 @@ struct Settings
     std::filesystem::path volumeKeyFile; ///< empty: none
     std::string volumeOwner;             ///< empty: none
     volume::KdfCost volumeKdf;
+    /// Backups (`[backup]`, used by `parleyctl backup`): where scheduled backups go and the
+    /// key they are encrypted under (both empty: none), and how many are kept.
+    std::filesystem::path backupDirectory;
+    std::filesystem::path backupKeyFile;
+    int backupKeepHourly = 24;
+    int backupKeepDaily = 21;
     ldap::DirectorySettings directory;
     std::chrono::seconds shutdownGrace{10};
     std::string logLevel = "information";

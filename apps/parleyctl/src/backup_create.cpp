@@ -1,0 +1,252 @@
+#include "backup_steps.h"
+
+#include <parley/backup/archive.h>
+#include <parley/backup/backup_directory.h>
+#include <parley/backup/retention.h>
+#include <parley/storage/audit_log.h>
+#include <parley/storage/database.h>
+#include <parley/storage/database_snapshot.h>
+#include <parley/storage/key_file.h>
+#include <parley/volume/luks_container.h>
+
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace parley::parleyctl {
+namespace {
+
+namespace fs = std::filesystem;
+
+/// A private directory for the copies that go into the archive, removed with everything in
+/// it however the backup ends. It lives in the data directory: the plain copies of the
+/// database and keys get exactly the protection the originals have, and never touch the
+/// backup share.
+class StagingDirectory
+{
+public:
+    explicit StagingDirectory(const fs::path& parent)
+    {
+        std::string pattern = (parent / "backup-staging-XXXXXX").string();
+        if (!::mkdtemp(pattern.data()))
+            throw std::runtime_error("cannot make a staging directory in " + parent.string() + ": " +
+                                     std::strerror(errno));
+        path_ = pattern;
+    }
+    ~StagingDirectory()
+    {
+        std::error_code ignored;
+        fs::remove_all(path_, ignored);
+    }
+    StagingDirectory(const StagingDirectory&) = delete;
+    StagingDirectory& operator=(const StagingDirectory&) = delete;
+    const fs::path& path() const { return path_; }
+
+private:
+    fs::path path_;
+};
+
+/// `<data_dir>/backup-status.json`: the outcome of the last attempts, for monitoring (the
+/// server's account can read it; docs/operations.md lists the fields).
+void recordOutcome(const parleyd::Settings& settings, std::chrono::system_clock::time_point when, bool success,
+                   const std::string& detail, const fs::path& file, std::uint64_t bytes)
+{
+    const fs::path statusFile = settings.dataDir / "backup-status.json";
+    Poco::JSON::Object::Ptr status = new Poco::JSON::Object;
+    try {
+        std::ifstream in(statusFile);
+        if (in)
+            status = Poco::JSON::Parser().parse(in).extract<Poco::JSON::Object::Ptr>();
+    }
+    catch (const Poco::Exception&) {
+        status = new Poco::JSON::Object; // an unreadable old status is replaced
+    }
+    const long long seconds = std::chrono::duration_cast<std::chrono::seconds>(when.time_since_epoch()).count();
+    status->set("last_attempt_time", seconds);
+    if (success) {
+        status->set("last_success_time", seconds);
+        status->set("last_success_file", file.string());
+        status->set("last_success_bytes", bytes);
+        status->set("consecutive_failures", 0);
+        status->set("last_error", "");
+    }
+    else {
+        status->set("last_failure_time", seconds);
+        status->set("consecutive_failures",
+                    (status->has("consecutive_failures") ? status->getValue<int>("consecutive_failures") : 0) + 1);
+        status->set("last_error", detail);
+        const int total = status->has("failures_total") ? status->getValue<int>("failures_total") : 0;
+        status->set("failures_total", total + 1);
+    }
+    if (success)
+        status->set("successes_total", (status->has("successes_total") ? status->getValue<int>("successes_total") : 0) + 1);
+    const fs::path partial = statusFile.string() + ".new";
+    {
+        std::ofstream out(partial, std::ios::trunc);
+        status->stringify(out);
+        out << "\n";
+        if (!out)
+            return; // the status is a convenience; the exit status and the journal already say it
+    }
+    struct stat directory{};
+    if (::geteuid() == 0 && ::stat(settings.dataDir.c_str(), &directory) == 0 && directory.st_uid != 0)
+        (void)::chown(partial.c_str(), directory.st_uid, directory.st_gid);
+    std::error_code ignored;
+    fs::rename(partial, statusFile, ignored);
+}
+
+/// Run as root on a stopped server's database, SQLite creates its -wal and -shm files as
+/// root; the server's account could not open them at its next start. They go back to the
+/// database's owner, as OfflineContext does for the other commands.
+void handBackJournalFiles(const fs::path& database)
+{
+    struct stat owner{};
+    if (::geteuid() != 0 || ::stat(database.c_str(), &owner) != 0 || owner.st_uid == 0)
+        return;
+    for (const char* suffix : {"-wal", "-shm"}) {
+        const fs::path file = database.string() + suffix;
+        struct stat status{};
+        if (::lstat(file.c_str(), &status) == 0 && S_ISREG(status.st_mode) && status.st_uid == 0)
+            (void)::lchown(file.c_str(), owner.st_uid, owner.st_gid);
+    }
+}
+
+/// Copies what goes into the archive into `staging` (the database with SQLite's online
+/// backup, the rest as files, the LUKS header with libcryptsetup) and returns the members.
+/// Throws when something that must be there is not.
+std::vector<backup::ArchiveMember> stageMembers(const parleyd::Settings& settings,
+                                                const std::optional<fs::path>& configFile, const fs::path& staging)
+{
+    std::vector<backup::ArchiveMember> members;
+    const auto stage = [&](const std::string& name, const fs::path& source) {
+        const fs::path copy = staging / name;
+        fs::create_directories(copy.parent_path());
+        fs::copy_file(source, copy);
+        members.push_back({name, copy});
+    };
+    storage::snapshotDatabase(settings.databaseFile, staging / "parley.db", settings.databaseBusyTimeout);
+    handBackJournalFiles(settings.databaseFile);
+    members.push_back({"parley.db", staging / "parley.db"});
+    const fs::path auditKey = settings.dataDir / "audit.key";
+    if (!fs::is_regular_file(auditKey))
+        throw std::runtime_error("the audit key " + auditKey.string() +
+                                 " is missing; without it the restored audit log cannot be verified");
+    stage("audit.key", auditKey);
+    if (fs::is_directory(settings.dataDir / "tls"))
+        for (const auto& entry : fs::directory_iterator(settings.dataDir / "tls"))
+            if (entry.is_regular_file() && backup::isValidMemberName(entry.path().filename().string()))
+                stage("tls/" + entry.path().filename().string(), entry.path());
+    if (configFile && fs::is_regular_file(*configFile))
+        stage("etc/parley.ini", *configFile);
+    if (!settings.generateCertificate) {
+        stage("etc/tls-certificate.pem", settings.https.certificateFile);
+        stage("etc/tls-private-key.pem", settings.https.privateKeyFile);
+    }
+    if (fs::exists(settings.volume.container)) {
+        volume::LuksContainer::open(settings.volume.container).backupHeader(staging / "luks-header.img");
+        members.push_back({"luks-header.img", staging / "luks-header.img"});
+    }
+    return members;
+}
+
+/// Records the attempt in the server's audit log as `backup.create` (target
+/// `backup:<file name>`, actor `parleyctl:<unix user>`): a copy of all data leaving the server
+/// is on record. Done after the copy, so the entry is in the next backup, not this one. A
+/// failure to record it is reported, not fatal: the archive exists either way.
+void auditBackup(const parleyd::Settings& settings, const fs::path& target, bool success,
+                 const Poco::JSON::Object& details)
+{
+    try {
+        if (!fs::is_regular_file(settings.databaseFile) || !fs::is_regular_file(settings.dataDir / "audit.key"))
+            return; // nothing to record into (the failure message says why)
+        storage::Database database({settings.databaseFile, settings.databaseBusyTimeout, 2});
+        storage::AuditLog audit(database, storage::loadKeyFile(settings.dataDir / "audit.key"));
+        const passwd* user = ::getpwuid(::getuid());
+        std::ostringstream text;
+        details.stringify(text);
+        audit.append({std::string("parleyctl:") + (user ? user->pw_name : std::to_string(::getuid())), "local",
+                      "backup.create", "backup:" + target.filename().string(), success ? "success" : "failure",
+                      text.str()});
+    }
+    catch (const std::exception& e) {
+        std::cerr << "parleyctl: the backup could not be recorded in the audit log: " << e.what() << std::endl;
+    }
+    handBackJournalFiles(settings.databaseFile);
+}
+
+/// Prefixes a line for the journal's priority when systemd runs us (stderr is the journal).
+std::string errorPriority()
+{
+    return std::getenv("JOURNAL_STREAM") ? "<3>" : "";
+}
+
+} // namespace
+
+int createBackup(const parleyd::Settings& settings, const std::optional<fs::path>& configFile,
+                 const fs::path& keyFile, const fs::path& directory, bool prune)
+{
+    const auto now = std::chrono::system_clock::now();
+    fs::path target;
+    try {
+        const auto key = backup::readBackupKeyFile(keyFile);
+        if (!fs::is_directory(directory))
+            throw std::runtime_error("backup directory " + directory.string() +
+                                     " does not exist (is the share mounted?)");
+        target = directory / backup::backupFileName(now);
+        if (fs::exists(target))
+            throw std::runtime_error(target.string() + " already exists (two backups in the same second)");
+        if (!fs::is_directory(settings.dataDir))
+            throw std::runtime_error("data directory " + settings.dataDir.string() + " does not exist");
+        StagingDirectory staging(settings.dataDir);
+        const auto members = stageMembers(settings, configFile, staging.path());
+        const auto contents = backup::writeArchive(target, key, members, now);
+        std::cout << "backup written: " << target.string() << " (" << contents.archiveBytes << " bytes, format "
+                  << contents.header.format << ", key id " << contents.header.keyId << ")\n";
+        for (const auto& member : contents.members)
+            std::cout << "  " << member.name << "  " << member.size << " bytes  sha256 " << member.sha256 << "\n";
+        recordOutcome(settings, now, true, {}, target, contents.archiveBytes);
+        Poco::JSON::Object details;
+        details.set("directory", directory.string());
+        details.set("bytes", contents.archiveBytes);
+        details.set("keyId", contents.header.keyId);
+        details.set("members", static_cast<int>(contents.members.size()));
+        auditBackup(settings, target, true, details);
+    }
+    catch (const std::exception& e) {
+        const std::string message = std::string("backup failed: ") + e.what();
+        recordOutcome(settings, now, false, message, target, 0);
+        Poco::JSON::Object details;
+        details.set("directory", directory.string());
+        details.set("message", std::string(e.what()));
+        auditBackup(settings, target.empty() ? directory / "(none)" : target, false, details);
+        std::cerr << errorPriority() << "parleyctl: " << message << std::endl;
+        return kExitBackupFailed;
+    }
+    if (!prune)
+        return 0;
+    try {
+        const auto remove = backup::backupsToRemove(backup::listBackups(directory), now,
+                                                    {settings.backupKeepHourly, settings.backupKeepDaily});
+        for (const auto& old : remove) {
+            fs::remove(old.path);
+            std::cout << "removed (retention): " << old.path.string() << "\n";
+        }
+    }
+    catch (const std::exception& e) {
+        std::cerr << errorPriority() << "parleyctl: the backup was written, but old backups could not be removed: "
+                  << e.what() << std::endl;
+        return kExitBackupFailed;
+    }
+    return 0;
+}
+
+} // namespace parley::parleyctl
