@@ -8,10 +8,40 @@
 #include <parley/portal/meetings/room_registry.h>
 #include <parley/portal/recordings/volume_handlers.h>
 
+#include <parley/backup/backup_status.h>
 #include <parley/router/media_router.h>
 #include <parley/storage/recording_store.h>
 
 namespace parley::portal {
+
+Poco::JSON::Object backupOverview(const std::filesystem::path& statusFile, std::int64_t now)
+{
+    Poco::JSON::Object backup(Poco::JSON_PRESERVE_KEY_ORDER);
+    std::optional<backup::BackupStatus> status;
+    try {
+        status = backup::readBackupStatus(statusFile);
+    }
+    catch (const std::runtime_error& e) {
+        backup.set("state", "unreadable");
+        backup.set("message", e.what());
+        return backup;
+    }
+    if (!status) {
+        backup.set("state", "none");
+        return backup;
+    }
+    const auto time = [](const std::optional<std::int64_t>& at) {
+        return at ? Poco::Dynamic::Var(isoTime(*at)) : Poco::Dynamic::Var();
+    };
+    const bool recent = status->lastSuccessTime && now - *status->lastSuccessTime <= kBackupDueWithin.count();
+    backup.set("state", status->consecutiveFailures > 0 ? "failing" : recent ? "ok" : "stale");
+    backup.set("lastSuccessAt", time(status->lastSuccessTime));
+    backup.set("lastSuccessBytes", status->lastSuccessBytes);
+    backup.set("lastAttemptAt", time(status->lastAttemptTime));
+    backup.set("consecutiveFailures", status->consecutiveFailures);
+    backup.set("lastError", status->lastError);
+    return backup;
+}
 
 LiveCounts countLive(const RoomRegistry& registry)
 {
@@ -61,6 +91,9 @@ void AdminOverviewHandler::handle(const ApiRequest&, Poco::Net::HTTPServerRespon
 
     body.set("tls", tlsStatusJson(sources_.certificate.current(), context().publicUrl,
                                   std::chrono::system_clock::now()));
+
+    if (!sources_.backupStatusFile.empty())
+        body.set("backup", backupOverview(sources_.backupStatusFile, unixNow()));
 
     const auto directory = sources_.directory.status();
     Poco::JSON::Object ldap(Poco::JSON_PRESERVE_KEY_ORDER);

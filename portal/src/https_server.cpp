@@ -1,5 +1,7 @@
 #include <parley/portal/https_server.h>
 
+#include <parley/log/log_event.h>
+
 #include "admin_console_page.h"
 #include "admin_overview_handler.h"
 #include "metrics_handler.h"
@@ -272,7 +274,7 @@ struct HttpsServer::Impl
                 {database, audit, recordingLibrary},
                 {certificate, audit},
                 {database, registry, media, directoryHealth, certificate, settings.recordingVolume,
-                 settings.volumeContainer, std::chrono::duration_cast<std::chrono::seconds>(
+                 settings.volumeContainer, settings.backupStatusFile, std::chrono::duration_cast<std::chrono::seconds>(
                                                std::chrono::system_clock::now().time_since_epoch()).count()},
                 {audit, securitySettings}},
           metricsSources{parts.overview, signalingHub, metrics,
@@ -368,11 +370,14 @@ void HttpsServer::start()
 {
     impl_->server->start();
     impl_->started = true;
-    logger().information("listening on %s", impl_->socket.address().toString());
+    log::info(logger(), "https.listening", "listening on " + impl_->socket.address().toString(),
+              {{"address", impl_->socket.address().host().toString()}, {"port", impl_->socket.address().port()}});
     // After the portal's line, which tools (and tests) read the portal's port from.
     if (impl_->metricsServer) {
         impl_->metricsServer->start();
-        logger().information("metrics listening on %s", impl_->metricsSocket->address().toString());
+        const auto address = impl_->metricsSocket->address();
+        log::info(logger(), "metrics.listening", "metrics listening on " + address.toString(),
+                  {{"address", address.host().toString()}, {"port", address.port()}});
     }
 }
 
@@ -409,14 +414,16 @@ void HttpsServer::stop(std::chrono::seconds grace)
     while (graceful.wait_for(std::chrono::milliseconds(20)) != std::future_status::ready ||
            server.currentThreads() > 0) {
         if (std::chrono::steady_clock::now() >= deadline) {
-            logger().warning("shutdown grace period over; closing %d remaining connection(s)",
-                             server.currentConnections());
+            log::warning(logger(), "https.grace_over",
+                         "shutdown grace period over; closing " + std::to_string(server.currentConnections()) +
+                             " remaining connection(s)",
+                         {{"connections", server.currentConnections()}});
             server.stopAll(true);
             break;
         }
     }
     graceful.wait();
-    logger().information("stopped");
+    log::info(logger(), "https.stopped", "stopped");
 }
 
 std::string HttpsServer::reloadCertificate()

@@ -22,7 +22,7 @@ struct MetricsSources
 
 /// Registers the collectors that read the server's state at each scrape: build, meetings,
 /// the media router's counters and load, recordings by state, the volume, the certificate,
-/// the directory and signaling connections (docs/operations.md lists every series). Only
+/// the directory, the backups and signaling connections (docs/operations.md lists every series). Only
 /// counts, states and times: no name, address, title, meeting ID, link or participant id.
 void addServerCollectors(MetricsSources& sources);
 

@@ -10,6 +10,7 @@
 #include <parley/portal/meetings/signaling_hub.h>
 #include <parley/portal/recordings/volume_handlers.h>
 
+#include <parley/backup/backup_status.h>
 #include <parley/router/media_router.h>
 #include <parley/storage/recording_store.h>
 
@@ -135,6 +136,40 @@ void collectCertificateAndDirectory(PrometheusText& out, const OverviewSources& 
     }
 }
 
+/// From the status `parleyctl backup create` leaves (docs/operations.md). Nothing before the
+/// first attempt, so no alert fires on a server that has no backups set up; a status that
+/// cannot be read shows as parley_backup_status_readable 0.
+void collectBackups(PrometheusText& out, const OverviewSources& sources)
+{
+    if (sources.backupStatusFile.empty())
+        return;
+    std::optional<backup::BackupStatus> status;
+    bool readable = true;
+    try {
+        status = backup::readBackupStatus(sources.backupStatusFile);
+    }
+    catch (const std::runtime_error&) {
+        readable = false;
+    }
+    gauge(out, "parley_backup_status_readable",
+          "0 when the backup status file exists but cannot be read (see the admin overview for why).", readable);
+    if (!status)
+        return;
+    if (status->lastAttemptTime)
+        gauge(out, "parley_backup_last_attempt_timestamp_seconds", "When a backup was last tried, Unix seconds.",
+              static_cast<double>(*status->lastAttemptTime));
+    if (status->lastSuccessTime) {
+        gauge(out, "parley_backup_last_success_timestamp_seconds", "When the last good backup was made, Unix seconds.",
+              static_cast<double>(*status->lastSuccessTime));
+        gauge(out, "parley_backup_last_size_bytes", "Size of the last good backup archive.",
+              static_cast<double>(status->lastSuccessBytes));
+    }
+    gauge(out, "parley_backup_consecutive_failures", "Backups that failed since the last good one.",
+          static_cast<double>(status->consecutiveFailures));
+    counter(out, "parley_backup_failures_total", "Backups that failed.", static_cast<double>(status->failuresTotal));
+    counter(out, "parley_backup_successes_total", "Backups made.", static_cast<double>(status->successesTotal));
+}
+
 } // namespace
 
 void addServerCollectors(MetricsSources& sources)
@@ -147,6 +182,7 @@ void addServerCollectors(MetricsSources& sources)
         collectRecordings(out, overview);
         collectVolume(out, overview);
         collectCertificateAndDirectory(out, overview);
+        collectBackups(out, overview);
     });
 }
 

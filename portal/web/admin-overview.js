@@ -1,5 +1,5 @@
 // Overview: the server at a glance (meetings, people, media rates, recordings, volume,
-// certificate, directory, version and uptime), refreshed every 5 seconds while shown.
+// certificate, directory, backups, version and uptime), refreshed every 5 seconds while shown.
 import { call } from './api.js';
 import { $, element } from './dom.js';
 import { explain, say } from './admin.js';
@@ -51,6 +51,24 @@ function showDirectory(directory) {
     ? texts.overview.checkedAt(directory.message, dateTime(directory.checkedAt)) : '';
 }
 
+function showBackup(backup) {
+  const line = $('ov-backup');
+  const detail = $('ov-backup-detail');
+  const o = texts.overview;
+  const last = backup?.lastSuccessAt ? dateTime(backup.lastSuccessAt) : texts.unknown;
+  const states = {
+    none: [o.backupNone, '', o.backupNoneHint],
+    ok: [o.backupOk(last), 'good', o.backupDetail(size(backup?.lastSuccessBytes))],
+    stale: [o.backupStale(last), 'bad', ''],
+    failing: [o.backupFailing(backup?.consecutiveFailures), 'bad', o.backupLastGood(last, backup?.lastError)],
+    unreadable: [o.backupUnreadable, 'bad', backup?.message ?? ''],
+  };
+  const [text, state, hint] = states[backup?.state] ?? [texts.unknown, '', ''];
+  line.textContent = text;
+  line.className = `state-line ${state}`;
+  detail.textContent = hint;
+}
+
 function showMeetings(meetings) {
   $('ov-meeting-list').replaceChildren(...meetings.map((meeting) => {
     const item = element('li');
@@ -80,6 +98,7 @@ function render(overview, meetings) {
   showVolume(overview.volume);
   showTls(overview.tls);
   showDirectory(overview.directory);
+  showBackup(overview.backup);
   $('ov-version').textContent = overview.version ?? texts.unknown;
   $('ov-uptime').textContent = texts.overview.running(duration(overview.uptimeSeconds), dateTime(overview.startedAt));
   showMeetings(meetings);

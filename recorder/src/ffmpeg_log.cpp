@@ -1,5 +1,7 @@
 #include <parley/recorder/ffmpeg_log.h>
 
+#include <parley/log/log_event.h>
+
 extern "C" {
 #include <libavutil/log.h>
 }
@@ -27,12 +29,10 @@ void toPoco(void* object, int level, const char* format, va_list arguments)
     if (text.empty())
         return;
     auto& logger = Poco::Logger::get("recorder.ffmpeg");
-    if (level <= AV_LOG_ERROR)
-        logger.error(text);
-    else if (level <= AV_LOG_WARNING)
-        logger.warning(text);
-    else
-        logger.debug(text);
+    const auto priority = level <= AV_LOG_ERROR     ? Poco::Message::PRIO_ERROR
+                          : level <= AV_LOG_WARNING ? Poco::Message::PRIO_WARNING
+                                                    : Poco::Message::PRIO_DEBUG;
+    log::event(logger, priority, "ffmpeg.message", text);
 }
 
 } // namespace

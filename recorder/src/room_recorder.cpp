@@ -1,4 +1,6 @@
 #include <parley/recorder/media_clock.h>
+
+#include <parley/log/log_event.h>
 #include <parley/recorder/room_recorder.h>
 #include <parley/recorder/rtp_reorder_buffer.h>
 #include <parley/recorder/track_writer.h>
@@ -162,7 +164,9 @@ void RoomRecorder::handle(const router::TapEntry& entry)
         track->supported = (codec == "opus" && !track->video) ||
                            ((codec == "VP8" || codec == "H264") && track->video);
         if (!track->supported)
-            logger().warning("track %s (%s) is not recorded: only Opus, VP8 and H.264 are", id, codec);
+            log::warning(logger(), "recording.track_unsupported",
+                         "track " + id + " (" + codec + ") is not recorded: only Opus, VP8 and H.264 are",
+                         {{"track", id}, {"codec", codec}});
         else if (codec == "VP8") {
             track->codec = TrackCodec::Vp8;
             track->vp8.emplace();
@@ -281,7 +285,9 @@ void RoomRecorder::onRtp(Track& track, std::span<const std::uint8_t> packet, boo
         track.info.lastMs = ms;
     }
     catch (const std::exception& e) {
-        logger().error("recording track %s stopped: %s", track.info.trackId, std::string(e.what()));
+        log::error(logger(), "recording.track_failed",
+                   "recording track " + track.info.trackId + " stopped: " + e.what(),
+                   {{"track", track.info.trackId}, {"error", e.what()}});
         std::lock_guard lock(errorMutex_);
         if (error_.empty())
             error_ = e.what();

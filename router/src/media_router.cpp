@@ -1,4 +1,6 @@
 #include <parley/router/media_router.h>
+
+#include <parley/log/log_event.h>
 #include <parley/router/media_tap.h>
 
 #include <parley/router/dtls_transport.h>
@@ -175,7 +177,9 @@ public:
         if (wake_ < 0)
             throw std::runtime_error("cannot create the router's wake-up descriptor");
         thread_ = std::thread([this] { loop(); });
-        logger().information("media router on UDP port %hu, announcing %s", socket_.port(), announced_);
+        log::info(logger(), "router.listening",
+                  "media router on UDP port " + std::to_string(socket_.port()) + ", announcing " + announced_,
+                  {{"port", socket_.port()}, {"announced", announced_}});
     }
 
     ~Worker()
@@ -491,7 +495,8 @@ void MediaRouter::Worker::handleDtls(Participant& p, std::span<std::uint8_t> dat
         const auto& keys = *p.dtls->keys();
         p.inbound = std::make_unique<SrtpSession>(keys.profile, SrtpSession::Direction::Inbound, keys.remote);
         p.outbound = std::make_unique<SrtpSession>(keys.profile, SrtpSession::Direction::Outbound, keys.local);
-        logger().information("participant %s connected (DTLS-SRTP)", p.id);
+        log::info(logger(), "participant.media_connected", "participant " + p.id + " connected (DTLS-SRTP)",
+                  {{"participant", p.id}});
         // It may be waiting for pictures already.
         for (auto& subscription : p.subscriptions)
             if (subscription.publication->video)
@@ -499,7 +504,8 @@ void MediaRouter::Worker::handleDtls(Participant& p, std::span<std::uint8_t> dat
     }
     else if (p.dtls->state() == DtlsTransport::State::Failed && !p.dtlsFailureLogged) {
         p.dtlsFailureLogged = true;
-        logger().warning("participant %s: %s", p.id, p.dtls->failure());
+        log::warning(logger(), "participant.dtls_failed", "participant " + p.id + ": " + p.dtls->failure(),
+                     {{"participant", p.id}, {"error", p.dtls->failure()}});
     }
 }
 
@@ -702,7 +708,8 @@ void MediaRouter::Worker::onTimer()
             p.dtls->onTimer();
         // Consent freshness (RFC 7675): no valid check for 30 s, no more media to or from it.
         if (p.selected && now - p.lastConsent > kConsentTimeout) {
-            logger().information("participant %s: consent expired", p.id);
+            log::info(logger(), "participant.consent_expired", "participant " + p.id + ": consent expired",
+                      {{"participant", p.id}});
             byEndpoint_.erase(*p.selected);
             p.selected.reset();
         }

@@ -1,4 +1,6 @@
 #include <parley/storage/audit_log.h>
+
+#include <parley/log/log_event.h>
 #include <parley/storage/audit_repeat_folder.h>
 #include <parley/storage/database.h>
 #include <parley/storage/transaction.h>
@@ -127,7 +129,8 @@ AuditLog::~AuditLog()
         flushRepeats(true);
     }
     catch (const std::exception& e) {
-        Poco::Logger::get("storage.audit").error("folded audit events could not be written: %s", std::string(e.what()));
+        log::error(Poco::Logger::get("storage.audit"), "audit.fold_failed",
+                   std::string("folded audit events could not be written: ") + e.what(), {{"error", e.what()}});
     }
 }
 
@@ -304,8 +307,8 @@ AuditVerification AuditLog::verify()
                 session << "COMMIT", now;
             }
             catch (const Poco::Exception& e) {
-                Poco::Logger::get("storage.audit").warning("ending the verification read: %s",
-                                                           e.displayText());
+                log::warning(Poco::Logger::get("storage.audit"), "audit.verify_read_failed",
+                             "ending the verification read: " + e.displayText(), {{"error", e.displayText()}});
             }
         }
     } endRead{session};

@@ -1,5 +1,7 @@
 #include <parley/storage/transaction.h>
 
+#include <parley/log/log_event.h>
+
 #include <Poco/Exception.h>
 #include <Poco/Logger.h>
 
@@ -18,7 +20,8 @@ Transaction::~Transaction()
         return;
     const auto note = rollback();
     if (!note.empty())
-        Poco::Logger::get("storage").warning("rollback after an error: %s", note);
+        log::warning(Poco::Logger::get("storage"), "database.rollback", "rollback after an error: " + note,
+                     {{"error", note}});
 }
 
 void Transaction::commit()

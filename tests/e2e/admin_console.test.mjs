@@ -9,7 +9,7 @@
 // (against a real slapd, reached through a forwarder for the wrong host); axe-core and a screenshot on every section. Run by ctest:
 //   node tests/e2e/admin_console.test.mjs <parleyd> <parleyctl>
 import { chromium } from 'playwright-core';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
@@ -123,6 +123,17 @@ async function main() {
   await admin.waitForURL(`${base}/admin`);
   await admin.waitForSelector('body[data-shown="overview"]');
   log('signed in through the front door and back to the console');
+  // No backup yet: the overview says so and how to set them up.
+  await admin.waitForFunction(() => /No backup has been made yet/.test(document.getElementById('ov-backup').textContent));
+  assert.match(await text(admin, '#ov-backup-detail'), /backup\.directory/);
+  // A backup made with parleyctl (what parley-backup.service runs) shows at the next refresh.
+  const backupKey = path.join(work, 'backup.key');
+  const backups = path.join(work, 'backups');
+  mkdirSync(backups);
+  for (const args of [['backup', 'create-key', backupKey], [...common, 'backup', 'create', '--to', backups, '--key-file', backupKey]]) {
+    const made = run(parleyctl, args);
+    assert.equal(made.status, 0, made.output);
+  }
 
   // A plain user is told, in words, that the console is not for them.
   const nurse = await browserPage(base, 'nurse');
@@ -172,6 +183,8 @@ async function main() {
   await waitFor('the overview shows the meeting with media flowing', async () =>
     (await text(admin, '#ov-live-meetings')) === '1' && (await text(admin, '#ov-participants')) === '2'
     && /[1-9]/.test(await text(admin, '#ov-media-in')) && /[1-9]/.test(await text(admin, '#ov-media-out')), 30000);
+  assert.match(await text(admin, '#ov-backup'), /^Last backup /);
+  assert.match(await text(admin, '#ov-backup-detail'), /\d MB\.$/);
   log('overview: media in', await text(admin, '#ov-media-in'), 'out', await text(admin, '#ov-media-out'));
   assert.match(await text(admin, '#overview-updated'), /refreshes every 5 seconds/);
   await look(admin, '01-overview');

@@ -84,7 +84,7 @@ export function startServer(parleyd, parleyctl, settings, workDir, router = {}) 
     const timer = setTimeout(() => reject(new Error(`parleyd did not start:\n${output}`)), 20000);
     const onData = (chunk) => {
       output += chunk;
-      const match = /portal\.https: listening on [^\n]*:(\d+)/.exec(output);
+      const match = / event=https\.listening [^\n]* port=(\d+)/.exec(output);
       if (match) {
         clearTimeout(timer);
         resolve({ port: Number(match[1]), pid: server.pid });

@@ -148,14 +148,24 @@ TEST_CASE("Router: a publisher's audio and video reach a subscriber, rewritten a
     CHECK(bob.receiveRtp(500ms).empty());
 }
 
-TEST_CASE("Router: each participant's rates and loss both ways are measured for the admin")
+namespace {
+
+/// In room 7, Alice publishes one audio stream (SSRC 1111) and Bob receives it; both connected.
+void aliceSendsAudioToBob(MediaRouter& router, Peer& alice, Peer& bob)
 {
-    MediaRouter router(loopback());
-    Peer alice("alice"), bob("bob");
     alice.applyAnswer(router.negotiate(7, "alice", alice.offer({{"0", "audio", "sendonly", 1111}}), {{"0", "audio"}}, {}).answer);
     REQUIRE(alice.connect());
     bob.applyAnswer(router.negotiate(7, "bob", bob.offer({{"0", "audio", "recvonly"}}), {}, {{"0", "alice/0"}}).answer);
     REQUIRE(bob.connect());
+}
+
+} // namespace
+
+TEST_CASE("Router: each participant's rates and loss both ways are measured for the admin")
+{
+    MediaRouter router(loopback());
+    Peer alice("alice"), bob("bob");
+    aliceSendsAudioToBob(router, alice, bob);
     const auto received = bob.ssrcFor("0");
 
     // Every fourth packet never leaves Alice: a quarter lost on the way in. Bob reports that
@@ -197,10 +207,7 @@ TEST_CASE("Router: bytes and packets both ways are totalled for /metrics, and ke
 {
     MediaRouter router(loopback());
     Peer alice("alice"), bob("bob");
-    alice.applyAnswer(router.negotiate(7, "alice", alice.offer({{"0", "audio", "sendonly", 1111}}), {{"0", "audio"}}, {}).answer);
-    REQUIRE(alice.connect());
-    bob.applyAnswer(router.negotiate(7, "bob", bob.offer({{"0", "audio", "recvonly"}}), {}, {{"0", "alice/0"}}).answer);
-    REQUIRE(bob.connect());
+    aliceSendsAudioToBob(router, alice, bob);
     const auto before = router.stats();
     for (std::uint16_t seq = 1; seq <= 100; ++seq) {
         alice.sendRtp(1111, 111, seq, 0x40);

@@ -1,6 +1,7 @@
 // parleyctl backup against a real parleyd: an archive made while a room is in use restores
 // onto a fresh data directory and a server started there has everything back; damage, another
 // key and a newer format are refused clearly; a restore never writes under a running server.
+#include "metrics_fixture.h"
 #include "recording_fixture.h"
 #include "volume_args.h"
 
@@ -211,11 +212,31 @@ TEST_CASE("parleyd does not start on a data directory a restore holds", "[backup
     CHECK_FALSE(fs::exists(dir / "data" / "parley.db"));
 }
 
+namespace {
+
+/// The backups as the admin overview shows them.
+Poco::JSON::Object::Ptr backupOverview(ApiClient& admin)
+{
+    const auto overview = admin.call("GET", "/api/v1/admin/overview");
+    REQUIRE(overview.status == 200);
+    return json(overview.body)->getObject("backup");
+}
+
+} // namespace
+
 TEST_CASE("Scheduled backups go to backup.directory and prune it, and a failed one exits non-zero and is recorded",
           "[backup]")
 {
     ServerWithAdmin server;
     const auto dataDir = server.server().dataDir();
+    const auto token = createToken(dataDir);
+    auto admin = server.admin();
+    // Before any backup: no backup series (no alert on a server without backups) and "none".
+    auto metrics = scrape(server.port(), "Bearer " + token);
+    REQUIRE(metrics.status == 200);
+    CHECK_THAT(metrics.body, !Contains("parley_backup_last_success_timestamp_seconds"));
+    CHECK(valueOf(metrics.body, "parley_backup_status_readable") == 1);
+    CHECK(backupOverview(admin)->getValue<std::string>("state") == "none");
     TempDir dir;
     const auto key = dir / "backup.key";
     REQUIRE(runParleyctl("backup create-key " + key.string()).exitCode == 0);
@@ -242,6 +263,15 @@ TEST_CASE("Scheduled backups go to backup.directory and prune it, and a failed o
     auto status = json(readFile(dataDir / "backup-status.json"));
     CHECK(status->getValue<int>("consecutive_failures") == 0);
     CHECK(status->getValue<std::string>("last_success_file") == archive.string());
+    // The running server shows it: in /metrics and in the admin overview.
+    metrics = scrape(server.port(), "Bearer " + token);
+    const auto now = static_cast<double>(::time(nullptr));
+    CHECK(valueOf(metrics.body, "parley_backup_last_success_timestamp_seconds") > now - 60);
+    CHECK(valueOf(metrics.body, "parley_backup_last_size_bytes") == static_cast<double>(fs::file_size(archive)));
+    CHECK(valueOf(metrics.body, "parley_backup_successes_total") == 1);
+    CHECK(valueOf(metrics.body, "parley_backup_consecutive_failures") == 0);
+    CHECK(backupOverview(admin)->getValue<std::string>("state") == "ok");
+    CHECK(backupOverview(admin)->getValue<Poco::UInt64>("lastSuccessBytes") == fs::file_size(archive));
 
     // The share is gone (not mounted): non-zero, a journal error line, and the status says so.
     ::setenv("JOURNAL_STREAM", "8:1234", 1);
@@ -253,7 +283,23 @@ TEST_CASE("Scheduled backups go to backup.directory and prune it, and a failed o
     status = json(readFile(dataDir / "backup-status.json"));
     CHECK(status->getValue<int>("consecutive_failures") == 1);
     CHECK_THAT(status->getValue<std::string>("last_error"), Contains("does not exist"));
-    auto admin = server.admin();
+    metrics = scrape(server.port(), "Bearer " + token);
+    CHECK(valueOf(metrics.body, "parley_backup_consecutive_failures") == 1);
+    CHECK(valueOf(metrics.body, "parley_backup_failures_total") == 1);
+    CHECK(valueOf(metrics.body, "parley_backup_last_attempt_timestamp_seconds") >= now);
+    const auto failing = backupOverview(admin);
+    CHECK(failing->getValue<std::string>("state") == "failing");
+    CHECK_THAT(failing->getValue<std::string>("lastError"), Contains("is the share mounted?"));
+    {
+        // A damaged status file: said so in the overview and counted in /metrics, nothing else fails.
+        const auto kept = readFile(dataDir / "backup-status.json");
+        writeFile(dataDir / "backup-status.json", "{\"consecutive_failures\": \"many\"");
+        CHECK(scrape(server.port(), "Bearer " + token).body.find("parley_backup_status_readable 0") != std::string::npos);
+        const auto unreadable = backupOverview(admin);
+        CHECK(unreadable->getValue<std::string>("state") == "unreadable");
+        CHECK_THAT(unreadable->getValue<std::string>("message"), Contains("backup-status.json is not valid"));
+        writeFile(dataDir / "backup-status.json", kept);
+    }
     CHECK(auditCount(admin, "action=backup.create&outcome=success") == 1);
     CHECK(auditCount(admin, "action=backup.create&outcome=failure") == 1);
     CHECK(status->getValue<std::string>("last_success_file") == archive.string());

@@ -109,7 +109,7 @@ TEST_CASE("Logs at the most verbose level hold no key material, after logins, me
     // Trace output reached the file, and it tells of the directory bind and both handshakes:
     // the log was there to be leaked into while the secrets were in use.
     REQUIRE_THAT(log, Contains("configuration server.port"));
-    REQUIRE_THAT(log, Contains("directory login for alice: authenticated"));
+    REQUIRE_THAT(log, Contains("event=ldap.login msg=\"directory login succeeded\" result=success"));
     REQUIRE_THAT(log, Contains("participant " + owner.id + " connected (DTLS-SRTP)"));
     REQUIRE_THAT(log, Contains("participant " + guest.id + " connected (DTLS-SRTP)"));
 

@@ -82,7 +82,7 @@ bool ParleydProcess::waitUntilServing(std::uint16_t port, std::chrono::milliseco
 std::uint16_t ParleydProcess::servingPort(std::chrono::milliseconds timeout)
 {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
-    const std::string marker = "portal.https: listening on ";
+    const std::string marker = " event=https.listening ";
     while (std::chrono::steady_clock::now() < deadline && running()) {
         const auto text = output();
         const auto at = text.find(marker);
@@ -90,7 +90,7 @@ std::uint16_t ParleydProcess::servingPort(std::chrono::milliseconds timeout)
             const auto lineEnd = text.find('\n', at);
             if (lineEnd != std::string::npos) {
                 const auto line = text.substr(at, lineEnd - at);
-                const auto port = static_cast<std::uint16_t>(std::stoi(line.substr(line.rfind(':') + 1)));
+                const auto port = static_cast<std::uint16_t>(std::stoi(line.substr(line.rfind(" port=") + 6)));
                 const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
                     deadline - std::chrono::steady_clock::now());
                 return waitUntilServing(port, left) ? port : 0;

@@ -26,8 +26,8 @@ public:
     ParleydProcess(const ParleydProcess&) = delete;
     ParleydProcess& operator=(const ParleydProcess&) = delete;
 
-    /// For a server started with server.port=0: waits for the port it logged ("listening on
-    /// host:port") and for /healthz to answer there. Returns 0 if it never did. An
+    /// For a server started with server.port=0: waits for the port it logged (the
+    /// `event=https.listening` line's `port=`) and for /healthz to answer there. Returns 0 if it never did. An
     /// ephemeral port bound by this very process cannot collide with a parallel test.
     std::uint16_t servingPort(std::chrono::milliseconds timeout = std::chrono::seconds(20));
 

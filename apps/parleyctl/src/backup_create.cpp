@@ -2,6 +2,7 @@
 
 #include <parley/backup/archive.h>
 #include <parley/backup/backup_directory.h>
+#include <parley/backup/backup_status.h>
 #include <parley/backup/retention.h>
 #include <parley/storage/audit_log.h>
 #include <parley/storage/database.h>
@@ -10,7 +11,6 @@
 #include <parley/volume/luks_container.h>
 
 #include <Poco/JSON/Object.h>
-#include <Poco/JSON/Parser.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -56,52 +56,33 @@ private:
 };
 
 /// `<data_dir>/backup-status.json`: the outcome of the last attempts, for monitoring (the
-/// server's account can read it; docs/operations.md lists the fields).
+/// server's account can read it; docs/operations.md lists the fields). A status that cannot
+/// be read is started afresh, and one that cannot be written is only reported: the exit
+/// status and the journal already say how the backup went.
 void recordOutcome(const parleyd::Settings& settings, std::chrono::system_clock::time_point when, bool success,
                    const std::string& detail, const fs::path& file, std::uint64_t bytes)
 {
-    const fs::path statusFile = settings.dataDir / "backup-status.json";
-    Poco::JSON::Object::Ptr status = new Poco::JSON::Object;
+    const fs::path statusFile = backup::backupStatusFile(settings.dataDir);
+    std::optional<backup::BackupStatus> previous;
     try {
-        std::ifstream in(statusFile);
-        if (in)
-            status = Poco::JSON::Parser().parse(in).extract<Poco::JSON::Object::Ptr>();
+        previous = backup::readBackupStatus(statusFile);
     }
-    catch (const Poco::Exception&) {
-        status = new Poco::JSON::Object; // an unreadable old status is replaced
+    catch (const std::runtime_error& e) {
+        std::cerr << "parleyctl: " << e.what() << "; starting it afresh\n";
     }
-    const long long seconds = std::chrono::duration_cast<std::chrono::seconds>(when.time_since_epoch()).count();
-    status->set("last_attempt_time", seconds);
-    if (success) {
-        status->set("last_success_time", seconds);
-        status->set("last_success_file", file.string());
-        status->set("last_success_bytes", bytes);
-        status->set("consecutive_failures", 0);
-        status->set("last_error", "");
+    const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(when.time_since_epoch()).count();
+    try {
+        backup::writeBackupStatus(statusFile,
+                                  backup::withAttempt(previous.value_or(backup::BackupStatus{}), seconds, success,
+                                                      detail, file, bytes));
     }
-    else {
-        status->set("last_failure_time", seconds);
-        status->set("consecutive_failures",
-                    (status->has("consecutive_failures") ? status->getValue<int>("consecutive_failures") : 0) + 1);
-        status->set("last_error", detail);
-        const int total = status->has("failures_total") ? status->getValue<int>("failures_total") : 0;
-        status->set("failures_total", total + 1);
-    }
-    if (success)
-        status->set("successes_total", (status->has("successes_total") ? status->getValue<int>("successes_total") : 0) + 1);
-    const fs::path partial = statusFile.string() + ".new";
-    {
-        std::ofstream out(partial, std::ios::trunc);
-        status->stringify(out);
-        out << "\n";
-        if (!out)
-            return; // the status is a convenience; the exit status and the journal already say it
+    catch (const std::runtime_error& e) {
+        std::cerr << "parleyctl: " << e.what() << "\n";
+        return;
     }
     struct stat directory{};
     if (::geteuid() == 0 && ::stat(settings.dataDir.c_str(), &directory) == 0 && directory.st_uid != 0)
-        (void)::chown(partial.c_str(), directory.st_uid, directory.st_gid);
-    std::error_code ignored;
-    fs::rename(partial, statusFile, ignored);
+        (void)::chown(statusFile.c_str(), directory.st_uid, directory.st_gid);
 }
 
 /// Run as root on a stopped server's database, SQLite creates its -wal and -shm files as

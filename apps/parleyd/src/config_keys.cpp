@@ -242,7 +242,8 @@ const std::vector<ConfigKey>& table()
         {"log.level", "information",
          ChoiceRule{{"fatal", "critical", "error", "warning", "notice", "information", "debug",
                      "trace"}},
-         "Least severe message written."},
+         "Least severe message written. Re-read on SIGHUP (systemctl reload parleyd): a change "
+         "takes effect without a restart."},
         {"log.file", "", TextRule{true},
          "Also write the log to this file (appended). Empty: console only."},
     };

@@ -1,15 +1,16 @@
 #include "logging_setup.h"
 
-#include "journal_formatter.h"
+#include "journal_stream.h"
 
+#include <parley/log/event_formatter.h>
 #include <parley/parleyd/config_error.h>
 
 #include <Poco/AutoPtr.h>
 #include <Poco/ConsoleChannel.h>
+#include <Poco/Exception.h>
 #include <Poco/FileChannel.h>
 #include <Poco/FormattingChannel.h>
 #include <Poco/Logger.h>
-#include <Poco/PatternFormatter.h>
 #include <Poco/SplitterChannel.h>
 
 #include <fstream>
@@ -31,22 +32,27 @@ void configureLogging(const std::string& level, const std::filesystem::path& fil
         fileChannel->setProperty("flush", "true");
         splitter->addChannel(fileChannel);
     }
-    Poco::AutoPtr<Poco::Formatter> formatter;
-    if (outputGoesToJournal() && file.empty()) {
-        formatter = new JournalFormatter;
-    }
-    else {
-        Poco::AutoPtr<Poco::PatternFormatter> pattern(new Poco::PatternFormatter("%Y-%m-%dT%H:%M:%S.%iZ %p %s: %t"));
-        pattern->setProperty("times", "UTC");
-        formatter = pattern;
-    }
-    Poco::AutoPtr<Poco::FormattingChannel> channel(
-        new Poco::FormattingChannel(formatter, splitter));
+    const auto style = outputGoesToJournal() && file.empty() ? log::EventFormatter::Style::Journal
+                                                             : log::EventFormatter::Style::Timestamped;
+    Poco::AutoPtr<Poco::Formatter> formatter(new log::EventFormatter(style));
+    Poco::AutoPtr<Poco::FormattingChannel> channel(new Poco::FormattingChannel(formatter, splitter));
 
     Poco::Logger::root().setChannel(channel);
-    // setLevel with an empty prefix reaches loggers created before this call too.
-    Poco::Logger::setLevel("", Poco::Logger::parseLevel(level));
+    setLogLevel(level);
     Poco::Logger::setChannel("", channel);
+}
+
+void setLogLevel(const std::string& level)
+{
+    int parsed = 0;
+    try {
+        parsed = Poco::Logger::parseLevel(level);
+    }
+    catch (const Poco::InvalidArgumentException&) {
+        throw ConfigError("configuration key 'log.level' has the value '" + level + "', which is not a level");
+    }
+    // setLevel with an empty prefix reaches loggers created before this call too.
+    Poco::Logger::setLevel("", parsed);
 }
 
 } // namespace parley::parleyd

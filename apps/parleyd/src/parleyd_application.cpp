@@ -6,6 +6,7 @@
 #include "maintenance_job.h"
 #include "service_notifier.h"
 
+#include <parley/log/log_event.h>
 #include <parley/parleyd/config_error.h>
 #include <parley/parleyd/config_template.h>
 #include <parley/parleyd/install_layout.h>
@@ -241,6 +242,29 @@ int ParleydApplication::main(const std::vector<std::string>& arguments)
     }
 }
 
+void ParleydApplication::reloadLogLevel(std::string& current, storage::AuditLog& audit) const
+{
+    // The configuration as at start (file and --set overrides), read again: only log.level
+    // takes effect without a restart; the rest waits for one.
+    try {
+        const auto level = loadSettings(configFile_, overrides_).logLevel;
+        if (level == current)
+            return;
+        setLogLevel(level);
+        log::notice(serverLog(), "log.level_changed", "log level changed from " + current + " to " + level,
+                    {{"from", current}, {"to", level}});
+        audit.append({"system", "local", "config.change", "log.level", "success",
+                      R"({"from":")" + current + R"(","to":")" + level + R"("})"});
+        current = level;
+    }
+    catch (const std::exception& e) {
+        log::error(serverLog(), "config.reload_failed",
+                   std::string("SIGHUP: the configuration cannot be read again; the log level stays ") + current +
+                       ": " + e.what(),
+                   {{"error", e.what()}});
+    }
+}
+
 int ParleydApplication::serve()
 {
     auto settings = loadSettings(configFile_, overrides_);
@@ -251,9 +275,9 @@ int ParleydApplication::serve()
         return EXIT_OK;
     }
     configureLogging(settings.logLevel, settings.logFile);
-    serverLog().information("parleyd %s starting", std::string(PARLEY_VERSION));
-    for (const auto& [key, value] : settings.effective)
-        serverLog().debug("configuration %s = %s", key, value);
+    log::info(serverLog(), "server.starting", "parleyd " PARLEY_VERSION " starting", {{"version", PARLEY_VERSION}});
+    for (const auto& [key, value] : settings.effective) // secrets are shown as set or not (settings.h)
+        log::debug(serverLog(), "config.value", "configuration " + key + " = " + value, {{"key", key}, {"value", value}});
 
     prepareDataDirectory(settings.dataDir);
     // Held for as long as the server runs: `parleyctl backup restore` refuses this directory
@@ -270,8 +294,9 @@ int ParleydApplication::serve()
         settings.https.certificateFile = files.certificate;
         settings.https.privateKeyFile = files.privateKey;
         if (files.created)
-            serverLog().information("generated a self-signed certificate in %s",
-                                 files.certificate.string());
+            log::info(serverLog(), "tls.self_signed_created",
+                      "generated a self-signed certificate in " + files.certificate.string(),
+                      {{"file", files.certificate.string()}});
     }
 
     // One connection per request and signaling thread (opened only when needed), plus some
@@ -279,8 +304,10 @@ int ParleydApplication::serve()
     storage::Database database({settings.databaseFile, settings.databaseBusyTimeout,
                                 settings.https.maxThreads +
                                     settings.meetings.signaling.maxConnections + 8});
-    serverLog().information("database %s ready at schema version %d", settings.databaseFile.string(),
-                         database.readiness().schemaVersion);
+    log::info(serverLog(), "database.ready",
+              "database " + settings.databaseFile.string() + " ready at schema version " +
+                  std::to_string(database.readiness().schemaVersion),
+              {{"file", settings.databaseFile.string()}, {"schema", database.readiness().schemaVersion}});
 
     // The audit key lives beside the database, not in it: whoever copies or edits the
     // database file alone cannot forge the signed head of the audit log.
@@ -305,14 +332,18 @@ int ParleydApplication::serve()
         try {
             const auto pruned = audit.prune(settings.auditRetention);
             if (pruned > 0)
-                serverLog().information("audit retention removed %d entries", static_cast<int>(pruned));
+                log::info(serverLog(), "audit.pruned", "audit retention removed " + std::to_string(pruned) + " entries",
+                          {{"entries", pruned}});
             server.removeExpiredSessions();
             const auto meetings = server.removeExpiredMeetings();
             if (meetings > 0)
-                serverLog().information("meeting retention removed %d meeting(s)", static_cast<int>(meetings));
+                log::info(serverLog(), "meeting.pruned",
+                          "meeting retention removed " + std::to_string(meetings) + " meeting(s)",
+                          {{"meetings", meetings}});
         }
         catch (const std::exception& e) {
-            serverLog().error("maintenance failed (will retry): %s", std::string(e.what()));
+            log::error(serverLog(), "maintenance.failed", std::string("maintenance failed (will retry): ") + e.what(),
+                       {{"error", e.what()}});
         }
     };
     maintain();
@@ -324,7 +355,8 @@ int ParleydApplication::serve()
             audit.flushRepeats();
         }
         catch (const std::exception& e) {
-            serverLog().error("writing folded audit events failed (will retry): %s", std::string(e.what()));
+            log::error(serverLog(), "audit.fold_failed",
+                       std::string("writing folded audit events failed (will retry): ") + e.what(), {{"error", e.what()}});
         }
     });
     const ServiceNotifier notifier;
@@ -332,14 +364,17 @@ int ParleydApplication::serve()
         return "serving https on port " + std::to_string(server.port()) + ", certificate " +
                server.certificateFingerprint().substr(0, 23) + "...";
     };
-    HangupSignal hangup([&server, &notifier, &status] {
+    std::string logLevel = settings.logLevel;
+    HangupSignal hangup([this, &server, &notifier, &status, &logLevel, &audit] {
         notifier.reloading();
         try {
             server.reloadCertificate(); // logs and audits what it did
         }
         catch (const std::exception& e) {
-            serverLog().error("SIGHUP: the TLS certificate in service stays: %s", std::string(e.what()));
+            log::error(serverLog(), "tls.reload_failed",
+                       std::string("SIGHUP: the TLS certificate in service stays: ") + e.what(), {{"error", e.what()}});
         }
+        reloadLogLevel(logLevel, audit);
         notifier.ready(status());
     });
     server.start();
@@ -349,12 +384,14 @@ int ParleydApplication::serve()
 
     waitForTerminationRequest();
     notifier.stopping();
-    serverLog().information("termination requested; finishing requests in progress (at most %d s)",
-                         static_cast<int>(settings.shutdownGrace.count()));
+    log::info(serverLog(), "server.stopping",
+              "termination requested; finishing requests in progress (at most " +
+                  std::to_string(settings.shutdownGrace.count()) + " s)",
+              {{"grace_seconds", settings.shutdownGrace.count()}});
     server.stop(settings.shutdownGrace);
     audit.flushRepeats(true);
     audit.append({"system", "local", "server.stop", "parleyd", "success", "{}"});
-    serverLog().information("parleyd stopped");
+    log::info(serverLog(), "server.stopped", "parleyd stopped");
     return EXIT_OK;
 }
 

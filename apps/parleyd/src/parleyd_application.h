@@ -7,6 +7,10 @@
 #include <string>
 #include <vector>
 
+namespace parley::storage {
+class AuditLog;
+}
+
 namespace parley::parleyd {
 
 /// The all-in-one server process: reads the configuration, opens the data directory and
@@ -26,6 +30,9 @@ protected:
 
 private:
     int serve();
+    /// SIGHUP: applies the configuration's log.level when it changed (logged and audited as
+    /// config.change); keeps `current` when the configuration cannot be read.
+    void reloadLogLevel(std::string& current, storage::AuditLog& audit) const;
 
     std::optional<std::filesystem::path> configFile_;
     std::vector<std::string> overrides_;

@@ -1,5 +1,7 @@
 #include "service_notifier.h"
 
+#include <parley/log/log_event.h>
+
 #include <Poco/Logger.h>
 
 #include <cerrno>
@@ -62,8 +64,9 @@ void ServiceNotifier::send(std::string_view message) const
     sockaddr_un address{};
     address.sun_family = AF_UNIX;
     if (socketPath_.size() >= sizeof(address.sun_path)) {
-        Poco::Logger::get("parleyd").warning("NOTIFY_SOCKET is too long for a socket address; "
-                                             "systemd is not told about the service's state");
+        log::warning(Poco::Logger::get("parleyd"), "systemd.notify_failed",
+                     "NOTIFY_SOCKET is too long for a socket address; systemd is not told about the service's state",
+                     {{"error", "socket path too long"}});
         return;
     }
     std::memcpy(address.sun_path, socketPath_.data(), socketPath_.size());
@@ -75,8 +78,9 @@ void ServiceNotifier::send(std::string_view message) const
         ::sendto(socket.fd(), message.data(), message.size(), MSG_NOSIGNAL,
                  reinterpret_cast<const sockaddr*>(&address), length) < 0) {
         // The unit then fails its start timeout, which says more than we could here.
-        Poco::Logger::get("parleyd").warning("cannot notify systemd at %s: %s", std::string(socketPath_),
-                                             std::string(std::strerror(errno)));
+        const std::string error = std::strerror(errno);
+        log::warning(Poco::Logger::get("parleyd"), "systemd.notify_failed",
+                     "cannot notify systemd at " + std::string(socketPath_) + ": " + error, {{"error", error}});
     }
 }
 

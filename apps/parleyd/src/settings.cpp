@@ -4,6 +4,8 @@
 #include <parley/parleyd/settings.h>
 #include <parley/parleyd/install_layout.h>
 
+#include <parley/backup/backup_status.h>
+
 #include <parley/portal/http/address_list.h>
 #include <parley/portal/http/public_origin.h>
 
@@ -162,6 +164,7 @@ Settings loadSettings(const std::optional<fs::path>& iniFile,
     if (!values.at("server.public_url").empty())
         https.publicUrl = *portal::publicUrlOrigin(values.at("server.public_url")); // validated by acceptsValue
     https.uploadedCertificateFile = settings.dataDir / "tls" / "uploaded.pem";
+    https.backupStatusFile = backup::backupStatusFile(settings.dataDir);
     https.webRoot = values.at("server.web_root").empty() ? installLayout().webRoot
                                                          : fs::absolute(values.at("server.web_root"));
 

@@ -1,5 +1,7 @@
 #include <parley/portal/accounts/directory_configuration.h>
 
+#include <parley/log/log_event.h>
+
 #include "directory_settings_json.h"
 
 #include <parley/storage/database.h>
@@ -26,13 +28,14 @@ DirectoryConfiguration::DirectoryConfiguration(storage::Database& database, ldap
     }
     try {
         apply(directorySettingsFromStoredJson(stored.front()), true);
-        Poco::Logger::get("portal.ldap").information(
-            "directory settings saved through the admin API replace the [ldap] section");
+        log::info(Poco::Logger::get("portal.ldap"), "ldap.settings_saved",
+                  "directory settings saved through the admin API replace the [ldap] section");
     }
     catch (const std::exception& e) {
-        Poco::Logger::get("portal.ldap").error(
-            "the saved directory settings cannot be read (%s); using the [ldap] section",
-            std::string(e.what()));
+        log::error(Poco::Logger::get("portal.ldap"), "ldap.settings_unusable",
+                   std::string("the saved directory settings cannot be read (") + e.what() +
+                       "); using the [ldap] section",
+                   {{"error", e.what()}});
         apply(fromConfiguration_, false);
     }
 }

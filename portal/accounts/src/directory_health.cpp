@@ -1,5 +1,7 @@
 #include <parley/portal/accounts/directory_health.h>
 
+#include <parley/log/log_event.h>
+
 #include <parley/portal/http/metrics_registry.h>
 
 #include <parley/portal/accounts/directory_configuration.h>
@@ -80,7 +82,8 @@ void DirectoryHealth::run(std::stop_token stop)
                 result.message = steps.back().message;
             result.checkedAt = unixSeconds();
             if (!*result.reachable)
-                Poco::Logger::get("portal.directory").warning("directory check failed: %s", result.message);
+                log::warning(Poco::Logger::get("portal.directory"), "ldap.check_failed",
+                             "directory check failed: " + result.message, {{"error", result.message}});
         }
         std::unique_lock lock(mutex_);
         status_ = result;

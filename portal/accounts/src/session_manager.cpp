@@ -1,5 +1,7 @@
 #include <parley/portal/accounts/session_manager.h>
 
+#include <parley/log/log_event.h>
+
 #include <parley/portal/http/metrics_registry.h>
 
 #include <parley/portal/http/secret_token.h>
@@ -145,9 +147,17 @@ LoginResult SessionManager::directoryLogin(LoginThrottle::Attempt& attempt, ldap
         // logins always pay for a full PBKDF2.
         verifyPassword(password, dummyHash_, settings_.pbkdf2Iterations);
     }
-    Poco::Logger::get("portal.ldap").debug("directory login for %s: %s", login, outcome.detail);
+    // Neither the login nor the detail (it names the entry's DN): the audit log holds who
+    // tried, for those allowed to read it.
+    const bool succeeded = outcome.failure == ldap::AuthFailure::None;
+    const std::string reason(succeeded ? "" : ldap::reasonCode(outcome.failure));
+    log::debug(Poco::Logger::get("portal.ldap"), "ldap.login",
+               succeeded ? std::string("directory login succeeded") : "directory login failed: " + reason,
+               {{"result", succeeded ? "success" : "failure"}, {"reason", reason}});
     if (outcome.failure == ldap::AuthFailure::DirectoryUnavailable) {
-        Poco::Logger::get("portal.ldap").warning("directory unavailable: %s", outcome.detail);
+        // Here the detail is the directory's own error (servers, timeouts), not an entry.
+        log::warning(Poco::Logger::get("portal.ldap"), "ldap.unavailable", "directory unavailable: " + outcome.detail,
+                     {{"error", outcome.detail}});
         attempt.discount(); // the password was never checked
         count("ldap", "failure", ldap::reasonCode(outcome.failure));
         audit_.append({login, address, "login.failure", "user:" + login, "failure",

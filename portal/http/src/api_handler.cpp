@@ -1,5 +1,7 @@
 #include <parley/portal/http/api_handler.h>
 
+#include <parley/log/log_event.h>
+
 #include <parley/portal/http/chunked_body.h>
 #include <parley/portal/http/connection_tracker.h>
 #include <parley/portal/http/constant_time.h>
@@ -49,18 +51,21 @@ Poco::Logger& logger()
     return Poco::Logger::get("portal.http");
 }
 
-// The query string is left out of logs: later endpoints carry link secrets there.
+// The query string is left out of the audit log: some endpoints carry link secrets there.
 std::string pathOf(const std::string& uri)
 {
     return uri.substr(0, uri.find('?'));
 }
 
-void answerInternalError(Poco::Net::HTTPServerRequest& request,
-                         Poco::Net::HTTPServerResponse& response, const std::string& what)
+// The log names the route's template, never the path: paths hold ids, link secrets and
+// invitation tokens.
+void answerInternalError(Poco::Net::HTTPServerResponse& response, const std::string& method,
+                         const std::string& route, const std::string& what)
 {
     const auto incident = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
-    logger().error("incident %s: %s %s failed: %s", incident, request.getMethod(),
-                   pathOf(request.getURI()), what);
+    log::error(logger(), "http.internal_error",
+               "incident " + incident + ": " + method + " " + route + " failed: " + what,
+               {{"incident", incident}, {"route", route}, {"method", method}, {"error", what}});
     if (!response.sent())
         sendJsonError(response, Poco::Net::HTTPResponse::HTTP_INTERNAL_SERVER_ERROR,
                       "internal_error", "internal error (incident " + incident + ")");
@@ -241,12 +246,24 @@ void ApiHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
         const ApiHandler& handler;
         const Poco::Net::HTTPServerRequest& request;
         const Poco::Net::HTTPServerResponse& response;
+        std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
         ~Answered()
         {
             ConnectionTracker::requestAnswered();
+            const auto status = static_cast<int>(response.getStatus());
             if (handler.context_.requests)
-                handler.context_.requests->add({handler.routeTemplate_, methodLabel(request.getMethod()),
-                                                 std::to_string(static_cast<int>(response.getStatus()))});
+                handler.context_.requests->add(
+                    {handler.routeTemplate_, methodLabel(request.getMethod()), std::to_string(status)});
+            const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                                    std::chrono::steady_clock::now() - started)
+                                    .count();
+            log::debug(logger(), "http.request",
+                       std::string(methodLabel(request.getMethod())) + " " + handler.routeTemplate_ + " " +
+                           std::to_string(status),
+                       {{"route", handler.routeTemplate_},
+                        {"method", methodLabel(request.getMethod())},
+                        {"status", status},
+                        {"duration_ms", static_cast<double>(micros) / 1000.0}});
         }
     } answered{*this, request, response};
     setSecurityHeaders(response, context_.hstsMaxAge);
@@ -313,10 +330,10 @@ void ApiHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
         throw; // the connection is gone; Poco closes it and our error log counts it
     }
     catch (const Poco::Exception& e) {
-        answerInternalError(request, response, e.displayText());
+        answerInternalError(response, methodLabel(request.getMethod()), routeTemplate_, e.displayText());
     }
     catch (const std::exception& e) {
-        answerInternalError(request, response, e.what());
+        answerInternalError(response, methodLabel(request.getMethod()), routeTemplate_, e.what());
     }
 }
 

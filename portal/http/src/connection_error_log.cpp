@@ -1,5 +1,7 @@
 #include <parley/portal/http/connection_error_log.h>
 
+#include <parley/log/log_event.h>
+
 #include <Poco/Exception.h>
 #include <Poco/Logger.h>
 
@@ -23,19 +25,19 @@ ConnectionErrorLog::~ConnectionErrorLog()
 void ConnectionErrorLog::exception(const Poco::Exception& e)
 {
     count_.fetch_add(1, std::memory_order_relaxed);
-    logger().notice("connection closed after error: %s", e.displayText());
+    log::notice(logger(), "connection.error", "connection closed after error: " + e.displayText(), {{"error", e.displayText()}});
 }
 
 void ConnectionErrorLog::exception(const std::exception& e)
 {
     count_.fetch_add(1, std::memory_order_relaxed);
-    logger().error("connection closed after unexpected error: %s", std::string(e.what()));
+    log::error(logger(), "connection.error", std::string("connection closed after unexpected error: ") + e.what(), {{"error", e.what()}});
 }
 
 void ConnectionErrorLog::exception()
 {
     count_.fetch_add(1, std::memory_order_relaxed);
-    logger().error("connection closed after an unknown error");
+    log::error(logger(), "connection.error", "connection closed after an unknown error", {{"error", "unknown"}});
 }
 
 } // namespace parley::portal

@@ -1,5 +1,7 @@
 #include <parley/portal/http/health_handlers.h>
 
+#include <parley/log/log_event.h>
+
 #include <parley/portal/http/http_error.h>
 #include <parley/portal/http/json_response.h>
 
@@ -21,7 +23,7 @@ void ReadinessHandler::handle(const ApiRequest&, Poco::Net::HTTPServerResponse& 
     const auto readiness = database_.readiness();
     if (!readiness.ready) {
         // Details (file names, SQLite messages) go to the log; the probe is unauthenticated.
-        Poco::Logger::get("portal.readiness").warning("not ready: %s", readiness.problem);
+        log::warning(Poco::Logger::get("portal.readiness"), "server.not_ready", "not ready: " + readiness.problem, {{"error", readiness.problem}});
         throw HttpError(Poco::Net::HTTPResponse::HTTP_SERVICE_UNAVAILABLE, "not_ready",
                         "the database is not ready");
     }

@@ -1,5 +1,7 @@
 #include <parley/portal/http/http_listener.h>
 
+#include <parley/log/log_event.h>
+
 #include <parley/portal/http/json_response.h>
 
 #include <Poco/Delegate.h>
@@ -128,7 +130,7 @@ private:
                 }
                 catch (const Poco::Exception& e) {
                     // The connection is gone; the original error is what matters.
-                    logger().debug("could not send 500: %s", e.displayText());
+                    log::debug(logger(), "connection.error", "could not send 500: " + e.displayText(), {{"error", e.displayText()}});
                 }
             }
             throw;
@@ -170,7 +172,7 @@ private:
             socket().shutdown(); // wakes a read waiting for the next request
         }
         catch (const Poco::Exception& e) {
-            logger().debug("connection already closed at stop: %s", e.displayText());
+            log::debug(logger(), "connection.error", "connection already closed at stop: " + e.displayText(), {{"error", e.displayText()}});
         }
     }
 

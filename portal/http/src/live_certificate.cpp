@@ -1,5 +1,7 @@
 #include <parley/portal/http/live_certificate.h>
 
+#include <parley/log/log_event.h>
+
 #include <parley/portal/http/tls_context.h>
 
 #include <Poco/Logger.h>
@@ -80,7 +82,7 @@ int presentCurrentCertificate(SSL* ssl, void* argument)
     SSL_certs_clear(ssl);
     if (SSL_use_certificate(ssl, chain->leaf()) != 1 || SSL_use_PrivateKey(ssl, chain->key()) != 1 ||
         SSL_set1_chain(ssl, chain->intermediates()) != 1) {
-        logger().error("cannot present the TLS certificate on a connection");
+        log::error(logger(), "tls.present_failed", "cannot present the TLS certificate on a connection");
         return 0; // the handshake fails with an internal error alert
     }
     return 1;
@@ -120,9 +122,10 @@ LiveCertificate::InService LiveCertificate::load() const
                     Source::Uploaded};
         }
         catch (const std::exception& e) {
-            logger().error("the uploaded certificate %s cannot be used (%s); serving the configured "
-                           "certificate %s instead",
-                           uploadFile_.string(), std::string(e.what()), certificateFile_.string());
+            log::error(logger(), "tls.upload_unusable",
+                       "the uploaded certificate " + uploadFile_.string() + " cannot be used (" + e.what() +
+                           "); serving the configured certificate " + certificateFile_.string() + " instead",
+                       {{"file", uploadFile_.string()}, {"error", e.what()}});
         }
     }
     return configured();
@@ -177,8 +180,9 @@ LiveCertificate::InService LiveCertificate::reload()
         next = configured();
     }
     swap(next);
-    logger().information("TLS certificate reloaded: %s (SHA-256 %s)", next.chain->subject(),
-                         next.chain->fingerprintSha256());
+    log::info(logger(), "tls.reloaded",
+              "TLS certificate reloaded: " + next.chain->subject() + " (SHA-256 " + next.chain->fingerprintSha256() + ")",
+              {{"sha256", next.chain->fingerprintSha256()}});
     return next;
 }
 

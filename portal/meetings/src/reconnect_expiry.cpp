@@ -1,5 +1,7 @@
 #include <parley/portal/meetings/reconnect_expiry.h>
 
+#include <parley/log/log_event.h>
+
 #include "room_departure.h"
 
 #include <parley/portal/meetings/room_registry.h>
@@ -22,7 +24,8 @@ ReconnectExpiry::ReconnectExpiry(SignalingContext& context) : context_(context)
                 expire(std::chrono::steady_clock::now());
             }
             catch (const std::exception& e) {
-                Poco::Logger::get("portal.signaling").error("reconnection expiry failed: %s", std::string(e.what()));
+                log::error(Poco::Logger::get("portal.signaling"), "signaling.expiry_failed",
+                           std::string("reconnection expiry failed: ") + e.what(), {{"error", e.what()}});
             }
             lock.lock();
         }
@@ -49,9 +52,10 @@ std::size_t ReconnectExpiry::expire(std::chrono::steady_clock::time_point now)
 {
     const auto expired = context_.registry.expireReconnecting(now);
     for (const auto& [roomId, participant] : expired) {
-        Poco::Logger::get("portal.signaling")
-            .information("participant %s of room %s did not reconnect in time; removed", participant.id,
-                         std::to_string(roomId));
+        log::info(Poco::Logger::get("portal.signaling"), "participant.reconnect_expired",
+                  "participant " + participant.id + " of room " + std::to_string(roomId) +
+                      " did not reconnect in time; removed",
+                  {{"participant", participant.id}, {"room", roomId}});
         const auto& identity = participant.identity;
         finishDeparture(context_, roomId, participant.id, identity.username.empty() ? "guest" : identity.username,
                         identity.address, "connection_lost");

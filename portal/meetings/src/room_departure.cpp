@@ -1,5 +1,7 @@
 #include "room_departure.h"
 
+#include <parley/log/log_event.h>
+
 #include <parley/portal/http/http_error.h>
 #include <parley/portal/meetings/room_registry.h>
 #include <parley/portal/meetings/room_service.h>
@@ -30,8 +32,9 @@ void finishDeparture(SignalingContext& context, std::int64_t roomId, const std::
             context.media->removeParticipant(participantId);
     }
     catch (const std::exception& e) {
-        logger().error("could not release the media of %s in room %s: %s", participantId, room,
-                       std::string(e.what()));
+        log::error(logger(), "participant.media_release_failed",
+                   "could not release the media of " + participantId + " in room " + room + ": " + e.what(),
+                   {{"participant", participantId}, {"room", roomId}, {"error", e.what()}});
     }
     // The last one out: a recording of the empty meeting ends here.
     if (context.recordings && !context.registry.find(roomId)) {
@@ -39,7 +42,9 @@ void finishDeparture(SignalingContext& context, std::int64_t roomId, const std::
             context.recordings->stop(roomId, "meeting empty");
         }
         catch (const std::exception& e) {
-            logger().error("could not stop the recording of room %s: %s", room, std::string(e.what()));
+            log::error(logger(), "recording.stop_failed",
+                       "could not stop the recording of room " + room + ": " + e.what(),
+                       {{"room", roomId}, {"error", e.what()}});
         }
     }
     try {
@@ -47,7 +52,8 @@ void finishDeparture(SignalingContext& context, std::int64_t roomId, const std::
                               storage::AuditDetails().add("participant", participantId).add("reason", reason).text()});
     }
     catch (const std::exception& e) {
-        logger().error("could not audit leaving room %s: %s", room, std::string(e.what()));
+        log::error(logger(), "audit.append_failed", "could not audit leaving room " + room + ": " + e.what(),
+                   {{"room", roomId}, {"action", "room.leave"}, {"error", e.what()}});
     }
 }
 

@@ -1,5 +1,7 @@
 #include "signaling_connection.h"
 
+#include <parley/log/log_event.h>
+
 #include "message_rate_limit.h"
 #include <parley/portal/meetings/signaling_outbox.h>
 #include <parley/portal/meetings/signaling_session.h>
@@ -226,7 +228,8 @@ void runSignalingConnection(WebSocket& socket, SignalingOutbox& outbox, Signalin
         lingeringClose(socket.impl()->sockfd());
     }
     catch (const Poco::Exception& e) {
-        logger().debug("closing a signaling connection failed: %s", e.displayText());
+        log::debug(logger(), "signaling.close_failed", "closing a signaling connection failed: " + e.displayText(),
+                   {{"error", e.displayText()}});
     }
 }
 

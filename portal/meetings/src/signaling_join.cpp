@@ -1,6 +1,8 @@
 // The `join` message: admission by JoinAdmission, then entry into the live room.
 #include <parley/portal/meetings/signaling_session.h>
 
+#include <parley/log/log_event.h>
+
 #include "join_admission.h"
 #include "signaling_texts.h"
 
@@ -89,8 +91,10 @@ void SignalingSession::onJoin(const std::string&, const Poco::JSON::Object& mess
             context_.rooms.recordInvitationJoin(admission.invitation->id);
         }
         catch (const std::exception& e) {
-            logger().warning("could not count a join with invitation %s: %s",
-                             std::to_string(admission.invitation->id), std::string(e.what()));
+            log::warning(logger(), "invitation.count_failed",
+                         "could not count a join with invitation " + std::to_string(admission.invitation->id) + ": " +
+                             e.what(),
+                         {{"invitation", admission.invitation->id}, {"error", e.what()}});
         }
     }
     audit("room.join", "success",

@@ -1,5 +1,7 @@
 #include <parley/portal/meetings/signaling_session.h>
 
+#include <parley/log/log_event.h>
+
 #include "room_departure.h"
 #include "signaling_texts.h"
 
@@ -146,11 +148,13 @@ void SignalingSession::onMessage(const std::string& text)
         sendError(e.code(), e.what(), type);
     }
     catch (const Poco::Exception& e) {
-        logger().error("signaling message %s failed: %s", type, e.displayText());
+        log::error(logger(), "signaling.message_failed", "signaling message " + type + " failed: " + e.displayText(),
+                   {{"type", type}, {"error", e.displayText()}});
         sendError("internal_error", "the server could not handle this message", type);
     }
     catch (const std::exception& e) {
-        logger().error("signaling message %s failed: %s", type, std::string(e.what()));
+        log::error(logger(), "signaling.message_failed", "signaling message " + type + " failed: " + e.what(),
+                   {{"type", type}, {"error", e.what()}});
         sendError("internal_error", "the server could not handle this message", type);
     }
 }
@@ -225,8 +229,10 @@ void SignalingSession::onDisconnect(const std::string& reason, bool connectionLo
     const auto grace = connectionLost ? context_.rooms.settings().signaling.reconnectGrace : std::chrono::seconds(0);
     const auto departure = context_.registry.depart(roomId_, participantId_, sink_.get(), reason, grace);
     if (departure == LiveRoom::Departure::Held)
-        logger().information("participant %s of room %s lost its connection (%s); kept for %s s", participantId_,
-                             std::to_string(roomId_), reason, std::to_string(grace.count()));
+        log::info(logger(), "participant.connection_lost",
+                  "participant " + participantId_ + " of room " + std::to_string(roomId_) + " lost its connection (" +
+                      reason + "); kept for " + std::to_string(grace.count()) + " s",
+                  {{"participant", participantId_}, {"room", roomId_}, {"reason", reason}, {"grace_s", grace.count()}});
     // Removed now, or before (kicked, ended): its media goes, and the leave is on record.
     // Held or resumed elsewhere: its media stays for the connection that resumes it.
     if (departure == LiveRoom::Departure::Removed || departure == LiveRoom::Departure::Gone)

@@ -1,5 +1,7 @@
 #include <parley/portal/recordings/recording_jobs.h>
 
+#include <parley/log/log_event.h>
+
 #include <parley/portal/http/metrics_registry.h>
 #include <parley/portal/http/unix_time.h>
 #include <parley/portal/recordings/recording_library.h>
@@ -81,12 +83,14 @@ void RecordingJobs::run()
                 nextMaintenance = std::chrono::steady_clock::now() + library_.settings().maintenanceInterval;
                 const auto now = unixNow();
                 if (const int removed = library_.applyRetention(now))
-                    logger().information("retention deleted %d recording(s)", removed);
+                    log::info(logger(), "recording.retention",
+                              "retention deleted " + std::to_string(removed) + " recording(s)", {{"recordings", removed}});
                 library_.verifyDue(now);
             }
         }
         catch (const std::exception& e) {
-            logger().error("recording maintenance failed (will retry): %s", std::string(e.what()));
+            log::error(logger(), "recording.maintenance_failed",
+                       std::string("recording maintenance failed (will retry): ") + e.what(), {{"error", e.what()}});
         }
         lock.lock();
         // Compositions waiting for the volume get another look each round.

@@ -1,5 +1,9 @@
 #include <parley/portal/recordings/recording_library.h>
 
+#include <parley/log/log_event.h>
+
+#include <Poco/Format.h>
+
 #include <parley/portal/http/unix_time.h>
 #include <parley/storage/audit_details.h>
 
@@ -116,7 +120,9 @@ bool RecordingLibrary::compose(std::int64_t id, const std::atomic<bool>& cancel)
     }
     catch (const volume::VolumeError& e) {
         // Not an attempt: the job waits for the volume, with the tracks where they are.
-        logger().warning("recording %s waits to be composed: %s", std::to_string(id), std::string(e.what()));
+        log::warning(logger(), "recording.compose_waiting",
+                     "recording " + std::to_string(id) + " waits to be composed: " + e.what(),
+                     {{"recording", id}, {"error", e.what()}});
         return false;
     }
     store.beginComposition(id);
@@ -164,10 +170,16 @@ bool RecordingLibrary::compose(std::int64_t id, const std::atomic<bool>& cancel)
         volume.renameFile(partial, final);
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         store.finishComposition(id, final, result.durationMs, status.st_size, digest, seconds);
-        logger().information("recording %s composed: %s tracks, %.1f s in %.1f s (%.1fx real time), %s bytes",
-                             std::to_string(id), std::to_string(inputs.size()), result.durationMs / 1000.0, seconds,
-                             seconds > 0 ? result.durationMs / 1000.0 / seconds : 0.0,
-                             std::to_string(status.st_size));
+        const double realTime = seconds > 0 ? result.durationMs / 1000.0 / seconds : 0.0;
+        log::info(logger(), "recording.composed",
+                  Poco::format("recording %s composed: %z tracks, %.1f s in %.1f s (%.1fx real time), %s bytes",
+                               std::to_string(id), inputs.size(), result.durationMs / 1000.0, seconds, realTime,
+                               std::to_string(status.st_size)),
+                  {{"recording", id},
+                   {"tracks", inputs.size()},
+                   {"duration_s", result.durationMs / 1000.0},
+                   {"compose_s", seconds},
+                   {"bytes", static_cast<std::int64_t>(status.st_size)}});
     }
     catch (const std::exception& e) {
         try {
@@ -178,14 +190,18 @@ bool RecordingLibrary::compose(std::int64_t id, const std::atomic<bool>& cancel)
         }
         if (dynamic_cast<const CompositionCancelled*>(&e)) {
             store.cancelComposition(id);
-            logger().information("composing recording %s: stopped with the server, resumes at the next start",
-                                 std::to_string(id));
+            log::info(logger(), "recording.compose_cancelled",
+                      "composing recording " + std::to_string(id) +
+                          ": stopped with the server, resumes at the next start",
+                      {{"recording", id}});
             return false;
         }
         const bool retry = recording->composeAttempts + 1 < settings_.composeAttempts;
         store.failComposition(id, e.what(), retry);
-        logger().error("composing recording %s failed%s: %s", std::to_string(id),
-                       std::string(retry ? " (will retry)" : ""), std::string(e.what()));
+        log::error(logger(), "recording.compose_failed",
+                   "composing recording " + std::to_string(id) + " failed" + (retry ? " (will retry)" : "") + ": " +
+                       e.what(),
+                   {{"recording", id}, {"retry", retry}, {"error", e.what()}});
         return retry;
     }
     // Done: the composed file is in place and on record; what follows cannot undo that.
@@ -197,8 +213,9 @@ bool RecordingLibrary::compose(std::int64_t id, const std::atomic<bool>& cancel)
             store.removeTracks(id);
         }
         catch (const std::exception& e) {
-            logger().warning("recording %s: its track files could not all be removed: %s", std::to_string(id),
-                             std::string(e.what()));
+            log::warning(logger(), "recording.tracks_kept",
+                         "recording " + std::to_string(id) + ": its track files could not all be removed: " + e.what(),
+                         {{"recording", id}, {"error", e.what()}});
         }
     }
     return false;
@@ -229,7 +246,9 @@ std::string RecordingLibrary::verify(const storage::Recording& recording, const 
     audit_.append({actor.name, actor.address, "recording.verify", target(recording),
                    result == "ok" ? "success" : "failure", details.text()});
     if (result != "ok")
-        logger().error("recording %s failed its integrity check: %s", std::to_string(recording.id), result);
+        log::error(logger(), "recording.integrity_failed",
+                   "recording " + std::to_string(recording.id) + " failed its integrity check: " + result,
+                   {{"recording", recording.id}, {"result", result}});
     return result;
 }
 
@@ -263,7 +282,9 @@ int RecordingLibrary::applyRetention(std::int64_t now)
             ++removed;
         }
         catch (const std::exception& e) {
-            logger().error("retention could not delete recording %s: %s", std::to_string(id), std::string(e.what()));
+            log::error(logger(), "recording.retention_failed",
+                       "retention could not delete recording " + std::to_string(id) + ": " + e.what(),
+                       {{"recording", id}, {"error", e.what()}});
         }
     }
     return removed;
@@ -283,8 +304,9 @@ int RecordingLibrary::verifyDue(std::int64_t now)
             ++checked;
         }
         catch (const std::exception& e) {
-            logger().warning("integrity check of recording %s skipped: %s", std::to_string(recording.id),
-                             std::string(e.what()));
+            log::warning(logger(), "recording.integrity_skipped",
+                         "integrity check of recording " + std::to_string(recording.id) + " skipped: " + e.what(),
+                         {{"recording", recording.id}, {"error", e.what()}});
             break; // the volume is not there; try again next time
         }
     }

@@ -1,5 +1,7 @@
 #include <parley/portal/recordings/recording_service.h>
 
+#include <parley/log/log_event.h>
+
 #include <parley/portal/http/unix_time.h>
 #include <parley/storage/audit_details.h>
 
@@ -46,7 +48,9 @@ RecordingService::RecordingService(storage::Database& database, storage::AuditLo
     // A recording the server was writing when it stopped ends there; its files are kept.
     const int interrupted = storage::RecordingStore(database_).markInterrupted(unixNow());
     if (interrupted > 0)
-        logger().warning("%d recording(s) were interrupted by the last stop of the server", interrupted);
+        log::warning(logger(), "recording.interrupted",
+                     std::to_string(interrupted) + " recording(s) were interrupted by the last stop of the server",
+                     {{"recordings", interrupted}});
     watchdog_ = std::thread([this] { watch(); });
 }
 
@@ -86,14 +90,17 @@ void RecordingService::watch()
             }
         }
         for (const auto& [roomId, reason] : failing) {
-            logger().error("stopping the recording of room %s: %s", std::to_string(roomId), reason);
+            log::error(logger(), "recording.stopping",
+                       "stopping the recording of room " + std::to_string(roomId) + ": " + reason,
+                       {{"room", roomId}, {"reason", reason}});
             try {
                 if (stop(roomId, reason) && stoppedItself_)
                     stoppedItself_(roomId, reason);
             }
             catch (const std::exception& e) {
-                logger().error("could not stop the recording of room %s: %s", std::to_string(roomId),
-                               std::string(e.what()));
+                log::error(logger(), "recording.stop_failed",
+                           "could not stop the recording of room " + std::to_string(roomId) + ": " + e.what(),
+                           {{"room", roomId}, {"error", e.what()}});
             }
         }
     }
@@ -157,8 +164,10 @@ bool RecordingService::stop(std::int64_t roomId, const std::string& reason)
     const std::string error = active->recorder->error();
     storage::RecordingStore(database_).finish(active->recording.id, unixNow(), stored, error);
     if (!error.empty())
-        logger().error("recording %s of room %s: %s", std::to_string(active->recording.id), std::to_string(roomId),
-                       error);
+        log::error(logger(), "recording.failed",
+                   "recording " + std::to_string(active->recording.id) + " of room " + std::to_string(roomId) + ": " +
+                       error,
+                   {{"recording", active->recording.id}, {"room", roomId}, {"error", error}});
     if (!reason.empty())
         audit_.append({"system", "local", "recording.stop", "room:" + std::to_string(roomId), "success",
                        storage::AuditDetails()
@@ -193,7 +202,9 @@ void RecordingService::stopAll(const std::string& reason)
             stop(roomId, reason);
         }
         catch (const std::exception& e) {
-            logger().error("stopping the recording of room %s: %s", std::to_string(roomId), std::string(e.what()));
+            log::error(logger(), "recording.stop_failed",
+                       "stopping the recording of room " + std::to_string(roomId) + ": " + e.what(),
+                       {{"room", roomId}, {"error", e.what()}});
         }
     }
 }

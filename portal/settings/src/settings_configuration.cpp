@@ -1,5 +1,7 @@
 #include <parley/portal/settings/settings_configuration.h>
 
+#include <parley/log/log_event.h>
+
 #include "security_settings_json.h"
 
 #include <parley/portal/accounts/login_throttle.h>
@@ -64,16 +66,22 @@ SettingsConfiguration::SettingsConfiguration(storage::Database& database, Securi
                     saved_[name] = settingValue(scratch, name);
                 }
                 catch (const HttpError& e) {
-                    logger().error("the saved setting '%s' is ignored: %s", name, std::string(e.what()));
+                    log::error(logger(), "settings.value_ignored",
+                               "the saved setting '" + name + "' is ignored: " + e.what(),
+                               {{"setting", name}, {"error", e.what()}});
                 }
             }
             current_ = merged(saved_);
-            logger().information("%z security setting(s) saved through the admin API replace the file's",
-                                 saved_.size());
+            log::info(logger(), "settings.saved_in_use",
+                      std::to_string(saved_.size()) +
+                          " security setting(s) saved through the admin API replace the file's",
+                      {{"settings", saved_.size()}});
         }
         catch (const std::exception& e) {
-            logger().error("the saved security settings cannot be used (%s); using the configuration file's",
-                           std::string(e.what()));
+            log::error(logger(), "settings.saved_unusable",
+                       std::string("the saved security settings cannot be used (") + e.what() +
+                           "); using the configuration file's",
+                       {{"error", e.what()}});
             saved_.clear();
             current_ = fromFile_;
         }

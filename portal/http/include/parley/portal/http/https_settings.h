@@ -52,6 +52,9 @@ struct HttpsSettings
     /// The LUKS2 container behind it (`volume.container`), whose header says which key slots
     /// are in use when the server may read it.
     std::filesystem::path volumeContainer;
+    /// Where `parleyctl backup create` records its attempts (parleyd: <data_dir>/backup-status.json),
+    /// shown in the admin overview and `/metrics`; empty: no backup status is shown.
+    std::filesystem::path backupStatusFile;
 };
 
 } // namespace parley::portal

@@ -1,21 +1,11 @@
-#include "journal_formatter.h"
+#include "journal_stream.h"
 
-#include <Poco/Message.h>
-
-#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <sys/stat.h>
+#include <unistd.h>
 
 namespace parley::parleyd {
-
-void JournalFormatter::format(const Poco::Message& message, std::string& text)
-{
-    // Poco's priorities are syslog's shifted by nothing (error 3, warning 4 ... debug 7)
-    // except that they start at fatal = 1 and add trace = 8, which syslog counts as debug.
-    const int priority = std::clamp(static_cast<int>(message.getPriority()), 1, 7);
-    text = "<" + std::to_string(priority) + ">" + message.getSource() + ": " + message.getText();
-}
 
 bool outputGoesToJournal()
 {

@@ -1,0 +1,148 @@
+#include <parley/backup/backup_status.h>
+
+#include <Poco/Exception.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace parley::backup {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::int64_t integer(const Poco::JSON::Object& object, const char* name, bool mayBeNegative = false)
+{
+    const auto value = object.get(name);
+    if (!value.isInteger())
+        throw std::runtime_error(std::string("field '") + name + "' is not a whole number");
+    const auto number = value.convert<std::int64_t>();
+    if (number < 0 && !mayBeNegative)
+        throw std::runtime_error(std::string("field '") + name + "' is negative");
+    return number;
+}
+
+std::optional<std::int64_t> optionalInteger(const Poco::JSON::Object& object, const char* name)
+{
+    if (!object.has(name) || object.isNull(name))
+        return std::nullopt;
+    return integer(object, name, true);
+}
+
+std::string text(const Poco::JSON::Object& object, const char* name)
+{
+    if (!object.has(name))
+        return {};
+    const auto value = object.get(name);
+    if (!value.isString())
+        throw std::runtime_error(std::string("field '") + name + "' is not text");
+    return value.extract<std::string>();
+}
+
+BackupStatus parse(std::istream& in)
+{
+    const auto parsed = Poco::JSON::Parser().parse(in);
+    if (parsed.type() != typeid(Poco::JSON::Object::Ptr))
+        throw std::runtime_error("it is not a JSON object");
+    const auto& object = *parsed.extract<Poco::JSON::Object::Ptr>();
+    BackupStatus status;
+    status.lastAttemptTime = optionalInteger(object, "last_attempt_time");
+    status.lastSuccessTime = optionalInteger(object, "last_success_time");
+    status.lastFailureTime = optionalInteger(object, "last_failure_time");
+    if (object.has("last_success_bytes"))
+        status.lastSuccessBytes = static_cast<std::uint64_t>(integer(object, "last_success_bytes"));
+    status.lastSuccessFile = text(object, "last_success_file");
+    status.lastError = text(object, "last_error");
+    for (auto [name, field] : {std::pair{"consecutive_failures", &status.consecutiveFailures},
+                               std::pair{"successes_total", &status.successesTotal},
+                               std::pair{"failures_total", &status.failuresTotal}})
+        if (object.has(name))
+            *field = integer(object, name);
+    return status;
+}
+
+} // namespace
+
+fs::path backupStatusFile(const fs::path& dataDir)
+{
+    return dataDir / "backup-status.json";
+}
+
+std::optional<BackupStatus> readBackupStatus(const fs::path& file)
+{
+    std::error_code error;
+    const auto type = fs::status(file, error).type();
+    if (type == fs::file_type::not_found)
+        return std::nullopt;
+    std::ifstream in(file);
+    if (error || type != fs::file_type::regular || !in)
+        throw std::runtime_error("the backup status " + file.string() + " cannot be read" +
+                                 (type == fs::file_type::regular || error ? "" : " (it is not a file)"));
+    try {
+        return parse(in);
+    }
+    catch (const Poco::Exception& e) {
+        throw std::runtime_error("the backup status " + file.string() + " is not valid: " + e.displayText());
+    }
+    catch (const std::runtime_error& e) {
+        throw std::runtime_error("the backup status " + file.string() + " is not valid: " + e.what());
+    }
+}
+
+BackupStatus withAttempt(BackupStatus status, std::int64_t unixTime, bool success, const std::string& error,
+                         const fs::path& archive, std::uint64_t archiveBytes)
+{
+    status.lastAttemptTime = unixTime;
+    if (success) {
+        status.lastSuccessTime = unixTime;
+        status.lastSuccessFile = archive.string();
+        status.lastSuccessBytes = archiveBytes;
+        status.lastError.clear();
+        status.consecutiveFailures = 0;
+        ++status.successesTotal;
+    }
+    else {
+        status.lastFailureTime = unixTime;
+        status.lastError = error;
+        ++status.consecutiveFailures;
+        ++status.failuresTotal;
+    }
+    return status;
+}
+
+void writeBackupStatus(const fs::path& file, const BackupStatus& status)
+{
+    Poco::JSON::Object object(Poco::JSON_PRESERVE_KEY_ORDER);
+    const auto setTime = [&](const char* name, const std::optional<std::int64_t>& time) {
+        if (time)
+            object.set(name, *time);
+    };
+    setTime("last_attempt_time", status.lastAttemptTime);
+    setTime("last_success_time", status.lastSuccessTime);
+    if (status.lastSuccessTime) {
+        object.set("last_success_file", status.lastSuccessFile);
+        object.set("last_success_bytes", status.lastSuccessBytes);
+    }
+    setTime("last_failure_time", status.lastFailureTime);
+    object.set("last_error", status.lastError);
+    object.set("consecutive_failures", status.consecutiveFailures);
+    object.set("successes_total", status.successesTotal);
+    object.set("failures_total", status.failuresTotal);
+
+    const fs::path partial = file.string() + ".new";
+    {
+        std::ofstream out(partial, std::ios::trunc);
+        object.stringify(out);
+        out << "\n";
+        if (!out)
+            throw std::runtime_error("cannot write the backup status " + partial.string());
+    }
+    std::error_code error;
+    fs::rename(partial, file, error);
+    if (error)
+        throw std::runtime_error("cannot replace the backup status " + file.string() + ": " + error.message());
+}
+
+} // namespace parley::backup
