@@ -62,6 +62,12 @@ install_packages() {
   # slapd asks debconf questions; the tests run their own slapd, so defaults are fine.
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
     "${missing[@]}" >/dev/null
+  # Debian's prometheus starts a server of its own on port 9090 of every address wherever
+  # systemd runs; the tests start theirs on a free port of 127.0.0.1 and need none running.
+  if [[ " ${missing[*]} " == *" prometheus "* ]] && [ -d /run/systemd/system ]; then
+    as_root systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+    log "stopped and disabled the prometheus service the package started (the tests run their own)"
+  fi
 }
 
 # apt-get source needs a deb-src entry; fresh Debian 12 images ship without one.

@@ -351,7 +351,7 @@ export const texts = {
     backupStale: (time) => `No backup since ${time}: the hourly backup is not running.`,
     backupFailing: (failures) => `The last ${failures === 1 ? 'backup' : `${failures} backups`} failed.`,
     backupUnreadable: 'The backup status cannot be read.',
-    backupDetail: (size) => `${size}.`,
+    backupDetail: (size) => `Archive of ${size}.`,
     backupLastGood: (time, error) => `Last good backup: ${time}. Error: ${error}`,
     checkedAt: (message, time) => (message ? `${message} (checked ${time})` : `Checked ${time}.`),
     running: (duration, since) => `${duration} (since ${since})`,

@@ -89,6 +89,29 @@ check "parleyd reports the volume locked (no key file)" sh -c 'journalctl -u par
 check "parley-volume.service skipped without a key file" sh -c '! systemctl is-failed --quiet parley-volume.service'
 check "parley-backup.timer enabled and waiting" sh -c 'systemctl is-enabled --quiet parley-backup.timer && systemctl is-active --quiet parley-backup.timer'
 check "parley-backup.service skipped without [backup] settings" sh -c 'systemctl start parley-backup.service && ! systemctl is-failed --quiet parley-backup.service'
+check "parleyd logs events in logfmt to the journal" sh -c 'journalctl -u parleyd -o cat --no-pager | grep -q "^level=info source=portal.https event=https.listening msg="'
+
+step "with [backup] set, parley-backup.service makes a backup that verifies, seen in /metrics"
+cp /etc/parley/parley.ini parley.ini.kept
+parleyctl backup create-key /root/parley-backup.key >/dev/null
+mkdir -p /srv/parley-backups
+sed -i -e '/^\[backup\]/a directory = /srv/parley-backups\nkey_file = /root/parley-backup.key' \
+    -e 's/^level = .*/level = debug/' /etc/parley/parley.ini
+grep -q '^level = debug' /etc/parley/parley.ini || sed -i '/^\[log\]/a level = debug' /etc/parley/parley.ini
+check "parley-backup.service succeeds" systemctl start parley-backup.service
+archive=$(ls /srv/parley-backups/parley-backup-*.pbk 2>/dev/null | head -n1)
+check "an archive is in backup.directory" test -n "$archive"
+check "it verifies" parleyctl backup verify "$archive" --key-file /root/parley-backup.key
+check "backup-status.json belongs to parley" sh -c '[ "$(stat -c %U /var/lib/parley/backup-status.json)" = parley ]'
+token=$(parleyctl metrics create-token 2>/dev/null | head -n1)
+check "/metrics with the token shows the backup" sh -c "curl -sk -H 'Authorization: Bearer $token' https://127.0.0.1/metrics | grep -q '^parley_backup_successes_total 1'"
+check "/metrics without it is refused" sh -c '[ "$(curl -sk -o /dev/null -w %{http_code} https://127.0.0.1/metrics)" = 401 ]'
+systemctl reload parleyd
+check "systemctl reload applies log.level = debug" sh -c 'for i in 1 2 3 4 5 6 7 8 9 10; do journalctl -u parleyd -o cat --no-pager | grep -q "event=log.level_changed msg=.* from=information to=debug" && exit 0; sleep 1; done; exit 1'
+curl -sk https://127.0.0.1/healthz >/dev/null
+check "at debug each request is logged by its route" sh -c 'sleep 1; journalctl -u parleyd -o cat --no-pager | grep -q "event=http.request .* route=/healthz method=GET status=200"'
+cp parley.ini.kept /etc/parley/parley.ini
+systemctl reload parleyd
 exposure=$(systemd-analyze security parleyd.service 2>/dev/null | sed -n 's/.*Overall exposure level for parleyd.service: \([0-9.]*\).*/\1/p')
 echo "systemd-analyze security: exposure $exposure"
 check "exposure 2.0 or lower" awk "BEGIN { exit !(\"$exposure\" != \"\" && $exposure <= 2.0) }"
@@ -128,6 +151,9 @@ step "purge"
 echo "not a real volume" > /var/lib/parley-volume/recordings.luks
 DEBIAN_FRONTEND=noninteractive apt-get purge -y parley >purge.log 2>&1 || fail "apt-get purge"
 cat purge.log
+# The backups and their key are the admin's, made to outlive the server.
+check "purge keeps the backups and the backup key" test -f "$archive" -a -f /root/parley-backup.key
+rm -rf /srv/parley-backups /root/parley-backup.key
 # (The test's own unit, parley-guest-script.service, is not the package's.)
 left=$(find / -xdev \( -path /proc -o -path "$PARLEY_SHARE_DIR" -o -path /var/lib/parley-volume \
     -o -name parley-guest-script.service \) -prune -o \
