@@ -4,9 +4,13 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace parley::backup {
 namespace {
@@ -73,11 +77,14 @@ fs::path backupStatusFile(const fs::path& dataDir)
 std::optional<BackupStatus> readBackupStatus(const fs::path& file)
 {
     std::error_code error;
-    const auto type = fs::status(file, error).type();
+    const auto type = fs::symlink_status(file, error).type();
     if (type == fs::file_type::not_found)
         return std::nullopt;
+    if (error || type != fs::file_type::regular)
+        throw std::runtime_error("the backup status " + file.string() + " cannot be read" +
+                                 (error ? "" : " (it is not a file)"));
     std::ifstream in(file);
-    if (error || type != fs::file_type::regular || !in)
+    if (!in)
         throw std::runtime_error("the backup status " + file.string() + " cannot be read" +
                                  (type == fs::file_type::regular || error ? "" : " (it is not a file)"));
     try {
@@ -112,7 +119,7 @@ BackupStatus withAttempt(BackupStatus status, std::int64_t unixTime, bool succes
     return status;
 }
 
-void writeBackupStatus(const fs::path& file, const BackupStatus& status)
+void writeBackupStatus(const fs::path& file, const BackupStatus& status, std::optional<FileOwner> owner)
 {
     Poco::JSON::Object object(Poco::JSON_PRESERVE_KEY_ORDER);
     const auto setTime = [&](const char* name, const std::optional<std::int64_t>& time) {
@@ -131,18 +138,34 @@ void writeBackupStatus(const fs::path& file, const BackupStatus& status)
     object.set("successes_total", status.successesTotal);
     object.set("failures_total", status.failuresTotal);
 
-    const fs::path partial = file.string() + ".new";
-    {
-        std::ofstream out(partial, std::ios::trunc);
-        object.stringify(out);
-        out << "\n";
-        if (!out)
-            throw std::runtime_error("cannot write the backup status " + partial.string());
+    std::ostringstream text;
+    object.stringify(text);
+    text << "\n";
+    const auto bytes = text.str();
+
+    // mkstemp makes a new file (O_EXCL) of a name nobody could have prepared.
+    std::string partial = (file.parent_path() / ".backup-status-XXXXXX").string();
+    const int fd = ::mkstemp(partial.data());
+    if (fd < 0)
+        throw std::runtime_error("cannot write the backup status beside " + file.string() + ": " +
+                                 std::strerror(errno));
+    bool written = ::fchmod(fd, 0644) == 0 && (!owner || ::fchown(fd, owner->uid, owner->gid) == 0);
+    for (std::size_t done = 0; written && done < bytes.size();) {
+        const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        written = n > 0;
+        done += written ? static_cast<std::size_t>(n) : 0;
     }
-    std::error_code error;
-    fs::rename(partial, file, error);
-    if (error)
-        throw std::runtime_error("cannot replace the backup status " + file.string() + ": " + error.message());
+    written = written && ::fsync(fd) == 0;
+    const int saved = errno;
+    ::close(fd);
+    // rename replaces whatever the name is (a link included) without following it.
+    if (!written || ::rename(partial.c_str(), file.c_str()) != 0) {
+        const std::string why = std::strerror(written ? errno : saved);
+        ::unlink(partial.c_str());
+        throw std::runtime_error("cannot write the backup status " + file.string() + ": " + why);
+    }
 }
 
 } // namespace parley::backup

@@ -180,7 +180,9 @@ AuthResult Directory::authenticateLocked(const std::string& login, const std::st
     catch (const DirectoryError& e) {
         if (e.invalidCredentials())
             return {AuthFailure::WrongPassword, std::nullopt, "bind as " + entry.dn + " refused"};
-        throw;
+        // Its message names the user's DN (and the server's diagnostic may); this one goes to
+        // the log as the reason the directory was unavailable.
+        throw e.withoutDetail("the user's own bind");
     }
 
     DirectoryUser user;
@@ -188,7 +190,14 @@ AuthResult Directory::authenticateLocked(const std::string& login, const std::st
     user.login = entry.first(settings_.loginAttribute);
     user.displayName = entry.first(settings_.displayNameAttribute);
     user.mail = entry.first(settings_.mailAttribute);
-    const auto lookup = lookUpGroups(*service_, settings_, entry);
+    const auto lookup = [&] {
+        try {
+            return lookUpGroups(*service_, settings_, entry);
+        }
+        catch (const DirectoryError& e) {
+            throw e.withoutDetail("looking up the user's groups"); // searches may name the DN
+        }
+    }();
     user.groups = lookup.groups;
     user.role = roleFor(settings_, user.groups);
     if (user.role.empty())

@@ -117,6 +117,12 @@ bool DirectoryError::invalidCredentials() const
     return code_ == LDAP_INVALID_CREDENTIALS;
 }
 
+DirectoryError DirectoryError::withoutDetail(const std::string& step) const
+{
+    return DirectoryError(step + " failed: " + ldap_err2string(code_) + " (LDAP result " + std::to_string(code_) + ")",
+                          code_, setup_);
+}
+
 std::string Entry::first(const std::string& attribute) const
 {
     const auto found = attributes.find(lower(attribute));

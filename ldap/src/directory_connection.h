@@ -36,6 +36,10 @@ public:
     SetupFailure setup() const { return setup_; }
     bool serverDown() const;
     bool invalidCredentials() const;
+    /// The same failure said without the server's words or the request's: "`step` failed:
+    /// <the LDAP result's standard text> (LDAP result N)". For a step on a user's own entry,
+    /// whose DN the full message names and which reaches the server's log.
+    DirectoryError withoutDetail(const std::string& step) const;
 
 private:
     int code_;

@@ -1,6 +1,7 @@
 // The directory client against a real slapd (tests/support/slapd_server.h).
 #include "directory_fixture.h"
 #include "fake_servers.h"
+#include "directory_connection.h"
 #include "tls_client.h"
 
 #include <parley/ldap/directory.h>
@@ -194,4 +195,17 @@ TEST_CASE("The connection test reports each failure distinctly, with what to fix
     const auto user = lastStep(Directory::testConnection(good, "alice", "wrong"));
     CHECK(user.step == "user_bind");
     CHECK_THAT(user.message, Contains("ldap_wrong_password"));
+}
+
+TEST_CASE("A failed step on a user's own entry is told without the DN or the server's words")
+{
+    // As DirectoryConnection::bind words a refused bind, with a diagnostic that quotes the DN.
+    const parley::ldap::DirectoryError refused(
+        "bind as uid=alice,ou=people,dc=example,dc=org on ldap://127.0.0.1:389 failed: Server is unwilling to "
+        "perform (account uid=alice,ou=people,dc=example,dc=org is locked)",
+        53);
+    const auto told = refused.withoutDetail("the user's own bind");
+    CHECK(std::string(told.what()) == "the user's own bind failed: Server is unwilling to perform (LDAP result 53)");
+    CHECK(told.code() == 53);
+    CHECK_FALSE(told.serverDown());
 }

@@ -352,6 +352,82 @@ TEST_CASE("Run as root, backup and restore leave the server's account owning its
     CHECK(fs::exists(fresh / "audit.key"));
 }
 
+TEST_CASE("Run as root, backup and restore follow no link the server's account could plant in its directory",
+          "[backup]")
+{
+    REQUIRE(::geteuid() == 0);
+    TempDir dir;
+    const auto dataDir = dir / "data";
+    REQUIRE(runParleyctl(ctlArgs(dataDir) + " user create-admin admin", kAdminPassword).exitCode == 0);
+    fs::create_directory(dataDir / "tls");
+    writeFile(dataDir / "tls" / "uploaded.pem", "an uploaded certificate\n");
+    constexpr uid_t kServerAccount = 65534;
+    for (const auto& entry : fs::recursive_directory_iterator(dataDir))
+        REQUIRE(::lchown(entry.path().c_str(), kServerAccount, kServerAccount) == 0);
+    REQUIRE(::chown(dataDir.c_str(), kServerAccount, kServerAccount) == 0);
+    const auto key = dir / "backup.key";
+    REQUIRE(runParleyctl("backup create-key " + key.string()).exitCode == 0);
+    // Each attempt into a directory of its own (two in one second would share a name).
+    int attempts = 0;
+    const auto create = [&] {
+        const auto into = dir / ("backups-" + std::to_string(++attempts));
+        fs::create_directory(into);
+        return runParleyctl(ctlArgs(dataDir) + " backup create --to " + into.string() + " --key-file " +
+                            key.string());
+    };
+    // Root's secrets, which the server's account cannot read.
+    fs::create_directory(dir / "root-only");
+    writeFile(dir / "root-only" / "shadow", "root-secret-Xylophone\n");
+    fs::permissions(dir / "root-only" / "shadow", fs::perms::owner_read, fs::perm_options::replace);
+
+    // The status file as a link to root's file: replaced, never written through or given away.
+    fs::create_symlink(dir / "root-only" / "shadow", dataDir / "backup-status.json");
+    auto made = create();
+    INFO(made.output);
+    REQUIRE(made.exitCode == 0);
+    CHECK(readFile(dir / "root-only" / "shadow") == "root-secret-Xylophone\n");
+    struct stat status{};
+    REQUIRE(::lstat((dir / "root-only" / "shadow").c_str(), &status) == 0);
+    CHECK(status.st_uid == 0);
+    REQUIRE(::lstat((dataDir / "backup-status.json").c_str(), &status) == 0);
+    CHECK(S_ISREG(status.st_mode));
+    CHECK(status.st_uid == kServerAccount);
+
+    // tls/ as a link to root's directory, then the audit key as a link to root's file: the
+    // backup fails saying so, and no copy of root's file is made anywhere.
+    fs::rename(dataDir / "tls", dir / "tls-aside");
+    fs::create_directory_symlink(dir / "root-only", dataDir / "tls");
+    made = create();
+    CHECK(made.exitCode == 1);
+    CHECK_THAT(made.output, Contains("tls") && Contains("link"));
+    fs::remove(dataDir / "tls");
+    fs::rename(dir / "tls-aside", dataDir / "tls");
+    fs::rename(dataDir / "audit.key", dir / "audit.key-aside");
+    fs::create_symlink(dir / "root-only" / "shadow", dataDir / "audit.key");
+    made = create();
+    CHECK(made.exitCode == 1);
+    CHECK_THAT(made.output, Contains("audit.key") && Contains("link"));
+    fs::remove(dataDir / "audit.key");
+    fs::rename(dir / "audit.key-aside", dataDir / "audit.key");
+    for (const auto& entry : fs::recursive_directory_iterator(dataDir)) {
+        INFO(entry.path());
+        CHECK_FALSE(entry.path().filename().string().starts_with("backup-staging"));
+    }
+    for (const auto* failed : {"backups-2", "backups-3"})
+        CHECK(fs::is_empty(dir / failed));
+
+    // Restore into a fresh directory whose tls/ is a link to root's: refused, nothing written there.
+    const auto fresh = dir / "fresh";
+    fs::create_directory(fresh);
+    fs::create_directory_symlink(dir / "root-only", fresh / "tls");
+    const auto restored = runParleyctl(ctlArgs(fresh) + " backup restore " + onlyBackup(dir / "backups-1").string() +
+                                       " --to " + fresh.string() + " --key-file " + key.string());
+    CHECK(restored.exitCode != 0);
+    CHECK_THAT(restored.output, Contains("tls is a link or not a directory"));
+    CHECK(std::distance(fs::directory_iterator(dir / "root-only"), fs::directory_iterator()) == 1);
+    CHECK_FALSE(fs::exists(fresh / "parley.db"));
+}
+
 TEST_CASE("The recording volume's LUKS header is in the backup and restores onto its container", "[backup][volume]")
 {
     TempDir volumeDir;

@@ -1,4 +1,5 @@
 #include "backup_steps.h"
+#include "private_files.h"
 
 #include <parley/backup/archive.h>
 #include <parley/backup/backup_directory.h>
@@ -27,34 +28,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-/// A private directory for the copies that go into the archive, removed with everything in
-/// it however the backup ends. It lives in the data directory: the plain copies of the
-/// database and keys get exactly the protection the originals have, and never touch the
-/// backup share.
-class StagingDirectory
-{
-public:
-    explicit StagingDirectory(const fs::path& parent)
-    {
-        std::string pattern = (parent / "backup-staging-XXXXXX").string();
-        if (!::mkdtemp(pattern.data()))
-            throw std::runtime_error("cannot make a staging directory in " + parent.string() + ": " +
-                                     std::strerror(errno));
-        path_ = pattern;
-    }
-    ~StagingDirectory()
-    {
-        std::error_code ignored;
-        fs::remove_all(path_, ignored);
-    }
-    StagingDirectory(const StagingDirectory&) = delete;
-    StagingDirectory& operator=(const StagingDirectory&) = delete;
-    const fs::path& path() const { return path_; }
-
-private:
-    fs::path path_;
-};
-
 /// `<data_dir>/backup-status.json`: the outcome of the last attempts, for monitoring (the
 /// server's account can read it; docs/operations.md lists the fields). A status that cannot
 /// be read is started afresh, and one that cannot be written is only reported: the exit
@@ -71,18 +44,20 @@ void recordOutcome(const parleyd::Settings& settings, std::chrono::system_clock:
         std::cerr << "parleyctl: " << e.what() << "; starting it afresh\n";
     }
     const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(when.time_since_epoch()).count();
+    // Run by root, the file goes to the data directory's owner, so the server can read it.
+    std::optional<backup::FileOwner> owner;
+    struct stat directory{};
+    if (::geteuid() == 0 && ::stat(settings.dataDir.c_str(), &directory) == 0 && directory.st_uid != 0)
+        owner = backup::FileOwner{directory.st_uid, directory.st_gid};
     try {
         backup::writeBackupStatus(statusFile,
                                   backup::withAttempt(previous.value_or(backup::BackupStatus{}), seconds, success,
-                                                      detail, file, bytes));
+                                                      detail, file, bytes),
+                                  owner);
     }
     catch (const std::runtime_error& e) {
         std::cerr << "parleyctl: " << e.what() << "\n";
-        return;
     }
-    struct stat directory{};
-    if (::geteuid() == 0 && ::stat(settings.dataDir.c_str(), &directory) == 0 && directory.st_uid != 0)
-        (void)::chown(statusFile.c_str(), directory.st_uid, directory.st_gid);
 }
 
 /// Run as root on a stopped server's database, SQLite creates its -wal and -shm files as
@@ -108,24 +83,35 @@ std::vector<backup::ArchiveMember> stageMembers(const parleyd::Settings& setting
                                                 const std::optional<fs::path>& configFile, const fs::path& staging)
 {
     std::vector<backup::ArchiveMember> members;
+    // The configuration and configured certificate are root's files (under /etc, often links
+    // to a certificate tool's): copied as named.
     const auto stage = [&](const std::string& name, const fs::path& source) {
         const fs::path copy = staging / name;
         fs::create_directories(copy.parent_path());
         fs::copy_file(source, copy);
         members.push_back({name, copy});
     };
+    // The data directory's files belong to the server's account: no link there is followed.
+    const auto dataDir = openDirectory(settings.dataDir);
+    const auto stageOwn = [&](const std::string& name) {
+        const fs::path copy = staging / name;
+        fs::create_directories(copy.parent_path());
+        copyPrivateFile(dataDir, name, copy, (settings.dataDir / name).string());
+        members.push_back({name, copy});
+    };
+    if (fs::symlink_status(settings.databaseFile).type() != fs::file_type::regular)
+        throw std::runtime_error("the database " + settings.databaseFile.string() + " is missing or not a regular file");
     storage::snapshotDatabase(settings.databaseFile, staging / "parley.db", settings.databaseBusyTimeout);
     handBackJournalFiles(settings.databaseFile);
     members.push_back({"parley.db", staging / "parley.db"});
     const fs::path auditKey = settings.dataDir / "audit.key";
-    if (!fs::is_regular_file(auditKey))
+    if (fs::symlink_status(auditKey).type() == fs::file_type::not_found)
         throw std::runtime_error("the audit key " + auditKey.string() +
                                  " is missing; without it the restored audit log cannot be verified");
-    stage("audit.key", auditKey);
-    if (fs::is_directory(settings.dataDir / "tls"))
-        for (const auto& entry : fs::directory_iterator(settings.dataDir / "tls"))
-            if (entry.is_regular_file() && backup::isValidMemberName(entry.path().filename().string()))
-                stage("tls/" + entry.path().filename().string(), entry.path());
+    stageOwn("audit.key");
+    for (const auto& name : privateFilesIn(dataDir, "tls"))
+        if (backup::isValidMemberName(name))
+            stageOwn("tls/" + name);
     if (configFile && fs::is_regular_file(*configFile))
         stage("etc/parley.ini", *configFile);
     if (!settings.generateCertificate) {
@@ -187,7 +173,9 @@ int createBackup(const parleyd::Settings& settings, const std::optional<fs::path
             throw std::runtime_error(target.string() + " already exists (two backups in the same second)");
         if (!fs::is_directory(settings.dataDir))
             throw std::runtime_error("data directory " + settings.dataDir.string() + " does not exist");
-        StagingDirectory staging(settings.dataDir);
+        // In the data directory: the plain copies of the database and keys get exactly the
+        // protection the originals have, and never touch the backup share.
+        PrivateStagingDirectory staging(settings.dataDir, "backup-staging");
         const auto members = stageMembers(settings, configFile, staging.path());
         const auto contents = backup::writeArchive(target, key, members, now);
         std::cout << "backup written: " << target.string() << " (" << contents.archiveBytes << " bytes, format "
@@ -223,8 +211,11 @@ int createBackup(const parleyd::Settings& settings, const std::optional<fs::path
         }
     }
     catch (const std::exception& e) {
-        std::cerr << errorPriority() << "parleyctl: the backup was written, but old backups could not be removed: "
-                  << e.what() << std::endl;
+        const std::string message = std::string("the backup was written, but old backups could not be removed: ") +
+                                    e.what();
+        // A failure for monitoring too (the unit fails): the share fills up otherwise.
+        recordOutcome(settings, now, false, message, target, 0);
+        std::cerr << errorPriority() << "parleyctl: " << message << std::endl;
         return kExitBackupFailed;
     }
     return 0;

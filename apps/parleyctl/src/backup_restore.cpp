@@ -1,4 +1,5 @@
 #include "backup_steps.h"
+#include "private_files.h"
 
 #include <parley/backup/archive.h>
 #include <parley/backup/archive_error.h>
@@ -9,6 +10,7 @@
 
 #include <Poco/JSON/Object.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -148,34 +150,40 @@ int restoreBackup(const fs::path& archive, const backup::BackupKey& key, const f
             return refuse(runningMessage(dataDir));
         made.push_back(DataDirectoryLock::fileIn(dataDir));
     }
-    std::string pattern = (dataDir / "restore-staging-XXXXXX").string();
-    if (!::mkdtemp(pattern.data()))
-        throw std::runtime_error("cannot make a staging directory in " + dataDir.string() + ": " + std::strerror(errno));
-    const fs::path staging = pattern;
-    struct RemoveStaging
-    {
-        const fs::path& path;
-        ~RemoveStaging()
-        {
-            std::error_code ignored;
-            fs::remove_all(path, ignored);
-        }
-    } removeStaging{staging};
+    const PrivateStagingDirectory stagingDirectory(dataDir, "restore-staging");
+    const fs::path& staging = stagingDirectory.path();
     {
         StagingSink sink(staging);
+        backup::ArchiveContents written;
         try {
-            backup::readArchive(archive, key, &sink);
+            written = backup::readArchive(archive, key, &sink);
         }
         catch (const backup::ArchiveError& e) {
             // Read once already; changed since (the share, the disk): nothing is in place yet.
             return refuse(e.what());
         }
+        // Another archive put in its place between the two reads: what was checked is not
+        // what was written, and nothing is in place yet.
+        const auto same = [](const backup::ManifestEntry& a, const backup::ManifestEntry& b) {
+            return a.name == b.name && a.sha256 == b.sha256;
+        };
+        if (!std::equal(contents.members.begin(), contents.members.end(), written.members.begin(),
+                        written.members.end(), same))
+            return refuse(archive.string() + " changed while it was being restored");
+    }
+    // The files go into directories the server's account may have made: none may be a link.
+    for (const auto& member : contents.members) {
+        const auto parent = (dataDir / destinationOf(member.name)).parent_path();
+        const auto type = fs::symlink_status(parent).type();
+        if (type != fs::file_type::not_found && type != fs::file_type::directory)
+            return refuse(parent.string() + " is a link or not a directory");
     }
     for (const auto& member : contents.members) {
         const fs::path destination = dataDir / destinationOf(member.name);
-        if (!fs::exists(destination.parent_path())) {
-            fs::create_directories(destination.parent_path());
-            made.push_back(destination.parent_path());
+        const auto parent = destination.parent_path();
+        if (!fs::exists(fs::symlink_status(parent))) {
+            fs::create_directories(parent);
+            made.push_back(parent);
         }
         fs::rename(staging / destinationOf(member.name), destination);
         made.push_back(destination);

@@ -31,6 +31,7 @@
 #include <Poco/Util/OptionSet.h>
 
 #include <iostream>
+#include <utility>
 
 namespace parley::parleyd {
 namespace {
@@ -246,22 +247,33 @@ void ParleydApplication::reloadLogLevel(std::string& current, storage::AuditLog&
 {
     // The configuration as at start (file and --set overrides), read again: only log.level
     // takes effect without a restart; the rest waits for one.
+    std::string level;
     try {
-        const auto level = loadSettings(configFile_, overrides_).logLevel;
+        level = loadSettings(configFile_, overrides_).logLevel;
         if (level == current)
             return;
         setLogLevel(level);
-        log::notice(serverLog(), "log.level_changed", "log level changed from " + current + " to " + level,
-                    {{"from", current}, {"to", level}});
-        audit.append({"system", "local", "config.change", "log.level", "success",
-                      R"({"from":")" + current + R"(","to":")" + level + R"("})"});
-        current = level;
     }
     catch (const std::exception& e) {
         log::error(serverLog(), "config.reload_failed",
                    std::string("SIGHUP: the configuration cannot be read again; the log level stays ") + current +
                        ": " + e.what(),
                    {{"error", e.what()}});
+        return;
+    }
+    // Poco's Logger keeps its level in a plain int that logging threads read unlocked; a
+    // reader that sees the old level a moment longer writes or skips one line, nothing worse.
+    const auto previous = std::exchange(current, level);
+    log::notice(serverLog(), "log.level_changed", "log level changed from " + previous + " to " + level,
+                {{"from", previous}, {"to", level}});
+    try {
+        audit.append({"system", "local", "config.change", "log.level", "success",
+                      R"({"from":")" + previous + R"(","to":")" + level + R"("})"});
+    }
+    catch (const std::exception& e) {
+        log::error(serverLog(), "audit.append_failed",
+                   std::string("the log level change could not be audited: ") + e.what(),
+                   {{"action", "config.change"}, {"error", e.what()}});
     }
 }
 

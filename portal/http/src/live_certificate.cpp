@@ -181,7 +181,7 @@ LiveCertificate::InService LiveCertificate::reload()
     }
     swap(next);
     log::info(logger(), "tls.reloaded",
-              "TLS certificate reloaded: " + next.chain->subject() + " (SHA-256 " + next.chain->fingerprintSha256() + ")",
+              "TLS certificate reloaded: SHA-256 " + next.chain->fingerprintSha256(),
               {{"sha256", next.chain->fingerprintSha256()}});
     return next;
 }

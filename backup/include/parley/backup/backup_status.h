@@ -27,8 +27,9 @@ struct BackupStatus
 std::filesystem::path backupStatusFile(const std::filesystem::path& dataDir);
 
 /// Reads a status file. Returns nothing when there is none (no backup has been tried).
-/// Throws std::runtime_error naming the file when it cannot be read or is not a status
-/// (not JSON, not an object, a field of the wrong type or a negative count).
+/// Throws std::runtime_error naming the file when it cannot be read, is not a regular file
+/// (a symbolic link included: it is never followed) or is not a status (not JSON, not an
+/// object, a field of the wrong type or a negative count).
 std::optional<BackupStatus> readBackupStatus(const std::filesystem::path& file);
 
 /// Adds one attempt at `unixTime` to `previous` (an empty status when there is none):
@@ -37,8 +38,19 @@ std::optional<BackupStatus> readBackupStatus(const std::filesystem::path& file);
 BackupStatus withAttempt(BackupStatus previous, std::int64_t unixTime, bool success, const std::string& error,
                          const std::filesystem::path& archive, std::uint64_t archiveBytes);
 
-/// Writes `status` to `file` atomically (a new file renamed over the old one), so a reader
-/// never sees half a status. Throws std::runtime_error when it cannot.
-void writeBackupStatus(const std::filesystem::path& file, const BackupStatus& status);
+/// Who a written status file belongs to.
+struct FileOwner
+{
+    unsigned uid;
+    unsigned gid;
+};
+
+/// Writes `status` to `file` atomically: a new file of a random name made beside it
+/// (never an existing file or link), given to `owner` when one is named and synced, then
+/// renamed over the old one, so a reader never sees half a status. Safe for root in a
+/// directory another account may write (the data directory). Throws std::runtime_error
+/// when it cannot.
+void writeBackupStatus(const std::filesystem::path& file, const BackupStatus& status,
+                       std::optional<FileOwner> owner = std::nullopt);
 
 } // namespace parley::backup

@@ -1,0 +1,157 @@
+#include "private_files.h"
+
+#include <cerrno>
+#include <cstring>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace parley::parleyctl {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string why() { return std::strerror(errno); }
+
+/// Opens each directory of `relative` below `directory`, refusing links; returns the last
+/// one (or a copy of `directory` when there is none) and leaves the file name in `name`.
+OwnedFd walkTo(const OwnedFd& directory, const fs::path& relative, std::string& name, const std::string& shown)
+{
+    OwnedFd current(::fcntl(directory.get(), F_DUPFD_CLOEXEC, 0));
+    if (current.get() < 0)
+        throw std::runtime_error("cannot read " + shown + ": " + why());
+    const auto parts = std::vector<fs::path>(relative.begin(), relative.end());
+    for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
+        OwnedFd next(::openat(current.get(), parts[i].c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (next.get() < 0)
+            throw std::runtime_error("cannot read " + shown + ": " +
+                                     (errno == ELOOP || errno == ENOTDIR ? std::string("a link or not a directory on "
+                                                                                       "the way")
+                                                                         : why()));
+        current = std::move(next);
+    }
+    name = parts.empty() ? std::string() : parts.back().string();
+    return current;
+}
+
+} // namespace
+
+OwnedFd::~OwnedFd()
+{
+    if (fd_ >= 0)
+        ::close(fd_);
+}
+
+OwnedFd& OwnedFd::operator=(OwnedFd&& other) noexcept
+{
+    if (this != &other) {
+        if (fd_ >= 0)
+            ::close(fd_);
+        fd_ = other.release();
+    }
+    return *this;
+}
+
+OwnedFd openDirectory(const fs::path& path)
+{
+    OwnedFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (fd.get() < 0)
+        throw std::runtime_error("cannot open the directory " + path.string() + ": " + why());
+    return fd;
+}
+
+void copyPrivateFile(const OwnedFd& directory, const fs::path& relative, const fs::path& to, const std::string& shown)
+{
+    std::string name;
+    const auto parent = walkTo(directory, relative, name, shown);
+    OwnedFd in(::openat(parent.get(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    struct stat status{};
+    if (in.get() < 0 || ::fstat(in.get(), &status) != 0)
+        throw std::runtime_error("cannot read " + shown + ": " + (errno == ELOOP ? std::string("it is a link") : why()));
+    if (!S_ISREG(status.st_mode))
+        throw std::runtime_error("cannot read " + shown + ": it is not a regular file");
+    OwnedFd out(::open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (out.get() < 0)
+        throw std::runtime_error("cannot copy " + shown + " to " + to.string() + ": " + why());
+    char buffer[64 * 1024];
+    for (;;) {
+        const ssize_t got = ::read(in.get(), buffer, sizeof buffer);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0)
+            throw std::runtime_error("cannot read " + shown + ": " + why());
+        if (got == 0)
+            break;
+        for (ssize_t done = 0; done < got;) {
+            const ssize_t put = ::write(out.get(), buffer + done, static_cast<std::size_t>(got - done));
+            if (put < 0 && errno == EINTR)
+                continue;
+            if (put <= 0)
+                throw std::runtime_error("cannot copy " + shown + " to " + to.string() + ": " + why());
+            done += put;
+        }
+    }
+}
+
+std::vector<std::string> privateFilesIn(const OwnedFd& directory, const fs::path& relative)
+{
+    OwnedFd sub(::openat(directory.get(), relative.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (sub.get() < 0) {
+        if (errno == ENOENT)
+            return {};
+        throw std::runtime_error("cannot list " + relative.string() + " in the data directory: " +
+                                 (errno == ELOOP || errno == ENOTDIR ? std::string("it is a link or not a directory")
+                                                                     : why()));
+    }
+    const int listed = ::fcntl(sub.get(), F_DUPFD_CLOEXEC, 0);
+    DIR* dir = listed < 0 ? nullptr : ::fdopendir(listed);
+    if (!dir) {
+        if (listed >= 0)
+            ::close(listed);
+        throw std::runtime_error("cannot list " + relative.string() + " in the data directory: " + why());
+    }
+    std::vector<std::string> names;
+    while (const dirent* entry = ::readdir(dir)) {
+        struct stat status{};
+        if (::fstatat(sub.get(), entry->d_name, &status, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(status.st_mode))
+            names.emplace_back(entry->d_name);
+    }
+    ::closedir(dir);
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+PrivateStagingDirectory::PrivateStagingDirectory(const fs::path& parent, const std::string& prefix)
+{
+    std::string pattern = (parent / (prefix + "-XXXXXX")).string();
+    if (!::mkdtemp(pattern.data()))
+        throw std::runtime_error("cannot make a staging directory in " + parent.string() + ": " + why());
+    made_ = pattern;
+    fd_ = OwnedFd(::open(pattern.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    struct stat status{};
+    if (fd_.get() < 0 || ::fstat(fd_.get(), &status) != 0 || status.st_uid != ::geteuid() ||
+        (status.st_mode & 077) != 0) {
+        ::rmdir(made_.c_str());
+        throw std::runtime_error("the staging directory " + made_.string() + " was changed as it was made");
+    }
+    path_ = "/proc/self/fd/" + std::to_string(fd_.get());
+}
+
+PrivateStagingDirectory::~PrivateStagingDirectory()
+{
+    std::error_code ignored;
+    std::vector<fs::path> entries;
+    for (auto it = fs::directory_iterator(path_, ignored); !ignored && it != fs::directory_iterator();
+         it.increment(ignored))
+        entries.push_back(it->path());
+    for (const auto& entry : entries)
+        fs::remove_all(entry, ignored);
+    // Only an empty directory goes: if the name now stands for something else, it stays.
+    ::rmdir(made_.c_str());
+}
+
+} // namespace parley::parleyctl
