@@ -9,6 +9,7 @@
 #include <Poco/Data/Session.h>
 
 #include <fstream>
+#include <set>
 #include <thread>
 
 using namespace parley::test;
@@ -93,6 +94,17 @@ TEST_CASE("A moderator starts and stops recording: everyone is told, late joiner
     CHECK(auditCount(admin, "action=recording.start&outcome=success") == 2);
     CHECK(auditCount(admin, "action=recording.stop&outcome=success") == 2);
     CHECK(auditCount(admin, "action=recording.stop&actor=system") == 1);
+    // Each stop names the recording it ended, the moderator's as the system's.
+    const auto recordingsIn = [&](const std::string& action) {
+        std::set<std::int64_t> ids;
+        const auto entries =
+            json(admin.call("GET", "/api/v1/audit?action=" + action + "&outcome=success").body)->getArray("entries");
+        for (std::size_t i = 0; i < entries->size(); ++i)
+            ids.insert(entries->getObject(i)->getObject("details")->getValue<std::int64_t>("recording"));
+        return ids;
+    };
+    CHECK(recordingsIn("recording.start").size() == 2);
+    CHECK(recordingsIn("recording.stop") == recordingsIn("recording.start"));
     // Stopped recordings hold nothing open: the volume locks.
     const auto locked = runParleyctl(volume.args + " volume lock");
     INFO(locked.output);
@@ -203,8 +215,13 @@ TEST_CASE("Recordings over REST: started and stopped by the room's manager, seen
     const auto id = json(started.body)->getValue<std::int64_t>("recordingId");
     REQUIRE(owner->expect("recording.started"));
     CHECK(errorCode(server.owner.call("POST", control, R"({"action":"start"})")) == "already_recording");
-    REQUIRE(server.owner.call("POST", control, R"({"action":"stop"})").status == 200);
+    const auto stopped = server.owner.call("POST", control, R"({"action":"stop"})");
+    REQUIRE(stopped.status == 200);
+    CHECK(json(stopped.body)->getValue<std::int64_t>("recordingId") == id);
     REQUIRE(owner->expect("recording.stopped"));
+    const auto stops = json(admin.call("GET", "/api/v1/audit?action=recording.stop&outcome=success").body);
+    REQUIRE(stops->getValue<int>("total") == 1);
+    CHECK(stops->getArray("entries")->getObject(0)->getObject("details")->getValue<std::int64_t>("recording") == id);
     CHECK(errorCode(server.owner.call("POST", control, R"({"action":"stop"})")) == "not_recording");
     CHECK(auditCount(admin, "action=recording.start&outcome=success&actor=owner") == 1);
     CHECK(auditCount(admin, "action=recording.stop&outcome=success&actor=owner") == 1);

@@ -55,10 +55,13 @@ void RoomRecordingHandler::handle(const ApiRequest& request, Poco::Net::HTTPServ
                    e.code(), e.what());
         }
     }
-    else if (!recordings->stop(room.id, ""))
-        refuse(Status::HTTP_CONFLICT, "not_recording", "this meeting is not being recorded");
-    else
+    else if (const auto stopped = recordings->stop(room.id, "")) {
         live->announceRecording(std::nullopt, request.actorName());
+        details.add("recording", *stopped);
+        body.set("recordingId", *stopped);
+    }
+    else
+        refuse(Status::HTTP_CONFLICT, "not_recording", "this meeting is not being recorded");
     services().audit.append({request.actorName(), request.clientAddress, auditAction, "room:" + std::to_string(room.id),
                              "success", details.text()});
     body.set("recording", action == "start");

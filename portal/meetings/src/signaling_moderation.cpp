@@ -152,10 +152,12 @@ SignalingSession::Moderation SignalingSession::record(const std::string& type, c
             outcome.answered = true;
         }
     }
-    else if (!context_.recordings->stop(roomId_, ""))
-        outcome.error = "not_recording";
-    else
+    else if (const auto stopped = context_.recordings->stop(roomId_, "")) {
         room_->announceRecording(std::nullopt, participantId_);
+        outcome.details.add("recording", *stopped);
+    }
+    else
+        outcome.error = "not_recording";
     return outcome;
 }
 

@@ -144,14 +144,14 @@ RecordingService::Started RecordingService::start(std::int64_t roomId, const std
     return started;
 }
 
-bool RecordingService::stop(std::int64_t roomId, const std::string& reason)
+std::optional<std::int64_t> RecordingService::stop(std::int64_t roomId, const std::string& reason)
 {
     std::unique_ptr<Active> active;
     {
         std::lock_guard lock(mutex_);
         const auto found = active_.find(roomId);
         if (found == active_.end())
-            return false;
+            return std::nullopt;
         active = std::move(found->second);
         active_.erase(found);
     }
@@ -177,7 +177,7 @@ bool RecordingService::stop(std::int64_t roomId, const std::string& reason)
                            .text()});
     if (stopped_)
         stopped_();
-    return true;
+    return active->recording.id;
 }
 
 std::optional<std::int64_t> RecordingService::activeSince(std::int64_t roomId) const

@@ -76,9 +76,10 @@ public:
     Started start(std::int64_t roomId, const std::string& roomTitle, std::optional<std::int64_t> ownerId,
                   const std::string& startedBy, std::optional<int> retentionDays = {});
 
-    /// Stops the room's recording; false if there was none. `reason` goes to the audit log
-    /// when the server stops it on its own (actor "system").
-    bool stop(std::int64_t roomId, const std::string& reason);
+    /// Stops the room's recording and returns its id; nothing if there was none. `reason`
+    /// goes to the audit log when the server stops it on its own (actor "system"); a person
+    /// who stops it is audited by the caller, with this id.
+    std::optional<std::int64_t> stop(std::int64_t roomId, const std::string& reason);
 
     /// When the room's recording started, if one is running.
     std::optional<std::int64_t> activeSince(std::int64_t roomId) const;
