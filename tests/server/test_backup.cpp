@@ -8,6 +8,7 @@
 #include <parley/storage/data_directory_lock.h>
 
 #include <csignal>
+#include <functional>
 #include <cstdlib>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -311,19 +312,36 @@ TEST_CASE("Scheduled backups go to backup.directory and prune it, and a failed o
     CHECK_THAT(open.output, Contains("must be a regular file owned by root"));
 }
 
+namespace {
+
+/// The server's account when installed stands in as nobody (65534).
+constexpr uid_t kServerAccount = 65534;
+
+/// `<dir>/data` with an admin (and what `extra` adds), every file in it and itself owned by
+/// kServerAccount as an installed server's are; and a backup key `<dir>/backup.key`, returned.
+fs::path serverOwnedDataDirectory(const fs::path& dir, const std::function<void(const fs::path&)>& extra)
+{
+    const auto dataDir = dir / "data";
+    REQUIRE(runParleyctl(ctlArgs(dataDir) + " user create-admin admin", kAdminPassword).exitCode == 0);
+    if (extra)
+        extra(dataDir);
+    for (const auto& entry : fs::recursive_directory_iterator(dataDir))
+        REQUIRE(::lchown(entry.path().c_str(), kServerAccount, kServerAccount) == 0);
+    REQUIRE(::chown(dataDir.c_str(), kServerAccount, kServerAccount) == 0);
+    const auto key = dir / "backup.key";
+    REQUIRE(runParleyctl("backup create-key " + key.string()).exitCode == 0);
+    return key;
+}
+
+} // namespace
+
 TEST_CASE("Run as root, backup and restore leave the server's account owning its files", "[backup]")
 {
     // Catch2 v2 has no SKIP; as another user the ownership handling does not apply.
     REQUIRE(::geteuid() == 0);
     TempDir dir;
     const auto dataDir = dir / "data";
-    REQUIRE(runParleyctl(ctlArgs(dataDir) + " user create-admin admin", kAdminPassword).exitCode == 0);
-    constexpr uid_t kServerAccount = 65534;
-    for (const auto& entry : fs::recursive_directory_iterator(dataDir))
-        REQUIRE(::lchown(entry.path().c_str(), kServerAccount, kServerAccount) == 0);
-    REQUIRE(::chown(dataDir.c_str(), kServerAccount, kServerAccount) == 0);
-    const auto key = dir / "backup.key";
-    REQUIRE(runParleyctl("backup create-key " + key.string()).exitCode == 0);
+    const auto key = serverOwnedDataDirectory(dir.path(), {});
     fs::create_directory(dir / "backups");
     REQUIRE(runParleyctl(ctlArgs(dataDir) + " backup create --to " + (dir / "backups").string() + " --key-file " +
                          key.string())
@@ -358,15 +376,10 @@ TEST_CASE("Run as root, backup and restore follow no link the server's account c
     REQUIRE(::geteuid() == 0);
     TempDir dir;
     const auto dataDir = dir / "data";
-    REQUIRE(runParleyctl(ctlArgs(dataDir) + " user create-admin admin", kAdminPassword).exitCode == 0);
-    fs::create_directory(dataDir / "tls");
-    writeFile(dataDir / "tls" / "uploaded.pem", "an uploaded certificate\n");
-    constexpr uid_t kServerAccount = 65534;
-    for (const auto& entry : fs::recursive_directory_iterator(dataDir))
-        REQUIRE(::lchown(entry.path().c_str(), kServerAccount, kServerAccount) == 0);
-    REQUIRE(::chown(dataDir.c_str(), kServerAccount, kServerAccount) == 0);
-    const auto key = dir / "backup.key";
-    REQUIRE(runParleyctl("backup create-key " + key.string()).exitCode == 0);
+    const auto key = serverOwnedDataDirectory(dir.path(), [](const fs::path& data) {
+        fs::create_directory(data / "tls");
+        writeFile(data / "tls" / "uploaded.pem", "an uploaded certificate\n");
+    });
     // Each attempt into a directory of its own (two in one second would share a name).
     int attempts = 0;
     const auto create = [&] {

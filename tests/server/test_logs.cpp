@@ -68,7 +68,10 @@ std::vector<std::map<std::string, std::string>> checkedLines(const std::filesyst
 {
     static const std::set<std::string> levels{"debug", "info", "notice", "warning", "error", "critical", "fatal"};
     std::vector<std::map<std::string, std::string>> lines;
-    std::ifstream in(file);
+    // Only whole lines: the server may be writing the next one as we read.
+    auto whole = readFile(file);
+    whole.resize(whole.rfind('\n') == std::string::npos ? 0 : whole.rfind('\n') + 1);
+    std::istringstream in(whole);
     for (std::string text; std::getline(in, text);) {
         INFO("log line: " << text);
         const auto fields = parseLogfmt(text);
