@@ -6,7 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
+#include <fcntl.h>
 #include <sstream>
 #include <stdexcept>
 #include <sys/stat.h>
@@ -76,17 +76,40 @@ fs::path backupStatusFile(const fs::path& dataDir)
 
 std::optional<BackupStatus> readBackupStatus(const fs::path& file)
 {
-    std::error_code error;
-    const auto type = fs::symlink_status(file, error).type();
-    if (type == fs::file_type::not_found)
-        return std::nullopt;
-    if (error || type != fs::file_type::regular)
+    // Opened once, never through a link, never waiting on a pipe: root reads it in a
+    // directory another account owns.
+    const int fd = ::open(file.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        const int error = errno;
+        if (error == ENOENT)
+            return std::nullopt;
         throw std::runtime_error("the backup status " + file.string() + " cannot be read" +
-                                 (error ? "" : " (it is not a file)"));
-    std::ifstream in(file);
-    if (!in)
-        throw std::runtime_error("the backup status " + file.string() + " cannot be read" +
-                                 (type == fs::file_type::regular || error ? "" : " (it is not a file)"));
+                                 (error == ELOOP ? std::string(" (it is a link)") : ": " + std::string(std::strerror(error))));
+    }
+    std::string text;
+    struct stat status{};
+    bool regular = ::fstat(fd, &status) == 0 && S_ISREG(status.st_mode);
+    // A status is a few hundred bytes; a megabyte is something else.
+    constexpr off_t kLargest = 1024 * 1024;
+    if (regular && status.st_size <= kLargest) {
+        text.resize(static_cast<std::size_t>(status.st_size));
+        std::size_t done = 0;
+        while (done < text.size()) {
+            const ssize_t n = ::read(fd, text.data() + done, text.size() - done);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                break;
+            done += static_cast<std::size_t>(n);
+        }
+        text.resize(done);
+    }
+    ::close(fd);
+    if (!regular)
+        throw std::runtime_error("the backup status " + file.string() + " cannot be read (it is not a file)");
+    if (status.st_size > kLargest)
+        throw std::runtime_error("the backup status " + file.string() + " is not valid: larger than 1 MiB");
+    std::istringstream in(text);
     try {
         return parse(in);
     }

@@ -173,8 +173,9 @@ AuthResult Directory::authenticateLocked(const std::string& login, const std::st
 
     // The password is checked by a bind of the user's own, on a connection of its own, so the
     // service connection keeps its identity.
+    // Opening it names servers only, and its errors say which and why.
+    auto userConnection = DirectoryConnection::openFirst(settings_, *unanswered_);
     try {
-        auto userConnection = DirectoryConnection::openFirst(settings_, *unanswered_);
         userConnection->bind(entry.dn, password);
     }
     catch (const DirectoryError& e) {

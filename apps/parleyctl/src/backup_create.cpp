@@ -125,6 +125,19 @@ std::vector<backup::ArchiveMember> stageMembers(const parleyd::Settings& setting
     return members;
 }
 
+/// Where the plain copies are made. In the data directory when it is ours: they get exactly
+/// the protection the originals have, and never touch the backup share. Run by root on a
+/// data directory another account owns, in a directory of root's own under /var/tmp (private
+/// to the unit under systemd): SQLite reopens its copy by name, and that account could
+/// rename the staging directory and put a link in its place.
+fs::path stagingParent(const fs::path& dataDir)
+{
+    struct stat status{};
+    if (::geteuid() == 0 && ::stat(dataDir.c_str(), &status) == 0 && status.st_uid != 0)
+        return "/var/tmp";
+    return dataDir;
+}
+
 /// Records the attempt in the server's audit log as `backup.create` (target
 /// `backup:<file name>`, actor `parleyctl:<unix user>`): a copy of all data leaving the server
 /// is on record. Done after the copy, so the entry is in the next backup, not this one. A
@@ -133,7 +146,9 @@ void auditBackup(const parleyd::Settings& settings, const fs::path& target, bool
                  const Poco::JSON::Object& details)
 {
     try {
-        if (!fs::is_regular_file(settings.databaseFile) || !fs::is_regular_file(settings.dataDir / "audit.key"))
+        // Not through a link the server's account could put there (root opens them by name).
+        if (fs::symlink_status(settings.databaseFile).type() != fs::file_type::regular ||
+            fs::symlink_status(settings.dataDir / "audit.key").type() != fs::file_type::regular)
             return; // nothing to record into (the failure message says why)
         storage::Database database({settings.databaseFile, settings.databaseBusyTimeout, 2});
         storage::AuditLog audit(database, storage::loadKeyFile(settings.dataDir / "audit.key"));
@@ -173,9 +188,7 @@ int createBackup(const parleyd::Settings& settings, const std::optional<fs::path
             throw std::runtime_error(target.string() + " already exists (two backups in the same second)");
         if (!fs::is_directory(settings.dataDir))
             throw std::runtime_error("data directory " + settings.dataDir.string() + " does not exist");
-        // In the data directory: the plain copies of the database and keys get exactly the
-        // protection the originals have, and never touch the backup share.
-        PrivateStagingDirectory staging(settings.dataDir, "backup-staging");
+        PrivateStagingDirectory staging(stagingParent(settings.dataDir), "backup-staging");
         const auto members = stageMembers(settings, configFile, staging.path());
         const auto contents = backup::writeArchive(target, key, members, now);
         std::cout << "backup written: " << target.string() << " (" << contents.archiveBytes << " bytes, format "
