@@ -1,21 +1,9 @@
 #include <parley/log/logfmt.h>
 
-#include <Poco/UTF8Encoding.h>
+#include <parley/log/utf8_sequence.h>
 
 namespace parley::log {
 namespace {
-
-/// Length of the UTF-8 sequence its lead byte announces (0 for a byte no sequence starts with).
-std::size_t announcedLength(unsigned char lead)
-{
-    if (lead >= 0xC2 && lead <= 0xDF)
-        return 2;
-    if (lead >= 0xE0 && lead <= 0xEF)
-        return 3;
-    if (lead >= 0xF0 && lead <= 0xF4)
-        return 4;
-    return 0;
-}
 
 void appendHex(std::string& out, unsigned char byte)
 {
@@ -49,10 +37,7 @@ void appendLogfmtValue(std::string& out, std::string_view value)
     for (std::size_t i = 0; i < value.size();) {
         const auto byte = static_cast<unsigned char>(value[i]);
         if (byte >= 0x80) {
-            const auto length = announcedLength(byte);
-            const auto* bytes = reinterpret_cast<const unsigned char*>(value.data() + i);
-            if (length != 0 && i + length <= value.size() &&
-                Poco::UTF8Encoding::isLegal(bytes, static_cast<int>(length))) {
+            if (const auto length = utf8SequenceLength(value, i)) {
                 out.append(value.substr(i, length));
                 i += length;
             }

@@ -19,16 +19,16 @@ std::string describe(int error) { return std::strerror(error); }
 
 /// Opens each directory of `relative` below `directory`, refusing links; returns the last
 /// one (or a copy of `directory` when there is none) and leaves the file name in `name`.
-OwnedFd walkTo(const OwnedFd& directory, const fs::path& relative, std::string& name, const std::string& shown)
+volume::FileHandle walkTo(const volume::FileHandle& directory, const fs::path& relative, std::string& name, const std::string& shown)
 {
-    OwnedFd current(::fcntl(directory.get(), F_DUPFD_CLOEXEC, 0));
+    volume::FileHandle current(::fcntl(directory.get(), F_DUPFD_CLOEXEC, 0));
     if (current.get() < 0) {
         const int error = errno;
         throw std::runtime_error("cannot read " + shown + ": " + describe(error));
     }
     const auto parts = std::vector<fs::path>(relative.begin(), relative.end());
     for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
-        OwnedFd next(::openat(current.get(), parts[i].c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        volume::FileHandle next(::openat(current.get(), parts[i].c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
         if (next.get() < 0) {
             const int error = errno;
             throw std::runtime_error("cannot read " + shown + ": " +
@@ -44,25 +44,9 @@ OwnedFd walkTo(const OwnedFd& directory, const fs::path& relative, std::string& 
 
 } // namespace
 
-OwnedFd::~OwnedFd()
+volume::FileHandle openDirectory(const fs::path& path)
 {
-    if (fd_ >= 0)
-        ::close(fd_);
-}
-
-OwnedFd& OwnedFd::operator=(OwnedFd&& other) noexcept
-{
-    if (this != &other) {
-        if (fd_ >= 0)
-            ::close(fd_);
-        fd_ = other.release();
-    }
-    return *this;
-}
-
-OwnedFd openDirectory(const fs::path& path)
-{
-    OwnedFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    volume::FileHandle fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (fd.get() < 0) {
         const int error = errno;
         throw std::runtime_error("cannot open the directory " + path.string() + ": " + describe(error));
@@ -70,11 +54,11 @@ OwnedFd openDirectory(const fs::path& path)
     return fd;
 }
 
-void copyPrivateFile(const OwnedFd& directory, const fs::path& relative, const fs::path& to, const std::string& shown)
+void copyPrivateFile(const volume::FileHandle& directory, const fs::path& relative, const fs::path& to, const std::string& shown)
 {
     std::string name;
     const auto parent = walkTo(directory, relative, name, shown);
-    OwnedFd in(::openat(parent.get(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    volume::FileHandle in(::openat(parent.get(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
     struct stat status{};
     if (in.get() < 0 || ::fstat(in.get(), &status) != 0) {
         const int error = errno;
@@ -87,7 +71,7 @@ void copyPrivateFile(const OwnedFd& directory, const fs::path& relative, const f
     // what one cannot read (fs.protected_hardlinks=0).
     if (status.st_nlink != 1)
         throw std::runtime_error("cannot read " + shown + ": it has another name (a hard link)");
-    OwnedFd out(::open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    volume::FileHandle out(::open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (out.get() < 0) {
         const int error = errno;
         throw std::runtime_error("cannot copy " + shown + " to " + to.string() + ": " + describe(error));
@@ -116,9 +100,9 @@ void copyPrivateFile(const OwnedFd& directory, const fs::path& relative, const f
     }
 }
 
-std::vector<std::string> privateFilesIn(const OwnedFd& directory, const fs::path& relative)
+std::vector<std::string> privateFilesIn(const volume::FileHandle& directory, const fs::path& relative)
 {
-    OwnedFd sub(::openat(directory.get(), relative.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    volume::FileHandle sub(::openat(directory.get(), relative.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (sub.get() < 0) {
         const int error = errno;
         if (error == ENOENT)
@@ -154,7 +138,7 @@ PrivateStagingDirectory::PrivateStagingDirectory(const fs::path& parent, const s
         throw std::runtime_error("cannot make a staging directory in " + parent.string() + ": " + describe(error));
     }
     made_ = pattern;
-    fd_ = OwnedFd(::open(pattern.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    fd_ = volume::FileHandle(::open(pattern.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     const int error = errno;
     struct stat status{};
     if (fd_.get() < 0) {

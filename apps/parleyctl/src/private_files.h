@@ -4,44 +4,28 @@
 // server's account: that account could put a symbolic link (or swap a directory) there for
 // root to follow, so nothing below the data directory is reached by a path that follows one.
 
+#include <parley/volume/recording_directory.h>
+
 #include <filesystem>
 #include <string>
-#include <utility>
 #include <vector>
 
 namespace parley::parleyctl {
 
-/// A file descriptor, closed when it goes.
-class OwnedFd
-{
-public:
-    explicit OwnedFd(int fd = -1) : fd_(fd) {}
-    ~OwnedFd();
-    OwnedFd(OwnedFd&& other) noexcept : fd_(other.release()) {}
-    OwnedFd& operator=(OwnedFd&& other) noexcept;
-    OwnedFd(const OwnedFd&) = delete;
-    OwnedFd& operator=(const OwnedFd&) = delete;
-    int get() const { return fd_; }
-    int release() { return std::exchange(fd_, -1); }
-
-private:
-    int fd_;
-};
-
 /// Opens the directory `path` (the data directory itself, which root's configuration names).
 /// Throws std::runtime_error naming it when it cannot.
-OwnedFd openDirectory(const std::filesystem::path& path);
+volume::FileHandle openDirectory(const std::filesystem::path& path);
 
 /// Copies the regular file `relative` (e.g. "tls/uploaded.pem") of the directory `directory`
 /// to `to`, a new file of mode 0600, without following a symbolic link on the way. Throws
 /// std::runtime_error naming `shown` when the file is missing, is a link or not a regular
 /// file, or cannot be read or written.
-void copyPrivateFile(const OwnedFd& directory, const std::filesystem::path& relative, const std::filesystem::path& to,
+void copyPrivateFile(const volume::FileHandle& directory, const std::filesystem::path& relative, const std::filesystem::path& to,
                      const std::string& shown);
 
 /// The names of the regular files (not links) in the subdirectory `relative` of `directory`,
 /// sorted; none when it does not exist. Throws std::runtime_error when it is a link.
-std::vector<std::string> privateFilesIn(const OwnedFd& directory, const std::filesystem::path& relative);
+std::vector<std::string> privateFilesIn(const volume::FileHandle& directory, const std::filesystem::path& relative);
 
 /// A new directory of mode 0700 in `parent`, reached only through a descriptor opened when
 /// it was made (path() is /proc/self/fd/N), so renaming it or putting a link in its place
@@ -57,7 +41,7 @@ public:
 
 private:
     std::filesystem::path made_;
-    OwnedFd fd_;
+    volume::FileHandle fd_{-1};
     std::filesystem::path path_;
 };
 

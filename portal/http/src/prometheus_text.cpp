@@ -1,5 +1,7 @@
 #include <parley/portal/http/prometheus_text.h>
 
+#include <parley/log/utf8_sequence.h>
+
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -30,50 +32,13 @@ void checkName(std::string_view name, bool isLabel)
                                     " name: '" + std::string(name) + "'");
 }
 
-/// Length of the UTF-8 sequence starting at text[i], or 0 if it is not one (overlong forms,
-/// surrogates and code points past U+10FFFF included).
-std::size_t utf8SequenceLength(std::string_view text, std::size_t i)
-{
-    const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
-    const auto lead = byte(i);
-    std::size_t length = 0;
-    std::uint32_t code = 0;
-    if (lead < 0x80)
-        return 1;
-    if (lead >= 0xC2 && lead <= 0xDF) {
-        length = 2;
-        code = lead & 0x1F;
-    }
-    else if (lead >= 0xE0 && lead <= 0xEF) {
-        length = 3;
-        code = lead & 0x0F;
-    }
-    else if (lead >= 0xF0 && lead <= 0xF4) {
-        length = 4;
-        code = lead & 0x07;
-    }
-    else
-        return 0;
-    if (i + length > text.size())
-        return 0;
-    for (std::size_t k = 1; k < length; ++k) {
-        if ((byte(i + k) & 0xC0) != 0x80)
-            return 0;
-        code = (code << 6) | (byte(i + k) & 0x3F);
-    }
-    if ((length == 3 && code < 0x800) || (length == 4 && (code < 0x10000 || code > 0x10FFFF)) ||
-        (code >= 0xD800 && code <= 0xDFFF))
-        return 0;
-    return length;
-}
-
 std::string escaped(std::string_view value, bool quotes)
 {
     std::string out;
     out.reserve(value.size());
     for (std::size_t i = 0; i < value.size();) {
         const char c = value[i];
-        const auto length = utf8SequenceLength(value, i);
+        const auto length = log::utf8SequenceLength(value, i);
         if (length == 0) {
             out += "\xEF\xBF\xBD"; // U+FFFD for a byte that is not UTF-8
             ++i;
