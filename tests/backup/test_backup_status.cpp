@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <sys/stat.h>
 
 using namespace parley::backup;
 using parley::test::TempDir;
@@ -89,8 +90,16 @@ TEST_CASE("A damaged or hostile status file is refused with its name and what is
             CHECK_THAT(e.what(), Contains(file.string()) && Contains(message));
         }
     }
-    // A directory where the file should be is an error, not "never tried".
+    // A directory where the file should be is an error, not "never tried"; so is a pipe
+    // (read at once, never waited on) and a link (never followed).
     std::filesystem::remove(file);
     std::filesystem::create_directory(file);
     CHECK_THROWS_WITH(readBackupStatus(file), Contains("cannot be read"));
+    std::filesystem::remove(file);
+    REQUIRE(::mkfifo(file.c_str(), 0600) == 0);
+    CHECK_THROWS_WITH(readBackupStatus(file), Contains("cannot be read (it is not a file)"));
+    std::filesystem::remove(file);
+    write(dir / "elsewhere.json", R"({"consecutive_failures": 0})");
+    std::filesystem::create_symlink(dir / "elsewhere.json", file);
+    CHECK_THROWS_WITH(readBackupStatus(file), Contains("cannot be read (it is a link)"));
 }

@@ -422,11 +422,17 @@ TEST_CASE("Run as root, backup and restore follow no link the server's account c
     CHECK_THAT(made.output, Contains("audit.key") && Contains("link"));
     fs::remove(dataDir / "audit.key");
     fs::rename(dir / "audit.key-aside", dataDir / "audit.key");
+    // A second name for the audit key (what a hard link to another's file looks like).
+    fs::create_hard_link(dataDir / "audit.key", dir / "audit.key-second-name");
+    made = create();
+    CHECK(made.exitCode == 1);
+    CHECK_THAT(made.output, Contains("audit.key") && Contains("another name (a hard link)"));
+    fs::remove(dir / "audit.key-second-name");
     for (const auto& entry : fs::recursive_directory_iterator(dataDir)) {
         INFO(entry.path());
         CHECK_FALSE(entry.path().filename().string().starts_with("backup-staging"));
     }
-    for (const auto* failed : {"backups-2", "backups-3"})
+    for (const auto* failed : {"backups-2", "backups-3", "backups-4"})
         CHECK(fs::is_empty(dir / failed));
 
     // Restore into a fresh directory whose tls/ is a link to root's: refused, nothing written there.
