@@ -5,48 +5,97 @@
 #include <numeric>
 
 namespace parley::recorder {
+namespace {
 
-CompositionLayout layoutTracks(const std::vector<TrackSpan>& spans, int width, int height)
+// The screen share's side column, and the small tiles over the speaker: a fifth of the width.
+constexpr int kSmallTileFraction = 5;
+// Small tiles in one row along the bottom, and rows of them.
+constexpr int kSmallTilesPerRow = 4;
+constexpr int kSmallTileRows = 2;
+// Past this many cameras no one is large: an equal grid.
+constexpr std::size_t kMaxSpeakerLayoutTiles = 1 + kSmallTilesPerRow * kSmallTileRows;
+
+int even(int value) { return value & ~1; }
+
+std::vector<Placement> grid(std::size_t count, int width, int height)
 {
-    CompositionLayout layout;
-    layout.cellOfTrack.assign(spans.size(), -1);
-    std::vector<std::size_t> order(spans.size());
-    std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(),
-                     [&spans](std::size_t a, std::size_t b) { return spans[a].firstMs < spans[b].firstMs; });
-    std::vector<std::int64_t> cellBusyUntil;
-    for (const auto track : order) {
-        const auto& span = spans[track];
-        int cell = -1;
-        for (std::size_t i = 0; i < cellBusyUntil.size(); ++i)
-            if (cellBusyUntil[i] < span.firstMs) {
-                cell = static_cast<int>(i);
-                break;
-            }
-        if (cell < 0) {
-            cell = static_cast<int>(cellBusyUntil.size());
-            cellBusyUntil.push_back(0);
-        }
-        cellBusyUntil[static_cast<std::size_t>(cell)] = std::max(span.lastMs, span.firstMs);
-        layout.cellOfTrack[track] = cell;
-    }
-    const int count = static_cast<int>(cellBusyUntil.size());
-    if (count == 0)
-        return layout;
     const int columns = static_cast<int>(std::ceil(std::sqrt(static_cast<double>(count))));
-    const int rows = (count + columns - 1) / columns;
-    const int cellWidth = (width / columns) & ~1;
-    const int cellHeight = (height / rows) & ~1;
-    for (int i = 0; i < count; ++i) {
+    const int rows = (static_cast<int>(count) + columns - 1) / columns;
+    const int cellWidth = even(width / columns);
+    const int cellHeight = even(height / rows);
+    std::vector<Placement> placements;
+    for (int i = 0; i < static_cast<int>(count); ++i) {
         const int row = i / columns;
         const int column = i % columns;
         // The last row, if short, is centred.
-        const int inRow = row == rows - 1 ? count - row * columns : columns;
-        const int offset = ((width - inRow * cellWidth) / 2) & ~1;
-        layout.cells.push_back({offset + column * cellWidth, ((height - rows * cellHeight) / 2 & ~1) + row * cellHeight,
-                                cellWidth, cellHeight});
+        const int inRow = row == rows - 1 ? static_cast<int>(count) - row * columns : columns;
+        const int offset = even((width - inRow * cellWidth) / 2);
+        placements.push_back({static_cast<std::size_t>(i),
+                              {offset + column * cellWidth, even((height - rows * cellHeight) / 2) + row * cellHeight,
+                               cellWidth, cellHeight},
+                              false});
     }
-    return layout;
+    return placements;
+}
+
+} // namespace
+
+std::vector<Placement> arrangeTiles(const std::vector<TileKind>& tiles, std::optional<std::size_t> speaker, int width,
+                                    int height)
+{
+    std::vector<Placement> placements;
+    if (tiles.empty())
+        return placements;
+    const Cell whole{0, 0, even(width), even(height)};
+    if (tiles.size() == 1)
+        return {{0, whole, true}};
+    if (speaker && *speaker >= tiles.size())
+        speaker.reset();
+
+    // The others in their order, the speaker first.
+    const auto othersThan = [&](std::size_t main) {
+        std::vector<std::size_t> others;
+        if (speaker && *speaker != main)
+            others.push_back(*speaker);
+        for (std::size_t i = 0; i < tiles.size(); ++i)
+            if (i != main && (!speaker || i != *speaker))
+                others.push_back(i);
+        return others;
+    };
+
+    const int smallWidth = even(width / kSmallTileFraction);
+    const int smallHeight = even(smallWidth * 9 / 16);
+    std::optional<std::size_t> screen;
+    for (std::size_t i = 0; i < tiles.size(); ++i)
+        if (tiles[i] == TileKind::Screen)
+            screen = i;
+    if (screen) {
+        placements.push_back({*screen, {0, 0, even(width) - smallWidth, even(height)}, true});
+        int y = 0;
+        for (const auto other : othersThan(*screen)) {
+            if (y + smallHeight > height)
+                break;
+            placements.push_back({other, {even(width) - smallWidth, y, smallWidth, smallHeight}, false});
+            y += smallHeight;
+        }
+        return placements;
+    }
+    if (tiles.size() > kMaxSpeakerLayoutTiles)
+        return grid(tiles.size(), width, height);
+
+    const std::size_t main = speaker.value_or(0);
+    placements.push_back({main, whole, true});
+    const int margin = even(width / 80);
+    std::size_t index = 0;
+    for (const auto other : othersThan(main)) {
+        const int row = static_cast<int>(index / kSmallTilesPerRow);
+        const int column = static_cast<int>(index % kSmallTilesPerRow);
+        const int x = even(width) - margin - (column + 1) * smallWidth - column * margin;
+        const int y = even(height) - margin - (row + 1) * smallHeight - row * margin;
+        placements.push_back({other, {even(x), even(y), smallWidth, smallHeight}, false});
+        ++index;
+    }
+    return placements;
 }
 
 } // namespace parley::recorder

@@ -1,5 +1,7 @@
 #include <parley/recorder/media_clock.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <stdexcept>
 
 namespace parley::recorder {
@@ -36,8 +38,36 @@ std::int64_t ntpToMicroseconds(std::uint64_t ntp)
 
 void MediaClock::onSenderReport(std::uint64_t ntp, std::uint32_t rtpTimestamp)
 {
-    reportRtp_ = unwrapper_.unwrap(rtpTimestamp);
-    reportWall_ = ntpToMicroseconds(ntp);
+    const std::int64_t rtp = unwrapper_.unwrap(rtpTimestamp);
+    const std::int64_t wall = ntpToMicroseconds(ntp);
+    if (!reportRtp_) {
+        reportRtp_ = rtp;
+        reportWall_ = wall;
+        return;
+    }
+    const std::int64_t error = wall - (reportWall_ + (rtp - *reportRtp_) * 1000000 / clockRate_);
+    if (std::abs(error) > kDiscontinuityMicros) {
+        // Confirmed when this report agrees with the suspect one before it.
+        if (suspectRtp_ &&
+            std::abs(wall - (suspectWall_ + (rtp - *suspectRtp_) * 1000000 / clockRate_)) <= kDiscontinuityMicros) {
+            reportRtp_ = rtp;
+            reportWall_ = wall;
+            suspectRtp_.reset();
+            ++reanchors_;
+            return;
+        }
+        if (suspectRtp_)
+            ++outliers_; // the previous suspect was not confirmed
+        suspectRtp_ = rtp;
+        suspectWall_ = wall;
+        return;
+    }
+    if (suspectRtp_) {
+        suspectRtp_.reset();
+        ++outliers_;
+    }
+    // Moving the anchor's wall time moves every later packet by the same amount.
+    reportWall_ += std::clamp(error / kSmoothingDivisor, -kMaxCorrectionMicros, kMaxCorrectionMicros);
 }
 
 std::int64_t MediaClock::wallClock(std::uint32_t rtpTimestamp, std::int64_t arrival)

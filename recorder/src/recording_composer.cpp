@@ -1,4 +1,6 @@
+#include <parley/recorder/active_speaker.h>
 #include <parley/recorder/composition_layout.h>
+#include <parley/recorder/name_label.h>
 #include <parley/recorder/recording_composer.h>
 
 #include "fd_io_context.h"
@@ -10,6 +12,7 @@ extern "C" {
 #include <libavutil/channel_layout.h>
 #include <libavutil/imgutils.h>
 #include <libavutil/opt.h>
+#include <libavutil/pixdesc.h>
 #include <libswresample/swresample.h>
 #include <libswscale/swscale.h>
 }
@@ -20,6 +23,9 @@ extern "C" {
 #include <cstring>
 #include <deque>
 #include <limits>
+#include <map>
+#include <optional>
+#include <tuple>
 #include <memory>
 #include <stdexcept>
 #include <unistd.h>
@@ -62,12 +68,36 @@ FramePtr newFrame()
     return frame;
 }
 
-/// One video track: the newest picture due at the current output time, scaled into its cell.
+// Cameras are cropped to fill their cell when the shapes differ by at most this factor
+// (4:3 into 16:9 is 1.33); beyond it (a phone held upright) they are shown whole.
+constexpr double kMaxCropFactor = 1.5;
+// Small tiles over a picture get a dark outline this wide.
+constexpr int kOutline = 2;
+constexpr std::uint8_t kOutlineLuma = 48;
+
+void fill(AVFrame& canvas, Cell cell, std::uint8_t luma)
+{
+    cell.x = std::clamp(cell.x, 0, canvas.width) & ~1;
+    cell.y = std::clamp(cell.y, 0, canvas.height) & ~1;
+    cell.width = std::min(cell.width, canvas.width - cell.x) & ~1;
+    cell.height = std::min(cell.height, canvas.height - cell.y) & ~1;
+    for (int y = 0; y < cell.height; ++y)
+        std::memset(canvas.data[0] + (cell.y + y) * canvas.linesize[0] + cell.x, luma, static_cast<std::size_t>(cell.width));
+    for (int plane = 1; plane < 3; ++plane)
+        for (int y = 0; y < cell.height / 2; ++y)
+            std::memset(canvas.data[plane] + (cell.y / 2 + y) * canvas.linesize[plane] + cell.x / 2, 128,
+                        static_cast<std::size_t>(cell.width / 2));
+}
+
+/// One video track: the newest picture due at the current output time, drawn into whatever
+/// cell the layout gives it, with its participant's name.
 class VideoTrack
 {
 public:
-    VideoTrack(const CompositionInput& input, Cell cell)
-        : decoder_(input.fd, input.name), cell_(cell), shown_(newFrame()), pending_(newFrame())
+    VideoTrack(const CompositionInput& input, std::size_t participant)
+        : decoder_(input.fd, input.name), name_(input.displayName), participant_(participant),
+          kind_(input.screen ? TileKind::Screen : TileKind::Camera), firstMs_(input.firstMs), shown_(newFrame()),
+          pending_(newFrame())
     {}
     ~VideoTrack() { sws_freeContext(scaler_); }
     VideoTrack(const VideoTrack&) = delete;
@@ -99,37 +129,105 @@ public:
         }
     }
 
-    void paint(AVFrame& canvas, std::int64_t ms)
+    /// Whether it has a picture to show at `ms` (not before its first, not long after its
+    /// last: camera off, participant gone).
+    bool visible(std::int64_t ms) const
     {
+        return hasShown_ && ms - shownMs_ <= (ended_ ? kEndedPictureMs : kStalePictureMs) && shown_->width > 0 &&
+               shown_->height > 0;
+    }
+
+    void paint(AVFrame& canvas, const Placement& placement, const std::string& font, std::string& labelError)
+    {
+        const Cell cell = placement.cell;
+        if (!placement.large) {
+            fill(canvas, {cell.x - kOutline, cell.y - kOutline, cell.width + 2 * kOutline, cell.height + 2 * kOutline},
+                 kOutlineLuma);
+            fill(canvas, cell, 16);
+        }
         const AVFrame& picture = *shown_;
-        if (!hasShown_ || ms - shownMs_ > (ended_ ? kEndedPictureMs : kStalePictureMs) || picture.width <= 0 ||
-            picture.height <= 0)
-            return;
-        const double scale = std::min(static_cast<double>(cell_.width) / picture.width,
-                                      static_cast<double>(cell_.height) / picture.height);
-        const int width = std::max(2, static_cast<int>(picture.width * scale) & ~1);
-        const int height = std::max(2, static_cast<int>(picture.height * scale) & ~1);
-        scaler_ = sws_getCachedContext(scaler_, picture.width, picture.height,
-                                       static_cast<AVPixelFormat>(picture.format), width, height,
-                                       AV_PIX_FMT_YUV420P, SWS_BILINEAR, nullptr, nullptr, nullptr);
+        const auto format = static_cast<AVPixelFormat>(picture.format);
+        const AVPixFmtDescriptor* description = av_pix_fmt_desc_get(format);
+        // The part of the picture shown: all of it, or its middle cut to the cell's shape.
+        int sourceX = 0, sourceY = 0, sourceWidth = picture.width, sourceHeight = picture.height;
+        const double pictureShape = static_cast<double>(picture.width) / picture.height;
+        const double cellShape = static_cast<double>(cell.width) / cell.height;
+        const bool crop = kind_ == TileKind::Camera && description && (description->flags & AV_PIX_FMT_FLAG_PLANAR) &&
+                          std::max(pictureShape / cellShape, cellShape / pictureShape) <= kMaxCropFactor;
+        if (crop) {
+            if (pictureShape > cellShape)
+                sourceWidth = std::max(2, static_cast<int>(picture.height * cellShape) & ~1);
+            else
+                sourceHeight = std::max(2, static_cast<int>(picture.width / cellShape) & ~1);
+            sourceX = ((picture.width - sourceWidth) / 2) & ~1;
+            sourceY = ((picture.height - sourceHeight) / 2) & ~1;
+        }
+        const double scale = std::min(static_cast<double>(cell.width) / sourceWidth,
+                                      static_cast<double>(cell.height) / sourceHeight);
+        const int width = crop ? cell.width : std::max(2, static_cast<int>(sourceWidth * scale) & ~1);
+        const int height = crop ? cell.height : std::max(2, static_cast<int>(sourceHeight * scale) & ~1);
+        scaler_ = sws_getCachedContext(scaler_, sourceWidth, sourceHeight, format, width, height, AV_PIX_FMT_YUV420P,
+                                       SWS_BILINEAR, nullptr, nullptr, nullptr);
         if (!scaler_)
             return; // a picture format swscale cannot convert: the cell stays black
-        const int x = (cell_.x + (cell_.width - width) / 2) & ~1;
-        const int y = (cell_.y + (cell_.height - height) / 2) & ~1;
+        const std::uint8_t* source[4] = {picture.data[0], picture.data[1], picture.data[2], picture.data[3]};
+        if (crop)
+            for (int plane = 0; plane < 4 && picture.data[plane]; ++plane) {
+                const bool chroma = plane == 1 || plane == 2;
+                const int x = chroma ? sourceX >> description->log2_chroma_w : sourceX;
+                const int y = chroma ? sourceY >> description->log2_chroma_h : sourceY;
+                source[plane] = picture.data[plane] + y * picture.linesize[plane] + x;
+            }
+        const int x = (cell.x + (cell.width - width) / 2) & ~1;
+        const int y = (cell.y + (cell.height - height) / 2) & ~1;
         std::uint8_t* planes[4] = {canvas.data[0] + y * canvas.linesize[0] + x,
                                    canvas.data[1] + (y / 2) * canvas.linesize[1] + x / 2,
                                    canvas.data[2] + (y / 2) * canvas.linesize[2] + x / 2, nullptr};
-        sws_scale(scaler_, picture.data, picture.linesize, 0, picture.height, planes, canvas.linesize);
+        sws_scale(scaler_, source, picture.linesize, 0, sourceHeight, planes, canvas.linesize);
+        drawName(canvas, placement, font, labelError);
     }
 
     const TrackDecoder& decoder() const { return decoder_; }
+    std::size_t participant() const { return participant_; }
+    TileKind kind() const { return kind_; }
+    std::int64_t firstMs() const { return firstMs_; }
 
 private:
+    void drawName(AVFrame& canvas, const Placement& placement, const std::string& font, std::string& labelError)
+    {
+        if (name_.empty() || font.empty() || !labelError.empty())
+            return;
+        const Cell cell = placement.cell;
+        auto& label = placement.large ? largeLabel_ : smallLabel_;
+        // Sizes from the picture's height: 30 px on a 720-line picture, 16 on a small tile.
+        const int fontSize = placement.large ? std::max(14, canvas.height / 24) : std::max(12, cell.height / 9);
+        try {
+            if (!label || labelWidth_[placement.large] != cell.width) {
+                label = std::make_unique<NameLabel>(name_, font, fontSize, cell.width - fontSize);
+                labelWidth_[placement.large] = cell.width;
+            }
+        }
+        catch (const std::exception& e) {
+            labelError = e.what(); // names are left out; the recording is still composed
+            return;
+        }
+        const int margin = fontSize / 2;
+        // Large: the top-left corner (small tiles run along the bottom); small: the bottom.
+        label->blend(canvas, cell.x + margin,
+                     placement.large ? cell.y + margin : cell.y + cell.height - label->height() - margin / 2);
+    }
+
     TrackDecoder decoder_;
-    Cell cell_;
+    std::string name_;
+    std::size_t participant_;
+    TileKind kind_;
+    std::int64_t firstMs_;
     FramePtr shown_;
     FramePtr pending_;
     SwsContext* scaler_ = nullptr;
+    std::unique_ptr<NameLabel> largeLabel_;
+    std::unique_ptr<NameLabel> smallLabel_;
+    int labelWidth_[2] = {0, 0};
     std::int64_t shownMs_ = 0;
     std::int64_t pendingMs_ = 0;
     bool hasShown_ = false;
@@ -141,7 +239,9 @@ private:
 class AudioTrack
 {
 public:
-    explicit AudioTrack(const CompositionInput& input) : decoder_(input.fd, input.name) {}
+    AudioTrack(const CompositionInput& input, std::size_t participant)
+        : decoder_(input.fd, input.name), participant_(participant)
+    {}
     /// Samples at or after `endSample` are never needed (the composition ends there).
     void limit(std::int64_t endSample) { endSample_ = endSample; }
     ~AudioTrack() { swr_free(&resampler_); }
@@ -149,9 +249,11 @@ public:
     AudioTrack& operator=(const AudioTrack&) = delete;
 
     /// Adds this track's samples for [start, start + count) into `mix` (interleaved stereo)
-    /// and forgets everything before start + count.
-    void mixInto(float* mix, std::int64_t start, int count)
+    /// and forgets everything before start + count. Returns the mean of their squares (how
+    /// loud this track was there).
+    double mixInto(float* mix, std::int64_t start, int count)
     {
+        double energy = 0;
         const std::int64_t end = start + count;
         while (!ended_ && decodedUntil_ < end)
             decodeOne();
@@ -162,12 +264,16 @@ public:
                 const auto to = static_cast<std::size_t>(sample - start) * kChannels;
                 mix[to] += chunk.samples[from];
                 mix[to + 1] += chunk.samples[from + 1];
+                energy += chunk.samples[from] * chunk.samples[from] + chunk.samples[from + 1] * chunk.samples[from + 1];
             }
         }
         while (!chunks_.empty() &&
                chunks_.front().start + static_cast<std::int64_t>(chunks_.front().samples.size() / kChannels) <= end)
             chunks_.pop_front();
+        return count > 0 ? energy / (count * kChannels) : 0.0;
     }
+
+    std::size_t participant() const { return participant_; }
 
     const TrackDecoder& decoder() const { return decoder_; }
 
@@ -224,6 +330,7 @@ private:
     }
 
     TrackDecoder decoder_;
+    std::size_t participant_;
     std::int64_t endSample_ = std::numeric_limits<std::int64_t>::max();
     SwrContext* resampler_ = nullptr;
     std::deque<Chunk> chunks_;
@@ -389,6 +496,21 @@ void clearToBlack(AVFrame& canvas)
             std::memset(canvas.data[plane] + y * canvas.linesize[plane], 128, static_cast<std::size_t>(canvas.width / 2));
 }
 
+/// The picture size for what was recorded: no larger than the biggest source, in steps of
+/// the configured size (a quarter, half, all) keeping its shape.
+std::pair<int, int> outputSize(const std::vector<std::unique_ptr<VideoTrack>>& video, const CompositionOptions& options)
+{
+    int tallest = 0;
+    for (const auto& track : video)
+        tallest = std::max(tallest, track->decoder().pictureHeight());
+    for (const int divisor : {4, 2}) {
+        const int height = (options.height / divisor) & ~1;
+        if (height >= 180 && tallest <= height * 9 / 8) // a source a little taller is scaled down, not up
+            return {(options.width / divisor) & ~1, height};
+    }
+    return {options.width, options.height};
+}
+
 } // namespace
 
 CompositionResult composeRecording(const std::vector<CompositionInput>& inputs, int outputFd,
@@ -398,8 +520,10 @@ CompositionResult composeRecording(const std::vector<CompositionInput>& inputs, 
         options.framesPerSecond < 1 || options.framesPerSecond > 60)
         throw std::invalid_argument("composition size must be even and at least 64x64, at 1 to 60 frames a second");
     CompositionResult result;
-    std::vector<TrackSpan> spans;
     std::int64_t lastMs = 0;
+    std::map<std::string, std::size_t> participants;
+    std::vector<std::unique_ptr<VideoTrack>> video;
+    std::vector<std::unique_ptr<AudioTrack>> audio;
     for (const auto& given : inputs) {
         auto input = given;
         if (input.lastMs < 0) {
@@ -410,30 +534,31 @@ CompositionResult composeRecording(const std::vector<CompositionInput>& inputs, 
         }
         if (options.maxDurationMs > 0)
             input.lastMs = std::min(input.lastMs, options.maxDurationMs);
-        if (isVideo(input.codec))
-            spans.push_back({input.firstMs, input.lastMs});
         lastMs = std::max(lastMs, input.lastMs);
-    }
-    const auto layout = layoutTracks(spans, options.width, options.height);
-    std::vector<std::unique_ptr<VideoTrack>> video;
-    std::vector<std::unique_ptr<AudioTrack>> audio;
-    for (const auto& input : inputs) {
-        if (isVideo(input.codec)) {
-            const auto cell = layout.cells[static_cast<std::size_t>(layout.cellOfTrack[video.size()])];
-            video.push_back(std::make_unique<VideoTrack>(input, cell));
-        }
+        // Tracks without a participant stand for one of their own.
+        const auto participant =
+            participants.try_emplace(input.participant.empty() ? "\n" + input.name : input.participant, participants.size())
+                .first->second;
+        if (isVideo(input.codec))
+            video.push_back(std::make_unique<VideoTrack>(input, participant));
         else
-            audio.push_back(std::make_unique<AudioTrack>(input));
+            audio.push_back(std::make_unique<AudioTrack>(input, participant));
         if (progress)
             progress(0.0); // a chance to cancel between opening slow files
     }
     if (video.empty() && audio.empty())
         fail("the recording has no tracks");
+    // In the order they started: of several shares, the newest is shown large.
+    std::stable_sort(video.begin(), video.end(), [](const auto& a, const auto& b) { return a->firstMs() < b->firstMs(); });
     result.videoTracks = static_cast<int>(video.size());
     result.audioTracks = static_cast<int>(audio.size());
-    result.cells = static_cast<int>(layout.cells.size());
 
-    ComposedFile file(outputFd, options, !video.empty(), !audio.empty());
+    CompositionOptions sized = options;
+    if (!video.empty())
+        std::tie(sized.width, sized.height) = outputSize(video, options);
+    result.width = video.empty() ? 0 : sized.width;
+    result.height = video.empty() ? 0 : sized.height;
+    ComposedFile file(outputFd, sized, !video.empty(), !audio.empty());
     const int fps = options.framesPerSecond;
     // The last picture or audio frame lasts until the next would have come.
     const std::int64_t durationMs = lastMs + 1000 / fps;
@@ -446,8 +571,8 @@ CompositionResult composeRecording(const std::vector<CompositionInput>& inputs, 
     if (file.video()) {
         canvas = newFrame();
         canvas->format = AV_PIX_FMT_YUV420P;
-        canvas->width = options.width;
-        canvas->height = options.height;
+        canvas->width = sized.width;
+        canvas->height = sized.height;
         if (av_frame_get_buffer(canvas.get(), 0) < 0)
             fail("out of memory");
     }
@@ -465,6 +590,11 @@ CompositionResult composeRecording(const std::vector<CompositionInput>& inputs, 
         mix.resize(static_cast<std::size_t>(sound->nb_samples) * kChannels);
     }
 
+    ActiveSpeaker speaker(participants.size());
+    std::vector<double> loudness(participants.size());
+    std::vector<TileKind> tiles;
+    std::vector<VideoTrack*> shown;
+    VideoTrack* lastLarge = nullptr;
     std::int64_t audioPosition = 0;
     // Every second of output: often enough to cancel soon, whatever the length.
     const std::int64_t progressEvery = fps;
@@ -474,9 +604,27 @@ CompositionResult composeRecording(const std::vector<CompositionInput>& inputs, 
             if (av_frame_make_writable(canvas.get()) < 0)
                 fail("out of memory");
             clearToBlack(*canvas);
+            tiles.clear();
+            shown.clear();
+            std::optional<std::size_t> speakerTile;
+            std::optional<std::size_t> lastLargeTile;
             for (auto& track : video) {
                 track->advanceTo(ms);
-                track->paint(*canvas, ms);
+                if (!track->visible(ms))
+                    continue;
+                if (track->kind() == TileKind::Camera && track->participant() == speaker.speaker())
+                    speakerTile = tiles.size();
+                if (track.get() == lastLarge)
+                    lastLargeTile = tiles.size();
+                tiles.push_back(track->kind());
+                shown.push_back(track.get());
+            }
+            // A speaker without a camera leaves the picture to whoever had it.
+            const auto placements = arrangeTiles(tiles, speakerTile ? speakerTile : lastLargeTile, sized.width, sized.height);
+            for (const auto& placement : placements) {
+                shown[placement.tile]->paint(*canvas, placement, options.labelFont, result.labelError);
+                if (placement.large)
+                    lastLarge = shown[placement.tile];
             }
             canvas->pts = index;
             file.encode(file.video(), canvas.get());
@@ -485,8 +633,14 @@ CompositionResult composeRecording(const std::vector<CompositionInput>& inputs, 
             const std::int64_t audioUntil = std::min(totalSamples, (index + 1) * kSampleRate / fps);
             while (audioPosition < audioUntil) {
                 std::fill(mix.begin(), mix.end(), 0.0f);
-                for (auto& track : audio)
-                    track->mixInto(mix.data(), audioPosition, sound->nb_samples);
+                std::fill(loudness.begin(), loudness.end(), 0.0);
+                for (auto& track : audio) {
+                    auto& level = loudness[track->participant()];
+                    level = std::max(level, track->mixInto(mix.data(), audioPosition, sound->nb_samples));
+                }
+                for (const auto& track : audio)
+                    speaker.hear(track->participant(), loudness[track->participant()],
+                                 audioPosition * 1000 / kSampleRate);
                 if (av_frame_make_writable(sound.get()) < 0)
                     fail("out of memory");
                 auto* samples = reinterpret_cast<float*>(sound->data[0]);
@@ -510,6 +664,7 @@ CompositionResult composeRecording(const std::vector<CompositionInput>& inputs, 
         result.decodeErrors += track->decoder().errors();
     }
     result.durationMs = durationMs;
+    result.speakerChanges = speaker.changes();
     if (progress)
         progress(1.0);
     return result;

@@ -37,6 +37,9 @@ public:
     /// decoder is used up afterwards. {0, 0} for a file without packets.
     Span packetSpan();
 
+    /// The picture height the file declares (0 for sound).
+    int pictureHeight() const { return h_.codec ? h_.codec->height : 0; }
+
     std::uint64_t framesDecoded() const { return decoded_; }
     std::uint64_t errors() const { return errors_; }
 

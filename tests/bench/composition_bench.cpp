@@ -60,32 +60,44 @@ int main(int argc, char** argv)
             break;
         const auto video = (dir / ("video" + std::to_string(i) + ".webm")).string();
         const auto audio = (dir / ("audio" + std::to_string(i) + ".webm")).string();
-        make("ffmpeg -y -f lavfi -i testsrc2=size=640x480:rate=15 -t " + std::to_string(length) +
+        // 720p cameras as laptops send them, so the composed picture is 1280x720.
+        make("ffmpeg -y -f lavfi -i testsrc2=size=1280x720:rate=15 -t " + std::to_string(length) +
              " -c:v libvpx -b:v 500k -deadline realtime -cpu-used 8 -output_ts_offset " + std::to_string(start) +
              " " + video);
+        // People speak in turns of 3 s, so the large picture changes hands.
+        const int cycle = 3 * participants;
         make("ffmpeg -y -f lavfi -i sine=frequency=" + std::to_string(300 + 100 * i) + ":sample_rate=48000 -ac 2 -t " +
-             std::to_string(length) + " -c:a libopus -output_ts_offset " + std::to_string(start) + " " + audio);
+             std::to_string(length) + " -af \"volume=0:enable='not(between(mod(t+" + std::to_string(start) + "," +
+             std::to_string(cycle) + ")," + std::to_string(3 * i) + "," + std::to_string(3 * i + 3) +
+             "))'\" -c:a libopus -output_ts_offset " + std::to_string(start) + " " + audio);
         for (const auto& [file, codec, last] :
              {std::tuple{video, TrackCodec::Vp8, seconds * 1000 - 67}, std::tuple{audio, TrackCodec::Opus, seconds * 1000 - 20}}) {
             fds.push_back(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
             inputs.push_back({fds.back(), file, codec, start * 1000, last});
+            inputs.back().participant = "p" + std::to_string(i);
+            inputs.back().displayName = "Participant " + std::to_string(i + 1);
         }
     }
     const auto output = (dir / "composed.webm").string();
     const int out = ::open(output.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     const double cpuBefore = cpuSeconds();
     const auto started = std::chrono::steady_clock::now();
-    const auto result = composeRecording(inputs, out, {});
+    CompositionOptions options;
+    options.labelFont = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+    const auto result = composeRecording(inputs, out, options);
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     const double cpu = cpuSeconds() - cpuBefore;
-    std::printf("composed %.1f s of %d participants (%d video, %d audio tracks, %d cells) at 1280x720/15 fps\n",
-                result.durationMs / 1000.0, participants, result.videoTracks, result.audioTracks, result.cells);
+    std::printf("composed %.1f s of %d participants (%d video, %d audio tracks) at %dx%d/15 fps\n",
+                result.durationMs / 1000.0, participants, result.videoTracks, result.audioTracks, result.width, result.height);
+    std::printf("the speaker changed %llu times\n", static_cast<unsigned long long>(result.speakerChanges));
     std::printf("wall %.2f s = %.1fx real time; CPU %.2f s = %.1fx real time per core; output %lld bytes\n", wall,
                 result.durationMs / 1000.0 / wall, cpu, result.durationMs / 1000.0 / cpu,
                 static_cast<long long>(std::filesystem::file_size(output)));
     ::close(out);
     for (const int fd : fds)
         ::close(fd);
+    if (const char* keep = std::getenv("PARLEY_BENCH_KEEP"))
+        std::filesystem::copy_file(output, keep, std::filesystem::copy_options::overwrite_existing);
     std::filesystem::remove_all(dir);
     return 0;
 }

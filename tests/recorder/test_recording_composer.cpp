@@ -3,12 +3,15 @@
 #include "child_process.h"
 #include "temp_dir.h"
 
+#include <parley/recorder/active_speaker.h>
 #include <parley/recorder/composition_layout.h>
+#include <parley/recorder/name_label.h>
 #include <parley/recorder/recording_composer.h>
 
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <cmath>
 #include <fcntl.h>
 #include <fstream>
 #include <regex>
@@ -35,10 +38,10 @@ struct OpenFile
 };
 
 std::string makeVideo(const TempDir& dir, const std::string& name, const std::string& colour, double startS,
-                      double seconds)
+                      double seconds, const std::string& size = "320x240")
 {
     const auto path = (dir.path() / name).string();
-    REQUIRE(shellOutput("ffmpeg -v error -f lavfi -i color=c=" + colour + ":size=320x240:rate=15 -t " +
+    REQUIRE(shellOutput("ffmpeg -v error -f lavfi -i color=c=" + colour + ":size=" + size + ":rate=15 -t " +
                         std::to_string(seconds) + " -c:v libvpx -b:v 200k -output_ts_offset " +
                         std::to_string(startS) + " " + path)
                 .empty());
@@ -81,48 +84,133 @@ std::string colourAt(const std::string& rgb, int x, int y)
 
 } // namespace
 
-TEST_CASE("the grid has as many cells as tracks are shown at once, and reuses freed cells", "[recorder]")
+namespace {
+
+bool apart(const Cell& a, const Cell& b)
 {
-    SECTION("two at once, side by side")
+    return a.x + a.width <= b.x || b.x + b.width <= a.x || a.y + a.height <= b.y || b.y + b.height <= a.y;
+}
+
+bool inside(const Cell& a, int width, int height)
+{
+    return a.x >= 0 && a.y >= 0 && a.x % 2 == 0 && a.y % 2 == 0 && a.width % 2 == 0 && a.height % 2 == 0 &&
+           a.x + a.width <= width && a.y + a.height <= height;
+}
+
+} // namespace
+
+TEST_CASE("the speaker fills the picture, the others are small along its bottom, a screen share is large", "[recorder]")
+{
+    using enum TileKind;
+    SECTION("one video fills the picture")
     {
-        const auto layout = layoutTracks({{0, 10'000}, {500, 9'000}}, 1280, 720);
-        REQUIRE(layout.cells.size() == 2);
-        CHECK(layout.cellOfTrack == std::vector<int>{0, 1});
-        CHECK(layout.cells[0].x == 0);
-        CHECK(layout.cells[1].x == 640);
-        CHECK(layout.cells[0].width == 640);
-        CHECK(layout.cells[0].height == 720);
+        const auto placements = arrangeTiles({Camera}, std::nullopt, 1280, 720);
+        REQUIRE(placements.size() == 1);
+        CHECK(placements[0].large);
+        CHECK(placements[0].cell.width == 1280);
+        CHECK(placements[0].cell.height == 720);
     }
-    SECTION("someone who leaves and a screen share after them take the same cell")
+    SECTION("two cameras: the speaker large, the other small at the bottom right")
     {
-        const auto layout = layoutTracks({{0, 10'000}, {0, 3'000}, {4'000, 10'000}}, 1280, 720);
-        CHECK(layout.cells.size() == 2);
-        CHECK(layout.cellOfTrack == std::vector<int>{0, 1, 1});
+        for (const std::size_t speaker : {0u, 1u}) {
+            const auto placements = arrangeTiles({Camera, Camera}, speaker, 1280, 720);
+            REQUIRE(placements.size() == 2);
+            CHECK(placements[0].tile == speaker);
+            CHECK(placements[0].large);
+            CHECK(placements[0].cell.width == 1280);
+            CHECK(placements[1].tile == 1 - speaker);
+            CHECK_FALSE(placements[1].large);
+            CHECK(placements[1].cell.width == 256);
+            CHECK(placements[1].cell.height == 144);
+            CHECK(placements[1].cell.x + placements[1].cell.width == 1280 - 16);
+            CHECK(placements[1].cell.y + placements[1].cell.height == 720 - 16);
+        }
+        // Nobody spoke yet: the first.
+        CHECK(arrangeTiles({Camera, Camera}, std::nullopt, 1280, 720)[0].tile == 0);
+        // A speaker index that is not a tile is ignored.
+        CHECK(arrangeTiles({Camera, Camera}, 7, 1280, 720)[0].tile == 0);
     }
-    SECTION("five at once: three and two, the short row centred, all inside and apart")
+    SECTION("nine cameras: eight small ones in two rows, inside and apart; ten make a grid")
     {
-        const auto layout = layoutTracks({{0, 1}, {0, 1}, {0, 1}, {0, 1}, {0, 1}}, 1280, 720);
-        REQUIRE(layout.cells.size() == 5);
-        CHECK(layout.cells[3].x > 0);
-        for (std::size_t i = 0; i < layout.cells.size(); ++i) {
-            const auto& a = layout.cells[i];
-            CHECK(a.x % 2 == 0);
-            CHECK(a.y % 2 == 0);
-            CHECK(a.width % 2 == 0);
-            CHECK(a.x + a.width <= 1280);
-            CHECK(a.y + a.height <= 720);
-            for (std::size_t j = i + 1; j < layout.cells.size(); ++j) {
-                const auto& b = layout.cells[j];
-                const bool apart = a.x + a.width <= b.x || b.x + b.width <= a.x || a.y + a.height <= b.y ||
-                                   b.y + b.height <= a.y;
-                CHECK(apart);
-            }
+        const auto placements = arrangeTiles(std::vector<TileKind>(9, Camera), 4, 1280, 720);
+        REQUIRE(placements.size() == 9);
+        CHECK(placements[0].tile == 4);
+        CHECK(placements[1].tile == 0);
+        for (std::size_t i = 0; i < placements.size(); ++i) {
+            CHECK(inside(placements[i].cell, 1280, 720));
+            for (std::size_t j = i + 1; i > 0 && j < placements.size(); ++j) // small ones apart
+                CHECK(apart(placements[i].cell, placements[j].cell));
+        }
+        const auto grid = arrangeTiles(std::vector<TileKind>(10, Camera), 4, 1280, 720);
+        REQUIRE(grid.size() == 10);
+        for (std::size_t i = 0; i < grid.size(); ++i) {
+            CHECK_FALSE(grid[i].large);
+            CHECK(inside(grid[i].cell, 1280, 720));
+            for (std::size_t j = i + 1; j < grid.size(); ++j)
+                CHECK(apart(grid[i].cell, grid[j].cell));
         }
     }
-    SECTION("no video tracks, no cells")
+    SECTION("a screen share takes the picture left of a column, the speaker first in it")
     {
-        CHECK(layoutTracks({}, 1280, 720).cells.empty());
+        const auto placements = arrangeTiles({Camera, Camera, Screen}, 1, 1280, 720);
+        REQUIRE(placements.size() == 3);
+        CHECK(placements[0].tile == 2);
+        CHECK(placements[0].large);
+        CHECK(placements[0].cell.width == 1024);
+        CHECK(placements[0].cell.height == 720);
+        CHECK(placements[1].tile == 1);
+        CHECK(placements[1].cell.x == 1024);
+        CHECK(placements[1].cell.y == 0);
+        CHECK(placements[2].tile == 0);
+        CHECK(placements[2].cell.y == 144);
+        for (std::size_t i = 0; i < placements.size(); ++i)
+            for (std::size_t j = i + 1; j < placements.size(); ++j)
+                CHECK(apart(placements[i].cell, placements[j].cell));
+        // Of two shares the newest (last) is large; a share alone fills the picture.
+        CHECK(arrangeTiles({Screen, Camera, Screen}, 1, 1280, 720)[0].tile == 2);
+        CHECK(arrangeTiles({Screen}, std::nullopt, 1280, 720)[0].cell.width == 1280);
     }
+    SECTION("nothing to show, no placements")
+    {
+        CHECK(arrangeTiles({}, std::nullopt, 1280, 720).empty());
+    }
+}
+
+TEST_CASE("the active speaker is who has been loudest for a while, not who coughed", "[recorder]")
+{
+    ActiveSpeaker speaker(3);
+    const double loud = 0.05; // about -13 dBFS
+    const double quiet = 0.0;
+    std::int64_t ms = 0;
+    const auto hearFor = [&](std::int64_t durationMs, std::vector<double> levels) {
+        for (const auto end = ms + durationMs; ms < end; ms += 20)
+            for (std::size_t p = 0; p < levels.size(); ++p)
+                speaker.hear(p, levels[p], ms);
+    };
+    hearFor(500, {quiet, quiet, quiet});
+    CHECK_FALSE(speaker.speaker());
+    hearFor(300, {loud, quiet, quiet});
+    CHECK(speaker.speaker() == 0u);
+    hearFor(3000, {loud, quiet, quiet});
+    // A cough from 1: shorter than the take-over time.
+    hearFor(300, {quiet, loud, quiet});
+    CHECK(speaker.speaker() == 0u);
+    hearFor(1000, {quiet, quiet, quiet});
+    CHECK(speaker.speaker() == 0u); // silence keeps the last speaker
+    hearFor(1500, {quiet, quiet, loud});
+    CHECK(speaker.speaker() == 2u);
+    // Both speak: the one speaking stays unless the other is much louder.
+    hearFor(2000, {loud, quiet, loud});
+    CHECK(speaker.speaker() == 2u);
+    hearFor(2000, {loud * 10, quiet, loud / 10});
+    CHECK(speaker.speaker() == 0u);
+    CHECK(speaker.changes() == 3);
+    // Hostile levels and participants are ignored.
+    speaker.hear(9, loud, ms);
+    speaker.hear(1, std::nan(""), ms);
+    speaker.hear(1, -1.0, ms);
+    hearFor(100, {loud * 10, quiet, quiet});
+    CHECK(speaker.speaker() == 0u);
 }
 
 TEST_CASE("track files are composed into one WebM with the pictures on a grid over time and the sound mixed "
@@ -149,7 +237,9 @@ TEST_CASE("track files are composed into one WebM with the pictures on a grid ov
     }
     CHECK(result.videoTracks == 2);
     CHECK(result.audioTracks == 2);
-    CHECK(result.cells == 2);
+    // 320x240 sources: a picture of half the configured size is enough.
+    CHECK(result.width == 640);
+    CHECK(result.height == 360);
     CHECK(result.decodeErrors == 0);
     CHECK(result.durationMs == 4980 + 66);
     REQUIRE(progress.size() >= 2);
@@ -161,24 +251,27 @@ TEST_CASE("track files are composed into one WebM with the pictures on a grid ov
     INFO(info);
     CHECK_THAT(info, Catch::Contains("codec_name=vp8"));
     CHECK_THAT(info, Catch::Contains("codec_name=opus"));
-    CHECK_THAT(info, Catch::Contains("width=1280"));
-    CHECK_THAT(info, Catch::Contains("height=720"));
+    CHECK_THAT(info, Catch::Contains("width=640"));
+    CHECK_THAT(info, Catch::Contains("height=360"));
     std::smatch duration;
     REQUIRE(std::regex_search(info, duration, std::regex("duration=([0-9.]+)")));
     CHECK(std::stod(duration[1]) == Approx(5.05).margin(0.1));
     CHECK(shellOutput("ffmpeg -v error -i " + output + " -f null -").empty());
 
-    // Left cell red while its track runs; the right cell black until blue joins at 2 s;
-    // the left black again once red ended.
+    // Red alone fills the picture (its 4:3 cropped to 16:9, no black at the sides); blue
+    // joins at 2 s as a small tile at the bottom right (nobody's sound is theirs here, so the
+    // first stays large); once red ended, blue fills the picture.
     const auto early = pictureAt(output, 1.0);
-    CHECK(colourAt(early, 8, 9) == "red");
-    CHECK(colourAt(early, 24, 9) == "black");
+    CHECK(colourAt(early, 0, 9) == "red");
+    CHECK(colourAt(early, 16, 9) == "red");
+    CHECK(colourAt(early, 31, 9) == "red");
+    CHECK(colourAt(early, 28, 16) == "red");
     const auto both = pictureAt(output, 3.0);
-    CHECK(colourAt(both, 8, 9) == "red");
-    CHECK(colourAt(both, 24, 9) == "blue");
+    CHECK(colourAt(both, 16, 9) == "red");
+    CHECK(colourAt(both, 28, 16) == "blue");
     const auto late = pictureAt(output, 4.8);
-    CHECK(colourAt(late, 8, 9) == "black");
-    CHECK(colourAt(late, 24, 9) == "blue");
+    CHECK(colourAt(late, 16, 9) == "blue");
+    CHECK(colourAt(late, 28, 16) == "blue");
 
     // Sound from 0 to 2 s and from 3 to 5 s, silence between.
     const auto silence = shellOutput("ffmpeg -i " + output + " -af silencedetect=n=-50dB:d=0.5 -f null - 2>&1");
@@ -209,7 +302,10 @@ TEST_CASE("an unreadable track file fails the composition with its name, "
                                            out.fd, {}),
                           Catch::Contains("junk"));
         CHECK_THROWS_AS(composeRecording({}, out.fd, {}), std::runtime_error);
-        CHECK_THROWS_AS(composeRecording({{toneFile.fd, "tone", TrackCodec::Opus, 0, 2980}}, out.fd, {99, 99, 15}),
+        CompositionOptions odd;
+        odd.width = 99;
+        odd.height = 99;
+        CHECK_THROWS_AS(composeRecording({{toneFile.fd, "tone", TrackCodec::Opus, 0, 2980}}, out.fd, odd),
                         std::invalid_argument);
     }
     // A recorder killed mid-write leaves a file without its index and with a cut last frame.
@@ -258,4 +354,143 @@ TEST_CASE("a track's times cannot stretch the composition past the recording, "
     CHECK(colourAt(pictureAt(output, 0.2), 16, 9) == "black");
     CHECK(colourAt(pictureAt(output, 1.0), 16, 9) == "red");
     CHECK(colourAt(pictureAt(output, 3.0), 16, 9) == "black");
+}
+
+namespace {
+
+/// A region of the composed picture at `seconds`, at full size, as grey levels.
+std::string regionAt(const std::string& file, double seconds, int x, int y, int width, int height)
+{
+    return shellOutput("ffmpeg -v quiet -ss " + std::to_string(seconds) + " -i " + file + " -frames:v 1 -vf crop=" +
+                       std::to_string(width) + ":" + std::to_string(height) + ":" + std::to_string(x) + ":" +
+                       std::to_string(y) + " -pix_fmt gray -f rawvideo -");
+}
+
+double meanDifference(const std::string& a, const std::string& b)
+{
+    REQUIRE(a.size() == b.size());
+    REQUIRE(!a.empty());
+    double sum = 0;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        sum += std::abs(static_cast<unsigned char>(a[i]) - static_cast<unsigned char>(b[i]));
+    return sum / static_cast<double>(a.size());
+}
+
+constexpr const char* kFont = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+
+} // namespace
+
+TEST_CASE("the active speaker's camera fills the picture with their name, 16:9 cameras leave no black band, "
+          "a screen share is shown large",
+          "[recorder]")
+{
+    TempDir dir;
+    // Alice (red) speaks for the first 3 s, then Bob (blue) until 7 s; both cameras are on
+    // throughout, 16:9 like a laptop's.
+    const auto red = makeVideo(dir, "red.webm", "red", 0, 7, "640x360");
+    const auto blue = makeVideo(dir, "blue.webm", "blue", 0, 7, "640x360");
+    const auto aliceTone = makeTone(dir, "alice.webm", 440, 0, 3);
+    const auto bobTone = makeTone(dir, "bob.webm", 660, 3.2, 3.8);
+    OpenFile redFile(red), blueFile(blue), aliceFile(aliceTone), bobFile(bobTone);
+    const auto compose = [&](const std::string& name, const std::string& alice, const std::string& bob) {
+        const auto output = (dir.path() / name).string();
+        for (const int fd : {redFile.fd, blueFile.fd, aliceFile.fd, bobFile.fd})
+            REQUIRE(::lseek(fd, 0, SEEK_SET) == 0);
+        OpenFile out(output, O_WRONLY | O_CREAT | O_EXCL);
+        CompositionInput redInput{redFile.fd, "red", TrackCodec::Vp8, 0, 6933};
+        redInput.participant = "p1";
+        redInput.displayName = alice;
+        CompositionInput blueInput{blueFile.fd, "blue", TrackCodec::Vp8, 0, 6933};
+        blueInput.participant = "p2";
+        blueInput.displayName = bob;
+        CompositionInput aliceInput{aliceFile.fd, "alice", TrackCodec::Opus, 0, 2980};
+        aliceInput.participant = "p1";
+        CompositionInput bobInput{bobFile.fd, "bob", TrackCodec::Opus, 3200, 6980};
+        bobInput.participant = "p2";
+        CompositionOptions options;
+        options.labelFont = kFont;
+        const auto result = composeRecording({blueInput, redInput, aliceInput, bobInput}, out.fd, options);
+        CHECK(result.labelError.empty());
+        CHECK(result.width == 640);
+        CHECK(result.height == 360);
+        CHECK(result.speakerChanges == 2); // Alice, then Bob
+        return output;
+    };
+    const auto named = compose("named.webm", "Alice Abernathy", "Bob Okonkwo-Smith");
+
+    // While Alice speaks her camera is large and Bob's small; while Bob speaks, the other way.
+    const auto alice = pictureAt(named, 2.0);
+    CHECK(colourAt(alice, 16, 9) == "red");
+    CHECK(colourAt(alice, 28, 16) == "blue");
+    const auto bob = pictureAt(named, 6.0);
+    CHECK(colourAt(bob, 16, 9) == "blue");
+    CHECK(colourAt(bob, 28, 16) == "red");
+    // No black band: every pixel along the edges is someone's camera.
+    for (const auto& picture : {alice, bob}) {
+        for (int x = 0; x < 32; ++x) {
+            CHECK(colourAt(picture, x, 0) != "black");
+            CHECK(colourAt(picture, x, 17) != "black");
+        }
+        for (int y = 0; y < 18; ++y) {
+            CHECK(colourAt(picture, 0, y) != "black");
+            CHECK(colourAt(picture, 31, y) != "black");
+        }
+    }
+
+    // The names are drawn: the large picture's top-left corner and the small tile's bottom
+    // differ from the same composition without names; the middle of the picture does not.
+    const auto unnamed = compose("unnamed.webm", "", "");
+    CHECK(meanDifference(regionAt(named, 2.0, 0, 0, 200, 30), regionAt(unnamed, 2.0, 0, 0, 200, 30)) > 15);
+    CHECK(meanDifference(regionAt(named, 2.0, 504, 330, 120, 18), regionAt(unnamed, 2.0, 504, 330, 120, 18)) > 10);
+    CHECK(meanDifference(regionAt(named, 2.0, 200, 120, 200, 100), regionAt(unnamed, 2.0, 200, 120, 200, 100)) < 2);
+    CHECK(meanDifference(regionAt(named, 6.0, 0, 0, 200, 30), regionAt(unnamed, 6.0, 0, 0, 200, 30)) > 15);
+
+    SECTION("a screen share is large beside the speaker's camera, in a picture as large as the share needs")
+    {
+        const auto screen = makeVideo(dir, "screen.webm", "green", 1, 5, "1280x720");
+        OpenFile screenFile(screen);
+        for (const int fd : {redFile.fd, aliceFile.fd})
+            REQUIRE(::lseek(fd, 0, SEEK_SET) == 0);
+        const auto output = (dir.path() / "share.webm").string();
+        CompositionInput redInput{redFile.fd, "red", TrackCodec::Vp8, 0, 6933};
+        redInput.participant = "p1";
+        CompositionInput aliceInput{aliceFile.fd, "alice", TrackCodec::Opus, 0, 2980};
+        aliceInput.participant = "p1";
+        CompositionInput screenInput{screenFile.fd, "screen", TrackCodec::Vp8, 1000, 5933};
+        screenInput.participant = "p1";
+        screenInput.screen = true;
+        {
+            OpenFile out(output, O_WRONLY | O_CREAT | O_EXCL);
+            const auto result = composeRecording({redInput, screenInput, aliceInput}, out.fd, {});
+            CHECK(result.width == 1280);
+            CHECK(result.height == 720);
+        }
+        const auto shared = pictureAt(output, 3.0);
+        CHECK(colourAt(shared, 12, 9) != "red");
+        CHECK(colourAt(shared, 12, 9) != "black");
+        CHECK(colourAt(shared, 29, 1) == "red");
+        CHECK(colourAt(pictureAt(output, 0.5), 12, 9) == "red");
+    }
+    SECTION("a recording of sound only has no picture")
+    {
+        REQUIRE(::lseek(aliceFile.fd, 0, SEEK_SET) == 0);
+        const auto output = (dir.path() / "sound.webm").string();
+        {
+            OpenFile out(output, O_WRONLY | O_CREAT | O_EXCL);
+            const auto result = composeRecording({{aliceFile.fd, "alice", TrackCodec::Opus, 0, 2980}}, out.fd, {});
+            CHECK(result.width == 0);
+        }
+        const auto info = shellOutput("ffprobe -v error -show_entries stream=codec_type -of default=nw=1 " + output);
+        CHECK(info == "codec_type=audio\n");
+    }
+}
+
+TEST_CASE("names are cut to a length, without control characters or broken UTF-8", "[recorder]")
+{
+    CHECK(labelText("Dr. Zoë Ångström") == "Dr. Zoë Ångström");
+    CHECK(labelText("a\nb\tc\x7f") == "abc");
+    CHECK(labelText("bad \xff\xfe byte \xc3") == "bad  byte ");
+    const auto cut = labelText(std::string(200, 'x'));
+    CHECK(cut == std::string(NameLabel::kMaxCharacters, 'x') + "\u2026");
+    CHECK(labelText(std::string(60, 'x') + "\u00e9") .size() == NameLabel::kMaxCharacters + 3);
 }

@@ -1,6 +1,7 @@
 #pragma once
 
-#include <cstdint>
+#include <cstddef>
+#include <optional>
 #include <vector>
 
 namespace parley::recorder {
@@ -14,25 +15,33 @@ struct Cell
     int height = 0;
 };
 
-/// Where each video track goes in the composed picture.
-struct CompositionLayout
+/// What a tile shows: a camera is cropped to fill its cell when its shape is close to the
+/// cell's, a screen share is always shown whole.
+enum class TileKind
 {
-    std::vector<int> cellOfTrack; ///< index into `cells`, per track in input order
-    std::vector<Cell> cells;
+    Camera,
+    Screen,
 };
 
-/// When a video track has pictures, in milliseconds from the start of the recording.
-struct TrackSpan
+/// Where one visible video goes.
+struct Placement
 {
-    std::int64_t firstMs = 0;
-    std::int64_t lastMs = 0;
+    std::size_t tile = 0; ///< index into the tiles given to arrangeTiles
+    Cell cell;
+    bool large = false; ///< the main picture (names are drawn larger on it)
 };
 
-/// Lays the video tracks out on a grid as large as the most tracks ever shown at once:
-/// a track takes the first cell free since its start, so someone who leaves and comes back
-/// (a new track) or a screen share after another fills a cell again instead of the grid
-/// growing. Cells are equal, in rows of ceil(sqrt(n)) columns, and have even sizes and
-/// positions (4:2:0 video). Deterministic for the same input.
-CompositionLayout layoutTracks(const std::vector<TrackSpan>& spans, int width, int height);
+/// Lays out the videos visible at one moment, as a reader of the recording wants them:
+/// - one video fills the picture;
+/// - with a screen share, the newest share (the last Screen in `tiles`) takes the picture
+///   left of a column a fifth of its width, where the active speaker comes first and then
+///   the others, in 16:9 cells from the top (as many as fit);
+/// - without one, the active speaker (`speaker`, else the first tile) fills the picture and
+///   up to eight others are small 16:9 tiles along its bottom edge, from the right;
+/// - more than nine cameras: an equal grid of ceil(sqrt(n)) columns.
+/// Cells have even sizes and positions (4:2:0 video) and lie inside the picture; small
+/// tiles never overlap each other. Deterministic for the same input.
+std::vector<Placement> arrangeTiles(const std::vector<TileKind>& tiles, std::optional<std::size_t> speaker, int width,
+                                    int height);
 
 } // namespace parley::recorder
