@@ -26,6 +26,8 @@ PACKAGES=(
   libavformat-dev libavcodec-dev libavutil-dev libavfilter-dev libswscale-dev libswresample-dev
   # tests: unit framework, real peers and tools the tests drive
   catch2 openssl curl slapd ldap-utils ffmpeg fuse3 cryptsetup-bin e2fsprogs
+  # the font names are drawn with on composed recordings (the package depends on it too)
+  fonts-dejavu-core
   # a real iCalendar parser reads the calendar files the portal serves
   python3-icalendar
   # Prometheus and promtool: a real server scrapes parleyd's /metrics, promtool checks the

@@ -39,12 +39,16 @@
 #include <parley/portal/recordings/recording_jobs.h>
 #include <parley/portal/recordings/recording_library.h>
 #include <parley/portal/recordings/recording_service.h>
+#include <parley/portal/recordings/recording_viewings.h>
+#include <parley/portal/recordings/export_signer.h>
 #include <parley/portal/recordings/volume_handlers.h>
 #include <parley/portal/settings/settings_configuration.h>
 #include <parley/portal/settings/settings_handlers.h>
 
 #include <parley/storage/audit_log.h>
+#include <parley/portal/http/secret_token.h>
 #include <parley/storage/database.h>
+#include <parley/storage/key_file.h>
 
 #include <Poco/Exception.h>
 #include <Poco/Logger.h>
@@ -169,11 +173,18 @@ std::unique_ptr<RequestRouter> makeRouter(const HandlerContext& context, PartSer
     router->add("/api/v1/rooms/{id}/invitations/{invitation}", {"DELETE"}, Access::SignedIn, make<InvitationHandler>(context, parts.meetings));
     router->add("/api/v1/rooms/{id}/recording", {"POST"}, Access::SignedIn, make<RoomRecordingHandler>(context, parts.meetings));
     router->add("/api/v1/recordings", {"GET"}, Access::SignedIn, make<RecordingsHandler>(context, parts.recordings));
+    router->add("/api/v1/recordings/signing-key", {"GET"}, Access::SignedIn,
+                make<ExportSigningKeyHandler>(context, parts.recordings));
+    router->add("/api/v1/recordings/{id}/export", {"GET"}, Access::SignedIn,
+                make<RecordingExportHandler>(context, parts.recordings));
     router->add("/api/v1/recordings/{id}", {"GET", "DELETE"}, Access::SignedIn, make<RecordingHandler>(context, parts.recordings));
     router->add("/api/v1/recordings/{id}/media", {"GET"}, Access::SignedIn,
                 [context, &parts] { return std::make_unique<RecordingMediaHandler>(context, parts.recordings, false); });
     router->add("/api/v1/recordings/{id}/download", {"GET"}, Access::SignedIn,
                 [context, &parts] { return std::make_unique<RecordingMediaHandler>(context, parts.recordings, true); });
+    router->add("/api/v1/recordings/{id}/tracks/{track}/media", {"GET"}, Access::SignedIn, [context, &parts] {
+        return std::make_unique<RecordingMediaHandler>(context, parts.recordings, false, true);
+    });
     router->add("/api/v1/recordings/{id}/shares", {"POST"}, Access::SignedIn, make<RecordingSharesHandler>(context, parts.recordings));
     router->add("/api/v1/recordings/{id}/shares/{user}", {"DELETE"}, Access::SignedIn,
                 make<RecordingShareHandler>(context, parts.recordings));
@@ -221,6 +232,8 @@ struct HttpsServer::Impl
     LoginThrottle pinThrottle;
     LoginThrottle meetingIdThrottle;
     RecordingLibrary recordingLibrary;
+    RecordingViewings viewings;
+    ExportSigner exportSigner;
     /// After everything it pushes the settings into.
     SettingsConfiguration securitySettings;
     RecordingJobs recordingJobs;
@@ -257,6 +270,9 @@ struct HttpsServer::Impl
           pinThrottle(meetingSettings.pinThrottle),
           meetingIdThrottle(meetingSettings.meetingIdThrottle),
           recordingLibrary(database, audit, settings.recordingVolume, meetingSettings.recording),
+          viewings(audit),
+          exportSigner(settings.exportSigningKeyFile.empty() ? randomBytes(32)
+                                                             : storage::loadOrCreateKeyFile(settings.exportSigningKeyFile)),
           securitySettings(database, SecuritySettings::fromFile(settings, accountSettings, meetingSettings),
                            {access, sessions, pinThrottle, meetingIdThrottle, rooms, recordingLibrary}),
           recordingJobs(recordingLibrary),
@@ -271,7 +287,7 @@ struct HttpsServer::Impl
           parts{{database, audit, accounts, sessions, directory},
                 {audit},
                 {database, audit, rooms, registry, signalingHub, signaling},
-                {database, audit, recordingLibrary},
+                {database, audit, recordingLibrary, viewings, exportSigner},
                 {certificate, audit},
                 {database, registry, media, directoryHealth, certificate, settings.recordingVolume,
                  settings.volumeContainer, settings.backupStatusFile, std::chrono::duration_cast<std::chrono::seconds>(
@@ -423,7 +439,22 @@ void HttpsServer::stop(std::chrono::seconds grace)
         }
     }
     graceful.wait();
+    // Nobody is watching any more: every viewing ends, with its summary.
+    closeIdleViewings(true);
     log::info(logger(), "https.stopped", "stopped");
+}
+
+std::size_t HttpsServer::closeIdleViewings(bool everything)
+{
+    try {
+        return impl_->viewings.closeIdle(everything);
+    }
+    catch (const std::exception& e) {
+        log::error(logger(), "recording.view_end_failed",
+                   std::string("the ends of recording viewings could not be audited (will retry): ") + e.what(),
+                   {{"error", e.what()}});
+        return 0;
+    }
 }
 
 std::string HttpsServer::reloadCertificate()

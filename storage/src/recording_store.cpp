@@ -54,11 +54,13 @@ void RecordingStore::finish(std::int64_t id, std::int64_t at, const std::vector<
                "WHERE id = ?",
         use(time), use(state), use(message), use(composition), use(composeError), use(key), now;
     for (const auto& track : tracks) {
-        std::string file = track.file, trackId = track.trackId, label = track.label, codec = track.codec;
+        std::string file = track.file, trackId = track.trackId, label = track.label, codec = track.codec,
+                    name = track.displayName, sha256 = track.sha256;
         Poco::Int64 first = track.firstMs, last = track.lastMs, frames = track.frames;
         session << "INSERT INTO recording_tracks (recording_id, file, track_id, label, codec, first_ms, last_ms, "
-                   "frames) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            use(key), use(file), use(trackId), use(label), use(codec), use(first), use(last), use(frames), now;
+                   "frames, display_name, sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            use(key), use(file), use(trackId), use(label), use(codec), use(first), use(last), use(frames), use(name),
+            use(sha256), now;
     }
     transaction.commit();
 }
@@ -109,16 +111,17 @@ std::optional<Recording> RecordingStore::find(std::int64_t id)
     if (const auto days = optionalInteger("retention_days"))
         recording.retentionDays = static_cast<int>(*days);
 
-    std::vector<Poco::Tuple<std::string, std::string, std::string, std::string, Poco::Int64, Poco::Int64, Poco::Int64>>
+    std::vector<Poco::Tuple<std::string, std::string, std::string, std::string, Poco::Int64, Poco::Int64, Poco::Int64,
+                            std::string, std::string>>
         tracks;
     Poco::Data::Statement trackStatement(session);
-    trackStatement << "SELECT file, track_id, label, codec, first_ms, last_ms, frames FROM recording_tracks "
-                      "WHERE recording_id = ? ORDER BY file",
+    trackStatement << "SELECT file, track_id, label, codec, first_ms, last_ms, frames, display_name, sha256 "
+                      "FROM recording_tracks WHERE recording_id = ? ORDER BY file",
         use(key), into(tracks);
     trackStatement.execute();
     for (const auto& track : tracks)
         recording.tracks.push_back({track.get<0>(), track.get<1>(), track.get<2>(), track.get<3>(), track.get<4>(),
-                                    track.get<5>(), track.get<6>()});
+                                    track.get<5>(), track.get<6>(), track.get<7>(), track.get<8>()});
     return recording;
 }
 
@@ -286,6 +289,19 @@ void RecordingStore::removeTracks(std::int64_t id)
     auto session = database_.session();
     Poco::Int64 key = id;
     session << "DELETE FROM recording_tracks WHERE recording_id = ?", use(key), now;
+}
+
+void RecordingStore::setTrackHashes(std::int64_t id, const std::vector<StoredTrack>& tracks)
+{
+    auto session = database_.session();
+    Transaction transaction(session);
+    Poco::Int64 key = id;
+    for (const auto& track : tracks) {
+        std::string file = track.file, sha256 = track.sha256;
+        session << "UPDATE recording_tracks SET sha256 = ? WHERE recording_id = ? AND file = ?", use(sha256), use(key),
+            use(file), now;
+    }
+    transaction.commit();
 }
 
 void RecordingStore::setIntegrity(std::int64_t id, const std::string& result, std::int64_t at)

@@ -6,7 +6,7 @@ namespace parley::storage {
 namespace {
 
 // Append only: a released migration never changes (databases in the field have run it).
-const std::array<Migration, 7> kMigrations{{
+const std::array<Migration, 8> kMigrations{{
     {1,
      "installation",
      {
@@ -208,6 +208,15 @@ const std::array<Migration, 7> kMigrations{{
      {
          // For the admin console's user list: when each person last signed in.
          "ALTER TABLE users ADD COLUMN last_login_at TEXT",
+     }},
+    {8,
+     "recording track names and hashes",
+     {
+         // Whose track it is, as they were called in the meeting (drawn on their picture,
+         // named in an export), and the SHA-256 of the track file, checked like the
+         // composed file's.
+         "ALTER TABLE recording_tracks ADD COLUMN display_name TEXT NOT NULL DEFAULT ''",
+         "ALTER TABLE recording_tracks ADD COLUMN sha256 TEXT NOT NULL DEFAULT ''",
      }},
 }};
 

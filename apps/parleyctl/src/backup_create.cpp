@@ -109,6 +109,9 @@ std::vector<backup::ArchiveMember> stageMembers(const parleyd::Settings& setting
         throw std::runtime_error("the audit key " + auditKey.string() +
                                  " is missing; without it the restored audit log cannot be verified");
     stageOwn("audit.key");
+    // The key recording exports are signed with: a restored server signs as before.
+    if (fs::symlink_status(settings.dataDir / "export-signing.key").type() != fs::file_type::not_found)
+        stageOwn("export-signing.key");
     for (const auto& name : privateFilesIn(dataDir, "tls"))
         if (backup::isValidMemberName(name))
             stageOwn("tls/" + name);

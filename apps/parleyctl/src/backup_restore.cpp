@@ -26,12 +26,12 @@ namespace {
 namespace fs = std::filesystem;
 using storage::DataDirectoryLock;
 
-/// Where a member goes, relative to the data directory. The database, the audit key and
-/// the TLS files are the server's state; the configuration and the LUKS header are put
+/// Where a member goes, relative to the data directory. The database, the audit key, the
+/// export signing key and the TLS files are the server's state; the configuration and the LUKS header are put
 /// aside in restored/, for the admin to put in place (they belong to /etc and the volume).
 fs::path destinationOf(const std::string& member)
 {
-    if (member == "parley.db" || member == "audit.key" || member.starts_with("tls/"))
+    if (member == "parley.db" || member == "audit.key" || member == "export-signing.key" || member.starts_with("tls/"))
         return member;
     if (member.starts_with("etc/"))
         return fs::path("restored") / member.substr(4);

@@ -361,8 +361,9 @@ int ParleydApplication::serve()
     maintain();
     MaintenanceJob maintenance(std::chrono::hours(1), maintain);
     // Folded audit events are written within seconds of their window's end, even when the
-    // flood that caused them has stopped.
+    // flood that caused them has stopped; so are the ends of recording viewings.
     MaintenanceJob auditRepeats(std::chrono::seconds(5), [&] {
+        server.closeIdleViewings();
         try {
             audit.flushRepeats();
         }

@@ -237,6 +237,7 @@ Settings loadSettings(const std::optional<fs::path>& iniFile,
     recording.composeWidth = static_cast<int>(integer(values, "recording.compose_width"));
     recording.composeHeight = static_cast<int>(integer(values, "recording.compose_height"));
     recording.composeFramesPerSecond = static_cast<int>(integer(values, "recording.compose_fps"));
+    recording.labelFont = values.at("recording.label_font");
     if (recording.composeWidth % 2 || recording.composeHeight % 2)
         throw ConfigError("configuration keys 'recording.compose_width' and 'recording.compose_height' must be even "
                           "(4:2:0 video)");
@@ -283,6 +284,7 @@ Settings loadSettings(const std::optional<fs::path>& iniFile,
     settings.volumeKdf.iterations = static_cast<std::uint32_t>(integer(values, "volume.kdf_iterations"));
     settings.volumeKdf.parallelThreads = static_cast<std::uint32_t>(integer(values, "volume.kdf_parallel"));
     https.recordingVolume = settings.volume.mountPoint;
+    https.exportSigningKeyFile = settings.dataDir / "export-signing.key";
     https.volumeContainer = settings.volume.container;
 
     if (!values.at("backup.directory").empty())

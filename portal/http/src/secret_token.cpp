@@ -11,14 +11,20 @@
 
 namespace parley::portal {
 
+std::string randomBytes(std::size_t count)
+{
+    std::string bytes(count, '\0');
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(bytes.data()), static_cast<int>(count)) != 1)
+        throw std::runtime_error("the random generator failed");
+    return bytes;
+}
+
 std::string randomToken()
 {
-    unsigned char bytes[32];
-    if (RAND_bytes(bytes, sizeof bytes) != 1)
-        throw std::runtime_error("the random generator failed");
+    const std::string bytes = randomBytes(32);
     std::ostringstream out;
     Poco::Base64Encoder encoder(out, Poco::BASE64_URL_ENCODING | Poco::BASE64_NO_PADDING);
-    encoder.write(reinterpret_cast<const char*>(bytes), sizeof bytes);
+    encoder.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     encoder.close();
     return out.str();
 }

@@ -511,6 +511,15 @@ LiveRoom::Snapshot LiveRoom::snapshot() const
     return copy;
 }
 
+std::map<std::string, std::string> LiveRoom::displayNames() const
+{
+    std::lock_guard lock(mutex_);
+    std::map<std::string, std::string> names;
+    for (const auto& participant : present_)
+        names.emplace(participant.id, participant.identity.displayName);
+    return names;
+}
+
 std::string LiveRoom::promote(const std::string& actor, const std::string& target)
 {
     std::lock_guard lock(mutex_);

@@ -44,7 +44,7 @@ void RoomRecordingHandler::handle(const ApiRequest& request, Poco::Net::HTTPServ
     if (action == "start") {
         try {
             const auto started = recordings->start(room.id, room.title, room.ownerId, request.actorName(),
-                                                   room.recordingRetentionDays);
+                                                   room.recordingRetentionDays, live->displayNames());
             live->announceRecording(started.startedAt, request.actorName());
             details.add("recording", started.id);
             body.set("recordingId", started.id);

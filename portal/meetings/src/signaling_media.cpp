@@ -4,6 +4,7 @@
 
 #include <parley/portal/http/http_error.h>
 #include <parley/portal/http/json_fields.h>
+#include <parley/portal/recordings/recording_service.h>
 
 #include <parley/router/media_router.h>
 #include <parley/router/sdp.h>
@@ -77,6 +78,9 @@ void SignalingSession::negotiateMedia(const Poco::JSON::Object& message)
     if (!held)
         throw HttpError(Poco::Net::HTTPResponse::HTTP_FORBIDDEN, "not_joined",
                         "this connection no longer holds a place in the meeting");
+    // Someone who joins a meeting being recorded is named on their tracks.
+    if (context_.recordings)
+        context_.recordings->noteName(roomId_, participantId_, displayName_);
     Poco::JSON::Object answer(Poco::JSON_PRESERVE_KEY_ORDER);
     answer.set("type", "media.answer");
     answer.set("sdp", negotiation.answer);

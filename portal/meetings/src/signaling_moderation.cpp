@@ -140,7 +140,7 @@ SignalingSession::Moderation SignalingSession::record(const std::string& type, c
             const auto started = context_.recordings->start(
                 roomId_, room ? room->title : std::string(),
                 room ? std::optional<std::int64_t>(room->ownerId) : std::nullopt, actor(),
-                room ? room->recordingRetentionDays : std::nullopt);
+                room ? room->recordingRetentionDays : std::nullopt, room_->displayNames());
             room_->announceRecording(started.startedAt, participantId_);
             outcome.details.add("recording", started.id);
         }

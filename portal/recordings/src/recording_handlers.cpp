@@ -8,6 +8,7 @@
 #include <parley/portal/http/json_response.h>
 #include <parley/portal/http/unix_time.h>
 #include <parley/portal/recordings/recording_library.h>
+#include <parley/portal/recordings/recording_viewings.h>
 #include <parley/storage/audit_details.h>
 
 #include <parley/storage/audit_log.h>
@@ -74,14 +75,39 @@ void RecordingMediaHandler::handle(const ApiRequest& request, Poco::Net::HTTPSer
 {
     const std::string action = download_ ? "recording.download" : "recording.view";
     const auto [recording, rights] = authorizedRecording(services(), request, &RecordingRights::play, action);
-    if (recording.composition != "done")
-        throw HttpError(Status::HTTP_CONFLICT, "not_ready",
-                        "the recording is not composed yet (" + recording.composition + ")");
+    // What is served: the composed file, or (to play the tracks side by side while it is
+    // being made) one track file.
+    std::string path;
+    std::string name;
+    std::string contentType = "video/webm";
+    std::string etag;
+    if (track_) {
+        const auto index = request.idParam("track");
+        if (recording.state == "recording")
+            throw HttpError(Status::HTTP_CONFLICT, "not_ready", "the recording is still running");
+        if (index < 0 || static_cast<std::size_t>(index) >= recording.tracks.size())
+            throw HttpError(Status::HTTP_NOT_FOUND, "not_found", "the recording has no such track file");
+        const auto& track = recording.tracks[static_cast<std::size_t>(index)];
+        path = recording.directory + "/" + track.file;
+        name = track.file;
+        contentType = track.file.ends_with(".mkv") ? "video/x-matroska"
+                      : track.label == "audio"     ? "audio/webm"
+                                                   : "video/webm";
+        etag = track.sha256;
+    }
+    else {
+        if (recording.composition != "done")
+            throw HttpError(Status::HTTP_CONFLICT, "not_ready",
+                            "the recording is not composed yet (" + recording.composition + ")");
+        path = recording.file;
+        name = "recording-" + std::to_string(recording.id) + ".webm";
+        etag = recording.sha256;
+    }
     std::optional<volume::RecordingDirectory> volume;
     std::optional<volume::FileHandle> file;
     try {
         volume.emplace(services().recordingLibrary.openVolume());
-        file.emplace(volume->openFile(recording.file));
+        file.emplace(volume->openFile(path));
     }
     catch (const volume::VolumeError& e) {
         if (e.failure() == volume::VolumeFailure::NotFound)
@@ -95,26 +121,35 @@ void RecordingMediaHandler::handle(const ApiRequest& request, Poco::Net::HTTPSer
     auto range = ByteRangeRequest{};
     if (request.http.has("Range"))
         range = parseByteRange(request.http.get("Range"), size);
-    storage::AuditDetails details;
-    details.add("range", range.kind == ByteRangeRequest::Kind::Partial
-                             ? std::to_string(range.first) + "-" + std::to_string(range.last)
-                             : range.kind == ByteRangeRequest::Kind::Whole ? std::string("whole")
-                                                                           : std::string("unsatisfiable"));
-    auditRecordingAccess(services(), request, action, recording, true, std::move(details));
-
-    response.set("Accept-Ranges", "bytes");
-    response.set("Cache-Control", "no-store");
-    response.set("ETag", "\"" + recording.sha256 + "\"");
-    if (range.kind == ByteRangeRequest::Kind::Unsatisfiable) {
-        response.set("Content-Range", "bytes */" + std::to_string(size));
-        throw HttpError(Status::HTTP_REQUESTED_RANGE_NOT_SATISFIABLE, "range_not_satisfiable",
-                        "the file has " + std::to_string(size) + " bytes");
-    }
     std::uint64_t first = 0;
     std::uint64_t last = size == 0 ? 0 : size - 1;
     if (range.kind == ByteRangeRequest::Kind::Partial) {
         first = range.first;
         last = range.last;
+    }
+    if (download_) {
+        storage::AuditDetails details;
+        details.add("range", range.kind == ByteRangeRequest::Kind::Partial
+                                 ? std::to_string(range.first) + "-" + std::to_string(range.last)
+                                 : range.kind == ByteRangeRequest::Kind::Whole ? std::string("whole")
+                                                                               : std::string("unsatisfiable"));
+        auditRecordingAccess(services(), request, action, recording, true, std::move(details));
+    }
+    else if (range.kind != ByteRangeRequest::Kind::Unsatisfiable && size > 0)
+        // A player's many requests are one viewing, audited when it starts and ends.
+        services().viewings.request({request.principal->session.tokenHash, request.actorName(), request.clientAddress},
+                                    recording.id, name, first, last);
+
+    response.set("Accept-Ranges", "bytes");
+    response.set("Cache-Control", "no-store");
+    if (!etag.empty())
+        response.set("ETag", "\"" + etag + "\"");
+    if (range.kind == ByteRangeRequest::Kind::Unsatisfiable) {
+        response.set("Content-Range", "bytes */" + std::to_string(size));
+        throw HttpError(Status::HTTP_REQUESTED_RANGE_NOT_SATISFIABLE, "range_not_satisfiable",
+                        "the file has " + std::to_string(size) + " bytes");
+    }
+    if (range.kind == ByteRangeRequest::Kind::Partial) {
         response.setStatus(Status::HTTP_PARTIAL_CONTENT);
         response.set("Content-Range",
                      "bytes " + std::to_string(first) + "-" + std::to_string(last) + "/" + std::to_string(size));
@@ -122,9 +157,8 @@ void RecordingMediaHandler::handle(const ApiRequest& request, Poco::Net::HTTPSer
     else
         response.setStatus(Status::HTTP_OK);
     const std::uint64_t length = size == 0 ? 0 : last - first + 1;
-    response.setContentType("video/webm");
-    response.set("Content-Disposition", std::string(download_ ? "attachment" : "inline") + "; filename=\"recording-" +
-                                            std::to_string(recording.id) + ".webm\"");
+    response.setContentType(contentType);
+    response.set("Content-Disposition", std::string(download_ ? "attachment" : "inline") + "; filename=\"" + name + "\"");
     response.setContentLength64(static_cast<Poco::Int64>(length));
     if (request.http.getMethod() == "HEAD") {
         response.send();

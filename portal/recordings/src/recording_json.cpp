@@ -64,14 +64,24 @@ Poco::JSON::Object recordingJson(const storage::Recording& recording, const Reco
         object.set("expiresAt", isoTime(*recording.stoppedAt + std::int64_t{*retention} * 86400));
     }
     Poco::JSON::Array tracks;
-    for (const auto& track : recording.tracks) {
+    for (std::size_t index = 0; index < recording.tracks.size(); ++index) {
+        const auto& track = recording.tracks[index];
         Poco::JSON::Object item(Poco::JSON_PRESERVE_KEY_ORDER);
         item.set("file", track.file);
         item.set("label", track.label);
         item.set("codec", track.codec);
+        item.set("participant", track.trackId.substr(0, track.trackId.find('/')));
+        item.set("displayName", track.displayName);
         item.set("firstMs", track.firstMs);
         item.set("lastMs", track.lastMs);
         item.set("frames", track.frames);
+        if (!track.sha256.empty())
+            item.set("sha256", track.sha256);
+        // Each track plays on its own as soon as the recording stopped (the page plays
+        // them side by side until the composed file is there).
+        if (rights.play && recording.state != "recording")
+            item.set("mediaUrl",
+                     "/api/v1/recordings/" + std::to_string(recording.id) + "/tracks/" + std::to_string(index) + "/media");
         tracks.add(item);
     }
     object.set("tracks", tracks);

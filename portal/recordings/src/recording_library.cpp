@@ -57,6 +57,13 @@ std::string sha256OfFile(int fd)
     return Poco::DigestEngine::digestToHex(digest.digest());
 }
 
+std::string sha256OfText(const std::string& text)
+{
+    Poco::Crypto::DigestEngine digest("SHA256");
+    digest.update(text);
+    return Poco::DigestEngine::digestToHex(digest.digest());
+}
+
 RecordingLibrary::RecordingLibrary(storage::Database& database, storage::AuditLog& audit,
                                    std::filesystem::path volume, RecordingSettings settings)
     : database_(database), audit_(audit), volume_(std::move(volume)), settings_(settings),
@@ -137,12 +144,28 @@ bool RecordingLibrary::compose(std::int64_t id, const std::atomic<bool>& cancel)
         std::vector<volume::FileHandle> files;
         std::vector<recorder::CompositionInput> inputs;
         files.reserve(tracks.size());
-        for (const auto& track : tracks) {
+        bool hashed = false;
+        for (auto& track : tracks) {
             if (track.frames <= 0)
                 continue;
             files.push_back(volume.openFile(recording->directory + "/" + track.file));
-            inputs.push_back({files.back().get(), track.file, codecOf(track.codec), track.firstMs, track.lastMs});
+            // The track files are hashed first, as the volume gives them back, so they are
+            // checked like the composed file from then on.
+            if (track.sha256.empty()) {
+                track.sha256 = sha256OfFile(files.back().get());
+                hashed = true;
+            }
+            recorder::CompositionInput input(files.back().get(), track.file, codecOf(track.codec), track.firstMs,
+                                             track.lastMs);
+            input.participant = track.trackId.substr(0, track.trackId.find('/'));
+            input.displayName = track.displayName;
+            input.screen = track.label == "screen";
+            inputs.push_back(std::move(input));
+            if (cancel)
+                throw CompositionCancelled();
         }
+        if (hashed && !recording->tracks.empty())
+            store.setTrackHashes(id, tracks);
         // What a crash left of an earlier attempt goes first.
         volume.removeFile(partial);
         const auto output = volume.createFile(partial);
@@ -150,6 +173,7 @@ bool RecordingLibrary::compose(std::int64_t id, const std::atomic<bool>& cancel)
         options.width = settings_.composeWidth;
         options.height = settings_.composeHeight;
         options.framesPerSecond = settings_.composeFramesPerSecond;
+        options.labelFont = settings_.labelFont;
         // No track is longer than the recording was (a sender's clock cannot say otherwise).
         if (recording->stoppedAt && recording->error != "interrupted")
             options.maxDurationMs = (*recording->stoppedAt - recording->startedAt + 2) * 1000;
@@ -180,6 +204,10 @@ bool RecordingLibrary::compose(std::int64_t id, const std::atomic<bool>& cancel)
                    {"duration_s", result.durationMs / 1000.0},
                    {"compose_s", seconds},
                    {"bytes", static_cast<std::int64_t>(status.st_size)}});
+        if (!result.labelError.empty())
+            log::warning(logger(), "recording.names_left_out",
+                         "recording " + std::to_string(id) + " was composed without names: " + result.labelError,
+                         {{"recording", id}, {"error", result.labelError}});
     }
     catch (const std::exception& e) {
         try {
@@ -226,28 +254,52 @@ std::string RecordingLibrary::verify(const storage::Recording& recording, const 
     if (recording.composition != "done" || recording.file.empty())
         return "";
     const auto volume = openVolume();
-    std::string result;
+    // Each file as "ok", "mismatch" or "missing"; the worst is the recording's result.
+    const auto check = [&volume](const std::string& path, const std::string& expected, std::string& actual) {
+        try {
+            const auto file = volume.openFile(path);
+            actual = sha256OfFile(file.get());
+            return std::string(actual == expected ? "ok" : "mismatch");
+        }
+        catch (const volume::VolumeError& e) {
+            if (e.failure() != volume::VolumeFailure::NotFound)
+                throw;
+            return std::string("missing");
+        }
+    };
     std::string actual;
-    try {
-        const auto file = volume.openFile(recording.file);
-        actual = sha256OfFile(file.get());
-        result = actual == recording.sha256 ? "ok" : "mismatch";
-    }
-    catch (const volume::VolumeError& e) {
-        if (e.failure() != volume::VolumeFailure::NotFound)
-            throw;
-        result = "missing";
+    std::string result = check(recording.file, recording.sha256, actual);
+    std::vector<std::string> badTracks;
+    int tracksChecked = 0;
+    for (const auto& track : recording.tracks) {
+        if (track.sha256.empty())
+            continue; // removed after composing, or never hashed (recorded before hashes were kept)
+        std::string trackActual;
+        const auto trackResult = check(recording.directory + "/" + track.file, track.sha256, trackActual);
+        ++tracksChecked;
+        if (trackResult == "ok")
+            continue;
+        badTracks.push_back(track.file + ": " + trackResult);
+        if (result == "ok")
+            result = trackResult;
     }
     storage::RecordingStore(database_).setIntegrity(recording.id, result, unixNow());
     storage::AuditDetails details;
-    details.add("result", result).add("sha256", recording.sha256);
-    if (result == "mismatch")
+    details.add("result", result).add("sha256", recording.sha256).add("tracksChecked", tracksChecked);
+    if (actual != recording.sha256 && !actual.empty())
         details.add("actual", actual);
+    if (!badTracks.empty()) {
+        std::string list;
+        for (const auto& bad : badTracks)
+            list += (list.empty() ? "" : "; ") + bad;
+        details.add("tracks", list);
+    }
     audit_.append({actor.name, actor.address, "recording.verify", target(recording),
                    result == "ok" ? "success" : "failure", details.text()});
     if (result != "ok")
         log::error(logger(), "recording.integrity_failed",
-                   "recording " + std::to_string(recording.id) + " failed its integrity check: " + result,
+                   "recording " + std::to_string(recording.id) + " failed its integrity check: " + result +
+                       (badTracks.empty() ? std::string() : " (" + std::to_string(badTracks.size()) + " track files)"),
                    {{"recording", recording.id}, {"result", result}});
     return result;
 }

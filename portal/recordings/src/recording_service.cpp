@@ -35,6 +35,7 @@ struct RecordingService::Active
     std::unique_ptr<volume::RecordingDirectory> directory;
     std::shared_ptr<router::MediaTap> tap;
     std::unique_ptr<recorder::RoomRecorder> recorder;
+    std::map<std::string, std::string> names; ///< participant id -> display name; under mutex_
 };
 
 RecordingService::RecordingService(storage::Database& database, storage::AuditLog& audit,
@@ -108,7 +109,8 @@ void RecordingService::watch()
 
 RecordingService::Started RecordingService::start(std::int64_t roomId, const std::string& roomTitle,
                                                   std::optional<std::int64_t> ownerId, const std::string& startedBy,
-                                                  std::optional<int> retentionDays)
+                                                  std::optional<int> retentionDays,
+                                                  std::map<std::string, std::string> names)
 {
     std::lock_guard lock(mutex_);
     if (active_.contains(roomId))
@@ -116,6 +118,7 @@ RecordingService::Started RecordingService::start(std::int64_t roomId, const std
     if (!media_)
         throw RecordingError("media_unavailable", "the media router is off (router.enabled=false)");
     auto active = std::make_unique<Active>();
+    active->names = std::move(names);
     try {
         active->directory =
             std::make_unique<volume::RecordingDirectory>(volume::RecordingDirectory::open(volume_));
@@ -158,9 +161,12 @@ std::optional<std::int64_t> RecordingService::stop(std::int64_t roomId, const st
     media_->stopTap(roomId);
     const auto tracks = active->recorder->stop();
     std::vector<storage::StoredTrack> stored;
-    for (const auto& track : tracks)
+    for (const auto& track : tracks) {
+        const auto name = active->names.find(track.trackId.substr(0, track.trackId.find('/')));
         stored.push_back({track.file, track.trackId, track.label, track.codec, track.firstMs, track.lastMs,
-                          static_cast<std::int64_t>(track.frames)});
+                          static_cast<std::int64_t>(track.frames),
+                          name == active->names.end() ? std::string() : name->second, std::string()});
+    }
     const std::string error = active->recorder->error();
     storage::RecordingStore(database_).finish(active->recording.id, unixNow(), stored, error);
     if (!error.empty())
@@ -178,6 +184,14 @@ std::optional<std::int64_t> RecordingService::stop(std::int64_t roomId, const st
     if (stopped_)
         stopped_();
     return active->recording.id;
+}
+
+void RecordingService::noteName(std::int64_t roomId, const std::string& participantId, const std::string& displayName)
+{
+    std::lock_guard lock(mutex_);
+    const auto found = active_.find(roomId);
+    if (found != active_.end())
+        found->second->names[participantId] = displayName;
 }
 
 std::optional<std::int64_t> RecordingService::activeSince(std::int64_t roomId) const

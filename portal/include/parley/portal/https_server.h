@@ -60,6 +60,10 @@ public:
     /// Deletes expired sessions; returns how many. For a periodic maintenance job.
     std::int64_t removeExpiredSessions();
 
+    /// Ends the recording viewings idle for a while (all with `everything`), auditing each
+    /// one's summary (RecordingViewings); returns how many. For a job every few seconds.
+    std::size_t closeIdleViewings(bool everything = false);
+
     /// Deletes scheduled meetings past their retention (audited); returns how many.
     std::size_t removeExpiredMeetings();
 

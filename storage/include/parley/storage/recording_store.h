@@ -20,6 +20,8 @@ struct StoredTrack
     std::int64_t firstMs = 0;
     std::int64_t lastMs = 0;
     std::int64_t frames = 0;
+    std::string displayName; ///< the participant's name in the meeting ("" if not known)
+    std::string sha256;      ///< of the file, lower-case hex; "" until it was hashed
 };
 
 /// A recording as stored. Times are Unix seconds.
@@ -114,6 +116,9 @@ public:
     void cancelComposition(std::int64_t id);
     /// The attempt failed: back to "pending" when `retry`, else "failed".
     void failComposition(std::int64_t id, const std::string& error, bool retry);
+
+    /// Stores the SHA-256 of each track file (by its `file`).
+    void setTrackHashes(std::int64_t id, const std::vector<StoredTrack>& tracks);
 
     /// Forgets the track files (they were removed once the composed file existed).
     void removeTracks(std::int64_t id);

@@ -55,6 +55,9 @@ struct HttpsSettings
     /// Where `parleyctl backup create` records its attempts (parleyd: <data_dir>/backup-status.json),
     /// shown in the admin overview and `/metrics`; empty: no backup status is shown.
     std::filesystem::path backupStatusFile;
+    /// The key recording exports are signed with (<data_dir>/export-signing.key), made on
+    /// first start like the audit key. Empty: a key for this run only (embedded tests).
+    std::filesystem::path exportSigningKeyFile;
 };
 
 } // namespace parley::portal

@@ -1,8 +1,12 @@
 #pragma once
 
+#include <cstddef>
 #include <string>
 
 namespace parley::portal {
+
+/// `count` random bytes from OpenSSL's generator. Throws std::runtime_error if it fails.
+std::string randomBytes(std::size_t count);
 
 /// 32 random bytes from OpenSSL's generator as unpadded base64url (43 characters): session
 /// tokens, CSRF tokens, link secrets and invitation keys. Throws std::runtime_error if the

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -163,6 +164,9 @@ public:
         std::vector<Participant> waiting;
     };
     Snapshot snapshot() const;
+
+    /// The present participants' display names by participant id (for a recording).
+    std::map<std::string, std::string> displayNames() const;
 
     const RoomFacts& facts() const { return facts_; }
 

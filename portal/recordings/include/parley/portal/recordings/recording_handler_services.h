@@ -10,6 +10,8 @@ class Database;
 namespace parley::portal {
 
 class RecordingLibrary;
+class RecordingViewings;
+class ExportSigner;
 
 /// What the recording library's endpoints work with; owned by the server.
 struct RecordingHandlerServices
@@ -17,6 +19,8 @@ struct RecordingHandlerServices
     storage::Database& database;
     storage::AuditLog& audit;
     RecordingLibrary& recordingLibrary;
+    RecordingViewings& viewings;
+    const ExportSigner& exportSigner;
 };
 
 /// Base of this part's handlers: services() reaches the RecordingHandlerServices.

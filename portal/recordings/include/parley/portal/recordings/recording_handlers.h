@@ -35,8 +35,11 @@ protected:
 class RecordingMediaHandler : public RecordingHandlerBase
 {
 public:
-    RecordingMediaHandler(const HandlerContext& context, RecordingHandlerServices& services, bool download)
-        : RecordingHandlerBase(context, services), download_(download)
+    /// `track`: serves `.../tracks/{track}/media`, one track file (index into the
+    /// recording's tracks), playable while the composed file is made.
+    RecordingMediaHandler(const HandlerContext& context, RecordingHandlerServices& services, bool download,
+                          bool track = false)
+        : RecordingHandlerBase(context, services), download_(download), track_(track)
     {}
 
 protected:
@@ -44,6 +47,7 @@ protected:
 
 private:
     bool download_;
+    bool track_;
 };
 
 /// `POST /api/v1/recordings/{id}/shares` {username}: shares with a user (owner, admins).
@@ -69,6 +73,30 @@ protected:
 /// `POST /api/v1/recordings/{id}/verify`: checks the stored SHA-256 now (owner, admins,
 /// auditors).
 class RecordingVerifyHandler : public RecordingHandlerBase
+{
+public:
+    using RecordingHandlerBase::RecordingHandlerBase;
+
+protected:
+    void handle(const ApiRequest& request, Poco::Net::HTTPServerResponse& response) override;
+};
+
+/// `GET /api/v1/recordings/{id}/export`: the recording as a ZIP for a legal or medical
+/// record (whoever may download it): the composed file, the track files, and a manifest
+/// signed with the server's key; every file checked against its stored SHA-256 first (409
+/// when one changed or is missing); audited as `recording.export`.
+class RecordingExportHandler : public RecordingHandlerBase
+{
+public:
+    using RecordingHandlerBase::RecordingHandlerBase;
+
+protected:
+    void handle(const ApiRequest& request, Poco::Net::HTTPServerResponse& response) override;
+};
+
+/// `GET /api/v1/recordings/signing-key`: the public key exports are signed with, and its
+/// SHA-256 fingerprint (any signed-in user).
+class ExportSigningKeyHandler : public RecordingHandlerBase
 {
 public:
     using RecordingHandlerBase::RecordingHandlerBase;

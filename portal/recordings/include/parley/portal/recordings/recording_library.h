@@ -39,15 +39,17 @@ public:
     /// The volume, checked; throws volume::VolumeError(NotUnlocked) saying why not.
     volume::RecordingDirectory openVolume() const;
 
-    /// Composes recording `id` into its playable file: written as a ".partial" file, synced,
+    /// Composes recording `id` into its playable file: its track files hashed first (stored
+    /// with each track), then written as a ".partial" file, synced,
     /// renamed into place, then its duration, size and SHA-256 stored; progress is stored as
     /// it goes. Failures are stored (retried while attempts remain) and logged, not thrown.
     /// When `cancel` becomes true the composition stops soon, is left pending and does not
     /// count as an attempt. Returns true when it failed and should be tried again soon.
     bool compose(std::int64_t id, const std::atomic<bool>& cancel);
 
-    /// Hashes the composed file and compares with the stored SHA-256; stores and audits the
-    /// result ("ok", "mismatch", "missing"). Throws VolumeError when the volume is not there
+    /// Hashes the composed file and every track file with a stored SHA-256 and compares;
+    /// stores and audits the result ("ok", or the worst of "mismatch" and "missing", the
+    /// track files at fault named in the audit entry). Throws VolumeError when the volume is not there
     /// (nothing can be said then).
     std::string verify(const storage::Recording& recording, const RecordingActor& actor);
 
@@ -82,5 +84,7 @@ private:
 
 /// SHA-256 of everything in `fd` from its start, lower-case hex.
 std::string sha256OfFile(int fd);
+/// SHA-256 of `text`, lower-case hex.
+std::string sha256OfText(const std::string& text);
 
 } // namespace parley::portal

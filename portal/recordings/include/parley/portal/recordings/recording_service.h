@@ -72,9 +72,15 @@ public:
 
     /// Starts recording room `roomId`. Throws RecordingError: `already_recording`,
     /// `media_unavailable`, `recording_unavailable` (the volume is locked, missing or full:
-    /// the message says which).
+    /// the message says which). `names`: the display names of the participants present, by
+    /// participant id, stored with their tracks.
     Started start(std::int64_t roomId, const std::string& roomTitle, std::optional<std::int64_t> ownerId,
-                  const std::string& startedBy, std::optional<int> retentionDays = {});
+                  const std::string& startedBy, std::optional<int> retentionDays = {},
+                  std::map<std::string, std::string> names = {});
+
+    /// The display name of a participant who (re)negotiated media in a room; kept only while
+    /// the room is being recorded.
+    void noteName(std::int64_t roomId, const std::string& participantId, const std::string& displayName);
 
     /// Stops the room's recording and returns its id; nothing if there was none. `reason`
     /// goes to the audit log when the server stops it on its own (actor "system"); a person

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <string>
 
 namespace parley::portal {
 
@@ -15,6 +16,7 @@ struct RecordingSettings
     int composeWidth = 1280;
     int composeHeight = 720;
     int composeFramesPerSecond = 15;
+    std::string labelFont; ///< TrueType font for names on the composed picture; "" draws none
 };
 
 } // namespace parley::portal
