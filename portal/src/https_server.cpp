@@ -270,7 +270,7 @@ struct HttpsServer::Impl
           pinThrottle(meetingSettings.pinThrottle),
           meetingIdThrottle(meetingSettings.meetingIdThrottle),
           recordingLibrary(database, audit, settings.recordingVolume, meetingSettings.recording),
-          viewings(audit),
+          viewings(audit, RecordingViewingPolicy{meetingSettings.recording.viewIdle}),
           exportSigner(settings.exportSigningKeyFile.empty() ? randomBytes(32)
                                                              : storage::loadOrCreateKeyFile(settings.exportSigningKeyFile)),
           securitySettings(database, SecuritySettings::fromFile(settings, accountSettings, meetingSettings),

@@ -20,7 +20,7 @@ export const texts = {
     },
     library: {
       title: 'Recordings',
-      audited: 'Every playback, download, share and deletion is recorded in the audit log.',
+      audited: 'Every playback, download, export, share and deletion is recorded in the audit log.',
       caption: 'Recordings you may see, newest first',
       meetingColumn: 'Meeting',
       startedColumn: 'Started',
@@ -68,6 +68,22 @@ export const texts = {
     checkLabel: (title) => `Check the integrity of ${title}`,
     delete: 'Delete',
     deleteLabel: (title) => `Delete ${title}`,
+    export: 'Export',
+    exportLabel: (title) => `Export ${title} with its signed list of files, for a record`,
+    playTracks: 'Play now',
+    playTracksLabel: (title) => `Play ${title} now, while its single file is prepared`,
+  },
+  progressLabel: (title) => `How far the playable file of ${title} is`,
+  // The player of the separate tracks, used until the single file is ready.
+  trackPlayer: {
+    note: (percent) => `The single playable file is being prepared (${percent} %). Until it is ready, `
+      + 'each person\'s camera and sound play here side by side, in step.',
+    play: 'Play',
+    pause: 'Pause',
+    position: 'Position in the recording',
+    at: (now, length) => `${now} of ${length}`,
+    someone: 'A participant',
+    screenOf: (name) => `Screen of ${name}`,
   },
   playing: (title) => `Playing: ${title}`,
   check: {

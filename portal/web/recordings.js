@@ -4,6 +4,7 @@
 import { call, currentSession, signIn } from './api.js';
 import { $, applyTexts, button } from './dom.js';
 import { texts } from './recordings-texts.js';
+import { TrackPlayer } from './track-player.js';
 
 // The page's texts, before anything is shown.
 applyTexts(texts);
@@ -11,6 +12,7 @@ document.title = texts.page.title;
 
 let shareTarget = null;
 let refreshTimer = null;
+let trackPlayer = null;
 
 /** A failed call in words: the server's message, or the status when it gave none. */
 const describe = (error) => error.message || texts.errors.status(error.status);
@@ -38,25 +40,53 @@ function stateText(recording) {
   return integrity === 'ok' ? texts.state.readyChecked : texts.state.ready;
 }
 
+/** Shows the player section for `title`: the composed file, or the tracks in step. */
+function openPlayer(title, note) {
+  trackPlayer?.close();
+  trackPlayer = null;
+  $('player').pause();
+  $('player-section').hidden = false;
+  $('player-title').textContent = texts.playing(title);
+  $('player-note').hidden = !note;
+  $('player-note').textContent = note ?? '';
+}
+
+function link(text, href, accessibleName) {
+  const anchor = document.createElement('a');
+  anchor.href = href;
+  anchor.textContent = text;
+  anchor.className = 'button';
+  anchor.setAttribute('download', '');
+  anchor.setAttribute('aria-label', accessibleName);
+  return anchor;
+}
+
 function actionsFor(recording) {
   const cell = document.createElement('td');
   const title = recording.roomTitle;
   if (recording.mediaUrl) {
     const play = button(texts.actions.play, () => {
-      $('player-section').hidden = false;
-      $('player-title').textContent = texts.playing(title);
+      openPlayer(title);
+      $('track-player').hidden = true;
+      $('player').hidden = false;
       $('player').src = recording.mediaUrl;
       $('player').focus();
     }, { accessibleName: texts.actions.playLabel(title) });
     play.dataset.action = 'play';
+    cell.append(play, ' ', link(texts.actions.download, recording.downloadUrl, texts.actions.downloadLabel(title)),
+      ' ', link(texts.actions.export, `/api/v1/recordings/${recording.id}/export`, texts.actions.exportLabel(title)));
+  } else if (recording.tracks.some((track) => track.mediaUrl)) {
+    // Ready at once: the tracks play side by side while the single file is made.
+    const play = button(texts.actions.playTracks, () => {
+      openPlayer(title, texts.trackPlayer.note(Math.round(recording.composition.progress * 100)));
+      $('player').hidden = true;
+      $('player').removeAttribute('src');
+      $('track-player').hidden = false;
+      trackPlayer = new TrackPlayer($('track-player'), recording, texts.trackPlayer);
+      trackPlayer.button.focus();
+    }, { accessibleName: texts.actions.playTracksLabel(title) });
+    play.dataset.action = 'play-tracks';
     cell.append(play);
-    const download = document.createElement('a');
-    download.href = recording.downloadUrl;
-    download.textContent = texts.actions.download;
-    download.className = 'button';
-    download.setAttribute('download', '');
-    download.setAttribute('aria-label', texts.actions.downloadLabel(title));
-    cell.append(' ', download);
   }
   if (recording.rights.manage) {
     const share = button(texts.actions.share, () => {
@@ -98,6 +128,15 @@ function render(recordings) {
       const cell = document.createElement('td');
       cell.textContent = text;
       row.append(cell);
+    }
+    const composition = recording.composition;
+    if (recording.state !== 'recording' && ['pending', 'composing'].includes(composition.state)) {
+      // How far the single file is, as a bar beside the words.
+      const bar = document.createElement('progress');
+      bar.max = 1;
+      bar.value = composition.progress;
+      bar.setAttribute('aria-label', texts.progressLabel(recording.roomTitle));
+      row.cells[4].append(' ', bar);
     }
     row.append(actionsFor(recording));
     rows.append(row);

@@ -188,6 +188,9 @@ const std::vector<ConfigKey>& table()
         {"recording.compose_width", "1280", IntegerRule{64, 3840}, "Width of the composed picture (even)."},
         {"recording.compose_height", "720", IntegerRule{64, 2160}, "Height of the composed picture (even)."},
         {"recording.compose_fps", "15", IntegerRule{1, 60}, "Frames a second of the composed picture."},
+        {"recording.view_idle_seconds", "300", IntegerRule{5, 86400},
+         "A pause longer than this ends a viewing of a recording: its requests are audited as "
+         "one recording.view when it starts and one recording.view.end with their summary."},
         {"recording.label_font", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", TextRule{true},
          "TrueType font the participants' names are drawn with on the composed picture "
          "(empty: no names)."},

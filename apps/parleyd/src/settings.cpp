@@ -238,6 +238,7 @@ Settings loadSettings(const std::optional<fs::path>& iniFile,
     recording.composeHeight = static_cast<int>(integer(values, "recording.compose_height"));
     recording.composeFramesPerSecond = static_cast<int>(integer(values, "recording.compose_fps"));
     recording.labelFont = values.at("recording.label_font");
+    recording.viewIdle = std::chrono::seconds(integer(values, "recording.view_idle_seconds"));
     if (recording.composeWidth % 2 || recording.composeHeight % 2)
         throw ConfigError("configuration keys 'recording.compose_width' and 'recording.compose_height' must be even "
                           "(4:2:0 video)");

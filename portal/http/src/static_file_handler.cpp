@@ -37,6 +37,7 @@ const std::map<std::string, WebFile>& files()
         {"round-trip.js", {"round-trip.js", "text/javascript; charset=utf-8"}},
         {"recordings.html", {"recordings.html", "text/html; charset=utf-8"}},
         {"recordings.js", {"recordings.js", "text/javascript; charset=utf-8"}},
+        {"track-player.js", {"track-player.js", "text/javascript; charset=utf-8"}},
         {"recordings-texts.js", {"recordings-texts.js", "text/javascript; charset=utf-8"}},
         {"portal.html", {"portal.html", "text/html; charset=utf-8"}},
         {"portal.css", {"portal.css", "text/css; charset=utf-8"}},

@@ -82,12 +82,13 @@ void RecordingMediaHandler::handle(const ApiRequest& request, Poco::Net::HTTPSer
     std::string contentType = "video/webm";
     std::string etag;
     if (track_) {
-        const auto index = request.idParam("track");
+        // Numbered from 1, in the order the recording lists them.
+        const auto number = request.idParam("track");
         if (recording.state == "recording")
             throw HttpError(Status::HTTP_CONFLICT, "not_ready", "the recording is still running");
-        if (index < 0 || static_cast<std::size_t>(index) >= recording.tracks.size())
+        if (static_cast<std::size_t>(number) > recording.tracks.size())
             throw HttpError(Status::HTTP_NOT_FOUND, "not_found", "the recording has no such track file");
-        const auto& track = recording.tracks[static_cast<std::size_t>(index)];
+        const auto& track = recording.tracks[static_cast<std::size_t>(number) - 1];
         path = recording.directory + "/" + track.file;
         name = track.file;
         contentType = track.file.ends_with(".mkv") ? "video/x-matroska"

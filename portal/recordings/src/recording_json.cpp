@@ -81,7 +81,7 @@ Poco::JSON::Object recordingJson(const storage::Recording& recording, const Reco
         // them side by side until the composed file is there).
         if (rights.play && recording.state != "recording")
             item.set("mediaUrl",
-                     "/api/v1/recordings/" + std::to_string(recording.id) + "/tracks/" + std::to_string(index) + "/media");
+                     "/api/v1/recordings/" + std::to_string(recording.id) + "/tracks/" + std::to_string(index + 1) + "/media");
         tracks.add(item);
     }
     object.set("tracks", tracks);

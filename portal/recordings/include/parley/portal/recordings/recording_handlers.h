@@ -35,8 +35,8 @@ protected:
 class RecordingMediaHandler : public RecordingHandlerBase
 {
 public:
-    /// `track`: serves `.../tracks/{track}/media`, one track file (index into the
-    /// recording's tracks), playable while the composed file is made.
+    /// `track`: serves `.../tracks/{track}/media`, one track file (numbered from 1 in the
+    /// order the recording lists its tracks), playable while the composed file is made.
     RecordingMediaHandler(const HandlerContext& context, RecordingHandlerServices& services, bool download,
                           bool track = false)
         : RecordingHandlerBase(context, services), download_(download), track_(track)

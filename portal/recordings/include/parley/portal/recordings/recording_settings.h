@@ -17,6 +17,7 @@ struct RecordingSettings
     int composeHeight = 720;
     int composeFramesPerSecond = 15;
     std::string labelFont; ///< TrueType font for names on the composed picture; "" draws none
+    std::chrono::seconds viewIdle{300}; ///< a longer pause ends a viewing (RecordingViewings)
 };
 
 } // namespace parley::portal
