@@ -5,6 +5,7 @@
 #include "h264_stream.h"
 #include "temp_dir.h"
 
+#include <parley/recorder/recording_composer.h>
 #include <parley/recorder/room_recorder.h>
 #include <parley/router/media_tap.h>
 
@@ -21,6 +22,9 @@ extern "C" {
 #include <cstring>
 #include <fcntl.h>
 #include <mutex>
+#include <random>
+#include <regex>
+#include <sstream>
 #include <unistd.h>
 
 using namespace parley;
@@ -250,4 +254,70 @@ TEST_CASE("a room's H.264 track is recorded from the tap into Matroska without t
     CHECK(shellOutput("ffprobe -v error -show_entries stream=codec_name,width,height -of csv=p=0 " + path) ==
           "h264,320,240\n");
     CHECK(shellOutput("ffmpeg -v error -i " + path + " -f null -").empty());
+}
+
+TEST_CASE("jittery sender reports leave no gap over 5 ms in the recorded and composed sound", "[recorder]")
+{
+    TempDir dir;
+    const auto audioIn = (dir / "tone-in.webm").string();
+    REQUIRE(shellOutput("ffmpeg -v error -f lavfi -i sine=frequency=440:sample_rate=48000 -ac 2 -t 12 -c:a libopus " +
+                        audioIn)
+                .empty());
+    const auto packets = packetize(audioIn, 0, false);
+    auto tap = std::make_shared<router::MediaTap>(8192);
+    recorder::RoomRecorder recorder(tap, filesIn(dir), [](const std::string&) {});
+    const std::int64_t start = nowMicros();
+    pushText(*tap, 0, "alice/0 audio opus 48000", start);
+    // A busy sender: a report every second whose NTP time is off by up to 40 ms either way
+    // (seeded, so the same every run).
+    std::mt19937 random(11);
+    std::uniform_int_distribution<std::int64_t> jitter(-40000, 40000);
+    const std::uint64_t base = 3900000000ull << 32;
+    for (std::size_t i = 0; i < packets.size(); ++i) {
+        const auto& packet = packets[i];
+        if (i % 50 == 0) {
+            const std::int64_t micros = packet.ms * 1000 + jitter(random);
+            push(*tap, router::TapEntry::Kind::SenderReport, 0, {}, start + packet.ms * 1000,
+                 base + static_cast<std::uint64_t>((micros << 32) / 1000000), static_cast<std::uint32_t>(packet.ms * 48));
+        }
+        push(*tap, router::TapEntry::Kind::Rtp, packet.track, packet.bytes, start + packet.ms * 1000);
+    }
+    const auto tracks = recorder.stop();
+    REQUIRE(tracks.size() == 1);
+    const auto file = (dir / tracks[0].file).string();
+
+    // The track file: every 20 ms frame 20 ms after the one before, give or take the few
+    // milliseconds the smoothing moves per report.
+    const auto times = shellOutput("ffprobe -v error -select_streams a -show_entries packet=pts_time -of csv=p=0 " + file);
+    std::istringstream lines(times);
+    std::vector<double> pts;
+    for (std::string line; std::getline(lines, line);)
+        if (!line.empty())
+            pts.push_back(std::stod(line));
+    REQUIRE(pts.size() > 550);
+    double worst = 0;
+    // From the second interval: the encoder's first frame is 21 ms before its second.
+    for (std::size_t i = 2; i < pts.size(); ++i)
+        worst = std::max(worst, std::abs(pts[i] - pts[i - 1] - 0.020));
+    CHECK(worst <= 0.0035);
+
+    // Composed: no silence of 5 ms or more anywhere in the tone.
+    const auto composed = (dir / "composed.webm").string();
+    {
+        const int in = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+        const int out = ::open(composed.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        REQUIRE(in >= 0);
+        REQUIRE(out >= 0);
+        recorder::composeRecording({{in, "tone", recorder::TrackCodec::Opus, tracks[0].firstMs, tracks[0].lastMs}}, out,
+                                   {});
+        ::close(in);
+        ::close(out);
+    }
+    const auto silence = shellOutput("ffmpeg -i " + composed + " -af silencedetect=n=-40dB:d=0.005 -f null - 2>&1");
+    INFO(silence);
+    // The only silences allowed are the encoder's start (its first samples are its delay)
+    // and after the tone's end (the last frame's padding).
+    const std::regex silenceStart(R"(silence_start: ([0-9.]+))");
+    for (auto it = std::sregex_iterator(silence.begin(), silence.end(), silenceStart); it != std::sregex_iterator(); ++it)
+        CHECK((std::stod((*it)[1]) < 0.03 || std::stod((*it)[1]) > 11.9));
 }
