@@ -71,7 +71,7 @@ export const texts = {
     export: 'Export',
     exportLabel: (title) => `Export ${title} with its signed list of files, for a record`,
     playTracks: 'Play now',
-    playTracksLabel: (title) => `Play ${title} now, while its single file is prepared`,
+    playTracksLabel: (title) => `Play now: ${title}, its tracks side by side while its single file is prepared`,
   },
   progressLabel: (title) => `How far the playable file of ${title} is`,
   // The player of the separate tracks, used until the single file is ready.

@@ -124,7 +124,10 @@ function render(recordings) {
     const row = document.createElement('tr');
     row.dataset.id = recording.id;
     for (const text of [recording.roomTitle, new Date(recording.startedAt).toLocaleString(),
-      formatLength(recording.durationMs), formatSize(recording.sizeBytes), stateText(recording)]) {
+      // Before the single file exists, its tracks tell the length.
+      formatLength(recording.durationMs ?? (recording.tracks.length
+        ? Math.max(...recording.tracks.map((track) => track.lastMs)) : undefined)),
+      formatSize(recording.sizeBytes), stateText(recording)]) {
       const cell = document.createElement('td');
       cell.textContent = text;
       row.append(cell);

@@ -258,4 +258,5 @@ TEST_CASE("An exported recording's signed manifest verifies with OpenSSL and nam
     CHECK(refused.status == 409);
     CHECK_THAT(refused.body, Contains("integrity_failed"));
     CHECK_THAT(refused.body, Contains("1-p_1-video.webm"));
+    CHECK(auditCount(admin, "action=recording.export&outcome=failure&actor=admin") == 1);
 }

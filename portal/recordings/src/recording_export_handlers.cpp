@@ -59,9 +59,11 @@ void RecordingExportHandler::handle(const ApiRequest& request, Poco::Net::HTTPSe
     if (recording.composition != "done")
         throw HttpError(Status::HTTP_CONFLICT, "not_ready",
                         "the recording is not composed yet (" + recording.composition + ")");
+    // A file that is not the one recorded: refused, and on record as a failed export.
     const auto refuse = [&](const std::string& code, const std::string& message) {
-        auditRecordingAccess(services(), request, "recording.export", recording, true,
-                             storage::AuditDetails().add("result", code).add("message", message));
+        services().audit.append({request.actorName(), request.clientAddress, "recording.export",
+                                 "recording:" + std::to_string(recording.id), "failure",
+                                 storage::AuditDetails().add("result", code).add("message", message).text()});
         throw HttpError(Status::HTTP_CONFLICT, code, message);
     };
     std::optional<volume::RecordingDirectory> volume;
