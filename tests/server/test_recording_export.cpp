@@ -180,7 +180,7 @@ TEST_CASE("A player's many range requests are one viewing: audited when it start
     CHECK(auditCount(admin, "action=recording.view") == 3);
 }
 
-TEST_CASE("An exported recording's signed manifest verifies with OpenSSL and names every file; a changed file "
+TEST_CASE("An exported recording's signed manifest verifies with OpenSSL and names every file, and a changed file "
           "stops the export",
           "[recording]")
 {

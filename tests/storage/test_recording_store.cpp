@@ -18,7 +18,7 @@ TEST_CASE("A deleted owner's recordings do not pass to the next account given th
     RecordingStore store(database);
     const auto alice = addUser(database, "alice");
     const auto recording = store.create(1, "Consultation", alice, "alice", 1000).id;
-    store.finish(recording, 1100, {{"0-a-audio.webm", "a/0", "audio", "opus", 0, 100000, 5000}}, "");
+    store.finish(recording, 1100, {{"0-a-audio.webm", "a/0", "audio", "opus", 0, 100000, 5000, "Alice", ""}}, "");
     REQUIRE(store.visibleTo(alice).size() == 1);
 
     REQUIRE(UserStore(database).remove(alice));
@@ -41,7 +41,7 @@ TEST_CASE("Retention picks recordings by their own days or the default, never ru
     const auto global = store.create(1, "C", std::nullopt, "x", 0).id;     // the default
     const auto running = store.create(1, "D", std::nullopt, "x", 0, 1).id; // still recording
     const auto composing = store.create(1, "E", std::nullopt, "x", 0, 1).id;
-    const StoredTrack track{"0-a-audio.webm", "a/0", "audio", "opus", 0, 1000, 50};
+    const StoredTrack track{"0-a-audio.webm", "a/0", "audio", "opus", 0, 1000, 50, "", ""};
     for (const auto id : {own, kept, global, composing})
         store.finish(id, 100, {track}, "");
     store.beginComposition(composing);
@@ -58,7 +58,7 @@ TEST_CASE("Compositions to run: pending or cut short, attempts counted, cancella
     parley::test::TempDir dir;
     Database database({dir / "parley.db"});
     RecordingStore store(database);
-    const StoredTrack track{"0-a-audio.webm", "a/0", "audio", "opus", 0, 1000, 50};
+    const StoredTrack track{"0-a-audio.webm", "a/0", "audio", "opus", 0, 1000, 50, "", ""};
     const auto a = store.create(1, "A", std::nullopt, "x", 0).id;
     const auto empty = store.create(1, "B", std::nullopt, "x", 0).id;
     store.finish(a, 10, {track}, "");
