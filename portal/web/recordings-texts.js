@@ -84,6 +84,7 @@ export const texts = {
     at: (now, length) => `${now} of ${length}`,
     someone: 'A participant',
     screenOf: (name) => `Screen of ${name}`,
+    ready: 'The single playable file is ready and plays on from the same place.',
   },
   playing: (title) => `Playing: ${title}`,
   check: {

@@ -148,9 +148,30 @@ function render(recordings) {
   $('recordings').hidden = recordings.length === 0;
 }
 
+/** When the single file of the recording whose tracks are playing is ready, it takes over
+ *  at the same place (and the tracks may go: recording.keep_tracks = false). */
+function switchToComposed(recordings) {
+  const current = trackPlayer && recordings.find((recording) => recording.id === trackPlayer.recordingId);
+  if (!current?.mediaUrl) return;
+  const at = trackPlayer.position;
+  const wasPlaying = trackPlayer.playing;
+  trackPlayer.close();
+  trackPlayer = null;
+  $('track-player').hidden = true;
+  const player = $('player');
+  player.hidden = false;
+  player.src = current.mediaUrl;
+  player.addEventListener('loadedmetadata', () => {
+    player.currentTime = at;
+    if (wasPlaying) player.play().catch(() => {});
+  }, { once: true });
+  $('player-note').textContent = texts.trackPlayer.ready;
+}
+
 async function refresh() {
   const { recordings } = await call('GET', '/api/v1/recordings');
   render(recordings);
+  switchToComposed(recordings);
   clearTimeout(refreshTimer);
   // While something is being prepared, follow its progress.
   if (recordings.some((r) => r.state === 'recording' || ['pending', 'composing'].includes(r.composition.state)))

@@ -7,6 +7,8 @@
 
 // A track further than this from the clock is moved to it (seconds).
 const DRIFT = 0.25;
+// An element that has this much ahead of its position plays on (HAVE_FUTURE_DATA).
+const PLAYABLE = 3;
 // How often the clock steers the elements (milliseconds).
 const STEP = 200;
 
@@ -26,6 +28,7 @@ export class TrackPlayer {
    *  `texts` the player's words (see recordings-texts.js, trackPlayer). */
   constructor(container, recording, texts) {
     this.texts = texts;
+    this.recordingId = recording.id;
     this.position = 0;
     this.playing = false;
     this.length = Math.max(0, ...recording.tracks.map((track) => track.lastMs)) / 1000 + 0.5;
@@ -102,10 +105,20 @@ export class TrackPlayer {
     this.steer(true);
   }
 
-  /** Puts every element where the clock is: playing inside its span, paused outside. */
+  inside(entry) {
+    return this.position >= entry.first && this.position <= entry.last + 0.5;
+  }
+
+  /** Puts every element where the clock is: playing inside its span, paused outside. The
+   *  clock waits while a track it needs is still loading or seeking, so a slow link makes
+   *  the playback pause rather than drift apart (or seek again and again). */
   steer(force = false) {
     if (this.playing) {
-      this.position = (performance.now() - this.startedAt) / 1000;
+      const now = performance.now();
+      const waiting = this.tracks.some((entry) => this.inside(entry) && entry.offset !== null && !entry.media.error
+        && (entry.media.seeking || entry.media.readyState < PLAYABLE));
+      if (waiting) this.startedAt = now - this.position * 1000;
+      else this.position = (now - this.startedAt) / 1000;
       if (this.position >= this.length) {
         this.position = this.length;
         this.pause();
@@ -113,14 +126,14 @@ export class TrackPlayer {
     }
     for (const entry of this.tracks) {
       const { media } = entry;
-      const inside = this.position >= entry.first && this.position <= entry.last + 0.5;
+      const inside = this.inside(entry);
       if (entry.tile) entry.tile.classList.toggle('track-absent', !inside);
       if (!inside || entry.offset === null) {
         if (!media.paused) media.pause();
         continue;
       }
       const local = this.position - entry.offset;
-      if (force || Math.abs(media.currentTime - local) > DRIFT) media.currentTime = local;
+      if (!media.seeking && (force || Math.abs(media.currentTime - local) > DRIFT)) media.currentTime = local;
       if (this.playing && media.paused) media.play().catch(() => {});
       if (!this.playing && !media.paused) media.pause();
     }

@@ -63,8 +63,12 @@ std::vector<Placement> arrangeTiles(const std::vector<TileKind>& tiles, std::opt
         return others;
     };
 
-    const int smallWidth = even(width / kSmallTileFraction);
-    const int smallHeight = even(smallWidth * 9 / 16);
+    const int margin = even(width / 80);
+    // A fifth of the width, unless the picture is so wide that two rows of that would not
+    // fit its height.
+    const int smallWidth = std::max(2, even(std::min(width / kSmallTileFraction,
+                                                     (height - (kSmallTileRows + 1) * margin) / kSmallTileRows * 16 / 9)));
+    const int smallHeight = std::max(2, even(smallWidth * 9 / 16));
     std::optional<std::size_t> screen;
     for (std::size_t i = 0; i < tiles.size(); ++i)
         if (tiles[i] == TileKind::Screen)
@@ -85,14 +89,14 @@ std::vector<Placement> arrangeTiles(const std::vector<TileKind>& tiles, std::opt
 
     const std::size_t main = speaker.value_or(0);
     placements.push_back({main, whole, true});
-    const int margin = even(width / 80);
     std::size_t index = 0;
     for (const auto other : othersThan(main)) {
         const int row = static_cast<int>(index / kSmallTilesPerRow);
         const int column = static_cast<int>(index % kSmallTilesPerRow);
         const int x = even(width) - margin - (column + 1) * smallWidth - column * margin;
         const int y = even(height) - margin - (row + 1) * smallHeight - row * margin;
-        placements.push_back({other, {even(x), even(y), smallWidth, smallHeight}, false});
+        if (x >= 0 && y >= 0)
+            placements.push_back({other, {even(x), even(y), smallWidth, smallHeight}, false});
         ++index;
     }
     return placements;

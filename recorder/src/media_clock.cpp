@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <limits>
 #include <stdexcept>
 
 namespace parley::recorder {
@@ -29,6 +30,23 @@ MediaClock::MediaClock(std::uint32_t clockRate)
         throw std::invalid_argument("an RTP clock rate cannot be 0");
 }
 
+namespace {
+
+/// `ticks` of a `clockRate` Hz clock in microseconds, saturated: a hostile sender's
+/// timestamps may jump by 2^31 a packet, and the product must not overflow.
+std::int64_t rtpMicros(std::int64_t ticks, std::uint32_t clockRate)
+{
+    constexpr std::int64_t kLimit = std::numeric_limits<std::int64_t>::max() / 4;
+    const std::int64_t seconds = ticks / clockRate;
+    if (seconds > kLimit / 1000000)
+        return kLimit;
+    if (seconds < -kLimit / 1000000)
+        return -kLimit;
+    return seconds * 1000000 + ticks % clockRate * 1000000 / clockRate;
+}
+
+} // namespace
+
 std::int64_t ntpToMicroseconds(std::uint64_t ntp)
 {
     const auto seconds = static_cast<std::int64_t>(ntp >> 32);
@@ -45,11 +63,11 @@ void MediaClock::onSenderReport(std::uint64_t ntp, std::uint32_t rtpTimestamp)
         reportWall_ = wall;
         return;
     }
-    const std::int64_t error = wall - (reportWall_ + (rtp - *reportRtp_) * 1000000 / clockRate_);
+    const std::int64_t error = wall - (reportWall_ + rtpMicros(rtp - *reportRtp_, clockRate_));
     if (std::abs(error) > kDiscontinuityMicros) {
         // Confirmed when this report agrees with the suspect one before it.
         if (suspectRtp_ &&
-            std::abs(wall - (suspectWall_ + (rtp - *suspectRtp_) * 1000000 / clockRate_)) <= kDiscontinuityMicros) {
+            std::abs(wall - (suspectWall_ + rtpMicros(rtp - *suspectRtp_, clockRate_))) <= kDiscontinuityMicros) {
             reportRtp_ = rtp;
             reportWall_ = wall;
             suspectRtp_.reset();
@@ -74,12 +92,12 @@ std::int64_t MediaClock::wallClock(std::uint32_t rtpTimestamp, std::int64_t arri
 {
     const std::int64_t rtp = unwrapper_.unwrap(rtpTimestamp);
     if (reportRtp_)
-        return reportWall_ + (rtp - *reportRtp_) * 1000000 / clockRate_;
+        return reportWall_ + rtpMicros(rtp - *reportRtp_, clockRate_);
     if (!firstRtp_) {
         firstRtp_ = rtp;
         firstWall_ = arrival;
     }
-    return firstWall_ + (rtp - *firstRtp_) * 1000000 / clockRate_;
+    return firstWall_ + rtpMicros(rtp - *firstRtp_, clockRate_);
 }
 
 } // namespace parley::recorder

@@ -152,13 +152,17 @@ public:
         int sourceX = 0, sourceY = 0, sourceWidth = picture.width, sourceHeight = picture.height;
         const double pictureShape = static_cast<double>(picture.width) / picture.height;
         const double cellShape = static_cast<double>(cell.width) / cell.height;
-        const bool crop = kind_ == TileKind::Camera && description && (description->flags & AV_PIX_FMT_FLAG_PLANAR) &&
+        // Cropping moves the planes' start by whole samples: only for 8-bit YUV with a plane
+        // per component (what VP8 and most H.264 decode to); others are shown whole.
+        const bool croppable = description && description->comp[0].depth == 8 &&
+                               av_pix_fmt_count_planes(format) >= 3 && !(description->flags & AV_PIX_FMT_FLAG_RGB);
+        const bool crop = kind_ == TileKind::Camera && croppable &&
                           std::max(pictureShape / cellShape, cellShape / pictureShape) <= kMaxCropFactor;
         if (crop) {
             if (pictureShape > cellShape)
-                sourceWidth = std::max(2, static_cast<int>(picture.height * cellShape) & ~1);
+                sourceWidth = std::min(picture.width, std::max(2, static_cast<int>(picture.height * cellShape) & ~1));
             else
-                sourceHeight = std::max(2, static_cast<int>(picture.width / cellShape) & ~1);
+                sourceHeight = std::min(picture.height, std::max(2, static_cast<int>(picture.width / cellShape) & ~1));
             sourceX = ((picture.width - sourceWidth) / 2) & ~1;
             sourceY = ((picture.height - sourceHeight) / 2) & ~1;
         }
@@ -180,6 +184,8 @@ public:
             }
         const int x = (cell.x + (cell.width - width) / 2) & ~1;
         const int y = (cell.y + (cell.height - height) / 2) & ~1;
+        if (x < 0 || y < 0 || x + width > canvas.width || y + height > canvas.height)
+            return; // not inside the picture (arrangeTiles keeps cells inside; never write outside)
         std::uint8_t* planes[4] = {canvas.data[0] + y * canvas.linesize[0] + x,
                                    canvas.data[1] + (y / 2) * canvas.linesize[1] + x / 2,
                                    canvas.data[2] + (y / 2) * canvas.linesize[2] + x / 2, nullptr};
@@ -195,7 +201,7 @@ public:
 private:
     void drawName(AVFrame& canvas, const Placement& placement, const std::string& font, std::string& labelError)
     {
-        if (name_.empty() || font.empty() || !labelError.empty())
+        if (name_.empty() || font.empty() || labelFailed_)
             return;
         const Cell cell = placement.cell;
         auto& label = placement.large ? largeLabel_ : smallLabel_;
@@ -208,7 +214,10 @@ private:
             }
         }
         catch (const std::exception& e) {
-            labelError = e.what(); // names are left out; the recording is still composed
+            // This name is left out (the first reason is logged); the rest is composed.
+            labelFailed_ = true;
+            if (labelError.empty())
+                labelError = e.what();
             return;
         }
         const int margin = fontSize / 2;
@@ -228,6 +237,7 @@ private:
     std::unique_ptr<NameLabel> largeLabel_;
     std::unique_ptr<NameLabel> smallLabel_;
     int labelWidth_[2] = {0, 0};
+    bool labelFailed_ = false;
     std::int64_t shownMs_ = 0;
     std::int64_t pendingMs_ = 0;
     bool hasShown_ = false;
@@ -498,11 +508,8 @@ void clearToBlack(AVFrame& canvas)
 
 /// The picture size for what was recorded: no larger than the biggest source, in steps of
 /// the configured size (a quarter, half, all) keeping its shape.
-std::pair<int, int> outputSize(const std::vector<std::unique_ptr<VideoTrack>>& video, const CompositionOptions& options)
+std::pair<int, int> outputSize(int tallest, const CompositionOptions& options)
 {
-    int tallest = 0;
-    for (const auto& track : video)
-        tallest = std::max(tallest, track->decoder().pictureHeight());
     for (const int divisor : {4, 2}) {
         const int height = (options.height / divisor) & ~1;
         if (height >= 180 && tallest <= height * 9 / 8) // a source a little taller is scaled down, not up
@@ -521,6 +528,7 @@ CompositionResult composeRecording(const std::vector<CompositionInput>& inputs, 
         throw std::invalid_argument("composition size must be even and at least 64x64, at 1 to 60 frames a second");
     CompositionResult result;
     std::int64_t lastMs = 0;
+    int tallest = 0;
     std::map<std::string, std::size_t> participants;
     std::vector<std::unique_ptr<VideoTrack>> video;
     std::vector<std::unique_ptr<AudioTrack>> audio;
@@ -539,8 +547,11 @@ CompositionResult composeRecording(const std::vector<CompositionInput>& inputs, 
         const auto participant =
             participants.try_emplace(input.participant.empty() ? "\n" + input.name : input.participant, participants.size())
                 .first->second;
-        if (isVideo(input.codec))
+        if (isVideo(input.codec)) {
+            // Read through once (packets only) for its largest picture.
+            tallest = std::max(tallest, TrackDecoder(input.fd, input.name).tallestPicture());
             video.push_back(std::make_unique<VideoTrack>(input, participant));
+        }
         else
             audio.push_back(std::make_unique<AudioTrack>(input, participant));
         if (progress)
@@ -555,7 +566,7 @@ CompositionResult composeRecording(const std::vector<CompositionInput>& inputs, 
 
     CompositionOptions sized = options;
     if (!video.empty())
-        std::tie(sized.width, sized.height) = outputSize(video, options);
+        std::tie(sized.width, sized.height) = outputSize(tallest, options);
     result.width = video.empty() ? 0 : sized.width;
     result.height = video.empty() ? 0 : sized.height;
     ComposedFile file(outputFd, sized, !video.empty(), !audio.empty());
@@ -592,6 +603,11 @@ CompositionResult composeRecording(const std::vector<CompositionInput>& inputs, 
 
     ActiveSpeaker speaker(participants.size());
     std::vector<double> loudness(participants.size());
+    // The participants with sound, each once (someone may have several audio tracks).
+    std::vector<std::size_t> speaking;
+    for (const auto& track : audio)
+        if (std::find(speaking.begin(), speaking.end(), track->participant()) == speaking.end())
+            speaking.push_back(track->participant());
     std::vector<TileKind> tiles;
     std::vector<VideoTrack*> shown;
     VideoTrack* lastLarge = nullptr;
@@ -638,9 +654,8 @@ CompositionResult composeRecording(const std::vector<CompositionInput>& inputs, 
                     auto& level = loudness[track->participant()];
                     level = std::max(level, track->mixInto(mix.data(), audioPosition, sound->nb_samples));
                 }
-                for (const auto& track : audio)
-                    speaker.hear(track->participant(), loudness[track->participant()],
-                                 audioPosition * 1000 / kSampleRate);
+                for (const auto participant : speaking)
+                    speaker.hear(participant, loudness[participant], audioPosition * 1000 / kSampleRate);
                 if (av_frame_make_writable(sound.get()) < 0)
                     fail("out of memory");
                 auto* samples = reinterpret_cast<float*>(sound->data[0]);

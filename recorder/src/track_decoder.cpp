@@ -1,5 +1,7 @@
 #include "track_decoder.h"
 
+#include <parley/recorder/vp8_depacketizer.h>
+
 #include <algorithm>
 #include <stdexcept>
 #include <unistd.h>
@@ -61,6 +63,20 @@ TrackDecoder::Span TrackDecoder::packetSpan()
     }
     span.firstMs = std::max<std::int64_t>(span.firstMs, 0);
     return span;
+}
+
+int TrackDecoder::tallestPicture()
+{
+    if (h_.codec->codec_type != AVMEDIA_TYPE_VIDEO)
+        return 0;
+    int tallest = h_.codec->height;
+    if (h_.codec->codec_id == AV_CODEC_ID_VP8)
+        while (av_read_frame(h_.format, h_.packet) >= 0) {
+            if (const auto size = vp8KeyframeSize({h_.packet->data, static_cast<std::size_t>(h_.packet->size)}))
+                tallest = std::max(tallest, size->second);
+            av_packet_unref(h_.packet);
+        }
+    return tallest;
 }
 
 AVFrame* TrackDecoder::next()

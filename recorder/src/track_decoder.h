@@ -37,8 +37,11 @@ public:
     /// decoder is used up afterwards. {0, 0} for a file without packets.
     Span packetSpan();
 
-    /// The picture height the file declares (0 for sound).
-    int pictureHeight() const { return h_.codec ? h_.codec->height : 0; }
+    /// The height of the largest picture in the file: every VP8 keyframe's header read
+    /// (senders start small and grow as their bandwidth allows), else the height the file
+    /// declares (H.264); 0 for sound. Reads every packet without decoding; the decoder is
+    /// used up afterwards.
+    int tallestPicture();
 
     std::uint64_t framesDecoded() const { return decoded_; }
     std::uint64_t errors() const { return errors_; }

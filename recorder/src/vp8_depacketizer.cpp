@@ -1,5 +1,7 @@
 #include <parley/recorder/vp8_depacketizer.h>
 
+#include <tuple>
+
 namespace parley::recorder {
 
 bool parseVp8Descriptor(std::span<const std::uint8_t> payload, Vp8Descriptor& descriptor)
@@ -87,15 +89,15 @@ std::optional<Vp8Frame> Vp8FrameAssembler::push(std::span<const std::uint8_t> pa
     Vp8Frame frame;
     frame.data = frame_;
     frame.timestamp = timestamp_;
-    frame.keyframe = (frame_[0] & 0x01) == 0;
+    frame.keyframe = isVp8Keyframe(frame_);
     if (frame.keyframe) {
-        if (frame_.size() < 10 || frame_[3] != 0x9d || frame_[4] != 0x01 || frame_[5] != 0x2a) {
+        const auto size = vp8KeyframeSize(frame_);
+        if (!size) {
             ++malformed_;
             dropFrame();
             return std::nullopt;
         }
-        frame.width = (frame_[6] | frame_[7] << 8) & 0x3fff;
-        frame.height = (frame_[8] | frame_[9] << 8) & 0x3fff;
+        std::tie(frame.width, frame.height) = *size;
         waitingForKeyframe_ = false;
     }
     else if (waitingForKeyframe_) {
@@ -103,6 +105,13 @@ std::optional<Vp8Frame> Vp8FrameAssembler::push(std::span<const std::uint8_t> pa
         return std::nullopt;
     }
     return frame;
+}
+
+std::optional<std::pair<int, int>> vp8KeyframeSize(std::span<const std::uint8_t> frame)
+{
+    if (!isVp8Keyframe(frame) || frame.size() < 10 || frame[3] != 0x9d || frame[4] != 0x01 || frame[5] != 0x2a)
+        return std::nullopt;
+    return std::pair{(frame[6] | frame[7] << 8) & 0x3fff, (frame[8] | frame[9] << 8) & 0x3fff};
 }
 
 } // namespace parley::recorder

@@ -103,4 +103,14 @@ TEST_CASE("a sender's clock jump re-anchors the timeline once confirmed, a singl
     clock.onSenderReport(0, 450000);
     clock.onSenderReport(~0ull, 540000);
     CHECK(clock.reanchors() == 1);
+
+    // Timestamps that jump by half the range every packet for a long time: no overflow (the
+    // sanitizer build would stop here), times saturate far in the future.
+    std::uint32_t hostile = 540000;
+    std::int64_t last = 0;
+    for (int i = 0; i < 20000; ++i) {
+        hostile += 0x7fffffffu;
+        last = clock.wallClock(hostile, 0);
+    }
+    CHECK(last > ntpToMicroseconds(base));
 }

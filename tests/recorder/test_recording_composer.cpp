@@ -170,6 +170,16 @@ TEST_CASE("the speaker fills the picture, the others are small along its bottom,
         CHECK(arrangeTiles({Screen, Camera, Screen}, 1, 1280, 720)[0].tile == 2);
         CHECK(arrangeTiles({Screen}, std::nullopt, 1280, 720)[0].cell.width == 1280);
     }
+    SECTION("a very wide or very small picture still holds every small tile inside it")
+    {
+        for (const auto& [width, height] : {std::pair{3840, 720}, std::pair{960, 64}, std::pair{64, 64}}) {
+            INFO(width << "x" << height);
+            for (const auto& placements : {arrangeTiles(std::vector<TileKind>(9, Camera), 0, width, height),
+                                           arrangeTiles({Camera, Camera, Camera, Screen}, 0, width, height)})
+                for (const auto& placement : placements)
+                    CHECK(inside(placement.cell, width, height));
+        }
+    }
     SECTION("nothing to show, no placements")
     {
         CHECK(arrangeTiles({}, std::nullopt, 1280, 720).empty());

@@ -231,6 +231,7 @@ TEST_CASE("An exported recording's signed manifest verifies with OpenSSL and nam
         INFO(name);
         CHECK(file->getValue<std::string>("sha256") == sha256Of(package / name));
         CHECK(file->getValue<std::uint64_t>("bytes") == std::filesystem::file_size(package / name));
+        CHECK(file->getValue<bool>("matchesStoredHash"));
     }
     const auto people = manifest->getArray("participants");
     REQUIRE(people->size() == 2);

@@ -38,6 +38,7 @@ std::string exportManifest(const storage::Recording& recording, const std::vecto
         item.set("name", file.name);
         item.set("bytes", static_cast<Poco::UInt64>(file.bytes));
         item.set("sha256", file.sha256);
+        item.set("matchesStoredHash", file.matchesStoredHash);
         if (!file.track) {
             item.set("content", "composed");
         }

@@ -17,6 +17,9 @@ struct ExportFile
     std::string sha256; ///< checked against the stored hash before the export
     std::uint64_t bytes = 0;
     const storage::StoredTrack* track = nullptr; ///< none for the composed file
+    /// Matched the SHA-256 stored when it was recorded (false: none was stored, as for
+    /// tracks recorded before Parley kept their hashes; hashed at the export).
+    bool matchesStoredHash = false;
 };
 
 /// Who exported, and when (Unix seconds).

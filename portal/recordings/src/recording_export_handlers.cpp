@@ -31,13 +31,14 @@ namespace {
 
 using Status = Poco::Net::HTTPResponse::HTTPStatus;
 
-/// Reads a volume file from its start through its own descriptor (the handle's stays put
-/// for others), as the istream Poco::Zip copies from.
+/// Reads a volume file from its start, as the istream Poco::Zip copies from, through a
+/// duplicate of its descriptor (closed with the reader; it shares the file offset, which
+/// only this request uses) that no child process inherits.
 class FileReader
 {
 public:
     explicit FileReader(int fd)
-        : fd_(::dup(fd)), buffer_(fd_, std::ios::in, 256 * 1024), stream_(&buffer_)
+        : fd_(::fcntl(fd, F_DUPFD_CLOEXEC, 0)), buffer_(fd_, std::ios::in, 256 * 1024), stream_(&buffer_)
     {
         if (fd_ < 0 || ::lseek(fd_, 0, SEEK_SET) != 0)
             throw std::runtime_error("cannot read a file of the recording");
@@ -93,7 +94,7 @@ void RecordingExportHandler::handle(const ApiRequest& request, Poco::Net::HTTPSe
         struct stat status{};
         if (::fstat(handles.back().get(), &status) != 0)
             throw std::runtime_error("cannot read the size of " + name);
-        files.push_back({name, path, actual, static_cast<std::uint64_t>(status.st_size), track});
+        files.push_back({name, path, actual, static_cast<std::uint64_t>(status.st_size), track, !expected.empty()});
     };
     add("recording.webm", recording.file, recording.sha256, nullptr);
     for (const auto& track : recording.tracks)

@@ -39,8 +39,10 @@ struct Placement
 /// - without one, the active speaker (`speaker`, else the first tile) fills the picture and
 ///   up to eight others are small 16:9 tiles along its bottom edge, from the right;
 /// - more than nine cameras: an equal grid of ceil(sqrt(n)) columns.
-/// Cells have even sizes and positions (4:2:0 video) and lie inside the picture; small
-/// tiles never overlap each other. Deterministic for the same input.
+/// Small tiles are a fifth of the width, smaller when two rows of them would not fit the
+/// height (a very wide picture). Cells have even sizes and positions (4:2:0 video) and lie
+/// inside the picture (a small tile that would not is left out); small tiles never overlap
+/// each other. Deterministic for the same input.
 std::vector<Placement> arrangeTiles(const std::vector<TileKind>& tiles, std::optional<std::size_t> speaker, int width,
                                     int height);
 

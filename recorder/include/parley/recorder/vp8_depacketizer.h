@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <utility>
 #include <vector>
 
 namespace parley::recorder {
@@ -19,6 +20,16 @@ struct Vp8Descriptor
 /// Parses the descriptor; false if the payload is shorter than the descriptor says or holds
 /// no VP8 data after it.
 bool parseVp8Descriptor(std::span<const std::uint8_t> payload, Vp8Descriptor& descriptor);
+
+/// Whether a whole VP8 frame is a keyframe (RFC 6386 9.1: frame tag bit 0 clear).
+inline bool isVp8Keyframe(std::span<const std::uint8_t> frame)
+{
+    return !frame.empty() && (frame[0] & 0x01) == 0;
+}
+
+/// The picture size a VP8 keyframe's header gives (after the start code 9d 01 2a, 14 bits
+/// each); nullopt when `frame` is not a keyframe or too short or lacks the start code.
+std::optional<std::pair<int, int>> vp8KeyframeSize(std::span<const std::uint8_t> frame);
 
 /// A whole VP8 frame put back together from RTP payloads.
 struct Vp8Frame

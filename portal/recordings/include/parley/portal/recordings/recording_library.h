@@ -48,8 +48,9 @@ public:
     bool compose(std::int64_t id, const std::atomic<bool>& cancel);
 
     /// Hashes the composed file and every track file with a stored SHA-256 and compares;
-    /// stores and audits the result ("ok", or the worst of "mismatch" and "missing", the
-    /// track files at fault named in the audit entry). Throws VolumeError when the volume is not there
+    /// stores and audits the result ("ok", or the first file at fault's "mismatch" or
+    /// "missing", the composed file first, every track file at fault named in the audit
+    /// entry). Throws VolumeError when the volume is not there
     /// (nothing can be said then).
     std::string verify(const storage::Recording& recording, const RecordingActor& actor);
 
