@@ -147,7 +147,6 @@ async function main() {
   assert.deepEqual(names, ['Bob', 'owner']);
   await checkAccessibility(early, 'recordings page playing the tracks');
   await screenshot(early, 'recordings-playing-tracks');
-  await early.close();
 
   // Four tracks (two microphones, two cameras), each about the recorded length, decoding
   // without an error; the audio is the tone, not silence. Files only inside the volume.
@@ -186,6 +185,13 @@ async function main() {
     assert.notEqual(recording.composition.state, 'failed', JSON.stringify(recording.composition));
     return recording.composition.state === 'done';
   }, 120000).catch((error) => { throw new Error(`${error.message}: ${JSON.stringify(recording)}`); });
+  // The page, still playing the tracks, hands over to the single file at the same place.
+  await early.waitForFunction(() => {
+    const player = document.getElementById('player');
+    return !player.hidden && document.getElementById('track-player').hidden && player.currentTime > 2 && !player.paused;
+  }, null, { timeout: 15000 });
+  log('the page went on with the composed file');
+  await early.close();
   const seconds = recording.composition.seconds;
   log(`composed ${recording.durationMs} ms in ${seconds.toFixed(2)} s =`,
     `${(recording.durationMs / 1000 / seconds).toFixed(1)}x real time, ${recording.sizeBytes} bytes`);
