@@ -2,6 +2,9 @@
 
 #include "signaling_fixture.h"
 
+#include <filesystem>
+#include <fstream>
+
 namespace parley::test {
 
 /// A recording volume made and unlocked with parleyctl (userspace engine, tiny key cost) in
@@ -26,6 +29,17 @@ struct UnlockedVolume
 
     std::filesystem::path mountPoint() const { return dir / "recordings"; }
 };
+
+/// Inverts the byte in the middle of `file`: a recording file changed behind the server's back.
+inline void flipMiddleByte(const std::filesystem::path& file)
+{
+    std::fstream stream(file, std::ios::in | std::ios::out | std::ios::binary);
+    const auto middle = static_cast<std::streamoff>(std::filesystem::file_size(file) / 2);
+    stream.seekg(middle);
+    const char byte = static_cast<char>(stream.get());
+    stream.seekp(middle);
+    stream.put(static_cast<char>(~byte));
+}
 
 /// A running meeting with its owner and a guest Gus present, recordable into a fresh volume.
 struct RecordingMeeting

@@ -423,14 +423,7 @@ TEST_CASE("A composition cut short by a restart is done at the next start, and a
 
     // Integrity on demand: a flipped byte in the composed file is found and on record.
     REQUIRE(json(admin.call("POST", "/api/v1/recordings/7/verify").body)->getValue<std::string>("result") == "ok");
-    {
-        std::fstream file(composed, std::ios::in | std::ios::out | std::ios::binary);
-        const auto middle = static_cast<std::streamoff>(std::filesystem::file_size(composed) / 2);
-        file.seekg(middle);
-        const char byte = static_cast<char>(file.get());
-        file.seekp(middle);
-        file.put(static_cast<char>(~byte));
-    }
+    flipMiddleByte(composed);
     CHECK(json(admin.call("POST", "/api/v1/recordings/7/verify").body)->getValue<std::string>("result") == "mismatch");
     CHECK(compositionOf(7)->getObject("integrity")->getValue<std::string>("result") == "mismatch");
     CHECK(auditCount(admin, "action=recording.verify&outcome=failure") == 1);

@@ -23,16 +23,6 @@ std::string sha256Of(const std::filesystem::path& file)
     return shellOutput("sha256sum " + file.string()).substr(0, 64);
 }
 
-void flipByte(const std::filesystem::path& file)
-{
-    std::fstream stream(file, std::ios::in | std::ios::out | std::ios::binary);
-    const auto middle = static_cast<std::streamoff>(std::filesystem::file_size(file) / 2);
-    stream.seekg(middle);
-    const char byte = static_cast<char>(stream.get());
-    stream.seekp(middle);
-    stream.put(static_cast<char>(~byte));
-}
-
 /// Recording 7 of Dr. Zoë Ångström (camera and microphone, 3 s) and Gus (microphone), as
 /// the recorder leaves them, composed by the server's job.
 struct ComposedRecording
@@ -111,7 +101,7 @@ TEST_CASE("A composed recording's track files are hashed and checked with the co
     REQUIRE(json(admin.call("POST", "/api/v1/recordings/7/verify").body)->getValue<std::string>("result") == "ok");
 
     // A changed track file is found, named in the audit entry; a missing one too.
-    flipByte(recording.mount / "7" / "2-g_0-audio.webm");
+    flipMiddleByte(recording.mount / "7" / "2-g_0-audio.webm");
     CHECK(json(admin.call("POST", "/api/v1/recordings/7/verify").body)->getValue<std::string>("result") == "mismatch");
     const auto entry = json(admin.call("GET", "/api/v1/audit?action=recording.verify&outcome=failure").body)
                            ->getArray("entries")->getObject(0);
@@ -238,7 +228,7 @@ TEST_CASE("An exported recording's signed manifest verifies with OpenSSL and nam
     CHECK(people->getObject(0)->getValue<std::string>("displayName") == "Dr. Zoë Ångström");
     CHECK(people->getObject(0)->getArray("files")->size() == 2);
     CHECK(people->getObject(1)->getValue<std::string>("displayName") == "Gus");
-    flipByte(package / "manifest.json");
+    flipMiddleByte(package / "manifest.json");
     CHECK_THAT(shellOutput(verify), !Contains("Signature Verified Successfully"));
 
     // On record, with the manifest's hash.
@@ -254,7 +244,7 @@ TEST_CASE("An exported recording's signed manifest verifies with OpenSSL and nam
     REQUIRE(mallory.login("mallory", "mallory-password-1").status == 200);
     CHECK(mallory.call("GET", "/api/v1/recordings/7/export").status == 403);
     CHECK(auditCount(admin, "action=recording.export&outcome=failure&actor=mallory") == 1);
-    flipByte(recording.mount / "7" / "1-p_1-video.webm");
+    flipMiddleByte(recording.mount / "7" / "1-p_1-video.webm");
     const auto refused = admin.call("GET", "/api/v1/recordings/7/export");
     CHECK(refused.status == 409);
     CHECK_THAT(refused.body, Contains("integrity_failed"));

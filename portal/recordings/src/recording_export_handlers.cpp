@@ -7,6 +7,7 @@
 #include "recording_access.h"
 #include <parley/portal/http/http_error.h>
 #include <parley/portal/http/json_response.h>
+#include <parley/portal/http/secret_token.h>
 #include <parley/portal/http/unix_time.h>
 #include <parley/portal/recordings/export_signer.h>
 #include <parley/portal/recordings/recording_library.h>
@@ -110,7 +111,7 @@ void RecordingExportHandler::handle(const ApiRequest& request, Poco::Net::HTTPSe
     auditRecordingAccess(services(), request, "recording.export", recording, true,
                          storage::AuditDetails()
                              .add("files", static_cast<std::int64_t>(files.size()))
-                             .add("manifestSha256", sha256OfText(manifest))
+                             .add("manifestSha256", tokenHash(manifest)) // hex SHA-256
                              .add("signingKeySha256", signer.fingerprint()));
 
     response.setStatus(Status::HTTP_OK);

@@ -57,13 +57,6 @@ std::string sha256OfFile(int fd)
     return Poco::DigestEngine::digestToHex(digest.digest());
 }
 
-std::string sha256OfText(const std::string& text)
-{
-    Poco::Crypto::DigestEngine digest("SHA256");
-    digest.update(text);
-    return Poco::DigestEngine::digestToHex(digest.digest());
-}
-
 RecordingLibrary::RecordingLibrary(storage::Database& database, storage::AuditLog& audit,
                                    std::filesystem::path volume, RecordingSettings settings)
     : database_(database), audit_(audit), volume_(std::move(volume)), settings_(settings),

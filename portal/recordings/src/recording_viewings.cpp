@@ -1,25 +1,17 @@
 #include <parley/portal/recordings/recording_viewings.h>
 
 #include <parley/log/log_event.h>
+#include <parley/portal/http/json_response.h>
 #include <parley/portal/http/secret_token.h>
 #include <parley/storage/audit_details.h>
 #include <parley/storage/audit_log.h>
 
-#include <Poco/DateTimeFormat.h>
-#include <Poco/DateTimeFormatter.h>
 #include <Poco/Logger.h>
-#include <Poco/Timestamp.h>
 
 #include <algorithm>
 
 namespace parley::portal {
 namespace {
-
-std::string isoTime(std::chrono::system_clock::time_point time)
-{
-    return Poco::DateTimeFormatter::format(
-        Poco::Timestamp::fromEpochTime(std::chrono::system_clock::to_time_t(time)), Poco::DateTimeFormat::ISO8601_FORMAT);
-}
 
 std::string target(std::int64_t recordingId)
 {
@@ -129,8 +121,8 @@ void RecordingViewings::end(const Viewing& viewing)
                        .add("requests", viewing.requests)
                        .add("bytes", static_cast<std::int64_t>(viewing.bytes))
                        .add("ranges", summary)
-                       .add("from", isoTime(viewing.started))
-                       .add("to", isoTime(viewing.lastRequest))
+                       .add("from", isoTime(std::chrono::system_clock::to_time_t(viewing.started)))
+                       .add("to", isoTime(std::chrono::system_clock::to_time_t(viewing.lastRequest)))
                        .text()});
 }
 

@@ -85,7 +85,5 @@ private:
 
 /// SHA-256 of everything in `fd` from its start, lower-case hex.
 std::string sha256OfFile(int fd);
-/// SHA-256 of `text`, lower-case hex.
-std::string sha256OfText(const std::string& text);
 
 } // namespace parley::portal
