@@ -1,5 +1,7 @@
 #include <parley/router/media_router.h>
 
+#include <parley/router/incoming_stream.h>
+
 #include <parley/log/log_event.h>
 #include <parley/router/media_tap.h>
 
@@ -62,6 +64,12 @@ std::string randomIceToken(std::size_t length)
     return token;
 }
 
+/// Microseconds on the steady clock: arrival times for jitter and report delays.
+std::int64_t nowMicros()
+{
+    return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now().time_since_epoch()).count();
+}
+
 std::string primaryAddress()
 {
     // Connecting a UDP socket sends nothing; it only makes the kernel pick the source
@@ -112,14 +120,9 @@ struct Publication
     // A recording of the room copies every packet into this ring, as track `tapTrack`.
     MediaTap* tap = nullptr;
     std::uint16_t tapTrack = 0;
-    // For receiver reports.
-    bool seen = false;
-    std::uint16_t firstSequence = 0;
-    std::uint16_t maxSequence = 0;
-    LossMeter loss;
-    std::uint32_t cycles = 0;
-    std::uint32_t lastSenderReport = 0;
-    Clock::time_point lastSenderReportAt{};
+    // What we receive of it, for receiver reports (made again when its SSRC or clock changes).
+    std::optional<IncomingStream> incoming;
+    LossMeter loss; ///< the loss shown in the admin overview and /metrics, per second
     Clock::time_point lastKeyframeRequest{};
 };
 
@@ -346,6 +349,7 @@ private:
     std::unordered_map<std::string, Participant*> byUfrag_;
     std::unordered_map<Endpoint, Participant*, EndpointHash> byEndpoint_;
     std::unordered_map<std::string, std::pair<bool, bool>> mutes_; ///< id -> (audio, video)
+    std::int64_t batchArrival_ = 0; ///< when the batch being handled was received, µs (steady)
     std::unordered_map<std::int64_t, Tap> taps_;                   ///< rooms being recorded
     Clock::time_point lastTimer_ = Clock::now();
     Clock::time_point lastReports_ = Clock::now();
@@ -377,6 +381,8 @@ void MediaRouter::Worker::loop()
             if (count == 0)
                 break;
             received_.fetch_add(count, std::memory_order_relaxed);
+            // One clock reading per batch: the packets of a batch arrived together.
+            batchArrival_ = nowMicros();
             for (std::size_t i = 0; i < count; ++i)
                 handle(receive_.datagram(i), receive_.from(i));
             send_.flush();
@@ -536,18 +542,13 @@ void MediaRouter::Worker::handleRtp(Participant& p, std::span<std::uint8_t> data
         droppedMuted_.fetch_add(1, std::memory_order_relaxed);
         return;
     }
-    // Receiver statistics (RFC 3550 A.1, without probation).
-    ++publication->loss.received;
-    if (!publication->seen) {
-        publication->seen = true;
-        publication->firstSequence = view.sequence;
-        publication->maxSequence = view.sequence;
+    // Receiver statistics (RFC 3550 A.1, A.8). A packet far from the sequence (until the
+    // next one confirms a restart) is neither counted nor forwarded.
+    if (!publication->incoming->onPacket(view.sequence, view.timestamp, batchArrival_)) {
+        droppedMalformed_.fetch_add(1, std::memory_order_relaxed);
+        return;
     }
-    else if (static_cast<std::uint16_t>(view.sequence - publication->maxSequence) < 0x8000) {
-        if (view.sequence < publication->maxSequence)
-            publication->cycles += 0x10000;
-        publication->maxSequence = view.sequence;
-    }
+    publication->loss.received = publication->incoming->received();
 
     if (publication->tap && packet.size() <= TapEntry::kMaxData) {
         if (auto* entry = publication->tap->claim()) {
@@ -635,9 +636,10 @@ void MediaRouter::Worker::handleRtcp(Participant& p, std::span<std::uint8_t> dat
             for (auto& publication : p.publications)
                 if (publication->ssrc == packet.senderSsrc()) {
                     const auto* b = packet.bytes.data();
-                    publication->lastSenderReport = std::uint32_t(b[10]) << 24 | std::uint32_t(b[11]) << 16 |
-                                                    std::uint32_t(b[12]) << 8 | b[13];
-                    publication->lastSenderReportAt = Clock::now();
+                    std::uint64_t ntp = 0;
+                    for (int i = 8; i < 16; ++i)
+                        ntp = ntp << 8 | b[i];
+                    publication->incoming->onSenderReport(ntp, batchArrival_);
                     if (publication->tap)
                         if (auto* entry = publication->tap->claim()) {
                             entry->kind = TapEntry::Kind::SenderReport;
@@ -718,18 +720,11 @@ void MediaRouter::Worker::onTimer()
             continue;
         ReportBlock blocks[31];
         std::size_t count = 0;
+        const auto reportedAt = nowMicros();
         for (auto& publication : p.publications) {
-            if (!publication->seen || count == 31)
+            if (!publication->incoming->started() || count == 31)
                 continue;
-            auto& block = blocks[count++];
-            block = ReportBlock{};
-            block.ssrc = publication->ssrc;
-            block.highestSequence = publication->cycles + publication->maxSequence;
-            if (publication->lastSenderReport) {
-                block.lastSenderReport = publication->lastSenderReport;
-                const auto delay = std::chrono::duration_cast<std::chrono::microseconds>(now - publication->lastSenderReportAt);
-                block.delaySinceSenderReport = static_cast<std::uint32_t>(delay.count() * 65536 / 1000000);
-            }
+            blocks[count++] = publication->incoming->report(reportedAt);
         }
         if (count == 0)
             continue;
@@ -756,10 +751,10 @@ void MediaRouter::Worker::sample(Clock::time_point now)
         std::uint64_t ownExpected = 0;
         std::uint64_t ownReceived = 0;
         for (auto& publication : p.publications) {
-            if (!publication->seen)
+            if (!publication->incoming->started())
                 continue;
-            const auto [e, r] = publication->loss.sample(publication->firstSequence,
-                                                         std::uint64_t{publication->cycles} + publication->maxSequence);
+            const auto [e, r] = publication->loss.sample(publication->incoming->baseSequence(),
+                                                         publication->incoming->extendedHighest());
             ownExpected += e;
             ownReceived += r;
         }
@@ -935,10 +930,12 @@ Negotiation MediaRouter::Worker::negotiate(std::int64_t roomId, const std::strin
             }
             publication->label = label->second == "screen" || label->second == "video" ? label->second : "audio";
             publication->video = media.kind == "video";
-            if (publication->ssrc != media.primarySsrc) {
-                publication->ssrc = media.primarySsrc;
-                publication->seen = false;
+            if (publication->ssrc != media.primarySsrc || publication->clockRate != answer.codec->clockRate ||
+                !publication->incoming) {
+                publication->incoming.emplace(media.primarySsrc, static_cast<std::uint32_t>(answer.codec->clockRate));
+                publication->loss = LossMeter{};
             }
+            publication->ssrc = media.primarySsrc;
             publication->payloadType = static_cast<std::uint8_t>(answer.codec->payloadType);
             publication->codec = answer.codec->name;
             publication->clockRate = answer.codec->clockRate;
