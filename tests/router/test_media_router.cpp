@@ -85,8 +85,10 @@ TEST_CASE("Router: a publisher's audio and video reach a subscriber, rewritten a
     CHECK(alice.plis >= 1);
 
     bool gotAudio = false, gotVideo = false;
+    int audioSent = 0; // from sequence number 1 on, for the loss the router reports
     for (std::uint16_t seq = 1; seq <= 20 && !(gotAudio && gotVideo); ++seq) {
         alice.sendRtp(1111, 111, seq, 0x40);
+        ++audioSent;
         alice.sendRtp(2222, 96, seq, 0x80);
         for (int i = 0; i < 2; ++i) {
             const auto packet = bob.receiveRtp(300ms);
@@ -114,9 +116,29 @@ TEST_CASE("Router: a publisher's audio and video reach a subscriber, rewritten a
     // The publisher gets receiver reports about what it sends.
     for (std::uint16_t seq = 21; seq < 40; ++seq) {
         alice.sendRtp(1111, 111, seq, 0x40);
+        ++audioSent;
         alice.receiveRtp(80ms);
     }
     CHECK(alice.receiverReports >= 1);
+
+    // Lost packets are in them: one in five of these never reaches the router.
+    alice.reportBlocks.clear();
+    for (std::uint16_t seq = 40; seq < 90; ++seq) {
+        if (seq % 5 != 0) {
+            alice.sendRtp(1111, 111, seq, 0x40);
+            ++audioSent;
+        }
+        alice.receiveRtp(20ms);
+    }
+    for (int i = 0; i < 30; ++i)
+        alice.receiveRtp(50ms);
+    const auto lossReport = std::find_if(alice.reportBlocks.rbegin(), alice.reportBlocks.rend(),
+                                         [](const ReportBlock& block) { return block.ssrc == 1111; });
+    REQUIRE(lossReport != alice.reportBlocks.rend());
+    CHECK(lossReport->highestSequence == 89);
+    CHECK(lossReport->cumulativeLost == static_cast<std::uint32_t>(89 - audioSent)); // 1..89 expected
+    CHECK(std::any_of(alice.reportBlocks.begin(), alice.reportBlocks.end(),
+                      [](const ReportBlock& block) { return block.ssrc == 1111 && block.fractionLost > 0; }));
 
     // A moderator's mute drops Alice's audio in the router, whatever she sends; video goes on.
     bob.drain();

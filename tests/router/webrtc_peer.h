@@ -192,8 +192,12 @@ public:
                 forEachRtcp({datagram.data(), length}, [&](const RtcpView& v) {
                     if (v.type == kRtcpPayloadFeedback && v.count == 1)
                         ++plis;
-                    if (v.type == kRtcpReceiverReport)
+                    if (v.type == kRtcpReceiverReport) {
                         ++receiverReports;
+                        for (std::size_t i = 0; i < v.count; ++i)
+                            if (const auto block = reportBlock(v, i))
+                                reportBlocks.push_back(*block);
+                    }
                 });
             }
         }
@@ -229,6 +233,7 @@ public:
 
     int plis = 0;
     int receiverReports = 0;
+    std::vector<ReportBlock> reportBlocks; ///< from the receiver reports, oldest first
 
 private:
     Bytes receiveRaw()
