@@ -102,6 +102,9 @@ struct Forward
     Participant* subscriber;
     std::uint32_t ssrc;
     std::uint8_t payloadType;
+    // What this subscriber was sent of it, for the sender reports it gets.
+    std::uint32_t packets = 0;
+    std::uint32_t octets = 0; ///< payload bytes, as RFC 3550 counts them
 };
 
 /// A track a participant sends us.
@@ -286,6 +289,7 @@ private:
     void handleRtcp(Participant& p, std::span<std::uint8_t> datagram);
     void requestKeyframe(Publication& publication);
     void sendRtcp(Participant& to, std::span<const std::uint8_t> plain);
+    void translateSenderReport(Publication& publication, const RtcpView& report);
     void sendRaw(Participant& to, std::span<const std::uint8_t> datagram);
     void removePublication(Participant& owner, Publication* publication);
     void unsubscribe(Participant& subscriber, const Subscription& subscription);
@@ -562,7 +566,7 @@ void MediaRouter::Worker::handleRtp(Participant& p, std::span<std::uint8_t> data
         }
     }
 
-    for (const auto& forward : publication->forwards) {
+    for (auto& forward : publication->forwards) {
         auto& subscriber = *forward.subscriber;
         if (!subscriber.outbound || !subscriber.selected)
             continue;
@@ -572,6 +576,8 @@ void MediaRouter::Worker::handleRtp(Participant& p, std::span<std::uint8_t> data
         if (length == 0)
             continue;
         send_.commit(length, *subscriber.selected);
+        ++forward.packets;
+        forward.octets += static_cast<std::uint32_t>(view.payloadLength);
         subscriber.out.add(length);
         forwarded_.fetch_add(1, std::memory_order_relaxed);
     }
@@ -640,6 +646,7 @@ void MediaRouter::Worker::handleRtcp(Participant& p, std::span<std::uint8_t> dat
                     for (int i = 8; i < 16; ++i)
                         ntp = ntp << 8 | b[i];
                     publication->incoming->onSenderReport(ntp, batchArrival_);
+                    translateSenderReport(*publication, packet);
                     if (publication->tap)
                         if (auto* entry = publication->tap->claim()) {
                             entry->kind = TapEntry::Kind::SenderReport;
@@ -659,6 +666,22 @@ void MediaRouter::Worker::handleRtcp(Participant& p, std::span<std::uint8_t> dat
     });
     if (!valid)
         droppedMalformed_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void MediaRouter::Worker::translateSenderReport(Publication& publication, const RtcpView& report)
+{
+    // Each subscriber gets the publisher's NTP/RTP pairing under the SSRC it knows the copy
+    // by (the router keeps the publisher's RTP timestamps), with the counts of what it was
+    // sent: browsers line audio and video up by it and learn their round trip.
+    const auto info = senderInfo(report);
+    if (!info)
+        return;
+    for (const auto& forward : publication.forwards) {
+        std::uint8_t out[28];
+        const auto length =
+            writeRtcpSenderReport(out, {forward.ssrc, info->ntp, info->rtpTimestamp, forward.packets, forward.octets});
+        sendRtcp(*forward.subscriber, {out, length});
+    }
 }
 
 void MediaRouter::Worker::sendRaw(Participant& to, std::span<const std::uint8_t> datagram)

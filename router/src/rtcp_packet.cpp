@@ -130,4 +130,33 @@ std::size_t writeRtcpReceiverReport(std::span<std::uint8_t> out, std::uint32_t s
     return length;
 }
 
+std::optional<SenderInfo> senderInfo(const RtcpView& packet)
+{
+    if (packet.type != kRtcpSenderReport || packet.bytes.size() < 28)
+        return std::nullopt;
+    const auto* b = packet.bytes.data();
+    const auto read = [b](std::size_t at) {
+        return std::uint32_t(b[at]) << 24 | std::uint32_t(b[at + 1]) << 16 | std::uint32_t(b[at + 2]) << 8 | b[at + 3];
+    };
+    return SenderInfo{read(4), std::uint64_t{read(8)} << 32 | read(12), read(16), read(20), read(24)};
+}
+
+std::size_t writeRtcpSenderReport(std::span<std::uint8_t> out, const SenderInfo& info)
+{
+    constexpr std::size_t kLength = 28;
+    if (out.size() < kLength)
+        return 0;
+    out[0] = 0x80; // version 2, no padding, no report blocks
+    out[1] = kRtcpSenderReport;
+    out[2] = 0;
+    out[3] = kLength / 4 - 1;
+    write32(&out[4], info.ssrc);
+    write32(&out[8], static_cast<std::uint32_t>(info.ntp >> 32));
+    write32(&out[12], static_cast<std::uint32_t>(info.ntp));
+    write32(&out[16], info.rtpTimestamp);
+    write32(&out[20], info.packetCount);
+    write32(&out[24], info.octetCount);
+    return kLength;
+}
+
 } // namespace parley::router

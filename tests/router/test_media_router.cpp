@@ -121,6 +121,24 @@ TEST_CASE("Router: a publisher's audio and video reach a subscriber, rewritten a
     }
     CHECK(alice.receiverReports >= 1);
 
+    // A publisher's sender report reaches the subscriber as its own: the SSRC it knows the
+    // copy by, the publisher's NTP/RTP pairing, the count of what it was sent.
+    bob.drain();
+    bob.senderReports.clear();
+    std::vector<std::uint8_t> report(28);
+    const std::uint64_t ntp = (3900000000ull << 32) | 0x80000000u;
+    report.resize(writeRtcpSenderReport(report, {1111, ntp, 123456, 99, 9999}));
+    alice.sendRtcp(report);
+    for (int i = 0; i < 10 && bob.senderReports.empty(); ++i)
+        bob.receiveRtp(100ms);
+    REQUIRE(bob.senderReports.size() == 1);
+    CHECK(bob.senderReports[0].ssrc == audioSsrc);
+    CHECK(bob.senderReports[0].ntp == ntp);
+    CHECK(bob.senderReports[0].rtpTimestamp == 123456);
+    CHECK(bob.senderReports[0].packetCount >= 1);
+    CHECK(bob.senderReports[0].packetCount <= static_cast<std::uint32_t>(audioSent));
+    CHECK(bob.senderReports[0].octetCount == bob.senderReports[0].packetCount * 50);
+
     // Lost packets are in them: one in five of these never reaches the router.
     alice.reportBlocks.clear();
     for (std::uint16_t seq = 40; seq < 90; ++seq) {

@@ -140,3 +140,30 @@ TEST_CASE("RTCP: hostile compound packets stop the walk without reading outside"
         });
     }
 }
+
+TEST_CASE("a sender report is written and read back, and a short or foreign packet has no sender information",
+          "[router]")
+{
+    std::uint8_t out[28];
+    const SenderInfo info{0x01020304, 0x1122334455667788ull, 0xaabbccdd, 7, 7000};
+    REQUIRE(writeRtcpSenderReport(out, info) == 28);
+    CHECK(writeRtcpSenderReport(std::span<std::uint8_t>(out, 27), info) == 0);
+    std::size_t at = 0;
+    const auto view = nextRtcp(out, at);
+    REQUIRE(view);
+    const auto read = senderInfo(*view);
+    REQUIRE(read);
+    CHECK(read->ssrc == info.ssrc);
+    CHECK(read->ntp == info.ntp);
+    CHECK(read->rtpTimestamp == info.rtpTimestamp);
+    CHECK(read->packetCount == 7);
+    CHECK(read->octetCount == 7000);
+    // A receiver report has none; nor has a sender report cut short.
+    std::uint8_t receiver[8];
+    REQUIRE(writeRtcpReceiverReport(receiver, 1, {}) == 8);
+    at = 0;
+    CHECK_FALSE(senderInfo(*nextRtcp(receiver, at)));
+    RtcpView cut = *view;
+    cut.bytes = cut.bytes.first(20);
+    CHECK_FALSE(senderInfo(cut));
+}

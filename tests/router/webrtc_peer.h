@@ -192,6 +192,8 @@ public:
                 forEachRtcp({datagram.data(), length}, [&](const RtcpView& v) {
                     if (v.type == kRtcpPayloadFeedback && v.count == 1)
                         ++plis;
+                    if (const auto info = senderInfo(v))
+                        senderReports.push_back(*info);
                     if (v.type == kRtcpReceiverReport) {
                         ++receiverReports;
                         for (std::size_t i = 0; i < v.count; ++i)
@@ -234,6 +236,7 @@ public:
     int plis = 0;
     int receiverReports = 0;
     std::vector<ReportBlock> reportBlocks; ///< from the receiver reports, oldest first
+    std::vector<SenderInfo> senderReports; ///< sender reports received, oldest first
 
 private:
     Bytes receiveRaw()

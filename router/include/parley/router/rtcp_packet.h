@@ -75,6 +75,24 @@ struct ReportBlock
 /// packet is of another type, has fewer blocks, or is too short to hold that one.
 std::optional<ReportBlock> reportBlock(const RtcpView& packet, std::size_t index);
 
+/// The sender information of a sender report (RFC 3550 6.4.1).
+struct SenderInfo
+{
+    std::uint32_t ssrc = 0;
+    std::uint64_t ntp = 0;          ///< wall clock, NTP 64-bit fixed point
+    std::uint32_t rtpTimestamp = 0; ///< the same instant on the stream's RTP clock
+    std::uint32_t packetCount = 0;
+    std::uint32_t octetCount = 0;
+};
+
+/// The sender information of a sender report, or nullopt for another type or a packet too
+/// short to hold it.
+std::optional<SenderInfo> senderInfo(const RtcpView& packet);
+
+/// Writes a sender report without report blocks (28 bytes); returns its length, 0 if `out`
+/// is too small.
+std::size_t writeRtcpSenderReport(std::span<std::uint8_t> out, const SenderInfo& info);
+
 /// Writes a receiver report with up to 31 blocks; returns its length, 0 if it does not fit.
 std::size_t writeRtcpReceiverReport(std::span<std::uint8_t> out, std::uint32_t senderSsrc,
                                     std::span<const ReportBlock> blocks);
