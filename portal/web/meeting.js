@@ -76,17 +76,21 @@ window.parleyMeeting = {
   activeSpeaker: () => state.speaker?.current ?? null,
   /** The audio levels the active speaker is chosen from, per participant id. */
   audioLevels: async () => Object.fromEntries(await levels()),
-  /** Per publisher and kind: packets received and frames decoded so far. */
+  /** Per publisher and kind: packets received and frames decoded so far, and how many
+   *  sender reports (relayed by the router) the browser took for that stream. */
   inbound: async () => {
     if (!state.media) return [];
     const sections = state.media.receiving();
+    const stats = await state.media.peerConnection.getStats();
     const result = [];
-    for (const report of (await state.media.peerConnection.getStats()).values()) {
+    for (const report of stats.values()) {
       if (report.type !== 'inbound-rtp') continue;
       const section = sections.find((s) => s.mid === report.mid);
       if (!section) continue;
+      const remote = report.remoteId ? stats.get(report.remoteId) : undefined;
       result.push({ publisherId: section.publisherId, kind: report.kind, label: section.kind,
-        packetsReceived: report.packetsReceived ?? 0, framesDecoded: report.framesDecoded ?? 0 });
+        packetsReceived: report.packetsReceived ?? 0, framesDecoded: report.framesDecoded ?? 0,
+        senderReports: remote?.reportsSent ?? 0 });
     }
     return result;
   },

@@ -74,6 +74,12 @@ async function main() {
   await waitFor('Alice decoding Bob', async () => (await received(alice, bob, 'video')) > 10);
   await waitFor('Bob decoding Alice', async () => (await received(bob, alice, 'video')) > 10);
   await waitFor('audio both ways', async () => (await received(alice, bob, 'audio')) > 20 && (await received(bob, alice, 'audio')) > 20);
+  // The publishers' sender reports reach the subscribers under the SSRCs they know (what
+  // lets browsers keep audio and video in step): Chromium takes them for every stream.
+  await waitFor('sender reports at Bob for Alice\'s audio and video', async () => {
+    const fromAlice = (await inbound(bob)).filter((e) => e.publisherId === alice.id);
+    return fromAlice.length >= 2 && fromAlice.every((e) => e.senderReports >= 1);
+  }, 15000);
   assert.ok((await growing(alice, bob, 'audio', 1500)) > 10, "Bob's audio keeps arriving at Alice");
 
   // Each sees the other's colour, not its own.
