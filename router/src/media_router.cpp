@@ -1,6 +1,7 @@
 #include <parley/router/media_router.h>
 
 #include <parley/router/incoming_stream.h>
+#include <parley/router/packet_store.h>
 
 #include <parley/log/log_event.h>
 #include <parley/router/media_tap.h>
@@ -125,6 +126,8 @@ struct Publication
     std::uint16_t tapTrack = 0;
     // What we receive of it, for receiver reports (made again when its SSRC or clock changes).
     std::optional<IncomingStream> incoming;
+    /// Its recent packets, to answer subscribers' NACKs (made with `incoming`).
+    std::unique_ptr<PacketStore> store;
     LossMeter loss; ///< the loss shown in the admin overview and /metrics, per second
     Clock::time_point lastKeyframeRequest{};
 };
@@ -154,6 +157,8 @@ struct Participant
     bool audioMuted = false;
     bool videoMuted = false;
     bool dtlsFailureLogged = false;
+    /// Retransmissions it may still ask for until the next timer tick (NACK storms).
+    int retransmitBudget = 0;
     TrafficMeter in;
     TrafficMeter out;
     double lossPercentIn = 0;
@@ -164,6 +169,16 @@ constexpr auto kConsentTimeout = std::chrono::seconds(30);
 /// How often receiver reports go out and rates, loss and CPU are sampled.
 constexpr auto kSampleInterval = std::chrono::seconds(1);
 constexpr auto kKeyframeInterval = std::chrono::milliseconds(300);
+// Packets kept per publication for retransmission: about 2 s of video at 2.5 Mbit/s and
+// 1 s of audio, by count and by age.
+constexpr std::size_t kVideoStorePackets = 512;
+constexpr std::int64_t kVideoStoreMicros = 2'000'000;
+constexpr std::size_t kAudioStorePackets = 64;
+constexpr std::int64_t kAudioStoreMicros = 1'000'000;
+// At most this many sequence numbers answered per NACK packet, and per subscriber per
+// timer tick (250 ms): a subscriber cannot make the router resend without bound.
+constexpr std::size_t kMaxNackedPerPacket = 64;
+constexpr int kRetransmitsPerTick = 250;
 
 } // namespace
 
@@ -235,6 +250,9 @@ public:
         s.droppedMalformed = droppedMalformed_.load(std::memory_order_relaxed);
         s.droppedAuthentication = droppedAuthentication_.load(std::memory_order_relaxed);
         s.droppedMuted = droppedMuted_.load(std::memory_order_relaxed);
+        s.retransmitted = retransmitted_.load(std::memory_order_relaxed);
+        s.nackMisses = nackMisses_.load(std::memory_order_relaxed);
+        s.retransmitsRefused = retransmitsRefused_.load(std::memory_order_relaxed);
         s.stunAnswered = stunAnswered_.load(std::memory_order_relaxed);
         s.keyframeRequests = keyframeRequests_.load(std::memory_order_relaxed);
         s.bytesReceived = publishedBytesIn_.load(std::memory_order_relaxed);
@@ -290,6 +308,7 @@ private:
     void requestKeyframe(Publication& publication);
     void sendRtcp(Participant& to, std::span<const std::uint8_t> plain);
     void translateSenderReport(Publication& publication, const RtcpView& report);
+    void answerNack(Participant& subscriber, Publication& publication, std::span<const std::uint8_t> fci);
     void sendRaw(Participant& to, std::span<const std::uint8_t> datagram);
     void removePublication(Participant& owner, Publication* publication);
     void unsubscribe(Participant& subscriber, const Subscription& subscription);
@@ -366,7 +385,8 @@ private:
     std::atomic<std::uint64_t> publishedBytesIn_{0}, publishedBytesOut_{0}, publishedPacketsOut_{0};
 
     std::atomic<std::uint64_t> received_{0}, forwarded_{0}, droppedUnknown_{0}, droppedMalformed_{0},
-        droppedAuthentication_{0}, droppedMuted_{0}, stunAnswered_{0}, keyframeRequests_{0};
+        droppedAuthentication_{0}, droppedMuted_{0}, stunAnswered_{0}, keyframeRequests_{0}, retransmitted_{0},
+        nackMisses_{0}, retransmitsRefused_{0};
 };
 
 void MediaRouter::Worker::loop()
@@ -553,6 +573,7 @@ void MediaRouter::Worker::handleRtp(Participant& p, std::span<std::uint8_t> data
         return;
     }
     publication->loss.received = publication->incoming->received();
+    publication->store->store(view.sequence, packet, batchArrival_);
 
     if (publication->tap && packet.size() <= TapEntry::kMaxData) {
         if (auto* entry = publication->tap->claim()) {
@@ -610,17 +631,10 @@ void MediaRouter::Worker::handleRtcp(Participant& p, std::span<std::uint8_t> dat
                 requestKeyframe(*subscription->publication);
         }
         else if (packet.type == kRtcpTransportFeedback && packet.count == 1) {
-            // NACK: the publisher resends with the same sequence numbers, which we keep.
-            auto* subscription = subscriptionFor(packet.mediaSsrc());
-            if (!subscription || packet.bytes.size() > 1200)
-                return;
-            auto& publisher = *subscription->publication->owner;
-            std::uint8_t copy[1200];
-            std::memcpy(copy, packet.bytes.data(), packet.bytes.size());
-            std::span<std::uint8_t> nack(copy, packet.bytes.size());
-            writeRtcp32(nack, 4, publisher.rtcpSsrc);
-            writeRtcp32(nack, 8, subscription->publication->ssrc);
-            sendRtcp(publisher, nack);
+            // NACK: answered from the publication's recent packets, not relayed (the router
+            // keeps the publisher's sequence numbers, so a resent copy fills the hole).
+            if (auto* subscription = subscriptionFor(packet.mediaSsrc()); subscription && packet.bytes.size() > 12)
+                answerNack(p, *subscription->publication, packet.bytes.subspan(12));
         }
         else if (packet.type == kRtcpReceiverReport || packet.type == kRtcpSenderReport) {
             // What it says about the streams we send it: the worst one's loss.
@@ -666,6 +680,37 @@ void MediaRouter::Worker::handleRtcp(Participant& p, std::span<std::uint8_t> dat
     });
     if (!valid)
         droppedMalformed_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void MediaRouter::Worker::answerNack(Participant& subscriber, Publication& publication,
+                                     std::span<const std::uint8_t> fci)
+{
+    Forward* forward = nullptr;
+    for (auto& candidate : publication.forwards)
+        if (candidate.subscriber == &subscriber)
+            forward = &candidate;
+    if (!forward || !subscriber.outbound || !subscriber.selected || !publication.store)
+        return;
+    forEachNackedSequence(fci, kMaxNackedPerPacket, [&](std::uint16_t sequence) {
+        if (subscriber.retransmitBudget <= 0) {
+            retransmitsRefused_.fetch_add(1, std::memory_order_relaxed);
+            return;
+        }
+        const auto stored = publication.store->find(sequence, batchArrival_);
+        RtpView view;
+        if (stored.empty() || !parseRtp(stored, view)) {
+            nackMisses_.fetch_add(1, std::memory_order_relaxed);
+            return;
+        }
+        auto slot = send_.slot();
+        const auto length = writeForwardedCopy(stored, view, forward->ssrc, forward->payloadType, *subscriber.outbound, slot);
+        if (length == 0)
+            return;
+        send_.commit(length, *subscriber.selected);
+        subscriber.out.add(length);
+        --subscriber.retransmitBudget;
+        retransmitted_.fetch_add(1, std::memory_order_relaxed);
+    });
 }
 
 void MediaRouter::Worker::translateSenderReport(Publication& publication, const RtcpView& report)
@@ -729,6 +774,7 @@ void MediaRouter::Worker::onTimer()
     }
     for (auto& [id, participant] : participants_) {
         auto& p = *participant;
+        p.retransmitBudget = kRetransmitsPerTick;
         if (p.dtls)
             p.dtls->onTimer();
         // Consent freshness (RFC 7675): no valid check for 30 s, no more media to or from it.
@@ -956,6 +1002,9 @@ Negotiation MediaRouter::Worker::negotiate(std::int64_t roomId, const std::strin
             if (publication->ssrc != media.primarySsrc || publication->clockRate != answer.codec->clockRate ||
                 !publication->incoming) {
                 publication->incoming.emplace(media.primarySsrc, static_cast<std::uint32_t>(answer.codec->clockRate));
+                publication->store = media.kind == "video"
+                                         ? std::make_unique<PacketStore>(kVideoStorePackets, kVideoStoreMicros)
+                                         : std::make_unique<PacketStore>(kAudioStorePackets, kAudioStoreMicros);
                 publication->loss = LossMeter{};
             }
             publication->ssrc = media.primarySsrc;

@@ -158,6 +158,46 @@ TEST_CASE("Router: a publisher's audio and video reach a subscriber, rewritten a
     CHECK(std::any_of(alice.reportBlocks.begin(), alice.reportBlocks.end(),
                       [](const ReportBlock& block) { return block.ssrc == 1111 && block.fractionLost > 0; }));
 
+    // A subscriber's NACK is answered by the router from what it keeps: the same packet
+    // again, and the publisher is not asked.
+    // Two packets lost on the way to Bob (his end reads them without decrypting them, so his
+    // SRTP has not seen them; a copy it had seen would be refused as a replay).
+    bob.drain();
+    alice.nacks = 0;
+    alice.sendRtp(1111, 111, 90, 0x40);
+    alice.sendRtp(1111, 111, 91, 0x40);
+    bob.discard(300ms);
+    const auto nack = [&](std::uint16_t pid, std::uint16_t blp) {
+        std::vector<std::uint8_t> packet{0x81, 205, 0, 3, 0x0b, 0x0b, 0x0b, 0x0b, 0, 0, 0, 0,
+                                         static_cast<std::uint8_t>(pid >> 8), static_cast<std::uint8_t>(pid),
+                                         static_cast<std::uint8_t>(blp >> 8), static_cast<std::uint8_t>(blp)};
+        writeRtcp32(packet, 8, audioSsrc);
+        bob.sendRtcp(packet);
+    };
+    nack(90, 0x0001); // 90 and 91
+    std::vector<std::uint16_t> resent;
+    for (int i = 0; i < 4; ++i) {
+        const auto packet = bob.receiveRtp(200ms);
+        RtpView view;
+        if (!packet.empty() && parseRtp(packet, view) && view.ssrc == audioSsrc) {
+            resent.push_back(view.sequence);
+            CHECK(packet[view.payloadOffset] == 0x40);
+        }
+    }
+    std::sort(resent.begin(), resent.end());
+    INFO("retransmitted " << router.stats().retransmitted << ", missed " << router.stats().nackMisses << ", refused "
+                          << router.stats().retransmitsRefused);
+    CHECK(resent == std::vector<std::uint16_t>{90, 91});
+    alice.receiveRtp(200ms);
+    CHECK(alice.nacks == 0);
+    CHECK(router.stats().retransmitted >= 2);
+    // A storm of NACKs is answered up to a budget, the rest refused and counted.
+    for (int i = 0; i < 20; ++i)
+        nack(static_cast<std::uint16_t>(20 + i % 2), 0xffff);
+    bob.drain();
+    CHECK(router.stats().retransmitted <= 2 + 2 * 250);
+    CHECK(router.stats().retransmitsRefused + router.stats().nackMisses > 0);
+
     // A moderator's mute drops Alice's audio in the router, whatever she sends; video goes on.
     bob.drain();
     router.setMuted("alice", "audio", true);

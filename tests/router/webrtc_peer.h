@@ -192,6 +192,8 @@ public:
                 forEachRtcp({datagram.data(), length}, [&](const RtcpView& v) {
                     if (v.type == kRtcpPayloadFeedback && v.count == 1)
                         ++plis;
+                    if (v.type == kRtcpTransportFeedback && v.count == 1)
+                        ++nacks;
                     if (const auto info = senderInfo(v))
                         senderReports.push_back(*info);
                     if (v.type == kRtcpReceiverReport) {
@@ -226,6 +228,15 @@ public:
         ::sendto(fd_, datagram.data(), datagram.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
     }
 
+    /// Reads and forgets, without decrypting, whatever arrives within `wait`: packets lost on
+    /// the way, as far as this end's SRTP knows.
+    void discard(std::chrono::milliseconds wait)
+    {
+        const auto until = std::chrono::steady_clock::now() + wait;
+        while (std::chrono::steady_clock::now() < until)
+            receiveRaw();
+    }
+
     /// Reads and forgets whatever is waiting.
     void drain()
     {
@@ -234,6 +245,7 @@ public:
     }
 
     int plis = 0;
+    int nacks = 0; ///< generic NACKs received
     int receiverReports = 0;
     std::vector<ReportBlock> reportBlocks; ///< from the receiver reports, oldest first
     std::vector<SenderInfo> senderReports; ///< sender reports received, oldest first

@@ -52,6 +52,9 @@ struct RouterStats
     std::uint64_t droppedMuted = 0;          ///< moderator mutes enforced
     std::uint64_t stunAnswered = 0;
     std::uint64_t keyframeRequests = 0;
+    std::uint64_t retransmitted = 0;      ///< packets resent to subscribers who asked (NACK)
+    std::uint64_t nackMisses = 0;         ///< asked for but no longer (or never) kept
+    std::uint64_t retransmitsRefused = 0; ///< asked for beyond a subscriber's budget
 };
 
 /// One participant's media as the router sees it, over the last second.
