@@ -1,6 +1,7 @@
 #include <parley/router/media_router.h>
 
 #include <parley/router/incoming_stream.h>
+#include <parley/router/keyframe_request_coalescer.h>
 #include <parley/router/packet_store.h>
 
 #include <parley/log/log_event.h>
@@ -129,7 +130,7 @@ struct Publication
     /// Its recent packets, to answer subscribers' NACKs (made with `incoming`).
     std::unique_ptr<PacketStore> store;
     LossMeter loss; ///< the loss shown in the admin overview and /metrics, per second
-    Clock::time_point lastKeyframeRequest{};
+    KeyframeRequestCoalescer keyframes;
 };
 
 /// A track a participant receives from us.
@@ -168,7 +169,6 @@ struct Participant
 constexpr auto kConsentTimeout = std::chrono::seconds(30);
 /// How often receiver reports go out and rates, loss and CPU are sampled.
 constexpr auto kSampleInterval = std::chrono::seconds(1);
-constexpr auto kKeyframeInterval = std::chrono::milliseconds(300);
 // Packets kept per publication for retransmission: about 2 s of video at 2.5 Mbit/s and
 // 1 s of audio, by count and by age.
 constexpr std::size_t kVideoStorePackets = 512;
@@ -255,6 +255,7 @@ public:
         s.retransmitsRefused = retransmitsRefused_.load(std::memory_order_relaxed);
         s.stunAnswered = stunAnswered_.load(std::memory_order_relaxed);
         s.keyframeRequests = keyframeRequests_.load(std::memory_order_relaxed);
+        s.keyframeRequestsFolded = keyframeRequestsFolded_.load(std::memory_order_relaxed);
         s.bytesReceived = publishedBytesIn_.load(std::memory_order_relaxed);
         s.bytesSent = publishedBytesOut_.load(std::memory_order_relaxed);
         s.packetsSent = publishedPacketsOut_.load(std::memory_order_relaxed);
@@ -306,6 +307,7 @@ private:
     void handleRtp(Participant& p, std::span<std::uint8_t> datagram);
     void handleRtcp(Participant& p, std::span<std::uint8_t> datagram);
     void requestKeyframe(Publication& publication);
+    void sendPli(Publication& publication);
     void sendRtcp(Participant& to, std::span<const std::uint8_t> plain);
     void translateSenderReport(Publication& publication, const RtcpView& report);
     void answerNack(Participant& subscriber, Publication& publication, std::span<const std::uint8_t> fci);
@@ -386,7 +388,7 @@ private:
 
     std::atomic<std::uint64_t> received_{0}, forwarded_{0}, droppedUnknown_{0}, droppedMalformed_{0},
         droppedAuthentication_{0}, droppedMuted_{0}, stunAnswered_{0}, keyframeRequests_{0}, retransmitted_{0},
-        nackMisses_{0}, retransmitsRefused_{0};
+        nackMisses_{0}, retransmitsRefused_{0}, keyframeRequestsFolded_{0};
 };
 
 void MediaRouter::Worker::loop()
@@ -754,10 +756,16 @@ void MediaRouter::Worker::sendRtcp(Participant& to, std::span<const std::uint8_t
 
 void MediaRouter::Worker::requestKeyframe(Publication& publication)
 {
-    const auto now = Clock::now();
-    if (!publication.video || now - publication.lastKeyframeRequest < kKeyframeInterval)
+    if (!publication.video)
         return;
-    publication.lastKeyframeRequest = now;
+    if (publication.keyframes.request(nowMicros()))
+        sendPli(publication);
+    else
+        keyframeRequestsFolded_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void MediaRouter::Worker::sendPli(Publication& publication)
+{
     std::uint8_t pli[12];
     writeRtcpPli(pli, publication.owner->rtcpSsrc, publication.ssrc);
     sendRtcp(*publication.owner, pli);
@@ -775,6 +783,9 @@ void MediaRouter::Worker::onTimer()
     for (auto& [id, participant] : participants_) {
         auto& p = *participant;
         p.retransmitBudget = kRetransmitsPerTick;
+        for (auto& publication : p.publications)
+            if (publication->video && publication->keyframes.due(nowMicros()))
+                sendPli(*publication);
         if (p.dtls)
             p.dtls->onTimer();
         // Consent freshness (RFC 7675): no valid check for 30 s, no more media to or from it.

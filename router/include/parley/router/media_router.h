@@ -51,7 +51,8 @@ struct RouterStats
     std::uint64_t droppedAuthentication = 0; ///< STUN integrity or SRTP authentication failures
     std::uint64_t droppedMuted = 0;          ///< moderator mutes enforced
     std::uint64_t stunAnswered = 0;
-    std::uint64_t keyframeRequests = 0;
+    std::uint64_t keyframeRequests = 0;       ///< PLIs sent to publishers
+    std::uint64_t keyframeRequestsFolded = 0; ///< requests folded into one outstanding
     std::uint64_t retransmitted = 0;      ///< packets resent to subscribers who asked (NACK)
     std::uint64_t nackMisses = 0;         ///< asked for but no longer (or never) kept
     std::uint64_t retransmitsRefused = 0; ///< asked for beyond a subscriber's budget
