@@ -89,8 +89,11 @@ struct SenderInfo
 /// short to hold it.
 std::optional<SenderInfo> senderInfo(const RtcpView& packet);
 
-/// Writes a sender report without report blocks (28 bytes); returns its length, 0 if `out`
-/// is too small.
+/// The length of a sender report without report blocks.
+constexpr std::size_t kRtcpSenderReportBytes = 28;
+
+/// Writes a sender report without report blocks (kRtcpSenderReportBytes); returns its
+/// length, 0 if `out` is too small.
 std::size_t writeRtcpSenderReport(std::span<std::uint8_t> out, const SenderInfo& info);
 
 /// Writes a receiver report with up to 31 blocks; returns its length, 0 if it does not fit.

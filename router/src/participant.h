@@ -1,0 +1,74 @@
+#pragma once
+
+#include "endpoint.h"
+#include "publication.h"
+#include "traffic_meter.h"
+
+#include <parley/router/dtls_transport.h>
+#include <parley/router/srtp_session.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace parley::router {
+
+/// A track a participant receives from us: which section (mid) and under which SSRC.
+struct Subscription
+{
+    std::string mid;
+    std::uint32_t ssrc;
+    Publication* publication;
+};
+
+/// One participant of a room as the router knows it: its ICE credentials and selected
+/// address, its DTLS-SRTP keys, what it publishes and receives, and its traffic. Owned by
+/// the ParticipantDirectory; used on the worker thread only.
+struct Participant
+{
+    std::string id;
+    std::int64_t roomId = 0;
+    std::string localUfrag;
+    std::string localPassword;
+    std::uint32_t rtcpSsrc = 0; ///< sender SSRC of the RTCP we write to it
+    std::optional<Endpoint> selected;
+    std::chrono::steady_clock::time_point lastConsent{};
+    std::unique_ptr<DtlsTransport> dtls;
+    std::unique_ptr<SrtpSession> inbound;
+    std::unique_ptr<SrtpSession> outbound;
+    std::vector<std::unique_ptr<Publication>> publications;
+    std::vector<Subscription> subscriptions;
+    bool audioMuted = false;
+    bool videoMuted = false;
+    bool dtlsFailureLogged = false;
+    /// Retransmissions it may still ask for until the next timer tick (NACK storms).
+    int retransmitBudget = 0;
+    TrafficMeter in;
+    TrafficMeter out;
+    double lossPercentIn = 0;
+    double lossPercentOut = 0; ///< the worst fraction lost in its last receiver report
+
+    /// Media reaches it: keys agreed and an address checked.
+    bool reachable() const { return outbound && selected; }
+
+    Publication* publicationBySsrc(std::uint32_t ssrc)
+    {
+        for (auto& publication : publications)
+            if (publication->ssrc == ssrc)
+                return publication.get();
+        return nullptr;
+    }
+
+    Subscription* subscriptionBySsrc(std::uint32_t ssrc)
+    {
+        for (auto& subscription : subscriptions)
+            if (subscription.ssrc == ssrc)
+                return &subscription;
+        return nullptr;
+    }
+};
+
+} // namespace parley::router

@@ -1,0 +1,76 @@
+#include "recording_taps.h"
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+namespace parley::router {
+
+void RecordingTaps::attach(Publication& publication, std::int64_t roomId, std::int64_t nowMicros)
+{
+    const auto found = taps_.find(roomId);
+    if (found == taps_.end() || publication.tap)
+        return;
+    auto& tap = found->second;
+    auto* entry = tap.ring->claim();
+    if (!entry)
+        return; // the recorder is far behind; the track joins at its next negotiation
+    publication.tap = tap.ring.get();
+    publication.tapTrack = tap.nextTrack++;
+    const std::string text = publication.trackId + " " + publication.label + " " + publication.codec + " " +
+                             std::to_string(publication.clockRate);
+    entry->kind = TapEntry::Kind::TrackAdded;
+    entry->track = publication.tapTrack;
+    entry->length = static_cast<std::uint16_t>(std::min(text.size(), TapEntry::kMaxData));
+    std::memcpy(entry->data.data(), text.data(), entry->length);
+    publication.tap->publish();
+    // A recording of video starts at a keyframe.
+    keyframes_.request(publication, nowMicros);
+}
+
+void RecordingTaps::detach(Publication& publication)
+{
+    if (!publication.tap)
+        return;
+    if (auto* entry = publication.tap->claim()) {
+        entry->kind = TapEntry::Kind::TrackRemoved;
+        entry->track = publication.tapTrack;
+        entry->length = 0;
+        publication.tap->publish();
+    }
+    publication.tap = nullptr;
+}
+
+void RecordingTaps::copyRtp(Publication& publication, std::span<const std::uint8_t> packet, std::int64_t arrivalMicros)
+{
+    if (!publication.tap || packet.size() > TapEntry::kMaxData)
+        return;
+    auto* entry = publication.tap->claim();
+    if (!entry)
+        return;
+    entry->kind = TapEntry::Kind::Rtp;
+    entry->track = publication.tapTrack;
+    entry->length = static_cast<std::uint16_t>(packet.size());
+    entry->arrival = arrivalMicros;
+    std::memcpy(entry->data.data(), packet.data(), packet.size());
+    publication.tap->publish();
+}
+
+void RecordingTaps::copySenderReport(Publication& publication, std::uint64_t ntp, std::uint32_t rtpTimestamp,
+                                     std::int64_t arrivalMicros)
+{
+    if (!publication.tap)
+        return;
+    auto* entry = publication.tap->claim();
+    if (!entry)
+        return;
+    entry->kind = TapEntry::Kind::SenderReport;
+    entry->track = publication.tapTrack;
+    entry->length = 0;
+    entry->arrival = arrivalMicros;
+    entry->ntp = ntp;
+    entry->rtpTimestamp = rtpTimestamp;
+    publication.tap->publish();
+}
+
+} // namespace parley::router

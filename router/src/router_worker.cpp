@@ -1,0 +1,243 @@
+#include "router_worker.h"
+
+#include "announced_address.h"
+
+#include <parley/log/log_event.h>
+#include <parley/router/packet_kind.h>
+
+#include <Poco/Logger.h>
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+namespace parley::router {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+/// How long the loop sleeps in poll() at most when nothing arrives (timers still run).
+constexpr int kPollTimeoutMillis = 20;
+/// Batches drained per wake-up before the loop looks at commands and timers again.
+constexpr int kBatchesPerWake = 64;
+
+Poco::Logger& logger()
+{
+    return Poco::Logger::get("router");
+}
+
+/// Microseconds on the steady clock: arrival times for jitter, report delays, stores.
+std::int64_t micros(Clock::time_point at)
+{
+    return std::chrono::duration_cast<std::chrono::microseconds>(at.time_since_epoch()).count();
+}
+
+} // namespace
+
+MediaRouter::Worker::Worker(const RouterSettings& settings)
+    : socket_(settings.listenAddress, settings.port), announced_(announcedAddressFor(settings)),
+      certificate_(DtlsCertificate::generate()), dtlsContext_(certificate_), send_(socket_.descriptor()),
+      negotiator_(participants_, sender_, keyframes_, taps_, dtlsContext_, certificate_, {announced_, socket_.port()}),
+      wake_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC))
+{
+    if (wake_ < 0)
+        throw std::runtime_error("cannot create the router's wake-up descriptor");
+    thread_ = std::thread([this] { loop(); });
+    log::info(logger(), "router.listening",
+              "media router on UDP port " + std::to_string(socket_.port()) + ", announcing " + announced_,
+              {{"port", socket_.port()}, {"announced", announced_}});
+}
+
+MediaRouter::Worker::~Worker()
+{
+    stopping_ = true;
+    wakeUp();
+    thread_.join();
+    ::close(wake_);
+}
+
+void MediaRouter::Worker::wakeUp()
+{
+    const std::uint64_t one = 1;
+    [[maybe_unused]] const auto written = ::write(wake_, &one, sizeof one);
+}
+
+void MediaRouter::Worker::loop()
+{
+    pollfd descriptors[2]{{socket_.descriptor(), POLLIN, 0}, {wake_, POLLIN, 0}};
+    while (!stopping_) {
+        ::poll(descriptors, 2, kPollTimeoutMillis);
+        if (descriptors[1].revents & POLLIN) {
+            std::uint64_t count = 0;
+            [[maybe_unused]] const auto read = ::read(wake_, &count, sizeof count);
+            runCommands();
+        }
+        // Drain what is waiting, a batch at a time, sending each batch's output together.
+        for (int round = 0; round < kBatchesPerWake; ++round) {
+            const auto count = receive_.receive(socket_.descriptor());
+            if (count == 0)
+                break;
+            counters_.received.add(count);
+            // One clock reading per batch: the packets of a batch arrived together.
+            batchArrival_ = micros(Clock::now());
+            for (std::size_t i = 0; i < count; ++i)
+                handle(receive_.datagram(i), receive_.from(i));
+            send_.flush();
+        }
+        const auto now = Clock::now();
+        if (now - lastTimer_ >= kTimerInterval) {
+            onTimer(now);
+            send_.flush();
+            lastTimer_ = now;
+        }
+    }
+    {
+        std::lock_guard lock(commandMutex_);
+        closed_ = true;
+    }
+    runCommands(); // let waiting callers return
+}
+
+void MediaRouter::Worker::runCommands()
+{
+    std::vector<std::function<void()>> commands;
+    {
+        std::lock_guard lock(commandMutex_);
+        commands.swap(commands_);
+    }
+    for (auto& command : commands)
+        command();
+    send_.flush();
+}
+
+void MediaRouter::Worker::handle(std::span<std::uint8_t> datagram, const Endpoint& from)
+{
+    const auto kind = classify(datagram);
+    if (kind == PacketKind::Stun) {
+        ice_.onStun(datagram, from, Clock::now());
+        return;
+    }
+    if (kind == PacketKind::Unknown) {
+        counters_.droppedMalformed.add();
+        return;
+    }
+    auto* p = ice_.participantAt(from);
+    if (!p) {
+        // Media and DTLS only from an address that passed an ICE check.
+        counters_.droppedUnknownAddress.add();
+        return;
+    }
+    p->in.add(datagram.size());
+    switch (kind) {
+    case PacketKind::Dtls:
+        handleDtls(*p, datagram);
+        break;
+    case PacketKind::Rtp:
+        forwarder_.onRtp(*p, datagram, batchArrival_);
+        break;
+    case PacketKind::Rtcp:
+        rtcp_.onRtcp(*p, datagram, batchArrival_);
+        break;
+    default:
+        break;
+    }
+}
+
+void MediaRouter::Worker::handleDtls(Participant& p, std::span<std::uint8_t> datagram)
+{
+    if (!p.dtls)
+        return;
+    const bool wasConnected = p.dtls->state() == DtlsTransport::State::Connected;
+    p.dtls->receive(datagram);
+    if (!wasConnected && p.dtls->state() == DtlsTransport::State::Connected) {
+        const auto& keys = *p.dtls->keys();
+        p.inbound = std::make_unique<SrtpSession>(keys.profile, SrtpSession::Direction::Inbound, keys.remote);
+        p.outbound = std::make_unique<SrtpSession>(keys.profile, SrtpSession::Direction::Outbound, keys.local);
+        log::info(logger(), "participant.media_connected", "participant " + p.id + " connected (DTLS-SRTP)",
+                  {{"participant", p.id}});
+        // It may be waiting for pictures already.
+        for (auto& subscription : p.subscriptions)
+            keyframes_.request(*subscription.publication, batchArrival_);
+    }
+    else if (p.dtls->state() == DtlsTransport::State::Failed && !p.dtlsFailureLogged) {
+        p.dtlsFailureLogged = true;
+        log::warning(logger(), "participant.dtls_failed", "participant " + p.id + ": " + p.dtls->failure(),
+                     {{"participant", p.id}, {"error", p.dtls->failure()}});
+    }
+}
+
+void MediaRouter::Worker::onTimer(Clock::time_point now)
+{
+    const bool sampleDue = now - lastSample_ >= kSampleInterval;
+    if (sampleDue) {
+        sampler_.sample(participants_, now - lastSample_);
+        lastSample_ = now;
+    }
+    const auto nowMicros = micros(now);
+    for (const auto& [id, participant] : participants_) {
+        auto& p = *participant;
+        p.retransmitBudget = kRetransmitsPerTick;
+        for (auto& publication : p.publications)
+            keyframes_.onTimer(*publication, nowMicros);
+        if (p.dtls)
+            p.dtls->onTimer();
+        ice_.checkConsent(p, now);
+        // A receiver report per second to each publisher about what it sends us.
+        if (sampleDue)
+            rtcp_.sendReceiverReport(p, nowMicros);
+    }
+}
+
+void MediaRouter::Worker::remove(const std::string& participantId)
+{
+    if (auto removed = participants_.remove(participantId))
+        sampler_.fold(*removed);
+}
+
+Negotiation MediaRouter::Worker::negotiate(std::int64_t roomId, const std::string& participantId,
+                                           const SdpOffer& offer, const std::map<std::string, std::string>& tracks,
+                                           const std::map<std::string, std::string>& subscriptions)
+{
+    return negotiator_.negotiate(roomId, participantId, offer, tracks, subscriptions, micros(Clock::now()));
+}
+
+void MediaRouter::Worker::startTap(std::int64_t roomId, std::shared_ptr<MediaTap> tap)
+{
+    taps_.start(roomId, std::move(tap));
+    const auto now = micros(Clock::now());
+    for (const auto& [id, participant] : participants_)
+        if (participant->roomId == roomId)
+            for (auto& publication : participant->publications)
+                taps_.attach(*publication, roomId, now);
+}
+
+void MediaRouter::Worker::stopTap(std::int64_t roomId)
+{
+    for (const auto& [id, participant] : participants_)
+        if (participant->roomId == roomId)
+            for (auto& publication : participant->publications)
+                publication->tap = nullptr;
+    taps_.stop(roomId);
+}
+
+void MediaRouter::Worker::requestKeyframe(const std::string& trackId)
+{
+    const auto now = micros(Clock::now());
+    for (const auto& [id, participant] : participants_)
+        for (auto& publication : participant->publications)
+            if (publication->trackId == trackId)
+                keyframes_.request(*publication, now);
+}
+
+std::vector<ParticipantMedia> MediaRouter::Worker::participantMedia(std::int64_t roomId) const
+{
+    std::vector<ParticipantMedia> result;
+    for (const auto& [id, participant] : participants_) {
+        const auto& p = *participant;
+        if (p.roomId == roomId)
+            result.push_back({p.id, p.in.bitsPerSecond, p.out.bitsPerSecond, p.lossPercentIn, p.lossPercentOut});
+    }
+    return result;
+}
+
+} // namespace parley::router

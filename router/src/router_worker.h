@@ -1,0 +1,121 @@
+#pragma once
+
+#include "ice_lite.h"
+#include "keyframe_requester.h"
+#include "load_sampler.h"
+#include "negotiator.h"
+#include "packet_sender.h"
+#include "participant_directory.h"
+#include "recording_taps.h"
+#include "router_counters.h"
+#include "rtcp_handler.h"
+#include "rtp_forwarder.h"
+#include "udp_socket.h"
+
+#include <parley/router/dtls_certificate.h>
+#include <parley/router/dtls_transport.h>
+#include <parley/router/media_router.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <span>
+#include <thread>
+#include <vector>
+
+namespace parley::router {
+
+/// The router's one thread and what it owns: the UDP port, the batches, and the parts that
+/// handle each kind of packet. Its loop reads a batch of datagrams, hands each to its
+/// handler, sends what they produced in one sendmmsg, and runs the timers; control-plane
+/// calls from other threads are queued as commands and run between batches.
+class MediaRouter::Worker
+{
+public:
+    /// How often retransmission budgets refill, keyframe requests and DTLS retransmit
+    /// timers are checked, and consent is looked at.
+    static constexpr auto kTimerInterval = std::chrono::milliseconds(250);
+    /// How often receiver reports go out and rates, loss and CPU are sampled.
+    static constexpr auto kSampleInterval = std::chrono::seconds(1);
+    /// Resends a subscriber may ask for per timer interval (NACK storms).
+    static constexpr int kRetransmitsPerTick = 250;
+
+    explicit Worker(const RouterSettings& settings);
+    ~Worker();
+
+    /// Runs `task` on the worker thread and waits for it (exceptions are passed back).
+    template <typename Result>
+    Result run(std::function<Result()> task)
+    {
+        std::packaged_task<Result()> packaged(std::move(task));
+        auto future = packaged.get_future();
+        {
+            std::lock_guard lock(commandMutex_);
+            if (closed_)
+                throw std::runtime_error("the media router has stopped");
+            commands_.emplace_back([&packaged] { packaged(); });
+        }
+        wakeUp();
+        return future.get();
+    }
+
+    // Worker thread only (through run()).
+    Negotiation negotiate(std::int64_t roomId, const std::string& participantId, const SdpOffer& offer,
+                          const std::map<std::string, std::string>& tracks,
+                          const std::map<std::string, std::string>& subscriptions);
+    void remove(const std::string& participantId);
+    void setMuted(const std::string& participantId, const std::string& kind, bool muted)
+    {
+        participants_.setMuted(participantId, kind, muted);
+    }
+    void startTap(std::int64_t roomId, std::shared_ptr<MediaTap> tap);
+    void stopTap(std::int64_t roomId);
+    void requestKeyframe(const std::string& trackId);
+    std::vector<ParticipantMedia> participantMedia(std::int64_t roomId) const;
+
+    // Any thread.
+    RouterStats stats() const { return counters_.snapshot(); }
+    RouterLoad load() const { return sampler_.load(); }
+    std::uint16_t port() const { return socket_.port(); }
+    const std::string& announced() const { return announced_; }
+
+private:
+    void wakeUp();
+    void loop();
+    void runCommands();
+    void onTimer(std::chrono::steady_clock::time_point now);
+    void handle(std::span<std::uint8_t> datagram, const Endpoint& from);
+    void handleDtls(Participant& p, std::span<std::uint8_t> datagram);
+
+    UdpSocket socket_;
+    std::string announced_;
+    DtlsCertificate certificate_;
+    DtlsContext dtlsContext_;
+    SendBatch send_;
+    ReceiveBatch receive_;
+    RouterCounters counters_;
+    PacketSender sender_{send_};
+    IceLite ice_{send_, counters_};
+    ParticipantDirectory participants_{ice_};
+    KeyframeRequester keyframes_{sender_, counters_};
+    RtpForwarder forwarder_{sender_, counters_};
+    RtcpHandler rtcp_{sender_, forwarder_, keyframes_, counters_};
+    RecordingTaps taps_{keyframes_};
+    Negotiator negotiator_;
+    LoadSampler sampler_{counters_};
+
+    std::int64_t batchArrival_ = 0; ///< when the batch being handled was received, µs (steady)
+    std::chrono::steady_clock::time_point lastTimer_ = std::chrono::steady_clock::now();
+    std::chrono::steady_clock::time_point lastSample_ = std::chrono::steady_clock::now();
+
+    int wake_;
+    std::atomic<bool> stopping_{false};
+    std::mutex commandMutex_;
+    std::vector<std::function<void()>> commands_;
+    bool closed_ = false; ///< under commandMutex_: no more commands are run
+    std::thread thread_;
+};
+
+} // namespace parley::router

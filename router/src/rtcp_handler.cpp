@@ -1,0 +1,110 @@
+#include "rtcp_handler.h"
+
+#include "recording_taps.h"
+
+#include <algorithm>
+
+namespace parley::router {
+namespace {
+
+// RTPFB and PSFB message types (RFC 4585 6.2, 6.3; RFC 5104 4.3.1).
+constexpr std::uint8_t kFormatNack = 1;
+constexpr std::uint8_t kFormatPli = 1;
+constexpr std::uint8_t kFormatFir = 4;
+constexpr std::size_t kFeedbackHeaderBytes = 12;
+/// Report blocks in one receiver report (the 5-bit count).
+constexpr std::size_t kMaxReportBlocks = 31;
+
+std::uint32_t readUint32(const std::uint8_t* b)
+{
+    return std::uint32_t(b[0]) << 24 | std::uint32_t(b[1]) << 16 | std::uint32_t(b[2]) << 8 | b[3];
+}
+
+} // namespace
+
+void RtcpHandler::onRtcp(Participant& p, std::span<std::uint8_t> datagram, std::int64_t arrivalMicros)
+{
+    if (!p.inbound)
+        return;
+    const auto length = p.inbound->unprotectRtcp(datagram.data(), datagram.size());
+    if (length == 0) {
+        counters_.droppedAuthentication.add();
+        return;
+    }
+    const bool valid = forEachRtcp(datagram.first(length), [&](const RtcpView& packet) {
+        if (packet.type == kRtcpPayloadFeedback && (packet.count == kFormatPli || packet.count == kFormatFir)) {
+            // PLI names the media SSRC in the header, FIR in its first FCI entry.
+            std::uint32_t media = packet.mediaSsrc();
+            if (packet.count == kFormatFir && packet.bytes.size() >= kFeedbackHeaderBytes + 4)
+                media = readUint32(packet.bytes.data() + kFeedbackHeaderBytes);
+            if (auto* subscription = p.subscriptionBySsrc(media))
+                keyframes_.request(*subscription->publication, arrivalMicros);
+        }
+        else if (packet.type == kRtcpTransportFeedback && packet.count == kFormatNack) {
+            // Answered from the publication's recent packets, not relayed (the router keeps
+            // the publisher's sequence numbers, so a resent copy fills the hole).
+            if (auto* subscription = p.subscriptionBySsrc(packet.mediaSsrc());
+                subscription && packet.bytes.size() > kFeedbackHeaderBytes)
+                forwarder_.answerNack(p, *subscription, packet.bytes.subspan(kFeedbackHeaderBytes), arrivalMicros);
+        }
+        else if (packet.type == kRtcpReceiverReport || packet.type == kRtcpSenderReport) {
+            // What it says about the streams we send it: the worst one's loss.
+            std::uint8_t worst = 0;
+            bool any = false;
+            for (std::size_t i = 0; i < packet.count; ++i) {
+                const auto block = reportBlock(packet, i);
+                if (!block)
+                    break;
+                if (p.subscriptionBySsrc(block->ssrc)) {
+                    worst = std::max(worst, block->fractionLost);
+                    any = true;
+                }
+            }
+            if (any)
+                p.lossPercentOut = worst * 100.0 / 256.0;
+        }
+        if (packet.type == kRtcpSenderReport)
+            if (auto* publication = p.publicationBySsrc(packet.senderSsrc()))
+                onSenderReport(*publication, packet, arrivalMicros);
+    });
+    if (!valid)
+        counters_.droppedMalformed.add();
+}
+
+void RtcpHandler::onSenderReport(Publication& publication, const RtcpView& report, std::int64_t arrivalMicros)
+{
+    const auto info = senderInfo(report);
+    if (!info)
+        return;
+    publication.incoming->onSenderReport(info->ntp, arrivalMicros);
+    RecordingTaps::copySenderReport(publication, info->ntp, info->rtpTimestamp, arrivalMicros);
+    // Each subscriber gets the publisher's NTP/RTP pairing under the SSRC it knows the copy
+    // by (the router keeps the publisher's RTP timestamps), with the counts of what it was
+    // sent: browsers line audio and video up by it and learn their round trip.
+    for (const auto& stream : publication.outgoing) {
+        std::uint8_t out[kRtcpSenderReportBytes];
+        const auto length =
+            writeRtcpSenderReport(out, {stream.ssrc, info->ntp, info->rtpTimestamp, stream.packets, stream.octets});
+        sender_.sendRtcp(*stream.subscriber, {out, length});
+    }
+}
+
+void RtcpHandler::sendReceiverReport(Participant& p, std::int64_t nowMicros)
+{
+    if (!p.reachable() || p.publications.empty())
+        return;
+    ReportBlock blocks[kMaxReportBlocks];
+    std::size_t count = 0;
+    for (auto& publication : p.publications) {
+        if (!publication->incoming->started() || count == kMaxReportBlocks)
+            continue;
+        blocks[count++] = publication->incoming->report(nowMicros);
+    }
+    if (count == 0)
+        return;
+    std::uint8_t report[8 + 24 * kMaxReportBlocks];
+    const auto length = writeRtcpReceiverReport(report, p.rtcpSsrc, {blocks, count});
+    sender_.sendRtcp(p, {report, length});
+}
+
+} // namespace parley::router

@@ -1,0 +1,76 @@
+#include "rtp_forwarder.h"
+
+#include "recording_taps.h"
+
+#include <parley/router/packet_store.h>
+#include <parley/router/rtp_packet.h>
+
+namespace parley::router {
+
+void RtpForwarder::onRtp(Participant& p, std::span<std::uint8_t> datagram, std::int64_t arrivalMicros)
+{
+    if (!p.inbound)
+        return;
+    const auto length = p.inbound->unprotectRtp(datagram.data(), datagram.size());
+    if (length == 0) {
+        counters_.droppedAuthentication.add();
+        return;
+    }
+    const auto packet = datagram.first(length);
+    RtpView view;
+    if (!parseRtp(packet, view)) {
+        counters_.droppedMalformed.add();
+        return;
+    }
+    auto* publication = p.publicationBySsrc(view.ssrc);
+    if (!publication)
+        return; // RTX or a stream not negotiated: not forwarded
+    if (publication->video ? p.videoMuted : p.audioMuted) {
+        counters_.droppedMuted.add();
+        return;
+    }
+    // Receiver statistics (RFC 3550 A.1, A.8). A packet far from the sequence (until the
+    // next one confirms a restart) is neither counted nor forwarded.
+    if (!publication->incoming->onPacket(view.sequence, view.timestamp, arrivalMicros)) {
+        counters_.droppedMalformed.add();
+        return;
+    }
+    publication->loss.received = publication->incoming->received();
+    publication->store->store(view.sequence, packet, arrivalMicros);
+    RecordingTaps::copyRtp(*publication, packet, arrivalMicros);
+
+    for (auto& stream : publication->outgoing) {
+        if (!sender_.sendRtp(*stream.subscriber, packet, view, stream.ssrc, stream.payloadType))
+            continue;
+        ++stream.packets;
+        stream.octets += static_cast<std::uint32_t>(view.payloadLength);
+        counters_.forwarded.add();
+    }
+}
+
+void RtpForwarder::answerNack(Participant& subscriber, const Subscription& subscription,
+                              std::span<const std::uint8_t> fci, std::int64_t nowMicros)
+{
+    auto& publication = *subscription.publication;
+    auto* stream = publication.outgoingTo(subscriber, subscription.ssrc);
+    if (!stream || !subscriber.reachable() || !publication.store)
+        return;
+    forEachNackedSequence(fci, kMaxNackedPerPacket, [&](std::uint16_t sequence) {
+        if (subscriber.retransmitBudget <= 0) {
+            counters_.retransmitsRefused.add();
+            return;
+        }
+        const auto stored = publication.store->find(sequence, nowMicros);
+        RtpView view;
+        if (stored.empty() || !parseRtp(stored, view)) {
+            counters_.nackMisses.add();
+            return;
+        }
+        if (!sender_.sendRtp(subscriber, stored, view, stream->ssrc, stream->payloadType))
+            return;
+        --subscriber.retransmitBudget;
+        counters_.retransmitted.add();
+    });
+}
+
+} // namespace parley::router

@@ -1,0 +1,38 @@
+#pragma once
+
+#include "packet_sender.h"
+#include "participant.h"
+#include "router_counters.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+namespace parley::router {
+
+/// The media path: decrypts a publisher's RTP, keeps its statistics and recent packets,
+/// copies it to the recording tap and to every subscriber; and resends kept packets to a
+/// subscriber that reports them lost. Allocates nothing and takes no lock per packet.
+class RtpForwarder
+{
+public:
+    /// Sequence numbers answered per NACK packet at most (a hostile NACK may list thousands).
+    static constexpr std::size_t kMaxNackedPerPacket = 64;
+
+    RtpForwarder(PacketSender& sender, RouterCounters& counters) : sender_(sender), counters_(counters) {}
+
+    /// An SRTP packet from publisher `from`, received at `arrivalMicros`.
+    void onRtp(Participant& from, std::span<std::uint8_t> datagram, std::int64_t arrivalMicros);
+
+    /// `subscriber`'s generic NACK (`fci`: the entries after the 12-byte header) for the copy
+    /// it receives as `subscription`: each kept packet it names is sent again, within its retransmission
+    /// budget; the rest are counted as misses or refusals.
+    void answerNack(Participant& subscriber, const Subscription& subscription, std::span<const std::uint8_t> fci,
+                    std::int64_t nowMicros);
+
+private:
+    PacketSender& sender_;
+    RouterCounters& counters_;
+};
+
+} // namespace parley::router
