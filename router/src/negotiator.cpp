@@ -127,7 +127,9 @@ void Negotiator::publish(Participant& p, const SdpMedia& media, const SdpCodec& 
         publication->store = publication->video ? std::make_unique<PacketStore>(kVideoStorePackets, kVideoStoreMicros)
                                                 : std::make_unique<PacketStore>(kAudioStorePackets, kAudioStoreMicros);
         publication->loss = LossMeter{};
+        publication->nacks.reset();
     }
+    publication->repairLoss = std::find(codec.feedback.begin(), codec.feedback.end(), "nack") != codec.feedback.end();
     publication->ssrc = media.primarySsrc;
     publication->payloadType = static_cast<std::uint8_t>(codec.payloadType);
     publication->codec = codec.name;

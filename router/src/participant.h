@@ -50,6 +50,11 @@ struct Participant
     TrafficMeter out;
     double lossPercentIn = 0;
     double lossPercentOut = 0; ///< the worst fraction lost in its last receiver report
+    /// Round trip to it, smoothed, from its receiver reports about our sender reports; a
+    /// typical figure until the first one.
+    std::int64_t rttMicros = kDefaultRttMicros;
+    bool rttMeasured = false;
+    static constexpr std::int64_t kDefaultRttMicros = 100'000;
 
     /// Media reaches it: keys agreed and an address checked.
     bool reachable() const { return outbound && selected; }

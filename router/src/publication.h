@@ -4,6 +4,7 @@
 
 #include <parley/router/incoming_stream.h>
 #include <parley/router/keyframe_request_coalescer.h>
+#include <parley/router/nack_generator.h>
 #include <parley/router/packet_store.h>
 
 #include <cstdint>
@@ -26,6 +27,10 @@ struct OutgoingStream
     std::uint8_t payloadType;
     std::uint32_t packets = 0;
     std::uint32_t octets = 0; ///< payload bytes, as RFC 3550 counts them
+    // The last sender report it was sent (middle 32 bits of its NTP time) and when, so its
+    // receiver reports (LSR, DLSR) give the round trip to it.
+    std::uint32_t reportNtpMiddle = 0;
+    std::int64_t reportSentAt = 0;
 };
 
 /// A track a participant sends us, with what the router keeps of it: receive statistics,
@@ -52,6 +57,9 @@ struct Publication
     std::unique_ptr<PacketStore> store;
     LossMeter loss; ///< the loss shown in the admin overview and /metrics, per second
     KeyframeRequestCoalescer keyframes;
+    /// Packets lost on the way in, asked for again when the publisher negotiated NACK.
+    NackGenerator nacks;
+    bool repairLoss = false;
 
     /// The copy `subscriber` receives under `ssrc`, or null.
     OutgoingStream* outgoingTo(const Participant& subscriber, std::uint32_t ssrc)

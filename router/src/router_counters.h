@@ -25,7 +25,7 @@ struct RouterCounters
 {
     WorkerCounter received, forwarded, droppedUnknownAddress, droppedMalformed, droppedAuthentication,
         droppedMuted, stunAnswered, keyframeRequests, keyframeRequestsFolded, retransmitted, nackMisses,
-        retransmitsRefused;
+        retransmitsRefused, nacksSent, packetsRecovered, repairsGivenUp;
     // The participants' traffic meters, folded in once a second (TrafficMeter::fold).
     WorkerCounter bytesReceived, bytesSent, packetsSent;
 
@@ -44,6 +44,9 @@ struct RouterCounters
         s.retransmitted = retransmitted.read();
         s.nackMisses = nackMisses.read();
         s.retransmitsRefused = retransmitsRefused.read();
+        s.nacksSent = nacksSent.read();
+        s.packetsRecovered = packetsRecovered.read();
+        s.repairsGivenUp = repairsGivenUp.read();
         s.bytesReceived = bytesReceived.read();
         s.bytesSent = bytesSent.read();
         s.packetsSent = packetsSent.read();

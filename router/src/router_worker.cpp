@@ -85,6 +85,14 @@ void MediaRouter::Worker::loop()
             send_.flush();
         }
         const auto now = Clock::now();
+        if (now - lastNacks_ >= kNackInterval) {
+            const auto nowMicros = micros(now);
+            for (const auto& [id, participant] : participants_)
+                for (auto& publication : participant->publications)
+                    forwarder_.sendNacks(*publication, nowMicros);
+            send_.flush();
+            lastNacks_ = now;
+        }
         if (now - lastTimer_ >= kTimerInterval) {
             onTimer(now);
             send_.flush();

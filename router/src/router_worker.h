@@ -39,6 +39,8 @@ public:
     static constexpr auto kTimerInterval = std::chrono::milliseconds(250);
     /// How often receiver reports go out and rates, loss and CPU are sampled.
     static constexpr auto kSampleInterval = std::chrono::seconds(1);
+    /// How often NACKs to publishers are retried (they go out at once when a gap is seen).
+    static constexpr auto kNackInterval = std::chrono::milliseconds(20);
     /// Resends a subscriber may ask for per timer interval (NACK storms).
     static constexpr int kRetransmitsPerTick = 250;
 
@@ -100,7 +102,7 @@ private:
     IceLite ice_{send_, counters_};
     ParticipantDirectory participants_{ice_};
     KeyframeRequester keyframes_{sender_, counters_};
-    RtpForwarder forwarder_{sender_, counters_};
+    RtpForwarder forwarder_{sender_, keyframes_, counters_};
     RtcpHandler rtcp_{sender_, forwarder_, keyframes_, counters_};
     RecordingTaps taps_{keyframes_};
     Negotiator negotiator_;
@@ -108,6 +110,7 @@ private:
 
     std::int64_t batchArrival_ = 0; ///< when the batch being handled was received, µs (steady)
     std::chrono::steady_clock::time_point lastTimer_ = std::chrono::steady_clock::now();
+    std::chrono::steady_clock::time_point lastNacks_ = std::chrono::steady_clock::now();
     std::chrono::steady_clock::time_point lastSample_ = std::chrono::steady_clock::now();
 
     int wake_;

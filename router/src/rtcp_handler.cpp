@@ -12,6 +12,8 @@ constexpr std::uint8_t kFormatNack = 1;
 constexpr std::uint8_t kFormatPli = 1;
 constexpr std::uint8_t kFormatFir = 4;
 constexpr std::size_t kFeedbackHeaderBytes = 12;
+/// Round trips longer than this are taken for a misreport.
+constexpr std::int64_t kMaxRoundTripMicros = 10'000'000;
 /// Report blocks in one receiver report (the 5-bit count).
 constexpr std::size_t kMaxReportBlocks = 31;
 
@@ -55,9 +57,11 @@ void RtcpHandler::onRtcp(Participant& p, std::span<std::uint8_t> datagram, std::
                 const auto block = reportBlock(packet, i);
                 if (!block)
                     break;
-                if (p.subscriptionBySsrc(block->ssrc)) {
+                if (auto* subscription = p.subscriptionBySsrc(block->ssrc)) {
                     worst = std::max(worst, block->fractionLost);
                     any = true;
+                    if (auto* stream = subscription->publication->outgoingTo(p, subscription->ssrc))
+                        updateRoundTrip(p, *stream, *block, arrivalMicros);
                 }
             }
             if (any)
@@ -81,12 +85,29 @@ void RtcpHandler::onSenderReport(Publication& publication, const RtcpView& repor
     // Each subscriber gets the publisher's NTP/RTP pairing under the SSRC it knows the copy
     // by (the router keeps the publisher's RTP timestamps), with the counts of what it was
     // sent: browsers line audio and video up by it and learn their round trip.
-    for (const auto& stream : publication.outgoing) {
+    for (auto& stream : publication.outgoing) {
         std::uint8_t out[kRtcpSenderReportBytes];
         const auto length =
             writeRtcpSenderReport(out, {stream.ssrc, info->ntp, info->rtpTimestamp, stream.packets, stream.octets});
         sender_.sendRtcp(*stream.subscriber, {out, length});
+        stream.reportNtpMiddle = static_cast<std::uint32_t>(info->ntp >> 16);
+        stream.reportSentAt = arrivalMicros;
     }
+}
+
+void RtcpHandler::updateRoundTrip(Participant& p, const OutgoingStream& stream, const ReportBlock& block,
+                                  std::int64_t arrivalMicros)
+{
+    // RFC 3550 6.4.1: round trip = arrival - LSR - DLSR, where LSR must be the report we
+    // sent (an older one, or none, tells nothing).
+    if (block.lastSenderReport == 0 || block.lastSenderReport != stream.reportNtpMiddle)
+        return;
+    const auto delay = static_cast<std::int64_t>(block.delaySinceSenderReport) * 1'000'000 / 65536;
+    const auto rtt = arrivalMicros - stream.reportSentAt - delay;
+    if (rtt <= 0 || rtt > kMaxRoundTripMicros)
+        return; // a clock step or a report that lies
+    p.rttMicros = p.rttMeasured ? (7 * p.rttMicros + rtt) / 8 : rtt;
+    p.rttMeasured = true;
 }
 
 void RtcpHandler::sendReceiverReport(Participant& p, std::int64_t nowMicros)

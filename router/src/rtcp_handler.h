@@ -35,6 +35,8 @@ public:
 
 private:
     void onSenderReport(Publication& publication, const RtcpView& report, std::int64_t arrivalMicros);
+    static void updateRoundTrip(Participant& p, const OutgoingStream& stream, const ReportBlock& block,
+                                std::int64_t arrivalMicros);
 
     PacketSender& sender_;
     RtpForwarder& forwarder_;

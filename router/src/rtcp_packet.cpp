@@ -1,5 +1,7 @@
 #include <parley/router/rtcp_packet.h>
 
+#include <algorithm>
+
 namespace parley::router {
 namespace {
 
@@ -79,6 +81,23 @@ std::size_t writeRtcpPli(std::span<std::uint8_t> out, std::uint32_t senderSsrc, 
     write32(&out[4], senderSsrc);
     write32(&out[8], mediaSsrc);
     return 12;
+}
+
+std::size_t writeRtcpNack(std::span<std::uint8_t> out, std::uint32_t senderSsrc, std::uint32_t mediaSsrc,
+                          std::span<const std::uint8_t> fci)
+{
+    const auto length = 12 + fci.size();
+    // The length field counts 32-bit words minus one in 16 bits.
+    if (fci.empty() || fci.size() % 4 != 0 || out.size() < length || length / 4 - 1 > 0xFFFF)
+        return 0;
+    out[0] = 0x80 | 1; // V=2, FMT=1 (generic NACK)
+    out[1] = kRtcpTransportFeedback;
+    out[2] = static_cast<std::uint8_t>((length / 4 - 1) >> 8);
+    out[3] = static_cast<std::uint8_t>(length / 4 - 1);
+    write32(&out[4], senderSsrc);
+    write32(&out[8], mediaSsrc);
+    std::copy(fci.begin(), fci.end(), out.begin() + 12);
+    return length;
 }
 
 std::optional<ReportBlock> reportBlock(const RtcpView& packet, std::size_t index)

@@ -3,6 +3,7 @@
 #include "recording_taps.h"
 
 #include <parley/router/packet_store.h>
+#include <parley/router/rtcp_packet.h>
 #include <parley/router/rtp_packet.h>
 
 namespace parley::router {
@@ -36,6 +37,20 @@ void RtpForwarder::onRtp(Participant& p, std::span<std::uint8_t> datagram, std::
         return;
     }
     publication->loss.received = publication->incoming->received();
+    if (publication->repairLoss)
+        switch (publication->nacks.onPacket(view.sequence)) {
+        case NackGenerator::Arrival::Gap:
+            sendNacks(*publication, arrivalMicros);
+            break;
+        case NackGenerator::Arrival::Recovered:
+            counters_.packetsRecovered.add();
+            break;
+        case NackGenerator::Arrival::KeyframeNeeded:
+            keyframes_.request(*publication, arrivalMicros);
+            break;
+        case NackGenerator::Arrival::InOrder:
+            break;
+        }
     publication->store->store(view.sequence, packet, arrivalMicros);
     RecordingTaps::copyRtp(*publication, packet, arrivalMicros);
 
@@ -71,6 +86,24 @@ void RtpForwarder::answerNack(Participant& subscriber, const Subscription& subsc
         --subscriber.retransmitBudget;
         counters_.retransmitted.add();
     });
+}
+
+void RtpForwarder::sendNacks(Publication& publication, std::int64_t nowMicros)
+{
+    auto& owner = *publication.owner;
+    if (!publication.repairLoss || publication.nacks.missing() == 0 || !owner.reachable())
+        return;
+    std::uint8_t fci[4 * kMaxNackEntries];
+    const auto askedBefore = publication.nacks.asked();
+    const auto givenUpBefore = publication.nacks.givenUp();
+    const auto length = publication.nacks.collect(nowMicros, owner.rttMicros, fci);
+    counters_.repairsGivenUp.add(publication.nacks.givenUp() - givenUpBefore);
+    if (length == 0)
+        return;
+    std::uint8_t nack[12 + sizeof fci];
+    const auto written = writeRtcpNack(nack, owner.rtcpSsrc, publication.ssrc, {fci, length});
+    sender_.sendRtcp(owner, {nack, written});
+    counters_.nacksSent.add(publication.nacks.asked() - askedBefore);
 }
 
 } // namespace parley::router

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "keyframe_requester.h"
 #include "packet_sender.h"
 #include "participant.h"
 #include "router_counters.h"
@@ -11,15 +12,22 @@
 namespace parley::router {
 
 /// The media path: decrypts a publisher's RTP, keeps its statistics and recent packets,
-/// copies it to the recording tap and to every subscriber; and resends kept packets to a
-/// subscriber that reports them lost. Allocates nothing and takes no lock per packet.
+/// asks the publisher again for packets lost on the way in, copies it to the recording tap
+/// and to every subscriber; and resends kept packets to a subscriber that reports them
+/// lost. Allocates nothing and takes no lock per packet.
 class RtpForwarder
 {
 public:
     /// Sequence numbers answered per NACK packet at most (a hostile NACK may list thousands).
     static constexpr std::size_t kMaxNackedPerPacket = 64;
 
-    RtpForwarder(PacketSender& sender, RouterCounters& counters) : sender_(sender), counters_(counters) {}
+    /// Sequence numbers asked of a publisher in one NACK at most; the rest go in the next.
+    static constexpr std::size_t kMaxNackEntries = 32;
+
+    RtpForwarder(PacketSender& sender, KeyframeRequester& keyframes, RouterCounters& counters)
+        : sender_(sender), keyframes_(keyframes), counters_(counters)
+    {
+    }
 
     /// An SRTP packet from publisher `from`, received at `arrivalMicros`.
     void onRtp(Participant& from, std::span<std::uint8_t> datagram, std::int64_t arrivalMicros);
@@ -30,8 +38,13 @@ public:
     void answerNack(Participant& subscriber, const Subscription& subscription, std::span<const std::uint8_t> fci,
                     std::int64_t nowMicros);
 
+    /// Asks `publication`'s publisher (one NACK) for the packets lost on the way in that are
+    /// due: not asked for yet, or asked for a round trip ago.
+    void sendNacks(Publication& publication, std::int64_t nowMicros);
+
 private:
     PacketSender& sender_;
+    KeyframeRequester& keyframes_;
     RouterCounters& counters_;
 };
 

@@ -2,6 +2,7 @@
 
 #include <parley/router/media_router.h>
 #include <parley/router/media_tap.h>
+#include <parley/router/nack_generator.h>
 #include <parley/router/packet_kind.h>
 #include <parley/router/rtcp_packet.h>
 #include <parley/router/rtp_packet.h>
@@ -240,6 +241,64 @@ void aliceSendsAudioToBob(MediaRouter& router, Peer& alice, Peer& bob)
 }
 
 } // namespace
+
+TEST_CASE("Router: video lost on the way in is asked of the publisher again and reaches subscribers")
+{
+    MediaRouter router(loopback());
+    Peer alice("alice"), bob("bob");
+    Peer::Section video{"0", "video", "sendonly", 2222};
+    video.nack = true;
+    alice.applyAnswer(router.negotiate(1, "alice", alice.offer({video}), {{"0", "video"}}, {}).answer);
+    REQUIRE(alice.connect());
+    bob.applyAnswer(router.negotiate(1, "bob", bob.offer({{"0", "video", "recvonly"}}), {}, {{"0", "alice/0"}}).answer);
+    REQUIRE(bob.connect());
+    const auto bobSsrc = bob.ssrcFor("0");
+
+    // 3 and 4 never reach the router: it asks Alice for them as soon as 5 shows the gap.
+    for (std::uint16_t seq : {1, 2, 5})
+        alice.sendRtp(2222, 96, seq, 0);
+    for (int i = 0; i < 10 && alice.nackedSequences.empty(); ++i)
+        alice.receiveRtp(50ms);
+    REQUIRE(alice.nackedSequences.size() >= 2);
+    CHECK(alice.nackedSequences[0] == 3);
+    CHECK(alice.nackedSequences[1] == 4);
+    // Her resends go on to Bob, who then has every packet.
+    alice.sendRtp(2222, 96, 3, 0);
+    alice.sendRtp(2222, 96, 4, 0);
+    std::vector<std::uint16_t> atBob;
+    for (int i = 0; i < 10; ++i) {
+        const auto packet = bob.receiveRtp(100ms);
+        RtpView view;
+        if (!packet.empty() && parseRtp(packet, view) && view.ssrc == bobSsrc)
+            atBob.push_back(view.sequence);
+    }
+    std::sort(atBob.begin(), atBob.end());
+    CHECK(atBob == std::vector<std::uint16_t>{1, 2, 3, 4, 5});
+    CHECK(router.stats().packetsRecovered == 2);
+    // Recovered packets are not asked for again.
+    alice.nackedSequences.clear();
+    for (int i = 0; i < 6; ++i)
+        alice.receiveRtp(50ms);
+    CHECK(std::count(alice.nackedSequences.begin(), alice.nackedSequences.end(), 3) == 0);
+
+    // A packet that never comes is asked for once per round trip, then given up.
+    alice.sendRtp(2222, 96, 7, 0);
+    for (int i = 0; i < 40 && router.stats().repairsGivenUp == 0; ++i)
+        alice.receiveRtp(100ms);
+    CHECK(router.stats().repairsGivenUp == 1);
+    CHECK(std::count(alice.nackedSequences.begin(), alice.nackedSequences.end(), 6) == NackGenerator::kMaxRetries);
+
+    // Audio without NACK in its offer, as browsers send Opus, is never asked for.
+    Peer carol("carol");
+    carol.applyAnswer(
+        router.negotiate(1, "carol", carol.offer({{"0", "audio", "sendonly", 3333}}), {{"0", "audio"}}, {}).answer);
+    REQUIRE(carol.connect());
+    for (std::uint16_t seq : {1, 2, 9})
+        carol.sendRtp(3333, 111, seq, 0);
+    for (int i = 0; i < 5; ++i)
+        carol.receiveRtp(50ms);
+    CHECK(carol.nacks == 0);
+}
 
 TEST_CASE("Router: each participant's rates and loss both ways are measured for the admin")
 {

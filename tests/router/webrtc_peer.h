@@ -3,6 +3,7 @@
 #include "browser_dtls.h"
 
 #include <parley/router/packet_kind.h>
+#include <parley/router/packet_store.h>
 #include <parley/router/rtcp_packet.h>
 #include <parley/router/sdp.h>
 #include <parley/router/srtp_session.h>
@@ -50,6 +51,7 @@ public:
         std::string kind;      ///< audio or video
         std::string direction; ///< sendonly or recvonly
         std::uint32_t ssrc = 0;
+        bool nack = false; ///< video: offers generic NACK (as browsers do), not only PLI
     };
 
     std::string offer(const std::vector<Section>& sections) const
@@ -65,6 +67,8 @@ public:
                    "\r\na=ice-pwd:peerpasswordpeerpassword\r\na=fingerprint:" + dtls_.fingerprint() +
                    "\r\na=setup:actpass\r\na=" + s.direction + "\r\na=rtcp-mux\r\n";
             sdp += audio ? "a=rtpmap:111 opus/48000/2\r\n" : "a=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 nack pli\r\n";
+            if (!audio && s.nack)
+                sdp += "a=rtcp-fb:96 nack\r\n";
             if (s.ssrc)
                 sdp += "a=ssrc:" + std::to_string(s.ssrc) + " cname:peer\r\n";
         }
@@ -192,8 +196,11 @@ public:
                 forEachRtcp({datagram.data(), length}, [&](const RtcpView& v) {
                     if (v.type == kRtcpPayloadFeedback && v.count == 1)
                         ++plis;
-                    if (v.type == kRtcpTransportFeedback && v.count == 1)
+                    if (v.type == kRtcpTransportFeedback && v.count == 1 && v.bytes.size() > 12) {
                         ++nacks;
+                        forEachNackedSequence(v.bytes.subspan(12), 1000,
+                                              [&](std::uint16_t s) { nackedSequences.push_back(s); });
+                    }
                     if (const auto info = senderInfo(v))
                         senderReports.push_back(*info);
                     if (v.type == kRtcpReceiverReport) {
@@ -246,6 +253,7 @@ public:
 
     int plis = 0;
     int nacks = 0; ///< generic NACKs received
+    std::vector<std::uint16_t> nackedSequences; ///< every sequence number they asked for
     int receiverReports = 0;
     std::vector<ReportBlock> reportBlocks; ///< from the receiver reports, oldest first
     std::vector<SenderInfo> senderReports; ///< sender reports received, oldest first

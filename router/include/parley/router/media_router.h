@@ -56,6 +56,9 @@ struct RouterStats
     std::uint64_t retransmitted = 0;      ///< packets resent to subscribers who asked (NACK)
     std::uint64_t nackMisses = 0;         ///< asked for but no longer (or never) kept
     std::uint64_t retransmitsRefused = 0; ///< asked for beyond a subscriber's budget
+    std::uint64_t nacksSent = 0;          ///< packets asked of publishers again (retries included)
+    std::uint64_t packetsRecovered = 0;   ///< of those lost on the way in, the ones that came after all
+    std::uint64_t repairsGivenUp = 0;     ///< lost on the way in and never repaired by resending
 };
 
 /// One participant's media as the router sees it, over the last second.

@@ -59,6 +59,12 @@ void writeRtcp32(std::span<std::uint8_t> packet, std::size_t offset, std::uint32
 /// Writes a Picture Loss Indication (12 bytes); returns its length, 0 if `out` is too small.
 std::size_t writeRtcpPli(std::span<std::uint8_t> out, std::uint32_t senderSsrc, std::uint32_t mediaSsrc);
 
+/// Writes a generic NACK (RFC 4585 6.2.1) with the FCI entries `fci` (4 bytes each, as
+/// NackGenerator::collect writes them); returns its length, 0 if `out` is too small or `fci`
+/// is empty or not whole entries.
+std::size_t writeRtcpNack(std::span<std::uint8_t> out, std::uint32_t senderSsrc, std::uint32_t mediaSsrc,
+                          std::span<const std::uint8_t> fci);
+
 /// What a receiver report says about one source.
 struct ReportBlock
 {
