@@ -12,6 +12,11 @@ constexpr std::int64_t kVideoStoreMicros = 2'000'000;
 constexpr std::size_t kAudioStorePackets = 64;
 constexpr std::int64_t kAudioStoreMicros = 1'000'000;
 
+bool hasFeedback(const SdpCodec& codec, const std::string& feedback)
+{
+    return std::find(codec.feedback.begin(), codec.feedback.end(), feedback) != codec.feedback.end();
+}
+
 bool contains(const std::vector<std::string>& list, const std::string& value)
 {
     return std::find(list.begin(), list.end(), value) != list.end();
@@ -52,6 +57,9 @@ Negotiation Negotiator::negotiate(std::int64_t roomId, const std::string& partic
         answer.codec = chooseCodec(media);
         if (!answer.codec)
             continue;
+        // Resends as their own stream only where the peer also asks for them (NACK).
+        if (hasFeedback(*answer.codec, "nack"))
+            answer.rtx = chooseRtx(media, answer.codec->payloadType);
         answer.role = SdpAnswerMedia::Role::Inactive;
         const bool peerSends = media.direction == "sendonly" || media.direction == "sendrecv";
         const bool peerReceives = media.direction == "recvonly" || media.direction == "sendrecv";
@@ -59,7 +67,7 @@ Negotiation Negotiator::negotiate(std::int64_t roomId, const std::string& partic
         const auto wanted = subscriptions.find(media.mid);
         if (peerSends && label != tracks.end() && media.primarySsrc != 0) {
             answer.role = SdpAnswerMedia::Role::Receive;
-            publish(p, media, *answer.codec, label->second);
+            publish(p, media, *answer.codec, answer.rtx, label->second);
             publishedMids.push_back(media.mid);
         }
         else if (peerReceives && wanted != subscriptions.end()) {
@@ -72,12 +80,13 @@ Negotiation Negotiator::negotiate(std::int64_t roomId, const std::string& partic
             if (!source)
                 continue; // Inactive: the track is gone or never existed in this room
             bool created = false;
-            auto& subscription =
-                subscribe(p, media, *source, static_cast<std::uint8_t>(answer.codec->payloadType), created);
+            auto& subscription = subscribe(p, media, *source, static_cast<std::uint8_t>(answer.codec->payloadType),
+                                           answer.rtx, created);
             if (created)
                 needKeyframe.push_back(source);
             answer.role = SdpAnswerMedia::Role::Send;
             answer.sendSsrc = subscription.ssrc;
+            answer.sendRtxSsrc = subscription.rtxSsrc;
             answer.streamId = source->owner->id;
             answer.trackId = source->owner->id + "-" + source->mid;
             subscribedMids.push_back(media.mid);
@@ -106,7 +115,8 @@ Negotiation Negotiator::negotiate(std::int64_t roomId, const std::string& partic
     return result;
 }
 
-void Negotiator::publish(Participant& p, const SdpMedia& media, const SdpCodec& codec, const std::string& label)
+void Negotiator::publish(Participant& p, const SdpMedia& media, const SdpCodec& codec,
+                         const std::optional<SdpCodec>& rtx, const std::string& label)
 {
     Publication* publication = nullptr;
     for (auto& existing : p.publications)
@@ -129,7 +139,9 @@ void Negotiator::publish(Participant& p, const SdpMedia& media, const SdpCodec& 
         publication->loss = LossMeter{};
         publication->nacks.reset();
     }
-    publication->repairLoss = std::find(codec.feedback.begin(), codec.feedback.end(), "nack") != codec.feedback.end();
+    publication->repairLoss = hasFeedback(codec, "nack");
+    publication->rtxSsrc = rtx ? media.rtxSsrc : 0;
+    publication->rtxPayloadType = rtx ? static_cast<std::uint8_t>(rtx->payloadType) : 0;
     publication->ssrc = media.primarySsrc;
     publication->payloadType = static_cast<std::uint8_t>(codec.payloadType);
     publication->codec = codec.name;
@@ -137,7 +149,7 @@ void Negotiator::publish(Participant& p, const SdpMedia& media, const SdpCodec& 
 }
 
 Subscription& Negotiator::subscribe(Participant& p, const SdpMedia& media, Publication& source,
-                                    std::uint8_t payloadType, bool& created)
+                                    std::uint8_t payloadType, const std::optional<SdpCodec>& rtx, bool& created)
 {
     Subscription* subscription = nullptr;
     for (auto& existing : p.subscriptions)
@@ -154,9 +166,16 @@ Subscription& Negotiator::subscribe(Participant& p, const SdpMedia& media, Publi
         subscription = &p.subscriptions.back();
         source.outgoing.push_back({&p, subscription->ssrc, payloadType});
     }
-    // A renegotiation may change the payload type the subscriber knows the codec by.
-    if (auto* stream = source.outgoingTo(p, subscription->ssrc))
+    if (rtx && subscription->rtxSsrc == 0)
+        subscription->rtxSsrc = randomSsrc();
+    // A renegotiation may change the payload types the subscriber knows the codec by.
+    if (auto* stream = source.outgoingTo(p, subscription->ssrc)) {
         stream->payloadType = payloadType;
+        if (rtx && stream->rtxSsrc == 0)
+            stream->rtxSequence = static_cast<std::uint16_t>(randomSsrc()); // RFC 4588: a random start
+        stream->rtxSsrc = rtx ? subscription->rtxSsrc : 0;
+        stream->rtxPayloadType = rtx ? static_cast<std::uint8_t>(rtx->payloadType) : 0;
+    }
     return *subscription;
 }
 

@@ -41,10 +41,11 @@ public:
                           const std::map<std::string, std::string>& subscriptions, std::int64_t nowMicros);
 
 private:
-    void publish(Participant& p, const SdpMedia& media, const SdpCodec& codec, const std::string& label);
+    void publish(Participant& p, const SdpMedia& media, const SdpCodec& codec, const std::optional<SdpCodec>& rtx,
+                 const std::string& label);
     /// Subscribes the receiving section `media` to `source`; returns the subscription.
     Subscription& subscribe(Participant& p, const SdpMedia& media, Publication& source, std::uint8_t payloadType,
-                            bool& created);
+                            const std::optional<SdpCodec>& rtx, bool& created);
 
     ParticipantDirectory& directory_;
     PacketSender& sender_;

@@ -2,6 +2,8 @@
 
 #include "rtp_forwarding.h"
 
+#include <parley/router/rtx_packet.h>
+
 #include <cstring>
 
 namespace parley::router {
@@ -36,6 +38,20 @@ bool PacketSender::sendRtp(Participant& to, std::span<const std::uint8_t> packet
         return false;
     auto slot = batch_.slot();
     const auto length = writeForwardedCopy(packet, view, ssrc, payloadType, *to.outbound, slot);
+    if (length == 0)
+        return false;
+    batch_.commit(length, *to.selected);
+    to.out.add(length);
+    return true;
+}
+
+bool PacketSender::sendRtx(Participant& to, std::span<const std::uint8_t> packet, const RtpView& view,
+                           std::uint32_t ssrc, std::uint8_t payloadType, std::uint16_t sequence)
+{
+    if (!to.reachable())
+        return false;
+    auto slot = batch_.slot();
+    const auto length = writeRtxCopy(packet, view, ssrc, payloadType, sequence, *to.outbound, slot);
     if (length == 0)
         return false;
     batch_.commit(length, *to.selected);

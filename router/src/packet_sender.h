@@ -28,6 +28,11 @@ public:
     bool sendRtp(Participant& to, std::span<const std::uint8_t> packet, const RtpView& view, std::uint32_t ssrc,
                  std::uint8_t payloadType);
 
+    /// A resend of the decrypted RTP `packet` in RTX format under `ssrc`, `payloadType` and
+    /// `sequence`; false when nothing was sent.
+    bool sendRtx(Participant& to, std::span<const std::uint8_t> packet, const RtpView& view, std::uint32_t ssrc,
+                 std::uint8_t payloadType, std::uint16_t sequence);
+
     SendBatch& batch() { return batch_; }
 
 private:

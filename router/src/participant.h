@@ -22,6 +22,7 @@ struct Subscription
     std::string mid;
     std::uint32_t ssrc;
     Publication* publication;
+    std::uint32_t rtxSsrc = 0; ///< the SSRC of our resends to it, once it negotiated RTX
 };
 
 /// One participant of a room as the router knows it: its ICE credentials and selected
@@ -63,6 +64,15 @@ struct Participant
     {
         for (auto& publication : publications)
             if (publication->ssrc == ssrc)
+                return publication.get();
+        return nullptr;
+    }
+
+    /// The publication whose resends (RTX) come under `ssrc`, or null.
+    Publication* publicationByRtxSsrc(std::uint32_t ssrc)
+    {
+        for (auto& publication : publications)
+            if (publication->rtxSsrc != 0 && publication->rtxSsrc == ssrc)
                 return publication.get();
         return nullptr;
     }

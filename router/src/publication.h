@@ -25,6 +25,10 @@ struct OutgoingStream
     Participant* subscriber;
     std::uint32_t ssrc;
     std::uint8_t payloadType;
+    // Where the subscriber negotiated RTX (RFC 4588), resends go as their own stream.
+    std::uint32_t rtxSsrc = 0;
+    std::uint8_t rtxPayloadType = 0;
+    std::uint16_t rtxSequence = 0;
     std::uint32_t packets = 0;
     std::uint32_t octets = 0; ///< payload bytes, as RFC 3550 counts them
     // The last sender report it was sent (middle 32 bits of its NTP time) and when, so its
@@ -45,6 +49,8 @@ struct Publication
     bool video = false;
     std::uint32_t ssrc = 0;
     std::uint8_t payloadType = 0;
+    std::uint32_t rtxSsrc = 0; ///< where the publisher sends its resends (RFC 4588), 0: none
+    std::uint8_t rtxPayloadType = 0;
     std::string codec; ///< "opus", "VP8", "H264"
     int clockRate = 0;
     std::vector<OutgoingStream> outgoing;

@@ -5,6 +5,7 @@
 #include <parley/router/packet_store.h>
 #include <parley/router/rtcp_packet.h>
 #include <parley/router/rtp_packet.h>
+#include <parley/router/rtx_packet.h>
 
 namespace parley::router {
 
@@ -17,15 +18,27 @@ void RtpForwarder::onRtp(Participant& p, std::span<std::uint8_t> datagram, std::
         counters_.droppedAuthentication.add();
         return;
     }
-    const auto packet = datagram.first(length);
+    auto packet = datagram.first(length);
     RtpView view;
     if (!parseRtp(packet, view)) {
         counters_.droppedMalformed.add();
         return;
     }
     auto* publication = p.publicationBySsrc(view.ssrc);
-    if (!publication)
-        return; // RTX or a stream not negotiated: not forwarded
+    if (!publication) {
+        // A resend in RTX format becomes the packet it repeats; other streams were not
+        // negotiated and are not forwarded.
+        publication = p.publicationByRtxSsrc(view.ssrc);
+        if (!publication || view.payloadType != publication->rtxPayloadType)
+            return;
+        packet = restoreFromRtx(packet, view, publication->ssrc, publication->payloadType);
+        if (packet.empty())
+            return; // padding only
+        if (!parseRtp(packet, view)) {
+            counters_.droppedMalformed.add();
+            return;
+        }
+    }
     if (publication->video ? p.videoMuted : p.audioMuted) {
         counters_.droppedMuted.add();
         return;
@@ -81,7 +94,11 @@ void RtpForwarder::answerNack(Participant& subscriber, const Subscription& subsc
             counters_.nackMisses.add();
             return;
         }
-        if (!sender_.sendRtp(subscriber, stored, view, stream->ssrc, stream->payloadType))
+        const bool sent = stream->rtxSsrc != 0
+                              ? sender_.sendRtx(subscriber, stored, view, stream->rtxSsrc, stream->rtxPayloadType,
+                                                stream->rtxSequence++)
+                              : sender_.sendRtp(subscriber, stored, view, stream->ssrc, stream->payloadType);
+        if (!sent)
             return;
         --subscriber.retransmitBudget;
         counters_.retransmitted.add();

@@ -233,8 +233,10 @@ SdpOffer parseSdpOffer(std::string_view text)
             media.setup = session.setup;
         // The media SSRC is the first of an FID (RTX) pair, or else the first one listed.
         media.primarySsrc = media.ssrcs.empty() ? 0 : media.ssrcs.front();
-        if (!groupsPerMedia[i].empty())
+        if (!groupsPerMedia[i].empty()) {
             media.primarySsrc = groupsPerMedia[i].front().first;
+            media.rtxSsrc = groupsPerMedia[i].front().second;
+        }
         // Codecs without an rtpmap are static payload types we do not use.
         std::erase_if(media.codecs, [](const SdpCodec& codec) { return codec.name.empty(); });
     }
@@ -264,6 +266,34 @@ std::optional<SdpCodec> chooseCodec(const SdpMedia& media)
                 codec.fmtp.find("packetization-mode=1") != std::string::npos)
                 return keepFeedback(codec);
     }
+    return std::nullopt;
+}
+
+std::optional<SdpCodec> chooseRtx(const SdpMedia& media, int payloadType)
+{
+    if (media.kind != "video")
+        return std::nullopt;
+    const auto apt = "apt=" + std::to_string(payloadType);
+    for (const auto& codec : media.codecs)
+        if (equalsIgnoreCase(codec.name, "rtx") && codec.clockRate == 90000) {
+            // apt may sit among other parameters (rtx-time); match it as a whole parameter.
+            std::string_view rest = codec.fmtp;
+            while (!rest.empty()) {
+                const auto end = rest.find(';');
+                auto parameter = rest.substr(0, end);
+                rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end + 1);
+                while (!parameter.empty() && parameter.front() == ' ')
+                    parameter.remove_prefix(1);
+                while (!parameter.empty() && parameter.back() == ' ')
+                    parameter.remove_suffix(1);
+                if (parameter == apt) {
+                    SdpCodec rtx = codec;
+                    rtx.feedback.clear();
+                    rtx.fmtp = apt;
+                    return rtx;
+                }
+            }
+        }
     return std::nullopt;
 }
 
@@ -316,7 +346,10 @@ std::string buildSdpAnswer(const SdpOffer& offer, const std::vector<SdpAnswerMed
             continue;
         }
         const auto& codec = *answer.codec;
-        out << "m=" << offered.kind << " " << transport.port << " " << protocol << " " << codec.payloadType << "\r\n";
+        out << "m=" << offered.kind << " " << transport.port << " " << protocol << " " << codec.payloadType;
+        if (answer.rtx)
+            out << " " << answer.rtx->payloadType;
+        out << "\r\n";
         out << "c=IN IP4 " << transport.address << "\r\n";
         out << "a=rtcp:" << transport.port << " IN IP4 " << transport.address << "\r\n";
         out << "a=mid:" << offered.mid << "\r\n";
@@ -352,9 +385,18 @@ std::string buildSdpAnswer(const SdpOffer& offer, const std::vector<SdpAnswerMed
             out << "a=fmtp:" << codec.payloadType << " " << codec.fmtp << "\r\n";
         for (const auto& feedback : codec.feedback)
             out << "a=rtcp-fb:" << codec.payloadType << " " << feedback << "\r\n";
+        if (answer.rtx)
+            out << "a=rtpmap:" << answer.rtx->payloadType << " rtx/90000\r\na=fmtp:" << answer.rtx->payloadType << " "
+                << answer.rtx->fmtp << "\r\n";
         if (answer.role == SdpAnswerMedia::Role::Send) {
-            out << "a=ssrc:" << answer.sendSsrc << " cname:parley\r\n";
-            out << "a=ssrc:" << answer.sendSsrc << " msid:" << answer.streamId << " " << answer.trackId << "\r\n";
+            if (answer.rtx && answer.sendRtxSsrc)
+                out << "a=ssrc-group:FID " << answer.sendSsrc << " " << answer.sendRtxSsrc << "\r\n";
+            for (const auto ssrc : {answer.sendSsrc, answer.rtx ? answer.sendRtxSsrc : 0u}) {
+                if (ssrc == 0)
+                    continue;
+                out << "a=ssrc:" << ssrc << " cname:parley\r\n";
+                out << "a=ssrc:" << ssrc << " msid:" << answer.streamId << " " << answer.trackId << "\r\n";
+            }
         }
     }
     return out.str();

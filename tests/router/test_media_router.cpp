@@ -300,6 +300,74 @@ TEST_CASE("Router: video lost on the way in is asked of the publisher again and 
     CHECK(carol.nacks == 0);
 }
 
+TEST_CASE("Router: resends go both ways in RTX format where it was negotiated")
+{
+    MediaRouter router(loopback());
+    Peer alice("alice"), bob("bob");
+    Peer::Section video{"0", "video", "sendonly", 2222, true, true};
+    const auto published = router.negotiate(1, "alice", alice.offer({video}), {{"0", "video"}}, {}).answer;
+    CHECK(published.find("a=rtpmap:97 rtx/90000\r\n") != std::string::npos);
+    alice.applyAnswer(published);
+    REQUIRE(alice.connect());
+    Peer::Section receive{"0", "video", "recvonly", 0, true, true};
+    bob.applyAnswer(router.negotiate(1, "bob", bob.offer({receive}), {}, {{"0", "alice/0"}}).answer);
+    REQUIRE(bob.connect());
+    const auto bobSsrc = bob.ssrcFor("0");
+    const auto bobRtxSsrc = bob.rtxSsrcFor("0");
+    REQUIRE(bobRtxSsrc != 0);
+    CHECK(bobRtxSsrc != bobSsrc);
+
+    // Alice's resend of 3 comes as RTX (her SSRC 2223, PT 97, its own sequence number); Bob
+    // gets packet 3 itself.
+    for (std::uint16_t seq : {1, 2, 4})
+        alice.sendRtp(2222, 96, seq, static_cast<std::uint8_t>(seq));
+    for (int i = 0; i < 10 && alice.nackedSequences.empty(); ++i)
+        alice.receiveRtp(50ms);
+    REQUIRE(alice.nackedSequences == std::vector<std::uint16_t>{3});
+    bob.drain();
+    alice.sendRtx(2223, 97, 700, 3, 3);
+    Bytes repaired;
+    RtpView view;
+    for (int i = 0; i < 5 && repaired.empty(); ++i) {
+        auto packet = bob.receiveRtp(200ms);
+        if (!packet.empty() && parseRtp(packet, view) && view.sequence == 3)
+            repaired = packet;
+    }
+    REQUIRE_FALSE(repaired.empty());
+    CHECK(view.ssrc == bobSsrc);
+    CHECK(view.payloadType == 96);
+    CHECK(view.payloadLength == 50);
+    CHECK(repaired[view.payloadOffset] == 3);
+    CHECK(router.stats().packetsRecovered == 1);
+    // RTX with a payload type that is not Alice's RTX is not taken for a resend.
+    alice.sendRtx(2223, 98, 701, 3, 3);
+    CHECK(bob.receiveRtp(300ms).empty());
+
+    // Bob loses 5 and 6 and asks: they come back on his RTX stream, original number first.
+    alice.sendRtp(2222, 96, 5, 5);
+    alice.sendRtp(2222, 96, 6, 6);
+    bob.discard(300ms);
+    std::vector<std::uint8_t> nack{0x81, 205, 0, 3, 0x0b, 0x0b, 0x0b, 0x0b, 0, 0, 0, 0, 0, 5, 0, 1};
+    writeRtcp32(nack, 8, bobSsrc);
+    bob.sendRtcp(nack);
+    std::vector<std::pair<std::uint16_t, std::uint16_t>> resends; // (RTX sequence, original)
+    for (int i = 0; i < 4; ++i) {
+        const auto packet = bob.receiveRtp(200ms);
+        if (packet.empty() || !parseRtp(packet, view))
+            continue;
+        CHECK(view.ssrc == bobRtxSsrc);
+        CHECK(view.payloadType == 97);
+        REQUIRE(view.payloadLength == 52);
+        const auto original = static_cast<std::uint16_t>(packet[view.payloadOffset] << 8 | packet[view.payloadOffset + 1]);
+        CHECK(packet[view.payloadOffset + 2] == original); // the original payload follows
+        resends.emplace_back(view.sequence, original);
+    }
+    REQUIRE(resends.size() == 2);
+    CHECK(resends[0].second == 5);
+    CHECK(resends[1].second == 6);
+    CHECK(resends[1].first == static_cast<std::uint16_t>(resends[0].first + 1));
+}
+
 TEST_CASE("Router: each participant's rates and loss both ways are measured for the admin")
 {
     MediaRouter router(loopback());

@@ -136,10 +136,10 @@ TEST_CASE("SDP: the answer is ICE-lite, bundled, passive, with our SSRC where we
 {
     const auto offer = parseSdpOffer(kChromeOffer);
     std::vector<SdpAnswerMedia> answers(4);
-    answers[0] = {SdpAnswerMedia::Role::Receive, chooseCodec(offer.media[0]), 0, "", ""};
-    answers[1] = {SdpAnswerMedia::Role::Receive, chooseCodec(offer.media[1]), 0, "", ""};
-    answers[2] = {SdpAnswerMedia::Role::Send, chooseCodec(offer.media[2]), 424242, "alice", "alice-camera"};
-    answers[3] = {SdpAnswerMedia::Role::Rejected, std::nullopt, 0, "", ""};
+    answers[0] = {SdpAnswerMedia::Role::Receive, chooseCodec(offer.media[0]), std::nullopt, 0, 0, "", ""};
+    answers[1] = {SdpAnswerMedia::Role::Receive, chooseCodec(offer.media[1]), std::nullopt, 0, 0, "", ""};
+    answers[2] = {SdpAnswerMedia::Role::Send, chooseCodec(offer.media[2]), std::nullopt, 424242, 0, "alice", "alice-camera"};
+    answers[3] = {SdpAnswerMedia::Role::Rejected, std::nullopt, std::nullopt, 0, 0, "", ""};
     const auto answer = buildSdpAnswer(offer, answers,
                                        {"rUfr", "routerpassword0123456789", "sha-256 AA:BB", "192.0.2.10", 10000});
     const auto has = [&](const std::string& line) { return answer.find(line + "\r\n") != std::string::npos; };
@@ -158,6 +158,42 @@ TEST_CASE("SDP: the answer is ICE-lite, bundled, passive, with our SSRC where we
     CHECK(has("m=application 0 UDP/DTLS/SCTP 0"));
     // Exactly one candidate for the bundle.
     CHECK(answer.find("a=candidate") == answer.rfind("a=candidate"));
+}
+
+TEST_CASE("SDP: retransmissions (RTX) are negotiated for the chosen video codec, with their own SSRC where we send")
+{
+    const auto offer = parseSdpOffer(kChromeOffer);
+    CHECK(offer.media[1].primarySsrc == 2222);
+    CHECK(offer.media[1].rtxSsrc == 3333);
+    const auto rtx = chooseRtx(offer.media[1], 96);
+    REQUIRE(rtx);
+    CHECK(rtx->payloadType == 97);
+    CHECK(chooseRtx(offer.media[1], 102)->payloadType == 103);
+    CHECK_FALSE(chooseRtx(offer.media[1], 100)); // no rtx for that codec
+    CHECK_FALSE(chooseRtx(offer.media[0], 111)); // audio is not repaired
+    // apt must name the codec exactly, wherever it stands among the parameters.
+    auto media = offer.media[1];
+    for (auto& codec : media.codecs)
+        if (codec.payloadType == 97)
+            codec.fmtp = "apt=960";
+    CHECK_FALSE(chooseRtx(media, 96));
+    for (auto& codec : media.codecs)
+        if (codec.payloadType == 97)
+            codec.fmtp = "rtx-time=3000; apt=96";
+    CHECK(chooseRtx(media, 96));
+
+    std::vector<SdpAnswerMedia> answers(4);
+    answers[1] = {SdpAnswerMedia::Role::Receive, chooseCodec(offer.media[1]), rtx, 0, 0, "", ""};
+    answers[2] = {SdpAnswerMedia::Role::Send, chooseCodec(offer.media[2]), chooseRtx(offer.media[2], 96), 424242, 434343,
+                  "alice", "alice-camera"};
+    const auto answer = buildSdpAnswer(offer, answers,
+                                       {"rUfr", "routerpassword0123456789", "sha-256 AA:BB", "192.0.2.10", 10000});
+    const auto has = [&](const std::string& line) { return answer.find(line + "\r\n") != std::string::npos; };
+    CHECK(has("m=video 10000 UDP/TLS/RTP/SAVPF 96 97"));
+    CHECK(has("a=rtpmap:97 rtx/90000"));
+    CHECK(has("a=fmtp:97 apt=96"));
+    CHECK(has("a=ssrc-group:FID 424242 434343"));
+    CHECK(has("a=ssrc:434343 msid:alice alice-camera"));
 }
 
 TEST_CASE("SDP: hostile offers are refused with the line named, never crash")

@@ -52,6 +52,7 @@ public:
         std::string direction; ///< sendonly or recvonly
         std::uint32_t ssrc = 0;
         bool nack = false; ///< video: offers generic NACK (as browsers do), not only PLI
+        bool rtx = false;  ///< video: offers RTX (PT 97, SSRC ssrc + 1 where it sends)
     };
 
     std::string offer(const std::vector<Section>& sections) const
@@ -62,15 +63,21 @@ public:
         sdp += "\r\n";
         for (const auto& s : sections) {
             const bool audio = s.kind == "audio";
-            sdp += "m=" + s.kind + " 9 UDP/TLS/RTP/SAVPF " + (audio ? "111" : "96") + "\r\n";
+            sdp += "m=" + s.kind + " 9 UDP/TLS/RTP/SAVPF " + (audio ? "111" : s.rtx ? "96 97" : "96") + "\r\n";
             sdp += "c=IN IP4 0.0.0.0\r\na=mid:" + s.mid + "\r\na=ice-ufrag:" + ufrag_ +
                    "\r\na=ice-pwd:peerpasswordpeerpassword\r\na=fingerprint:" + dtls_.fingerprint() +
                    "\r\na=setup:actpass\r\na=" + s.direction + "\r\na=rtcp-mux\r\n";
             sdp += audio ? "a=rtpmap:111 opus/48000/2\r\n" : "a=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 nack pli\r\n";
             if (!audio && s.nack)
                 sdp += "a=rtcp-fb:96 nack\r\n";
+            if (!audio && s.rtx)
+                sdp += "a=rtpmap:97 rtx/90000\r\na=fmtp:97 apt=96\r\n";
+            if (s.ssrc && s.rtx)
+                sdp += "a=ssrc-group:FID " + std::to_string(s.ssrc) + " " + std::to_string(s.ssrc + 1) + "\r\n";
             if (s.ssrc)
                 sdp += "a=ssrc:" + std::to_string(s.ssrc) + " cname:peer\r\n";
+            if (s.ssrc && s.rtx)
+                sdp += "a=ssrc:" + std::to_string(s.ssrc + 1) + " cname:peer\r\n";
         }
         return sdp;
     }
@@ -85,11 +92,19 @@ public:
                 routerPort_ = static_cast<std::uint16_t>(media.port);
             }
             if (!media.ssrcs.empty())
-                sendSsrcs_[media.mid] = media.ssrcs.front();
+                sendSsrcs_[media.mid] = media.primarySsrc;
+            if (media.rtxSsrc)
+                rtxSsrcs_[media.mid] = media.rtxSsrc;
         }
     }
 
     std::uint32_t ssrcFor(const std::string& mid) const { return sendSsrcs_.at(mid); }
+    /// The SSRC of the router's resends (RTX) on `mid`, 0 when the answer has none.
+    std::uint32_t rtxSsrcFor(const std::string& mid) const
+    {
+        const auto found = rtxSsrcs_.find(mid);
+        return found == rtxSsrcs_.end() ? 0 : found->second;
+    }
 
     /// Moves to a new local port (a network change) and passes an ICE check from there;
     /// DTLS and SRTP state stay. True when the router answered the check.
@@ -159,11 +174,27 @@ public:
     /// is 50 bytes counting up from `marker`.
     Bytes protectedRtp(std::uint32_t ssrc, std::uint8_t payloadType, std::uint16_t sequence, std::uint8_t marker)
     {
+        return protectedPacket(ssrc, payloadType, sequence, {}, marker);
+    }
+
+    /// Resends the packet sendRtp(…, `original`, `marker`) sent, in RTX format (RFC 4588).
+    void sendRtx(std::uint32_t rtxSsrc, std::uint8_t rtxPayloadType, std::uint16_t rtxSequence, std::uint16_t original,
+                 std::uint8_t marker)
+    {
+        send(protectedPacket(rtxSsrc, rtxPayloadType, rtxSequence,
+                             {static_cast<std::uint8_t>(original >> 8), static_cast<std::uint8_t>(original)}, marker));
+    }
+
+    Bytes protectedPacket(std::uint32_t ssrc, std::uint8_t payloadType, std::uint16_t sequence, const Bytes& prefix,
+                          std::uint8_t marker)
+    {
         // With a one-byte header extension (mid), which the router must strip.
         Bytes packet{0x90, payloadType, static_cast<std::uint8_t>(sequence >> 8), static_cast<std::uint8_t>(sequence),
                      0, 0, 0, static_cast<std::uint8_t>(sequence), static_cast<std::uint8_t>(ssrc >> 24),
                      static_cast<std::uint8_t>(ssrc >> 16), static_cast<std::uint8_t>(ssrc >> 8),
                      static_cast<std::uint8_t>(ssrc), 0xbe, 0xde, 0x00, 0x01, 0x10, '0', 0x00, 0x00};
+        for (const auto byte : prefix) // (insert of an empty range trips GCC 12's -Warray-bounds)
+            packet.push_back(byte);
         for (int i = 0; i < 50; ++i)
             packet.push_back(static_cast<std::uint8_t>(marker + i));
         const auto plain = packet.size();
@@ -274,6 +305,7 @@ private:
     std::string routerPassword_;
     std::uint16_t routerPort_ = 0;
     std::map<std::string, std::uint32_t> sendSsrcs_;
+    std::map<std::string, std::uint32_t> rtxSsrcs_;
     SrtpProfile profile_ = SrtpProfile::AeadAes128Gcm;
     std::unique_ptr<SrtpSession> outbound_;
     std::unique_ptr<SrtpSession> inbound_;

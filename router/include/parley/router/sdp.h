@@ -44,6 +44,7 @@ struct SdpMedia
     std::vector<SdpExtension> extensions;
     std::vector<std::uint32_t> ssrcs; ///< every a=ssrc id, first seen first
     std::uint32_t primarySsrc = 0;    ///< the media SSRC (first of an FID group, else first)
+    std::uint32_t rtxSsrc = 0;        ///< its retransmission SSRC (second of the FID group), 0 if none
     std::string iceUfrag;
     std::string icePwd;
     std::string fingerprint; ///< "sha-256 AB:CD..."
@@ -77,7 +78,9 @@ struct SdpAnswerMedia
     };
     Role role = Role::Rejected;
     std::optional<SdpCodec> codec; ///< the one codec chosen from the offer (with its PT)
+    std::optional<SdpCodec> rtx;   ///< its retransmission format (RFC 4588), when offered
     std::uint32_t sendSsrc = 0;    ///< Send only: the SSRC we will use
+    std::uint32_t sendRtxSsrc = 0; ///< Send only, with `rtx`: the SSRC of our retransmissions
     std::string streamId;          ///< Send only: msid stream (the publisher's participant id)
     std::string trackId;           ///< Send only: msid track
 };
@@ -96,6 +99,10 @@ struct SdpAnswerTransport
 /// with packetization-mode=1, for video. Keeps only the feedback the router handles (nack,
 /// nack pli, ccm fir). nullopt when none is offered.
 std::optional<SdpCodec> chooseCodec(const SdpMedia& media);
+
+/// The retransmission format (RFC 4588 "rtx" with apt=`payloadType`) offered for the chosen
+/// codec, or nullopt. Only for video: the router does not repair audio.
+std::optional<SdpCodec> chooseRtx(const SdpMedia& media, int payloadType);
 
 /// Header extensions the router negotiates on sections where the peer publishes (mid,
 /// abs-send-time, ssrc-audio-level), with the offer's ids; none where it sends.
