@@ -80,6 +80,25 @@ void collectRouter(PrometheusText& out, const router::MediaRouter* media)
     out.sample("parley_router_dropped_packets_total", {{"reason", "muted"}}, static_cast<double>(stats.droppedMuted));
     counter(out, "parley_router_keyframe_requests_total", "Keyframe requests (PLI) sent to publishers.",
             static_cast<double>(stats.keyframeRequests));
+    counter(out, "parley_router_keyframe_requests_folded_total",
+            "Keyframe requests folded into one already sent (at most one a second per video).",
+            static_cast<double>(stats.keyframeRequestsFolded));
+    counter(out, "parley_router_retransmitted_packets_total",
+            "Packets resent to subscribers who reported them lost (NACK), from the router's own copies.",
+            static_cast<double>(stats.retransmitted));
+    out.family("parley_router_unanswered_nacks_total",
+               "Packets subscribers asked for again that were not resent, by reason.", "counter");
+    out.sample("parley_router_unanswered_nacks_total", {{"reason", "not_kept"}}, static_cast<double>(stats.nackMisses));
+    out.sample("parley_router_unanswered_nacks_total", {{"reason", "over_budget"}},
+               static_cast<double>(stats.retransmitsRefused));
+    counter(out, "parley_router_nacked_packets_total",
+            "Packets lost on the way in that the router asked publishers for again (each request counted).",
+            static_cast<double>(stats.nacksSent));
+    counter(out, "parley_router_recovered_packets_total", "Packets lost on the way in that arrived after all.",
+            static_cast<double>(stats.packetsRecovered));
+    counter(out, "parley_router_unrepaired_packets_total",
+            "Packets lost on the way in that were given up after the last request.",
+            static_cast<double>(stats.repairsGivenUp));
     counter(out, "parley_router_stun_answered_total", "STUN binding requests answered.",
             static_cast<double>(stats.stunAnswered));
     const auto load = media->load();

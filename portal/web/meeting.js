@@ -89,10 +89,34 @@ window.parleyMeeting = {
       if (!section) continue;
       const remote = report.remoteId ? stats.get(report.remoteId) : undefined;
       result.push({ publisherId: section.publisherId, kind: report.kind, label: section.kind,
-        packetsReceived: report.packetsReceived ?? 0, framesDecoded: report.framesDecoded ?? 0,
+        packetsReceived: report.packetsReceived ?? 0, packetsLost: report.packetsLost ?? 0,
+        framesDecoded: report.framesDecoded ?? 0, freezeCount: report.freezeCount ?? 0,
+        totalFreezesDuration: report.totalFreezesDuration ?? 0, nackCount: report.nackCount ?? 0,
+        pliCount: report.pliCount ?? 0, frameHeight: report.frameHeight ?? 0,
+        estimatedPlayoutTimestamp: report.estimatedPlayoutTimestamp ?? null,
+        jitterBufferDelay: report.jitterBufferDelay ?? 0, jitterBufferEmittedCount: report.jitterBufferEmittedCount ?? 0,
+        jitterBufferMinimumDelay: report.jitterBufferMinimumDelay ?? 0,
         senderReports: remote?.reportsSent ?? 0 });
     }
     return result;
+  },
+  /** What this browser sends, per kind: packets, resends and the NACKs that asked for them;
+   *  and the transport's round trip and the sending bandwidth its estimator allows. */
+  outbound: async () => {
+    if (!state.media) return { streams: [], roundTrip: null, availableOutgoingBitrate: null };
+    const stats = await state.media.peerConnection.getStats();
+    const streams = [];
+    let pair = null;
+    for (const report of stats.values()) {
+      if (report.type === 'outbound-rtp') {
+        streams.push({ kind: report.kind, packetsSent: report.packetsSent ?? 0,
+          retransmittedPacketsSent: report.retransmittedPacketsSent ?? 0, nackCount: report.nackCount ?? 0,
+          frameHeight: report.frameHeight ?? 0, rid: report.rid ?? null });
+      }
+      if (report.type === 'candidate-pair' && report.nominated && report.state === 'succeeded') pair = report;
+    }
+    return { streams, roundTrip: pair?.currentRoundTripTime ?? null,
+      availableOutgoingBitrate: pair?.availableOutgoingBitrate ?? null };
   },
 };
 

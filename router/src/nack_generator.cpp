@@ -9,7 +9,7 @@ NackGenerator::NackGenerator()
     missing_.reserve(kMaxMissing);
 }
 
-NackGenerator::Arrival NackGenerator::onPacket(std::uint16_t sequence)
+NackGenerator::Arrival NackGenerator::onPacket(std::uint16_t sequence, std::int64_t nowMicros)
 {
     if (!started_) {
         started_ = true;
@@ -23,6 +23,7 @@ NackGenerator::Arrival NackGenerator::onPacket(std::uint16_t sequence)
                                         [&](const Missing& m) { return m.sequence == sequence; });
         if (found == missing_.end())
             return Arrival::InOrder;
+        lastRepair_ = found->firstAt != 0 ? std::max<std::int64_t>(0, nowMicros - found->firstAt) : 0;
         missing_.erase(found);
         ++recovered_;
         return Arrival::Recovered;
@@ -44,7 +45,7 @@ NackGenerator::Arrival NackGenerator::onPacket(std::uint16_t sequence)
         givenUp_ += drop;
     }
     for (std::size_t i = skipped; i > 0; --i)
-        missing_.push_back({static_cast<std::uint16_t>(sequence - i), 0, 0});
+        missing_.push_back({static_cast<std::uint16_t>(sequence - i), 0, 0, 0, 0});
     return Arrival::Gap;
 }
 
@@ -62,7 +63,9 @@ std::size_t NackGenerator::collect(std::int64_t nowMicros, std::int64_t retryMic
         written += 4;
     };
     for (auto& m : missing_) {
-        if (m.askedAt != 0 && nowMicros - m.askedAt < retryMicros)
+        const bool repeat = m.retries == 1;
+        if (m.askedAt != 0 && (repeat ? nowMicros - m.askedAt < kRepeatMicros
+                                      : nowMicros - m.triedAt < retryMicros + kRetryMarginMicros))
             continue;
         const auto offset = static_cast<std::uint16_t>(m.sequence - pid);
         if (haveEntry && offset >= 1 && offset <= 16) {
@@ -81,6 +84,10 @@ std::size_t NackGenerator::collect(std::int64_t nowMicros, std::int64_t retryMic
         }
         // 0 means "not asked yet", so a first ask at time 0 is recorded as 1.
         m.askedAt = nowMicros != 0 ? nowMicros : 1;
+        if (!repeat)
+            m.triedAt = m.askedAt;
+        if (m.firstAt == 0)
+            m.firstAt = m.askedAt;
         ++m.retries;
         ++asked_;
     }

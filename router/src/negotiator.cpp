@@ -174,6 +174,10 @@ Subscription& Negotiator::subscribe(Participant& p, const SdpMedia& media, Publi
         if (rtx && stream->rtxSsrc == 0)
             stream->rtxSequence = static_cast<std::uint16_t>(randomSsrc()); // RFC 4588: a random start
         stream->rtxSsrc = rtx ? subscription->rtxSsrc : 0;
+        stream->playoutDelayId = 0;
+        for (const auto& extension : acceptedExtensions(media, SdpAnswerMedia::Role::Send))
+            if (extension.uri == kPlayoutDelayUri && extension.id <= 14) // the one-byte form
+                stream->playoutDelayId = static_cast<std::uint8_t>(extension.id);
         stream->rtxPayloadType = rtx ? static_cast<std::uint8_t>(rtx->payloadType) : 0;
     }
     return *subscription;

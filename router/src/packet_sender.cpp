@@ -32,12 +32,12 @@ void PacketSender::sendRtcp(Participant& to, std::span<const std::uint8_t> plain
 }
 
 bool PacketSender::sendRtp(Participant& to, std::span<const std::uint8_t> packet, const RtpView& view,
-                           std::uint32_t ssrc, std::uint8_t payloadType)
+                           std::uint32_t ssrc, std::uint8_t payloadType, const CopyExtension& extension)
 {
     if (!to.reachable())
         return false;
     auto slot = batch_.slot();
-    const auto length = writeForwardedCopy(packet, view, ssrc, payloadType, *to.outbound, slot);
+    const auto length = writeForwardedCopy(packet, view, ssrc, payloadType, *to.outbound, slot, extension);
     if (length == 0)
         return false;
     batch_.commit(length, *to.selected);

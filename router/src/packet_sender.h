@@ -1,6 +1,7 @@
 #pragma once
 
 #include "participant.h"
+#include "rtp_forwarding.h"
 #include "udp_socket.h"
 
 #include <parley/router/rtp_packet.h>
@@ -26,7 +27,7 @@ public:
     /// A copy of the decrypted RTP `packet` under `ssrc` and `payloadType`, protected; false
     /// when nothing was sent (not reachable, or protection failed).
     bool sendRtp(Participant& to, std::span<const std::uint8_t> packet, const RtpView& view, std::uint32_t ssrc,
-                 std::uint8_t payloadType);
+                 std::uint8_t payloadType, const CopyExtension& extension = {});
 
     /// A resend of the decrypted RTP `packet` in RTX format under `ssrc`, `payloadType` and
     /// `sequence`; false when nothing was sent.

@@ -29,6 +29,10 @@ struct OutgoingStream
     std::uint32_t rtxSsrc = 0;
     std::uint8_t rtxPayloadType = 0;
     std::uint16_t rtxSequence = 0;
+    /// The playout-delay extension's id in the subscriber's section (0: not negotiated), and
+    /// the least buffering asked of it, in 10 ms (see PlayoutDelayPolicy).
+    std::uint8_t playoutDelayId = 0;
+    std::uint16_t playoutFloor10ms = 0;
     std::uint32_t packets = 0;
     std::uint32_t octets = 0; ///< payload bytes, as RFC 3550 counts them
     // The last sender report it was sent (middle 32 bits of its NTP time) and when, so its

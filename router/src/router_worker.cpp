@@ -1,6 +1,7 @@
 #include "router_worker.h"
 
 #include "announced_address.h"
+#include "playout_delay_policy.h"
 
 #include <parley/log/log_event.h>
 #include <parley/router/packet_kind.h>
@@ -179,6 +180,7 @@ void MediaRouter::Worker::onTimer(Clock::time_point now)
     const bool sampleDue = now - lastSample_ >= kSampleInterval;
     if (sampleDue) {
         sampler_.sample(participants_, now - lastSample_);
+        PlayoutDelayPolicy::update(participants_, micros(now));
         lastSample_ = now;
     }
     const auto nowMicros = micros(now);

@@ -1,8 +1,11 @@
 #include "rtp_forwarder.h"
 
+#include "playout_delay_policy.h"
 #include "recording_taps.h"
 
 #include <parley/router/packet_store.h>
+
+#include <algorithm>
 #include <parley/router/rtcp_packet.h>
 #include <parley/router/rtp_packet.h>
 #include <parley/router/rtx_packet.h>
@@ -51,12 +54,14 @@ void RtpForwarder::onRtp(Participant& p, std::span<std::uint8_t> datagram, std::
     }
     publication->loss.received = publication->incoming->received();
     if (publication->repairLoss)
-        switch (publication->nacks.onPacket(view.sequence)) {
+        switch (publication->nacks.onPacket(view.sequence, arrivalMicros)) {
         case NackGenerator::Arrival::Gap:
+            p.lossSignals += publication->nacks.missing();
             sendNacks(*publication, arrivalMicros);
             break;
         case NackGenerator::Arrival::Recovered:
             counters_.packetsRecovered.add();
+            p.slowestRepairMicros = std::max(p.slowestRepairMicros, publication->nacks.lastRepairMicros());
             break;
         case NackGenerator::Arrival::KeyframeNeeded:
             keyframes_.request(*publication, arrivalMicros);
@@ -68,7 +73,8 @@ void RtpForwarder::onRtp(Participant& p, std::span<std::uint8_t> datagram, std::
     RecordingTaps::copyRtp(*publication, packet, arrivalMicros);
 
     for (auto& stream : publication->outgoing) {
-        if (!sender_.sendRtp(*stream.subscriber, packet, view, stream.ssrc, stream.payloadType))
+        if (!sender_.sendRtp(*stream.subscriber, packet, view, stream.ssrc, stream.payloadType,
+                             PlayoutDelayPolicy::extension(stream)))
             continue;
         ++stream.packets;
         stream.octets += static_cast<std::uint32_t>(view.payloadLength);
@@ -84,6 +90,7 @@ void RtpForwarder::answerNack(Participant& subscriber, const Subscription& subsc
     if (!stream || !subscriber.reachable() || !publication.store)
         return;
     forEachNackedSequence(fci, kMaxNackedPerPacket, [&](std::uint16_t sequence) {
+        ++subscriber.lossSignals;
         if (subscriber.retransmitBudget <= 0) {
             counters_.retransmitsRefused.add();
             return;

@@ -300,11 +300,20 @@ std::optional<SdpCodec> chooseRtx(const SdpMedia& media, int payloadType)
 std::vector<SdpExtension> acceptedExtensions(const SdpMedia& media, SdpAnswerMedia::Role role)
 {
     std::vector<SdpExtension> accepted;
+    if (role == SdpAnswerMedia::Role::Send) {
+        for (const auto& extension : media.extensions)
+            if (media.kind == "video" && extension.uri == kPlayoutDelayUri)
+                accepted.push_back(extension);
+        return accepted;
+    }
     if (role != SdpAnswerMedia::Role::Receive)
         return accepted;
     for (const auto& extension : media.extensions)
+        // playout-delay too, though we never receive it: browsers offer later sections only
+        // the extensions their earlier ones negotiated, and we send it in those.
         if (extension.uri == kMidUri || extension.uri == kAbsSendTimeUri ||
-            (media.kind == "audio" && extension.uri == kAudioLevelUri))
+            (media.kind == "audio" && extension.uri == kAudioLevelUri) ||
+            (media.kind == "video" && extension.uri == kPlayoutDelayUri))
             accepted.push_back(extension);
     return accepted;
 }

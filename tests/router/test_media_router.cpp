@@ -26,6 +26,14 @@ using parley::router::test::Peer;
 
 namespace {
 
+std::string testing_join(const std::vector<int>& values)
+{
+    std::string text;
+    for (const auto value : values)
+        text += (text.empty() ? "" : ", ") + std::to_string(value);
+    return text;
+}
+
 RouterSettings loopback()
 {
     RouterSettings settings;
@@ -309,7 +317,7 @@ TEST_CASE("Router: resends go both ways in RTX format where it was negotiated")
     CHECK(published.find("a=rtpmap:97 rtx/90000\r\n") != std::string::npos);
     alice.applyAnswer(published);
     REQUIRE(alice.connect());
-    Peer::Section receive{"0", "video", "recvonly", 0, true, true};
+    Peer::Section receive{"0", "video", "recvonly", 0, true, true, true};
     bob.applyAnswer(router.negotiate(1, "bob", bob.offer({receive}), {}, {{"0", "alice/0"}}).answer);
     REQUIRE(bob.connect());
     const auto bobSsrc = bob.ssrcFor("0");
@@ -323,7 +331,8 @@ TEST_CASE("Router: resends go both ways in RTX format where it was negotiated")
         alice.sendRtp(2222, 96, seq, static_cast<std::uint8_t>(seq));
     for (int i = 0; i < 10 && alice.nackedSequences.empty(); ++i)
         alice.receiveRtp(50ms);
-    REQUIRE(alice.nackedSequences == std::vector<std::uint16_t>{3});
+    REQUIRE_FALSE(alice.nackedSequences.empty());
+    CHECK(std::all_of(alice.nackedSequences.begin(), alice.nackedSequences.end(), [](auto s) { return s == 3; }));
     bob.drain();
     alice.sendRtx(2223, 97, 700, 3, 3);
     Bytes repaired;
@@ -342,6 +351,18 @@ TEST_CASE("Router: resends go both ways in RTX format where it was negotiated")
     // RTX with a payload type that is not Alice's RTX is not taken for a resend.
     alice.sendRtx(2223, 98, 701, 3, 3);
     CHECK(bob.receiveRtp(300ms).empty());
+
+    // Bob's copies say how much he should buffer (playout-delay, which his section
+    // negotiated): nothing beyond his browser's own choice while the links are clean.
+    {
+        alice.sendRtp(2222, 96, 40, 40);
+        const auto packet = bob.receiveRtp(300ms);
+        REQUIRE(parseRtp(packet, view));
+        const auto delay = view.extensionValue(5);
+        REQUIRE(delay.size() == 3);
+        CHECK((delay[0] << 4 | delay[1] >> 4) == 1);                  // minimum, 10 ms units
+        CHECK(((delay[1] & 0x0f) << 8 | delay[2]) == 1000);           // maximum: 10 s
+    }
 
     // Bob loses 5 and 6 and asks: they come back on his RTX stream, original number first.
     alice.sendRtp(2222, 96, 5, 5);
@@ -366,6 +387,49 @@ TEST_CASE("Router: resends go both ways in RTX format where it was negotiated")
     CHECK(resends[0].second == 5);
     CHECK(resends[1].second == 6);
     CHECK(resends[1].first == static_cast<std::uint16_t>(resends[0].first + 1));
+}
+
+TEST_CASE("Router: while a publisher's link loses packets, its subscribers are asked to buffer for the repairs, step by step")
+{
+    MediaRouter router(loopback());
+    Peer alice("alice"), bob("bob");
+    Peer::Section video{"0", "video", "sendonly", 2222, true};
+    alice.applyAnswer(router.negotiate(1, "alice", alice.offer({video}), {{"0", "video"}}, {}).answer);
+    REQUIRE(alice.connect());
+    Peer::Section receive{"0", "video", "recvonly", 0, true, false, true};
+    bob.applyAnswer(router.negotiate(1, "bob", bob.offer({receive}), {}, {{"0", "alice/0"}}).answer);
+    REQUIRE(bob.connect());
+
+    // One packet in ten lost on the way in; Alice resends what she is asked for at once.
+    std::vector<int> floors; // the minimum Bob's copies ask for, in 10 ms, as it changes
+    std::uint16_t seq = 0;
+    const auto until = std::chrono::steady_clock::now() + 5500ms;
+    while (std::chrono::steady_clock::now() < until) {
+        for (int i = 0; i < 5; ++i, ++seq)
+            if (seq % 10 != 5)
+                alice.sendRtp(2222, 96, seq, 0);
+        alice.nackedSequences.clear();
+        alice.receiveRtp(20ms);
+        for (const auto nacked : alice.nackedSequences)
+            alice.sendRtp(2222, 96, nacked, 0);
+        for (auto packet = bob.receiveRtp(20ms); !packet.empty(); packet = bob.receiveRtp(5ms)) {
+            RtpView view;
+            REQUIRE(parseRtp(packet, view));
+            const auto delay = view.extensionValue(5);
+            REQUIRE(delay.size() == 3);
+            const int minimum = delay[0] << 4 | delay[1] >> 4;
+            if (floors.empty() || floors.back() != minimum)
+                floors.push_back(minimum);
+        }
+    }
+    INFO("floors " << testing_join(floors));
+    REQUIRE(floors.size() >= 3);
+    CHECK(floors.front() == 1);
+    // Up a step (50 ms) a second at most, so his browser never stops the picture to fill its
+    // buffer; towards a round trip (100 ms before one is measured) and a frame: 140 ms.
+    for (std::size_t i = 1; i < floors.size(); ++i)
+        CHECK(floors[i] - floors[i - 1] <= 5);
+    CHECK(floors.back() == 14);
 }
 
 TEST_CASE("Router: each participant's rates and loss both ways are measured for the admin")

@@ -53,6 +53,7 @@ public:
         std::uint32_t ssrc = 0;
         bool nack = false; ///< video: offers generic NACK (as browsers do), not only PLI
         bool rtx = false;  ///< video: offers RTX (PT 97, SSRC ssrc + 1 where it sends)
+        bool playoutDelay = false; ///< video: offers the playout-delay header extension (id 5)
     };
 
     std::string offer(const std::vector<Section>& sections) const
@@ -72,6 +73,8 @@ public:
                 sdp += "a=rtcp-fb:96 nack\r\n";
             if (!audio && s.rtx)
                 sdp += "a=rtpmap:97 rtx/90000\r\na=fmtp:97 apt=96\r\n";
+            if (!audio && s.playoutDelay)
+                sdp += "a=extmap:5 http://www.webrtc.org/experiments/rtp-hdrext/playout-delay\r\n";
             if (s.ssrc && s.rtx)
                 sdp += "a=ssrc-group:FID " + std::to_string(s.ssrc) + " " + std::to_string(s.ssrc + 1) + "\r\n";
             if (s.ssrc)

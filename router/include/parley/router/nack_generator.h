@@ -20,6 +20,14 @@ public:
     static constexpr std::size_t kMaxMissing = 256;
     /// Times a packet is asked for before the router gives up on it.
     static constexpr int kMaxRetries = 10;
+    /// The first request is repeated this soon, not a round trip later: a lost NACK would
+    /// otherwise cost a whole round trip, which is a visible freeze. A sender ignores a
+    /// request for a packet it resent less than a round trip ago, so the repeat costs no
+    /// second resend when the first request arrived.
+    static constexpr std::int64_t kRepeatMicros = 20'000;
+    /// A retry waits a round trip and this much more after the previous try: a sender
+    /// ignores a request that comes less than its round trip after it resent the packet.
+    static constexpr std::int64_t kRetryMarginMicros = 20'000;
 
     NackGenerator();
 
@@ -31,11 +39,16 @@ public:
         KeyframeNeeded, ///< a gap too large: given up, a keyframe repairs it
     };
 
-    /// A packet with `sequence` arrived (call only for packets the stream accepted).
-    Arrival onPacket(std::uint16_t sequence);
+    /// A packet with `sequence` arrived at `nowMicros` (call only for packets the stream
+    /// accepted). For a Recovered packet, lastRepairMicros() then says how long it took.
+    Arrival onPacket(std::uint16_t sequence, std::int64_t nowMicros = 0);
+
+    /// From the first request for the last recovered packet to its arrival.
+    std::int64_t lastRepairMicros() const { return lastRepair_; }
 
     /// Writes the FCI entries (PID and BLP, 4 bytes each) of one NACK for every missing
-    /// packet due at `nowMicros`: never asked for, or asked for `retryMicros` ago or more.
+    /// packet due at `nowMicros`: never asked for, asked for once kRepeatMicros ago or more
+    /// (the repeat), or last tried `retryMicros` (a round trip) + kRetryMarginMicros ago.
     /// Returns the bytes written (0: nothing due); `fci` holds at most its size / 4 entries,
     /// the rest stay due. Packets asked for kMaxRetries times are dropped from the list.
     std::size_t collect(std::int64_t nowMicros, std::int64_t retryMicros, std::span<std::uint8_t> fci);
@@ -52,8 +65,10 @@ private:
     struct Missing
     {
         std::uint16_t sequence;
-        std::uint8_t retries;
-        std::int64_t askedAt; ///< 0: not asked yet
+        std::uint8_t retries;   ///< requests sent, the repeat included
+        std::int64_t askedAt;   ///< the last request, 0: not asked yet
+        std::int64_t triedAt;   ///< the last request that was not the repeat
+        std::int64_t firstAt;   ///< the first request
     };
 
     std::vector<Missing> missing_; ///< ascending in sequence order (serial arithmetic)
@@ -62,6 +77,7 @@ private:
     std::uint64_t asked_ = 0;
     std::uint64_t recovered_ = 0;
     std::uint64_t givenUp_ = 0;
+    std::int64_t lastRepair_ = 0;
 };
 
 } // namespace parley::router

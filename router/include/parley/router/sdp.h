@@ -104,8 +104,13 @@ std::optional<SdpCodec> chooseCodec(const SdpMedia& media);
 /// codec, or nullopt. Only for video: the router does not repair audio.
 std::optional<SdpCodec> chooseRtx(const SdpMedia& media, int payloadType);
 
-/// Header extensions the router negotiates on sections where the peer publishes (mid,
-/// abs-send-time, ssrc-audio-level), with the offer's ids; none where it sends.
+/// The playout-delay header extension (libwebrtc's): the sender's bounds on the receiver's
+/// buffering, 12-bit minimum and maximum in units of 10 ms.
+constexpr std::string_view kPlayoutDelayUri = "http://www.webrtc.org/experiments/rtp-hdrext/playout-delay";
+
+/// Header extensions the router negotiates, with the offer's ids: where the peer publishes,
+/// mid, abs-send-time, ssrc-audio-level (audio) and playout-delay (video); where it receives
+/// video, playout-delay.
 std::vector<SdpExtension> acceptedExtensions(const SdpMedia& media, SdpAnswerMedia::Role role);
 
 /// Builds the answer: ICE-lite, BUNDLE of every accepted section, rtcp-mux, setup:passive,
