@@ -31,4 +31,10 @@ bool KeyframeRequestCoalescer::due(std::int64_t nowMicros)
     return true;
 }
 
+void KeyframeRequestCoalescer::onKeyframe()
+{
+    outstanding_ = false;
+    deferred_ = false;
+}
+
 } // namespace parley::router

@@ -3,6 +3,7 @@
 #include "playout_delay_policy.h"
 #include "recording_taps.h"
 
+#include <parley/router/keyframe_detection.h>
 #include <parley/router/packet_store.h>
 
 #include <algorithm>
@@ -70,6 +71,9 @@ void RtpForwarder::onRtp(Participant& p, std::span<std::uint8_t> datagram, std::
             break;
         }
     publication->store->store(view.sequence, packet, arrivalMicros);
+    if (publication->video &&
+        startsKeyframe(publication->codec, packet.subspan(view.payloadOffset, view.payloadLength)))
+        publication->keyframes.onKeyframe();
     RecordingTaps::copyRtp(*publication, packet, arrivalMicros);
 
     for (auto& stream : publication->outgoing) {

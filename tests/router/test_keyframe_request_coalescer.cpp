@@ -33,3 +33,17 @@ TEST_CASE("keyframe requests within a second are folded into one more, none is f
     // A clock going back (a hostile or broken caller) does not send a storm.
     CHECK_FALSE(coalescer.request(39'000'000));
 }
+
+TEST_CASE("a keyframe answers the requests before it: none is sent at the window's end, the next goes out at once",
+          "[router]")
+{
+    KeyframeRequestCoalescer coalescer;
+    CHECK(coalescer.request(0));
+    CHECK_FALSE(coalescer.request(100'000)); // folded
+    coalescer.onKeyframe();                  // at 300 ms, say
+    CHECK_FALSE(coalescer.due(1'000'000));   // nothing left to ask for
+    CHECK(coalescer.request(1'100'000));     // a new loss: at once
+    // Without a keyframe the folded request would have gone at the window's end.
+    CHECK_FALSE(coalescer.request(1'200'000));
+    CHECK(coalescer.due(2'100'000));
+}

@@ -308,6 +308,37 @@ TEST_CASE("Router: video lost on the way in is asked of the publisher again and 
     CHECK(carol.nacks == 0);
 }
 
+TEST_CASE("Router: a keyframe from the publisher answers the keyframe requests before it")
+{
+    MediaRouter router(loopback());
+    Peer alice("alice"), bob("bob");
+    alice.applyAnswer(router.negotiate(1, "alice", alice.offer({{"0", "video", "sendonly", 2222}}), {{"0", "video"}}, {}).answer);
+    REQUIRE(alice.connect());
+    bob.applyAnswer(router.negotiate(1, "bob", bob.offer({{"0", "video", "recvonly"}}), {}, {{"0", "alice/0"}}).answer);
+    REQUIRE(bob.connect());
+    const auto pli = [&] {
+        Bytes packet(12);
+        writeRtcpPli(packet, 0x0b0b0b0b, bob.ssrcFor("0"));
+        bob.sendRtcp(packet);
+    };
+    // Bob's connection asked Alice for a keyframe; his own request within the second is folded.
+    for (int i = 0; i < 3 && alice.plis == 0; ++i)
+        alice.receiveRtp(100ms);
+    REQUIRE(alice.plis == 1);
+    pli();
+    alice.receiveRtp(200ms);
+    CHECK(alice.plis == 1);
+    CHECK(router.stats().keyframeRequestsFolded == 1);
+    // Her keyframe (VP8: start of partition 0, key-frame bit clear) answers both, so Bob's next
+    // request, still within that second, goes to her at once.
+    alice.send(alice.protectedPacket(2222, 96, 1, {0x10, 0x90, 0x01, 0x9d}, 0));
+    bob.receiveRtp(200ms);
+    pli();
+    for (int i = 0; i < 3 && alice.plis == 1; ++i)
+        alice.receiveRtp(100ms);
+    CHECK(alice.plis == 2);
+}
+
 TEST_CASE("Router: resends go both ways in RTX format where it was negotiated")
 {
     MediaRouter router(loopback());

@@ -8,8 +8,8 @@ namespace parley::router {
 /// subscribers that lost packets, new subscribers, the recorder. The first request goes out
 /// at once; requests while one is outstanding (a keyframe takes up to a second to come) are
 /// folded into it, and one more request is sent when that window ends if any came in
-/// meanwhile, so one lossy subscriber cannot make every subscriber receive keyframes several
-/// times a second, and no request is forgotten. Times in microseconds on one steady clock.
+/// meanwhile, unless a keyframe came first, so one lossy subscriber cannot make every
+/// subscriber receive keyframes several times a second, and no request is forgotten. Times in microseconds on one steady clock.
 class KeyframeRequestCoalescer
 {
 public:
@@ -22,6 +22,10 @@ public:
     /// Called on the timer: true when a request folded during the window that has just
     /// ended is to be sent now.
     bool due(std::int64_t nowMicros);
+
+    /// A keyframe arrived: it answers every request made so far, so none is outstanding and
+    /// the next one goes out at once.
+    void onKeyframe();
 
     std::uint64_t sent() const { return sent_; }
     std::uint64_t folded() const { return folded_; }
