@@ -65,8 +65,18 @@ Negotiation Negotiator::negotiate(std::int64_t roomId, const std::string& partic
         const bool peerReceives = media.direction == "recvonly" || media.direction == "sendrecv";
         const auto label = tracks.find(media.mid);
         const auto wanted = subscriptions.find(media.mid);
-        if (peerSends && label != tracks.end() && media.primarySsrc != 0) {
+        const bool publishes = peerSends && label != tracks.end() && media.primarySsrc != 0;
+        // Transport-wide feedback goes only to publishers (it is about what they send us).
+        if (!publishes)
+            std::erase(answer.codec->feedback, "transport-cc");
+        if (publishes) {
             answer.role = SdpAnswerMedia::Role::Receive;
+            for (const auto& extension : media.extensions)
+                if (extension.uri == kTransportWideCcUri && hasFeedback(*answer.codec, "transport-cc")) {
+                    p.twccExtensionId = static_cast<std::uint8_t>(extension.id);
+                    if (!p.twcc)
+                        p.twcc = std::make_unique<TwccReceiver>();
+                }
             publish(p, media, *answer.codec, answer.rtx, label->second);
             publishedMids.push_back(media.mid);
         }

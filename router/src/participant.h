@@ -6,6 +6,7 @@
 
 #include <parley/router/dtls_transport.h>
 #include <parley/router/srtp_session.h>
+#include <parley/router/twcc_receiver.h>
 
 #include <chrono>
 #include <cstdint>
@@ -45,6 +46,10 @@ struct Participant
     bool audioMuted = false;
     bool videoMuted = false;
     bool dtlsFailureLogged = false;
+    /// Transport-wide feedback about what it sends us, where it negotiated transport-cc: the
+    /// id of the sequence number extension in its packets, and their arrival times.
+    std::uint8_t twccExtensionId = 0;
+    std::unique_ptr<TwccReceiver> twcc;
     /// Retransmissions it may still ask for until the next timer tick (NACK storms).
     int retransmitBudget = 0;
     TrafficMeter in;

@@ -25,7 +25,7 @@ struct RouterCounters
 {
     WorkerCounter received, forwarded, droppedUnknownAddress, droppedMalformed, droppedAuthentication,
         droppedMuted, stunAnswered, keyframeRequests, keyframeRequestsFolded, retransmitted, nackMisses,
-        retransmitsRefused, nacksSent, packetsRecovered, repairsGivenUp;
+        retransmitsRefused, nacksSent, packetsRecovered, repairsGivenUp, transportFeedbackSent;
     // The participants' traffic meters, folded in once a second (TrafficMeter::fold).
     WorkerCounter bytesReceived, bytesSent, packetsSent;
 
@@ -47,6 +47,7 @@ struct RouterCounters
         s.nacksSent = nacksSent.read();
         s.packetsRecovered = packetsRecovered.read();
         s.repairsGivenUp = repairsGivenUp.read();
+        s.transportFeedbackSent = transportFeedbackSent.read();
         s.bytesReceived = bytesReceived.read();
         s.bytesSent = bytesSent.read();
         s.packetsSent = packetsSent.read();

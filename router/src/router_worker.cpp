@@ -79,10 +79,8 @@ void MediaRouter::Worker::loop()
             if (count == 0)
                 break;
             counters_.received.add(count);
-            // One clock reading per batch: the packets of a batch arrived together.
-            batchArrival_ = micros(Clock::now());
             for (std::size_t i = 0; i < count; ++i)
-                handle(receive_.datagram(i), receive_.from(i));
+                handle(receive_.datagram(i), receive_.from(i), receive_.arrivalMicros(i));
             send_.flush();
         }
         const auto now = Clock::now();
@@ -93,6 +91,12 @@ void MediaRouter::Worker::loop()
                     forwarder_.sendNacks(*publication, nowMicros);
             send_.flush();
             lastNacks_ = now;
+        }
+        if (now - lastFeedback_ >= kFeedbackInterval) {
+            for (const auto& [id, participant] : participants_)
+                rtcp_.sendTransportFeedback(*participant);
+            send_.flush();
+            lastFeedback_ = now;
         }
         if (now - lastTimer_ >= kTimerInterval) {
             onTimer(now);
@@ -119,7 +123,7 @@ void MediaRouter::Worker::runCommands()
     send_.flush();
 }
 
-void MediaRouter::Worker::handle(std::span<std::uint8_t> datagram, const Endpoint& from)
+void MediaRouter::Worker::handle(std::span<std::uint8_t> datagram, const Endpoint& from, std::int64_t arrivalMicros)
 {
     const auto kind = classify(datagram);
     if (kind == PacketKind::Stun) {
@@ -139,20 +143,20 @@ void MediaRouter::Worker::handle(std::span<std::uint8_t> datagram, const Endpoin
     p->in.add(datagram.size());
     switch (kind) {
     case PacketKind::Dtls:
-        handleDtls(*p, datagram);
+        handleDtls(*p, datagram, arrivalMicros);
         break;
     case PacketKind::Rtp:
-        forwarder_.onRtp(*p, datagram, batchArrival_);
+        forwarder_.onRtp(*p, datagram, arrivalMicros);
         break;
     case PacketKind::Rtcp:
-        rtcp_.onRtcp(*p, datagram, batchArrival_);
+        rtcp_.onRtcp(*p, datagram, arrivalMicros);
         break;
     default:
         break;
     }
 }
 
-void MediaRouter::Worker::handleDtls(Participant& p, std::span<std::uint8_t> datagram)
+void MediaRouter::Worker::handleDtls(Participant& p, std::span<std::uint8_t> datagram, std::int64_t arrivalMicros)
 {
     if (!p.dtls)
         return;
@@ -166,7 +170,7 @@ void MediaRouter::Worker::handleDtls(Participant& p, std::span<std::uint8_t> dat
                   {{"participant", p.id}});
         // It may be waiting for pictures already.
         for (auto& subscription : p.subscriptions)
-            keyframes_.request(*subscription.publication, batchArrival_);
+            keyframes_.request(*subscription.publication, arrivalMicros);
     }
     else if (p.dtls->state() == DtlsTransport::State::Failed && !p.dtlsFailureLogged) {
         p.dtlsFailureLogged = true;

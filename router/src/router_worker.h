@@ -39,6 +39,9 @@ public:
     static constexpr auto kTimerInterval = std::chrono::milliseconds(250);
     /// How often receiver reports go out and rates, loss and CPU are sampled.
     static constexpr auto kSampleInterval = std::chrono::seconds(1);
+    /// How often publishers get transport-wide feedback (what libwebrtc's receivers do at
+    /// video rates).
+    static constexpr auto kFeedbackInterval = std::chrono::milliseconds(50);
     /// How often NACKs to publishers are retried (they go out at once when a gap is seen).
     static constexpr auto kNackInterval = std::chrono::milliseconds(20);
     /// Resends a subscriber may ask for per timer interval (NACK storms).
@@ -88,8 +91,8 @@ private:
     void loop();
     void runCommands();
     void onTimer(std::chrono::steady_clock::time_point now);
-    void handle(std::span<std::uint8_t> datagram, const Endpoint& from);
-    void handleDtls(Participant& p, std::span<std::uint8_t> datagram);
+    void handle(std::span<std::uint8_t> datagram, const Endpoint& from, std::int64_t arrivalMicros);
+    void handleDtls(Participant& p, std::span<std::uint8_t> datagram, std::int64_t arrivalMicros);
 
     UdpSocket socket_;
     std::string announced_;
@@ -108,9 +111,9 @@ private:
     Negotiator negotiator_;
     LoadSampler sampler_{counters_};
 
-    std::int64_t batchArrival_ = 0; ///< when the batch being handled was received, µs (steady)
     std::chrono::steady_clock::time_point lastTimer_ = std::chrono::steady_clock::now();
     std::chrono::steady_clock::time_point lastNacks_ = std::chrono::steady_clock::now();
+    std::chrono::steady_clock::time_point lastFeedback_ = std::chrono::steady_clock::now();
     std::chrono::steady_clock::time_point lastSample_ = std::chrono::steady_clock::now();
 
     int wake_;

@@ -110,6 +110,18 @@ void RtcpHandler::updateRoundTrip(Participant& p, const OutgoingStream& stream, 
     p.rttMeasured = true;
 }
 
+void RtcpHandler::sendTransportFeedback(Participant& p)
+{
+    if (!p.twcc || !p.reachable())
+        return;
+    const std::uint32_t media = p.publications.empty() ? 0 : p.publications.front()->ssrc;
+    for (auto feedback = p.twcc->nextFeedback(p.rtcpSsrc, media); !feedback.empty();
+         feedback = p.twcc->nextFeedback(p.rtcpSsrc, media)) {
+        sender_.sendRtcp(p, feedback);
+        counters_.transportFeedbackSent.add();
+    }
+}
+
 void RtcpHandler::sendReceiverReport(Participant& p, std::int64_t nowMicros)
 {
     if (!p.reachable() || p.publications.empty())

@@ -30,6 +30,9 @@ public:
     /// malformed compounds are counted; what parsed before a malformed part is still used.
     void onRtcp(Participant& from, std::span<std::uint8_t> datagram, std::int64_t arrivalMicros);
 
+    /// Sends `publisher` the transport-wide feedback due (where it negotiated transport-cc).
+    void sendTransportFeedback(Participant& publisher);
+
     /// Sends `publisher` a receiver report about each of its streams that has started.
     void sendReceiverReport(Participant& publisher, std::int64_t nowMicros);
 

@@ -28,6 +28,11 @@ void RtpForwarder::onRtp(Participant& p, std::span<std::uint8_t> datagram, std::
         counters_.droppedMalformed.add();
         return;
     }
+    // Every packet counts for transport-wide feedback, padding and resends included: the
+    // sender's estimate is about all it sent.
+    if (p.twcc)
+        if (const auto sequence = view.extensionValue(p.twccExtensionId); sequence.size() == 2)
+            p.twcc->onPacket(static_cast<std::uint16_t>(sequence[0] << 8 | sequence[1]), arrivalMicros);
     auto* publication = p.publicationBySsrc(view.ssrc);
     if (!publication) {
         // A resend in RTX format becomes the packet it repeats; other streams were not

@@ -245,9 +245,11 @@ SdpOffer parseSdpOffer(std::string_view text)
 
 std::optional<SdpCodec> chooseCodec(const SdpMedia& media)
 {
-    const auto keepFeedback = [](SdpCodec codec) {
-        std::erase_if(codec.feedback, [](const std::string& fb) {
-            return fb != "nack" && fb != "nack pli" && fb != "ccm fir";
+    const bool twccExtension = std::any_of(media.extensions.begin(), media.extensions.end(),
+                                           [](const SdpExtension& e) { return e.uri == kTransportWideCcUri; });
+    const auto keepFeedback = [twccExtension](SdpCodec codec) {
+        std::erase_if(codec.feedback, [twccExtension](const std::string& fb) {
+            return fb != "nack" && fb != "nack pli" && fb != "ccm fir" && !(fb == "transport-cc" && twccExtension);
         });
         return codec;
     };
@@ -311,7 +313,7 @@ std::vector<SdpExtension> acceptedExtensions(const SdpMedia& media, SdpAnswerMed
     for (const auto& extension : media.extensions)
         // playout-delay too, though we never receive it: browsers offer later sections only
         // the extensions their earlier ones negotiated, and we send it in those.
-        if (extension.uri == kMidUri || extension.uri == kAbsSendTimeUri ||
+        if (extension.uri == kMidUri || extension.uri == kAbsSendTimeUri || extension.uri == kTransportWideCcUri ||
             (media.kind == "audio" && extension.uri == kAudioLevelUri) ||
             (media.kind == "video" && extension.uri == kPlayoutDelayUri))
             accepted.push_back(extension);

@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
+#include <ctime>
 #include <stdexcept>
 
 namespace parley::router {
@@ -49,6 +51,10 @@ UdpSocket::UdpSocket(const std::string& address, std::uint16_t port)
     const int bufferBytes = 4 * 1024 * 1024;
     ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &bufferBytes, sizeof bufferBytes);
     ::setsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &bufferBytes, sizeof bufferBytes);
+    // The kernel's arrival time of each datagram: a batch read at once holds datagrams that
+    // arrived over milliseconds, and the feedback for congestion control needs each one.
+    const int on = 1;
+    ::setsockopt(fd_, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
     if (::bind(fd_, reinterpret_cast<sockaddr*>(&storage), length) != 0) {
         const auto error = errno;
         ::close(fd_);
@@ -79,17 +85,44 @@ ReceiveBatch::ReceiveBatch()
     }
 }
 
+namespace {
+
+std::int64_t micros(const timespec& t)
+{
+    return std::int64_t(t.tv_sec) * 1'000'000 + t.tv_nsec / 1000;
+}
+
+} // namespace
+
 std::size_t ReceiveBatch::receive(int fd)
 {
-    for (std::size_t i = 0; i < kSlots; ++i)
+    for (std::size_t i = 0; i < kSlots; ++i) {
         headers_[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+        headers_[i].msg_hdr.msg_control = controls_[i].data();
+        headers_[i].msg_hdr.msg_controllen = controls_[i].size();
+    }
     const int received = ::recvmmsg(fd, headers_.data(), kSlots, MSG_DONTWAIT, nullptr);
     if (received <= 0)
         return 0;
-    for (int i = 0; i < received; ++i) {
+    // Kernel times are on the wall clock; the router's on the steady one. One pair of
+    // readings per batch maps the one onto the other.
+    timespec wall{}, steady{};
+    ::clock_gettime(CLOCK_REALTIME, &wall);
+    ::clock_gettime(CLOCK_MONOTONIC, &steady);
+    const auto steadyNow = micros(steady);
+    const auto wallToSteady = steadyNow - micros(wall);
+    for (std::size_t i = 0; i < static_cast<std::size_t>(received); ++i) {
+        auto& header = headers_[i].msg_hdr;
         // A datagram larger than a slot is truncated by the kernel: mark it empty (dropped).
-        lengths_[static_cast<std::size_t>(i)] =
-            (headers_[static_cast<std::size_t>(i)].msg_hdr.msg_flags & MSG_TRUNC) ? 0 : headers_[static_cast<std::size_t>(i)].msg_len;
+        lengths_[i] = (header.msg_flags & MSG_TRUNC) ? 0 : headers_[i].msg_len;
+        arrivals_[i] = steadyNow;
+        for (auto* message = CMSG_FIRSTHDR(&header); message; message = CMSG_NXTHDR(&header, message))
+            if (message->cmsg_level == SOL_SOCKET && message->cmsg_type == SCM_TIMESTAMPNS) {
+                timespec stamp{};
+                std::memcpy(&stamp, CMSG_DATA(message), sizeof stamp);
+                // Never later than now (a wall clock step would say so).
+                arrivals_[i] = std::min(steadyNow, micros(stamp) + wallToSteady);
+            }
     }
     return static_cast<std::size_t>(received);
 }

@@ -9,6 +9,7 @@
 #include <string>
 
 #include <sys/socket.h>
+#include <time.h>
 
 namespace parley::router {
 
@@ -43,6 +44,9 @@ public:
     /// Receives what is waiting (without blocking); returns how many datagrams arrived.
     std::size_t receive(int fd);
     std::span<std::uint8_t> datagram(std::size_t i) { return {buffers_[i].data(), lengths_[i]}; }
+    /// When datagram `i` arrived, in microseconds on the steady clock (the kernel's time
+    /// stamp; the time of the read where there is none).
+    std::int64_t arrivalMicros(std::size_t i) const { return arrivals_[i]; }
     Endpoint from(std::size_t i) const
     {
         return Endpoint::from(addresses_[i], headers_[i].msg_hdr.msg_namelen);
@@ -54,6 +58,8 @@ private:
     std::array<iovec, kSlots> vectors_;
     std::array<mmsghdr, kSlots> headers_;
     std::array<std::size_t, kSlots> lengths_{};
+    std::array<std::array<std::uint8_t, CMSG_SPACE(sizeof(timespec))>, kSlots> controls_{};
+    std::array<std::int64_t, kSlots> arrivals_{};
 };
 
 /// Datagrams waiting to go out, written into fixed slots and sent with sendmmsg.

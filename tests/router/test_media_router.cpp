@@ -9,6 +9,7 @@
 #include <parley/router/sdp.h>
 #include <parley/router/srtp_session.h>
 #include <parley/router/stun_message.h>
+#include <parley/router/twcc_feedback.h>
 
 #include <arpa/inet.h>
 #include <sys/socket.h>
@@ -306,6 +307,47 @@ TEST_CASE("Router: video lost on the way in is asked of the publisher again and 
     for (int i = 0; i < 5; ++i)
         carol.receiveRtp(50ms);
     CHECK(carol.nacks == 0);
+}
+
+TEST_CASE("Router: a publisher that negotiated transport-cc is told when each of its packets arrived, and which did not")
+{
+    MediaRouter router(loopback());
+    Peer alice("alice");
+    Peer::Section audio{"0", "audio", "sendonly", 1111};
+    audio.transportCc = true;
+    const auto answer = router.negotiate(1, "alice", alice.offer({audio}), {{"0", "audio"}}, {}).answer;
+    CHECK(answer.find("a=rtcp-fb:111 transport-cc\r\n") != std::string::npos);
+    alice.applyAnswer(answer);
+    REQUIRE(alice.connect());
+
+    // Twenty packets 10 ms apart, transport-wide numbers 100..119; 105 never reaches the router.
+    alice.nextTransportSequence = 100;
+    for (std::uint16_t seq = 1; seq <= 20; ++seq) {
+        if (seq == 6)
+            alice.protectedRtp(1111, 111, seq, 0); // numbered, never sent
+        else
+            alice.sendRtp(1111, 111, seq, 0);
+        std::this_thread::sleep_for(10ms);
+    }
+    for (int i = 0; i < 5; ++i)
+        alice.receiveRtp(50ms);
+    std::map<std::uint16_t, TwccPacketStatus> reported;
+    for (const auto& feedback : alice.transportFeedback)
+        REQUIRE(forEachTwccStatus(feedback, 1000, [&](const TwccPacketStatus& s) { reported[s.sequence] = s; }));
+    REQUIRE(reported.size() == 20);
+    CHECK(reported.begin()->first == 100);
+    CHECK_FALSE(reported[105].received);
+    for (std::uint16_t seq = 101; seq < 120; ++seq) {
+        if (seq == 105 || seq == 106)
+            continue;
+        INFO("transport-wide sequence " << seq);
+        REQUIRE(reported[seq].received);
+        // Kernel arrival times: about the 10 ms (and more) the packets were sent apart.
+        const auto gap = reported[seq].arrivalMicros - reported[seq - 1].arrivalMicros;
+        CHECK(gap >= 9'000);
+        CHECK(gap < 100'000);
+    }
+    CHECK(router.stats().transportFeedbackSent >= 1);
 }
 
 TEST_CASE("Router: a keyframe from the publisher answers the keyframe requests before it")

@@ -118,10 +118,12 @@ TEST_CASE("SDP: codecs are chosen as the router forwards them")
     CHECK(opus->payloadType == 111);
     CHECK(opus->channels == 2);
     CHECK(opus->fmtp == "minptime=10;useinbandfec=1");
-    CHECK(opus->feedback.empty()); // transport-cc is not ours to answer
+    // transport-cc, with its header extension offered too, for where the peer publishes.
+    CHECK(opus->feedback == std::vector<std::string>{"transport-cc"});
     const auto vp8 = chooseCodec(offer.media[1]);
     REQUIRE(vp8);
     CHECK(vp8->name == "VP8");
+    // No transport-cc: this section does not offer the sequence number extension.
     CHECK(vp8->feedback == std::vector<std::string>{"ccm fir", "nack", "nack pli"});
     CHECK_FALSE(chooseCodec(offer.media[3]));
 
@@ -148,7 +150,9 @@ TEST_CASE("SDP: the answer is ICE-lite, bundled, passive, with our SSRC where we
     CHECK(has("m=audio 10000 UDP/TLS/RTP/SAVPF 111"));
     CHECK(has("a=rtpmap:111 opus/48000/2"));
     CHECK(has("a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level"));
-    CHECK_FALSE(has("a=extmap:3 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"));
+    // Transport-wide sequence numbers where the peer publishes (feedback goes to publishers).
+    CHECK(has("a=extmap:3 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"));
+    CHECK(has("a=rtcp-fb:111 transport-cc"));
     CHECK(has("a=setup:passive"));
     CHECK(has("a=fingerprint:sha-256 AA:BB"));
     CHECK(has("a=candidate:1 1 udp 2130706431 192.0.2.10 10000 typ host"));

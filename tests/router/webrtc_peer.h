@@ -17,6 +17,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
@@ -54,6 +55,7 @@ public:
         bool nack = false; ///< video: offers generic NACK (as browsers do), not only PLI
         bool rtx = false;  ///< video: offers RTX (PT 97, SSRC ssrc + 1 where it sends)
         bool playoutDelay = false; ///< video: offers the playout-delay header extension (id 5)
+        bool transportCc = false;  ///< offers transport-wide feedback (extension id 3)
     };
 
     std::string offer(const std::vector<Section>& sections) const
@@ -73,6 +75,9 @@ public:
                 sdp += "a=rtcp-fb:96 nack\r\n";
             if (!audio && s.rtx)
                 sdp += "a=rtpmap:97 rtx/90000\r\na=fmtp:97 apt=96\r\n";
+            if (s.transportCc)
+                sdp += std::string("a=extmap:3 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01\r\n") +
+                       "a=rtcp-fb:" + (audio ? "111" : "96") + " transport-cc\r\n";
             if (!audio && s.playoutDelay)
                 sdp += "a=extmap:5 http://www.webrtc.org/experiments/rtp-hdrext/playout-delay\r\n";
             if (s.ssrc && s.rtx)
@@ -196,6 +201,14 @@ public:
                      0, 0, 0, static_cast<std::uint8_t>(sequence), static_cast<std::uint8_t>(ssrc >> 24),
                      static_cast<std::uint8_t>(ssrc >> 16), static_cast<std::uint8_t>(ssrc >> 8),
                      static_cast<std::uint8_t>(ssrc), 0xbe, 0xde, 0x00, 0x01, 0x10, '0', 0x00, 0x00};
+        if (nextTransportSequence) {
+            // A second word: the transport-wide sequence number (id 3, two bytes).
+            packet[15] = 2;
+            const auto sequence = (*nextTransportSequence)++;
+            for (const std::uint8_t byte : {std::uint8_t(0x31), static_cast<std::uint8_t>(sequence >> 8),
+                                            static_cast<std::uint8_t>(sequence), std::uint8_t(0)})
+                packet.push_back(byte);
+        }
         for (const auto byte : prefix) // (insert of an empty range trips GCC 12's -Warray-bounds)
             packet.push_back(byte);
         for (int i = 0; i < 50; ++i)
@@ -235,6 +248,8 @@ public:
                         forEachNackedSequence(v.bytes.subspan(12), 1000,
                                               [&](std::uint16_t s) { nackedSequences.push_back(s); });
                     }
+                    if (v.type == kRtcpTransportFeedback && v.count == 15)
+                        transportFeedback.emplace_back(v.bytes.begin(), v.bytes.end());
                     if (const auto info = senderInfo(v))
                         senderReports.push_back(*info);
                     if (v.type == kRtcpReceiverReport) {
@@ -288,6 +303,9 @@ public:
     int plis = 0;
     int nacks = 0; ///< generic NACKs received
     std::vector<std::uint16_t> nackedSequences; ///< every sequence number they asked for
+    std::vector<Bytes> transportFeedback;       ///< transport-wide feedback packets received
+    /// When set, every packet sent carries this transport-wide sequence number (then + 1).
+    std::optional<std::uint16_t> nextTransportSequence;
     int receiverReports = 0;
     std::vector<ReportBlock> reportBlocks; ///< from the receiver reports, oldest first
     std::vector<SenderInfo> senderReports; ///< sender reports received, oldest first

@@ -59,6 +59,7 @@ struct RouterStats
     std::uint64_t nacksSent = 0;          ///< packets asked of publishers again (retries included)
     std::uint64_t packetsRecovered = 0;   ///< of those lost on the way in, the ones that came after all
     std::uint64_t repairsGivenUp = 0;     ///< lost on the way in and never repaired by resending
+    std::uint64_t transportFeedbackSent = 0; ///< transport-wide feedback packets sent to publishers
 };
 
 /// One participant's media as the router sees it, over the last second.

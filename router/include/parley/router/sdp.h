@@ -97,20 +97,26 @@ struct SdpAnswerTransport
 
 /// The codec the router would pick from an offered section: Opus for audio; VP8, else H.264
 /// with packetization-mode=1, for video. Keeps only the feedback the router handles (nack,
-/// nack pli, ccm fir). nullopt when none is offered.
+/// nack pli, ccm fir, and transport-cc where the section also offers its header extension:
+/// the caller drops it where the router does not send that feedback). nullopt when none is
+/// offered.
 std::optional<SdpCodec> chooseCodec(const SdpMedia& media);
 
 /// The retransmission format (RFC 4588 "rtx" with apt=`payloadType`) offered for the chosen
 /// codec, or nullopt. Only for video: the router does not repair audio.
 std::optional<SdpCodec> chooseRtx(const SdpMedia& media, int payloadType);
 
+/// The transport-wide sequence number header extension (transport-cc feedback).
+constexpr std::string_view kTransportWideCcUri =
+    "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
+
 /// The playout-delay header extension (libwebrtc's): the sender's bounds on the receiver's
 /// buffering, 12-bit minimum and maximum in units of 10 ms.
 constexpr std::string_view kPlayoutDelayUri = "http://www.webrtc.org/experiments/rtp-hdrext/playout-delay";
 
 /// Header extensions the router negotiates, with the offer's ids: where the peer publishes,
-/// mid, abs-send-time, ssrc-audio-level (audio) and playout-delay (video); where it receives
-/// video, playout-delay.
+/// mid, abs-send-time, transport-wide sequence numbers, ssrc-audio-level (audio) and
+/// playout-delay (video); where it receives video, playout-delay.
 std::vector<SdpExtension> acceptedExtensions(const SdpMedia& media, SdpAnswerMedia::Role role);
 
 /// Builds the answer: ICE-lite, BUNDLE of every accepted section, rtcp-mux, setup:passive,
