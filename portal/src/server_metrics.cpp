@@ -78,6 +78,8 @@ void collectRouter(PrometheusText& out, const router::MediaRouter* media)
     out.sample("parley_router_dropped_packets_total", {{"reason", "authentication"}},
                static_cast<double>(stats.droppedAuthentication));
     out.sample("parley_router_dropped_packets_total", {{"reason", "muted"}}, static_cast<double>(stats.droppedMuted));
+    out.sample("parley_router_dropped_packets_total", {{"reason", "duplicate"}},
+               static_cast<double>(stats.droppedDuplicate));
     counter(out, "parley_router_keyframe_requests_total", "Keyframe requests (PLI) sent to publishers.",
             static_cast<double>(stats.keyframeRequests));
     counter(out, "parley_router_keyframe_requests_folded_total",

@@ -100,6 +100,8 @@ window.parleyMeeting = {
     }
     return result;
   },
+  /** The peer connection's whole getStats() report, for tests. */
+  peerConnectionStats: async () => (state.media ? state.media.peerConnection.getStats() : new Map()),
   /** What this browser sends, per kind: packets, resends and the NACKs that asked for them;
    *  and the transport's round trip and the sending bandwidth its estimator allows. */
   outbound: async () => {

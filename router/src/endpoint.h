@@ -6,15 +6,27 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <span>
 #include <string>
 
 namespace parley::router {
 
-/// A UDP peer address as a small, hashable value (no strings on the packet path).
+/// Where packets for a TCP connection go (the ICE-TCP server): each is written with its
+/// RFC 4571 length in front.
+class FramedSink
+{
+public:
+    virtual ~FramedSink() = default;
+    virtual void sendFramed(std::uint32_t connection, std::span<const std::uint8_t> packet) = 0;
+};
+
+/// A peer as a small, hashable value (no strings on the packet path): its UDP address, or,
+/// for ICE-TCP, its address and the router's number for the TCP connection.
 struct Endpoint
 {
     sockaddr_storage address{};
     socklen_t length = 0;
+    std::uint32_t connection = 0; ///< the TCP connection it is reached on; 0: UDP
 
     static Endpoint from(const sockaddr_storage& address, socklen_t length)
     {
@@ -26,7 +38,7 @@ struct Endpoint
 
     bool operator==(const Endpoint& other) const
     {
-        if (address.ss_family != other.address.ss_family)
+        if (address.ss_family != other.address.ss_family || connection != other.connection)
             return false;
         if (address.ss_family == AF_INET) {
             const auto& a = reinterpret_cast<const sockaddr_in&>(address);
@@ -57,7 +69,7 @@ struct EndpointHash
             std::memcpy(parts, &a.sin6_addr, 16);
             h = parts[0] ^ (parts[1] * 0x9e3779b97f4a7c15ull) ^ a.sin6_port;
         }
-        return std::hash<std::uint64_t>{}(h);
+        return std::hash<std::uint64_t>{}(h ^ (std::uint64_t(endpoint.connection) << 40));
     }
 };
 

@@ -86,6 +86,17 @@ void IceLite::onStun(std::span<std::uint8_t> datagram, const Endpoint& from, std
     }
 }
 
+void IceLite::forget(const Endpoint& endpoint)
+{
+    const auto found = byEndpoint_.find(endpoint);
+    if (found == byEndpoint_.end())
+        return;
+    auto& p = *found->second;
+    if (p.selected && *p.selected == endpoint)
+        p.selected.reset();
+    byEndpoint_.erase(found);
+}
+
 void IceLite::checkConsent(Participant& p, std::chrono::steady_clock::time_point now)
 {
     if (!p.selected || now - p.lastConsent <= kConsentTimeout)

@@ -41,6 +41,10 @@ public:
         return found == byEndpoint_.end() ? nullptr : found->second;
     }
 
+    /// `endpoint` is gone (its TCP connection closed): whoever had it selected has no address
+    /// until its next valid check.
+    void forget(const Endpoint& endpoint);
+
     /// Unselects the participant's address if its consent has lapsed at `now`.
     void checkConsent(Participant& participant, std::chrono::steady_clock::time_point now);
 

@@ -33,7 +33,8 @@ bool KeyframeRequestCoalescer::due(std::int64_t nowMicros)
 
 void KeyframeRequestCoalescer::onKeyframe()
 {
-    outstanding_ = false;
+    // The window stays: requests after this keyframe still wait for its end, so the bound
+    // of about one keyframe a second holds however often subscribers ask.
     deferred_ = false;
 }
 

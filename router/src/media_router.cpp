@@ -64,6 +64,11 @@ std::uint16_t MediaRouter::port() const
     return worker_->port();
 }
 
+std::optional<std::uint16_t> MediaRouter::tcpPort() const
+{
+    return worker_->tcpPort();
+}
+
 const std::string& MediaRouter::announcedAddress() const
 {
     return worker_->announced();

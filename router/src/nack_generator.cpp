@@ -29,6 +29,7 @@ NackGenerator::Arrival NackGenerator::onPacket(std::uint16_t sequence, std::int6
         return Arrival::Recovered;
     }
     const auto skipped = static_cast<std::size_t>(ahead - 1);
+    lastSkipped_ = skipped;
     highest_ = sequence;
     if (skipped == 0)
         return Arrival::InOrder;

@@ -119,7 +119,7 @@ Negotiation Negotiator::negotiate(std::int64_t roomId, const std::string& partic
     Negotiation result;
     result.answer = buildSdpAnswer(offer, answers,
                                    {p.localUfrag, p.localPassword, certificate_.fingerprint(), address_.announced,
-                                    static_cast<int>(address_.port)});
+                                    static_cast<int>(address_.port), static_cast<int>(address_.tcpPort)});
     for (const auto& publication : p.publications)
         result.published.push_back({publication->trackId, publication->label});
     return result;

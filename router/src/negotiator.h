@@ -26,6 +26,7 @@ public:
     {
         std::string announced;
         std::uint16_t port = 0;
+        std::uint16_t tcpPort = 0; ///< ICE-TCP (passive); 0: none
     };
 
     Negotiator(ParticipantDirectory& directory, PacketSender& sender, KeyframeRequester& keyframes,

@@ -62,15 +62,15 @@ struct Participant
     bool rttMeasured = false;
     /// Until when its link counts as lossy (PlayoutDelayPolicy), steady µs.
     std::int64_t lossyUntil = 0;
-    /// Packets found missing on its link either way: holes in what it publishes, and what it
-    /// asks us for again (NACK). Repairs hide loss from the loss rates; this sees it.
-    std::uint64_t lossSignals = 0;
+    /// Packets found missing on its link, each way: holes in what it publishes, and what it
+    /// asks us for again (NACK). Repairs hide loss from the loss rates; these see it.
+    std::uint64_t holesIn = 0;
+    std::uint64_t nackedOut = 0;
+    std::uint64_t holesInSampled = 0, nackedOutSampled = 0, packetsInSampled = 0, packetsOutSampled = 0;
     /// The slowest repair of a packet it lost on the way in, this second and lately
     /// (decaying): how long subscribers must be able to wait for one.
     std::int64_t slowestRepairMicros = 0;
     std::int64_t repairBudgetMicros = 0;
-    std::uint64_t lossSignalsSampled = 0;
-    std::uint64_t packetsSampled = 0;
     static constexpr std::int64_t kDefaultRttMicros = 100'000;
 
     /// Media reaches it: keys agreed and an address checked.

@@ -35,12 +35,18 @@ void PlayoutDelayPolicy::update(const ParticipantDirectory& participants, std::i
 {
     for (const auto& [id, participant] : participants) {
         auto& p = *participant;
-        const auto packets = p.in.packets + p.out.packets;
-        const auto signals = p.lossSignals - p.lossSignalsSampled;
-        const auto carried = packets - p.packetsSampled;
-        p.lossSignalsSampled = p.lossSignals;
-        p.packetsSampled = packets;
-        if (carried > 0 && 100.0 * double(signals) / double(carried) > kLossyPercent)
+        // Each way on its own: holes in what it sends among what it sends, NACKs among what
+        // it receives.
+        const auto share = [](std::uint64_t missing, std::uint64_t carried) {
+            return carried > 0 ? 100.0 * double(missing) / double(carried) : 0.0;
+        };
+        const bool lossy = share(p.holesIn - p.holesInSampled, p.in.packets - p.packetsInSampled) > kLossyPercent ||
+                           share(p.nackedOut - p.nackedOutSampled, p.out.packets - p.packetsOutSampled) > kLossyPercent;
+        p.holesInSampled = p.holesIn;
+        p.nackedOutSampled = p.nackedOut;
+        p.packetsInSampled = p.in.packets;
+        p.packetsOutSampled = p.out.packets;
+        if (lossy)
             p.lossyUntil = nowMicros + kLossMemoryMicros;
         p.repairBudgetMicros = std::max(p.slowestRepairMicros,
                                         static_cast<std::int64_t>(double(p.repairBudgetMicros) * kRepairBudgetDecay));
@@ -60,8 +66,8 @@ void PlayoutDelayPolicy::update(const ParticipantDirectory& participants, std::i
                 // stretch a few frames. Down only when well below, so it does not see-saw.
                 if (target > floor)
                     floor = std::min(target, floor + kStep10ms);
-                else if (target < floor - kLowerMargin10ms)
-                    floor = std::max(target, floor - kStep10ms);
+                else if (target == 0 ? floor > 0 : target < floor - kLowerMargin10ms)
+                    floor = std::max(target, floor - kStep10ms); // down to nothing once clean
                 stream.playoutFloor10ms = static_cast<std::uint16_t>(floor);
             }
         }

@@ -23,7 +23,7 @@ private:
 /// The router's counters since start (see RouterStats for what each one counts).
 struct RouterCounters
 {
-    WorkerCounter received, forwarded, droppedUnknownAddress, droppedMalformed, droppedAuthentication,
+    WorkerCounter received, forwarded, droppedUnknownAddress, droppedMalformed, droppedAuthentication, droppedDuplicate,
         droppedMuted, stunAnswered, keyframeRequests, keyframeRequestsFolded, retransmitted, nackMisses,
         retransmitsRefused, nacksSent, packetsRecovered, repairsGivenUp, transportFeedbackSent;
     // The participants' traffic meters, folded in once a second (TrafficMeter::fold).
@@ -38,6 +38,7 @@ struct RouterCounters
         s.droppedMalformed = droppedMalformed.read();
         s.droppedAuthentication = droppedAuthentication.read();
         s.droppedMuted = droppedMuted.read();
+        s.droppedDuplicate = droppedDuplicate.read();
         s.stunAnswered = stunAnswered.read();
         s.keyframeRequests = keyframeRequests.read();
         s.keyframeRequestsFolded = keyframeRequestsFolded.read();

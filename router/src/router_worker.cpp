@@ -36,17 +36,24 @@ std::int64_t micros(Clock::time_point at)
 } // namespace
 
 MediaRouter::Worker::Worker(const RouterSettings& settings)
-    : socket_(settings.listenAddress, settings.port), announced_(announcedAddressFor(settings)),
-      certificate_(DtlsCertificate::generate()), dtlsContext_(certificate_), send_(socket_.descriptor()),
-      negotiator_(participants_, sender_, keyframes_, taps_, dtlsContext_, certificate_, {announced_, socket_.port()}),
+    : socket_(settings.listenAddress, settings.port),
+      tcp_(settings.tcpPort ? std::make_unique<TcpMediaServer>(settings.listenAddress, *settings.tcpPort) : nullptr),
+      announced_(announcedAddressFor(settings)), certificate_(DtlsCertificate::generate()),
+      dtlsContext_(certificate_), send_(socket_.descriptor()),
+      negotiator_(participants_, sender_, keyframes_, taps_, dtlsContext_, certificate_,
+                  {announced_, socket_.port(), tcp_ ? tcp_->port() : std::uint16_t(0)}),
       wake_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC))
 {
     if (wake_ < 0)
         throw std::runtime_error("cannot create the router's wake-up descriptor");
+    if (tcp_)
+        send_.setFramedSink(tcp_.get());
     thread_ = std::thread([this] { loop(); });
     log::info(logger(), "router.listening",
-              "media router on UDP port " + std::to_string(socket_.port()) + ", announcing " + announced_,
-              {{"port", socket_.port()}, {"announced", announced_}});
+              "media router on UDP port " + std::to_string(socket_.port()) +
+                  (tcp_ ? " and TCP port " + std::to_string(tcp_->port()) : std::string()) + ", announcing " +
+                  announced_,
+              {{"port", socket_.port()}, {"tcp_port", tcp_ ? int(tcp_->port()) : 0}, {"announced", announced_}});
 }
 
 MediaRouter::Worker::~Worker()
@@ -65,9 +72,9 @@ void MediaRouter::Worker::wakeUp()
 
 void MediaRouter::Worker::loop()
 {
-    pollfd descriptors[2]{{socket_.descriptor(), POLLIN, 0}, {wake_, POLLIN, 0}};
+    pollfd descriptors[3]{{socket_.descriptor(), POLLIN, 0}, {wake_, POLLIN, 0}, {tcp_ ? tcp_->descriptor() : -1, POLLIN, 0}};
     while (!stopping_) {
-        ::poll(descriptors, 2, kPollTimeoutMillis);
+        ::poll(descriptors, tcp_ ? 3 : 2, kPollTimeoutMillis);
         if (descriptors[1].revents & POLLIN) {
             std::uint64_t count = 0;
             [[maybe_unused]] const auto read = ::read(wake_, &count, sizeof count);
@@ -83,6 +90,8 @@ void MediaRouter::Worker::loop()
                 handle(receive_.datagram(i), receive_.from(i), receive_.arrivalMicros(i));
             send_.flush();
         }
+        if (tcp_ && (descriptors[2].revents & POLLIN))
+            pollTcp();
         const auto now = Clock::now();
         if (now - lastNacks_ >= kNackInterval) {
             const auto nowMicros = micros(now);
@@ -109,6 +118,17 @@ void MediaRouter::Worker::loop()
         closed_ = true;
     }
     runCommands(); // let waiting callers return
+}
+
+void MediaRouter::Worker::pollTcp()
+{
+    tcp_->poll(
+        [this](std::span<std::uint8_t> frame, const Endpoint& from, std::int64_t arrival) {
+            counters_.received.add();
+            handle(frame, from, arrival);
+        },
+        [this](const Endpoint& gone) { ice_.forget(gone); });
+    send_.flush();
 }
 
 void MediaRouter::Worker::runCommands()
@@ -188,6 +208,8 @@ void MediaRouter::Worker::onTimer(Clock::time_point now)
         lastSample_ = now;
     }
     const auto nowMicros = micros(now);
+    if (tcp_)
+        tcp_->closeIdle(now, [this](const Endpoint& gone) { ice_.forget(gone); });
     for (const auto& [id, participant] : participants_) {
         auto& p = *participant;
         p.retransmitBudget = kRetransmitsPerTick;

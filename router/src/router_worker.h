@@ -10,6 +10,7 @@
 #include "router_counters.h"
 #include "rtcp_handler.h"
 #include "rtp_forwarder.h"
+#include "tcp_media_server.h"
 #include "udp_socket.h"
 
 #include <parley/router/dtls_certificate.h>
@@ -84,6 +85,10 @@ public:
     RouterStats stats() const { return counters_.snapshot(); }
     RouterLoad load() const { return sampler_.load(); }
     std::uint16_t port() const { return socket_.port(); }
+    std::optional<std::uint16_t> tcpPort() const
+    {
+        return tcp_ ? std::optional<std::uint16_t>(tcp_->port()) : std::nullopt;
+    }
     const std::string& announced() const { return announced_; }
 
 private:
@@ -93,8 +98,10 @@ private:
     void onTimer(std::chrono::steady_clock::time_point now);
     void handle(std::span<std::uint8_t> datagram, const Endpoint& from, std::int64_t arrivalMicros);
     void handleDtls(Participant& p, std::span<std::uint8_t> datagram, std::int64_t arrivalMicros);
+    void pollTcp();
 
     UdpSocket socket_;
+    std::unique_ptr<TcpMediaServer> tcp_; ///< none when ICE-TCP is off
     std::string announced_;
     DtlsCertificate certificate_;
     DtlsContext dtlsContext_;

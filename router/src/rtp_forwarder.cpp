@@ -48,8 +48,11 @@ void RtpForwarder::onRtp(Participant& p, std::span<std::uint8_t> datagram, std::
             return;
         }
     }
-    if (publication->video ? p.videoMuted : p.audioMuted) {
-        counters_.droppedMuted.add();
+    // A packet we have already (a publisher's redundant resend or probe, a duplicate on the
+    // way) goes no further: subscribers would refuse it as a replay anyway, and it would
+    // skew the statistics.
+    if (!publication->store->find(view.sequence, arrivalMicros).empty()) {
+        counters_.droppedDuplicate.add();
         return;
     }
     // Receiver statistics (RFC 3550 A.1, A.8). A packet far from the sequence (until the
@@ -59,10 +62,13 @@ void RtpForwarder::onRtp(Participant& p, std::span<std::uint8_t> datagram, std::
         return;
     }
     publication->loss.received = publication->incoming->received();
-    if (publication->repairLoss)
-        switch (publication->nacks.onPacket(view.sequence, arrivalMicros)) {
+    if (publication->repairLoss) {
+        const auto givenUpBefore = publication->nacks.givenUp();
+        const auto arrival = publication->nacks.onPacket(view.sequence, arrivalMicros);
+        counters_.repairsGivenUp.add(publication->nacks.givenUp() - givenUpBefore);
+        switch (arrival) {
         case NackGenerator::Arrival::Gap:
-            p.lossSignals += publication->nacks.missing();
+            p.holesIn += publication->nacks.lastSkipped();
             sendNacks(*publication, arrivalMicros);
             break;
         case NackGenerator::Arrival::Recovered:
@@ -70,11 +76,19 @@ void RtpForwarder::onRtp(Participant& p, std::span<std::uint8_t> datagram, std::
             p.slowestRepairMicros = std::max(p.slowestRepairMicros, publication->nacks.lastRepairMicros());
             break;
         case NackGenerator::Arrival::KeyframeNeeded:
+            p.holesIn += publication->nacks.lastSkipped();
             keyframes_.request(*publication, arrivalMicros);
             break;
         case NackGenerator::Arrival::InOrder:
             break;
         }
+    }
+    // A moderator's mute drops it here: counted and tracked above, so an unmute does not
+    // look like a hole to repair.
+    if (publication->video ? p.videoMuted : p.audioMuted) {
+        counters_.droppedMuted.add();
+        return;
+    }
     publication->store->store(view.sequence, packet, arrivalMicros);
     if (publication->video &&
         startsKeyframe(publication->codec, packet.subspan(view.payloadOffset, view.payloadLength)))
@@ -99,7 +113,7 @@ void RtpForwarder::answerNack(Participant& subscriber, const Subscription& subsc
     if (!stream || !subscriber.reachable() || !publication.store)
         return;
     forEachNackedSequence(fci, kMaxNackedPerPacket, [&](std::uint16_t sequence) {
-        ++subscriber.lossSignals;
+        ++subscriber.nackedOut;
         if (subscriber.retransmitBudget <= 0) {
             counters_.retransmitsRefused.add();
             return;
@@ -130,6 +144,7 @@ void RtpForwarder::sendNacks(Publication& publication, std::int64_t nowMicros)
     const auto askedBefore = publication.nacks.asked();
     const auto givenUpBefore = publication.nacks.givenUp();
     const auto length = publication.nacks.collect(nowMicros, owner.rttMicros, fci);
+    // (Given up here: asked ten times.)
     counters_.repairsGivenUp.add(publication.nacks.givenUp() - givenUpBefore);
     if (length == 0)
         return;

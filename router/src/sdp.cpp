@@ -370,6 +370,10 @@ std::string buildSdpAnswer(const SdpOffer& offer, const std::vector<SdpAnswerMed
             // One host candidate for the whole bundle (RFC 8839: on the first section).
             out << "a=candidate:1 1 udp 2130706431 " << transport.address << " " << transport.port
                 << " typ host\r\n";
+            // RFC 6544 4.2: TCP below UDP; passive, as the router only accepts connections.
+            if (transport.tcpPort)
+                out << "a=candidate:2 1 tcp 1518280447 " << transport.address << " " << transport.tcpPort
+                    << " typ host tcptype passive\r\n";
             out << "a=end-of-candidates\r\n";
             candidateWritten = true;
         }

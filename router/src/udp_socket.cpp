@@ -138,6 +138,11 @@ std::span<std::uint8_t> SendBatch::slot()
 
 void SendBatch::commit(std::size_t length, const Endpoint& to)
 {
+    if (to.connection != 0) {
+        if (framed_)
+            framed_->sendFramed(to.connection, {buffers_[count_].data(), length});
+        return; // the slot is free again
+    }
     destinations_[count_] = to;
     vectors_[count_] = {buffers_[count_].data(), length};
     headers_[count_] = {};

@@ -74,7 +74,11 @@ public:
     /// A slot to fill; the caller writes at most kSlotBytes and then commits. Flushes first
     /// when every slot is taken.
     std::span<std::uint8_t> slot();
+    /// Queues what was written into the slot for `to`; for a TCP endpoint it goes to the
+    /// framed sink at once instead.
     void commit(std::size_t length, const Endpoint& to);
+    /// Where packets for TCP endpoints go (ICE-TCP); none: they are dropped.
+    void setFramedSink(FramedSink* sink) { framed_ = sink; }
     /// Sends everything queued and empties the batch. A datagram the kernel refuses (full
     /// socket buffer, unreachable peer) is dropped and the rest are still sent. Returns how
     /// many datagrams were queued, not how many the kernel took.
@@ -83,6 +87,7 @@ public:
 
 private:
     int fd_;
+    FramedSink* framed_ = nullptr;
     std::size_t count_ = 0;
     std::array<std::array<std::uint8_t, kSlotBytes>, kSlots> buffers_;
     std::array<Endpoint, kSlots> destinations_;

@@ -276,5 +276,11 @@ int main(int argc, char** argv)
             std::printf("%-8s fan-out %2d: %6.3f us per forwarded copy, %.2fx the floor, %llu allocations\n",
                         modes[m].name, fanOuts[i], cost[m][i] * 1e6, cost[m][i] / floor,
                         static_cast<unsigned long long>(allocations[m][i]));
+    for (const auto& row : allocations)
+        for (const auto made : row)
+            if (made != 0) {
+                std::fprintf(stderr, "the media path allocated on the heap\n");
+                return 1;
+            }
     return 0;
 }

@@ -81,11 +81,12 @@ export function fakeVoice(directory, name, frequency) {
 /** Creates the admin "owner" with parleyctl, starts parleyd with `settings` (--set pairs),
  *  and resolves with its HTTPS port and pid once it listens. The media router listens on
  *  127.0.0.1, on `router.port` (default: any free port), and announces
- *  `router.announcedAddress` (default 127.0.0.1). */
+ *  `router.announcedAddress` (default 127.0.0.1); ICE-TCP on `router.tcpPort` (default: any free port). */
 export function startServer(parleyd, parleyctl, settings, workDir, router = {}) {
   const admin = run(parleyctl, [...settings, 'user', 'create-admin', 'owner'], 'owner-password\n');
   assert.equal(admin.status, 0, admin.output);
   const server = spawn(parleyd, [...settings, '--set', 'server.port=0', '--set', `router.port=${router.port ?? 0}`,
+    '--set', `router.tcp_port=${router.tcpPort ?? 0}`,
     '--set', 'router.listen_address=127.0.0.1',
     '--set', `router.announced_address=${router.announcedAddress ?? '127.0.0.1'}`], { cwd: workDir });
   cleanups.push(() => server.kill('SIGTERM'));
@@ -167,10 +168,10 @@ export const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--use-fake
  *  `video` and, if given, its microphone from the WAV file `audio`; signed in with
  *  `session` if given (then the page asks no name). `beforeJoin(page)` runs on the screen
  *  before joining; `until` is the selector that says it has joined (default: the meeting
- *  is shown). Resolves once it is there. */
+ *  is shown); `extraFlags` are more Chromium switches. Resolves once it is there. */
 export async function participant({ name, video, audio, base, link, session, beforeJoin, until = '#meeting:not([hidden])',
-  viewport }) {
-  const args = [...FLAGS, `--use-file-for-fake-video-capture=${video}`];
+  viewport, extraFlags = [] }) {
+  const args = [...FLAGS, ...extraFlags, `--use-file-for-fake-video-capture=${video}`];
   if (audio) args.push(`--use-file-for-fake-audio-capture=${audio}`);
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args });
   cleanups.push(() => browser.close());

@@ -17,9 +17,10 @@ export function freeUdpPort(address = '127.0.0.1') {
   });
 }
 
-/** Forwards TCP connections from 127.0.0.1:<port> to 127.0.0.1:<targetPort>. `cut()` ends
- *  every connection at once (as a network change does) and refuses new ones until `mend()`. */
-export async function tcpProxy(targetPort) {
+/** Forwards TCP connections from `listenAddress`:<port> (`listenPort`, or any free one) to
+ *  127.0.0.1:<targetPort> (`targetPort` null: the same port number). `cut()` ends every
+ *  connection at once (as a network change does) and refuses new ones until `mend()`. */
+export async function tcpProxy(targetPort, listenAddress = '127.0.0.1', listenPort = 0) {
   const connections = new Set();
   let cut = false;
   const server = net.createServer((client) => {
@@ -27,7 +28,7 @@ export async function tcpProxy(targetPort) {
       client.destroy();
       return;
     }
-    const upstream = net.connect(targetPort, '127.0.0.1');
+    const upstream = net.connect(targetPort ?? server.address().port, '127.0.0.1');
     const pair = { client, upstream };
     connections.add(pair);
     const end = () => {
@@ -42,7 +43,7 @@ export async function tcpProxy(targetPort) {
     client.pipe(upstream);
     upstream.pipe(client);
   });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise((resolve) => server.listen(listenPort, listenAddress, resolve));
   const proxy = {
     port: server.address().port,
     cut() {

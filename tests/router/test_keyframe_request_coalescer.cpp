@@ -34,16 +34,18 @@ TEST_CASE("keyframe requests within a second are folded into one more, none is f
     CHECK_FALSE(coalescer.request(39'000'000));
 }
 
-TEST_CASE("a keyframe answers the requests before it: none is sent at the window's end, the next goes out at once",
-          "[router]")
+TEST_CASE("a keyframe answers the requests before it: none is sent for them at the window's end", "[router]")
 {
     KeyframeRequestCoalescer coalescer;
     CHECK(coalescer.request(0));
     CHECK_FALSE(coalescer.request(100'000)); // folded
     coalescer.onKeyframe();                  // at 300 ms, say
     CHECK_FALSE(coalescer.due(1'000'000));   // nothing left to ask for
-    CHECK(coalescer.request(1'100'000));     // a new loss: at once
-    // Without a keyframe the folded request would have gone at the window's end.
+    CHECK(coalescer.request(1'100'000));     // a new loss after the window: at once
+    // A request after a keyframe but inside the window still waits for the window's end:
+    // keyframes cannot be had more than about once a second.
+    coalescer.onKeyframe();
     CHECK_FALSE(coalescer.request(1'200'000));
+    CHECK_FALSE(coalescer.due(1'500'000));
     CHECK(coalescer.due(2'100'000));
 }

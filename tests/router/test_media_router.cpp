@@ -27,6 +27,9 @@ using parley::router::test::Peer;
 
 namespace {
 
+/// The router answers at most this many sequence numbers of one NACK (rtp_forwarder.h).
+constexpr std::uint64_t RtpForwarder_kMaxNackedPerPacket = 64;
+
 std::string testing_join(const std::vector<int>& values)
 {
     std::string text;
@@ -41,6 +44,7 @@ RouterSettings loopback()
     settings.listenAddress = "127.0.0.1";
     settings.port = 0;
     settings.announcedAddress = "127.0.0.1";
+    settings.tcpPort = 0;
     return settings;
 }
 
@@ -201,12 +205,37 @@ TEST_CASE("Router: a publisher's audio and video reach a subscriber, rewritten a
     alice.receiveRtp(200ms);
     CHECK(alice.nacks == 0);
     CHECK(router.stats().retransmitted >= 2);
-    // A storm of NACKs is answered up to a budget, the rest refused and counted.
-    for (int i = 0; i < 20; ++i)
-        nack(static_cast<std::uint16_t>(20 + i % 2), 0xffff);
-    bob.drain();
-    CHECK(router.stats().retransmitted <= 2 + 2 * 250);
-    CHECK(router.stats().retransmitsRefused + router.stats().nackMisses > 0);
+    // A storm of NACKs for packets the router has: 250 NACKs of 4 packets each, faster than
+    // the budget (250 per 250 ms) refills, so at most two budgets' worth are resent.
+    for (std::uint16_t seq = 92; seq <= 95; ++seq)
+        alice.sendRtp(1111, 111, seq, 0x40);
+    bob.discard(200ms);
+    const auto beforeStorm = router.stats();
+    for (int i = 0; i < 250; ++i)
+        nack(92, 0x0007);
+    bob.discard(400ms);
+    const auto afterStorm = router.stats();
+    const auto stormResent = afterStorm.retransmitted - beforeStorm.retransmitted;
+    const auto refused = afterStorm.retransmitsRefused - beforeStorm.retransmitsRefused;
+    INFO("resent " << stormResent << ", refused " << refused);
+    CHECK(stormResent + refused + (afterStorm.nackMisses - beforeStorm.nackMisses) == 1000);
+    CHECK(stormResent >= 1);
+    CHECK(stormResent <= 2 * 250);
+    CHECK(refused >= 500);
+    // One NACK naming 20 x 17 = 340 sequence numbers is read only up to 64 of them.
+    std::vector<std::uint8_t> wide{0x81, 205, 0, 22, 0x0b, 0x0b, 0x0b, 0x0b, 0, 0, 0, 0};
+    writeRtcp32(wide, 8, audioSsrc);
+    for (int entry = 0; entry < 20; ++entry)
+        for (const std::uint8_t byte : {std::uint8_t(0), std::uint8_t(entry * 17), std::uint8_t(0xff), std::uint8_t(0xff)})
+            wide.push_back(byte);
+    std::this_thread::sleep_for(300ms); // a fresh budget
+    const auto beforeWide = router.stats();
+    bob.sendRtcp(wide);
+    bob.discard(300ms);
+    const auto afterWide = router.stats();
+    CHECK(afterWide.retransmitted + afterWide.retransmitsRefused + afterWide.nackMisses -
+              (beforeWide.retransmitted + beforeWide.retransmitsRefused + beforeWide.nackMisses) ==
+          RtpForwarder_kMaxNackedPerPacket);
 
     // A moderator's mute drops Alice's audio in the router, whatever she sends; video goes on.
     bob.drain();
@@ -371,10 +400,13 @@ TEST_CASE("Router: a keyframe from the publisher answers the keyframe requests b
     alice.receiveRtp(200ms);
     CHECK(alice.plis == 1);
     CHECK(router.stats().keyframeRequestsFolded == 1);
-    // Her keyframe (VP8: start of partition 0, key-frame bit clear) answers both, so Bob's next
-    // request, still within that second, goes to her at once.
+    // Her keyframe (VP8: start of partition 0, key-frame bit clear) answers both, so no
+    // request goes to her at the end of that second.
     alice.send(alice.protectedPacket(2222, 96, 1, {0x10, 0x90, 0x01, 0x9d}, 0));
-    bob.receiveRtp(200ms);
+    for (int i = 0; i < 12; ++i)
+        alice.receiveRtp(100ms);
+    CHECK(alice.plis == 1);
+    // A later loss asks at once.
     pli();
     for (int i = 0; i < 3 && alice.plis == 1; ++i)
         alice.receiveRtp(100ms);
@@ -421,9 +453,12 @@ TEST_CASE("Router: resends go both ways in RTX format where it was negotiated")
     CHECK(view.payloadLength == 50);
     CHECK(repaired[view.payloadOffset] == 3);
     CHECK(router.stats().packetsRecovered == 1);
-    // RTX with a payload type that is not Alice's RTX is not taken for a resend.
-    alice.sendRtx(2223, 98, 701, 3, 3);
+    // RTX with a payload type that is not Alice's RTX is not taken for a resend (of a
+    // packet Bob never had, so only the router can keep it from him).
+    const auto recoveredBefore = router.stats().packetsRecovered;
+    alice.sendRtx(2223, 98, 701, 30, 30);
     CHECK(bob.receiveRtp(300ms).empty());
+    CHECK(router.stats().packetsRecovered == recoveredBefore);
 
     // Bob's copies say how much he should buffer (playout-delay, which his section
     // negotiated): nothing beyond his browser's own choice while the links are clean.
@@ -503,6 +538,85 @@ TEST_CASE("Router: while a publisher's link loses packets, its subscribers are a
     for (std::size_t i = 1; i < floors.size(); ++i)
         CHECK(floors[i] - floors[i - 1] <= 5);
     CHECK(floors.back() == 14);
+}
+
+TEST_CASE("Router: a participant whose UDP is blocked meets over ICE-TCP, with the same checks, DTLS and SRTP")
+{
+    MediaRouter router(loopback());
+    REQUIRE(router.tcpPort());
+    Peer alice("alice"), bob("bob");
+    alice.applyAnswer(router.negotiate(1, "alice", alice.offer({{"0", "audio", "sendonly", 1111}}), {{"0", "audio"}}, {}).answer);
+    REQUIRE(alice.connect());
+    // Bob only has TCP: the passive candidate is in his answer, below the UDP one.
+    const auto answer =
+        router.negotiate(1, "bob", bob.offer({{"0", "audio", "recvonly"}, {"1", "video", "sendonly", 2222}}),
+                         {{"1", "video"}}, {{"0", "alice/0"}})
+            .answer;
+    CHECK(answer.find("a=candidate:2 1 tcp 1518280447 127.0.0.1 " + std::to_string(*router.tcpPort()) +
+                      " typ host tcptype passive\r\n") != std::string::npos);
+    bob.applyAnswer(answer);
+    bob.useTcp();
+    REQUIRE(bob.connect());
+    CHECK(reachesBob(alice, bob, 1));
+    // And back: Bob's video reaches Alice over UDP.
+    alice.applyAnswer(router.negotiate(1, "alice",
+                                       alice.offer({{"0", "audio", "sendonly", 1111}, {"1", "video", "recvonly"}}),
+                                       {{"0", "audio"}}, {{"1", "bob/1"}})
+                          .answer);
+    bool reachedAlice = false;
+    for (std::uint16_t seq = 1; seq < 10 && !reachedAlice; ++seq) {
+        bob.sendRtp(2222, 96, seq, 0x33);
+        const auto packet = alice.receiveRtp(300ms);
+        RtpView view;
+        reachedAlice = !packet.empty() && parseRtp(packet, view) && view.ssrc == alice.ssrcFor("1");
+    }
+    CHECK(reachedAlice);
+}
+
+TEST_CASE("Router: TCP connections that break the framing or never check are closed; the router keeps working")
+{
+    MediaRouter router(loopback());
+    const auto connectTcp = [&] {
+        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in to{};
+        to.sin_family = AF_INET;
+        to.sin_port = htons(*router.tcpPort());
+        inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+        REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0);
+        timeval timeout{1, 0};
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+        return fd;
+    };
+    const auto closedByRouter = [](int fd) {
+        char byte = 0;
+        return ::recv(fd, &byte, 1, 0) == 0;
+    };
+    // A frame longer than any packet: the connection is closed.
+    const int oversize = connectTcp();
+    const std::uint8_t huge[] = {0xff, 0xff, 1, 2, 3};
+    ::send(oversize, huge, sizeof huge, MSG_NOSIGNAL);
+    CHECK(closedByRouter(oversize));
+    ::close(oversize);
+    // An empty frame: closed too.
+    const int empty = connectTcp();
+    const std::uint8_t zero[] = {0, 0};
+    ::send(empty, zero, sizeof zero, MSG_NOSIGNAL);
+    CHECK(closedByRouter(empty));
+    ::close(empty);
+    // Well-framed packets from a connection that passed no ICE check are dropped and counted.
+    const int unchecked = connectTcp();
+    const auto before = router.stats().droppedUnknownAddress;
+    const std::uint8_t rtp[] = {0, 12, 0x80, 96, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1};
+    for (int i = 0; i < 5; ++i)
+        ::send(unchecked, rtp, sizeof rtp, MSG_NOSIGNAL);
+    for (int i = 0; i < 20 && router.stats().droppedUnknownAddress < before + 5; ++i)
+        std::this_thread::sleep_for(20ms);
+    CHECK(router.stats().droppedUnknownAddress == before + 5);
+    ::close(unchecked);
+    // Meanwhile the router still meets people over UDP.
+    Peer alice("alice"), bob("bob");
+    publishAndSubscribe(router, alice, bob);
+    CHECK(reachesBob(alice, bob, 1));
 }
 
 TEST_CASE("Router: each participant's rates and loss both ways are measured for the admin")

@@ -17,6 +17,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <sstream>
 #include <optional>
 #include <span>
 #include <string>
@@ -90,8 +91,34 @@ public:
         return sdp;
     }
 
+    /// From now on speaks to the router over ICE-TCP (RFC 6544, RFC 4571 framing), to the
+    /// passive TCP candidate of its answer, as a browser whose UDP is blocked. Call after
+    /// applyAnswer and before connect.
+    void useTcp()
+    {
+        REQUIRE(routerTcpPort_ != 0);
+        ::close(fd_);
+        fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in to{};
+        to.sin_family = AF_INET;
+        to.sin_port = htons(routerTcpPort_);
+        inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+        REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0);
+        timeval timeout{0, 50000};
+        ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+        tcp_ = true;
+    }
+
     void applyAnswer(const std::string& answer)
     {
+        if (const auto tcp = answer.find(" tcp "); tcp != std::string::npos && answer.find("tcptype passive") != std::string::npos) {
+            // "a=candidate:2 1 tcp <priority> <address> <port> typ host tcptype passive"
+            std::istringstream words(answer.substr(tcp + 5, answer.find('\r', tcp) - tcp - 5));
+            std::string priority, address;
+            int port = 0;
+            words >> priority >> address >> port;
+            routerTcpPort_ = static_cast<std::uint16_t>(port);
+        }
         const auto parsed = parseSdpOffer(answer);
         for (const auto& media : parsed.media) {
             if (media.port != 0 && routerUfrag_.empty()) {
@@ -277,6 +304,13 @@ public:
 
     void send(std::span<const std::uint8_t> datagram) const
     {
+        if (tcp_) {
+            // RFC 4571: the length, then the packet.
+            Bytes framed{static_cast<std::uint8_t>(datagram.size() >> 8), static_cast<std::uint8_t>(datagram.size())};
+            framed.insert(framed.end(), datagram.begin(), datagram.end());
+            ::send(fd_, framed.data(), framed.size(), MSG_NOSIGNAL);
+            return;
+        }
         sockaddr_in to{};
         to.sin_family = AF_INET;
         to.sin_port = htons(routerPort_);
@@ -313,6 +347,27 @@ public:
 private:
     Bytes receiveRaw()
     {
+        if (tcp_) {
+            for (int reads = 0; reads < 2; ++reads) {
+                if (tcpBuffer_.size() >= 2) {
+                    const std::size_t length = std::size_t(tcpBuffer_[0]) << 8 | tcpBuffer_[1];
+                    if (tcpBuffer_.size() >= 2 + length) {
+                        Bytes frame(tcpBuffer_.begin() + 2, tcpBuffer_.begin() + 2 + static_cast<std::ptrdiff_t>(length));
+                        tcpBuffer_.erase(tcpBuffer_.begin(), tcpBuffer_.begin() + 2 + static_cast<std::ptrdiff_t>(length));
+                        return frame;
+                    }
+                }
+                std::uint8_t chunk[4096];
+                const auto received = ::recv(fd_, chunk, sizeof chunk, 0);
+                if (received <= 0)
+                    return {};
+                tcpBuffer_.insert(tcpBuffer_.end(), chunk, chunk + received);
+                reads = -1; // more may be whole now
+                if (tcpBuffer_.size() > 1 << 20)
+                    return {};
+            }
+            return {};
+        }
         Bytes buffer(2048);
         const auto received = ::recv(fd_, buffer.data(), buffer.size(), 0);
         buffer.resize(received > 0 ? static_cast<std::size_t>(received) : 0);
@@ -327,6 +382,9 @@ private:
     std::uint16_t routerPort_ = 0;
     std::map<std::string, std::uint32_t> sendSsrcs_;
     std::map<std::string, std::uint32_t> rtxSsrcs_;
+    bool tcp_ = false;
+    std::uint16_t routerTcpPort_ = 0;
+    Bytes tcpBuffer_;
     SrtpProfile profile_ = SrtpProfile::AeadAes128Gcm;
     std::unique_ptr<SrtpSession> outbound_;
     std::unique_ptr<SrtpSession> inbound_;

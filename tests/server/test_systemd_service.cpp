@@ -99,7 +99,7 @@ TEST_CASE("Under systemd the log carries syslog priorities for the journal, with
     const auto pid = spawnProcess(
         {"/bin/sh", "-c",
          "JOURNAL_STREAM=$(stat -L -c %d:%i /proc/self/fd/2) NOTIFY_SOCKET=" + (dir / "nobody").string() +
-             " exec \"$0\" --set server.port=0 --set router.port=0 --set server.data_dir=" + (dir / "data").string(),
+             " exec \"$0\" --set server.port=0 --set router.port=0 --set router.tcp_port=0 --set server.data_dir=" + (dir / "data").string(),
          PARLEYD_PATH},
         output, dir.path());
     std::string text;

@@ -19,7 +19,7 @@ ParleydProcess::ParleydProcess(const std::vector<std::string>& args,
 {
     // Tests run in parallel: each server's media port is a free one unless the test says
     // otherwise (a later --set wins).
-    std::vector<std::string> argv{PARLEYD_PATH, "--set", "router.port=0"};
+    std::vector<std::string> argv{PARLEYD_PATH, "--set", "router.port=0", "--set", "router.tcp_port=0"};
     argv.insert(argv.end(), args.begin(), args.end());
     pid_ = spawnProcess(argv, outputFile_, workDir);
 }

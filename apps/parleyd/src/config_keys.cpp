@@ -135,6 +135,9 @@ const std::vector<ConfigKey>& table()
         {"router.port", "10000", IntegerRule{0, 65535},
          "UDP port for all media (ICE, DTLS, SRTP) of all participants. 0 picks a free port "
          "(tests)."},
+        {"router.tcp_port", "10000", IntegerRule{-1, 65535},
+         "TCP port for participants whose UDP is blocked (ICE-TCP: the same media over TCP). "
+         "-1: none; 0 picks a free port (tests)."},
         {"router.announced_address", "", TextRule{true},
          "The IP address browsers send media to, put in SDP candidates. Empty: listen_address "
          "if it is a specific address, else the host's primary address."},

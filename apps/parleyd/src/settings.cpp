@@ -264,6 +264,8 @@ Settings loadSettings(const std::optional<fs::path>& iniFile,
     settings.routerEnabled = values.at("router.enabled") == "true";
     settings.router.listenAddress = values.at("router.listen_address");
     settings.router.port = static_cast<std::uint16_t>(integer(values, "router.port"));
+    if (const auto tcpPort = integer(values, "router.tcp_port"); tcpPort >= 0)
+        settings.router.tcpPort = static_cast<std::uint16_t>(tcpPort);
     settings.router.announcedAddress = values.at("router.announced_address");
     if (!settings.router.announcedAddress.empty()) {
         Poco::Net::IPAddress announced;

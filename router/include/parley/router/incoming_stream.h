@@ -16,8 +16,10 @@ class IncomingStream
 public:
     /// A jump forward by more than this is a restart of the sequence, not loss (A.1).
     static constexpr std::uint16_t kMaxDropout = 3000;
-    /// A packet up to this far behind the highest is late (reordered), further a restart.
-    static constexpr std::uint16_t kMaxMisorder = 100;
+    /// A packet up to this far behind the highest is late (reordered, or a resend), further
+    /// a restart. RFC 3550 suggests 100; resends the router asks for come from as far back
+    /// as its packet store keeps (512).
+    static constexpr std::uint16_t kMaxMisorder = 1000;
 
     IncomingStream(std::uint32_t ssrc, std::uint32_t clockRate);
 

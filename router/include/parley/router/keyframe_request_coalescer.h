@@ -23,8 +23,8 @@ public:
     /// ended is to be sent now.
     bool due(std::int64_t nowMicros);
 
-    /// A keyframe arrived: it answers every request made so far, so none is outstanding and
-    /// the next one goes out at once.
+    /// A keyframe arrived: it answers every request made so far, so the one folded for the
+    /// window's end is not sent (requests after it are, at the window's end).
     void onKeyframe();
 
     std::uint64_t sent() const { return sent_; }

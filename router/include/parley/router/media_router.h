@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,9 @@ struct RouterSettings
 {
     std::string listenAddress = "0.0.0.0";
     std::uint16_t port = 10000; ///< one UDP port for every participant; 0 picks a free one
+    /// The TCP port for participants whose UDP is blocked (ICE-TCP, RFC 6544 passive
+    /// candidates); 0 picks a free one; nullopt: no TCP.
+    std::optional<std::uint16_t> tcpPort;
     /// The address put in SDP candidates. Empty: `listenAddress` when it names one address;
     /// for a wildcard (0.0.0.0 or ::), the host's primary IPv4 address (the one its default
     /// route leaves from), or 127.0.0.1 when it has none.
@@ -50,6 +54,7 @@ struct RouterStats
     std::uint64_t droppedMalformed = 0;
     std::uint64_t droppedAuthentication = 0; ///< STUN integrity or SRTP authentication failures
     std::uint64_t droppedMuted = 0;          ///< moderator mutes enforced
+    std::uint64_t droppedDuplicate = 0;      ///< media packets the router had already (redundant resends, probes)
     std::uint64_t stunAnswered = 0;
     std::uint64_t keyframeRequests = 0;       ///< PLIs sent to publishers
     std::uint64_t keyframeRequestsFolded = 0; ///< requests folded into one outstanding
@@ -135,6 +140,8 @@ public:
     /// Rates and CPU over the last second, without waiting for the worker.
     RouterLoad load() const;
     std::uint16_t port() const;
+    /// The ICE-TCP port, when there is one.
+    std::optional<std::uint16_t> tcpPort() const;
     const std::string& announcedAddress() const;
 
 private:

@@ -43,6 +43,9 @@ public:
     /// accepted). For a Recovered packet, lastRepairMicros() then says how long it took.
     Arrival onPacket(std::uint16_t sequence, std::int64_t nowMicros = 0);
 
+    /// How many packets the last Gap or KeyframeNeeded arrival skipped.
+    std::size_t lastSkipped() const { return lastSkipped_; }
+
     /// From the first request for the last recovered packet to its arrival.
     std::int64_t lastRepairMicros() const { return lastRepair_; }
 
@@ -78,6 +81,7 @@ private:
     std::uint64_t recovered_ = 0;
     std::uint64_t givenUp_ = 0;
     std::int64_t lastRepair_ = 0;
+    std::size_t lastSkipped_ = 0;
 };
 
 } // namespace parley::router

@@ -93,6 +93,7 @@ struct SdpAnswerTransport
     std::string fingerprint; ///< "sha-256 AB:CD..."
     std::string address;     ///< announced IP
     int port = 0;
+    int tcpPort = 0;         ///< ICE-TCP passive candidate's port; 0: none
 };
 
 /// The codec the router would pick from an offered section: Opus for audio; VP8, else H.264
@@ -120,7 +121,7 @@ constexpr std::string_view kPlayoutDelayUri = "http://www.webrtc.org/experiments
 std::vector<SdpExtension> acceptedExtensions(const SdpMedia& media, SdpAnswerMedia::Role role);
 
 /// Builds the answer: ICE-lite, BUNDLE of every accepted section, rtcp-mux, setup:passive,
-/// one host candidate. `answers` has one entry per offered section, in order.
+/// one UDP host candidate and, with a TCP port, a passive TCP one (RFC 6544) ranked below it. `answers` has one entry per offered section, in order.
 std::string buildSdpAnswer(const SdpOffer& offer, const std::vector<SdpAnswerMedia>& answers,
                            const SdpAnswerTransport& transport);
 
