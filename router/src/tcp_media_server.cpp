@@ -1,5 +1,7 @@
 #include "tcp_media_server.h"
 
+#include "socket_address.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -33,38 +35,19 @@ std::int64_t steadyMicros()
 
 TcpMediaServer::TcpMediaServer(const std::string& address, std::uint16_t port)
 {
-    sockaddr_storage storage{};
-    socklen_t length = 0;
-    auto& v4 = reinterpret_cast<sockaddr_in&>(storage);
-    auto& v6 = reinterpret_cast<sockaddr_in6&>(storage);
-    if (inet_pton(AF_INET, address.c_str(), &v4.sin_addr) == 1) {
-        v4.sin_family = AF_INET;
-        v4.sin_port = htons(port);
-        length = sizeof v4;
-    }
-    else if (inet_pton(AF_INET6, address.c_str(), &v6.sin6_addr) == 1) {
-        v6.sin6_family = AF_INET6;
-        v6.sin6_port = htons(port);
-        length = sizeof v6;
-    }
-    else
-        throw std::runtime_error("media address '" + address + "' is not an IP address");
+    const auto [storage, length] = socketAddress(address, port);
     listener_ = ::socket(storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (listener_ < 0)
         throw std::runtime_error(std::string("cannot create the media TCP socket: ") + std::strerror(errno));
     const int on = 1;
     ::setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-    if (::bind(listener_, reinterpret_cast<sockaddr*>(&storage), length) != 0 || ::listen(listener_, 128) != 0) {
+    if (::bind(listener_, reinterpret_cast<const sockaddr*>(&storage), length) != 0 || ::listen(listener_, 128) != 0) {
         const auto error = errno;
         ::close(listener_);
         throw std::runtime_error("cannot listen on the media TCP port " + address + ":" + std::to_string(port) + ": " +
                                  std::strerror(error));
     }
-    sockaddr_storage bound{};
-    socklen_t boundLength = sizeof bound;
-    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&bound), &boundLength);
-    port_ = ntohs(bound.ss_family == AF_INET ? reinterpret_cast<sockaddr_in&>(bound).sin_port
-                                             : reinterpret_cast<sockaddr_in6&>(bound).sin6_port);
+    port_ = boundPort(listener_);
     epoll_ = ::epoll_create1(EPOLL_CLOEXEC);
     if (epoll_ < 0) {
         ::close(listener_);

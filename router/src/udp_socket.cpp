@@ -1,5 +1,7 @@
 #include "udp_socket.h"
 
+#include "socket_address.h"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -27,23 +29,7 @@ std::string Endpoint::toString() const
 
 UdpSocket::UdpSocket(const std::string& address, std::uint16_t port)
 {
-    sockaddr_storage storage{};
-    socklen_t length = 0;
-    auto& v4 = reinterpret_cast<sockaddr_in&>(storage);
-    auto& v6 = reinterpret_cast<sockaddr_in6&>(storage);
-    if (inet_pton(AF_INET, address.c_str(), &v4.sin_addr) == 1) {
-        v4.sin_family = AF_INET;
-        v4.sin_port = htons(port);
-        length = sizeof v4;
-    }
-    else if (inet_pton(AF_INET6, address.c_str(), &v6.sin6_addr) == 1) {
-        v6.sin6_family = AF_INET6;
-        v6.sin6_port = htons(port);
-        length = sizeof v6;
-    }
-    else {
-        throw std::runtime_error("media address '" + address + "' is not an IP address");
-    }
+    const auto [storage, length] = socketAddress(address, port);
     fd_ = ::socket(storage.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd_ < 0)
         throw std::runtime_error(std::string("cannot create the media socket: ") + std::strerror(errno));
@@ -55,17 +41,13 @@ UdpSocket::UdpSocket(const std::string& address, std::uint16_t port)
     // arrived over milliseconds, and the feedback for congestion control needs each one.
     const int on = 1;
     ::setsockopt(fd_, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&storage), length) != 0) {
+    if (::bind(fd_, reinterpret_cast<const sockaddr*>(&storage), length) != 0) {
         const auto error = errno;
         ::close(fd_);
         throw std::runtime_error("cannot bind the media port " + address + ":" + std::to_string(port) +
                                  ": " + std::strerror(error));
     }
-    sockaddr_storage bound{};
-    socklen_t boundLength = sizeof bound;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&bound), &boundLength);
-    port_ = ntohs(bound.ss_family == AF_INET ? reinterpret_cast<sockaddr_in&>(bound).sin_port
-                                             : reinterpret_cast<sockaddr_in6&>(bound).sin6_port);
+    port_ = boundPort(fd_);
 }
 
 UdpSocket::~UdpSocket()

@@ -573,7 +573,7 @@ TEST_CASE("Router: a participant whose UDP is blocked meets over ICE-TCP, with t
     CHECK(reachedAlice);
 }
 
-TEST_CASE("Router: TCP connections that break the framing or never check are closed; the router keeps working")
+TEST_CASE("Router: TCP connections that break the framing or never check are closed, and the router keeps working")
 {
     MediaRouter router(loopback());
     const auto connectTcp = [&] {
