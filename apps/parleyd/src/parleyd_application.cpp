@@ -96,8 +96,10 @@ void printBanner(const Settings& settings, std::uint16_t port, const std::string
                      "  fingerprint they show matches the one above, then continue.\n";
     std::cout << "  Health: /healthz (process up) and /readyz (database ready).\n";
     if (media)
-        std::cout << "  Media: UDP port " << media->port() << ", announced to browsers as "
-                  << media->announcedAddress() << ". Meetings: /join/<link> (GET /api/v1/rooms).\n";
+        std::cout << "  Media: UDP port " << media->port()
+                  << (media->tcpPort() ? " and TCP port " + std::to_string(*media->tcpPort()) : std::string())
+                  << ", announced to browsers as " << media->announcedAddress()
+                  << ". Meetings: /join/<link> (GET /api/v1/rooms).\n";
     else
         std::cout << "  Media: off (router.enabled=false).\n";
     std::string whyNot;
