@@ -93,3 +93,19 @@ TEST_CASE("Every test docs/security.md names is a test of the built suite")
     INFO("docs/security.md names tests that do not exist:" << missing);
     CHECK(missing.empty());
 }
+
+TEST_CASE("No test case name has a semicolon, which ctest would cut into tests that run nothing")
+{
+    // catch_discover_tests splits a name at ';': each piece becomes a ctest test whose Catch
+    // filter matches no case, so it "passes" without running anything. The second piece
+    // shows as "<executable>: <rest>" (a space after the colon, which real names lack).
+    const std::regex cut("^[a-z0-9_]+_tests: .*");
+    std::vector<std::string> pieces;
+    for (const auto& name : builtTests())
+        if (std::regex_match(name, cut))
+            pieces.push_back(name);
+    INFO("tests cut at a ';' (rename their TEST_CASE): " << pieces.size());
+    for (const auto& piece : pieces)
+        UNSCOPED_INFO(piece);
+    CHECK(pieces.empty());
+}

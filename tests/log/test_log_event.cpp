@@ -74,7 +74,7 @@ TEST_CASE("logfmt values: bare when plain, quoted and escaped otherwise, never a
     }
 }
 
-TEST_CASE("Field names are the code's own; anything else is made into one")
+TEST_CASE("Field names are the code's own, anything else is made into one")
 {
     CHECK(isLogfmtName("recording"));
     CHECK(isLogfmtName("duration_ms"));
@@ -95,7 +95,7 @@ TEST_CASE("Field names are the code's own; anything else is made into one")
     CHECK(channel->lines[0] == "<6>level=info source=test.names event=bad_event_ msg=text a_b_c=v field=w upper=1");
 }
 
-TEST_CASE("An event is one line: time, level, source, event, msg, then its fields; the journal gets a priority")
+TEST_CASE("An event is one line: time, level, source, event, msg, then its fields, the journal gets a priority")
 {
     Poco::AutoPtr<RecordingChannel> timestamped(new RecordingChannel(EventFormatter::Style::Timestamped));
     Poco::AutoPtr<RecordingChannel> journal(new RecordingChannel(EventFormatter::Style::Journal));

@@ -53,7 +53,7 @@ TEST_CASE("The package's template sets its own values and nothing else")
     CHECK_THROWS_WITH(configTemplate({{"server.port", "https"}}), Contains("an integer from 0 to 65535"));
 }
 
-TEST_CASE("An installed program finds its web files and /etc configuration; a build tree uses its sources")
+TEST_CASE("An installed program finds its web files and /etc configuration, a build tree uses its sources")
 {
     TempDir dir;
     const auto prefix = dir / "usr";

@@ -4,7 +4,7 @@
 
 using namespace parley::portal;
 
-TEST_CASE("A forced room option overrides what a room stored; an optional one leaves it")
+TEST_CASE("A forced room option overrides what a room stored, an optional one leaves it")
 {
     parley::storage::Room stored;
     stored.waitingRoom = false;

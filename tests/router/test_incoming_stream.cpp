@@ -20,7 +20,7 @@ void sendRun(IncomingStream& stream, std::uint16_t first, int count, std::int64_
 
 } // namespace
 
-TEST_CASE("a clean stream reports no loss and no jitter; one packet in ten lost is 10 %", "[router]")
+TEST_CASE("a clean stream reports no loss and no jitter, one packet in ten lost is 10 %", "[router]")
 {
     IncomingStream stream(1234, 48000);
     CHECK(stream.report(0).highestSequence == 0); // nothing yet

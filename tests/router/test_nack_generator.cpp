@@ -32,7 +32,7 @@ TEST_CASE("NACK generator: packets in order ask for nothing")
     CHECK(collect(nacks, 1000).empty());
 }
 
-TEST_CASE("NACK generator: a gap is asked for at once, repeated soon after, then once per round trip; packed into PID and BLP")
+TEST_CASE("NACK generator: a gap is asked for at once, repeated soon after, then once per round trip, packed into PID and BLP")
 {
     NackGenerator nacks;
     nacks.onPacket(100);

@@ -49,7 +49,7 @@ TEST_CASE("TWCC feedback: what is built parses back, losses, runs, large and neg
     CHECK(offset == 0); // 1 000 000 µs is not a multiple of 64 ms, but the reference cancels out
 }
 
-TEST_CASE("TWCC feedback: a delta 16 bits cannot hold ends the packet; the builder holds at most its maximum")
+TEST_CASE("TWCC feedback: a delta 16 bits cannot hold ends the packet, and the builder holds at most its maximum")
 {
     TwccFeedbackBuilder builder;
     builder.begin(1, 2, 0, 0, 0);
@@ -118,7 +118,7 @@ TEST_CASE("TWCC feedback: hostile packets are refused or bounded, never read out
     }
 }
 
-TEST_CASE("TWCC receiver: feedback covers what arrived, losses included, once; late packets are counted")
+TEST_CASE("TWCC receiver: feedback covers what arrived, losses included, once, late packets are counted")
 {
     TwccReceiver receiver;
     CHECK(receiver.nextFeedback(1, 2).empty());
