@@ -104,14 +104,20 @@ async function main() {
   await sleep(5000); // past the first seconds' ramp-up of the encoders
 
   const clean = await measure(pairs, MEASURE_MS);
+  // Lip sync: Bob plays Alice's voice and picture within 80 ms of each other, and stays so
+  // (the relayed sender reports tie both to her clock; without them the browser cannot line
+  // them up). His browser brings them together gradually after joining (up to about 100 ms
+  // apart in the first seconds was seen), so the check starts once they are.
+  await waitFor('Alice\'s audio and video in step at Bob', async () => {
+    const offset = await avOffset(bob, alice);
+    return offset !== null && offset <= 80;
+  }, 20000);
   const cleanOffsets = [];
   for (let i = 0; i < 10; i += 1) {
     cleanOffsets.push(await avOffset(bob, alice));
     await sleep(500);
   }
   log('clean:', JSON.stringify(clean), `A/V offsets at Bob ${cleanOffsets.join(', ')} ms`);
-  // Lip sync: Bob plays Alice's voice and picture within 80 ms of each other (the relayed
-  // sender reports tie both to her clock; without them the browser cannot line them up).
   assert.ok(cleanOffsets.every((o) => o !== null && o <= 80), `A/V offsets ${cleanOffsets.join(', ')} ms`);
   const routerBefore = await metrics(port, token);
 
@@ -172,7 +178,9 @@ async function main() {
   const dropped = flowAfter.queueDrops - flowBefore.queueDrops;
   log(`400 kbit/s uplink: Alice's estimate ${estimate} bit/s; ${dropped} of ${sent} packets dropped at the bottleneck;`,
     `Bob sees ${JSON.stringify(limited[0])}`);
-  assert.ok(estimate !== null && estimate <= 450000, `Alice's estimate ${estimate} bit/s fits the 400 kbit/s link`);
+  // Chrome's estimate hovers around the link's rate (344 to 429 kbit/s seen); unconstrained it
+  // climbs towards 2.5 Mbit/s.
+  assert.ok(estimate !== null && estimate <= 500000, `Alice's estimate ${estimate} bit/s fits the 400 kbit/s link`);
   assert.ok(dropped <= 0.02 * sent, `${dropped} of ${sent} packets overflowed the bottleneck`);
   assert.ok(limited[0].fps >= 5, `Bob still sees Alice's video (${limited[0].fps} fps)`);
   log('PASS');
