@@ -54,6 +54,7 @@ bool IncomingStream::onPacket(std::uint16_t sequence, std::uint32_t timestamp, s
             }
             restart(sequence);
             haveTransit_ = false;
+            ++restarts_;
         }
         // Otherwise late or duplicated: counted, the highest stays.
     }

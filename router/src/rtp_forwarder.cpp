@@ -57,10 +57,15 @@ void RtpForwarder::onRtp(Participant& p, std::span<std::uint8_t> datagram, std::
     }
     // Receiver statistics (RFC 3550 A.1, A.8). A packet far from the sequence (until the
     // next one confirms a restart) is neither counted nor forwarded.
+    const auto restartsBefore = publication->incoming->restarts();
     if (!publication->incoming->onPacket(view.sequence, view.timestamp, arrivalMicros)) {
         counters_.droppedMalformed.add();
         return;
     }
+    // A sender that restarted its sequence numbers: the holes of the old numbering are not
+    // worth asking for, and the new numbering starts clean.
+    if (publication->incoming->restarts() != restartsBefore)
+        publication->nacks.reset();
     publication->loss.received = publication->incoming->received();
     if (publication->repairLoss) {
         const auto givenUpBefore = publication->nacks.givenUp();

@@ -16,6 +16,15 @@ constexpr std::string_view kMidUri = "urn:ietf:params:rtp-hdrext:sdes:mid";
 constexpr std::string_view kAbsSendTimeUri = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time";
 constexpr std::string_view kAudioLevelUri = "urn:ietf:params:rtp-hdrext:ssrc-audio-level";
 
+constexpr std::size_t kMaxRids = 8;
+
+bool ridIdValid(std::string_view id)
+{
+    return !id.empty() && id.size() <= 16 && std::all_of(id.begin(), id.end(), [](char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+    });
+}
+
 [[noreturn]] void fail(std::size_t line, const std::string& what)
 {
     throw SdpError("SDP line " + std::to_string(line) + ": " + what);
@@ -135,6 +144,40 @@ void mediaAttribute(SdpMedia& media, std::string_view name, std::string_view val
         if (std::find(media.ssrcs.begin(), media.ssrcs.end(), ssrc) == media.ssrcs.end() &&
             media.ssrcs.size() < 16)
             media.ssrcs.push_back(ssrc);
+    }
+    else if (name == "rid") {
+        const auto parts = words(value);
+        if (parts.size() < 2 || (parts[1] != "send" && parts[1] != "recv"))
+            fail(line, "a=rid needs an id and send or recv");
+        if (!ridIdValid(parts[0]))
+            fail(line, "a rid is 1 to 16 letters, digits, _ or -");
+        if (media.rids.size() == kMaxRids)
+            fail(line, "more than " + std::to_string(kMaxRids) + " rids in one section");
+        media.rids.push_back({std::string(parts[0]), std::string(parts[1])});
+    }
+    else if (name == "simulcast") {
+        // "send q;h;f" (alternatives split by ',', paused ones marked '~'); "recv" lists are
+        // for what the peer receives, which the router never sends as simulcast.
+        const auto parts = words(value);
+        if (parts.size() < 2)
+            fail(line, "a=simulcast needs a direction and rids");
+        if (parts[0] != "send")
+            return;
+        media.simulcastSend.clear();
+        std::string_view rest = parts[1];
+        while (!rest.empty()) {
+            const auto end = rest.find(';');
+            auto layer = rest.substr(0, end);
+            rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end + 1);
+            layer = layer.substr(0, layer.find(','));
+            if (!layer.empty() && layer.front() == '~')
+                layer.remove_prefix(1);
+            if (!ridIdValid(layer))
+                fail(line, "a=simulcast names a rid that is not valid");
+            if (media.simulcastSend.size() == kMaxRids)
+                fail(line, "more than " + std::to_string(kMaxRids) + " simulcast layers");
+            media.simulcastSend.emplace_back(layer);
+        }
     }
     else if (name == "ssrc-group") {
         const auto parts = words(value);
@@ -315,7 +358,9 @@ std::vector<SdpExtension> acceptedExtensions(const SdpMedia& media, SdpAnswerMed
         // the extensions their earlier ones negotiated, and we send it in those.
         if (extension.uri == kMidUri || extension.uri == kAbsSendTimeUri || extension.uri == kTransportWideCcUri ||
             (media.kind == "audio" && extension.uri == kAudioLevelUri) ||
-            (media.kind == "video" && extension.uri == kPlayoutDelayUri))
+            (media.kind == "video" && extension.uri == kPlayoutDelayUri) ||
+            (!media.simulcastSend.empty() &&
+             (extension.uri == kRtpStreamIdUri || extension.uri == kRepairedRtpStreamIdUri)))
             accepted.push_back(extension);
     return accepted;
 }
@@ -382,6 +427,14 @@ std::string buildSdpAnswer(const SdpOffer& offer, const std::vector<SdpAnswerMed
         switch (answer.role) {
         case SdpAnswerMedia::Role::Receive:
             out << "a=recvonly\r\n";
+            if (!answer.simulcastRecv.empty()) {
+                for (const auto& rid : answer.simulcastRecv)
+                    out << "a=rid:" << rid << " recv\r\n";
+                out << "a=simulcast:recv";
+                for (std::size_t k = 0; k < answer.simulcastRecv.size(); ++k)
+                    out << (k == 0 ? " " : ";") << answer.simulcastRecv[k];
+                out << "\r\n";
+            }
             break;
         case SdpAnswerMedia::Role::Send:
             out << "a=sendonly\r\n";

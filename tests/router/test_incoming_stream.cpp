@@ -76,8 +76,10 @@ TEST_CASE("a jump of the sequence is a restart only when the next packet follows
     CHECK(stream.jumps() == 1);
     CHECK(stream.report(0).highestSequence == 30);
     // The sender restarts at 20000: the second packet confirms it, and counting starts anew.
+    CHECK(stream.restarts() == 0);
     CHECK_FALSE(stream.onPacket(20000, 0, 0));
     CHECK(stream.onPacket(20001, 0, 0));
+    CHECK(stream.restarts() == 1);
     const auto block = stream.report(0);
     CHECK(block.highestSequence == 20001);
     CHECK(block.cumulativeLost == 0);

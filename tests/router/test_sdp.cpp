@@ -138,10 +138,10 @@ TEST_CASE("SDP: the answer is ICE-lite, bundled, passive, with our SSRC where we
 {
     const auto offer = parseSdpOffer(kChromeOffer);
     std::vector<SdpAnswerMedia> answers(4);
-    answers[0] = {SdpAnswerMedia::Role::Receive, chooseCodec(offer.media[0]), std::nullopt, 0, 0, "", ""};
-    answers[1] = {SdpAnswerMedia::Role::Receive, chooseCodec(offer.media[1]), std::nullopt, 0, 0, "", ""};
-    answers[2] = {SdpAnswerMedia::Role::Send, chooseCodec(offer.media[2]), std::nullopt, 424242, 0, "alice", "alice-camera"};
-    answers[3] = {SdpAnswerMedia::Role::Rejected, std::nullopt, std::nullopt, 0, 0, "", ""};
+    answers[0] = {SdpAnswerMedia::Role::Receive, chooseCodec(offer.media[0]), std::nullopt, 0, 0, "", "", {}};
+    answers[1] = {SdpAnswerMedia::Role::Receive, chooseCodec(offer.media[1]), std::nullopt, 0, 0, "", "", {}};
+    answers[2] = {SdpAnswerMedia::Role::Send, chooseCodec(offer.media[2]), std::nullopt, 424242, 0, "alice", "alice-camera", {}};
+    answers[3] = {SdpAnswerMedia::Role::Rejected, std::nullopt, std::nullopt, 0, 0, "", "", {}};
     const auto answer = buildSdpAnswer(offer, answers,
                                        {"rUfr", "routerpassword0123456789", "sha-256 AA:BB", "192.0.2.10", 10000});
     const auto has = [&](const std::string& line) { return answer.find(line + "\r\n") != std::string::npos; };
@@ -187,9 +187,9 @@ TEST_CASE("SDP: retransmissions (RTX) are negotiated for the chosen video codec,
     CHECK(chooseRtx(media, 96));
 
     std::vector<SdpAnswerMedia> answers(4);
-    answers[1] = {SdpAnswerMedia::Role::Receive, chooseCodec(offer.media[1]), rtx, 0, 0, "", ""};
+    answers[1] = {SdpAnswerMedia::Role::Receive, chooseCodec(offer.media[1]), rtx, 0, 0, "", "", {}};
     answers[2] = {SdpAnswerMedia::Role::Send, chooseCodec(offer.media[2]), chooseRtx(offer.media[2], 96), 424242, 434343,
-                  "alice", "alice-camera"};
+                  "alice", "alice-camera", {}};
     const auto answer = buildSdpAnswer(offer, answers,
                                        {"rUfr", "routerpassword0123456789", "sha-256 AA:BB", "192.0.2.10", 10000});
     const auto has = [&](const std::string& line) { return answer.find(line + "\r\n") != std::string::npos; };
@@ -198,6 +198,50 @@ TEST_CASE("SDP: retransmissions (RTX) are negotiated for the chosen video codec,
     CHECK(has("a=fmtp:97 apt=96"));
     CHECK(has("a=ssrc-group:FID 424242 434343"));
     CHECK(has("a=ssrc:434343 msid:alice alice-camera"));
+}
+
+TEST_CASE("SDP: a simulcast offer's rids and layers are read, and an answer can take them")
+{
+    const std::string offer = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+                              "m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:0\r\na=sendonly\r\n"
+                              "a=rtpmap:96 VP8/90000\r\n"
+                              "a=extmap:10 urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id\r\n"
+                              "a=extmap:11 urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id\r\n"
+                              "a=rid:q send\r\na=rid:h send\r\na=rid:f send max-width=1280\r\n"
+                              "a=simulcast:send q;h,x;~f\r\n";
+    const auto parsed = parseSdpOffer(offer);
+    REQUIRE(parsed.media.size() == 1);
+    const auto& media = parsed.media[0];
+    REQUIRE(media.rids.size() == 3);
+    CHECK(media.rids[2].id == "f");
+    CHECK(media.rids[2].direction == "send");
+    CHECK(media.simulcastSend == std::vector<std::string>{"q", "h", "f"});
+    CHECK(media.primarySsrc == 0); // simulcast layers come without a=ssrc: bound by rid
+
+    std::vector<SdpAnswerMedia> answers(1);
+    answers[0].role = SdpAnswerMedia::Role::Receive;
+    answers[0].codec = chooseCodec(media);
+    answers[0].simulcastRecv = {"q", "h", "f"};
+    const auto answer = buildSdpAnswer(parsed, answers, {"u", "p", "sha-256 AA", "192.0.2.1", 10000});
+    const auto has = [&](const std::string& line) { return answer.find(line + "\r\n") != std::string::npos; };
+    CHECK(has("a=rid:q recv"));
+    CHECK(has("a=rid:f recv"));
+    CHECK(has("a=simulcast:recv q;h;f"));
+    CHECK(has("a=extmap:10 urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id"));
+    CHECK(has("a=extmap:11 urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id"));
+
+    // Hostile rids are refused with the line named.
+    const auto with = [&](const std::string& lines) {
+        return "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:0\r\n" + lines;
+    };
+    CHECK_THROWS_WITH(parseSdpOffer(with("a=rid:q sideways\r\n")), Catch::Contains("line 4"));
+    CHECK_THROWS_AS(parseSdpOffer(with("a=rid:" + std::string(17, 'a') + " send\r\n")), SdpError);
+    CHECK_THROWS_AS(parseSdpOffer(with("a=rid:q\"; send\r\n")), SdpError);
+    CHECK_THROWS_AS(parseSdpOffer(with("a=simulcast:send q;;h\r\n")), SdpError);
+    std::string many;
+    for (int i = 0; i < 9; ++i)
+        many += "a=rid:r" + std::to_string(i) + " send\r\n";
+    CHECK_THROWS_WITH(parseSdpOffer(with(many)), Catch::Contains("more than 8"));
 }
 
 TEST_CASE("SDP: hostile offers are refused with the line named, never crash")

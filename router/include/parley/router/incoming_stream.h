@@ -48,6 +48,8 @@ public:
     std::uint32_t jitter() const { return static_cast<std::uint32_t>(jitter16_ >> 4); }
     /// Packets refused by onPacket (jumps not confirmed).
     std::uint64_t jumps() const { return jumps_; }
+    /// Restarts of the sequence the sender confirmed (after the first packet).
+    std::uint64_t restarts() const { return restarts_; }
 
 private:
     void restart(std::uint16_t sequence);
@@ -69,6 +71,7 @@ private:
     std::uint32_t lastSenderReport_ = 0; ///< middle 32 bits of its NTP time
     std::int64_t lastSenderReportAt_ = 0;
     std::uint64_t jumps_ = 0;
+    std::uint64_t restarts_ = 0;
 };
 
 } // namespace parley::router

@@ -32,6 +32,13 @@ struct SdpExtension
     std::string uri;
 };
 
+/// One RTP stream identifier of a section (RFC 8851 `a=rid`), for simulcast.
+struct SdpRid
+{
+    std::string id;        ///< 1 to 16 of A-Z a-z 0-9 _ -
+    std::string direction; ///< "send" or "recv"
+};
+
 /// One m= section of an offer.
 struct SdpMedia
 {
@@ -45,6 +52,10 @@ struct SdpMedia
     std::vector<std::uint32_t> ssrcs; ///< every a=ssrc id, first seen first
     std::uint32_t primarySsrc = 0;    ///< the media SSRC (first of an FID group, else first)
     std::uint32_t rtxSsrc = 0;        ///< its retransmission SSRC (second of the FID group), 0 if none
+    std::vector<SdpRid> rids;         ///< at most 8
+    /// The rids of `a=simulcast:send` (RFC 8853), in the offer's order, the first of each
+    /// alternative list, paused ones (`~`) included; empty without simulcast.
+    std::vector<std::string> simulcastSend;
     std::string iceUfrag;
     std::string icePwd;
     std::string fingerprint; ///< "sha-256 AB:CD..."
@@ -83,6 +94,8 @@ struct SdpAnswerMedia
     std::uint32_t sendRtxSsrc = 0; ///< Send only, with `rtx`: the SSRC of our retransmissions
     std::string streamId;          ///< Send only: msid stream (the publisher's participant id)
     std::string trackId;           ///< Send only: msid track
+    /// Receive only: the simulcast layers taken, by rid (`a=rid:<id> recv`, `a=simulcast:recv`).
+    std::vector<std::string> simulcastRecv;
 };
 
 /// What the answer says about the router's end of the transport.
@@ -106,6 +119,10 @@ std::optional<SdpCodec> chooseCodec(const SdpMedia& media);
 /// The retransmission format (RFC 4588 "rtx" with apt=`payloadType`) offered for the chosen
 /// codec, or nullopt. Only for video: the router does not repair audio.
 std::optional<SdpCodec> chooseRtx(const SdpMedia& media, int payloadType);
+
+/// The header extensions that carry a simulcast layer's rid, and its resends' (RFC 8852).
+constexpr std::string_view kRtpStreamIdUri = "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id";
+constexpr std::string_view kRepairedRtpStreamIdUri = "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id";
 
 /// The transport-wide sequence number header extension (transport-cc feedback).
 constexpr std::string_view kTransportWideCcUri =
