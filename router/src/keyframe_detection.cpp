@@ -1,4 +1,5 @@
 #include <parley/router/keyframe_detection.h>
+#include <parley/router/vp8_descriptor.h>
 
 namespace parley::router {
 namespace {
@@ -10,26 +11,9 @@ constexpr std::uint8_t kH264FuA = 28;
 
 bool vp8StartsKeyframe(std::span<const std::uint8_t> p)
 {
-    // Payload descriptor: X R N S R PID(3); S=1 and PID=0 is the start of the frame.
-    if (p.empty() || !(p[0] & 0x10) || (p[0] & 0x07) != 0)
-        return false;
-    std::size_t at = 1;
-    if (p[0] & 0x80) { // X: I L T K follow
-        if (at >= p.size())
-            return false;
-        const auto x = p[at++];
-        if (x & 0x80) { // I: PictureID, 7 or 15 bits
-            if (at >= p.size())
-                return false;
-            at += (p[at] & 0x80) ? 2 : 1;
-        }
-        if (x & 0x40) // L: TL0PICIDX
-            ++at;
-        if (x & 0x30) // T or K: TID/Y/KEYIDX
-            ++at;
-    }
-    // Frame header: bit 0 of the first byte is P, the inverse key frame flag.
-    return at < p.size() && (p[at] & 0x01) == 0;
+    // The first packet of a frame; bit 0 of the frame tag is P, the inverse key frame flag.
+    Vp8Descriptor d;
+    return parseVp8Descriptor(p, d) && d.startOfPartition && (p[d.dataOffset] & 0x01) == 0;
 }
 
 bool h264StartsKeyframe(std::span<const std::uint8_t> p)

@@ -19,14 +19,20 @@ void LoadSampler::sample(const ParticipantDirectory& participants, std::chrono::
         out += p.out.bitsPerSecond;
         std::uint64_t ownExpected = 0;
         std::uint64_t ownReceived = 0;
-        for (auto& publication : p.publications) {
-            if (!publication->incoming->started())
-                continue;
-            const auto [e, r] = publication->loss.sample(publication->incoming->baseSequence(),
-                                                         publication->incoming->extendedHighest());
-            ownExpected += e;
-            ownReceived += r;
-        }
+        const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count();
+        for (auto& publication : p.publications)
+            for (auto& layer : publication->layers) {
+                // Each layer's rate, for choosing layers (payload bits over the interval).
+                if (micros > 0)
+                    layer.bitsPerSecond = static_cast<std::uint32_t>((layer.octets - layer.sampledOctets) * 8 * 1'000'000 /
+                                                                     static_cast<std::uint64_t>(micros));
+                layer.sampledOctets = layer.octets;
+                if (!layer.incoming || !layer.incoming->started())
+                    continue;
+                const auto [e, r] = layer.loss.sample(layer.incoming->baseSequence(), layer.incoming->extendedHighest());
+                ownExpected += e;
+                ownReceived += r;
+            }
         p.lossPercentIn = ownExpected ? 100.0 * double(ownExpected - ownReceived) / double(ownExpected) : 0.0;
         expected += ownExpected;
         received += ownReceived;

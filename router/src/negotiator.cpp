@@ -5,21 +5,33 @@
 namespace parley::router {
 namespace {
 
-// Packets kept per publication for retransmission: about 2 s of video at 2.5 Mbit/s and
-// 1 s of audio, by count and by age.
-constexpr std::size_t kVideoStorePackets = 512;
-constexpr std::int64_t kVideoStoreMicros = 2'000'000;
-constexpr std::size_t kAudioStorePackets = 64;
-constexpr std::int64_t kAudioStoreMicros = 1'000'000;
+constexpr auto kVideoStorePackets = RtpForwarder::kVideoStorePackets;
+constexpr auto kVideoStoreMicros = RtpForwarder::kVideoStoreMicros;
+constexpr auto kAudioStorePackets = RtpForwarder::kAudioStorePackets;
+constexpr auto kAudioStoreMicros = RtpForwarder::kAudioStoreMicros;
 
 bool hasFeedback(const SdpCodec& codec, const std::string& feedback)
 {
     return std::find(codec.feedback.begin(), codec.feedback.end(), feedback) != codec.feedback.end();
 }
 
+bool hasTransportWideExtension(const SdpMedia& media)
+{
+    return std::any_of(media.extensions.begin(), media.extensions.end(),
+                       [](const SdpExtension& e) { return e.uri == kTransportWideCcUri && e.id <= 14; });
+}
+
 bool contains(const std::vector<std::string>& list, const std::string& value)
 {
     return std::find(list.begin(), list.end(), value) != list.end();
+}
+
+Subscription* findSubscription(Participant& p, const Publication& publication)
+{
+    for (auto& subscription : p.subscriptions)
+        if (subscription.publication == &publication)
+            return &subscription;
+    return nullptr;
 }
 
 } // namespace
@@ -65,22 +77,29 @@ Negotiation Negotiator::negotiate(std::int64_t roomId, const std::string& partic
         const bool peerReceives = media.direction == "recvonly" || media.direction == "sendrecv";
         const auto label = tracks.find(media.mid);
         const auto wanted = subscriptions.find(media.mid);
-        const bool publishes = peerSends && label != tracks.end() && media.primarySsrc != 0;
-        // Transport-wide feedback goes only to publishers (it is about what they send us).
-        if (!publishes)
-            std::erase(answer.codec->feedback, "transport-cc");
+        const bool simulcast = media.kind == "video" && media.simulcastSend.size() > 1;
+        const bool publishes = peerSends && label != tracks.end() && (media.primarySsrc != 0 || simulcast);
         if (publishes) {
             answer.role = SdpAnswerMedia::Role::Receive;
+            for (const auto& extension : media.extensions)
+                if (extension.uri == kMidUri && extension.id <= 14)
+                    p.midExtensionId = static_cast<std::uint8_t>(extension.id);
+            if (simulcast)
+                for (const auto& rid : media.simulcastSend)
+                    if (answer.simulcastRecv.size() < Publication::kMaxLayers && rid.front() != '~')
+                        answer.simulcastRecv.push_back(rid);
             for (const auto& extension : media.extensions)
                 if (extension.uri == kTransportWideCcUri && hasFeedback(*answer.codec, "transport-cc")) {
                     p.twccExtensionId = static_cast<std::uint8_t>(extension.id);
                     if (!p.twcc)
                         p.twcc = std::make_unique<TwccReceiver>();
                 }
-            publish(p, media, *answer.codec, answer.rtx, label->second);
+            publish(p, media, *answer.codec, answer.rtx, label->second, answer.simulcastRecv);
             publishedMids.push_back(media.mid);
         }
         else if (peerReceives && wanted != subscriptions.end()) {
+            if (!hasTransportWideExtension(media))
+                std::erase(answer.codec->feedback, "transport-cc");
             Publication* source = nullptr;
             for (const auto& [otherId, other] : directory_)
                 if (other->roomId == roomId && other.get() != &p)
@@ -95,6 +114,14 @@ Negotiation Negotiator::negotiate(std::int64_t roomId, const std::string& partic
             if (created)
                 needKeyframe.push_back(source);
             answer.role = SdpAnswerMedia::Role::Send;
+            // Transport-wide feedback about what we send it: its bandwidth estimate.
+            for (const auto& extension : media.extensions)
+                if (extension.uri == kTransportWideCcUri && extension.id <= 14 &&
+                    hasFeedback(*answer.codec, "transport-cc")) {
+                    p.twccSendExtensionId = static_cast<std::uint8_t>(extension.id);
+                    if (!p.estimator)
+                        p.estimator = std::make_unique<SendSideEstimator>();
+                }
             answer.sendSsrc = subscription.ssrc;
             answer.sendRtxSsrc = subscription.rtxSsrc;
             answer.streamId = source->owner->id;
@@ -112,7 +139,9 @@ Negotiation Negotiator::negotiate(std::int64_t roomId, const std::string& partic
     std::erase_if(p.subscriptions, [&](const Subscription& s) { return !contains(subscribedMids, s.mid); });
     if (p.outbound)
         for (auto* publication : needKeyframe)
-            keyframes_.request(*publication, nowMicros);
+            if (auto* subscription = findSubscription(p, *publication))
+                if (auto* stream = publication->outgoingTo(p, subscription->ssrc))
+                    keyframes_.requestFor(*publication, stream->layers, nowMicros);
     for (auto& publication : p.publications)
         taps_.attach(*publication, roomId, nowMicros);
 
@@ -126,12 +155,10 @@ Negotiation Negotiator::negotiate(std::int64_t roomId, const std::string& partic
 }
 
 void Negotiator::publish(Participant& p, const SdpMedia& media, const SdpCodec& codec,
-                         const std::optional<SdpCodec>& rtx, const std::string& label)
+                         const std::optional<SdpCodec>& rtx, const std::string& label,
+                         const std::vector<std::string>& rids)
 {
-    Publication* publication = nullptr;
-    for (auto& existing : p.publications)
-        if (existing->mid == media.mid)
-            publication = existing.get();
+    Publication* publication = p.publicationByMid(media.mid);
     if (!publication) {
         p.publications.push_back(std::make_unique<Publication>());
         publication = p.publications.back().get();
@@ -141,21 +168,49 @@ void Negotiator::publish(Participant& p, const SdpMedia& media, const SdpCodec& 
     }
     publication->label = label == "screen" || label == "video" ? label : "audio";
     publication->video = media.kind == "video";
-    if (publication->ssrc != media.primarySsrc || publication->clockRate != codec.clockRate ||
-        !publication->incoming) {
-        publication->incoming.emplace(media.primarySsrc, static_cast<std::uint32_t>(codec.clockRate));
-        publication->store = publication->video ? std::make_unique<PacketStore>(kVideoStorePackets, kVideoStoreMicros)
-                                                : std::make_unique<PacketStore>(kAudioStorePackets, kAudioStoreMicros);
-        publication->loss = LossMeter{};
-        publication->nacks.reset();
+    // The layers: one known by the offer's SSRC, or a simulcast track's by rid (their SSRCs
+    // come with their first packets). Made again when what identifies them or the clock
+    // changes; a renegotiation that changes neither keeps their state.
+    std::vector<std::string> wanted = rids.empty() ? std::vector<std::string>{""} : rids;
+    bool same = publication->clockRate == codec.clockRate && publication->layers.size() == wanted.size();
+    for (std::size_t i = 0; same && i < wanted.size(); ++i)
+        same = publication->layers[i].rid == wanted[i] && (!rids.empty() || publication->layers[i].ssrc == media.primarySsrc);
+    if (!same) {
+        publication->layers = std::vector<InboundLayer>(wanted.size());
+        for (std::size_t i = 0; i < wanted.size(); ++i) {
+            auto& layer = publication->layers[i];
+            layer.rid = wanted[i];
+            if (rids.empty()) {
+                layer.ssrc = media.primarySsrc;
+                layer.incoming.emplace(media.primarySsrc, static_cast<std::uint32_t>(codec.clockRate));
+                layer.store = publication->video ? std::make_unique<PacketStore>(kVideoStorePackets, kVideoStoreMicros)
+                                                 : std::make_unique<PacketStore>(kAudioStorePackets, kAudioStoreMicros);
+            }
+        }
+        // Copies start again on the new layers: at the first keyframe where there is a choice.
+        for (auto& stream : publication->outgoing) {
+            stream.layers = LayerMapping{};
+            stream.layers.current = publication->simulcast() ? -1 : 0;
+        }
+        publication->tapLayers.current = publication->simulcast() ? -1 : 0;
     }
     publication->repairLoss = hasFeedback(codec, "nack");
-    publication->rtxSsrc = rtx ? media.rtxSsrc : 0;
+    if (rids.empty())
+        publication->layers.front().rtxSsrc = rtx ? media.rtxSsrc : 0;
     publication->rtxPayloadType = rtx ? static_cast<std::uint8_t>(rtx->payloadType) : 0;
-    publication->ssrc = media.primarySsrc;
     publication->payloadType = static_cast<std::uint8_t>(codec.payloadType);
     publication->codec = codec.name;
     publication->clockRate = codec.clockRate;
+    publication->ridExtensionId = 0;
+    publication->repairedRidExtensionId = 0;
+    for (const auto& extension : media.extensions) {
+        if (extension.id > 14)
+            continue;
+        if (extension.uri == kRtpStreamIdUri)
+            publication->ridExtensionId = static_cast<std::uint8_t>(extension.id);
+        else if (extension.uri == kRepairedRtpStreamIdUri)
+            publication->repairedRidExtensionId = static_cast<std::uint8_t>(extension.id);
+    }
 }
 
 Subscription& Negotiator::subscribe(Participant& p, const SdpMedia& media, Publication& source,
@@ -175,6 +230,9 @@ Subscription& Negotiator::subscribe(Participant& p, const SdpMedia& media, Publi
         p.subscriptions.push_back({media.mid, randomSsrc(), &source});
         subscription = &p.subscriptions.back();
         source.outgoing.push_back({&p, subscription->ssrc, payloadType});
+        // A single layer is forwarded at once; a simulcast copy starts at a keyframe of the
+        // lowest layer, and the allocator takes it higher as the bandwidth allows.
+        source.outgoing.back().layers.current = source.simulcast() ? -1 : 0;
     }
     if (rtx && subscription->rtxSsrc == 0)
         subscription->rtxSsrc = randomSsrc();

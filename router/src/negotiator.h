@@ -4,6 +4,7 @@
 #include "packet_sender.h"
 #include "participant_directory.h"
 #include "recording_taps.h"
+#include "rtp_forwarder.h"
 
 #include <parley/router/dtls_transport.h>
 #include <parley/router/media_router.h>
@@ -42,8 +43,10 @@ public:
                           const std::map<std::string, std::string>& subscriptions, std::int64_t nowMicros);
 
 private:
+    /// Publishes the sending section `media`; `rids` are the simulcast layers taken (lowest
+    /// first), empty for a single stream.
     void publish(Participant& p, const SdpMedia& media, const SdpCodec& codec, const std::optional<SdpCodec>& rtx,
-                 const std::string& label);
+                 const std::string& label, const std::vector<std::string>& rids);
     /// Subscribes the receiving section `media` to `source`; returns the subscription.
     Subscription& subscribe(Participant& p, const SdpMedia& media, Publication& source, std::uint8_t payloadType,
                             const std::optional<SdpCodec>& rtx, bool& created);

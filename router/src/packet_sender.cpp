@@ -2,7 +2,6 @@
 
 #include "rtp_forwarding.h"
 
-#include <parley/router/rtx_packet.h>
 
 #include <cstring>
 
@@ -31,31 +30,47 @@ void PacketSender::sendRtcp(Participant& to, std::span<const std::uint8_t> plain
     }
 }
 
-bool PacketSender::sendRtp(Participant& to, std::span<const std::uint8_t> packet, const RtpView& view,
-                           std::uint32_t ssrc, std::uint8_t payloadType, const CopyExtension& extension)
+void PacketSender::stampTransportSequence(Participant& to, CopyHeader& header)
+{
+    if (!to.estimator || to.twccSendExtensionId == 0)
+        return;
+    const auto sequence = to.estimator->nextSequence();
+    header.transportSequence = {to.twccSendExtensionId, 2,
+                                {static_cast<std::uint8_t>(sequence >> 8), static_cast<std::uint8_t>(sequence), 0}};
+}
+
+void PacketSender::commitMedia(Participant& to, std::size_t length, bool probe)
+{
+    batch_.commit(length, *to.selected);
+    to.out.add(length);
+    if (to.estimator && to.twccSendExtensionId != 0)
+        to.estimator->onSent(length, now_, probe);
+}
+
+bool PacketSender::sendCopy(Participant& to, std::span<const std::uint8_t> packet, const RtpView& view,
+                            CopyHeader header)
 {
     if (!to.reachable())
         return false;
+    stampTransportSequence(to, header);
     auto slot = batch_.slot();
-    const auto length = writeForwardedCopy(packet, view, ssrc, payloadType, *to.outbound, slot, extension);
+    const auto length = writeCopy(packet, view, header, *to.outbound, slot);
     if (length == 0)
         return false;
-    batch_.commit(length, *to.selected);
-    to.out.add(length);
+    commitMedia(to, length, false);
     return true;
 }
 
-bool PacketSender::sendRtx(Participant& to, std::span<const std::uint8_t> packet, const RtpView& view,
-                           std::uint32_t ssrc, std::uint8_t payloadType, std::uint16_t sequence)
+bool PacketSender::sendPadding(Participant& to, CopyHeader header, std::size_t bytes)
 {
     if (!to.reachable())
         return false;
+    stampTransportSequence(to, header);
     auto slot = batch_.slot();
-    const auto length = writeRtxCopy(packet, view, ssrc, payloadType, sequence, *to.outbound, slot);
+    const auto length = writePaddingPacket(header, bytes, *to.outbound, slot);
     if (length == 0)
         return false;
-    batch_.commit(length, *to.selected);
-    to.out.add(length);
+    commitMedia(to, length, true);
     return true;
 }
 

@@ -24,20 +24,29 @@ public:
     void sendRaw(Participant& to, std::span<const std::uint8_t> datagram);
     /// Plain RTCP, protected with SRTCP.
     void sendRtcp(Participant& to, std::span<const std::uint8_t> plain);
-    /// A copy of the decrypted RTP `packet` under `ssrc` and `payloadType`, protected; false
-    /// when nothing was sent (not reachable, or protection failed).
-    bool sendRtp(Participant& to, std::span<const std::uint8_t> packet, const RtpView& view, std::uint32_t ssrc,
-                 std::uint8_t payloadType, const CopyExtension& extension = {});
+    /// A copy of the decrypted RTP `packet` (parsed as `view`) with `header` (see
+    /// writeCopy), protected; false when nothing was sent (not reachable, or protection
+    /// failed). Where `to` gets transport-wide feedback, the copy carries the next
+    /// transport-wide sequence number and its estimator remembers it.
+    bool sendCopy(Participant& to, std::span<const std::uint8_t> packet, const RtpView& view, CopyHeader header);
 
-    /// A resend of the decrypted RTP `packet` in RTX format under `ssrc`, `payloadType` and
-    /// `sequence`; false when nothing was sent.
-    bool sendRtx(Participant& to, std::span<const std::uint8_t> packet, const RtpView& view, std::uint32_t ssrc,
-                 std::uint8_t payloadType, std::uint16_t sequence);
+    /// `bytes` of padding (at most 255) under `header` (an RTX stream's), as part of a
+    /// bandwidth probe; false when nothing was sent.
+    bool sendPadding(Participant& to, CopyHeader header, std::size_t bytes);
+
+    /// The time stamped on what is sent from now on, for the send-side estimates (the
+    /// worker sets it per batch: packets leave within the batch's handling).
+    void setTime(std::int64_t nowMicros) { now_ = nowMicros; }
 
     SendBatch& batch() { return batch_; }
 
 private:
+    /// Puts `to`'s next transport-wide sequence number into `header` where it has one.
+    static void stampTransportSequence(Participant& to, CopyHeader& header);
+    void commitMedia(Participant& to, std::size_t length, bool probe);
+
     SendBatch& batch_;
+    std::int64_t now_ = 0;
 };
 
 } // namespace parley::router

@@ -6,6 +6,7 @@
 
 #include <parley/router/dtls_transport.h>
 #include <parley/router/srtp_session.h>
+#include <parley/router/send_side_estimator.h>
 #include <parley/router/twcc_receiver.h>
 
 #include <chrono>
@@ -13,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace parley::router {
@@ -50,6 +52,10 @@ struct Participant
     /// id of the sequence number extension in its packets, and their arrival times.
     std::uint8_t twccExtensionId = 0;
     std::unique_ptr<TwccReceiver> twcc;
+    /// Where it gives transport-wide feedback about what we send it: the extension's id in
+    /// its receiving sections, and the bandwidth estimated from that feedback.
+    std::uint8_t twccSendExtensionId = 0;
+    std::unique_ptr<SendSideEstimator> estimator;
     /// Retransmissions it may still ask for until the next timer tick (NACK storms).
     int retransmitBudget = 0;
     TrafficMeter in;
@@ -76,22 +82,42 @@ struct Participant
     /// Media reaches it: keys agreed and an address checked.
     bool reachable() const { return outbound && selected; }
 
-    Publication* publicationBySsrc(std::uint32_t ssrc)
+    /// A layer of one of its publications and the publication.
+    struct LayerRef
+    {
+        Publication* publication = nullptr;
+        InboundLayer* layer = nullptr;
+        explicit operator bool() const { return layer != nullptr; }
+    };
+
+    /// The layer whose packets come under `ssrc`, or an empty ref.
+    LayerRef layerBySsrc(std::uint32_t ssrc)
     {
         for (auto& publication : publications)
-            if (publication->ssrc == ssrc)
+            if (auto* layer = publication->layerBySsrc(ssrc))
+                return {publication.get(), layer};
+        return {};
+    }
+
+    /// The layer whose resends (RTX) come under `ssrc`, or an empty ref.
+    LayerRef layerByRtxSsrc(std::uint32_t ssrc)
+    {
+        for (auto& publication : publications)
+            if (auto* layer = publication->layerByRtxSsrc(ssrc))
+                return {publication.get(), layer};
+        return {};
+    }
+
+    Publication* publicationByMid(std::string_view mid)
+    {
+        for (auto& publication : publications)
+            if (publication->mid == mid)
                 return publication.get();
         return nullptr;
     }
 
-    /// The publication whose resends (RTX) come under `ssrc`, or null.
-    Publication* publicationByRtxSsrc(std::uint32_t ssrc)
-    {
-        for (auto& publication : publications)
-            if (publication->rtxSsrc != 0 && publication->rtxSsrc == ssrc)
-                return publication.get();
-        return nullptr;
-    }
+    /// Where its packets carry their section's mid (RFC 8843), that extension's id.
+    std::uint8_t midExtensionId = 0;
 
     Subscription* subscriptionBySsrc(std::uint32_t ssrc)
     {

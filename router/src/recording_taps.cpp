@@ -24,8 +24,10 @@ void RecordingTaps::attach(Publication& publication, std::int64_t roomId, std::i
     entry->length = static_cast<std::uint16_t>(std::min(text.size(), TapEntry::kMaxData));
     std::memcpy(entry->data.data(), text.data(), entry->length);
     publication.tap->publish();
-    // A recording of video starts at a keyframe.
-    keyframes_.request(publication, nowMicros);
+    // A recording of video starts at a keyframe, of the best layer there is.
+    publication.tapLayers = LayerMapping{};
+    publication.tapLayers.current = publication.simulcast() ? -1 : 0;
+    keyframes_.requestAll(publication, nowMicros);
 }
 
 void RecordingTaps::detach(Publication& publication)
@@ -41,9 +43,13 @@ void RecordingTaps::detach(Publication& publication)
     publication.tap = nullptr;
 }
 
-void RecordingTaps::copyRtp(Publication& publication, std::span<const std::uint8_t> packet, std::int64_t arrivalMicros)
+void RecordingTaps::copyRtp(Publication& publication, int layer, std::span<const std::uint8_t> packet,
+                            const RtpView& view, bool keyframe, const Vp8Descriptor* vp8, std::int64_t arrivalMicros)
 {
     if (!publication.tap || packet.size() > TapEntry::kMaxData)
+        return;
+    CopyHeader header;
+    if (!mapLayerPacket(publication.tapLayers, publication, layer, view, keyframe, vp8, arrivalMicros, header))
         return;
     auto* entry = publication.tap->claim();
     if (!entry)
@@ -53,14 +59,21 @@ void RecordingTaps::copyRtp(Publication& publication, std::span<const std::uint8
     entry->length = static_cast<std::uint16_t>(packet.size());
     entry->arrival = arrivalMicros;
     std::memcpy(entry->data.data(), packet.data(), packet.size());
+    const std::span<std::uint8_t> copy(entry->data.data(), packet.size());
+    writeRtpSequence(copy, header.sequence);
+    writeRtpTimestamp(copy, header.timestamp);
+    if (vp8)
+        rewriteVp8Descriptor(copy.subspan(view.payloadOffset, view.payloadLength), *vp8, header.pictureId,
+                             header.tl0PicIdx);
     publication.tap->publish();
 }
 
-void RecordingTaps::copySenderReport(Publication& publication, std::uint64_t ntp, std::uint32_t rtpTimestamp,
-                                     std::int64_t arrivalMicros)
+void RecordingTaps::copySenderReport(Publication& publication, int layer, std::uint64_t ntp,
+                                     std::uint32_t rtpTimestamp, std::int64_t arrivalMicros)
 {
-    if (!publication.tap)
+    if (!publication.tap || layer != publication.tapLayers.current)
         return;
+    rtpTimestamp = mappedTimestamp(publication.tapLayers, rtpTimestamp);
     auto* entry = publication.tap->claim();
     if (!entry)
         return;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "keyframe_requester.h"
+#include "layer_switch.h"
 #include "publication.h"
 
 #include <parley/router/media_tap.h>
@@ -32,8 +33,13 @@ public:
     /// Ends the copy of `publication` (TrackRemoved) if there is one.
     static void detach(Publication& publication);
 
-    static void copyRtp(Publication& publication, std::span<const std::uint8_t> packet, std::int64_t arrivalMicros);
-    static void copySenderReport(Publication& publication, std::uint64_t ntp, std::uint32_t rtpTimestamp,
+    /// A packet of `publication`'s layer `layer` (parsed as `view`; `vp8` its descriptor for
+    /// VP8 simulcast): copied when it is the layer recorded, renumbered like a subscriber's
+    /// copy so the recording continues across a switch to a better layer.
+    static void copyRtp(Publication& publication, int layer, std::span<const std::uint8_t> packet, const RtpView& view,
+                        bool keyframe, const Vp8Descriptor* vp8, std::int64_t arrivalMicros);
+    /// A sender report about layer `layer`: copied when it is the layer recorded.
+    static void copySenderReport(Publication& publication, int layer, std::uint64_t ntp, std::uint32_t rtpTimestamp,
                                  std::int64_t arrivalMicros);
 
 private:

@@ -25,7 +25,8 @@ struct RouterCounters
 {
     WorkerCounter received, forwarded, droppedUnknownAddress, droppedMalformed, droppedAuthentication, droppedDuplicate,
         droppedMuted, stunAnswered, keyframeRequests, keyframeRequestsFolded, retransmitted, nackMisses,
-        retransmitsRefused, nacksSent, packetsRecovered, repairsGivenUp, transportFeedbackSent;
+        retransmitsRefused, nacksSent, packetsRecovered, repairsGivenUp, transportFeedbackSent, transportFeedbackReceived,
+        layerSwitches, probePackets;
     // The participants' traffic meters, folded in once a second (TrafficMeter::fold).
     WorkerCounter bytesReceived, bytesSent, packetsSent;
 
@@ -38,6 +39,9 @@ struct RouterCounters
         s.droppedMalformed = droppedMalformed.read();
         s.droppedAuthentication = droppedAuthentication.read();
         s.droppedMuted = droppedMuted.read();
+        s.transportFeedbackReceived = transportFeedbackReceived.read();
+        s.layerSwitches = layerSwitches.read();
+        s.probePackets = probePackets.read();
         s.droppedDuplicate = droppedDuplicate.read();
         s.stunAnswered = stunAnswered.read();
         s.keyframeRequests = keyframeRequests.read();

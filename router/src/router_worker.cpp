@@ -74,7 +74,8 @@ void MediaRouter::Worker::loop()
 {
     pollfd descriptors[3]{{socket_.descriptor(), POLLIN, 0}, {wake_, POLLIN, 0}, {tcp_ ? tcp_->descriptor() : -1, POLLIN, 0}};
     while (!stopping_) {
-        ::poll(descriptors, tcp_ ? 3 : 2, kPollTimeoutMillis);
+        ::poll(descriptors, tcp_ ? 3 : 2,
+               probing_ ? static_cast<int>(SubscriberBandwidth::kProbeTickMicros / 1000) : kPollTimeoutMillis);
         if (descriptors[1].revents & POLLIN) {
             std::uint64_t count = 0;
             [[maybe_unused]] const auto read = ::read(wake_, &count, sizeof count);
@@ -86,6 +87,7 @@ void MediaRouter::Worker::loop()
             if (count == 0)
                 break;
             counters_.received.add(count);
+            sender_.setTime(micros(Clock::now()));
             for (std::size_t i = 0; i < count; ++i)
                 handle(receive_.datagram(i), receive_.from(i), receive_.arrivalMicros(i));
             send_.flush();
@@ -93,6 +95,12 @@ void MediaRouter::Worker::loop()
         if (tcp_ && (descriptors[2].revents & POLLIN))
             pollTcp();
         const auto now = Clock::now();
+        sender_.setTime(micros(now));
+        if (now - lastProbe_ >= std::chrono::microseconds(SubscriberBandwidth::kProbeTickMicros)) {
+            probing_ = bandwidth_.sendProbes(participants_, micros(now));
+            send_.flush();
+            lastProbe_ = now;
+        }
         if (now - lastNacks_ >= kNackInterval) {
             const auto nowMicros = micros(now);
             for (const auto& [id, participant] : participants_)
@@ -190,7 +198,8 @@ void MediaRouter::Worker::handleDtls(Participant& p, std::span<std::uint8_t> dat
                   {{"participant", p.id}});
         // It may be waiting for pictures already.
         for (auto& subscription : p.subscriptions)
-            keyframes_.request(*subscription.publication, arrivalMicros);
+            if (auto* stream = subscription.publication->outgoingTo(p, subscription.ssrc))
+                keyframes_.requestFor(*subscription.publication, stream->layers, arrivalMicros);
     }
     else if (p.dtls->state() == DtlsTransport::State::Failed && !p.dtlsFailureLogged) {
         p.dtlsFailureLogged = true;
@@ -208,6 +217,7 @@ void MediaRouter::Worker::onTimer(Clock::time_point now)
         lastSample_ = now;
     }
     const auto nowMicros = micros(now);
+    bandwidth_.allocate(participants_, nowMicros);
     if (tcp_)
         tcp_->closeIdle(now, [this](const Endpoint& gone) { ice_.forget(gone); });
     for (const auto& [id, participant] : participants_) {
@@ -262,7 +272,7 @@ void MediaRouter::Worker::requestKeyframe(const std::string& trackId)
     for (const auto& [id, participant] : participants_)
         for (auto& publication : participant->publications)
             if (publication->trackId == trackId)
-                keyframes_.request(*publication, now);
+                keyframes_.requestAll(*publication, now);
 }
 
 std::vector<ParticipantMedia> MediaRouter::Worker::participantMedia(std::int64_t roomId) const

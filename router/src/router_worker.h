@@ -10,6 +10,7 @@
 #include "router_counters.h"
 #include "rtcp_handler.h"
 #include "rtp_forwarder.h"
+#include "subscriber_bandwidth.h"
 #include "tcp_media_server.h"
 #include "udp_socket.h"
 
@@ -117,11 +118,14 @@ private:
     RecordingTaps taps_{keyframes_};
     Negotiator negotiator_;
     LoadSampler sampler_{counters_};
+    SubscriberBandwidth bandwidth_{sender_, keyframes_, counters_};
 
     std::chrono::steady_clock::time_point lastTimer_ = std::chrono::steady_clock::now();
     std::chrono::steady_clock::time_point lastNacks_ = std::chrono::steady_clock::now();
     std::chrono::steady_clock::time_point lastFeedback_ = std::chrono::steady_clock::now();
     std::chrono::steady_clock::time_point lastSample_ = std::chrono::steady_clock::now();
+    std::chrono::steady_clock::time_point lastProbe_ = std::chrono::steady_clock::now();
+    bool probing_ = false; ///< a probe runs: the loop wakes every probe tick
 
     int wake_;
     std::atomic<bool> stopping_{false};

@@ -1,6 +1,9 @@
 #include "rtcp_handler.h"
 
+#include "layer_switch.h"
 #include "recording_taps.h"
+
+#include <parley/router/twcc_feedback.h>
 
 #include <algorithm>
 
@@ -40,7 +43,8 @@ void RtcpHandler::onRtcp(Participant& p, std::span<std::uint8_t> datagram, std::
             if (packet.count == kFormatFir && packet.bytes.size() >= kFeedbackHeaderBytes + 4)
                 media = readUint32(packet.bytes.data() + kFeedbackHeaderBytes);
             if (auto* subscription = p.subscriptionBySsrc(media))
-                keyframes_.request(*subscription->publication, arrivalMicros);
+                if (auto* stream = subscription->publication->outgoingTo(p, subscription->ssrc))
+                    keyframes_.requestFor(*subscription->publication, stream->layers, arrivalMicros);
         }
         else if (packet.type == kRtcpTransportFeedback && packet.count == kFormatNack) {
             // Answered from the publication's recent packets, not relayed (the router keeps
@@ -48,6 +52,15 @@ void RtcpHandler::onRtcp(Participant& p, std::span<std::uint8_t> datagram, std::
             if (auto* subscription = p.subscriptionBySsrc(packet.mediaSsrc());
                 subscription && packet.bytes.size() > kFeedbackHeaderBytes)
                 forwarder_.answerNack(p, *subscription, packet.bytes.subspan(kFeedbackHeaderBytes), arrivalMicros);
+        }
+        else if (packet.type == kRtcpTransportFeedback && packet.count == kRtcpFormatTransportFeedback) {
+            // About what we send it: its bandwidth estimate.
+            if (p.estimator) {
+                if (p.estimator->onFeedback(packet.bytes, arrivalMicros))
+                    counters_.transportFeedbackReceived.add();
+                else
+                    counters_.droppedMalformed.add();
+            }
         }
         else if (packet.type == kRtcpReceiverReport || packet.type == kRtcpSenderReport) {
             // What it says about the streams we send it: the worst one's loss.
@@ -68,27 +81,34 @@ void RtcpHandler::onRtcp(Participant& p, std::span<std::uint8_t> datagram, std::
                 p.lossPercentOut = worst * 100.0 / 256.0;
         }
         if (packet.type == kRtcpSenderReport)
-            if (auto* publication = p.publicationBySsrc(packet.senderSsrc()))
-                onSenderReport(*publication, packet, arrivalMicros);
+            if (auto ref = p.layerBySsrc(packet.senderSsrc()))
+                onSenderReport(*ref.publication, *ref.layer, packet, arrivalMicros);
     });
     if (!valid)
         counters_.droppedMalformed.add();
 }
 
-void RtcpHandler::onSenderReport(Publication& publication, const RtcpView& report, std::int64_t arrivalMicros)
+void RtcpHandler::onSenderReport(Publication& publication, InboundLayer& layer, const RtcpView& report,
+                                 std::int64_t arrivalMicros)
 {
     const auto info = senderInfo(report);
     if (!info)
         return;
-    publication.incoming->onSenderReport(info->ntp, arrivalMicros);
-    RecordingTaps::copySenderReport(publication, info->ntp, info->rtpTimestamp, arrivalMicros);
-    // Each subscriber gets the publisher's NTP/RTP pairing under the SSRC it knows the copy
-    // by (the router keeps the publisher's RTP timestamps), with the counts of what it was
-    // sent: browsers line audio and video up by it and learn their round trip.
+    layer.incoming->onSenderReport(info->ntp, arrivalMicros);
+    layer.reportNtp = info->ntp;
+    layer.reportRtpTimestamp = info->rtpTimestamp;
+    const int index = publication.indexOf(layer);
+    RecordingTaps::copySenderReport(publication, index, info->ntp, info->rtpTimestamp, arrivalMicros);
+    // Each subscriber of the layer gets the publisher's NTP/RTP pairing under the SSRC and
+    // in the RTP time it knows the copy by, with the counts of what it was sent: browsers
+    // line audio and video up by it and learn their round trip.
     for (auto& stream : publication.outgoing) {
+        if (stream.layers.current != index)
+            continue;
         std::uint8_t out[kRtcpSenderReportBytes];
-        const auto length =
-            writeRtcpSenderReport(out, {stream.ssrc, info->ntp, info->rtpTimestamp, stream.packets, stream.octets});
+        const auto length = writeRtcpSenderReport(out, {stream.ssrc, info->ntp,
+                                                         mappedTimestamp(stream.layers, info->rtpTimestamp),
+                                                         stream.packets, stream.octets});
         sender_.sendRtcp(*stream.subscriber, {out, length});
         stream.reportNtpMiddle = static_cast<std::uint32_t>(info->ntp >> 16);
         stream.reportSentAt = arrivalMicros;
@@ -114,7 +134,8 @@ void RtcpHandler::sendTransportFeedback(Participant& p)
 {
     if (!p.twcc || !p.reachable())
         return;
-    const std::uint32_t media = p.publications.empty() ? 0 : p.publications.front()->ssrc;
+    const std::uint32_t media =
+        p.publications.empty() || p.publications.front()->layers.empty() ? 0 : p.publications.front()->layers.front().ssrc;
     for (auto feedback = p.twcc->nextFeedback(p.rtcpSsrc, media); !feedback.empty();
          feedback = p.twcc->nextFeedback(p.rtcpSsrc, media)) {
         sender_.sendRtcp(p, feedback);
@@ -128,11 +149,10 @@ void RtcpHandler::sendReceiverReport(Participant& p, std::int64_t nowMicros)
         return;
     ReportBlock blocks[kMaxReportBlocks];
     std::size_t count = 0;
-    for (auto& publication : p.publications) {
-        if (!publication->incoming->started() || count == kMaxReportBlocks)
-            continue;
-        blocks[count++] = publication->incoming->report(nowMicros);
-    }
+    for (auto& publication : p.publications)
+        for (auto& layer : publication->layers)
+            if (layer.incoming && layer.incoming->started() && count < kMaxReportBlocks)
+                blocks[count++] = layer.incoming->report(nowMicros);
     if (count == 0)
         return;
     std::uint8_t report[8 + 24 * kMaxReportBlocks];

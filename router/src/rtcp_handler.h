@@ -37,7 +37,7 @@ public:
     void sendReceiverReport(Participant& publisher, std::int64_t nowMicros);
 
 private:
-    void onSenderReport(Publication& publication, const RtcpView& report, std::int64_t arrivalMicros);
+    void onSenderReport(Publication& publication, InboundLayer& layer, const RtcpView& report, std::int64_t arrivalMicros);
     static void updateRoundTrip(Participant& p, const OutgoingStream& stream, const ReportBlock& block,
                                 std::int64_t arrivalMicros);
 

@@ -1,5 +1,6 @@
 #include "rtp_forwarder.h"
 
+#include "layer_switch.h"
 #include "playout_delay_policy.h"
 #include "recording_taps.h"
 
@@ -10,6 +11,7 @@
 #include <parley/router/rtcp_packet.h>
 #include <parley/router/rtp_packet.h>
 #include <parley/router/rtx_packet.h>
+#include <parley/router/vp8_descriptor.h>
 
 namespace parley::router {
 
@@ -33,56 +35,66 @@ void RtpForwarder::onRtp(Participant& p, std::span<std::uint8_t> datagram, std::
     if (p.twcc)
         if (const auto sequence = view.extensionValue(p.twccExtensionId); sequence.size() == 2)
             p.twcc->onPacket(static_cast<std::uint16_t>(sequence[0] << 8 | sequence[1]), arrivalMicros);
-    auto* publication = p.publicationBySsrc(view.ssrc);
-    if (!publication) {
-        // A resend in RTX format becomes the packet it repeats; other streams were not
-        // negotiated and are not forwarded.
-        publication = p.publicationByRtxSsrc(view.ssrc);
-        if (!publication || view.payloadType != publication->rtxPayloadType)
+    auto ref = p.layerBySsrc(view.ssrc);
+    if (!ref) {
+        // A resend in RTX format becomes the packet it repeats; a simulcast layer is known by
+        // the rid its first packets carry; other streams were not negotiated and are not
+        // forwarded.
+        ref = p.layerByRtxSsrc(view.ssrc);
+        if (!ref)
+            ref = bindSimulcastLayer(p, view, arrivalMicros);
+        if (!ref)
             return;
-        packet = restoreFromRtx(packet, view, publication->ssrc, publication->payloadType);
-        if (packet.empty())
-            return; // padding only
-        if (!parseRtp(packet, view)) {
-            counters_.droppedMalformed.add();
-            return;
+        if (view.ssrc != ref.layer->ssrc) {
+            if (view.payloadType != ref.publication->rtxPayloadType)
+                return;
+            packet = restoreFromRtx(packet, view, ref.layer->ssrc, ref.publication->payloadType);
+            if (packet.empty())
+                return; // padding only
+            if (!parseRtp(packet, view)) {
+                counters_.droppedMalformed.add();
+                return;
+            }
         }
     }
+    auto& publication = *ref.publication;
+    auto& layer = *ref.layer;
+    const int index = publication.indexOf(layer);
     // A packet we have already (a publisher's redundant resend or probe, a duplicate on the
     // way) goes no further: subscribers would refuse it as a replay anyway, and it would
     // skew the statistics.
-    if (!publication->store->find(view.sequence, arrivalMicros).empty()) {
+    if (!layer.store->find(view.sequence, arrivalMicros).empty()) {
         counters_.droppedDuplicate.add();
         return;
     }
     // Receiver statistics (RFC 3550 A.1, A.8). A packet far from the sequence (until the
     // next one confirms a restart) is neither counted nor forwarded.
-    const auto restartsBefore = publication->incoming->restarts();
-    if (!publication->incoming->onPacket(view.sequence, view.timestamp, arrivalMicros)) {
+    const auto restartsBefore = layer.incoming->restarts();
+    if (!layer.incoming->onPacket(view.sequence, view.timestamp, arrivalMicros)) {
         counters_.droppedMalformed.add();
         return;
     }
     // A sender that restarted its sequence numbers: the holes of the old numbering are not
     // worth asking for, and the new numbering starts clean.
-    if (publication->incoming->restarts() != restartsBefore)
-        publication->nacks.reset();
-    publication->loss.received = publication->incoming->received();
-    if (publication->repairLoss) {
-        const auto givenUpBefore = publication->nacks.givenUp();
-        const auto arrival = publication->nacks.onPacket(view.sequence, arrivalMicros);
-        counters_.repairsGivenUp.add(publication->nacks.givenUp() - givenUpBefore);
+    if (layer.incoming->restarts() != restartsBefore)
+        layer.nacks.reset();
+    layer.loss.received = layer.incoming->received();
+    if (publication.repairLoss) {
+        const auto givenUpBefore = layer.nacks.givenUp();
+        const auto arrival = layer.nacks.onPacket(view.sequence, arrivalMicros);
+        counters_.repairsGivenUp.add(layer.nacks.givenUp() - givenUpBefore);
         switch (arrival) {
         case NackGenerator::Arrival::Gap:
-            p.holesIn += publication->nacks.lastSkipped();
-            sendNacks(*publication, arrivalMicros);
+            p.holesIn += layer.nacks.lastSkipped();
+            sendNacks(publication, layer, arrivalMicros);
             break;
         case NackGenerator::Arrival::Recovered:
             counters_.packetsRecovered.add();
-            p.slowestRepairMicros = std::max(p.slowestRepairMicros, publication->nacks.lastRepairMicros());
+            p.slowestRepairMicros = std::max(p.slowestRepairMicros, layer.nacks.lastRepairMicros());
             break;
         case NackGenerator::Arrival::KeyframeNeeded:
-            p.holesIn += publication->nacks.lastSkipped();
-            keyframes_.request(*publication, arrivalMicros);
+            p.holesIn += layer.nacks.lastSkipped();
+            keyframes_.request(publication, index, arrivalMicros);
             break;
         case NackGenerator::Arrival::InOrder:
             break;
@@ -90,19 +102,37 @@ void RtpForwarder::onRtp(Participant& p, std::span<std::uint8_t> datagram, std::
     }
     // A moderator's mute drops it here: counted and tracked above, so an unmute does not
     // look like a hole to repair.
-    if (publication->video ? p.videoMuted : p.audioMuted) {
+    if (publication.video ? p.videoMuted : p.audioMuted) {
         counters_.droppedMuted.add();
         return;
     }
-    publication->store->store(view.sequence, packet, arrivalMicros);
-    if (publication->video &&
-        startsKeyframe(publication->codec, packet.subspan(view.payloadOffset, view.payloadLength)))
-        publication->keyframes.onKeyframe();
-    RecordingTaps::copyRtp(*publication, packet, arrivalMicros);
+    layer.store->store(view.sequence, packet, arrivalMicros);
+    layer.octets += view.payloadLength;
+    layer.lastPacketMicros = arrivalMicros;
+    const auto payload = packet.subspan(view.payloadOffset, view.payloadLength);
+    const bool keyframe = publication.video && startsKeyframe(publication.codec, payload);
+    if (keyframe) {
+        layer.keyframes.onKeyframe();
+        if (const auto size = vp8KeyframeSize(payload); size.height != 0 && publication.codec == "VP8") {
+            layer.width = size.width;
+            layer.height = size.height;
+        }
+    }
+    // Switching between simulcast layers renumbers VP8 pictures too.
+    Vp8Descriptor vp8;
+    const Vp8Descriptor* descriptor =
+        publication.simulcast() && publication.codec == "VP8" && parseVp8Descriptor(payload, vp8) ? &vp8 : nullptr;
+    RecordingTaps::copyRtp(publication, index, packet, view, keyframe, descriptor, arrivalMicros);
 
-    for (auto& stream : publication->outgoing) {
-        if (!sender_.sendRtp(*stream.subscriber, packet, view, stream.ssrc, stream.payloadType,
-                             PlayoutDelayPolicy::extension(stream)))
+    for (auto& stream : publication.outgoing) {
+        auto header = unchangedHeader(view, stream.ssrc, stream.payloadType);
+        const auto switchesBefore = stream.layers.switches;
+        if (!mapLayerPacket(stream.layers, publication, index, view, keyframe, descriptor, arrivalMicros, header))
+            continue;
+        if (stream.layers.switches != switchesBefore && stream.layers.previous >= 0)
+            counters_.layerSwitches.add();
+        header.playoutDelay = PlayoutDelayPolicy::extension(stream);
+        if (!sender_.sendCopy(*stream.subscriber, packet, view, header))
             continue;
         ++stream.packets;
         stream.octets += static_cast<std::uint32_t>(view.payloadLength);
@@ -110,12 +140,45 @@ void RtpForwarder::onRtp(Participant& p, std::span<std::uint8_t> datagram, std::
     }
 }
 
+Participant::LayerRef RtpForwarder::bindSimulcastLayer(Participant& p, const RtpView& view, std::int64_t nowMicros)
+{
+    if (p.midExtensionId == 0)
+        return {};
+    const auto mid = view.extensionValue(p.midExtensionId);
+    auto* publication =
+        p.publicationByMid({reinterpret_cast<const char*>(mid.data()), mid.size()});
+    if (!publication || !publication->simulcast())
+        return {};
+    const bool repair = view.payloadType == publication->rtxPayloadType && publication->rtxPayloadType != 0;
+    const auto rid = view.extensionValue(repair ? publication->repairedRidExtensionId : publication->ridExtensionId);
+    if (rid.empty())
+        return {};
+    for (auto& layer : publication->layers) {
+        if (layer.rid != std::string_view(reinterpret_cast<const char*>(rid.data()), rid.size()))
+            continue;
+        // Once per layer (and again only if the publisher changes its SSRC): not per packet.
+        if (repair) {
+            layer.rtxSsrc = view.ssrc;
+        }
+        else {
+            layer.ssrc = view.ssrc;
+            layer.incoming.emplace(view.ssrc, static_cast<std::uint32_t>(publication->clockRate));
+            layer.store = std::make_unique<PacketStore>(kVideoStorePackets, kVideoStoreMicros);
+            layer.nacks.reset();
+            layer.loss = LossMeter{};
+            layer.lastPacketMicros = nowMicros;
+        }
+        return {publication, &layer};
+    }
+    return {};
+}
+
 void RtpForwarder::answerNack(Participant& subscriber, const Subscription& subscription,
                               std::span<const std::uint8_t> fci, std::int64_t nowMicros)
 {
     auto& publication = *subscription.publication;
     auto* stream = publication.outgoingTo(subscriber, subscription.ssrc);
-    if (!stream || !subscriber.reachable() || !publication.store)
+    if (!stream || !subscriber.reachable())
         return;
     forEachNackedSequence(fci, kMaxNackedPerPacket, [&](std::uint16_t sequence) {
         ++subscriber.nackedOut;
@@ -123,17 +186,31 @@ void RtpForwarder::answerNack(Participant& subscriber, const Subscription& subsc
             counters_.retransmitsRefused.add();
             return;
         }
-        const auto stored = publication.store->find(sequence, nowMicros);
+        // Our sequence number, back to the publisher's in the layer it came from.
+        const auto original = originalSequence(stream->layers, sequence);
+        const auto* layer = original ? &publication.layers[static_cast<std::size_t>(stream->layers.current)] : nullptr;
+        const auto stored = layer && layer->store ? layer->store->find(*original, nowMicros) : std::span<const std::uint8_t>{};
         RtpView view;
         if (stored.empty() || !parseRtp(stored, view)) {
             counters_.nackMisses.add();
             return;
         }
-        const bool sent = stream->rtxSsrc != 0
-                              ? sender_.sendRtx(subscriber, stored, view, stream->rtxSsrc, stream->rtxPayloadType,
-                                                stream->rtxSequence++)
-                              : sender_.sendRtp(subscriber, stored, view, stream->ssrc, stream->payloadType);
-        if (!sent)
+        Vp8Descriptor vp8;
+        const Vp8Descriptor* descriptor =
+            publication.simulcast() && publication.codec == "VP8" &&
+                    parseVp8Descriptor(stored.subspan(view.payloadOffset, view.payloadLength), vp8)
+                ? &vp8
+                : nullptr;
+        auto header = unchangedHeader(view, stream->ssrc, stream->payloadType);
+        mapStoredPacket(stream->layers, view, descriptor, header);
+        if (stream->rtxSsrc != 0) {
+            header.rtx = true;
+            header.originalSequence = header.sequence;
+            header.ssrc = stream->rtxSsrc;
+            header.payloadType = stream->rtxPayloadType;
+            header.sequence = stream->rtxSequence++;
+        }
+        if (!sender_.sendCopy(subscriber, stored, view, header))
             return;
         --subscriber.retransmitBudget;
         counters_.retransmitted.add();
@@ -142,21 +219,27 @@ void RtpForwarder::answerNack(Participant& subscriber, const Subscription& subsc
 
 void RtpForwarder::sendNacks(Publication& publication, std::int64_t nowMicros)
 {
+    for (auto& layer : publication.layers)
+        sendNacks(publication, layer, nowMicros);
+}
+
+void RtpForwarder::sendNacks(Publication& publication, InboundLayer& layer, std::int64_t nowMicros)
+{
     auto& owner = *publication.owner;
-    if (!publication.repairLoss || publication.nacks.missing() == 0 || !owner.reachable())
+    if (!publication.repairLoss || layer.nacks.missing() == 0 || !owner.reachable())
         return;
     std::uint8_t fci[4 * kMaxNackEntries];
-    const auto askedBefore = publication.nacks.asked();
-    const auto givenUpBefore = publication.nacks.givenUp();
-    const auto length = publication.nacks.collect(nowMicros, owner.rttMicros, fci);
+    const auto askedBefore = layer.nacks.asked();
+    const auto givenUpBefore = layer.nacks.givenUp();
+    const auto length = layer.nacks.collect(nowMicros, owner.rttMicros, fci);
     // (Given up here: asked ten times.)
-    counters_.repairsGivenUp.add(publication.nacks.givenUp() - givenUpBefore);
+    counters_.repairsGivenUp.add(layer.nacks.givenUp() - givenUpBefore);
     if (length == 0)
         return;
     std::uint8_t nack[12 + sizeof fci];
-    const auto written = writeRtcpNack(nack, owner.rtcpSsrc, publication.ssrc, {fci, length});
+    const auto written = writeRtcpNack(nack, owner.rtcpSsrc, layer.ssrc, {fci, length});
     sender_.sendRtcp(owner, {nack, written});
-    counters_.nacksSent.add(publication.nacks.asked() - askedBefore);
+    counters_.nacksSent.add(layer.nacks.asked() - askedBefore);
 }
 
 } // namespace parley::router

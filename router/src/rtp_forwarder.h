@@ -42,7 +42,20 @@ public:
     /// due: not asked for yet, or asked for a round trip ago.
     void sendNacks(Publication& publication, std::int64_t nowMicros);
 
+    /// Packets kept per simulcast layer or video track for retransmission: about 2 s of video
+    /// at 2.5 Mbit/s, by count and by age; audio 1 s.
+    static constexpr std::size_t kVideoStorePackets = 512;
+    static constexpr std::int64_t kVideoStoreMicros = 2'000'000;
+    static constexpr std::size_t kAudioStorePackets = 64;
+    static constexpr std::int64_t kAudioStoreMicros = 1'000'000;
+
 private:
+    void sendNacks(Publication& publication, InboundLayer& layer, std::int64_t nowMicros);
+    /// The simulcast layer a packet of an unknown SSRC names by its mid and rid (or repaired
+    /// rid, for its resends), which from now on is known by that SSRC; an empty ref when it
+    /// names none.
+    Participant::LayerRef bindSimulcastLayer(Participant& p, const RtpView& view, std::int64_t nowMicros);
+
     PacketSender& sender_;
     KeyframeRequester& keyframes_;
     RouterCounters& counters_;

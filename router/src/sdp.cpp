@@ -12,7 +12,6 @@ constexpr std::size_t kMaxLineBytes = 4096;
 constexpr std::size_t kMaxMedia = 64;
 constexpr std::size_t kMaxCodecs = 256;
 
-constexpr std::string_view kMidUri = "urn:ietf:params:rtp-hdrext:sdes:mid";
 constexpr std::string_view kAbsSendTimeUri = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time";
 constexpr std::string_view kAudioLevelUri = "urn:ietf:params:rtp-hdrext:ssrc-audio-level";
 
@@ -347,7 +346,7 @@ std::vector<SdpExtension> acceptedExtensions(const SdpMedia& media, SdpAnswerMed
     std::vector<SdpExtension> accepted;
     if (role == SdpAnswerMedia::Role::Send) {
         for (const auto& extension : media.extensions)
-            if (media.kind == "video" && extension.uri == kPlayoutDelayUri)
+            if ((media.kind == "video" && extension.uri == kPlayoutDelayUri) || extension.uri == kTransportWideCcUri)
                 accepted.push_back(extension);
         return accepted;
     }

@@ -159,12 +159,14 @@ double forwardingCost(int packets, int fanOut, const Mode& mode, UdpSocket& sock
     auto& publication = *publisher.publications.back();
     publication.owner = &publisher;
     publication.video = true;
-    publication.ssrc = 0x11223344;
     publication.payloadType = 96;
     publication.codec = "VP8";
     publication.clockRate = 90000;
-    publication.incoming.emplace(publication.ssrc, 90000u);
-    publication.store = std::make_unique<PacketStore>(512, 2'000'000);
+    publication.layers.resize(1);
+    auto& layer = publication.layers.front();
+    layer.ssrc = 0x11223344;
+    layer.incoming.emplace(layer.ssrc, 90000u);
+    layer.store = std::make_unique<PacketStore>(512, 2'000'000);
     publication.repairLoss = mode.nackRtx;
 
     std::vector<std::unique_ptr<Participant>> subscribers;
@@ -174,9 +176,18 @@ double forwardingCost(int packets, int fanOut, const Mode& mode, UdpSocket& sock
                                                              key(static_cast<std::uint8_t>(10 + i)));
         subscriber->selected = sink;
         subscriber->retransmitBudget = 1 << 30;
+        if (mode.twcc) {
+            // Transport-wide sequence numbers on every copy, remembered for its estimate.
+            subscriber->twccSendExtensionId = 3;
+            subscriber->estimator = std::make_unique<SendSideEstimator>();
+        }
         const auto ssrc = 0x1000u + static_cast<std::uint32_t>(i);
         subscriber->subscriptions.push_back({"1", ssrc, &publication, mode.nackRtx ? ssrc + 0x8000u : 0u});
-        OutgoingStream stream{subscriber.get(), ssrc, 96};
+        OutgoingStream stream{};
+        stream.subscriber = subscriber.get();
+        stream.ssrc = ssrc;
+        stream.payloadType = 96;
+        stream.layers.current = 0;
         if (mode.nackRtx) {
             stream.rtxSsrc = ssrc + 0x8000u;
             stream.rtxPayloadType = 97;

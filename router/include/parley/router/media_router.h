@@ -65,6 +65,9 @@ struct RouterStats
     std::uint64_t packetsRecovered = 0;   ///< of those lost on the way in, the ones that came after all
     std::uint64_t repairsGivenUp = 0;     ///< lost on the way in and never repaired by resending
     std::uint64_t transportFeedbackSent = 0; ///< transport-wide feedback packets sent to publishers
+    std::uint64_t transportFeedbackReceived = 0; ///< from subscribers, used for their estimates
+    std::uint64_t layerSwitches = 0; ///< subscribers' copies moved to another simulcast layer
+    std::uint64_t probePackets = 0;  ///< padding sent to probe a subscriber's bandwidth
 };
 
 /// One participant's media as the router sees it, over the last second.

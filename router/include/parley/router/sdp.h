@@ -120,6 +120,9 @@ std::optional<SdpCodec> chooseCodec(const SdpMedia& media);
 /// codec, or nullopt. Only for video: the router does not repair audio.
 std::optional<SdpCodec> chooseRtx(const SdpMedia& media, int payloadType);
 
+/// The header extension that carries a packet's section (RFC 8843 15.2).
+constexpr std::string_view kMidUri = "urn:ietf:params:rtp-hdrext:sdes:mid";
+
 /// The header extensions that carry a simulcast layer's rid, and its resends' (RFC 8852).
 constexpr std::string_view kRtpStreamIdUri = "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id";
 constexpr std::string_view kRepairedRtpStreamIdUri = "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id";
@@ -133,8 +136,10 @@ constexpr std::string_view kTransportWideCcUri =
 constexpr std::string_view kPlayoutDelayUri = "http://www.webrtc.org/experiments/rtp-hdrext/playout-delay";
 
 /// Header extensions the router negotiates, with the offer's ids: where the peer publishes,
-/// mid, abs-send-time, transport-wide sequence numbers, ssrc-audio-level (audio) and
-/// playout-delay (video); where it receives video, playout-delay.
+/// mid, abs-send-time, transport-wide sequence numbers, ssrc-audio-level (audio),
+/// playout-delay (video) and, for simulcast, the rid extensions; where it receives,
+/// transport-wide sequence numbers (its feedback is our estimate of its bandwidth) and, for
+/// video, playout-delay.
 std::vector<SdpExtension> acceptedExtensions(const SdpMedia& media, SdpAnswerMedia::Role role);
 
 /// Builds the answer: ICE-lite, BUNDLE of every accepted section, rtcp-mux, setup:passive,
