@@ -101,6 +101,15 @@ void collectRouter(PrometheusText& out, const router::MediaRouter* media)
     counter(out, "parley_router_unrepaired_packets_total",
             "Packets lost on the way in that were given up after the last request.",
             static_cast<double>(stats.repairsGivenUp));
+    counter(out, "parley_router_transport_feedback_received_total",
+            "Transport-wide feedback packets from subscribers, used for their bandwidth estimates.",
+            static_cast<double>(stats.transportFeedbackReceived));
+    counter(out, "parley_router_layer_switches_total",
+            "Times a subscriber's copy of a simulcast video moved to another layer (at a keyframe).",
+            static_cast<double>(stats.layerSwitches));
+    counter(out, "parley_router_probe_packets_total",
+            "Padding packets sent to probe whether a subscriber's link takes a higher layer.",
+            static_cast<double>(stats.probePackets));
     counter(out, "parley_router_stun_answered_total", "STUN binding requests answered.",
             static_cast<double>(stats.stunAnswered));
     const auto load = media->load();

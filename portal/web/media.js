@@ -3,6 +3,15 @@
 // the router answers (docs/signaling.md, media.offer without "to"). After a reconnection the
 // page makes a new MediaSession: the router forgot the old one.
 
+// The camera goes as three simulcast layers (RFC 8853), lowest first as the router expects:
+// each subscriber gets the one that fits its bandwidth and the size of its tile. A screen
+// share stays one stream (its text must stay sharp for everyone).
+const CAMERA_LAYERS = [
+  { rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 150_000 },
+  { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 500_000 },
+  { rid: 'f', scaleResolutionDownBy: 1, maxBitrate: 1_500_000 },
+];
+
 export class MediaSession {
   #signaling;
   #pc;
@@ -61,7 +70,9 @@ export class MediaSession {
       if (existing) {
         await existing.sender.replaceTrack(track);
       } else if (track) {
-        this.#local.set(label, this.#pc.addTransceiver(track, { direction: 'sendonly' }));
+        const init = { direction: 'sendonly' };
+        if (label === 'video') init.sendEncodings = CAMERA_LAYERS.map((layer) => ({ ...layer }));
+        this.#local.set(label, this.#pc.addTransceiver(track, init));
         added = true;
       }
     }

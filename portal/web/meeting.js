@@ -7,6 +7,7 @@ import { MediaSession } from './media.js';
 import { PreJoin, VIDEO_CONSTRAINTS } from './prejoin.js';
 import { ActiveSpeaker } from './levels.js';
 import { RoundTripReporter } from './round-trip.js';
+import { ShownSizes } from './shown-sizes.js';
 import * as view from './view.js';
 import { currentSession } from './api.js';
 import { $ } from './dom.js';
@@ -54,6 +55,7 @@ const state = {
   roster: new Map(),  // participant id -> participant
   waiting: [],
   local: { audio: null, video: null, screen: null },
+  shownSizes: null,   // reports the received videos' sizes to the router
   audioOn: true,
   videoOn: true,
   hand: false,
@@ -265,12 +267,18 @@ async function startMedia(announceState) {
   state.recoverTimer = null;
   const media = new MediaSession(signaling);
   state.media = media;
+  state.shownSizes?.close();
+  const shownSizes = new ShownSizes(act);
+  state.shownSizes = shownSizes;
   media.onRemoteTrack = (publisherId, trackId, label, track) => {
-    view.attachTrack(label === 'screen' ? `${publisherId}-screen` : publisherId, track);
+    const tileId = label === 'screen' ? `${publisherId}-screen` : publisherId;
+    view.attachTrack(tileId, track);
+    if (track.kind === 'video') shownSizes.observe(trackId, view.videoOf(tileId));
     const publisher = state.roster.get(publisherId);
     if (publisher) view.renderParticipant(publisher, false); // names the screen's tile too
   };
   media.onRemoteTrackEnded = (trackId, publisherId, label, track) => {
+    shownSizes.forget(trackId);
     view.detachTrack(label === 'screen' ? `${publisherId}-screen` : publisherId, track);
   };
   media.onConnectionState = (connection) => onMediaConnection(media, connection);
@@ -400,6 +408,7 @@ function endMeeting(titleKey, reasonKey, canRejoin = true) {
   signaling.closeDetached();
   state.speaker?.stop();
   state.media?.close();
+  state.shownSizes?.close();
   clearTimeout(state.mediaTimer);
   for (const track of Object.values(state.local)) track?.stop();
   view.setConnection('');

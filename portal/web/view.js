@@ -140,6 +140,11 @@ export function attachTrack(tileId, track) {
   video.play().catch(() => {});
 }
 
+/** The video element of a tile (made if need be). */
+export function videoOf(tileId) {
+  return tileFor(tileId).querySelector('video');
+}
+
 export function detachTrack(tileId, track) {
   const tile = tileFor(tileId, false);
   if (!tile) return;

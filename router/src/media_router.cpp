@@ -44,6 +44,11 @@ void MediaRouter::setMuted(const std::string& participantId, const std::string& 
     worker_->run<void>([&] { worker_->setMuted(participantId, kind, muted); });
 }
 
+void MediaRouter::setShownHeights(const std::string& participantId, const std::map<std::string, std::uint16_t>& heights)
+{
+    worker_->run<void>([&] { worker_->setShownHeights(participantId, heights); });
+}
+
 RouterStats MediaRouter::stats() const
 {
     return worker_->stats();

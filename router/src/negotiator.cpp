@@ -229,10 +229,14 @@ Subscription& Negotiator::subscribe(Participant& p, const SdpMedia& media, Publi
     if (created) {
         p.subscriptions.push_back({media.mid, randomSsrc(), &source});
         subscription = &p.subscriptions.back();
-        source.outgoing.push_back({&p, subscription->ssrc, payloadType});
+        OutgoingStream stream{};
+        stream.subscriber = &p;
+        stream.ssrc = subscription->ssrc;
+        stream.payloadType = payloadType;
         // A single layer is forwarded at once; a simulcast copy starts at a keyframe of the
         // lowest layer, and the allocator takes it higher as the bandwidth allows.
-        source.outgoing.back().layers.current = source.simulcast() ? -1 : 0;
+        stream.layers.current = source.simulcast() ? -1 : 0;
+        source.outgoing.push_back(stream);
     }
     if (rtx && subscription->rtxSsrc == 0)
         subscription->rtxSsrc = randomSsrc();

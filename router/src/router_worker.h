@@ -73,6 +73,17 @@ public:
                           const std::map<std::string, std::string>& tracks,
                           const std::map<std::string, std::string>& subscriptions);
     void remove(const std::string& participantId);
+    void setShownHeights(const std::string& participantId, const std::map<std::string, std::uint16_t>& heights)
+    {
+        auto* p = participants_.find(participantId);
+        if (!p)
+            return;
+        for (auto& subscription : p->subscriptions)
+            if (const auto found = heights.find(subscription.publication->trackId); found != heights.end())
+                if (auto* stream = subscription.publication->outgoingTo(*p, subscription.ssrc))
+                    stream->shownHeight = found->second;
+    }
+
     void setMuted(const std::string& participantId, const std::string& kind, bool muted)
     {
         participants_.setMuted(participantId, kind, muted);

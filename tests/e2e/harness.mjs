@@ -48,11 +48,12 @@ export function fakeCamera(directory, name, colour) {
 }
 
 /** A Y4M file in `directory` for Chromium's fake camera with motion and detail (a moving
- *  test pattern, 640x360 at 30 fps), so frames are several packets and loss shows. */
-export function fakeMovingCamera(directory, name) {
+ *  test pattern at 30 fps, 640x360 unless `size` says), so frames are several packets and
+ *  loss shows. */
+export function fakeMovingCamera(directory, name, size = '640x360') {
   const file = path.join(directory, `${name}-moving.y4m`);
   const result = run('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i',
-    'testsrc2=s=640x360:r=30', '-t', '2', '-pix_fmt', 'yuv420p', file]);
+    `testsrc2=s=${size}:r=30`, '-t', '2', '-pix_fmt', 'yuv420p', file]);
   assert.equal(result.status, 0, `ffmpeg failed: ${result.output}`);
   return file;
 }

@@ -35,6 +35,7 @@ const std::map<std::string, WebFile>& files()
         {"prejoin.js", {"prejoin.js", "text/javascript; charset=utf-8"}},
         {"levels.js", {"levels.js", "text/javascript; charset=utf-8"}},
         {"round-trip.js", {"round-trip.js", "text/javascript; charset=utf-8"}},
+        {"shown-sizes.js", {"shown-sizes.js", "text/javascript; charset=utf-8"}},
         {"recordings.html", {"recordings.html", "text/html; charset=utf-8"}},
         {"recordings.js", {"recordings.js", "text/javascript; charset=utf-8"}},
         {"track-player.js", {"track-player.js", "text/javascript; charset=utf-8"}},

@@ -52,6 +52,32 @@ void SignalingSession::onMedia(const std::string& type, const Poco::JSON::Object
         sendRoomError(error, type);
 }
 
+void SignalingSession::onMediaView(const std::string& type, const Poco::JSON::Object& message)
+{
+    // How big the page shows each video it receives, so the router sends no simulcast layer
+    // larger than that (a thumbnail needs the smallest).
+    constexpr int kMaxHeight = 4320;
+    if (!context_.media)
+        return; // nothing to tell: without the router media is relayed peer to peer
+    const auto object = message.has("heights") ? message.getObject("heights") : nullptr;
+    if (!object || object->size() > kMaxMapEntries) {
+        sendError("invalid_message", "'heights' must be an object of at most 64 track ids", type);
+        return;
+    }
+    std::map<std::string, std::uint16_t> heights;
+    for (const auto& trackId : object->getNames()) {
+        const auto value = object->get(trackId);
+        const int height = value.isInteger() ? value.convert<int>() : -1;
+        if (trackId.size() > kMaxTrackIdBytes || height < 0 || height > kMaxHeight) {
+            sendError("invalid_message", "each height must be a whole number of pixels from 0 to 4320, by track id", type);
+            return;
+        }
+        heights[trackId] = static_cast<std::uint16_t>(height);
+    }
+    if (room_->isPresent(participantId_))
+        context_.media->setShownHeights(participantId_, heights);
+}
+
 void SignalingSession::negotiateMedia(const Poco::JSON::Object& message)
 {
     if (!room_->isPresent(participantId_))

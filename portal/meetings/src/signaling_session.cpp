@@ -56,6 +56,7 @@ const std::map<std::string, SignalingSession::MessageKind, std::less<>>& Signali
         {"media.offer", {&SignalingSession::onMedia, true}},
         {"media.answer", {&SignalingSession::onMedia, true}},
         {"media.candidate", {&SignalingSession::onMedia, true}},
+        {"media.view", {&SignalingSession::onMediaView, true}},
         {"admit", {&SignalingSession::onModeration, true}},
         {"deny", {&SignalingSession::onModeration, true}},
         {"mute", {&SignalingSession::onModeration, true}},

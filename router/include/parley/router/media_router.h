@@ -124,6 +124,11 @@ public:
     /// ("audio", or "video" which includes screen share) until lifted.
     void setMuted(const std::string& participantId, const std::string& kind, bool muted);
 
+    /// The heights (pixels on the screen) at which a participant's page shows the videos it
+    /// receives, by track id (0: not known). A simulcast layer taller than needed is not sent
+    /// to it. Tracks it does not receive are ignored.
+    void setShownHeights(const std::string& participantId, const std::map<std::string, std::uint16_t>& heights);
+
     /// Starts copying every track published in `roomId`, now and later, into `tap` for a
     /// recorder: a TrackAdded entry per track (video tracks also get a keyframe request),
     /// then its plain RTP packets and sender reports, and TrackRemoved when it ends. The

@@ -97,6 +97,7 @@ private:
     // signaling_media.cpp
     void onMedia(const std::string& type, const Poco::JSON::Object& message);
     void negotiateMedia(const Poco::JSON::Object& message);
+    void onMediaView(const std::string& type, const Poco::JSON::Object& message);
     // signaling_moderation.cpp: what moderators do; each returns what to audit or refuse
     struct Moderation
     {
