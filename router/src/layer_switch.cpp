@@ -1,5 +1,8 @@
 #include "layer_switch.h"
 
+#include <algorithm>
+#include <cmath>
+
 namespace parley::router {
 namespace {
 
@@ -13,7 +16,7 @@ bool newer(std::uint16_t a, std::uint16_t b)
 /// RTP ticks from NTP time difference `ntp` (32.32 fixed point) at `clockRate`.
 std::int64_t ticks(std::int64_t ntp, int clockRate)
 {
-    return static_cast<std::int64_t>(static_cast<double>(ntp) / 4294967296.0 * clockRate);
+    return std::llround(static_cast<double>(ntp) / 4294967296.0 * clockRate);
 }
 
 /// The timestamp offset that puts layer `to`'s first packet (`timestamp`, arriving now) just

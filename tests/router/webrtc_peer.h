@@ -57,6 +57,9 @@ public:
         bool rtx = false;  ///< video: offers RTX (PT 97, SSRC ssrc + 1 where it sends)
         bool playoutDelay = false; ///< video: offers the playout-delay header extension (id 5)
         bool transportCc = false;  ///< offers transport-wide feedback (extension id 3)
+        /// Sending video as simulcast layers with these rids, lowest first (no a=ssrc: the
+        /// router learns each layer's SSRC from the mid and rid extensions, ids 1 and 4).
+        std::vector<std::string> rids = {};
     };
 
     std::string offer(const std::vector<Section>& sections) const
@@ -81,6 +84,17 @@ public:
                        "a=rtcp-fb:" + (audio ? "111" : "96") + " transport-cc\r\n";
             if (!audio && s.playoutDelay)
                 sdp += "a=extmap:5 http://www.webrtc.org/experiments/rtp-hdrext/playout-delay\r\n";
+            if (!s.rids.empty()) {
+                sdp += "a=extmap:1 urn:ietf:params:rtp-hdrext:sdes:mid\r\n"
+                       "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id\r\n"
+                       "a=extmap:6 urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id\r\n";
+                std::string list;
+                for (const auto& rid : s.rids) {
+                    sdp += "a=rid:" + rid + " send\r\n";
+                    list += (list.empty() ? "" : ";") + rid;
+                }
+                sdp += "a=simulcast:send " + list + "\r\n";
+            }
             if (s.ssrc && s.rtx)
                 sdp += "a=ssrc-group:FID " + std::to_string(s.ssrc) + " " + std::to_string(s.ssrc + 1) + "\r\n";
             if (s.ssrc)
@@ -220,6 +234,50 @@ public:
                              {static_cast<std::uint8_t>(original >> 8), static_cast<std::uint8_t>(original)}, marker));
     }
 
+    /// One packet of a VP8 simulcast layer, as Chrome sends it: mid and rid extensions (ids
+    /// 1 and 4), a payload descriptor with a 15-bit picture id and TL0PICIDX, and the frame's
+    /// start: a keyframe header declaring `height` (width 16:9) when `keyframe`.
+    void sendVp8(std::uint32_t ssrc, const std::string& mid, const std::string& rid, std::uint16_t sequence,
+                 std::uint32_t timestamp, std::uint16_t pictureId, std::uint8_t tl0, bool keyframe, std::uint16_t height)
+    {
+        Bytes packet{0x90, 96, static_cast<std::uint8_t>(sequence >> 8), static_cast<std::uint8_t>(sequence),
+                     static_cast<std::uint8_t>(timestamp >> 24), static_cast<std::uint8_t>(timestamp >> 16),
+                     static_cast<std::uint8_t>(timestamp >> 8), static_cast<std::uint8_t>(timestamp),
+                     static_cast<std::uint8_t>(ssrc >> 24), static_cast<std::uint8_t>(ssrc >> 16),
+                     static_cast<std::uint8_t>(ssrc >> 8), static_cast<std::uint8_t>(ssrc), 0xbe, 0xde, 0, 0};
+        Bytes elements{static_cast<std::uint8_t>(0x10 | (mid.size() - 1))};
+        elements.insert(elements.end(), mid.begin(), mid.end());
+        elements.push_back(static_cast<std::uint8_t>(0x40 | (rid.size() - 1)));
+        elements.insert(elements.end(), rid.begin(), rid.end());
+        while (elements.size() % 4)
+            elements.push_back(0);
+        packet[15] = static_cast<std::uint8_t>(elements.size() / 4);
+        packet.insert(packet.end(), elements.begin(), elements.end());
+        // X S, then I L, picture id (M set), TL0PICIDX.
+        for (const std::uint8_t byte : {std::uint8_t(0x90), std::uint8_t(0xc0),
+                                        static_cast<std::uint8_t>(0x80 | (pictureId >> 8 & 0x7f)),
+                                        static_cast<std::uint8_t>(pictureId), tl0})
+            packet.push_back(byte);
+        const auto width = static_cast<std::uint16_t>(height * 16 / 9);
+        if (keyframe)
+            for (const std::uint8_t byte : {std::uint8_t(0x10), std::uint8_t(0x02), std::uint8_t(0x00), std::uint8_t(0x9d),
+                                            std::uint8_t(0x01), std::uint8_t(0x2a), static_cast<std::uint8_t>(width),
+                                            static_cast<std::uint8_t>(width >> 8), static_cast<std::uint8_t>(height),
+                                            static_cast<std::uint8_t>(height >> 8)})
+                packet.push_back(byte);
+        else
+            packet.push_back(0x11); // P set: an interframe
+        // Filled with the low byte of the SSRC: a receiver can tell the layers apart.
+        for (int i = 0; i < 40; ++i)
+            packet.push_back(static_cast<std::uint8_t>(ssrc));
+        const auto plain = packet.size();
+        packet.resize(plain + kSrtpMaxTrailer);
+        const auto length = outbound_->protectRtp(packet.data(), plain, packet.size());
+        REQUIRE(length > 0);
+        packet.resize(length);
+        send(packet);
+    }
+
     Bytes protectedPacket(std::uint32_t ssrc, std::uint8_t payloadType, std::uint16_t sequence, const Bytes& prefix,
                           std::uint8_t marker)
     {
@@ -268,8 +326,10 @@ public:
             if (kind == PacketKind::Rtcp) {
                 const auto length = inbound_->unprotectRtcp(datagram.data(), datagram.size());
                 forEachRtcp({datagram.data(), length}, [&](const RtcpView& v) {
-                    if (v.type == kRtcpPayloadFeedback && v.count == 1)
+                    if (v.type == kRtcpPayloadFeedback && v.count == 1) {
                         ++plis;
+                        pliSsrcs.push_back(v.mediaSsrc());
+                    }
                     if (v.type == kRtcpTransportFeedback && v.count == 1 && v.bytes.size() > 12) {
                         ++nacks;
                         forEachNackedSequence(v.bytes.subspan(12), 1000,
@@ -335,6 +395,7 @@ public:
     }
 
     int plis = 0;
+    std::vector<std::uint32_t> pliSsrcs; ///< the media SSRC each PLI named
     int nacks = 0; ///< generic NACKs received
     std::vector<std::uint16_t> nackedSequences; ///< every sequence number they asked for
     std::vector<Bytes> transportFeedback;       ///< transport-wide feedback packets received
