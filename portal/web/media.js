@@ -3,14 +3,23 @@
 // the router answers (docs/signaling.md, media.offer without "to"). After a reconnection the
 // page makes a new MediaSession: the router forgot the old one.
 
-// The camera goes as three simulcast layers (RFC 8853), lowest first as the router expects:
-// each subscriber gets the one that fits its bandwidth and the size of its tile. A screen
-// share stays one stream (its text must stay sharp for everyone).
+// The camera goes as simulcast layers (RFC 8853), lowest first as the router expects: each
+// subscriber gets the one that fits its bandwidth and the size of its tile. Browsers send
+// three layers from 540 lines up and two from 270 (fewer layers are dropped from the top), so
+// the page asks for what the camera's picture allows, the largest always at full size. A
+// screen share stays one stream (its text must stay sharp for everyone).
 const CAMERA_LAYERS = [
   { rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 150_000 },
   { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 500_000 },
   { rid: 'f', scaleResolutionDownBy: 1, maxBitrate: 1_500_000 },
 ];
+
+/** The encodings for a camera track: three layers, two, or none (one plain stream). */
+export function cameraEncodings(track) {
+  const height = track.getSettings?.().height ?? 0;
+  const count = height >= 540 ? 3 : height >= 270 ? 2 : 1;
+  return count > 1 ? CAMERA_LAYERS.slice(3 - count).map((layer) => ({ ...layer })) : undefined;
+}
 
 export class MediaSession {
   #signaling;
@@ -71,7 +80,8 @@ export class MediaSession {
         await existing.sender.replaceTrack(track);
       } else if (track) {
         const init = { direction: 'sendonly' };
-        if (label === 'video') init.sendEncodings = CAMERA_LAYERS.map((layer) => ({ ...layer }));
+        const encodings = label === 'video' ? cameraEncodings(track) : undefined;
+        if (encodings) init.sendEncodings = encodings;
         this.#local.set(label, this.#pc.addTransceiver(track, init));
         added = true;
       }

@@ -46,7 +46,8 @@ void RtpForwarder::onRtp(Participant& p, std::span<std::uint8_t> datagram, std::
         if (!ref)
             return;
         if (view.ssrc != ref.layer->ssrc) {
-            if (view.payloadType != ref.publication->rtxPayloadType)
+            // (A layer's resends can come before its first packet: nothing to repair yet.)
+            if (view.payloadType != ref.publication->rtxPayloadType || !ref.layer->store)
                 return;
             packet = restoreFromRtx(packet, view, ref.layer->ssrc, ref.publication->payloadType);
             if (packet.empty())
@@ -156,6 +157,11 @@ Participant::LayerRef RtpForwarder::bindSimulcastLayer(Participant& p, const Rtp
     for (auto& layer : publication->layers) {
         if (layer.rid != std::string_view(reinterpret_cast<const char*>(rid.data()), rid.size()))
             continue;
+        // A second SSRC for a layer that is sending is not taken: a publisher that restarts
+        // a layer stops the old stream first, and switching stores per packet would cost an
+        // allocation each.
+        if (!repair && layer.ssrc != 0 && layer.active(nowMicros))
+            return {};
         // Once per layer (and again only if the publisher changes its SSRC): not per packet.
         if (repair) {
             layer.rtxSsrc = view.ssrc;

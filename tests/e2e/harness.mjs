@@ -244,3 +244,29 @@ export async function runTest(main, finallyDo = () => {}) {
   }
   process.exit(failed ? 1 : 0);
 }
+
+/** The `viewer`'s inbound stream (the meeting page's test hook) from participant `from` of
+ *  `kind` ('audio' or 'video'), or null. */
+export async function inbound(viewer, from, kind) {
+  return (await viewer.page.evaluate(() => window.parleyMeeting.inbound()))
+    .find((e) => e.publisherId === from.id && e.kind === kind) ?? null;
+}
+
+/** parleyd's router metrics from /metrics (`token`: a metrics token): name{labels} -> value. */
+export function routerMetrics(port, token) {
+  return new Promise((resolve, reject) => {
+    https.get({ host: '127.0.0.1', port, path: '/metrics', rejectUnauthorized: false,
+      headers: { Authorization: `Bearer ${token}` } }, (response) => {
+      let text = '';
+      response.on('data', (chunk) => { text += chunk; });
+      response.on('end', () => {
+        const values = {};
+        for (const line of text.split('\n')) {
+          const match = /^(parley_router_[a-z_]+(?:\{[^}]*\})?) ([0-9.e+-]+)$/.exec(line);
+          if (match) values[match[1]] = Number(match[2]);
+        }
+        resolve(values);
+      });
+    }).on('error', reject);
+  });
+}

@@ -6,11 +6,10 @@
 //   node tests/e2e/simulcast.test.mjs <parleyd> <parleyctl>
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import https from 'node:https';
 import path from 'node:path';
 import assert from 'node:assert/strict';
 import { cleanups, log, sleep, waitFor, startServer, ownerRoom, participant as join, runTest, run,
-  fakeMovingCamera, fakeVoice, testSettings } from './harness.mjs';
+  fakeMovingCamera, fakeVoice, testSettings, inbound, routerMetrics } from './harness.mjs';
 import { freeUdpPort, udpRelay } from './relay.mjs';
 
 const [parleyd, parleyctl] = process.argv.slice(2);
@@ -21,33 +20,10 @@ const common = testSettings(path.join(work, 'data'));
 const RELAY_ADDRESS = '127.0.0.2';
 const HIGH = 540;
 
-async function inbound(viewer, from, kind) {
-  return (await viewer.page.evaluate(() => window.parleyMeeting.inbound()))
-    .find((e) => e.publisherId === from.id && e.kind === kind) ?? null;
-}
-
 /** The picture height `viewer` decodes of `from`'s video, and its frames decoded, freezes. */
 async function seen(viewer, from) {
   const video = await inbound(viewer, from, 'video');
   return { height: video?.frameHeight ?? 0, frames: video?.framesDecoded ?? 0, freezes: video?.freezeCount ?? 0 };
-}
-
-function metrics(port, token) {
-  return new Promise((resolve, reject) => {
-    https.get({ host: '127.0.0.1', port, path: '/metrics', rejectUnauthorized: false,
-      headers: { Authorization: `Bearer ${token}` } }, (response) => {
-      let text = '';
-      response.on('data', (chunk) => { text += chunk; });
-      response.on('end', () => {
-        const values = {};
-        for (const line of text.split('\n')) {
-          const match = /^(parley_router_[a-z_]+(?:\{[^}]*\})?) ([0-9.e+-]+)$/.exec(line);
-          if (match) values[match[1]] = Number(match[2]);
-        }
-        resolve(values);
-      });
-    }).on('error', reject);
-  });
 }
 
 const cameraOff = async (page) => {
@@ -90,12 +66,12 @@ async function main() {
   log('Alice sends', layers.map((s) => `${s.rid}:${s.frameHeight}`).join(' '));
 
   await waitFor('Bob gets the high layer', async () => (await seen(bob, alice)).height === HIGH, 40000);
-  const before = await metrics(port, token);
+  const before = await routerMetrics(port, token);
   const carolBefore = await seen(carol, alice);
   await sleep(10000);
   const carolAfter = await seen(carol, alice);
   const bobNow = await seen(bob, alice);
-  const estimate = await metrics(port, token);
+  const estimate = await routerMetrics(port, token);
   log(`limited: Carol decodes ${carolAfter.height}p, ${(carolAfter.frames - carolBefore.frames) / 10} fps,`,
     `${carolAfter.freezes - carolBefore.freezes} freezes; Bob ${bobNow.height}p;`,
     `probes ${estimate.parley_router_probe_packets_total - (before.parley_router_probe_packets_total ?? 0)} padding packets`);
@@ -111,7 +87,7 @@ async function main() {
   const lifted = Date.now();
   await waitFor('Carol gets the high layer back', async () => (await seen(carol, alice)).height === HIGH, 45000);
   log(`Carol back on ${HIGH}p after ${Date.now() - lifted} ms`);
-  const after = await metrics(port, token);
+  const after = await routerMetrics(port, token);
   assert.ok(after.parley_router_layer_switches_total > (before.parley_router_layer_switches_total ?? 0),
     'the router switched Carol\'s layer');
 

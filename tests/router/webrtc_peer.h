@@ -270,12 +270,18 @@ public:
         // Filled with the low byte of the SSRC: a receiver can tell the layers apart.
         for (int i = 0; i < 40; ++i)
             packet.push_back(static_cast<std::uint8_t>(ssrc));
+        send(protect(std::move(packet)));
+    }
+
+    /// A plain RTP packet, SRTP-protected.
+    Bytes protect(Bytes packet)
+    {
         const auto plain = packet.size();
         packet.resize(plain + kSrtpMaxTrailer);
         const auto length = outbound_->protectRtp(packet.data(), plain, packet.size());
         REQUIRE(length > 0);
         packet.resize(length);
-        send(packet);
+        return packet;
     }
 
     Bytes protectedPacket(std::uint32_t ssrc, std::uint8_t payloadType, std::uint16_t sequence, const Bytes& prefix,
@@ -298,12 +304,7 @@ public:
             packet.push_back(byte);
         for (int i = 0; i < 50; ++i)
             packet.push_back(static_cast<std::uint8_t>(marker + i));
-        const auto plain = packet.size();
-        packet.resize(plain + kSrtpMaxTrailer);
-        const auto length = outbound_->protectRtp(packet.data(), plain, packet.size());
-        REQUIRE(length > 0);
-        packet.resize(length);
-        return packet;
+        return protect(std::move(packet));
     }
 
     /// The next RTP packet the router sends us (decrypted), or empty after `timeout`. Counts

@@ -49,6 +49,30 @@ TEST_CASE("Invalid JSON, non-objects and unknown types get an error and the conn
     CHECK(ws.receives("pong", 5s));
 }
 
+TEST_CASE("Sizes a page reports for the videos it shows that are not whole pixels by track id are refused, the connection stays usable")
+{
+    SignalingServer server;
+    const auto room = personalRoom(server.owner, R"({"waitingRoom":false})");
+    auto ws = server.ownerJoins(room);
+    std::string many = R"("heights":{)";
+    for (int i = 0; i < 65; ++i)
+        many += (i ? "," : "") + std::string("\"t") + std::to_string(i) + "\":10";
+    many += "}";
+    for (const std::string& bad : {std::string(""), std::string(R"("heights":[1,2])"), std::string(R"("heights":{"a/1":-1})"),
+                                  std::string(R"("heights":{"a/1":4321})"), std::string(R"("heights":{"a/1":"big"})"),
+                                  std::string(R"("heights":{"a/1":1.5})"), std::string(R"("heights":{"a/1":null})"),
+                                  R"("heights":{")" + std::string(200, 'x') + R"(":10})", many}) {
+        INFO(bad.substr(0, 80));
+        ws->sendText(R"({"type":"media.view")" + (bad.empty() ? "" : "," + bad) + "}");
+        CHECK(codeOf(ws->expect("error")) == "invalid_message");
+    }
+    // Good ones are taken without an answer (tracks it does not receive are ignored).
+    ws->sendText(R"({"type":"media.view","heights":{"someone/1":360,"someone/2":0}})");
+    ws->sendText(R"({"type":"ping"})");
+    CHECK(ws->expect("pong"));
+    CHECK_FALSE(ws->receives("error", 300ms));
+}
+
 TEST_CASE("A frame larger than the message limit closes the connection with 1009")
 {
     SignalingServer server;

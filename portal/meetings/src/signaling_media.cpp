@@ -57,8 +57,6 @@ void SignalingSession::onMediaView(const std::string& type, const Poco::JSON::Ob
     // How big the page shows each video it receives, so the router sends no simulcast layer
     // larger than that (a thumbnail needs the smallest).
     constexpr int kMaxHeight = 4320;
-    if (!context_.media)
-        return; // nothing to tell: without the router media is relayed peer to peer
     const auto object = message.has("heights") ? message.getObject("heights") : nullptr;
     if (!object || object->size() > kMaxMapEntries) {
         sendError("invalid_message", "'heights' must be an object of at most 64 track ids", type);
@@ -74,7 +72,8 @@ void SignalingSession::onMediaView(const std::string& type, const Poco::JSON::Ob
         }
         heights[trackId] = static_cast<std::uint16_t>(height);
     }
-    if (room_->isPresent(participantId_))
+    // Without the router media goes peer to peer: nobody to tell.
+    if (context_.media && room_->isPresent(participantId_))
         context_.media->setShownHeights(participantId_, heights);
 }
 
