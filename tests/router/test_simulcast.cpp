@@ -7,6 +7,7 @@
 #include "participant.h"
 
 #include <parley/router/media_router.h>
+#include <parley/router/media_tap.h>
 #include <parley/router/rtcp_packet.h>
 #include <parley/router/rtp_packet.h>
 #include <parley/router/vp8_descriptor.h>
@@ -267,7 +268,7 @@ TEST_CASE("Layer allocator: within the budget, one step at a time for each video
     CHECK(streamB.layers.target == 1);
 }
 
-TEST_CASE("Router: a Chrome-style simulcast publisher's layers are learnt by rid; a subscriber starts on the lowest, moves up at a keyframe, and down when its page shows the video small")
+TEST_CASE("Router: a Chrome-style simulcast publisher's layers are learnt by rid; a subscriber starts on the lowest, moves up at a keyframe, and down when its page shows the video small; the recording takes the best")
 {
     MediaRouter router(loopback());
     Peer alice("alice");
@@ -281,6 +282,9 @@ TEST_CASE("Router: a Chrome-style simulcast publisher's layers are learnt by rid
     CHECK(answer.find("urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id") != std::string::npos);
     alice.applyAnswer(answer);
     REQUIRE(alice.connect());
+    // The meeting is recorded: the recording takes the best layer.
+    auto tap = std::make_shared<MediaTap>(4096);
+    router.startTap(1, tap);
     Peer::Section receive{"0", "video", "recvonly"};
     receive.nack = true;
     bob.applyAnswer(router.negotiate(1, "bob", bob.offer({receive}), {}, {{"0", "alice/0"}}).answer);
@@ -307,6 +311,7 @@ TEST_CASE("Router: a Chrome-style simulcast publisher's layers are learnt by rid
         std::uint16_t pictureId;
     };
     std::vector<Received> received;
+    std::vector<Received> recorded;
     auto round = [&](bool layersToSend[3]) {
         for (int l = 0; l < 3; ++l) {
             if (!layersToSend[l])
@@ -322,6 +327,12 @@ TEST_CASE("Router: a Chrome-style simulcast publisher's layers are learnt by rid
             Vp8Descriptor d;
             REQUIRE(parseVp8Descriptor(std::span<const std::uint8_t>(packet).subspan(view.payloadOffset), d));
             received.push_back({packet.back(), view.sequence, view.timestamp, d.pictureId});
+        }
+        while (const auto* entry = tap->peek()) {
+            RtpView view;
+            if (entry->kind == TapEntry::Kind::Rtp && parseRtp(entry->bytes(), view))
+                recorded.push_back({entry->bytes().back(), view.sequence, view.timestamp, 0});
+            tap->consume();
         }
         alice.receiveRtp(2ms);
         // A keyframe when the router asks for one.
@@ -360,4 +371,10 @@ TEST_CASE("Router: a Chrome-style simulcast publisher's layers are learnt by rid
         round(all);
     CHECK(received.back().layerByte == (5000 & 0xff));
     CHECK(router.stats().layerSwitches >= 2);
+
+    // The recording stayed on the best layer, one continuous stream.
+    REQUIRE(!recorded.empty());
+    CHECK(recorded.back().layerByte == (5002 & 0xff));
+    for (std::size_t i = 1; i < recorded.size(); ++i)
+        CHECK(recorded[i].sequence == static_cast<std::uint16_t>(recorded[i - 1].sequence + 1));
 }
