@@ -20,11 +20,18 @@ std::uint64_t rateOf(const Publication& publication, int layer)
     return layer < 0 ? 0 : publication.layers[static_cast<std::size_t>(layer)].bitsPerSecond;
 }
 
-/// The next layer above `layer` that sends, up to `cap`, or -1.
+/// A layer to choose: sending, and with a rate measured (a layer that just started costs
+/// nothing until its first second is sampled, and would draw everyone to it).
+bool eligible(const InboundLayer& layer, std::int64_t nowMicros)
+{
+    return layer.active(nowMicros) && layer.bitsPerSecond > 0;
+}
+
+/// The next eligible layer above `layer`, up to `cap`, or -1.
 int nextActive(const Publication& publication, int layer, int cap, std::int64_t nowMicros)
 {
     for (int i = layer + 1; i <= cap; ++i)
-        if (publication.layers[static_cast<std::size_t>(i)].active(nowMicros))
+        if (eligible(publication.layers[static_cast<std::size_t>(i)], nowMicros))
             return i;
     return -1;
 }
@@ -36,7 +43,7 @@ int LayerAllocator::sizeCap(const Publication& publication, std::uint16_t shownH
     int cap = -1;
     for (int i = 0; i < static_cast<int>(publication.layers.size()); ++i) {
         const auto& layer = publication.layers[static_cast<std::size_t>(i)];
-        if (!layer.active(nowMicros))
+        if (!eligible(layer, nowMicros))
             continue;
         cap = i;
         // The first layer at least as tall as the picture on the page is enough; one of
@@ -83,8 +90,11 @@ std::uint64_t LayerAllocator::allocate(Participant& subscriber, std::uint32_t bu
             if (next < 0)
                 continue;
             auto step = rateOf(*c.publication, next) - std::min(rateOf(*c.publication, next), rateOf(*c.publication, c.chosen));
+            // Going above the layer it has needs a margin; keeping it tolerates a rate that
+            // runs over the budget a little (a second with a keyframe in it), so one
+            // measurement does not flip it.
             const bool aboveCurrent = next > c.stream->layers.current;
-            const auto needed = aboveCurrent ? static_cast<std::uint64_t>(double(step) * kUpgradeMargin) : step;
+            const auto needed = static_cast<std::uint64_t>(double(step) * (aboveCurrent ? kUpgradeMargin : kKeepTolerance));
             if (needed > budget)
                 continue;
             spend(step);

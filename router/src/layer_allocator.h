@@ -10,13 +10,14 @@ namespace parley::router {
 /// layers; the switch itself waits for a keyframe, see mapLayerPacket). Within the
 /// subscriber's estimated bandwidth, less what its plain tracks take: first the lowest
 /// sending layer of every video, then one step up at a time, each video in turn, as long as
-/// the step fits (a step above the layer it has now needs 15 % to spare, so a rate near the
-/// edge does not flip layers every time). Never above the layer whose height covers the
+/// the step fits (a step above the layer it has now needs 15 % to spare, and the steps up
+/// to the layer it has may overrun by 15 %, so a rate near the edge does not flip layers). Never above the layer whose height covers the
 /// size the subscriber's page shows the video at.
 class LayerAllocator
 {
 public:
     static constexpr double kUpgradeMargin = 1.15;
+    static constexpr double kKeepTolerance = 0.85;
     /// Videos considered per subscriber (a page receives at most 64 tracks).
     static constexpr std::size_t kMaxVideos = 64;
 
@@ -25,8 +26,8 @@ public:
     /// it would take with no limit, for deciding to probe.
     static std::uint64_t allocate(Participant& subscriber, std::uint32_t budgetBps, std::int64_t nowMicros);
 
-    /// The highest layer of `publication` that sends, whose height is not above what is
-    /// needed for `shownHeight` (0: any), or -1 when no layer sends.
+    /// The highest layer of `publication` that sends (with its rate measured), whose height
+    /// is not above what is needed for `shownHeight` (0: any), or -1 when none does.
     static int sizeCap(const Publication& publication, std::uint16_t shownHeight, std::int64_t nowMicros);
 };
 

@@ -7,6 +7,9 @@ namespace parley::router {
 namespace {
 
 constexpr std::uint16_t kPictureIdMask = 0x7fff;
+/// How far before a switch our numbers are still known to belong to the layer before it
+/// (more than any packet store keeps).
+constexpr std::uint16_t kSwitchMemory = 1024;
 
 bool newer(std::uint16_t a, std::uint16_t b)
 {
@@ -34,13 +37,23 @@ std::uint32_t switchTimestampOffset(const LayerMapping& m, const Publication& pu
         offset = inPrevious - next.reportRtpTimestamp + m.timestampOffset;
     }
     else {
-        const auto elapsed = ticks((nowMicros - m.lastSentMicros) * 4294967296LL / 1'000'000, publication.clockRate);
+        // In doubles: a copy idle for an hour would overflow the NTP-scaled integer.
+        const auto elapsed = std::llround(std::min(double(nowMicros - m.lastSentMicros), 60e6) / 1e6 * publication.clockRate);
         offset = m.lastTimestamp + static_cast<std::uint32_t>(std::max<std::int64_t>(elapsed, 1)) - timestamp;
     }
     // Never backwards: a decoder would take the new frames for old ones.
     if (static_cast<std::int32_t>(timestamp + offset - m.lastTimestamp) <= 0)
         offset = m.lastTimestamp + 1 - timestamp;
     return offset;
+}
+
+/// Whether our number `sequence` comes from before the last switch (a layer no longer sent).
+bool beforeSwitch(const LayerMapping& m, std::uint16_t sequence)
+{
+    if (m.previous < 0)
+        return false;
+    const auto behind = static_cast<std::uint16_t>(m.switchSequence - sequence);
+    return behind != 0 && behind <= kSwitchMemory;
 }
 
 void apply(const LayerMapping& m, const RtpView& view, const Vp8Descriptor* vp8, CopyHeader& header)
@@ -63,7 +76,9 @@ bool mapLayerPacket(LayerMapping& m, const Publication& publication, int layer, 
         if (layer != m.target || !keyframe)
             return false;
         if (m.sent) {
-            m.previous = m.current;
+            // (After a layer restarted under a new SSRC there is no current one; the numbers
+            // before the switch are still not this layer's.)
+            m.previous = m.current >= 0 ? m.current : layer;
             m.previousSequenceOffset = m.sequenceOffset;
             m.timestampOffset = switchTimestampOffset(m, publication, layer, view.timestamp, nowMicros);
             m.sequenceOffset = static_cast<std::uint16_t>(m.lastSequence + 1 - view.sequence);
@@ -75,6 +90,11 @@ bool mapLayerPacket(LayerMapping& m, const Publication& publication, int layer, 
         m.current = layer;
         m.switchSequence = static_cast<std::uint16_t>(view.sequence + m.sequenceOffset);
         ++m.switches;
+    }
+    else if (beforeSwitch(m, static_cast<std::uint16_t>(view.sequence + m.sequenceOffset))) {
+        // A packet of this layer from before its keyframe (a late resend): its number would
+        // be one the previous layer's packets had.
+        return false;
     }
     apply(m, view, vp8, header);
     if (!m.sent || newer(header.sequence, m.lastSequence)) {
@@ -97,7 +117,7 @@ void mapStoredPacket(const LayerMapping& m, const RtpView& view, const Vp8Descri
 
 std::optional<std::uint16_t> originalSequence(const LayerMapping& m, std::uint16_t sequence)
 {
-    if (m.current < 0 || (m.previous >= 0 && newer(m.switchSequence, sequence)))
+    if (m.current < 0 || beforeSwitch(m, sequence))
         return std::nullopt;
     return static_cast<std::uint16_t>(sequence - m.sequenceOffset);
 }

@@ -86,7 +86,7 @@ Negotiation Negotiator::negotiate(std::int64_t roomId, const std::string& partic
                     p.midExtensionId = static_cast<std::uint8_t>(extension.id);
             if (simulcast)
                 for (const auto& rid : media.simulcastSend)
-                    if (answer.simulcastRecv.size() < Publication::kMaxLayers && rid.front() != '~')
+                    if (answer.simulcastRecv.size() < Publication::kMaxLayers)
                         answer.simulcastRecv.push_back(rid);
             for (const auto& extension : media.extensions)
                 if (extension.uri == kTransportWideCcUri && hasFeedback(*answer.codec, "transport-cc")) {

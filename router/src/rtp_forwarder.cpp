@@ -167,6 +167,19 @@ Participant::LayerRef RtpForwarder::bindSimulcastLayer(Participant& p, const Rtp
             layer.rtxSsrc = view.ssrc;
         }
         else {
+            // A layer that restarts under a new SSRC: its numbering and clock are new, so
+            // copies on it wait for its next keyframe to renumber, and its old sender report
+            // no longer lines anything up.
+            if (layer.ssrc != 0) {
+                const int index = publication->indexOf(layer);
+                for (auto& stream : publication->outgoing)
+                    if (stream.layers.current == index)
+                        stream.layers.current = -1;
+                if (publication->tapLayers.current == index)
+                    publication->tapLayers.current = -1;
+                layer.reportNtp = 0;
+                layer.reportRtpTimestamp = 0;
+            }
             layer.ssrc = view.ssrc;
             layer.incoming.emplace(view.ssrc, static_cast<std::uint32_t>(publication->clockRate));
             layer.store = std::make_unique<PacketStore>(kVideoStorePackets, kVideoStoreMicros);

@@ -169,13 +169,16 @@ void mediaAttribute(SdpMedia& media, std::string_view name, std::string_view val
             auto layer = rest.substr(0, end);
             rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end + 1);
             layer = layer.substr(0, layer.find(','));
-            if (!layer.empty() && layer.front() == '~')
+            const bool paused = !layer.empty() && layer.front() == '~';
+            if (paused)
                 layer.remove_prefix(1);
             if (!ridIdValid(layer))
                 fail(line, "a=simulcast names a rid that is not valid");
             if (media.simulcastSend.size() == kMaxRids)
                 fail(line, "more than " + std::to_string(kMaxRids) + " simulcast layers");
-            media.simulcastSend.emplace_back(layer);
+            // A paused layer is not sent: nothing to take.
+            if (!paused)
+                media.simulcastSend.emplace_back(layer);
         }
     }
     else if (name == "ssrc-group") {

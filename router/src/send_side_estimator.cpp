@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace parley::router {
 namespace {
@@ -38,7 +39,7 @@ std::int16_t distance(std::uint16_t from, std::uint16_t to)
 void SendSideEstimator::onSent(std::size_t bytes, std::int64_t nowMicros, bool probe)
 {
     auto& sent = history_[next_ % kHistory];
-    sent = {next_, true, probe && probeState_ != ProbeState::Idle, false,
+    sent = {next_, true, probe && probeState_ != ProbeState::Idle, false, false,
             static_cast<std::uint16_t>(std::min<std::size_t>(bytes, 0xffff)), nowMicros};
     if (sent.probe) {
         if (probePackets_ == 0)
@@ -70,15 +71,30 @@ bool SendSideEstimator::onFeedback(std::span<const std::uint8_t> packet, std::in
         if (!sent.valid || sent.sequence != status.sequence || sent.reported || distance(status.sequence, next_) <= 0)
             return;
         if (!status.received) {
-            ++reported_[0];
-            ++lost_[0];
-            if (sent.probe)
-                ++probeReported_;
-            // Reported again when it arrives after all (reordering): not final yet.
+            // Counted once however often it is reported; it may still arrive (reordering).
+            if (!sent.lostCounted) {
+                sent.lostCounted = true;
+                ++reported_[0];
+                ++lost_[0];
+                if (sent.probe)
+                    ++probeReported_;
+            }
             return;
         }
         sent.reported = true;
-        ++reported_[0];
+        if (sent.lostCounted) {
+            // Late, not lost: the loss it was counted as goes (from this second's tally).
+            for (auto& lost : lost_)
+                if (lost > 0) {
+                    --lost;
+                    break;
+                }
+        }
+        else {
+            ++reported_[0];
+            if (sent.probe)
+                ++probeReported_;
+        }
         onArrival(sent, status.arrivalMicros, nowMicros);
     });
     if (!valid) {
@@ -99,7 +115,6 @@ void SendSideEstimator::onArrival(const Sent& packet, std::int64_t arrivalMicros
     if (!packet.probe)
         arrivals_[arrivalCount_++ % kDeliveredWindow] = {arrivalMicros, packet.bytes};
     if (packet.probe && probeState_ != ProbeState::Idle) {
-        ++probeReported_;
         if (probeReceived_++ == 0 || arrivalMicros < probeFirstArrival_) {
             probeFirstArrival_ = arrivalMicros;
             probeFirstArrivalBytes_ = packet.bytes;
@@ -120,6 +135,7 @@ void SendSideEstimator::onArrival(const Sent& packet, std::int64_t arrivalMicros
     }
     if (packet.sendMicros < group_.firstSend)
         return; // reordered across groups: too old to say anything
+    noteQueue(group_.lastArrival - group_.lastSend, group_.lastArrival);
     if (previousGroup_.open) {
         const double sendDelta = double(group_.lastSend - previousGroup_.lastSend) / 1000.0;
         const double arrivalDelta = double(group_.lastArrival - previousGroup_.lastArrival) / 1000.0;
@@ -133,6 +149,26 @@ void SendSideEstimator::onArrival(const Sent& packet, std::int64_t arrivalMicros
     }
     previousGroup_ = group_;
     group_ = {packet.sendMicros, packet.sendMicros, arrivalMicros, true};
+}
+
+void SendSideEstimator::noteQueue(std::int64_t oneWayMicros, std::int64_t arrivalMicros)
+{
+    constexpr std::int64_t kSecond = 1'000'000;
+    constexpr auto kUnset = std::numeric_limits<std::int64_t>::max();
+    if (leastDelaySince_ < 0) {
+        leastDelay_.fill(kUnset);
+        leastDelaySince_ = arrivalMicros;
+    }
+    while (arrivalMicros - leastDelaySince_ >= kSecond) {
+        leastDelaySecond_ = (leastDelaySecond_ + 1) % leastDelay_.size();
+        leastDelay_[leastDelaySecond_] = kUnset;
+        leastDelaySince_ += kSecond;
+        if (arrivalMicros - leastDelaySince_ >= 10 * kSecond)
+            leastDelaySince_ = arrivalMicros; // a long silence: start over
+    }
+    leastDelay_[leastDelaySecond_] = std::min(leastDelay_[leastDelaySecond_], oneWayMicros);
+    const auto least = *std::min_element(leastDelay_.begin(), leastDelay_.end());
+    queueMicros_ = oneWayMicros - least;
 }
 
 void SendSideEstimator::updateDelay(std::int64_t nowMicros)
@@ -164,7 +200,7 @@ void SendSideEstimator::updateDelay(std::int64_t nowMicros)
                                 kMaxThresholdMs);
     }
     lastThresholdUpdate_ = nowMicros;
-    if (trend > threshold_) {
+    if (trend > threshold_ && queueMicros_ >= kMinQueueMicros) {
         if (overuseSince_ < 0)
             overuseSince_ = nowMicros;
         if (nowMicros - overuseSince_ >= kOveruseMicros && trend >= previousTrend_) {

@@ -215,7 +215,7 @@ TEST_CASE("SDP: a simulcast offer's rids and layers are read, and an answer can 
     REQUIRE(media.rids.size() == 3);
     CHECK(media.rids[2].id == "f");
     CHECK(media.rids[2].direction == "send");
-    CHECK(media.simulcastSend == std::vector<std::string>{"q", "h", "f"});
+    CHECK(media.simulcastSend == std::vector<std::string>{"q", "h"}); // f is paused: not sent
     CHECK(media.primarySsrc == 0); // simulcast layers come without a=ssrc: bound by rid
 
     std::vector<SdpAnswerMedia> answers(1);

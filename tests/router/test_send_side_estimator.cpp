@@ -22,6 +22,7 @@ public:
     double rateBps = 0;
     std::int64_t delayMicros = 20'000;
     double loss = 0;
+    std::int64_t jitterMicros = 0; ///< each packet delayed by up to this much more, at random
 
     explicit SimulatedLink(SendSideEstimator& estimator) : estimator_(estimator) {}
 
@@ -35,6 +36,14 @@ public:
             const auto start = std::max(now, busyUntil_);
             busyUntil_ = start + static_cast<std::int64_t>(double(bytes) * 8e6 / rateBps);
             arrival = busyUntil_ + delayMicros;
+        }
+        if (jitterMicros > 0) {
+            // A busy host or a Wi-Fi link in power save: delay that creeps up by as much as
+            // `jitterMicros` over 300 ms and falls back, with random jitter on top, in order.
+            arrival += (now % 300'000) * jitterMicros / 300'000;
+            arrival += std::uniform_int_distribution<std::int64_t>(0, jitterMicros / 4)(random_);
+            arrival = std::max(arrival, lastArrival_);
+            lastArrival_ = arrival;
         }
         const bool lost = std::uniform_real_distribution<>(0, 1)(random_) < loss;
         pending_.push_back({sequence, !lost, arrival});
@@ -82,6 +91,7 @@ private:
     SendSideEstimator& estimator_;
     std::vector<Pending> pending_;
     std::int64_t busyUntil_ = 0;
+    std::int64_t lastArrival_ = 0;
     std::int64_t nextFeedback_ = 0;
     std::uint8_t feedbackCount_ = 0;
     std::mt19937 random_{7};
@@ -126,6 +136,22 @@ TEST_CASE("Send-side estimate: a queue building at a bottleneck is over-use, and
     CHECK(overused);
     CHECK(estimator.estimate() < 500'000);
     CHECK(estimator.estimate() >= SendSideEstimator::kMinBps);
+}
+
+TEST_CASE("Send-side estimate: jitter without a queue (a busy host, Wi-Fi) is not over-use")
+{
+    SendSideEstimator estimator;
+    SimulatedLink link(estimator);
+    link.jitterMicros = 15'000;
+    std::int64_t now = 1'000'000;
+    std::uint32_t lowest = estimator.estimate();
+    for (int i = 0; i < 100; ++i) {
+        link.run(1'000'000, 0.1, now);
+        CHECK(estimator.usage() != SendSideEstimator::Usage::Over);
+        lowest = std::min(lowest, estimator.estimate());
+    }
+    CHECK(lowest == SendSideEstimator::kStartBps);
+    CHECK(estimator.estimate() > SendSideEstimator::kStartBps * 15 / 10);
 }
 
 TEST_CASE("Send-side estimate: heavy loss cuts the estimate, light loss does not")
@@ -241,5 +267,26 @@ TEST_CASE("Send-side estimate: malformed, repeated and invented feedback is refu
     const auto once = twice.deliveredBps();
     CHECK(twice.onFeedback(copy, now + 700'000));
     CHECK(twice.deliveredBps() == once);
+
+    // Lost packets reported again and again count once, and one that arrives after all
+    // is not lost.
+    SendSideEstimator lossy;
+    const auto base = lossy.nextSequence();
+    for (int i = 0; i < 20; ++i)
+        lossy.onSent(1000, now + i * 10'000);
+    const auto lossReport = [&](int receivedUpTo) {
+        TwccFeedbackBuilder b;
+        b.begin(1, 2, base, now + 20'000, 0);
+        for (int i = 0; i < 20; ++i)
+            REQUIRE(b.add(i < receivedUpTo, now + 20'000 + i * 10'000));
+        const auto packet = b.finish();
+        return std::vector<std::uint8_t>(packet.begin(), packet.end());
+    };
+    CHECK(lossy.onFeedback(lossReport(10), now + 300'000));
+    CHECK(lossy.lossFraction() == Approx(0.5));
+    CHECK(lossy.onFeedback(lossReport(10), now + 310'000));
+    CHECK(lossy.lossFraction() == Approx(0.5));
+    CHECK(lossy.onFeedback(lossReport(15), now + 320'000));
+    CHECK(lossy.lossFraction() == Approx(0.25));
     (void)estimate;
 }

@@ -61,6 +61,8 @@ TEST_CASE("Sizes a page reports for the videos it shows that are not whole pixel
     for (const std::string& bad : {std::string(""), std::string(R"("heights":[1,2])"), std::string(R"("heights":{"a/1":-1})"),
                                   std::string(R"("heights":{"a/1":4321})"), std::string(R"("heights":{"a/1":"big"})"),
                                   std::string(R"("heights":{"a/1":1.5})"), std::string(R"("heights":{"a/1":null})"),
+                                  std::string(R"("heights":{"a/1":4294967297})"),
+                                  std::string(R"("heights":{"a/1":99999999999999999999})"),
                                   R"("heights":{")" + std::string(200, 'x') + R"(":10})", many}) {
         INFO(bad.substr(0, 80));
         ws->sendText(R"({"type":"media.view")" + (bad.empty() ? "" : "," + bad) + "}");

@@ -65,7 +65,8 @@ void SignalingSession::onMediaView(const std::string& type, const Poco::JSON::Ob
     std::map<std::string, std::uint16_t> heights;
     for (const auto& trackId : object->getNames()) {
         const auto value = object->get(trackId);
-        const int height = value.isInteger() ? value.convert<int>() : -1;
+        // (As a double: a number past 64 bits must be refused, not thrown at.)
+        const double height = value.isInteger() ? value.convert<double>() : -1;
         if (trackId.size() > kMaxTrackIdBytes || height < 0 || height > kMaxHeight) {
             sendError("invalid_message", "each height must be a whole number of pixels from 0 to 4320, by track id", type);
             return;

@@ -54,7 +54,7 @@ struct SdpMedia
     std::uint32_t rtxSsrc = 0;        ///< its retransmission SSRC (second of the FID group), 0 if none
     std::vector<SdpRid> rids;         ///< at most 8
     /// The rids of `a=simulcast:send` (RFC 8853), in the offer's order, the first of each
-    /// alternative list, paused ones (`~`) included; empty without simulcast.
+    /// alternative list, paused ones (`~`) left out; empty without simulcast.
     std::vector<std::string> simulcastSend;
     std::string iceUfrag;
     std::string icePwd;

@@ -12,8 +12,9 @@ namespace parley::router {
 /// gcc-02, in a simpler form): every packet to it carries a transport-wide sequence number
 /// and is remembered with its size and send time; the feedback says when each arrived.
 /// - Delay: a growing one-way queueing delay (the trend of the arrival-minus-send gaps,
-///   against an adaptive threshold) means the link is over-used: the estimate drops to 85 %
-///   of what it delivered lately.
+///   against an adaptive threshold), with at least kMinQueueMicros queued (one-way delay
+///   above its least over the last 10 s: jitter from a busy host or Wi-Fi is not a queue),
+///   means the link is over-used: the estimate drops to 85 % of what it delivered lately.
 /// - Loss: over 10 % lost cuts it by half the loss; under 2 % it may grow.
 /// - Growth: 8 % a second, never beyond 1.5 times what was delivered lately: what was never
 ///   sent cannot be known to fit, so going higher needs a probe.
@@ -32,6 +33,7 @@ public:
     static constexpr std::int64_t kProbeMicros = 150'000;
     static constexpr std::int64_t kMinProbeIntervalMicros = 2'000'000;
     static constexpr std::int64_t kMaxProbeIntervalMicros = 8'000'000;
+    static constexpr std::int64_t kMinQueueMicros = 20'000;
 
     enum class Usage
     {
@@ -77,7 +79,8 @@ private:
         std::uint16_t sequence = 0;
         bool valid = false;
         bool probe = false;
-        bool reported = false;
+        bool reported = false;   ///< its arrival was reported
+        bool lostCounted = false; ///< reported lost (once), perhaps to arrive after all
         std::uint16_t bytes = 0;
         std::int64_t sendMicros = 0;
     };
@@ -90,6 +93,7 @@ private:
 
     void onArrival(const Sent& packet, std::int64_t arrivalMicros, std::int64_t nowMicros);
     void updateDelay(std::int64_t nowMicros);
+    void noteQueue(std::int64_t oneWayMicros, std::int64_t arrivalMicros);
     void updateRate(std::int64_t nowMicros);
     void finishProbe(std::int64_t nowMicros);
 
@@ -132,6 +136,12 @@ private:
     double threshold_ = 12.5;
     double previousTrend_ = 0;
     std::int64_t overuseSince_ = -1;
+    // The least one-way delay (arrival minus send, on two clocks: only differences count),
+    // per second over the last 10 s, and the queueing delay of the latest group over it.
+    std::array<std::int64_t, 10> leastDelay_{};
+    std::size_t leastDelaySecond_ = 0;
+    std::int64_t leastDelaySince_ = -1;
+    std::int64_t queueMicros_ = 0;
     std::int64_t lastThresholdUpdate_ = -1;
 
     // Probing.
