@@ -274,7 +274,7 @@ bool SendSideEstimator::startProbe(std::uint32_t extraBps, std::int64_t nowMicro
         nowMicros - lastOveruse_ < kQuietAfterOveruseMicros || extraBps == 0)
         return false;
     probeState_ = ProbeState::Sending;
-    probeBps_ = std::min(extraBps, kMaxBps);
+    probeBps_ = std::min(extraBps, std::max(estimate_, kMinProbeBps));
     probeStart_ = nowMicros;
     probeBytesSent_ = 0;
     probePackets_ = probeReported_ = probeReceived_ = 0;

@@ -280,7 +280,7 @@ TEST_CASE("Layer allocator: within the budget, one step at a time for each video
     CHECK(streamB.layers.target == 1);
 }
 
-TEST_CASE("Router: a Chrome-style simulcast publisher's layers are learnt by rid; a subscriber starts on the lowest, moves up at a keyframe, and down when its page shows the video small, and the recording takes the best")
+TEST_CASE("Router: a Chrome-style simulcast publisher's layers are learnt by rid, a subscriber starts on the lowest, moves up at a keyframe, and down when its page shows the video small, and the recording takes the best")
 {
     MediaRouter router(loopback());
     Peer alice("alice");

@@ -62,7 +62,6 @@ TEST_CASE("Sizes a page reports for the videos it shows that are not whole pixel
                                   std::string(R"("heights":{"a/1":4321})"), std::string(R"("heights":{"a/1":"big"})"),
                                   std::string(R"("heights":{"a/1":1.5})"), std::string(R"("heights":{"a/1":null})"),
                                   std::string(R"("heights":{"a/1":4294967297})"),
-                                  std::string(R"("heights":{"a/1":99999999999999999999})"),
                                   R"("heights":{")" + std::string(200, 'x') + R"(":10})", many}) {
         INFO(bad.substr(0, 80));
         ws->sendText(R"({"type":"media.view")" + (bad.empty() ? "" : "," + bad) + "}");

@@ -34,6 +34,7 @@ public:
     static constexpr std::int64_t kMinProbeIntervalMicros = 2'000'000;
     static constexpr std::int64_t kMaxProbeIntervalMicros = 8'000'000;
     static constexpr std::int64_t kMinQueueMicros = 20'000;
+    static constexpr std::uint32_t kMinProbeBps = 100'000;
 
     enum class Usage
     {
@@ -61,8 +62,9 @@ public:
     std::uint64_t feedbackUsed() const { return feedbackUsed_; }
     std::uint64_t feedbackMalformed() const { return feedbackMalformed_; }
 
-    /// Starts a probe of `extraBps` of padding on top of the media for kProbeMicros, unless one
-    /// runs, one ended less than the probe interval ago (which doubles after each failed
+    /// Starts a probe of `extraBps` of padding on top of the media for kProbeMicros (at most
+    /// the estimate, or kMinProbeBps: a link is tested a doubling at a time, so a probe never
+    /// floods a narrow one), unless one runs, one ended less than the probe interval ago (which doubles after each failed
     /// probe, up to kMaxProbeIntervalMicros), or the link was over-used in the last seconds.
     /// Returns whether it started.
     bool startProbe(std::uint32_t extraBps, std::int64_t nowMicros);
