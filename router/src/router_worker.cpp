@@ -2,6 +2,7 @@
 
 #include "announced_address.h"
 #include "playout_delay_policy.h"
+#include "steady_micros.h"
 
 #include <parley/log/log_event.h>
 #include <parley/router/packet_kind.h>
@@ -27,11 +28,6 @@ Poco::Logger& logger()
     return Poco::Logger::get("router");
 }
 
-/// Microseconds on the steady clock: arrival times for jitter, report delays, stores.
-std::int64_t micros(Clock::time_point at)
-{
-    return std::chrono::duration_cast<std::chrono::microseconds>(at.time_since_epoch()).count();
-}
 
 } // namespace
 
@@ -87,7 +83,7 @@ void MediaRouter::Worker::loop()
             if (count == 0)
                 break;
             counters_.received.add(count);
-            sender_.setTime(micros(Clock::now()));
+            sender_.setTime(steadyMicros(Clock::now()));
             for (std::size_t i = 0; i < count; ++i)
                 handle(receive_.datagram(i), receive_.from(i), receive_.arrivalMicros(i));
             send_.flush();
@@ -95,14 +91,14 @@ void MediaRouter::Worker::loop()
         if (tcp_ && (descriptors[2].revents & POLLIN))
             pollTcp();
         const auto now = Clock::now();
-        sender_.setTime(micros(now));
+        sender_.setTime(steadyMicros(now));
         if (now - lastProbe_ >= std::chrono::microseconds(SubscriberBandwidth::kProbeTickMicros)) {
-            probing_ = bandwidth_.sendProbes(participants_, micros(now));
+            probing_ = bandwidth_.sendProbes(participants_, steadyMicros(now));
             send_.flush();
             lastProbe_ = now;
         }
         if (now - lastNacks_ >= kNackInterval) {
-            const auto nowMicros = micros(now);
+            const auto nowMicros = steadyMicros(now);
             for (const auto& [id, participant] : participants_)
                 for (auto& publication : participant->publications)
                     forwarder_.sendNacks(*publication, nowMicros);
@@ -213,10 +209,10 @@ void MediaRouter::Worker::onTimer(Clock::time_point now)
     const bool sampleDue = now - lastSample_ >= kSampleInterval;
     if (sampleDue) {
         sampler_.sample(participants_, now - lastSample_);
-        PlayoutDelayPolicy::update(participants_, micros(now));
+        PlayoutDelayPolicy::update(participants_, steadyMicros(now));
         lastSample_ = now;
     }
-    const auto nowMicros = micros(now);
+    const auto nowMicros = steadyMicros(now);
     bandwidth_.allocate(participants_, nowMicros);
     if (tcp_)
         tcp_->closeIdle(now, [this](const Endpoint& gone) { ice_.forget(gone); });
@@ -244,13 +240,13 @@ Negotiation MediaRouter::Worker::negotiate(std::int64_t roomId, const std::strin
                                            const SdpOffer& offer, const std::map<std::string, std::string>& tracks,
                                            const std::map<std::string, std::string>& subscriptions)
 {
-    return negotiator_.negotiate(roomId, participantId, offer, tracks, subscriptions, micros(Clock::now()));
+    return negotiator_.negotiate(roomId, participantId, offer, tracks, subscriptions, steadyMicros(Clock::now()));
 }
 
 void MediaRouter::Worker::startTap(std::int64_t roomId, std::shared_ptr<MediaTap> tap)
 {
     taps_.start(roomId, std::move(tap));
-    const auto now = micros(Clock::now());
+    const auto now = steadyMicros(Clock::now());
     for (const auto& [id, participant] : participants_)
         if (participant->roomId == roomId)
             for (auto& publication : participant->publications)
@@ -268,7 +264,7 @@ void MediaRouter::Worker::stopTap(std::int64_t roomId)
 
 void MediaRouter::Worker::requestKeyframe(const std::string& trackId)
 {
-    const auto now = micros(Clock::now());
+    const auto now = steadyMicros(Clock::now());
     for (const auto& [id, participant] : participants_)
         for (auto& publication : participant->publications)
             if (publication->trackId == trackId)

@@ -1,5 +1,7 @@
 #include "rtcp_handler.h"
 
+#include "big_endian.h"
+
 #include "layer_switch.h"
 #include "recording_taps.h"
 
@@ -20,10 +22,6 @@ constexpr std::int64_t kMaxRoundTripMicros = 10'000'000;
 /// Report blocks in one receiver report (the 5-bit count).
 constexpr std::size_t kMaxReportBlocks = 31;
 
-std::uint32_t readUint32(const std::uint8_t* b)
-{
-    return std::uint32_t(b[0]) << 24 | std::uint32_t(b[1]) << 16 | std::uint32_t(b[2]) << 8 | b[3];
-}
 
 } // namespace
 
@@ -41,7 +39,7 @@ void RtcpHandler::onRtcp(Participant& p, std::span<std::uint8_t> datagram, std::
             // PLI names the media SSRC in the header, FIR in its first FCI entry.
             std::uint32_t media = packet.mediaSsrc();
             if (packet.count == kFormatFir && packet.bytes.size() >= kFeedbackHeaderBytes + 4)
-                media = readUint32(packet.bytes.data() + kFeedbackHeaderBytes);
+                media = read32(packet.bytes.data() + kFeedbackHeaderBytes);
             if (auto* subscription = p.subscriptionBySsrc(media))
                 if (auto* stream = subscription->publication->outgoingTo(p, subscription->ssrc))
                     keyframes_.requestFor(*subscription->publication, stream->layers, arrivalMicros);

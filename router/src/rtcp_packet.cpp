@@ -1,22 +1,13 @@
 #include <parley/router/rtcp_packet.h>
 
+#include "big_endian.h"
+
 #include <algorithm>
 
 namespace parley::router {
 namespace {
 
-std::uint32_t read32(const std::uint8_t* p)
-{
-    return std::uint32_t(p[0]) << 24 | std::uint32_t(p[1]) << 16 | std::uint32_t(p[2]) << 8 | p[3];
-}
 
-void write32(std::uint8_t* p, std::uint32_t value)
-{
-    p[0] = static_cast<std::uint8_t>(value >> 24);
-    p[1] = static_cast<std::uint8_t>(value >> 16);
-    p[2] = static_cast<std::uint8_t>(value >> 8);
-    p[3] = static_cast<std::uint8_t>(value);
-}
 
 // The least size of each packet type we look into.
 std::size_t minimumSize(std::uint8_t type, std::uint8_t count)

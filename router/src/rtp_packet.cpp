@@ -1,19 +1,8 @@
 #include <parley/router/rtp_packet.h>
 
+#include "big_endian.h"
+
 namespace parley::router {
-namespace {
-
-std::uint16_t read16(const std::uint8_t* p)
-{
-    return static_cast<std::uint16_t>(p[0] << 8 | p[1]);
-}
-
-std::uint32_t read32(const std::uint8_t* p)
-{
-    return std::uint32_t(p[0]) << 24 | std::uint32_t(p[1]) << 16 | std::uint32_t(p[2]) << 8 | p[3];
-}
-
-} // namespace
 
 bool parseRtp(std::span<const std::uint8_t> packet, RtpView& view)
 {

@@ -1,5 +1,7 @@
 #include "tcp_media_server.h"
 
+#include "steady_micros.h"
+
 #include "socket_address.h"
 
 #include <arpa/inet.h>
@@ -24,12 +26,6 @@ constexpr int kEventsPerPoll = 64;
 constexpr std::size_t kReadBytes = 16 * 1024;
 constexpr std::size_t kInitialQueueBytes = 16 * 1024;
 
-std::int64_t steadyMicros()
-{
-    timespec now{};
-    ::clock_gettime(CLOCK_MONOTONIC, &now);
-    return std::int64_t(now.tv_sec) * 1'000'000 + now.tv_nsec / 1000;
-}
 
 } // namespace
 

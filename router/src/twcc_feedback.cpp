@@ -1,5 +1,7 @@
 #include <parley/router/twcc_feedback.h>
 
+#include "big_endian.h"
+
 #include <parley/router/rtcp_packet.h>
 
 #include <algorithm>
@@ -17,23 +19,6 @@ constexpr std::uint8_t kLargeDelta = 2;
 constexpr std::size_t kMinRun = 7;
 constexpr std::size_t kMaxRun = 0x1fff;
 constexpr std::size_t kSymbolsPerTwoBitVector = 7;
-
-void write16(std::uint8_t* at, std::uint32_t value)
-{
-    at[0] = static_cast<std::uint8_t>(value >> 8);
-    at[1] = static_cast<std::uint8_t>(value);
-}
-
-void write32(std::uint8_t* at, std::uint32_t value)
-{
-    write16(at, value >> 16);
-    write16(at + 2, value);
-}
-
-std::uint16_t read16(const std::uint8_t* at)
-{
-    return static_cast<std::uint16_t>(at[0] << 8 | at[1]);
-}
 
 std::int64_t floorDiv(std::int64_t value, std::int64_t divisor)
 {
