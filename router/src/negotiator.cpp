@@ -15,23 +15,19 @@ bool hasFeedback(const SdpCodec& codec, const std::string& feedback)
     return std::find(codec.feedback.begin(), codec.feedback.end(), feedback) != codec.feedback.end();
 }
 
-bool hasTransportWideExtension(const SdpMedia& media)
+/// The id under which `media` offers the header extension `uri`, or 0. `maxId` 14 asks for
+/// the one-byte form (RFC 8285), the only one the router writes.
+std::uint8_t extensionId(const SdpMedia& media, std::string_view uri, int maxId = 14)
 {
-    return std::any_of(media.extensions.begin(), media.extensions.end(),
-                       [](const SdpExtension& e) { return e.uri == kTransportWideCcUri && e.id <= 14; });
+    for (const auto& extension : media.extensions)
+        if (extension.uri == uri && extension.id >= 1 && extension.id <= maxId)
+            return static_cast<std::uint8_t>(extension.id);
+    return 0;
 }
 
 bool contains(const std::vector<std::string>& list, const std::string& value)
 {
     return std::find(list.begin(), list.end(), value) != list.end();
-}
-
-Subscription* findSubscription(Participant& p, const Publication& publication)
-{
-    for (auto& subscription : p.subscriptions)
-        if (subscription.publication == &publication)
-            return &subscription;
-    return nullptr;
 }
 
 } // namespace
@@ -60,7 +56,7 @@ Negotiation Negotiator::negotiate(std::int64_t roomId, const std::string& partic
     std::vector<SdpAnswerMedia> answers(offer.media.size());
     std::vector<std::string> publishedMids;
     std::vector<std::string> subscribedMids;
-    std::vector<Publication*> needKeyframe;
+    std::vector<std::pair<Publication*, std::uint32_t>> needKeyframe; ///< new copies, by their SSRC
     for (std::size_t i = 0; i < offer.media.size(); ++i) {
         const auto& media = offer.media[i];
         auto& answer = answers[i];
@@ -81,24 +77,24 @@ Negotiation Negotiator::negotiate(std::int64_t roomId, const std::string& partic
         const bool publishes = peerSends && label != tracks.end() && (media.primarySsrc != 0 || simulcast);
         if (publishes) {
             answer.role = SdpAnswerMedia::Role::Receive;
-            for (const auto& extension : media.extensions)
-                if (extension.uri == kMidUri && extension.id <= 14)
-                    p.midExtensionId = static_cast<std::uint8_t>(extension.id);
+            if (const auto id = extensionId(media, kMidUri))
+                p.midExtensionId = id;
             if (simulcast)
                 for (const auto& rid : media.simulcastSend)
                     if (answer.simulcastRecv.size() < Publication::kMaxLayers)
                         answer.simulcastRecv.push_back(rid);
-            for (const auto& extension : media.extensions)
-                if (extension.uri == kTransportWideCcUri && hasFeedback(*answer.codec, "transport-cc")) {
-                    p.twccExtensionId = static_cast<std::uint8_t>(extension.id);
-                    if (!p.twcc)
-                        p.twcc = std::make_unique<TwccReceiver>();
-                }
+            if (const auto id = extensionId(media, kTransportWideCcUri, 255);
+                id && hasFeedback(*answer.codec, "transport-cc")) {
+                p.twccExtensionId = id;
+                if (!p.twcc)
+                    p.twcc = std::make_unique<TwccReceiver>();
+            }
             publish(p, media, *answer.codec, answer.rtx, label->second, answer.simulcastRecv);
             publishedMids.push_back(media.mid);
         }
         else if (peerReceives && wanted != subscriptions.end()) {
-            if (!hasTransportWideExtension(media))
+            const auto twccId = extensionId(media, kTransportWideCcUri);
+            if (!twccId)
                 std::erase(answer.codec->feedback, "transport-cc");
             Publication* source = nullptr;
             for (const auto& [otherId, other] : directory_)
@@ -112,16 +108,14 @@ Negotiation Negotiator::negotiate(std::int64_t roomId, const std::string& partic
             auto& subscription = subscribe(p, media, *source, static_cast<std::uint8_t>(answer.codec->payloadType),
                                            answer.rtx, created);
             if (created)
-                needKeyframe.push_back(source);
+                needKeyframe.emplace_back(source, subscription.ssrc);
             answer.role = SdpAnswerMedia::Role::Send;
             // Transport-wide feedback about what we send it: its bandwidth estimate.
-            for (const auto& extension : media.extensions)
-                if (extension.uri == kTransportWideCcUri && extension.id <= 14 &&
-                    hasFeedback(*answer.codec, "transport-cc")) {
-                    p.twccSendExtensionId = static_cast<std::uint8_t>(extension.id);
-                    if (!p.estimator)
-                        p.estimator = std::make_unique<SendSideEstimator>();
-                }
+            if (twccId) {
+                p.twccSendExtensionId = twccId;
+                if (!p.estimator)
+                    p.estimator = std::make_unique<SendSideEstimator>();
+            }
             answer.sendSsrc = subscription.ssrc;
             answer.sendRtxSsrc = subscription.rtxSsrc;
             answer.streamId = source->owner->id;
@@ -138,10 +132,9 @@ Negotiation Negotiator::negotiate(std::int64_t roomId, const std::string& partic
             ParticipantDirectory::unsubscribe(p, subscription);
     std::erase_if(p.subscriptions, [&](const Subscription& s) { return !contains(subscribedMids, s.mid); });
     if (p.outbound)
-        for (auto* publication : needKeyframe)
-            if (auto* subscription = findSubscription(p, *publication))
-                if (auto* stream = publication->outgoingTo(p, subscription->ssrc))
-                    keyframes_.requestFor(*publication, stream->layers, nowMicros);
+        for (const auto& [publication, ssrc] : needKeyframe)
+            if (auto* stream = publication->outgoingTo(p, ssrc))
+                keyframes_.requestFor(*publication, stream->layers, nowMicros);
     for (auto& publication : p.publications)
         taps_.attach(*publication, roomId, nowMicros);
 
@@ -201,16 +194,8 @@ void Negotiator::publish(Participant& p, const SdpMedia& media, const SdpCodec& 
     publication->payloadType = static_cast<std::uint8_t>(codec.payloadType);
     publication->codec = codec.name;
     publication->clockRate = codec.clockRate;
-    publication->ridExtensionId = 0;
-    publication->repairedRidExtensionId = 0;
-    for (const auto& extension : media.extensions) {
-        if (extension.id > 14)
-            continue;
-        if (extension.uri == kRtpStreamIdUri)
-            publication->ridExtensionId = static_cast<std::uint8_t>(extension.id);
-        else if (extension.uri == kRepairedRtpStreamIdUri)
-            publication->repairedRidExtensionId = static_cast<std::uint8_t>(extension.id);
-    }
+    publication->ridExtensionId = extensionId(media, kRtpStreamIdUri);
+    publication->repairedRidExtensionId = extensionId(media, kRepairedRtpStreamIdUri);
 }
 
 Subscription& Negotiator::subscribe(Participant& p, const SdpMedia& media, Publication& source,

@@ -86,11 +86,10 @@ struct InboundLayer
     /// Packets lost on the way in, asked for again when the publisher negotiated NACK.
     NackGenerator nacks;
     /// What it carries, for choosing layers: payload bytes this second and its rate over the
-    /// last one, the picture size of its last keyframe, and when its last packet came.
+    /// last one, the picture height of its last keyframe, and when its last packet came.
     std::uint64_t octets = 0;
     std::uint64_t sampledOctets = 0;
     std::uint32_t bitsPerSecond = 0;
-    std::uint16_t width = 0;
     std::uint16_t height = 0;
     std::int64_t lastPacketMicros = 0;
     /// Its last sender report (NTP and RTP time), to line up timestamps across a switch.

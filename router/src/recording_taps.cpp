@@ -1,5 +1,7 @@
 #include "recording_taps.h"
 
+#include "layer_allocator.h"
+
 #include <algorithm>
 #include <cstring>
 #include <string>
@@ -28,6 +30,18 @@ void RecordingTaps::attach(Publication& publication, std::int64_t roomId, std::i
     publication.tapLayers = LayerMapping{};
     publication.tapLayers.current = publication.simulcast() ? -1 : 0;
     keyframes_.requestAll(publication, nowMicros);
+}
+
+void RecordingTaps::followBestLayer(Publication& publication, std::int64_t nowMicros)
+{
+    if (!publication.tap || !publication.simulcast())
+        return;
+    const int best = LayerAllocator::sizeCap(publication, 0, nowMicros);
+    if (best < 0)
+        return;
+    publication.tapLayers.target = best;
+    if (best != publication.tapLayers.current)
+        keyframes_.request(publication, best, nowMicros);
 }
 
 void RecordingTaps::detach(Publication& publication)

@@ -32,6 +32,9 @@ public:
     void attach(Publication& publication, std::int64_t roomId, std::int64_t nowMicros);
     /// Ends the copy of `publication` (TrackRemoved) if there is one.
     static void detach(Publication& publication);
+    /// On the timer: a recorded simulcast publication moves to its best layer sending (at
+    /// that layer's keyframe, which it asks for).
+    void followBestLayer(Publication& publication, std::int64_t nowMicros);
 
     /// A packet of `publication`'s layer `layer` (parsed as `view`; `vp8` its descriptor for
     /// VP8 simulcast): copied when it is the layer recorded, renumbered like a subscriber's

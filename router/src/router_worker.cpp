@@ -219,8 +219,10 @@ void MediaRouter::Worker::onTimer(Clock::time_point now)
     for (const auto& [id, participant] : participants_) {
         auto& p = *participant;
         p.retransmitBudget = kRetransmitsPerTick;
-        for (auto& publication : p.publications)
+        for (auto& publication : p.publications) {
+            taps_.followBestLayer(*publication, nowMicros);
             keyframes_.onTimer(*publication, nowMicros);
+        }
         if (p.dtls)
             p.dtls->onTimer();
         ice_.checkConsent(p, now);

@@ -14,6 +14,17 @@
 #include <parley/router/vp8_descriptor.h>
 
 namespace parley::router {
+namespace {
+
+/// The VP8 descriptor whose ids a simulcast switch renumbers, read into `vp8`; null where
+/// there is nothing to renumber (one layer, another codec, no descriptor).
+const Vp8Descriptor* renumberedDescriptor(const Publication& publication, std::span<const std::uint8_t> payload,
+                                          Vp8Descriptor& vp8)
+{
+    return publication.simulcast() && publication.codec == "VP8" && parseVp8Descriptor(payload, vp8) ? &vp8 : nullptr;
+}
+
+} // namespace
 
 void RtpForwarder::onRtp(Participant& p, std::span<std::uint8_t> datagram, std::int64_t arrivalMicros)
 {
@@ -114,15 +125,12 @@ void RtpForwarder::onRtp(Participant& p, std::span<std::uint8_t> datagram, std::
     const bool keyframe = publication.video && startsKeyframe(publication.codec, payload);
     if (keyframe) {
         layer.keyframes.onKeyframe();
-        if (const auto size = vp8KeyframeSize(payload); size.height != 0 && publication.codec == "VP8") {
-            layer.width = size.width;
+        if (const auto size = vp8KeyframeSize(payload); size.height != 0 && publication.codec == "VP8")
             layer.height = size.height;
-        }
     }
     // Switching between simulcast layers renumbers VP8 pictures too.
     Vp8Descriptor vp8;
-    const Vp8Descriptor* descriptor =
-        publication.simulcast() && publication.codec == "VP8" && parseVp8Descriptor(payload, vp8) ? &vp8 : nullptr;
+    const auto* descriptor = renumberedDescriptor(publication, payload, vp8);
     RecordingTaps::copyRtp(publication, index, packet, view, keyframe, descriptor, arrivalMicros);
 
     for (auto& stream : publication.outgoing) {
@@ -215,11 +223,8 @@ void RtpForwarder::answerNack(Participant& subscriber, const Subscription& subsc
             return;
         }
         Vp8Descriptor vp8;
-        const Vp8Descriptor* descriptor =
-            publication.simulcast() && publication.codec == "VP8" &&
-                    parseVp8Descriptor(stored.subspan(view.payloadOffset, view.payloadLength), vp8)
-                ? &vp8
-                : nullptr;
+        const auto* descriptor =
+            renumberedDescriptor(publication, stored.subspan(view.payloadOffset, view.payloadLength), vp8);
         auto header = unchangedHeader(view, stream->ssrc, stream->payloadType);
         mapStoredPacket(stream->layers, view, descriptor, header);
         if (stream->rtxSsrc != 0) {

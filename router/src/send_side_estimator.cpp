@@ -101,7 +101,6 @@ bool SendSideEstimator::onFeedback(std::span<const std::uint8_t> packet, std::in
         ++feedbackMalformed_;
         return false;
     }
-    ++feedbackUsed_;
     updateRate(nowMicros);
     if (probeState_ == ProbeState::Waiting &&
         (probeReported_ >= probePackets_ || nowMicros - probeEnded_ > kProbeResultWaitMicros))

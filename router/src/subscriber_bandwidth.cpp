@@ -41,17 +41,6 @@ void SubscriberBandwidth::allocate(const ParticipantDirectory& participants, std
             if (extra > 0)
                 p.estimator->startProbe(static_cast<std::uint32_t>(std::min(extra, 50e6)), nowMicros);
         }
-        // The recording takes the best layer that sends.
-        for (auto& publication : p.publications) {
-            if (!publication->tap || !publication->simulcast())
-                continue;
-            const int best = LayerAllocator::sizeCap(*publication, 0, nowMicros);
-            if (best < 0)
-                continue;
-            publication->tapLayers.target = best;
-            if (best != publication->tapLayers.current)
-                keyframes_.request(*publication, best, nowMicros);
-        }
     }
 }
 

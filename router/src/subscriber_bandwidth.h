@@ -11,8 +11,7 @@ namespace parley::router {
 
 /// What each subscriber can take: its send-side estimate (from its transport-wide
 /// feedback) decides the simulcast layers it gets (LayerAllocator); where it would take more
-/// than the estimate allows, a probe of padding finds out whether its link has room; and the
-/// recording of a simulcast track follows the best layer sending.
+/// than the estimate allows, a probe of padding finds out whether its link has room.
 class SubscriberBandwidth
 {
 public:
@@ -28,7 +27,7 @@ public:
     }
 
     /// On the timer: each subscriber's layers, keyframe requests for pending switches,
-    /// probes to start; the recorded layer of each simulcast publication.
+    /// probes to start.
     void allocate(const ParticipantDirectory& participants, std::int64_t nowMicros);
 
     /// Sends the padding the running probes owe by now; returns whether any probe runs.

@@ -58,8 +58,7 @@ public:
     /// Of the packets reported on over the last second, the share lost.
     double lossFraction() const;
     Usage usage() const { return usage_; }
-    /// How many feedback packets were used, and how many were refused as malformed.
-    std::uint64_t feedbackUsed() const { return feedbackUsed_; }
+    /// Feedback packets refused as malformed.
     std::uint64_t feedbackMalformed() const { return feedbackMalformed_; }
 
     /// Starts a probe of `extraBps` of padding on top of the media for kProbeMicros (at most
@@ -160,7 +159,6 @@ private:
     std::uint16_t probeFirstArrivalBytes_ = 0;
     std::uint64_t probesSucceeded_ = 0, probesFailed_ = 0;
 
-    std::uint64_t feedbackUsed_ = 0;
     std::uint64_t feedbackMalformed_ = 0;
 };
 
