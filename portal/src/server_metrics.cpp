@@ -110,6 +110,15 @@ void collectRouter(PrometheusText& out, const router::MediaRouter* media)
     counter(out, "parley_router_probe_packets_total",
             "Padding packets sent to probe whether a subscriber's link takes a higher layer.",
             static_cast<double>(stats.probePackets));
+    counter(out, "parley_router_paced_packets_total",
+            "Video copies that waited in a subscriber's pacer before leaving (bursts spread out).",
+            static_cast<double>(stats.pacedPackets));
+    counter(out, "parley_router_pacer_overflows_total",
+            "Paced video copies sent before their time because the subscriber's pacer was full.",
+            static_cast<double>(stats.pacerOverflows));
+    counter(out, "parley_router_paced_expired_total",
+            "Paced video copies not sent: they waited until the router no longer kept the packet.",
+            static_cast<double>(stats.pacedExpired));
     counter(out, "parley_router_stun_answered_total", "STUN binding requests answered.",
             static_cast<double>(stats.stunAnswered));
     const auto load = media->load();

@@ -113,8 +113,11 @@ Negotiation Negotiator::negotiate(std::int64_t roomId, const std::string& partic
             // Transport-wide feedback about what we send it: its bandwidth estimate.
             if (twccId) {
                 p.twccSendExtensionId = twccId;
-                if (!p.estimator)
+                if (!p.estimator) {
                     p.estimator = std::make_unique<SendSideEstimator>();
+                    p.pacer = std::make_unique<Pacer>();
+                    p.pacer->setRate(static_cast<std::uint64_t>(Pacer::kPacingFactor * p.estimator->estimate()));
+                }
             }
             answer.sendSsrc = subscription.ssrc;
             answer.sendRtxSsrc = subscription.rtxSsrc;

@@ -45,6 +45,8 @@ void PacketSender::commitMedia(Participant& to, std::size_t length, bool probe)
     to.out.add(length);
     if (to.estimator && to.twccSendExtensionId != 0)
         to.estimator->onSent(length, now_, probe);
+    if (to.pacer)
+        to.pacer->onSent(length, now_);
 }
 
 bool PacketSender::sendCopy(Participant& to, std::span<const std::uint8_t> packet, const RtpView& view,

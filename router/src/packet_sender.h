@@ -14,7 +14,8 @@ namespace parley::router {
 /// Everything the router sends to a participant goes through here into the worker's send
 /// batch (sent with sendmmsg when the batch is flushed): protected with the participant's
 /// SRTP session where it is media or RTCP, and counted in its outgoing traffic meter.
-/// Nothing is sent to a participant without a checked address. Allocates nothing.
+/// Nothing is sent to a participant without a checked address. What is sent spends the
+/// participant's pacing budget (Pacer). Allocates nothing.
 class PacketSender
 {
 public:
@@ -37,6 +38,7 @@ public:
     /// The time stamped on what is sent from now on, for the send-side estimates (the
     /// worker sets it per batch: packets leave within the batch's handling).
     void setTime(std::int64_t nowMicros) { now_ = nowMicros; }
+    std::int64_t now() const { return now_; }
 
     SendBatch& batch() { return batch_; }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "endpoint.h"
+#include "pacer.h"
 #include "publication.h"
 #include "traffic_meter.h"
 
@@ -56,6 +57,8 @@ struct Participant
     /// its receiving sections, and the bandwidth estimated from that feedback.
     std::uint8_t twccSendExtensionId = 0;
     std::unique_ptr<SendSideEstimator> estimator;
+    /// With the estimate, the video it receives is paced (made with `estimator`).
+    std::unique_ptr<Pacer> pacer;
     /// Retransmissions it may still ask for until the next timer tick (NACK storms).
     int retransmitBudget = 0;
     TrafficMeter in;

@@ -61,9 +61,12 @@ void ParticipantDirectory::setMuted(const std::string& id, const std::string& ki
 void ParticipantDirectory::removePublication(Participant& owner, Publication* publication)
 {
     RecordingTaps::detach(*publication);
-    for (const auto& stream : publication->outgoing)
+    for (const auto& stream : publication->outgoing) {
         std::erase_if(stream.subscriber->subscriptions,
                       [&](const Subscription& s) { return s.publication == publication; });
+        if (stream.subscriber->pacer)
+            stream.subscriber->pacer->forget(publication);
+    }
     std::erase_if(owner.publications, [&](const auto& p) { return p.get() == publication; });
 }
 
@@ -72,6 +75,8 @@ void ParticipantDirectory::unsubscribe(Participant& subscriber, const Subscripti
     std::erase_if(subscription.publication->outgoing, [&](const OutgoingStream& s) {
         return s.subscriber == &subscriber && s.ssrc == subscription.ssrc;
     });
+    if (subscriber.pacer)
+        subscriber.pacer->forget(subscription.publication, subscription.ssrc);
 }
 
 } // namespace parley::router

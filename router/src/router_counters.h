@@ -26,7 +26,7 @@ struct RouterCounters
     WorkerCounter received, forwarded, droppedUnknownAddress, droppedMalformed, droppedAuthentication, droppedDuplicate,
         droppedMuted, stunAnswered, keyframeRequests, keyframeRequestsFolded, retransmitted, nackMisses,
         retransmitsRefused, nacksSent, packetsRecovered, repairsGivenUp, transportFeedbackSent, transportFeedbackReceived,
-        layerSwitches, probePackets;
+        layerSwitches, probePackets, pacedPackets, pacerOverflows, pacedExpired;
     // The participants' traffic meters, folded in once a second (TrafficMeter::fold).
     WorkerCounter bytesReceived, bytesSent, packetsSent;
 
@@ -42,6 +42,9 @@ struct RouterCounters
         s.transportFeedbackReceived = transportFeedbackReceived.read();
         s.layerSwitches = layerSwitches.read();
         s.probePackets = probePackets.read();
+        s.pacedPackets = pacedPackets.read();
+        s.pacerOverflows = pacerOverflows.read();
+        s.pacedExpired = pacedExpired.read();
         s.droppedDuplicate = droppedDuplicate.read();
         s.stunAnswered = stunAnswered.read();
         s.keyframeRequests = keyframeRequests.read();

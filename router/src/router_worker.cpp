@@ -71,7 +71,8 @@ void MediaRouter::Worker::loop()
     pollfd descriptors[3]{{socket_.descriptor(), POLLIN, 0}, {wake_, POLLIN, 0}, {tcp_ ? tcp_->descriptor() : -1, POLLIN, 0}};
     while (!stopping_) {
         ::poll(descriptors, tcp_ ? 3 : 2,
-               probing_ ? static_cast<int>(SubscriberBandwidth::kProbeTickMicros / 1000) : kPollTimeoutMillis);
+               probing_ || forwarder_.pacing() ? static_cast<int>(SubscriberBandwidth::kProbeTickMicros / 1000)
+                                               : kPollTimeoutMillis);
         if (descriptors[1].revents & POLLIN) {
             std::uint64_t count = 0;
             [[maybe_unused]] const auto read = ::read(wake_, &count, sizeof count);
@@ -93,6 +94,7 @@ void MediaRouter::Worker::loop()
         const auto now = Clock::now();
         sender_.setTime(steadyMicros(now));
         if (now - lastProbe_ >= std::chrono::microseconds(SubscriberBandwidth::kProbeTickMicros)) {
+            forwarder_.sendPaced(participants_, steadyMicros(now));
             probing_ = bandwidth_.sendProbes(participants_, steadyMicros(now));
             send_.flush();
             lastProbe_ = now;

@@ -136,7 +136,7 @@ private:
     std::chrono::steady_clock::time_point lastFeedback_ = std::chrono::steady_clock::now();
     std::chrono::steady_clock::time_point lastSample_ = std::chrono::steady_clock::now();
     std::chrono::steady_clock::time_point lastProbe_ = std::chrono::steady_clock::now();
-    bool probing_ = false; ///< a probe runs: the loop wakes every probe tick
+    bool probing_ = false; ///< a probe runs: the loop wakes every probe tick (as while video is paced)
 
     int wake_;
     std::atomic<bool> stopping_{false};

@@ -141,12 +141,83 @@ void RtpForwarder::onRtp(Participant& p, std::span<std::uint8_t> datagram, std::
         if (stream.layers.switches != switchesBefore && stream.layers.previous >= 0)
             counters_.layerSwitches.add();
         header.playoutDelay = PlayoutDelayPolicy::extension(stream);
-        if (!sender_.sendCopy(*stream.subscriber, packet, view, header))
-            continue;
+        auto& subscriber = *stream.subscriber;
+        if (publication.video && subscriber.pacer && subscriber.reachable() &&
+            subscriber.pacer->mustWait(sender_.now())) {
+            pace(subscriber, publication, index, view, header, packet.size());
+        }
+        else {
+            if (!sender_.sendCopy(subscriber, packet, view, header))
+                continue;
+            counters_.forwarded.add();
+        }
         ++stream.packets;
         stream.octets += static_cast<std::uint32_t>(view.payloadLength);
-        counters_.forwarded.add();
     }
+}
+
+void RtpForwarder::pace(Participant& subscriber, Publication& publication, int index, const RtpView& view,
+                        const CopyHeader& header, std::size_t bytes)
+{
+    auto& pacer = *subscriber.pacer;
+    if (pacer.full()) {
+        // Full: the oldest goes now rather than anything being lost.
+        sendQueued(subscriber, pacer.front());
+        pacer.pop();
+        counters_.pacerOverflows.add();
+    }
+    Pacer::Entry entry;
+    entry.publication = &publication;
+    entry.sourceSsrc = view.ssrc;
+    entry.sourceSequence = view.sequence;
+    entry.layer = static_cast<std::uint8_t>(index);
+    entry.bytes = static_cast<std::uint16_t>(bytes);
+    entry.queuedAt = sender_.now();
+    entry.header = header;
+    pacer.push(entry);
+    counters_.pacedPackets.add();
+    pacing_ = true;
+}
+
+void RtpForwarder::sendQueued(Participant& subscriber, const Pacer::Entry& entry)
+{
+    auto& publication = *entry.publication;
+    const auto* layer = entry.layer < publication.layers.size() ? &publication.layers[entry.layer] : nullptr;
+    const auto stored =
+        layer && layer->store ? layer->store->find(entry.sourceSequence, sender_.now()) : std::span<const std::uint8_t>{};
+    RtpView view;
+    // (A layer that restarted under a new SSRC has a new store: the number may name another packet.)
+    if (stored.empty() || !parseRtp(stored, view) || view.ssrc != entry.sourceSsrc) {
+        counters_.pacedExpired.add();
+        return;
+    }
+    Vp8Descriptor vp8;
+    auto header = entry.header;
+    header.vp8 = renumberedDescriptor(publication, stored.subspan(view.payloadOffset, view.payloadLength), vp8);
+    if (sender_.sendCopy(subscriber, stored, view, header))
+        counters_.forwarded.add();
+}
+
+bool RtpForwarder::sendPaced(const ParticipantDirectory& participants, std::int64_t nowMicros)
+{
+    if (!pacing_)
+        return false;
+    bool waiting = false;
+    for (const auto& [id, participant] : participants)
+        waiting = sendPaced(*participant, nowMicros) || waiting;
+    pacing_ = waiting;
+    return waiting;
+}
+
+bool RtpForwarder::sendPaced(Participant& subscriber, std::int64_t nowMicros)
+{
+    if (!subscriber.pacer)
+        return false;
+    while (const auto* entry = subscriber.pacer->due(nowMicros)) {
+        sendQueued(subscriber, *entry);
+        subscriber.pacer->pop();
+    }
+    return !subscriber.pacer->empty();
 }
 
 Participant::LayerRef RtpForwarder::bindSimulcastLayer(Participant& p, const RtpView& view, std::int64_t nowMicros)

@@ -3,6 +3,7 @@
 #include "keyframe_requester.h"
 #include "packet_sender.h"
 #include "participant.h"
+#include "participant_directory.h"
 #include "router_counters.h"
 
 #include <cstddef>
@@ -13,8 +14,9 @@ namespace parley::router {
 
 /// The media path: decrypts a publisher's RTP, keeps its statistics and recent packets,
 /// asks the publisher again for packets lost on the way in, copies it to the recording tap
-/// and to every subscriber; and resends kept packets to a subscriber that reports them
-/// lost. Allocates nothing and takes no lock per packet.
+/// and to every subscriber (video through the subscriber's Pacer where it has one); and
+/// resends kept packets to a subscriber that reports them lost. Allocates nothing and takes
+/// no lock per packet.
 class RtpForwarder
 {
 public:
@@ -42,6 +44,15 @@ public:
     /// due: not asked for yet, or asked for a round trip ago.
     void sendNacks(Publication& publication, std::int64_t nowMicros);
 
+    /// Sends the paced video that is due by now to every subscriber; returns whether any
+    /// still waits (the worker then wakes again a probe tick later: probes and paced video
+    /// share the tick).
+    bool sendPaced(const ParticipantDirectory& participants, std::int64_t nowMicros);
+    /// The same for one subscriber; returns whether any of its video still waits.
+    bool sendPaced(Participant& subscriber, std::int64_t nowMicros);
+    /// Whether any subscriber's video waits in its pacer (as of the last packet or tick).
+    bool pacing() const { return pacing_; }
+
     /// Packets kept per simulcast layer or video track for retransmission: about 2 s of video
     /// at 2.5 Mbit/s, by count and by age; audio 1 s.
     static constexpr std::size_t kVideoStorePackets = 512;
@@ -55,10 +66,18 @@ private:
     /// rid, for its resends), which from now on is known by that SSRC; an empty ref when it
     /// names none.
     Participant::LayerRef bindSimulcastLayer(Participant& p, const RtpView& view, std::int64_t nowMicros);
+    /// Queues `subscriber`'s copy of a packet of `publication`'s layer `index` in its pacer,
+    /// sending the oldest first when the pacer is full.
+    void pace(Participant& subscriber, Publication& publication, int index, const RtpView& view,
+              const CopyHeader& header, std::size_t bytes);
+    /// Sends a packet that waited in `subscriber`'s pacer, from the packet store (dropped
+    /// and counted when the store no longer has it).
+    void sendQueued(Participant& subscriber, const Pacer::Entry& entry);
 
     PacketSender& sender_;
     KeyframeRequester& keyframes_;
     RouterCounters& counters_;
+    bool pacing_ = false;
 };
 
 } // namespace parley::router

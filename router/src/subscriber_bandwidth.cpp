@@ -27,6 +27,8 @@ void SubscriberBandwidth::allocate(const ParticipantDirectory& participants, std
     for (const auto& [id, participant] : participants) {
         auto& p = *participant;
         const auto budget = p.estimator ? p.estimator->estimate() : std::numeric_limits<std::uint32_t>::max();
+        if (p.pacer && p.estimator)
+            p.pacer->setRate(static_cast<std::uint64_t>(Pacer::kPacingFactor * budget));
         const auto wanted = LayerAllocator::allocate(p, budget, nowMicros);
         for (auto& subscription : p.subscriptions) {
             auto& publication = *subscription.publication;
@@ -54,7 +56,8 @@ bool SubscriberBandwidth::sendProbes(const ParticipantDirectory& participants, s
         auto due = p.estimator->probeBytesDue(nowMicros);
         running = running || p.estimator->probing();
         auto* stream = paddingStream(p);
-        if (!stream)
+        // (Padding never goes ahead of media waiting to be paced.)
+        if (!stream || (p.pacer && !p.pacer->empty()))
             continue;
         for (int i = 0; i < kMaxPaddingPacketsPerTick && due > 0; ++i) {
             const auto bytes = std::min(due, kPaddingBytes);

@@ -9,7 +9,9 @@
 // header extensions replaced by playout-delay, SSRC and payload type rewritten), protect it
 // with that subscriber's session and queue it for sendmmsg. Modes: plain; nack+rtx (every
 // subscriber NACKs 2 % of packets, answered as RTX); twcc (transport-wide sequence numbers
-// recorded, feedback built every 100 ms); all. CPU time is the process's (one thread), and
+// recorded, feedback built every 100 ms); all; paced (twcc, and every subscriber's pacer set
+// below the media rate, so every copy waits in it and is written from the packet store on
+// the 5 ms tick: the worst case of pacing). CPU time is the process's (one thread), and
 // the heap allocations inside the measured loop are counted (there must be none).
 #include "keyframe_requester.h"
 #include "packet_sender.h"
@@ -117,6 +119,7 @@ struct Mode
     const char* name;
     bool nackRtx = false; ///< each subscriber NACKs 2 % of packets, answered as RTX
     bool twcc = false;    ///< transport-wide sequence numbers in, feedback out every 100 ms
+    bool paced = false;   ///< every copy waits in the subscriber's pacer
 };
 
 /// A video packet as `videoPacket`, with a transport-wide sequence number (extension id 3).
@@ -181,6 +184,12 @@ double forwardingCost(int packets, int fanOut, const Mode& mode, UdpSocket& sock
             subscriber->twccSendExtensionId = 3;
             subscriber->estimator = std::make_unique<SendSideEstimator>();
         }
+        if (mode.paced) {
+            // Below the publisher's 2.5 Mbit/s: the queue never empties, and drains only as
+            // fast as its 250 ms limit makes it.
+            subscriber->pacer = std::make_unique<Pacer>();
+            subscriber->pacer->setRate(2'000'000);
+        }
         const auto ssrc = 0x1000u + static_cast<std::uint32_t>(i);
         subscriber->subscriptions.push_back({"1", ssrc, &publication, mode.nackRtx ? ssrc + 0x8000u : 0u});
         OutgoingStream stream{};
@@ -214,8 +223,16 @@ double forwardingCost(int packets, int fanOut, const Mode& mode, UdpSocket& sock
     const auto allocationsBefore = g_allocations;
     std::int64_t now = 1'000'000;
     std::int64_t lastFeedback = now;
+    constexpr std::int64_t kPacingTickMicros = 5'000;
+    std::int64_t lastPacing = now;
     const auto start = cpuSeconds();
     for (int i = 0; i < packets; ++i, now += kPacketSpacingMicros) {
+        sender.setTime(now);
+        if (mode.paced && now - lastPacing >= kPacingTickMicros) {
+            for (auto& subscriber : subscribers)
+                forwarder.sendPaced(*subscriber, now);
+            lastPacing = now;
+        }
         const auto& encrypted = input[static_cast<std::size_t>(i)];
         std::memcpy(buffer, encrypted.data(), encrypted.size()); // the receive buffer
         forwarder.onRtp(publisher, {buffer, encrypted.size()}, now);
@@ -237,6 +254,10 @@ double forwardingCost(int packets, int fanOut, const Mode& mode, UdpSocket& sock
         if (batch.pending() >= 32)
             batch.flush();
     }
+    // What still waits leaves (it may wait 250 ms at most).
+    sender.setTime(now + 1'000'000);
+    for (auto& subscriber : subscribers)
+        forwarder.sendPaced(*subscriber, now + 1'000'000);
     batch.flush();
     const auto seconds = cpuSeconds() - start;
     allocations = g_allocations - allocationsBefore;
@@ -263,15 +284,17 @@ int main(int argc, char** argv)
     // other processes only ever adds time).
     constexpr int kRounds = 5;
     const int fanOuts[] = {1, 10, 50};
-    const Mode modes[] = {{"plain"}, {"nack+rtx", true, false}, {"twcc", false, true}, {"all", true, true}};
+    const Mode modes[] = {{"plain"}, {"nack+rtx", true, false}, {"twcc", false, true}, {"all", true, true},
+                          {"paced", false, true, true}};
+    constexpr int kModes = static_cast<int>(std::size(modes));
     double floor = 1e9;
-    double cost[4][3];
-    std::uint64_t allocations[4][3] = {};
+    double cost[kModes][3];
+    std::uint64_t allocations[kModes][3] = {};
     for (auto& row : cost)
         std::fill(std::begin(row), std::end(row), 1e9);
     for (int round = 0; round < kRounds; ++round) {
         floor = std::min(floor, floorCost(packets, socket, sink));
-        for (int m = 0; m < 4; ++m)
+        for (int m = 0; m < kModes; ++m)
             for (int i = 0; i < 3; ++i) {
                 std::uint64_t made = 0;
                 cost[m][i] = std::min(cost[m][i], forwardingCost(std::max(400, packets / fanOuts[i]), fanOuts[i],
@@ -282,7 +305,7 @@ int main(int argc, char** argv)
     std::printf("packet: 1100-byte VP8 RTP, AEAD_AES_128_GCM, batched sendmmsg on 127.0.0.1; "
                 "fastest of %d rounds\n", kRounds);
     std::printf("floor (srtp_protect + batched send): %6.3f us per copy\n", floor * 1e6);
-    for (int m = 0; m < 4; ++m)
+    for (int m = 0; m < kModes; ++m)
         for (int i = 0; i < 3; ++i)
             std::printf("%-8s fan-out %2d: %6.3f us per forwarded copy, %.2fx the floor, %llu allocations\n",
                         modes[m].name, fanOuts[i], cost[m][i] * 1e6, cost[m][i] / floor,

@@ -220,7 +220,7 @@ public:
     }
 
     /// The SRTP packet sendRtp would send, for a test to alter before sending. The payload
-    /// is 50 bytes counting up from `marker`.
+    /// is `payloadBytes` bytes counting up from `marker`.
     Bytes protectedRtp(std::uint32_t ssrc, std::uint8_t payloadType, std::uint16_t sequence, std::uint8_t marker)
     {
         return protectedPacket(ssrc, payloadType, sequence, {}, marker);
@@ -302,7 +302,7 @@ public:
         }
         for (const auto byte : prefix) // (insert of an empty range trips GCC 12's -Warray-bounds)
             packet.push_back(byte);
-        for (int i = 0; i < 50; ++i)
+        for (std::size_t i = 0; i < payloadBytes; ++i)
             packet.push_back(static_cast<std::uint8_t>(marker + i));
         return protect(std::move(packet));
     }
@@ -396,6 +396,8 @@ public:
     }
 
     int plis = 0;
+    /// The payload length of what sendRtp and sendRtx send.
+    std::size_t payloadBytes = 50;
     std::vector<std::uint32_t> pliSsrcs; ///< the media SSRC each PLI named
     int nacks = 0; ///< generic NACKs received
     std::vector<std::uint16_t> nackedSequences; ///< every sequence number they asked for

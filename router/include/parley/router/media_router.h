@@ -68,6 +68,9 @@ struct RouterStats
     std::uint64_t transportFeedbackReceived = 0; ///< from subscribers, used for their estimates
     std::uint64_t layerSwitches = 0; ///< subscribers' copies moved to another simulcast layer
     std::uint64_t probePackets = 0;  ///< padding sent to probe a subscriber's bandwidth
+    std::uint64_t pacedPackets = 0;  ///< video copies that waited in a subscriber's pacer
+    std::uint64_t pacerOverflows = 0; ///< sent before their time because the pacer was full
+    std::uint64_t pacedExpired = 0;  ///< waited so long the packet store no longer had them
 };
 
 /// One participant's media as the router sees it, over the last second.
