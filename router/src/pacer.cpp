@@ -68,6 +68,16 @@ void Pacer::pop()
     --count_;
 }
 
+bool Pacer::holds(std::uint32_t copySsrc, std::uint16_t copySequence) const
+{
+    for (std::size_t i = 0; i < count_; ++i) {
+        const auto& entry = ring_[(head_ + i) % kCapacity];
+        if (entry.header.ssrc == copySsrc && entry.header.sequence == copySequence)
+            return true;
+    }
+    return false;
+}
+
 void Pacer::forget(const Publication* publication, std::uint32_t copySsrc)
 {
     std::size_t kept = 0;

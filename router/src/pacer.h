@@ -27,6 +27,10 @@ class Pacer
 public:
     /// Pacing rate over the estimate (libwebrtc's factor): room for bursts above the mean.
     static constexpr double kPacingFactor = 2.5;
+    /// Pacing rate over what the subscriber is sent at least: a stream with no lower layer
+    /// to fall back to (one camera layer, a screen) is smoothed, not held back, while the
+    /// estimate is below it.
+    static constexpr double kMediaFactor = 1.5;
     static constexpr std::size_t kCapacity = 256;
     static constexpr std::int64_t kMaxWaitMicros = 250'000;
     /// The drain rate aims this far ahead at least, as the oldest nears kMaxWaitMicros.
@@ -44,6 +48,7 @@ public:
         std::uint16_t sourceSequence = 0;  ///< the publisher's sequence number, to find it in the store
         std::uint8_t layer = 0;
         std::uint16_t bytes = 0;
+        std::uint16_t payloadBytes = 0; ///< as counted for the copy's sender reports
         std::int64_t queuedAt = 0;
         CopyHeader header; ///< its vp8 pointer is not kept: the descriptor is read again
     };
@@ -73,6 +78,10 @@ public:
     /// Drops what waits of `publication` (its copy under `copySsrc` only, unless that is 0):
     /// the publication or subscription ends.
     void forget(const Publication* publication, std::uint32_t copySsrc = 0);
+
+    /// Whether the copy under `copySsrc` with our sequence number `copySequence` waits here
+    /// (a NACK for it needs no resend: it is on its way).
+    bool holds(std::uint32_t copySsrc, std::uint16_t copySequence) const;
 
 private:
     void refill(std::int64_t nowMicros);

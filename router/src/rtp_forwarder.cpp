@@ -172,6 +172,7 @@ void RtpForwarder::pace(Participant& subscriber, Publication& publication, int i
     entry.sourceSequence = view.sequence;
     entry.layer = static_cast<std::uint8_t>(index);
     entry.bytes = static_cast<std::uint16_t>(bytes);
+    entry.payloadBytes = static_cast<std::uint16_t>(view.payloadLength);
     entry.queuedAt = sender_.now();
     entry.header = header;
     pacer.push(entry);
@@ -187,15 +188,24 @@ void RtpForwarder::sendQueued(Participant& subscriber, const Pacer::Entry& entry
         layer && layer->store ? layer->store->find(entry.sourceSequence, sender_.now()) : std::span<const std::uint8_t>{};
     RtpView view;
     // (A layer that restarted under a new SSRC has a new store: the number may name another packet.)
-    if (stored.empty() || !parseRtp(stored, view) || view.ssrc != entry.sourceSsrc) {
-        counters_.pacedExpired.add();
-        return;
+    const bool kept = !stored.empty() && parseRtp(stored, view) && view.ssrc == entry.sourceSsrc;
+    if (kept) {
+        Vp8Descriptor vp8;
+        auto header = entry.header;
+        header.vp8 = renumberedDescriptor(publication, stored.subspan(view.payloadOffset, view.payloadLength), vp8);
+        if (sender_.sendCopy(subscriber, stored, view, header)) {
+            counters_.forwarded.add();
+            return;
+        }
     }
-    Vp8Descriptor vp8;
-    auto header = entry.header;
-    header.vp8 = renumberedDescriptor(publication, stored.subspan(view.payloadOffset, view.payloadLength), vp8);
-    if (sender_.sendCopy(subscriber, stored, view, header))
-        counters_.forwarded.add();
+    else {
+        counters_.pacedExpired.add();
+    }
+    // Counted for its sender reports when it was queued, but never sent.
+    if (auto* stream = publication.outgoingTo(subscriber, entry.header.ssrc)) {
+        --stream->packets;
+        stream->octets -= entry.payloadBytes;
+    }
 }
 
 bool RtpForwarder::sendPaced(const ParticipantDirectory& participants, std::int64_t nowMicros)
@@ -280,6 +290,9 @@ void RtpForwarder::answerNack(Participant& subscriber, const Subscription& subsc
         return;
     forEachNackedSequence(fci, kMaxNackedPerPacket, [&](std::uint16_t sequence) {
         ++subscriber.nackedOut;
+        // Still waiting in its pacer (a publisher's resend that came late): on its way.
+        if (subscriber.pacer && !subscriber.pacer->empty() && subscriber.pacer->holds(stream->ssrc, sequence))
+            return;
         if (subscriber.retransmitBudget <= 0) {
             counters_.retransmitsRefused.add();
             return;

@@ -22,13 +22,29 @@ OutgoingStream* SubscriberBandwidth::paddingStream(Participant& subscriber)
     return nullptr;
 }
 
+std::uint64_t SubscriberBandwidth::forwardedBps(Participant& subscriber)
+{
+    std::uint64_t total = 0;
+    for (auto& subscription : subscriber.subscriptions) {
+        auto& publication = *subscription.publication;
+        const auto* stream = publication.outgoingTo(subscriber, subscription.ssrc);
+        if (!stream || publication.layers.empty())
+            continue;
+        const int layer = publication.simulcast() ? stream->layers.current : 0;
+        if (layer >= 0)
+            total += publication.layers[static_cast<std::size_t>(layer)].bitsPerSecond;
+    }
+    return total;
+}
+
 void SubscriberBandwidth::allocate(const ParticipantDirectory& participants, std::int64_t nowMicros)
 {
     for (const auto& [id, participant] : participants) {
         auto& p = *participant;
         const auto budget = p.estimator ? p.estimator->estimate() : std::numeric_limits<std::uint32_t>::max();
         if (p.pacer && p.estimator)
-            p.pacer->setRate(static_cast<std::uint64_t>(Pacer::kPacingFactor * budget));
+            p.pacer->setRate(static_cast<std::uint64_t>(std::max(Pacer::kPacingFactor * budget,
+                                                                 Pacer::kMediaFactor * double(forwardedBps(p)))));
         const auto wanted = LayerAllocator::allocate(p, budget, nowMicros);
         for (auto& subscription : p.subscriptions) {
             auto& publication = *subscription.publication;
@@ -56,8 +72,7 @@ bool SubscriberBandwidth::sendProbes(const ParticipantDirectory& participants, s
         auto due = p.estimator->probeBytesDue(nowMicros);
         running = running || p.estimator->probing();
         auto* stream = paddingStream(p);
-        // (Padding never goes ahead of media waiting to be paced.)
-        if (!stream || (p.pacer && !p.pacer->empty()))
+        if (!stream)
             continue;
         for (int i = 0; i < kMaxPaddingPacketsPerTick && due > 0; ++i) {
             const auto bytes = std::min(due, kPaddingBytes);

@@ -10,8 +10,9 @@
 namespace parley::router {
 
 /// What each subscriber can take: its send-side estimate (from its transport-wide
-/// feedback) decides the simulcast layers it gets (LayerAllocator); where it would take more
-/// than the estimate allows, a probe of padding finds out whether its link has room.
+/// feedback) decides the simulcast layers it gets (LayerAllocator) and the pace of its video
+/// (Pacer); where it would take more than the estimate allows, a probe of padding finds out
+/// whether its link has room.
 class SubscriberBandwidth
 {
 public:
@@ -34,6 +35,8 @@ public:
     bool sendProbes(const ParticipantDirectory& participants, std::int64_t nowMicros);
 
 private:
+    /// What `subscriber` is sent now, by the rates of the layers it gets, in bits per second.
+    static std::uint64_t forwardedBps(Participant& subscriber);
     /// The copy to `subscriber` whose RTX stream can carry padding, or null.
     static OutgoingStream* paddingStream(Participant& subscriber);
 

@@ -924,9 +924,15 @@ TEST_CASE("Router: a keyframe's burst to a subscriber with a bandwidth estimate 
     // Spread out: 30 kB at 94 bytes/ms would take 320 ms; nothing waits more than 250 ms, so
     // the queue drains faster towards the end. Sent at once it would arrive within a few ms.
     const auto span = videoArrivals.back().second - videoArrivals.front().second;
-    INFO("burst spread over " << std::chrono::duration_cast<std::chrono::milliseconds>(span).count() << " ms");
+    const auto middle = videoArrivals[kBurst / 2].second - videoArrivals.front().second;
+    INFO("burst spread over " << std::chrono::duration_cast<std::chrono::milliseconds>(span).count()
+                              << " ms, its middle at " << std::chrono::duration_cast<std::chrono::milliseconds>(middle).count()
+                              << " ms");
     CHECK(span >= 150ms);
     CHECK(span <= 400ms);
+    // Evenly: not held and then sent at once.
+    CHECK(middle >= 40ms);
+    CHECK(middle <= 200ms);
     // Audio does not wait behind the video.
     REQUIRE(audioAfter);
     CHECK(*audioAfter < kBurst / 2);
@@ -934,4 +940,54 @@ TEST_CASE("Router: a keyframe's burst to a subscriber with a bandwidth estimate 
     CHECK(stats.pacedPackets >= kBurst / 2);
     CHECK(stats.pacedExpired == 0);
     CHECK(stats.packetsForwarded >= kBurst + 1);
+}
+
+TEST_CASE("Router: a subscriber's full pacer sends its oldest early and loses nothing, and what waits of a publisher that leaves is dropped")
+{
+    MediaRouter router(loopback());
+    Peer alice("alice"), bob("bob");
+    alice.applyAnswer(router.negotiate(1, "alice", alice.offer({{"1", "video", "sendonly", 2222}}), {{"1", "video"}}, {}).answer);
+    REQUIRE(alice.connect());
+    Peer::Section video{"1", "video", "recvonly"};
+    video.transportCc = true;
+    bob.applyAnswer(router.negotiate(1, "bob", bob.offer({video}), {}, {{"1", "alice/1"}}).answer);
+    REQUIRE(bob.connect());
+    const auto videoSsrc = bob.ssrcFor("1");
+    bob.drain();
+
+    // More packets at once than a pacer holds (256): the oldest go early, none is lost, the
+    // order holds.
+    constexpr int kBurst = 320;
+    alice.payloadBytes = 200;
+    for (std::uint16_t seq = 1; seq <= kBurst; ++seq)
+        alice.sendRtp(2222, 96, seq, 0x80);
+    std::vector<std::uint16_t> received;
+    for (auto packet = bob.receiveRtp(500ms); !packet.empty() && received.size() < kBurst; packet = bob.receiveRtp(500ms)) {
+        RtpView view;
+        if (parseRtp(packet, view) && view.ssrc == videoSsrc)
+            received.push_back(view.sequence);
+    }
+    REQUIRE(received.size() == kBurst);
+    for (std::size_t i = 1; i < received.size(); ++i)
+        CHECK(received[i] == static_cast<std::uint16_t>(received[i - 1] + 1));
+    CHECK(router.stats().pacerOverflows > 0);
+
+    // A keyframe's worth waits, and Alice leaves: what waits of her video goes with her (a
+    // pacer holding on to it would point at a publication that no longer exists).
+    alice.payloadBytes = 1000;
+    const auto pacedBefore = router.stats().pacedPackets;
+    for (std::uint16_t seq = kBurst + 1; seq <= kBurst + 60; ++seq)
+        alice.sendRtp(2222, 96, seq, 0x80);
+    std::this_thread::sleep_for(20ms);
+    router.removeParticipant("alice");
+    int afterwards = 0;
+    for (auto packet = bob.receiveRtp(400ms); !packet.empty(); packet = bob.receiveRtp(400ms))
+        ++afterwards;
+    CHECK(afterwards < 60);
+    const auto stats = router.stats();
+    CHECK(stats.pacedPackets >= pacedBefore + 30);
+    CHECK(stats.pacedExpired == 0);
+
+    // The router goes on.
+    CHECK(stats.packetsReceived >= kBurst + 60);
 }

@@ -131,6 +131,12 @@ TEST_CASE("Pacer: audio, resends and probes spend the budget, so video behind th
     CHECK_FALSE(pacer.mustWait(now + 1'000'000));
     pacer.onSent(10'000, now + 1'000'000);
     CHECK(pacer.mustWait(now + 1'000'000));
+    // With budget to spare, video still waits behind what waits already: order is kept.
+    pacer.push(entry(nullptr, 1, 1000, now + 1'000'000));
+    CHECK(pacer.mustWait(now + 2'000'000));
+    REQUIRE(pacer.due(now + 2'000'000) != nullptr);
+    pacer.pop();
+    CHECK_FALSE(pacer.mustWait(now + 2'000'000));
 }
 
 TEST_CASE("Pacer: full at its capacity, and what waits of an ended publication or subscription is dropped in order")
@@ -165,4 +171,19 @@ TEST_CASE("Pacer: full at its capacity, and what waits of an ended publication o
     CHECK(pacer.empty());
     pacer.pop(); // popping an empty pacer is harmless
     CHECK(pacer.due(now) == nullptr);
+}
+
+TEST_CASE("Pacer: a copy waiting is found by its SSRC and our sequence number, so a NACK for it is not answered twice")
+{
+    Pacer pacer;
+    pacer.setRate(1'000'000);
+    auto waiting = entry(nullptr, 500, 1000, 1'000'000, 7);
+    waiting.header.sequence = 42;
+    pacer.push(waiting);
+    CHECK(pacer.holds(7, 42));
+    CHECK_FALSE(pacer.holds(7, 43));
+    CHECK_FALSE(pacer.holds(8, 42));
+    CHECK_FALSE(pacer.holds(7, 500)); // the publisher's number is not ours
+    pacer.pop();
+    CHECK_FALSE(pacer.holds(7, 42));
 }
