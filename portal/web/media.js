@@ -14,6 +14,10 @@ const CAMERA_LAYERS = [
   { rid: 'f', scaleResolutionDownBy: 1, maxBitrate: 1_500_000 },
 ];
 
+/** The most a receiver is asked to buffer (the router asks at most 400 ms; Chrome takes up
+ *  to 4 s). */
+const MAX_BUFFER_MS = 4000;
+
 /** The encodings for a camera track: three layers, two, or none (one plain stream). */
 export function cameraEncodings(track) {
   const height = track.getSettings?.().height ?? 0;
@@ -27,6 +31,7 @@ export class MediaSession {
   #local = new Map();        // label ("audio", "video", "screen") -> RTCRtpTransceiver
   #remote = new Map();       // track id -> RTCRtpTransceiver
   #wanted = new Map();       // track id -> { kind, publisherId }
+  #buffering = new Map();    // publisher id -> ms to buffer its audio and video (media.buffer)
   #busy = false;
   #again = false;
   #closed = false;
@@ -63,6 +68,35 @@ export class MediaSession {
     return [...this.#remote].map(([trackId, transceiver]) => ({
       mid: transceiver.mid, trackId, ...this.#wanted.get(trackId),
     }));
+  }
+
+  /** Buffers what each publisher sends, audio and video alike, as long as the router asks
+   *  while a link loses packets, so that repairs arrive in time and the voice stays in step
+   *  with the picture ({publisher id: ms}; a publisher left out needs nothing extra). */
+  setBuffering(publishers) {
+    this.#buffering = new Map(Object.entries(publishers ?? {})
+      .filter(([, ms]) => Number.isFinite(ms) && ms > 0)
+      .map(([publisherId, ms]) => [publisherId, Math.min(ms, MAX_BUFFER_MS)]));
+    this.#applyBuffering();
+  }
+
+  /** The buffering set on each receiver: [{ publisherId, kind, ms }] (ms null: none). */
+  buffering() {
+    return [...this.#remote].map(([trackId, transceiver]) => ({
+      publisherId: this.#wanted.get(trackId)?.publisherId, kind: transceiver.receiver.track.kind,
+      ms: transceiver.receiver.jitterBufferTarget ?? null,
+    }));
+  }
+
+  #applyBuffering() {
+    for (const [trackId, transceiver] of this.#remote) {
+      const ms = this.#buffering.get(this.#wanted.get(trackId)?.publisherId) ?? null;
+      // (jitterBufferTarget is Chrome's since 114; elsewhere the playout-delay extension
+      // still buffers the video.)
+      if ('jitterBufferTarget' in transceiver.receiver && transceiver.receiver.jitterBufferTarget !== ms) {
+        transceiver.receiver.jitterBufferTarget = ms;
+      }
+    }
   }
 
   /** The sender of a published label, if any. */
@@ -108,6 +142,7 @@ export class MediaSession {
         changed = true;
       }
     }
+    this.#applyBuffering();
     for (const [trackId, transceiver] of this.#remote) {
       if (!tracks.has(trackId)) {
         const wanted = this.#wanted.get(trackId);

@@ -56,6 +56,7 @@ const state = {
   waiting: [],
   local: { audio: null, video: null, screen: null },
   shownSizes: null,   // reports the received videos' sizes to the router
+  buffering: {},      // publisher id -> ms the router wants buffered (media.buffer)
   audioOn: true,
   videoOn: true,
   hand: false,
@@ -102,6 +103,8 @@ window.parleyMeeting = {
     }
     return result;
   },
+  /** The buffering asked of each receiver: [{ publisherId, kind, ms }]. */
+  buffering: () => state.media?.buffering() ?? [],
   /** The peer connection's whole getStats() report, for tests. */
   peerConnectionStats: async () => (state.media ? state.media.peerConnection.getStats() : new Map()),
   /** What this browser sends, per kind: packets, resends and the NACKs that asked for them;
@@ -267,6 +270,7 @@ async function startMedia(announceState) {
   state.recoverTimer = null;
   const media = new MediaSession(signaling);
   state.media = media;
+  media.setBuffering(state.buffering);
   state.shownSizes?.close();
   const shownSizes = new ShownSizes(act);
   state.shownSizes = shownSizes;
@@ -438,6 +442,10 @@ s.on('participant.left', (m) => {
 });
 s.on('lobby.updated', (m) => { state.waiting = m.waiting; refresh(); });
 s.on('room.updated', (m) => view.setRoomState(state.title, m.locked));
+s.on('media.buffer', (m) => {
+  state.buffering = m.publishers ?? {};
+  state.media?.setBuffering(state.buffering);
+});
 s.on('recording.started', () => view.setRecording(true));
 s.on('recording.stopped', (m) => {
   view.setRecording(false);

@@ -49,6 +49,11 @@ void MediaRouter::setShownHeights(const std::string& participantId, const std::m
     worker_->run<void>([&] { worker_->setShownHeights(participantId, heights); });
 }
 
+std::map<std::string, int> MediaRouter::bufferTargets(const std::string& participantId) const
+{
+    return worker_->run<std::map<std::string, int>>([&] { return worker_->bufferTargets(participantId); });
+}
+
 RouterStats MediaRouter::stats() const
 {
     return worker_->stats();

@@ -84,6 +84,23 @@ public:
                     stream->shownHeight = found->second;
     }
 
+    std::map<std::string, int> bufferTargets(const std::string& participantId) const
+    {
+        std::map<std::string, int> targets;
+        auto* p = participants_.find(participantId);
+        if (!p)
+            return targets;
+        for (const auto& subscription : p->subscriptions) {
+            auto& publication = *subscription.publication;
+            const auto* stream = publication.video ? publication.outgoingTo(*p, subscription.ssrc) : nullptr;
+            if (stream && stream->playoutFloor10ms > 0) {
+                auto& ms = targets[publication.owner->id];
+                ms = std::max(ms, 10 * int(stream->playoutFloor10ms));
+            }
+        }
+        return targets;
+    }
+
     void setMuted(const std::string& participantId, const std::string& kind, bool muted)
     {
         participants_.setMuted(participantId, kind, muted);

@@ -497,7 +497,7 @@ TEST_CASE("Router: resends go both ways in RTX format where it was negotiated")
     CHECK(resends[1].first == static_cast<std::uint16_t>(resends[0].first + 1));
 }
 
-TEST_CASE("Router: while a publisher's link loses packets, its subscribers are asked to buffer for the repairs, step by step")
+TEST_CASE("Router: while a publisher's link loses packets, its subscribers are asked to buffer for the repairs, step by step, audio as long as video")
 {
     MediaRouter router(loopback());
     Peer alice("alice"), bob("bob");
@@ -508,6 +508,8 @@ TEST_CASE("Router: while a publisher's link loses packets, its subscribers are a
     bob.applyAnswer(router.negotiate(1, "bob", bob.offer({receive}), {}, {{"0", "alice/0"}}).answer);
     REQUIRE(bob.connect());
 
+    // Clean so far: nothing extra to buffer.
+    CHECK(router.bufferTargets("bob").empty());
     // One packet in ten lost on the way in; Alice resends what she is asked for at once.
     std::vector<int> floors; // the minimum Bob's copies ask for, in 10 ms, as it changes
     std::uint16_t seq = 0;
@@ -538,6 +540,12 @@ TEST_CASE("Router: while a publisher's link loses packets, its subscribers are a
     for (std::size_t i = 1; i < floors.size(); ++i)
         CHECK(floors[i] - floors[i - 1] <= 5);
     CHECK(floors.back() == 14);
+    // The same figure for his page, by publisher, to buffer her audio alike (media.buffer);
+    // Alice receives nothing and is asked nothing.
+    const auto targets = router.bufferTargets("bob");
+    CHECK(targets == std::map<std::string, int>{{"alice", 140}});
+    CHECK(router.bufferTargets("alice").empty());
+    CHECK(router.bufferTargets("nobody").empty());
 }
 
 TEST_CASE("Router: a participant whose UDP is blocked meets over ICE-TCP, with the same checks, DTLS and SRTP")

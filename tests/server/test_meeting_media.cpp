@@ -43,3 +43,45 @@ TEST_CASE("Everyone's media stops in the router when the meeting is ended or del
     CHECK_FALSE(reaches(owner, 1111, guest));
     CHECK_FALSE(reaches(guest, 2222, owner));
 }
+
+TEST_CASE("While a publisher's link loses packets, the pages receiving it are told how long to buffer its audio and video")
+{
+    SignalingServer server;
+    const auto now = std::chrono::system_clock::now();
+    const auto meeting = roomFrom(server.owner.call(
+        "POST", "/api/v1/rooms",
+        R"({"title":"Buffering","startsAt":")" + isoTime(now) + R"(","endsAt":")" + isoTime(now + 2h) +
+            R"(","waitingRoom":false})"));
+    Attendee owner(std::make_unique<WsClient>(server.port(), sessionCookie(server.owner)),
+                   R"("link":")" + meeting.link + "\"", "owner");
+    Attendee guest(std::make_unique<WsClient>(server.port()), guestJoin(meeting, "Guest"), "guest");
+    // The owner publishes a camera (offering NACK), the guest receives it.
+    owner.negotiate({{"0", "video", "sendonly", 4444, true}}, {});
+    REQUIRE(owner.media.connect());
+    guest.negotiate({{"0", "video", "recvonly", 0, true}}, {{"0", owner.id + "/0"}});
+    REQUIRE(guest.media.connect());
+
+    // One packet in ten lost on the way in, each resent when the router asks.
+    std::uint16_t seq = 0;
+    const auto until = std::chrono::steady_clock::now() + 3500ms;
+    while (std::chrono::steady_clock::now() < until) {
+        for (int i = 0; i < 5; ++i, ++seq)
+            if (seq % 10 != 5)
+                owner.media.sendRtp(4444, 96, seq, 0);
+        owner.media.nackedSequences.clear();
+        owner.media.receiveRtp(20ms);
+        for (const auto nacked : owner.media.nackedSequences)
+            owner.media.sendRtp(4444, 96, nacked, 0);
+        guest.media.receiveRtp(10ms);
+    }
+    const auto buffer = guest.ws->expect("media.buffer", 5s);
+    REQUIRE(buffer);
+    const auto publishers = buffer->getObject("publishers");
+    REQUIRE(publishers);
+    CHECK(publishers->size() == 1);
+    REQUIRE(publishers->has(owner.id));
+    CHECK(publishers->getValue<int>(owner.id) >= 50);
+    CHECK(publishers->getValue<int>(owner.id) <= 400);
+    // The owner receives nothing: nothing to buffer, nothing said.
+    CHECK_FALSE(owner.ws->receives("media.buffer", 1500ms));
+}

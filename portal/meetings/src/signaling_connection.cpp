@@ -108,6 +108,10 @@ private:
             return Ending{4408, "no join within the join timeout"};
         if (now - lastHeard_ > settings_.idleTimeout)
             return Ending{4408, "nothing heard within the idle timeout"};
+        if (now - lastTick_ >= std::chrono::seconds(1)) {
+            session_.onTick();
+            lastTick_ = now;
+        }
         if (now - lastHeard_ > settings_.pingInterval && now - lastPing_ > settings_.pingInterval) {
             socket_.sendFrame("", 0, kPing);
             lastPing_ = now;
@@ -188,6 +192,7 @@ private:
     Clock::time_point started_;
     Clock::time_point lastHeard_;
     Clock::time_point lastPing_;
+    Clock::time_point lastTick_{};
 };
 
 } // namespace

@@ -78,6 +78,26 @@ void SignalingSession::onMediaView(const std::string& type, const Poco::JSON::Ob
         context_.media->setShownHeights(participantId_, heights);
 }
 
+void SignalingSession::onTick()
+{
+    if (!context_.media || !room_ || !room_->isPresent(participantId_))
+        return;
+    auto targets = context_.media->bufferTargets(participantId_);
+    if (targets == bufferSent_)
+        return;
+    // While a link loses packets the router has the page buffer that publisher's audio and
+    // video alike (the playout-delay extension reaches only video, and audio left behind
+    // plays out of step with the picture).
+    Poco::JSON::Object publishers(Poco::JSON_PRESERVE_KEY_ORDER);
+    for (const auto& [publisherId, ms] : targets)
+        publishers.set(publisherId, ms);
+    Poco::JSON::Object message(Poco::JSON_PRESERVE_KEY_ORDER);
+    message.set("type", "media.buffer");
+    message.set("publishers", publishers);
+    sink_->send(messageText(message));
+    bufferSent_ = std::move(targets);
+}
+
 void SignalingSession::negotiateMedia(const Poco::JSON::Object& message)
 {
     if (!room_->isPresent(participantId_))

@@ -132,6 +132,14 @@ public:
     /// to it. Tracks it does not receive are ignored.
     void setShownHeights(const std::string& participantId, const std::map<std::string, std::uint16_t>& heights);
 
+    /// How long, in ms, a participant's page should buffer what it receives from each
+    /// publisher, by publisher id: while the publisher's or its own link loses packets, long
+    /// enough for the repairs (the floor the playout-delay extension asks of its video);
+    /// publishers that need no extra buffering are left out. The page buffers that
+    /// publisher's audio as long as its video, which keeps them in step: the extension
+    /// reaches video only. Waits for the worker (the signaling asks once a second).
+    std::map<std::string, int> bufferTargets(const std::string& participantId) const;
+
     /// Starts copying every track published in `roomId`, now and later, into `tap` for a
     /// recorder: a TrackAdded entry per track (video tracks also get a keyframe request),
     /// then its plain RTP packets and sender reports, and TrackRemoved when it ends. The

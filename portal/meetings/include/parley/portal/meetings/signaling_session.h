@@ -69,6 +69,10 @@ public:
     /// Whether the connection is in a room (present or waiting).
     bool inRoom() const { return room_ != nullptr; }
 
+    /// Called by the connection about once a second: tells the page (`media.buffer`) when
+    /// the buffering the router wants for what it receives has changed.
+    void onTick();
+
 private:
     /// One message type's handling; `message` has passed the common checks (a JSON object
     /// with a known type, and, unless the type is ping or join, sent from inside a room).
@@ -129,6 +133,7 @@ private:
     std::int64_t roomId_ = 0;
     std::string participantId_;
     std::string displayName_;
+    std::map<std::string, int> bufferSent_; ///< the last media.buffer sent
 };
 
 } // namespace parley::portal
