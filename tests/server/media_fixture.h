@@ -67,6 +67,28 @@ struct Attendee
     std::uint16_t sequence = 1;
 };
 
+/// A meeting of the server's owner, on from now for two hours, without a waiting room.
+inline RoomInfo openMeeting(SignalingServer& server, const std::string& title)
+{
+    const auto now = std::chrono::system_clock::now();
+    return roomFrom(server.owner.call("POST", "/api/v1/rooms",
+                                      R"({"title":")" + title + R"(","startsAt":")" + isoTime(now) +
+                                          R"(","endsAt":")" + isoTime(now + std::chrono::hours(2)) +
+                                          R"(","waitingRoom":false})"));
+}
+
+/// The owner (a moderator, signed in) and a guest, both present in `meeting`.
+struct OwnerAndGuest
+{
+    OwnerAndGuest(SignalingServer& server, const RoomInfo& meeting)
+        : owner(std::make_unique<WsClient>(server.port(), sessionCookie(server.owner)),
+                R"("link":")" + meeting.link + "\"", "owner"),
+          guest(std::make_unique<WsClient>(server.port()), guestJoin(meeting, "Guest"), "guest")
+    {}
+    Attendee owner;
+    Attendee guest;
+};
+
 /// Sends audio packets from `from` (SSRC `ssrc`) until `to` receives one, at most `tries`.
 inline bool reaches(Attendee& from, std::uint32_t ssrc, Attendee& to, int tries = 10)
 {

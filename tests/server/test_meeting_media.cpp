@@ -10,16 +10,11 @@ using namespace std::chrono_literals;
 TEST_CASE("Everyone's media stops in the router when the meeting is ended or deleted")
 {
     SignalingServer server;
-    const auto now = std::chrono::system_clock::now();
-    const auto meeting = roomFrom(server.owner.call(
-        "POST", "/api/v1/rooms",
-        R"({"title":"Media","startsAt":")" + isoTime(now) + R"(","endsAt":")" + isoTime(now + 2h) +
-            R"(","waitingRoom":false})"));
-
+    const auto meeting = openMeeting(server, "Media");
     // The owner (a moderator) and a guest each publish a microphone and receive the other's.
-    Attendee owner(std::make_unique<WsClient>(server.port(), sessionCookie(server.owner)),
-                   R"("link":")" + meeting.link + "\"", "owner");
-    Attendee guest(std::make_unique<WsClient>(server.port()), guestJoin(meeting, "Guest"), "guest");
+    OwnerAndGuest people(server, meeting);
+    auto& owner = people.owner;
+    auto& guest = people.guest;
     connectAudioBothWays(owner, 1111, guest, 2222);
 
     REQUIRE(reaches(owner, 1111, guest));
@@ -47,14 +42,9 @@ TEST_CASE("Everyone's media stops in the router when the meeting is ended or del
 TEST_CASE("While a publisher's link loses packets, the pages receiving it are told how long to buffer its audio and video")
 {
     SignalingServer server;
-    const auto now = std::chrono::system_clock::now();
-    const auto meeting = roomFrom(server.owner.call(
-        "POST", "/api/v1/rooms",
-        R"({"title":"Buffering","startsAt":")" + isoTime(now) + R"(","endsAt":")" + isoTime(now + 2h) +
-            R"(","waitingRoom":false})"));
-    Attendee owner(std::make_unique<WsClient>(server.port(), sessionCookie(server.owner)),
-                   R"("link":")" + meeting.link + "\"", "owner");
-    Attendee guest(std::make_unique<WsClient>(server.port()), guestJoin(meeting, "Guest"), "guest");
+    OwnerAndGuest people(server, openMeeting(server, "Buffering"));
+    auto& owner = people.owner;
+    auto& guest = people.guest;
     // The owner publishes a camera (offering NACK), the guest receives it.
     owner.negotiate({{"0", "video", "sendonly", 4444, true}}, {});
     REQUIRE(owner.media.connect());
