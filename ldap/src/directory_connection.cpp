@@ -93,9 +93,15 @@ private:
 
 namespace {
 
+/// The longest LDAP message read from a server. libldap has no limit for clients, so an
+/// answer that claims to be 4 GB long would make it allocate that much before reading on.
+constexpr ber_len_t kMaxIncomingBytes = 16 * 1024 * 1024;
+
 // libldap calls this once connect() succeeded, before any TLS.
 int watchNewSocket(LDAP*, Sockbuf* sockbuf, LDAPURLDesc*, sockaddr*, ldap_conncb* context)
 {
+    ber_len_t maxIncoming = kMaxIncomingBytes;
+    ber_sockbuf_ctrl(sockbuf, LBER_SB_OPT_SET_MAX_INCOMING, &maxIncoming);
     int fd = -1;
     if (ber_sockbuf_ctrl(sockbuf, LBER_SB_OPT_GET_FD, &fd) == 1)
         static_cast<DirectoryConnection*>(context->lc_arg)->connected(fd);
