@@ -116,7 +116,7 @@ Negotiation Negotiator::negotiate(std::int64_t roomId, const std::string& partic
                 if (!p.estimator) {
                     p.estimator = std::make_unique<SendSideEstimator>();
                     p.pacer = std::make_unique<Pacer>();
-                    p.pacer->setRate(static_cast<std::uint64_t>(Pacer::kPacingFactor * p.estimator->estimate()));
+                    p.pacer->setRate(Pacer::rateFor(p.estimator->estimate(), 0));
                 }
             }
             answer.sendSsrc = subscription.ssrc;

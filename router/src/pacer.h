@@ -2,6 +2,7 @@
 
 #include "rtp_forwarding.h"
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -53,9 +54,16 @@ public:
         CopyHeader header; ///< its vp8 pointer is not kept: the descriptor is read again
     };
 
+    /// The pacing rate for a subscriber with estimate `estimateBps` that is sent
+    /// `forwardedBps` now: kPacingFactor times the one, at least kMediaFactor times the other.
+    static std::uint64_t rateFor(std::uint32_t estimateBps, std::uint64_t forwardedBps)
+    {
+        return static_cast<std::uint64_t>(
+            std::max(kPacingFactor * double(estimateBps), kMediaFactor * double(forwardedBps)));
+    }
+
     /// The pacing rate in bits per second; 0 (the start) paces nothing.
     void setRate(std::uint64_t bitsPerSecond) { rate_ = bitsPerSecond; }
-    std::uint64_t rate() const { return rate_; }
 
     /// Whether video to send at `nowMicros` must wait: something waits already (order is
     /// kept), or the budget is spent.

@@ -291,7 +291,7 @@ void RtpForwarder::answerNack(Participant& subscriber, const Subscription& subsc
     forEachNackedSequence(fci, kMaxNackedPerPacket, [&](std::uint16_t sequence) {
         ++subscriber.nackedOut;
         // Still waiting in its pacer (a publisher's resend that came late): on its way.
-        if (subscriber.pacer && !subscriber.pacer->empty() && subscriber.pacer->holds(stream->ssrc, sequence))
+        if (subscriber.pacer && subscriber.pacer->holds(stream->ssrc, sequence))
             return;
         if (subscriber.retransmitBudget <= 0) {
             counters_.retransmitsRefused.add();

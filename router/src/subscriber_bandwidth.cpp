@@ -43,8 +43,7 @@ void SubscriberBandwidth::allocate(const ParticipantDirectory& participants, std
         auto& p = *participant;
         const auto budget = p.estimator ? p.estimator->estimate() : std::numeric_limits<std::uint32_t>::max();
         if (p.pacer && p.estimator)
-            p.pacer->setRate(static_cast<std::uint64_t>(std::max(Pacer::kPacingFactor * budget,
-                                                                 Pacer::kMediaFactor * double(forwardedBps(p)))));
+            p.pacer->setRate(Pacer::rateFor(budget, forwardedBps(p)));
         const auto wanted = LayerAllocator::allocate(p, budget, nowMicros);
         for (auto& subscription : p.subscriptions) {
             auto& publication = *subscription.publication;

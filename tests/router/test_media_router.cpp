@@ -68,6 +68,25 @@ bool reachesBob(Peer& alice, Peer& bob, std::uint16_t firstSequence)
     return false;
 }
 
+/// Alice publishes a microphone (SSRC 1111, mid 0) and a camera (2222, mid 1) in room 1; Bob
+/// receives both with transport-wide feedback, so the router estimates his bandwidth and
+/// paces his video. Both connected, Bob's socket drained.
+void publishToPacedSubscriber(MediaRouter& router, Peer& alice, Peer& bob)
+{
+    const auto published = router.negotiate(
+        1, "alice", alice.offer({{"0", "audio", "sendonly", 1111}, {"1", "video", "sendonly", 2222}}),
+        {{"0", "audio"}, {"1", "video"}}, {});
+    alice.applyAnswer(published.answer);
+    REQUIRE(alice.connect());
+    Peer::Section audio{"0", "audio", "recvonly"};
+    audio.transportCc = true;
+    Peer::Section video{"1", "video", "recvonly"};
+    video.transportCc = true;
+    bob.applyAnswer(router.negotiate(1, "bob", bob.offer({audio, video}), {}, {{"0", "alice/0"}, {"1", "alice/1"}}).answer);
+    REQUIRE(bob.connect());
+    bob.drain();
+}
+
 } // namespace
 
 TEST_CASE("Router: a publisher's audio and video reach a subscriber, rewritten and re-encrypted")
@@ -886,20 +905,9 @@ TEST_CASE("Router: a keyframe's burst to a subscriber with a bandwidth estimate 
 {
     MediaRouter router(loopback());
     Peer alice("alice"), bob("bob");
-    alice.applyAnswer(router
-                          .negotiate(1, "alice", alice.offer({{"0", "audio", "sendonly", 1111}, {"1", "video", "sendonly", 2222}}),
-                                     {{"0", "audio"}, {"1", "video"}}, {})
-                          .answer);
-    REQUIRE(alice.connect());
-    Peer::Section audio{"0", "audio", "recvonly"};
-    audio.transportCc = true;
-    Peer::Section video{"1", "video", "recvonly"};
-    video.transportCc = true;
-    bob.applyAnswer(router.negotiate(1, "bob", bob.offer({audio, video}), {}, {{"0", "alice/0"}, {"1", "alice/1"}}).answer);
-    REQUIRE(bob.connect());
+    publishToPacedSubscriber(router, alice, bob);
     const auto audioSsrc = bob.ssrcFor("0");
     const auto videoSsrc = bob.ssrcFor("1");
-    bob.drain();
 
     // Bob sends no feedback: his estimate stays at its start, 300 kbit/s, and his video is
     // paced at 2.5 times that (94 bytes a millisecond). A keyframe of 30 packets of 1 kB
@@ -954,14 +962,8 @@ TEST_CASE("Router: a subscriber's full pacer sends its oldest early and loses no
 {
     MediaRouter router(loopback());
     Peer alice("alice"), bob("bob");
-    alice.applyAnswer(router.negotiate(1, "alice", alice.offer({{"1", "video", "sendonly", 2222}}), {{"1", "video"}}, {}).answer);
-    REQUIRE(alice.connect());
-    Peer::Section video{"1", "video", "recvonly"};
-    video.transportCc = true;
-    bob.applyAnswer(router.negotiate(1, "bob", bob.offer({video}), {}, {{"1", "alice/1"}}).answer);
-    REQUIRE(bob.connect());
+    publishToPacedSubscriber(router, alice, bob);
     const auto videoSsrc = bob.ssrcFor("1");
-    bob.drain();
 
     // More packets at once than a pacer holds (256): the oldest go early, none is lost, the
     // order holds.
