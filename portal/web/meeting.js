@@ -118,7 +118,8 @@ window.parleyMeeting = {
       if (report.type === 'outbound-rtp') {
         streams.push({ kind: report.kind, packetsSent: report.packetsSent ?? 0,
           retransmittedPacketsSent: report.retransmittedPacketsSent ?? 0, nackCount: report.nackCount ?? 0,
-          frameHeight: report.frameHeight ?? 0, rid: report.rid ?? null });
+          frameHeight: report.frameHeight ?? 0, rid: report.rid ?? null, framesPerSecond: report.framesPerSecond ?? 0,
+          qualityLimitationReason: report.qualityLimitationReason ?? null, targetBitrate: report.targetBitrate ?? 0 });
       }
       if (report.type === 'candidate-pair' && report.nominated && report.state === 'succeeded') pair = report;
     }

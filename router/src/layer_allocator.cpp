@@ -20,11 +20,11 @@ std::uint64_t rateOf(const Publication& publication, int layer)
     return layer < 0 ? 0 : publication.layers[static_cast<std::size_t>(layer)].bitsPerSecond;
 }
 
-/// A layer to choose: sending, and with a rate measured (a layer that just started costs
-/// nothing until its first second is sampled, and would draw everyone to it).
+/// A layer to choose: sending, and with its rate measured over full seconds (a layer that
+/// just started would look cheap and draw everyone to it).
 bool eligible(const InboundLayer& layer, std::int64_t nowMicros)
 {
-    return layer.active(nowMicros) && layer.bitsPerSecond > 0;
+    return layer.settled(nowMicros);
 }
 
 /// The next eligible layer above `layer`, up to `cap`, or -1.

@@ -1,5 +1,6 @@
 #include "load_sampler.h"
 
+#include <algorithm>
 #include <time.h>
 
 namespace parley::router {
@@ -24,8 +25,9 @@ void LoadSampler::sample(const ParticipantDirectory& participants, std::chrono::
             for (auto& layer : publication->layers) {
                 // Each layer's rate, for choosing layers (payload bits over the interval).
                 if (micros > 0)
-                    layer.bitsPerSecond = static_cast<std::uint32_t>((layer.octets - layer.sampledOctets) * 8 * 1'000'000 /
-                                                                     static_cast<std::uint64_t>(micros));
+                    layer.sampleRate(static_cast<std::uint32_t>(std::min<std::uint64_t>(
+                        (layer.octets - layer.sampledOctets) * 8 * 1'000'000 / static_cast<std::uint64_t>(micros),
+                        0xffffffff)));
                 layer.sampledOctets = layer.octets;
                 if (!layer.incoming || !layer.incoming->started())
                     continue;

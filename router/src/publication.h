@@ -7,6 +7,8 @@
 #include <parley/router/nack_generator.h>
 #include <parley/router/packet_store.h>
 
+#include <algorithm>
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -85,11 +87,23 @@ struct InboundLayer
     KeyframeRequestCoalescer keyframes;
     /// Packets lost on the way in, asked for again when the publisher negotiated NACK.
     NackGenerator nacks;
-    /// What it carries, for choosing layers: payload bytes this second and its rate over the
-    /// last one, the picture height of its last keyframe, and when its last packet came.
+    /// Rate samples (one a second) a layer's planning rate is the highest of: a VP8 layer's
+    /// rate swings with motion and keyframes, and a subscriber near its limit planned on one
+    /// quiet second would be moved up onto a layer it cannot take.
+    static constexpr std::size_t kRateSamples = 3;
+    /// Samples with traffic before a layer's rate counts: the first covers only part of a
+    /// second, so a layer that just started would look cheap.
+    static constexpr std::uint8_t kSettledSamples = 2;
+
+    /// What it carries, for choosing layers: payload bytes this second, its planning rate
+    /// (see kRateSamples) and how many seconds in a row it was sampled sending, the picture
+    /// height of its last keyframe, and when its last packet came.
     std::uint64_t octets = 0;
     std::uint64_t sampledOctets = 0;
     std::uint32_t bitsPerSecond = 0;
+    std::array<std::uint32_t, kRateSamples> rateSamples{};
+    std::uint8_t nextRateSample = 0;
+    std::uint8_t sampledSeconds = 0;
     std::uint16_t height = 0;
     std::int64_t lastPacketMicros = 0;
     /// Its last sender report (NTP and RTP time), to line up timestamps across a switch.
@@ -98,6 +112,27 @@ struct InboundLayer
 
     /// Sending now: a packet within the last second.
     bool active(std::int64_t nowMicros) const { return lastPacketMicros != 0 && nowMicros - lastPacketMicros < 1'000'000; }
+
+    /// Ends a second of measuring with its rate; a silent second starts the count over.
+    void sampleRate(std::uint32_t bps)
+    {
+        if (bps == 0) {
+            rateSamples.fill(0);
+            sampledSeconds = 0;
+        }
+        else {
+            rateSamples[nextRateSample] = bps;
+            nextRateSample = static_cast<std::uint8_t>((nextRateSample + 1) % kRateSamples);
+            sampledSeconds = static_cast<std::uint8_t>(std::min<int>(sampledSeconds + 1, 0xff));
+        }
+        bitsPerSecond = *std::max_element(rateSamples.begin(), rateSamples.end());
+    }
+
+    /// Sending, and measured long enough for its rate to be planned on.
+    bool settled(std::int64_t nowMicros) const
+    {
+        return active(nowMicros) && sampledSeconds >= kSettledSamples && bitsPerSecond > 0;
+    }
 };
 
 /// A track a participant sends us, with what the router keeps of it: receive statistics,

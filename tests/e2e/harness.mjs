@@ -4,7 +4,7 @@ import { chromium } from 'playwright-core';
 import { spawn, spawnSync } from 'node:child_process';
 import https from 'node:https';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -96,6 +96,8 @@ export function startServer(parleyd, parleyctl, settings, workDir, router = {}) 
     const timer = setTimeout(() => reject(new Error(`parleyd did not start:\n${output}`)), 20000);
     const onData = (chunk) => {
       output += chunk;
+      // For diagnosing a failure by hand: the server's log, kept in a file.
+      if (process.env.PARLEY_E2E_SERVER_LOG) appendFileSync(process.env.PARLEY_E2E_SERVER_LOG, chunk);
       const match = / event=https\.listening [^\n]* port=(\d+)/.exec(output);
       if (match) {
         clearTimeout(timer);

@@ -222,7 +222,8 @@ TEST_CASE("Layer allocator: within the budget, one step at a time for each video
         const std::uint32_t rates[] = {150'000, 500'000, 1'500'000};
         const std::uint16_t heights[] = {180, 360, 720};
         for (std::size_t i = 0; i < 3; ++i) {
-            publication->layers[i].bitsPerSecond = rates[i];
+            for (std::size_t second = 0; second < InboundLayer::kSettledSamples; ++second)
+                publication->layers[i].sampleRate(rates[i]);
             publication->layers[i].height = heights[i];
             publication->layers[i].lastPacketMicros = now - 100'000;
         }
@@ -278,6 +279,58 @@ TEST_CASE("Layer allocator: within the budget, one step at a time for each video
     b.layers[2].lastPacketMicros = now - 5'000'000;
     LayerAllocator::allocate(subscriber, std::numeric_limits<std::uint32_t>::max(), now);
     CHECK(streamB.layers.target == 1);
+}
+
+TEST_CASE("Layer allocator: a layer that just started, or whose rate swings, is planned on full seconds and its peak")
+{
+    Participant subscriber;
+    auto a = threeLayers();
+    const std::int64_t now = 10'000'000;
+    const std::uint16_t heights[] = {180, 360, 720};
+    for (std::size_t i = 0; i < 3; ++i) {
+        a.layers[i].height = heights[i];
+        a.layers[i].lastPacketMicros = now - 100'000;
+    }
+    subscriber.subscriptions.push_back({"1", 11, &a});
+    OutgoingStream copy{};
+    copy.subscriber = &subscriber;
+    copy.ssrc = 11;
+    copy.layers.current = 0;
+    a.outgoing.push_back(copy);
+    auto& stream = a.outgoing.front();
+
+    a.layers[0].sampleRate(150'000);
+    a.layers[0].sampleRate(150'000);
+    // The middle layer's first second is a tenth of a second of it: it looks nearly free, but
+    // is not chosen until a full second is measured.
+    a.layers[1].sampleRate(40'000);
+    CHECK_FALSE(a.layers[1].settled(now));
+    LayerAllocator::allocate(subscriber, 400'000, now);
+    CHECK(stream.layers.target == 0);
+    a.layers[1].sampleRate(350'000);
+    CHECK(a.layers[1].settled(now));
+    CHECK(a.layers[1].bitsPerSecond == 350'000);
+    // 150k and a 200k step with its margin: 380k.
+    LayerAllocator::allocate(subscriber, 360'000, now);
+    CHECK(stream.layers.target == 0);
+    LayerAllocator::allocate(subscriber, 400'000, now);
+    CHECK(stream.layers.target == 1);
+
+    // One quiet second does not make it look cheap: the peak of the last three counts.
+    a.layers[1].sampleRate(180'000);
+    CHECK(a.layers[1].bitsPerSecond == 350'000);
+    LayerAllocator::allocate(subscriber, 360'000, now);
+    CHECK(stream.layers.target == 0);
+    a.layers[1].sampleRate(180'000);
+    a.layers[1].sampleRate(180'000);
+    CHECK(a.layers[1].bitsPerSecond == 180'000);
+    LayerAllocator::allocate(subscriber, 360'000, now);
+    CHECK(stream.layers.target == 1);
+
+    // A silent second starts it over: after a pause it must be measured again.
+    a.layers[1].sampleRate(0);
+    CHECK_FALSE(a.layers[1].settled(now));
+    CHECK(a.layers[1].bitsPerSecond == 0);
 }
 
 TEST_CASE("Router: a Chrome-style simulcast publisher's layers are learnt by rid, a subscriber starts on the lowest, moves up at a keyframe, and down when its page shows the video small, and the recording takes the best")
