@@ -36,6 +36,8 @@ PACKAGES=(
   # the kernel volume engine's test boots Debian's kernel in QEMU with a busybox initramfs
   qemu-system-x86 busybox-static
   chromium nodejs
+  # the fuzz harnesses are built with clang's libFuzzer (tests/fuzz/run-fuzzers)
+  clang libclang-rt-14-dev
 )
 
 log() { printf 'bootstrap: %s\n' "$*" >&2; }

@@ -4,6 +4,8 @@
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/String.h>
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 
 namespace parley::portal {
@@ -46,8 +48,11 @@ bool isBracketedIpv6(std::string_view host)
     if (host.size() < 3 || host.front() != '[' || host.back() != ']')
         return false;
     const std::string inner(host.substr(1, host.size() - 2));
-    // A zone (fe80::1%eth0) means nothing to another machine.
-    if (inner.find('%') != std::string::npos)
+    // Hex digits, colons and the dots of an embedded IPv4 address only: a zone
+    // (fe80::1%eth0) means nothing to another machine, and Poco's parser stops at a NUL, so
+    // "[::1\0junk]" would pass with the junk kept in the origin (found by fuzzing).
+    if (!std::all_of(inner.begin(), inner.end(),
+                     [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.'; }))
         return false;
     Poco::Net::IPAddress address;
     return Poco::Net::IPAddress::tryParse(inner, address) &&

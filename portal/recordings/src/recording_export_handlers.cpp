@@ -62,9 +62,11 @@ void RecordingExportHandler::handle(const ApiRequest& request, Poco::Net::HTTPSe
         throw HttpError(Status::HTTP_CONFLICT, "not_ready",
                         "the recording is not composed yet (" + recording.composition + ")");
     // A file that is not the one recorded: refused, and on record as a failed export.
-    const auto refuse = [&](const std::string& code, const std::string& message) {
+    // The id by init-capture: a lambda naming a structured binding is C++20 that clang 14
+    // (the fuzz build) does not take.
+    const auto refuse = [&, recordingId = recording.id](const std::string& code, const std::string& message) {
         services().audit.append({request.actorName(), request.clientAddress, "recording.export",
-                                 "recording:" + std::to_string(recording.id), "failure",
+                                 "recording:" + std::to_string(recordingId), "failure",
                                  storage::AuditDetails().add("result", code).add("message", message).text()});
         throw HttpError(Status::HTTP_CONFLICT, code, message);
     };

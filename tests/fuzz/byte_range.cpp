@@ -1,0 +1,31 @@
+// The Range header of a recording download (RFC 9110 14), against a file size taken from
+// the input. Checked besides not crashing: a partial answer lies inside the file, first
+// not after last; an unsatisfiable one only for a range that starts at or past the end.
+#include "fuzz_input.h"
+
+#include <parley/portal/http/byte_range.h>
+
+#include <algorithm>
+#include <cctype>
+#include <string>
+
+using namespace parley::portal;
+using parley::fuzz::require;
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
+{
+    parley::fuzz::InputReader input(data, size);
+    const std::uint64_t fileSize = static_cast<std::uint64_t>(input.u32()) << 32 | input.u32();
+    const auto header = parley::fuzz::text(input.rest());
+    const auto range = parseByteRange(header, fileSize);
+    if (range.kind == ByteRangeRequest::Kind::Partial)
+        require(range.first <= range.last && range.last < fileSize, "a partial range outside the file");
+    if (range.kind == ByteRangeRequest::Kind::Unsatisfiable) {
+        // The unit is case-insensitive (RFC 9110 14.1).
+        const std::string unit(header.substr(0, 6));
+        require(unit.size() == 6 && std::equal(unit.begin(), unit.end(), "bytes=",
+                                               [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; }),
+                "unsatisfiable without the bytes unit");
+    }
+    return 0;
+}
