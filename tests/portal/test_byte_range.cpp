@@ -25,6 +25,15 @@ TEST_CASE("single byte ranges of every form give the bytes asked for, clipped to
     CHECK((range.kind == Kind::Partial && range.first == 10 && range.last == 19));
 }
 
+TEST_CASE("the unit is case-insensitive")
+{
+    const auto range = parseByteRange("Bytes=-0", 1000);
+    CHECK(range.kind == Kind::Unsatisfiable);
+    const auto upper = parseByteRange("BYTES=0-9", 1000);
+    CHECK(upper.kind == Kind::Partial);
+    CHECK(upper.last == 9);
+}
+
 TEST_CASE("ranges past the end are unsatisfiable")
 {
     CHECK(parseByteRange("bytes=1000-", 1000).kind == Kind::Unsatisfiable);
@@ -39,7 +48,9 @@ TEST_CASE("malformed, multiple or foreign ranges are ignored: the whole file is 
     for (const char* header : {"", "bytes", "bytes=", "bytes=-", "bytes=a-b", "bytes=5-1", "bytes=1-2,4-5",
                                "items=0-1", "bytes=0x10-20", "bytes=+1-2", "bytes=99999999999999999999-",
                                "bytes=-99999999999999999999", "bytes=1--2", "bytes=1-2-3", "bytes 0-1",
-                               "bytes=\x01-\xff", "bytes = 1-2", "bytes=18446744073709551615-"}) {
+                               "bytes=\x01-\xff", "bytes = 1-2", "bytes=18446744073709551615-",
+                               // Found by fuzzing: folding case by setting bit 5 took 0x1d for '='.
+                               "bytes\x1d" "0-", "BYTES\x1d" "0-9", "\x02YTES=0-1"}) {
         INFO(header);
         CHECK(parseByteRange(header, 1000).kind == Kind::Whole);
     }

@@ -38,9 +38,13 @@ ByteRangeRequest parseByteRange(std::string_view header, std::uint64_t size)
     constexpr std::string_view unit = "bytes=";
     if (header.size() <= unit.size())
         return {};
-    for (std::size_t i = 0; i < unit.size(); ++i)
-        if ((header[i] | 0x20) != unit[i] && header[i] != unit[i])
+    // The unit is case-insensitive; only letters fold (folding by `| 0x20` alone took a
+    // control character 0x1d for the '=', found by fuzzing).
+    for (std::size_t i = 0; i < unit.size(); ++i) {
+        const char c = header[i] >= 'A' && header[i] <= 'Z' ? static_cast<char>(header[i] - 'A' + 'a') : header[i];
+        if (c != unit[i])
             return {};
+    }
     const auto spec = trim(header.substr(unit.size()));
     if (spec.find(',') != std::string_view::npos)
         return {}; // several ranges: the whole file is a valid answer
