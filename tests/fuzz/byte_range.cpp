@@ -21,8 +21,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (range.kind == ByteRangeRequest::Kind::Partial)
         require(range.first <= range.last && range.last < fileSize, "a partial range outside the file");
     if (range.kind == ByteRangeRequest::Kind::Unsatisfiable) {
-        // The unit is case-insensitive (RFC 9110 14.1).
-        const std::string unit(header.substr(0, 6));
+        // The unit is case-insensitive (RFC 9110 14.1), after optional white space.
+        const auto start = header.find_first_not_of(" \t");
+        const std::string unit(start == std::string_view::npos ? std::string_view() : header.substr(start, 6));
         require(unit.size() == 6 && std::equal(unit.begin(), unit.end(), "bytes=",
                                                [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; }),
                 "unsatisfiable without the bytes unit");
