@@ -1001,3 +1001,78 @@ TEST_CASE("Router: a subscriber's full pacer sends its oldest early and loses no
     // The router goes on.
     CHECK(stats.packetsReceived >= kBurst + 60);
 }
+
+TEST_CASE("Router: with two workers, meetings are spread over them, each meeting's media stays on its worker's port, and totals add up")
+{
+    auto settings = loopback();
+    settings.workers = 2;
+    MediaRouter router(settings);
+    const auto ports = router.ports();
+    REQUIRE(ports.size() == 2);
+    CHECK(ports[0] != ports[1]);
+    CHECK(router.tcpPorts().size() == 2);
+
+    // Room 1 goes to the first worker, room 2 to the one with nobody on it.
+    Peer alice("alice"), bob("bob");
+    publishAndSubscribe(router, alice, bob);
+    CHECK(router.workerOf(1) == 0u);
+    Peer carol("carol"), dave("dave");
+    const auto carols = router.negotiate(2, "carol", carol.offer({{"0", "audio", "sendonly", 3333}}), {{"0", "audio"}}, {});
+    CHECK(router.workerOf(2) == 1u);
+    // Its candidates name the second worker's port, not the first's.
+    CHECK(carols.answer.find(" " + std::to_string(ports[1]) + " typ host") != std::string::npos);
+    CHECK(carols.answer.find(" " + std::to_string(ports[0]) + " typ host") == std::string::npos);
+    carol.applyAnswer(carols.answer);
+    REQUIRE(carol.connect());
+    const auto daves = router.negotiate(2, "dave", dave.offer({{"0", "audio", "recvonly"}}), {}, {{"0", "carol/0"}});
+    CHECK(daves.answer.find(" " + std::to_string(ports[1]) + " typ host") != std::string::npos);
+    dave.applyAnswer(daves.answer);
+    REQUIRE(dave.connect());
+
+    // Media flows in both rooms at once.
+    CHECK(reachesBob(alice, bob, 1));
+    bool reachedDave = false;
+    for (std::uint16_t seq = 1; seq < 10 && !reachedDave; ++seq) {
+        carol.sendRtp(3333, 111, seq, 1);
+        reachedDave = !dave.receiveRtp(300ms).empty();
+    }
+    CHECK(reachedDave);
+    // A track of another room is not received, and a participant stays in its room.
+    Peer eve("eve");
+    const auto eves = router.negotiate(2, "eve", eve.offer({{"0", "audio", "recvonly"}}), {}, {{"0", "alice/0"}});
+    CHECK(eves.answer.find("a=inactive") != std::string::npos);
+    CHECK_THROWS_AS(router.negotiate(2, "alice", alice.offer({{"0", "audio", "sendonly", 1111}}), {{"0", "audio"}}, {}),
+                    SdpError);
+
+    // The totals are both workers'; the admin's view of a room is its worker's.
+    std::this_thread::sleep_for(1200ms);
+    CHECK(router.stats().stunAnswered >= 4);
+    CHECK(router.stats().packetsForwarded >= 2);
+    const auto roomTwo = router.participantMedia(2);
+    CHECK(roomTwo.size() == 3);
+    CHECK(router.participantMedia(1).size() == 2);
+
+    // Once a room is empty it is forgotten; the next room goes where the fewest are.
+    router.removeParticipant("alice");
+    router.removeParticipant("bob");
+    CHECK_FALSE(router.workerOf(1).has_value());
+    CHECK(router.participantMedia(1).empty());
+    Peer frank("frank");
+    frank.applyAnswer(router.negotiate(3, "frank", frank.offer({{"0", "audio", "sendonly", 4444}}), {{"0", "audio"}}, {}).answer);
+    CHECK(router.workerOf(3) == 0u);
+    // A recording started before anyone joins places the room too.
+    router.startTap(4, std::make_shared<MediaTap>(16));
+    CHECK(router.workerOf(4).has_value());
+    router.stopTap(4);
+    CHECK_FALSE(router.workerOf(4).has_value());
+}
+
+TEST_CASE("Router: ports for every worker must fit below 65536")
+{
+    auto settings = loopback();
+    settings.port = 65535;
+    settings.workers = 2;
+    CHECK_THROWS_WITH(MediaRouter(settings), Catch::Contains("65535") && Catch::Contains("router.workers"));
+    settings.workers = 0;
+    CHECK_THROWS_AS(MediaRouter(settings), std::runtime_error);
+}

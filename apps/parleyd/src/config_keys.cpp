@@ -138,6 +138,9 @@ const std::vector<ConfigKey>& table()
         {"router.tcp_port", "10000", IntegerRule{-1, 65535},
          "TCP port for participants whose UDP is blocked (ICE-TCP: the same media over TCP). "
          "-1: none; 0 picks a free port (tests)."},
+        {"router.workers", "0", IntegerRule{0, 64},
+         "Media worker threads, each on its own UDP port (router.port + i) and TCP port "
+         "(router.tcp_port + i); a meeting's media stays on one. 0: one per CPU core."},
         {"router.announced_address", "", TextRule{true},
          "The IP address browsers send media to, put in SDP candidates. Empty: listen_address "
          "if it is a specific address, else the host's primary address."},

@@ -36,6 +36,23 @@
 namespace parley::parleyd {
 namespace {
 
+/// "port 10000" or "ports 10000-10001" (the workers' ports are consecutive), or a list
+/// when they were picked free.
+std::string portList(const std::vector<std::uint16_t>& ports)
+{
+    if (ports.size() == 1)
+        return "port " + std::to_string(ports.front());
+    bool consecutive = true;
+    for (std::size_t i = 1; i < ports.size(); ++i)
+        consecutive = consecutive && ports[i] == ports[i - 1] + 1;
+    if (consecutive)
+        return "ports " + std::to_string(ports.front()) + "-" + std::to_string(ports.back());
+    std::string list = "ports ";
+    for (std::size_t i = 0; i < ports.size(); ++i)
+        list += (i ? ", " : "") + std::to_string(ports[i]);
+    return list;
+}
+
 namespace fs = std::filesystem;
 
 // Not logger(): inside the application that name is Poco's Application::logger().
@@ -96,8 +113,9 @@ void printBanner(const Settings& settings, std::uint16_t port, const std::string
                      "  fingerprint they show matches the one above, then continue.\n";
     std::cout << "  Health: /healthz (process up) and /readyz (database ready).\n";
     if (media)
-        std::cout << "  Media: UDP port " << media->port()
-                  << (media->tcpPort() ? " and TCP port " + std::to_string(*media->tcpPort()) : std::string())
+        std::cout << "  Media: " << media->ports().size() << (media->ports().size() == 1 ? " worker" : " workers")
+                  << " on UDP " << portList(media->ports())
+                  << (media->tcpPort() ? " and TCP " + portList(media->tcpPorts()) : std::string())
                   << ", announced to browsers as " << media->announcedAddress()
                   << ". Meetings: /join/<link> (GET /api/v1/rooms).\n";
     else

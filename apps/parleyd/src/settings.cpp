@@ -12,6 +12,7 @@
 #include <Poco/Net/IPAddress.h>
 
 #include <algorithm>
+#include <thread>
 #include <fstream>
 #include <istream>
 #include <sstream>
@@ -266,6 +267,10 @@ Settings loadSettings(const std::optional<fs::path>& iniFile,
     settings.router.port = static_cast<std::uint16_t>(integer(values, "router.port"));
     if (const auto tcpPort = integer(values, "router.tcp_port"); tcpPort >= 0)
         settings.router.tcpPort = static_cast<std::uint16_t>(tcpPort);
+    if (const auto workers = integer(values, "router.workers"); workers > 0)
+        settings.router.workers = static_cast<unsigned>(workers);
+    else
+        settings.router.workers = std::max(1u, std::thread::hardware_concurrency());
     settings.router.announcedAddress = values.at("router.announced_address");
     if (!settings.router.announcedAddress.empty()) {
         Poco::Net::IPAddress announced;

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,6 +24,10 @@ struct RouterSettings
     /// for a wildcard (0.0.0.0 or ::), the host's primary IPv4 address (the one its default
     /// route leaves from), or 127.0.0.1 when it has none.
     std::string announcedAddress;
+    /// Worker threads, each with its own UDP port (`port` + i) and TCP port (`tcpPort` + i;
+    /// with port 0 each picks a free one). A room's media stays on one worker: the one with
+    /// the fewest participants when the room's first participant (or its recording) comes.
+    unsigned workers = 1;
 };
 
 /// A track a participant publishes, as the router knows it after negotiation.
@@ -92,12 +97,13 @@ struct RouterLoad
     std::uint64_t bitsPerSecondIn = 0;
     std::uint64_t bitsPerSecondOut = 0;
     double lossPercent = 0;  ///< of packets expected by the router from all publishers
-    double cpuPercent = 0;   ///< of one core, spent by the worker thread
+    double cpuPercent = 0;   ///< of one core, spent by the worker threads together
 };
 
-/// The media router (SFU): one UDP port, ICE-lite, DTLS-SRTP, forwarding between the
-/// participants of a room. One worker thread does all packet work; the methods here are the
-/// control plane, thread-safe, and wait for the worker to apply them.
+/// The media router (SFU): ICE-lite, DTLS-SRTP, forwarding between the participants of a
+/// room. Worker threads (RouterSettings::workers) do all packet work, each on its own port,
+/// each room on one of them; the methods here are the control plane, thread-safe, and wait
+/// for the room's worker to apply them.
 class MediaRouter
 {
 public:
@@ -158,14 +164,38 @@ public:
     std::vector<ParticipantMedia> participantMedia(std::int64_t roomId) const;
     /// Rates and CPU over the last second, without waiting for the worker.
     RouterLoad load() const;
+    /// The first worker's UDP port; worker i has ports()[i].
     std::uint16_t port() const;
-    /// The ICE-TCP port, when there is one.
+    std::vector<std::uint16_t> ports() const;
+    /// The first worker's ICE-TCP port, when there is one; worker i has tcpPorts()[i].
     std::optional<std::uint16_t> tcpPort() const;
+    std::vector<std::uint16_t> tcpPorts() const;
     const std::string& announcedAddress() const;
+    /// The worker a room's media is on, while it has participants or a recording.
+    std::optional<std::size_t> workerOf(std::int64_t roomId) const;
 
 private:
     class Worker;
-    std::unique_ptr<Worker> worker_;
+    struct Placement
+    {
+        std::size_t worker = 0;
+        int participants = 0;
+        bool tapped = false;
+    };
+    /// The room's worker, placing the room on the least busy one if it has none.
+    std::size_t place(std::int64_t roomId);
+    /// Forgets the room's worker once nothing of it is left there (under placementMutex_).
+    void release(std::int64_t roomId);
+    /// The worker of a participant's room, or nullptr for one not negotiated.
+    Worker* workerOfParticipant(const std::string& participantId) const;
+
+    std::vector<std::unique_ptr<Worker>> workers_;
+    mutable std::mutex placementMutex_;
+    std::map<std::int64_t, Placement> rooms_;
+    std::map<std::string, std::int64_t> participantRooms_;
+    /// Mutes given before a participant's first offer (audio, video): its worker is not known
+    /// until then.
+    std::map<std::string, std::pair<bool, bool>> earlyMutes_;
 };
 
 } // namespace parley::router
