@@ -128,7 +128,7 @@ void collectRouter(PrometheusText& out, const router::MediaRouter* media)
     out.sample("parley_router_bytes_per_second", {{"direction", "out"}}, static_cast<double>(load.bitsPerSecondOut) / 8);
     gauge(out, "parley_router_loss_ratio", "Share of publishers' packets lost on the way in, last second.",
           load.lossPercent / 100);
-    gauge(out, "parley_router_cpu_ratio", "Share of one core the router's worker used, last second.",
+    gauge(out, "parley_router_cpu_ratio", "CPU the router's workers used together, last second, in cores.",
           load.cpuPercent / 100);
 }
 

@@ -57,12 +57,15 @@ MediaRouter::MediaRouter(const RouterSettings& settings)
     if (settings.workers == 0)
         throw std::runtime_error("the media router needs at least one worker");
     const auto last = [&](std::uint16_t first) { return std::uint32_t(first) + settings.workers - 1; };
-    if ((settings.port != 0 && last(settings.port) > 65535) ||
-        (settings.tcpPort && *settings.tcpPort != 0 && last(*settings.tcpPort) > 65535))
-        throw std::runtime_error("the media router's " + std::to_string(settings.workers) +
-                                 " workers need ports up to " +
-                                 std::to_string(last(settings.port != 0 ? settings.port : *settings.tcpPort)) +
-                                 ", past 65535: lower router.port, router.tcp_port or router.workers");
+    const auto check = [&](std::uint16_t first, const char* key) {
+        if (first != 0 && last(first) > 65535)
+            throw std::runtime_error("the media router's " + std::to_string(settings.workers) + " workers need " + key +
+                                     " " + std::to_string(first) + " to " + std::to_string(last(first)) +
+                                     ", past 65535: lower " + key + " or router.workers");
+    };
+    check(settings.port, "router.port");
+    if (settings.tcpPort)
+        check(*settings.tcpPort, "router.tcp_port");
     workers_.reserve(settings.workers);
     for (unsigned i = 0; i < settings.workers; ++i)
         workers_.push_back(std::make_unique<Worker>(workerSettings(settings, i)));
@@ -92,11 +95,10 @@ void MediaRouter::release(std::int64_t roomId)
 
 MediaRouter::Worker* MediaRouter::workerOfParticipant(const std::string& participantId) const
 {
-    std::lock_guard lock(placementMutex_);
     const auto room = participantRooms_.find(participantId);
     if (room == participantRooms_.end())
         return nullptr;
-    return workers_[rooms_.at(room->second).worker].get();
+    return workers_[rooms_.at(room->second.roomId).worker].get();
 }
 
 Negotiation MediaRouter::negotiate(std::int64_t roomId, const std::string& participantId,
@@ -105,29 +107,28 @@ Negotiation MediaRouter::negotiate(std::int64_t roomId, const std::string& parti
 {
     const auto parsed = parseSdpOffer(offer); // parsing stays off the worker thread
     Worker* worker = nullptr;
-    bool added = false;
+    std::optional<std::uint64_t> registration; // set when this offer registered the participant
     std::optional<std::pair<bool, bool>> mutes;
+    std::future<Negotiation> result;
     {
         std::lock_guard lock(placementMutex_);
         if (const auto known = participantRooms_.find(participantId); known != participantRooms_.end()) {
-            if (known->second != roomId)
+            if (known->second.roomId != roomId)
                 throw SdpError("participant " + participantId + " is already negotiated in another room");
         }
         else {
-            participantRooms_[participantId] = roomId;
-            added = true;
+            registration = ++registrations_;
+            participantRooms_[participantId] = {roomId, *registration};
             if (const auto early = earlyMutes_.find(participantId); early != earlyMutes_.end()) {
                 mutes = early->second;
                 earlyMutes_.erase(early);
             }
         }
         const auto index = place(roomId);
-        if (added)
+        if (registration)
             ++rooms_[roomId].participants;
         worker = workers_[index].get();
-    }
-    try {
-        return worker->run<Negotiation>([&] {
+        result = worker->post<Negotiation>([&] {
             if (mutes) {
                 worker->setMuted(participantId, "audio", mutes->first);
                 worker->setMuted(participantId, "video", mutes->second);
@@ -135,25 +136,34 @@ Negotiation MediaRouter::negotiate(std::int64_t roomId, const std::string& parti
             return worker->negotiate(roomId, participantId, parsed, tracks, subscriptions);
         });
     }
+    try {
+        return result.get();
+    }
     catch (...) {
-        // A first offer refused leaves nothing on the worker, so nothing is placed either;
-        // the mutes wait for the next offer.
-        if (added) {
-            worker->run<void>([&] { worker->remove(participantId); });
+        // A first offer refused leaves the participant unknown, unless something changed
+        // it meanwhile (a removal, another offer): then that is what holds.
+        std::future<void> removed;
+        {
             std::lock_guard lock(placementMutex_);
-            participantRooms_.erase(participantId);
-            --rooms_[roomId].participants;
-            release(roomId);
-            if (mutes)
-                earlyMutes_[participantId] = *mutes;
+            const auto known = participantRooms_.find(participantId);
+            if (registration && known != participantRooms_.end() && known->second.generation == *registration) {
+                removed = worker->post<void>([worker, participantId] { worker->remove(participantId); });
+                participantRooms_.erase(known);
+                --rooms_[roomId].participants;
+                release(roomId);
+                if (mutes)
+                    earlyMutes_[participantId] = *mutes;
+            }
         }
+        if (removed.valid())
+            removed.get();
         throw;
     }
 }
 
 void MediaRouter::removeParticipant(const std::string& participantId)
 {
-    Worker* worker = nullptr;
+    std::future<void> removed;
     {
         std::lock_guard lock(placementMutex_);
         const auto room = participantRooms_.find(participantId);
@@ -161,77 +171,100 @@ void MediaRouter::removeParticipant(const std::string& participantId)
             earlyMutes_.erase(participantId);
             return;
         }
-        const auto roomId = room->second;
-        worker = workers_[rooms_.at(roomId).worker].get();
+        const auto roomId = room->second.roomId;
+        auto* worker = workers_[rooms_.at(roomId).worker].get();
+        removed = worker->post<void>([worker, participantId] { worker->remove(participantId); });
         participantRooms_.erase(room);
         --rooms_[roomId].participants;
         release(roomId);
     }
-    worker->run<void>([&] { worker->remove(participantId); });
+    removed.get();
 }
 
 void MediaRouter::startTap(std::int64_t roomId, std::shared_ptr<MediaTap> tap)
 {
-    Worker* worker = nullptr;
+    std::future<void> started;
     {
         std::lock_guard lock(placementMutex_);
-        worker = workers_[place(roomId)].get();
+        auto* worker = workers_[place(roomId)].get();
         rooms_[roomId].tapped = true;
+        started = worker->post<void>([worker, roomId, tap = std::move(tap)]() mutable { worker->startTap(roomId, std::move(tap)); });
     }
-    worker->run<void>([&] { worker->startTap(roomId, std::move(tap)); });
+    started.get();
 }
 
 void MediaRouter::stopTap(std::int64_t roomId)
 {
-    Worker* worker = nullptr;
+    std::future<void> stopped;
     {
         std::lock_guard lock(placementMutex_);
         const auto found = rooms_.find(roomId);
         if (found == rooms_.end())
             return;
-        worker = workers_[found->second.worker].get();
+        auto* worker = workers_[found->second.worker].get();
+        stopped = worker->post<void>([worker, roomId] { worker->stopTap(roomId); });
         found->second.tapped = false;
         release(roomId);
     }
-    worker->run<void>([&] { worker->stopTap(roomId); });
+    stopped.get();
 }
 
 void MediaRouter::requestKeyframe(const std::string& trackId)
 {
-    // Track ids are "<participant id>/<mid>".
-    if (auto* worker = workerOfParticipant(trackId.substr(0, trackId.find('/'))))
-        worker->run<void>([&] { worker->requestKeyframe(trackId); });
+    std::future<void> done;
+    {
+        std::lock_guard lock(placementMutex_);
+        // Track ids are "<participant id>/<mid>"; participant ids have no '/'.
+        auto* worker = workerOfParticipant(trackId.substr(0, trackId.find('/')));
+        if (!worker)
+            return;
+        done = worker->post<void>([worker, trackId] { worker->requestKeyframe(trackId); });
+    }
+    done.get();
 }
 
 void MediaRouter::setMuted(const std::string& participantId, const std::string& kind, bool muted)
 {
-    Worker* worker = nullptr;
+    std::future<void> done;
     {
         std::lock_guard lock(placementMutex_);
-        const auto room = participantRooms_.find(participantId);
-        if (room == participantRooms_.end()) {
+        auto* worker = workerOfParticipant(participantId);
+        if (!worker) {
             // The moderator was quicker than the participant's first offer.
             auto& early = earlyMutes_[participantId];
             (kind == "audio" ? early.first : early.second) = muted;
             return;
         }
-        worker = workers_[rooms_.at(room->second).worker].get();
+        done = worker->post<void>([worker, participantId, kind, muted] { worker->setMuted(participantId, kind, muted); });
     }
-    worker->run<void>([&] { worker->setMuted(participantId, kind, muted); });
+    done.get();
 }
 
 void MediaRouter::setShownHeights(const std::string& participantId, const std::map<std::string, std::uint16_t>& heights)
 {
-    if (auto* worker = workerOfParticipant(participantId))
-        worker->run<void>([&] { worker->setShownHeights(participantId, heights); });
+    std::future<void> done;
+    {
+        std::lock_guard lock(placementMutex_);
+        auto* worker = workerOfParticipant(participantId);
+        if (!worker)
+            return;
+        done = worker->post<void>([worker, participantId, heights] { worker->setShownHeights(participantId, heights); });
+    }
+    done.get();
 }
 
 std::map<std::string, int> MediaRouter::bufferTargets(const std::string& participantId) const
 {
-    auto* worker = workerOfParticipant(participantId);
-    if (!worker)
-        return {};
-    return worker->run<std::map<std::string, int>>([&] { return worker->bufferTargets(participantId); });
+    std::future<std::map<std::string, int>> targets;
+    {
+        std::lock_guard lock(placementMutex_);
+        auto* worker = workerOfParticipant(participantId);
+        if (!worker)
+            return {};
+        targets = worker->post<std::map<std::string, int>>(
+            [worker, participantId] { return worker->bufferTargets(participantId); });
+    }
+    return targets.get();
 }
 
 RouterStats MediaRouter::stats() const
@@ -244,15 +277,16 @@ RouterStats MediaRouter::stats() const
 
 std::vector<ParticipantMedia> MediaRouter::participantMedia(std::int64_t roomId) const
 {
-    Worker* worker = nullptr;
+    std::future<std::vector<ParticipantMedia>> media;
     {
         std::lock_guard lock(placementMutex_);
         const auto found = rooms_.find(roomId);
         if (found == rooms_.end())
             return {};
-        worker = workers_[found->second.worker].get();
+        auto* worker = workers_[found->second.worker].get();
+        media = worker->post<std::vector<ParticipantMedia>>([worker, roomId] { return worker->participantMedia(roomId); });
     }
-    return worker->run<std::vector<ParticipantMedia>>([worker, roomId] { return worker->participantMedia(roomId); });
+    return media.get();
 }
 
 RouterLoad MediaRouter::load() const

@@ -52,20 +52,28 @@ public:
     explicit Worker(const RouterSettings& settings);
     ~Worker();
 
-    /// Runs `task` on the worker thread and waits for it (exceptions are passed back).
+    /// Queues `task` for the worker thread; the future gives its result (or exception).
+    /// Tasks run in the order they were queued.
     template <typename Result>
-    Result run(std::function<Result()> task)
+    std::future<Result> post(std::function<Result()> task)
     {
-        std::packaged_task<Result()> packaged(std::move(task));
-        auto future = packaged.get_future();
+        auto packaged = std::make_shared<std::packaged_task<Result()>>(std::move(task));
+        auto future = packaged->get_future();
         {
             std::lock_guard lock(commandMutex_);
             if (closed_)
                 throw std::runtime_error("the media router has stopped");
-            commands_.emplace_back([&packaged] { packaged(); });
+            commands_.emplace_back([packaged] { (*packaged)(); });
         }
         wakeUp();
-        return future.get();
+        return future;
+    }
+
+    /// Runs `task` on the worker thread and waits for it (exceptions are passed back).
+    template <typename Result>
+    Result run(std::function<Result()> task)
+    {
+        return post<Result>(std::move(task)).get();
     }
 
     // Worker thread only (through run()).

@@ -41,8 +41,20 @@ public:
         rest_ = rest_.subspan(1);
         return value;
     }
-    std::uint16_t u16() { return static_cast<std::uint16_t>(byte() << 8 | byte()); }
-    std::uint32_t u32() { return static_cast<std::uint32_t>(u16()) << 16 | u16(); }
+    // Each read in its own statement: the order of two calls in one expression is
+    // unspecified, and GCC's replay build must decode an input as clang's fuzz build did.
+    std::uint16_t u16()
+    {
+        const auto high = byte();
+        const auto low = byte();
+        return static_cast<std::uint16_t>(high << 8 | low);
+    }
+    std::uint32_t u32()
+    {
+        const std::uint32_t high = u16();
+        const std::uint32_t low = u16();
+        return high << 16 | low;
+    }
     bool flag() { return byte() & 1; }
 
     /// Up to `count` bytes (fewer at the end of the input).

@@ -24,8 +24,9 @@ using parley::fuzz::within;
 
 namespace {
 
-constexpr std::array<std::uint8_t, 28> kKey = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
-                                               15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28};
+// Long enough for either profile (AES-CM: 16 + 14 bytes; GCM: 16 + 12).
+constexpr std::array<std::uint8_t, 30> kKey = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15,
+                                               16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30};
 
 void checkCopy(std::span<const std::uint8_t> packet, const RtpView& view, parley::fuzz::InputReader& input)
 {

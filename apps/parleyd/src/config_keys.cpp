@@ -133,14 +133,15 @@ const std::vector<ConfigKey>& table()
         {"router.listen_address", "0.0.0.0", AddressRule{},
          "IP address of the media port."},
         {"router.port", "10000", IntegerRule{0, 65535},
-         "UDP port for all media (ICE, DTLS, SRTP) of all participants. 0 picks a free port "
-         "(tests)."},
+         "UDP port of the first media worker (ICE, DTLS, SRTP); worker i uses this + i. 0 picks "
+         "free ports (tests)."},
         {"router.tcp_port", "10000", IntegerRule{-1, 65535},
          "TCP port for participants whose UDP is blocked (ICE-TCP: the same media over TCP). "
          "-1: none; 0 picks a free port (tests)."},
         {"router.workers", "0", IntegerRule{0, 64},
          "Media worker threads, each on its own UDP port (router.port + i) and TCP port "
-         "(router.tcp_port + i); a meeting's media stays on one. 0: one per CPU core."},
+         "(router.tcp_port + i); a meeting's media stays on one. 0: one per CPU core the "
+         "process may use, at most 64."},
         {"router.announced_address", "", TextRule{true},
          "The IP address browsers send media to, put in SDP candidates. Empty: listen_address "
          "if it is a specific address, else the host's primary address."},

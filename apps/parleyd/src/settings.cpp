@@ -11,6 +11,8 @@
 
 #include <Poco/Net/IPAddress.h>
 
+#include <sched.h>
+
 #include <algorithm>
 #include <thread>
 #include <fstream>
@@ -19,6 +21,20 @@
 
 namespace parley::parleyd {
 namespace {
+
+/// The cores this process may run on (its CPU affinity, which container limits set), 1 to
+/// 64; hardware_concurrency counts the machine's.
+unsigned usableCores()
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    unsigned count = 0;
+    if (::sched_getaffinity(0, sizeof set, &set) == 0)
+        count = static_cast<unsigned>(CPU_COUNT(&set));
+    if (count == 0)
+        count = std::thread::hardware_concurrency();
+    return std::clamp(count, 1u, 64u);
+}
 
 namespace fs = std::filesystem;
 
@@ -270,7 +286,7 @@ Settings loadSettings(const std::optional<fs::path>& iniFile,
     if (const auto workers = integer(values, "router.workers"); workers > 0)
         settings.router.workers = static_cast<unsigned>(workers);
     else
-        settings.router.workers = std::max(1u, std::thread::hardware_concurrency());
+        settings.router.workers = usableCores();
     settings.router.announcedAddress = values.at("router.announced_address");
     if (!settings.router.announcedAddress.empty()) {
         Poco::Net::IPAddress announced;

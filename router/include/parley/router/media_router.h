@@ -16,7 +16,7 @@ class MediaTap;
 struct RouterSettings
 {
     std::string listenAddress = "0.0.0.0";
-    std::uint16_t port = 10000; ///< one UDP port for every participant; 0 picks a free one
+    std::uint16_t port = 10000; ///< the first worker's UDP port (worker i: port + i); 0: each picks a free one
     /// The TCP port for participants whose UDP is blocked (ICE-TCP, RFC 6544 passive
     /// candidates); 0 picks a free one; nullopt: no TCP.
     std::optional<std::uint16_t> tcpPort;
@@ -186,13 +186,25 @@ private:
     std::size_t place(std::int64_t roomId);
     /// Forgets the room's worker once nothing of it is left there (under placementMutex_).
     void release(std::int64_t roomId);
-    /// The worker of a participant's room, or nullptr for one not negotiated.
+    /// The worker of a participant's room, or nullptr for one not negotiated (under
+    /// placementMutex_).
     Worker* workerOfParticipant(const std::string& participantId) const;
 
+    /// A participant's room, and which registration it is (a failed first offer undoes only
+    /// its own).
+    struct Registration
+    {
+        std::int64_t roomId = 0;
+        std::uint64_t generation = 0;
+    };
+
     std::vector<std::unique_ptr<Worker>> workers_;
+    /// Guards the maps below. Work for a worker is queued while holding it, so the worker
+    /// runs it in the order the maps changed; the result is waited for after it is released.
     mutable std::mutex placementMutex_;
     std::map<std::int64_t, Placement> rooms_;
-    std::map<std::string, std::int64_t> participantRooms_;
+    std::map<std::string, Registration> participantRooms_;
+    std::uint64_t registrations_ = 0;
     /// Mutes given before a participant's first offer (audio, video): its worker is not known
     /// until then.
     std::map<std::string, std::pair<bool, bool>> earlyMutes_;
