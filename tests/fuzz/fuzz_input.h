@@ -78,6 +78,30 @@ private:
     std::span<const std::uint8_t> rest_;
 };
 
+/// One packet of the depacketizer harnesses' input, which is a run of them: a flags byte
+/// (1: marker, 2: packets were lost before it, 4: a new frame's timestamp), then a payload
+/// whose length (two bytes) comes first.
+struct FuzzedPacket
+{
+    std::span<const std::uint8_t> payload;
+    std::uint32_t timestamp = 0;
+    bool marker = false;
+    bool lostBefore = false;
+};
+
+template <typename Visit>
+void forEachFuzzedPacket(InputReader& input, Visit&& visit)
+{
+    std::uint32_t timestamp = 90000;
+    while (!input.empty()) {
+        const auto flags = input.byte();
+        if (flags & 0x04)
+            timestamp += 3000;
+        const auto payload = input.piece();
+        visit(FuzzedPacket{payload, timestamp, (flags & 0x01) != 0, (flags & 0x02) != 0});
+    }
+}
+
 inline std::string_view text(std::span<const std::uint8_t> bytes)
 {
     return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};

@@ -15,20 +15,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     constexpr std::size_t kLimit = 64 * 1024;
     parley::fuzz::InputReader input(data, size);
     H264FrameAssembler assembler(kLimit);
-    std::uint32_t timestamp = 90000;
-    while (!input.empty()) {
-        const auto flags = input.byte();
-        if (flags & 0x04)
-            timestamp += 3000;
-        const auto payload = input.piece();
-        if (const auto frame = assembler.push(payload, timestamp, flags & 0x01, flags & 0x02)) {
+    parley::fuzz::forEachFuzzedPacket(input, [&](const parley::fuzz::FuzzedPacket& packet) {
+        if (const auto frame = assembler.push(packet.payload, packet.timestamp, packet.marker, packet.lostBefore)) {
             require(frame->data.size() >= 5 && frame->data.size() <= kLimit, "a unit of a bad size");
             require(frame->data[0] == 0 && frame->data[1] == 0 && frame->data[2] == 0 && frame->data[3] == 1,
                     "a unit that does not start with a start code");
-            require(frame->timestamp == timestamp, "a unit with another packet's timestamp");
+            require(frame->timestamp == packet.timestamp, "a unit with another packet's timestamp");
         }
         const auto sets = assembler.parameterSets();
         require(sets.size() <= kLimit, "parameter sets beyond the limit");
-    }
+    });
     return 0;
 }

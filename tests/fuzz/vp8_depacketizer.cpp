@@ -15,25 +15,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     constexpr std::size_t kLimit = 64 * 1024;
     parley::fuzz::InputReader input(data, size);
     Vp8FrameAssembler assembler(kLimit);
-    std::uint32_t timestamp = 90000;
-    while (!input.empty()) {
-        const auto flags = input.byte();
-        if (flags & 0x04)
-            timestamp += 3000;
-        const auto payload = input.piece();
+    parley::fuzz::forEachFuzzedPacket(input, [&](const parley::fuzz::FuzzedPacket& packet) {
         Vp8Descriptor descriptor;
-        if (parseVp8Descriptor(payload, descriptor))
-            require(descriptor.length < payload.size(), "the descriptor covers the whole payload");
-        if (const auto frame = assembler.push(payload, timestamp, flags & 0x01, flags & 0x02)) {
+        if (parseVp8Descriptor(packet.payload, descriptor))
+            require(descriptor.length < packet.payload.size(), "the descriptor covers the whole payload");
+        if (const auto frame = assembler.push(packet.payload, packet.timestamp, packet.marker, packet.lostBefore)) {
             require(!frame->data.empty() && frame->data.size() <= kLimit, "a frame of a bad size");
             require(frame->keyframe == isVp8Keyframe(frame->data), "the keyframe flag disagrees with the frame");
-            require(frame->timestamp == timestamp, "a frame with another packet's timestamp");
+            require(frame->timestamp == packet.timestamp, "a frame with another packet's timestamp");
             if (frame->width || frame->height) {
                 const auto declared = vp8KeyframeSize(frame->data);
                 require(declared && declared->first == frame->width && declared->second == frame->height,
                         "the size disagrees with the keyframe's header");
             }
         }
-    }
+    });
     return 0;
 }
