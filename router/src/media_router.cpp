@@ -20,6 +20,10 @@ RouterSettings workerSettings(const RouterSettings& settings, unsigned index)
     return own;
 }
 
+// add() names every field: a counter added to RouterStats must be added there too, or the
+// totals of a router with several workers would quietly leave it at the first worker's.
+static_assert(sizeof(RouterStats) == 26 * sizeof(std::uint64_t), "add() must sum every RouterStats field");
+
 void add(RouterStats& total, const RouterStats& part)
 {
     total.packetsReceived += part.packetsReceived;

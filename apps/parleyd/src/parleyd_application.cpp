@@ -112,12 +112,14 @@ void printBanner(const Settings& settings, std::uint16_t port, const std::string
         std::cout << "  Browsers warn about a self-signed certificate: check that the\n"
                      "  fingerprint they show matches the one above, then continue.\n";
     std::cout << "  Health: /healthz (process up) and /readyz (database ready).\n";
-    if (media)
-        std::cout << "  Media: " << media->ports().size() << (media->ports().size() == 1 ? " worker" : " workers")
-                  << " on UDP " << portList(media->ports())
+    if (media) {
+        const auto ports = media->ports();
+        std::cout << "  Media: " << ports.size() << (ports.size() == 1 ? " worker" : " workers")
+                  << " on UDP " << portList(ports)
                   << (media->tcpPort() ? " and TCP " + portList(media->tcpPorts()) : std::string())
                   << ", announced to browsers as " << media->announcedAddress()
                   << ". Meetings: /join/<link> (GET /api/v1/rooms).\n";
+    }
     else
         std::cout << "  Media: off (router.enabled=false).\n";
     std::string whyNot;
