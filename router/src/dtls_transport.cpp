@@ -35,9 +35,9 @@ std::string openSslError()
 
 } // namespace
 
-DtlsContext::DtlsContext(const DtlsCertificate& certificate)
+DtlsContext::DtlsContext(const DtlsCertificate& certificate, DtlsRole role) : role_(role)
 {
-    context_.reset(SSL_CTX_new(DTLS_server_method()));
+    context_.reset(SSL_CTX_new(role == DtlsRole::Server ? DTLS_server_method() : DTLS_client_method()));
     SSL_CTX* context = context_.get();
     if (!context)
         throw std::runtime_error("cannot create the DTLS context: " + openSslError());
@@ -51,7 +51,7 @@ DtlsContext::DtlsContext(const DtlsCertificate& certificate)
                                      "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-AES128-GCM-SHA256:"
                                      "ECDHE-RSA-AES256-GCM-SHA384");
     // Zero on success (OpenSSL's inverted convention for this call). The server picks the
-    // first of its own profiles that the client offers.
+    // first of its own profiles that the client offers; a client offers them in this order.
     if (SSL_CTX_set_tlsext_use_srtp(context, "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80") != 0)
         throw std::runtime_error("OpenSSL does not support the SRTP profiles: " + openSslError());
     SSL_CTX_set_read_ahead(context, 1);
@@ -76,7 +76,17 @@ DtlsTransport::DtlsTransport(const DtlsContext& context, std::string remoteFinge
     SSL_set_options(ssl_.get(), SSL_OP_NO_QUERY_MTU);
     SSL_set_mtu(ssl_.get(), static_cast<long>(mtu_));
     DTLS_set_link_mtu(ssl_.get(), static_cast<long>(mtu_));
-    SSL_set_accept_state(ssl_.get());
+    client_ = context.role() == DtlsRole::Client;
+    if (client_)
+        SSL_set_connect_state(ssl_.get());
+    else
+        SSL_set_accept_state(ssl_.get());
+}
+
+void DtlsTransport::start()
+{
+    if (client_)
+        advance();
 }
 
 DtlsTransport::~DtlsTransport() = default;
@@ -153,10 +163,14 @@ void DtlsTransport::advance()
     const auto* serverKey = clientKey + keyLength;
     const auto* clientSalt = serverKey + keyLength;
     const auto* serverSalt = clientSalt + saltLength;
-    keys.local.assign(serverKey, serverKey + keyLength);
-    keys.local.insert(keys.local.end(), serverSalt, serverSalt + saltLength);
-    keys.remote.assign(clientKey, clientKey + keyLength);
-    keys.remote.insert(keys.remote.end(), clientSalt, clientSalt + saltLength);
+    const auto* localKey = client_ ? clientKey : serverKey;
+    const auto* localSalt = client_ ? clientSalt : serverSalt;
+    const auto* remoteKey = client_ ? serverKey : clientKey;
+    const auto* remoteSalt = client_ ? serverSalt : clientSalt;
+    keys.local.assign(localKey, localKey + keyLength);
+    keys.local.insert(keys.local.end(), localSalt, localSalt + saltLength);
+    keys.remote.assign(remoteKey, remoteKey + keyLength);
+    keys.remote.insert(keys.remote.end(), remoteSalt, remoteSalt + saltLength);
     OPENSSL_cleanse(material.data(), material.size());
     keys_ = std::move(keys);
     state_ = State::Connected;

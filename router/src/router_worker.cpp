@@ -10,6 +10,7 @@
 #include <Poco/Logger.h>
 
 #include <poll.h>
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -68,6 +69,8 @@ void MediaRouter::Worker::wakeUp()
 
 void MediaRouter::Worker::loop()
 {
+    // Named for `top -H` and the load generator's per-thread CPU figures.
+    ::pthread_setname_np(::pthread_self(), "parley-media");
     pollfd descriptors[3]{{socket_.descriptor(), POLLIN, 0}, {wake_, POLLIN, 0}, {tcp_ ? tcp_->descriptor() : -1, POLLIN, 0}};
     while (!stopping_) {
         ::poll(descriptors, tcp_ ? 3 : 2,

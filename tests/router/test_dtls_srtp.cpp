@@ -10,6 +10,8 @@
 #include <catch2/catch.hpp>
 
 #include <deque>
+#include <memory>
+#include <utility>
 #include <random>
 
 using namespace parley::router;
@@ -163,4 +165,62 @@ TEST_CASE("SRTP: key material of the wrong length is refused")
 {
     CHECK_THROWS_AS(SrtpSession(SrtpProfile::AeadAes128Gcm, SrtpSession::Direction::Inbound, Bytes(30)), SrtpError);
     CHECK_NOTHROW(SrtpSession(SrtpProfile::Aes128CmHmacSha1_80, SrtpSession::Direction::Inbound, Bytes(30)));
+}
+
+TEST_CASE("DTLS: our client role completes a handshake with the router's server role, keys crosswise, and checks the server's fingerprint")
+{
+    const auto serverCertificate = DtlsCertificate::generate();
+    const auto clientCertificate = DtlsCertificate::generate();
+    const DtlsContext serverContext(serverCertificate);
+    const DtlsContext clientContext(clientCertificate, DtlsRole::Client);
+    CHECK(clientContext.role() == DtlsRole::Client);
+
+    auto run = [&](const std::string& serverFingerprintSeenByClient) {
+        std::deque<Bytes> toServer, toClient;
+        auto result = std::make_pair(
+            std::make_unique<DtlsTransport>(serverContext, clientCertificate.fingerprint(),
+                                            [&](std::span<const std::uint8_t> d) { toClient.emplace_back(d.begin(), d.end()); }),
+            std::make_unique<DtlsTransport>(clientContext, serverFingerprintSeenByClient,
+                                            [&](std::span<const std::uint8_t> d) { toServer.emplace_back(d.begin(), d.end()); }));
+        auto& [server, client] = result;
+        server->start(); // a server waits for the ClientHello
+        CHECK(toClient.empty());
+        client->start();
+        CHECK_FALSE(toServer.empty());
+        for (int round = 0; round < 20 && (!toServer.empty() || !toClient.empty()); ++round) {
+            while (!toServer.empty()) {
+                server->receive(toServer.front());
+                toServer.pop_front();
+            }
+            while (!toClient.empty()) {
+                client->receive(toClient.front());
+                toClient.pop_front();
+            }
+        }
+        return result;
+    };
+
+    const auto [server, client] = run(serverCertificate.fingerprint());
+    REQUIRE(server->state() == DtlsTransport::State::Connected);
+    REQUIRE(client->state() == DtlsTransport::State::Connected);
+    CHECK(client->keys()->profile == SrtpProfile::AeadAes128Gcm);
+    CHECK(client->keys()->local == server->keys()->remote);
+    CHECK(client->keys()->remote == server->keys()->local);
+    CHECK(client->keys()->local != client->keys()->remote);
+
+    // Media from the client reaches the server's inbound session, and back.
+    SrtpSession clientOut(SrtpProfile::AeadAes128Gcm, SrtpSession::Direction::Outbound, client->keys()->local);
+    SrtpSession serverIn(SrtpProfile::AeadAes128Gcm, SrtpSession::Direction::Inbound, server->keys()->remote);
+    auto packet = rtpPacket(9);
+    const auto plainLength = packet.size();
+    packet.resize(plainLength + kSrtpMaxTrailer);
+    const auto length = clientOut.protectRtp(packet.data(), plainLength, packet.size());
+    CHECK(serverIn.unprotectRtp(packet.data(), length) == plainLength);
+
+    // A server whose certificate is not the one its answer named is refused by the client.
+    const auto impostor = DtlsCertificate::generate();
+    const auto [server2, client2] = run(impostor.fingerprint());
+    CHECK(client2->state() == DtlsTransport::State::Failed);
+    CHECK(client2->failure().find("fingerprint") != std::string::npos);
+    CHECK_FALSE(client2->keys());
 }

@@ -173,7 +173,11 @@ TEST_CASE("parleyctl volume check fails on a container cut short, naming both si
     const std::string args = volumeArgs(dataDir, cleanup.volumeDir);
     REQUIRE(runParleyctl(args + " volume create --size 48M", "check-pass\n").exitCode == 0);
     REQUIRE(runParleyctl(args + " volume unlock", "check-pass\n").exitCode == 0); // makes the file system
-    REQUIRE(runParleyctl(args + " volume lock").exitCode == 0);
+    {
+        const auto lock = runParleyctl(args + " volume lock");
+        INFO(lock.output);
+        REQUIRE(lock.exitCode == 0);
+    }
 
     const auto intact = runParleyctl(args + " volume check", "check-pass\n");
     INFO(intact.output);

@@ -16,17 +16,28 @@
 
 namespace parley::router {
 
-/// The SSL_CTX every DTLS transport of the router shares: DTLS 1.2 only, the router's
-/// certificate, a peer certificate required (checked against the SDP fingerprint, not a CA),
-/// and the `use_srtp` profiles AEAD_AES_128_GCM then AES128_CM_SHA1_80.
+/// Which end of the handshake a transport is. The router is always the server (it answers
+/// with `a=setup:passive`); the client role is for endpoints that offer `a=setup:active`
+/// towards it, such as the load generator's simulated participants.
+enum class DtlsRole
+{
+    Server,
+    Client,
+};
+
+/// The SSL_CTX every DTLS transport of one side shares: DTLS 1.2 only, its certificate, a
+/// peer certificate required (checked against the SDP fingerprint, not a CA), and the
+/// `use_srtp` profiles AEAD_AES_128_GCM then AES128_CM_SHA1_80.
 class DtlsContext
 {
 public:
-    explicit DtlsContext(const DtlsCertificate& certificate);
+    explicit DtlsContext(const DtlsCertificate& certificate, DtlsRole role = DtlsRole::Server);
     SSL_CTX* get() const { return context_.get(); }
+    DtlsRole role() const { return role_; }
 
 private:
     std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> context_{nullptr, SSL_CTX_free};
+    DtlsRole role_;
 };
 
 /// Keys for one transport, exported from its DTLS handshake (RFC 5764 4.2). Held only in
@@ -34,15 +45,15 @@ private:
 struct SrtpKeys
 {
     SrtpProfile profile = SrtpProfile::AeadAes128Gcm;
-    std::vector<std::uint8_t> local;  ///< key || salt we protect with (the server's)
-    std::vector<std::uint8_t> remote; ///< key || salt we unprotect with (the client's)
+    std::vector<std::uint8_t> local;  ///< key || salt we protect with (our side's)
+    std::vector<std::uint8_t> remote; ///< key || salt we unprotect with (the peer's)
 };
 
-/// The DTLS server side of one WebRTC transport (the router always answers with
-/// `a=setup:passive`). Datagrams go in through receive(); what OpenSSL wants to send comes
-/// out through the `send` callback, split into datagrams of at most `mtu` bytes at record
-/// boundaries. After the handshake the peer's certificate must match the fingerprint the
-/// peer announced in its SDP, or the transport fails.
+/// One end of a WebRTC transport's DTLS, in the role of its context (the router's are
+/// servers). Datagrams go in through receive(); what OpenSSL wants to send comes out through
+/// the `send` callback, split into datagrams of at most `mtu` bytes at record boundaries. A
+/// client sends its first flight from start(). After the handshake the peer's certificate
+/// must match the fingerprint the peer announced in its SDP, or the transport fails.
 class DtlsTransport
 {
 public:
@@ -63,6 +74,9 @@ public:
     ~DtlsTransport();
     DtlsTransport(const DtlsTransport&) = delete;
     DtlsTransport& operator=(const DtlsTransport&) = delete;
+
+    /// A client sends its ClientHello; a server does nothing (it waits for one).
+    void start();
 
     /// Feeds one datagram classified as DTLS. Garbage moves the transport to Failed (it is
     /// never an exception): the caller drops and counts.
@@ -88,6 +102,7 @@ private:
     std::string remoteFingerprint_;
     Send send_;
     std::size_t mtu_;
+    bool client_ = false;
     State state_ = State::Handshaking;
     std::string failure_;
     std::optional<SrtpKeys> keys_;
