@@ -33,7 +33,7 @@ bool waitUntil(Clock::time_point deadline, Predicate&& done)
 
 int LoadReport::videoSubscriptions() const
 {
-    if (!scenario.video)
+    if (!scenario.video || scenario.signalingOnly)
         return 0;
     const int perRoom = scenario.publishers * (scenario.publishers - 1) + scenario.publishers * scenario.subscribers;
     return perRoom * scenario.rooms;

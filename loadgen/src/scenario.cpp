@@ -26,6 +26,7 @@ join-to-keyframe time and, with --server-pid, the server's CPU and memory. docs/
   --warmup S             seconds before measuring (5)
   --duration S           seconds measured (30)
   --record               record every room while measured
+  --signaling-only       participants join and stay without media
   --churn S              every S seconds one participant leaves and rejoins, one toggles mute
   --media-threads N      threads for media (1)
   --decrypt-every N      decrypt 1 received audio packet in N for latency (8; video:
@@ -113,6 +114,8 @@ Scenario parseScenario(const std::vector<std::string>& arguments)
             s.duration = std::chrono::seconds(number(option, value(), 1, 86400));
         else if (option == "--record")
             s.record = true;
+        else if (option == "--signaling-only")
+            s.signalingOnly = true;
         else if (option == "--churn")
             s.churnSeconds = static_cast<int>(number(option, value(), 1, 3600));
         else if (option == "--media-threads")
@@ -138,6 +141,8 @@ Scenario parseScenario(const std::vector<std::string>& arguments)
         throw UsageError("give the password with --password-file or PARLEY_LOADGEN_PASSWORD");
     if (!s.video && !s.audio)
         throw UsageError("--no-video and --no-audio together leave nothing to send");
+    if (s.signalingOnly && s.record)
+        throw UsageError("--signaling-only sends no media: there is nothing to --record");
     if (s.insecure && !s.caFile.empty())
         throw UsageError("--insecure and --ca-file contradict each other");
     return s;

@@ -89,6 +89,8 @@ void SimulatedParticipant::toggleSomeonesMute() { request(Command::ToggleMute); 
 bool SimulatedParticipant::ready(int tracks) const
 {
     std::lock_guard lock(mutex_);
+    if (scenario_.signalingOnly)
+        return joined_;
     return joined_ && receiving_ >= tracks && endpoint_ && endpoint_->connected();
 }
 
@@ -158,6 +160,10 @@ bool SimulatedParticipant::session()
     sections_.clear();
     others_.clear();
     offerOutstanding_ = renegotiate_ = false;
+    if (scenario_.signalingOnly) {
+        joined_ = true;
+        return holdUntilStopped();
+    }
     {
         MediaEndpoint::Media media;
         media.audio = role_.publishes && scenario_.audio;
@@ -188,7 +194,11 @@ bool SimulatedParticipant::session()
             learnTracks(roster->getObject(static_cast<unsigned>(i)), joinSent_);
     joined_ = true;
     negotiate();
+    return holdUntilStopped();
+}
 
+bool SimulatedParticipant::holdUntilStopped()
+{
     while (!stopping_) {
         if (runCommands())
             return true; // rejoin
@@ -277,7 +287,7 @@ void SimulatedParticipant::handle(const Poco::JSON::Object::Ptr& message)
 
 void SimulatedParticipant::learnTracks(const Poco::JSON::Object::Ptr& participant, std::int64_t since)
 {
-    if (!participant)
+    if (!participant || scenario_.signalingOnly)
         return;
     const auto id = text(participant, "id");
     if (id.empty() || id == participantId_)
@@ -325,6 +335,8 @@ void SimulatedParticipant::learnTracks(const Poco::JSON::Object::Ptr& participan
 void SimulatedParticipant::forgetPublisher(const std::string& participantId)
 {
     std::erase(others_, participantId);
+    if (scenario_.signalingOnly)
+        return;
     bool changed = false;
     for (auto& section : sections_)
         if (!section.send && !section.stopped && section.publisherId == participantId) {

@@ -84,13 +84,13 @@ export function fakeVoice(directory, name, frequency) {
  *  127.0.0.1, on `router.port` (default: any free port), and announces
  *  `router.announcedAddress` (default 127.0.0.1); ICE-TCP on `router.tcpPort` (default: any free port).
  *  With a port given (a relay in front of it), one media worker, so that all media uses that
- *  port; otherwise one per core, each on a free port. */
+ *  port; otherwise `router.workers`, by default one per core, each on a free port. */
 export function startServer(parleyd, parleyctl, settings, workDir, router = {}) {
   const admin = run(parleyctl, [...settings, 'user', 'create-admin', 'owner'], 'owner-password\n');
   assert.equal(admin.status, 0, admin.output);
   const server = spawn(parleyd, [...settings, '--set', 'server.port=0', '--set', `router.port=${router.port ?? 0}`,
     '--set', `router.tcp_port=${router.tcpPort ?? 0}`,
-    '--set', `router.workers=${router.port || router.tcpPort ? 1 : 0}`,
+    '--set', `router.workers=${router.workers ?? (router.port || router.tcpPort ? 1 : 0)}`,
     '--set', 'router.listen_address=127.0.0.1',
     '--set', `router.announced_address=${router.announcedAddress ?? '127.0.0.1'}`], { cwd: workDir });
   cleanups.push(() => server.kill('SIGTERM'));

@@ -83,6 +83,8 @@ private:
 
     void run(std::int64_t joinAt);
     bool session();
+    /// Handles messages and requests until stopped (false) or asked to rejoin (true).
+    bool holdUntilStopped();
     void handle(const Poco::JSON::Object::Ptr& message);
     void learnTracks(const Poco::JSON::Object::Ptr& participant, std::int64_t since);
     void forgetPublisher(const std::string& participantId);

@@ -1,0 +1,115 @@
+// The soak (docs/benchmarks.md): 20 participants in 4 meetings, all recorded, for a long
+// while, one of them leaving and coming back and a moderator muting or unmuting someone every
+// 10 seconds. Passes when the server's memory grew less than 5 % from the end of the warm-up
+// to the end, its threads and open files came back to what they were before anyone came,
+// its log has no error, and every participant got its media.
+//
+//   node tests/bench/soak.mjs <build dir> [--minutes N] [--warmup-seconds N]
+//
+// The hour-long soak is `--minutes 60` (warm-up 5 minutes); ctest runs `--minutes 2`.
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { api, cleanups, log, login, run, runTest, sleep, startServer, testSettings, waitFor } from '../e2e/harness.mjs';
+
+const args = process.argv.slice(2);
+const buildDir = args[0];
+const option = (name, fallback) => {
+  const at = args.indexOf(name);
+  return at > 0 ? Number(args[at + 1]) : fallback;
+};
+const minutes = option('--minutes', 60);
+const warmup = option('--warmup-seconds', minutes >= 30 ? 300 : 20);
+if (!buildDir || !(minutes > 0) || !(warmup >= 0)) {
+  console.error('usage: node tests/bench/soak.mjs <build dir> [--minutes N] [--warmup-seconds N]');
+  process.exit(64);
+}
+const parleyd = path.resolve(buildDir, 'apps/parleyd/parleyd');
+const parleyctl = path.resolve(buildDir, 'apps/parleyctl/parleyctl');
+const loadgen = path.resolve(buildDir, 'apps/parley-loadgen/parley-loadgen');
+
+function usage(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return {
+    rssKiB: Number(/VmRSS:\s+(\d+)/.exec(status)[1]),
+    threads: Number(/Threads:\s+(\d+)/.exec(status)[1]),
+    files: readdirSync(`/proc/${pid}/fd`).length,
+  };
+}
+
+await runTest(async () => {
+  const work = mkdtempSync(path.join(tmpdir(), 'parley-soak-'));
+  cleanups.push(() => rmSync(work, { recursive: true, force: true }));
+  const serverLog = path.join(work, 'parleyd.log');
+  process.env.PARLEY_E2E_SERVER_LOG = serverLog;
+
+  // A small real clip, so that the recordings are composed as a browser's would be.
+  const clip = path.join(work, 'clip.webm');
+  const made = run('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=s=640x360:r=30', '-f', 'lavfi',
+    '-i', 'sine=frequency=440:sample_rate=48000', '-t', '5', '-c:v', 'libvpx', '-b:v', '300k', '-deadline', 'realtime',
+    '-cpu-used', '8', '-g', '100000', '-auto-alt-ref', '0', '-c:a', 'libopus', '-b:a', '32k', '-ac', '1',
+    '-frame_duration', '20', clip]);
+  if (made.status !== 0) throw new Error(`ffmpeg could not make the clip: ${made.output}`);
+
+  const mountPoint = path.join(work, 'recordings');
+  const common = [...testSettings(path.join(work, 'data')), '--set', `volume.mount_point=${mountPoint}`,
+    '--set', `volume.container=${path.join(work, 'recordings.luks')}`, '--set', 'volume.engine=userspace',
+    '--set', `volume.runtime_dir=${path.join(work, 'run')}`, '--set', 'volume.kdf_memory_kib=32',
+    '--set', 'volume.kdf_parallel=1'];
+  let result = run(parleyctl, [...common, 'volume', 'create', '--size', `${Math.max(1, Math.ceil(minutes / 10))}G`],
+    'volume-pass\n');
+  if (result.status !== 0) throw new Error(`volume create: ${result.output}`);
+  result = run(parleyctl, [...common, 'volume', 'unlock'], 'volume-pass\n');
+  if (result.status !== 0) throw new Error(`volume unlock: ${result.output}`);
+  cleanups.push(() => run(parleyctl, [...common, 'volume', 'lock']));
+  const { port, pid } = await startServer(parleyd, parleyctl, [...common,
+    '--set', 'signaling.max_connections_per_address=1000', '--set', 'signaling.max_unjoined_per_address=100'],
+  work);
+  await sleep(2000);
+  const before = usage(pid);
+  log('server before anyone came', JSON.stringify(before));
+
+  const report = path.join(work, 'report.json');
+  const duration = minutes * 60 - warmup;
+  // Asynchronous: while it runs, node must go on reading the server's output, or the server
+  // blocks writing its log.
+  const generator = spawn(loadgen, ['--server', `127.0.0.1:${port}`, '--user', 'owner', '--insecure',
+    '--server-pid', String(pid), '--json', report, '--rooms', '4', '--publishers', '5', '--media', clip, '--record',
+    '--churn', '10', '--warmup', String(warmup), '--duration', String(duration), '--joins-per-second', '10'],
+  { env: { ...process.env, PARLEY_LOADGEN_PASSWORD: 'owner-password' } });
+  let generatorErrors = '';
+  generator.stdout.on('data', (chunk) => process.stdout.write(chunk));
+  generator.stderr.on('data', (chunk) => { generatorErrors += chunk; });
+  const status = await new Promise((resolve) => generator.on('exit', resolve));
+  if (!existsSync(report)) throw new Error(`parley-loadgen failed (${status}):\n${generatorErrors}`);
+  const r = JSON.parse(readFileSync(report, 'utf8'));
+
+  // Everyone has left; the recordings are composed; idle threads are let go.
+  const session = await login(port, 'owner', 'owner-password');
+  await waitFor('the recordings to be composed', async () => {
+    const list = (await api(port, 'GET', '/api/v1/recordings', null, session)).body.recordings ?? [];
+    return list.length > 0 && list.every((recording) => recording.composition?.state === 'done');
+  }, 600000);
+  let after = usage(pid);
+  await waitFor('threads and open files back to where they started', () => {
+    after = usage(pid);
+    return after.threads === before.threads && after.files === before.files;
+  }, 180000).catch(() => {});
+  const growth = (r.serverMemoryAfterBytes - r.serverMemoryBeforeBytes) / r.serverMemoryBeforeBytes * 100;
+  const errors = readFileSync(serverLog, 'utf8').split('\n').filter((line) => / level=error /.test(line));
+  const summary = { minutes, warmupSeconds: warmup, participants: r.participants, ready: r.ready,
+    memoryAfterWarmupMiB: (r.serverMemoryBeforeBytes / 1048576).toFixed(1),
+    memoryAtEndMiB: (r.serverMemoryAfterBytes / 1048576).toFixed(1), growthPercent: growth.toFixed(2),
+    before, after, logErrors: errors.length, loadgenErrors: r.errors, srtpFailures: r.srtpFailures,
+    keyframes: `${r.keyframes}/${r.videoStreams}` };
+  log('soak', JSON.stringify(summary));
+  for (const line of errors.slice(0, 20)) log('server error:', line);
+
+  if (r.ready !== r.participants) throw new Error(`${r.ready} of ${r.participants} participants got their media`);
+  if (r.errors.length) throw new Error(`the load generator saw errors: ${r.errors.slice(0, 5).join('; ')}`);
+  if (!(growth < 5)) throw new Error(`memory grew ${growth.toFixed(2)} % after the warm-up (goal: under 5 %)`);
+  if (after.threads !== before.threads) throw new Error(`threads: ${before.threads} before, ${after.threads} after`);
+  if (after.files !== before.files) throw new Error(`open files: ${before.files} before, ${after.files} after`);
+  if (errors.length) throw new Error(`${errors.length} errors in the server's log`);
+});
