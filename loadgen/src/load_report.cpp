@@ -42,9 +42,13 @@ void printReport(std::ostream& out, const LoadReport& r)
     const auto& c = r.counters;
     out << std::fixed << std::setprecision(1);
     out << "parley-loadgen report\n";
+    const auto video = !s.video ? std::string("off")
+                       : s.mediaFile.empty() ? std::to_string(s.videoKbps) + " kbit/s at " + std::to_string(s.fps) + " fps"
+                                             : "from " + s.mediaFile;
+    const auto audio = !s.audio ? std::string("off") : s.mediaFile.empty() ? std::to_string(s.audioKbps) + " kbit/s" : "from the clip";
     out << "  scenario     " << s.rooms << " room(s) x (" << s.publishers << " publishing + " << s.subscribers
-        << " receiving); video " << (s.video ? std::to_string(s.videoKbps) + " kbit/s at " + std::to_string(s.fps) + " fps" : "off")
-        << ", audio " << (s.audio ? std::to_string(s.audioKbps) + " kbit/s" : "off") << (s.record ? ", recorded" : "")
+        << " receiving); video " << video << ", audio " << audio << (s.record ? ", recorded" : "")
+        << (s.signalingOnly ? ", signaling only" : "")
         << (s.churnSeconds ? ", churn every " + std::to_string(s.churnSeconds) + " s" : "") << "\n";
     out << "  participants " << r.ready << " of " << r.participants << " ready; " << r.videoSubscriptions()
         << " video subscriptions; measured " << r.measuredSeconds << " s after " << s.warmup.count() << " s warm-up\n";
@@ -75,10 +79,8 @@ void printReport(std::ostream& out, const LoadReport& r)
         const auto& a = *r.serverBefore;
         const auto& b = *r.serverAfter;
         out << "  server       pid " << s.serverPid << ": " << r.serverCores() << " cores";
-        const auto media = b.cpuSecondsByThread.find("parley-media");
-        const auto mediaBefore = a.cpuSecondsByThread.find("parley-media");
-        if (media != b.cpuSecondsByThread.end() && mediaBefore != a.cpuSecondsByThread.end())
-            out << " (media workers " << (media->second - mediaBefore->second) / r.measuredSeconds << ")";
+        if (const auto media = r.serverMediaCores())
+            out << " (media workers " << *media << ")";
         out << std::setprecision(1) << ", memory " << mebibytes(a.residentBytes) << " -> " << mebibytes(b.residentBytes)
             << " MiB, threads " << a.threads << " -> " << b.threads << ", open files " << a.openFiles << " -> "
             << b.openFiles << "\n";
@@ -137,10 +139,8 @@ void writeReportJson(std::ostream& out, const LoadReport& r)
     json.set("loadgenCores", r.selfCores());
     if (r.serverBefore && r.serverAfter) {
         json.set("serverCores", r.serverCores());
-        const auto media = r.serverAfter->cpuSecondsByThread.find("parley-media");
-        const auto mediaBefore = r.serverBefore->cpuSecondsByThread.find("parley-media");
-        if (media != r.serverAfter->cpuSecondsByThread.end() && mediaBefore != r.serverBefore->cpuSecondsByThread.end())
-            json.set("serverMediaCores", (media->second - mediaBefore->second) / r.measuredSeconds);
+        if (const auto media = r.serverMediaCores())
+            json.set("serverMediaCores", *media);
         json.set("serverMemoryBeforeBytes", r.serverBefore->residentBytes);
         json.set("serverMemoryAfterBytes", r.serverAfter->residentBytes);
         json.set("serverThreadsBefore", r.serverBefore->threads);

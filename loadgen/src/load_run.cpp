@@ -46,6 +46,17 @@ double LoadReport::serverCores() const
     return (serverAfter->cpuSeconds - serverBefore->cpuSeconds) / measuredSeconds;
 }
 
+std::optional<double> LoadReport::serverMediaCores() const
+{
+    if (!serverBefore || !serverAfter || measuredSeconds <= 0)
+        return std::nullopt;
+    const auto after = serverAfter->cpuSecondsByThread.find("parley-media");
+    const auto before = serverBefore->cpuSecondsByThread.find("parley-media");
+    if (after == serverAfter->cpuSecondsByThread.end() || before == serverBefore->cpuSecondsByThread.end())
+        return std::nullopt;
+    return (after->second - before->second) / measuredSeconds;
+}
+
 double LoadReport::selfCores() const
 {
     return measuredSeconds > 0 ? (selfAfter.cpuSeconds - selfBefore.cpuSeconds) / measuredSeconds : 0;

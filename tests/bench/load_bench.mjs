@@ -128,6 +128,7 @@ function probe(file) {
  *  composed file complete by ffprobe. Publishes a real VP8/Opus clip so recordings decode. */
 async function recorded() {
   const seconds = Number(process.env.PARLEY_BENCH_RECORD_SECONDS ?? 30);
+  const rooms = process.env.PARLEY_BENCH_RECORD_ROOMS ?? '25';
   const work = mkdtempSync(path.join(tmpdir(), 'parley-bench-rec-'));
   const clip = path.join(work, 'clip.webm');
   const made = run('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=s=1280x720:r=30', '-f', 'lavfi',
@@ -146,7 +147,7 @@ async function recorded() {
   if (result.status !== 0) throw new Error(`volume unlock: ${result.output}`);
   cleanups.push(() => run(parleyctl, [...common, 'volume', 'lock']));
   const instance = await startServer(parleyd, parleyctl, [...common, ...LIMITS], work, { workers: 0 });
-  const r = await loadRun(instance, 'recorded', ['--rooms', '25', '--publishers', '4', '--media', clip, '--record',
+  const r = await loadRun(instance, 'recorded', ['--rooms', rooms, '--publishers', '4', '--media', clip, '--record',
     '--warmup', '5', '--duration', String(seconds), '--media-threads', '1', '--joins-per-second', '20']);
 
   // Every track file as ffprobe reads it, then the composed files as they come.
@@ -168,7 +169,9 @@ async function recorded() {
   let composed = [];
   let states = {};
   await waitFor('the composed recordings', async () => {
-    const answer = await api(instance.port, 'GET', '/api/v1/recordings', null, session);
+    // A kept-alive connection the server closed meanwhile fails once: the next poll retries.
+    const answer = await api(instance.port, 'GET', '/api/v1/recordings', null, session)
+      .catch((error) => ({ status: 0, body: error.message }));
     if (answer.status !== 200) {
       log('GET /api/v1/recordings:', answer.status, JSON.stringify(answer.body));
       return false;
@@ -181,7 +184,7 @@ async function recorded() {
     }
     composed = now.filter((rec) => rec.composition?.state === 'done');
     return now.length > 0 && now.every((rec) => ['done', 'failed'].includes(rec.composition?.state));
-  }, composeLimit).catch(() => {});
+  }, composeLimit).catch((error) => log('composition:', error.message));
   const composeSeconds = (Date.now() - composeStart) / 1000;
   let completeComposed = 0;
   for (const recording of composed) {

@@ -7,7 +7,8 @@
 //   node tests/bench/soak.mjs <build dir> [--minutes N] [--warmup-seconds N]
 //
 // The hour-long soak is `--minutes 60` (warm-up 5 minutes); ctest runs `--minutes 2`.
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import https from 'node:https';
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -28,6 +29,36 @@ if (!buildDir || !(minutes > 0) || !(warmup >= 0)) {
 const parleyd = path.resolve(buildDir, 'apps/parleyd/parleyd');
 const parleyctl = path.resolve(buildDir, 'apps/parleyctl/parleyctl');
 const loadgen = path.resolve(buildDir, 'apps/parley-loadgen/parley-loadgen');
+
+/** What the server holds open, and its threads by name: listed when a count differs. */
+function holdings(pid) {
+  const files = readdirSync(`/proc/${pid}/fd`).map((fd) => {
+    try { return readlinkSync(`/proc/${pid}/fd/${fd}`); } catch { return 'gone'; }
+  });
+  const threads = readdirSync(`/proc/${pid}/task`).map((tid) => {
+    try { return readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim(); } catch { return 'gone'; }
+  });
+  return { files, threads };
+}
+
+function difference(before, after) {
+  const count = (list) => list.reduce((map, item) => map.set(item, (map.get(item) ?? 0) + 1), new Map());
+  const a = count(before);
+  const b = count(after);
+  return [...new Set([...a.keys(), ...b.keys()])].filter((k) => a.get(k) !== b.get(k))
+    .map((k) => `${k}: ${a.get(k) ?? 0} -> ${b.get(k) ?? 0}`);
+}
+
+/** A request on a connection of its own: the server's thread pool tidies up (lets threads
+ *  idle for a minute go) when it starts a thread for a new connection, every 32 of them. */
+function freshRequest(port) {
+  return new Promise((resolve) => {
+    https.get({ host: '127.0.0.1', port, path: '/healthz', agent: false, rejectUnauthorized: false }, (response) => {
+      response.resume();
+      response.on('end', resolve);
+    }).on('error', resolve);
+  });
+}
 
 function usage(pid) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -68,6 +99,7 @@ await runTest(async () => {
   work);
   await sleep(2000);
   const before = usage(pid);
+  const heldBefore = holdings(pid);
   log('server before anyone came', JSON.stringify(before));
 
   const report = path.join(work, 'report.json');
@@ -88,14 +120,19 @@ await runTest(async () => {
   // Everyone has left; the recordings are composed; idle threads are let go.
   const session = await login(port, 'owner', 'owner-password');
   await waitFor('the recordings to be composed', async () => {
-    const list = (await api(port, 'GET', '/api/v1/recordings', null, session)).body.recordings ?? [];
+    const answer = await api(port, 'GET', '/api/v1/recordings', null, session).catch(() => null);
+    const list = answer?.body?.recordings ?? [];
     return list.length > 0 && list.every((recording) => recording.composition?.state === 'done');
   }, 600000);
   let after = usage(pid);
-  await waitFor('threads and open files back to where they started', () => {
+  await waitFor('threads and open files back to where they started', async () => {
+    await freshRequest(port);
     after = usage(pid);
     return after.threads === before.threads && after.files === before.files;
   }, 180000).catch(() => {});
+  const held = holdings(pid);
+  for (const line of difference(heldBefore.threads, held.threads)) log('threads', line);
+  for (const line of difference(heldBefore.files, held.files)) log('open files', line);
   const growth = (r.serverMemoryAfterBytes - r.serverMemoryBeforeBytes) / r.serverMemoryBeforeBytes * 100;
   const errors = readFileSync(serverLog, 'utf8').split('\n').filter((line) => / level=error /.test(line));
   const summary = { minutes, warmupSeconds: warmup, participants: r.participants, ready: r.ready,

@@ -30,6 +30,9 @@ struct LoadReport
     /// Video subscriptions: each publisher's video as each other participant receives it.
     int videoSubscriptions() const;
     double serverCores() const;
+    /// CPU of the router's workers (threads named parley-media) in cores; nullopt without
+    /// --server-pid or such threads.
+    std::optional<double> serverMediaCores() const;
     double selfCores() const;
 };
 
