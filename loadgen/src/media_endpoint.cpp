@@ -345,12 +345,12 @@ void MediaEndpoint::onRtp(std::span<std::uint8_t> datagram, std::int64_t arrival
         counters_.audioBytesReceived += datagram.size();
     }
 
-    // Decrypted: a video frame's last packet (it carries the send time, and waited longest
-    // in the frame's burst), one audio packet in decryptEvery_, and every packet until a
+    // Decrypted for their send time: one packet in decryptEvery_ (of a clip's video, where
+    // only a frame's last packet has it: every last packet), and every packet until a
     // stream's first keyframe is whole.
     const bool awaitingKeyframe = stream.video && stream.keyframe != ReceiveStream::Keyframe::Done;
     if (!awaitingKeyframe) {
-        if (stream.video ? !header.marker : ++stream.sinceDecrypt < static_cast<std::uint64_t>(decryptEvery_))
+        if (stream.video && media_.clip ? !header.marker : ++stream.sinceDecrypt < static_cast<std::uint64_t>(decryptEvery_))
             return;
         stream.sinceDecrypt = 0;
     }

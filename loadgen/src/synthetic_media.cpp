@@ -153,7 +153,9 @@ std::size_t SyntheticVideo::nextFrame(std::span<OutgoingPacket> out, std::int64_
         }
         offset += chunk;
         packet.length = kRtpHeaderBytes + kVp8DescriptorBytes + chunk;
-        if (last)
+        // A clip's frame data must stay whole: only its last packet has room after it. A
+        // made-up frame is filler, so every packet ends with the send time.
+        if (last || (!clip_ && chunk >= kSendTimeTrailerBytes + 10))
             writeSendTime({bytes, packet.length}, now);
     }
     pictureId_ = static_cast<std::uint16_t>((pictureId_ + 1) & 0x7fff);

@@ -22,7 +22,7 @@ std::span<const std::uint8_t> payloadOf(const OutgoingPacket& packet, parley::ro
 
 } // namespace
 
-TEST_CASE("Load generator: made-up VP8 frames are a browser's in shape, a keyframe first and on request, the send time in each frame's last packet")
+TEST_CASE("Load generator: made-up VP8 frames are a browser's in shape, a keyframe first and on request, the send time in every packet")
 {
     SyntheticVideo video(0x11223344, 96, 1'500'000, 30, 1280, 720);
     std::vector<OutgoingPacket> packets(SyntheticVideo::kMaxPacketsPerFrame);
@@ -51,11 +51,8 @@ TEST_CASE("Load generator: made-up VP8 frames are a browser's in shape, a keyfra
             REQUIRE(parley::router::parseVp8Descriptor(payload, descriptor));
             CHECK(descriptor.startOfPartition == (i == 0));
             CHECK(descriptor.longPictureId);
-            // Only the frame's last packet carries the send time.
-            const auto sent = readSendTime(payload);
-            CHECK(sent.has_value() == (i + 1 == count));
-            if (sent)
-                CHECK(*sent == now);
+            // Every packet of a made-up frame carries the send time.
+            CHECK(readSendTime(payload) == now);
             bytes += payload.size() - descriptor.dataOffset;
         }
         return std::make_pair(count, bytes);
@@ -150,6 +147,10 @@ TEST_CASE("Load generator: a clip's real VP8 frames are sent whole and in order,
             parley::router::Vp8Descriptor descriptor;
             REQUIRE(parley::router::parseVp8Descriptor(payload, descriptor));
             data.insert(data.end(), payload.begin() + static_cast<std::ptrdiff_t>(descriptor.dataOffset), payload.end());
+        }
+        for (std::size_t i = 0; i + 1 < count; ++i) {
+            parley::router::RtpView view;
+            CHECK_FALSE(readSendTime(payloadOf(packets[i], view))); // the frame's data, untouched
         }
         // The frame as the file holds it, then the trailer.
         REQUIRE(data.size() >= kSendTimeTrailerBytes);

@@ -41,9 +41,10 @@ struct OutgoingPacket
 /// `fps` whose sizes average `bitsPerSecond`, deltas varying by a fixed pattern around the
 /// mean, a keyframe (six times the mean) first and whenever one is asked for, with a real
 /// VP8 frame header but no picture. Each frame is cut into nearly equal packets of at most
-/// kMaxRtpPacket bytes with a VP8 payload descriptor (15-bit picture id); the send-time
-/// trailer follows the frame's data in its last packet (marker set), where a decoder never
-/// reads. Allocates nothing after construction.
+/// kMaxRtpPacket bytes with a VP8 payload descriptor (15-bit picture id). The send-time
+/// trailer ends every packet of a made-up frame; a clip's frame carries it only after its
+/// data, in its last packet (marker set), where a decoder never reads. Allocates nothing
+/// after construction.
 class SyntheticVideo
 {
 public:
@@ -55,7 +56,7 @@ public:
     void requestKeyframe() { keyframeRequested_ = true; }
 
     /// Builds the next frame's packets into `out` (which must hold kMaxPacketsPerFrame) and
-    /// returns how many; the last carries the send time `now`.
+    /// returns how many; they carry the send time `now` (a clip's, the last only).
     std::size_t nextFrame(std::span<OutgoingPacket> out, std::int64_t now);
     static constexpr std::size_t kMaxPacketsPerFrame = 128;
 
