@@ -139,11 +139,19 @@ LoadReport runLoad(const Scenario& scenario, std::ostream& progress)
     report.ready = countReady();
     progress << "parley-loadgen: " << report.ready << " of " << members.size() << " joined with media" << std::endl;
 
-    if (scenario.record) {
-        for (auto* moderator : moderators)
+    // The moderators of the rooms recorded: all, or the first --record-rooms.
+    std::vector<SimulatedParticipant*> recorders;
+    if (scenario.record)
+        recorders.assign(moderators.begin(),
+                         moderators.begin() + static_cast<std::ptrdiff_t>(
+                                                  scenario.recordRooms > 0
+                                                      ? std::min<std::size_t>(static_cast<std::size_t>(scenario.recordRooms), moderators.size())
+                                                      : moderators.size()));
+    if (!recorders.empty()) {
+        for (auto* moderator : recorders)
             moderator->startRecording();
         if (!waitUntil(Clock::now() + std::chrono::seconds(30), [&] {
-                return std::all_of(moderators.begin(), moderators.end(), [](auto* m) { return m->recording(); });
+                return std::all_of(recorders.begin(), recorders.end(), [](auto* m) { return m->recording(); });
             }))
             report.errors.push_back("not every room's recording started within 30 s");
     }
@@ -192,11 +200,11 @@ LoadReport runLoad(const Scenario& scenario, std::ostream& progress)
     report.selfAfter = readProcessUsage(::getpid());
     std::sort(report.keyframeMs.begin(), report.keyframeMs.end());
 
-    if (scenario.record) {
-        for (auto* moderator : moderators)
+    if (!recorders.empty()) {
+        for (auto* moderator : recorders)
             moderator->stopRecording();
         if (!waitUntil(Clock::now() + std::chrono::seconds(60), [&] {
-                return std::none_of(moderators.begin(), moderators.end(), [](auto* m) { return m->recording(); });
+                return std::none_of(recorders.begin(), recorders.end(), [](auto* m) { return m->recording(); });
             }))
             report.errors.push_back("not every room's recording stopped within 60 s");
     }

@@ -26,6 +26,7 @@ join-to-keyframe time and, with --server-pid, the server's CPU and memory. docs/
   --warmup S             seconds before measuring (5)
   --duration S           seconds measured (30)
   --record               record every room while measured
+  --record-rooms N       record only the first N rooms (implies --record)
   --signaling-only       participants join and stay without media
   --churn S              every S seconds one participant leaves and rejoins, one toggles mute
   --media-threads N      threads for media (1)
@@ -114,7 +115,10 @@ Scenario parseScenario(const std::vector<std::string>& arguments)
             s.duration = std::chrono::seconds(number(option, value(), 1, 86400));
         else if (option == "--record")
             s.record = true;
-        else if (option == "--signaling-only")
+        else if (option == "--record-rooms") {
+            s.record = true;
+            s.recordRooms = static_cast<int>(number(option, value(), 1, 10000));
+        } else if (option == "--signaling-only")
             s.signalingOnly = true;
         else if (option == "--churn")
             s.churnSeconds = static_cast<int>(number(option, value(), 1, 3600));

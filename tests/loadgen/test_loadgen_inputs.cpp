@@ -32,12 +32,17 @@ TEST_CASE("Load generator: options are read, and bad ones are refused naming the
     CHECK(s.duration == std::chrono::seconds(60));
     CHECK(s.serverPid == 123);
     CHECK(s.password == "secret-password"); // never from the command line
+    const auto some = parse({"--user", "owner", "--record-rooms", "1"});
+    CHECK(some.record);
+    CHECK(some.recordRooms == 1);
 
     const std::vector<std::pair<std::vector<std::string>, std::string>> bad = {
         {{"--server", "127.0.0.1:8443"}, "--user is required"},
         {{"--user", "u", "--server", "no-port"}, "--server takes HOST:PORT"},
         {{"--user", "u", "--server", "h:99999"}, "port"},
         {{"--user", "u", "--rooms", "0"}, "--rooms takes a whole number from 1"},
+        {{"--user", "u", "--record-rooms", "0"}, "--record-rooms takes a whole number from 1"},
+        {{"--user", "u", "--signaling-only", "--record"}, "nothing to --record"},
         {{"--user", "u", "--rooms", "3x"}, "--rooms takes a whole number"},
         {{"--user", "u", "--rooms", ""}, "--rooms takes a whole number"},
         {{"--user", "u", "--rooms", "99999999999999999999"}, "--rooms takes a whole number"},

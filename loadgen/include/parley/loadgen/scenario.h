@@ -37,6 +37,7 @@ struct Scenario
     std::chrono::seconds warmup{5};
     std::chrono::seconds duration{30};
     bool record = false;      ///< each room's moderator records the meeting while it is measured
+    int recordRooms = 0;      ///< with record: only the first N rooms (0: all)
     bool signalingOnly = false; ///< participants join and stay, with no media (signaling's own cost)
     int mediaThreads = 1;     ///< threads that send and receive all participants' media
     int decryptEvery = 8;     ///< decrypt one received audio packet in N for its send time (1: all)
