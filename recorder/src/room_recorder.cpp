@@ -178,6 +178,11 @@ void RoomRecorder::handle(const router::TapEntry& entry)
         tracks_[entry.track] = std::move(track);
         return;
     }
+    if (entry.kind == Kind::TrackRemoved && entry.track < tracks_.size() && tracks_[entry.track] &&
+        !tracks_[entry.track]->supported) {
+        tracks_[entry.track].reset(); // nothing of it was recorded
+        return;
+    }
     if (entry.track >= tracks_.size() || !tracks_[entry.track] || !tracks_[entry.track]->supported)
         return;
     Track& track = *tracks_[entry.track];
@@ -190,6 +195,10 @@ void RoomRecorder::handle(const router::TapEntry& entry)
         // The file is complete as soon as its track ends: a crash later cannot damage it.
         if (!track.finished)
             finishTrack(track, nowMicros());
+        // What it held (its reorder buffer alone is 256 packets) goes now, not when the
+        // recording stops: people coming and going for hours would otherwise add up. Its
+        // description is kept in finished_.
+        tracks_[entry.track].reset();
         return;
     }
     if (track.ended)

@@ -6,10 +6,11 @@
 // every participant got its media. Files of its database are
 // counted apart: they are a bounded pool of connections, closed after a minute unused.
 //
-//   node tests/bench/soak.mjs <build dir> [--minutes N] [--warmup-seconds N]
+//   node tests/bench/soak.mjs <build dir> [--minutes N] [--warmup-seconds N] [--churn-seconds N]
 //
 // The hour-long soak is `--minutes 60` (warm-up 5 minutes); ctest runs `--minutes 2` (warm-up
-// 1 minute).
+// 1 minute) with someone coming and going every 2 seconds, so that what each leaves behind
+// adds up within the two minutes.
 import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import { spawn } from 'node:child_process';
@@ -25,8 +26,9 @@ const option = (name, fallback) => {
 };
 const minutes = option('--minutes', 60);
 const warmup = option('--warmup-seconds', minutes >= 30 ? 300 : 60);
+const churn = option('--churn-seconds', 10);
 if (!buildDir || !(minutes > 0) || !(warmup >= 0)) {
-  console.error('usage: node tests/bench/soak.mjs <build dir> [--minutes N] [--warmup-seconds N]');
+  console.error('usage: node tests/bench/soak.mjs <build dir> [--minutes N] [--warmup-seconds N] [--churn-seconds N]');
   process.exit(64);
 }
 const parleyd = path.resolve(buildDir, 'apps/parleyd/parleyd');
@@ -122,7 +124,7 @@ await runTest(async () => {
   // blocks writing its log.
   const generator = spawn(loadgen, ['--server', `127.0.0.1:${port}`, '--user', 'owner', '--insecure',
     '--server-pid', String(pid), '--json', report, '--rooms', '4', '--publishers', '5', '--media', clip, '--record-rooms', '1',
-    '--churn', '10', '--warmup', String(warmup), '--duration', String(duration), '--joins-per-second', '10'],
+    '--churn', String(churn), '--warmup', String(warmup), '--duration', String(duration), '--joins-per-second', '10'],
   { env: { ...process.env, PARLEY_LOADGEN_PASSWORD: 'owner-password' } });
   let generatorErrors = '';
   generator.stdout.on('data', (chunk) => process.stdout.write(chunk));
