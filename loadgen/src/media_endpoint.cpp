@@ -373,8 +373,12 @@ void MediaEndpoint::onRtp(std::span<std::uint8_t> datagram, std::int64_t arrival
         return;
     using Keyframe = ReceiveStream::Keyframe;
     if (stream.keyframe == Keyframe::Waiting) {
-        if (!startsVp8Keyframe(payload))
+        if (!startsVp8Keyframe(payload)) {
+            // Pictures it cannot decode (the keyframe went by before its media was up): ask
+            // for one, as a browser's decoder does.
+            requestKeyframe(stream, arrival);
             return;
+        }
         stream.keyframe = Keyframe::Assembling;
     } else if (header.sequence != stream.nextSequence) {
         // A packet of the keyframe was lost (we ask for no resends): ask for another, as a
