@@ -34,6 +34,7 @@
 #include <parley/portal/meetings/room_service.h>
 #include <parley/portal/meetings/signaling_handler.h>
 #include <parley/portal/meetings/signaling_hub.h>
+#include <parley/portal/meetings/signaling_reactor.h>
 #include <parley/portal/meetings/signaling_session.h>
 #include <parley/portal/recordings/recording_handlers.h>
 #include <parley/portal/recordings/recording_jobs.h>
@@ -240,6 +241,8 @@ struct HttpsServer::Impl
     RecordingService recordings;
     SignalingContext signaling;
     ReconnectExpiry reconnectExpiry;
+    /// After everything a session uses, so its connections close while those still stand.
+    SignalingReactor signalingReactor;
     LiveCertificate certificate;
     PartServices parts;
     MetricsSources metricsSources;
@@ -286,7 +289,7 @@ struct HttpsServer::Impl
           certificate(settings.certificateFile, settings.privateKeyFile, settings.uploadedCertificateFile),
           parts{{database, audit, accounts, sessions, directory},
                 {audit},
-                {database, audit, rooms, registry, signalingHub, signaling},
+                {database, audit, rooms, registry, signalingHub, signalingReactor, signaling},
                 {database, audit, recordingLibrary, viewings, exportSigner},
                 {certificate, audit},
                 {database, registry, media, directoryHealth, certificate, settings.recordingVolume,
@@ -301,16 +304,16 @@ struct HttpsServer::Impl
                                             settings.requestTimeout, settings.keepAliveTimeout}),
           tls(makeServerTlsContext(certificate)),
           socket(bindSocket(settings, tls)),
-          // Each signaling connection holds a thread for its lifetime; requests keep
-          // maxThreads of their own beside them.
-          threads("https", 2, settings.maxThreads + meetingSettings.signaling.maxConnections),
+          // A signaling connection holds a thread only for its handshake; then the
+          // reactor serves it.
+          threads("https", 2, settings.maxThreads),
           // A scraper or two, each with a connection at a time.
           metricsTracker(ConnectionTracker::Limits{kMetricsConnections, kMetricsConnections, settings.requestTimeout,
                                                    settings.keepAliveTimeout}),
           metricsThreads("metrics", 1, kMetricsConnections)
     {
         Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
-        params->setMaxThreads(settings.maxThreads + meetingSettings.signaling.maxConnections);
+        params->setMaxThreads(settings.maxThreads);
         params->setMaxQueued(settings.maxQueuedConnections);
         params->setTimeout(Poco::Timespan(settings.requestTimeout.count(), 0));
         params->setKeepAlive(true);
@@ -418,8 +421,8 @@ void HttpsServer::stop(std::chrono::seconds grace)
     impl_->reconnectExpiry.stop();
     // Recordings in progress end cleanly, every file closed, before the meetings go.
     impl_->recordings.stopAll("server stopping");
-    // Signaling connections are requests that never finish on their own: tell each client
-    // the server is going away, which ends them.
+    // Signaling connections never finish on their own: tell each client the server is
+    // going away, which ends them (the reactor writes the close frames meanwhile).
     impl_->signalingHub.closeAll(1001, "server shutting down");
 
     // stopAll(false) closes idle keep-alive connections and waits for each request in
@@ -439,6 +442,13 @@ void HttpsServer::stop(std::chrono::seconds grace)
         }
     }
     graceful.wait();
+    auto& reactor = impl_->signalingReactor;
+    if (!reactor.waitUntilIdle(deadline))
+        log::warning(logger(), "https.grace_over",
+                     "shutdown grace period over; dropping " + std::to_string(reactor.connections()) +
+                         " signaling connection(s) still closing",
+                     {{"connections", reactor.connections()}});
+    reactor.stop();
     // Nobody is watching any more: every viewing ends, with its summary.
     closeIdleViewings(true);
     log::info(logger(), "https.stopped", "stopped");

@@ -1,6 +1,8 @@
 #include "signaling_fixture.h"
 
 #include <csignal>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 using namespace parley::test;
@@ -276,5 +278,64 @@ TEST_CASE("Connections that never join, from 25 addresses, cannot keep anyone fr
     CHECK(codeOf(one.join(guestJoin(room, "One more"))) == "joined");
     for (auto& person : joined)
         CHECK(person->closeCode(300ms) == 0);
+    serverStillServes(server.port());
+}
+
+namespace {
+
+/// A line's number from /proc/<pid>/status ("Threads:", "VmRSS:").
+long procStatus(pid_t pid, const std::string& field)
+{
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(status, line))
+        if (line.rfind(field, 0) == 0)
+            return std::stol(line.substr(field.size()));
+    return -1;
+}
+
+long openFiles(pid_t pid)
+{
+    const std::filesystem::path fds("/proc/" + std::to_string(pid) + "/fd");
+    return static_cast<long>(std::distance(std::filesystem::directory_iterator(fds), std::filesystem::directory_iterator{}));
+}
+
+} // namespace
+
+TEST_CASE("Three hundred open signaling connections cost the server no thread each, and every one is served")
+{
+    constexpr int kConnections = 300;
+    SignalingServer server({"--set", "signaling.max_connections=1000", "--set",
+                            "signaling.max_connections_per_address=1000", "--set",
+                            "signaling.max_unjoined_connections=1000", "--set", "signaling.max_unjoined_per_address=1000"});
+    const auto pid = server.server().process().pid();
+    serverStillServes(server.port()); // every thread the server starts anyway is running
+    const auto threadsBefore = procStatus(pid, "Threads:");
+    const auto filesBefore = openFiles(pid);
+    std::vector<std::unique_ptr<WsClient>> clients;
+    for (int i = 0; i < kConnections; ++i)
+        clients.push_back(std::make_unique<WsClient>(server.port()));
+    // All open at once, and all answered, one after the other and all together.
+    for (auto& client : clients)
+        client->sendText(R"({"type":"ping"})");
+    int answered = 0;
+    for (auto& client : clients)
+        answered += client->receives("pong", 5s) ? 1 : 0;
+    CHECK(answered == kConnections);
+    const auto threadsDuring = procStatus(pid, "Threads:");
+    const auto filesDuring = openFiles(pid);
+    INFO("threads " << threadsBefore << " -> " << threadsDuring << ", open files " << filesBefore << " -> "
+                    << filesDuring);
+    // A thread per connection would add 300; the handshakes may have woken a few more of
+    // the request pool's threads.
+    CHECK(threadsDuring - threadsBefore <= 10);
+    // One descriptor per connection: its socket, no wake-up descriptor of its own.
+    CHECK(filesDuring - filesBefore <= kConnections + 10);
+    clients.clear();
+    // All gone: the server is as it was.
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (openFiles(pid) > filesBefore + 5 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(100ms);
+    CHECK(openFiles(pid) <= filesBefore + 5);
     serverStillServes(server.port());
 }

@@ -76,6 +76,9 @@ public:
                 if (stopped_)
                     break;
                 serveOne(session);
+                // A WebSocket handshake took the socket: the connection is no longer ours.
+                if (!session.socket().impl()->initialized())
+                    break;
             }
             catch (const Poco::Net::NoMessageException&) {
                 break; // the client closed between requests

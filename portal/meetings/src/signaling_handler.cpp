@@ -2,14 +2,13 @@
 
 #include <parley/portal/http/connection_tracker.h>
 
-#include "signaling_connection.h"
 #include <parley/portal/http/http_error.h>
+#include <parley/portal/http/websocket_handshake.h>
 #include <parley/portal/meetings/signaling_hub.h>
 #include <parley/portal/meetings/signaling_outbox.h>
+#include <parley/portal/meetings/signaling_reactor.h>
 #include <parley/portal/meetings/signaling_session.h>
 
-#include <Poco/Net/NetException.h>
-#include <Poco/Net/WebSocket.h>
 #include <Poco/String.h>
 
 namespace parley::portal {
@@ -51,7 +50,7 @@ void SignalingHandler::handle(const ApiRequest& request, Poco::Net::HTTPServerRe
     // Room for a burst of roster updates, and a few messages of the largest size.
     auto outbox = std::make_shared<SignalingOutbox>(settings.maxMessageBytes * 4 + 1024 * 1024);
     SignalingHub::Refusal refusal = SignalingHub::Refusal::None;
-    const auto ticket = hub.admit(request.clientAddress, outbox, refusal);
+    auto ticket = hub.admit(request.clientAddress, outbox, refusal);
     if (refusal == SignalingHub::Refusal::TooManyInTotal)
         throw HttpError(Status::HTTP_SERVICE_UNAVAILABLE, "too_many_connections",
                         "the server has no room for more signaling connections")
@@ -61,18 +60,14 @@ void SignalingHandler::handle(const ApiRequest& request, Poco::Net::HTTPServerRe
                         "too many signaling connections from this address")
             .withRetryAfter(std::chrono::seconds(10));
 
-    std::optional<Poco::Net::WebSocket> socket;
-    try {
-        socket.emplace(http, response);
-    }
-    catch (const Poco::Net::WebSocketException& e) {
-        throw HttpError(Status::HTTP_BAD_REQUEST, "bad_handshake",
-                        "the WebSocket handshake is not valid: " + e.message());
-    }
-    // From here the connection is signaling's: its own limits and timeouts apply.
+    auto accepted = acceptWebSocket(http, response);
+    // From here the connection is signaling's: its own limits and timeouts apply, and it
+    // leaves this thread for the reactor's.
     ConnectionTracker::upgraded();
-    SignalingSession session(services().signaling, request.principal, request.clientAddress, outbox);
-    runSignalingConnection(*socket, *outbox, session, settings, [&ticket] { ticket->markJoined(); });
+    auto session = std::make_unique<SignalingSession>(services().signaling, request.principal, request.clientAddress,
+                                                      outbox);
+    services().signalingReactor.adopt(std::move(accepted), outbox, std::move(session),
+                                      std::move(ticket), settings);
 }
 
 } // namespace parley::portal

@@ -12,6 +12,7 @@ namespace parley::portal {
 class RoomRegistry;
 class RoomService;
 class SignalingHub;
+class SignalingReactor;
 struct SignalingContext;
 
 /// What the room, meeting and signaling endpoints work with; owned by the server.
@@ -22,6 +23,7 @@ struct MeetingHandlerServices
     RoomService& rooms;
     RoomRegistry& registry;
     SignalingHub& signalingHub;
+    SignalingReactor& signalingReactor;
     SignalingContext& signaling;
 };
 
