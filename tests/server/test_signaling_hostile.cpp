@@ -1,5 +1,6 @@
 #include "signaling_fixture.h"
 
+#include <atomic>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -337,5 +338,50 @@ TEST_CASE("Three hundred open signaling connections cost the server no thread ea
     while (openFiles(pid) > filesBefore + 5 && std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(100ms);
     CHECK(openFiles(pid) <= filesBefore + 5);
+    serverStillServes(server.port());
+}
+
+TEST_CASE("A client that sends pings without reading the answers is held back by TCP, not buffered, and then closed")
+{
+    SignalingServer server;
+    const auto pid = server.server().process().pid();
+    serverStillServes(server.port());
+    const auto memoryBefore = procStatus(pid, "VmRSS:"); // KiB
+    WsClient flooder(server.port());
+    std::string burst;
+    for (int i = 0; i < 1000; ++i)
+        burst += WsClient::frame(9, std::string(125, 'p'));
+    // Each ping asks for a pong of the same size; this client never reads one. Once the
+    // pongs fill the socket buffers the server must stop reading, so our writes block,
+    // until it gives up on the connection and our write fails.
+    std::atomic<std::size_t> sent{0};
+    std::atomic<bool> failed{false};
+    std::atomic<long> peakMemory{memoryBefore};
+    const auto start = std::chrono::steady_clock::now();
+    std::thread writer([&] {
+        try {
+            while (std::chrono::steady_clock::now() - start < 60s && sent < 1024u * 1024 * 1024) {
+                flooder.sendRaw(burst);
+                sent += burst.size();
+            }
+        }
+        catch (const std::exception&) {
+            failed = true;
+        }
+    });
+    while (!failed && std::chrono::steady_clock::now() - start < 60s) {
+        peakMemory = std::max(peakMemory.load(), procStatus(pid, "VmRSS:"));
+        std::this_thread::sleep_for(200ms);
+    }
+    writer.join();
+    const auto took = std::chrono::steady_clock::now() - start;
+    INFO("sent " << sent / 1024 << " KiB in " << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+                 << " ms; server memory " << memoryBefore / 1024 << " -> " << peakMemory / 1024 << " MiB at most");
+    CHECK(failed);                   // the server closed the connection
+    CHECK(sent < 64u * 1024 * 1024); // what the socket buffers hold, not what a client can send
+#if !defined(__SANITIZE_ADDRESS__)
+    // (AddressSanitizer keeps freed memory in quarantine, so resident memory says nothing.)
+    CHECK(peakMemory - memoryBefore < 16 * 1024);
+#endif
     serverStillServes(server.port());
 }

@@ -101,6 +101,8 @@ bool SignalingConnection::onReadable(char* scratch, std::size_t size)
         return false;
     try {
         for (int turn = 0; turn < kReadsPerTurn; ++turn) {
+            if (wantsWrite_)
+                return false; // read again once the client takes what it was sent
             readWantsWrite_ = false;
             int received = 0;
             try {
@@ -342,11 +344,20 @@ void SignalingConnection::onTimer(Clock::time_point now)
     }
 }
 
+void SignalingConnection::onHangUp()
+{
+    if (state_ == State::Open)
+        end(0, "connection lost");
+    state_ = State::Finished;
+}
+
 std::uint32_t SignalingConnection::interest() const
 {
     switch (state_) {
     case State::Open:
-        return EPOLLIN | EPOLLRDHUP | (wantsWrite_ || readWantsWrite_ ? EPOLLOUT : 0u);
+        if (wantsWrite_)
+            return EPOLLOUT;
+        return EPOLLIN | EPOLLRDHUP | (readWantsWrite_ ? EPOLLOUT : 0u);
     case State::Closing:
         return (wantsWrite_ ? EPOLLOUT : 0u) | (writeWantsRead_ ? EPOLLIN : 0u);
     case State::Lingering:

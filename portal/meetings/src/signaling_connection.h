@@ -51,20 +51,17 @@ public:
     /// The socket takes writes again. Returns true when a read was waiting for it (TLS
     /// wanted to write while reading), to be retried now.
     bool onWritable();
-    /// The socket reports a hang-up or an error: a connection already closing is done (an
-    /// open one finds out by reading).
-    void onHangUp()
-    {
-        if (state_ == State::Closing)
-            state_ = State::Finished;
-    }
+    /// The socket reports a hang-up or an error: the connection is gone.
+    void onHangUp();
     /// The outbox has something: queue it and write.
     void onMail();
     /// Timers: join and idle timeouts, pings, the session's tick, a client that stopped
     /// reading, the end of a lingering close.
     void onTimer(Clock::time_point now);
 
-    /// What to wait for on the socket (EPOLLIN, EPOLLOUT).
+    /// What to wait for on the socket (EPOLLIN, EPOLLOUT). While its writes are blocked, an
+    /// open connection is not read either: a client that sends (pings, say) without reading
+    /// the answers is held back by TCP instead of growing what waits to be written.
     std::uint32_t interest() const;
     /// Done: the reactor removes and destroys it.
     bool finished() const { return state_ == State::Finished; }
