@@ -143,8 +143,19 @@ void writeReportJson(std::ostream& out, const LoadReport& r)
             json.set("serverMediaCores", *media);
         json.set("serverMemoryBeforeBytes", r.serverBefore->residentBytes);
         json.set("serverMemoryAfterBytes", r.serverAfter->residentBytes);
+        json.set("serverAnonymousMemoryBeforeBytes", r.serverBefore->anonymousBytes);
+        json.set("serverAnonymousMemoryAfterBytes", r.serverAfter->anonymousBytes);
+        json.set("serverFileMemoryBeforeBytes", r.serverBefore->fileBytes);
+        json.set("serverFileMemoryAfterBytes", r.serverAfter->fileBytes);
         json.set("serverThreadsBefore", r.serverBefore->threads);
         json.set("serverThreadsAfter", r.serverAfter->threads);
+        for (const auto& [key, usage] : {std::pair{"serverThreadsByNameBefore", r.serverBefore},
+                                         std::pair{"serverThreadsByNameAfter", r.serverAfter}}) {
+            Poco::JSON::Object::Ptr names = new Poco::JSON::Object;
+            for (const auto& [name, count] : usage->threadsByName)
+                names->set(name, count);
+            json.set(key, names);
+        }
         json.set("serverOpenFilesBefore", r.serverBefore->openFiles);
         json.set("serverOpenFilesAfter", r.serverAfter->openFiles);
     }

@@ -78,6 +78,10 @@ ProcessUsage readProcessUsage(pid_t pid)
     for (std::string line; std::getline(status, line);) {
         if (line.rfind("VmRSS:", 0) == 0)
             usage.residentBytes = std::stoull(line.substr(6)) * 1024;
+        else if (line.rfind("RssAnon:", 0) == 0)
+            usage.anonymousBytes = std::stoull(line.substr(8)) * 1024;
+        else if (line.rfind("RssFile:", 0) == 0)
+            usage.fileBytes = std::stoull(line.substr(8)) * 1024;
         else if (line.rfind("Threads:", 0) == 0)
             usage.threads = std::stoi(line.substr(8));
     }
@@ -89,8 +93,10 @@ ProcessUsage readProcessUsage(pid_t pid)
         std::ostringstream text;
         text << file.rdbuf();
         // A thread that ended between the listing and the read is left out.
-        if (file && parseProcStat(text.str(), seconds, threadName))
+        if (file && parseProcStat(text.str(), seconds, threadName)) {
             usage.cpuSecondsByThread[threadName] += seconds;
+            ++usage.threadsByName[threadName];
+        }
     });
     return usage;
 }

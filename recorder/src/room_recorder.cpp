@@ -14,6 +14,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <pthread.h>
+
 #include <map>
 #include <optional>
 #include <sstream>
@@ -90,6 +92,8 @@ std::string RoomRecorder::error() const
 
 void RoomRecorder::run()
 {
+    // Otherwise it would carry the name of whichever thread started the recording.
+    pthread_setname_np(pthread_self(), "parley-record");
     for (;;) {
         const bool last = stopping_.load();
         bool any = false;

@@ -16,6 +16,8 @@
 #include <Poco/Net/TCPServerConnectionFactory.h>
 #include <Poco/Timestamp.h>
 
+#include <pthread.h>
+
 #include <atomic>
 #include <sys/socket.h>
 #include <memory>
@@ -55,6 +57,8 @@ public:
 
     void run() override
     {
+        // The pool's threads by name in top -H and /proc (the soak counts them apart).
+        pthread_setname_np(pthread_self(), "parley-https");
         const int fd = socket().impl()->sockfd();
         std::string address;
         try {
