@@ -70,7 +70,15 @@ std::vector<int> concurrently(int count, const std::function<int()>& send)
 
 // Bounds on peak resident growth. Before the limits, one 1 MB body of empty objects cost
 // about 290 MB once parsed and one 64 KiB signaling message about 18 MB.
+#if defined(__SANITIZE_ADDRESS__)
+// AddressSanitizer holds freed memory back (its quarantine) to catch use after free, so
+// every TLS record buffer given back between records (SSL_MODE_RELEASE_BUFFERS) stays
+// resident: 20 MB of bodies read measure 64-68 MB here, 2 MB in the release build. One
+// body parsed would still be several times this bound.
+constexpr double kMaxGrowthMiB = 100;
+#else
 constexpr double kMaxGrowthMiB = 50;
+#endif
 constexpr double kMaxSignalingGrowthMiB = 30;
 
 } // namespace
