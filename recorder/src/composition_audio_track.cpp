@@ -45,16 +45,23 @@ double AudioTrack::mixInto(float* mix, std::int64_t start, int count)
     return count > 0 ? energy / (count * kMixChannels) : 0.0;
 }
 
+void AudioTrack::end()
+{
+    ended_ = true;
+    decoder_.close();
+    swr_free(&resampler_);
+}
+
 void AudioTrack::decodeOne()
 {
     AVFrame* frame = decoder_.next();
     if (!frame) {
-        ended_ = true;
+        end();
         return;
     }
     std::int64_t position = decoder_.frameMs() * (kMixSampleRate / 1000);
     if (position >= endSample_) {
-        ended_ = true; // beyond the end of the composition
+        end(); // beyond the end of the composition
         return;
     }
     if (!resampler_) {

@@ -46,6 +46,8 @@ private:
     };
 
     void decodeOne();
+    /// No more samples: the decoder and resampler are freed (what is decoded stays to be mixed).
+    void end();
 
     TrackDecoder decoder_;
     std::size_t participant_;

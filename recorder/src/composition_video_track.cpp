@@ -45,6 +45,15 @@ VideoTrack::VideoTrack(const CompositionInput& input, std::size_t participant)
 
 void VideoTrack::advanceTo(std::int64_t ms)
 {
+    if (ended_ && hasShown_ && ms - shownMs_ > kEndedPictureMs) {
+        // Gone from the layout for good: its last picture, scaler and labels go too.
+        av_frame_unref(shown_.get());
+        hasShown_ = false;
+        sws_freeContext(scaler_);
+        scaler_ = nullptr;
+        largeLabel_.reset();
+        smallLabel_.reset();
+    }
     for (;;) {
         if (!hasPending_) {
             if (ended_)
@@ -52,6 +61,7 @@ void VideoTrack::advanceTo(std::int64_t ms)
             AVFrame* frame = decoder_.next();
             if (!frame) {
                 ended_ = true;
+                decoder_.close();
                 return;
             }
             av_frame_unref(pending_.get());

@@ -41,7 +41,7 @@ TrackDecoder::TrackDecoder(int fd, std::string name)
         fail(describeAvError(error));
 }
 
-TrackDecoder::Handles::~Handles()
+void TrackDecoder::Handles::reset()
 {
     av_frame_free(&frame);
     av_packet_free(&packet);
@@ -81,6 +81,8 @@ int TrackDecoder::tallestPicture()
 
 AVFrame* TrackDecoder::next()
 {
+    if (!h_.codec)
+        return nullptr; // closed
     for (;;) {
         const int received = avcodec_receive_frame(h_.codec, h_.frame);
         if (received == 0) {

@@ -43,6 +43,11 @@ public:
     /// used up afterwards.
     int tallestPicture();
 
+    /// Frees the demuxer and the decoder with their buffers: a composition keeps every
+    /// track until it ends, and a meeting where people came and went has hundreds of tracks
+    /// that ended long before. Counts stay; next() returns nullptr from then on.
+    void close() { h_.reset(); }
+
     std::uint64_t framesDecoded() const { return decoded_; }
     std::uint64_t errors() const { return errors_; }
 
@@ -60,7 +65,8 @@ private:
         Handles() = default;
         Handles(const Handles&) = delete;
         Handles& operator=(const Handles&) = delete;
-        ~Handles();
+        ~Handles() { reset(); }
+        void reset();
     } h_;
     AVRational timeBase_{1, 1000};
     std::int64_t frameMs_ = 0;
