@@ -121,7 +121,9 @@ window.parleyMeeting = {
           frameHeight: report.frameHeight ?? 0, rid: report.rid ?? null, framesPerSecond: report.framesPerSecond ?? 0,
           qualityLimitationReason: report.qualityLimitationReason ?? null, targetBitrate: report.targetBitrate ?? 0 });
       }
-      if (report.type === 'candidate-pair' && report.nominated && report.state === 'succeeded') pair = report;
+      // The transport names the pair in use. A pair's own state is no guide: Chrome marks
+      // it "in-progress" while a consent check is out, for a round trip or longer on a lossy link.
+      if (report.type === 'transport' && report.selectedCandidatePairId) pair = stats.get(report.selectedCandidatePairId);
     }
     return { streams, roundTrip: pair?.currentRoundTripTime ?? null,
       availableOutgoingBitrate: pair?.availableOutgoingBitrate ?? null };

@@ -27,9 +27,11 @@ async function decoded(viewer, from) {
 /** The protocol of the candidate pair the browser sends on ("udp" or "tcp"). */
 const transportOf = (p) => p.page.evaluate(async () => {
   const stats = await window.parleyMeeting.peerConnectionStats();
-  for (const report of stats.values())
-    if (report.type === 'candidate-pair' && report.nominated && report.state === 'succeeded')
-      return stats.get(report.localCandidateId)?.protocol ?? null;
+  for (const report of stats.values()) {
+    if (report.type !== 'transport' || !report.selectedCandidatePairId) continue;
+    const pair = stats.get(report.selectedCandidatePairId);
+    return stats.get(pair?.localCandidateId)?.protocol ?? null;
+  }
   return null;
 });
 
