@@ -11,6 +11,7 @@ constexpr std::size_t kMaxSdpBytes = 128 * 1024;
 constexpr std::size_t kMaxLineBytes = 4096;
 constexpr std::size_t kMaxMedia = 64;
 constexpr std::size_t kMaxCodecs = 256;
+constexpr std::size_t kMaxCryptos = 16; // a=crypto lines kept per section (SDES, RFC 4568)
 
 constexpr std::string_view kAbsSendTimeUri = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time";
 constexpr std::string_view kAudioLevelUri = "urn:ietf:params:rtp-hdrext:ssrc-audio-level";
@@ -86,6 +87,10 @@ void mediaAttribute(SdpMedia& media, std::string_view name, std::string_view val
         media.direction = name;
     else if (name == "rtcp-mux")
         media.rtcpMux = true;
+    else if (name == "crypto") {
+        if (media.cryptos.size() < kMaxCryptos)
+            media.cryptos.emplace_back(value);
+    }
     else if (name == "ice-ufrag")
         media.iceUfrag = value;
     else if (name == "ice-pwd")
@@ -246,6 +251,14 @@ SdpOffer parseSdpOffer(std::string_view text)
             offer.media.push_back(std::move(media));
             groupsPerMedia.emplace_back();
         }
+        else if (type == 'c') {
+            // c=IN IP4 <address> (RFC 8866 5.7), for endpoints that do not do ICE (SIP).
+            const auto parts = words(value);
+            if (parts.size() != 3 || parts[0] != "IN" || (parts[1] != "IP4" && parts[1] != "IP6") ||
+                parts[2].size() > 64)
+                fail(lineNumber, "c= must be IN IP4 or IP6 and an address");
+            (offer.media.empty() ? session : offer.media.back()).connectionAddress = parts[2];
+        }
         else if (type == 'a') {
             const auto colon = value.find(':');
             const auto name = value.substr(0, colon);
@@ -276,13 +289,22 @@ SdpOffer parseSdpOffer(std::string_view text)
             media.fingerprint = session.fingerprint;
         if (media.setup.empty())
             media.setup = session.setup;
+        if (media.connectionAddress.empty())
+            media.connectionAddress = session.connectionAddress;
         // The media SSRC is the first of an FID (RTX) pair, or else the first one listed.
         media.primarySsrc = media.ssrcs.empty() ? 0 : media.ssrcs.front();
         if (!groupsPerMedia[i].empty()) {
             media.primarySsrc = groupsPerMedia[i].front().first;
             media.rtxSsrc = groupsPerMedia[i].front().second;
         }
-        // Codecs without an rtpmap are static payload types we do not use.
+        // Codecs without an rtpmap are static payload types (RFC 3551): the telephone
+        // codecs are named, the others are not used.
+        for (auto& codec : media.codecs)
+            if (codec.name.empty() && media.kind == "audio" &&
+                (codec.payloadType == 0 || codec.payloadType == 8 || codec.payloadType == 9)) {
+                codec.name = codec.payloadType == 0 ? "PCMU" : codec.payloadType == 8 ? "PCMA" : "G722";
+                codec.clockRate = 8000;
+            }
         std::erase_if(media.codecs, [](const SdpCodec& codec) { return codec.name.empty(); });
     }
     return offer;

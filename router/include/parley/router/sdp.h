@@ -61,6 +61,11 @@ struct SdpMedia
     std::string fingerprint; ///< "sha-256 AB:CD..."
     std::string setup;
     bool rtcpMux = false;
+    /// The c= address of the section, else the session's; "" when none (SIP endpoints, which
+    /// do not do ICE, receive there).
+    std::string connectionAddress;
+    /// The values of its a=crypto lines (SDES, RFC 4568), unparsed, at most 16.
+    std::vector<std::string> cryptos;
 };
 
 /// A parsed offer. Session-level ICE and fingerprint attributes are copied into every

@@ -1,0 +1,195 @@
+#include <parley/sip/sip_offer.h>
+
+#include <parley/sip/sip_refusal.h>
+
+#include <parley/router/sdp.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <memory>
+
+namespace parley::sip {
+namespace {
+
+constexpr std::size_t kMaxOfferBytes = 64 * 1024;
+constexpr std::size_t kMaxStreams = 16;
+
+bool equalsIgnoringCase(std::string_view a, std::string_view b)
+{
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           });
+}
+
+OfferedStream readStream(const router::SdpMedia& media)
+{
+    OfferedStream stream;
+    stream.kind = media.kind;
+    stream.proto = media.protocol;
+    stream.secure = stream.proto == "RTP/SAVP" || stream.proto == "RTP/SAVPF";
+    stream.port = static_cast<std::uint16_t>(media.port);
+    stream.address = media.connectionAddress;
+    stream.sends = media.direction == "sendrecv" || media.direction == "sendonly";
+    stream.receives = media.direction == "sendrecv" || media.direction == "recvonly";
+    stream.rtcpMux = media.rtcpMux;
+    for (const auto& codec : media.codecs)
+        stream.codecs.push_back({static_cast<unsigned>(codec.payloadType), codec.name,
+                                 static_cast<unsigned>(codec.clockRate), codec.fmtp});
+    for (const auto& line : media.cryptos) {
+        std::string whyNot;
+        if (auto crypto = parseCryptoAttribute(line, whyNot))
+            stream.cryptos.push_back(std::move(*crypto));
+        else if (stream.cryptoProblem.empty())
+            stream.cryptoProblem = whyNot;
+    }
+    return stream;
+}
+
+std::optional<AudioCodec> audioCodecOf(const OfferedCodec& codec)
+{
+    if (equalsIgnoringCase(codec.name, "opus") && codec.clockRate == 48000)
+        return AudioCodec::Opus;
+    if (equalsIgnoringCase(codec.name, "G722") && codec.clockRate == 8000)
+        return AudioCodec::G722;
+    if (equalsIgnoringCase(codec.name, "PCMU") && codec.clockRate == 8000)
+        return AudioCodec::Pcmu;
+    if (equalsIgnoringCase(codec.name, "PCMA") && codec.clockRate == 8000)
+        return AudioCodec::Pcma;
+    return std::nullopt;
+}
+
+unsigned clockOf(AudioCodec codec)
+{
+    return codec == AudioCodec::Opus ? 48000 : 8000;
+}
+
+} // namespace
+
+std::string_view audioCodecName(AudioCodec codec)
+{
+    switch (codec) {
+    case AudioCodec::Opus:
+        return "opus";
+    case AudioCodec::G722:
+        return "G722";
+    case AudioCodec::Pcmu:
+        return "PCMU";
+    case AudioCodec::Pcma:
+        return "PCMA";
+    }
+    return "";
+}
+
+SipOffer parseSipOffer(std::string_view sdp)
+{
+    if (sdp.size() > kMaxOfferBytes)
+        throw SipRefusal(400, "SDP Too Large", "bad_sdp");
+    if (sdp.empty())
+        throw SipRefusal(400, "SDP Offer Required", "bad_sdp");
+    // Parley's own SDP reader, not sofia-sip's sdp_parse: in Debian 12's sofia-sip 1.12.11 a
+    // single byte above 0x7f in an m= line's protocol makes sdp_parse loop forever,
+    // allocating (found by the hostile-input test below; tests/sip/test_sip_offer.cpp).
+    router::SdpOffer parsed;
+    try {
+        parsed = router::parseSdpOffer(sdp);
+    }
+    catch (const router::SdpError&) {
+        throw SipRefusal(400, "Malformed SDP", "bad_sdp");
+    }
+    if (parsed.media.size() > kMaxStreams)
+        throw SipRefusal(400, "Too Many Media Lines", "bad_sdp");
+    SipOffer offer;
+    for (const auto& media : parsed.media)
+        offer.streams.push_back(readStream(media));
+    return offer;
+}
+
+MediaPlan planMedia(const SipOffer& offer)
+{
+    const OfferedStream* audio = nullptr;
+    std::size_t index = 0;
+    for (std::size_t i = 0; i < offer.streams.size(); ++i)
+        if (offer.streams[i].kind == "audio" && offer.streams[i].port != 0 && !offer.streams[i].address.empty()) {
+            audio = &offer.streams[i];
+            index = i;
+            break;
+        }
+    if (!audio)
+        throw SipRefusal(488, "No Audio Offered", "no_audio");
+    if (!audio->secure)
+        throw SipRefusal(488, "SRTP Required (RTP/SAVP)", "no_srtp");
+    if (audio->cryptos.empty())
+        throw SipRefusal(488, audio->cryptoProblem.empty() ? "SRTP Key Required (a=crypto)"
+                                                           : "No Usable SRTP Crypto Suite",
+                         audio->cryptoProblem.empty() ? "no_srtp" : "no_suite");
+    MediaPlan plan;
+    plan.audioIndex = index;
+    plan.remoteAddress = audio->address;
+    plan.remotePort = audio->port;
+    plan.rtcpMux = audio->rtcpMux;
+    // GCM (RFC 7714) first: it authenticates and encrypts in one pass.
+    const auto crypto = std::find_if(audio->cryptos.begin(), audio->cryptos.end(), [](const CryptoAttribute& c) {
+        return c.suite == router::SrtpProfile::AeadAes128Gcm;
+    });
+    plan.remoteCrypto = crypto != audio->cryptos.end() ? *crypto : audio->cryptos.front();
+    std::optional<AudioCodec> best;
+    for (const auto& codec : audio->codecs) {
+        if (equalsIgnoringCase(codec.name, "telephone-event") && codec.clockRate == 8000 && !plan.telephoneEvent)
+            plan.telephoneEvent = codec.payloadType;
+        const auto candidate = audioCodecOf(codec);
+        if (candidate && (!best || *candidate < *best)) {
+            best = candidate;
+            plan.payloadType = codec.payloadType;
+        }
+    }
+    if (!best)
+        throw SipRefusal(488, "No Common Audio Codec (Opus, G.722, G.711)", "no_codec");
+    plan.codec = *best;
+    return plan;
+}
+
+std::string answerSdp(const SipOffer& offer, const MediaPlan& plan, const LocalMedia& local,
+                      const CryptoAttribute& localCrypto, std::uint64_t sessionId, std::uint64_t version)
+{
+    const std::string ipVersion = local.address.find(':') == std::string::npos ? "IP4" : "IP6";
+    std::string sdp = "v=0\r\no=parley " + std::to_string(sessionId) + " " + std::to_string(version) + " IN " +
+                      ipVersion + " " + local.address + "\r\ns=Parley\r\nc=IN " + ipVersion + " " + local.address +
+                      "\r\nt=0 0\r\n";
+    for (std::size_t i = 0; i < offer.streams.size(); ++i) {
+        const auto& stream = offer.streams[i];
+        if (i != plan.audioIndex) {
+            // Refused (RFC 3264 §6): same media and proto, port 0, one of its formats.
+            const std::string format =
+                stream.codecs.empty() ? std::string("0") : std::to_string(stream.codecs.front().payloadType);
+            sdp += "m=" + stream.kind + " 0 " + (stream.proto.empty() ? std::string("RTP/AVP") : stream.proto) + " " +
+                   format + "\r\n";
+            continue;
+        }
+        sdp += "m=audio " + std::to_string(local.audioPort) + " " + stream.proto + " " +
+               std::to_string(plan.payloadType);
+        if (plan.telephoneEvent)
+            sdp += " " + std::to_string(*plan.telephoneEvent);
+        sdp += "\r\n";
+        const auto name = audioCodecName(plan.codec);
+        sdp += "a=rtpmap:" + std::to_string(plan.payloadType) + " " + std::string(name) + "/" +
+               std::to_string(clockOf(plan.codec)) + (plan.codec == AudioCodec::Opus ? "/2" : "") + "\r\n";
+        if (plan.codec == AudioCodec::Opus)
+            sdp += "a=fmtp:" + std::to_string(plan.payloadType) + " useinbandfec=1;minptime=10\r\n";
+        if (plan.telephoneEvent)
+            sdp += "a=rtpmap:" + std::to_string(*plan.telephoneEvent) + " telephone-event/8000\r\na=fmtp:" +
+                   std::to_string(*plan.telephoneEvent) + " 0-15\r\n";
+        if (plan.rtcpMux)
+            sdp += "a=rtcp-mux\r\n";
+        sdp += "a=ptime:20\r\n";
+        // The endpoint's sendonly or recvonly is mirrored; sendrecv otherwise.
+        sdp += !stream.sends && !stream.receives ? "a=inactive\r\n"
+               : !stream.receives                ? "a=recvonly\r\n"
+               : !stream.sends                   ? "a=sendonly\r\n"
+                                                 : "a=sendrecv\r\n";
+        sdp += "a=crypto:" + formatCryptoAttribute(localCrypto) + "\r\n";
+    }
+    return sdp;
+}
+
+} // namespace parley::sip

@@ -1,0 +1,414 @@
+#include <parley/sip/sip_server.h>
+
+#include <parley/log/log_event.h>
+#include <parley/sip/digest_authenticator.h>
+
+#include <sofia-sip/msg_addr.h>
+#include <sofia-sip/nua.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/su_log.h>
+#include <sofia-sip/su_tag.h>
+#include <sofia-sip/tport_tag.h>
+#include <sofia-sip/url.h>
+
+#include <Poco/Logger.h>
+
+#include <openssl/rand.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <cstdarg>
+#include <cstdio>
+#include <future>
+#include <vector>
+
+// sofia-sip's module logs, exported but not declared in its public headers.
+extern "C" {
+extern su_log_t tport_log[];
+extern su_log_t nta_log[];
+extern su_log_t nua_log[];
+}
+
+namespace parley::sip {
+namespace {
+
+constexpr std::size_t kMaxTargetBytes = 64;
+constexpr std::size_t kMaxDisplayNameBytes = 64;
+constexpr int kStepMillis = 100;
+constexpr auto kShutdownWait = std::chrono::seconds(3);
+
+Poco::Logger& sipLog()
+{
+    return Poco::Logger::get("sip");
+}
+
+/// sofia-sip's own diagnostics go to our log at debug level. A line that may carry a SIP
+/// message (with its SDP keys or Authorization) is withheld: with TPORT_LOG set in the
+/// environment sofia-sip dumps whole messages.
+void forwardStackLog(void*, const char* format, va_list arguments)
+{
+    char line[1024];
+    std::vsnprintf(line, sizeof line, format, arguments);
+    std::string text(line);
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
+        text.pop_back();
+    if (text.empty())
+        return;
+    if (text.find("inline:") != std::string::npos || text.find("uthorization") != std::string::npos ||
+        text.find("crypto") != std::string::npos || text.find("SIP/2.0") != std::string::npos)
+        text = "(a SIP message, withheld)";
+    log::debug(Poco::Logger::get("sip.stack"), "sip.stack", text);
+}
+
+std::string randomId()
+{
+    unsigned char bytes[9];
+    if (RAND_bytes(bytes, sizeof bytes) != 1)
+        throw std::runtime_error("OpenSSL's random generator failed");
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string id;
+    for (const auto b : bytes) {
+        id += kDigits[b >> 4];
+        id += kDigits[b & 0xf];
+    }
+    return id;
+}
+
+std::string addressText(const su_addrinfo_t* info)
+{
+    if (!info || !info->ai_addr)
+        return {};
+    char text[INET6_ADDRSTRLEN] = {};
+    if (info->ai_addr->sa_family == AF_INET)
+        inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(info->ai_addr)->sin_addr, text, sizeof text);
+    else if (info->ai_addr->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(info->ai_addr)->sin6_addr, text, sizeof text);
+    return text;
+}
+
+/// Printable ASCII only, at most `limit` bytes: what goes into the meeting's roster.
+std::string cleanText(const char* text, std::size_t limit)
+{
+    std::string out;
+    if (!text)
+        return out;
+    std::string_view value(text);
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+        value = value.substr(1, value.size() - 2);
+    for (const char c : value) {
+        if (out.size() == limit)
+            break;
+        if (static_cast<unsigned char>(c) >= 0x20 && c != 0x7f && c != '"' && c != '\\')
+            out += c;
+    }
+    return out;
+}
+
+bool validTarget(std::string_view target)
+{
+    if (target.empty() || target.size() > kMaxTargetBytes)
+        return false;
+    for (const char c : target)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.')
+            return false;
+    return true;
+}
+
+} // namespace
+
+struct SipServer::Engine
+{
+    Engine(const SipSettings& s, SipCallHandler& h) : settings(s), handler(h), digest(s.realm) {}
+
+    struct Call
+    {
+        std::string id;
+        bool hangUpAsked = false;
+    };
+
+    SipSettings settings;
+    SipCallHandler& handler;
+    DigestAuthenticator digest;
+    su_root_t* root = nullptr;
+    nua_t* nua = nullptr;
+    std::atomic<bool> stopping{false};
+    bool shutdownDone = false;
+    std::map<nua_handle_t*, Call> calls; ///< answered calls (SIP thread)
+    mutable std::mutex mutex;             ///< guards stats and hangUps
+    SipStats stats;
+    std::vector<std::string> hangUps;
+
+    static void callback(nua_event_t event, int status, char const* phrase, nua_t* nua, nua_magic_t* magic,
+                         nua_handle_t* handle, nua_hmagic_t*, sip_t const* sip, tagi_t tags[])
+    {
+        static_cast<Engine*>(static_cast<void*>(magic))->onEvent(event, status, phrase, nua, handle, sip, tags);
+    }
+
+    void onEvent(nua_event_t event, int status, char const*, nua_t*, nua_handle_t* handle, sip_t const* sip,
+                 tagi_t tags[])
+    {
+        switch (event) {
+        case nua_i_invite:
+            if (calls.contains(handle))
+                // Renegotiation by the endpoint is not taken yet: the call goes on as agreed.
+                nua_respond(handle, 488, "Renegotiation Not Accepted", TAG_END());
+            else
+                onInvite(handle, sip);
+            break;
+        case nua_i_state: {
+            int state = nua_callstate_init;
+            tl_gets(tags, NUTAG_CALLSTATE_REF(state), TAG_END());
+            if (state == nua_callstate_terminated)
+                endCall(handle, "hangup");
+            break;
+        }
+        case nua_i_bye:
+            endCall(handle, "hangup");
+            break;
+        case nua_i_terminated:
+            endCall(handle, "hangup");
+            if (handle)
+                nua_handle_destroy(handle);
+            break;
+        case nua_r_shutdown:
+            if (status >= 200)
+                shutdownDone = true;
+            break;
+        default:
+            break;
+        }
+    }
+
+    void endCall(nua_handle_t* handle, const std::string& reason)
+    {
+        const auto found = calls.find(handle);
+        if (found == calls.end())
+            return;
+        const auto call = found->second;
+        calls.erase(found);
+        {
+            std::lock_guard lock(mutex);
+            ++stats.callsEnded;
+        }
+        log::info(sipLog(), "sip.call_ended", "a SIP call ended",
+                  {{"call", call.id}, {"reason", call.hangUpAsked ? std::string("removed") : reason}});
+        handler.callEnded(call.id, call.hangUpAsked ? "removed" : reason);
+    }
+
+    void refuse(nua_handle_t* handle, const IncomingCall& call, const SipRefusal& refusal)
+    {
+        {
+            std::lock_guard lock(mutex);
+            ++stats.refusals[refusal.reason()];
+        }
+        log::info(sipLog(), "sip.call_refused", "a SIP call was refused",
+                  {{"call", call.callId}, {"status", refusal.status()}, {"reason", refusal.reason()}});
+        nua_respond(handle, refusal.status(), refusal.what(), TAG_END());
+        handler.callRefused(call, refusal);
+    }
+
+    void onInvite(nua_handle_t* handle, sip_t const* sip)
+    {
+        IncomingCall call;
+        call.callId = randomId();
+        call.sourceAddress = addressText(msg_addrinfo(nua_current_request(nua)));
+        try {
+            if (!sip || !sip->sip_request)
+                throw SipRefusal(400, "Bad Request", "bad_request");
+            // sofia-sip listens on TLS only; a request that came another way is not ours.
+            if (!sip->sip_via || !sip->sip_via->v_protocol ||
+                std::string_view(sip->sip_via->v_protocol).find("TLS") == std::string_view::npos)
+                throw SipRefusal(403, "SIP over TLS Required", "not_tls");
+            const char* user = sip->sip_request->rq_url->url_user;
+            call.target = user ? std::string(user) : std::string();
+            if (!validTarget(call.target)) {
+                call.target.clear();
+                throw SipRefusal(404, "Meeting Not Found", "unknown_meeting");
+            }
+            call.displayName = sip->sip_from ? cleanText(sip->sip_from->a_display, kMaxDisplayNameBytes) : "";
+            if (!authenticate(handle, sip, call))
+                return; // challenged
+            if (!sip->sip_payload || !sip->sip_content_type || !sip->sip_content_type->c_type ||
+                std::string_view(sip->sip_content_type->c_type) != "application/sdp")
+                throw SipRefusal(488, "SDP Offer Required", "bad_sdp");
+            const auto offer = parseSipOffer(std::string_view(sip->sip_payload->pl_data, sip->sip_payload->pl_len));
+            call.plan = planMedia(offer);
+            const auto localCrypto = freshCrypto(call.plan.remoteCrypto.tag, call.plan.remoteCrypto.suite);
+            const auto local = handler.acceptCall(call, call.plan.remoteCrypto, localCrypto);
+            std::uint64_t sessionId = 0;
+            RAND_bytes(reinterpret_cast<unsigned char*>(&sessionId), sizeof sessionId);
+            sessionId &= 0x7fffffffffffffffULL;
+            const auto answer = answerSdp(offer, call.plan, local, localCrypto, sessionId, 1);
+            calls[handle] = Call{call.callId, false};
+            {
+                std::lock_guard lock(mutex);
+                ++stats.callsAccepted;
+            }
+            log::info(sipLog(), "sip.call_accepted", "a SIP call joined its meeting",
+                      {{"call", call.callId},
+                       {"codec", std::string(audioCodecName(call.plan.codec))},
+                       {"suite", std::string(suiteName(call.plan.remoteCrypto.suite))},
+                       {"guest", !call.endpoint.has_value()}});
+            nua_respond(handle, 200, "OK", SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+                        SIPTAG_PAYLOAD_STR(answer.c_str()), TAG_END());
+        }
+        catch (const SipRefusal& refusal) {
+            refuse(handle, call, refusal);
+        }
+        catch (const std::exception& e) {
+            log::error(sipLog(), "sip.call_failed", "a SIP call failed inside Parley",
+                       {{"call", call.callId}, {"error", e.what()}});
+            refuse(handle, call, SipRefusal(500, "Server Internal Error", "internal_error"));
+        }
+    }
+
+    /// True when the caller may go on (an endpoint's right credentials, or a guest where
+    /// guests are allowed); false after answering 401. Throws SipRefusal 403.
+    bool authenticate(nua_handle_t* handle, sip_t const* sip, IncomingCall& call)
+    {
+        const auto now = std::chrono::system_clock::now();
+        const sip_authorization_t* authorization = sip->sip_authorization;
+        for (; authorization; authorization = authorization->au_next)
+            if (authorization->au_scheme && std::string_view(authorization->au_scheme) == "Digest")
+                break;
+        if (!authorization) {
+            if (settings.allowGuests)
+                return true;
+            const auto challenge = digest.challenge(now);
+            nua_respond(handle, 401, "Unauthorized", SIPTAG_WWW_AUTHENTICATE_STR(challenge.c_str()), TAG_END());
+            return false;
+        }
+        std::vector<std::string_view> params;
+        for (auto p = authorization->au_params; p && *p && params.size() <= 32; ++p)
+            params.emplace_back(*p);
+        std::string whyNot;
+        const auto credentials = readDigestCredentials(params, whyNot);
+        if (!credentials)
+            throw SipRefusal(403, "Forbidden", "bad_credentials");
+        // The credentials must be for this request: the same URI, so that an answer for one
+        // meeting cannot be replayed to another.
+        su_home_t home[1] = {SU_HOME_INIT(home)};
+        url_t* given = url_make(home, credentials->uri.c_str());
+        const bool sameUri = given && url_cmp_all(given, sip->sip_request->rq_url) == 0;
+        su_home_deinit(home);
+        // An unknown name is checked against a made-up HA1, so it costs the same time.
+        const auto ha1 = handler.endpointHa1(credentials->username);
+        const auto verdict = digest.verify(*credentials, "INVITE",
+                                           ha1 ? *ha1 : digestHa1(randomId(), digest.realm(), randomId()), now, whyNot);
+        if (verdict == DigestAuthenticator::Verdict::Stale && ha1) {
+            const auto challenge = digest.challenge(now, true);
+            nua_respond(handle, 401, "Unauthorized", SIPTAG_WWW_AUTHENTICATE_STR(challenge.c_str()), TAG_END());
+            return false;
+        }
+        if (verdict != DigestAuthenticator::Verdict::Accepted || !ha1 || !sameUri) {
+            log::info(sipLog(), "sip.auth_failed", "a SIP endpoint's credentials were refused",
+                      {{"call", call.callId}, {"why", !ha1 ? std::string("unknown endpoint")
+                                                      : !sameUri ? std::string("credentials for another URI")
+                                                                 : whyNot}});
+            throw SipRefusal(403, "Forbidden", "bad_credentials");
+        }
+        call.endpoint = credentials->username;
+        return true;
+    }
+
+    void runCommands()
+    {
+        std::vector<std::string> asked;
+        {
+            std::lock_guard lock(mutex);
+            asked.swap(hangUps);
+        }
+        for (const auto& id : asked)
+            for (auto& [handle, call] : calls)
+                if (call.id == id && !call.hangUpAsked) {
+                    call.hangUpAsked = true;
+                    nua_bye(handle, TAG_END());
+                }
+    }
+};
+
+SipServer::SipServer(const SipSettings& settings, SipCallHandler& handler)
+    : engine_(std::make_unique<Engine>(settings, handler)), port_(settings.port)
+{
+    if (settings.port == 0)
+        throw std::runtime_error("sip.port must be a port number from 1 to 65535");
+    std::promise<void> started;
+    auto ready = started.get_future();
+    thread_ = std::thread([this, &started] {
+        auto& e = *engine_;
+        su_init();
+        su_log_redirect(su_log_default, forwardStackLog, nullptr);
+        su_log_redirect(tport_log, forwardStackLog, nullptr);
+        su_log_redirect(nta_log, forwardStackLog, nullptr);
+        su_log_redirect(nua_log, forwardStackLog, nullptr);
+        e.root = su_root_create(nullptr);
+        const std::string host = e.settings.listenAddress.find(':') != std::string::npos
+                                     ? "[" + e.settings.listenAddress + "]"
+                                     : e.settings.listenAddress == "0.0.0.0" ? std::string("*")
+                                                                             : e.settings.listenAddress;
+        const std::string url = "sips:" + host + ":" + std::to_string(e.settings.port) + ";transport=tls";
+        const std::string certificates = e.settings.certificateDirectory.string();
+        if (e.root)
+            e.nua = nua_create(e.root, &Engine::callback, reinterpret_cast<nua_magic_t*>(&e), NUTAG_URL(url.c_str()),
+                               NUTAG_CERTIFICATE_DIR(certificates.c_str()), TPTAG_TLS_VERIFY_POLICY(TPTLS_VERIFY_NONE),
+                               NUTAG_MEDIA_ENABLE(0), NUTAG_AUTOANSWER(0), NUTAG_AUTOALERT(0),
+                               NUTAG_ALLOW("INFO"), NUTAG_SESSION_TIMER(0), NUTAG_ENABLEMESSAGE(0),
+                               SIPTAG_USER_AGENT_STR("Parley"), TAG_END());
+        if (!e.nua) {
+            if (e.root)
+                su_root_destroy(e.root);
+            su_deinit();
+            started.set_exception(std::make_exception_ptr(std::runtime_error(
+                "cannot listen for SIP over TLS on " + e.settings.listenAddress + ":" +
+                std::to_string(e.settings.port) + " (is the port free, and does " + certificates +
+                "/agent.pem hold the certificate and its key?)")));
+            return;
+        }
+        started.set_value();
+        while (!e.stopping.load())
+            if (su_root_step(e.root, kStepMillis) >= 0)
+                e.runCommands();
+        for (auto& [handle, call] : e.calls)
+            nua_bye(handle, TAG_END());
+        nua_shutdown(e.nua);
+        const auto until = std::chrono::steady_clock::now() + kShutdownWait;
+        while (!e.shutdownDone && std::chrono::steady_clock::now() < until)
+            su_root_step(e.root, kStepMillis);
+        while (!e.calls.empty())
+            e.endCall(e.calls.begin()->first, "shutdown");
+        nua_destroy(e.nua);
+        su_root_destroy(e.root);
+        su_deinit();
+    });
+    try {
+        ready.get();
+    }
+    catch (...) {
+        thread_.join();
+        throw;
+    }
+    log::info(sipLog(), "sip.listening", "SIP over TLS is listening", {{"port", settings.port}});
+}
+
+SipServer::~SipServer()
+{
+    engine_->stopping = true;
+    if (thread_.joinable())
+        thread_.join();
+}
+
+SipStats SipServer::stats() const
+{
+    std::lock_guard lock(engine_->mutex);
+    return engine_->stats;
+}
+
+void SipServer::hangUp(const std::string& callId)
+{
+    std::lock_guard lock(engine_->mutex);
+    engine_->hangUps.push_back(callId);
+}
+
+} // namespace parley::sip
