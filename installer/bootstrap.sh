@@ -24,8 +24,12 @@ PACKAGES=(
   # libraries named in DESIGN.md
   libpoco-dev libsqlite3-dev libssl-dev libldap-dev libcryptsetup-dev libfuse3-dev
   libavformat-dev libavcodec-dev libavutil-dev libavfilter-dev libswscale-dev libswresample-dev
+  # SIP over TLS (issue 21): the SIP stack
+  libsofia-sip-ua-dev
   # tests: unit framework, real peers and tools the tests drive
   catch2 openssl curl slapd ldap-utils ffmpeg fuse3 cryptsetup-bin e2fsprogs
+  # a real SIP endpoint (SIP over TLS, SDES-SRTP, Opus) the SIP tests call Parley with
+  baresip-core
   # the font names are drawn with on composed recordings (the package depends on it too)
   fonts-dejavu-core
   # a real iCalendar parser reads the calendar files the portal serves

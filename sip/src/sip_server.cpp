@@ -76,6 +76,25 @@ std::string randomId()
     return id;
 }
 
+/// "address:port" ("[address]:port" for IPv6) of where a request came from, or "".
+std::string sourceOf(const su_addrinfo_t* info)
+{
+    if (!info || !info->ai_addr)
+        return {};
+    char text[INET6_ADDRSTRLEN] = {};
+    if (info->ai_addr->sa_family == AF_INET) {
+        const auto* address = reinterpret_cast<const sockaddr_in*>(info->ai_addr);
+        inet_ntop(AF_INET, &address->sin_addr, text, sizeof text);
+        return std::string(text) + ":" + std::to_string(ntohs(address->sin_port));
+    }
+    if (info->ai_addr->sa_family == AF_INET6) {
+        const auto* address = reinterpret_cast<const sockaddr_in6*>(info->ai_addr);
+        inet_ntop(AF_INET6, &address->sin6_addr, text, sizeof text);
+        return "[" + std::string(text) + "]:" + std::to_string(ntohs(address->sin6_port));
+    }
+    return {};
+}
+
 std::string addressText(const su_addrinfo_t* info)
 {
     if (!info || !info->ai_addr)
@@ -213,7 +232,9 @@ struct SipServer::Engine
     {
         IncomingCall call;
         call.callId = randomId();
-        call.sourceAddress = addressText(msg_addrinfo(nua_current_request(nua)));
+        const auto* source = msg_addrinfo(nua_current_request(nua));
+        call.sourceAddress = addressText(source);
+        const auto flow = sourceOf(source);
         try {
             if (!sip || !sip->sip_request)
                 throw SipRefusal(400, "Bad Request", "bad_request");
@@ -251,8 +272,20 @@ struct SipServer::Engine
                        {"codec", std::string(audioCodecName(call.plan.codec))},
                        {"suite", std::string(suiteName(call.plan.remoteCrypto.suite))},
                        {"guest", !call.endpoint.has_value()}});
-            nua_respond(handle, 200, "OK", SIPTAG_CONTENT_TYPE_STR("application/sdp"),
-                        SIPTAG_PAYLOAD_STR(answer.c_str()), TAG_END());
+            // A sip: Contact with transport=tls, not the sips: one sofia-sip would make: baresip
+            // 1.0.0 cannot send its ACK to a sips: URI (the call ends with ENOSYS). The host is
+            // the one the endpoint dialled, which reaches us.
+            const std::string contact = "<sip:" + contactHost(sip) + ":" + std::to_string(settings.port) +
+                                        ";transport=tls>";
+            // Our requests in the call (BYE, re-INVITE) go back over the connection the
+            // endpoint opened, as RFC 5626 asks: its Contact names a listening port that a
+            // phone behind NAT (or without a certificate, as baresip in the tests) does not have.
+            if (!flow.empty()) {
+                const std::string route = "sip:" + flow + ";transport=tls";
+                nua_set_hparams(handle, NUTAG_PROXY(route.c_str()), TAG_END());
+            }
+            nua_respond(handle, 200, "OK", SIPTAG_CONTACT_STR(contact.c_str()),
+                        SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(answer.c_str()), TAG_END());
         }
         catch (const SipRefusal& refusal) {
             refuse(handle, call, refusal);
@@ -262,6 +295,18 @@ struct SipServer::Engine
                        {{"call", call.callId}, {"error", e.what()}});
             refuse(handle, call, SipRefusal(500, "Server Internal Error", "internal_error"));
         }
+    }
+
+    /// The host part the endpoint used in the request URI, when it is an address or name
+    /// (checked: it goes into our Contact), else the listening address.
+    std::string contactHost(sip_t const* sip) const
+    {
+        const char* host = sip->sip_request->rq_url->url_host;
+        std::string_view text = host ? host : "";
+        const bool plain = !text.empty() && text.size() <= 253 &&
+                           text.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") ==
+                               std::string_view::npos;
+        return plain ? std::string(text) : settings.listenAddress;
     }
 
     /// True when the caller may go on (an endpoint's right credentials, or a guest where
@@ -367,9 +412,10 @@ SipServer::SipServer(const SipSettings& settings, SipCallHandler& handler)
             return;
         }
         started.set_value();
-        while (!e.stopping.load())
-            if (su_root_step(e.root, kStepMillis) >= 0)
-                e.runCommands();
+        while (!e.stopping.load()) {
+            su_root_step(e.root, kStepMillis);
+            e.runCommands();
+        }
         for (auto& [handle, call] : e.calls)
             nua_bye(handle, TAG_END());
         nua_shutdown(e.nua);

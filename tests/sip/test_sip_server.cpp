@@ -1,0 +1,346 @@
+// The SIP server against a real endpoint: Debian's baresip, over TLS on 127.0.0.1.
+#include "baresip_endpoint.h"
+
+#include "temp_dir.h"
+#include "test_certificates.h"
+#include "tls_client.h"
+
+#include <parley/log/event_formatter.h>
+#include <parley/router/srtp_session.h>
+#include <parley/sip/digest_authenticator.h>
+#include <parley/sip/sip_server.h>
+
+#include <Poco/AutoPtr.h>
+#include <Poco/Channel.h>
+#include <Poco/Logger.h>
+
+#include <catch2/catch.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <mutex>
+#include <thread>
+
+using namespace parley;
+using namespace parley::sip;
+using namespace std::chrono_literals;
+using parley::test::BaresipEndpoint;
+
+namespace {
+
+constexpr const char* kMeeting = "123456";
+constexpr const char* kPassword = "Vq7-endpoint-secret";
+
+/// Receives a call's SRTP on a UDP port of 127.0.0.1 and opens it with the endpoint's key.
+class SrtpReceiver
+{
+public:
+    SrtpReceiver(const CryptoAttribute& remote, unsigned payloadType)
+        : inbound_(remote.suite, router::SrtpSession::Direction::Inbound, remote.key.bytes()), payloadType_(payloadType)
+    {
+        fd_ = ::socket(AF_INET, SOCK_DGRAM, 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        ::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address);
+        socklen_t length = sizeof address;
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length);
+        port_ = ntohs(address.sin_port);
+        thread_ = std::thread([this] { run(); });
+    }
+    ~SrtpReceiver()
+    {
+        stop_ = true;
+        thread_.join();
+        ::close(fd_);
+    }
+    std::uint16_t port() const { return port_; }
+    int opened() const { return opened_; }
+    int refused() const { return refused_; }
+
+private:
+    void run()
+    {
+        std::uint8_t packet[1600];
+        while (!stop_) {
+            pollfd p{fd_, POLLIN, 0};
+            if (::poll(&p, 1, 100) != 1)
+                continue;
+            const auto length = ::recv(fd_, packet, sizeof packet, 0);
+            // RTP only (RTCP, muxed, has payload types 200 to 204 in the second byte).
+            if (length < 12 || (packet[1] >= 200 && packet[1] <= 204))
+                continue;
+            if (inbound_.unprotectRtp(packet, static_cast<std::size_t>(length)) > 12 && (packet[1] & 0x7f) == payloadType_)
+                ++opened_;
+            else
+                ++refused_;
+        }
+    }
+
+    router::SrtpSession inbound_;
+    unsigned payloadType_;
+    int fd_ = -1;
+    std::uint16_t port_ = 0;
+    std::atomic<bool> stop_{false};
+    std::atomic<int> opened_{0}, refused_{0};
+    std::thread thread_;
+};
+
+/// The meeting side of the tests: one endpoint ("room-42"), one meeting (123456).
+class TestHandler : public SipCallHandler
+{
+public:
+    std::optional<std::string> endpointHa1(const std::string& username) override
+    {
+        if (username != "room-42")
+            return std::nullopt;
+        return digestHa1("room-42", "parley", kPassword);
+    }
+    LocalMedia acceptCall(const IncomingCall& call, const CryptoAttribute& remote, const CryptoAttribute& local) override
+    {
+        if (call.target != kMeeting)
+            throw SipRefusal(404, "Meeting Not Found", "unknown_meeting");
+        std::lock_guard lock(mutex);
+        accepted.push_back(call);
+        remoteKey = formatCryptoAttribute(remote);
+        localKey = formatCryptoAttribute(local);
+        receiver = std::make_unique<SrtpReceiver>(remote, call.plan.payloadType);
+        return {"127.0.0.1", receiver->port()};
+    }
+    void callRefused(const IncomingCall&, const SipRefusal& refusal) override
+    {
+        std::lock_guard lock(mutex);
+        refused.push_back(refusal.reason());
+    }
+    void callEnded(const std::string& callId, const std::string& reason) override
+    {
+        std::lock_guard lock(mutex);
+        ended.emplace_back(callId, reason);
+    }
+
+    std::mutex mutex;
+    std::vector<IncomingCall> accepted;
+    std::vector<std::string> refused;
+    std::vector<std::pair<std::string, std::string>> ended;
+    std::string remoteKey, localKey;
+    std::unique_ptr<SrtpReceiver> receiver;
+};
+
+/// A SIP server on a free port with a fresh certificate.
+struct ServerFixture
+{
+    test::TempDir dir;
+    TestHandler handler;
+    SipSettings settings;
+    std::unique_ptr<SipServer> server;
+
+    ServerFixture()
+    {
+        const auto certificate = test::makeTestCertificate({});
+        std::filesystem::create_directories(dir / "sip-tls");
+        test::writeFile(dir / "sip-tls" / "agent.pem", certificate.pem() + certificate.keyPem());
+        settings.enabled = true;
+        settings.listenAddress = "127.0.0.1";
+        settings.port = test::freePort();
+        settings.certificateDirectory = dir / "sip-tls";
+        server = std::make_unique<SipServer>(settings, handler);
+    }
+
+    std::string dial(const std::string& transport = "tls") const
+    {
+        return "sip:" + std::string(kMeeting) + "@127.0.0.1:" + std::to_string(settings.port) + ";transport=" + transport;
+    }
+};
+
+std::string account(const std::string& password = kPassword, const std::string& mediaenc = ";mediaenc=srtp-mand",
+                    const std::string& user = "room-42")
+{
+    return "\"Ward 3 Room\" <sip:" + user + "@127.0.0.1;transport=tls>;auth_user=" + user + ";auth_pass=" + password +
+           mediaenc + ";audio_codecs=opus/48000/2;regint=0";
+}
+
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout)
+{
+    const auto until = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < until) {
+        if (condition())
+            return true;
+        std::this_thread::sleep_for(50ms);
+    }
+    return condition();
+}
+
+/// Keeps every log line while it lives (Parley's and, at debug level, sofia-sip's).
+class LogCapture : public Poco::Channel
+{
+public:
+    LogCapture() : formatter_(log::EventFormatter::Style::Journal)
+    {
+        Poco::Logger::root().setChannel(this);
+        Poco::Logger::root().setLevel(Poco::Message::PRIO_DEBUG);
+        for (const auto* name : {"sip", "sip.stack"}) {
+            Poco::Logger::get(name).setChannel(this);
+            Poco::Logger::get(name).setLevel(Poco::Message::PRIO_DEBUG);
+        }
+    }
+    void log(const Poco::Message& message) override
+    {
+        std::string line;
+        formatter_.format(message, line);
+        std::lock_guard lock(mutex_);
+        text_ += line + "\n";
+    }
+    std::string text()
+    {
+        std::lock_guard lock(mutex_);
+        return text_;
+    }
+
+private:
+    log::EventFormatter formatter_;
+    std::mutex mutex_;
+    std::string text_;
+};
+
+} // namespace
+
+TEST_CASE("baresip calls a meeting over TLS with digest credentials; its SRTP opens with the key of its offer; "
+          "a hang-up from Parley reaches it",
+          "[sip][baresip]")
+{
+    ServerFixture fixture;
+    BaresipEndpoint endpoint({account(), fixture.dial(), 440, 30});
+    REQUIRE(eventually([&] { return fixture.server->stats().callsAccepted == 1; }, 15s));
+    std::string callId;
+    {
+        std::lock_guard lock(fixture.handler.mutex);
+        const auto& call = fixture.handler.accepted.front();
+        CHECK(call.target == kMeeting);
+        CHECK(call.endpoint == std::optional<std::string>("room-42"));
+        CHECK(call.displayName == "Ward 3 Room");
+        CHECK(call.plan.codec == AudioCodec::Opus);
+        CHECK(call.sourceAddress == "127.0.0.1");
+        callId = call.callId;
+    }
+    // The endpoint got the answer and sends audio, protected with the key it offered.
+    INFO(endpoint.output());
+    REQUIRE(eventually([&] { return fixture.handler.receiver->opened() >= 50; }, 10s));
+    CHECK(fixture.handler.receiver->refused() == 0);
+    // Two different keys, one per direction.
+    CHECK(fixture.handler.remoteKey.substr(fixture.handler.remoteKey.find("inline:")) !=
+          fixture.handler.localKey.substr(fixture.handler.localKey.find("inline:")));
+    fixture.server->hangUp(callId);
+    CHECK(endpoint.waitFor("session closed", 10s));
+    REQUIRE(eventually([&] { return fixture.server->stats().callsEnded == 1; }, 5s));
+    std::lock_guard lock(fixture.handler.mutex);
+    REQUIRE(fixture.handler.ended.size() == 1);
+    CHECK(fixture.handler.ended.front() == std::pair<std::string, std::string>(callId, "removed"));
+}
+
+TEST_CASE("A wrong password, an unknown endpoint, an unknown meeting, a plain RTP offer and SIP over plain TCP "
+          "are refused",
+          "[sip][baresip]")
+{
+    ServerFixture fixture;
+    SECTION("wrong password: 403")
+    {
+        BaresipEndpoint endpoint({account("not-the-password"), fixture.dial(), 440, 15});
+        CHECK(endpoint.waitFor("403 Forbidden", 15s));
+        CHECK(fixture.server->stats().refusals["bad_credentials"] == 1);
+    }
+    SECTION("unknown endpoint: 403")
+    {
+        BaresipEndpoint endpoint({account(kPassword, ";mediaenc=srtp-mand", "room-99"), fixture.dial(), 440, 15});
+        CHECK(endpoint.waitFor("403 Forbidden", 15s));
+        CHECK(fixture.server->stats().refusals["bad_credentials"] == 1);
+    }
+    SECTION("unknown meeting: 404")
+    {
+        auto uri = fixture.dial();
+        uri.replace(uri.find(kMeeting), 6, "999999");
+        BaresipEndpoint endpoint({account(), uri, 440, 15});
+        CHECK(endpoint.waitFor("404 Meeting Not Found", 15s));
+        CHECK(fixture.server->stats().refusals["unknown_meeting"] == 1);
+    }
+    SECTION("RTP/AVP (no SRTP): 488")
+    {
+        BaresipEndpoint endpoint({account(kPassword, ""), fixture.dial(), 440, 15});
+        CHECK(endpoint.waitFor("488 SRTP Required", 15s));
+        CHECK(fixture.server->stats().refusals["no_srtp"] == 1);
+    }
+    SECTION("SIP over plain TCP or UDP: nothing answers it")
+    {
+        // baresip with a TCP account, to the SIP port: no answer, no call.
+        auto tcpAccount = account();
+        tcpAccount.replace(tcpAccount.find("transport=tls"), 13, "transport=tcp");
+        BaresipEndpoint endpoint({tcpAccount, fixture.dial("tcp"), 440, 15});
+        CHECK(endpoint.waitFor("connecting to", 10s));
+        CHECK_FALSE(endpoint.waitFor("SIP Progress", 8s));
+        // The same by hand: a plain SIP request over TCP gets no SIP answer (the port speaks
+        // TLS only), and over UDP nothing at all.
+        const std::string options = "OPTIONS sip:" + std::string(kMeeting) + "@127.0.0.1 SIP/2.0\r\n"
+                                    "Via: SIP/2.0/TCP 127.0.0.1:5999;branch=z9hG4bK-1\r\nMax-Forwards: 70\r\n"
+                                    "From: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:" + std::string(kMeeting) +
+                                    "@127.0.0.1>\r\nCall-ID: plain-1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+        for (const int type : {SOCK_STREAM, SOCK_DGRAM}) {
+            const int fd = ::socket(AF_INET, type, 0);
+            sockaddr_in address{};
+            address.sin_family = AF_INET;
+            address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            address.sin_port = htons(fixture.settings.port);
+            const bool connected = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+            CHECK(connected); // (a UDP socket connects without asking anyone)
+            ::send(fd, options.data(), options.size(), MSG_NOSIGNAL);
+            std::string reply;
+            char buffer[2048];
+            pollfd p{fd, POLLIN, 0};
+            while (::poll(&p, 1, 2000) == 1) {
+                const auto n = ::recv(fd, buffer, sizeof buffer, 0);
+                if (n <= 0)
+                    break;
+                reply.append(buffer, static_cast<std::size_t>(n));
+            }
+            ::close(fd);
+            CAPTURE(type, reply.size());
+            CHECK(reply.find("SIP/2.0") == std::string::npos);
+        }
+    }
+    std::lock_guard lock(fixture.handler.mutex);
+    CHECK(fixture.handler.accepted.empty());
+    CHECK(fixture.server->stats().callsAccepted == 0);
+}
+
+TEST_CASE("SRTP keys and digest answers never reach the log, even with sofia-sip's message dump turned on",
+          "[sip][baresip]")
+{
+    LogCapture capture;
+    ::setenv("TPORT_LOG", "1", 1);
+    ::setenv("TPORT_DEBUG", "9", 1);
+    ::setenv("NUA_DEBUG", "9", 1);
+    {
+        ServerFixture fixture;
+        BaresipEndpoint endpoint({account(), fixture.dial(), 440, 30});
+        REQUIRE(eventually([&] { return fixture.server->stats().callsAccepted == 1; }, 15s));
+        REQUIRE(eventually([&] { return fixture.handler.receiver->opened() >= 10; }, 10s));
+        const auto log = capture.text();
+        // The stack did log (so the test sees its output), and withheld the messages.
+        CHECK_THAT(log, Catch::Contains("event=sip.stack"));
+        CHECK_THAT(log, Catch::Contains("event=sip.call_accepted"));
+        const auto inlineKey = [](const std::string& line) { return line.substr(line.find("inline:") + 7); };
+        CHECK_THAT(log, !Catch::Contains(inlineKey(fixture.handler.remoteKey)));
+        CHECK_THAT(log, !Catch::Contains(inlineKey(fixture.handler.localKey)));
+        CHECK_THAT(log, !Catch::Contains("inline:"));
+        CHECK_THAT(log, !Catch::Contains("response="));
+        CHECK_THAT(log, !Catch::Contains(kPassword));
+    }
+    ::unsetenv("TPORT_LOG");
+    ::unsetenv("TPORT_DEBUG");
+    ::unsetenv("NUA_DEBUG");
+    Poco::Logger::root().setLevel(Poco::Message::PRIO_INFORMATION);
+}
