@@ -1,0 +1,59 @@
+// A SIP endpoint's SDP offer (with its a=crypto lines) as Parley plans and answers it.
+// Checked besides not crashing: only SipRefusal comes out (400 or 488); a plan takes an
+// audio line offered over SRTP with a port, a key of its suite's length and an offered
+// payload type; the answer parses again with as many m-lines as the offer; and a crypto
+// line written back reads as the same key.
+#include "fuzz_input.h"
+
+#include <parley/sip/sdes_crypto.h>
+#include <parley/sip/sip_offer.h>
+#include <parley/sip/sip_refusal.h>
+
+using namespace parley::sip;
+using parley::fuzz::require;
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
+{
+    const auto sdp = parley::fuzz::text({data, size});
+    SipOffer offer;
+    try {
+        offer = parseSipOffer(sdp);
+    }
+    catch (const SipRefusal& refusal) {
+        require(refusal.status() == 400, "a parse refusal other than 400");
+        return 0;
+    }
+    for (const auto& stream : offer.streams)
+        for (const auto& crypto : stream.cryptos) {
+            std::string whyNot;
+            const auto back = parseCryptoAttribute(formatCryptoAttribute(crypto), whyNot);
+            require(back && back->key == crypto.key && back->suite == crypto.suite && back->tag == crypto.tag,
+                    "a crypto line written back reads differently");
+        }
+    MediaPlan plan;
+    try {
+        plan = planMedia(offer);
+    }
+    catch (const SipRefusal& refusal) {
+        require(refusal.status() == 488, "a plan refusal other than 488");
+        return 0;
+    }
+    require(plan.audioIndex < offer.streams.size(), "a plan outside the offer");
+    const auto& audio = offer.streams[plan.audioIndex];
+    require(audio.kind == "audio" && audio.secure && audio.port != 0, "a plan on a line it may not take");
+    require(plan.remoteCrypto.key.bytes().size() ==
+                parley::router::srtpKeyLength(plan.remoteCrypto.suite) + parley::router::srtpSaltLength(plan.remoteCrypto.suite),
+            "a key of the wrong length");
+    bool offered = false;
+    for (const auto& codec : audio.codecs)
+        offered = offered || codec.payloadType == plan.payloadType;
+    require(offered, "a payload type the endpoint did not offer");
+    const auto answer = answerSdp(offer, plan, {"192.0.2.1", 40000}, freshCrypto(plan.remoteCrypto.tag, plan.remoteCrypto.suite), 1, 1);
+    try {
+        require(parseSipOffer(answer).streams.size() == offer.streams.size(), "the answer has other m-lines");
+    }
+    catch (const SipRefusal&) {
+        parley::fuzz::fail("the answer does not parse");
+    }
+    return 0;
+}
