@@ -224,7 +224,7 @@ struct SipServer::Engine
         }
         log::info(sipLog(), "sip.call_refused", "a SIP call was refused",
                   {{"call", call.callId}, {"status", refusal.status()}, {"reason", refusal.reason()}});
-        nua_respond(handle, refusal.status(), refusal.what(), TAG_END());
+        nua_respond(handle, refusal.status(), refusal.phrase(), TAG_END());
         handler.callRefused(call, refusal);
     }
 

@@ -176,17 +176,25 @@ bool eventually(const std::function<bool()>& condition, std::chrono::millisecond
     return condition();
 }
 
-/// Keeps every log line while it lives (Parley's and, at debug level, sofia-sip's).
+/// Keeps every log line between attach() and detach() (Parley's and, at debug level,
+/// sofia-sip's). Reference-counted like every Poco channel: made with new, held by AutoPtr.
 class LogCapture : public Poco::Channel
 {
 public:
-    LogCapture() : formatter_(log::EventFormatter::Style::Journal)
+    LogCapture() : formatter_(log::EventFormatter::Style::Journal) {}
+    void attach()
     {
-        Poco::Logger::root().setChannel(this);
-        Poco::Logger::root().setLevel(Poco::Message::PRIO_DEBUG);
-        for (const auto* name : {"sip", "sip.stack"}) {
-            Poco::Logger::get(name).setChannel(this);
+        original_ = Poco::Logger::root().getChannel();
+        for (const auto* name : {"", "sip", "sip.stack"}) {
+            Poco::Logger::get(name).setChannel(Poco::Channel::Ptr(this, true));
             Poco::Logger::get(name).setLevel(Poco::Message::PRIO_DEBUG);
+        }
+    }
+    void detach()
+    {
+        for (const auto* name : {"", "sip", "sip.stack"}) {
+            Poco::Logger::get(name).setChannel(original_);
+            Poco::Logger::get(name).setLevel(Poco::Message::PRIO_INFORMATION);
         }
     }
     void log(const Poco::Message& message) override
@@ -206,6 +214,7 @@ private:
     log::EventFormatter formatter_;
     std::mutex mutex_;
     std::string text_;
+    Poco::Channel::Ptr original_;
 };
 
 } // namespace
@@ -319,7 +328,8 @@ TEST_CASE("A wrong password, an unknown endpoint, an unknown meeting, a plain RT
 TEST_CASE("SRTP keys and digest answers never reach the log, even with sofia-sip's message dump turned on",
           "[sip][baresip]")
 {
-    LogCapture capture;
+    Poco::AutoPtr<LogCapture> capture(new LogCapture);
+    capture->attach();
     ::setenv("TPORT_LOG", "1", 1);
     ::setenv("TPORT_DEBUG", "9", 1);
     ::setenv("NUA_DEBUG", "9", 1);
@@ -328,7 +338,7 @@ TEST_CASE("SRTP keys and digest answers never reach the log, even with sofia-sip
         BaresipEndpoint endpoint({account(), fixture.dial(), 440, 30});
         REQUIRE(eventually([&] { return fixture.server->stats().callsAccepted == 1; }, 15s));
         REQUIRE(eventually([&] { return fixture.handler.receiver->opened() >= 10; }, 10s));
-        const auto log = capture.text();
+        const auto log = capture->text();
         // The stack did log (so the test sees its output), and withheld the messages.
         CHECK_THAT(log, Catch::Contains("event=sip.stack"));
         CHECK_THAT(log, Catch::Contains("event=sip.call_accepted"));
@@ -342,5 +352,35 @@ TEST_CASE("SRTP keys and digest answers never reach the log, even with sofia-sip
     ::unsetenv("TPORT_LOG");
     ::unsetenv("TPORT_DEBUG");
     ::unsetenv("NUA_DEBUG");
-    Poco::Logger::root().setLevel(Poco::Message::PRIO_INFORMATION);
+    capture->detach();
+}
+
+TEST_CASE("SIP over TLS negotiates TLS 1.3 with an AEAD suite, TLS 1.2 with ECDHE and AES-GCM, and refuses TLS 1.1 "
+          "and 1.0",
+          "[sip]")
+{
+    ServerFixture fixture;
+    {
+        test::TlsClient client(fixture.settings.port);
+        CHECK(client.version() == "TLSv1.3");
+        CHECK_THAT(client.cipher(), Catch::Contains("GCM") || Catch::Contains("CHACHA20"));
+    }
+    {
+        test::TlsOptions options;
+        options.maxVersion = 0x0303;
+        options.cipherList = "ECDHE-ECDSA-AES128-GCM-SHA256";
+        test::TlsClient client(fixture.settings.port, options);
+        CHECK(client.version() == "TLSv1.2");
+        CHECK(client.cipher() == "ECDHE-ECDSA-AES128-GCM-SHA256");
+    }
+    for (const int version : {0x0302, 0x0301}) {
+        test::TlsOptions options;
+        options.minVersion = options.maxVersion = version;
+        options.securityLevel = 0;
+        CAPTURE(version);
+        CHECK_THROWS_AS(test::TlsClient(fixture.settings.port, options), test::TlsHandshakeError);
+    }
+    // The listener carries on.
+    test::TlsClient client(fixture.settings.port);
+    CHECK(client.version() == "TLSv1.3");
 }

@@ -11,17 +11,21 @@ namespace parley::sip {
 class SipRefusal : public std::runtime_error
 {
 public:
-    SipRefusal(int status, const std::string& phrase, std::string reason)
-        : std::runtime_error(phrase), status_(status), reason_(std::move(reason))
+    /// `phrase` must have static storage (a string literal): sofia-sip sends the response
+    /// later, from its own thread, and keeps only the pointer.
+    SipRefusal(int status, const char* phrase, std::string reason)
+        : std::runtime_error(phrase), status_(status), phrase_(phrase), reason_(std::move(reason))
     {
     }
 
     int status() const { return status_; }
+    const char* phrase() const { return phrase_; }
     /// A short fixed word ("no_srtp", "bad_sdp", ...), never anything the caller sent.
     const std::string& reason() const { return reason_; }
 
 private:
     int status_;
+    const char* phrase_;
     std::string reason_;
 };
 
