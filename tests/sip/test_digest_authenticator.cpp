@@ -57,7 +57,7 @@ TEST_CASE("HA1 is RFC 2617's MD5 of user, realm and password", "[digest]")
     CHECK(digestHa1("Mufasa", "testrealm@host.com", "Circle Of Life") == "939e7578ed9e3c518a452acee763bce9");
 }
 
-TEST_CASE("A phone's right answer is accepted once; a wrong password, a replay and a forged nonce are refused",
+TEST_CASE("A phone's right answer is accepted once, and a wrong password, a replay and a forged nonce are refused",
           "[digest]")
 {
     DigestAuthenticator digest("parley");

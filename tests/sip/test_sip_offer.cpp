@@ -45,7 +45,7 @@ int refusalOf(const std::string& sdp, std::string& reason)
 
 } // namespace
 
-TEST_CASE("baresip's offer gives Opus over SRTP with its key, DTMF and rtcp-mux; the answer refuses video",
+TEST_CASE("baresip's offer gives Opus over SRTP with its key, DTMF and rtcp-mux, and the answer refuses video",
           "[sip_offer]")
 {
     const auto offer = parseSipOffer(kBaresipOffer);

@@ -219,7 +219,7 @@ private:
 
 } // namespace
 
-TEST_CASE("baresip calls a meeting over TLS with digest credentials; its SRTP opens with the key of its offer; "
+TEST_CASE("baresip calls a meeting over TLS with digest credentials, its SRTP opens with the key of its offer, and "
           "a hang-up from Parley reaches it",
           "[sip][baresip]")
 {
