@@ -1,5 +1,8 @@
 #include <parley/sip/digest_authenticator.h>
 
+#include <Poco/DigestEngine.h>
+#include <Poco/String.h>
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -20,13 +23,7 @@ constexpr std::size_t kMaxRemembered = 10000; // (nonce, nc, cnonce) kept agains
 
 std::string hex(const unsigned char* bytes, std::size_t length)
 {
-    static constexpr char kDigits[] = "0123456789abcdef";
-    std::string out(2 * length, '0');
-    for (std::size_t i = 0; i < length; ++i) {
-        out[2 * i] = kDigits[bytes[i] >> 4];
-        out[2 * i + 1] = kDigits[bytes[i] & 0xf];
-    }
-    return out;
+    return Poco::DigestEngine::digestToHex(Poco::DigestEngine::Digest(bytes, bytes + length));
 }
 
 std::string md5Hex(std::string_view text)
@@ -51,16 +48,6 @@ std::string unquote(std::string_view value)
         return out;
     }
     return std::string(value);
-}
-
-bool equalsIgnoringCase(std::string_view a, std::string_view b)
-{
-    if (a.size() != b.size())
-        return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-            return false;
-    return true;
 }
 
 } // namespace
@@ -168,7 +155,7 @@ DigestAuthenticator::Verdict DigestAuthenticator::verify(const DigestCredentials
         whyNot = "another realm";
         return Verdict::Refused;
     }
-    if (!credentials.algorithm.empty() && !equalsIgnoringCase(credentials.algorithm, "MD5")) {
+    if (!credentials.algorithm.empty() && Poco::icompare(credentials.algorithm, "MD5") != 0) {
         whyNot = "algorithm other than MD5";
         return Verdict::Refused;
     }

@@ -4,23 +4,15 @@
 
 #include <parley/router/sdp.h>
 
+#include <Poco/String.h>
+
 #include <algorithm>
-#include <array>
-#include <cctype>
-#include <memory>
 
 namespace parley::sip {
 namespace {
 
 constexpr std::size_t kMaxOfferBytes = 64 * 1024;
 constexpr std::size_t kMaxStreams = 16;
-
-bool equalsIgnoringCase(std::string_view a, std::string_view b)
-{
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-           });
-}
 
 OfferedStream readStream(const router::SdpMedia& media)
 {
@@ -48,13 +40,13 @@ OfferedStream readStream(const router::SdpMedia& media)
 
 std::optional<AudioCodec> audioCodecOf(const OfferedCodec& codec)
 {
-    if (equalsIgnoringCase(codec.name, "opus") && codec.clockRate == 48000)
+    if (Poco::icompare(codec.name, "opus") == 0 && codec.clockRate == 48000)
         return AudioCodec::Opus;
-    if (equalsIgnoringCase(codec.name, "G722") && codec.clockRate == 8000)
+    if (Poco::icompare(codec.name, "G722") == 0 && codec.clockRate == 8000)
         return AudioCodec::G722;
-    if (equalsIgnoringCase(codec.name, "PCMU") && codec.clockRate == 8000)
+    if (Poco::icompare(codec.name, "PCMU") == 0 && codec.clockRate == 8000)
         return AudioCodec::Pcmu;
-    if (equalsIgnoringCase(codec.name, "PCMA") && codec.clockRate == 8000)
+    if (Poco::icompare(codec.name, "PCMA") == 0 && codec.clockRate == 8000)
         return AudioCodec::Pcma;
     return std::nullopt;
 }
@@ -135,7 +127,7 @@ MediaPlan planMedia(const SipOffer& offer)
     plan.remoteCrypto = crypto != audio->cryptos.end() ? *crypto : audio->cryptos.front();
     std::optional<AudioCodec> best;
     for (const auto& codec : audio->codecs) {
-        if (equalsIgnoringCase(codec.name, "telephone-event") && codec.clockRate == 8000 && !plan.telephoneEvent)
+        if (Poco::icompare(codec.name, "telephone-event") == 0 && codec.clockRate == 8000 && !plan.telephoneEvent)
             plan.telephoneEvent = codec.payloadType;
         const auto candidate = audioCodecOf(codec);
         if (candidate && (!best || *candidate < *best)) {

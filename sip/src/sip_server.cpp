@@ -12,6 +12,7 @@
 #include <sofia-sip/tport_tag.h>
 #include <sofia-sip/url.h>
 
+#include <Poco/DigestEngine.h>
 #include <Poco/Logger.h>
 
 #include <openssl/rand.h>
@@ -67,17 +68,18 @@ std::string randomId()
     unsigned char bytes[9];
     if (RAND_bytes(bytes, sizeof bytes) != 1)
         throw std::runtime_error("OpenSSL's random generator failed");
-    static constexpr char kDigits[] = "0123456789abcdef";
-    std::string id;
-    for (const auto b : bytes) {
-        id += kDigits[b >> 4];
-        id += kDigits[b & 0xf];
-    }
-    return id;
+    return Poco::DigestEngine::digestToHex(Poco::DigestEngine::Digest(bytes, bytes + sizeof bytes));
 }
 
-/// "address:port" ("[address]:port" for IPv6) of where a request came from, or "".
-std::string sourceOf(const su_addrinfo_t* info)
+/// Where a request came from: its address, and "address:port" ("[address]:port" for IPv6)
+/// for routing back over its connection; both empty when unknown.
+struct Source
+{
+    std::string address;
+    std::string flow;
+};
+
+Source sourceOf(const su_addrinfo_t* info)
 {
     if (!info || !info->ai_addr)
         return {};
@@ -85,26 +87,14 @@ std::string sourceOf(const su_addrinfo_t* info)
     if (info->ai_addr->sa_family == AF_INET) {
         const auto* address = reinterpret_cast<const sockaddr_in*>(info->ai_addr);
         inet_ntop(AF_INET, &address->sin_addr, text, sizeof text);
-        return std::string(text) + ":" + std::to_string(ntohs(address->sin_port));
+        return {text, std::string(text) + ":" + std::to_string(ntohs(address->sin_port))};
     }
     if (info->ai_addr->sa_family == AF_INET6) {
         const auto* address = reinterpret_cast<const sockaddr_in6*>(info->ai_addr);
         inet_ntop(AF_INET6, &address->sin6_addr, text, sizeof text);
-        return "[" + std::string(text) + "]:" + std::to_string(ntohs(address->sin6_port));
+        return {text, "[" + std::string(text) + "]:" + std::to_string(ntohs(address->sin6_port))};
     }
     return {};
-}
-
-std::string addressText(const su_addrinfo_t* info)
-{
-    if (!info || !info->ai_addr)
-        return {};
-    char text[INET6_ADDRSTRLEN] = {};
-    if (info->ai_addr->sa_family == AF_INET)
-        inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(info->ai_addr)->sin_addr, text, sizeof text);
-    else if (info->ai_addr->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(info->ai_addr)->sin6_addr, text, sizeof text);
-    return text;
 }
 
 /// Printable ASCII only, at most `limit` bytes: what goes into the meeting's roster.
@@ -232,9 +222,9 @@ struct SipServer::Engine
     {
         IncomingCall call;
         call.callId = randomId();
-        const auto* source = msg_addrinfo(nua_current_request(nua));
-        call.sourceAddress = addressText(source);
-        const auto flow = sourceOf(source);
+        const auto source = sourceOf(msg_addrinfo(nua_current_request(nua)));
+        call.sourceAddress = source.address;
+        const auto& flow = source.flow;
         try {
             if (!sip || !sip->sip_request)
                 throw SipRefusal(400, "Bad Request", "bad_request");

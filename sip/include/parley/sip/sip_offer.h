@@ -42,7 +42,7 @@ struct SipOffer
     std::vector<OfferedStream> streams; ///< every m-line, in order (the answer mirrors them)
 };
 
-/// Parses an offer with Parley's SDP reader (router/sdp.h). Throws SipRefusal (400 `bad_sdp`) for a
+/// Parses an offer with Parley's SDP reader (parley/router/sdp.h). Throws SipRefusal (400 `bad_sdp`) for a
 /// body over 64 KiB, SDP that does not parse, or more than 16 m-lines.
 SipOffer parseSipOffer(std::string_view sdp);
 
