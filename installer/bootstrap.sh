@@ -5,7 +5,8 @@
 # its cached build is missing or was made from another Debian source version. A second run
 # finishes in a few seconds.
 #
-# Prints, as its last line, the libsrtp2 prefix that CMake needs (PARLEY_LIBSRTP2_ROOT).
+# Prints, as its last line, the libsrtp2 prefix that CMake needs (PARLEY_LIBSRTP2_ROOT); the
+# patched sofia-sip is in "sofia-sip" beside it (PARLEY_SOFIA_SIP_ROOT).
 set -euo pipefail
 
 CACHE_DIR="${PARLEY_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/parley}"
@@ -24,8 +25,9 @@ PACKAGES=(
   # libraries named in DESIGN.md
   libpoco-dev libsqlite3-dev libssl-dev libldap-dev libcryptsetup-dev libfuse3-dev
   libavformat-dev libavcodec-dev libavutil-dev libavfilter-dev libswscale-dev libswresample-dev
-  # SIP over TLS (issue 21): the SIP stack
-  libsofia-sip-ua-dev
+  # SIP over TLS (issue 21): the SIP stack is Debian's sofia-sip source, patched and built
+  # here (build_sofia_sip), which needs autotools
+  autoconf automake libtool
   # tests: unit framework, real peers and tools the tests drive
   catch2 openssl curl slapd ldap-utils ffmpeg fuse3 cryptsetup-bin e2fsprogs
   # a real SIP endpoint (SIP over TLS, SDES-SRTP, Opus) the SIP tests call Parley with
@@ -135,6 +137,50 @@ build_libsrtp2() {
   ln -sfn "$prefix" "$CACHE_DIR/libsrtp2"
 }
 
+# Debian 12's sofia-sip lets TLS 1.2 CBC suites through (its cipher list is fixed in the code)
+# and never frees a TLS connection's SSL. We build Debian's own source package with
+# installer/patches/sofia-sip-tls-policy.patch, as a static library so that parleyd (and its
+# package) can only ever run the patched code. Rebuilt when the Debian version or the patch
+# changes.
+build_sofia_sip() {
+  local version patch stamp prefix work
+  version=$(apt-cache policy libsofia-sip-ua0 | awk '/Candidate:/ {print $2}')
+  if [ -z "$version" ] || [ "$version" = "(none)" ]; then
+    as_root apt-get update -qq
+    version=$(apt-cache policy libsofia-sip-ua0 | awk '/Candidate:/ {print $2}')
+  fi
+  patch="$(cd "$(dirname "$0")" && pwd)/patches/sofia-sip-tls-policy.patch"
+  stamp=$(sha256sum "$patch" | cut -c1-12)
+  prefix="$CACHE_DIR/sofia-sip-${version//[~:+]/_}-parley-$stamp"
+  if [ -f "$prefix/.complete" ]; then
+    log "sofia-sip $version (patched) cached in $prefix"
+    ln -sfn "$prefix" "$CACHE_DIR/sofia-sip"
+    return
+  fi
+  ensure_deb_src
+  work=$(mktemp -d)
+  log "building sofia-sip $version from Debian source with Parley's TLS patch"
+  (
+    cd "$work"
+    apt-get source -qq "sofia-sip=$version" >/dev/null 2>&1
+    cd sofia-sip-*/
+    patch -p1 -s <"$patch"
+    autoreconf -fi >/dev/null 2>&1
+    ./configure --prefix="$prefix" --enable-static --disable-shared --without-glib --with-openssl \
+      --disable-stun CFLAGS="-O2 -g -fPIC" >/dev/null
+    make -j"$(nproc)" -C libsofia-sip-ua >/dev/null 2>&1
+    rm -rf "$prefix"
+    make -C libsofia-sip-ua install >/dev/null 2>&1
+  )
+  rm -rf "$work"
+  if ! nm "$prefix/lib/libsofia-sip-ua.a" 2>/dev/null | grep 'U SSL_CTX_set_min_proto_version\|U SSL_CTX_ctrl' >/dev/null; then
+    log "sofia-sip in $prefix was not built with OpenSSL; refusing it"
+    exit 1
+  fi
+  touch "$prefix/.complete"
+  ln -sfn "$prefix" "$CACHE_DIR/sofia-sip"
+}
+
 # The browser tests drive Debian's chromium with npm's playwright-core (never a downloaded
 # browser), pinned by tests/e2e/package-lock.json to versions that run on Debian 12's own
 # Node.js (18). npm checks every locked package's `engines` against the Node found here
@@ -190,6 +236,7 @@ main() {
   install_e2e_modules
   prepare_guest_kernel
   build_libsrtp2
+  build_sofia_sip
   printf '%s\n' "$CACHE_DIR/libsrtp2"
 }
 
