@@ -45,6 +45,8 @@
 #include <parley/portal/recordings/volume_handlers.h>
 #include <parley/portal/settings/settings_configuration.h>
 #include <parley/portal/settings/settings_handlers.h>
+#include <parley/portal/sip_calls/sip_gateway.h>
+#include <parley/sip/sip_server.h>
 
 #include <parley/storage/audit_log.h>
 #include <parley/portal/http/secret_token.h>
@@ -259,6 +261,9 @@ struct HttpsServer::Impl
     std::unique_ptr<HttpListener> metricsServer;
     bool started = false;
     bool stopped = false;
+    // Last, so that they go first: calls end while the meetings they are in still stand.
+    std::unique_ptr<SipGateway> sipGateway;
+    std::unique_ptr<sip::SipServer> sipServer;
 
     Impl(const HttpsSettings& settings, const AccountSettings& accountSettings,
          const MeetingSettings& meetingSettings, storage::Database& database,
@@ -480,6 +485,26 @@ std::string HttpsServer::reloadCertificate()
 std::string HttpsServer::certificateFingerprint() const
 {
     return impl_->certificate.current().chain->fingerprintSha256();
+}
+
+void HttpsServer::startSip(const sip::SipSettings& settings, const std::string& mediaBindAddress,
+                           const std::string& mediaAnnouncedAddress)
+{
+    if (impl_->sipServer)
+        return;
+    // Endpoint credentials are not stored yet (docs/sip.md): only guests can call.
+    impl_->sipGateway = std::make_unique<SipGateway>(impl_->signaling, SipMediaAddresses{mediaBindAddress, mediaAnnouncedAddress},
+                                                     [](const std::string&) { return std::optional<SipEndpointRecord>(); });
+    impl_->sipServer = std::make_unique<sip::SipServer>(settings, *impl_->sipGateway);
+    impl_->sipGateway->attach(impl_->sipServer.get());
+    log::info(logger(), "sip.listening",
+              "SIP over TLS on " + settings.listenAddress + ":" + std::to_string(impl_->sipServer->port()),
+              {{"address", settings.listenAddress}, {"port", impl_->sipServer->port()}});
+}
+
+std::uint16_t HttpsServer::sipPort() const
+{
+    return impl_->sipServer ? impl_->sipServer->port() : 0;
 }
 
 std::uint16_t HttpsServer::port() const

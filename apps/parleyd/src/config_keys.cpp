@@ -145,6 +145,19 @@ const std::vector<ConfigKey>& table()
         {"router.announced_address", "", TextRule{true},
          "The IP address browsers send media to, put in SDP candidates. Empty: listen_address "
          "if it is a specific address, else the host's primary address."},
+        {"sip.enabled", "false", ChoiceRule{{"true", "false"}},
+         "Let SIP endpoints (meeting-room systems, desk phones) call meetings: SIP over TLS "
+         "only, media as SRTP with keys in the SDP (SDES). Needs router.enabled."},
+        {"sip.listen_address", "0.0.0.0", AddressRule{},
+         "IP address SIP over TLS listens on."},
+        {"sip.port", "5061", IntegerRule{0, 65535},
+         "TCP port of SIP over TLS (a sips: listener; no SIP over UDP or plain TCP). 0 picks a "
+         "free port (tests)."},
+        {"sip.realm", "parley", TextRule{false},
+         "The digest realm endpoints authenticate in."},
+        {"sip.allow_guests", "false", ChoiceRule{{"true", "false"}},
+         "Admit calls without credentials as guests (PIN, lobby and lock apply as to guests "
+         "in the browser). Endpoint credentials cannot be created yet, so calls need this."},
         {"volume.container", "/var/lib/parley-volume/recordings.luks", TextRule{false},
          "The encrypted recording volume: a LUKS2 container file made by `parleyctl volume "
          "create`. It and its directories must be root's (never inside data_dir)."},

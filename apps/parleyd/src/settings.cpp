@@ -297,6 +297,16 @@ Settings loadSettings(const std::optional<fs::path>& iniFile,
                               settings.router.announcedAddress + "'");
     }
 
+    settings.sip.enabled = values.at("sip.enabled") == "true";
+    settings.sip.listenAddress = values.at("sip.listen_address");
+    settings.sip.port = static_cast<std::uint16_t>(integer(values, "sip.port"));
+    settings.sip.realm = values.at("sip.realm");
+    settings.sip.allowGuests = values.at("sip.allow_guests") == "true";
+    settings.sip.certificateDirectory = settings.dataDir / "sip-tls";
+    if (settings.sip.enabled && !settings.routerEnabled)
+        throw ConfigError("sip.enabled=true needs router.enabled=true: a SIP call's media goes through the "
+                          "media router");
+
     settings.volume.container = fs::absolute(values.at("volume.container")).lexically_normal();
     settings.volume.mountPoint = fs::absolute(values.at("volume.mount_point")).lexically_normal();
     settings.volume.runtimeDir = fs::absolute(values.at("volume.runtime_dir")).lexically_normal();

@@ -37,20 +37,26 @@ JoinRequest JoinRequest::parse(const Poco::JSON::Object& message)
 }
 
 Admission JoinAdmission::decide(const JoinRequest& request, const Poco::JSON::Object& message,
-                                const std::optional<Principal>& principal, const std::string& address)
+                                const std::optional<Principal>& principal, const std::string& address,
+                                const SipCaller* sip)
 {
     Admission admission;
-    findRoom(request, principal, address, admission);
+    findRoom(request, sip ? std::nullopt : principal, address, sip, admission);
     if (!admission.refusal.empty())
         return admission;
     admission.identity.address = address;
-    identify(message, principal, admission);
+    if (sip) {
+        admission.identity.displayName = sip->displayName;
+        admission.identity.sip = true;
+    } else {
+        identify(message, principal, admission);
+    }
     checkPolicy(request, address, admission);
     return admission;
 }
 
 void JoinAdmission::findRoom(const JoinRequest& request, const std::optional<Principal>& principal,
-                             const std::string& address, Admission& admission)
+                             const std::string& address, const SipCaller* sip, Admission& admission)
 {
     // An invitation key wins over a link, a link over a meeting ID.
     if (request.key) {
@@ -69,17 +75,21 @@ void JoinAdmission::findRoom(const JoinRequest& request, const std::optional<Pri
         else
             admission.roomId = admission.room->id;
     }
+    else if (sip)
+        // Phones dial the meeting ID; unknown IDs are counted per calling address as for a
+        // signed-in user, so that nobody walks the ID space by calling.
+        findMeeting(*request.meetingId, "sip:" + address, address, admission);
     else if (!principal)
         admission.refusal = "sign_in_required";
     else
-        findMeeting(*request.meetingId, *principal, address, admission);
+        findMeeting(*request.meetingId, "user:" + std::to_string(principal->user.id), address, admission);
 }
 
-void JoinAdmission::findMeeting(const std::string& text, const Principal& principal, const std::string& address,
+void JoinAdmission::findMeeting(const std::string& text, const std::string& subject, const std::string& address,
                                 Admission& admission)
 {
     std::chrono::seconds wait{0};
-    auto attempt = meetingIdThrottle_.admit("user:" + std::to_string(principal.user.id), address, wait);
+    auto attempt = meetingIdThrottle_.admit(subject, address, wait);
     if (!attempt) {
         admission.refusal = "too_many_attempts";
         admission.retryAfter = wait.count();

@@ -61,15 +61,18 @@ public:
 
     /// Decides on the join `message` (as parsed into `request`) from `principal` (nullopt
     /// for a guest) at `address`. Throws HttpError 400 `invalid_name` for a guest without a
-    /// printable name of 1 to 64 characters.
+    /// printable name of 1 to 64 characters. A SIP call (`sip`) comes by meeting ID without
+    /// a session, and is a guest to the room's policy.
     Admission decide(const JoinRequest& request, const Poco::JSON::Object& message,
-                     const std::optional<Principal>& principal, const std::string& address);
+                     const std::optional<Principal>& principal, const std::string& address,
+                     const SipCaller* sip = nullptr);
 
 private:
     /// Finds the room (and invitation) the credential leads to; sets a refusal if none.
     void findRoom(const JoinRequest& request, const std::optional<Principal>& principal,
-                  const std::string& address, Admission& admission);
-    void findMeeting(const std::string& meetingId, const Principal& principal, const std::string& address,
+                  const std::string& address, const SipCaller* sip, Admission& admission);
+    /// `subject` is whose unknown meeting IDs are counted ("user:<id>", "sip:<address>").
+    void findMeeting(const std::string& meetingId, const std::string& subject, const std::string& address,
                      Admission& admission);
     void identify(const Poco::JSON::Object& message, const std::optional<Principal>& principal,
                   Admission& admission);

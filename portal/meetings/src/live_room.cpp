@@ -37,6 +37,7 @@ Poco::JSON::Object::Ptr lobbyEntryJson(const Participant& participant)
     entry->set("id", participant.id);
     entry->set("name", participant.identity.displayName);
     entry->set("guest", participant.identity.guest);
+    entry->set("sip", participant.identity.sip);
     return entry;
 }
 
@@ -70,6 +71,7 @@ Poco::JSON::Object::Ptr participantJson(const Participant& participant)
     object->set("id", participant.id);
     object->set("name", participant.identity.displayName);
     object->set("guest", participant.identity.guest);
+    object->set("sip", participant.identity.sip);
     object->set("role", participant.isModerator() ? "moderator" : "participant");
     object->set("handRaised", participant.handRaised);
     object->set("audioMuted", participant.audioMuted);

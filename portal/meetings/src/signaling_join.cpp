@@ -55,7 +55,8 @@ void SignalingSession::onJoin(const std::string&, const Poco::JSON::Object& mess
         return;
     }
     const auto request = JoinRequest::parse(message);
-    auto admission = JoinAdmission(context_.rooms, context_.pinThrottle, context_.meetingIdThrottle).decide(request, message, principal_, address_);
+    auto admission = JoinAdmission(context_.rooms, context_.pinThrottle, context_.meetingIdThrottle)
+                         .decide(request, message, principal_, address_, sipCaller_ ? &*sipCaller_ : nullptr);
     if (!admission.refusal.empty()) {
         refuseJoin(admission.refusal, admission.roomId, admission.retryAfter);
         if (admission.pinLockedOut)
@@ -102,7 +103,7 @@ void SignalingSession::onJoin(const std::string&, const Poco::JSON::Object& mess
               .add("participant", id)
               .add("name", admission.identity.displayName)
               .add("guest", admission.identity.guest)
-              .add("via", request.via())
+              .add("via", sipCaller_ ? std::string("sip") : request.via())
               .add("role", admission.moderator ? "moderator" : "participant")
               .add("waiting", entry == LiveRoom::Entry::Waiting)
               .text());

@@ -77,6 +77,11 @@ SignalingSession::SignalingSession(SignalingContext& context, std::optional<Prin
       sink_(std::move(sink))
 {}
 
+SignalingSession::SignalingSession(SignalingContext& context, SipCaller caller, std::string address,
+                                   std::shared_ptr<ParticipantSink> sink)
+    : context_(context), sipCaller_(std::move(caller)), address_(std::move(address)), sink_(std::move(sink))
+{}
+
 SignalingSession::~SignalingSession()
 {
     onDisconnect("disconnected");
@@ -84,6 +89,8 @@ SignalingSession::~SignalingSession()
 
 std::string SignalingSession::actor() const
 {
+    if (sipCaller_)
+        return sipCaller_->endpoint ? "sip:" + *sipCaller_->endpoint : std::string("sip-guest");
     return principal_ ? principal_->user.username : "guest";
 }
 

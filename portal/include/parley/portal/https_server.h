@@ -12,6 +12,9 @@
 namespace parley::router {
 class MediaRouter;
 }
+namespace parley::sip {
+struct SipSettings;
+}
 
 namespace parley::storage {
 class AuditLog;
@@ -76,6 +79,15 @@ public:
 
     /// SHA-256 fingerprint ("AB:CD:...") of the certificate new connections get.
     std::string certificateFingerprint() const;
+
+    /// Starts SIP over TLS (docs/sip.md): calls join meetings through this server's
+    /// signaling, their media received on `mediaBindAddress` and announced in SDP as
+    /// `mediaAnnouncedAddress`. Needs the media router. Throws std::runtime_error naming the
+    /// address when it cannot listen.
+    void startSip(const sip::SipSettings& settings, const std::string& mediaBindAddress,
+                  const std::string& mediaAnnouncedAddress);
+    /// The SIP over TLS port, or 0 while SIP is off.
+    std::uint16_t sipPort() const;
 
     /// The bound port (useful when the settings asked for port 0).
     std::uint16_t port() const;

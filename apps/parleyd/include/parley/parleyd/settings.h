@@ -5,6 +5,7 @@
 #include <parley/portal/http/https_settings.h>
 #include <parley/portal/meetings/meeting_settings.h>
 #include <parley/router/media_router.h>
+#include <parley/sip/sip_server.h>
 #include <parley/volume/volume_manager.h>
 
 #include <chrono>
@@ -31,6 +32,8 @@ struct Settings
     portal::MeetingSettings meetings;
     bool routerEnabled = true;
     router::RouterSettings router;
+    /// SIP over TLS (`[sip]`); its certificate directory is filled by parleyd at start.
+    sip::SipSettings sip;
     std::chrono::hours auditRetention{180 * 24};
     /// The recording volume (`[volume]`); its mount point is also in `https`.
     volume::VolumeLocation volume;

@@ -34,6 +34,17 @@ struct Identity
     /// The room's owner or an admin: only another such person may remove them, never a
     /// moderator they (or anyone) promoted for the meeting.
     bool roomAuthority = false;
+    /// Joined by SIP (a meeting-room system or desk phone through Parley's SIP bridge).
+    bool sip = false;
+};
+
+/// Who is calling, for a SIP call's signaling session: the SIP bridge joins for the caller,
+/// by meeting ID, as a guest (PIN, lobby and lock apply as to guests in the browser).
+struct SipCaller
+{
+    /// The endpoint's username when it authenticated with its credentials; none for a guest.
+    std::optional<std::string> endpoint;
+    std::string displayName; ///< the endpoint's name as the admin set it, or the caller's
 };
 
 enum class ParticipantRole

@@ -52,6 +52,9 @@ public:
 
     SignalingSession(SignalingContext& context, std::optional<Principal> principal,
                      std::string address, std::shared_ptr<ParticipantSink> sink);
+    /// A SIP call's session: `join` by meeting ID (no session needed), as `caller`.
+    SignalingSession(SignalingContext& context, SipCaller caller, std::string address,
+                     std::shared_ptr<ParticipantSink> sink);
     ~SignalingSession();
 
     SignalingSession(const SignalingSession&) = delete;
@@ -127,6 +130,7 @@ private:
 
     SignalingContext& context_;
     std::optional<Principal> principal_;
+    std::optional<SipCaller> sipCaller_;
     std::string address_;
     std::shared_ptr<ParticipantSink> sink_;
     std::shared_ptr<LiveRoom> room_;

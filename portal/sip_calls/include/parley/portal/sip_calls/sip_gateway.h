@@ -1,0 +1,100 @@
+#pragma once
+
+#include <parley/sip/sip_server.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+namespace parley::router {
+class DtlsCertificate;
+class DtlsContext;
+}
+
+namespace parley::portal {
+
+struct SignalingContext;
+class SipCall;
+
+/// What an admin created for a SIP endpoint (a meeting-room system or desk phone).
+struct SipEndpointRecord
+{
+    std::string displayName; ///< how it appears in meetings
+    std::string ha1;         ///< digest HA1 (hex MD5 of "username:realm:password")
+};
+
+/// Where a SIP call's media is received: the address its port is opened on, and the one
+/// written into the SDP answer.
+struct SipMediaAddresses
+{
+    std::string bind = "0.0.0.0";
+    std::string announced = "127.0.0.1";
+};
+
+/// Joins SIP calls to meetings: each accepted call gets its media bridge (sip::CallMedia)
+/// and a signaling session of its own (SignalingSession as a SipCaller), which admits it as
+/// the meeting page is admitted: PIN (collected by DTMF while a tone prompts), lobby and
+/// lock as for guests, moderators' mute and removal. A moderator's removal, the meeting's
+/// end or a refused PIN hang the call up. All calls run on one thread of the gateway's.
+class SipGateway : public sip::SipCallHandler
+{
+public:
+    using EndpointLookup = std::function<std::optional<SipEndpointRecord>(const std::string& username)>;
+
+    /// `context.media` must be set (calls are refused with 503 without a media router).
+    SipGateway(SignalingContext& context, SipMediaAddresses addresses, EndpointLookup endpoints);
+    /// Ends every call's session (the SIP server sends the BYEs when it stops).
+    ~SipGateway() override;
+    SipGateway(const SipGateway&) = delete;
+    SipGateway& operator=(const SipGateway&) = delete;
+
+    /// The server whose calls these are, for hanging up; before any call arrives.
+    void attach(sip::SipServer* server) { server_ = server; }
+    std::size_t activeCalls() const;
+
+    // sip::SipCallHandler, on the SIP thread
+    std::optional<std::string> endpointHa1(const std::string& username) override;
+    sip::LocalMedia acceptCall(const sip::IncomingCall& call, const sip::CryptoAttribute& remoteCrypto,
+                               const sip::CryptoAttribute& localCrypto) override;
+    void callRefused(const sip::IncomingCall& call, const sip::SipRefusal& refusal) override;
+    void callEnded(const std::string& callId, const std::string& reason) override;
+
+    /// For the calls: runs `task` on the gateway's thread.
+    void post(std::function<void()> task);
+    /// For a call that must end from Parley's side: BYE to the endpoint.
+    void hangUp(const std::string& callId);
+    /// Whether the call is still on (on the gateway's thread).
+    bool hasCall(const std::string& callId) const { return calls_.count(callId) != 0; }
+
+private:
+    void run();
+    /// Runs `task` on the gateway's thread and waits for it; its exception is rethrown here.
+    template <typename Result>
+    Result call(std::function<Result()> task);
+
+    SignalingContext& context_;
+    SipMediaAddresses addresses_;
+    EndpointLookup endpoints_;
+    std::unique_ptr<router::DtlsCertificate> certificate_;
+    std::unique_ptr<router::DtlsContext> dtlsContext_;
+    sip::SipServer* server_ = nullptr;
+
+    std::map<std::string, std::shared_ptr<SipCall>> calls_; ///< on the gateway's thread only
+    std::atomic<std::size_t> active_{0};
+
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    std::deque<std::function<void()>> tasks_;
+    bool stopping_ = false;
+    std::thread thread_;
+};
+
+} // namespace parley::portal
