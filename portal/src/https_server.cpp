@@ -496,10 +496,7 @@ void HttpsServer::startSip(const sip::SipSettings& settings, const std::string& 
     impl_->sipGateway = std::make_unique<SipGateway>(impl_->signaling, SipMediaAddresses{mediaBindAddress, mediaAnnouncedAddress},
                                                      [](const std::string&) { return std::optional<SipEndpointRecord>(); });
     impl_->sipServer = std::make_unique<sip::SipServer>(settings, *impl_->sipGateway);
-    impl_->sipGateway->attach(impl_->sipServer.get());
-    log::info(logger(), "sip.listening",
-              "SIP over TLS on " + settings.listenAddress + ":" + std::to_string(impl_->sipServer->port()),
-              {{"address", settings.listenAddress}, {"port", impl_->sipServer->port()}});
+    impl_->sipGateway->attach(impl_->sipServer.get()); // the server logs sip.listening
 }
 
 std::uint16_t HttpsServer::sipPort() const

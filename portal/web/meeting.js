@@ -103,6 +103,32 @@ window.parleyMeeting = {
     }
     return result;
   },
+  /** The loudest frequency (Hz) in the audio received from `publisherId`, measured over
+   *  `ms` with a WebAudio analyser, or null when nothing of it is received. */
+  audioFrequency: async (publisherId, ms = 1000) => {
+    const section = state.media?.receiving().find((s) => s.publisherId === publisherId && s.kind === 'audio');
+    const transceiver = section && state.media.peerConnection.getTransceivers().find((t) => t.mid === section.mid);
+    if (!transceiver) return null;
+    const audio = new AudioContext();
+    try {
+      const analyser = audio.createAnalyser();
+      analyser.fftSize = 8192;
+      audio.createMediaStreamSource(new MediaStream([transceiver.receiver.track])).connect(analyser);
+      const bins = new Float32Array(analyser.frequencyBinCount);
+      const sum = new Float32Array(analyser.frequencyBinCount);
+      const until = Date.now() + ms;
+      while (Date.now() < until) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        analyser.getFloatFrequencyData(bins);
+        for (let i = 0; i < bins.length; ++i) sum[i] += Math.pow(10, bins[i] / 10);
+      }
+      let loudest = 1;
+      for (let i = 2; i < sum.length; ++i) if (sum[i] > sum[loudest]) loudest = i;
+      return sum[loudest] > 0 ? loudest * audio.sampleRate / analyser.fftSize : null;
+    } finally {
+      await audio.close();
+    }
+  },
   /** The buffering asked of each receiver: [{ publisherId, kind, ms }]. */
   buffering: () => state.media?.buffering() ?? [],
   /** The peer connection's whole getStats() report, for tests. */

@@ -67,6 +67,7 @@ export const TEXTS = {
   participantsRegion: 'Participants',
   you: '{name} (you)',
   guest: 'guest',
+  phone: 'phone (SIP)',
   moderator: 'moderator',
   handRaised: 'hand raised',
   muted: 'muted',

@@ -101,7 +101,8 @@ export function renderParticipant(participant, self) {
   tile.querySelector('.avatar').textContent = initials(participant.name);
   const caption = tile.querySelector('figcaption');
   const parts = [tag(self ? t('you', { name: participant.name }) : participant.name, 'label')];
-  if (participant.guest) parts.push(tag(t('guest'), 'badge'));
+  if (participant.sip) parts.push(tag(t('phone'), 'badge'));
+  else if (participant.guest) parts.push(tag(t('guest'), 'badge'));
   if (participant.role === 'moderator') parts.push(tag(t('moderator'), 'tag'));
   if (participant.handRaised) parts.push(tag(`✋ ${t('handRaised')}`, 'tag hand'));
   if (participant.audioMutedByModerator) parts.push(tag(t('mutedByModerator'), 'tag muted'));
@@ -313,7 +314,8 @@ function personItem(item, entry, prefix, buttons) {
 
 function showPerson(item, entry) {
   const parts = [tag(entry.name, 'label')];
-  if (entry.guest) parts.push(tag(t('guest'), 'tag'));
+  if (entry.sip) parts.push(tag(t('phone'), 'tag'));
+  else if (entry.guest) parts.push(tag(t('guest'), 'tag'));
   if (entry.role === 'moderator') parts.push(tag(t('moderator'), 'tag'));
   if (entry.handRaised) parts.push(tag(`✋ ${t('handRaised')}`, 'tag hand'));
   if (entry.reconnecting) parts.push(tag(t('reconnectingTile'), 'tag'));

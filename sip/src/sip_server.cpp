@@ -19,6 +19,8 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cstdarg>
 #include <cstdio>
@@ -364,11 +366,40 @@ struct SipServer::Engine
     }
 };
 
-SipServer::SipServer(const SipSettings& settings, SipCallHandler& handler)
+namespace {
+
+/// Port 0 (tests): a TCP port free on `address` a moment ago. sofia-sip must be told the
+/// port itself, since the Contact of Parley's answers names it.
+SipSettings withPort(SipSettings settings)
+{
+    if (settings.port != 0)
+        return settings;
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    if (fd < 0 || inet_pton(AF_INET, settings.listenAddress.c_str(), &address.sin_addr) != 1 ||
+        ::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
+        if (fd >= 0)
+            ::close(fd);
+        throw std::runtime_error("cannot find a free TCP port on " + settings.listenAddress + " for SIP over TLS");
+    }
+    socklen_t length = sizeof address;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+    ::close(fd);
+    settings.port = ntohs(address.sin_port);
+    return settings;
+}
+
+} // namespace
+
+SipServer::SipServer(const SipSettings& requested, SipCallHandler& handler)
+    : SipServer(withPort(requested), handler, 0)
+{
+}
+
+SipServer::SipServer(const SipSettings& settings, SipCallHandler& handler, int)
     : engine_(std::make_unique<Engine>(settings, handler)), port_(settings.port)
 {
-    if (settings.port == 0)
-        throw std::runtime_error("sip.port must be a port number from 1 to 65535");
     std::promise<void> started;
     auto ready = started.get_future();
     thread_ = std::thread([this, &started] {

@@ -80,7 +80,7 @@ export function fakeVoice(directory, name, frequency) {
 }
 
 /** Creates the admin "owner" with parleyctl, starts parleyd with `settings` (--set pairs),
- *  and resolves with its HTTPS port and pid once it listens. The media router listens on
+ *  and resolves with its HTTPS port and pid once it listens (and `sipPort` with SIP on). The media router listens on
  *  127.0.0.1, on `router.port` (default: any free port), and announces
  *  `router.announcedAddress` (default 127.0.0.1); ICE-TCP on `router.tcpPort` (default: any free port).
  *  With a port given (a relay in front of it), one media worker, so that all media uses that
@@ -102,9 +102,11 @@ export function startServer(parleyd, parleyctl, settings, workDir, router = {}) 
       // For diagnosing a failure by hand: the server's log, kept in a file.
       if (process.env.PARLEY_E2E_SERVER_LOG) appendFileSync(process.env.PARLEY_E2E_SERVER_LOG, chunk);
       const match = / event=https\.listening [^\n]* port=(\d+)/.exec(output);
-      if (match) {
+      // With SIP on, its port too (it starts after the portal).
+      const sip = / event=sip\.listening [^\n]* port=(\d+)/.exec(output);
+      if (match && (sip || !settings.includes('sip.enabled=true'))) {
         clearTimeout(timer);
-        resolve({ port: Number(match[1]), pid: server.pid });
+        resolve({ port: Number(match[1]), pid: server.pid, sipPort: sip ? Number(sip[1]) : 0 });
       }
     };
     server.stdout.on('data', onData);

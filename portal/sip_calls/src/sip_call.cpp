@@ -151,6 +151,8 @@ void SipCall::drain()
 void SipCall::handle(const Poco::JSON::Object& message)
 {
     const auto type = text(message, "type");
+    log::debug(logger(), "sip.call_signaling", "SIP call " + callId_ + " is told " + type,
+               {{"call", callId_}, {"type", type}});
     if (type == "joined") {
         stage_ = Stage::Present;
         participantId_ = text(message, "participantId");
@@ -165,10 +167,10 @@ void SipCall::handle(const Poco::JSON::Object& message)
         stage_ = Stage::InLobby;
         media_->setPrompt(true);
     } else if (type == "participant.joined" || type == "participant.updated") {
-        if (const auto participant = message.getObject("participant")) {
-            learnRoster(*participant);
+        // Our own updates (each answer changes our tracks) and changes other than audio
+        // tracks need no new offer.
+        if (const auto participant = message.getObject("participant"); participant && learnRoster(*participant))
             negotiate();
-        }
     } else if (type == "participant.left") {
         if (audioTracks_.erase(text(message, "participantId")))
             negotiate();
@@ -238,17 +240,21 @@ void SipCall::onDigit(char digit)
         hangUp("join refused: " + joinRefusal_);
 }
 
-void SipCall::learnRoster(const Poco::JSON::Object& participant)
+bool SipCall::learnRoster(const Poco::JSON::Object& participant)
 {
     const auto id = text(participant, "id");
     if (id.empty() || id == participantId_)
-        return;
-    auto& tracks = audioTracks_[id];
-    tracks.clear();
+        return false;
+    std::set<std::string> tracks;
     if (const auto list = participant.getArray("tracks"))
         for (std::size_t i = 0; i < list->size(); ++i)
             if (const auto track = list->getObject(static_cast<unsigned>(i)); track && text(*track, "kind") == "audio")
                 tracks.insert(text(*track, "id"));
+    auto& known = audioTracks_[id];
+    if (known == tracks)
+        return false;
+    known = std::move(tracks);
+    return true;
 }
 
 void SipCall::negotiate()

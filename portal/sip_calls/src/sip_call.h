@@ -76,7 +76,8 @@ private:
     void send(const Poco::JSON::Object& message);
     void handle(const Poco::JSON::Object& message);
     void onJoinRefused(const std::string& code);
-    void learnRoster(const Poco::JSON::Object& participant);
+    /// Takes a participant's audio tracks from a roster entry; whether they changed.
+    bool learnRoster(const Poco::JSON::Object& participant);
     void negotiate();
     void hangUp(const std::string& why);
 

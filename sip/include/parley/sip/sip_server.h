@@ -22,7 +22,7 @@ struct SipSettings
 {
     bool enabled = false;
     std::string listenAddress = "0.0.0.0";
-    std::uint16_t port = 5061; ///< SIP over TLS only; 0 picks a free port (tests)
+    std::uint16_t port = 5061; ///< SIP over TLS only; 0 picks a free port (tests): port() says which
     /// Holds agent.pem: the certificate and its private key, the portal's (sofia-sip reads
     /// a directory).
     std::filesystem::path certificateDirectory;
@@ -92,6 +92,9 @@ public:
     struct Engine; ///< the sofia-sip side, on the SIP thread
 
 private:
+    /// With the port chosen.
+    SipServer(const SipSettings& settings, SipCallHandler& handler, int);
+
     std::unique_ptr<Engine> engine_;
     std::uint16_t port_ = 0;
     std::thread thread_;
