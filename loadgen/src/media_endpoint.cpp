@@ -1,11 +1,9 @@
 #include <parley/loadgen/media_endpoint.h>
 
 #include <parley/router/packet_kind.h>
+#include <parley/router/random_identifiers.h>
 #include <parley/router/rtcp_packet.h>
 #include <parley/router/rtp_packet.h>
-#include <parley/router/stun_message.h>
-
-#include <openssl/rand.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -21,32 +19,8 @@ namespace parley::loadgen {
 namespace {
 
 constexpr std::int64_t kMillisecond = 1'000'000;
-constexpr std::int64_t kIceRetry = 50 * kMillisecond;
-constexpr std::int64_t kConsentInterval = 2500 * kMillisecond; // well inside the router's 30 s
-constexpr std::int64_t kHandshakeTimeout = 20'000 * kMillisecond;
 constexpr std::int64_t kPliInterval = 300 * kMillisecond;
 constexpr std::int64_t kIdle = 100 * kMillisecond;
-
-std::uint32_t randomSsrc()
-{
-    std::uint32_t value = 0;
-    while (value == 0)
-        if (RAND_bytes(reinterpret_cast<unsigned char*>(&value), sizeof value) != 1)
-            throw std::runtime_error("OpenSSL's random generator failed");
-    return value;
-}
-
-std::string randomToken(std::size_t length)
-{
-    static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::vector<unsigned char> bytes(length);
-    if (RAND_bytes(bytes.data(), static_cast<int>(length)) != 1)
-        throw std::runtime_error("OpenSSL's random generator failed");
-    std::string token;
-    for (const auto byte : bytes)
-        token += kAlphabet[byte % 64];
-    return token;
-}
 
 } // namespace
 
@@ -92,18 +66,19 @@ void MediaCounters::subtract(const MediaCounters& o)
     ownSendFailures -= o.ownSendFailures;
 }
 
-MediaEndpoint::MediaEndpoint(const router::DtlsContext& context, const std::string& fingerprint, const Media& media,
-                             int decryptEvery, LatencyHistograms& latency)
-    : media_(media), decryptEvery_(std::max(1, decryptEvery)), latency_(latency), dtlsContext_(context)
+MediaEndpoint::MediaEndpoint(const router::DtlsContext& context, const Media& media, int decryptEvery,
+                             LatencyHistograms& latency)
+    : media_(media), decryptEvery_(std::max(1, decryptEvery)), latency_(latency),
+      client_(context, [this](std::span<const std::uint8_t> datagram) { send(datagram); })
 {
-    identity_.iceUfrag = randomToken(8);
-    identity_.icePwd = randomToken(24);
-    identity_.fingerprint = fingerprint;
-    identity_.rtcpSsrc = randomSsrc();
+    identity_.iceUfrag = client_.iceUfrag();
+    identity_.icePwd = client_.icePwd();
+    identity_.fingerprint = client_.fingerprint();
+    identity_.rtcpSsrc = router::randomSsrc();
     if (media.audio)
-        identity_.audioSsrc = randomSsrc();
+        identity_.audioSsrc = router::randomSsrc();
     if (media.video)
-        identity_.videoSsrc = randomSsrc();
+        identity_.videoSsrc = router::randomSsrc();
     fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd_ < 0)
         throw std::runtime_error(std::string("cannot open a UDP socket: ") + std::strerror(errno) +
@@ -138,22 +113,16 @@ void MediaEndpoint::fail(const std::string& why)
 
 void MediaEndpoint::apply(const AnswerPlan& plan, std::int64_t now)
 {
-    if (!routerKnown_) {
+    if (!client_.started()) {
+        const auto& router = plan.router;
         sockaddr_in to{};
         to.sin_family = AF_INET;
-        to.sin_port = htons(plan.port);
-        if (inet_pton(AF_INET, plan.address.c_str(), &to.sin_addr) != 1)
-            return fail("the answer's candidate address " + plan.address + " is not IPv4");
+        to.sin_port = htons(static_cast<std::uint16_t>(router.port));
+        if (inet_pton(AF_INET, router.address.c_str(), &to.sin_addr) != 1)
+            return fail("the answer's candidate address " + router.address + " is not IPv4");
         if (::connect(fd_, reinterpret_cast<const sockaddr*>(&to), sizeof to) != 0)
-            return fail("cannot reach the router at " + plan.address + ": " + std::strerror(errno));
-        routerUfrag_ = plan.iceUfrag;
-        routerPwd_ = plan.icePwd;
-        routerFingerprint_ = plan.fingerprint;
-        dtls_ = std::make_unique<router::DtlsTransport>(dtlsContext_, plan.fingerprint,
-                                                        [this](std::span<const std::uint8_t> d) { send(d); });
-        routerKnown_ = true;
-        nextIceCheck_ = now;
-        handshakeDeadline_ = now + kHandshakeTimeout;
+            return fail("cannot reach the router at " + router.address + ": " + std::strerror(errno));
+        client_.start(router, now / 1000);
     }
     for (auto& stream : streams_)
         stream.active = std::any_of(plan.receives.begin(), plan.receives.end(),
@@ -175,45 +144,19 @@ void MediaEndpoint::send(std::span<const std::uint8_t> datagram)
         ++counters_.ownSendFailures;
 }
 
-void MediaEndpoint::sendIceCheck(std::int64_t now)
-{
-    std::array<std::uint8_t, 12> transaction{};
-    RAND_bytes(transaction.data(), static_cast<int>(transaction.size()));
-    std::uint8_t request[256];
-    const auto length = router::writeStunBindingRequest(request, transaction, routerUfrag_ + ":" + identity_.iceUfrag,
-                                                        routerPwd_, true);
-    send({request, length});
-    nextIceCheck_ = now + (iceConfirmed_ ? kConsentInterval : kIceRetry);
-}
-
 std::int64_t MediaEndpoint::service(std::int64_t now, std::span<OutgoingPacket> scratch)
 {
-    if (!routerKnown_ || failed_)
+    if (!client_.started() || failed_)
         return now + kIdle;
-    if (now >= nextIceCheck_)
-        sendIceCheck(now);
-    std::int64_t next = nextIceCheck_;
-    if (!outbound_) {
-        if (now > handshakeDeadline_)
-            fail(iceConfirmed_ ? "DTLS handshake did not complete in 20 s" : "the router answered no ICE check in 20 s");
-        if (iceConfirmed_ && !dtlsStarted_) {
-            dtlsStarted_ = true;
-            dtls_->start();
-        } else if (dtlsStarted_ && now >= nextDtlsTimer_) {
-            dtls_->onTimer();
-            nextDtlsTimer_ = now + kIceRetry;
-        }
-        if (dtls_->state() == router::DtlsTransport::State::Failed)
-            fail("DTLS: " + dtls_->failure());
-        if (dtls_->state() == router::DtlsTransport::State::Connected) {
-            const auto& keys = *dtls_->keys();
-            outbound_ = std::make_unique<router::SrtpSession>(keys.profile, router::SrtpSession::Direction::Outbound, keys.local);
-            inbound_ = std::make_unique<router::SrtpSession>(keys.profile, router::SrtpSession::Direction::Inbound, keys.remote);
-            nextVideo_ = nextAudio_ = now;
-            connected_ = true;
-        } else {
-            return std::min(next, now + kIceRetry);
-        }
+    // The client counts in µs, the load generator in ns.
+    const std::int64_t next = client_.service(now / 1000) * 1000;
+    if (!client_.failure().empty())
+        fail(client_.failure());
+    if (!client_.connected())
+        return next;
+    if (!connected_) {
+        nextVideo_ = nextAudio_ = now;
+        connected_ = true;
     }
     return std::min(next, sendMedia(now, scratch));
 }
@@ -225,7 +168,7 @@ void MediaEndpoint::sendBatch(std::span<OutgoingPacket> packets, std::size_t cou
     std::size_t ready = 0;
     for (std::size_t i = 0; i < count && ready < SyntheticVideo::kMaxPacketsPerFrame; ++i) {
         auto& packet = packets[i];
-        const auto length = outbound_->protectRtp(packet.bytes.data(), packet.length, packet.bytes.size());
+        const auto length = client_.outbound()->protectRtp(packet.bytes.data(), packet.length, packet.bytes.size());
         if (length == 0) {
             ++counters_.ownSendFailures;
             continue;
@@ -285,17 +228,11 @@ void MediaEndpoint::receive(std::span<std::uint8_t> datagram, std::int64_t arriv
         socketDrops_ = socketDrops;
     }
     switch (router::classify(datagram)) {
-    case router::PacketKind::Stun: {
-        router::StunMessage message;
-        if (router::parseStun(datagram, message) == router::StunParseResult::Ok &&
-            message.type == router::StunMessage::kBindingSuccess &&
-            router::stunIntegrityValid(datagram, message, routerPwd_))
-            iceConfirmed_ = true;
+    case router::PacketKind::Stun:
+        client_.onStun(datagram, steadyNanoseconds() / 1000);
         return;
-    }
     case router::PacketKind::Dtls:
-        if (dtls_)
-            dtls_->receive(datagram);
+        client_.onDtls(datagram);
         return;
     case router::PacketKind::Rtp:
         return onRtp(datagram, arrival);
@@ -310,7 +247,7 @@ void MediaEndpoint::receive(std::span<std::uint8_t> datagram, std::int64_t arriv
 void MediaEndpoint::onRtp(std::span<std::uint8_t> datagram, std::int64_t arrival)
 {
     router::RtpView header;
-    if (!inbound_ || !router::parseRtp(datagram, header)) {
+    if (!client_.connected() || !router::parseRtp(datagram, header)) {
         ++counters_.strayPackets;
         return;
     }
@@ -354,7 +291,7 @@ void MediaEndpoint::onRtp(std::span<std::uint8_t> datagram, std::int64_t arrival
             return;
         stream.sinceDecrypt = 0;
     }
-    const auto plainLength = inbound_->unprotectRtp(datagram.data(), datagram.size());
+    const auto plainLength = client_.inbound()->unprotectRtp(datagram.data(), datagram.size());
     if (plainLength == 0) {
         ++counters_.srtpFailures;
         return;
@@ -398,12 +335,12 @@ void MediaEndpoint::onRtp(std::span<std::uint8_t> datagram, std::int64_t arrival
 
 void MediaEndpoint::requestKeyframe(ReceiveStream& stream, std::int64_t now)
 {
-    if (now - stream.lastPli < kPliInterval || !outbound_)
+    if (now - stream.lastPli < kPliInterval || !client_.connected())
         return;
     stream.lastPli = now;
     std::uint8_t packet[64];
     const auto length = router::writeRtcpPli({packet, sizeof packet}, identity_.rtcpSsrc, stream.ssrc);
-    const auto protectedLength = outbound_->protectRtcp(packet, length, sizeof packet);
+    const auto protectedLength = client_.outbound()->protectRtcp(packet, length, sizeof packet);
     if (protectedLength == 0)
         return;
     send({packet, protectedLength});
@@ -412,9 +349,9 @@ void MediaEndpoint::requestKeyframe(ReceiveStream& stream, std::int64_t now)
 
 void MediaEndpoint::onRtcp(std::span<std::uint8_t> datagram)
 {
-    if (!inbound_)
+    if (!client_.connected())
         return;
-    const auto length = inbound_->unprotectRtcp(datagram.data(), datagram.size());
+    const auto length = client_.inbound()->unprotectRtcp(datagram.data(), datagram.size());
     if (length == 0) {
         ++counters_.srtpFailures;
         return;

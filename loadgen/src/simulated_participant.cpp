@@ -21,26 +21,6 @@ std::string text(const Poco::JSON::Object::Ptr& object, const std::string& key)
     return object && object->has(key) && object->get(key).isString() ? object->getValue<std::string>(key) : std::string();
 }
 
-/// The router's UDP candidate in an answer ("a=candidate:1 1 udp <priority> <address> <port> typ host").
-bool udpCandidate(const std::string& sdp, std::string& address, std::uint16_t& port)
-{
-    std::istringstream lines(sdp);
-    for (std::string line; std::getline(lines, line);) {
-        if (line.rfind("a=candidate:", 0) != 0)
-            continue;
-        std::istringstream words(line.substr(12));
-        std::string foundation, component, transport, priority, host;
-        int number = 0;
-        if (words >> foundation >> component >> transport >> priority >> host >> number && transport == "udp" &&
-            number > 0 && number < 65536) {
-            address = host;
-            port = static_cast<std::uint16_t>(number);
-            return true;
-        }
-    }
-    return false;
-}
-
 void sleepUntil(std::int64_t steady, const std::atomic<bool>& stopping)
 {
     while (!stopping && steadyNanoseconds() < steady)
@@ -172,7 +152,7 @@ bool SimulatedParticipant::session()
         media.videoKbps = scenario_.videoKbps;
         media.fps = scenario_.fps;
         media.clip = clip_;
-        auto endpoint = std::make_shared<MediaEndpoint>(engine_.dtlsContext(), engine_.fingerprint(), media,
+        auto endpoint = std::make_shared<MediaEndpoint>(engine_.dtlsContext(), media,
                                                         scenario_.decryptEvery, engine_.latency());
         engine_.add(endpoint);
         std::lock_guard lock(mutex_);
@@ -410,14 +390,10 @@ void SimulatedParticipant::onAnswer(const std::string& sdp)
     AnswerPlan plan;
     try {
         const auto answer = router::parseSdpOffer(sdp);
+        plan.router = router::answerTransport(answer);
         for (const auto& media : answer.media) {
             if (media.port == 0)
                 continue;
-            if (plan.iceUfrag.empty()) {
-                plan.iceUfrag = media.iceUfrag;
-                plan.icePwd = media.icePwd;
-                plan.fingerprint = media.fingerprint;
-            }
             if (media.direction != "sendonly" || media.primarySsrc == 0)
                 continue;
             const auto section = std::find_if(sections_.begin(), sections_.end(),
@@ -430,10 +406,6 @@ void SimulatedParticipant::onAnswer(const std::string& sdp)
         }
     } catch (const router::SdpError& e) {
         error(std::string("the router's answer does not parse: ") + e.what());
-        return;
-    }
-    if (!udpCandidate(sdp, plan.address, plan.port)) {
-        error("the router's answer has no UDP candidate");
         return;
     }
     receiving_ = static_cast<int>(plan.receives.size());

@@ -2,6 +2,7 @@
 
 #include <parley/loadgen/media_clip.h>
 
+#include <parley/router/rtp_packet.h>
 #include <parley/router/vp8_descriptor.h>
 
 #include <algorithm>
@@ -13,19 +14,6 @@ namespace {
 constexpr std::uint8_t kMagic[4] = {'P', 'L', 'G', '1'};
 constexpr std::size_t kRtpHeaderBytes = 12;
 constexpr std::size_t kVp8DescriptorBytes = 4;
-
-void writeRtpHeader(std::uint8_t* out, bool marker, std::uint8_t payloadType, std::uint16_t sequence,
-                    std::uint32_t timestamp, std::uint32_t ssrc)
-{
-    out[0] = 0x80;
-    out[1] = static_cast<std::uint8_t>((marker ? 0x80 : 0) | (payloadType & 0x7f));
-    out[2] = static_cast<std::uint8_t>(sequence >> 8);
-    out[3] = static_cast<std::uint8_t>(sequence);
-    for (int i = 0; i < 4; ++i) {
-        out[4 + i] = static_cast<std::uint8_t>(timestamp >> (24 - 8 * i));
-        out[8 + i] = static_cast<std::uint8_t>(ssrc >> (24 - 8 * i));
-    }
-}
 
 // Starting values a browser would pick at random; derived from the SSRC so that runs repeat.
 std::uint16_t initialSequence(std::uint32_t ssrc)
@@ -119,7 +107,7 @@ std::size_t SyntheticVideo::nextFrame(std::span<OutgoingPacket> out, std::int64_
         const bool last = i + 1 == packets;
         auto& packet = out[i];
         auto* bytes = packet.bytes.data();
-        writeRtpHeader(bytes, last, payloadType_, sequence_++, timestamp_, ssrc_);
+        router::writeRtpHeader({bytes, kRtpHeaderBytes}, last, payloadType_, sequence_++, timestamp_, ssrc_);
         auto* payload = bytes + kRtpHeaderBytes;
         // X, S on the first packet, partition 0; then I; then a 15-bit picture id.
         payload[0] = static_cast<std::uint8_t>(0x80 | (i == 0 ? 0x10 : 0));
@@ -174,7 +162,7 @@ SyntheticAudio::SyntheticAudio(std::uint32_t ssrc, std::uint8_t payloadType, int
 
 void SyntheticAudio::nextPacket(OutgoingPacket& out, std::int64_t now)
 {
-    writeRtpHeader(out.bytes.data(), false, payloadType_, sequence_++, timestamp_, ssrc_);
+    router::writeRtpHeader(out.bytes, false, payloadType_, sequence_++, timestamp_, ssrc_);
     timestamp_ += 960;
     auto* payload = out.bytes.data() + kRtpHeaderBytes;
     // A one-frame packet (code 3: TOC, frame count byte with the padding flag, padding

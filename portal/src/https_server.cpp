@@ -492,6 +492,9 @@ void HttpsServer::startSip(const sip::SipSettings& settings, const std::string& 
 {
     if (impl_->sipServer)
         return;
+    // sofia-sip reads its certificate and key from agent.pem in a directory of its own: the
+    // certificate in service now, the uploaded one when there is one.
+    impl_->certificate.writeCurrent(settings.certificateDirectory / "agent.pem");
     // Endpoint credentials are not stored yet (docs/sip.md): only guests can call.
     impl_->sipGateway = std::make_unique<SipGateway>(impl_->signaling, SipMediaAddresses{mediaBindAddress, mediaAnnouncedAddress},
                                                      [](const std::string&) { return std::optional<SipEndpointRecord>(); });

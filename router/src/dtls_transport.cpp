@@ -35,7 +35,8 @@ std::string openSslError()
 
 } // namespace
 
-DtlsContext::DtlsContext(const DtlsCertificate& certificate, DtlsRole role) : role_(role)
+DtlsContext::DtlsContext(const DtlsCertificate& certificate, DtlsRole role)
+    : role_(role), fingerprint_(certificate.fingerprint())
 {
     context_.reset(SSL_CTX_new(role == DtlsRole::Server ? DTLS_server_method() : DTLS_client_method()));
     SSL_CTX* context = context_.get();

@@ -5,35 +5,16 @@
 
 #include <Poco/Logger.h>
 
-#include <openssl/rand.h>
+#include <parley/router/random_identifiers.h>
 
 namespace parley::router {
-namespace {
-
-constexpr std::size_t kUfragLength = 8;
-constexpr std::size_t kPasswordLength = 24; // RFC 8445: at least 128 bits (24 x ~5.95 bits)
-
-std::string randomIceToken(std::size_t length)
-{
-    static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    std::string token;
-    while (token.size() < length) {
-        unsigned char byte = 0;
-        RAND_bytes(&byte, 1);
-        if (byte < 248) // 248 = 4 * 62: keeps the characters equally likely
-            token += kAlphabet[byte % 62];
-    }
-    return token;
-}
-
-} // namespace
 
 void IceLite::add(Participant& participant)
 {
     do
-        participant.localUfrag = randomIceToken(kUfragLength);
+        participant.localUfrag = randomIceToken(kIceUfragLength);
     while (byUfrag_.contains(participant.localUfrag));
-    participant.localPassword = randomIceToken(kPasswordLength);
+    participant.localPassword = randomIceToken(kIcePasswordLength);
     byUfrag_[participant.localUfrag] = &participant;
 }
 

@@ -2,19 +2,9 @@
 
 #include "recording_taps.h"
 
-#include <openssl/rand.h>
-
 #include <algorithm>
 
 namespace parley::router {
-
-std::uint32_t randomSsrc()
-{
-    std::uint32_t value = 0;
-    while (value == 0)
-        RAND_bytes(reinterpret_cast<unsigned char*>(&value), sizeof value);
-    return value;
-}
 
 Participant& ParticipantDirectory::findOrCreate(const std::string& id, std::int64_t roomId)
 {

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <parley/router/random_identifiers.h>
+
 #include "ice_lite.h"
 #include "participant.h"
 
@@ -10,9 +12,6 @@
 #include <utility>
 
 namespace parley::router {
-
-/// A random nonzero SSRC from OpenSSL's generator.
-std::uint32_t randomSsrc();
 
 /// The participants the router knows, by id, with the moderators' mutes (remembered even
 /// before a participant's first offer, so a mute cannot be escaped by negotiating after it),

@@ -79,6 +79,17 @@ std::span<const std::uint8_t> RtpView::extensionValue(std::uint8_t id) const
     return {};
 }
 
+std::size_t writeRtpHeader(std::span<std::uint8_t> out, bool marker, std::uint8_t payloadType,
+                           std::uint16_t sequence, std::uint32_t timestamp, std::uint32_t ssrc)
+{
+    out[0] = 0x80;
+    out[1] = static_cast<std::uint8_t>((marker ? 0x80 : 0) | (payloadType & 0x7f));
+    writeRtpSequence(out, sequence);
+    writeRtpTimestamp(out, timestamp);
+    writeRtpSsrc(out, ssrc);
+    return 12;
+}
+
 void writeRtpSsrc(std::span<std::uint8_t> packet, std::uint32_t ssrc)
 {
     packet[8] = static_cast<std::uint8_t>(ssrc >> 24);

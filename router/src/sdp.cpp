@@ -91,6 +91,19 @@ void mediaAttribute(SdpMedia& media, std::string_view name, std::string_view val
         if (media.cryptos.size() < kMaxCryptos)
             media.cryptos.emplace_back(value);
     }
+    else if (name == "candidate") {
+        // <foundation> <component> <transport> <priority> <address> <port> typ <type> ...
+        const auto parts = words(value);
+        int port = 0;
+        if (media.udpCandidatePort == 0 && parts.size() >= 6 && equalsIgnoreCase(parts[2], "udp") &&
+            parts[4].size() <= 64) {
+            const auto [end, error] = std::from_chars(parts[5].data(), parts[5].data() + parts[5].size(), port);
+            if (error == std::errc() && end == parts[5].data() + parts[5].size() && port > 0 && port < 65536) {
+                media.udpCandidateAddress = parts[4];
+                media.udpCandidatePort = port;
+            }
+        }
+    }
     else if (name == "ice-ufrag")
         media.iceUfrag = value;
     else if (name == "ice-pwd")
@@ -308,6 +321,29 @@ SdpOffer parseSdpOffer(std::string_view text)
         std::erase_if(media.codecs, [](const SdpCodec& codec) { return codec.name.empty(); });
     }
     return offer;
+}
+
+SdpAnswerTransport answerTransport(const SdpOffer& answer)
+{
+    SdpAnswerTransport transport;
+    for (const auto& media : answer.media) {
+        if (media.port == 0)
+            continue;
+        if (transport.iceUfrag.empty()) {
+            transport.iceUfrag = media.iceUfrag;
+            transport.icePwd = media.icePwd;
+            transport.fingerprint = media.fingerprint;
+        }
+        if (transport.port == 0 && media.udpCandidatePort != 0) {
+            transport.address = media.udpCandidateAddress;
+            transport.port = media.udpCandidatePort;
+        }
+    }
+    if (transport.iceUfrag.empty() || transport.icePwd.empty() || transport.fingerprint.empty())
+        throw SdpError("the answer has no ICE credentials or fingerprint");
+    if (transport.port == 0)
+        throw SdpError("the answer has no UDP candidate");
+    return transport;
 }
 
 std::optional<SdpCodec> chooseCodec(const SdpMedia& media)

@@ -1,9 +1,8 @@
 #include <parley/sip/call_media.h>
 
 #include <parley/router/packet_kind.h>
+#include <parley/router/random_identifiers.h>
 #include <parley/router/rtp_packet.h>
-
-#include <openssl/rand.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -26,34 +25,11 @@ namespace {
 
 constexpr std::uint8_t kOpusPayloadType = 111; // what the router leg's offer names
 constexpr std::int64_t kFrameMicros = 20'000;
-constexpr std::size_t kMaxDecoders = 32;
 
 std::int64_t steadyMicros()
 {
     return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch())
         .count();
-}
-
-std::uint32_t randomWord()
-{
-    std::uint32_t value = 0;
-    if (RAND_bytes(reinterpret_cast<unsigned char*>(&value), sizeof value) != 1)
-        throw std::runtime_error("OpenSSL's random generator failed");
-    return value;
-}
-
-std::size_t writeRtpHeader(std::uint8_t* out, bool marker, std::uint8_t payloadType, std::uint16_t sequence,
-                           std::uint32_t timestamp, std::uint32_t ssrc)
-{
-    out[0] = 0x80;
-    out[1] = static_cast<std::uint8_t>((marker ? 0x80 : 0) | (payloadType & 0x7f));
-    out[2] = static_cast<std::uint8_t>(sequence >> 8);
-    out[3] = static_cast<std::uint8_t>(sequence);
-    for (int i = 0; i < 4; ++i) {
-        out[4 + i] = static_cast<std::uint8_t>(timestamp >> (24 - 8 * i));
-        out[8 + i] = static_cast<std::uint8_t>(ssrc >> (24 - 8 * i));
-    }
-    return 12;
 }
 
 /// The prompt: two short 440 Hz beeps every 2 s, quiet enough not to startle.
@@ -71,9 +47,9 @@ constexpr char kDigits[] = "0123456789*#ABCD";
 } // namespace
 
 CallMedia::CallMedia(const MediaPlan& plan, const CryptoAttribute& localCrypto, const std::string& bindAddress,
-                     const std::string& announcedAddress, const router::DtlsContext& context,
-                     const std::string& fingerprint, Callbacks callbacks)
-    : plan_(plan), callbacks_(std::move(callbacks)), router_(context, fingerprint), downlinkEncoder_(plan.codec)
+                     const std::string& announcedAddress, const router::DtlsContext& context, Callbacks callbacks)
+    : plan_(plan), callbacks_(std::move(callbacks)), router_(context),
+      downlinkEncoder_(plan.codec)
 {
     if (plan.codec != AudioCodec::Opus) {
         uplinkDecoder_ = std::make_unique<AudioDecoder>(plan.codec);
@@ -107,12 +83,13 @@ CallMedia::CallMedia(const MediaPlan& plan, const CryptoAttribute& localCrypto, 
         std::memcpy(&endpointAddress_, &remote, sizeof remote);
         endpointAddressLength_ = sizeof remote;
     }
-    meetingSsrc_ = randomWord();
-    endpointSsrc_ = randomWord();
-    meetingSequence_ = static_cast<std::uint16_t>(randomWord());
-    endpointSequence_ = static_cast<std::uint16_t>(randomWord());
-    meetingTimestamp_ = randomWord();
-    endpointTimestamp_ = randomWord();
+    meetingSsrc_ = router::randomSsrc();
+    endpointSsrc_ = router::randomSsrc();
+    // Random starting points, as RFC 3550 asks (any random bits do).
+    meetingSequence_ = static_cast<std::uint16_t>(router::randomSsrc());
+    endpointSequence_ = static_cast<std::uint16_t>(router::randomSsrc());
+    meetingTimestamp_ = router::randomSsrc();
+    endpointTimestamp_ = router::randomSsrc();
     sections_.push_back({"0", "", false});
     nextTick_ = steadyMicros() + kFrameMicros;
     thread_ = std::thread(&CallMedia::run, this);
@@ -179,7 +156,7 @@ RouterOffer CallMedia::routerOffer(const std::vector<std::string>& audioTracks)
 
 void CallMedia::applyRouterAnswer(const std::string& sdp)
 {
-    const auto answer = readRouterAnswer(sdp);
+    const auto answer = router::answerTransport(router::parseSdpOffer(sdp));
     const std::lock_guard lock(mutex_);
     // Later answers only change which tracks come; the transport stays.
     if (answerPending_ || routerAnswered_)
@@ -194,7 +171,7 @@ void CallMedia::run()
     while (!stopping_) {
         auto now = steadyMicros();
         if (answerPending_) {
-            std::optional<RouterAnswer> answer;
+            std::optional<router::SdpAnswerTransport> answer;
             {
                 const std::lock_guard lock(mutex_);
                 answer.swap(pendingAnswer_);
@@ -229,7 +206,8 @@ void CallMedia::run()
         if (fds[0].revents & POLLIN)
             onEndpointReadable();
         if (fds[1].revents & POLLIN)
-            router_.onReadable([this](std::span<std::uint8_t> packet, bool rtcp) { onRouterPacket(packet, rtcp); });
+            router_.onReadable(steadyMicros(),
+                               [this](std::span<std::uint8_t> packet, bool rtcp) { onRouterPacket(packet, rtcp); });
     }
 }
 
@@ -324,7 +302,8 @@ void CallMedia::sendToMeeting(std::span<const std::uint8_t> payload, std::uint32
     if (!router_.connected() || payload.size() > 1400)
         return;
     std::array<std::uint8_t, 1500 + router::kSrtpMaxTrailer> buffer{};
-    const auto header = writeRtpHeader(buffer.data(), marker, kOpusPayloadType, meetingSequence_++, timestamp, meetingSsrc_);
+    const auto header =
+        router::writeRtpHeader(buffer, marker, kOpusPayloadType, meetingSequence_++, timestamp, meetingSsrc_);
     std::memcpy(buffer.data() + header, payload.data(), payload.size());
     router_.sendRtp(buffer.data(), header + payload.size(), buffer.size());
     ++counters_.packetsToMeeting;
@@ -339,7 +318,7 @@ void CallMedia::onRouterPacket(std::span<std::uint8_t> packet, bool rtcp)
         return;
     auto decoder = downlinkDecoders_.find(view.ssrc);
     if (decoder == downlinkDecoders_.end()) {
-        if (downlinkDecoders_.size() >= kMaxDecoders) { // voices come and go: start afresh
+        if (downlinkDecoders_.size() >= AudioMixer::kMaxSources) { // voices come and go: start afresh
             for (const auto& [ssrc, unused] : downlinkDecoders_)
                 mixer_.forget(ssrc);
             downlinkDecoders_.clear();
@@ -372,8 +351,8 @@ void CallMedia::tick()
     endpointTimestamp_ += downlinkEncoder_.timestampStep();
     if (length == 0 || endpointAddressLength_ == 0)
         return;
-    writeRtpHeader(buffer.data(), endpointMarker_, static_cast<std::uint8_t>(plan_.payloadType), endpointSequence_++,
-                   timestamp, endpointSsrc_);
+    router::writeRtpHeader(buffer, endpointMarker_, static_cast<std::uint8_t>(plan_.payloadType), endpointSequence_++,
+                           timestamp, endpointSsrc_);
     endpointMarker_ = false;
     sendToEndpoint(buffer.data(), header + length);
 }

@@ -3,7 +3,7 @@
 // Parley's SIP bridge and media router. Run by ctest:
 //   node tests/e2e/sip.test.mjs <parleyd> <parleyctl>
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import assert from 'node:assert/strict';
@@ -87,10 +87,8 @@ await runTest(async () => {
   const entry = alice.page.locator('#participant-list li', { hasText: 'Ward 3 Room' });
   await entry.waitFor({ timeout: 20000 });
   assert.match(await entry.innerText(), /phone \(SIP\)/);
-  const phoneId = await alice.page.evaluate(() => new Promise((resolve) => {
-    const item = [...document.querySelectorAll('.tile')].find((t) => t.textContent.includes('Ward 3 Room'));
-    resolve(item?.dataset.participant ?? null);
-  }));
+  const phoneId = await alice.page.evaluate(() =>
+    [...document.querySelectorAll('.tile')].find((t) => t.textContent.includes('Ward 3 Room'))?.dataset.participant);
   assert.ok(phoneId, 'the phone has a tile');
 
   // Alice hears the phone's 1000 Hz tone; the phone hears Alice's 600 Hz.
@@ -119,12 +117,7 @@ await runTest(async () => {
   // Removing the phone hangs it up (Parley's BYE reaches it).
   await alice.page.locator('#participant-list li', { hasText: 'Ward 3 Room' })
     .getByRole('button', { name: 'Remove' }).click();
-  await waitFor('the phone hung up', () => /session closed|terminated/i.test(phone.output()), 10000)
-    .catch(async (error) => {
-      log('baresip:', phone.output().slice(-300));
-      log('audit:', JSON.stringify((await api(port, 'GET', '/api/v1/audit?action=room.kick', null, session)).body).slice(0, 1500));
-      throw error;
-    });
+  await waitFor('the phone hung up', () => /session closed|terminated/i.test(phone.output()), 10000);
   await entry.waitFor({ state: 'detached', timeout: 10000 });
   await phone.stop();
   const files = readdirSync(phone.sounds).filter((f) => f.endsWith('-dec.wav'));

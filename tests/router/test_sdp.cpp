@@ -164,6 +164,38 @@ TEST_CASE("SDP: the answer is ICE-lite, bundled, passive, with our SSRC where we
     CHECK(answer.find("a=candidate") == answer.rfind("a=candidate"));
 }
 
+TEST_CASE("SDP: the router's own clients read its end of the transport back from its answer")
+{
+    const auto offer = parseSdpOffer(kChromeOffer);
+    std::vector<SdpAnswerMedia> answers(4);
+    answers[0] = {SdpAnswerMedia::Role::Rejected, std::nullopt, std::nullopt, 0, 0, "", "", {}};
+    answers[1] = {SdpAnswerMedia::Role::Receive, chooseCodec(offer.media[1]), std::nullopt, 0, 0, "", "", {}};
+    answers[2] = {SdpAnswerMedia::Role::Send, chooseCodec(offer.media[2]), std::nullopt, 424242, 0, "alice", "alice-camera", {}};
+    answers[3] = {SdpAnswerMedia::Role::Rejected, std::nullopt, std::nullopt, 0, 0, "", "", {}};
+    const SdpAnswerTransport written{"rUfr", "routerpassword0123456789", "sha-256 AA:BB", "192.0.2.10", 10000, 10001};
+    const auto transport = answerTransport(parseSdpOffer(buildSdpAnswer(offer, answers, written)));
+    CHECK(transport.iceUfrag == "rUfr");
+    CHECK(transport.icePwd == "routerpassword0123456789");
+    CHECK(transport.fingerprint == "sha-256 AA:BB");
+    CHECK(transport.address == "192.0.2.10");
+    CHECK(transport.port == 10000); // the UDP candidate, not the TCP one
+
+    // Candidates the reader cannot use are passed over, never refused: the router ignores them.
+    const auto section = [](const std::string& candidates) {
+        return "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"
+               "a=mid:0\r\na=ice-ufrag:u\r\na=ice-pwd:p\r\na=fingerprint:sha-256 AA\r\n" +
+               candidates;
+    };
+    const auto hostile = parseSdpOffer(section("a=candidate:1 1 tcp 1 192.0.2.1 9 typ host\r\n"
+                                               "a=candidate:1 1 udp 1 192.0.2.2 70000 typ host\r\n"
+                                               "a=candidate:1 1 udp 1 192.0.2.3 12x typ host\r\n"
+                                               "a=candidate:1 1 udp\r\n"
+                                               "a=candidate:1 1 UDP 1 192.0.2.4 4000 typ host\r\n"));
+    CHECK(hostile.media[0].udpCandidateAddress == "192.0.2.4");
+    CHECK(hostile.media[0].udpCandidatePort == 4000);
+    CHECK_THROWS_AS(answerTransport(parseSdpOffer(section(""))), SdpError);
+}
+
 TEST_CASE("SDP: retransmissions (RTX) are negotiated for the chosen video codec, with their own SSRC where we send")
 {
     const auto offer = parseSdpOffer(kChromeOffer);

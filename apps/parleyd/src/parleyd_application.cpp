@@ -30,46 +30,11 @@
 #include <Poco/Util/Option.h>
 #include <Poco/Util/OptionSet.h>
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <iostream>
 #include <utility>
 
 namespace parley::parleyd {
 namespace {
-
-std::string readWholeFile(const std::filesystem::path& path)
-{
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        throw std::runtime_error("cannot read " + path.string());
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-/// sofia-sip reads its certificate and key from one file, agent.pem, in a directory of its
-/// own: the portal's certificate (tls.certificate) and key, written there at each start,
-/// readable by parleyd's user only.
-void writeSipCertificate(const portal::HttpsSettings& https, const std::filesystem::path& directory)
-{
-    namespace fs = std::filesystem;
-    fs::create_directories(directory);
-    fs::permissions(directory, fs::perms::owner_all, fs::perm_options::replace);
-    const auto contents = readWholeFile(https.certificateFile) + "\n" + readWholeFile(https.privateKeyFile);
-    const auto file = directory / "agent.pem";
-    const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
-        throw std::runtime_error("cannot write the SIP certificate file " + file.string() + ": " + std::strerror(errno));
-    const bool written = ::fchmod(fd, 0600) == 0 &&
-                         ::write(fd, contents.data(), contents.size()) == static_cast<ssize_t>(contents.size());
-    ::close(fd);
-    if (!written)
-        throw std::runtime_error("cannot write the SIP certificate file " + file.string());
-}
 
 /// "port 10000" or "ports 10000-10001" (the workers' ports are consecutive), or a list
 /// when they were picked free.
@@ -452,7 +417,6 @@ int ParleydApplication::serve()
     });
     server.start();
     if (settings.sip.enabled) {
-        writeSipCertificate(settings.https, settings.sip.certificateDirectory);
         try {
             server.startSip(settings.sip, settings.router.listenAddress, media->announcedAddress());
         }

@@ -131,6 +131,11 @@ LiveCertificate::InService LiveCertificate::load() const
     return configured();
 }
 
+void LiveCertificate::writeCurrent(const std::filesystem::path& file) const
+{
+    writePrivateFileAtomically(file, current().chain->pem());
+}
+
 LiveCertificate::InService LiveCertificate::current() const
 {
     std::lock_guard lock(mutex_);

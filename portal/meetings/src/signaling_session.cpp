@@ -90,7 +90,7 @@ SignalingSession::~SignalingSession()
 std::string SignalingSession::actor() const
 {
     if (sipCaller_)
-        return sipCaller_->endpoint ? "sip:" + *sipCaller_->endpoint : std::string("sip-guest");
+        return callerActor(sipCaller_->endpoint);
     return principal_ ? principal_->user.username : "guest";
 }
 

@@ -41,23 +41,23 @@ sip::SipRefusal refusalFor(const std::string& code)
 
 void SipCallSink::send(const std::string& text)
 {
-    bool wake = false;
-    {
-        const std::lock_guard lock(mutex_);
-        messages_.push_back(text);
-        wake = !woken_;
-        woken_ = true;
-    }
-    if (wake)
-        wake_();
+    arrived(&text);
 }
 
 void SipCallSink::close(int, const std::string&)
 {
+    arrived(nullptr);
+}
+
+void SipCallSink::arrived(const std::string* text)
+{
     bool wake = false;
     {
         const std::lock_guard lock(mutex_);
-        closed_ = true;
+        if (text)
+            messages_.push_back(*text);
+        else
+            closed_ = true;
         wake = !woken_;
         woken_ = true;
     }
@@ -75,32 +75,22 @@ std::deque<std::string> SipCallSink::take(bool& closed)
 
 SipCall::SipCall(SipGateway& gateway, SignalingContext& context, const sip::IncomingCall& call,
                  const sip::CryptoAttribute& localCrypto, const router::DtlsContext& dtls,
-                 const std::string& fingerprint, const SipMediaAddresses& addresses, std::string displayName)
-    : gateway_(gateway), callId_(call.callId), sourceAddress_(call.sourceAddress), target_(call.target)
+                 const SipMediaAddresses& addresses, std::string displayName)
+    : gateway_(gateway), callId_(call.callId), target_(call.target)
 {
-    // The media thread reports digits and failures; the call acts on them on the gateway's
-    // thread. A weak reference: the call may be gone by then.
+    // The media thread reports digits and failures, and others' threads speak to the sink;
+    // the call acts on them on the gateway's thread, if it is still on by then.
     sip::CallMedia::Callbacks callbacks;
-    callbacks.digit = [&gateway, id = callId_, this](char digit) {
-        gateway.post([&gateway, id, digit, this] {
-            if (gateway.hasCall(id))
-                onDigit(digit);
-        });
+    callbacks.digit = [&gateway, id = callId_](char digit) {
+        gateway.postToCall(id, [digit](SipCall& call) { call.onDigit(digit); });
     };
-    callbacks.failed = [&gateway, id = callId_, this](const std::string& why) {
-        gateway.post([&gateway, id, why, this] {
-            if (gateway.hasCall(id))
-                hangUp("media: " + why);
-        });
+    callbacks.failed = [&gateway, id = callId_](const std::string& why) {
+        gateway.postToCall(id, [why](SipCall& call) { call.hangUp("media: " + why); });
     };
     media_ = std::make_unique<sip::CallMedia>(call.plan, localCrypto, addresses.bind, addresses.announced, dtls,
-                                              fingerprint, callbacks);
-    sink_ = std::make_shared<SipCallSink>([&gateway, id = callId_, this] {
-        gateway.post([&gateway, id, this] {
-            if (gateway.hasCall(id))
-                drain();
-        });
-    });
+                                              callbacks);
+    sink_ = std::make_shared<SipCallSink>(
+        [&gateway, id = callId_] { gateway.postToCall(id, [](SipCall& call) { call.drain(); }); });
     SipCaller caller{call.endpoint, std::move(displayName)};
     session_ = std::make_unique<SignalingSession>(context, caller, call.sourceAddress, sink_);
 }
@@ -119,15 +109,22 @@ void SipCall::send(const Poco::JSON::Object& message)
 
 void SipCall::join()
 {
+    sendJoin("");
+    if (stage_ == Stage::Joining && !joinRefusal_.empty())
+        throw refusalFor(joinRefusal_);
+}
+
+void SipCall::sendJoin(const std::string& pin)
+{
+    stage_ = Stage::Joining;
+    joinRefusal_.clear();
     Poco::JSON::Object join;
     join.set("type", "join");
     join.set("meetingId", target_);
-    if (!pin_.empty())
-        join.set("pin", pin_);
+    if (!pin.empty())
+        join.set("pin", pin);
     send(join);
     drain();
-    if (stage_ == Stage::Joining && !joinRefusal_.empty())
-        throw refusalFor(joinRefusal_);
 }
 
 void SipCall::drain()
@@ -227,15 +224,7 @@ void SipCall::onDigit(char digit)
             pin_ += digit;
         return;
     }
-    stage_ = Stage::Joining;
-    joinRefusal_.clear();
-    Poco::JSON::Object join;
-    join.set("type", "join");
-    join.set("meetingId", target_);
-    join.set("pin", pin_);
-    pin_.clear();
-    send(join);
-    drain();
+    sendJoin(std::exchange(pin_, {}));
     if (stage_ == Stage::Joining && !joinRefusal_.empty())
         hangUp("join refused: " + joinRefusal_);
 }

@@ -33,6 +33,9 @@ public:
     std::deque<std::string> take(bool& closed);
 
 private:
+    /// Wakes the gateway for the first of what arrives until take().
+    void arrived(const std::string* text);
+
     std::function<void()> wake_;
     std::mutex mutex_;
     std::deque<std::string> messages_;
@@ -42,11 +45,11 @@ private:
 
 /// One SIP call in a meeting, on the gateway's thread: its media bridge, its signaling
 /// session, and where it stands (joining, waiting for a PIN or in the lobby, present).
-class SipCall : public std::enable_shared_from_this<SipCall>
+class SipCall
 {
 public:
     SipCall(SipGateway& gateway, SignalingContext& context, const sip::IncomingCall& call,
-            const sip::CryptoAttribute& localCrypto, const router::DtlsContext& dtls, const std::string& fingerprint,
+            const sip::CryptoAttribute& localCrypto, const router::DtlsContext& dtls,
             const SipMediaAddresses& addresses, std::string displayName);
     ~SipCall();
 
@@ -74,6 +77,9 @@ private:
     };
 
     void send(const Poco::JSON::Object& message);
+    /// Sends `join` for the meeting dialled, with `pin` when there is one, and acts on the
+    /// answer.
+    void sendJoin(const std::string& pin);
     void handle(const Poco::JSON::Object& message);
     void onJoinRefused(const std::string& code);
     /// Takes a participant's audio tracks from a roster entry; whether they changed.
@@ -83,7 +89,6 @@ private:
 
     SipGateway& gateway_;
     std::string callId_;
-    std::string sourceAddress_;
     std::string target_;
     std::unique_ptr<sip::CallMedia> media_;
     std::shared_ptr<SipCallSink> sink_;

@@ -14,6 +14,7 @@
 #include <Poco/Logger.h>
 
 #include <future>
+#include <optional>
 
 namespace parley::portal {
 namespace {
@@ -36,8 +37,8 @@ std::string guestName(const std::string& fromHeader)
 
 SipGateway::SipGateway(SignalingContext& context, SipMediaAddresses addresses, EndpointLookup endpoints)
     : context_(context), addresses_(std::move(addresses)), endpoints_(std::move(endpoints)),
-      certificate_(std::make_unique<router::DtlsCertificate>(router::DtlsCertificate::generate())),
-      dtlsContext_(std::make_unique<router::DtlsContext>(*certificate_, router::DtlsRole::Client))
+      // The context keeps its own references to the certificate and key.
+      dtlsContext_(router::DtlsCertificate::generate(), router::DtlsRole::Client)
 {
     thread_ = std::thread(&SipGateway::run, this);
 }
@@ -48,7 +49,6 @@ SipGateway::~SipGateway()
         for (auto& [id, call] : calls_)
             call->end("shutdown");
         calls_.clear();
-        active_ = 0;
     });
     {
         const std::lock_guard lock(mutex_);
@@ -58,15 +58,16 @@ SipGateway::~SipGateway()
     thread_.join();
 }
 
-void SipGateway::post(std::function<void()> task)
+bool SipGateway::post(std::function<void()> task)
 {
     {
         const std::lock_guard lock(mutex_);
         if (stopping_)
-            return;
+            return false;
         tasks_.push_back(std::move(task));
     }
     wake_.notify_one();
+    return true;
 }
 
 void SipGateway::run()
@@ -90,26 +91,12 @@ void SipGateway::run()
     }
 }
 
-template <typename Result>
-Result SipGateway::call(std::function<Result()> task)
+void SipGateway::postToCall(const std::string& callId, std::function<void(SipCall&)> task)
 {
-    auto promise = std::make_shared<std::promise<Result>>();
-    auto future = promise->get_future();
-    post([promise, task = std::move(task)] {
-        try {
-            promise->set_value(task());
-        } catch (...) {
-            promise->set_exception(std::current_exception());
-        }
+    post([this, callId, task = std::move(task)] {
+        if (const auto found = calls_.find(callId); found != calls_.end())
+            task(*found->second);
     });
-    if (future.wait_for(std::chrono::seconds(10)) != std::future_status::ready)
-        throw sip::SipRefusal(503, "Service Unavailable", "busy");
-    return future.get();
-}
-
-std::size_t SipGateway::activeCalls() const
-{
-    return active_;
 }
 
 std::optional<std::string> SipGateway::endpointHa1(const std::string& username)
@@ -128,40 +115,52 @@ sip::LocalMedia SipGateway::acceptCall(const sip::IncomingCall& incoming, const 
     if (incoming.endpoint)
         if (const auto endpoint = endpoints_(*incoming.endpoint); endpoint && !endpoint->displayName.empty())
             displayName = endpoint->displayName;
-    return call<sip::LocalMedia>([&]() -> sip::LocalMedia {
-        std::shared_ptr<SipCall> call;
-        try {
-            call = std::make_shared<SipCall>(*this, context_, incoming, localCrypto, *dtlsContext_,
-                                             certificate_->fingerprint(), addresses_, displayName);
-        } catch (const std::runtime_error& e) {
-            log::error(logger(), "sip.media_failed", std::string("cannot open a SIP call's media: ") + e.what(),
-                       {{"call", incoming.callId}, {"error", e.what()}});
-            throw sip::SipRefusal(503, "Service Unavailable", "media_unavailable");
-        }
-        calls_[incoming.callId] = call; // before join: what it says arrives as tasks
-        active_ = calls_.size();
-        try {
-            call->join();
-        } catch (...) {
-            calls_.erase(incoming.callId);
-            active_ = calls_.size();
-            throw;
-        }
-        context_.audit.append({incoming.endpoint ? "sip:" + *incoming.endpoint : std::string("sip-guest"),
-                               incoming.sourceAddress, "sip.call", "meeting:" + incoming.target, "success",
-                               storage::AuditDetails()
-                                   .add("call", incoming.callId)
-                                   .add("codec", std::string(sip::audioCodecName(incoming.plan.codec)))
-                                   .add("suite", std::string(sip::suiteName(incoming.plan.remoteCrypto.suite)))
-                                   .text()});
-        return call->local();
-    });
+    // On the gateway's thread, which owns every call; the SIP thread waits for the verdict
+    // (the gateway's tasks are short: no task waits for the SIP thread).
+    std::promise<sip::LocalMedia> verdict;
+    if (!post([&] {
+            try {
+                verdict.set_value(admit(incoming, localCrypto, displayName));
+            } catch (...) {
+                verdict.set_exception(std::current_exception());
+            }
+        }))
+        throw sip::SipRefusal(503, "Service Unavailable", "shutdown");
+    return verdict.get_future().get();
+}
+
+sip::LocalMedia SipGateway::admit(const sip::IncomingCall& incoming, const sip::CryptoAttribute& localCrypto,
+                                  const std::string& displayName)
+{
+    std::unique_ptr<SipCall> created;
+    try {
+        created = std::make_unique<SipCall>(*this, context_, incoming, localCrypto, dtlsContext_, addresses_,
+                                            displayName);
+    } catch (const std::runtime_error& e) {
+        log::error(logger(), "sip.media_failed", std::string("cannot open a SIP call's media: ") + e.what(),
+                   {{"call", incoming.callId}, {"error", e.what()}});
+        throw sip::SipRefusal(503, "Service Unavailable", "media_unavailable");
+    }
+    auto& call = *(calls_[incoming.callId] = std::move(created)); // before join: what it hears comes as tasks
+    try {
+        call.join();
+    } catch (...) {
+        calls_.erase(incoming.callId);
+        throw;
+    }
+    context_.audit.append({callerActor(incoming.endpoint), incoming.sourceAddress, "sip.call",
+                           "meeting:" + incoming.target, "success",
+                           storage::AuditDetails()
+                               .add("call", incoming.callId)
+                               .add("codec", std::string(sip::audioCodecName(incoming.plan.codec)))
+                               .add("suite", std::string(sip::suiteName(incoming.plan.remoteCrypto.suite)))
+                               .text()});
+    return call.local();
 }
 
 void SipGateway::callRefused(const sip::IncomingCall& incoming, const sip::SipRefusal& refusal)
 {
-    context_.audit.append({incoming.endpoint ? "sip:" + *incoming.endpoint : std::string("sip-guest"),
-                           incoming.sourceAddress, "sip.call",
+    context_.audit.append({callerActor(incoming.endpoint), incoming.sourceAddress, "sip.call",
                            incoming.target.empty() ? std::string("meeting:unknown") : "meeting:" + incoming.target,
                            "failure",
                            storage::AuditDetails()
@@ -179,7 +178,6 @@ void SipGateway::callEnded(const std::string& callId, const std::string& reason)
             return;
         found->second->end(reason);
         calls_.erase(found);
-        active_ = calls_.size();
         context_.audit.append({"system", "local", "sip.call_end", "call:" + callId, "success",
                                storage::AuditDetails().add("reason", reason).text()});
     });

@@ -2,8 +2,7 @@
 
 #include <parley/loadgen/latency_histogram.h>
 #include <parley/loadgen/synthetic_media.h>
-#include <parley/router/dtls_transport.h>
-#include <parley/router/srtp_session.h>
+#include <parley/router/ice_dtls_client.h>
 
 #include <atomic>
 #include <cstdint>
@@ -45,9 +44,7 @@ struct LatencyHistograms
 /// to its media thread.
 struct AnswerPlan
 {
-    std::string iceUfrag, icePwd, fingerprint;
-    std::string address;
-    std::uint16_t port = 0;
+    router::SdpAnswerTransport router; ///< where its transport goes (router::answerTransport)
     struct Receive
     {
         std::uint32_t ssrc = 0;
@@ -79,8 +76,8 @@ public:
 
     /// `media` is what it publishes (nothing when both are off). Throws std::runtime_error
     /// when no socket can be made.
-    MediaEndpoint(const router::DtlsContext& context, const std::string& fingerprint, const Media& media,
-                  int decryptEvery, LatencyHistograms& latency);
+    MediaEndpoint(const router::DtlsContext& context, const Media& media, int decryptEvery,
+                  LatencyHistograms& latency);
     ~MediaEndpoint();
     MediaEndpoint(const MediaEndpoint&) = delete;
     MediaEndpoint& operator=(const MediaEndpoint&) = delete;
@@ -132,8 +129,6 @@ private:
     };
 
     void send(std::span<const std::uint8_t> datagram);
-    void sendIceCheck(std::int64_t now);
-    void onDtls(std::span<const std::uint8_t> datagram);
     void onRtp(std::span<std::uint8_t> datagram, std::int64_t arrival);
     void onRtcp(std::span<std::uint8_t> datagram);
     void requestKeyframe(ReceiveStream& stream, std::int64_t now);
@@ -147,16 +142,7 @@ private:
     LatencyHistograms& latency_;
     std::uint32_t socketDrops_ = 0; ///< the kernel's running count for our socket
     int fd_ = -1;
-    const router::DtlsContext& dtlsContext_;
-    std::unique_ptr<router::DtlsTransport> dtls_;
-    std::unique_ptr<router::SrtpSession> outbound_, inbound_;
-    std::string routerUfrag_, routerPwd_, routerFingerprint_;
-    bool routerKnown_ = false;
-    bool iceConfirmed_ = false;
-    std::int64_t nextIceCheck_ = 0;
-    std::int64_t handshakeDeadline_ = 0;
-    bool dtlsStarted_ = false;
-    std::int64_t nextDtlsTimer_ = 0;
+    router::IceDtlsClient client_;
     std::atomic<bool> connected_{false};
     bool failed_ = false;
     std::string failure_;

@@ -37,7 +37,6 @@ public:
 
     /// The DTLS client identity this thread's participants share (one certificate each thread).
     const router::DtlsContext& dtlsContext() const { return context_; }
-    const std::string& fingerprint() const { return certificate_.fingerprint(); }
     LatencyHistograms& latency() { return latency_; }
 
     /// Runs `task` on the media thread, soon.

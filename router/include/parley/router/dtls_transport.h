@@ -34,10 +34,13 @@ public:
     explicit DtlsContext(const DtlsCertificate& certificate, DtlsRole role = DtlsRole::Server);
     SSL_CTX* get() const { return context_.get(); }
     DtlsRole role() const { return role_; }
+    /// Its certificate's, for the SDP's a=fingerprint ("sha-256 AB:CD:...").
+    const std::string& fingerprint() const { return fingerprint_; }
 
 private:
     std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> context_{nullptr, SSL_CTX_free};
     DtlsRole role_;
+    std::string fingerprint_;
 };
 
 /// Keys for one transport, exported from its DTLS handshake (RFC 5764 4.2). Held only in

@@ -30,6 +30,11 @@ struct RtpView
 /// extension or padding longer than the packet, padding count of zero.
 bool parseRtp(std::span<const std::uint8_t> packet, RtpView& view);
 
+/// The fixed 12-byte header of a packet a client of the router makes (version 2, no padding,
+/// extension or CSRC): what it writes into `out` (at least 12 bytes); returns 12.
+std::size_t writeRtpHeader(std::span<std::uint8_t> out, bool marker, std::uint8_t payloadType,
+                           std::uint16_t sequence, std::uint32_t timestamp, std::uint32_t ssrc);
+
 /// In-place rewriting of the fields an SFU changes per subscriber. The packet must have
 /// passed parseRtp.
 void writeRtpSsrc(std::span<std::uint8_t> packet, std::uint32_t ssrc);

@@ -66,6 +66,11 @@ struct SdpMedia
     std::string connectionAddress;
     /// The values of its a=crypto lines (SDES, RFC 4568), unparsed, at most 16.
     std::vector<std::string> cryptos;
+    /// Its first UDP candidate (a=candidate) with an address of at most 64 characters and a
+    /// port from 1 to 65535; "" and 0 when none. The router ignores candidates (it is
+    /// ICE-lite); its own clients read its answer's.
+    std::string udpCandidateAddress;
+    int udpCandidatePort = 0;
 };
 
 /// A parsed offer. Session-level ICE and fingerprint attributes are copied into every
@@ -113,6 +118,11 @@ struct SdpAnswerTransport
     int port = 0;
     int tcpPort = 0;         ///< ICE-TCP passive candidate's port; 0: none
 };
+
+/// The router's end of the transport as its answer (parsed) describes it: the ICE credentials
+/// and fingerprint of the first accepted section and the UDP candidate. Throws SdpError when
+/// the answer lacks any of them.
+SdpAnswerTransport answerTransport(const SdpOffer& answer);
 
 /// The codec the router would pick from an offered section: Opus for audio; VP8, else H.264
 /// with packetization-mode=1, for video. Keeps only the feedback the router handles (nack,

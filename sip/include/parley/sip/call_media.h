@@ -63,11 +63,10 @@ public:
     };
 
     /// Opens the endpoint's UDP port on `bindAddress` (announced as `announcedAddress`) and
-    /// starts the thread. `context` (client role, certificate with `fingerprint`) must outlive
-    /// it. Throws std::runtime_error when the port cannot be opened or a codec is missing.
+    /// starts the thread. `context` (client role) must outlive it. Throws std::runtime_error
+    /// when the port cannot be opened or a codec is missing.
     CallMedia(const MediaPlan& plan, const CryptoAttribute& localCrypto, const std::string& bindAddress,
-              const std::string& announcedAddress, const router::DtlsContext& context, const std::string& fingerprint,
-              Callbacks callbacks);
+              const std::string& announcedAddress, const router::DtlsContext& context, Callbacks callbacks);
     ~CallMedia();
     CallMedia(const CallMedia&) = delete;
     CallMedia& operator=(const CallMedia&) = delete;
@@ -80,7 +79,7 @@ public:
     /// gone is stopped and later reused, as JSEP recycles m-lines. Any thread.
     RouterOffer routerOffer(const std::vector<std::string>& audioTracks);
     /// The router's answer to the last offer: the first one connects. Any thread. Throws
-    /// std::runtime_error when the answer lacks what the connection needs.
+    /// router::SdpError when the answer does not parse or lacks what the connection needs.
     void applyRouterAnswer(const std::string& sdp);
     /// Plays the prompt tone (a PIN is wanted, or the lobby waits) instead of the meeting.
     void setPrompt(bool on) { prompt_ = on; }
@@ -137,7 +136,7 @@ private:
     std::vector<Section> sections_;
     int nextMid_ = 1;
     unsigned offerVersion_ = 1;
-    std::optional<RouterAnswer> pendingAnswer_;
+    std::optional<router::SdpAnswerTransport> pendingAnswer_;
     std::atomic<bool> answerPending_{false};
     bool routerAnswered_ = false; ///< under mutex_
 

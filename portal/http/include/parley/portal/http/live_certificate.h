@@ -49,6 +49,12 @@ public:
     /// The certificate in service now. Thread-safe.
     InService current() const;
 
+    /// Writes the chain in service then its key, in PEM, to `file` as the upload is stored
+    /// (mode 0600, its directory 0700, written aside and renamed): for a server that reads its
+    /// certificate from a file of its own (SIP's agent.pem). Throws std::runtime_error naming
+    /// the path when it cannot be written.
+    void writeCurrent(const std::filesystem::path& file) const;
+
     /// Stores `chain` in the upload file (written to a temporary file, flushed, then renamed
     /// over the old one; its directory is created with mode 0700 if missing) and puts it in
     /// service. Returns what served before. Throws std::runtime_error naming the path when it

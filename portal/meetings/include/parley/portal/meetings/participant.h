@@ -47,6 +47,12 @@ struct SipCaller
     std::string displayName; ///< the endpoint's name as the admin set it, or the caller's
 };
 
+/// How the audit log names a SIP caller: "sip:<endpoint>", or "sip-guest".
+inline std::string callerActor(const std::optional<std::string>& endpoint)
+{
+    return endpoint ? "sip:" + *endpoint : std::string("sip-guest");
+}
+
 enum class ParticipantRole
 {
     Moderator,

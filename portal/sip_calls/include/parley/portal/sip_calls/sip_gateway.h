@@ -2,7 +2,6 @@
 
 #include <parley/sip/sip_server.h>
 
-#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -14,10 +13,7 @@
 #include <string>
 #include <thread>
 
-namespace parley::router {
-class DtlsCertificate;
-class DtlsContext;
-}
+#include <parley/router/dtls_transport.h>
 
 namespace parley::portal {
 
@@ -58,7 +54,6 @@ public:
 
     /// The server whose calls these are, for hanging up; before any call arrives.
     void attach(sip::SipServer* server) { server_ = server; }
-    std::size_t activeCalls() const;
 
     // sip::SipCallHandler, on the SIP thread
     std::optional<std::string> endpointHa1(const std::string& username) override;
@@ -67,28 +62,27 @@ public:
     void callRefused(const sip::IncomingCall& call, const sip::SipRefusal& refusal) override;
     void callEnded(const std::string& callId, const std::string& reason) override;
 
-    /// For the calls: runs `task` on the gateway's thread.
-    void post(std::function<void()> task);
+    /// For the calls: runs `task` on the gateway's thread with call `callId`, if that call is
+    /// still on by then.
+    void postToCall(const std::string& callId, std::function<void(SipCall&)> task);
     /// For a call that must end from Parley's side: BYE to the endpoint.
     void hangUp(const std::string& callId);
-    /// Whether the call is still on (on the gateway's thread).
-    bool hasCall(const std::string& callId) const { return calls_.count(callId) != 0; }
 
 private:
     void run();
-    /// Runs `task` on the gateway's thread and waits for it; its exception is rethrown here.
-    template <typename Result>
-    Result call(std::function<Result()> task);
+    /// Queues `task` for the gateway's thread; false once it stops.
+    bool post(std::function<void()> task);
+    /// Creates, joins and registers a call (on the gateway's thread). Throws sip::SipRefusal.
+    sip::LocalMedia admit(const sip::IncomingCall& call, const sip::CryptoAttribute& localCrypto,
+                          const std::string& displayName);
 
     SignalingContext& context_;
     SipMediaAddresses addresses_;
     EndpointLookup endpoints_;
-    std::unique_ptr<router::DtlsCertificate> certificate_;
-    std::unique_ptr<router::DtlsContext> dtlsContext_;
+    router::DtlsContext dtlsContext_; ///< the client role, for every call's router leg
     sip::SipServer* server_ = nullptr;
 
-    std::map<std::string, std::shared_ptr<SipCall>> calls_; ///< on the gateway's thread only
-    std::atomic<std::size_t> active_{0};
+    std::map<std::string, std::unique_ptr<SipCall>> calls_; ///< on the gateway's thread only
 
     std::mutex mutex_;
     std::condition_variable wake_;
