@@ -89,7 +89,7 @@ void MediaRouter::Worker::loop()
             counters_.received.add(count);
             sender_.setTime(steadyMicros(Clock::now()));
             for (std::size_t i = 0; i < count; ++i)
-                handle(receive_.datagram(i), receive_.from(i), receive_.arrivalMicros(i));
+                handle(receive_.datagram(i), endpointOf(receive_, i), receive_.arrivalMicros(i));
             send_.flush();
         }
         if (tcp_ && (descriptors[2].revents & POLLIN))

@@ -2,6 +2,8 @@
 
 #include "endpoint.h"
 
+#include <parley/router/receive_batch.h>
+
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -33,34 +35,11 @@ private:
     std::uint16_t port_ = 0;
 };
 
-/// Fixed buffers for one recvmmsg call: `kSlots` datagrams of up to `kSlotBytes`.
-class ReceiveBatch
+/// Where datagram `i` of a batch came from.
+inline Endpoint endpointOf(const ReceiveBatch& batch, std::size_t i)
 {
-public:
-    static constexpr std::size_t kSlots = 32;
-    static constexpr std::size_t kSlotBytes = 2048;
-
-    ReceiveBatch();
-    /// Receives what is waiting (without blocking); returns how many datagrams arrived.
-    std::size_t receive(int fd);
-    std::span<std::uint8_t> datagram(std::size_t i) { return {buffers_[i].data(), lengths_[i]}; }
-    /// When datagram `i` arrived, in microseconds on the steady clock (the kernel's time
-    /// stamp; the time of the read where there is none).
-    std::int64_t arrivalMicros(std::size_t i) const { return arrivals_[i]; }
-    Endpoint from(std::size_t i) const
-    {
-        return Endpoint::from(addresses_[i], headers_[i].msg_hdr.msg_namelen);
-    }
-
-private:
-    std::array<std::array<std::uint8_t, kSlotBytes>, kSlots> buffers_;
-    std::array<sockaddr_storage, kSlots> addresses_;
-    std::array<iovec, kSlots> vectors_;
-    std::array<mmsghdr, kSlots> headers_;
-    std::array<std::size_t, kSlots> lengths_{};
-    std::array<std::array<std::uint8_t, CMSG_SPACE(sizeof(timespec))>, kSlots> controls_{};
-    std::array<std::int64_t, kSlots> arrivals_{};
-};
+    return Endpoint::from(batch.address(i), batch.addressLength(i));
+}
 
 /// Datagrams waiting to go out, written into fixed slots and sent with sendmmsg.
 class SendBatch

@@ -9,6 +9,7 @@ extern "C" {
 }
 
 #include <algorithm>
+#include <functional>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -40,12 +41,6 @@ CodecFacts facts(AudioCodec codec)
     throw std::logic_error("unknown audio codec");
 }
 
-void setMono(AVCodecContext* context)
-{
-    av_channel_layout_uninit(&context->ch_layout);
-    av_channel_layout_default(&context->ch_layout, 1);
-}
-
 std::string ffmpegError(int code)
 {
     char text[AV_ERROR_MAX_STRING_SIZE] = {};
@@ -53,36 +48,67 @@ std::string ffmpegError(int code)
     return text;
 }
 
-} // namespace
-
-AudioDecoder::AudioDecoder(AudioCodec codec)
+template <typename T>
+FfmpegPtr<T> owned(T* allocated)
 {
-    const auto f = facts(codec);
-    const AVCodec* decoder = avcodec_find_decoder(f.id);
-    if (!decoder)
-        throw std::runtime_error("FFmpeg has no " + std::string(audioCodecName(codec)) + " decoder");
-    context_ = avcodec_alloc_context3(decoder);
-    packet_ = av_packet_alloc();
-    frame_ = av_frame_alloc();
-    if (!context_ || !packet_ || !frame_)
+    if (!allocated)
         throw std::bad_alloc();
-    context_->sample_rate = f.sampleRate;
-    // Mono throughout: a SIP endpoint sends one voice, and the Opus decoder folds a stereo
-    // stream into it.
-    setMono(context_);
-    if (const int error = avcodec_open2(context_, decoder, nullptr); error < 0)
-        throw std::runtime_error("cannot open the " + std::string(audioCodecName(codec)) + " decoder: " +
-                                 ffmpegError(error));
-    padded_.reserve(1500 + AV_INPUT_BUFFER_PADDING_SIZE);
-    converted_.resize(kBridgeFrame * 8);
+    return FfmpegPtr<T>(allocated);
 }
 
-AudioDecoder::~AudioDecoder()
+/// `codec` opened at `sampleRate` in `format` (AV_SAMPLE_FMT_NONE: the decoder's own), mono
+/// throughout: a SIP endpoint sends one voice, and the Opus decoder folds a stereo stream
+/// into it. `configure` sets what else the codec needs before it opens.
+FfmpegPtr<AVCodecContext> openCodec(const AVCodec* codec, AudioCodec which, const char* role, int sampleRate,
+                                    AVSampleFormat format,
+                                    const std::function<void(AVCodecContext*)>& configure = nullptr)
 {
-    swr_free(&resampler_);
-    av_frame_free(&frame_);
-    av_packet_free(&packet_);
-    avcodec_free_context(&context_);
+    if (!codec)
+        throw std::runtime_error("FFmpeg has no " + std::string(audioCodecName(which)) + " " + role);
+    auto context = owned(avcodec_alloc_context3(codec));
+    context->sample_rate = sampleRate;
+    if (format != AV_SAMPLE_FMT_NONE)
+        context->sample_fmt = format;
+    av_channel_layout_uninit(&context->ch_layout);
+    av_channel_layout_default(&context->ch_layout, 1);
+    if (configure)
+        configure(context.get());
+    if (const int error = avcodec_open2(context.get(), codec, nullptr); error < 0)
+        throw std::runtime_error("cannot open the " + std::string(audioCodecName(which)) + " " + role + ": " +
+                                 ffmpegError(error));
+    return context;
+}
+
+} // namespace
+
+void FfmpegFree::operator()(AVCodecContext* context) const
+{
+    avcodec_free_context(&context);
+}
+void FfmpegFree::operator()(AVPacket* packet) const
+{
+    av_packet_free(&packet);
+}
+void FfmpegFree::operator()(AVFrame* frame) const
+{
+    av_frame_free(&frame);
+}
+void FfmpegFree::operator()(SwrContext* resampler) const
+{
+    swr_free(&resampler);
+}
+void FfmpegFree::operator()(AVAudioFifo* fifo) const
+{
+    av_audio_fifo_free(fifo);
+}
+
+AudioDecoder::AudioDecoder(AudioCodec codec)
+    : context_(openCodec(avcodec_find_decoder(facts(codec).id), codec, "decoder", facts(codec).sampleRate,
+                         AV_SAMPLE_FMT_NONE)),
+      packet_(owned(av_packet_alloc())), frame_(owned(av_frame_alloc()))
+{
+    padded_.reserve(1500 + AV_INPUT_BUFFER_PADDING_SIZE);
+    converted_.resize(kBridgeFrame * 8);
 }
 
 bool AudioDecoder::decode(std::span<const std::uint8_t> payload, std::vector<float>& out)
@@ -94,29 +120,32 @@ bool AudioDecoder::decode(std::span<const std::uint8_t> payload, std::vector<flo
     padded_.resize(payload.size() + AV_INPUT_BUFFER_PADDING_SIZE, 0);
     packet_->data = padded_.data();
     packet_->size = static_cast<int>(payload.size());
-    if (avcodec_send_packet(context_, packet_) < 0)
+    if (avcodec_send_packet(context_.get(), packet_.get()) < 0)
         return false;
     bool any = false;
-    while (avcodec_receive_frame(context_, frame_) >= 0) {
+    while (avcodec_receive_frame(context_.get(), frame_.get()) >= 0) {
         if (!resampler_) {
             AVChannelLayout mono{};
             av_channel_layout_default(&mono, 1);
-            if (swr_alloc_set_opts2(&resampler_, &mono, AV_SAMPLE_FMT_FLT, kBridgeRate, &frame_->ch_layout,
-                                    static_cast<AVSampleFormat>(frame_->format), frame_->sample_rate, 0,
-                                    nullptr) < 0 ||
-                swr_init(resampler_) < 0) {
-                swr_free(&resampler_);
-                av_frame_unref(frame_);
+            SwrContext* made = nullptr;
+            const bool ready = swr_alloc_set_opts2(&made, &mono, AV_SAMPLE_FMT_FLT, kBridgeRate, &frame_->ch_layout,
+                                                   static_cast<AVSampleFormat>(frame_->format), frame_->sample_rate, 0,
+                                                   nullptr) >= 0 &&
+                               swr_init(made) >= 0;
+            resampler_.reset(made);
+            if (!ready) {
+                resampler_.reset();
+                av_frame_unref(frame_.get());
                 return false;
             }
         }
-        const int room = swr_get_out_samples(resampler_, frame_->nb_samples);
+        const int room = swr_get_out_samples(resampler_.get(), frame_->nb_samples);
         if (room > static_cast<int>(converted_.size()))
             converted_.resize(static_cast<std::size_t>(room));
         auto* target = reinterpret_cast<std::uint8_t*>(converted_.data());
-        const int got = swr_convert(resampler_, &target, room, const_cast<const std::uint8_t**>(frame_->extended_data),
-                                    frame_->nb_samples);
-        av_frame_unref(frame_);
+        const int got = swr_convert(resampler_.get(), &target, room,
+                                    const_cast<const std::uint8_t**>(frame_->extended_data), frame_->nb_samples);
+        av_frame_unref(frame_.get());
         if (got > 0) {
             out.insert(out.end(), converted_.begin(), converted_.begin() + got);
             any = true;
@@ -126,50 +155,36 @@ bool AudioDecoder::decode(std::span<const std::uint8_t> payload, std::vector<flo
 }
 
 AudioEncoder::AudioEncoder(AudioCodec codec)
+    : context_(openCodec(facts(codec).encoderName ? avcodec_find_encoder_by_name(facts(codec).encoderName)
+                                                  : avcodec_find_encoder(facts(codec).id),
+                         codec, "encoder", facts(codec).sampleRate,
+                         codec == AudioCodec::Opus ? AV_SAMPLE_FMT_FLT : AV_SAMPLE_FMT_S16,
+                         [codec](AVCodecContext* context) {
+                             if (codec != AudioCodec::Opus)
+                                 return;
+                             context->bit_rate = 32'000;
+                             av_opt_set(context->priv_data, "application", "voip", 0);
+                             av_opt_set_double(context->priv_data, "frame_duration", 20, 0);
+                         })),
+      packet_(owned(av_packet_alloc())), frame_(owned(av_frame_alloc())),
+      fifo_(owned(av_audio_fifo_alloc(context_->sample_fmt, 1, context_->sample_rate / 10))),
+      timestampStep_(facts(codec).timestampStep)
 {
-    const auto f = facts(codec);
-    timestampStep_ = f.timestampStep;
-    const AVCodec* encoder = f.encoderName ? avcodec_find_encoder_by_name(f.encoderName) : avcodec_find_encoder(f.id);
-    if (!encoder)
-        throw std::runtime_error("FFmpeg has no " + std::string(audioCodecName(codec)) + " encoder");
-    context_ = avcodec_alloc_context3(encoder);
-    packet_ = av_packet_alloc();
-    frame_ = av_frame_alloc();
-    if (!context_ || !packet_ || !frame_)
-        throw std::bad_alloc();
-    context_->sample_rate = f.sampleRate;
-    context_->sample_fmt = codec == AudioCodec::Opus ? AV_SAMPLE_FMT_FLT : AV_SAMPLE_FMT_S16;
-    setMono(context_);
-    if (codec == AudioCodec::Opus) {
-        context_->bit_rate = 32'000;
-        av_opt_set(context_->priv_data, "application", "voip", 0);
-        av_opt_set_double(context_->priv_data, "frame_duration", 20, 0);
-    }
-    if (const int error = avcodec_open2(context_, encoder, nullptr); error < 0)
-        throw std::runtime_error("cannot open the " + std::string(audioCodecName(codec)) + " encoder: " +
-                                 ffmpegError(error));
     AVChannelLayout mono{};
     av_channel_layout_default(&mono, 1);
-    if (swr_alloc_set_opts2(&resampler_, &context_->ch_layout, context_->sample_fmt, context_->sample_rate, &mono,
-                            AV_SAMPLE_FMT_FLT, kBridgeRate, 0, nullptr) < 0 ||
-        swr_init(resampler_) < 0)
+    SwrContext* made = nullptr;
+    const bool ready = swr_alloc_set_opts2(&made, &context_->ch_layout, context_->sample_fmt, context_->sample_rate,
+                                           &mono, AV_SAMPLE_FMT_FLT, kBridgeRate, 0, nullptr) >= 0 &&
+                       swr_init(made) >= 0;
+    resampler_.reset(made);
+    if (!ready)
         throw std::runtime_error("cannot resample for the " + std::string(audioCodecName(codec)) + " encoder");
-    fifo_ = av_audio_fifo_alloc(context_->sample_fmt, 1, f.sampleRate / 10);
-    frame_->nb_samples = context_->frame_size > 0 ? context_->frame_size : f.sampleRate / 50;
+    frame_->nb_samples = context_->frame_size > 0 ? context_->frame_size : context_->sample_rate / 50;
     frame_->format = context_->sample_fmt;
     frame_->sample_rate = context_->sample_rate;
     av_channel_layout_copy(&frame_->ch_layout, &context_->ch_layout);
-    if (!fifo_ || av_frame_get_buffer(frame_, 0) < 0)
+    if (av_frame_get_buffer(frame_.get(), 0) < 0)
         throw std::bad_alloc();
-}
-
-AudioEncoder::~AudioEncoder()
-{
-    av_audio_fifo_free(fifo_);
-    swr_free(&resampler_);
-    av_frame_free(&frame_);
-    av_packet_free(&packet_);
-    avcodec_free_context(&context_);
 }
 
 std::size_t AudioEncoder::encode(std::span<const float> frame, std::span<std::uint8_t> out)
@@ -182,26 +197,26 @@ std::size_t AudioEncoder::encode(std::span<const float> frame, std::span<std::ui
                                                             : static_cast<void*>(resampled);
     const auto* input = reinterpret_cast<const std::uint8_t*>(frame.data());
     auto* output = static_cast<std::uint8_t*>(target);
-    const int got = swr_convert(resampler_, &output, static_cast<int>(kBridgeFrame * 2), &input,
+    const int got = swr_convert(resampler_.get(), &output, static_cast<int>(kBridgeFrame * 2), &input,
                                 static_cast<int>(frame.size()));
     if (got > 0)
-        av_audio_fifo_write(fifo_, &target, got);
-    if (av_audio_fifo_size(fifo_) < frame_->nb_samples)
+        av_audio_fifo_write(fifo_.get(), &target, got);
+    if (av_audio_fifo_size(fifo_.get()) < frame_->nb_samples)
         return 0;
-    if (av_frame_make_writable(frame_) < 0)
+    if (av_frame_make_writable(frame_.get()) < 0)
         return 0;
-    av_audio_fifo_read(fifo_, reinterpret_cast<void**>(frame_->data), frame_->nb_samples);
+    av_audio_fifo_read(fifo_.get(), reinterpret_cast<void**>(frame_->data), frame_->nb_samples);
     frame_->pts = pts_;
     pts_ += frame_->nb_samples;
-    if (avcodec_send_frame(context_, frame_) < 0)
+    if (avcodec_send_frame(context_.get(), frame_.get()) < 0)
         return 0;
     std::size_t length = 0;
-    while (avcodec_receive_packet(context_, packet_) >= 0) {
+    while (avcodec_receive_packet(context_.get(), packet_.get()) >= 0) {
         if (length == 0 && static_cast<std::size_t>(packet_->size) <= out.size()) {
             std::memcpy(out.data(), packet_->data, static_cast<std::size_t>(packet_->size));
             length = static_cast<std::size_t>(packet_->size);
         }
-        av_packet_unref(packet_);
+        av_packet_unref(packet_.get());
     }
     return length;
 }

@@ -206,41 +206,43 @@ void CallMedia::run()
         if (fds[0].revents & POLLIN)
             onEndpointReadable();
         if (fds[1].revents & POLLIN)
-            router_.onReadable(steadyMicros(),
+            router_.onReadable(batch_,
                                [this](std::span<std::uint8_t> packet, bool rtcp) { onRouterPacket(packet, rtcp); });
     }
 }
 
 void CallMedia::onEndpointReadable()
 {
-    std::array<std::uint8_t, 1500 + router::kSrtpMaxTrailer> buffer{};
-    for (;;) {
-        sockaddr_storage from{};
-        socklen_t fromLength = sizeof from;
-        const auto got = ::recvfrom(fd_, buffer.data(), buffer.size(), 0, reinterpret_cast<sockaddr*>(&from), &fromLength);
-        if (got <= 0)
-            return;
-        std::span<std::uint8_t> datagram(buffer.data(), static_cast<std::size_t>(got));
-        const auto kind = router::classify(datagram);
-        std::size_t plain = 0;
-        if (kind == router::PacketKind::Rtp)
-            plain = fromEndpoint_->unprotectRtp(datagram.data(), datagram.size());
-        else if (kind == router::PacketKind::Rtcp)
-            plain = fromEndpoint_->unprotectRtcp(datagram.data(), datagram.size());
-        if (plain == 0) {
-            ++counters_.endpointRejected;
-            continue;
-        }
-        // Only a packet with the call's key may move where we send: nobody else can steer
-        // the call's media.
-        if (fromLength != endpointAddressLength_ || std::memcmp(&from, &endpointAddress_, fromLength) != 0) {
-            endpointAddress_ = from;
-            endpointAddressLength_ = fromLength;
-        }
-        if (kind == router::PacketKind::Rtp) {
-            ++counters_.endpointPackets;
-            onEndpointRtp(datagram.first(plain));
-        }
+    // A full batch may leave more behind: read again until one comes back short.
+    for (std::size_t count = router::ReceiveBatch::kSlots; count == router::ReceiveBatch::kSlots;) {
+        count = batch_.receive(fd_);
+        for (std::size_t i = 0; i < count; ++i)
+            onEndpointDatagram(batch_.datagram(i), batch_.address(i), batch_.addressLength(i));
+    }
+}
+
+void CallMedia::onEndpointDatagram(std::span<std::uint8_t> datagram, const sockaddr_storage& from,
+                                   socklen_t fromLength)
+{
+    const auto kind = router::classify(datagram);
+    std::size_t plain = 0;
+    if (kind == router::PacketKind::Rtp)
+        plain = fromEndpoint_->unprotectRtp(datagram.data(), datagram.size());
+    else if (kind == router::PacketKind::Rtcp)
+        plain = fromEndpoint_->unprotectRtcp(datagram.data(), datagram.size());
+    if (plain == 0) {
+        ++counters_.endpointRejected;
+        return;
+    }
+    // Only a packet with the call's key may move where we send: nobody else can steer the
+    // call's media.
+    if (fromLength != endpointAddressLength_ || std::memcmp(&from, &endpointAddress_, fromLength) != 0) {
+        endpointAddress_ = from;
+        endpointAddressLength_ = fromLength;
+    }
+    if (kind == router::PacketKind::Rtp) {
+        ++counters_.endpointPackets;
+        onEndpointRtp(datagram.first(plain));
     }
 }
 

@@ -6,7 +6,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <array>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -47,28 +46,31 @@ void RouterLeg::send(std::span<const std::uint8_t> datagram)
     (void)::send(fd_, datagram.data(), datagram.size(), 0);
 }
 
-void RouterLeg::onReadable(std::int64_t nowMicros, const Receive& receive)
+void RouterLeg::onReadable(router::ReceiveBatch& batch, const Receive& receive)
 {
-    std::array<std::uint8_t, 1500 + router::kSrtpMaxTrailer> buffer;
-    for (;;) {
-        const auto got = ::recv(fd_, buffer.data(), buffer.size(), 0);
-        if (got <= 0)
-            return;
-        std::span<std::uint8_t> datagram(buffer.data(), static_cast<std::size_t>(got));
-        const auto kind = router::classify(datagram);
-        if (kind == router::PacketKind::Stun) {
-            client_.onStun(datagram, nowMicros);
-        } else if (kind == router::PacketKind::Dtls) {
-            client_.onDtls(datagram);
-        } else if ((kind == router::PacketKind::Rtp || kind == router::PacketKind::Rtcp) && client_.connected()) {
-            const bool rtcp = kind == router::PacketKind::Rtcp;
-            const auto plain = rtcp ? client_.inbound()->unprotectRtcp(datagram.data(), datagram.size())
-                                    : client_.inbound()->unprotectRtp(datagram.data(), datagram.size());
-            if (plain == 0)
-                ++authenticationFailures_;
-            else
-                receive(datagram.first(plain), rtcp);
-        }
+    // A full batch may leave more behind: read again until one comes back short.
+    for (std::size_t count = router::ReceiveBatch::kSlots; count == router::ReceiveBatch::kSlots;) {
+        count = batch.receive(fd_);
+        for (std::size_t i = 0; i < count; ++i)
+            onDatagram(batch.datagram(i), batch.arrivalMicros(i), receive);
+    }
+}
+
+void RouterLeg::onDatagram(std::span<std::uint8_t> datagram, std::int64_t arrivalMicros, const Receive& receive)
+{
+    const auto kind = router::classify(datagram);
+    if (kind == router::PacketKind::Stun) {
+        client_.onStun(datagram, arrivalMicros);
+    } else if (kind == router::PacketKind::Dtls) {
+        client_.onDtls(datagram);
+    } else if ((kind == router::PacketKind::Rtp || kind == router::PacketKind::Rtcp) && client_.connected()) {
+        const bool rtcp = kind == router::PacketKind::Rtcp;
+        const auto plain = rtcp ? client_.inbound()->unprotectRtcp(datagram.data(), datagram.size())
+                                : client_.inbound()->unprotectRtp(datagram.data(), datagram.size());
+        if (plain == 0)
+            ++authenticationFailures_;
+        else
+            receive(datagram.first(plain), rtcp);
     }
 }
 

@@ -99,7 +99,8 @@ Source sourceOf(const su_addrinfo_t* info)
     return {};
 }
 
-/// Printable ASCII only, at most `limit` bytes: what goes into the meeting's roster.
+/// Without control characters, quotes or backslashes, at most `limit` bytes: what may go into
+/// the meeting's roster (the meeting side also checks that it is UTF-8).
 std::string cleanText(const char* text, std::size_t limit)
 {
     std::string out;
@@ -227,6 +228,7 @@ struct SipServer::Engine
         const auto source = sourceOf(msg_addrinfo(nua_current_request(nua)));
         call.sourceAddress = source.address;
         const auto& flow = source.flow;
+        bool admitted = false; // the meeting has the call: a failure after this must end it there
         try {
             if (!sip || !sip->sip_request)
                 throw SipRefusal(400, "Bad Request", "bad_request");
@@ -250,6 +252,7 @@ struct SipServer::Engine
             call.plan = planMedia(offer);
             const auto localCrypto = freshCrypto(call.plan.remoteCrypto.tag, call.plan.remoteCrypto.suite);
             const auto local = handler.acceptCall(call, call.plan.remoteCrypto, localCrypto);
+            admitted = true;
             std::uint64_t sessionId = 0;
             RAND_bytes(reinterpret_cast<unsigned char*>(&sessionId), sizeof sessionId);
             sessionId &= 0x7fffffffffffffffULL;
@@ -281,11 +284,15 @@ struct SipServer::Engine
         }
         catch (const SipRefusal& refusal) {
             refuse(handle, call, refusal);
+            if (admitted)
+                handler.callEnded(call.callId, "failed");
         }
         catch (const std::exception& e) {
             log::error(sipLog(), "sip.call_failed", "a SIP call failed inside Parley",
                        {{"call", call.callId}, {"error", e.what()}});
             refuse(handle, call, SipRefusal(500, "Server Internal Error", "internal_error"));
+            if (admitted)
+                handler.callEnded(call.callId, "failed");
         }
     }
 

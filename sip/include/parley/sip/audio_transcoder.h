@@ -20,6 +20,19 @@ namespace parley::sip {
 inline constexpr int kBridgeRate = 48'000;
 inline constexpr std::size_t kBridgeFrame = 960;
 
+/// Frees what FFmpeg allocated, each with its own function: the transcoders own their FFmpeg
+/// objects however construction ends.
+struct FfmpegFree
+{
+    void operator()(AVCodecContext* context) const;
+    void operator()(AVPacket* packet) const;
+    void operator()(AVFrame* frame) const;
+    void operator()(SwrContext* resampler) const;
+    void operator()(AVAudioFifo* fifo) const;
+};
+template <typename T>
+using FfmpegPtr = std::unique_ptr<T, FfmpegFree>;
+
 /// Decodes one RTP stream's payloads (Opus, G.722, G.711) with FFmpeg's decoders into the
 /// bridge's format. One per stream: decoders keep state between packets.
 class AudioDecoder
@@ -27,7 +40,6 @@ class AudioDecoder
 public:
     /// Throws std::runtime_error when FFmpeg lacks the decoder.
     explicit AudioDecoder(AudioCodec codec);
-    ~AudioDecoder();
     AudioDecoder(const AudioDecoder&) = delete;
     AudioDecoder& operator=(const AudioDecoder&) = delete;
 
@@ -36,10 +48,10 @@ public:
     bool decode(std::span<const std::uint8_t> payload, std::vector<float>& out);
 
 private:
-    AVCodecContext* context_ = nullptr;
-    AVPacket* packet_ = nullptr;
-    AVFrame* frame_ = nullptr;
-    SwrContext* resampler_ = nullptr;
+    FfmpegPtr<AVCodecContext> context_;
+    FfmpegPtr<AVPacket> packet_;
+    FfmpegPtr<AVFrame> frame_;
+    FfmpegPtr<SwrContext> resampler_; ///< made for the first frame's format
     std::vector<std::uint8_t> padded_;
     std::vector<float> converted_;
 };
@@ -50,7 +62,6 @@ class AudioEncoder
 public:
     /// Throws std::runtime_error when FFmpeg lacks the encoder.
     explicit AudioEncoder(AudioCodec codec);
-    ~AudioEncoder();
     AudioEncoder(const AudioEncoder&) = delete;
     AudioEncoder& operator=(const AudioEncoder&) = delete;
 
@@ -62,11 +73,11 @@ public:
     std::uint32_t timestampStep() const { return timestampStep_; }
 
 private:
-    AVCodecContext* context_ = nullptr;
-    AVPacket* packet_ = nullptr;
-    AVFrame* frame_ = nullptr;
-    SwrContext* resampler_ = nullptr;
-    AVAudioFifo* fifo_ = nullptr;
+    FfmpegPtr<AVCodecContext> context_;
+    FfmpegPtr<AVPacket> packet_;
+    FfmpegPtr<AVFrame> frame_;
+    FfmpegPtr<SwrContext> resampler_;
+    FfmpegPtr<AVAudioFifo> fifo_;
     std::uint32_t timestampStep_ = 0;
     std::int64_t pts_ = 0;
 };

@@ -96,6 +96,7 @@ private:
 
     void run();
     void onEndpointReadable();
+    void onEndpointDatagram(std::span<std::uint8_t> datagram, const sockaddr_storage& from, socklen_t fromLength);
     void onEndpointRtp(std::span<std::uint8_t> packet);
     void onDigitPacket(std::span<const std::uint8_t> payload, std::uint32_t timestamp);
     void onRouterPacket(std::span<std::uint8_t> packet, bool rtcp);
@@ -109,6 +110,7 @@ private:
     int fd_ = -1;
     std::unique_ptr<router::SrtpSession> fromEndpoint_, toEndpoint_;
     RouterLeg router_;
+    router::ReceiveBatch batch_; ///< both sockets' reads (recvmmsg), one at a time
     std::unique_ptr<AudioDecoder> uplinkDecoder_; ///< for G.722 and G.711 endpoints
     std::unique_ptr<AudioEncoder> uplinkEncoder_; ///< Opus towards the meeting, for those
     std::vector<float> uplinkSamples_;

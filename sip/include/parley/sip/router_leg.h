@@ -1,6 +1,7 @@
 #pragma once
 
 #include <parley/router/ice_dtls_client.h>
+#include <parley/router/receive_batch.h>
 
 #include <cstdint>
 #include <functional>
@@ -36,9 +37,10 @@ public:
     void connect(const router::SdpAnswerTransport& router, std::int64_t nowMicros);
 
     int fd() const { return fd_; }
-    /// Reads what the socket holds: STUN and DTLS go to the client, SRTP is decrypted and
-    /// handed to `receive` (packets that do not authenticate are dropped and counted).
-    void onReadable(std::int64_t nowMicros, const Receive& receive);
+    /// Reads what the socket holds into `batch` (recvmmsg): STUN and DTLS go to the client,
+    /// SRTP is decrypted and handed to `receive` (packets that do not authenticate are dropped
+    /// and counted).
+    void onReadable(router::ReceiveBatch& batch, const Receive& receive);
     /// See router::IceDtlsClient::service.
     std::int64_t service(std::int64_t nowMicros) { return client_.service(nowMicros); }
 
@@ -53,6 +55,7 @@ public:
 
 private:
     void send(std::span<const std::uint8_t> datagram);
+    void onDatagram(std::span<std::uint8_t> datagram, std::int64_t arrivalMicros, const Receive& receive);
 
     int fd_ = -1;
     router::IceDtlsClient client_;

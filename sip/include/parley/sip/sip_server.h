@@ -55,8 +55,8 @@ public:
                                   const CryptoAttribute& localCrypto) = 0;
     /// A call refused before or by acceptCall (for the audit log): the caller as far as known.
     virtual void callRefused(const IncomingCall& call, const SipRefusal& refusal) = 0;
-    /// An accepted call ended: `reason` is "hangup" (the endpoint's BYE), "shutdown", or
-    /// "removed" after hangUp.
+    /// An accepted call ended: `reason` is "hangup" (the endpoint's BYE), "shutdown",
+    /// "removed" after hangUp, or "failed" when answering it failed after acceptCall.
     virtual void callEnded(const std::string& callId, const std::string& reason) = 0;
 };
 
