@@ -99,15 +99,23 @@ ensure_deb_src() {
   as_root apt-get update -qq
 }
 
+# The version apt would install of package $1, refreshing the package lists once if it knows
+# none (a fresh image may have empty lists).
+candidate_version() {
+  local version
+  version=$(apt-cache policy "$1" | awk '/Candidate:/ {print $2}')
+  if [ -z "$version" ] || [ "$version" = "(none)" ]; then
+    as_root apt-get update -qq
+    version=$(apt-cache policy "$1" | awk '/Candidate:/ {print $2}')
+  fi
+  printf '%s\n' "$version"
+}
+
 # Debian's binary libsrtp2 uses NSS (about 4x slower per packet, ~200x per session setup),
 # so we build Debian's own source package against OpenSSL and keep it in a cache prefix.
 build_libsrtp2() {
   local version prefix work
-  version=$(apt-cache policy libsrtp2-1 | awk '/Candidate:/ {print $2}')
-  if [ -z "$version" ] || [ "$version" = "(none)" ]; then
-    as_root apt-get update -qq
-    version=$(apt-cache policy libsrtp2-1 | awk '/Candidate:/ {print $2}')
-  fi
+  version=$(candidate_version libsrtp2-1)
   prefix="$CACHE_DIR/libsrtp2-$version-openssl"
   if [ -f "$prefix/.complete" ]; then
     log "libsrtp2 $version (OpenSSL) cached in $prefix"
@@ -144,11 +152,7 @@ build_libsrtp2() {
 # changes.
 build_sofia_sip() {
   local version patch stamp prefix work
-  version=$(apt-cache policy libsofia-sip-ua0 | awk '/Candidate:/ {print $2}')
-  if [ -z "$version" ] || [ "$version" = "(none)" ]; then
-    as_root apt-get update -qq
-    version=$(apt-cache policy libsofia-sip-ua0 | awk '/Candidate:/ {print $2}')
-  fi
+  version=$(candidate_version libsofia-sip-ua0)
   patch="$(cd "$(dirname "$0")" && pwd)/patches/sofia-sip-tls-policy.patch"
   stamp=$(sha256sum "$patch" | cut -c1-12)
   prefix="$CACHE_DIR/sofia-sip-${version//[~:+]/_}-parley-$stamp"
