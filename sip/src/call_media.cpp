@@ -104,8 +104,15 @@ CallMedia::~CallMedia()
 
 CallMediaStats CallMedia::stats() const
 {
-    return {counters_.endpointPackets.load(), counters_.endpointRejected.load(), counters_.packetsToMeeting.load(),
-            counters_.packetsToEndpoint.load(), counters_.undecodable.load(), counters_.digits.load()};
+    CallMediaStats stats;
+    stats.endpointPackets = counters_.endpointPackets;
+    stats.endpointRejected = counters_.endpointRejected;
+    stats.packetsToMeeting = counters_.packetsToMeeting;
+    stats.meetingRejected = router_.authenticationFailures();
+    stats.packetsToEndpoint = counters_.packetsToEndpoint;
+    stats.undecodable = counters_.undecodable;
+    stats.digits = counters_.digits;
+    return stats;
 }
 
 RouterOffer CallMedia::routerOffer(const std::vector<std::string>& audioTracks)

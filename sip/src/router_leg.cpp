@@ -68,7 +68,7 @@ void RouterLeg::onDatagram(std::span<std::uint8_t> datagram, std::int64_t arriva
         const auto plain = rtcp ? client_.inbound()->unprotectRtcp(datagram.data(), datagram.size())
                                 : client_.inbound()->unprotectRtp(datagram.data(), datagram.size());
         if (plain == 0)
-            ++authenticationFailures_;
+            authenticationFailures_.fetch_add(1, std::memory_order_relaxed);
         else
             receive(datagram.first(plain), rtcp);
     }

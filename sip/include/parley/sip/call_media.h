@@ -37,6 +37,7 @@ struct CallMediaStats
     std::uint64_t endpointPackets = 0;     ///< SRTP from the endpoint that authenticated
     std::uint64_t endpointRejected = 0;    ///< from the endpoint, failed SRTP or not RTP
     std::uint64_t packetsToMeeting = 0;    ///< RTP sent on to the router
+    std::uint64_t meetingRejected = 0;     ///< from the router, failed SRTP
     std::uint64_t packetsToEndpoint = 0;   ///< mixed audio sent to the endpoint
     std::uint64_t undecodable = 0;         ///< payloads a decoder refused
     std::uint64_t digits = 0;              ///< DTMF digits recognised

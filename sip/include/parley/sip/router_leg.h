@@ -3,6 +3,7 @@
 #include <parley/router/ice_dtls_client.h>
 #include <parley/router/receive_batch.h>
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <span>
@@ -51,7 +52,8 @@ public:
     /// router::kSrtpMaxTrailer) and sends it; dropped before the keys are there.
     void sendRtp(std::uint8_t* buffer, std::size_t length, std::size_t capacity);
 
-    std::uint64_t authenticationFailures() const { return authenticationFailures_; }
+    /// SRTP from the router that did not authenticate (any thread may read it).
+    std::uint64_t authenticationFailures() const { return authenticationFailures_.load(std::memory_order_relaxed); }
 
 private:
     void send(std::span<const std::uint8_t> datagram);
@@ -59,7 +61,7 @@ private:
 
     int fd_ = -1;
     router::IceDtlsClient client_;
-    std::uint64_t authenticationFailures_ = 0;
+    std::atomic<std::uint64_t> authenticationFailures_{0};
 };
 
 } // namespace parley::sip
