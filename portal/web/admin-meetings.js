@@ -41,6 +41,7 @@ function renderList(meetings) {
 }
 
 function personKind(person) {
+  if (person.sip) return texts.meetings.phone;
   return person.guest ? texts.meetings.guest : texts.meetings.user(person.username);
 }
 

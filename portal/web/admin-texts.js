@@ -372,6 +372,7 @@ export const texts = {
     muted: (audio, video) => [audio ? 'microphone off' : '', video ? 'camera off' : ''].filter(Boolean).join(', '),
     personal: 'personal room',
     guest: 'Guest',
+    phone: 'Phone (SIP)',
     user: (username) => `User (${username})`,
     moderator: 'Moderator',
     participant: 'Participant',

@@ -90,6 +90,10 @@ await runTest(async () => {
   const phoneId = await alice.page.evaluate(() =>
     [...document.querySelectorAll('.tile')].find((t) => t.textContent.includes('Ward 3 Room'))?.dataset.participant);
   assert.ok(phoneId, 'the phone has a tile');
+  // The admin's view of the live meeting says so too.
+  const people = (await api(port, 'GET', `/api/v1/admin/meetings/${room.id}`, null, session)).body.people;
+  const phoneEntry = people.find((p) => p.participantId === phoneId);
+  assert.ok(phoneEntry?.sip && phoneEntry.guest && phoneEntry.name === 'Ward 3 Room', JSON.stringify(people));
 
   // Alice hears the phone's 1000 Hz tone; the phone hears Alice's 600 Hz.
   const heard = await waitFor('the phone\'s tone at Alice', async () => {

@@ -41,7 +41,7 @@ Admission JoinAdmission::decide(const JoinRequest& request, const Poco::JSON::Ob
                                 const SipCaller* sip)
 {
     Admission admission;
-    findRoom(request, sip ? std::nullopt : principal, address, sip, admission);
+    findRoom(request, principal, address, sip, admission);
     if (!admission.refusal.empty())
         return admission;
     admission.identity.address = address;

@@ -57,6 +57,7 @@ Poco::JSON::Object::Ptr personJson(const Participant& person, const char* state,
     object->set("participantId", person.id);
     object->set("name", person.identity.displayName);
     object->set("guest", person.identity.guest);
+    object->set("sip", person.identity.sip);
     if (person.identity.username.empty())
         object->set("username", Poco::Dynamic::Var());
     else
