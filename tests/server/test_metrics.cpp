@@ -1,5 +1,6 @@
 // GET /metrics through the real server: only for the scraper's bearer token, the series an
 // operator watches, and not one personal detail of the meeting or the login it counts.
+#include "eventually.h"
 #include "media_fixture.h"
 #include "metrics_fixture.h"
 #include "named_meeting_fixture.h"
@@ -211,18 +212,6 @@ private:
     pid_t pid_;
 };
 
-template <typename Predicate>
-bool eventually(Predicate predicate, std::chrono::seconds timeout)
-{
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (predicate())
-            return true;
-        std::this_thread::sleep_for(250ms);
-    }
-    return false;
-}
-
 } // namespace
 
 TEST_CASE("promtool check metrics accepts a real scrape, and the monitoring files name only series parleyd exports")
@@ -313,7 +302,7 @@ scrape_configs:
     static_configs:
       - targets: ["127.0.0.1:)" + std::to_string(port) + R"("]
 )");
-    REQUIRE(eventually([&] { return prometheus.value(R"(up{job="parley"})") == 1.0; }, 30s));
+    REQUIRE(eventually([&] { return prometheus.value(R"(up{job="parley"})") == 1.0; }, 30s, 250ms));
     const auto before = prometheus.value("parley_router_packets_forwarded_total");
     REQUIRE(before);
 
@@ -332,16 +321,16 @@ scrape_configs:
         reaches(owner, 1111, guest, 1);
         reaches(guest, 2222, owner, 1);
     }
-    CHECK(eventually([&] { return prometheus.value("parley_router_packets_forwarded_total") >= *before + 20; }, 20s));
-    CHECK(eventually([&] { return prometheus.value("parley_participants{state=\"present\"}") == 2.0; }, 20s));
-    CHECK(eventually([&] { return prometheus.value("rate(parley_router_packets_forwarded_total[10s])") > 0.0; }, 20s));
+    CHECK(eventually([&] { return prometheus.value("parley_router_packets_forwarded_total") >= *before + 20; }, 20s, 250ms));
+    CHECK(eventually([&] { return prometheus.value("parley_participants{state=\"present\"}") == 2.0; }, 20s, 250ms));
+    CHECK(eventually([&] { return prometheus.value("rate(parley_router_packets_forwarded_total[10s])") > 0.0; }, 20s, 250ms));
 
     // The test server has no recording volume: the volume-locked alert fires; the failed
     // backup's too.
     CHECK(eventually([&] { return prometheus.value(R"(ALERTS{alertname="ParleyVolumeLocked",alertstate="firing"})") == 1.0; },
-                     30s));
+                     30s, 250ms));
     CHECK(eventually([&] { return prometheus.value(R"(ALERTS{alertname="ParleyBackupFailing",alertstate="firing"})") == 1.0; },
-                     20s));
+                     20s, 250ms));
     CHECK(prometheus.value(R"(ALERTS{alertname="ParleyBackupMissing"})") == std::nullopt); // no good backup yet: nothing to be late
 }
 

@@ -1,6 +1,7 @@
 #include "baresip_endpoint.h"
 
 #include "child_process.h"
+#include "eventually.h"
 
 #include <csignal>
 #include <sys/wait.h>
@@ -54,13 +55,8 @@ std::string BaresipEndpoint::output() const
 
 bool BaresipEndpoint::waitFor(const std::string& text, std::chrono::milliseconds timeout) const
 {
-    const auto until = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < until) {
-        if (output().find(text) != std::string::npos)
-            return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return false;
+    return eventually([&] { return output().find(text) != std::string::npos; }, timeout,
+                      std::chrono::milliseconds(100));
 }
 
 } // namespace parley::test

@@ -1,6 +1,8 @@
 // A SIP call's media bridge against Parley's real media router, in process: endpoints that
 // speak SDES-SRTP over real UDP sockets on 127.0.0.1, the bridge's own ICE, DTLS and SRTP to
 // the router, tones checked by frequency.
+#include "eventually.h"
+
 #include <parley/router/dtls_certificate.h>
 #include <parley/router/dtls_transport.h>
 #include <parley/router/media_router.h>
@@ -275,18 +277,6 @@ struct BridgedCall
     std::string digits, failure;
 };
 
-template <typename Predicate>
-bool waitUntil(Predicate predicate, std::chrono::milliseconds timeout)
-{
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (predicate())
-            return true;
-        std::this_thread::sleep_for(50ms);
-    }
-    return predicate();
-}
-
 } // namespace
 
 TEST_CASE("Two SIP calls bridged into one meeting hear each other's tones, through G.722 and G.711 transcoding "
@@ -308,7 +298,7 @@ TEST_CASE("Two SIP calls bridged into one meeting hear each other's tones, throu
     ward.negotiate({deskTrack});
 
     // Each hears the other's tone, not its own.
-    REQUIRE(waitUntil([&] { return ward.endpoint.heard().size() > 48'000 && desk.endpoint.heard().size() > 48'000; }, 15s));
+    REQUIRE(test::eventually([&] { return ward.endpoint.heard().size() > 48'000 && desk.endpoint.heard().size() > 48'000; }, 15s));
     ward.endpoint.forget();
     desk.endpoint.forget();
     std::this_thread::sleep_for(1s);
@@ -332,13 +322,13 @@ TEST_CASE("Two SIP calls bridged into one meeting hear each other's tones, throu
         CHECK(rms(desk.endpoint.heard()) < 0.01);
         router.setMuted("ward-3", "audio", false);
         desk.endpoint.forget();
-        REQUIRE(waitUntil([&] { return rms(desk.endpoint.heard()) > 0.05; }, 5s));
+        REQUIRE(test::eventually([&] { return rms(desk.endpoint.heard()) > 0.05; }, 5s));
     }
     SECTION("DTMF digits are recognised once each, not once per packet")
     {
         for (const std::uint8_t event : {1, 2, 3, 11})
             ward.endpoint.pressDigit(event);
-        REQUIRE(waitUntil([&] { return ward.digitsSoFar().size() >= 4; }, 5s));
+        REQUIRE(test::eventually([&] { return ward.digitsSoFar().size() >= 4; }, 5s));
         std::this_thread::sleep_for(200ms);
         CHECK(ward.digitsSoFar() == "123#");
     }

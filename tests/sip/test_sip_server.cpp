@@ -1,4 +1,5 @@
 // The SIP server against a real endpoint: Debian's baresip, over TLS on 127.0.0.1.
+#include "eventually.h"
 #include "baresip_endpoint.h"
 
 #include "temp_dir.h"
@@ -165,17 +166,6 @@ std::string account(const std::string& password = kPassword, const std::string& 
            mediaenc + ";audio_codecs=opus/48000/2;regint=0";
 }
 
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout)
-{
-    const auto until = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < until) {
-        if (condition())
-            return true;
-        std::this_thread::sleep_for(50ms);
-    }
-    return condition();
-}
-
 /// Keeps every log line between attach() and detach() (Parley's and, at debug level,
 /// sofia-sip's). Reference-counted like every Poco channel: made with new, held by AutoPtr.
 class LogCapture : public Poco::Channel
@@ -225,7 +215,7 @@ TEST_CASE("baresip calls a meeting over TLS with digest credentials, its SRTP op
 {
     ServerFixture fixture;
     BaresipEndpoint endpoint({account(), fixture.dial(), 440, 30});
-    REQUIRE(eventually([&] { return fixture.server->stats().callsAccepted == 1; }, 15s));
+    REQUIRE(test::eventually([&] { return fixture.server->stats().callsAccepted == 1; }, 15s));
     std::string callId;
     {
         std::lock_guard lock(fixture.handler.mutex);
@@ -239,14 +229,14 @@ TEST_CASE("baresip calls a meeting over TLS with digest credentials, its SRTP op
     }
     // The endpoint got the answer and sends audio, protected with the key it offered.
     INFO(endpoint.output());
-    REQUIRE(eventually([&] { return fixture.handler.receiver->opened() >= 50; }, 10s));
+    REQUIRE(test::eventually([&] { return fixture.handler.receiver->opened() >= 50; }, 10s));
     CHECK(fixture.handler.receiver->refused() == 0);
     // Two different keys, one per direction.
     CHECK(fixture.handler.remoteKey.substr(fixture.handler.remoteKey.find("inline:")) !=
           fixture.handler.localKey.substr(fixture.handler.localKey.find("inline:")));
     fixture.server->hangUp(callId);
     CHECK(endpoint.waitFor("session closed", 10s));
-    REQUIRE(eventually([&] { return fixture.server->stats().callsEnded == 1; }, 5s));
+    REQUIRE(test::eventually([&] { return fixture.server->stats().callsEnded == 1; }, 5s));
     std::lock_guard lock(fixture.handler.mutex);
     REQUIRE(fixture.handler.ended.size() == 1);
     CHECK(fixture.handler.ended.front() == std::pair<std::string, std::string>(callId, "removed"));
@@ -336,8 +326,8 @@ TEST_CASE("SRTP keys and digest answers never reach the log, even with sofia-sip
     {
         ServerFixture fixture;
         BaresipEndpoint endpoint({account(), fixture.dial(), 440, 30});
-        REQUIRE(eventually([&] { return fixture.server->stats().callsAccepted == 1; }, 15s));
-        REQUIRE(eventually([&] { return fixture.handler.receiver->opened() >= 10; }, 10s));
+        REQUIRE(test::eventually([&] { return fixture.server->stats().callsAccepted == 1; }, 15s));
+        REQUIRE(test::eventually([&] { return fixture.handler.receiver->opened() >= 10; }, 10s));
         const auto log = capture->text();
         // The stack did log (so the test sees its output), and withheld the messages.
         CHECK_THAT(log, Catch::Contains("event=sip.stack"));
