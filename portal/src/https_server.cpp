@@ -45,6 +45,8 @@
 #include <parley/portal/recordings/volume_handlers.h>
 #include <parley/portal/settings/settings_configuration.h>
 #include <parley/portal/settings/settings_handlers.h>
+#include <parley/portal/sip_calls/sip_admin_handlers.h>
+#include <parley/portal/sip_calls/sip_endpoint_service.h>
 #include <parley/portal/sip_calls/sip_gateway.h>
 #include <parley/sip/sip_server.h>
 
@@ -112,6 +114,7 @@ struct PartServices
     TlsHandlerServices tls;
     OverviewSources overview;
     SettingsHandlerServices settings;
+    SipAdminServices sip;
 };
 
 /// Connections at once on the separate metrics address.
@@ -163,6 +166,10 @@ std::unique_ptr<RequestRouter> makeRouter(const HandlerContext& context, PartSer
                 make<LiveParticipantHandler>(context, parts.meetings));
     router->add("/api/v1/admin/rooms", {"GET"}, Access::Admin, make<AdminRoomsHandler>(context, parts.meetings));
     router->add("/api/v1/admin/recordings", {"GET"}, Access::Admin, make<AdminRecordingsHandler>(context, parts.recordings));
+    router->add("/api/v1/admin/sip", {"GET"}, Access::Admin, make<SipStatusHandler>(context, parts.sip));
+    router->add("/api/v1/admin/sip/endpoints", {"GET", "POST"}, Access::Admin, make<SipEndpointsHandler>(context, parts.sip));
+    router->add("/api/v1/admin/sip/endpoints/{username}", {"GET", "PATCH", "DELETE"}, Access::Admin,
+                make<SipEndpointHandler>(context, parts.sip));
     router->add("/api/v1/audit", {"GET"}, Access::AuditReader, make<AuditQueryHandler>(context, parts.audit));
     router->add("/api/v1/audit/export", {"GET"}, Access::AuditReader, make<AuditExportHandler>(context, parts.audit));
     router->add("/api/v1/audit/verify", {"GET"}, Access::AuditReader, make<AuditVerifyHandler>(context, parts.audit));
@@ -243,6 +250,7 @@ struct HttpsServer::Impl
     RecordingService recordings;
     SignalingContext signaling;
     ReconnectExpiry reconnectExpiry;
+    SipEndpointService sipEndpoints;
     /// After everything a session uses, so its connections close while those still stand.
     SignalingReactor signalingReactor;
     LiveCertificate certificate;
@@ -291,6 +299,7 @@ struct HttpsServer::Impl
                      }),
           signaling{rooms, registry, audit, pinThrottle, meetingIdThrottle, media, &recordings},
           reconnectExpiry(signaling),
+          sipEndpoints(database, audit),
           certificate(settings.certificateFile, settings.privateKeyFile, settings.uploadedCertificateFile),
           parts{{database, audit, accounts, sessions, directory},
                 {audit},
@@ -300,11 +309,13 @@ struct HttpsServer::Impl
                 {database, registry, media, directoryHealth, certificate, settings.recordingVolume,
                  settings.volumeContainer, settings.backupStatusFile, std::chrono::duration_cast<std::chrono::seconds>(
                                                std::chrono::system_clock::now().time_since_epoch()).count()},
-                {audit, securitySettings}},
+                {audit, securitySettings},
+                {sipEndpoints}},
           metricsSources{parts.overview, signalingHub, metrics,
                          metrics.counter("parley_metrics_refusals_total",
                                          "Requests for /metrics refused for a missing or wrong token, by reason.",
-                                         {"reason"})},
+                                         {"reason"}),
+                         sipEndpoints},
           tracker(ConnectionTracker::Limits{settings.maxThreads, settings.maxConnectionsPerAddress,
                                             settings.requestTimeout, settings.keepAliveTimeout}),
           tls(makeServerTlsContext(certificate)),
@@ -495,11 +506,14 @@ void HttpsServer::startSip(const sip::SipSettings& settings, const std::string& 
     // sofia-sip reads its certificate and key from agent.pem in a directory of its own: the
     // certificate in service now, the uploaded one when there is one.
     impl_->certificate.writeCurrent(settings.certificateDirectory / "agent.pem");
-    // Endpoint credentials are not stored yet (docs/sip.md): only guests can call.
-    impl_->sipGateway = std::make_unique<SipGateway>(impl_->signaling, SipMediaAddresses{mediaBindAddress, mediaAnnouncedAddress},
-                                                     [](const std::string&) { return std::optional<SipEndpointRecord>(); });
+    impl_->sipGateway = std::make_unique<SipGateway>(
+        impl_->signaling, SipMediaAddresses{mediaBindAddress, mediaAnnouncedAddress},
+        [&endpoints = impl_->sipEndpoints](const std::string& username, const std::string& realm) {
+            return endpoints.credentials(username, realm);
+        });
     impl_->sipServer = std::make_unique<sip::SipServer>(settings, *impl_->sipGateway);
     impl_->sipGateway->attach(impl_->sipServer.get()); // the server logs sip.listening
+    impl_->sipEndpoints.attach(settings, impl_->sipServer.get(), impl_->sipGateway.get());
 }
 
 std::uint16_t HttpsServer::sipPort() const

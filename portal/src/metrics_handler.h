@@ -9,6 +9,7 @@ namespace parley::portal {
 class MetricCounter;
 class MetricsRegistry;
 class SignalingHub;
+class SipEndpointService;
 
 /// What `/metrics` reads: the overview's sources (so the two agree), the signaling hub and
 /// the registry the parts count into.
@@ -18,11 +19,13 @@ struct MetricsSources
     SignalingHub& signaling;
     MetricsRegistry& registry;
     MetricCounter& refusals; ///< parley_metrics_refusals_total{reason}
+    SipEndpointService& sip;
 };
 
 /// Registers the collectors that read the server's state at each scrape: build, meetings,
 /// the media router's counters and load, recordings by state, the volume, the certificate,
-/// the directory, the backups and signaling connections (docs/operations.md lists every series). Only
+/// the directory, the backups, signaling connections and SIP (docs/operations.md lists every
+/// series). Only
 /// counts, states and times: no name, address, title, meeting ID, link or participant id.
 void addServerCollectors(MetricsSources& sources);
 

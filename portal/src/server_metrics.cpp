@@ -9,6 +9,7 @@
 #include <parley/portal/http/metrics_registry.h>
 #include <parley/portal/meetings/signaling_hub.h>
 #include <parley/portal/recordings/volume_handlers.h>
+#include <parley/portal/sip_calls/sip_endpoint_service.h>
 
 #include <parley/backup/backup_status.h>
 #include <parley/router/media_router.h>
@@ -209,19 +210,41 @@ void collectBackups(PrometheusText& out, const OverviewSources& sources)
     counter(out, "parley_backup_successes_total", "Backups made.", static_cast<double>(status->successesTotal));
 }
 
+/// SIP's counters since start (docs/sip.md); only `parley_sip_up` while SIP is off. The
+/// refusal reasons are the SIP server's own words.
+void collectSip(PrometheusText& out, const SipEndpointService& sip)
+{
+    const auto status = sip.status();
+    gauge(out, "parley_sip_up", "1 when SIP over TLS runs (sip.enabled).", status.enabled);
+    if (!status.enabled)
+        return;
+    gauge(out, "parley_sip_active_calls", "SIP calls in meetings now.", static_cast<double>(status.stats.activeCalls));
+    counter(out, "parley_sip_calls_total", "SIP calls answered and joined to a meeting.",
+            static_cast<double>(status.stats.callsAccepted));
+    out.family("parley_sip_refusals_total", "SIP calls and registrations refused, by reason.", "counter");
+    for (const auto& [reason, count] : status.stats.refusals)
+        out.sample("parley_sip_refusals_total", {{"reason", reason}}, static_cast<double>(count));
+    counter(out, "parley_sip_registrations_total", "REGISTER requests accepted (refreshes included).",
+            static_cast<double>(status.stats.registrations));
+    gauge(out, "parley_sip_registered_endpoints", "Endpoints with a registration in force.",
+          static_cast<double>(status.registeredEndpoints));
+}
+
 } // namespace
 
 void addServerCollectors(MetricsSources& sources)
 {
     auto& overview = sources.overview;
     auto& signaling = sources.signaling;
-    sources.registry.addCollector([&overview, &signaling](PrometheusText& out) {
+    auto& sip = sources.sip;
+    sources.registry.addCollector([&overview, &signaling, &sip](PrometheusText& out) {
         collectServer(out, overview, signaling);
         collectRouter(out, overview.media);
         collectRecordings(out, overview);
         collectVolume(out, overview);
         collectCertificateAndDirectory(out, overview);
         collectBackups(out, overview);
+        collectSip(out, sip);
     });
 }
 

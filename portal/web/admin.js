@@ -1,6 +1,6 @@
 // The admin console at /admin: one page, a section per task (overview, live meetings, users,
-// rooms, recordings, directory, security settings, audit log, TLS certificate, recording
-// volume), chosen by the address's fragment (#users). Each section's script is loaded when
+// rooms, recordings, directory, security settings, audit log, phones and room systems (SIP),
+// TLS certificate, recording volume), chosen by the address's fragment (#users). Each section's script is loaded when
 // the section is first shown and gets its data only from the admin and audit APIs, which
 // check the role themselves. Auditors see the audit log only; plain users are told that the
 // console is not for them; nobody signed in is sent to the front door's sign-in.
@@ -21,6 +21,7 @@ const sections = {
   directory: { load: () => import('./admin-directory.js'), roles: ['admin'] },
   settings: { load: () => import('./admin-settings.js'), roles: ['admin'] },
   audit: { load: () => import('./admin-audit.js'), roles: ['admin', 'auditor'] },
+  sip: { load: () => import('./admin-sip.js'), roles: ['admin'] },
   tls: { load: () => import('./admin-tls.js'), roles: ['admin'] },
   volume: { load: () => import('./admin-volume.js'), roles: ['admin'] },
 };

@@ -57,6 +57,7 @@ CallMedia::CallMedia(const MediaPlan& plan, const CryptoAttribute& localCrypto, 
     }
     fromEndpoint_ = std::make_unique<router::SrtpSession>(plan.remoteCrypto.suite, router::SrtpSession::Direction::Inbound,
                                                           plan.remoteCrypto.key.bytes());
+    remoteCrypto_ = plan.remoteCrypto;
     toEndpoint_ = std::make_unique<router::SrtpSession>(localCrypto.suite, router::SrtpSession::Direction::Outbound,
                                                         localCrypto.key.bytes());
     fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -112,6 +113,8 @@ CallMediaStats CallMedia::stats() const
     stats.packetsToEndpoint = counters_.packetsToEndpoint;
     stats.undecodable = counters_.undecodable;
     stats.digits = counters_.digits;
+    stats.rekeys = counters_.rekeys;
+    stats.previousKeyPackets = counters_.previousKeyPackets;
     return stats;
 }
 
@@ -193,6 +196,8 @@ void CallMedia::run()
                 failureReported = true;
             }
         }
+        if (rekeyPending_)
+            takeNewKeys(now);
         const auto routerNext = router_.service(now);
         if (!router_.failure().empty() && !failureReported) {
             failureReported = true;
@@ -228,15 +233,66 @@ void CallMedia::onEndpointReadable()
     }
 }
 
+void CallMedia::rekey(const CryptoAttribute& remote, const CryptoAttribute& local)
+{
+    auto to = std::make_unique<router::SrtpSession>(local.suite, router::SrtpSession::Direction::Outbound,
+                                                    local.key.bytes());
+    const std::lock_guard lock(mutex_);
+    // Compared on the media thread's behalf: only this thread (under the lock) changes what
+    // the next turn takes, and remoteCrypto_ is read there only under it too.
+    const auto& latest = newRemoteCrypto_ ? *newRemoteCrypto_ : remoteCrypto_;
+    if (!(remote.key == latest.key) || remote.suite != latest.suite) {
+        newFromEndpoint_ = std::make_unique<router::SrtpSession>(remote.suite, router::SrtpSession::Direction::Inbound,
+                                                                 remote.key.bytes());
+        newRemoteCrypto_ = remote;
+    }
+    newToEndpoint_ = std::move(to);
+    rekeyPending_ = true;
+}
+
+void CallMedia::takeNewKeys(std::int64_t now)
+{
+    const std::lock_guard lock(mutex_);
+    rekeyPending_ = false;
+    if (newFromEndpoint_) {
+        previousFromEndpoint_ = std::move(fromEndpoint_);
+        fromEndpoint_ = std::move(newFromEndpoint_);
+        remoteCrypto_ = std::move(*newRemoteCrypto_);
+        newRemoteCrypto_.reset();
+        previousUntil_ = now + std::chrono::duration_cast<std::chrono::microseconds>(kRekeyOverlap).count();
+    }
+    if (newToEndpoint_)
+        toEndpoint_ = std::move(newToEndpoint_);
+    ++counters_.rekeys;
+}
+
+std::size_t CallMedia::unprotectFromEndpoint(std::span<std::uint8_t> datagram, bool rtp)
+{
+    if (previousFromEndpoint_ && steadyMicros() >= previousUntil_)
+        previousFromEndpoint_.reset();
+    const bool second = previousFromEndpoint_ && datagram.size() <= trialCopy_.size();
+    if (second)
+        std::memcpy(trialCopy_.data(), datagram.data(), datagram.size());
+    const auto open = [&](router::SrtpSession& session) {
+        return rtp ? session.unprotectRtp(datagram.data(), datagram.size())
+                   : session.unprotectRtcp(datagram.data(), datagram.size());
+    };
+    if (const auto plain = open(*fromEndpoint_); plain > 0 || !second)
+        return plain;
+    std::memcpy(datagram.data(), trialCopy_.data(), datagram.size());
+    const auto plain = open(*previousFromEndpoint_);
+    if (plain > 0)
+        ++counters_.previousKeyPackets;
+    return plain;
+}
+
 void CallMedia::onEndpointDatagram(std::span<std::uint8_t> datagram, const sockaddr_storage& from,
                                    socklen_t fromLength)
 {
     const auto kind = router::classify(datagram);
     std::size_t plain = 0;
-    if (kind == router::PacketKind::Rtp)
-        plain = fromEndpoint_->unprotectRtp(datagram.data(), datagram.size());
-    else if (kind == router::PacketKind::Rtcp)
-        plain = fromEndpoint_->unprotectRtcp(datagram.data(), datagram.size());
+    if (kind == router::PacketKind::Rtp || kind == router::PacketKind::Rtcp)
+        plain = unprotectFromEndpoint(datagram, kind == router::PacketKind::Rtp);
     if (plain == 0) {
         ++counters_.endpointRejected;
         return;

@@ -41,6 +41,13 @@ constexpr std::size_t kMaxTargetBytes = 64;
 constexpr std::size_t kMaxDisplayNameBytes = 64;
 constexpr int kStepMillis = 100;
 constexpr auto kShutdownWait = std::chrono::seconds(3);
+/// Registration lengths, seconds: what a phone gets when it does not say, the shortest it
+/// may ask for (RFC 3261 §10.3 suggests an hour; 60 keeps the console's view fresh) and
+/// the longest it is given.
+constexpr long kDefaultRegistration = 600;
+constexpr long kMinRegistration = 60;
+constexpr long kMaxRegistration = 3600;
+constexpr std::size_t kMaxContactBytes = 256;
 
 Poco::Logger& sipLog()
 {
@@ -138,6 +145,13 @@ struct SipServer::Engine
     {
         std::string id;
         bool hangUpAsked = false;
+        SipOffer offer; ///< the endpoint's latest offer: every SDP of ours mirrors its m-lines
+        MediaPlan plan;
+        LocalMedia local;
+        std::uint64_t sessionId = 0;
+        std::uint64_t version = 1; ///< of our SDP's o= line
+        std::chrono::steady_clock::time_point nextRekey;
+        std::optional<CryptoAttribute> offeredKey; ///< in our re-INVITE, waiting for its answer
     };
 
     SipSettings settings;
@@ -148,8 +162,9 @@ struct SipServer::Engine
     std::atomic<bool> stopping{false};
     bool shutdownDone = false;
     std::map<nua_handle_t*, Call> calls; ///< answered calls (SIP thread)
-    mutable std::mutex mutex;             ///< guards stats and hangUps
+    mutable std::mutex mutex;             ///< guards stats, registrations, hangUps
     SipStats stats;
+    std::map<std::string, SipRegistration> registrations; ///< by username
     std::vector<std::string> hangUps;
 
     static void callback(nua_event_t event, int status, char const* phrase, nua_t* nua, nua_magic_t* magic,
@@ -162,12 +177,21 @@ struct SipServer::Engine
                  tagi_t tags[])
     {
         switch (event) {
+        case nua_i_register:
+            onRegister(handle, sip);
+            // A REGISTER makes no dialog: nothing else will come on this handle.
+            nua_handle_destroy(handle);
+            break;
         case nua_i_invite:
-            if (calls.contains(handle))
-                // Renegotiation by the endpoint is not taken yet: the call goes on as agreed.
-                nua_respond(handle, 488, "Renegotiation Not Accepted", TAG_END());
+            if (const auto found = calls.find(handle); found != calls.end())
+                onReinvite(handle, sip, found->second);
             else
                 onInvite(handle, sip);
+            break;
+        case nua_r_invite:
+            if (status >= 200)
+                if (const auto found = calls.find(handle); found != calls.end())
+                    onRekeyAnswer(handle, status, sip, found->second);
             break;
         case nua_i_state: {
             int state = nua_callstate_init;
@@ -203,6 +227,7 @@ struct SipServer::Engine
         {
             std::lock_guard lock(mutex);
             ++stats.callsEnded;
+            --stats.activeCalls;
         }
         log::info(sipLog(), "sip.call_ended", "a SIP call ended",
                   {{"call", call.id}, {"reason", call.hangUpAsked ? std::string("removed") : reason}});
@@ -243,8 +268,13 @@ struct SipServer::Engine
                 throw SipRefusal(404, "Meeting Not Found", "unknown_meeting");
             }
             call.displayName = sip->sip_from ? cleanText(sip->sip_from->a_display, kMaxDisplayNameBytes) : "";
-            if (!authenticate(handle, sip, call))
+            const auto credentials = authenticate(handle, sip, "INVITE", call.callId, settings.allowGuests);
+            if (!credentials.admitted)
                 return; // challenged
+            if (credentials.endpoint) {
+                call.endpoint = credentials.endpoint->first;
+                call.displayName = credentials.endpoint->second.displayName;
+            }
             if (!sip->sip_payload || !sip->sip_content_type || !sip->sip_content_type->c_type ||
                 std::string_view(sip->sip_content_type->c_type) != "application/sdp")
                 throw SipRefusal(488, "SDP Offer Required", "bad_sdp");
@@ -257,10 +287,12 @@ struct SipServer::Engine
             RAND_bytes(reinterpret_cast<unsigned char*>(&sessionId), sizeof sessionId);
             sessionId &= 0x7fffffffffffffffULL;
             const auto answer = answerSdp(offer, call.plan, local, localCrypto, sessionId, 1);
-            calls[handle] = Call{call.callId, false};
+            calls[handle] = Call{call.callId, false, offer, call.plan, local, sessionId, 1,
+                                 std::chrono::steady_clock::now() + settings.rekeyInterval, std::nullopt};
             {
                 std::lock_guard lock(mutex);
                 ++stats.callsAccepted;
+                ++stats.activeCalls;
             }
             log::info(sipLog(), "sip.call_accepted", "a SIP call joined its meeting",
                       {{"call", call.callId},
@@ -308,9 +340,19 @@ struct SipServer::Engine
         return plain ? std::string(text) : settings.listenAddress;
     }
 
-    /// True when the caller may go on (an endpoint's right credentials, or a guest where
-    /// guests are allowed); false after answering 401. Throws SipRefusal 403.
-    bool authenticate(nua_handle_t* handle, sip_t const* sip, IncomingCall& call)
+    /// What authenticate() decided: go on (as `endpoint`, or as a guest without one), or not
+    /// (the request was challenged with 401).
+    struct Authentication
+    {
+        bool admitted = false;
+        std::optional<std::pair<std::string, EndpointCredentials>> endpoint;
+    };
+
+    /// Checks the request's digest credentials for `method`. Without any: a guest where
+    /// `guestsAllowed`, unless its From names a stored endpoint, which is challenged like
+    /// everyone else. Throws SipRefusal 403 for wrong ones.
+    Authentication authenticate(nua_handle_t* handle, sip_t const* sip, std::string_view method,
+                                const std::string& logId, bool guestsAllowed)
     {
         const auto now = std::chrono::system_clock::now();
         const sip_authorization_t* authorization = sip->sip_authorization;
@@ -318,11 +360,14 @@ struct SipServer::Engine
             if (authorization->au_scheme && std::string_view(authorization->au_scheme) == "Digest")
                 break;
         if (!authorization) {
-            if (settings.allowGuests)
-                return true;
+            const char* fromUser = sip->sip_from && sip->sip_from->a_url ? sip->sip_from->a_url->url_user : nullptr;
+            const bool knownEndpoint = fromUser && handler.endpoint(fromUser, digest.realm()).has_value();
+            if (guestsAllowed && !knownEndpoint)
+                return {true, std::nullopt};
             const auto challenge = digest.challenge(now);
-            nua_respond(handle, 401, "Unauthorized", SIPTAG_WWW_AUTHENTICATE_STR(challenge.c_str()), TAG_END());
-            return false;
+            nua_respond(handle, 401, "Unauthorized", SIPTAG_WWW_AUTHENTICATE_STR(challenge.c_str()),
+                        NUTAG_WITH_THIS(nua), TAG_END());
+            return {};
         }
         std::vector<std::string_view> params;
         for (auto p = authorization->au_params; p && *p && params.size() <= 32; ++p)
@@ -338,23 +383,230 @@ struct SipServer::Engine
         const bool sameUri = given && url_cmp_all(given, sip->sip_request->rq_url) == 0;
         su_home_deinit(home);
         // An unknown name is checked against a made-up HA1, so it costs the same time.
-        const auto ha1 = handler.endpointHa1(credentials->username);
-        const auto verdict = digest.verify(*credentials, "INVITE",
-                                           ha1 ? *ha1 : digestHa1(randomId(), digest.realm(), randomId()), now, whyNot);
-        if (verdict == DigestAuthenticator::Verdict::Stale && ha1) {
+        const auto endpoint = handler.endpoint(credentials->username, digest.realm());
+        const auto verdict = digest.verify(*credentials, method,
+                                           endpoint ? endpoint->ha1 : digestHa1(randomId(), digest.realm(), randomId()),
+                                           now, whyNot);
+        if (verdict == DigestAuthenticator::Verdict::Stale && endpoint) {
             const auto challenge = digest.challenge(now, true);
-            nua_respond(handle, 401, "Unauthorized", SIPTAG_WWW_AUTHENTICATE_STR(challenge.c_str()), TAG_END());
-            return false;
+            nua_respond(handle, 401, "Unauthorized", SIPTAG_WWW_AUTHENTICATE_STR(challenge.c_str()),
+                        NUTAG_WITH_THIS(nua), TAG_END());
+            return {};
         }
-        if (verdict != DigestAuthenticator::Verdict::Accepted || !ha1 || !sameUri) {
+        if (verdict != DigestAuthenticator::Verdict::Accepted || !endpoint || !sameUri) {
             log::info(sipLog(), "sip.auth_failed", "a SIP endpoint's credentials were refused",
-                      {{"call", call.callId}, {"why", !ha1 ? std::string("unknown endpoint")
-                                                      : !sameUri ? std::string("credentials for another URI")
-                                                                 : whyNot}});
+                      {{"request", logId},
+                       {"method", std::string(method)},
+                       {"why", !endpoint ? std::string("unknown endpoint")
+                               : !sameUri ? std::string("credentials for another URI")
+                                          : whyNot}});
             throw SipRefusal(403, "Forbidden", "bad_credentials");
         }
-        call.endpoint = credentials->username;
-        return true;
+        return {true, std::make_pair(credentials->username, *endpoint)};
+    }
+
+    /// A REGISTER: an endpoint, with its own credentials, says where it can be reached. Only
+    /// its own address of record (its username in To) and one binding, the latest.
+    void onRegister(nua_handle_t* handle, sip_t const* sip)
+    {
+        const auto source = sourceOf(msg_addrinfo(nua_current_request(nua)));
+        const std::string logId = "register:" + randomId();
+        std::string reason;
+        try {
+            if (!sip || !sip->sip_request || !sip->sip_to || !sip->sip_to->a_url)
+                throw SipRefusal(400, "Bad Request", "bad_request");
+            if (!sip->sip_via || !sip->sip_via->v_protocol ||
+                std::string_view(sip->sip_via->v_protocol).find("TLS") == std::string_view::npos)
+                throw SipRefusal(403, "SIP over TLS Required", "not_tls");
+            const auto authentication = authenticate(handle, sip, "REGISTER", logId, false);
+            if (!authentication.admitted)
+                return; // challenged
+            const auto& username = authentication.endpoint->first;
+            const char* aor = sip->sip_to->a_url->url_user;
+            if (!aor || username != aor)
+                throw SipRefusal(403, "Forbidden", "wrong_address_of_record");
+            respondToRegister(handle, sip, username, source.address);
+        }
+        catch (const SipRefusal& refusal) {
+            {
+                std::lock_guard lock(mutex);
+                ++stats.refusals[refusal.reason()];
+            }
+            log::info(sipLog(), "sip.register_refused", "a SIP registration was refused",
+                      {{"request", logId}, {"source", source.address}, {"status", refusal.status()},
+                       {"reason", refusal.reason()}});
+            nua_respond(handle, refusal.status(), refusal.phrase(), NUTAG_WITH_THIS(nua), TAG_END());
+        }
+    }
+
+    void respondToRegister(nua_handle_t* handle, sip_t const* sip, const std::string& username,
+                           const std::string& sourceAddress)
+    {
+        const auto now = std::chrono::system_clock::now();
+        // A query (no Contact): the binding there is, if any.
+        if (!sip->sip_contact) {
+            std::lock_guard lock(mutex);
+            const auto found = registrations.find(username);
+            if (found == registrations.end() || found->second.expiresAt <= now) {
+                nua_respond(handle, 200, "OK", NUTAG_WITH_THIS(nua), TAG_END());
+                return;
+            }
+            const auto left = std::chrono::duration_cast<std::chrono::seconds>(found->second.expiresAt - now).count();
+            const std::string contact = "<" + found->second.contact + ">;expires=" + std::to_string(left);
+            nua_respond(handle, 200, "OK", SIPTAG_CONTACT_STR(contact.c_str()), NUTAG_WITH_THIS(nua), TAG_END());
+            return;
+        }
+        const sip_contact_t* contact = sip->sip_contact;
+        long requested = sip->sip_expires ? static_cast<long>(sip->sip_expires->ex_delta) : kDefaultRegistration;
+        if (contact->m_expires)
+            requested = std::strtol(contact->m_expires, nullptr, 10);
+        const bool wildcard = contact->m_url && contact->m_url->url_type == url_any;
+        if (requested == 0 || wildcard) {
+            if (wildcard && requested != 0)
+                throw SipRefusal(400, "Wildcard Contact Needs Expires 0", "bad_request");
+            {
+                std::lock_guard lock(mutex);
+                registrations.erase(username);
+            }
+            log::info(sipLog(), "sip.unregistered", "a SIP endpoint unregistered", {{"endpoint", username}});
+            nua_respond(handle, 200, "OK", NUTAG_WITH_THIS(nua), TAG_END());
+            return;
+        }
+        if (requested > 0 && requested < kMinRegistration) {
+            const std::string minimum = std::to_string(kMinRegistration);
+            {
+                std::lock_guard lock(mutex);
+                ++stats.refusals["interval_too_brief"];
+            }
+            nua_respond(handle, 423, "Interval Too Brief", SIPTAG_MIN_EXPIRES_STR(minimum.c_str()),
+                        NUTAG_WITH_THIS(nua), TAG_END());
+            return;
+        }
+        const long granted = requested < 0 || requested > kMaxRegistration ? kMaxRegistration : requested;
+        su_home_t home[1] = {SU_HOME_INIT(home)};
+        char* uri = contact->m_url ? url_as_string(home, contact->m_url) : nullptr;
+        std::string contactUri = uri ? std::string(uri) : std::string();
+        su_home_deinit(home);
+        if (contactUri.empty() || contactUri.size() > kMaxContactBytes)
+            throw SipRefusal(400, "Bad Contact", "bad_request");
+        SipRegistration registration{username, contactUri, sourceAddress, now, now + std::chrono::seconds(granted)};
+        {
+            std::lock_guard lock(mutex);
+            registrations[username] = registration;
+            ++stats.registrations;
+        }
+        log::info(sipLog(), "sip.registered", "a SIP endpoint registered",
+                  {{"endpoint", username}, {"source", sourceAddress}, {"expires", static_cast<int>(granted)}});
+        const std::string reply = "<" + contactUri + ">;expires=" + std::to_string(granted);
+        nua_respond(handle, 200, "OK", SIPTAG_CONTACT_STR(reply.c_str()), NUTAG_WITH_THIS(nua), TAG_END());
+    }
+
+    /// The endpoint renegotiates: new keys (its own, and a fresh one of ours) where the call's
+    /// codec stays; anything else (another codec, no SRTP) is refused and the call goes on
+    /// as it was.
+    void onReinvite(nua_handle_t* handle, sip_t const* sip, Call& call)
+    {
+        try {
+            if (!sip || !sip->sip_payload)
+                throw SipRefusal(488, "SDP Offer Required", "bad_sdp");
+            const auto offer = parseSipOffer(std::string_view(sip->sip_payload->pl_data, sip->sip_payload->pl_len));
+            const auto plan = planMedia(offer);
+            if (plan.codec != call.plan.codec || plan.payloadType != call.plan.payloadType ||
+                plan.audioIndex != call.plan.audioIndex)
+                throw SipRefusal(488, "Codec Change Not Accepted", "renegotiation");
+            const auto localCrypto = freshCrypto(plan.remoteCrypto.tag, plan.remoteCrypto.suite);
+            const auto answer = answerSdp(offer, plan, call.local, localCrypto, call.sessionId, ++call.version);
+            call.offer = offer;
+            call.plan = plan;
+            handler.callRekeyed(call.id, plan.remoteCrypto, localCrypto);
+            {
+                std::lock_guard lock(mutex);
+                ++stats.rekeys;
+            }
+            log::info(sipLog(), "sip.rekeyed", "a SIP call has new SRTP keys", {{"call", call.id}, {"by", std::string("endpoint")}});
+            nua_respond(handle, 200, "OK", SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+                        SIPTAG_PAYLOAD_STR(answer.c_str()), TAG_END());
+        }
+        catch (const SipRefusal& refusal) {
+            log::info(sipLog(), "sip.reinvite_refused", "a SIP call's renegotiation was refused; it goes on as it was",
+                      {{"call", call.id}, {"status", refusal.status()}, {"reason", refusal.reason()}});
+            nua_respond(handle, refusal.status(), refusal.phrase(), TAG_END());
+        }
+    }
+
+    /// Parley's periodic rekey: a re-INVITE with a fresh key of ours; the answer brings the
+    /// endpoint's (onRekeyAnswer).
+    void sendRekey(nua_handle_t* handle, Call& call)
+    {
+        auto crypto = freshCrypto(1, call.plan.remoteCrypto.suite);
+        const auto offer = answerSdp(call.offer, call.plan, call.local, crypto, call.sessionId, ++call.version);
+        call.offeredKey = std::move(crypto);
+        nua_invite(handle, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(offer.c_str()), TAG_END());
+    }
+
+    void onRekeyAnswer(nua_handle_t* handle, int status, sip_t const* sip, Call& call)
+    {
+        if (!call.offeredKey)
+            return;
+        const auto offered = std::move(*call.offeredKey);
+        call.offeredKey.reset();
+        const auto now = std::chrono::steady_clock::now();
+        std::optional<CryptoAttribute> remote;
+        if (status == 200 && sip && sip->sip_payload) {
+            try {
+                const auto answer = parseSipOffer(std::string_view(sip->sip_payload->pl_data, sip->sip_payload->pl_len));
+                if (call.plan.audioIndex < answer.streams.size())
+                    for (const auto& crypto : answer.streams[call.plan.audioIndex].cryptos)
+                        if (crypto.tag == offered.tag && crypto.suite == offered.suite)
+                            remote = crypto;
+            } catch (const SipRefusal&) {
+                // Unreadable: handled as an answer without a key.
+            }
+        }
+        if (remote) {
+            handler.callRekeyed(call.id, *remote, offered);
+            {
+                std::lock_guard lock(mutex);
+                ++stats.rekeys;
+            }
+            call.nextRekey = now + settings.rekeyInterval;
+            log::info(sipLog(), "sip.rekeyed", "a SIP call has new SRTP keys", {{"call", call.id}, {"by", std::string("parley")}});
+            return;
+        }
+        {
+            std::lock_guard lock(mutex);
+            ++stats.rekeyFailures;
+        }
+        if (status == 200) {
+            // It took our offer but gave no key we can use: what it now sends cannot be
+            // opened, so the call cannot go on safely.
+            log::warning(sipLog(), "sip.rekey_failed", "a SIP endpoint answered a rekey without a usable key; hanging up",
+                         {{"call", call.id}});
+            call.hangUpAsked = true;
+            nua_bye(handle, TAG_END());
+            return;
+        }
+        // Refused (or unanswered): the old keys stay (RFC 3264 §8: a refused offer changes
+        // nothing). Try again in a minute, or soon after a collision with its own (491).
+        log::info(sipLog(), "sip.rekey_refused", "a SIP endpoint refused a rekey; the call keeps its keys",
+                  {{"call", call.id}, {"status", status}});
+        call.nextRekey = now + std::min<std::chrono::steady_clock::duration>(
+                                   settings.rekeyInterval, status == 491 ? std::chrono::seconds(2) : std::chrono::seconds(60));
+    }
+
+    void rekeyDueCalls()
+    {
+        const auto now = std::chrono::steady_clock::now();
+        for (auto& [handle, call] : calls)
+            if (!call.offeredKey && !call.hangUpAsked && now >= call.nextRekey) {
+                try {
+                    sendRekey(handle, call);
+                } catch (const std::exception& e) {
+                    call.nextRekey = now + std::chrono::seconds(60);
+                    log::error(sipLog(), "sip.rekey_failed", std::string("cannot rekey a SIP call: ") + e.what(),
+                               {{"call", call.id}, {"error", e.what()}});
+                }
+            }
     }
 
     void runCommands()
@@ -427,7 +679,8 @@ SipServer::SipServer(const SipSettings& settings, SipCallHandler& handler, int)
             e.nua = nua_create(e.root, &Engine::callback, reinterpret_cast<nua_magic_t*>(&e), NUTAG_URL(url.c_str()),
                                NUTAG_CERTIFICATE_DIR(certificates.c_str()), TPTAG_TLS_VERIFY_POLICY(TPTLS_VERIFY_NONE),
                                NUTAG_MEDIA_ENABLE(0), NUTAG_AUTOANSWER(0), NUTAG_AUTOALERT(0),
-                               NUTAG_ALLOW("INFO"), NUTAG_SESSION_TIMER(0), NUTAG_ENABLEMESSAGE(0),
+                               NUTAG_ALLOW("INFO"), NUTAG_APPL_METHOD("REGISTER"), NUTAG_ALLOW("REGISTER"),
+                               NUTAG_SESSION_TIMER(0), NUTAG_ENABLEMESSAGE(0),
                                SIPTAG_USER_AGENT_STR("Parley"), TAG_END());
         if (!e.nua) {
             if (e.root)
@@ -443,6 +696,7 @@ SipServer::SipServer(const SipSettings& settings, SipCallHandler& handler, int)
         while (!e.stopping.load()) {
             su_root_step(e.root, kStepMillis);
             e.runCommands();
+            e.rekeyDueCalls();
         }
         for (auto& [handle, call] : e.calls)
             nua_bye(handle, TAG_END());
@@ -477,6 +731,25 @@ SipStats SipServer::stats() const
 {
     std::lock_guard lock(engine_->mutex);
     return engine_->stats;
+}
+
+std::vector<SipRegistration> SipServer::registrations() const
+{
+    const auto now = std::chrono::system_clock::now();
+    std::lock_guard lock(engine_->mutex);
+    std::vector<SipRegistration> inForce;
+    for (auto it = engine_->registrations.begin(); it != engine_->registrations.end();)
+        if (it->second.expiresAt <= now)
+            it = engine_->registrations.erase(it);
+        else
+            inForce.push_back((it++)->second);
+    return inForce;
+}
+
+void SipServer::forget(const std::string& username)
+{
+    std::lock_guard lock(engine_->mutex);
+    engine_->registrations.erase(username);
 }
 
 void SipServer::hangUp(const std::string& callId)

@@ -6,7 +6,7 @@ namespace parley::storage {
 namespace {
 
 // Append only: a released migration never changes (databases in the field have run it).
-const std::array<Migration, 8> kMigrations{{
+const std::array<Migration, 9> kMigrations{{
     {1,
      "installation",
      {
@@ -217,6 +217,22 @@ const std::array<Migration, 8> kMigrations{{
          // composed file's.
          "ALTER TABLE recording_tracks ADD COLUMN display_name TEXT NOT NULL DEFAULT ''",
          "ALTER TABLE recording_tracks ADD COLUMN sha256 TEXT NOT NULL DEFAULT ''",
+     }},
+    {9,
+     "sip endpoints",
+     {
+         // Meeting-room systems and desk phones that call in over SIP. Only the digest HA1
+         // (MD5 of "username:realm:password", RFC 2617) is kept, never the password; it
+         // holds the realm, so the realm it was made for is stored beside it: after
+         // sip.realm changes, the endpoint needs a new password.
+         "CREATE TABLE sip_endpoints ("
+         "  username TEXT PRIMARY KEY,"
+         "  display_name TEXT NOT NULL,"
+         "  realm TEXT NOT NULL,"
+         "  ha1 TEXT NOT NULL,"
+         "  created_by TEXT NOT NULL,"
+         "  created_at INTEGER NOT NULL,"
+         "  password_changed_at INTEGER NOT NULL)",
      }},
 }};
 

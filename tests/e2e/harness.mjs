@@ -259,8 +259,9 @@ export async function inbound(viewer, from, kind) {
     .find((e) => e.publisherId === from.id && e.kind === kind) ?? null;
 }
 
-/** parleyd's router metrics from /metrics (`token`: a metrics token): name{labels} -> value. */
-export function routerMetrics(port, token) {
+/** parleyd's series from /metrics whose names start with `prefix` (`token`: a metrics
+ *  token): name{labels} -> value. */
+export function routerMetrics(port, token, prefix = 'parley_router_') {
   return new Promise((resolve, reject) => {
     https.get({ host: '127.0.0.1', port, path: '/metrics', rejectUnauthorized: false,
       headers: { Authorization: `Bearer ${token}` } }, (response) => {
@@ -269,8 +270,8 @@ export function routerMetrics(port, token) {
       response.on('end', () => {
         const values = {};
         for (const line of text.split('\n')) {
-          const match = /^(parley_router_[a-z_]+(?:\{[^}]*\})?) ([0-9.e+-]+)$/.exec(line);
-          if (match) values[match[1]] = Number(match[2]);
+          const match = /^(parley_[a-z_]+(?:\{[^}]*\})?) ([0-9.e+-]+)$/.exec(line);
+          if (match && match[1].startsWith(prefix)) values[match[1]] = Number(match[2]);
         }
         resolve(values);
       });

@@ -1,14 +1,17 @@
 // End to end: a SIP endpoint (Debian's baresip over TLS, SDES-SRTP, Opus, a 1000 Hz tone)
 // calls a meeting by its ID and meets a Chromium participant (a 600 Hz microphone) through
-// Parley's SIP bridge and media router. Run by ctest:
+// Parley's SIP bridge and media router. Then an admin gives a room system an account in the
+// admin console; it registers with it, calls the meeting, now with a PIN, enters a wrong PIN
+// and the right one by DTMF, and is hung up when the admin deletes its account. Run by ctest:
 //   node tests/e2e/sip.test.mjs <parleyd> <parleyctl>
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import assert from 'node:assert/strict';
 import { log, sleep, waitFor, startServer, ownerRoom, participant, runTest, fakeCamera,
-  fakeVoice, testSettings, cleanups, screenshot, checkAccessibility, api } from './harness.mjs';
+  fakeVoice, testSettings, cleanups, screenshot, checkAccessibility, api, run, routerMetrics } from './harness.mjs';
 
 const [parleyd, parleyctl] = process.argv.slice(2);
 assert.ok(parleyd && parleyctl, 'usage: sip.test.mjs <parleyd> <parleyctl>');
@@ -16,22 +19,37 @@ assert.ok(parleyd && parleyctl, 'usage: sip.test.mjs <parleyd> <parleyctl>');
 const work = mkdtempSync(path.join(tmpdir(), 'parley-e2e-sip-'));
 const common = testSettings(path.join(work, 'data'));
 
-/** baresip 1.0.0 as a guest endpoint: calls `uri` once it starts, sends a tone, writes what
- *  it hears to a WAV file (sndfile module) in its directory. */
-function baresip(uri, toneHz, name) {
+/** A TCP port free on 127.0.0.1 a moment ago. */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** baresip 1.0.0 as an endpoint: calls `uri` once it starts, sends a tone, writes what it
+ *  hears to a WAV file (sndfile module) in its directory. A guest unless `account` (the
+ *  accounts line) says otherwise; commands (DTMF) go to it over its ctrl_tcp port. */
+async function baresip(uri, toneHz, name, account = null) {
   const dir = path.join(work, `baresip-${name.replace(/\W/g, '')}`);
   const sounds = path.join(dir, 'sounds');
   mkdirSync(sounds, { recursive: true });
+  const control = await freePort();
   writeFileSync(path.join(dir, 'config'), [
     'poll_method epoll', 'sip_listen 127.0.0.1:0', 'net_interface 127.0.0.1',
     `audio_source ausine,${toneHz}`, `audio_alert ausine,${toneHz}`, 'audio_player aubridge,parley-e2e',
-    'rtcp_mux yes', 'rtp_ports 30000-39999', `snd_path ${sounds}`, 'module_path /usr/lib/baresip/modules',
+    'rtcp_mux yes', 'rtp_ports 30000-39999', `snd_path ${sounds}`, `ctrl_tcp_listen 127.0.0.1:${control}`,
+    'module_path /usr/lib/baresip/modules',
     'module opus.so', 'module srtp.so', 'module ausine.so', 'module aubridge.so', 'module sndfile.so',
-    'module_tmp account.so', 'module_app menu.so', ''].join('\n'));
-  writeFileSync(path.join(dir, 'accounts'),
-    `"${name}" <sip:guest@127.0.0.1;transport=tls>;mediaenc=srtp-mand;audio_codecs=opus/48000/2;regint=0\n`);
+    'module_tmp account.so', 'module_app menu.so', 'module_app ctrl_tcp.so', ''].join('\n'));
+  writeFileSync(path.join(dir, 'accounts'), `${account ??
+    `"${name}" <sip:guest@127.0.0.1;transport=tls>;mediaenc=srtp-mand;audio_codecs=opus/48000/2;regint=0`}\n`);
   let output = '';
-  const child = spawn('/usr/bin/baresip', ['-f', dir, '-e', `/dial ${uri}`], { cwd: dir });
+  const child = spawn('/usr/bin/baresip', ['-f', dir, ...(uri ? ['-e', `/dial ${uri}`] : [])], { cwd: dir });
   child.stdout.on('data', (chunk) => { output += chunk; });
   child.stderr.on('data', (chunk) => { output += chunk; });
   const exited = new Promise((resolve) => child.on('exit', resolve));
@@ -39,6 +57,15 @@ function baresip(uri, toneHz, name) {
   return {
     output: () => output,
     sounds,
+    /** Presses `digits` on the phone (RFC 4733 events in its call), through ctrl_tcp's
+     *  netstring commands. */
+    keys: (digits) => new Promise((resolve, reject) => {
+      const command = JSON.stringify({ command: 'sndcode', params: digits, token: 'dtmf' });
+      const socket = net.connect(control, '127.0.0.1', () => socket.write(`${Buffer.byteLength(command)}:${command},`));
+      socket.on('data', () => { socket.end(); resolve(); });
+      socket.on('error', reject);
+      socket.setTimeout(5000, () => { socket.destroy(); reject(new Error('baresip did not answer its command')); });
+    }),
     stop: async () => { child.kill('SIGTERM'); await exited; },
   };
 }
@@ -78,11 +105,11 @@ await runTest(async () => {
     audio: fakeVoice(work, 'Alice', 600), base, link: room.link, session });
 
   // A meeting ID nobody has is refused before any media (404), and counted.
-  const stranger = baresip(`sip:999999999@127.0.0.1:${sipPort};transport=tls`, 1000, 'Stranger');
+  const stranger = await baresip(`sip:999999999@127.0.0.1:${sipPort};transport=tls`, 1000, 'Stranger');
   await waitFor('the unknown meeting refused', () => /404|Not Found/.test(stranger.output()), 15000);
   await stranger.stop();
 
-  const phone = baresip(`sip:${room.meetingId}@127.0.0.1:${sipPort};transport=tls`, 1000, 'Ward 3 Room');
+  const phone = await baresip(`sip:${room.meetingId}@127.0.0.1:${sipPort};transport=tls`, 1000, 'Ward 3 Room');
   // Alice sees the phone join, named and marked as a phone.
   const entry = alice.page.locator('#participant-list li', { hasText: 'Ward 3 Room' });
   await entry.waitFor({ timeout: 20000 });
@@ -135,4 +162,78 @@ await runTest(async () => {
   log('audit', JSON.stringify(entries).slice(0, 600));
   assert.ok(entries.some((e) => JSON.stringify(e).includes('unknown_meeting')), 'the refused call is audited');
   assert.ok(entries.some((e) => JSON.stringify(e).includes('"success"')), 'the accepted call is audited');
+
+  // An admin gives a room system an account in the console; Parley makes its password.
+  const consolePage = await alice.page.context().newPage();
+  consolePage.on('pageerror', (error) => { throw new Error(`[console] page error: ${error.message}`); });
+  await consolePage.goto(`${base}/admin#sip`);
+  await consolePage.waitForSelector('body[data-shown="sip"]');
+  assert.match(await consolePage.locator('#sip-state').innerText(), new RegExp(`port ${sipPort}`));
+  await consolePage.click('#sip-new');
+  await consolePage.fill('#sip-username', 'ward3-room');
+  await consolePage.fill('#sip-display-name', 'Ward 3 meeting room');
+  await consolePage.click('#sip-save');
+  await consolePage.waitForSelector('#sip-password-dialog[open]');
+  const password = await consolePage.inputValue('#sip-password');
+  assert.match(password, /^[A-Za-z0-9]{5}(-[A-Za-z0-9]{5}){3}$/);
+  await checkAccessibility(consolePage, 'admin console: a new SIP password');
+  await screenshot(consolePage, 'admin-sip-password');
+  await consolePage.click('#sip-password-close');
+
+  // The meeting gets a PIN; the room system registers with its account and calls.
+  assert.equal((await api(port, 'PATCH', `/api/v1/rooms/${room.id}`, { pin: '4321' }, session)).status, 200);
+  const roomSystem = await baresip(`sip:${room.meetingId}@127.0.0.1:${sipPort};transport=tls`, 1000, 'Room system',
+    `"Front desk" <sip:ward3-room@127.0.0.1:${sipPort};transport=tls>;auth_user=ward3-room;auth_pass=${password};` +
+    'mediaenc=srtp-mand;audio_codecs=opus/48000/2;regint=600');
+  const registration = await waitFor('the room system registered', async () => {
+    const list = (await api(port, 'GET', '/api/v1/admin/sip/endpoints', null, session)).body.endpoints;
+    return list.find((e) => e.username === 'ward3-room')?.registration ?? null;
+  }, 20000);
+  assert.equal(registration.address, '127.0.0.1');
+  // Answered, it hears the prompt and is not in the meeting before its PIN.
+  await waitFor('the PIN call answered', () => /Call established|established/i.test(roomSystem.output()), 20000);
+  const systemEntry = alice.page.locator('#participant-list li', { hasText: 'Ward 3 meeting room' });
+  await roomSystem.keys('1111#');
+  await sleep(2000);
+  assert.equal(await systemEntry.count(), 0, 'a wrong PIN does not let it in');
+  await roomSystem.keys('4321#');
+  // In under its account's name (not its From header's), marked as a phone.
+  await systemEntry.waitFor({ timeout: 20000 });
+  assert.match(await systemEntry.innerText(), /phone \(SIP\)/);
+  const pinFailures = (await api(port, 'GET', '/api/v1/audit?action=room.join&outcome=failure', null, session)).body;
+  assert.ok(JSON.stringify(pinFailures.entries).includes('pin_incorrect'), `the wrong PIN is audited: ${JSON.stringify(pinFailures.entries).slice(0, 400)}`);
+
+  // Prometheus sees the call, the registration and the refused meeting ID.
+  const token = run(parleyctl, [...common, 'metrics', 'create-token']).output.split('\n')[0].trim();
+  const sip = await routerMetrics(port, token, 'parley_sip_');
+  log('SIP metrics', JSON.stringify(sip));
+  assert.equal(sip.parley_sip_active_calls, 1);
+  assert.equal(sip.parley_sip_registered_endpoints, 1);
+  assert.equal(sip['parley_sip_refusals_total{reason="unknown_meeting"}'], 1);
+  assert.ok(sip.parley_sip_calls_total >= 2 && sip.parley_sip_registrations_total >= 1, JSON.stringify(sip));
+
+  await consolePage.goto(`${base}/admin#sip`);
+  await consolePage.reload();
+  await consolePage.waitForSelector('body[data-shown="sip"]');
+  const row = consolePage.locator('#sip-rows tr', { hasText: 'ward3-room' });
+  assert.match(await row.innerText(), /From 127\.0\.0\.1/);
+  assert.equal(await consolePage.locator('#sip-calls').innerText(), '1');
+  await checkAccessibility(consolePage, 'admin console: SIP');
+  await screenshot(consolePage, 'admin-sip');
+
+  // Deleting its account hangs its call up and forgets its registration.
+  await row.getByRole('button', { name: 'Delete Ward 3 meeting room' }).click();
+  await consolePage.click('#confirm-yes');
+  await waitFor('the room system hung up', () => /session closed|terminated/i.test(roomSystem.output()), 10000);
+  await systemEntry.waitFor({ state: 'detached', timeout: 10000 });
+  const after = (await api(port, 'GET', '/api/v1/admin/sip/endpoints', null, session)).body.endpoints;
+  assert.equal(after.length, 0);
+  await roomSystem.stop();
+  for (const action of ['sip.endpoint_create', 'sip.endpoint_delete']) {
+    const audited = (await api(port, 'GET', `/api/v1/audit?action=${action}`, null, session)).body.entries;
+    assert.ok(audited.some((e) => e.target === 'sip-endpoint:ward3-room'), `${action} is audited`);
+    assert.ok(!JSON.stringify(audited).includes(password), 'the password is not in the audit log');
+  }
+  const calls = (await api(port, 'GET', '/api/v1/audit?action=sip.call&actor=sip:ward3-room', null, session)).body.entries;
+  assert.equal(calls.length, 1, `the room system's call is audited under its account: ${JSON.stringify(calls)}`);
 });

@@ -7,6 +7,8 @@
 #include <sys/wait.h>
 #include <thread>
 
+#include <vector>
+
 namespace parley::test {
 
 BaresipEndpoint::BaresipEndpoint(const Options& options)
@@ -29,9 +31,10 @@ BaresipEndpoint::BaresipEndpoint(const Options& options)
                                "module_tmp account.so\n"
                                "module_app menu.so\n");
     writeFile(dir_ / "accounts", options.account + "\n");
-    pid_ = spawnProcess({"/usr/bin/baresip", "-f", dir_.path().string(), "-t", std::to_string(options.seconds), "-e",
-                         "/dial " + options.dial},
-                        dir_ / "baresip.log");
+    std::vector<std::string> command{"/usr/bin/baresip", "-f", dir_.path().string(), "-t", std::to_string(options.seconds)};
+    if (!options.dial.empty())
+        command.insert(command.end(), {"-e", "/dial " + options.dial});
+    pid_ = spawnProcess(command, dir_ / "baresip.log");
 }
 
 BaresipEndpoint::~BaresipEndpoint()

@@ -19,7 +19,7 @@ public:
     struct Options
     {
         std::string account; ///< the accounts line, e.g. "<sip:room@127.0.0.1;transport=tls>;auth_user=..."
-        std::string dial;    ///< the URI it calls
+        std::string dial;    ///< the URI it calls; "" for none (it only registers, if its account says so)
         int toneHz = 440;
         int seconds = 20;
     };

@@ -120,6 +120,8 @@ public:
     {
         outbound_ = std::make_unique<router::SrtpSession>(key_.suite, router::SrtpSession::Direction::Outbound,
                                                           key_.key.bytes());
+        firstOutbound_ = std::make_unique<router::SrtpSession>(key_.suite, router::SrtpSession::Direction::Outbound,
+                                                               key_.key.bytes());
         inbound_ = std::make_unique<router::SrtpSession>(bridgeKey.suite, router::SrtpSession::Direction::Inbound,
                                                          bridgeKey.key.bytes());
         to_.sin_family = AF_INET;
@@ -139,6 +141,38 @@ public:
     {
         const std::lock_guard lock(mutex_);
         pendingDigits_.push_back(event);
+    }
+
+    /// The first half of a rekey as an endpoint answering Parley's re-INVITE does it: it
+    /// takes the bridge's new key `bridgeKey` besides the old one, and sends with `ownKey`
+    /// from `sendSwitchDelay` on (until then its packets under the old key are in flight).
+    void rekey(const sip::CryptoAttribute& ownKey, const sip::CryptoAttribute& bridgeKey,
+               std::chrono::milliseconds sendSwitchDelay)
+    {
+        const std::lock_guard lock(mutex_);
+        previousInbound_ = std::move(inbound_);
+        inbound_ = std::make_unique<router::SrtpSession>(bridgeKey.suite, router::SrtpSession::Direction::Inbound,
+                                                         bridgeKey.key.bytes());
+        nextOutbound_ = std::make_unique<router::SrtpSession>(ownKey.suite, router::SrtpSession::Direction::Outbound,
+                                                              ownKey.key.bytes());
+        switchAt_ = std::chrono::steady_clock::now() + sendSwitchDelay;
+    }
+    /// When each packet it could open arrived.
+    std::vector<std::chrono::steady_clock::time_point> arrivals()
+    {
+        const std::lock_guard lock(mutex_);
+        return arrivals_;
+    }
+    int unopened()
+    {
+        const std::lock_guard lock(mutex_);
+        return unopened_;
+    }
+    /// Sends one packet under its first key, as a late or replayed packet would come.
+    void sendUnderFirstKey()
+    {
+        const std::lock_guard lock(mutex_);
+        sendUnderFirst_ = true;
     }
 
     /// What it received in the last `window`, decoded (48 kHz).
@@ -192,6 +226,18 @@ private:
             if (length > 0) {
                 router::writeRtpHeader(packet, false, static_cast<std::uint8_t>(payloadType_), sequence++, timestamp,
                                        kSsrc);
+                bool underFirst = false;
+                {
+                    const std::lock_guard lock(mutex_);
+                    if (nextOutbound_ && std::chrono::steady_clock::now() >= switchAt_)
+                        outbound_ = std::move(nextOutbound_);
+                    std::swap(underFirst, sendUnderFirst_);
+                }
+                if (underFirst) {
+                    auto copy = packet;
+                    const auto protectedLength = firstOutbound_->protectRtp(copy.data(), 12 + length, 1600);
+                    ::sendto(fd_, copy.data(), protectedLength, 0, reinterpret_cast<sockaddr*>(&to_), sizeof to_);
+                }
                 send(packet.data(), 12 + length);
             }
             timestamp += encoder.timestampStep();
@@ -200,13 +246,22 @@ private:
                 const auto got = ::recv(fd_, in.data(), in.size(), 0);
                 if (got <= 0)
                     break;
-                const auto plain = inbound_->unprotectRtp(in.data(), static_cast<std::size_t>(got));
+                const std::lock_guard lock(mutex_);
+                // A failed AEAD decryption changes the packet: the second key gets a copy.
+                const auto copy = in;
+                auto plain = inbound_->unprotectRtp(in.data(), static_cast<std::size_t>(got));
+                if (plain == 0 && previousInbound_) {
+                    in = copy;
+                    plain = previousInbound_->unprotectRtp(in.data(), static_cast<std::size_t>(got));
+                }
                 router::RtpView view;
-                if (plain == 0 || !router::parseRtp({in.data(), plain}, view))
+                if (plain == 0 || !router::parseRtp({in.data(), plain}, view)) {
+                    ++unopened_;
                     continue;
+                }
+                arrivals_.push_back(std::chrono::steady_clock::now());
                 decoded.clear();
                 decoder.decode(std::span<const std::uint8_t>(in).subspan(view.payloadOffset, view.payloadLength), decoded);
-                const std::lock_guard lock(mutex_);
                 heard_.insert(heard_.end(), decoded.begin(), decoded.end());
             }
             next += 20ms;
@@ -227,6 +282,11 @@ private:
     std::uint16_t port_ = 0;
     sockaddr_in to_{};
     std::unique_ptr<router::SrtpSession> outbound_, inbound_;
+    std::unique_ptr<router::SrtpSession> firstOutbound_, nextOutbound_, previousInbound_;
+    std::chrono::steady_clock::time_point switchAt_;
+    bool sendUnderFirst_ = false;
+    std::vector<std::chrono::steady_clock::time_point> arrivals_;
+    int unopened_ = 0;
     std::atomic<bool> stopping_{false};
     std::thread thread_;
     std::mutex mutex_;
@@ -407,4 +467,94 @@ TEST_CASE("Transcoding keeps a tone's frequency through each codec a SIP endpoin
     const std::vector<std::uint8_t> garbage(200, 0xff);
     CHECK_FALSE(opus.decode(garbage, out));
     CHECK_FALSE(opus.decode({}, out));
+}
+
+namespace {
+
+/// The longest time between two packets of `arrivals` from `from` on.
+std::chrono::milliseconds longestGap(const std::vector<std::chrono::steady_clock::time_point>& arrivals,
+                                     std::chrono::steady_clock::time_point from)
+{
+    std::chrono::steady_clock::duration longest{};
+    for (std::size_t i = 1; i < arrivals.size(); ++i)
+        if (arrivals[i] >= from)
+            longest = std::max(longest, arrivals[i] - arrivals[i - 1]);
+    return std::chrono::duration_cast<std::chrono::milliseconds>(longest);
+}
+
+/// The longest run of silence in `samples`, 20 ms blocks at a time.
+std::chrono::milliseconds longestSilence(const std::vector<float>& samples)
+{
+    int run = 0, longest = 0;
+    for (std::size_t at = 0; at + sip::kBridgeFrame <= samples.size(); at += sip::kBridgeFrame) {
+        double energy = 0;
+        for (std::size_t i = at; i < at + sip::kBridgeFrame; ++i)
+            energy += static_cast<double>(samples[i]) * samples[i];
+        run = energy / sip::kBridgeFrame > 0.01 * 0.01 ? 0 : run + 1;
+        longest = std::max(longest, run);
+    }
+    return std::chrono::milliseconds(20 * longest);
+}
+
+} // namespace
+
+TEST_CASE("A rekeyed call goes on without a gap over 100 ms either way, takes the endpoint's packets under the "
+          "previous key for a while and then no more",
+          "[sip][media][rekey]")
+{
+    router::RouterSettings settings;
+    settings.listenAddress = "127.0.0.1";
+    settings.port = 0;
+    router::MediaRouter router(settings);
+    const router::DtlsContext context(router::DtlsCertificate::generate(), router::DtlsRole::Client);
+
+    BridgedCall ward(router, context, "ward-3", sip::AudioCodec::Opus, 111, 600);
+    BridgedCall desk(router, context, "desk-7", sip::AudioCodec::Pcmu, 0, 1000);
+    const auto wardTrack = ward.negotiate({});
+    const auto deskTrack = desk.negotiate({wardTrack});
+    ward.negotiate({deskTrack});
+    REQUIRE(test::eventually([&] { return toneShare(desk.endpoint.heard(), 600, sip::kBridgeRate) > 0.5 &&
+                                          ward.endpoint.heard().size() > 48'000; }, 15s));
+
+    // Parley's re-INVITE, answered: the endpoint takes the bridge's new key and answers with
+    // a new one of its own, which the bridge takes; the endpoint's packets under its old key
+    // are still in flight for 200 ms.
+    const auto newBridgeKey = freshKey(router::SrtpProfile::AeadAes128Gcm);
+    const auto newEndpointKey = freshKey(router::SrtpProfile::Aes128CmHmacSha1_80);
+    desk.endpoint.forget();
+    const auto rekeyedAt = std::chrono::steady_clock::now();
+    ward.endpoint.rekey(newEndpointKey, newBridgeKey, 200ms);
+    ward.bridge->rekey(newEndpointKey, newBridgeKey);
+    std::this_thread::sleep_for(2s);
+
+    const auto stats = ward.bridge->stats();
+    CHECK(stats.rekeys == 1);
+    CHECK(stats.previousKeyPackets >= 5); // 200 ms of 20 ms packets, under the old key
+    CHECK(stats.endpointRejected == 0);
+    // The bridge's packets reach the endpoint under the new key without a pause...
+    const auto downGap = longestGap(ward.endpoint.arrivals(), rekeyedAt);
+    CAPTURE(downGap.count(), ward.endpoint.unopened());
+    CHECK(downGap <= 100ms);
+    CHECK(toneShare(ward.endpoint.heard(), 1000, sip::kBridgeRate) > 0.5);
+    // ...and the endpoint's voice reaches the meeting without one.
+    const auto deskHeard = desk.endpoint.heard();
+    CAPTURE(longestSilence(deskHeard).count());
+    CHECK(longestSilence(deskHeard) <= 100ms);
+    CHECK(toneShare(deskHeard, 600, sip::kBridgeRate) > 0.5);
+
+    // Once the overlap is over, a packet under the old key is refused.
+    std::this_thread::sleep_for(sip::kRekeyOverlap);
+    const auto rejectedBefore = ward.bridge->stats().endpointRejected;
+    ward.endpoint.sendUnderFirstKey();
+    REQUIRE(test::eventually([&] { return ward.bridge->stats().endpointRejected == rejectedBefore + 1; }, 2s));
+    CHECK(ward.bridge->stats().previousKeyPackets == stats.previousKeyPackets);
+
+    // The same remote key again (an endpoint that keeps its key) keeps its context: its
+    // packets open, none twice.
+    ward.bridge->rekey(newEndpointKey, freshKey(router::SrtpProfile::AeadAes128Gcm));
+    std::this_thread::sleep_for(300ms);
+    const auto again = ward.bridge->stats();
+    CHECK(again.rekeys == 2);
+    std::this_thread::sleep_for(300ms);
+    CHECK(ward.bridge->stats().endpointPackets > again.endpointPackets);
 }

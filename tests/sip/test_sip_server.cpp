@@ -9,6 +9,7 @@
 #include <parley/log/event_formatter.h>
 #include <parley/router/srtp_session.h>
 #include <parley/sip/digest_authenticator.h>
+#include <parley/sip/sip_offer.h>
 #include <parley/sip/sip_server.h>
 
 #include <Poco/AutoPtr.h>
@@ -97,11 +98,11 @@ private:
 class TestHandler : public SipCallHandler
 {
 public:
-    std::optional<std::string> endpointHa1(const std::string& username) override
+    std::optional<EndpointCredentials> endpoint(const std::string& username, const std::string& realm) override
     {
-        if (username != "room-42")
+        if (username != "room-42" || realm != "parley")
             return std::nullopt;
-        return digestHa1("room-42", "parley", kPassword);
+        return EndpointCredentials{digestHa1("room-42", "parley", kPassword), "Room 42 (Ward 3)"};
     }
     LocalMedia acceptCall(const IncomingCall& call, const CryptoAttribute& remote, const CryptoAttribute& local) override
     {
@@ -124,6 +125,17 @@ public:
         std::lock_guard lock(mutex);
         ended.emplace_back(callId, reason);
     }
+    void callRekeyed(const std::string& callId, const CryptoAttribute& remote, const CryptoAttribute& local) override
+    {
+        std::lock_guard lock(mutex);
+        rekeyed.push_back({callId, remote, local});
+    }
+    struct Rekey
+    {
+        std::string callId;
+        CryptoAttribute remote, local;
+    };
+    std::vector<Rekey> rekeyed;
 
     std::mutex mutex;
     std::vector<IncomingCall> accepted;
@@ -141,8 +153,10 @@ struct ServerFixture
     SipSettings settings;
     std::unique_ptr<SipServer> server;
 
-    ServerFixture()
+    explicit ServerFixture(bool allowGuests = false, std::chrono::seconds rekeyInterval = std::chrono::seconds(3600))
     {
+        settings.allowGuests = allowGuests;
+        settings.rekeyInterval = rekeyInterval;
         const auto certificate = test::makeTestCertificate({});
         std::filesystem::create_directories(dir / "sip-tls");
         test::writeFile(dir / "sip-tls" / "agent.pem", certificate.pem() + certificate.keyPem());
@@ -164,6 +178,13 @@ std::string account(const std::string& password = kPassword, const std::string& 
 {
     return "\"Ward 3 Room\" <sip:" + user + "@127.0.0.1;transport=tls>;auth_user=" + user + ";auth_pass=" + password +
            mediaenc + ";audio_codecs=opus/48000/2;regint=0";
+}
+
+/// An account that registers with the server on `port` every `seconds` and dials nothing.
+std::string registeringAccount(std::uint16_t port, const std::string& password = kPassword, int seconds = 600)
+{
+    return "<sip:room-42@127.0.0.1:" + std::to_string(port) + ";transport=tls>;auth_user=room-42;auth_pass=" + password +
+           ";mediaenc=srtp-mand;regint=" + std::to_string(seconds);
 }
 
 /// Keeps every log line between attach() and detach() (Parley's and, at debug level,
@@ -207,6 +228,114 @@ private:
     Poco::Channel::Ptr original_;
 };
 
+/// A SIP endpoint written out by hand over TLS, for what baresip 1.0.0 does not do: its own
+/// re-INVITE with a new key. One dialog, one request at a time; it reads what the server
+/// sends and answers nothing but what the test asks.
+class HandWrittenEndpoint
+{
+public:
+    explicit HandWrittenEndpoint(std::uint16_t port) : tls_(port) {}
+
+    /// Sends an INVITE (or, with the dialog up, a re-INVITE) carrying `sdp`; returns the
+    /// final response's status and SDP, and ACKs a 2xx.
+    std::pair<int, std::string> invite(const std::string& sdp)
+    {
+        ++cseq_;
+        const bool initial = toTag_.empty();
+        const std::string requestUri = initial ? std::string("sip:") + kMeeting + "@127.0.0.1" : contact_;
+        send("INVITE " + requestUri + " SIP/2.0\r\n" + via() + "Max-Forwards: 70\r\n" + dialog() +
+                 "CSeq: " + std::to_string(cseq_) + " INVITE\r\nContact: <sip:phone@127.0.0.1:5999;transport=tls>\r\n"
+                 "Content-Type: application/sdp\r\n",
+             sdp);
+        for (;;) {
+            const auto message = read();
+            if (message.empty())
+                return {0, ""};
+            if (message.rfind("SIP/2.0 ", 0) != 0)
+                continue; // a request of the server's: not expected here
+            const int status = std::stoi(message.substr(8, 3));
+            if (status < 200)
+                continue;
+            if (initial && status == 200) {
+                toTag_ = header(message, "To").substr(header(message, "To").find(";tag=") + 5);
+                const auto contact = header(message, "Contact");
+                contact_ = contact.substr(contact.find('<') + 1, contact.find('>') - contact.find('<') - 1);
+            }
+            if (status >= 200 && status < 300)
+                send("ACK " + contact_ + " SIP/2.0\r\n" + via() + "Max-Forwards: 70\r\n" + dialog() + "CSeq: " +
+                         std::to_string(cseq_) + " ACK\r\n",
+                     "");
+            return {status, body(message)};
+        }
+    }
+
+private:
+    std::string via() { return "Via: SIP/2.0/TLS 127.0.0.1:5999;branch=z9hG4bK-hand-" + std::to_string(++branch_) + "\r\n"; }
+    std::string dialog() const
+    {
+        return "From: \"Hand\" <sip:phone@127.0.0.1>;tag=hand-1\r\nTo: <sip:" + std::string(kMeeting) + "@127.0.0.1>" +
+               (toTag_.empty() ? "" : ";tag=" + toTag_) + "\r\nCall-ID: hand-written-call@127.0.0.1\r\n";
+    }
+    void send(const std::string& head, const std::string& content)
+    {
+        tls_.write(head + "Content-Length: " + std::to_string(content.size()) + "\r\n\r\n" + content);
+    }
+    /// One whole message, or "" after 10 s without one.
+    std::string read()
+    {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        for (;;) {
+            if (const auto end = buffer_.find("\r\n\r\n"); end != std::string::npos) {
+                const auto length = std::stoul("0" + header(buffer_.substr(0, end + 2), "Content-Length"));
+                if (buffer_.size() >= end + 4 + length) {
+                    auto message = buffer_.substr(0, end + 4 + length);
+                    buffer_.erase(0, end + 4 + length);
+                    return message;
+                }
+            }
+            if (std::chrono::steady_clock::now() > deadline)
+                return "";
+            char chunk[4096];
+            const int got = tls_.readSome(chunk, sizeof chunk, std::chrono::milliseconds(500));
+            if (got == 0)
+                return "";
+            if (got > 0)
+                buffer_.append(chunk, static_cast<std::size_t>(got));
+        }
+    }
+    static std::string header(const std::string& message, const std::string& name)
+    {
+        const auto at = message.find("\r\n" + name + ":");
+        if (at == std::string::npos)
+            return "";
+        const auto start = message.find_first_not_of(' ', at + name.size() + 3);
+        return message.substr(start, message.find("\r\n", start) - start);
+    }
+    static std::string body(const std::string& message) { return message.substr(message.find("\r\n\r\n") + 4); }
+
+    test::TlsClient tls_;
+    std::string buffer_, toTag_, contact_;
+    int cseq_ = 0, branch_ = 0;
+};
+
+/// An offer of G.711 µ-law (or `payloadType`) over SRTP with `crypto` from port 40000.
+std::string handOffer(const CryptoAttribute& crypto, unsigned payloadType = 0, unsigned version = 1)
+{
+    const std::string codec = payloadType == 0 ? "PCMU" : "PCMA";
+    return "v=0\r\no=hand 1 " + std::to_string(version) + " IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+           "m=audio 40000 RTP/SAVP " + std::to_string(payloadType) + "\r\na=rtpmap:" + std::to_string(payloadType) + " " +
+           codec + "/8000\r\na=rtcp-mux\r\na=crypto:" + formatCryptoAttribute(crypto) + "\r\n";
+}
+
+/// The key in an answer's audio line.
+std::string answeredKey(const std::string& sdp)
+{
+    const auto offer = parseSipOffer(sdp);
+    REQUIRE(!offer.streams.empty());
+    REQUIRE(!offer.streams.front().cryptos.empty());
+    return formatCryptoAttribute(offer.streams.front().cryptos.front());
+}
+
 } // namespace
 
 TEST_CASE("baresip calls a meeting over TLS with digest credentials, its SRTP opens with the key of its offer, and "
@@ -222,7 +351,8 @@ TEST_CASE("baresip calls a meeting over TLS with digest credentials, its SRTP op
         const auto& call = fixture.handler.accepted.front();
         CHECK(call.target == kMeeting);
         CHECK(call.endpoint == std::optional<std::string>("room-42"));
-        CHECK(call.displayName == "Ward 3 Room");
+        // The name the admin gave the endpoint, not the one its From header carries.
+        CHECK(call.displayName == "Room 42 (Ward 3)");
         CHECK(call.plan.codec == AudioCodec::Opus);
         CHECK(call.sourceAddress == "127.0.0.1");
         callId = call.callId;
@@ -313,6 +443,159 @@ TEST_CASE("A wrong password, an unknown endpoint, an unknown meeting, a plain RT
     std::lock_guard lock(fixture.handler.mutex);
     CHECK(fixture.handler.accepted.empty());
     CHECK(fixture.server->stats().callsAccepted == 0);
+}
+
+TEST_CASE("An endpoint registers over TLS with its digest credentials, a wrong password, a too brief interval and "
+          "unregistering are answered as RFC 3261 says",
+          "[sip][baresip]")
+{
+    ServerFixture fixture;
+    SECTION("registered, then gone when it unregisters")
+    {
+        {
+            BaresipEndpoint endpoint({registeringAccount(fixture.settings.port), "", 440, 30});
+            INFO(endpoint.output());
+            REQUIRE(test::eventually([&] { return fixture.server->registrations().size() == 1; }, 15s));
+            const auto registration = fixture.server->registrations().front();
+            CHECK(registration.username == "room-42");
+            CHECK(registration.sourceAddress == "127.0.0.1");
+            CAPTURE(registration.contact);
+            // baresip makes its Contact user unique ("room-42-0x...").
+            CHECK(registration.contact.rfind("sip:room-42", 0) == 0);
+            CHECK(registration.contact.find("@127.0.0.1:") != std::string::npos);
+            // 600 s asked for, 600 s given.
+            const auto granted = registration.expiresAt - registration.registeredAt;
+            CHECK(granted == std::chrono::seconds(600));
+            CHECK(endpoint.waitFor("200 OK", 5s));
+            CHECK(fixture.server->stats().registrations == 1);
+        }
+        // baresip unregisters (Expires: 0) as it quits.
+        CHECK(test::eventually([&] { return fixture.server->registrations().empty(); }, 10s));
+    }
+    SECTION("a wrong password: 403, nothing registered")
+    {
+        BaresipEndpoint endpoint({registeringAccount(fixture.settings.port, "not-the-password"), "", 440, 15});
+        CHECK(endpoint.waitFor("403 Forbidden", 15s));
+        CHECK(fixture.server->stats().refusals["bad_credentials"] >= 1);
+        CHECK(fixture.server->registrations().empty());
+    }
+    SECTION("an interval under a minute: 423 with Min-Expires, and baresip registers again for 60 s")
+    {
+        BaresipEndpoint endpoint({registeringAccount(fixture.settings.port, kPassword, 20), "", 440, 20});
+        INFO(endpoint.output());
+        REQUIRE(test::eventually([&] { return fixture.server->registrations().size() == 1; }, 15s));
+        CHECK(fixture.server->stats().refusals["interval_too_brief"] == 1);
+        const auto registration = fixture.server->registrations().front();
+        CHECK(registration.expiresAt - registration.registeredAt == std::chrono::seconds(60));
+    }
+    SECTION("forgotten when the admin deletes the endpoint")
+    {
+        BaresipEndpoint endpoint({registeringAccount(fixture.settings.port), "", 440, 30});
+        REQUIRE(test::eventually([&] { return fixture.server->registrations().size() == 1; }, 15s));
+        fixture.server->forget("room-42");
+        CHECK(fixture.server->registrations().empty());
+    }
+    std::lock_guard lock(fixture.handler.mutex);
+    CHECK(fixture.handler.accepted.empty());
+}
+
+TEST_CASE("Where guests may call, an endpoint is still challenged and joins under its own name, a guest joins as "
+          "a guest",
+          "[sip][baresip]")
+{
+    ServerFixture fixture(true);
+    SECTION("a stored endpoint")
+    {
+        BaresipEndpoint endpoint({account(), fixture.dial(), 440, 15});
+        REQUIRE(test::eventually([&] { return fixture.server->stats().callsAccepted == 1; }, 15s));
+        std::lock_guard lock(fixture.handler.mutex);
+        CHECK(fixture.handler.accepted.front().endpoint == std::optional<std::string>("room-42"));
+        CHECK(fixture.handler.accepted.front().displayName == "Room 42 (Ward 3)");
+    }
+    SECTION("a stored endpoint with a wrong password is refused, not let in as a guest")
+    {
+        BaresipEndpoint endpoint({account("not-the-password"), fixture.dial(), 440, 15});
+        CHECK(endpoint.waitFor("403 Forbidden", 15s));
+        CHECK(fixture.server->stats().callsAccepted == 0);
+    }
+    SECTION("anyone else")
+    {
+        BaresipEndpoint endpoint({account("whatever-password", ";mediaenc=srtp-mand", "visitor"), fixture.dial(), 440, 15});
+        REQUIRE(test::eventually([&] { return fixture.server->stats().callsAccepted == 1; }, 15s));
+        std::lock_guard lock(fixture.handler.mutex);
+        CHECK_FALSE(fixture.handler.accepted.front().endpoint.has_value());
+        CHECK(fixture.handler.accepted.front().displayName == "Ward 3 Room");
+    }
+}
+
+TEST_CASE("Parley rekeys a call every sip.rekey_seconds with a re-INVITE carrying a fresh key, and baresip's "
+          "answer gives the call its keys, the call going on",
+          "[sip][baresip][rekey]")
+{
+    ServerFixture fixture(false, std::chrono::seconds(2));
+    BaresipEndpoint endpoint({account(), fixture.dial(), 440, 30});
+    REQUIRE(test::eventually([&] { return fixture.server->stats().callsAccepted == 1; }, 15s));
+    std::string callId, firstLocal;
+    {
+        std::lock_guard lock(fixture.handler.mutex);
+        callId = fixture.handler.accepted.front().callId;
+        firstLocal = fixture.handler.localKey;
+    }
+    INFO(endpoint.output());
+    REQUIRE(test::eventually([&] { return fixture.server->stats().rekeys >= 2; }, 15s));
+    std::vector<TestHandler::Rekey> rekeys;
+    {
+        std::lock_guard lock(fixture.handler.mutex);
+        rekeys = fixture.handler.rekeyed;
+    }
+    REQUIRE(rekeys.size() >= 2);
+    const auto keyOf = [](const CryptoAttribute& crypto) {
+        const auto line = formatCryptoAttribute(crypto);
+        return line.substr(line.find("inline:"));
+    };
+    CHECK(rekeys[0].callId == callId);
+    // A fresh key of Parley's each time, never the call's first.
+    CHECK(keyOf(rekeys[0].local) != firstLocal.substr(firstLocal.find("inline:")));
+    CHECK(keyOf(rekeys[0].local) != keyOf(rekeys[1].local));
+    CHECK(rekeys[0].local.suite == rekeys[0].remote.suite);
+    CHECK(fixture.server->stats().rekeyFailures == 0);
+    // baresip keeps its own key (it answers with the one it had); its audio still opens.
+    const auto opened = fixture.handler.receiver->opened();
+    CHECK(test::eventually([&] { return fixture.handler.receiver->opened() > opened + 25; }, 5s));
+    CHECK(fixture.server->stats().activeCalls == 1);
+}
+
+TEST_CASE("An endpoint's own re-INVITE with a new key is answered with a fresh key of Parley's and gives the call "
+          "both, and one that changes the codec is refused, the call going on",
+          "[sip][rekey]")
+{
+    ServerFixture fixture(true);
+    HandWrittenEndpoint endpoint(fixture.settings.port);
+    const auto first = freshCrypto(1, router::SrtpProfile::Aes128CmHmacSha1_80);
+    const auto [status, answer] = endpoint.invite(handOffer(first));
+    REQUIRE(status == 200);
+    REQUIRE(fixture.server->stats().callsAccepted == 1);
+
+    const auto second = freshCrypto(1, router::SrtpProfile::Aes128CmHmacSha1_80);
+    const auto [again, reanswer] = endpoint.invite(handOffer(second, 0, 2));
+    REQUIRE(again == 200);
+    CHECK(answeredKey(reanswer) != answeredKey(answer));
+    {
+        std::lock_guard lock(fixture.handler.mutex);
+        REQUIRE(fixture.handler.rekeyed.size() == 1);
+        CHECK(formatCryptoAttribute(fixture.handler.rekeyed.front().remote) == formatCryptoAttribute(second));
+        CHECK(formatCryptoAttribute(fixture.handler.rekeyed.front().local) == answeredKey(reanswer));
+    }
+    CHECK(fixture.server->stats().rekeys == 1);
+
+    // Another codec mid-call: refused, nothing changes.
+    const auto [refused, nothing] = endpoint.invite(handOffer(freshCrypto(1, router::SrtpProfile::Aes128CmHmacSha1_80), 8, 3));
+    CHECK(refused == 488);
+    CHECK(fixture.server->stats().rekeys == 1);
+    CHECK(fixture.server->stats().activeCalls == 1);
+    std::lock_guard lock(fixture.handler.mutex);
+    CHECK(fixture.handler.rekeyed.size() == 1);
+    CHECK(fixture.handler.ended.empty());
 }
 
 TEST_CASE("SRTP keys and digest answers never reach the log, even with sofia-sip's message dump turned on",

@@ -157,7 +157,10 @@ const std::vector<ConfigKey>& table()
          "The digest realm endpoints authenticate in."},
         {"sip.allow_guests", "false", ChoiceRule{{"true", "false"}},
          "Admit calls without credentials as guests (PIN, lobby and lock apply as to guests "
-         "in the browser). Endpoint credentials cannot be created yet, so calls need this."},
+         "in the browser). Endpoints with an account (admin console) always sign in."},
+        {"sip.rekey_seconds", "3600", IntegerRule{1, 86400},
+         "Each call gets new SRTP keys this often: Parley sends a re-INVITE with a new key and "
+         "takes the endpoint's new one, without a gap in the audio."},
         {"volume.container", "/var/lib/parley-volume/recordings.luks", TextRule{false},
          "The encrypted recording volume: a LUKS2 container file made by `parleyctl volume "
          "create`. It and its directories must be root's (never inside data_dir)."},

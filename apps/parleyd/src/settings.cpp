@@ -302,6 +302,7 @@ Settings loadSettings(const std::optional<fs::path>& iniFile,
     settings.sip.port = static_cast<std::uint16_t>(integer(values, "sip.port"));
     settings.sip.realm = values.at("sip.realm");
     settings.sip.allowGuests = values.at("sip.allow_guests") == "true";
+    settings.sip.rekeyInterval = std::chrono::seconds(integer(values, "sip.rekey_seconds"));
     settings.sip.certificateDirectory = settings.dataDir / "sip-tls";
     if (settings.sip.enabled && !settings.routerEnabled)
         throw ConfigError("sip.enabled=true needs router.enabled=true: a SIP call's media goes through the "

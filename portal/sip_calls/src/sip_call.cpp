@@ -76,7 +76,7 @@ std::deque<std::string> SipCallSink::take(bool& closed)
 SipCall::SipCall(SipGateway& gateway, SignalingContext& context, const sip::IncomingCall& call,
                  const sip::CryptoAttribute& localCrypto, const router::DtlsContext& dtls,
                  const SipMediaAddresses& addresses, std::string displayName)
-    : gateway_(gateway), callId_(call.callId), target_(call.target)
+    : gateway_(gateway), callId_(call.callId), target_(call.target), endpoint_(call.endpoint)
 {
     // The media thread reports digits and failures, and others' threads speak to the sink;
     // the call acts on them on the gateway's thread, if it is still on by then.

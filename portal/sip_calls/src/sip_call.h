@@ -65,6 +65,10 @@ public:
     void onDigit(char digit);
     /// The call is over: leaves the meeting.
     void end(const std::string& reason);
+    /// New SDES keys for the call's media (CallMedia::rekey).
+    void rekey(const sip::CryptoAttribute& remote, const sip::CryptoAttribute& local) { media_->rekey(remote, local); }
+    /// The authenticated endpoint's username; none for a guest.
+    const std::optional<std::string>& endpoint() const { return endpoint_; }
 
 private:
     enum class Stage
@@ -90,6 +94,7 @@ private:
     SipGateway& gateway_;
     std::string callId_;
     std::string target_;
+    std::optional<std::string> endpoint_;
     std::unique_ptr<sip::CallMedia> media_;
     std::shared_ptr<SipCallSink> sink_;
     std::unique_ptr<SignalingSession> session_;

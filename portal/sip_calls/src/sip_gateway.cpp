@@ -99,11 +99,9 @@ void SipGateway::postToCall(const std::string& callId, std::function<void(SipCal
     });
 }
 
-std::optional<std::string> SipGateway::endpointHa1(const std::string& username)
+std::optional<sip::EndpointCredentials> SipGateway::endpoint(const std::string& username, const std::string& realm)
 {
-    if (const auto endpoint = endpoints_(username))
-        return endpoint->ha1;
-    return std::nullopt;
+    return endpoints_(username, realm);
 }
 
 sip::LocalMedia SipGateway::acceptCall(const sip::IncomingCall& incoming, const sip::CryptoAttribute&,
@@ -111,10 +109,8 @@ sip::LocalMedia SipGateway::acceptCall(const sip::IncomingCall& incoming, const 
 {
     if (!context_.media)
         throw sip::SipRefusal(503, "Service Unavailable", "media_unavailable");
-    std::string displayName = guestName(incoming.displayName);
-    if (incoming.endpoint)
-        if (const auto endpoint = endpoints_(*incoming.endpoint); endpoint && !endpoint->displayName.empty())
-            displayName = endpoint->displayName;
+    // An endpoint's name is the one its admin gave it (the SIP server put it there).
+    const std::string displayName = guestName(incoming.displayName);
     // On the gateway's thread, which owns every call; the SIP thread waits for the verdict
     // (the gateway's tasks are short: no task waits for the SIP thread).
     std::promise<sip::LocalMedia> verdict;
@@ -183,10 +179,46 @@ void SipGateway::callEnded(const std::string& callId, const std::string& reason)
     });
 }
 
+void SipGateway::callRekeyed(const std::string& callId, const sip::CryptoAttribute& remote,
+                             const sip::CryptoAttribute& local)
+{
+    // On the gateway's thread, which owns the calls; the SIP thread waits, so that the
+    // answer to the endpoint's own re-INVITE leaves only once the media has the new keys.
+    std::promise<void> done;
+    if (!post([&] {
+            try {
+                if (const auto found = calls_.find(callId); found != calls_.end())
+                    found->second->rekey(remote, local);
+                done.set_value();
+            } catch (...) {
+                done.set_exception(std::current_exception());
+            }
+        }))
+        return;
+    try {
+        done.get_future().get();
+    } catch (const std::exception& e) {
+        // Keys the SRTP library refuses: the endpoint is sending with them now, so the call
+        // cannot go on.
+        log::error(logger(), "sip.rekey_failed", std::string("a SIP call's new keys cannot be used: ") + e.what(),
+                   {{"call", callId}, {"error", e.what()}});
+        hangUp(callId);
+    }
+}
+
 void SipGateway::hangUp(const std::string& callId)
 {
     if (server_)
         server_->hangUp(callId);
+}
+
+void SipGateway::hangUpEndpoint(const std::string& username)
+{
+    post([this, username] {
+        for (const auto& [id, call] : calls_)
+            if (call->endpoint() == username)
+                hangUp(id);
+    });
 }
 
 } // namespace parley::portal

@@ -8,7 +8,9 @@
 
 #include <sys/socket.h>
 
+#include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -31,6 +33,9 @@ struct RouterOffer
     std::map<std::string, std::string> subscriptions;
 };
 
+/// After a rekey, how long packets with the endpoint's previous key are still taken.
+inline constexpr std::chrono::seconds kRekeyOverlap{5};
+
 /// Counters of one call's media, readable from any thread.
 struct CallMediaStats
 {
@@ -41,6 +46,8 @@ struct CallMediaStats
     std::uint64_t packetsToEndpoint = 0;   ///< mixed audio sent to the endpoint
     std::uint64_t undecodable = 0;         ///< payloads a decoder refused
     std::uint64_t digits = 0;              ///< DTMF digits recognised
+    std::uint64_t rekeys = 0;              ///< new keys in use
+    std::uint64_t previousKeyPackets = 0;  ///< from the endpoint, opened with the key before the last rekey
 };
 
 /// The media of one SIP call: the endpoint's SRTP with the SDES keys of the call's SDP on one
@@ -84,6 +91,12 @@ public:
     void applyRouterAnswer(const std::string& sdp);
     /// Plays the prompt tone (a PIN is wanted, or the lobby waits) instead of the meeting.
     void setPrompt(bool on) { prompt_ = on; }
+    /// New SDES keys (a re-INVITE from either side): from the media thread's next turn the
+    /// call sends with `local`, and receives with `remote` and, for kRekeyOverlap more, with
+    /// the key before it (what the endpoint sent before it switched is still in flight). A
+    /// `remote` equal to the key in use keeps its context (a fresh one would take replays of
+    /// what it already took). Any thread. Throws router::SrtpError for an unusable key.
+    void rekey(const CryptoAttribute& remote, const CryptoAttribute& local);
 
     CallMediaStats stats() const;
 
@@ -98,6 +111,10 @@ private:
     void run();
     void onEndpointReadable();
     void onEndpointDatagram(std::span<std::uint8_t> datagram, const sockaddr_storage& from, socklen_t fromLength);
+    /// Opens an SRTP or SRTCP datagram from the endpoint in place: its length, 0 when no key
+    /// in use takes it.
+    std::size_t unprotectFromEndpoint(std::span<std::uint8_t> datagram, bool rtp);
+    void takeNewKeys(std::int64_t now);
     void onEndpointRtp(std::span<std::uint8_t> packet);
     void onDigitPacket(std::span<const std::uint8_t> payload, std::uint32_t timestamp);
     void onRouterPacket(std::span<std::uint8_t> packet, bool rtcp);
@@ -110,6 +127,12 @@ private:
     LocalMedia local_;
     int fd_ = -1;
     std::unique_ptr<router::SrtpSession> fromEndpoint_, toEndpoint_;
+    CryptoAttribute remoteCrypto_;                          ///< the key fromEndpoint_ has
+    std::unique_ptr<router::SrtpSession> previousFromEndpoint_; ///< until previousUntil_
+    std::int64_t previousUntil_ = 0;
+    /// A datagram as it came, for a second try with the previous key: a failed AEAD
+    /// decryption leaves the packet changed.
+    std::array<std::uint8_t, 2048> trialCopy_{};
     RouterLeg router_;
     router::ReceiveBatch batch_; ///< both sockets' reads (recvmmsg), one at a time
     std::unique_ptr<AudioDecoder> uplinkDecoder_; ///< for G.722 and G.711 endpoints
@@ -141,12 +164,17 @@ private:
     unsigned offerVersion_ = 1;
     std::optional<router::SdpAnswerTransport> pendingAnswer_;
     std::atomic<bool> answerPending_{false};
+    /// New keys for the media thread to take: the contexts made by rekey() (inbound none when
+    /// the endpoint's key stays).
+    std::unique_ptr<router::SrtpSession> newFromEndpoint_, newToEndpoint_;
+    std::optional<CryptoAttribute> newRemoteCrypto_;
+    std::atomic<bool> rekeyPending_{false};
     bool routerAnswered_ = false; ///< under mutex_
 
     struct Counters
     {
         std::atomic<std::uint64_t> endpointPackets{0}, endpointRejected{0}, packetsToMeeting{0},
-            packetsToEndpoint{0}, undecodable{0}, digits{0};
+            packetsToEndpoint{0}, undecodable{0}, digits{0}, rekeys{0}, previousKeyPackets{0};
     } counters_;
 
     std::thread thread_;

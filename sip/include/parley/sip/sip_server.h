@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace parley::sip {
 
@@ -28,6 +29,7 @@ struct SipSettings
     std::filesystem::path certificateDirectory;
     std::string realm = "parley";
     bool allowGuests = false; ///< calls without credentials join as guests
+    /// Parley sends each call a re-INVITE with new keys this often (sip.rekey_seconds).
     std::chrono::seconds rekeyInterval{3600};
 };
 
@@ -42,13 +44,21 @@ struct IncomingCall
     MediaPlan plan;
 };
 
+/// An endpoint's stored credentials, as the SIP server checks them.
+struct EndpointCredentials
+{
+    std::string ha1;         ///< digestHa1 for the server's realm
+    std::string displayName; ///< how it appears in meetings (its From header's name is not used)
+};
+
 /// What the SIP server needs from the rest of Parley. Called on the SIP thread.
 class SipCallHandler
 {
 public:
     virtual ~SipCallHandler() = default;
-    /// The stored HA1 (digestHa1) of endpoint `username`, or nothing when there is none.
-    virtual std::optional<std::string> endpointHa1(const std::string& username) = 0;
+    /// Endpoint `username`'s credentials for `realm`, or nothing when there is no such
+    /// endpoint (or its credentials were made for another realm).
+    virtual std::optional<EndpointCredentials> endpoint(const std::string& username, const std::string& realm) = 0;
     /// Admits `call` to its meeting, receiving its media with `localCrypto`'s key in mind:
     /// returns where Parley receives it. Throws SipRefusal to refuse it.
     virtual LocalMedia acceptCall(const IncomingCall& call, const CryptoAttribute& remoteCrypto,
@@ -58,6 +68,10 @@ public:
     /// An accepted call ended: `reason` is "hangup" (the endpoint's BYE), "shutdown",
     /// "removed" after hangUp, or "failed" when answering it failed after acceptCall.
     virtual void callEnded(const std::string& callId, const std::string& reason) = 0;
+    /// The call has new keys (Parley's periodic re-INVITE was answered, or the endpoint's own
+    /// re-INVITE was): its media must send with `local` and receive with `remote` from now.
+    virtual void callRekeyed(const std::string& callId, const CryptoAttribute& remote,
+                             const CryptoAttribute& local) = 0;
 };
 
 /// Counters since start, for /metrics.
@@ -65,13 +79,29 @@ struct SipStats
 {
     std::uint64_t callsAccepted = 0;
     std::uint64_t callsEnded = 0;
-    std::uint64_t rekeys = 0;
-    std::map<std::string, std::uint64_t> refusals; ///< by SipRefusal::reason()
+    std::uint64_t activeCalls = 0;
+    std::uint64_t rekeys = 0;        ///< re-INVITEs with new keys that were answered, either side's
+    std::uint64_t rekeyFailures = 0; ///< Parley's re-INVITEs refused or unanswered (the old keys stay)
+    std::uint64_t registrations = 0; ///< REGISTER requests accepted (refreshes too)
+    std::map<std::string, std::uint64_t> refusals; ///< by SipRefusal::reason(), REGISTER's too
+};
+
+/// An endpoint's registration: where it said it can be reached, until when.
+struct SipRegistration
+{
+    std::string username;
+    std::string contact;       ///< the Contact URI it registered
+    std::string sourceAddress; ///< where the REGISTER came from
+    std::chrono::system_clock::time_point registeredAt;
+    std::chrono::system_clock::time_point expiresAt;
 };
 
 /// Parley's SIP user agent server on sofia-sip: SIP over TLS only (a sips: listener, no UDP
 /// or TCP transport at all), calls to `sip:<meeting id>@<server>` authenticated by digest,
-/// SDES keys in the SDP. Runs its own thread, which owns every sofia-sip object.
+/// SDES keys in the SDP. Endpoints may REGISTER (digest, always): phones expect a registrar,
+/// and the admin sees which are reachable. A call whose From names a stored endpoint is
+/// challenged even where guests are allowed, so that it joins under its own name. Runs its
+/// own thread, which owns every sofia-sip object.
 class SipServer
 {
 public:
@@ -86,6 +116,10 @@ public:
     /// The TLS port it listens on.
     std::uint16_t port() const { return port_; }
     SipStats stats() const;
+    /// The registrations in force now, by username.
+    std::vector<SipRegistration> registrations() const;
+    /// Drops endpoint `username`'s registration (it was deleted). Any thread.
+    void forget(const std::string& username);
     /// Ends the call (BYE), e.g. when a moderator removes the endpoint. Any thread.
     void hangUp(const std::string& callId);
 

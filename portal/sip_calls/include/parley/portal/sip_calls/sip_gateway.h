@@ -20,13 +20,6 @@ namespace parley::portal {
 struct SignalingContext;
 class SipCall;
 
-/// What an admin created for a SIP endpoint (a meeting-room system or desk phone).
-struct SipEndpointRecord
-{
-    std::string displayName; ///< how it appears in meetings
-    std::string ha1;         ///< digest HA1 (hex MD5 of "username:realm:password")
-};
-
 /// Where a SIP call's media is received: the address its port is opened on, and the one
 /// written into the SDP answer.
 struct SipMediaAddresses
@@ -43,7 +36,9 @@ struct SipMediaAddresses
 class SipGateway : public sip::SipCallHandler
 {
 public:
-    using EndpointLookup = std::function<std::optional<SipEndpointRecord>(const std::string& username)>;
+    /// An endpoint's credentials for a realm (SipCallHandler::endpoint).
+    using EndpointLookup =
+        std::function<std::optional<sip::EndpointCredentials>(const std::string& username, const std::string& realm)>;
 
     /// `context.media` must be set (calls are refused with 503 without a media router).
     SipGateway(SignalingContext& context, SipMediaAddresses addresses, EndpointLookup endpoints);
@@ -56,17 +51,21 @@ public:
     void attach(sip::SipServer* server) { server_ = server; }
 
     // sip::SipCallHandler, on the SIP thread
-    std::optional<std::string> endpointHa1(const std::string& username) override;
+    std::optional<sip::EndpointCredentials> endpoint(const std::string& username, const std::string& realm) override;
     sip::LocalMedia acceptCall(const sip::IncomingCall& call, const sip::CryptoAttribute& remoteCrypto,
                                const sip::CryptoAttribute& localCrypto) override;
     void callRefused(const sip::IncomingCall& call, const sip::SipRefusal& refusal) override;
     void callEnded(const std::string& callId, const std::string& reason) override;
+    void callRekeyed(const std::string& callId, const sip::CryptoAttribute& remote,
+                     const sip::CryptoAttribute& local) override;
 
     /// For the calls: runs `task` on the gateway's thread with call `callId`, if that call is
     /// still on by then.
     void postToCall(const std::string& callId, std::function<void(SipCall&)> task);
     /// For a call that must end from Parley's side: BYE to the endpoint.
     void hangUp(const std::string& callId);
+    /// Hangs up every call of endpoint `username` (its credentials were deleted or changed).
+    void hangUpEndpoint(const std::string& username);
 
 private:
     void run();
