@@ -224,6 +224,11 @@ void collectSip(PrometheusText& out, const SipEndpointService& sip)
     out.family("parley_sip_refusals_total", "SIP calls and registrations refused, by reason.", "counter");
     for (const auto& [reason, count] : status.stats.refusals)
         out.sample("parley_sip_refusals_total", {{"reason", reason}}, static_cast<double>(count));
+    counter(out, "parley_sip_rekeys_total", "SIP calls given new SRTP keys by a re-INVITE, either side's.",
+            static_cast<double>(status.stats.rekeys));
+    counter(out, "parley_sip_rekey_failures_total",
+            "Parley's rekeying re-INVITEs refused or unanswered (the call kept its keys) or answered without a usable key (hung up).",
+            static_cast<double>(status.stats.rekeyFailures));
     counter(out, "parley_sip_registrations_total", "REGISTER requests accepted (refreshes included).",
             static_cast<double>(status.stats.registrations));
     gauge(out, "parley_sip_registered_endpoints", "Endpoints with a registration in force.",

@@ -6,7 +6,7 @@ import { call } from './api.js';
 import { $, button, confirmAction, element } from './dom.js';
 import { copyAndSay, explain, keepFocus, say } from './admin.js';
 import { texts } from './admin-texts.js';
-import { dateTime } from './admin-format.js';
+import { dateTime, duration } from './admin-format.js';
 
 let wired = false;
 let status = { enabled: false };
@@ -32,6 +32,7 @@ function fillStatus() {
   $('sip-realm').textContent = status.realm;
   $('sip-guests').textContent = status.allowGuests ? texts.sip.guestsAllowed : texts.sip.guestsRefused;
   $('sip-calls').textContent = String(status.activeCalls);
+  $('sip-rekey').textContent = texts.sip.rekey(duration(status.rekeySeconds), status.rekeys, status.rekeyFailures);
   const refusals = Object.entries(status.refusals ?? {});
   $('sip-refusals').textContent = refusals.length
     ? refusals.map(([reason, count]) => texts.sip.refusal(reason, count)).join('; ')

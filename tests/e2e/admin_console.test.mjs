@@ -310,6 +310,12 @@ async function main() {
   await look(admin, '11-recordings');
   await open(admin, 'volume');
   await look(admin, '12-volume');
+  // SIP is off on this server: the section says how to turn it on and adds no device.
+  await open(admin, 'sip');
+  assert.match(await text(admin, '#sip-state'), /sip\.enabled = true/);
+  assert.equal(await admin.isDisabled('#sip-new'), true);
+  assert.equal(await admin.isVisible('#sip-empty'), true);
+  await look(admin, '12-sip-off');
 
   // ---- Audit log: filter, verify, export, check the export -----------------------------
   await open(admin, 'audit');

@@ -94,8 +94,9 @@ function loudestFrequency(file, seconds) {
 }
 
 await runTest(async () => {
+  // New SRTP keys every 4 s, so that the calls below are rekeyed several times.
   const settings = [...common, '--set', 'sip.enabled=true', '--set', 'sip.port=0', '--set',
-    'sip.listen_address=127.0.0.1', '--set', 'sip.allow_guests=true'];
+    'sip.listen_address=127.0.0.1', '--set', 'sip.allow_guests=true', '--set', 'sip.rekey_seconds=4'];
   const { port, sipPort } = await startServer(parleyd, parleyctl, settings, work);
   assert.ok(sipPort > 0, 'parleyd says where SIP listens');
   const base = `https://127.0.0.1:${port}`;
@@ -128,6 +129,22 @@ await runTest(async () => {
     return hz && Math.abs(hz - 1000) < 30 ? hz : null;
   }, 30000);
   log('Alice hears the phone at', heard, 'Hz');
+
+  // Rekeying leaves no gap: over 6 s spanning at least one rekey, Alice receives the phone's
+  // packets (50 a second) with fewer missing than a 100 ms pause would take.
+  const token = run(parleyctl, [...common, 'metrics', 'create-token']).output.split('\n')[0].trim();
+  const rekeys = async () => (await routerMetrics(port, token, 'parley_sip_')).parley_sip_rekeys_total ?? 0;
+  const phonePackets = async () => (await alice.page.evaluate(() => window.parleyMeeting.inbound()))
+    .find((e) => e.publisherId === phoneId && e.kind === 'audio')?.packetsReceived ?? 0;
+  const rekeysBefore = await rekeys();
+  const [p0, t0] = [await phonePackets(), Date.now()];
+  await sleep(6000);
+  const [p1, t1] = [await phonePackets(), Date.now()];
+  const rekeysDuring = (await rekeys()) - rekeysBefore;
+  const expected = (t1 - t0) / 20;
+  log(`over ${t1 - t0} ms and ${rekeysDuring} rekeys Alice received ${p1 - p0} of the phone's packets (${expected} sent)`);
+  assert.ok(rekeysDuring >= 1, 'the call was rekeyed');
+  assert.ok(p1 - p0 >= expected - 5, `no pause in the phone's audio across a rekey: ${p1 - p0} of ${expected} packets`);
   await screenshot(alice.page, 'sip-phone-in-meeting');
   await checkAccessibility(alice.page, 'a meeting with a phone');
 
@@ -155,6 +172,7 @@ await runTest(async () => {
   assert.equal(files.length, 1, `baresip wrote what it heard: ${readdirSync(phone.sounds)}`);
   const phoneHeard = loudestFrequency(path.join(phone.sounds, files[0]), 3);
   log('the phone hears', phoneHeard, 'Hz');
+  // Its last 3 s came after several rekeys: baresip took Parley's new keys.
   assert.ok(Math.abs(phoneHeard - 600) <= 20, `the phone hears Alice's 600 Hz tone (heard ${phoneHeard} Hz)`);
 
   // The call's coming and going is audited.
@@ -203,14 +221,14 @@ await runTest(async () => {
   const pinFailures = (await api(port, 'GET', '/api/v1/audit?action=room.join&outcome=failure', null, session)).body;
   assert.ok(JSON.stringify(pinFailures.entries).includes('pin_incorrect'), `the wrong PIN is audited: ${JSON.stringify(pinFailures.entries).slice(0, 400)}`);
 
-  // Prometheus sees the call, the registration and the refused meeting ID.
-  const token = run(parleyctl, [...common, 'metrics', 'create-token']).output.split('\n')[0].trim();
+  // Prometheus sees the call, the registration, the rekeys and the refused meeting ID.
   const sip = await routerMetrics(port, token, 'parley_sip_');
   log('SIP metrics', JSON.stringify(sip));
   assert.equal(sip.parley_sip_active_calls, 1);
   assert.equal(sip.parley_sip_registered_endpoints, 1);
   assert.equal(sip['parley_sip_refusals_total{reason="unknown_meeting"}'], 1);
   assert.ok(sip.parley_sip_calls_total >= 2 && sip.parley_sip_registrations_total >= 1, JSON.stringify(sip));
+  assert.ok(sip.parley_sip_rekeys_total >= 2 && sip.parley_sip_rekey_failures_total === 0, JSON.stringify(sip));
 
   await consolePage.goto(`${base}/admin#sip`);
   await consolePage.reload();

@@ -63,6 +63,7 @@ const std::map<std::string, WebFile>& files()
         {"admin-directory.js", {"admin-directory.js", "text/javascript; charset=utf-8"}},
         {"admin-settings.js", {"admin-settings.js", "text/javascript; charset=utf-8"}},
         {"admin-audit.js", {"admin-audit.js", "text/javascript; charset=utf-8"}},
+        {"admin-sip.js", {"admin-sip.js", "text/javascript; charset=utf-8"}},
         {"admin-tls.js", {"admin-tls.js", "text/javascript; charset=utf-8"}},
         {"admin-volume.js", {"admin-volume.js", "text/javascript; charset=utf-8"}},
     };

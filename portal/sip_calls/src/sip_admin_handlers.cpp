@@ -77,6 +77,9 @@ void SipStatusHandler::handle(const ApiRequest&, Poco::Net::HTTPServerResponse& 
         body.set("callsAccepted", status.stats.callsAccepted);
         body.set("registrations", status.stats.registrations);
         body.set("registeredEndpoints", status.registeredEndpoints);
+        body.set("rekeySeconds", status.rekeySeconds);
+        body.set("rekeys", status.stats.rekeys);
+        body.set("rekeyFailures", status.stats.rekeyFailures);
         Poco::JSON::Object::Ptr refusals = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
         for (const auto& [reason, count] : status.stats.refusals)
             refusals->set(reason, count);

@@ -89,6 +89,7 @@ SipStatus SipEndpointService::status() const
     status.port = server_ ? server_->port() : settings_->port;
     status.realm = settings_->realm;
     status.allowGuests = settings_->allowGuests;
+    status.rekeySeconds = settings_->rekeyInterval.count();
     if (server_) {
         status.stats = server_->stats();
         status.registeredEndpoints = server_->registrations().size();

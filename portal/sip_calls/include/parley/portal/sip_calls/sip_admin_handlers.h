@@ -14,8 +14,9 @@ struct SipAdminServices
 
 using SipAdminHandler = ServiceHandler<SipAdminServices>;
 
-/// `GET /api/v1/admin/sip` (admins): whether SIP runs, its port, realm and guest policy, and
-/// its counters (calls now and since start, refusals by reason, registrations).
+/// `GET /api/v1/admin/sip` (admins): whether SIP runs, its port, realm, guest policy and
+/// rekey interval, and its counters (calls now and since start, refusals by reason,
+/// registrations, rekeys).
 class SipStatusHandler : public SipAdminHandler
 {
 public:

@@ -41,6 +41,7 @@ struct SipStatus
     std::uint16_t port = 0;
     std::string realm;
     bool allowGuests = false;
+    std::int64_t rekeySeconds = 0;
     sip::SipStats stats;
     std::size_t registeredEndpoints = 0; ///< registrations in force
 };
