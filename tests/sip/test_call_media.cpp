@@ -235,8 +235,7 @@ private:
                 }
                 if (underFirst) {
                     auto copy = packet;
-                    const auto protectedLength = firstOutbound_->protectRtp(copy.data(), 12 + length, 1600);
-                    ::sendto(fd_, copy.data(), protectedLength, 0, reinterpret_cast<sockaddr*>(&to_), sizeof to_);
+                    send(copy.data(), 12 + length, *firstOutbound_);
                 }
                 send(packet.data(), 12 + length);
             }
@@ -268,9 +267,10 @@ private:
             std::this_thread::sleep_until(next);
         }
     }
-    void send(std::uint8_t* packet, std::size_t length)
+    void send(std::uint8_t* packet, std::size_t length) { send(packet, length, *outbound_); }
+    void send(std::uint8_t* packet, std::size_t length, router::SrtpSession& outbound)
     {
-        const auto protectedLength = outbound_->protectRtp(packet, length, 1600);
+        const auto protectedLength = outbound.protectRtp(packet, length, 1600);
         ::sendto(fd_, packet, protectedLength, 0, reinterpret_cast<sockaddr*>(&to_), sizeof to_);
     }
 
