@@ -2,10 +2,11 @@
 // calls a meeting by its ID and meets a Chromium participant (a 600 Hz microphone) through
 // Parley's SIP bridge and media router. Then an admin gives a room system an account in the
 // admin console; it registers with it, calls the meeting, now with a PIN, enters a wrong PIN
-// and the right one by DTMF, and is hung up when the admin deletes its account. Run by ctest:
+// and the right one by DTMF, and is hung up when the admin deletes its account. The calls are
+// rekeyed every 4 s, and the first one is recorded into an encrypted volume. Run by ctest:
 //   node tests/e2e/sip.test.mjs <parleyd> <parleyctl>
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -17,7 +18,12 @@ const [parleyd, parleyctl] = process.argv.slice(2);
 assert.ok(parleyd && parleyctl, 'usage: sip.test.mjs <parleyd> <parleyctl>');
 
 const work = mkdtempSync(path.join(tmpdir(), 'parley-e2e-sip-'));
-const common = testSettings(path.join(work, 'data'));
+// An encrypted recording volume (userspace engine), so that the phone's call can be recorded.
+const mountPoint = path.join(work, 'recordings');
+const common = [...testSettings(path.join(work, 'data')), '--set', `volume.mount_point=${mountPoint}`];
+const volumeArgs = [...common, '--set', `volume.container=${path.join(work, 'recordings.luks')}`, '--set',
+  'volume.engine=userspace', '--set', `volume.runtime_dir=${path.join(work, 'run')}`, '--set',
+  'volume.kdf_memory_kib=32', '--set', 'volume.kdf_parallel=1'];
 
 /** A TCP port free on 127.0.0.1 a moment ago. */
 function freePort() {
@@ -94,6 +100,12 @@ function loudestFrequency(file, seconds) {
 }
 
 await runTest(async () => {
+  let made = run(parleyctl, [...volumeArgs, 'volume', 'create', '--size', '200M'], 'volume-pass\n');
+  assert.equal(made.status, 0, made.output);
+  made = run(parleyctl, [...volumeArgs, 'volume', 'unlock'], 'volume-pass\n');
+  assert.equal(made.status, 0, made.output);
+  cleanups.push(() => run(parleyctl, [...volumeArgs, 'volume', 'lock']));
+
   // New SRTP keys every 4 s, so that the calls below are rekeyed several times.
   const settings = [...common, '--set', 'sip.enabled=true', '--set', 'sip.port=0', '--set',
     'sip.listen_address=127.0.0.1', '--set', 'sip.allow_guests=true', '--set', 'sip.rekey_seconds=4'];
@@ -145,6 +157,25 @@ await runTest(async () => {
   log(`over ${t1 - t0} ms and ${rekeysDuring} rekeys Alice received ${p1 - p0} of the phone's packets (${expected} sent)`);
   assert.ok(rekeysDuring >= 1, 'the call was rekeyed');
   assert.ok(p1 - p0 >= expected - 5, `no pause in the phone's audio across a rekey: ${p1 - p0} of ${expected} packets`);
+  // A recording of the meeting holds the phone's voice as a track of its own, under its name.
+  const started = await api(port, 'POST', `/api/v1/rooms/${room.id}/recording`, { action: 'start' }, session);
+  assert.equal(started.status, 200, JSON.stringify(started.body));
+  await sleep(4000);
+  assert.equal((await api(port, 'POST', `/api/v1/rooms/${room.id}/recording`, { action: 'stop' }, session)).status, 200);
+  const recording = await waitFor('the recording written', async () => {
+    const body = (await api(port, 'GET', `/api/v1/recordings/${started.body.recordingId}`, null, session)).body;
+    return body.state === 'recorded' ? body : null;
+  }, 20000);
+  const phoneTrack = recording.tracks.find((t) => t.displayName === 'Ward 3 Room' && t.label === 'audio');
+  assert.ok(phoneTrack, `the phone has a track: ${JSON.stringify(recording.tracks)}`);
+  const trackFile = readdirSync(mountPoint).filter((d) => /^\d+$/.test(d))
+    .map((d) => path.join(mountPoint, d, phoneTrack.file)).find((f) => existsSync(f));
+  assert.ok(trackFile, `the phone's track ${phoneTrack.file} is in the volume`);
+  const recordedHz = loudestFrequency(trackFile, 2);
+  log('the recording of the phone:', phoneTrack.file, phoneTrack.codec, phoneTrack.frames, 'frames,', recordedHz, 'Hz');
+  assert.ok(Math.abs(recordedHz - 1000) <= 20, `the phone's track holds its 1000 Hz tone (${recordedHz} Hz)`);
+  assert.ok(phoneTrack.frames >= 150, `about 4 s of 20 ms frames (${phoneTrack.frames})`);
+
   await screenshot(alice.page, 'sip-phone-in-meeting');
   await checkAccessibility(alice.page, 'a meeting with a phone');
 
