@@ -360,7 +360,7 @@ struct SipServer::Engine
             if (authorization->au_scheme && std::string_view(authorization->au_scheme) == "Digest")
                 break;
         if (!authorization) {
-            const char* fromUser = sip->sip_from && sip->sip_from->a_url ? sip->sip_from->a_url->url_user : nullptr;
+            const char* fromUser = sip->sip_from ? sip->sip_from->a_url->url_user : nullptr;
             const bool knownEndpoint = fromUser && handler.endpoint(fromUser, digest.realm()).has_value();
             if (guestsAllowed && !knownEndpoint)
                 return {true, std::nullopt};
@@ -413,7 +413,7 @@ struct SipServer::Engine
         const std::string logId = "register:" + randomId();
         std::string reason;
         try {
-            if (!sip || !sip->sip_request || !sip->sip_to || !sip->sip_to->a_url)
+            if (!sip || !sip->sip_request || !sip->sip_to)
                 throw SipRefusal(400, "Bad Request", "bad_request");
             if (!sip->sip_via || !sip->sip_via->v_protocol ||
                 std::string_view(sip->sip_via->v_protocol).find("TLS") == std::string_view::npos)
@@ -457,10 +457,17 @@ struct SipServer::Engine
             return;
         }
         const sip_contact_t* contact = sip->sip_contact;
-        long requested = sip->sip_expires ? static_cast<long>(sip->sip_expires->ex_delta) : kDefaultRegistration;
-        if (contact->m_expires)
-            requested = std::strtol(contact->m_expires, nullptr, 10);
-        const bool wildcard = contact->m_url && contact->m_url->url_type == url_any;
+        // Expires (unsigned in sofia-sip's reading) or the Contact's own expires, digits only:
+        // a negative or unreadable one is the phone's error, not "an hour".
+        long requested = sip->sip_expires ? static_cast<long>(std::min<unsigned long>(sip->sip_expires->ex_delta, 1UL << 31))
+                                          : kDefaultRegistration;
+        if (contact->m_expires) {
+            const std::string_view text(contact->m_expires);
+            if (text.empty() || text.size() > 10 || text.find_first_not_of("0123456789") != std::string_view::npos)
+                throw SipRefusal(400, "Bad Expires", "bad_request");
+            requested = std::stol(std::string(text));
+        }
+        const bool wildcard = contact->m_url->url_type == url_any;
         if (requested == 0 || wildcard) {
             if (wildcard && requested != 0)
                 throw SipRefusal(400, "Wildcard Contact Needs Expires 0", "bad_request");
@@ -482,9 +489,9 @@ struct SipServer::Engine
                         NUTAG_WITH_THIS(nua), TAG_END());
             return;
         }
-        const long granted = requested < 0 || requested > kMaxRegistration ? kMaxRegistration : requested;
+        const long granted = std::min(requested, kMaxRegistration);
         su_home_t home[1] = {SU_HOME_INIT(home)};
-        char* uri = contact->m_url ? url_as_string(home, contact->m_url) : nullptr;
+        char* uri = url_as_string(home, contact->m_url);
         std::string contactUri = uri ? std::string(uri) : std::string();
         su_home_deinit(home);
         if (contactUri.empty() || contactUri.size() > kMaxContactBytes)

@@ -269,6 +269,33 @@ public:
         }
     }
 
+    /// Sends a REGISTER with `extraHeaders` (each ending in CRLF, written as given: the test's
+    /// hostile ones too) and returns the final response's status and whole text.
+    std::pair<int, std::string> registerWith(const std::string& extraHeaders)
+    {
+        send("REGISTER sip:127.0.0.1 SIP/2.0\r\n" + via() + "Max-Forwards: 70\r\nCall-ID: hand-register@127.0.0.1\r\n"
+             "CSeq: " + std::to_string(++cseq_) + " REGISTER\r\n" + extraHeaders,
+             "");
+        for (;;) {
+            const auto message = read();
+            if (message.empty())
+                return {0, ""};
+            if (message.rfind("SIP/2.0 ", 0) != 0)
+                continue;
+            const int status = std::stoi(message.substr(8, 3));
+            if (status >= 200)
+                return {status, message};
+        }
+    }
+    static std::string header(const std::string& message, const std::string& name)
+    {
+        const auto at = message.find("\r\n" + name + ":");
+        if (at == std::string::npos)
+            return "";
+        const auto start = message.find_first_not_of(' ', at + name.size() + 3);
+        return message.substr(start, message.find("\r\n", start) - start);
+    }
+
 private:
     std::string via() { return "Via: SIP/2.0/TLS 127.0.0.1:5999;branch=z9hG4bK-hand-" + std::to_string(++branch_) + "\r\n"; }
     std::string dialog() const
@@ -302,14 +329,6 @@ private:
             if (got > 0)
                 buffer_.append(chunk, static_cast<std::size_t>(got));
         }
-    }
-    static std::string header(const std::string& message, const std::string& name)
-    {
-        const auto at = message.find("\r\n" + name + ":");
-        if (at == std::string::npos)
-            return "";
-        const auto start = message.find_first_not_of(' ', at + name.size() + 3);
-        return message.substr(start, message.find("\r\n", start) - start);
     }
     static std::string body(const std::string& message) { return message.substr(message.find("\r\n\r\n") + 4); }
 
@@ -497,6 +516,97 @@ TEST_CASE("An endpoint registers over TLS with its digest credentials, a wrong p
     }
     std::lock_guard lock(fixture.handler.mutex);
     CHECK(fixture.handler.accepted.empty());
+}
+
+namespace {
+
+/// A digest Authorization for REGISTER as room-42 with `password`, answering `challenge` (a
+/// WWW-Authenticate value).
+std::string registerAuthorization(const std::string& challenge, const std::string& password)
+{
+    // Two challenges in one second carry the same nonce: a new cnonce each time, as a phone's.
+    static int answers = 0;
+    const std::string cnonce = "c0ffee" + std::to_string(++answers);
+    const auto field = [&](const std::string& name) {
+        const auto at = challenge.find(name + "=\"");
+        return challenge.substr(at + name.size() + 2, challenge.find('"', at + name.size() + 2) - at - name.size() - 2);
+    };
+    const auto nonce = field("nonce");
+    const std::string uri = "sip:127.0.0.1";
+    const auto ha1 = digestHa1("room-42", "parley", password);
+    // RFC 2617: MD5(HA1:nonce:nc:cnonce:qop:MD5(method:uri)); digestHa1(a, b, c) is MD5("a:b:c").
+    const auto ha2 = digestHa1("REGISTER", uri.substr(0, 3), uri.substr(4));
+    const auto response = digestHa1(ha1 + ":" + nonce + ":00000001", cnonce, "auth:" + ha2);
+    return "Authorization: Digest username=\"room-42\", realm=\"parley\", nonce=\"" + nonce + "\", uri=\"" + uri +
+           "\", response=\"" + response + "\", algorithm=MD5, qop=auth, nc=00000001, cnonce=\"" + cnonce + "\"\r\n";
+}
+
+} // namespace
+
+TEST_CASE("Hostile REGISTER requests are refused with a SIP error and change nothing, the server going on",
+          "[sip][hostile]")
+{
+    ServerFixture fixture;
+    HandWrittenEndpoint peer(fixture.settings.port);
+    const std::string from = "From: <sip:room-42@127.0.0.1>;tag=r1\r\n";
+    const std::string to = "To: <sip:room-42@127.0.0.1>\r\n";
+    const std::string contact = "Contact: <sip:room-42@127.0.0.1:5999;transport=tls>\r\n";
+    // A fresh challenge for each attempt: an answer is taken once.
+    const auto authorized = [&](const std::string& headers, const std::string& password = kPassword) {
+        const auto [status, challenge] = peer.registerWith(from + headers);
+        REQUIRE(status == 401);
+        return peer.registerWith(from + headers +
+                                 registerAuthorization(HandWrittenEndpoint::header(challenge, "WWW-Authenticate"), password));
+    };
+
+    SECTION("right credentials register (the helper itself is right)")
+    {
+        CHECK(authorized(to + contact + "Expires: 120\r\n").first == 200);
+        REQUIRE(fixture.server->registrations().size() == 1);
+        CHECK(fixture.server->registrations().front().expiresAt - fixture.server->registrations().front().registeredAt ==
+              std::chrono::seconds(120));
+    }
+    SECTION("another endpoint's address of record: 403")
+    {
+        CHECK(authorized("To: <sip:room-99@127.0.0.1>\r\n" + contact).first == 403);
+        CHECK(fixture.server->stats().refusals["wrong_address_of_record"] == 1);
+    }
+    SECTION("a wildcard Contact without Expires 0: 400")
+    {
+        CHECK(authorized(to + "Contact: *\r\nExpires: 3600\r\n").first == 400);
+    }
+    SECTION("a Contact URI over 256 bytes: 400")
+    {
+        CHECK(authorized(to + "Contact: <sip:" + std::string(300, 'a') + "@127.0.0.1;transport=tls>\r\n").first == 400);
+    }
+    SECTION("an absurd Expires is cut to an hour, a negative or unreadable one is refused")
+    {
+        CHECK(authorized(to + contact + "Expires: 4294967295\r\n").first == 200);
+        REQUIRE(fixture.server->registrations().size() == 1);
+        CHECK(fixture.server->registrations().front().expiresAt - fixture.server->registrations().front().registeredAt ==
+              std::chrono::seconds(3600));
+        for (const auto* expires : {"-5", "soon", "99999999999999999999"}) {
+            CAPTURE(expires);
+            CHECK(authorized(to + "Contact: <sip:room-42@127.0.0.1:5999;transport=tls>;expires=" + expires + "\r\n").first ==
+                  400);
+        }
+    }
+    SECTION("no To (sofia-sip drops it, or answers 400), a wrong password, garbage Authorization: refused")
+    {
+        {
+            HandWrittenEndpoint careless(fixture.settings.port);
+            const auto status = careless.registerWith(from + contact).first;
+            CHECK((status == 0 || status == 400));
+        }
+        CHECK(authorized(to + contact, "not-the-password").first == 403);
+        CHECK(peer.registerWith(from + to + contact + "Authorization: Digest username=\"room-42\", nonce=\"x\"\r\n").first ==
+              403);
+        CHECK(peer.registerWith(from + to + contact + "Authorization: Digest " + std::string(5000, ',') + "\r\n").first >= 400);
+        CHECK(fixture.server->registrations().empty());
+    }
+    // The server still answers.
+    HandWrittenEndpoint again(fixture.settings.port);
+    CHECK(again.registerWith(from + to + contact).first == 401);
 }
 
 TEST_CASE("Where guests may call, an endpoint is still challenged and joins under its own name, a guest joins as "
