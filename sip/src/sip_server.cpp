@@ -437,6 +437,12 @@ struct SipServer::Engine
                        {"reason", refusal.reason()}});
             nua_respond(handle, refusal.status(), refusal.phrase(), NUTAG_WITH_THIS(nua), TAG_END());
         }
+        catch (const std::exception& e) {
+            // The endpoint store could not be read, say: the phone tries again later.
+            log::error(sipLog(), "sip.register_failed", "a SIP registration failed inside Parley",
+                       {{"request", logId}, {"error", e.what()}});
+            nua_respond(handle, 500, "Server Internal Error", NUTAG_WITH_THIS(nua), TAG_END());
+        }
     }
 
     void respondToRegister(nua_handle_t* handle, sip_t const* sip, const std::string& username,
@@ -539,6 +545,11 @@ struct SipServer::Engine
                       {{"call", call.id}, {"status", refusal.status()}, {"reason", refusal.reason()}});
             nua_respond(handle, refusal.status(), refusal.phrase(), TAG_END());
         }
+        catch (const std::exception& e) {
+            log::error(sipLog(), "sip.reinvite_failed", "a SIP call's renegotiation failed inside Parley; it goes on as it was",
+                       {{"call", call.id}, {"error", e.what()}});
+            nua_respond(handle, 500, "Server Internal Error", TAG_END());
+        }
     }
 
     /// Parley's periodic rekey: a re-INVITE with a fresh key of ours; the answer brings the
@@ -566,8 +577,8 @@ struct SipServer::Engine
                     for (const auto& crypto : answer.streams[call.plan.audioIndex].cryptos)
                         if (crypto.tag == offered.tag && crypto.suite == offered.suite)
                             remote = crypto;
-            } catch (const SipRefusal&) {
-                // Unreadable: handled as an answer without a key.
+            } catch (const std::exception&) {
+                // Unreadable (SipRefusal): handled as an answer without a key.
             }
         }
         if (remote) {
