@@ -48,7 +48,7 @@ install_deb() { # install_deb FILE [apt options]: as an administrator would (off
 password='package-test-password-1'
 
 if [ -f previous.deb ]; then
-    step "install the previous commit's package ($(dpkg-deb -f previous.deb Version))"
+    step "install an earlier commit's package ($(dpkg-deb -f previous.deb Version))"
     if install_deb previous.deb; then ok "previous package installs"; else fail "previous package installs"; cat install.log; fi
     check "previous parleyd active" wait_active
     echo "$password" | parleyctl user create-admin ada >/dev/null

@@ -1,15 +1,16 @@
 #!/bin/bash
 # package_test.sh: the Debian package on a clean machine.
 #
-# Builds this commit's package and the previous commit's (when that one has
+# Builds this commit's package and takes an earlier commit's (the newest kept in the cache
+# within 50 commits, else the previous commit's, built now; when that one has
 # installer/build-package), boots a clean Debian 12 (tests/package/prepare-rootfs.sh) with
 # systemd as init in the QEMU guest of tests/volume/guest, and runs guest-checks.sh there:
-# an upgrade from the previous package keeping its admin and rooms, the service and its
+# an upgrade from the earlier package keeping its admin and rooms, the service and its
 # hardening, TLS 1.3 on 443, a certificate reload, a refused downgrade, purge, and a fresh
 # install. Exit status: the number of failed checks (0 = all passed).
 #
-# The previous commit's package is kept in ${PARLEY_CACHE:-~/.cache/parley}/packages by
-# commit (an old commit's build never changes); the base system image is cached by
+# Packages are kept in ${PARLEY_CACHE:-~/.cache/parley}/packages by commit (a commit's build
+# never changes; the 20 newest); the base system image is cached by
 # prepare-rootfs.sh. PARLEY_PACKAGE_TEST_KEEP=1 keeps the work directory.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -23,10 +24,30 @@ started=$SECONDS
 log "building this commit's package"
 current=$("$root/installer/build-package" "$work/current-build" | tail -n1)
 cp "$current" "$work/current.deb"
+# A clean tree's package is kept by commit: a later run upgrades from it instead of building
+# its own previous commit again (a few minutes). A tree with changes is no commit's.
+mkdir -p "$cache/packages"
+if [ -z "$(git -C "$root" status --porcelain --untracked-files=no)" ]; then
+    head_commit=$(git -C "$root" rev-parse HEAD)
+    cp "$current" "$cache/packages/parley-$head_commit.deb.tmp" &&
+        mv "$cache/packages/parley-$head_commit.deb.tmp" "$cache/packages/parley-$head_commit.deb"
+    # The 20 newest are plenty for the search below.
+    ls -1t "$cache"/packages/parley-*.deb | tail -n +21 | xargs -r rm -f
+fi
 
 if git -C "$root" cat-file -e HEAD~1:installer/build-package 2>/dev/null; then
+    # The upgrade starts from the newest earlier commit whose package is kept (what this
+    # server ran before, in CI: the last commit tested), within 50 commits; else HEAD~1,
+    # built now and kept.
     previous_commit=$(git -C "$root" rev-parse HEAD~1)
+    for commit in $(git -C "$root" rev-list --max-count=50 HEAD~1); do
+        if [ -s "$cache/packages/parley-$commit.deb" ]; then
+            previous_commit=$commit
+            break
+        fi
+    done
     previous="$cache/packages/parley-$previous_commit.deb"
+    log "upgrading from $previous_commit ($(git -C "$root" rev-list --count "$previous_commit..HEAD") commits back)"
     if [ ! -s "$previous" ]; then
         log "building the previous commit's package ($previous_commit)"
         source_dir="$root/build/previous-source"
