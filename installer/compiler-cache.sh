@@ -7,7 +7,9 @@
 # same preprocessed source and flags, so what is compiled is always what the sources say.
 PARLEY_CMAKE_LAUNCHER=()
 if command -v ccache >/dev/null; then
-  export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=1
+  # Sourced by hand (no $root set), the checkout is this file's: without a base directory
+  # ccache hashes absolute paths and another checkout never hits.
+  export CCACHE_BASEDIR="${root:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}" CCACHE_NOHASHDIR=1
   export CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-20G}"
   PARLEY_CMAKE_LAUNCHER=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 fi
