@@ -236,10 +236,7 @@ struct SipServer::Engine
 
     void refuse(nua_handle_t* handle, const IncomingCall& call, const SipRefusal& refusal)
     {
-        {
-            std::lock_guard lock(mutex);
-            ++stats.refusals[refusal.reason()];
-        }
+        countRefusal(refusal.reason());
         log::info(sipLog(), "sip.call_refused", "a SIP call was refused",
                   {{"call", call.callId}, {"status", refusal.status()}, {"reason", refusal.reason()}});
         nua_respond(handle, refusal.status(), refusal.phrase(), TAG_END());
@@ -257,10 +254,7 @@ struct SipServer::Engine
         try {
             if (!sip || !sip->sip_request)
                 throw SipRefusal(400, "Bad Request", "bad_request");
-            // sofia-sip listens on TLS only; a request that came another way is not ours.
-            if (!sip->sip_via || !sip->sip_via->v_protocol ||
-                std::string_view(sip->sip_via->v_protocol).find("TLS") == std::string_view::npos)
-                throw SipRefusal(403, "SIP over TLS Required", "not_tls");
+            requireTls(sip);
             const char* user = sip->sip_request->rq_url->url_user;
             call.target = user ? std::string(user) : std::string();
             if (!validTarget(call.target)) {
@@ -340,6 +334,31 @@ struct SipServer::Engine
         return plain ? std::string(text) : settings.listenAddress;
     }
 
+    /// sofia-sip listens on TLS only; a request that came another way is not ours.
+    static void requireTls(sip_t const* sip)
+    {
+        if (!sip->sip_via || !sip->sip_via->v_protocol ||
+            std::string_view(sip->sip_via->v_protocol).find("TLS") == std::string_view::npos)
+            throw SipRefusal(403, "SIP over TLS Required", "not_tls");
+    }
+
+    void countRefusal(const std::string& reason)
+    {
+        std::lock_guard lock(mutex);
+        ++stats.refusals[reason];
+    }
+
+    /// Either side's re-INVITE was answered with keys: the media takes them now.
+    void rekeyed(const Call& call, const CryptoAttribute& remote, const CryptoAttribute& local, const char* by)
+    {
+        handler.callRekeyed(call.id, remote, local);
+        {
+            std::lock_guard lock(mutex);
+            ++stats.rekeys;
+        }
+        log::info(sipLog(), "sip.rekeyed", "a SIP call has new SRTP keys", {{"call", call.id}, {"by", std::string(by)}});
+    }
+
     /// What authenticate() decided: go on (as `endpoint`, or as a guest without one), or not
     /// (the request was challenged with 401).
     struct Authentication
@@ -411,13 +430,10 @@ struct SipServer::Engine
     {
         const auto source = sourceOf(msg_addrinfo(nua_current_request(nua)));
         const std::string logId = "register:" + randomId();
-        std::string reason;
         try {
             if (!sip || !sip->sip_request || !sip->sip_to)
                 throw SipRefusal(400, "Bad Request", "bad_request");
-            if (!sip->sip_via || !sip->sip_via->v_protocol ||
-                std::string_view(sip->sip_via->v_protocol).find("TLS") == std::string_view::npos)
-                throw SipRefusal(403, "SIP over TLS Required", "not_tls");
+            requireTls(sip);
             const auto authentication = authenticate(handle, sip, "REGISTER", logId, false);
             if (!authentication.admitted)
                 return; // challenged
@@ -428,10 +444,7 @@ struct SipServer::Engine
             respondToRegister(handle, sip, username, source.address);
         }
         catch (const SipRefusal& refusal) {
-            {
-                std::lock_guard lock(mutex);
-                ++stats.refusals[refusal.reason()];
-            }
+            countRefusal(refusal.reason());
             log::info(sipLog(), "sip.register_refused", "a SIP registration was refused",
                       {{"request", logId}, {"source", source.address}, {"status", refusal.status()},
                        {"reason", refusal.reason()}});
@@ -485,12 +498,9 @@ struct SipServer::Engine
             nua_respond(handle, 200, "OK", NUTAG_WITH_THIS(nua), TAG_END());
             return;
         }
-        if (requested > 0 && requested < kMinRegistration) {
+        if (requested < kMinRegistration) {
             const std::string minimum = std::to_string(kMinRegistration);
-            {
-                std::lock_guard lock(mutex);
-                ++stats.refusals["interval_too_brief"];
-            }
+            countRefusal("interval_too_brief");
             nua_respond(handle, 423, "Interval Too Brief", SIPTAG_MIN_EXPIRES_STR(minimum.c_str()),
                         NUTAG_WITH_THIS(nua), TAG_END());
             return;
@@ -531,12 +541,7 @@ struct SipServer::Engine
             const auto answer = answerSdp(offer, plan, call.local, localCrypto, call.sessionId, ++call.version);
             call.offer = offer;
             call.plan = plan;
-            handler.callRekeyed(call.id, plan.remoteCrypto, localCrypto);
-            {
-                std::lock_guard lock(mutex);
-                ++stats.rekeys;
-            }
-            log::info(sipLog(), "sip.rekeyed", "a SIP call has new SRTP keys", {{"call", call.id}, {"by", std::string("endpoint")}});
+            rekeyed(call, plan.remoteCrypto, localCrypto, "endpoint");
             nua_respond(handle, 200, "OK", SIPTAG_CONTENT_TYPE_STR("application/sdp"),
                         SIPTAG_PAYLOAD_STR(answer.c_str()), TAG_END());
         }
@@ -582,13 +587,8 @@ struct SipServer::Engine
             }
         }
         if (remote) {
-            handler.callRekeyed(call.id, *remote, offered);
-            {
-                std::lock_guard lock(mutex);
-                ++stats.rekeys;
-            }
+            rekeyed(call, *remote, offered, "parley");
             call.nextRekey = now + settings.rekeyInterval;
-            log::info(sipLog(), "sip.rekeyed", "a SIP call has new SRTP keys", {{"call", call.id}, {"by", std::string("parley")}});
             return;
         }
         {

@@ -168,6 +168,19 @@ public:
         const std::lock_guard lock(mutex_);
         return unopened_;
     }
+    /// Keeps the packet it sent last, exactly as it went, for replay().
+    void remember()
+    {
+        const std::lock_guard lock(mutex_);
+        remembered_ = lastSent_;
+        rememberedLength_ = lastSentLength_;
+    }
+    /// Sends the remembered packet again (a replay).
+    void replay()
+    {
+        const std::lock_guard lock(mutex_);
+        ::sendto(fd_, remembered_.data(), rememberedLength_, 0, reinterpret_cast<sockaddr*>(&to_), sizeof to_);
+    }
     /// Sends one packet under its first key, as a late or replayed packet would come.
     void sendUnderFirstKey()
     {
@@ -272,6 +285,9 @@ private:
     {
         const auto protectedLength = outbound.protectRtp(packet, length, 1600);
         ::sendto(fd_, packet, protectedLength, 0, reinterpret_cast<sockaddr*>(&to_), sizeof to_);
+        const std::lock_guard lock(mutex_);
+        std::memcpy(lastSent_.data(), packet, protectedLength);
+        lastSentLength_ = protectedLength;
     }
 
     sip::AudioCodec codec_;
@@ -287,6 +303,8 @@ private:
     bool sendUnderFirst_ = false;
     std::vector<std::chrono::steady_clock::time_point> arrivals_;
     int unopened_ = 0;
+    std::array<std::uint8_t, 1600> lastSent_{}, remembered_{};
+    std::size_t lastSentLength_ = 0, rememberedLength_ = 0;
     std::atomic<bool> stopping_{false};
     std::thread thread_;
     std::mutex mutex_;
@@ -550,11 +568,16 @@ TEST_CASE("A rekeyed call goes on without a gap over 100 ms either way, takes th
     CHECK(ward.bridge->stats().previousKeyPackets == stats.previousKeyPackets);
 
     // The same remote key again (an endpoint that keeps its key) keeps its context: its
-    // packets open, none twice.
+    // packets open, none twice. A fresh context would take a replay of a packet sent before
+    // it, which it never saw.
+    ward.endpoint.remember();
     ward.bridge->rekey(newEndpointKey, freshKey(router::SrtpProfile::AeadAes128Gcm));
     std::this_thread::sleep_for(300ms);
     const auto again = ward.bridge->stats();
     CHECK(again.rekeys == 2);
     std::this_thread::sleep_for(300ms);
     CHECK(ward.bridge->stats().endpointPackets > again.endpointPackets);
+    const auto beforeReplay = ward.bridge->stats();
+    ward.endpoint.replay();
+    REQUIRE(test::eventually([&] { return ward.bridge->stats().endpointRejected == beforeReplay.endpointRejected + 1; }, 2s));
 }

@@ -522,7 +522,8 @@ namespace {
 
 /// A digest Authorization for REGISTER as room-42 with `password`, answering `challenge` (a
 /// WWW-Authenticate value).
-std::string registerAuthorization(const std::string& challenge, const std::string& password)
+std::string registerAuthorization(const std::string& challenge, const std::string& password,
+                                  const std::string& uri = "sip:127.0.0.1")
 {
     // Two challenges in one second carry the same nonce: a new cnonce each time, as a phone's.
     static int answers = 0;
@@ -532,10 +533,9 @@ std::string registerAuthorization(const std::string& challenge, const std::strin
         return challenge.substr(at + name.size() + 2, challenge.find('"', at + name.size() + 2) - at - name.size() - 2);
     };
     const auto nonce = field("nonce");
-    const std::string uri = "sip:127.0.0.1";
     const auto ha1 = digestHa1("room-42", "parley", password);
     // RFC 2617: MD5(HA1:nonce:nc:cnonce:qop:MD5(method:uri)); digestHa1(a, b, c) is MD5("a:b:c").
-    const auto ha2 = digestHa1("REGISTER", uri.substr(0, 3), uri.substr(4));
+    const auto ha2 = digestHa1("REGISTER", uri.substr(0, uri.find(':')), uri.substr(uri.find(':') + 1));
     const auto response = digestHa1(ha1 + ":" + nonce + ":00000001", cnonce, "auth:" + ha2);
     return "Authorization: Digest username=\"room-42\", realm=\"parley\", nonce=\"" + nonce + "\", uri=\"" + uri +
            "\", response=\"" + response + "\", algorithm=MD5, qop=auth, nc=00000001, cnonce=\"" + cnonce + "\"\r\n";
@@ -565,6 +565,17 @@ TEST_CASE("Hostile REGISTER requests are refused with a SIP error and change not
         REQUIRE(fixture.server->registrations().size() == 1);
         CHECK(fixture.server->registrations().front().expiresAt - fixture.server->registrations().front().registeredAt ==
               std::chrono::seconds(120));
+    }
+    SECTION("a right answer made for another request URI: 403")
+    {
+        const auto [status, challenge] = peer.registerWith(from + to + contact);
+        REQUIRE(status == 401);
+        CHECK(peer.registerWith(from + to + contact +
+                                registerAuthorization(HandWrittenEndpoint::header(challenge, "WWW-Authenticate"),
+                                                      kPassword, "sip:123456@127.0.0.1"))
+                  .first == 403);
+        CHECK(fixture.server->stats().refusals["bad_credentials"] == 1);
+        CHECK(fixture.server->registrations().empty());
     }
     SECTION("another endpoint's address of record: 403")
     {

@@ -97,40 +97,34 @@ SipStatus SipEndpointService::status() const
     return status;
 }
 
-SipEndpointView SipEndpointService::view(storage::SipEndpoint endpoint) const
+SipEndpointService::Snapshot SipEndpointService::snapshot() const
+{
+    const std::lock_guard lock(mutex_);
+    Snapshot now;
+    if (server_)
+        now.registrations = server_->registrations();
+    if (settings_)
+        now.realm = settings_->realm;
+    return now;
+}
+
+SipEndpointView SipEndpointService::view(storage::SipEndpoint endpoint, const Snapshot& now)
 {
     SipEndpointView view;
-    const std::lock_guard lock(mutex_);
-    view.credentialsCurrent = settings_ && endpoint.realm == settings_->realm;
-    if (server_)
-        for (auto& registration : server_->registrations())
-            if (registration.username == endpoint.username)
-                view.registration = std::move(registration);
+    view.credentialsCurrent = now.realm && endpoint.realm == *now.realm;
+    for (const auto& registration : now.registrations)
+        if (registration.username == endpoint.username)
+            view.registration = registration;
     view.stored = std::move(endpoint);
     return view;
 }
 
 std::vector<SipEndpointView> SipEndpointService::list() const
 {
-    std::vector<sip::SipRegistration> registrations;
-    std::optional<std::string> realm;
-    {
-        const std::lock_guard lock(mutex_);
-        if (server_)
-            registrations = server_->registrations();
-        if (settings_)
-            realm = settings_->realm;
-    }
+    const auto now = snapshot();
     std::vector<SipEndpointView> views;
-    for (auto& endpoint : store_.list()) {
-        SipEndpointView view;
-        view.credentialsCurrent = realm && endpoint.realm == *realm;
-        for (const auto& registration : registrations)
-            if (registration.username == endpoint.username)
-                view.registration = registration;
-        view.stored = std::move(endpoint);
-        views.push_back(std::move(view));
-    }
+    for (auto& endpoint : store_.list())
+        views.push_back(view(std::move(endpoint), now));
     return views;
 }
 
@@ -139,7 +133,7 @@ SipEndpointView SipEndpointService::get(const std::string& username) const
     auto endpoint = store_.find(username);
     if (!endpoint)
         throw noSuchEndpoint(username);
-    return view(std::move(*endpoint));
+    return view(std::move(*endpoint), snapshot());
 }
 
 std::string SipEndpointService::realmOrRefuse() const
@@ -171,7 +165,7 @@ SipEndpointService::Created SipEndpointService::create(const std::string& userna
                        .add("displayName", displayName)
                        .add("password", std::string(password ? "chosen" : "generated"))
                        .text()});
-    return {view(std::move(endpoint)), password ? std::nullopt : std::optional<std::string>(secret)};
+    return {view(std::move(endpoint), snapshot()), password ? std::nullopt : std::optional<std::string>(secret)};
 }
 
 SipEndpointView SipEndpointService::rename(const std::string& username, const std::string& displayName,

@@ -95,8 +95,15 @@ public:
     static bool validUsername(const std::string& username);
 
 private:
+    /// The registrations in force and the realm SIP uses, as the views are made from them.
+    struct Snapshot
+    {
+        std::vector<sip::SipRegistration> registrations;
+        std::optional<std::string> realm;
+    };
+    Snapshot snapshot() const;
+    static SipEndpointView view(storage::SipEndpoint endpoint, const Snapshot& now);
     std::string realmOrRefuse() const;
-    SipEndpointView view(storage::SipEndpoint endpoint) const;
 
     storage::SipEndpointStore store_;
     storage::AuditLog& audit_;
