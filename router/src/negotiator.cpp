@@ -1,6 +1,7 @@
 #include "negotiator.h"
 
 #include <algorithm>
+#include <cctype>
 
 namespace parley::router {
 namespace {
@@ -9,6 +10,13 @@ constexpr auto kVideoStorePackets = RtpForwarder::kVideoStorePackets;
 constexpr auto kVideoStoreMicros = RtpForwarder::kVideoStoreMicros;
 constexpr auto kAudioStorePackets = RtpForwarder::kAudioStorePackets;
 constexpr auto kAudioStoreMicros = RtpForwarder::kAudioStoreMicros;
+
+bool equalsIgnoreCase(std::string_view a, std::string_view b)
+{
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           });
+}
 
 bool hasFeedback(const SdpCodec& codec, const std::string& feedback)
 {
@@ -104,6 +112,16 @@ Negotiation Negotiator::negotiate(std::int64_t roomId, const std::string& partic
                             source = publication.get();
             if (!source)
                 continue; // Inactive: the track is gone or never existed in this room
+            if (source->video && !equalsIgnoreCase(answer.codec->name, source->codec)) {
+                // Passed through as published: the section must take the publisher's codec.
+                answer.codec = chooseCodec(media, source->codec);
+                if (!answer.codec)
+                    continue; // Inactive: it cannot decode this video
+                if (!twccId)
+                    std::erase(answer.codec->feedback, "transport-cc");
+                answer.rtx = hasFeedback(*answer.codec, "nack") ? chooseRtx(media, answer.codec->payloadType)
+                                                                : std::nullopt;
+            }
             bool created = false;
             auto& subscription = subscribe(p, media, *source, static_cast<std::uint8_t>(answer.codec->payloadType),
                                            answer.rtx, created);
@@ -146,7 +164,7 @@ Negotiation Negotiator::negotiate(std::int64_t roomId, const std::string& partic
                                    {p.localUfrag, p.localPassword, certificate_.fingerprint(), address_.announced,
                                     static_cast<int>(address_.port), static_cast<int>(address_.tcpPort)});
     for (const auto& publication : p.publications)
-        result.published.push_back({publication->trackId, publication->label});
+        result.published.push_back({publication->trackId, publication->label, publication->codec});
     return result;
 }
 

@@ -74,6 +74,23 @@ std::size_t writeRtcpPli(std::span<std::uint8_t> out, std::uint32_t senderSsrc, 
     return 12;
 }
 
+std::size_t writeRtcpFir(std::span<std::uint8_t> out, std::uint32_t senderSsrc, std::uint32_t mediaSsrc,
+                         std::uint8_t sequence)
+{
+    if (out.size() < 20)
+        return 0;
+    out[0] = 0x80 | 4; // V=2, FMT=4
+    out[1] = kRtcpPayloadFeedback;
+    out[2] = 0;
+    out[3] = 4; // length in words minus one
+    write32(&out[4], senderSsrc);
+    write32(&out[8], 0); // media source: unused, the FCI names it (RFC 5104 4.3.1.2)
+    write32(&out[12], mediaSsrc);
+    out[16] = sequence;
+    out[17] = out[18] = out[19] = 0;
+    return 20;
+}
+
 std::size_t writeRtcpNack(std::span<std::uint8_t> out, std::uint32_t senderSsrc, std::uint32_t mediaSsrc,
                           std::span<const std::uint8_t> fci)
 {

@@ -135,8 +135,11 @@ void mediaAttribute(SdpMedia& media, std::string_view name, std::string_view val
         const auto space = value.find(' ');
         if (space == std::string_view::npos)
             fail(line, "a=" + std::string(name) + " needs a payload type and parameters");
-        if (value.substr(0, space) == "*")
+        if (value.substr(0, space) == "*") {
+            if (name == "rtcp-fb" && media.wildcardFeedback.size() < 16)
+                media.wildcardFeedback.emplace_back(value.substr(space + 1));
             return;
+        }
         const int pt = number<int>(value.substr(0, space), 0, 127, line, "payload type");
         if (auto* codec = codecOf(media, pt)) {
             const auto parameters = std::string(value.substr(space + 1));
@@ -346,7 +349,7 @@ SdpAnswerTransport answerTransport(const SdpOffer& answer)
     return transport;
 }
 
-std::optional<SdpCodec> chooseCodec(const SdpMedia& media)
+std::optional<SdpCodec> chooseCodec(const SdpMedia& media, std::string_view only)
 {
     const bool twccExtension = std::any_of(media.extensions.begin(), media.extensions.end(),
                                            [](const SdpExtension& e) { return e.uri == kTransportWideCcUri; });
@@ -364,10 +367,12 @@ std::optional<SdpCodec> chooseCodec(const SdpMedia& media)
     }
     if (media.kind == "video") {
         for (const auto& codec : media.codecs)
-            if (equalsIgnoreCase(codec.name, "VP8") && codec.clockRate == 90000)
+            if (equalsIgnoreCase(codec.name, "VP8") && codec.clockRate == 90000 &&
+                (only.empty() || equalsIgnoreCase(only, "VP8")))
                 return keepFeedback(codec);
         for (const auto& codec : media.codecs)
             if (equalsIgnoreCase(codec.name, "H264") && codec.clockRate == 90000 &&
+                (only.empty() || equalsIgnoreCase(only, "H264")) &&
                 codec.fmtp.find("packetization-mode=1") != std::string::npos)
                 return keepFeedback(codec);
     }

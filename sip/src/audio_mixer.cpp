@@ -75,6 +75,11 @@ void AudioMixer::mix(std::span<float, kBridgeFrame> out)
     std::sort(ready.begin(), ready.begin() + static_cast<std::ptrdiff_t>(count),
               [](const auto& a, const auto& b) { return a.first > b.first; });
     mixedLast_ = std::min(count, loudest_);
+    // Mean square of -50 dBFS: 10^-5.
+    constexpr float kSpeaking = 1e-5f * kBridgeFrame;
+    loudestLast_.reset();
+    if (count > 0 && ready[0].first > kSpeaking)
+        loudestLast_ = ready[0].second->id;
     for (std::size_t r = 0; r < count; ++r) {
         auto& source = *ready[r].second;
         if (r < loudest_)

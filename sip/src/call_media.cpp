@@ -1,13 +1,12 @@
 #include <parley/sip/call_media.h>
 
+#include <parley/router/keyframe_detection.h>
 #include <parley/router/packet_kind.h>
 #include <parley/router/random_identifiers.h>
+#include <parley/router/rtcp_packet.h>
 #include <parley/router/rtp_packet.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -19,12 +18,25 @@
 #include <set>
 #include <sstream>
 #include <stdexcept>
+#include <utility>
 
 namespace parley::sip {
 namespace {
 
 constexpr std::uint8_t kOpusPayloadType = 111; // what the router leg's offer names
+constexpr std::uint8_t kVp8PayloadType = 96;
+constexpr std::uint8_t kH264PayloadType = 102;
 constexpr std::int64_t kFrameMicros = 20'000;
+constexpr std::size_t kPacketCapacity = 1500 + router::kSrtpMaxTrailer;
+/// How long one voice must be the loudest before the endpoint's picture follows it, and
+/// how long a picture stays at least: a cough does not switch it, a conversation does not
+/// make it flicker.
+constexpr int kSpeakerTicks = 25; // 0.5 s of 20 ms mixes
+constexpr std::int64_t kMinShowMicros = 2'000'000;
+/// Keyframe requests: again after this long without the keyframe; to the endpoint at most
+/// this often (its encoder and a SIP transaction each).
+constexpr std::int64_t kKeyframeRetryMicros = 500'000;
+constexpr std::int64_t kEndpointKeyframeMicros = 500'000;
 
 std::int64_t steadyMicros()
 {
@@ -46,52 +58,36 @@ constexpr char kDigits[] = "0123456789*#ABCD";
 
 } // namespace
 
-CallMedia::CallMedia(const MediaPlan& plan, const CryptoAttribute& localCrypto, const std::string& bindAddress,
+CallMedia::CallMedia(const MediaPlan& plan, const CallKeys& local, const std::string& bindAddress,
                      const std::string& announcedAddress, const router::DtlsContext& context, Callbacks callbacks)
-    : plan_(plan), callbacks_(std::move(callbacks)), router_(context),
-      downlinkEncoder_(plan.codec)
+    : plan_(plan), callbacks_(std::move(callbacks)), router_(context), downlinkEncoder_(plan.codec),
+      uplinkVideo_(90000, static_cast<std::uint16_t>(router::randomSsrc()), router::randomSsrc()),
+      downlinkVideo_(90000, static_cast<std::uint16_t>(router::randomSsrc()), router::randomSsrc())
 {
     if (plan.codec != AudioCodec::Opus) {
         uplinkDecoder_ = std::make_unique<AudioDecoder>(plan.codec);
         uplinkEncoder_ = std::make_unique<AudioEncoder>(AudioCodec::Opus);
     }
-    fromEndpoint_ = std::make_unique<router::SrtpSession>(plan.remoteCrypto.suite, router::SrtpSession::Direction::Inbound,
-                                                          plan.remoteCrypto.key.bytes());
-    remoteCrypto_ = plan.remoteCrypto;
-    toEndpoint_ = std::make_unique<router::SrtpSession>(localCrypto.suite, router::SrtpSession::Direction::Outbound,
-                                                        localCrypto.key.bytes());
-    fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd_ < 0)
-        throw std::runtime_error(std::string("cannot open a UDP socket for a SIP call: ") + std::strerror(errno));
-    sockaddr_in bound{};
-    bound.sin_family = AF_INET;
-    if (inet_pton(AF_INET, bindAddress.c_str(), &bound.sin_addr) != 1 ||
-        ::bind(fd_, reinterpret_cast<const sockaddr*>(&bound), sizeof bound) != 0) {
-        const std::string why = std::strerror(errno);
-        ::close(fd_);
-        throw std::runtime_error("cannot open a UDP port on " + bindAddress + " for a SIP call's media: " + why);
-    }
-    socklen_t length = sizeof bound;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&bound), &length);
+    audio_ = std::make_unique<SdesPort>(bindAddress, plan.remoteAddress, plan.remotePort, plan.remoteCrypto, local.audio);
     local_.address = announcedAddress;
-    local_.audioPort = ntohs(bound.sin_port);
-
-    sockaddr_in remote{};
-    remote.sin_family = AF_INET;
-    remote.sin_port = htons(plan.remotePort);
-    if (plan.remotePort != 0 && inet_pton(AF_INET, plan.remoteAddress.c_str(), &remote.sin_addr) == 1 &&
-        remote.sin_addr.s_addr != 0) {
-        std::memcpy(&endpointAddress_, &remote, sizeof remote);
-        endpointAddressLength_ = sizeof remote;
+    local_.audioPort = audio_->port();
+    if (plan.video && local.video) {
+        video_ = std::make_unique<SdesPort>(bindAddress, plan.video->remoteAddress, plan.video->remotePort,
+                                            plan.video->remoteCrypto, *local.video);
+        local_.videoPort = video_->port();
     }
     meetingSsrc_ = router::randomSsrc();
     endpointSsrc_ = router::randomSsrc();
+    meetingVideoSsrc_ = router::randomSsrc();
+    endpointVideoSsrc_ = router::randomSsrc();
     // Random starting points, as RFC 3550 asks (any random bits do).
     meetingSequence_ = static_cast<std::uint16_t>(router::randomSsrc());
     endpointSequence_ = static_cast<std::uint16_t>(router::randomSsrc());
     meetingTimestamp_ = router::randomSsrc();
     endpointTimestamp_ = router::randomSsrc();
-    sections_.push_back({"0", "", false});
+    sections_.push_back({"0", "", "audio", "", false, 0});
+    if (video_)
+        sections_.push_back({"1", "", "video", "", !plan.video->sends, 0});
     nextTick_ = steadyMicros() + kFrameMicros;
     thread_ = std::thread(&CallMedia::run, this);
 }
@@ -100,42 +96,63 @@ CallMedia::~CallMedia()
 {
     stopping_ = true;
     thread_.join();
-    ::close(fd_);
+}
+
+std::optional<VideoCodec> CallMedia::videoCodec() const
+{
+    if (!video_)
+        return std::nullopt;
+    return plan_.video->codec;
 }
 
 CallMediaStats CallMedia::stats() const
 {
     CallMediaStats stats;
     stats.endpointPackets = counters_.endpointPackets;
-    stats.endpointRejected = counters_.endpointRejected;
+    stats.endpointRejected = audio_->rejected() + (video_ ? video_->rejected() : 0);
     stats.packetsToMeeting = counters_.packetsToMeeting;
     stats.meetingRejected = router_.authenticationFailures();
     stats.packetsToEndpoint = counters_.packetsToEndpoint;
     stats.undecodable = counters_.undecodable;
     stats.digits = counters_.digits;
     stats.rekeys = counters_.rekeys;
-    stats.previousKeyPackets = counters_.previousKeyPackets;
+    stats.previousKeyPackets = audio_->previousKeyPackets() + (video_ ? video_->previousKeyPackets() : 0);
+    stats.videoFromEndpoint = counters_.videoFromEndpoint;
+    stats.videoToEndpoint = counters_.videoToEndpoint;
+    stats.videoSwitches = counters_.videoSwitches;
+    stats.keyframeRequestsFromEndpoint = counters_.keyframeRequestsFromEndpoint;
+    stats.keyframeRequestsToEndpoint = counters_.keyframeRequestsToEndpoint;
     return stats;
 }
 
-RouterOffer CallMedia::routerOffer(const std::vector<std::string>& audioTracks)
+RouterOffer CallMedia::routerOffer(const std::vector<WantedTrack>& tracks)
 {
     const std::lock_guard lock(mutex_);
-    const std::set<std::string> wanted(audioTracks.begin(), audioTracks.end());
+    // The tracks the call can take: video only in its own codec (the router passes video
+    // through, it does not transcode).
+    std::map<std::string, const WantedTrack*> wanted;
+    for (const auto& track : tracks)
+        if (track.kind == "audio" || (video_ && plan_.video->receives && (track.kind == "video" || track.kind == "screen")))
+            wanted.emplace(track.id, &track);
     for (auto& section : sections_)
         if (!section.trackId.empty() && !section.stopped && !wanted.count(section.trackId))
             section.stopped = true;
-    for (const auto& track : wanted) {
+    for (const auto& [id, track] : wanted) {
         if (std::any_of(sections_.begin(), sections_.end(),
-                        [&](const Section& s) { return !s.stopped && s.trackId == track; }))
+                        [&](const Section& s) { return !s.stopped && s.trackId == id; }))
             continue;
-        Section section{std::to_string(nextMid_++), track, false};
-        const auto free = std::find_if(sections_.begin(), sections_.end(), [](const Section& s) { return s.stopped; });
+        Section section{std::to_string(nextMid_++), id, track->kind, track->owner, false, 0};
+        // A stopped section is reused only for the same kind of media (its m= line stays).
+        const bool video = track->kind != "audio";
+        const auto free = std::find_if(sections_.begin(), sections_.end(), [video](const Section& s) {
+            return s.stopped && !s.trackId.empty() && (s.kind != "audio") == video;
+        });
         if (free != sections_.end())
             *free = section;
         else
             sections_.push_back(section);
     }
+    const auto videoPt = video_ && plan_.video->codec == VideoCodec::H264 ? kH264PayloadType : kVp8PayloadType;
     RouterOffer offer;
     std::ostringstream sdp;
     sdp << "v=0\r\no=- " << (meetingSsrc_ | 1u) << ' ' << offerVersion_++ << " IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
@@ -146,17 +163,25 @@ RouterOffer CallMedia::routerOffer(const std::vector<std::string>& audioTracks)
     sdp << "\r\n";
     for (const auto& s : sections_) {
         const bool send = s.trackId.empty();
-        sdp << "m=audio " << (s.stopped ? "0" : "9") << " UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=mid:" << s.mid
+        const bool video = s.kind != "audio";
+        sdp << "m=" << (video ? "video " : "audio ") << (s.stopped ? "0" : "9") << " UDP/TLS/RTP/SAVPF "
+            << static_cast<unsigned>(video ? videoPt : kOpusPayloadType) << "\r\nc=IN IP4 0.0.0.0\r\na=mid:" << s.mid
             << "\r\na=ice-ufrag:" << router_.iceUfrag() << "\r\na=ice-pwd:" << router_.icePwd()
             << "\r\na=fingerprint:" << router_.fingerprint() << "\r\na=setup:active\r\n"
-            << (s.stopped ? "a=inactive" : send ? "a=sendonly" : "a=recvonly")
-            << "\r\na=rtcp-mux\r\na=rtpmap:111 opus/48000/2\r\na=fmtp:111 minptime=10;useinbandfec=1\r\n";
+            << (s.stopped ? "a=inactive" : send ? "a=sendonly" : "a=recvonly") << "\r\na=rtcp-mux\r\n";
+        if (!video)
+            sdp << "a=rtpmap:111 opus/48000/2\r\na=fmtp:111 minptime=10;useinbandfec=1\r\n";
+        else if (videoPt == kVp8PayloadType)
+            sdp << "a=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 nack pli\r\na=rtcp-fb:96 ccm fir\r\n";
+        else
+            sdp << "a=rtpmap:102 H264/90000\r\na=fmtp:102 " << plan_.video->fmtp
+                << "\r\na=rtcp-fb:102 nack pli\r\na=rtcp-fb:102 ccm fir\r\n";
         if (send)
-            sdp << "a=ssrc:" << meetingSsrc_ << " cname:parley-sip\r\n";
+            sdp << "a=ssrc:" << (video ? meetingVideoSsrc_ : meetingSsrc_) << " cname:parley-sip\r\n";
         if (s.stopped)
             continue;
         if (send)
-            offer.tracks[s.mid] = "audio";
+            offer.tracks[s.mid] = video ? "video" : "audio";
         else
             offer.subscriptions[s.mid] = s.trackId;
     }
@@ -166,8 +191,16 @@ RouterOffer CallMedia::routerOffer(const std::vector<std::string>& audioTracks)
 
 void CallMedia::applyRouterAnswer(const std::string& sdp)
 {
-    const auto answer = router::answerTransport(router::parseSdpOffer(sdp));
+    const auto parsed = router::parseSdpOffer(sdp);
+    const auto answer = router::answerTransport(parsed);
     const std::lock_guard lock(mutex_);
+    for (auto& section : sections_) {
+        section.routerSsrc = 0;
+        for (const auto& media : parsed.media)
+            if (media.mid == section.mid && media.port != 0 && !section.stopped && !section.trackId.empty())
+                section.routerSsrc = media.primarySsrc;
+    }
+    sourcesChanged_ = true;
     // Later answers only change which tracks come; the transport stays.
     if (answerPending_ || routerAnswered_)
         return;
@@ -175,11 +208,37 @@ void CallMedia::applyRouterAnswer(const std::string& sdp)
     answerPending_ = true;
 }
 
+void CallMedia::takeSources()
+{
+    sourcesChanged_ = false;
+    const std::lock_guard lock(mutex_);
+    sources_.clear();
+    for (const auto& section : sections_)
+        if (section.routerSsrc != 0)
+            sources_.push_back({section.routerSsrc, section.kind, section.owner});
+}
+
+const CallMedia::Source* CallMedia::sourceOf(std::uint32_t ssrc) const
+{
+    for (const auto& source : sources_)
+        if (source.ssrc == ssrc)
+            return &source;
+    return nullptr;
+}
+
 void CallMedia::run()
 {
     bool failureReported = false;
+    const SdesPort::Receive fromAudio = [this](std::span<std::uint8_t> packet, bool rtp) { onEndpointAudio(packet, rtp); };
+    std::int64_t now = steadyMicros();
+    const SdesPort::Receive fromVideo = [this, &now](std::span<std::uint8_t> packet, bool rtp) {
+        onEndpointVideo(packet, rtp, now);
+    };
+    const RouterLeg::Receive fromRouter = [this, &now](std::span<std::uint8_t> packet, bool rtcp) {
+        onRouterPacket(packet, rtcp, now);
+    };
     while (!stopping_) {
-        auto now = steadyMicros();
+        now = steadyMicros();
         if (answerPending_) {
             std::optional<router::SdpAnswerTransport> answer;
             {
@@ -198,6 +257,8 @@ void CallMedia::run()
         }
         if (rekeyPending_)
             takeNewKeys(now);
+        if (sourcesChanged_)
+            takeSources();
         const auto routerNext = router_.service(now);
         if (!router_.failure().empty() && !failureReported) {
             failureReported = true;
@@ -205,48 +266,34 @@ void CallMedia::run()
                 callbacks_.failed(router_.failure());
         }
         if (now >= nextTick_) {
-            tick();
+            tick(now);
             nextTick_ += kFrameMicros;
             if (nextTick_ < now - 5 * kFrameMicros) // far behind (a stall): start again from now
                 nextTick_ = now + kFrameMicros;
         }
         const auto wait = std::clamp<std::int64_t>(std::min(nextTick_, routerNext) - steadyMicros(), 0, kFrameMicros);
-        pollfd fds[2] = {{fd_, POLLIN, 0}, {router_.fd(), POLLIN, 0}};
-        const int ready = ::poll(fds, 2, static_cast<int>((wait + 999) / 1000));
+        pollfd fds[3] = {{audio_->fd(), POLLIN, 0}, {router_.fd(), POLLIN, 0}, {video_ ? video_->fd() : -1, POLLIN, 0}};
+        const int ready = ::poll(fds, video_ ? 3 : 2, static_cast<int>((wait + 999) / 1000));
         if (ready <= 0)
             continue;
+        now = steadyMicros();
         if (fds[0].revents & POLLIN)
-            onEndpointReadable();
+            audio_->onReadable(batch_, fromAudio, now);
         if (fds[1].revents & POLLIN)
-            router_.onReadable(batch_,
-                               [this](std::span<std::uint8_t> packet, bool rtcp) { onRouterPacket(packet, rtcp); });
+            router_.onReadable(batch_, fromRouter);
+        if (video_ && (fds[2].revents & POLLIN))
+            video_->onReadable(batch_, fromVideo, now);
     }
 }
 
-void CallMedia::onEndpointReadable()
+void CallMedia::rekey(const CallKeys& remote, const CallKeys& local)
 {
-    // A full batch may leave more behind: read again until one comes back short.
-    for (std::size_t count = router::ReceiveBatch::kSlots; count == router::ReceiveBatch::kSlots;) {
-        count = batch_.receive(fd_);
-        for (std::size_t i = 0; i < count; ++i)
-            onEndpointDatagram(batch_.datagram(i), batch_.address(i), batch_.addressLength(i));
-    }
-}
-
-void CallMedia::rekey(const CryptoAttribute& remote, const CryptoAttribute& local)
-{
-    auto to = std::make_unique<router::SrtpSession>(local.suite, router::SrtpSession::Direction::Outbound,
-                                                    local.key.bytes());
     const std::lock_guard lock(mutex_);
-    // Compared on the media thread's behalf: only this thread (under the lock) changes what
-    // the next turn takes, and remoteCrypto_ is read there only under it too.
-    const auto& latest = newRemoteCrypto_ ? *newRemoteCrypto_ : remoteCrypto_;
-    if (!(remote.key == latest.key) || remote.suite != latest.suite) {
-        newFromEndpoint_ = std::make_unique<router::SrtpSession>(remote.suite, router::SrtpSession::Direction::Inbound,
-                                                                 remote.key.bytes());
-        newRemoteCrypto_ = remote;
-    }
-    newToEndpoint_ = std::move(to);
+    // Staged on the media thread's behalf: only this thread (under the lock) changes what
+    // the next turn takes.
+    audio_->stageKeys(remote.audio, local.audio);
+    if (video_ && remote.video && local.video)
+        video_->stageKeys(*remote.video, *local.video);
     rekeyPending_ = true;
 }
 
@@ -254,68 +301,25 @@ void CallMedia::takeNewKeys(std::int64_t now)
 {
     const std::lock_guard lock(mutex_);
     rekeyPending_ = false;
-    if (newFromEndpoint_) {
-        previousFromEndpoint_ = std::move(fromEndpoint_);
-        fromEndpoint_ = std::move(newFromEndpoint_);
-        remoteCrypto_ = std::move(*newRemoteCrypto_);
-        newRemoteCrypto_.reset();
-        previousUntil_ = now + std::chrono::duration_cast<std::chrono::microseconds>(kRekeyOverlap).count();
-    }
-    if (newToEndpoint_)
-        toEndpoint_ = std::move(newToEndpoint_);
+    audio_->takeKeys(now);
+    if (video_)
+        video_->takeKeys(now);
     ++counters_.rekeys;
 }
 
-std::size_t CallMedia::unprotectFromEndpoint(std::span<std::uint8_t> datagram, bool rtp)
+void CallMedia::onEndpointAudio(std::span<std::uint8_t> packet, bool rtp)
 {
-    if (previousFromEndpoint_ && steadyMicros() >= previousUntil_)
-        previousFromEndpoint_.reset();
-    const bool second = previousFromEndpoint_ && datagram.size() <= trialCopy_.size();
-    if (second)
-        std::memcpy(trialCopy_.data(), datagram.data(), datagram.size());
-    const auto open = [&](router::SrtpSession& session) {
-        return rtp ? session.unprotectRtp(datagram.data(), datagram.size())
-                   : session.unprotectRtcp(datagram.data(), datagram.size());
-    };
-    if (const auto plain = open(*fromEndpoint_); plain > 0 || !second)
-        return plain;
-    std::memcpy(datagram.data(), trialCopy_.data(), datagram.size());
-    const auto plain = open(*previousFromEndpoint_);
-    if (plain > 0)
-        ++counters_.previousKeyPackets;
-    return plain;
-}
-
-void CallMedia::onEndpointDatagram(std::span<std::uint8_t> datagram, const sockaddr_storage& from,
-                                   socklen_t fromLength)
-{
-    const auto kind = router::classify(datagram);
-    std::size_t plain = 0;
-    if (kind == router::PacketKind::Rtp || kind == router::PacketKind::Rtcp)
-        plain = unprotectFromEndpoint(datagram, kind == router::PacketKind::Rtp);
-    if (plain == 0) {
-        ++counters_.endpointRejected;
-        return;
-    }
-    // Only a packet with the call's key may move where we send: nobody else can steer the
-    // call's media.
-    if (fromLength != endpointAddressLength_ || std::memcmp(&from, &endpointAddress_, fromLength) != 0) {
-        endpointAddress_ = from;
-        endpointAddressLength_ = fromLength;
-    }
-    if (kind == router::PacketKind::Rtp) {
+    if (rtp) {
         ++counters_.endpointPackets;
-        onEndpointRtp(datagram.first(plain));
+        onEndpointRtp(packet);
     }
 }
 
 void CallMedia::onEndpointRtp(std::span<std::uint8_t> packet)
 {
     router::RtpView view;
-    if (!router::parseRtp(packet, view)) {
-        ++counters_.endpointRejected;
+    if (!router::parseRtp(packet, view))
         return;
-    }
     const auto payload = std::span<const std::uint8_t>(packet).subspan(view.payloadOffset, view.payloadLength);
     if (plan_.telephoneEvent && view.payloadType == *plan_.telephoneEvent) {
         onDigitPacket(payload, view.timestamp);
@@ -366,7 +370,7 @@ void CallMedia::sendToMeeting(std::span<const std::uint8_t> payload, std::uint32
 {
     if (!router_.connected() || payload.size() > 1400)
         return;
-    std::array<std::uint8_t, 1500 + router::kSrtpMaxTrailer> buffer{};
+    std::array<std::uint8_t, kPacketCapacity> buffer{};
     const auto header =
         router::writeRtpHeader(buffer, marker, kOpusPayloadType, meetingSequence_++, timestamp, meetingSsrc_);
     std::memcpy(buffer.data() + header, payload.data(), payload.size());
@@ -374,13 +378,15 @@ void CallMedia::sendToMeeting(std::span<const std::uint8_t> payload, std::uint32
     ++counters_.packetsToMeeting;
 }
 
-void CallMedia::onRouterPacket(std::span<std::uint8_t> packet, bool rtcp)
+void CallMedia::onRouterPacket(std::span<std::uint8_t> packet, bool rtcp, std::int64_t now)
 {
     if (rtcp)
-        return;
+        return onRouterRtcp(packet, now);
     router::RtpView view;
-    if (!router::parseRtp(packet, view) || view.payloadType != kOpusPayloadType || view.payloadLength == 0)
+    if (!router::parseRtp(packet, view) || view.payloadLength == 0)
         return;
+    if (view.payloadType != kOpusPayloadType)
+        return onRouterVideo(packet, view, now);
     auto decoder = downlinkDecoders_.find(view.ssrc);
     if (decoder == downlinkDecoders_.end()) {
         if (downlinkDecoders_.size() >= AudioMixer::kMaxSources) { // voices come and go: start afresh
@@ -399,7 +405,171 @@ void CallMedia::onRouterPacket(std::span<std::uint8_t> packet, bool rtcp)
     mixer_.push(view.ssrc, decoded_);
 }
 
-void CallMedia::tick()
+void CallMedia::onRouterVideo(std::span<std::uint8_t> packet, const router::RtpView& view, std::int64_t now)
+{
+    if (!video_ || !plan_.video->receives)
+        return;
+    const auto payload = std::span<const std::uint8_t>(packet).subspan(view.payloadOffset, view.payloadLength);
+    if (view.ssrc == pendingSsrc_ && router::startsKeyframe(videoCodecName(plan_.video->codec), payload)) {
+        // The new picture starts here; the old one's packets stop now.
+        shownSsrc_ = std::exchange(pendingSsrc_, 0);
+        lastSwitch_ = now;
+        ++counters_.videoSwitches;
+    }
+    if (view.ssrc != shownSsrc_ || packet.size() > 1500)
+        return;
+    const auto mapped = downlinkVideo_.map(view.ssrc, view.sequence, view.timestamp, now);
+    std::array<std::uint8_t, kPacketCapacity> buffer{};
+    std::memcpy(buffer.data(), packet.data(), packet.size());
+    const auto out = std::span<std::uint8_t>(buffer).first(packet.size());
+    router::writeRtpPayloadType(out, static_cast<std::uint8_t>(plan_.video->payloadType));
+    router::writeRtpSsrc(out, endpointVideoSsrc_);
+    router::writeRtpSequence(out, mapped.sequence);
+    router::writeRtpTimestamp(out, mapped.timestamp);
+    if (video_->sendRtp(buffer.data(), packet.size(), buffer.size()))
+        ++counters_.videoToEndpoint;
+}
+
+void CallMedia::onRouterRtcp(std::span<const std::uint8_t> packet, std::int64_t now)
+{
+    // The router asks for a keyframe of what the call publishes: a new viewer, or loss.
+    bool wanted = false;
+    router::forEachRtcp(packet, [&](const router::RtcpView& rtcp) {
+        if (rtcp.type != router::kRtcpPayloadFeedback)
+            return;
+        if (rtcp.count == 1 && rtcp.mediaSsrc() == meetingVideoSsrc_)
+            wanted = true;
+        if (rtcp.count == 4 && rtcp.bytes.size() >= 16 && ((std::uint32_t(rtcp.bytes[12]) << 24) |
+                                                           (std::uint32_t(rtcp.bytes[13]) << 16) |
+                                                           (std::uint32_t(rtcp.bytes[14]) << 8) | rtcp.bytes[15]) ==
+                                                              meetingVideoSsrc_)
+            wanted = true;
+    });
+    if (wanted)
+        askEndpointForKeyframe(now);
+}
+
+void CallMedia::askEndpointForKeyframe(std::int64_t now)
+{
+    if (!video_ || !plan_.video->sends || (lastAskedEndpoint_ != 0 && now - lastAskedEndpoint_ < kEndpointKeyframeMicros))
+        return;
+    lastAskedEndpoint_ = now;
+    ++counters_.keyframeRequestsToEndpoint;
+    if (!plan_.video->pli && !plan_.video->fir) {
+        // It offered no RTCP feedback: SIP INFO picture_fast_update, what room systems take.
+        if (callbacks_.keyframeWanted)
+            callbacks_.keyframeWanted();
+        return;
+    }
+    std::array<std::uint8_t, 20 + router::kSrtpMaxTrailer> buffer{};
+    const auto length = plan_.video->pli
+                            ? router::writeRtcpPli(buffer, endpointVideoSsrc_, endpointSendsSsrc_)
+                            : router::writeRtcpFir(buffer, endpointVideoSsrc_, endpointSendsSsrc_, firSequence_++);
+    video_->sendRtcp(buffer.data(), length, buffer.size());
+}
+
+void CallMedia::askMeetingForKeyframe(std::uint32_t ssrc, std::int64_t now)
+{
+    if (ssrc == 0)
+        return;
+    std::array<std::uint8_t, 12 + router::kSrtpMaxTrailer> buffer{};
+    const auto length = router::writeRtcpPli(buffer, meetingVideoSsrc_, ssrc);
+    router_.sendRtcp(buffer.data(), length, buffer.size());
+    if (ssrc == pendingSsrc_)
+        pendingAskedAt_ = now;
+}
+
+void CallMedia::onEndpointVideo(std::span<std::uint8_t> packet, bool rtp, std::int64_t now)
+{
+    if (!rtp) {
+        // A keyframe request of the endpoint's (PLI, RFC 5104 FIR, or RFC 2032's FIR as
+        // baresip sends it) is for the picture it sees.
+        bool wanted = false;
+        router::forEachRtcp(packet, [&](const router::RtcpView& rtcp) {
+            if (rtcp.type == router::kRtcpFullIntraRequest ||
+                (rtcp.type == router::kRtcpPayloadFeedback && (rtcp.count == 1 || rtcp.count == 4)))
+                wanted = true;
+        });
+        if (wanted) {
+            ++counters_.keyframeRequestsFromEndpoint;
+            askMeetingForKeyframe(pendingSsrc_ != 0 ? pendingSsrc_ : shownSsrc_, now);
+        }
+        return;
+    }
+    router::RtpView view;
+    if (!router::parseRtp(packet, view) || view.payloadType != plan_.video->payloadType || !plan_.video->sends ||
+        packet.size() > 1500)
+        return;
+    endpointSendsSsrc_ = view.ssrc;
+    const auto mapped = uplinkVideo_.map(view.ssrc, view.sequence, view.timestamp, now);
+    std::array<std::uint8_t, kPacketCapacity> buffer{};
+    std::memcpy(buffer.data(), packet.data(), packet.size());
+    const auto out = std::span<std::uint8_t>(buffer).first(packet.size());
+    router::writeRtpPayloadType(out, plan_.video->codec == VideoCodec::H264 ? kH264PayloadType : kVp8PayloadType);
+    router::writeRtpSsrc(out, meetingVideoSsrc_);
+    router::writeRtpSequence(out, mapped.sequence);
+    router::writeRtpTimestamp(out, mapped.timestamp);
+    if (router_.connected()) {
+        router_.sendRtp(buffer.data(), packet.size(), buffer.size());
+        ++counters_.videoFromEndpoint;
+    }
+}
+
+void CallMedia::chooseVideo(std::int64_t now)
+{
+    if (keyframeFromMeetingWanted_.exchange(false)) {
+        ++counters_.keyframeRequestsFromEndpoint;
+        askMeetingForKeyframe(pendingSsrc_ != 0 ? pendingSsrc_ : shownSsrc_, now);
+    }
+    const Source* shown = sourceOf(shownSsrc_);
+    if (!shown)
+        shownSsrc_ = 0;
+    if (pendingSsrc_ != 0 && !sourceOf(pendingSsrc_))
+        pendingSsrc_ = 0;
+    // Who speaks: the loudest voice, as the mixer heard it.
+    const Source* speaker = nullptr;
+    if (const auto loudest = mixer_.loudestLast())
+        if (const auto* voice = sourceOf(*loudest))
+            speaker = voice;
+    if (speaker && (!shown || speaker->owner != shown->owner)) {
+        if (candidate_ == speaker->owner)
+            ++candidateTicks_;
+        else {
+            candidate_ = speaker->owner;
+            candidateTicks_ = 1;
+        }
+    } else {
+        candidate_.clear();
+        candidateTicks_ = 0;
+    }
+    const Source* wanted = shown;
+    const Source* screen = nullptr;
+    for (const auto& source : sources_)
+        if (source.kind == "screen")
+            screen = &source;
+    if (screen)
+        wanted = screen; // content first, as room systems show it
+    else if (!shown || shown->kind == "screen" ||
+             (candidateTicks_ >= kSpeakerTicks && now - lastSwitch_ >= kMinShowMicros)) {
+        const Source* best = shown && shown->kind != "screen" ? shown : nullptr;
+        for (const auto& source : sources_)
+            if (source.kind == "video" && (!best || (candidateTicks_ >= kSpeakerTicks && source.owner == candidate_)))
+                best = &source;
+        wanted = best;
+    }
+    if (!wanted || wanted->ssrc == shownSsrc_) {
+        pendingSsrc_ = 0;
+        return;
+    }
+    if (wanted->ssrc != pendingSsrc_) {
+        pendingSsrc_ = wanted->ssrc;
+        askMeetingForKeyframe(pendingSsrc_, now);
+    } else if (now - pendingAskedAt_ >= kKeyframeRetryMicros) {
+        askMeetingForKeyframe(pendingSsrc_, now);
+    }
+}
+
+void CallMedia::tick(std::int64_t now)
 {
     std::array<float, kBridgeFrame> frame{};
     if (prompt_) {
@@ -409,26 +579,19 @@ void CallMedia::tick()
         promptPhase_ = 0;
         mixer_.mix(frame);
     }
-    std::array<std::uint8_t, 1500 + router::kSrtpMaxTrailer> buffer{};
+    if (video_)
+        chooseVideo(now);
+    std::array<std::uint8_t, kPacketCapacity> buffer{};
     const auto header = 12;
     const auto length = downlinkEncoder_.encode(frame, std::span<std::uint8_t>(buffer).subspan(header, 1400));
     const auto timestamp = endpointTimestamp_;
     endpointTimestamp_ += downlinkEncoder_.timestampStep();
-    if (length == 0 || endpointAddressLength_ == 0)
+    if (length == 0)
         return;
     router::writeRtpHeader(buffer, endpointMarker_, static_cast<std::uint8_t>(plan_.payloadType), endpointSequence_++,
                            timestamp, endpointSsrc_);
     endpointMarker_ = false;
-    sendToEndpoint(buffer.data(), header + length);
-}
-
-void CallMedia::sendToEndpoint(std::uint8_t* buffer, std::size_t length)
-{
-    const auto protectedLength = toEndpoint_->protectRtp(buffer, length, 1500 + router::kSrtpMaxTrailer);
-    if (protectedLength == 0)
-        return;
-    if (::sendto(fd_, buffer, protectedLength, 0, reinterpret_cast<const sockaddr*>(&endpointAddress_),
-                 endpointAddressLength_) > 0)
+    if (audio_->sendRtp(buffer.data(), header + length, buffer.size()))
         ++counters_.packetsToEndpoint;
 }
 

@@ -82,4 +82,12 @@ void RouterLeg::sendRtp(std::uint8_t* buffer, std::size_t length, std::size_t ca
         send({buffer, protectedLength});
 }
 
+void RouterLeg::sendRtcp(std::uint8_t* buffer, std::size_t length, std::size_t capacity)
+{
+    if (!client_.connected())
+        return;
+    if (const auto protectedLength = client_.outbound()->protectRtcp(buffer, length, capacity))
+        send({buffer, protectedLength});
+}
+
 } // namespace parley::sip

@@ -25,9 +25,12 @@ OfferedStream readStream(const router::SdpMedia& media)
     stream.sends = media.direction == "sendrecv" || media.direction == "sendonly";
     stream.receives = media.direction == "sendrecv" || media.direction == "recvonly";
     stream.rtcpMux = media.rtcpMux;
-    for (const auto& codec : media.codecs)
-        stream.codecs.push_back({static_cast<unsigned>(codec.payloadType), codec.name,
-                                 static_cast<unsigned>(codec.clockRate), codec.fmtp});
+    for (const auto& codec : media.codecs) {
+        OfferedCodec offered{static_cast<unsigned>(codec.payloadType), codec.name,
+                             static_cast<unsigned>(codec.clockRate), codec.fmtp, codec.feedback};
+        offered.feedback.insert(offered.feedback.end(), media.wildcardFeedback.begin(), media.wildcardFeedback.end());
+        stream.codecs.push_back(std::move(offered));
+    }
     for (const auto& line : media.cryptos) {
         std::string whyNot;
         if (auto crypto = parseCryptoAttribute(line, whyNot))
@@ -56,7 +59,107 @@ unsigned clockOf(AudioCodec codec)
     return codec == AudioCodec::Opus ? 48000 : 8000;
 }
 
+/// Whether `fmtp` sets `name` to `value` (parameters separated by ';', spaces allowed).
+bool hasParameter(std::string_view fmtp, std::string_view name, std::string_view value)
+{
+    while (!fmtp.empty()) {
+        const auto end = fmtp.find(';');
+        auto parameter = fmtp.substr(0, end);
+        fmtp = end == std::string_view::npos ? std::string_view{} : fmtp.substr(end + 1);
+        while (!parameter.empty() && parameter.front() == ' ')
+            parameter.remove_prefix(1);
+        while (!parameter.empty() && parameter.back() == ' ')
+            parameter.remove_suffix(1);
+        const auto equals = parameter.find('=');
+        if (equals != std::string_view::npos && Poco::icompare(std::string(parameter.substr(0, equals)), std::string(name)) == 0)
+            return parameter.substr(equals + 1) == value;
+    }
+    return false;
+}
+
+std::optional<VideoCodec> videoCodecOf(const OfferedCodec& codec)
+{
+    if (codec.clockRate != 90000)
+        return std::nullopt;
+    if (Poco::icompare(codec.name, "VP8") == 0)
+        return VideoCodec::Vp8;
+    // Mode 0 (one NAL unit per packet) is what the router cannot take from browsers either.
+    if (Poco::icompare(codec.name, "H264") == 0 && hasParameter(codec.fmtp, "packetization-mode", "1"))
+        return VideoCodec::H264;
+    return std::nullopt;
+}
+
+bool offersFeedback(const OfferedCodec& codec, std::string_view feedback)
+{
+    return std::find(codec.feedback.begin(), codec.feedback.end(), feedback) != codec.feedback.end();
+}
+
+/// The crypto line to use: GCM (RFC 7714) first, it authenticates and encrypts in one pass.
+const CryptoAttribute& preferredCrypto(const OfferedStream& stream)
+{
+    const auto crypto = std::find_if(stream.cryptos.begin(), stream.cryptos.end(), [](const CryptoAttribute& c) {
+        return c.suite == router::SrtpProfile::AeadAes128Gcm;
+    });
+    return crypto != stream.cryptos.end() ? *crypto : stream.cryptos.front();
+}
+
+/// The first video stream Parley can pass through, if any.
+std::optional<VideoPlan> planVideo(const SipOffer& offer)
+{
+    for (std::size_t i = 0; i < offer.streams.size(); ++i) {
+        const auto& stream = offer.streams[i];
+        if (stream.kind != "video" || stream.port == 0 || stream.address.empty() || !stream.secure ||
+            stream.cryptos.empty())
+            continue;
+        const OfferedCodec* chosen = nullptr;
+        std::optional<VideoCodec> best;
+        for (const auto& codec : stream.codecs)
+            if (const auto candidate = videoCodecOf(codec); candidate && (!best || *candidate < *best)) {
+                best = candidate;
+                chosen = &codec;
+            }
+        if (!best)
+            continue;
+        VideoPlan plan;
+        plan.index = i;
+        plan.codec = *best;
+        plan.payloadType = chosen->payloadType;
+        plan.fmtp = chosen->fmtp;
+        plan.remoteAddress = stream.address;
+        plan.remotePort = stream.port;
+        plan.rtcpMux = stream.rtcpMux;
+        plan.sends = stream.sends;
+        plan.receives = stream.receives;
+        plan.pli = offersFeedback(*chosen, "nack pli");
+        plan.fir = offersFeedback(*chosen, "ccm fir");
+        plan.remoteCrypto = preferredCrypto(stream);
+        return plan;
+    }
+    return std::nullopt;
+}
+
 } // namespace
+
+std::string_view videoCodecName(VideoCodec codec)
+{
+    return codec == VideoCodec::Vp8 ? "VP8" : "H264";
+}
+
+CallKeys remoteKeys(const MediaPlan& plan)
+{
+    CallKeys keys{plan.remoteCrypto, std::nullopt};
+    if (plan.video)
+        keys.video = plan.video->remoteCrypto;
+    return keys;
+}
+
+CallKeys freshKeys(const MediaPlan& plan, std::optional<unsigned> tag)
+{
+    CallKeys keys{freshCrypto(tag.value_or(plan.remoteCrypto.tag), plan.remoteCrypto.suite), std::nullopt};
+    if (plan.video)
+        keys.video = freshCrypto(tag.value_or(plan.video->remoteCrypto.tag), plan.video->remoteCrypto.suite);
+    return keys;
+}
 
 std::string_view audioCodecName(AudioCodec codec)
 {
@@ -120,11 +223,7 @@ MediaPlan planMedia(const SipOffer& offer)
     plan.remoteAddress = audio->address;
     plan.remotePort = audio->port;
     plan.rtcpMux = audio->rtcpMux;
-    // GCM (RFC 7714) first: it authenticates and encrypts in one pass.
-    const auto crypto = std::find_if(audio->cryptos.begin(), audio->cryptos.end(), [](const CryptoAttribute& c) {
-        return c.suite == router::SrtpProfile::AeadAes128Gcm;
-    });
-    plan.remoteCrypto = crypto != audio->cryptos.end() ? *crypto : audio->cryptos.front();
+    plan.remoteCrypto = preferredCrypto(*audio);
     std::optional<AudioCodec> best;
     for (const auto& codec : audio->codecs) {
         if (Poco::icompare(codec.name, "telephone-event") == 0 && codec.clockRate == 8000 && !plan.telephoneEvent)
@@ -138,18 +237,42 @@ MediaPlan planMedia(const SipOffer& offer)
     if (!best)
         throw SipRefusal(488, "No Common Audio Codec (Opus, G.722, G.711)", "no_codec");
     plan.codec = *best;
+    plan.video = planVideo(offer);
     return plan;
 }
 
-std::string answerSdp(const SipOffer& offer, const MediaPlan& plan, const LocalMedia& local,
-                      const CryptoAttribute& localCrypto, std::uint64_t sessionId, std::uint64_t version)
+std::string answerSdp(const SipOffer& offer, const MediaPlan& plan, const LocalMedia& local, const CallKeys& keys,
+                      std::uint64_t sessionId, std::uint64_t version)
 {
     const std::string ipVersion = local.address.find(':') == std::string::npos ? "IP4" : "IP6";
     std::string sdp = "v=0\r\no=parley " + std::to_string(sessionId) + " " + std::to_string(version) + " IN " +
                       ipVersion + " " + local.address + "\r\ns=Parley\r\nc=IN " + ipVersion + " " + local.address +
                       "\r\nt=0 0\r\n";
+    // The endpoint's sendonly or recvonly is mirrored; sendrecv otherwise.
+    const auto direction = [](bool sends, bool receives) {
+        return !sends && !receives ? "a=inactive\r\n" : !receives ? "a=recvonly\r\n" : !sends ? "a=sendonly\r\n"
+                                                                                                : "a=sendrecv\r\n";
+    };
+    const bool withVideo = plan.video && keys.video && local.videoPort != 0;
     for (std::size_t i = 0; i < offer.streams.size(); ++i) {
         const auto& stream = offer.streams[i];
+        if (withVideo && i == plan.video->index) {
+            const auto& video = *plan.video;
+            const auto pt = std::to_string(video.payloadType);
+            sdp += "m=video " + std::to_string(local.videoPort) + " " + stream.proto + " " + pt + "\r\n";
+            sdp += "a=rtpmap:" + pt + " " + std::string(videoCodecName(video.codec)) + "/90000\r\n";
+            if (!video.fmtp.empty())
+                sdp += "a=fmtp:" + pt + " " + video.fmtp + "\r\n";
+            if (video.pli)
+                sdp += "a=rtcp-fb:" + pt + " nack pli\r\n";
+            if (video.fir)
+                sdp += "a=rtcp-fb:" + pt + " ccm fir\r\n";
+            if (video.rtcpMux)
+                sdp += "a=rtcp-mux\r\n";
+            sdp += direction(stream.sends, stream.receives);
+            sdp += "a=crypto:" + formatCryptoAttribute(*keys.video) + "\r\n";
+            continue;
+        }
         if (i != plan.audioIndex) {
             // Refused (RFC 3264 §6): same media and proto, port 0, one of its formats.
             const std::string format =
@@ -174,12 +297,8 @@ std::string answerSdp(const SipOffer& offer, const MediaPlan& plan, const LocalM
         if (plan.rtcpMux)
             sdp += "a=rtcp-mux\r\n";
         sdp += "a=ptime:20\r\n";
-        // The endpoint's sendonly or recvonly is mirrored; sendrecv otherwise.
-        sdp += !stream.sends && !stream.receives ? "a=inactive\r\n"
-               : !stream.receives                ? "a=recvonly\r\n"
-               : !stream.sends                   ? "a=sendonly\r\n"
-                                                 : "a=sendrecv\r\n";
-        sdp += "a=crypto:" + formatCryptoAttribute(localCrypto) + "\r\n";
+        sdp += direction(stream.sends, stream.receives);
+        sdp += "a=crypto:" + formatCryptoAttribute(keys.audio) + "\r\n";
     }
     return sdp;
 }

@@ -48,6 +48,10 @@ constexpr long kDefaultRegistration = 600;
 constexpr long kMinRegistration = 60;
 constexpr long kMaxRegistration = 3600;
 constexpr std::size_t kMaxContactBytes = 256;
+/// RFC 5168's request for a full picture, as room systems take it by INFO.
+constexpr char kPictureFastUpdate[] = "<?xml version=\"1.0\" encoding=\"utf-8\" ?>\r\n<media_control>\r\n"
+                                      "  <vc_primitive>\r\n    <to_encoder>\r\n      <picture_fast_update/>\r\n"
+                                      "    </to_encoder>\r\n  </vc_primitive>\r\n</media_control>\r\n";
 
 Poco::Logger& sipLog()
 {
@@ -151,7 +155,7 @@ struct SipServer::Engine
         std::uint64_t sessionId = 0;
         std::uint64_t version = 1; ///< of our SDP's o= line
         std::chrono::steady_clock::time_point nextRekey;
-        std::optional<CryptoAttribute> offeredKey; ///< in our re-INVITE, waiting for its answer
+        std::optional<CallKeys> offeredKeys; ///< in our re-INVITE, waiting for its answer
     };
 
     SipSettings settings;
@@ -166,6 +170,7 @@ struct SipServer::Engine
     SipStats stats;
     std::map<std::string, SipRegistration> registrations; ///< by username
     std::vector<std::string> hangUps;
+    std::vector<std::string> keyframeRequests; ///< call ids, for INFO picture_fast_update
 
     static void callback(nua_event_t event, int status, char const* phrase, nua_t* nua, nua_magic_t* magic,
                          nua_handle_t* handle, nua_hmagic_t*, sip_t const* sip, tagi_t tags[])
@@ -202,6 +207,11 @@ struct SipServer::Engine
         }
         case nua_i_bye:
             endCall(handle, "hangup");
+            break;
+        case nua_i_info:
+            // sofia-sip has answered it 200 already (INFO is not an application method here).
+            if (const auto found = calls.find(handle); found != calls.end())
+                onInfo(sip, found->second);
             break;
         case nua_i_terminated:
             endCall(handle, "hangup");
@@ -274,23 +284,28 @@ struct SipServer::Engine
                 throw SipRefusal(488, "SDP Offer Required", "bad_sdp");
             const auto offer = parseSipOffer(std::string_view(sip->sip_payload->pl_data, sip->sip_payload->pl_len));
             call.plan = planMedia(offer);
-            const auto localCrypto = freshCrypto(call.plan.remoteCrypto.tag, call.plan.remoteCrypto.suite);
-            const auto local = handler.acceptCall(call, call.plan.remoteCrypto, localCrypto);
+            const auto localKeys = freshKeys(call.plan);
+            const auto local = handler.acceptCall(call, localKeys);
+            if (local.videoPort == 0)
+                call.plan.video.reset(); // the answer refuses the video line
             admitted = true;
             std::uint64_t sessionId = 0;
             RAND_bytes(reinterpret_cast<unsigned char*>(&sessionId), sizeof sessionId);
             sessionId &= 0x7fffffffffffffffULL;
-            const auto answer = answerSdp(offer, call.plan, local, localCrypto, sessionId, 1);
+            const auto answer = answerSdp(offer, call.plan, local, localKeys, sessionId, 1);
             calls[handle] = Call{call.callId, false, offer, call.plan, local, sessionId, 1,
                                  std::chrono::steady_clock::now() + settings.rekeyInterval, std::nullopt};
             {
                 std::lock_guard lock(mutex);
                 ++stats.callsAccepted;
                 ++stats.activeCalls;
+                if (call.plan.video)
+                    ++stats.videoCalls;
             }
             log::info(sipLog(), "sip.call_accepted", "a SIP call joined its meeting",
                       {{"call", call.callId},
                        {"codec", std::string(audioCodecName(call.plan.codec))},
+                       {"video", call.plan.video ? std::string(videoCodecName(call.plan.video->codec)) : "none"},
                        {"suite", std::string(suiteName(call.plan.remoteCrypto.suite))},
                        {"guest", !call.endpoint.has_value()}});
             // A sip: Contact with transport=tls, not the sips: one sofia-sip would make: baresip
@@ -348,8 +363,25 @@ struct SipServer::Engine
         ++stats.refusals[reason];
     }
 
+    /// An INFO in a call: a keyframe request (RFC 5168's media control) is passed on; others
+    /// are ignored.
+    void onInfo(sip_t const* sip, const Call& call)
+    {
+        if (!sip || !sip->sip_content_type || !sip->sip_content_type->c_type || !sip->sip_payload ||
+            std::string_view(sip->sip_content_type->c_type) != "application/media_control+xml")
+            return;
+        const std::string_view body(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
+        if (body.find("picture_fast_update") == std::string_view::npos)
+            return;
+        {
+            std::lock_guard lock(mutex);
+            ++stats.keyframeInfosReceived;
+        }
+        handler.keyframeRequested(call.id);
+    }
+
     /// Either side's re-INVITE was answered with keys: the media takes them now.
-    void rekeyed(const Call& call, const CryptoAttribute& remote, const CryptoAttribute& local, const char* by)
+    void rekeyed(const Call& call, const CallKeys& remote, const CallKeys& local, const char* by)
     {
         handler.callRekeyed(call.id, remote, local);
         {
@@ -533,15 +565,22 @@ struct SipServer::Engine
             if (!sip || !sip->sip_payload)
                 throw SipRefusal(488, "SDP Offer Required", "bad_sdp");
             const auto offer = parseSipOffer(std::string_view(sip->sip_payload->pl_data, sip->sip_payload->pl_len));
-            const auto plan = planMedia(offer);
+            auto plan = planMedia(offer);
+            // The call's video stays as it began: a call without it does not gain it.
+            if (!call.plan.video)
+                plan.video.reset();
+            const bool sameVideo = plan.video.has_value() == call.plan.video.has_value() &&
+                                   (!plan.video || (plan.video->codec == call.plan.video->codec &&
+                                                    plan.video->payloadType == call.plan.video->payloadType &&
+                                                    plan.video->index == call.plan.video->index));
             if (plan.codec != call.plan.codec || plan.payloadType != call.plan.payloadType ||
-                plan.audioIndex != call.plan.audioIndex)
+                plan.audioIndex != call.plan.audioIndex || !sameVideo)
                 throw SipRefusal(488, "Codec Change Not Accepted", "renegotiation");
-            const auto localCrypto = freshCrypto(plan.remoteCrypto.tag, plan.remoteCrypto.suite);
-            const auto answer = answerSdp(offer, plan, call.local, localCrypto, call.sessionId, ++call.version);
+            const auto localKeys = freshKeys(plan);
+            const auto answer = answerSdp(offer, plan, call.local, localKeys, call.sessionId, ++call.version);
             call.offer = offer;
             call.plan = plan;
-            rekeyed(call, plan.remoteCrypto, localCrypto, "endpoint");
+            rekeyed(call, remoteKeys(plan), localKeys, "endpoint");
             nua_respond(handle, 200, "OK", SIPTAG_CONTENT_TYPE_STR("application/sdp"),
                         SIPTAG_PAYLOAD_STR(answer.c_str()), TAG_END());
         }
@@ -561,27 +600,39 @@ struct SipServer::Engine
     /// endpoint's (onRekeyAnswer).
     void sendRekey(nua_handle_t* handle, Call& call)
     {
-        auto crypto = freshCrypto(1, call.plan.remoteCrypto.suite);
-        const auto offer = answerSdp(call.offer, call.plan, call.local, crypto, call.sessionId, ++call.version);
-        call.offeredKey = std::move(crypto);
+        auto keys = freshKeys(call.plan, 1);
+        const auto offer = answerSdp(call.offer, call.plan, call.local, keys, call.sessionId, ++call.version);
+        call.offeredKeys = std::move(keys);
         nua_invite(handle, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(offer.c_str()), TAG_END());
     }
 
     void onRekeyAnswer(nua_handle_t* handle, int status, sip_t const* sip, Call& call)
     {
-        if (!call.offeredKey)
+        if (!call.offeredKeys)
             return;
-        const auto offered = std::move(*call.offeredKey);
-        call.offeredKey.reset();
+        const auto offered = std::move(*call.offeredKeys);
+        call.offeredKeys.reset();
         const auto now = std::chrono::steady_clock::now();
-        std::optional<CryptoAttribute> remote;
+        std::optional<CallKeys> remote;
         if (status == 200 && sip && sip->sip_payload) {
             try {
                 const auto answer = parseSipOffer(std::string_view(sip->sip_payload->pl_data, sip->sip_payload->pl_len));
-                if (call.plan.audioIndex < answer.streams.size())
-                    for (const auto& crypto : answer.streams[call.plan.audioIndex].cryptos)
-                        if (crypto.tag == offered.tag && crypto.suite == offered.suite)
-                            remote = crypto;
+                // The answer's key for our tag and suite, in the stream at `index`.
+                const auto keyIn = [&answer](std::size_t index, const CryptoAttribute& ours) {
+                    std::optional<CryptoAttribute> key;
+                    if (index < answer.streams.size())
+                        for (const auto& crypto : answer.streams[index].cryptos)
+                            if (crypto.tag == ours.tag && crypto.suite == ours.suite)
+                                key = crypto;
+                    return key;
+                };
+                auto audio = keyIn(call.plan.audioIndex, offered.audio);
+                std::optional<CryptoAttribute> video;
+                if (call.plan.video && offered.video)
+                    video = keyIn(call.plan.video->index, *offered.video);
+                // Every stream needs its key: without one, what the endpoint sends there cannot be opened.
+                if (audio && (!call.plan.video || video))
+                    remote = CallKeys{std::move(*audio), std::move(video)};
             } catch (const std::exception&) {
                 // Unreadable (SipRefusal): handled as an answer without a key.
             }
@@ -616,7 +667,7 @@ struct SipServer::Engine
     {
         const auto now = std::chrono::steady_clock::now();
         for (auto& [handle, call] : calls)
-            if (!call.offeredKey && !call.hangUpAsked && now >= call.nextRekey) {
+            if (!call.offeredKeys && !call.hangUpAsked && now >= call.nextRekey) {
                 try {
                     sendRekey(handle, call);
                 } catch (const std::exception& e) {
@@ -629,11 +680,20 @@ struct SipServer::Engine
 
     void runCommands()
     {
-        std::vector<std::string> asked;
+        std::vector<std::string> asked, keyframes;
         {
             std::lock_guard lock(mutex);
             asked.swap(hangUps);
+            keyframes.swap(keyframeRequests);
         }
+        for (const auto& id : keyframes)
+            for (auto& [handle, call] : calls)
+                if (call.id == id && !call.hangUpAsked) {
+                    nua_info(handle, SIPTAG_CONTENT_TYPE_STR("application/media_control+xml"),
+                             SIPTAG_PAYLOAD_STR(kPictureFastUpdate), TAG_END());
+                    std::lock_guard lock(mutex);
+                    ++stats.keyframeInfosSent;
+                }
         for (const auto& id : asked)
             for (auto& [handle, call] : calls)
                 if (call.id == id && !call.hangUpAsked) {
@@ -774,6 +834,13 @@ void SipServer::hangUp(const std::string& callId)
 {
     std::lock_guard lock(engine_->mutex);
     engine_->hangUps.push_back(callId);
+}
+
+void SipServer::requestKeyframe(const std::string& callId)
+{
+    std::lock_guard lock(engine_->mutex);
+    if (engine_->keyframeRequests.size() < 256)
+        engine_->keyframeRequests.push_back(callId);
 }
 
 } // namespace parley::sip

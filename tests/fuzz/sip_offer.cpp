@@ -48,7 +48,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (const auto& codec : audio.codecs)
         offered = offered || codec.payloadType == plan.payloadType;
     require(offered, "a payload type the endpoint did not offer");
-    const auto answer = answerSdp(offer, plan, {"192.0.2.1", 40000}, freshCrypto(plan.remoteCrypto.tag, plan.remoteCrypto.suite), 1, 1);
+    const auto answer = answerSdp(offer, plan, {"192.0.2.1", 40000, 40002}, freshKeys(plan), 1, 1);
     try {
         require(parseSipOffer(answer).streams.size() == offer.streams.size(), "the answer has other m-lines");
     }

@@ -85,7 +85,7 @@ TEST_CASE("Live room: the lobby, admission and the roster each participant sees"
     CHECK(room.waitingCount() == 0);
 
     // The router attaches tracks; everyone sees them in the participant's entry.
-    REQUIRE(room.setTracks("guest", {{"mid0", "audio", "guest"}, {"mid1", "video", "guest"}}, {}).empty());
+    REQUIRE(room.setTracks("guest", {{"mid0", "audio", "guest", "opus"}, {"mid1", "video", "guest", "VP8"}}, {}).empty());
     const auto update = guest.sink->messages.back();
     CHECK(update->getValue<std::string>("type") == "participant.updated");
     CHECK(update->getObject("participant")->getArray("tracks")->size() == 2);
@@ -225,7 +225,7 @@ TEST_CASE("Live room: a lost connection holds the participant's place, and its t
     LiveRoom::Entry entry{};
     CHECK(firstToken.size() == 43);
     CHECK(tokenOf(lastOf(*host.sink, "joined")) != firstToken);
-    REQUIRE(room.setTracks("guest", {{"guest/0", "audio", "guest"}}, {}).empty());
+    REQUIRE(room.setTracks("guest", {{"guest/0", "audio", "guest", "opus"}}, {}).empty());
     REQUIRE(room.setHand("guest", true).empty());
     REQUIRE(room.muteByModerator("host", "guest", "video", true).empty());
 
@@ -322,10 +322,10 @@ TEST_CASE("Live room: a resume resets the participant's media under the room's l
     bool ran = false;
     CHECK_FALSE(room.whileHolding("guest", guest.sink.get(), [&] { ran = true; }));
     CHECK_FALSE(ran);
-    CHECK(room.setTracks("guest", {{"guest/0", "audio", "guest"}}, {}, guest.sink.get()) == "unknown_participant");
+    CHECK(room.setTracks("guest", {{"guest/0", "audio", "guest", "opus"}}, {}, guest.sink.get()) == "unknown_participant");
     CHECK(room.whileHolding("guest", fresh.get(), [&] { ran = true; }));
     CHECK(ran);
-    CHECK(room.setTracks("guest", {{"guest/0", "audio", "guest"}}, {}, fresh.get()).empty());
+    CHECK(room.setTracks("guest", {{"guest/0", "audio", "guest", "opus"}}, {}, fresh.get()).empty());
     // A refused token resets nothing.
     CHECK(room.resume(token, std::nullopt, std::make_shared<RecordingSink>(), resumed, [&](const Participant&) { ++resets; }) == "invalid_token");
     CHECK(resets == 1);

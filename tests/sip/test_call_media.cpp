@@ -328,13 +328,16 @@ struct BridgedCall
             const std::lock_guard lock(digitMutex);
             failure = why;
         };
-        bridge = std::make_unique<sip::CallMedia>(endpoint.plan(), localKey, "127.0.0.1", "127.0.0.1", context,
+        bridge = std::make_unique<sip::CallMedia>(endpoint.plan(), sip::CallKeys{localKey, std::nullopt}, "127.0.0.1", "127.0.0.1", context,
                                                   callbacks);
         endpoint.start(bridge->local(), localKey);
     }
     /// Negotiates with the router, receiving `tracks`; returns what it publishes.
-    std::string negotiate(const std::vector<std::string>& tracks)
+    std::string negotiate(const std::vector<std::string>& audioTracks)
     {
+        std::vector<sip::WantedTrack> tracks;
+        for (const auto& track : audioTracks)
+            tracks.push_back({track, "audio", track.substr(0, track.find('/'))});
         const auto offer = bridge->routerOffer(tracks);
         const auto negotiation = media.negotiate(1, id, offer.sdp, offer.tracks, offer.subscriptions);
         bridge->applyRouterAnswer(negotiation.answer);
@@ -542,7 +545,7 @@ TEST_CASE("A rekeyed call goes on without a gap over 100 ms either way, takes th
     desk.endpoint.forget();
     const auto rekeyedAt = std::chrono::steady_clock::now();
     ward.endpoint.rekey(newEndpointKey, newBridgeKey, 200ms);
-    ward.bridge->rekey(newEndpointKey, newBridgeKey);
+    ward.bridge->rekey({newEndpointKey, std::nullopt}, {newBridgeKey, std::nullopt});
     std::this_thread::sleep_for(2s);
 
     const auto stats = ward.bridge->stats();
@@ -571,7 +574,7 @@ TEST_CASE("A rekeyed call goes on without a gap over 100 ms either way, takes th
     // packets open, none twice. A fresh context would take a replay of a packet sent before
     // it, which it never saw.
     ward.endpoint.remember();
-    ward.bridge->rekey(newEndpointKey, freshKey(router::SrtpProfile::AeadAes128Gcm));
+    ward.bridge->rekey({newEndpointKey, std::nullopt}, {freshKey(router::SrtpProfile::AeadAes128Gcm), std::nullopt});
     std::this_thread::sleep_for(300ms);
     const auto again = ward.bridge->stats();
     CHECK(again.rekeys == 2);

@@ -61,7 +61,7 @@ TEST_CASE("baresip's offer gives Opus over SRTP with its key, DTMF and rtcp-mux,
     CHECK(plan.remotePort == 48606);
     CHECK(plan.remoteCrypto.suite == SrtpProfile::Aes128CmHmacSha1_80);
     const auto local = freshCrypto(plan.remoteCrypto.tag, plan.remoteCrypto.suite);
-    const auto answer = answerSdp(offer, plan, {"127.0.0.1", 20000}, local, 77, 1);
+    const auto answer = answerSdp(offer, plan, {"127.0.0.1", 20000, 0}, {local, std::nullopt}, 77, 1);
     CHECK_THAT(answer, Catch::Contains("m=audio 20000 RTP/SAVP 96 101\r\n"));
     CHECK_THAT(answer, Catch::Contains("a=rtpmap:96 opus/48000/2\r\n"));
     CHECK_THAT(answer, Catch::Contains("a=rtpmap:101 telephone-event/8000\r\n"));
@@ -148,7 +148,7 @@ TEST_CASE("Hostile SDP bodies are refused with 400 or 488, never crash or throw 
         try {
             const auto offer = parseSipOffer(sdp);
             const auto plan = planMedia(offer);
-            CHECK_NOTHROW(answerSdp(offer, plan, {"127.0.0.1", 1}, freshCrypto(1, plan.remoteCrypto.suite), 1, 1));
+            CHECK_NOTHROW(answerSdp(offer, plan, {"127.0.0.1", 1, 2}, freshKeys(plan, 1), 1, 1));
         }
         catch (const SipRefusal& refusal) {
             CHECK((refusal.status() == 400 || refusal.status() == 488));

@@ -104,8 +104,10 @@ public:
             return std::nullopt;
         return EndpointCredentials{digestHa1("room-42", "parley", kPassword), "Room 42 (Ward 3)"};
     }
-    LocalMedia acceptCall(const IncomingCall& call, const CryptoAttribute& remote, const CryptoAttribute& local) override
+    LocalMedia acceptCall(const IncomingCall& call, const CallKeys& localKeys) override
     {
+        const auto& remote = call.plan.remoteCrypto;
+        const auto& local = localKeys.audio;
         if (call.target != kMeeting)
             throw SipRefusal(404, "Meeting Not Found", "unknown_meeting");
         std::lock_guard lock(mutex);
@@ -125,10 +127,15 @@ public:
         std::lock_guard lock(mutex);
         ended.emplace_back(callId, reason);
     }
-    void callRekeyed(const std::string& callId, const CryptoAttribute& remote, const CryptoAttribute& local) override
+    void callRekeyed(const std::string& callId, const CallKeys& remote, const CallKeys& local) override
     {
         std::lock_guard lock(mutex);
-        rekeyed.push_back({callId, remote, local});
+        rekeyed.push_back({callId, remote.audio, local.audio});
+    }
+    void keyframeRequested(const std::string& callId) override
+    {
+        std::lock_guard lock(mutex);
+        keyframeRequests.push_back(callId);
     }
     struct Rekey
     {
@@ -136,6 +143,7 @@ public:
         CryptoAttribute remote, local;
     };
     std::vector<Rekey> rekeyed;
+    std::vector<std::string> keyframeRequests; ///< call ids, by SIP INFO picture_fast_update
 
     std::mutex mutex;
     std::vector<IncomingCall> accepted;

@@ -26,6 +26,8 @@ Poco::JSON::Array::Ptr tracksJson(const std::vector<MediaTrack>& tracks)
         entry->set("id", track.id);
         entry->set("kind", track.kind);
         entry->set("publisherId", track.publisherId);
+        if (!track.codec.empty())
+            entry->set("codec", track.codec);
         array->add(entry);
     }
     return array;

@@ -133,10 +133,10 @@ void SignalingSession::negotiateMedia(const Poco::JSON::Object& message)
     sink_->send(messageText(answer));
     std::vector<MediaTrack> published;
     for (const auto& track : negotiation.published)
-        published.push_back({track.id, track.kind, participantId_});
+        published.push_back({track.id, track.kind, participantId_, track.codec});
     std::vector<MediaTrack> subscribed;
     for (const auto& [mid, trackId] : subscriptions)
-        subscribed.push_back({trackId, "", trackId.substr(0, trackId.find('/'))});
+        subscribed.push_back({trackId, "", trackId.substr(0, trackId.find('/')), ""});
     room_->setTracks(participantId_, std::move(published), std::move(subscribed), sink_.get());
 }
 

@@ -4,6 +4,7 @@
 
 #include <Poco/JSON/Parser.h>
 #include <Poco/Logger.h>
+#include <Poco/String.h>
 
 #include <sstream>
 
@@ -74,7 +75,7 @@ std::deque<std::string> SipCallSink::take(bool& closed)
 }
 
 SipCall::SipCall(SipGateway& gateway, SignalingContext& context, const sip::IncomingCall& call,
-                 const sip::CryptoAttribute& localCrypto, const router::DtlsContext& dtls,
+                 const sip::CallKeys& localKeys, const router::DtlsContext& dtls,
                  const SipMediaAddresses& addresses, std::string displayName)
     : gateway_(gateway), callId_(call.callId), target_(call.target), endpoint_(call.endpoint)
 {
@@ -87,7 +88,8 @@ SipCall::SipCall(SipGateway& gateway, SignalingContext& context, const sip::Inco
     callbacks.failed = [&gateway, id = callId_](const std::string& why) {
         gateway.postToCall(id, [why](SipCall& call) { call.hangUp("media: " + why); });
     };
-    media_ = std::make_unique<sip::CallMedia>(call.plan, localCrypto, addresses.bind, addresses.announced, dtls,
+    callbacks.keyframeWanted = [&gateway, id = callId_] { gateway.requestKeyframe(id); };
+    media_ = std::make_unique<sip::CallMedia>(call.plan, localKeys, addresses.bind, addresses.announced, dtls,
                                               callbacks);
     sink_ = std::make_shared<SipCallSink>(
         [&gateway, id = callId_] { gateway.postToCall(id, [](SipCall& call) { call.drain(); }); });
@@ -154,7 +156,7 @@ void SipCall::handle(const Poco::JSON::Object& message)
         stage_ = Stage::Present;
         participantId_ = text(message, "participantId");
         media_->setPrompt(false);
-        audioTracks_.clear();
+        tracks_.clear();
         if (const auto roster = message.getArray("roster"))
             for (std::size_t i = 0; i < roster->size(); ++i)
                 if (const auto participant = roster->getObject(static_cast<unsigned>(i)))
@@ -169,7 +171,7 @@ void SipCall::handle(const Poco::JSON::Object& message)
         if (const auto participant = message.getObject("participant"); participant && learnRoster(*participant))
             negotiate();
     } else if (type == "participant.left") {
-        if (audioTracks_.erase(text(message, "participantId")))
+        if (tracks_.erase(text(message, "participantId")))
             negotiate();
     } else if (type == "media.answer" && !message.has("from")) {
         offerOutstanding_ = false;
@@ -234,12 +236,19 @@ bool SipCall::learnRoster(const Poco::JSON::Object& participant)
     const auto id = text(participant, "id");
     if (id.empty() || id == participantId_)
         return false;
-    std::set<std::string> tracks;
+    // Video only in the call's own codec: the router passes video through as it came.
+    const auto codec = media_->videoCodec();
+    std::vector<sip::WantedTrack> tracks;
     if (const auto list = participant.getArray("tracks"))
         for (std::size_t i = 0; i < list->size(); ++i)
-            if (const auto track = list->getObject(static_cast<unsigned>(i)); track && text(*track, "kind") == "audio")
-                tracks.insert(text(*track, "id"));
-    auto& known = audioTracks_[id];
+            if (const auto track = list->getObject(static_cast<unsigned>(i))) {
+                const auto kind = text(*track, "kind");
+                const bool video = kind == "video" || kind == "screen";
+                if (kind == "audio" ||
+                    (video && codec && Poco::icompare(text(*track, "codec"), std::string(sip::videoCodecName(*codec))) == 0))
+                    tracks.push_back({text(*track, "id"), kind, id});
+            }
+    auto& known = tracks_[id];
     if (known == tracks)
         return false;
     known = std::move(tracks);
@@ -255,9 +264,9 @@ void SipCall::negotiate()
         return;
     }
     renegotiate_ = false;
-    std::vector<std::string> tracks;
-    for (const auto& [participant, ids] : audioTracks_)
-        tracks.insert(tracks.end(), ids.begin(), ids.end());
+    std::vector<sip::WantedTrack> tracks;
+    for (const auto& [participant, theirs] : tracks_)
+        tracks.insert(tracks.end(), theirs.begin(), theirs.end());
     const auto offer = media_->routerOffer(tracks);
     Poco::JSON::Object message;
     message.set("type", "media.offer");

@@ -49,7 +49,7 @@ class SipCall
 {
 public:
     SipCall(SipGateway& gateway, SignalingContext& context, const sip::IncomingCall& call,
-            const sip::CryptoAttribute& localCrypto, const router::DtlsContext& dtls,
+            const sip::CallKeys& localKeys, const router::DtlsContext& dtls,
             const SipMediaAddresses& addresses, std::string displayName);
     ~SipCall();
 
@@ -66,7 +66,11 @@ public:
     /// The call is over: leaves the meeting.
     void end(const std::string& reason);
     /// New SDES keys for the call's media (CallMedia::rekey).
-    void rekey(const sip::CryptoAttribute& remote, const sip::CryptoAttribute& local) { media_->rekey(remote, local); }
+    void rekey(const sip::CallKeys& remote, const sip::CallKeys& local) { media_->rekey(remote, local); }
+    /// The endpoint asked for a keyframe by SIP INFO.
+    void requestKeyframeFromMeeting() { media_->requestKeyframeFromMeeting(); }
+    /// The video codec the call passes, if it has video.
+    std::optional<sip::VideoCodec> videoCodec() const { return media_->videoCodec(); }
     /// The authenticated endpoint's username; none for a guest.
     const std::optional<std::string>& endpoint() const { return endpoint_; }
 
@@ -86,7 +90,8 @@ private:
     void sendJoin(const std::string& pin);
     void handle(const Poco::JSON::Object& message);
     void onJoinRefused(const std::string& code);
-    /// Takes a participant's audio tracks from a roster entry; whether they changed.
+    /// Takes a participant's tracks the call can receive from a roster entry; whether they
+    /// changed.
     bool learnRoster(const Poco::JSON::Object& participant);
     void negotiate();
     void hangUp(const std::string& why);
@@ -104,7 +109,8 @@ private:
     int wrongPins_ = 0;
     /// The first answer to `join`, for join() to decide on before the call is answered.
     std::string joinRefusal_;
-    std::map<std::string, std::set<std::string>> audioTracks_; ///< by participant id
+    /// The tracks the call may receive (audio, and video in its codec), by participant id.
+    std::map<std::string, std::vector<sip::WantedTrack>> tracks_;
     bool offerOutstanding_ = false;
     bool renegotiate_ = false;
 };

@@ -104,8 +104,7 @@ std::optional<sip::EndpointCredentials> SipGateway::endpoint(const std::string& 
     return endpoints_(username, realm);
 }
 
-sip::LocalMedia SipGateway::acceptCall(const sip::IncomingCall& incoming, const sip::CryptoAttribute&,
-                                       const sip::CryptoAttribute& localCrypto)
+sip::LocalMedia SipGateway::acceptCall(const sip::IncomingCall& incoming, const sip::CallKeys& localKeys)
 {
     if (!context_.media)
         throw sip::SipRefusal(503, "Service Unavailable", "media_unavailable");
@@ -116,7 +115,7 @@ sip::LocalMedia SipGateway::acceptCall(const sip::IncomingCall& incoming, const 
     std::promise<sip::LocalMedia> verdict;
     if (!post([&] {
             try {
-                verdict.set_value(admit(incoming, localCrypto, displayName));
+                verdict.set_value(admit(incoming, localKeys, displayName));
             } catch (...) {
                 verdict.set_exception(std::current_exception());
             }
@@ -125,12 +124,12 @@ sip::LocalMedia SipGateway::acceptCall(const sip::IncomingCall& incoming, const 
     return verdict.get_future().get();
 }
 
-sip::LocalMedia SipGateway::admit(const sip::IncomingCall& incoming, const sip::CryptoAttribute& localCrypto,
+sip::LocalMedia SipGateway::admit(const sip::IncomingCall& incoming, const sip::CallKeys& localKeys,
                                   const std::string& displayName)
 {
     std::unique_ptr<SipCall> created;
     try {
-        created = std::make_unique<SipCall>(*this, context_, incoming, localCrypto, dtlsContext_, addresses_,
+        created = std::make_unique<SipCall>(*this, context_, incoming, localKeys, dtlsContext_, addresses_,
                                             displayName);
     } catch (const std::runtime_error& e) {
         log::error(logger(), "sip.media_failed", std::string("cannot open a SIP call's media: ") + e.what(),
@@ -150,6 +149,8 @@ sip::LocalMedia SipGateway::admit(const sip::IncomingCall& incoming, const sip::
                                .add("call", incoming.callId)
                                .add("codec", std::string(sip::audioCodecName(incoming.plan.codec)))
                                .add("suite", std::string(sip::suiteName(incoming.plan.remoteCrypto.suite)))
+                               .add("video", call.videoCodec() ? std::string(sip::videoCodecName(*call.videoCodec()))
+                                                               : std::string("none"))
                                .text()});
     return call.local();
 }
@@ -179,8 +180,7 @@ void SipGateway::callEnded(const std::string& callId, const std::string& reason)
     });
 }
 
-void SipGateway::callRekeyed(const std::string& callId, const sip::CryptoAttribute& remote,
-                             const sip::CryptoAttribute& local)
+void SipGateway::callRekeyed(const std::string& callId, const sip::CallKeys& remote, const sip::CallKeys& local)
 {
     // On the gateway's thread, which owns the calls; the SIP thread waits, so that the
     // answer to the endpoint's own re-INVITE leaves only once the media has the new keys.
@@ -206,10 +206,21 @@ void SipGateway::callRekeyed(const std::string& callId, const sip::CryptoAttribu
     }
 }
 
+void SipGateway::keyframeRequested(const std::string& callId)
+{
+    postToCall(callId, [](SipCall& call) { call.requestKeyframeFromMeeting(); });
+}
+
 void SipGateway::hangUp(const std::string& callId)
 {
     if (server_)
         server_->hangUp(callId);
+}
+
+void SipGateway::requestKeyframe(const std::string& callId)
+{
+    if (server_)
+        server_->requestKeyframe(callId);
 }
 
 void SipGateway::hangUpEndpoint(const std::string& username)

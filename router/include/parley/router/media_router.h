@@ -35,6 +35,7 @@ struct PublishedTrack
 {
     std::string id;   ///< "<participant id>/<mid>", unique in the router
     std::string kind; ///< "audio", "video" or "screen" (as the publisher labelled it)
+    std::string codec; ///< as it is sent: "opus", "VP8" or "H264"
 };
 
 /// The outcome of one offer/answer round.

@@ -10,6 +10,7 @@ namespace parley::router {
 /// RTCP packet types the router reads or writes (RFC 3550, RFC 4585, RFC 5104).
 enum RtcpType : std::uint8_t
 {
+    kRtcpFullIntraRequest = 192, ///< RFC 2032's FIR (H.261), still sent by some SIP endpoints
     kRtcpSenderReport = 200,
     kRtcpReceiverReport = 201,
     kRtcpSourceDescription = 202,
@@ -58,6 +59,12 @@ void writeRtcp32(std::span<std::uint8_t> packet, std::size_t offset, std::uint32
 
 /// Writes a Picture Loss Indication (12 bytes); returns its length, 0 if `out` is too small.
 std::size_t writeRtcpPli(std::span<std::uint8_t> out, std::uint32_t senderSsrc, std::uint32_t mediaSsrc);
+
+/// Writes a Full Intra Request (RFC 5104 4.3.1, 20 bytes) for `mediaSsrc` with command
+/// sequence number `sequence` (one more for each new request); returns its length, 0 if
+/// `out` is too small.
+std::size_t writeRtcpFir(std::span<std::uint8_t> out, std::uint32_t senderSsrc, std::uint32_t mediaSsrc,
+                         std::uint8_t sequence);
 
 /// Writes a generic NACK (RFC 4585 6.2.1) with the FCI entries `fci` (4 bytes each, as
 /// NackGenerator::collect writes them); returns its length, 0 if `out` is too small or `fci`

@@ -48,6 +48,9 @@ struct SdpMedia
     std::string mid;
     std::string direction = "sendrecv";
     std::vector<SdpCodec> codecs; ///< in the offer's order of preference
+    /// The values of `a=rtcp-fb:*` lines, which apply to every codec (SIP endpoints write
+    /// them; browsers do not), at most 16. The router itself reads only per-codec feedback.
+    std::vector<std::string> wildcardFeedback;
     std::vector<SdpExtension> extensions;
     std::vector<std::uint32_t> ssrcs; ///< every a=ssrc id, first seen first
     std::uint32_t primarySsrc = 0;    ///< the media SSRC (first of an FID group, else first)
@@ -127,9 +130,10 @@ SdpAnswerTransport answerTransport(const SdpOffer& answer);
 /// The codec the router would pick from an offered section: Opus for audio; VP8, else H.264
 /// with packetization-mode=1, for video. Keeps only the feedback the router handles (nack,
 /// nack pli, ccm fir, and transport-cc where the section also offers its header extension:
-/// the caller drops it where the router does not send that feedback). nullopt when none is
-/// offered.
-std::optional<SdpCodec> chooseCodec(const SdpMedia& media);
+/// the caller drops it where the router does not send that feedback). With `only` ("VP8",
+/// "H264"), only that video codec: a subscriber gets a video in the codec it is published
+/// in (the router does not transcode). nullopt when none is offered.
+std::optional<SdpCodec> chooseCodec(const SdpMedia& media, std::string_view only = {});
 
 /// The retransmission format (RFC 4588 "rtx" with apt=`payloadType`) offered for the chosen
 /// codec, or nullopt. Only for video: the router does not repair audio.

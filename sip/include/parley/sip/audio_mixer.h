@@ -5,6 +5,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -33,6 +34,9 @@ public:
     void mix(std::span<float, kBridgeFrame> out);
     /// How many voices went into the last mix.
     std::size_t mixedLast() const { return mixedLast_; }
+    /// The voice that was loudest in the last mix, if one was louder than quiet room noise
+    /// (-50 dBFS): who the endpoint's video shows.
+    std::optional<std::uint32_t> loudestLast() const { return loudestLast_; }
 
 private:
     struct Source
@@ -49,6 +53,7 @@ private:
     std::size_t loudest_;
     std::vector<Source> sources_;
     std::size_t mixedLast_ = 0;
+    std::optional<std::uint32_t> loudestLast_;
 };
 
 } // namespace parley::sip

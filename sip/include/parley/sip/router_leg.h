@@ -51,6 +51,8 @@ public:
     /// Protects `length` bytes of RTP in `buffer` (capacity at least length +
     /// router::kSrtpMaxTrailer) and sends it; dropped before the keys are there.
     void sendRtp(std::uint8_t* buffer, std::size_t length, std::size_t capacity);
+    /// The same for RTCP (keyframe requests).
+    void sendRtcp(std::uint8_t* buffer, std::size_t length, std::size_t capacity);
 
     /// SRTP from the router that did not authenticate (any thread may read it).
     std::uint64_t authenticationFailures() const { return authenticationFailures_.load(std::memory_order_relaxed); }

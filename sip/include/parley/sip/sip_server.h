@@ -59,10 +59,9 @@ public:
     /// Endpoint `username`'s credentials for `realm`, or nothing when there is no such
     /// endpoint (or its credentials were made for another realm).
     virtual std::optional<EndpointCredentials> endpoint(const std::string& username, const std::string& realm) = 0;
-    /// Admits `call` to its meeting, receiving its media with `localCrypto`'s key in mind:
-    /// returns where Parley receives it. Throws SipRefusal to refuse it.
-    virtual LocalMedia acceptCall(const IncomingCall& call, const CryptoAttribute& remoteCrypto,
-                                  const CryptoAttribute& localCrypto) = 0;
+    /// Admits `call` to its meeting, its media sent with `localKeys` (the endpoint's are in
+    /// call.plan): returns where Parley receives it. Throws SipRefusal to refuse it.
+    virtual LocalMedia acceptCall(const IncomingCall& call, const CallKeys& localKeys) = 0;
     /// A call refused before or by acceptCall (for the audit log): the caller as far as known.
     virtual void callRefused(const IncomingCall& call, const SipRefusal& refusal) = 0;
     /// An accepted call ended: `reason` is "hangup" (the endpoint's BYE), "shutdown",
@@ -70,8 +69,10 @@ public:
     virtual void callEnded(const std::string& callId, const std::string& reason) = 0;
     /// The call has new keys (Parley's periodic re-INVITE was answered, or the endpoint's own
     /// re-INVITE was): its media must send with `local` and receive with `remote` from now.
-    virtual void callRekeyed(const std::string& callId, const CryptoAttribute& remote,
-                             const CryptoAttribute& local) = 0;
+    virtual void callRekeyed(const std::string& callId, const CallKeys& remote, const CallKeys& local) = 0;
+    /// The endpoint asked for a keyframe of the video it receives by SIP INFO
+    /// (picture_fast_update, RFC 5168).
+    virtual void keyframeRequested(const std::string& callId) = 0;
 };
 
 /// Counters since start, for /metrics.
@@ -83,6 +84,9 @@ struct SipStats
     std::uint64_t rekeys = 0;        ///< re-INVITEs with new keys that were answered, either side's
     std::uint64_t rekeyFailures = 0; ///< Parley's re-INVITEs refused or unanswered (the old keys stay)
     std::uint64_t registrations = 0; ///< REGISTER requests accepted (refreshes too)
+    std::uint64_t videoCalls = 0;    ///< accepted calls with video
+    std::uint64_t keyframeInfosSent = 0;     ///< SIP INFO picture_fast_update to endpoints
+    std::uint64_t keyframeInfosReceived = 0; ///< and from them
     std::map<std::string, std::uint64_t> refusals; ///< by SipRefusal::reason(), REGISTER's too
 };
 
@@ -122,6 +126,9 @@ public:
     void forget(const std::string& username);
     /// Ends the call (BYE), e.g. when a moderator removes the endpoint. Any thread.
     void hangUp(const std::string& callId);
+    /// Asks the endpoint for a keyframe of its video by SIP INFO picture_fast_update
+    /// (RFC 5168), for endpoints that take no RTCP request. Any thread.
+    void requestKeyframe(const std::string& callId);
 
     struct Engine; ///< the sofia-sip side, on the SIP thread
 

@@ -66,6 +66,7 @@ struct MediaTrack
     std::string id;   ///< stable within the meeting, e.g. the publisher's mid
     std::string kind; ///< "audio", "video" or "screen"
     std::string publisherId; ///< participant id of the sender
+    std::string codec; ///< as it is sent ("opus", "VP8", "H264"); "" when not known
 };
 
 /// One person in a live room (present or waiting).

@@ -52,18 +52,19 @@ public:
 
     // sip::SipCallHandler, on the SIP thread
     std::optional<sip::EndpointCredentials> endpoint(const std::string& username, const std::string& realm) override;
-    sip::LocalMedia acceptCall(const sip::IncomingCall& call, const sip::CryptoAttribute& remoteCrypto,
-                               const sip::CryptoAttribute& localCrypto) override;
+    sip::LocalMedia acceptCall(const sip::IncomingCall& call, const sip::CallKeys& localKeys) override;
     void callRefused(const sip::IncomingCall& call, const sip::SipRefusal& refusal) override;
     void callEnded(const std::string& callId, const std::string& reason) override;
-    void callRekeyed(const std::string& callId, const sip::CryptoAttribute& remote,
-                     const sip::CryptoAttribute& local) override;
+    void callRekeyed(const std::string& callId, const sip::CallKeys& remote, const sip::CallKeys& local) override;
+    void keyframeRequested(const std::string& callId) override;
 
     /// For the calls: runs `task` on the gateway's thread with call `callId`, if that call is
     /// still on by then.
     void postToCall(const std::string& callId, std::function<void(SipCall&)> task);
     /// For a call that must end from Parley's side: BYE to the endpoint.
     void hangUp(const std::string& callId);
+    /// For a call whose endpoint takes keyframe requests only by SIP INFO.
+    void requestKeyframe(const std::string& callId);
     /// Hangs up every call of endpoint `username` (its credentials were deleted or changed).
     void hangUpEndpoint(const std::string& username);
 
@@ -72,7 +73,7 @@ private:
     /// Queues `task` for the gateway's thread; false once it stops.
     bool post(std::function<void()> task);
     /// Creates, joins and registers a call (on the gateway's thread). Throws sip::SipRefusal.
-    sip::LocalMedia admit(const sip::IncomingCall& call, const sip::CryptoAttribute& localCrypto,
+    sip::LocalMedia admit(const sip::IncomingCall& call, const sip::CallKeys& localKeys,
                           const std::string& displayName);
 
     SignalingContext& context_;
