@@ -89,6 +89,8 @@ TEST_CASE("Live room: the lobby, admission and the roster each participant sees"
     const auto update = guest.sink->messages.back();
     CHECK(update->getValue<std::string>("type") == "participant.updated");
     CHECK(update->getObject("participant")->getArray("tracks")->size() == 2);
+    // Each says its codec: a SIP call takes only video in its own (the router does not transcode).
+    CHECK(update->getObject("participant")->getArray("tracks")->getObject(1)->getValue<std::string>("codec") == "VP8");
     CHECK(room.setTracks("nobody", {}, {}) == "unknown_participant");
 }
 

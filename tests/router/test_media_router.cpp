@@ -299,6 +299,50 @@ void aliceSendsAudioToBob(MediaRouter& router, Peer& alice, Peer& bob)
 
 } // namespace
 
+TEST_CASE("Router: a video reaches a subscriber in the codec it is published in, or not at all; each published "
+          "track says its codec")
+{
+    MediaRouter router(loopback());
+    Peer phone("phone"), browser("browser"), oldBrowser("old");
+    // A SIP room system's bridge publishes H.264.
+    Peer::Section camera{"1", "video", "sendonly", 2222};
+    camera.h264 = Peer::Section::H264::Only;
+    const auto published = router.negotiate(1, "phone", phone.offer({{"0", "audio", "sendonly", 1111}, camera}),
+                                            {{"0", "audio"}, {"1", "video"}}, {});
+    REQUIRE(published.published.size() == 2);
+    CHECK(published.published[0].codec == "opus");
+    CHECK(published.published[1].codec == "H264");
+    phone.applyAnswer(published.answer);
+    REQUIRE(phone.connect());
+
+    // A browser offering VP8 first and H.264 gets the video as H.264, under its PT for it.
+    Peer::Section both{"1", "video", "recvonly"};
+    both.h264 = Peer::Section::H264::AfterVp8;
+    const auto subscribed = router.negotiate(1, "browser", browser.offer({both}), {}, {{"1", "phone/1"}});
+    CHECK(subscribed.answer.find("a=rtpmap:102 H264/90000") != std::string::npos);
+    CHECK(subscribed.answer.find("VP8") == std::string::npos);
+    CHECK(subscribed.answer.find("a=sendonly") != std::string::npos);
+    browser.applyAnswer(subscribed.answer);
+    REQUIRE(browser.connect());
+    const auto ssrc = browser.ssrcFor("1");
+    bool got = false;
+    for (std::uint16_t seq = 1; seq <= 20 && !got; ++seq) {
+        phone.sendRtp(2222, 102, seq, 0x65); // an IDR slice's NAL header
+        const auto packet = browser.receiveRtp(300ms);
+        RtpView view;
+        if (!packet.empty() && parseRtp(packet, view) && view.ssrc == ssrc) {
+            got = true;
+            CHECK(view.payloadType == 102);
+        }
+    }
+    CHECK(got);
+
+    // One that cannot take H.264 is not sent it: the section is inactive.
+    const auto refused = router.negotiate(1, "old", oldBrowser.offer({{"1", "video", "recvonly"}}), {}, {{"1", "phone/1"}});
+    CHECK(refused.answer.find("a=inactive") != std::string::npos);
+    CHECK(refused.answer.find("H264") == std::string::npos);
+}
+
 TEST_CASE("Router: video lost on the way in is asked of the publisher again and reaches subscribers")
 {
     MediaRouter router(loopback());

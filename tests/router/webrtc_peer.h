@@ -60,6 +60,8 @@ public:
         /// Sending video as simulcast layers with these rids, lowest first (no a=ssrc: the
         /// router learns each layer's SSRC from the mid and rid extensions, ids 1 and 4).
         std::vector<std::string> rids = {};
+        /// Video: also offers H.264 (PT 102, packetization-mode 1), after VP8 or alone.
+        enum class H264 { No, AfterVp8, Only } h264 = H264::No;
     };
 
     std::string offer(const std::vector<Section>& sections) const
@@ -70,11 +72,21 @@ public:
         sdp += "\r\n";
         for (const auto& s : sections) {
             const bool audio = s.kind == "audio";
-            sdp += "m=" + s.kind + " 9 UDP/TLS/RTP/SAVPF " + (audio ? "111" : s.rtx ? "96 97" : "96") + "\r\n";
+            const std::string videoFormats = s.h264 == Section::H264::Only       ? "102"
+                                             : s.h264 == Section::H264::AfterVp8 ? "96 102"
+                                             : s.rtx                             ? "96 97"
+                                                                                 : "96";
+            sdp += "m=" + s.kind + " 9 UDP/TLS/RTP/SAVPF " + (audio ? "111" : videoFormats) + "\r\n";
             sdp += "c=IN IP4 0.0.0.0\r\na=mid:" + s.mid + "\r\na=ice-ufrag:" + ufrag_ +
                    "\r\na=ice-pwd:peerpasswordpeerpassword\r\na=fingerprint:" + dtls_.fingerprint() +
                    "\r\na=setup:actpass\r\na=" + s.direction + "\r\na=rtcp-mux\r\n";
-            sdp += audio ? "a=rtpmap:111 opus/48000/2\r\n" : "a=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 nack pli\r\n";
+            if (audio)
+                sdp += "a=rtpmap:111 opus/48000/2\r\n";
+            if (!audio && s.h264 != Section::H264::Only)
+                sdp += "a=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 nack pli\r\n";
+            if (!audio && s.h264 != Section::H264::No)
+                sdp += "a=rtpmap:102 H264/90000\r\na=fmtp:102 level-asymmetry-allowed=1;packetization-mode=1;"
+                       "profile-level-id=42e01f\r\na=rtcp-fb:102 nack pli\r\n";
             if (!audio && s.nack)
                 sdp += "a=rtcp-fb:96 nack\r\n";
             if (!audio && s.rtx)

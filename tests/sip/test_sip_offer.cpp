@@ -10,7 +10,8 @@ using parley::router::SrtpProfile;
 
 namespace {
 
-/// baresip 1.0.0's offer with `mediaenc srtp-mand` (captured), plus a video line.
+/// baresip 1.0.0's offer with `mediaenc srtp-mand` (captured), its video line as baresip
+/// writes it with the vp8 module.
 const std::string kBaresipOffer =
     "v=0\r\no=- 2152245912 814401271 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
     "a=tool:baresip 1.0.0\r\n"
@@ -21,8 +22,9 @@ const std::string kBaresipOffer =
     "a=sendrecv\r\na=rtcp-mux\r\n"
     "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:vFc3MXUZnyJHVszrCfw2csPTLbTrq3RaGtD6woUO\r\n"
     "a=ptime:20\r\n"
-    "m=video 48608 RTP/SAVP 100\r\na=rtpmap:100 VP8/90000\r\n"
-    "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:vFc3MXUZnyJHVszrCfw2csPTLbTrq3RaGtD6woUO\r\n";
+    "m=video 48608 RTP/SAVP 100\r\nb=AS:500\r\na=rtpmap:100 VP8/90000\r\na=fmtp:100 max-fs=3600\r\n"
+    "a=rtcp-fb:* nack pli\r\na=sendrecv\r\na=framerate:25.00\r\na=rtcp-mux\r\n"
+    "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:ZGVmYWJjZGVmYWJjZGVmYWJjZGVmYWJjZGVmYWJj\r\n";
 
 std::string replaced(std::string text, const std::string& from, const std::string& to)
 {
@@ -45,7 +47,8 @@ int refusalOf(const std::string& sdp, std::string& reason)
 
 } // namespace
 
-TEST_CASE("baresip's offer gives Opus over SRTP with its key, DTMF and rtcp-mux, and the answer refuses video",
+TEST_CASE("baresip's offer gives Opus over SRTP with its key, DTMF and rtcp-mux, and VP8 video with its own key and "
+          "PLI; without a video port of Parley's the answer refuses the video",
           "[sip_offer]")
 {
     const auto offer = parseSipOffer(kBaresipOffer);
@@ -72,6 +75,80 @@ TEST_CASE("baresip's offer gives Opus over SRTP with its key, DTMF and rtcp-mux,
     CHECK_THAT(answer, Catch::Contains("m=video 0 RTP/SAVP 100\r\n"));
     // The answer parses as SDP and mirrors the m-lines.
     CHECK(parseSipOffer(answer).streams.size() == 2);
+
+    REQUIRE(plan.video);
+    CHECK(plan.video->index == 1);
+    CHECK(plan.video->codec == VideoCodec::Vp8);
+    CHECK(plan.video->payloadType == 100);
+    CHECK(plan.video->remotePort == 48608);
+    CHECK(plan.video->rtcpMux);
+    CHECK(plan.video->pli); // from `a=rtcp-fb:* nack pli`
+    CHECK_FALSE(plan.video->fir);
+    CHECK(formatCryptoAttribute(plan.video->remoteCrypto).find("ZGVmYWJj") != std::string::npos);
+    const auto keys = freshKeys(plan);
+    REQUIRE(keys.video);
+    const auto withVideo = answerSdp(offer, plan, {"127.0.0.1", 20000, 20002}, keys, 77, 2);
+    CHECK_THAT(withVideo, Catch::Contains("m=video 20002 RTP/SAVP 100\r\na=rtpmap:100 VP8/90000\r\n"
+                                          "a=fmtp:100 max-fs=3600\r\na=rtcp-fb:100 nack pli\r\na=rtcp-mux\r\n"
+                                          "a=sendrecv\r\na=crypto:" + formatCryptoAttribute(*keys.video) + "\r\n"));
+    CHECK(formatCryptoAttribute(*keys.video) != formatCryptoAttribute(keys.audio));
+    const auto reparsed = parseSipOffer(withVideo);
+    REQUIRE(reparsed.streams.size() == 2);
+    CHECK(reparsed.streams[1].port == 20002);
+}
+
+TEST_CASE("Video passes in VP8 before H.264, H.264 only with packetization-mode 1; a video line without a port, SRTP, "
+          "a usable key or a codec is refused alone and the call keeps its audio",
+          "[sip_offer]")
+{
+    const std::string audio = kBaresipOffer.substr(0, kBaresipOffer.find("m=video"));
+    const std::string key = "a=crypto:1 AEAD_AES_128_GCM inline:MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3OA==\r\n";
+    const auto planOf = [&](const std::string& video) { return planMedia(parseSipOffer(audio + video)); };
+
+    auto plan = planOf("m=video 5000 RTP/SAVP 97 100\r\na=rtpmap:97 H264/90000\r\n"
+                       "a=fmtp:97 profile-level-id=42e01f;packetization-mode=1\r\na=rtpmap:100 VP8/90000\r\n"
+                       "a=rtcp-fb:97 ccm fir\r\n" + key);
+    REQUIRE(plan.video);
+    CHECK(plan.video->codec == VideoCodec::Vp8); // the meeting's browsers send VP8
+    CHECK(plan.video->payloadType == 100);
+    CHECK(plan.video->remoteCrypto.suite == SrtpProfile::AeadAes128Gcm);
+
+    plan = planOf("m=video 5000 RTP/SAVP 97 98\r\na=rtpmap:97 H264/90000\r\na=fmtp:97 packetization-mode=0\r\n"
+                  "a=rtpmap:98 H264/90000\r\na=fmtp:98 profile-level-id=42e01f; packetization-mode=1\r\n"
+                  "a=rtcp-fb:98 ccm fir\r\na=sendonly\r\n" + key);
+    REQUIRE(plan.video);
+    CHECK(plan.video->codec == VideoCodec::H264);
+    CHECK(plan.video->payloadType == 98);
+    CHECK(plan.video->fir);
+    CHECK_FALSE(plan.video->pli);
+    CHECK_FALSE(plan.video->receives);
+    const auto offer = parseSipOffer(audio + "m=video 5000 RTP/SAVP 98\r\na=rtpmap:98 H264/90000\r\n"
+                                             "a=fmtp:98 profile-level-id=42e01f;packetization-mode=1\r\n"
+                                             "a=rtcp-fb:98 ccm fir\r\na=sendonly\r\n" + key);
+    const auto h264 = planMedia(offer);
+    const auto answer = answerSdp(offer, h264, {"127.0.0.1", 20000, 20002}, freshKeys(h264), 1, 1);
+    CHECK_THAT(answer, Catch::Contains("a=rtpmap:98 H264/90000\r\na=fmtp:98 profile-level-id=42e01f;packetization-mode=1\r\n"
+                                       "a=rtcp-fb:98 ccm fir\r\na=recvonly\r\n"));
+
+    // Refused alone: the call goes on with audio (the answer has the video line at port 0).
+    for (const std::string& video :
+         {std::string("m=video 5000 RTP/SAVP 97\r\na=rtpmap:97 H264/90000\r\na=fmtp:97 packetization-mode=0\r\n") + key,
+          std::string("m=video 5000 RTP/SAVP 97\r\na=rtpmap:97 H263-1998/90000\r\n") + key,
+          std::string("m=video 5000 RTP/AVP 100\r\na=rtpmap:100 VP8/90000\r\n"),
+          std::string("m=video 5000 RTP/SAVP 100\r\na=rtpmap:100 VP8/90000\r\n"),
+          std::string("m=video 5000 RTP/SAVP 100\r\na=rtpmap:100 VP8/90000\r\n"
+                      "a=crypto:1 AES_CM_128_HMAC_SHA1_32 inline:MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkw\r\n"),
+          std::string("m=video 0 RTP/SAVP 100\r\na=rtpmap:100 VP8/90000\r\n") + key,
+          std::string("m=video 5000 RTP/SAVP 100\r\na=rtpmap:100 VP8/8000\r\n") + key}) {
+        CAPTURE(video);
+        const auto refusedOffer = parseSipOffer(audio + video);
+        const auto audioOnly = planMedia(refusedOffer);
+        CHECK_FALSE(audioOnly.video);
+        CHECK(audioOnly.codec == AudioCodec::Opus);
+        const auto refusedAnswer = answerSdp(refusedOffer, audioOnly, {"127.0.0.1", 20000, 20002}, freshKeys(audioOnly), 1, 1);
+        CHECK_THAT(refusedAnswer, Catch::Contains("m=video 0 "));
+        CHECK(parseSipOffer(refusedAnswer).streams.size() == 2);
+    }
 }
 
 TEST_CASE("GCM is taken before AES-CM, and G.722 then G.711 when the endpoint has no Opus", "[sip_offer]")

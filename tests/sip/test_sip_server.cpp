@@ -115,7 +115,7 @@ public:
         remoteKey = formatCryptoAttribute(remote);
         localKey = formatCryptoAttribute(local);
         receiver = std::make_unique<SrtpReceiver>(remote, call.plan.payloadType);
-        return {"127.0.0.1", receiver->port()};
+        return {"127.0.0.1", receiver->port(), static_cast<std::uint16_t>(call.plan.video ? 40010 : 0)};
     }
     void callRefused(const IncomingCall&, const SipRefusal& refusal) override
     {
@@ -130,7 +130,9 @@ public:
     void callRekeyed(const std::string& callId, const CallKeys& remote, const CallKeys& local) override
     {
         std::lock_guard lock(mutex);
-        rekeyed.push_back({callId, remote.audio, local.audio});
+        rekeyed.push_back({callId, remote.audio, local.audio,
+                           remote.video ? formatCryptoAttribute(*remote.video) : std::string(),
+                           local.video ? formatCryptoAttribute(*local.video) : std::string()});
     }
     void keyframeRequested(const std::string& callId) override
     {
@@ -141,6 +143,7 @@ public:
     {
         std::string callId;
         CryptoAttribute remote, local;
+        std::string remoteVideo, localVideo; ///< formatted; "" without video
     };
     std::vector<Rekey> rekeyed;
     std::vector<std::string> keyframeRequests; ///< call ids, by SIP INFO picture_fast_update
@@ -277,6 +280,42 @@ public:
         }
     }
 
+    /// Sends an INFO in the dialog; returns the final response's status.
+    int info(const std::string& contentType, const std::string& content)
+    {
+        send("INFO " + contact_ + " SIP/2.0\r\n" + via() + "Max-Forwards: 70\r\n" + dialog() + "CSeq: " +
+                 std::to_string(++cseq_) + " INFO\r\nContent-Type: " + contentType + "\r\n",
+             content);
+        for (;;) {
+            const auto message = read();
+            if (message.empty())
+                return 0;
+            if (message.rfind("SIP/2.0 ", 0) != 0)
+                continue;
+            if (const int status = std::stoi(message.substr(8, 3)); status >= 200)
+                return status;
+        }
+    }
+    /// Waits for the server's request `method` in the dialog and answers it 200 OK, with
+    /// `sdp` as the answer's body when given; returns the request, "" after 10 s without.
+    std::string awaitRequest(const std::string& method, const std::string& sdp = "")
+    {
+        for (;;) {
+            const auto message = read();
+            if (message.empty() || message.rfind(method + " ", 0) == 0) {
+                if (!message.empty())
+                    send("SIP/2.0 200 OK\r\nVia: " + header(message, "Via") + "\r\nFrom: " + header(message, "From") +
+                             "\r\nTo: " + header(message, "To") + "\r\nCall-ID: " + header(message, "Call-ID") +
+                             "\r\nCSeq: " + header(message, "CSeq") +
+                             "\r\nContact: <sip:phone@127.0.0.1:5999;transport=tls>\r\n" +
+                             (sdp.empty() ? "" : "Content-Type: application/sdp\r\n"),
+                         sdp);
+                return message;
+            }
+        }
+    }
+    static std::string bodyOf(const std::string& message) { return body(message); }
+
     /// Sends a REGISTER with `extraHeaders` (each ending in CRLF, written as given: the test's
     /// hostile ones too) and returns the final response's status and whole text.
     std::pair<int, std::string> registerWith(const std::string& extraHeaders)
@@ -353,6 +392,29 @@ std::string handOffer(const CryptoAttribute& crypto, unsigned payloadType = 0, u
            "m=audio 40000 RTP/SAVP " + std::to_string(payloadType) + "\r\na=rtpmap:" + std::to_string(payloadType) + " " +
            codec + "/8000\r\na=rtcp-mux\r\na=crypto:" + formatCryptoAttribute(crypto) + "\r\n";
 }
+
+/// handOffer with a VP8 video line over SRTP with `videoCrypto` (port 40002, PLI by rtcp-fb
+/// for every format, as baresip writes it), or that line with port 0.
+std::string handVideoOffer(const CryptoAttribute& crypto, const CryptoAttribute& videoCrypto, unsigned version = 1,
+                           bool videoOff = false)
+{
+    return handOffer(crypto, 0, version) + "m=video " + (videoOff ? "0" : "40002") +
+           " RTP/SAVP 100\r\na=rtpmap:100 VP8/90000\r\na=fmtp:100 max-fs=3600\r\na=rtcp-fb:* nack pli\r\n"
+           "a=rtcp-mux\r\na=crypto:" + formatCryptoAttribute(videoCrypto) + "\r\n";
+}
+
+/// The key in an SDP's line `index`.
+std::string keyOfLine(const std::string& sdp, std::size_t index)
+{
+    const auto offer = parseSipOffer(sdp);
+    REQUIRE(offer.streams.size() > index);
+    REQUIRE(!offer.streams[index].cryptos.empty());
+    return formatCryptoAttribute(offer.streams[index].cryptos.front());
+}
+
+constexpr char kPictureFastUpdate[] =
+    "<?xml version=\"1.0\" encoding=\"utf-8\" ?><media_control><vc_primitive><to_encoder><picture_fast_update/>"
+    "</to_encoder></vc_primitive></media_control>";
 
 /// The key in an answer's audio line.
 std::string answeredKey(const std::string& sdp)
@@ -794,4 +856,103 @@ TEST_CASE("SIP over TLS negotiates TLS 1.3 with an AEAD suite, TLS 1.2 with ECDH
     // The listener carries on.
     test::TlsClient client(fixture.settings.port);
     CHECK(client.version() == "TLSv1.3");
+}
+
+TEST_CASE("A call with VP8 video: Parley answers its video line with a key of its own per stream and the PLI it "
+          "offered, renews both keys in a rekey either way, refuses a re-INVITE that drops the video, and passes "
+          "keyframe requests by SIP INFO both ways",
+          "[sip][video]")
+{
+    ServerFixture fixture(true, std::chrono::seconds(2));
+    HandWrittenEndpoint endpoint(fixture.settings.port);
+    const auto audioKey = freshCrypto(1, router::SrtpProfile::Aes128CmHmacSha1_80);
+    const auto videoKey = freshCrypto(1, router::SrtpProfile::Aes128CmHmacSha1_80);
+    const auto [status, answer] = endpoint.invite(handVideoOffer(audioKey, videoKey));
+    REQUIRE(status == 200);
+    const auto answered = parseSipOffer(answer);
+    REQUIRE(answered.streams.size() == 2);
+    CHECK(answered.streams[1].kind == "video");
+    CHECK(answered.streams[1].port == 40010);
+    CHECK_THAT(answer, Catch::Contains("a=rtpmap:100 VP8/90000\r\n"));
+    CHECK_THAT(answer, Catch::Contains("a=rtcp-fb:100 nack pli\r\n"));
+    CHECK_THAT(answer, !Catch::Contains("ccm fir")); // only what it offered
+    CHECK(keyOfLine(answer, 1) != keyOfLine(answer, 0));
+    CHECK(keyOfLine(answer, 1) != formatCryptoAttribute(videoKey));
+    std::string callId;
+    {
+        std::lock_guard lock(fixture.handler.mutex);
+        REQUIRE(fixture.handler.accepted.size() == 1);
+        REQUIRE(fixture.handler.accepted.front().plan.video);
+        CHECK(fixture.handler.accepted.front().plan.video->codec == VideoCodec::Vp8);
+        CHECK(fixture.handler.accepted.front().plan.video->pli);
+        callId = fixture.handler.accepted.front().callId;
+    }
+    CHECK(fixture.server->stats().videoCalls == 1);
+
+    // The endpoint asks for a keyframe by INFO: it reaches the call. Another INFO body (DTMF
+    // by INFO, which Parley does not take) is answered and changes nothing.
+    CHECK(endpoint.info("application/media_control+xml", kPictureFastUpdate) == 200);
+    CHECK(endpoint.info("application/dtmf-relay", "Signal=5\r\nDuration=160\r\n") == 200);
+    CHECK(endpoint.info("application/media_control+xml", "<media_control/>") == 200);
+    REQUIRE(test::eventually([&] {
+        std::lock_guard lock(fixture.handler.mutex);
+        return !fixture.handler.keyframeRequests.empty();
+    }, 5s));
+    {
+        std::lock_guard lock(fixture.handler.mutex);
+        CHECK(fixture.handler.keyframeRequests == std::vector<std::string>{callId});
+    }
+    CHECK(fixture.server->stats().keyframeInfosReceived == 1);
+
+    // Parley asks the endpoint by INFO (for an endpoint that offered no RTCP feedback).
+    fixture.server->requestKeyframe(callId);
+    const auto request = endpoint.awaitRequest("INFO");
+    CHECK_THAT(request, Catch::Contains("Content-Type: application/media_control+xml"));
+    CHECK_THAT(HandWrittenEndpoint::bodyOf(request), Catch::Contains("<picture_fast_update/>"));
+    REQUIRE(test::eventually([&] { return fixture.server->stats().keyframeInfosSent == 1; }, 5s));
+
+    // The endpoint rekeys: both streams get new keys, each way.
+    const auto newAudio = freshCrypto(1, router::SrtpProfile::Aes128CmHmacSha1_80);
+    const auto newVideo = freshCrypto(1, router::SrtpProfile::Aes128CmHmacSha1_80);
+    const auto [again, reanswer] = endpoint.invite(handVideoOffer(newAudio, newVideo, 2));
+    REQUIRE(again == 200);
+    CHECK(keyOfLine(reanswer, 1) != keyOfLine(answer, 1));
+    {
+        std::lock_guard lock(fixture.handler.mutex);
+        REQUIRE(fixture.handler.rekeyed.size() == 1);
+        CHECK(fixture.handler.rekeyed.front().remoteVideo == formatCryptoAttribute(newVideo));
+        CHECK(fixture.handler.rekeyed.front().localVideo == keyOfLine(reanswer, 1));
+    }
+    // A re-INVITE that drops the video (or would add it to a call without) is refused; the
+    // call goes on as it was.
+    const auto [dropped, nothing] = endpoint.invite(handVideoOffer(newAudio, newVideo, 3, true));
+    CHECK(dropped == 488);
+    CHECK(fixture.server->stats().activeCalls == 1);
+    std::lock_guard lock(fixture.handler.mutex);
+    CHECK(fixture.handler.rekeyed.size() == 1);
+}
+
+TEST_CASE("Parley's periodic rekey of a video call renews the video's key as well as the audio's", "[sip][video][rekey]")
+{
+    ServerFixture fixture(true, std::chrono::seconds(2));
+    HandWrittenEndpoint endpoint(fixture.settings.port);
+    const auto [status, answer] = endpoint.invite(handVideoOffer(freshCrypto(1, router::SrtpProfile::Aes128CmHmacSha1_80),
+                                                                 freshCrypto(1, router::SrtpProfile::Aes128CmHmacSha1_80)));
+    REQUIRE(status == 200);
+    // Its answer to Parley's re-INVITE: new keys of its own, under the tag Parley's offer used.
+    const auto newAudio = freshCrypto(1, router::SrtpProfile::Aes128CmHmacSha1_80);
+    const auto newVideo = freshCrypto(1, router::SrtpProfile::Aes128CmHmacSha1_80);
+    const auto reinvite = endpoint.awaitRequest("INVITE", handVideoOffer(newAudio, newVideo, 2));
+    REQUIRE(!reinvite.empty());
+    const auto offered = HandWrittenEndpoint::bodyOf(reinvite);
+    CHECK(keyOfLine(offered, 0) != keyOfLine(answer, 0));
+    CHECK(keyOfLine(offered, 1) != keyOfLine(answer, 1));
+    CHECK(parseSipOffer(offered).streams[1].port == 40010); // the same video port
+    REQUIRE(test::eventually([&] { return fixture.server->stats().rekeys == 1; }, 5s));
+    std::lock_guard lock(fixture.handler.mutex);
+    REQUIRE(fixture.handler.rekeyed.size() == 1);
+    CHECK(formatCryptoAttribute(fixture.handler.rekeyed.front().remote) == formatCryptoAttribute(newAudio));
+    CHECK(fixture.handler.rekeyed.front().remoteVideo == formatCryptoAttribute(newVideo));
+    CHECK(fixture.handler.rekeyed.front().localVideo == keyOfLine(offered, 1));
+    CHECK(fixture.server->stats().rekeyFailures == 0);
 }
