@@ -299,7 +299,7 @@ void aliceSendsAudioToBob(MediaRouter& router, Peer& alice, Peer& bob)
 
 } // namespace
 
-TEST_CASE("Router: a video reaches a subscriber in the codec it is published in, or not at all; each published "
+TEST_CASE("Router: a video reaches a subscriber in the codec it is published in, or not at all, and each published "
           "track says its codec")
 {
     MediaRouter router(loopback());

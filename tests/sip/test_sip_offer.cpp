@@ -48,7 +48,7 @@ int refusalOf(const std::string& sdp, std::string& reason)
 } // namespace
 
 TEST_CASE("baresip's offer gives Opus over SRTP with its key, DTMF and rtcp-mux, and VP8 video with its own key and "
-          "PLI; without a video port of Parley's the answer refuses the video",
+          "PLI, and without a video port of Parley's the answer refuses the video",
           "[sip_offer]")
 {
     const auto offer = parseSipOffer(kBaresipOffer);
@@ -97,7 +97,7 @@ TEST_CASE("baresip's offer gives Opus over SRTP with its key, DTMF and rtcp-mux,
     CHECK(reparsed.streams[1].port == 20002);
 }
 
-TEST_CASE("Video passes in VP8 before H.264, H.264 only with packetization-mode 1; a video line without a port, SRTP, "
+TEST_CASE("Video passes in VP8 before H.264, H.264 only with packetization-mode 1, and a video line without a port, SRTP, "
           "a usable key or a codec is refused alone and the call keeps its audio",
           "[sip_offer]")
 {
