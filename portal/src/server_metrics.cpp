@@ -229,6 +229,17 @@ void collectSip(PrometheusText& out, const SipEndpointService& sip)
     counter(out, "parley_sip_rekey_failures_total",
             "Parley's rekeying re-INVITEs refused or unanswered (the call kept its keys) or answered without a usable key (hung up).",
             static_cast<double>(status.stats.rekeyFailures));
+    counter(out, "parley_sip_rekeys_not_taken_total",
+            "Parley's rekeys an endpoint answered but did not take (its receiver reports showed it): the call went back "
+            "to its previous key and is not rekeyed again.",
+            static_cast<double>(status.stats.rekeysNotTaken));
+    counter(out, "parley_sip_video_calls_total", "SIP calls answered with video (VP8 or H.264 passed through).",
+            static_cast<double>(status.stats.videoCalls));
+    out.family("parley_sip_keyframe_infos_total",
+               "SIP INFO picture_fast_update keyframe requests, to endpoints and from them.", "counter");
+    out.sample("parley_sip_keyframe_infos_total", {{"direction", "sent"}}, static_cast<double>(status.stats.keyframeInfosSent));
+    out.sample("parley_sip_keyframe_infos_total", {{"direction", "received"}},
+               static_cast<double>(status.stats.keyframeInfosReceived));
     counter(out, "parley_sip_registrations_total", "REGISTER requests accepted (refreshes included).",
             static_cast<double>(status.stats.registrations));
     gauge(out, "parley_sip_registered_endpoints", "Endpoints with a registration in force.",

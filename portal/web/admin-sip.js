@@ -32,7 +32,9 @@ function fillStatus() {
   $('sip-realm').textContent = status.realm;
   $('sip-guests').textContent = status.allowGuests ? texts.sip.guestsAllowed : texts.sip.guestsRefused;
   $('sip-calls').textContent = String(status.activeCalls);
-  $('sip-rekey').textContent = texts.sip.rekey(duration(status.rekeySeconds), status.rekeys, status.rekeyFailures);
+  $('sip-rekey').textContent = status.rekeySeconds === 0
+    ? texts.sip.rekeyOff(status.rekeys)
+    : texts.sip.rekey(duration(status.rekeySeconds), status.rekeys, status.rekeyFailures, status.rekeysNotTaken);
   const refusals = Object.entries(status.refusals ?? {});
   $('sip-refusals').textContent = refusals.length
     ? refusals.map(([reason, count]) => texts.sip.refusal(reason, count)).join('; ')

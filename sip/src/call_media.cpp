@@ -37,6 +37,10 @@ constexpr std::int64_t kMinShowMicros = 2'000'000;
 /// this often (its encoder and a SIP transaction each).
 constexpr std::int64_t kKeyframeRetryMicros = 500'000;
 constexpr std::int64_t kEndpointKeyframeMicros = 500'000;
+/// A receiver report this long after a rekey has seen what was sent with the new key, if the
+/// endpoint took it; without one this long after, the new key stays.
+constexpr std::int64_t kRekeyReportAfterMicros = 500'000;
+constexpr std::int64_t kRekeyCheckMicros = 15'000'000;
 
 std::int64_t steadyMicros()
 {
@@ -122,6 +126,7 @@ CallMediaStats CallMedia::stats() const
     stats.videoSwitches = counters_.videoSwitches;
     stats.keyframeRequestsFromEndpoint = counters_.keyframeRequestsFromEndpoint;
     stats.keyframeRequestsToEndpoint = counters_.keyframeRequestsToEndpoint;
+    stats.rekeysNotTaken = counters_.rekeysNotTaken;
     return stats;
 }
 
@@ -229,8 +234,10 @@ const CallMedia::Source* CallMedia::sourceOf(std::uint32_t ssrc) const
 void CallMedia::run()
 {
     bool failureReported = false;
-    const SdesPort::Receive fromAudio = [this](std::span<std::uint8_t> packet, bool rtp) { onEndpointAudio(packet, rtp); };
     std::int64_t now = steadyMicros();
+    const SdesPort::Receive fromAudio = [this, &now](std::span<std::uint8_t> packet, bool rtp) {
+        onEndpointAudio(packet, rtp, now);
+    };
     const SdesPort::Receive fromVideo = [this, &now](std::span<std::uint8_t> packet, bool rtp) {
         onEndpointVideo(packet, rtp, now);
     };
@@ -301,18 +308,54 @@ void CallMedia::takeNewKeys(std::int64_t now)
 {
     const std::lock_guard lock(mutex_);
     rekeyPending_ = false;
+    const bool outbound = audio_->keysStaged();
     audio_->takeKeys(now);
     if (video_)
         video_->takeKeys(now);
+    if (outbound)
+        rekeyCheck_.emplace(now, static_cast<std::uint16_t>(endpointSequence_ - 1));
     ++counters_.rekeys;
 }
 
-void CallMedia::onEndpointAudio(std::span<std::uint8_t> packet, bool rtp)
+void CallMedia::onEndpointAudio(std::span<std::uint8_t> packet, bool rtp, std::int64_t now)
 {
-    if (rtp) {
-        ++counters_.endpointPackets;
-        onEndpointRtp(packet);
+    if (!rtp)
+        return onEndpointReports(packet, now);
+    ++counters_.endpointPackets;
+    onEndpointRtp(packet);
+}
+
+void CallMedia::onEndpointReports(std::span<const std::uint8_t> rtcp, std::int64_t now)
+{
+    if (!rekeyCheck_)
+        return;
+    const auto [since, lastBefore] = *rekeyCheck_;
+    if (now - since < kRekeyReportAfterMicros)
+        return;
+    std::optional<bool> taken;
+    router::forEachRtcp(rtcp, [&](const router::RtcpView& packet) {
+        if (packet.type != router::kRtcpSenderReport && packet.type != router::kRtcpReceiverReport)
+            return;
+        for (std::size_t i = 0; i < packet.count; ++i)
+            if (const auto block = router::reportBlock(packet, i); block && block->ssrc == endpointSsrc_)
+                taken = static_cast<std::int16_t>(static_cast<std::uint16_t>(block->highestSequence) - lastBefore) > 0;
+    });
+    if (!taken)
+        return;
+    rekeyCheck_.reset();
+    if (*taken) {
+        audio_->keepNewOutbound();
+        if (video_)
+            video_->keepNewOutbound();
+        return;
     }
+    // Nothing sent since the switch reached it: it still opens only the old key's packets.
+    audio_->revertOutbound();
+    if (video_)
+        video_->revertOutbound();
+    ++counters_.rekeysNotTaken;
+    if (callbacks_.rekeyNotTaken)
+        callbacks_.rekeyNotTaken();
 }
 
 void CallMedia::onEndpointRtp(std::span<std::uint8_t> packet)
@@ -581,6 +624,13 @@ void CallMedia::tick(std::int64_t now)
     }
     if (video_)
         chooseVideo(now);
+    if (rekeyCheck_ && now - rekeyCheck_->first > kRekeyCheckMicros) {
+        // No report: an endpoint that sends none keeps the new key.
+        rekeyCheck_.reset();
+        audio_->keepNewOutbound();
+        if (video_)
+            video_->keepNewOutbound();
+    }
     std::array<std::uint8_t, kPacketCapacity> buffer{};
     const auto header = 12;
     const auto length = downlinkEncoder_.encode(frame, std::span<std::uint8_t>(buffer).subspan(header, 1400));

@@ -71,8 +71,18 @@ void SdesPort::takeKeys(std::int64_t nowMicros)
         newRemoteCrypto_.reset();
         previousUntil_ = nowMicros + std::chrono::duration_cast<std::chrono::microseconds>(kRekeyOverlap).count();
     }
-    if (newToEndpoint_)
+    if (newToEndpoint_) {
+        previousToEndpoint_ = std::move(toEndpoint_);
         toEndpoint_ = std::move(newToEndpoint_);
+    }
+}
+
+bool SdesPort::revertOutbound()
+{
+    if (!previousToEndpoint_)
+        return false;
+    toEndpoint_ = std::move(previousToEndpoint_);
+    return true;
 }
 
 void SdesPort::onReadable(router::ReceiveBatch& batch, const Receive& receive, std::int64_t nowMicros)

@@ -156,6 +156,7 @@ struct SipServer::Engine
         std::uint64_t version = 1; ///< of our SDP's o= line
         std::chrono::steady_clock::time_point nextRekey;
         std::optional<CallKeys> offeredKeys; ///< in our re-INVITE, waiting for its answer
+        bool keepsItsKey = false; ///< did not take a new key of Parley's: not rekeyed again
     };
 
     SipSettings settings;
@@ -171,6 +172,7 @@ struct SipServer::Engine
     std::map<std::string, SipRegistration> registrations; ///< by username
     std::vector<std::string> hangUps;
     std::vector<std::string> keyframeRequests; ///< call ids, for INFO picture_fast_update
+    std::vector<std::string> rekeysNotTaken;   ///< call ids
 
     static void callback(nua_event_t event, int status, char const* phrase, nua_t* nua, nua_magic_t* magic,
                          nua_handle_t* handle, nua_hmagic_t*, sip_t const* sip, tagi_t tags[])
@@ -665,9 +667,11 @@ struct SipServer::Engine
 
     void rekeyDueCalls()
     {
+        if (settings.rekeyInterval.count() == 0)
+            return; // off (sip.rekey_seconds = 0)
         const auto now = std::chrono::steady_clock::now();
         for (auto& [handle, call] : calls)
-            if (!call.offeredKeys && !call.hangUpAsked && now >= call.nextRekey) {
+            if (!call.offeredKeys && !call.hangUpAsked && !call.keepsItsKey && now >= call.nextRekey) {
                 try {
                     sendRekey(handle, call);
                 } catch (const std::exception& e) {
@@ -680,12 +684,26 @@ struct SipServer::Engine
 
     void runCommands()
     {
-        std::vector<std::string> asked, keyframes;
+        std::vector<std::string> asked, keyframes, notTaken;
         {
             std::lock_guard lock(mutex);
             asked.swap(hangUps);
             keyframes.swap(keyframeRequests);
+            notTaken.swap(rekeysNotTaken);
         }
+        for (const auto& id : notTaken)
+            for (auto& [handle, call] : calls)
+                if (call.id == id && !call.keepsItsKey) {
+                    call.keepsItsKey = true;
+                    {
+                        std::lock_guard lock(mutex);
+                        ++stats.rekeysNotTaken;
+                    }
+                    log::warning(sipLog(), "sip.rekey_not_taken",
+                                 "a SIP endpoint did not take Parley's new SRTP key (its software keeps the key a "
+                                 "call began with); the call goes on with the previous key and is not rekeyed again",
+                                 {{"call", call.id}});
+                }
         for (const auto& id : keyframes)
             for (auto& [handle, call] : calls)
                 if (call.id == id && !call.hangUpAsked) {
@@ -834,6 +852,13 @@ void SipServer::hangUp(const std::string& callId)
 {
     std::lock_guard lock(engine_->mutex);
     engine_->hangUps.push_back(callId);
+}
+
+void SipServer::rekeyNotTaken(const std::string& callId)
+{
+    std::lock_guard lock(engine_->mutex);
+    if (engine_->rekeysNotTaken.size() < 256)
+        engine_->rekeysNotTaken.push_back(callId);
 }
 
 void SipServer::requestKeyframe(const std::string& callId)

@@ -139,6 +139,11 @@ public:
     }
     /// From now on sends a tone of `hz` (0: silence).
     void setTone(double hz) { hz_ = hz; }
+    /// Sends an RTCP receiver report twice a second about what it received (as baresip does
+    /// every few seconds).
+    void sendReports() { reports_ = true; }
+    /// Takes no new key of the bridge's in a rekey, as baresip before 3.12 does not.
+    void keepBridgeKey() { keepsBridgeKey_ = true; }
     /// Sends DTMF `event` as baresip does: packets with the marker on the first, all with the
     /// press's timestamp, and the end packet three times.
     void pressDigit(std::uint8_t event)
@@ -154,9 +159,11 @@ public:
                std::chrono::milliseconds sendSwitchDelay)
     {
         const std::lock_guard lock(mutex_);
-        previousInbound_ = std::move(inbound_);
-        inbound_ = std::make_unique<router::SrtpSession>(bridgeKey.suite, router::SrtpSession::Direction::Inbound,
-                                                         bridgeKey.key.bytes());
+        if (!keepsBridgeKey_) {
+            previousInbound_ = std::move(inbound_);
+            inbound_ = std::make_unique<router::SrtpSession>(bridgeKey.suite, router::SrtpSession::Direction::Inbound,
+                                                             bridgeKey.key.bytes());
+        }
         nextOutbound_ = std::make_unique<router::SrtpSession>(ownKey.suite, router::SrtpSession::Direction::Outbound,
                                                               ownKey.key.bytes());
         switchAt_ = std::chrono::steady_clock::now() + sendSwitchDelay;
@@ -257,6 +264,22 @@ private:
                 send(packet.data(), 12 + length);
             }
             timestamp += encoder.timestampStep();
+            if (reports_ && ++ticks_ % 25 == 0) {
+                std::array<std::uint8_t, 128> report{};
+                router::ReportBlock block;
+                std::uint32_t from = 0;
+                {
+                    const std::lock_guard lock(mutex_);
+                    from = bridgeSsrc_;
+                    block.ssrc = bridgeSsrc_;
+                    block.highestSequence = highestReceived_;
+                }
+                if (from != 0) {
+                    const auto length = router::writeRtcpReceiverReport(report, kSsrc, std::span(&block, 1));
+                    const auto protectedLength = outbound_->protectRtcp(report.data(), length, report.size());
+                    ::sendto(fd_, report.data(), protectedLength, 0, reinterpret_cast<sockaddr*>(&to_), sizeof to_);
+                }
+            }
             for (;;) {
                 std::array<std::uint8_t, 1600> in{};
                 const auto got = ::recv(fd_, in.data(), in.size(), 0);
@@ -276,6 +299,10 @@ private:
                     continue;
                 }
                 arrivals_.push_back(std::chrono::steady_clock::now());
+                bridgeSsrc_ = view.ssrc;
+                if (static_cast<std::int16_t>(view.sequence - static_cast<std::uint16_t>(highestReceived_)) > 0 ||
+                    highestReceived_ == 0)
+                    highestReceived_ = view.sequence;
                 decoded.clear();
                 decoder.decode(std::span<const std::uint8_t>(in).subspan(view.payloadOffset, view.payloadLength), decoded);
                 heard_.insert(heard_.end(), decoded.begin(), decoded.end());
@@ -305,6 +332,10 @@ private:
     std::unique_ptr<router::SrtpSession> firstOutbound_, nextOutbound_, previousInbound_;
     std::chrono::steady_clock::time_point switchAt_;
     bool sendUnderFirst_ = false;
+    std::atomic<bool> reports_{false};
+    bool keepsBridgeKey_ = false;
+    int ticks_ = 0;
+    std::uint32_t bridgeSsrc_ = 0, highestReceived_ = 0;
     std::vector<std::chrono::steady_clock::time_point> arrivals_;
     int unopened_ = 0;
     std::array<std::uint8_t, 1600> lastSent_{}, remembered_{};
@@ -503,6 +534,7 @@ struct BridgedCall
             const std::lock_guard lock(digitMutex);
             failure = why;
         };
+        callbacks.rekeyNotTaken = [this] { ++rekeysNotTaken; };
         callbacks.keyframeWanted = [this] {
             ++infoRequests;
             if (video)
@@ -552,7 +584,7 @@ struct BridgedCall
     ToneEndpoint endpoint;
     sip::CryptoAttribute localKey, videoKey;
     std::unique_ptr<VideoEndpoint> video;
-    std::atomic<int> infoRequests{0};
+    std::atomic<int> infoRequests{0}, rekeysNotTaken{0};
     std::unique_ptr<sip::CallMedia> bridge;
     std::mutex digitMutex;
     std::string digits, failure;

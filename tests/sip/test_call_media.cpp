@@ -233,3 +233,57 @@ TEST_CASE("A rekeyed call goes on without a gap over 100 ms either way, takes th
     ward.endpoint.replay();
     REQUIRE(test::eventually([&] { return ward.bridge->stats().endpointRejected == beforeReplay.endpointRejected + 1; }, 2s));
 }
+
+TEST_CASE("An endpoint that does not take Parley's new key, as baresip 1.0.0 does not, is found out by its receiver "
+          "reports: the call goes back to the previous key and the endpoint hears the meeting again",
+          "[sip][media][rekey]")
+{
+    router::RouterSettings settings;
+    settings.listenAddress = "127.0.0.1";
+    settings.port = 0;
+    router::MediaRouter router(settings);
+    const router::DtlsContext context(router::DtlsCertificate::generate(), router::DtlsRole::Client);
+
+    BridgedCall ward(router, context, "ward-3", sip::AudioCodec::Opus, 111, 600);
+    BridgedCall desk(router, context, "desk-7", sip::AudioCodec::Opus, 111, 1000);
+    ward.endpoint.sendReports();
+    const auto wardTrack = ward.negotiate({});
+    const auto deskTrack = desk.negotiate({wardTrack});
+    ward.negotiate({deskTrack});
+    REQUIRE(test::eventually([&] { return toneShare(ward.endpoint.heard(), 1000, sip::kBridgeRate) > 0.5; }, 15s));
+
+    SECTION("an endpoint that took the new key keeps it")
+    {
+        const auto newBridgeKey = freshKey(router::SrtpProfile::AeadAes128Gcm);
+        ward.endpoint.rekey(ward.endpoint.plan().remoteCrypto, newBridgeKey, 0ms);
+        ward.bridge->rekey({ward.endpoint.plan().remoteCrypto, std::nullopt}, {newBridgeKey, std::nullopt});
+        std::this_thread::sleep_for(2s);
+        CHECK(ward.bridge->stats().rekeysNotTaken == 0);
+        CHECK(ward.rekeysNotTaken == 0);
+        const auto unopened = ward.endpoint.unopened();
+        std::this_thread::sleep_for(500ms);
+        CHECK(ward.endpoint.unopened() == unopened); // it opens all it gets, under the new key
+    }
+    SECTION("an endpoint that kept the old key gets it again")
+    {
+        ward.endpoint.keepBridgeKey();
+        const auto newBridgeKey = freshKey(router::SrtpProfile::AeadAes128Gcm);
+        ward.endpoint.rekey(ward.endpoint.plan().remoteCrypto, newBridgeKey, 0ms);
+        const auto rekeyedAt = std::chrono::steady_clock::now();
+        ward.bridge->rekey({ward.endpoint.plan().remoteCrypto, std::nullopt}, {newBridgeKey, std::nullopt});
+        // Its first report after half a second shows nothing new reached it.
+        REQUIRE(test::eventually([&] { return ward.rekeysNotTaken == 1; }, 5s));
+        const auto foundAfter = std::chrono::steady_clock::now() - rekeyedAt;
+        CAPTURE(std::chrono::duration_cast<std::chrono::milliseconds>(foundAfter).count());
+        CHECK(foundAfter < 2s);
+        CHECK(ward.bridge->stats().rekeysNotTaken == 1);
+        CHECK(ward.endpoint.unopened() > 10); // what came under the new key
+        ward.endpoint.forget();
+        std::this_thread::sleep_for(1s);
+        const auto unopened = ward.endpoint.unopened();
+        CHECK(toneShare(ward.endpoint.heard(), 1000, sip::kBridgeRate) > 0.5);
+        std::this_thread::sleep_for(500ms);
+        CHECK(ward.endpoint.unopened() == unopened);
+        CHECK(ward.rekeysNotTaken == 1); // once
+    }
+}

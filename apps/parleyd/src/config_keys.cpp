@@ -158,9 +158,10 @@ const std::vector<ConfigKey>& table()
         {"sip.allow_guests", "false", ChoiceRule{{"true", "false"}},
          "Admit calls without credentials as guests (PIN, lobby and lock apply as to guests "
          "in the browser). Endpoints with an account (admin console) always sign in."},
-        {"sip.rekey_seconds", "3600", IntegerRule{1, 86400},
+        {"sip.rekey_seconds", "3600", IntegerRule{0, 86400},
          "Each call gets new SRTP keys this often: Parley sends a re-INVITE with a new key and "
-         "takes the endpoint's new one, without a gap in the audio."},
+         "takes the endpoint's new one, without a gap in the audio. 0: Parley does not rekey "
+         "(for endpoints that cannot take new keys; they may still rekey themselves)."},
         {"volume.container", "/var/lib/parley-volume/recordings.luks", TextRule{false},
          "The encrypted recording volume: a LUKS2 container file made by `parleyctl volume "
          "create`. It and its directories must be root's (never inside data_dir)."},

@@ -80,6 +80,8 @@ void SipStatusHandler::handle(const ApiRequest&, Poco::Net::HTTPServerResponse& 
         body.set("rekeySeconds", status.rekeySeconds);
         body.set("rekeys", status.stats.rekeys);
         body.set("rekeyFailures", status.stats.rekeyFailures);
+        body.set("rekeysNotTaken", status.stats.rekeysNotTaken);
+        body.set("videoCalls", status.stats.videoCalls);
         Poco::JSON::Object::Ptr refusals = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
         for (const auto& [reason, count] : status.stats.refusals)
             refusals->set(reason, count);

@@ -89,6 +89,7 @@ SipCall::SipCall(SipGateway& gateway, SignalingContext& context, const sip::Inco
         gateway.postToCall(id, [why](SipCall& call) { call.hangUp("media: " + why); });
     };
     callbacks.keyframeWanted = [&gateway, id = callId_] { gateway.requestKeyframe(id); };
+    callbacks.rekeyNotTaken = [&gateway, id = callId_] { gateway.rekeyNotTaken(id); };
     media_ = std::make_unique<sip::CallMedia>(call.plan, localKeys, addresses.bind, addresses.announced, dtls,
                                               callbacks);
     sink_ = std::make_shared<SipCallSink>(

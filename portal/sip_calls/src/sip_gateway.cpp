@@ -217,6 +217,12 @@ void SipGateway::hangUp(const std::string& callId)
         server_->hangUp(callId);
 }
 
+void SipGateway::rekeyNotTaken(const std::string& callId)
+{
+    if (server_)
+        server_->rekeyNotTaken(callId);
+}
+
 void SipGateway::requestKeyframe(const std::string& callId)
 {
     if (server_)

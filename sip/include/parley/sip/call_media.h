@@ -60,6 +60,7 @@ struct CallMediaStats
     std::uint64_t videoSwitches = 0;       ///< times the endpoint's picture changed to another participant
     std::uint64_t keyframeRequestsFromEndpoint = 0; ///< its RTCP PLI/FIR or SIP INFO, passed to the meeting
     std::uint64_t keyframeRequestsToEndpoint = 0;   ///< the meeting's, passed to it by RTCP or SIP INFO
+    std::uint64_t rekeysNotTaken = 0; ///< rekeys the endpoint's reports showed it did not take
 };
 
 /// The media of one SIP call: the endpoint's SRTP with the SDES keys of the call's SDP on one
@@ -88,6 +89,9 @@ public:
         /// The meeting wants a keyframe of the endpoint, which takes no RTCP request: ask it
         /// by SIP INFO. On the media thread, at most twice a second.
         std::function<void()> keyframeWanted;
+        /// The endpoint did not take Parley's new key (see rekey): the call sends with the
+        /// one before again, and should not be rekeyed by Parley again. On the media thread.
+        std::function<void()> rekeyNotTaken;
     };
 
     /// Opens the endpoint's UDP ports (audio, and video when `plan` has it) on `bindAddress`
@@ -123,6 +127,12 @@ public:
     /// is still in flight). A `remote` equal to the key in use keeps its context (a fresh one
     /// would take replays of what it already took). Any thread. Throws router::SrtpError for
     /// an unusable key.
+    ///
+    /// Whether the endpoint took Parley's new key shows in its RTCP receiver reports on the
+    /// audio stream: a report made half a second or more after the switch that has not
+    /// seen a packet sent since means it did not (baresip before 3.12 keeps the key a call
+    /// began with). Then the call sends with its previous keys again and rekeyNotTaken is
+    /// called; an endpoint that sends no reports keeps the new key.
     void rekey(const CallKeys& remote, const CallKeys& local);
     /// The endpoint asked for a keyframe by SIP INFO: asked of the video it is shown. Any
     /// thread.
@@ -151,7 +161,9 @@ private:
     void run();
     void takeNewKeys(std::int64_t now);
     void takeSources();
-    void onEndpointAudio(std::span<std::uint8_t> packet, bool rtp);
+    void onEndpointAudio(std::span<std::uint8_t> packet, bool rtp, std::int64_t now);
+    /// Reads the endpoint's receiver reports about the audio it is sent, after a rekey.
+    void onEndpointReports(std::span<const std::uint8_t> rtcp, std::int64_t now);
     void onEndpointVideo(std::span<std::uint8_t> packet, bool rtp, std::int64_t now);
     void onEndpointRtp(std::span<std::uint8_t> packet);
     void onDigitPacket(std::span<const std::uint8_t> payload, std::uint32_t timestamp);
@@ -200,6 +212,9 @@ private:
     std::string candidate_; ///< a speaker not shown, and for how many ticks they were loudest
     int candidateTicks_ = 0;
     std::uint8_t firSequence_ = 0;
+    /// After a switch to Parley's new keys, until a report of the endpoint's says whether it
+    /// took them: when, and the last audio sequence number sent before.
+    std::optional<std::pair<std::int64_t, std::uint16_t>> rekeyCheck_;
 
     std::atomic<bool> prompt_{false};
     std::atomic<bool> stopping_{false};
@@ -219,7 +234,7 @@ private:
     {
         std::atomic<std::uint64_t> endpointPackets{0}, packetsToMeeting{0}, packetsToEndpoint{0}, undecodable{0},
             digits{0}, rekeys{0}, videoFromEndpoint{0}, videoToEndpoint{0}, videoSwitches{0},
-            keyframeRequestsFromEndpoint{0}, keyframeRequestsToEndpoint{0};
+            keyframeRequestsFromEndpoint{0}, keyframeRequestsToEndpoint{0}, rekeysNotTaken{0};
     } counters_;
 
     std::thread thread_;

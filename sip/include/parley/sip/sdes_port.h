@@ -49,8 +49,14 @@ public:
     void stageKeys(const CryptoAttribute& remote, const CryptoAttribute& local);
     /// Whether stageKeys gave keys that takeKeys has not taken yet.
     bool keysStaged() const { return newToEndpoint_ != nullptr; }
-    /// Takes the staged keys (media thread, under the owner's lock).
+    /// Takes the staged keys (media thread, under the owner's lock). The outbound context
+    /// before them is kept until keepNewOutbound() or revertOutbound().
     void takeKeys(std::int64_t nowMicros);
+    /// The endpoint receives what was sent with the new key: the old context goes.
+    void keepNewOutbound() { previousToEndpoint_.reset(); }
+    /// The endpoint did not take the new key (its receiver reports say so): sends with the
+    /// one before it again. False when there is none.
+    bool revertOutbound();
 
     /// Reads what the socket holds into `batch` (recvmmsg) and hands each datagram that a
     /// key in use opens to `receive`; the others are counted and dropped.
@@ -75,6 +81,7 @@ private:
     std::unique_ptr<router::SrtpSession> fromEndpoint_, toEndpoint_;
     CryptoAttribute remoteCrypto_;                              ///< the key fromEndpoint_ has
     std::unique_ptr<router::SrtpSession> previousFromEndpoint_; ///< until previousUntil_
+    std::unique_ptr<router::SrtpSession> previousToEndpoint_;   ///< until the rekey is confirmed
     std::int64_t previousUntil_ = 0;
     /// A datagram as it came, for a second try with the previous key: a failed AEAD
     /// decryption leaves the packet changed.

@@ -83,6 +83,9 @@ struct SipStats
     std::uint64_t activeCalls = 0;
     std::uint64_t rekeys = 0;        ///< re-INVITEs with new keys that were answered, either side's
     std::uint64_t rekeyFailures = 0; ///< Parley's re-INVITEs refused or unanswered (the old keys stay)
+    /// Parley's rekeys answered but not taken by the endpoint (its media says so): those
+    /// calls go back to their old keys and are not rekeyed again.
+    std::uint64_t rekeysNotTaken = 0;
     std::uint64_t registrations = 0; ///< REGISTER requests accepted (refreshes too)
     std::uint64_t videoCalls = 0;    ///< accepted calls with video
     std::uint64_t keyframeInfosSent = 0;     ///< SIP INFO picture_fast_update to endpoints
@@ -126,6 +129,9 @@ public:
     void forget(const std::string& username);
     /// Ends the call (BYE), e.g. when a moderator removes the endpoint. Any thread.
     void hangUp(const std::string& callId);
+    /// The call's endpoint did not take Parley's last new key (CallMedia::rekey): Parley does
+    /// not rekey this call again, and says so in the log and the counters. Any thread.
+    void rekeyNotTaken(const std::string& callId);
     /// Asks the endpoint for a keyframe of its video by SIP INFO picture_fast_update
     /// (RFC 5168), for endpoints that take no RTCP request. Any thread.
     void requestKeyframe(const std::string& callId);

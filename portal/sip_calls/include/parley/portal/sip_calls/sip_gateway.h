@@ -65,6 +65,8 @@ public:
     void hangUp(const std::string& callId);
     /// For a call whose endpoint takes keyframe requests only by SIP INFO.
     void requestKeyframe(const std::string& callId);
+    /// For a call whose endpoint did not take Parley's new key.
+    void rekeyNotTaken(const std::string& callId);
     /// Hangs up every call of endpoint `username` (its credentials were deleted or changed).
     void hangUpEndpoint(const std::string& username);
 
