@@ -48,9 +48,26 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (const auto& codec : audio.codecs)
         offered = offered || codec.payloadType == plan.payloadType;
     require(offered, "a payload type the endpoint did not offer");
+    if (plan.video) {
+        require(plan.video->index < offer.streams.size() && plan.video->index != plan.audioIndex,
+                "a video plan outside the offer or on the audio line");
+        const auto& video = offer.streams[plan.video->index];
+        require(video.kind == "video" && video.secure && video.port != 0, "a video plan on a line it may not take");
+        require(plan.video->remoteCrypto.key.bytes().size() ==
+                    parley::router::srtpKeyLength(plan.video->remoteCrypto.suite) +
+                        parley::router::srtpSaltLength(plan.video->remoteCrypto.suite),
+                "a video key of the wrong length");
+        bool videoOffered = false;
+        for (const auto& codec : video.codecs)
+            videoOffered = videoOffered || codec.payloadType == plan.video->payloadType;
+        require(videoOffered, "a video payload type the endpoint did not offer");
+    }
     const auto answer = answerSdp(offer, plan, {"192.0.2.1", 40000, 40002}, freshKeys(plan), 1, 1);
     try {
-        require(parseSipOffer(answer).streams.size() == offer.streams.size(), "the answer has other m-lines");
+        const auto answered = parseSipOffer(answer);
+        require(answered.streams.size() == offer.streams.size(), "the answer has other m-lines");
+        if (plan.video)
+            require(answered.streams[plan.video->index].port == 40002, "the answer's video line is not Parley's port");
     }
     catch (const SipRefusal&) {
         parley::fuzz::fail("the answer does not parse");
