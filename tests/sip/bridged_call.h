@@ -81,6 +81,49 @@ inline sip::CryptoAttribute freshKey(router::SrtpProfile suite)
     return sip::freshCrypto(1, suite);
 }
 
+/// An endpoint's media socket: UDP on 127.0.0.1 (a port of its own), sending to one address.
+struct LoopbackSocket
+{
+    LoopbackSocket()
+    {
+        fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+        socklen_t length = sizeof address;
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+        port = ntohs(address.sin_port);
+    }
+    ~LoopbackSocket() { ::close(fd); }
+    LoopbackSocket(const LoopbackSocket&) = delete;
+    LoopbackSocket& operator=(const LoopbackSocket&) = delete;
+    void aim(const std::string& address, std::uint16_t toPort)
+    {
+        to.sin_family = AF_INET;
+        to.sin_port = htons(toPort);
+        inet_pton(AF_INET, address.c_str(), &to.sin_addr);
+    }
+
+    int fd = -1;
+    std::uint16_t port = 0;
+    sockaddr_in to{};
+};
+
+/// A media router on 127.0.0.1 and the DTLS context the bridges use towards it.
+struct LoopbackRouter
+{
+    static router::RouterSettings loopback()
+    {
+        router::RouterSettings settings;
+        settings.listenAddress = "127.0.0.1";
+        settings.port = 0;
+        return settings;
+    }
+    router::MediaRouter router{loopback()};
+    const router::DtlsContext context{router::DtlsCertificate::generate(), router::DtlsRole::Client};
+};
+
 /// A SIP endpoint's media as the bridge sees it: a UDP socket, SDES keys each way, a tone
 /// sent every 20 ms in the call's codec, and what comes back decoded.
 class ToneEndpoint
@@ -89,20 +132,8 @@ public:
     ToneEndpoint(sip::AudioCodec codec, unsigned payloadType, double hz)
         : codec_(codec), payloadType_(payloadType), hz_(hz), key_(freshKey(router::SrtpProfile::Aes128CmHmacSha1_80))
     {
-        fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-        socklen_t length = sizeof address;
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length);
-        port_ = ntohs(address.sin_port);
     }
-    ~ToneEndpoint()
-    {
-        stop();
-        ::close(fd_);
-    }
+    ~ToneEndpoint() { stop(); }
 
     sip::MediaPlan plan() const
     {
@@ -111,7 +142,7 @@ public:
         plan.payloadType = payloadType_;
         plan.telephoneEvent = 101;
         plan.remoteAddress = "127.0.0.1";
-        plan.remotePort = port_;
+        plan.remotePort = socket_.port;
         plan.rtcpMux = true;
         plan.remoteCrypto = key_;
         return plan;
@@ -126,9 +157,7 @@ public:
                                                                key_.key.bytes());
         inbound_ = std::make_unique<router::SrtpSession>(bridgeKey.suite, router::SrtpSession::Direction::Inbound,
                                                          bridgeKey.key.bytes());
-        to_.sin_family = AF_INET;
-        to_.sin_port = htons(bridge.audioPort);
-        inet_pton(AF_INET, bridge.address.c_str(), &to_.sin_addr);
+        socket_.aim(bridge.address, bridge.audioPort);
         thread_ = std::thread([this] { run(); });
     }
     void stop()
@@ -190,7 +219,7 @@ public:
     void replay()
     {
         const std::lock_guard lock(mutex_);
-        ::sendto(fd_, remembered_.data(), rememberedLength_, 0, reinterpret_cast<sockaddr*>(&to_), sizeof to_);
+        ::sendto(socket_.fd, remembered_.data(), rememberedLength_, 0, reinterpret_cast<sockaddr*>(&socket_.to), sizeof socket_.to);
     }
     /// Sends one packet under its first key, as a late or replayed packet would come.
     void sendUnderFirstKey()
@@ -277,12 +306,12 @@ private:
                 if (from != 0) {
                     const auto length = router::writeRtcpReceiverReport(report, kSsrc, std::span(&block, 1));
                     const auto protectedLength = outbound_->protectRtcp(report.data(), length, report.size());
-                    ::sendto(fd_, report.data(), protectedLength, 0, reinterpret_cast<sockaddr*>(&to_), sizeof to_);
+                    ::sendto(socket_.fd, report.data(), protectedLength, 0, reinterpret_cast<sockaddr*>(&socket_.to), sizeof socket_.to);
                 }
             }
             for (;;) {
                 std::array<std::uint8_t, 1600> in{};
-                const auto got = ::recv(fd_, in.data(), in.size(), 0);
+                const auto got = ::recv(socket_.fd, in.data(), in.size(), 0);
                 if (got <= 0)
                     break;
                 const std::lock_guard lock(mutex_);
@@ -315,7 +344,7 @@ private:
     void send(std::uint8_t* packet, std::size_t length, router::SrtpSession& outbound)
     {
         const auto protectedLength = outbound.protectRtp(packet, length, 1600);
-        ::sendto(fd_, packet, protectedLength, 0, reinterpret_cast<sockaddr*>(&to_), sizeof to_);
+        ::sendto(socket_.fd, packet, protectedLength, 0, reinterpret_cast<sockaddr*>(&socket_.to), sizeof socket_.to);
         const std::lock_guard lock(mutex_);
         std::memcpy(lastSent_.data(), packet, protectedLength);
         lastSentLength_ = protectedLength;
@@ -325,9 +354,7 @@ private:
     unsigned payloadType_;
     std::atomic<double> hz_; ///< 0: silence
     sip::CryptoAttribute key_;
-    int fd_ = -1;
-    std::uint16_t port_ = 0;
-    sockaddr_in to_{};
+    LoopbackSocket socket_;
     std::unique_ptr<router::SrtpSession> outbound_, inbound_;
     std::unique_ptr<router::SrtpSession> firstOutbound_, nextOutbound_, previousInbound_;
     std::chrono::steady_clock::time_point switchAt_;
@@ -358,20 +385,8 @@ public:
 
     explicit VideoEndpoint(std::uint8_t tag) : tag_(tag), key_(freshKey(router::SrtpProfile::Aes128CmHmacSha1_80))
     {
-        fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-        socklen_t length = sizeof address;
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length);
-        port_ = ntohs(address.sin_port);
     }
-    ~VideoEndpoint()
-    {
-        stop();
-        ::close(fd_);
-    }
+    ~VideoEndpoint() { stop(); }
 
     sip::VideoPlan plan(bool pli, bool fir) const
     {
@@ -380,7 +395,7 @@ public:
         plan.codec = sip::VideoCodec::Vp8;
         plan.payloadType = kPayloadType;
         plan.remoteAddress = "127.0.0.1";
-        plan.remotePort = port_;
+        plan.remotePort = socket_.port;
         plan.rtcpMux = true;
         plan.pli = pli;
         plan.fir = fir;
@@ -393,9 +408,7 @@ public:
                                                           key_.key.bytes());
         inbound_ = std::make_unique<router::SrtpSession>(bridgeKey.suite, router::SrtpSession::Direction::Inbound,
                                                          bridgeKey.key.bytes());
-        to_.sin_family = AF_INET;
-        to_.sin_port = htons(bridge.videoPort);
-        inet_pton(AF_INET, bridge.address.c_str(), &to_.sin_addr);
+        socket_.aim(bridge.address, bridge.videoPort);
         thread_ = std::thread([this] { run(); });
     }
     void stop()
@@ -413,7 +426,7 @@ public:
         std::array<std::uint8_t, 256> packet{};
         std::memcpy(packet.data(), plain.data(), plain.size());
         const auto length = outbound_->protectRtcp(packet.data(), plain.size(), packet.size());
-        ::sendto(fd_, packet.data(), length, 0, reinterpret_cast<sockaddr*>(&to_), sizeof to_);
+        ::sendto(socket_.fd, packet.data(), length, 0, reinterpret_cast<sockaddr*>(&socket_.to), sizeof socket_.to);
     }
 
     struct Frame
@@ -451,7 +464,7 @@ private:
             {
                 const std::lock_guard lock(mutex_);
                 const auto length = outbound_->protectRtp(packet.data(), 12 + 100, packet.size());
-                ::sendto(fd_, packet.data(), length, 0, reinterpret_cast<sockaddr*>(&to_), sizeof to_);
+                ::sendto(socket_.fd, packet.data(), length, 0, reinterpret_cast<sockaddr*>(&socket_.to), sizeof socket_.to);
             }
             if (key)
                 ++keyframesSent_;
@@ -465,7 +478,7 @@ private:
     {
         for (;;) {
             std::array<std::uint8_t, 1600> in{};
-            const auto got = ::recv(fd_, in.data(), in.size(), 0);
+            const auto got = ::recv(socket_.fd, in.data(), in.size(), 0);
             if (got <= 0)
                 return;
             const std::lock_guard lock(mutex_);
@@ -494,9 +507,7 @@ private:
     static constexpr std::uint32_t kSsrc = 0x22000000;
     std::uint8_t tag_;
     sip::CryptoAttribute key_;
-    int fd_ = -1;
-    std::uint16_t port_ = 0;
-    sockaddr_in to_{};
+    LoopbackSocket socket_;
     std::unique_ptr<router::SrtpSession> outbound_, inbound_;
     std::atomic<bool> keyframeWanted_{false};
     std::atomic<int> rtcpRequests_{0}, keyframesSent_{0};

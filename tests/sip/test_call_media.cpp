@@ -238,14 +238,9 @@ TEST_CASE("An endpoint that does not take Parley's new key, as baresip 1.0.0 doe
           "reports: the call goes back to the previous key and the endpoint hears the meeting again",
           "[sip][media][rekey]")
 {
-    router::RouterSettings settings;
-    settings.listenAddress = "127.0.0.1";
-    settings.port = 0;
-    router::MediaRouter router(settings);
-    const router::DtlsContext context(router::DtlsCertificate::generate(), router::DtlsRole::Client);
-
-    BridgedCall ward(router, context, "ward-3", sip::AudioCodec::Opus, 111, 600);
-    BridgedCall desk(router, context, "desk-7", sip::AudioCodec::Opus, 111, 1000);
+    LoopbackRouter meeting;
+    BridgedCall ward(meeting.router, meeting.context, "ward-3", sip::AudioCodec::Opus, 111, 600);
+    BridgedCall desk(meeting.router, meeting.context, "desk-7", sip::AudioCodec::Opus, 111, 1000);
     ward.endpoint.sendReports();
     const auto wardTrack = ward.negotiate({});
     const auto deskTrack = desk.negotiate({wardTrack});

@@ -40,16 +40,6 @@ std::vector<router::PublishedTrack> without(std::vector<router::PublishedTrack> 
     return tracks;
 }
 
-struct Meeting
-{
-    Meeting()
-    {
-        settings.listenAddress = "127.0.0.1";
-        settings.port = 0;
-    }
-    router::RouterSettings settings;
-};
-
 } // namespace
 
 TEST_CASE("RtpContinuity keeps one stream across a change of source: sequence numbers follow on, timestamps move "
@@ -84,9 +74,9 @@ TEST_CASE("Two SIP calls with video in one meeting each see the other's picture 
           "requests pass both ways: RTCP PLI, RFC 2032 FIR and SIP INFO",
           "[sip][video]")
 {
-    Meeting meeting;
-    router::MediaRouter router(meeting.settings);
-    const router::DtlsContext context(router::DtlsCertificate::generate(), router::DtlsRole::Client);
+    LoopbackRouter meeting;
+    auto& router = meeting.router;
+    const auto& context = meeting.context;
 
     // The ward's endpoint takes PLI by RTCP; the desk's offered no RTCP feedback, so the
     // bridge asks it by SIP INFO.
@@ -167,9 +157,9 @@ TEST_CASE("A SIP call is shown the participant speaking, switching at a keyframe
           "and sees one unbroken stream across the switch",
           "[sip][video]")
 {
-    Meeting meeting;
-    router::MediaRouter router(meeting.settings);
-    const router::DtlsContext context(router::DtlsCertificate::generate(), router::DtlsRole::Client);
+    LoopbackRouter meeting;
+    auto& router = meeting.router;
+    const auto& context = meeting.context;
 
     BridgedCall viewer(router, context, "viewer", sip::AudioCodec::Opus, 111, 0, VideoOptions{1, true, false});
     BridgedCall nurse(router, context, "nurse", sip::AudioCodec::Opus, 111, 1000, VideoOptions{2, true, false});
