@@ -622,7 +622,7 @@ export const texts = {
     guestsRefused: 'Refused (sip.allow_guests = false)',
     noRefusals: 'None',
     rekey: (every, done, failed, notTaken) => `Every ${every} in each call; ${done} renewed${failed ? `, ${failed} refused by a device` : ''}${notTaken ? `, ${notTaken} not taken by a device (those calls keep their first keys)` : ''} since the server started`,
-    rekeyOff: (done) => `Parley does not renew keys in calls (sip.rekey_seconds = 0); devices renewed them ${done} times since the server started`,
+    rekeyOff: (done) => `Off: Parley keeps each call's first keys (sip.rekey_seconds = 0). Devices renewed their own ${done} ${done === 1 ? 'time' : 'times'} since the server started`,
     refusal: (reason, count) => `${reasonNames[reason] ?? reason}: ${count}`,
     registeredFrom: (address, until) => `From ${address}, until ${until}`,
     notRegistered: 'Not registered',
