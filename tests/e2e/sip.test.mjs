@@ -43,8 +43,8 @@ function freePort() {
 }
 
 /** baresip 1.0.0 as an endpoint: calls `uri` once it starts, sends a tone and VP8 video (the
- *  fakevideo module: red, green and blue bars, 10 frames a second, so that a keyframe of its
- *  own comes only every 12.8 s), writes what it hears to a WAV file (sndfile module) in its
+ *  fakevideo module: red, green and blue bars, 5 frames a second, so that a keyframe of its
+ *  own comes only every 25.6 s: 128 frames, libvpx's default), writes what it hears to a WAV file (sndfile module) in its
  *  directory. A guest unless `account` (the accounts line) says otherwise; commands (DTMF,
  *  snapshots) go to it over its ctrl_tcp port. */
 async function baresip(uri, toneHz, name, account = null) {
@@ -56,7 +56,7 @@ async function baresip(uri, toneHz, name, account = null) {
     'poll_method epoll', 'sip_listen 127.0.0.1:0', 'net_interface 127.0.0.1',
     `audio_source ausine,${toneHz}`, `audio_alert ausine,${toneHz}`, 'audio_player aubridge,parley-e2e',
     'rtcp_mux yes', 'rtp_ports 30000-39999', `snd_path ${sounds}`, `ctrl_tcp_listen 127.0.0.1:${control}`,
-    'video_source fakevideo,nil', 'video_display fakevideo,nil', 'video_size 352x288', 'video_fps 10',
+    'video_source fakevideo,nil', 'video_display fakevideo,nil', 'video_size 352x288', 'video_fps 5',
     'video_bitrate 300000', 'module_path /usr/lib/baresip/modules',
     'module opus.so', 'module srtp.so', 'module ausine.so', 'module aubridge.so', 'module sndfile.so',
     'module vp8.so', 'module fakevideo.so', 'module snapshot.so',
@@ -228,30 +228,32 @@ await runTest(async () => {
   log('the phone sees', JSON.stringify(phoneSees));
   assert.equal(named(phoneSees), 'red', `the phone sees Alice's red camera: ${phoneSees}`);
 
-  // Bob joins later. baresip sends a keyframe of its own only every 12.8 s, so Bob sees the
-  // phone within seconds only because his request for one reached it: the router asks the
-  // SIP bridge, the bridge asks baresip by RTCP PLI.
+  // Bob joins later. After its first, baresip sends a keyframe of its own only 25.6 s into
+  // the call, so Bob sees the phone before that only because his request for one reached it:
+  // the router asks the SIP bridge, the bridge asks baresip by RTCP PLI.
   const joinedAt = Date.now();
   const bob = await participant({ name: 'Bob', video: fakeCamera(work, 'Bob', 'blue'),
     audio: silence(work, 'Bob'), base, link: room.link });
+  log(`Bob is in the meeting ${Date.now() - joinedAt} ms after he began to join`);
   const bobSees = await waitFor('the phone\'s picture at Bob', async () => {
     const thirds = await thirdsOf(bob, phoneId);
     return thirds && thirds.map(named).join(' ') === 'red green blue' ? thirds : null;
   }, 12000);
-  const firstPictureMs = Date.now() - joinedAt;
-  log(`Bob sees the phone ${firstPictureMs} ms after he began to join`, JSON.stringify(bobSees));
-  assert.ok(firstPictureMs < 8000, `a keyframe asked for, not the phone's next own one (${firstPictureMs} ms)`);
+  const [firstPictureMs, intoCall] = [Date.now() - joinedAt, Date.now() - callStarted];
+  log(`Bob sees the phone ${firstPictureMs} ms after he began to join, ${intoCall} ms into the call`,
+    JSON.stringify(bobSees));
+  assert.ok(intoCall < 24000, `a keyframe asked for, not the phone's next own one (${intoCall} ms into the call)`);
   await bob.browser.close();
 
   // From Alice first hearing the phone to after Bob's picture (about 10 s, with a participant
   // joining and the phone's picture asked for again), Alice receives every one of the phone's
-  // packets (50 a second) and decodes its pictures (10 a second) without a pause.
+  // packets (50 a second) and decodes its pictures (5 a second) without a pause.
   const [p1, f1, t1] = [await phonePackets(), await phoneFrames(), Date.now()];
   const expected = (t1 - t0) / 20;
   log(`over ${t1 - t0} ms Alice received ${p1 - p0} of the phone's packets (${expected} sent)` +
     ` and decoded ${f1 - f0} of its video frames`);
   assert.ok(p1 - p0 >= expected - 5, `no pause in the phone's audio: ${p1 - p0} of ${expected} packets`);
-  assert.ok(f1 - f0 >= (t1 - t0) / 100 - 10, `no pause in the phone's video: ${f1 - f0} frames`);
+  assert.ok(f1 - f0 >= (t1 - t0) / 200 - 5, `no pause in the phone's video: ${f1 - f0} frames`);
   // A recording of the meeting holds the phone's voice as a track of its own, under its name.
   const started = await api(port, 'POST', `/api/v1/rooms/${room.id}/recording`, { action: 'start' }, session);
   assert.equal(started.status, 200, JSON.stringify(started.body));
@@ -270,6 +272,10 @@ await runTest(async () => {
   log('the recording of the phone:', phoneTrack.file, phoneTrack.codec, phoneTrack.frames, 'frames,', recordedHz, 'Hz');
   assert.ok(Math.abs(recordedHz - 1000) <= 20, `the phone's track holds its 1000 Hz tone (${recordedHz} Hz)`);
   assert.ok(phoneTrack.frames >= 150, `about 4 s of 20 ms frames (${phoneTrack.frames})`);
+  // Its video too, as it came (VP8, 5 frames a second).
+  const phoneVideo = recording.tracks.find((t) => t.displayName === 'Ward 3 Room' && t.label === 'video');
+  log('the recording of the phone\'s video:', JSON.stringify(phoneVideo));
+  assert.ok(phoneVideo && phoneVideo.frames >= 10, `the phone's video is recorded: ${JSON.stringify(recording.tracks)}`);
 
   await screenshot(alice.page, 'sip-phone-in-meeting');
   await checkAccessibility(alice.page, 'a meeting with a phone');
