@@ -273,6 +273,13 @@ struct HttpsServer::Impl
     std::unique_ptr<SipGateway> sipGateway;
     std::unique_ptr<sip::SipServer> sipServer;
 
+    ~Impl()
+    {
+        // The SIP server goes first; calls' media threads must not reach it after.
+        if (sipGateway)
+            sipGateway->attach(nullptr);
+    }
+
     Impl(const HttpsSettings& settings, const AccountSettings& accountSettings,
          const MeetingSettings& meetingSettings, storage::Database& database,
          storage::AuditLog& audit, router::MediaRouter* media)

@@ -114,9 +114,10 @@ Negotiation Negotiator::negotiate(std::int64_t roomId, const std::string& partic
                 continue; // Inactive: the track is gone or never existed in this room
             if (source->video && !equalsIgnoreCase(answer.codec->name, source->codec)) {
                 // Passed through as published: the section must take the publisher's codec.
-                answer.codec = chooseCodec(media, source->codec);
-                if (!answer.codec)
-                    continue; // Inactive: it cannot decode this video
+                auto same = chooseCodec(media, source->codec);
+                if (!same)
+                    continue; // Inactive (not refused: the section may take another track later)
+                answer.codec = std::move(same);
                 if (!twccId)
                     std::erase(answer.codec->feedback, "transport-cc");
                 answer.rtx = hasFeedback(*answer.codec, "nack") ? chooseRtx(media, answer.codec->payloadType)

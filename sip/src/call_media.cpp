@@ -37,6 +37,8 @@ constexpr std::int64_t kMinShowMicros = 2'000'000;
 /// this often (its encoder and a SIP transaction each).
 constexpr std::int64_t kKeyframeRetryMicros = 500'000;
 constexpr std::int64_t kEndpointKeyframeMicros = 500'000;
+/// After a switch, how many packets are checked for being older than the keyframe.
+constexpr int kSwitchGuardPackets = 256;
 /// A receiver report this long after a rekey has seen what was sent with the new key, if the
 /// endpoint took it; without one this long after, the new key stays.
 constexpr std::int64_t kRekeyReportAfterMicros = 500'000;
@@ -293,9 +295,10 @@ void CallMedia::run()
     }
 }
 
-void CallMedia::rekey(const CallKeys& remote, const CallKeys& local)
+void CallMedia::rekey(const CallKeys& remote, const CallKeys& local, bool checkTaken)
 {
     const std::lock_guard lock(mutex_);
+    checkRekey_ = checkTaken;
     // Staged on the media thread's behalf: only this thread (under the lock) changes what
     // the next turn takes.
     audio_->stageKeys(remote.audio, local.audio);
@@ -308,11 +311,12 @@ void CallMedia::takeNewKeys(std::int64_t now)
 {
     const std::lock_guard lock(mutex_);
     rekeyPending_ = false;
-    const bool outbound = audio_->keysStaged();
+    const bool check = checkRekey_ && audio_->keysStaged();
     audio_->takeKeys(now);
     if (video_)
         video_->takeKeys(now);
-    if (outbound)
+    // A check under way stays: what the endpoint got since the first switch decides.
+    if (check && !rekeyCheck_)
         rekeyCheck_.emplace(now, static_cast<std::uint16_t>(endpointSequence_ - 1));
     ++counters_.rekeys;
 }
@@ -457,10 +461,18 @@ void CallMedia::onRouterVideo(std::span<std::uint8_t> packet, const router::RtpV
         // The new picture starts here; the old one's packets stop now.
         shownSsrc_ = std::exchange(pendingSsrc_, 0);
         lastSwitch_ = now;
+        switchSequence_ = view.sequence;
+        afterSwitch_ = 0;
         ++counters_.videoSwitches;
     }
     if (view.ssrc != shownSsrc_ || packet.size() > 1500)
         return;
+    // A late packet from before the keyframe would land on a sequence number already sent.
+    if (afterSwitch_ < kSwitchGuardPackets) {
+        if (static_cast<std::int16_t>(view.sequence - switchSequence_) < 0)
+            return;
+        ++afterSwitch_;
+    }
     const auto mapped = downlinkVideo_.map(view.ssrc, view.sequence, view.timestamp, now);
     std::array<std::uint8_t, kPacketCapacity> buffer{};
     std::memcpy(buffer.data(), packet.data(), packet.size());
@@ -496,18 +508,24 @@ void CallMedia::askEndpointForKeyframe(std::int64_t now)
 {
     if (!video_ || !plan_.video->sends || (lastAskedEndpoint_ != 0 && now - lastAskedEndpoint_ < kEndpointKeyframeMicros))
         return;
+    const bool byRtcp = plan_.video->pli || plan_.video->fir;
+    if (byRtcp && endpointSendsSsrc_ == 0)
+        return; // its video has not come yet: its first frame is a keyframe anyway
     lastAskedEndpoint_ = now;
     ++counters_.keyframeRequestsToEndpoint;
-    if (!plan_.video->pli && !plan_.video->fir) {
+    if (!byRtcp) {
         // It offered no RTCP feedback: SIP INFO picture_fast_update, what room systems take.
         if (callbacks_.keyframeWanted)
             callbacks_.keyframeWanted();
         return;
     }
-    std::array<std::uint8_t, 20 + router::kSrtpMaxTrailer> buffer{};
-    const auto length = plan_.video->pli
-                            ? router::writeRtcpPli(buffer, endpointVideoSsrc_, endpointSendsSsrc_)
-                            : router::writeRtcpFir(buffer, endpointVideoSsrc_, endpointSendsSsrc_, firSequence_++);
+    // A compound packet, an empty receiver report first (RFC 3550 6.1; a lone feedback
+    // packet needs rtcp-rsize, which Parley does not negotiate).
+    std::array<std::uint8_t, 8 + 20 + router::kSrtpMaxTrailer> buffer{};
+    auto length = router::writeRtcpReceiverReport(buffer, endpointVideoSsrc_, {});
+    const auto feedback = std::span<std::uint8_t>(buffer).subspan(length);
+    length += plan_.video->pli ? router::writeRtcpPli(feedback, endpointVideoSsrc_, endpointSendsSsrc_)
+                               : router::writeRtcpFir(feedback, endpointVideoSsrc_, endpointSendsSsrc_, firSequence_++);
     video_->sendRtcp(buffer.data(), length, buffer.size());
 }
 

@@ -72,7 +72,9 @@ void SdesPort::takeKeys(std::int64_t nowMicros)
         previousUntil_ = nowMicros + std::chrono::duration_cast<std::chrono::microseconds>(kRekeyOverlap).count();
     }
     if (newToEndpoint_) {
-        previousToEndpoint_ = std::move(toEndpoint_);
+        // A key not confirmed yet is never the one to go back to: the one before it stays.
+        if (!previousToEndpoint_)
+            previousToEndpoint_ = std::move(toEndpoint_);
         toEndpoint_ = std::move(newToEndpoint_);
     }
 }

@@ -103,6 +103,28 @@ const CryptoAttribute& preferredCrypto(const OfferedStream& stream)
     return crypto != stream.cryptos.end() ? *crypto : stream.cryptos.front();
 }
 
+/// What the answer (and the router leg's offer) says of the video format: for H.264 the
+/// profile and mode the endpoint named, nothing of its own stream (sprop-parameter-sets);
+/// for VP8 nothing.
+std::string answerFormat(VideoCodec codec, std::string_view fmtp)
+{
+    if (codec != VideoCodec::H264)
+        return "";
+    std::string kept;
+    while (!fmtp.empty()) {
+        const auto end = fmtp.find(';');
+        auto parameter = fmtp.substr(0, end);
+        fmtp = end == std::string_view::npos ? std::string_view{} : fmtp.substr(end + 1);
+        while (!parameter.empty() && parameter.front() == ' ')
+            parameter.remove_prefix(1);
+        const auto name = parameter.substr(0, parameter.find('='));
+        for (const auto* wanted : {"profile-level-id", "packetization-mode", "level-asymmetry-allowed"})
+            if (Poco::icompare(std::string(name), wanted) == 0)
+                kept += (kept.empty() ? "" : ";") + std::string(parameter);
+    }
+    return kept;
+}
+
 /// The first video stream Parley can pass through, if any.
 std::optional<VideoPlan> planVideo(const SipOffer& offer)
 {
@@ -124,7 +146,7 @@ std::optional<VideoPlan> planVideo(const SipOffer& offer)
         plan.index = i;
         plan.codec = *best;
         plan.payloadType = chosen->payloadType;
-        plan.fmtp = chosen->fmtp;
+        plan.fmtp = answerFormat(*best, chosen->fmtp);
         plan.remoteAddress = stream.address;
         plan.remotePort = stream.port;
         plan.rtcpMux = stream.rtcpMux;

@@ -19,6 +19,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -370,7 +371,7 @@ struct SipServer::Engine
     void onInfo(sip_t const* sip, const Call& call)
     {
         if (!sip || !sip->sip_content_type || !sip->sip_content_type->c_type || !sip->sip_payload ||
-            std::string_view(sip->sip_content_type->c_type) != "application/media_control+xml")
+            strcasecmp(sip->sip_content_type->c_type, "application/media_control+xml") != 0)
             return;
         const std::string_view body(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
         if (body.find("picture_fast_update") == std::string_view::npos)
@@ -385,7 +386,7 @@ struct SipServer::Engine
     /// Either side's re-INVITE was answered with keys: the media takes them now.
     void rekeyed(const Call& call, const CallKeys& remote, const CallKeys& local, const char* by)
     {
-        handler.callRekeyed(call.id, remote, local);
+        handler.callRekeyed(call.id, remote, local, std::string_view(by) == "parley");
         {
             std::lock_guard lock(mutex);
             ++stats.rekeys;
@@ -575,9 +576,22 @@ struct SipServer::Engine
                                    (!plan.video || (plan.video->codec == call.plan.video->codec &&
                                                     plan.video->payloadType == call.plan.video->payloadType &&
                                                     plan.video->index == call.plan.video->index));
+            // Directions as the call began (no hold: the media would not follow it).
+            const auto sameDirection = [&](std::size_t index) {
+                return index < offer.streams.size() && index < call.offer.streams.size() &&
+                       offer.streams[index].sends == call.offer.streams[index].sends &&
+                       offer.streams[index].receives == call.offer.streams[index].receives;
+            };
             if (plan.codec != call.plan.codec || plan.payloadType != call.plan.payloadType ||
-                plan.audioIndex != call.plan.audioIndex || !sameVideo)
+                plan.audioIndex != call.plan.audioIndex || !sameVideo || !sameDirection(plan.audioIndex) ||
+                (plan.video && !sameDirection(plan.video->index)))
                 throw SipRefusal(488, "Codec Change Not Accepted", "renegotiation");
+            if (plan.video) {
+                // The media keeps the call's first feedback and format: the answer says so.
+                plan.video->pli = call.plan.video->pli;
+                plan.video->fir = call.plan.video->fir;
+                plan.video->fmtp = call.plan.video->fmtp;
+            }
             const auto localKeys = freshKeys(plan);
             const auto answer = answerSdp(offer, plan, call.local, localKeys, call.sessionId, ++call.version);
             call.offer = offer;

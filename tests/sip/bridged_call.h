@@ -444,6 +444,7 @@ public:
         return received_;
     }
     int rtcpRequests() const { return rtcpRequests_; }
+    int compoundRequests() const { return compoundRequests_; }
     int keyframesSent() const { return keyframesSent_; }
 
 private:
@@ -485,10 +486,16 @@ private:
             const bool rtcp = got >= 2 && in[1] >= 192 && in[1] <= 223;
             if (rtcp) {
                 const auto plain = inbound_->unprotectRtcp(in.data(), static_cast<std::size_t>(got));
+                bool reportFirst = false, first = true;
                 router::forEachRtcp(std::span<const std::uint8_t>(in.data(), plain), [&](const router::RtcpView& r) {
+                    if (first)
+                        reportFirst = r.type == router::kRtcpSenderReport || r.type == router::kRtcpReceiverReport;
+                    first = false;
                     if (r.type == router::kRtcpFullIntraRequest ||
                         (r.type == router::kRtcpPayloadFeedback && (r.count == 1 || r.count == 4))) {
                         ++rtcpRequests_;
+                        if (reportFirst)
+                            ++compoundRequests_; // as RFC 3550 6.1 wants without rtcp-rsize
                         keyframeWanted_ = true;
                     }
                 });
@@ -510,7 +517,7 @@ private:
     LoopbackSocket socket_;
     std::unique_ptr<router::SrtpSession> outbound_, inbound_;
     std::atomic<bool> keyframeWanted_{false};
-    std::atomic<int> rtcpRequests_{0}, keyframesSent_{0};
+    std::atomic<int> rtcpRequests_{0}, compoundRequests_{0}, keyframesSent_{0};
     std::atomic<bool> stopping_{false};
     std::thread thread_;
     std::mutex mutex_;

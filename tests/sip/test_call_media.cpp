@@ -251,7 +251,7 @@ TEST_CASE("An endpoint that does not take Parley's new key, as baresip 1.0.0 doe
     {
         const auto newBridgeKey = freshKey(router::SrtpProfile::AeadAes128Gcm);
         ward.endpoint.rekey(ward.endpoint.plan().remoteCrypto, newBridgeKey, 0ms);
-        ward.bridge->rekey({ward.endpoint.plan().remoteCrypto, std::nullopt}, {newBridgeKey, std::nullopt});
+        ward.bridge->rekey({ward.endpoint.plan().remoteCrypto, std::nullopt}, {newBridgeKey, std::nullopt}, true);
         std::this_thread::sleep_for(2s);
         CHECK(ward.bridge->stats().rekeysNotTaken == 0);
         CHECK(ward.rekeysNotTaken == 0);
@@ -265,7 +265,7 @@ TEST_CASE("An endpoint that does not take Parley's new key, as baresip 1.0.0 doe
         const auto newBridgeKey = freshKey(router::SrtpProfile::AeadAes128Gcm);
         ward.endpoint.rekey(ward.endpoint.plan().remoteCrypto, newBridgeKey, 0ms);
         const auto rekeyedAt = std::chrono::steady_clock::now();
-        ward.bridge->rekey({ward.endpoint.plan().remoteCrypto, std::nullopt}, {newBridgeKey, std::nullopt});
+        ward.bridge->rekey({ward.endpoint.plan().remoteCrypto, std::nullopt}, {newBridgeKey, std::nullopt}, true);
         // Its first report after half a second shows nothing new reached it.
         REQUIRE(test::eventually([&] { return ward.rekeysNotTaken == 1; }, 5s));
         const auto foundAfter = std::chrono::steady_clock::now() - rekeyedAt;

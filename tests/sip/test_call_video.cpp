@@ -107,6 +107,7 @@ TEST_CASE("Two SIP calls with video in one meeting each see the other's picture 
     CHECK(oneStream(wardSaw));
     CHECK(oneStream(deskSaw));
     CHECK(ward.video->rtcpRequests() >= 1);
+    CHECK(ward.video->compoundRequests() == ward.video->rtcpRequests()); // each after a receiver report
     CHECK(desk.infoRequests >= 1);
     CHECK(desk.video->rtcpRequests() == 0); // nothing it did not offer
     const auto wardStats = ward.bridge->stats();

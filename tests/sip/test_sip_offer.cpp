@@ -89,7 +89,7 @@ TEST_CASE("baresip's offer gives Opus over SRTP with its key, DTMF and rtcp-mux,
     REQUIRE(keys.video);
     const auto withVideo = answerSdp(offer, plan, {"127.0.0.1", 20000, 20002}, keys, 77, 2);
     CHECK_THAT(withVideo, Catch::Contains("m=video 20002 RTP/SAVP 100\r\na=rtpmap:100 VP8/90000\r\n"
-                                          "a=fmtp:100 max-fs=3600\r\na=rtcp-fb:100 nack pli\r\na=rtcp-mux\r\n"
+                                          "a=rtcp-fb:100 nack pli\r\na=rtcp-mux\r\n"
                                           "a=sendrecv\r\na=crypto:" + formatCryptoAttribute(*keys.video) + "\r\n"));
     CHECK(formatCryptoAttribute(*keys.video) != formatCryptoAttribute(keys.audio));
     const auto reparsed = parseSipOffer(withVideo);
@@ -114,7 +114,8 @@ TEST_CASE("Video passes in VP8 before H.264, H.264 only with packetization-mode 
     CHECK(plan.video->remoteCrypto.suite == SrtpProfile::AeadAes128Gcm);
 
     plan = planOf("m=video 5000 RTP/SAVP 97 98\r\na=rtpmap:97 H264/90000\r\na=fmtp:97 packetization-mode=0\r\n"
-                  "a=rtpmap:98 H264/90000\r\na=fmtp:98 profile-level-id=42e01f; packetization-mode=1\r\n"
+                  "a=rtpmap:98 H264/90000\r\na=fmtp:98 profile-level-id=42e01f; packetization-mode=1;"
+                  "sprop-parameter-sets=Z0LgHtoCgPRA,aM4xUg==\r\n"
                   "a=rtcp-fb:98 ccm fir\r\na=sendonly\r\n" + key);
     REQUIRE(plan.video);
     CHECK(plan.video->codec == VideoCodec::H264);
@@ -122,6 +123,7 @@ TEST_CASE("Video passes in VP8 before H.264, H.264 only with packetization-mode 
     CHECK(plan.video->fir);
     CHECK_FALSE(plan.video->pli);
     CHECK_FALSE(plan.video->receives);
+    CHECK(plan.video->fmtp == "profile-level-id=42e01f;packetization-mode=1"); // not its own stream's parameters
     const auto offer = parseSipOffer(audio + "m=video 5000 RTP/SAVP 98\r\na=rtpmap:98 H264/90000\r\n"
                                              "a=fmtp:98 profile-level-id=42e01f;packetization-mode=1\r\n"
                                              "a=rtcp-fb:98 ccm fir\r\na=sendonly\r\n" + key);

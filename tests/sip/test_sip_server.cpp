@@ -127,7 +127,7 @@ public:
         std::lock_guard lock(mutex);
         ended.emplace_back(callId, reason);
     }
-    void callRekeyed(const std::string& callId, const CallKeys& remote, const CallKeys& local) override
+    void callRekeyed(const std::string& callId, const CallKeys& remote, const CallKeys& local, bool) override
     {
         std::lock_guard lock(mutex);
         rekeyed.push_back({callId, remote.audio, local.audio,
@@ -923,9 +923,12 @@ TEST_CASE("A call with VP8 video: Parley answers its video line with a key of it
         CHECK(fixture.handler.rekeyed.front().remoteVideo == formatCryptoAttribute(newVideo));
         CHECK(fixture.handler.rekeyed.front().localVideo == keyOfLine(reanswer, 1));
     }
-    // A re-INVITE that drops the video (or would add it to a call without) is refused; the
-    // call goes on as it was.
-    const auto [dropped, nothing] = endpoint.invite(handVideoOffer(newAudio, newVideo, 3, true));
+    // A re-INVITE that puts the call on hold (the media would not follow), or drops the video
+    // (or would add it to a call without), is refused; the call goes on as it was.
+    auto hold = handVideoOffer(newAudio, newVideo, 3);
+    hold.insert(hold.find("a=rtcp-mux"), "a=sendonly\r\n");
+    CHECK(endpoint.invite(hold).first == 488);
+    const auto [dropped, nothing] = endpoint.invite(handVideoOffer(newAudio, newVideo, 4, true));
     CHECK(dropped == 488);
     CHECK(fixture.server->stats().activeCalls == 1);
     std::lock_guard lock(fixture.handler.mutex);

@@ -66,7 +66,10 @@ public:
     /// The call is over: leaves the meeting.
     void end(const std::string& reason);
     /// New SDES keys for the call's media (CallMedia::rekey).
-    void rekey(const sip::CallKeys& remote, const sip::CallKeys& local) { media_->rekey(remote, local); }
+    void rekey(const sip::CallKeys& remote, const sip::CallKeys& local, bool byParley)
+    {
+        media_->rekey(remote, local, byParley);
+    }
     /// The endpoint asked for a keyframe by SIP INFO.
     void requestKeyframeFromMeeting() { media_->requestKeyframeFromMeeting(); }
     /// The video codec the call passes, if it has video.

@@ -180,7 +180,8 @@ void SipGateway::callEnded(const std::string& callId, const std::string& reason)
     });
 }
 
-void SipGateway::callRekeyed(const std::string& callId, const sip::CallKeys& remote, const sip::CallKeys& local)
+void SipGateway::callRekeyed(const std::string& callId, const sip::CallKeys& remote, const sip::CallKeys& local,
+                             bool byParley)
 {
     // On the gateway's thread, which owns the calls; the SIP thread waits, so that the
     // answer to the endpoint's own re-INVITE leaves only once the media has the new keys.
@@ -188,7 +189,7 @@ void SipGateway::callRekeyed(const std::string& callId, const sip::CallKeys& rem
     if (!post([&] {
             try {
                 if (const auto found = calls_.find(callId); found != calls_.end())
-                    found->second->rekey(remote, local);
+                    found->second->rekey(remote, local, byParley);
                 done.set_value();
             } catch (...) {
                 done.set_exception(std::current_exception());
@@ -213,18 +214,21 @@ void SipGateway::keyframeRequested(const std::string& callId)
 
 void SipGateway::hangUp(const std::string& callId)
 {
+    const std::lock_guard lock(serverMutex_);
     if (server_)
         server_->hangUp(callId);
 }
 
 void SipGateway::rekeyNotTaken(const std::string& callId)
 {
+    const std::lock_guard lock(serverMutex_);
     if (server_)
         server_->rekeyNotTaken(callId);
 }
 
 void SipGateway::requestKeyframe(const std::string& callId)
 {
+    const std::lock_guard lock(serverMutex_);
     if (server_)
         server_->requestKeyframe(callId);
 }

@@ -128,12 +128,13 @@ public:
     /// would take replays of what it already took). Any thread. Throws router::SrtpError for
     /// an unusable key.
     ///
-    /// Whether the endpoint took Parley's new key shows in its RTCP receiver reports on the
-    /// audio stream: a report made half a second or more after the switch that has not
-    /// seen a packet sent since means it did not (baresip before 3.12 keeps the key a call
-    /// began with). Then the call sends with its previous keys again and rekeyNotTaken is
-    /// called; an endpoint that sends no reports keeps the new key.
-    void rekey(const CallKeys& remote, const CallKeys& local);
+    /// With `checkTaken` (Parley's own rekey: the endpoint has had the key since the offer,
+    /// before the switch), whether the endpoint took Parley's new key shows in its RTCP
+    /// receiver reports on the audio stream: a report made half a second or more after the
+    /// switch that has not seen a packet sent since means it did not (baresip before 3.12
+    /// keeps the key a call began with). Then the call sends with its previous keys again and
+    /// rekeyNotTaken is called; an endpoint that sends no reports keeps the new key.
+    void rekey(const CallKeys& remote, const CallKeys& local, bool checkTaken = false);
     /// The endpoint asked for a keyframe by SIP INFO: asked of the video it is shown. Any
     /// thread.
     void requestKeyframeFromMeeting() { keyframeFromMeetingWanted_ = true; }
@@ -212,6 +213,8 @@ private:
     std::string candidate_; ///< a speaker not shown, and for how many ticks they were loudest
     int candidateTicks_ = 0;
     std::uint8_t firSequence_ = 0;
+    std::uint16_t switchSequence_ = 0; ///< the shown video's keyframe packet at the switch
+    int afterSwitch_ = 0;              ///< packets of it forwarded since
     /// After a switch to Parley's new keys, until a report of the endpoint's says whether it
     /// took them: when, and the last audio sequence number sent before.
     std::optional<std::pair<std::int64_t, std::uint16_t>> rekeyCheck_;
@@ -228,6 +231,7 @@ private:
     std::atomic<bool> answerPending_{false};
     std::atomic<bool> sourcesChanged_{false};
     std::atomic<bool> rekeyPending_{false};
+    bool checkRekey_ = false; ///< under mutex_: the staged keys are Parley's own rekey
     bool routerAnswered_ = false; ///< under mutex_
 
     struct Counters

@@ -50,7 +50,8 @@ public:
     /// Whether stageKeys gave keys that takeKeys has not taken yet.
     bool keysStaged() const { return newToEndpoint_ != nullptr; }
     /// Takes the staged keys (media thread, under the owner's lock). The outbound context
-    /// before them is kept until keepNewOutbound() or revertOutbound().
+    /// before them is kept until keepNewOutbound() or revertOutbound() (the first one, when
+    /// keys change again before either).
     void takeKeys(std::int64_t nowMicros);
     /// The endpoint receives what was sent with the new key: the old context goes.
     void keepNewOutbound() { previousToEndpoint_.reset(); }

@@ -74,7 +74,7 @@ struct VideoPlan
     std::size_t index = 0; ///< its m-line in the offer
     VideoCodec codec = VideoCodec::Vp8;
     unsigned payloadType = 0;
-    std::string fmtp; ///< the endpoint's, echoed in the answer (H.264's profile and mode)
+    std::string fmtp; ///< for the answer: H.264's profile and mode as the endpoint named them; "" for VP8
     std::string remoteAddress;
     std::uint16_t remotePort = 0;
     bool rtcpMux = false;

@@ -67,9 +67,11 @@ public:
     /// An accepted call ended: `reason` is "hangup" (the endpoint's BYE), "shutdown",
     /// "removed" after hangUp, or "failed" when answering it failed after acceptCall.
     virtual void callEnded(const std::string& callId, const std::string& reason) = 0;
-    /// The call has new keys (Parley's periodic re-INVITE was answered, or the endpoint's own
-    /// re-INVITE was): its media must send with `local` and receive with `remote` from now.
-    virtual void callRekeyed(const std::string& callId, const CallKeys& remote, const CallKeys& local) = 0;
+    /// The call has new keys (Parley's periodic re-INVITE was answered, `byParley`, or the
+    /// endpoint's own re-INVITE was): its media must send with `local` and receive with
+    /// `remote` from now.
+    virtual void callRekeyed(const std::string& callId, const CallKeys& remote, const CallKeys& local,
+                             bool byParley) = 0;
     /// The endpoint asked for a keyframe of the video it receives by SIP INFO
     /// (picture_fast_update, RFC 5168).
     virtual void keyframeRequested(const std::string& callId) = 0;

@@ -48,14 +48,20 @@ public:
     SipGateway& operator=(const SipGateway&) = delete;
 
     /// The server whose calls these are, for hanging up; before any call arrives.
-    void attach(sip::SipServer* server) { server_ = server; }
+    /// nullptr before the server goes (calls' media threads may still ask it for things).
+    void attach(sip::SipServer* server)
+    {
+        const std::lock_guard lock(serverMutex_);
+        server_ = server;
+    }
 
     // sip::SipCallHandler, on the SIP thread
     std::optional<sip::EndpointCredentials> endpoint(const std::string& username, const std::string& realm) override;
     sip::LocalMedia acceptCall(const sip::IncomingCall& call, const sip::CallKeys& localKeys) override;
     void callRefused(const sip::IncomingCall& call, const sip::SipRefusal& refusal) override;
     void callEnded(const std::string& callId, const std::string& reason) override;
-    void callRekeyed(const std::string& callId, const sip::CallKeys& remote, const sip::CallKeys& local) override;
+    void callRekeyed(const std::string& callId, const sip::CallKeys& remote, const sip::CallKeys& local,
+                     bool byParley) override;
     void keyframeRequested(const std::string& callId) override;
 
     /// For the calls: runs `task` on the gateway's thread with call `callId`, if that call is
@@ -82,6 +88,7 @@ private:
     SipMediaAddresses addresses_;
     EndpointLookup endpoints_;
     router::DtlsContext dtlsContext_; ///< the client role, for every call's router leg
+    std::mutex serverMutex_; ///< guards server_ and each use of it
     sip::SipServer* server_ = nullptr;
 
     std::map<std::string, std::unique_ptr<SipCall>> calls_; ///< on the gateway's thread only
