@@ -144,9 +144,11 @@ RouterOffer CallMedia::routerOffer(const std::vector<WantedTrack>& tracks)
     for (auto& section : sections_)
         if (!section.trackId.empty() && !section.stopped && !wanted.count(section.trackId))
             section.stopped = true;
-    for (const auto& [id, track] : wanted) {
+    for (const auto& entry : wanted) {
+        const auto& id = entry.first;
+        const auto* track = entry.second;
         if (std::any_of(sections_.begin(), sections_.end(),
-                        [&](const Section& s) { return !s.stopped && s.trackId == id; }))
+                        [&id](const Section& s) { return !s.stopped && s.trackId == id; }))
             continue;
         Section section{std::to_string(nextMid_++), id, track->kind, track->owner, false, 0};
         // A stopped section is reused only for the same kind of media (its m= line stays).
@@ -333,7 +335,9 @@ void CallMedia::onEndpointReports(std::span<const std::uint8_t> rtcp, std::int64
 {
     if (!rekeyCheck_)
         return;
-    const auto [since, lastBefore] = *rekeyCheck_;
+    // Not a structured binding: clang (the fuzz build) does not capture those in lambdas.
+    const auto since = rekeyCheck_->first;
+    const auto lastBefore = rekeyCheck_->second;
     if (now - since < kRekeyReportAfterMicros)
         return;
     std::optional<bool> taken;
