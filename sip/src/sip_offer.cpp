@@ -59,9 +59,16 @@ unsigned clockOf(AudioCodec codec)
     return codec == AudioCodec::Opus ? 48000 : 8000;
 }
 
-/// Whether `fmtp` sets `name` to `value` (parameters separated by ';', spaces allowed).
-bool hasParameter(std::string_view fmtp, std::string_view name, std::string_view value)
+/// One parameter of an fmtp line: `name=value` as written (spaces around it dropped).
+struct FormatParameter
 {
+    std::string_view text, name, value;
+};
+
+/// The parameters of an fmtp line (separated by ';').
+std::vector<FormatParameter> formatParameters(std::string_view fmtp)
+{
+    std::vector<FormatParameter> parameters;
     while (!fmtp.empty()) {
         const auto end = fmtp.find(';');
         auto parameter = fmtp.substr(0, end);
@@ -71,9 +78,23 @@ bool hasParameter(std::string_view fmtp, std::string_view name, std::string_view
         while (!parameter.empty() && parameter.back() == ' ')
             parameter.remove_suffix(1);
         const auto equals = parameter.find('=');
-        if (equals != std::string_view::npos && Poco::icompare(std::string(parameter.substr(0, equals)), std::string(name)) == 0)
-            return parameter.substr(equals + 1) == value;
+        parameters.push_back({parameter, parameter.substr(0, equals),
+                              equals == std::string_view::npos ? std::string_view{} : parameter.substr(equals + 1)});
     }
+    return parameters;
+}
+
+bool sameName(std::string_view a, std::string_view b)
+{
+    return Poco::icompare(std::string(a), std::string(b)) == 0;
+}
+
+/// Whether `fmtp` sets `name` to `value`.
+bool hasParameter(std::string_view fmtp, std::string_view name, std::string_view value)
+{
+    for (const auto& parameter : formatParameters(fmtp))
+        if (sameName(parameter.name, name))
+            return parameter.value == value;
     return false;
 }
 
@@ -111,17 +132,10 @@ std::string answerFormat(VideoCodec codec, std::string_view fmtp)
     if (codec != VideoCodec::H264)
         return "";
     std::string kept;
-    while (!fmtp.empty()) {
-        const auto end = fmtp.find(';');
-        auto parameter = fmtp.substr(0, end);
-        fmtp = end == std::string_view::npos ? std::string_view{} : fmtp.substr(end + 1);
-        while (!parameter.empty() && parameter.front() == ' ')
-            parameter.remove_prefix(1);
-        const auto name = parameter.substr(0, parameter.find('='));
+    for (const auto& parameter : formatParameters(fmtp))
         for (const auto* wanted : {"profile-level-id", "packetization-mode", "level-asymmetry-allowed"})
-            if (Poco::icompare(std::string(name), wanted) == 0)
-                kept += (kept.empty() ? "" : ";") + std::string(parameter);
-    }
+            if (sameName(parameter.name, wanted))
+                kept += (kept.empty() ? "" : ";") + std::string(parameter.text);
     return kept;
 }
 
